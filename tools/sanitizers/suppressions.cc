@@ -1,0 +1,40 @@
+// Default sanitizer suppressions, linked into every weft test binary.
+//
+// Only findings inside system libraries that are built without
+// instrumentation belong here; a finding in weft's own code is a bug to fix.
+
+extern "C" {
+
+// ThreadSanitizer cannot see synchronization inside uninstrumented shared
+// libraries (gRPC's completion queues, Protobuf's arena, Boost.Context's
+// stack switches), so it reports races between their internals.
+const char* __tsan_default_suppressions() {
+  return "called_from_lib:libgrpc.so\n"
+         "called_from_lib:libgrpc++.so\n"
+         "called_from_lib:libgpr.so\n"
+         "called_from_lib:libprotobuf.so\n"
+         "called_from_lib:libboost_fiber.so\n"
+         "called_from_lib:libboost_context.so\n"
+         "called_from_lib:libabsl_synchronization.so.20220623\n"
+         "race:libgrpc.so\n"
+         "race:libgrpc++.so\n"
+         "race:libgpr.so\n"
+         "race:libboost_fiber.so\n"
+         "race:libabsl_\n"
+         "race:libprotobuf.so\n"
+         "deadlock:libgrpc.so\n"
+         // Boost.Fiber's mutexes and condition variables are compiled into
+         // libboost_fiber without instrumentation, so TSan misses the
+         // happens-before edges they create and flags the (inlined, hence
+         // instrumented) shared state they protect.
+         "race:boost::fibers::\n";
+}
+
+// gRPC keeps a few process-lifetime singletons on purpose.
+const char* __lsan_default_suppressions() {
+  return "leak:libgrpc.so\n"
+         "leak:libgrpc++.so\n"
+         "leak:libgpr.so\n";
+}
+
+}  // extern "C"
