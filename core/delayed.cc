@@ -1,0 +1,86 @@
+// Copyright 2026 The weft Authors.
+
+#include "weft/delayed.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+
+namespace weft::internal {
+
+std::vector<std::shared_ptr<ObjectState>> SubmitGraph(
+    ClientImpl& client, const std::vector<const DelayedNode*>& roots) {
+  SubmitMemo memo;
+  // Iterative post-order: a node is submitted after all its children.
+  struct Frame {
+    const DelayedNode* node;
+    bool expanded;
+  };
+  std::vector<Frame> stack;
+  std::vector<const DelayedNode*> children;
+  for (const DelayedNode* root : roots) stack.push_back({root, false});
+  while (!stack.empty()) {
+    Frame frame = stack.back();
+    if (memo.nodes.contains(frame.node)) {
+      stack.pop_back();
+      continue;
+    }
+    if (!frame.expanded) {
+      stack.back().expanded = true;
+      children.clear();
+      frame.node->Children(children);
+      for (const DelayedNode* c : children) {
+        if (!memo.nodes.contains(c)) stack.push_back({c, false});
+      }
+      continue;
+    }
+    stack.pop_back();
+    std::shared_ptr<ObjectState> state;
+    if (frame.node->pure()) {
+      auto it = memo.pure.find(frame.node->id());
+      if (it != memo.pure.end()) state = it->second;
+    }
+    if (state == nullptr) {
+      state = frame.node->Submit(client, memo);
+      if (frame.node->pure()) memo.pure[frame.node->id()] = state;
+    }
+    memo.nodes[frame.node] = std::move(state);
+  }
+  std::vector<std::shared_ptr<ObjectState>> out;
+  out.reserve(roots.size());
+  for (const DelayedNode* root : roots) out.push_back(memo.nodes.at(root));
+  return out;
+}
+
+std::string GraphToDot(const std::vector<const DelayedNode*>& roots) {
+  std::string out = "digraph weft {\n  rankdir=BT;\n  node [shape=box];\n";
+  absl::flat_hash_set<const DelayedNode*> seen;
+  absl::flat_hash_set<uint64_t> emitted;
+  std::vector<const DelayedNode*> stack(roots.begin(), roots.end());
+  std::vector<const DelayedNode*> children;
+  auto quote = [](const std::string& s) {
+    return absl::StrCat("\"", absl::StrReplaceAll(s, {{"\"", "\\\""}}), "\"");
+  };
+  while (!stack.empty()) {
+    const DelayedNode* node = stack.back();
+    stack.pop_back();
+    if (!seen.insert(node).second) continue;
+    if (emitted.insert(node->id()).second) {
+      absl::StrAppend(&out, "  ", quote(node->key()),
+                      " [label=", quote(node->name()), "];\n");
+    }
+    children.clear();
+    node->Children(children);
+    for (const DelayedNode* c : children) {
+      absl::StrAppend(&out, "  ", quote(c->key()), " -> ",
+                      quote(node->key()), ";\n");
+      stack.push_back(c);
+    }
+  }
+  out += "}\n";
+  return out;
+}
+
+}  // namespace weft::internal

@@ -1,0 +1,305 @@
+// Copyright 2026 The weft Authors.
+
+#include "weft/internal/embedded_runtime.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <utility>
+
+#include "boost/context/protected_fixedsize_stack.hpp"
+#include "boost/fiber/fiber.hpp"
+#include "boost/fiber/operations.hpp"
+#include "weft/internal/error_info.h"
+#include "weft/internal/task_context.h"
+
+namespace weft::internal {
+namespace {
+
+// Stack of the extra runner fibers started while a task blocks. Tasks run
+// on the primary runner (the thread's own 8 MiB stack) unless they were
+// picked up while another task on the same thread waits.
+constexpr size_t kRunnerStackBytes = 1 << 20;
+
+enum TaskPhase : int { kWaiting, kQueued, kRunning, kFinished };
+
+}  // namespace
+
+// Per worker thread; touched only by fibers of that thread, which never run
+// at the same time, so no lock is needed.
+struct EmbeddedRuntime::ThreadState {
+  int runners = 1;  // runner fibers alive on this thread (incl. primary)
+  int blocked = 0;  // of those, how many are inside a blocked task
+};
+
+class EmbeddedRuntime::Task final
+    : public ReadyListener,
+      public Producer,
+      public std::enable_shared_from_this<Task> {
+ public:
+  Task(EmbeddedRuntime* runtime, TaskSpec spec,
+       std::shared_ptr<ObjectState> result, int cpus)
+      : runtime_(runtime),
+        spec_(std::move(spec)),
+        result_(std::move(result)),
+        key_(result_->key()),
+        cpus_(cpus) {}
+
+  // Registers with every pending dependency; enqueues when none is pending.
+  void Start() {
+    unresolved_.store(static_cast<int>(spec_.deps.size()) + 1);
+    for (const auto& dep : spec_.deps) {
+      if (!dep->AddListener(shared_from_this())) OnReady(*dep);
+    }
+    Resolved();  // the "+1" above: registration is complete
+  }
+
+  void OnReady(ObjectState& dep) override {
+    if (std::shared_ptr<const ErrorInfo> error = dep.error()) {
+      Finish(std::move(error));  // fails at once with the root cause
+    }
+    Resolved();
+  }
+
+  void Cancel() override {
+    Finish(MakeError(ErrorKind::kCancelled, spec_.name, key_,
+                     "cancelled by the user"));
+  }
+
+  // Completes the task with `error` unless it already finished. A running
+  // task goes on, but its result is discarded.
+  void Finish(std::shared_ptr<const ErrorInfo> error) {
+    int phase = phase_.load();
+    while (phase != kFinished && phase != kRunning &&
+           !phase_.compare_exchange_weak(phase, kFinished)) {
+    }
+    if (std::shared_ptr<ObjectState> result = TakeResult()) {
+      result->SetError(std::move(error));
+    }
+  }
+
+  // One dependency (or the registration itself) is settled.
+  void Resolved() {
+    if (unresolved_.fetch_sub(1) == 1) {
+      int expected = kWaiting;
+      if (phase_.compare_exchange_strong(expected, kQueued)) {
+        runtime_->Enqueue(shared_from_this());
+      }
+    }
+  }
+
+  // Claims the task for running. False if it was cancelled or failed.
+  bool BeginRun() {
+    int expected = kQueued;
+    return phase_.compare_exchange_strong(expected, kRunning);
+  }
+
+  void Run() {
+    const int attempts = std::max(0, spec_.options.retries) + 1;
+    for (int attempt = 1; attempt <= attempts; ++attempt) {
+      const bool last = attempt == attempts;
+      try {
+        AnyValue value = spec_.run_local(last);
+        phase_.store(kFinished);
+        if (auto result = TakeResult()) result->SetValue(std::move(value));
+        break;
+      } catch (const boost::context::detail::forced_unwind&) {
+        throw;  // a fiber being torn down; not a task failure
+      } catch (...) {
+        if (last) {
+          auto error = ErrorFromCurrentException(spec_.name, key_);
+          phase_.store(kFinished);
+          if (auto result = TakeResult()) result->SetError(std::move(error));
+        }
+      }
+    }
+    // Let go of arguments and dependencies as soon as the task is done.
+    spec_.run_local = nullptr;
+    spec_.deps.clear();
+  }
+
+  const std::string& key() const { return key_; }
+  const std::string& name() const { return spec_.name; }
+  int cpus() const { return cpus_; }
+  int priority() const { return spec_.options.priority; }
+
+ private:
+  std::shared_ptr<ObjectState> TakeResult() {
+    MutexLock lock(&mu_);
+    return std::move(result_);
+  }
+
+  EmbeddedRuntime* const runtime_;
+  TaskSpec spec_;
+  Mutex mu_;
+  std::shared_ptr<ObjectState> result_ ABSL_GUARDED_BY(mu_);
+  const std::string key_;
+  const int cpus_;
+  std::atomic<int> unresolved_{0};
+  std::atomic<int> phase_{kWaiting};
+};
+
+class EmbeddedRuntime::Context final : public TaskContext {
+ public:
+  Context(EmbeddedRuntime* runtime, ThreadState* ts, Task* task)
+      : runtime_(runtime), ts_(ts), task_(task) {}
+
+  const std::string& key() const override { return task_->key(); }
+  int num_cpus() const override { return task_->cpus(); }
+  std::shared_ptr<ClientImpl> client() const override {
+    return runtime_->client_.lock();
+  }
+
+  void BeginBlocking() override {
+    runtime_->ReleaseSlots(task_->cpus());
+    ++ts_->blocked;
+    if (ts_->runners == ts_->blocked) runtime_->SpawnRunner(*ts_);
+  }
+
+  void EndBlocking() override {
+    --ts_->blocked;
+    runtime_->AcquireSlots(task_->cpus());
+  }
+
+ private:
+  EmbeddedRuntime* const runtime_;
+  ThreadState* const ts_;
+  Task* const task_;
+};
+
+EmbeddedRuntime::EmbeddedRuntime(int threads)
+    : num_threads_(std::max(1, threads)), free_slots_(num_threads_) {
+  threads_.reserve(num_threads_);
+  for (int i = 0; i < num_threads_; ++i) {
+    threads_.emplace_back([this] { ThreadMain(); });
+  }
+}
+
+EmbeddedRuntime::~EmbeddedRuntime() {
+  Queue pending;
+  {
+    MutexLock lock(&mu_);
+    shutdown_ = true;
+    pending.swap(queue_);
+    work_cv_.notify_all();
+  }
+  for (auto& [priority, tasks] : pending) {
+    for (auto& task : tasks) {
+      task->Finish(MakeError(ErrorKind::kShutdown, task->name(), task->key(),
+                             "the runtime shut down before the task ran"));
+    }
+  }
+  for (auto& t : threads_) t.join();
+}
+
+std::shared_ptr<ObjectState> EmbeddedRuntime::Submit(TaskSpec spec) {
+  const uint64_t id = spec.id != 0 ? spec.id : NewObjectId();
+  auto result = std::make_shared<ObjectState>(id, spec.name);
+  const int cpus = std::clamp(spec.options.num_cpus, 1, num_threads_);
+  auto task = std::make_shared<Task>(this, std::move(spec), result, cpus);
+  result->set_producer(task);
+  task->Start();
+  return result;
+}
+
+std::shared_ptr<ObjectState> EmbeddedRuntime::Put(AnyValue value,
+                                                  std::string name) {
+  auto state = std::make_shared<ObjectState>(NewObjectId(), std::move(name));
+  state->SetValue(std::move(value));
+  return state;
+}
+
+void EmbeddedRuntime::Enqueue(std::shared_ptr<Task> task) {
+  bool rejected = false;
+  {
+    MutexLock lock(&mu_);
+    if (shutdown_) {
+      rejected = true;
+    } else {
+      queue_[task->priority()].push_back(task);
+      if (idle_runners_ > 0) work_cv_.notify_one();
+    }
+  }
+  if (rejected) {
+    task->Finish(MakeError(ErrorKind::kShutdown, task->name(), task->key(),
+                           "the runtime shut down before the task ran"));
+  }
+}
+
+void EmbeddedRuntime::ThreadMain() {
+  ThreadState ts;
+  RunnerLoop(ts, /*primary=*/true);
+  // Extra runners may still be finishing blocked tasks on this thread.
+  while (ts.runners > 1) {
+    boost::this_fiber::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+void EmbeddedRuntime::SpawnRunner(ThreadState& ts) {
+  ++ts.runners;
+  boost::fibers::fiber(boost::fibers::launch::post, std::allocator_arg,
+                       boost::context::protected_fixedsize_stack(
+                           kRunnerStackBytes),
+                       [this, &ts] { RunnerLoop(ts, /*primary=*/false); })
+      .detach();
+}
+
+void EmbeddedRuntime::RunnerLoop(ThreadState& ts, bool primary) {
+  while (true) {
+    std::shared_ptr<Task> task;
+    {
+      std::unique_lock<Mutex> lock(mu_);
+      while (true) {
+        if (shutdown_) {
+          if (!primary) --ts.runners;
+          return;
+        }
+        if (!queue_.empty()) {
+          auto& front = queue_.begin()->second;
+          if (front.front()->cpus() <= free_slots_) {
+            task = std::move(front.front());
+            front.pop_front();
+            if (front.empty()) queue_.erase(queue_.begin());
+            free_slots_ -= task->cpus();
+            break;
+          }
+        }
+        if (!primary && ts.runners - ts.blocked > 1) {
+          // Nothing to run and this thread has another free runner: retire.
+          // Pass on a wake-up this runner may have consumed.
+          --ts.runners;
+          if (idle_runners_ > 0 && !queue_.empty()) work_cv_.notify_one();
+          return;
+        }
+        ++idle_runners_;
+        work_cv_.wait(lock);
+        --idle_runners_;
+      }
+    }
+    Execute(*task, ts);
+    ReleaseSlots(task->cpus());
+  }
+}
+
+void EmbeddedRuntime::Execute(Task& task, ThreadState& ts) {
+  if (!task.BeginRun()) return;  // cancelled while queued
+  Context context(this, &ts, &task);
+  TaskContext::SetCurrent(&context);
+  task.Run();
+  TaskContext::SetCurrent(nullptr);
+}
+
+void EmbeddedRuntime::ReleaseSlots(int cpus) {
+  MutexLock lock(&mu_);
+  free_slots_ += cpus;
+  if (idle_runners_ > 0 && !queue_.empty()) work_cv_.notify_all();
+}
+
+void EmbeddedRuntime::AcquireSlots(int cpus) {
+  // A resumed task takes its slots back at once; if that overcommits, new
+  // tasks wait until enough slots are free again.
+  MutexLock lock(&mu_);
+  free_slots_ -= cpus;
+}
+
+}  // namespace weft::internal

@@ -1,0 +1,50 @@
+// Copyright 2026 The weft Authors.
+
+#include "weft/errors.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace weft {
+
+const char* ErrorKindName(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kTaskFailed:
+      return "task failed";
+    case ErrorKind::kCancelled:
+      return "cancelled";
+    case ErrorKind::kWorkerDied:
+      return "worker died";
+    case ErrorKind::kObjectLost:
+      return "object lost";
+    case ErrorKind::kShutdown:
+      return "runtime shut down";
+  }
+  return "unknown";
+}
+
+namespace {
+
+std::string Describe(const ErrorInfo& info, const std::string& requested) {
+  std::string cause =
+      info.exception_type.empty()
+          ? info.message
+          : absl::StrCat(info.exception_type, ": ", info.message);
+  std::string what = absl::StrCat("task ", info.task_key, " ",
+                                  ErrorKindName(info.kind), ": ", cause);
+  if (!requested.empty() && requested != info.task_key) {
+    what = absl::StrCat(requested, " could not be computed because ", what);
+  }
+  return what;
+}
+
+}  // namespace
+
+TaskError::TaskError(std::shared_ptr<const ErrorInfo> info,
+                     std::string requested_key)
+    : std::runtime_error(Describe(*info, requested_key)),
+      info_(std::move(info)),
+      requested_key_(std::move(requested_key)) {}
+
+}  // namespace weft

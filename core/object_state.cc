@@ -1,0 +1,118 @@
+// Copyright 2026 The weft Authors.
+
+#include "weft/internal/object_state.h"
+
+#include <atomic>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+
+namespace weft::internal {
+
+uint64_t NewObjectId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string MakeKey(const std::string& name, uint64_t id) {
+  return absl::StrFormat("%s-%016x", name, id);
+}
+
+ObjectState::ObjectState(uint64_t id, std::string name)
+    : id_(id), name_(std::move(name)) {}
+
+ObjectState::~ObjectState() {
+  std::shared_ptr<ReleaseHook> hook;
+  {
+    MutexLock lock(&mu_);
+    hook = std::move(release_hook_);
+  }
+  if (hook != nullptr) hook->Release(id_);
+}
+
+std::string ObjectState::key() const { return MakeKey(name_, id_); }
+
+bool ObjectState::SetValue(AnyValue value) {
+  return Complete(std::move(value), nullptr);
+}
+
+bool ObjectState::SetError(std::shared_ptr<const ErrorInfo> error) {
+  return Complete(AnyValue(), std::move(error));
+}
+
+bool ObjectState::Complete(AnyValue value,
+                           std::shared_ptr<const ErrorInfo> error) {
+  std::vector<std::shared_ptr<ReadyListener>> listeners;
+  {
+    MutexLock lock(&mu_);
+    if (done_) return false;
+    value_ = std::move(value);
+    error_ = std::move(error);
+    done_ = true;
+    listeners.swap(listeners_);
+    producer_.reset();
+    if (waiters_ > 0) cv_.notify_all();
+  }
+  for (auto& l : listeners) l->OnReady(*this);
+  return true;
+}
+
+bool ObjectState::done() const {
+  MutexLock lock(&mu_);
+  return done_;
+}
+
+std::shared_ptr<const ErrorInfo> ObjectState::error() const {
+  MutexLock lock(&mu_);
+  return error_;
+}
+
+const AnyValue& ObjectState::value() const {
+  // value_ is immutable once done_ was set under mu_; the caller observed
+  // done() under mu_, which orders this read after the write.
+  return value_;
+}
+
+bool ObjectState::WaitUntil(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<Mutex> lock(mu_);
+  if (done_) return true;
+  ++waiters_;
+  while (!done_) {
+    if (cv_.wait_until(lock, deadline) == boost::fibers::cv_status::timeout) {
+      break;
+    }
+  }
+  --waiters_;
+  return done_;
+}
+
+void ObjectState::Wait() {
+  std::unique_lock<Mutex> lock(mu_);
+  ++waiters_;
+  while (!done_) cv_.wait(lock);
+  --waiters_;
+}
+
+bool ObjectState::AddListener(std::shared_ptr<ReadyListener> listener) {
+  MutexLock lock(&mu_);
+  if (done_) return false;
+  listeners_.push_back(std::move(listener));
+  return true;
+}
+
+void ObjectState::set_producer(std::weak_ptr<Producer> producer) {
+  MutexLock lock(&mu_);
+  if (!done_) producer_ = std::move(producer);
+}
+
+std::shared_ptr<Producer> ObjectState::producer() const {
+  MutexLock lock(&mu_);
+  return producer_.lock();
+}
+
+void ObjectState::set_release_hook(std::shared_ptr<ReleaseHook> hook) {
+  MutexLock lock(&mu_);
+  release_hook_ = std::move(hook);
+}
+
+}  // namespace weft::internal

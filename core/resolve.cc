@@ -1,0 +1,21 @@
+// Copyright 2026 The weft Authors.
+
+#include "weft/internal/resolve.h"
+
+#include <utility>
+
+namespace weft::internal {
+
+void ThrowTaskError(std::shared_ptr<const ErrorInfo> error,
+                    const std::string& requested_key) {
+  if (error->kind == ErrorKind::kCancelled) {
+    throw CancelledError(std::move(error), requested_key);
+  }
+  throw TaskError(std::move(error), requested_key);
+}
+
+void ThrowTimeout(const ObjectState& state) {
+  throw TimeoutError("weft: timed out waiting for " + state.key());
+}
+
+}  // namespace weft::internal

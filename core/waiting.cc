@@ -1,0 +1,193 @@
+// Copyright 2026 The weft Authors.
+
+#include "weft/internal/waiting.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "weft/internal/task_context.h"
+
+namespace weft::internal {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Counts completions and wakes the waiter.
+class Counter final : public ReadyListener {
+ public:
+  void OnReady(ObjectState&) override {
+    std::unique_lock<Mutex> lock(mu_);
+    ++count_;
+    cv_.notify_all();
+  }
+  // Waits until the count reaches `target` or the deadline.
+  size_t WaitFor(size_t target, std::optional<SteadyTime> deadline) {
+    std::unique_lock<Mutex> lock(mu_);
+    while (count_ < target) {
+      if (!deadline.has_value()) {
+        cv_.wait(lock);
+      } else if (cv_.wait_until(lock, *deadline) ==
+                 boost::fibers::cv_status::timeout) {
+        break;
+      }
+    }
+    return count_;
+  }
+  void Add(size_t n) {
+    std::unique_lock<Mutex> lock(mu_);
+    count_ += n;
+  }
+
+ private:
+  Mutex mu_;
+  boost::fibers::condition_variable_any cv_;
+  size_t count_ = 0;
+};
+
+// A Dask-style bar: [#########           ] | 45% Completed |  1.2s
+class ProgressBar {
+ public:
+  explicit ProgressBar(size_t total)
+      : total_(total), start_(std::chrono::steady_clock::now()) {
+    const char* env = std::getenv("WEFT_PROGRESS");
+    enabled_ = isatty(STDERR_FILENO) == 1 &&
+               !(env != nullptr && std::strcmp(env, "0") == 0);
+  }
+  void Update(size_t done, bool final) {
+    if (!enabled_) return;
+    auto elapsed = std::chrono::steady_clock::now() - start_;
+    if (!drawn_ && elapsed < milliseconds(500)) return;  // short waits: quiet
+    const double seconds = std::chrono::duration<double>(elapsed).count();
+    const int width = 40;
+    const int filled = total_ == 0 ? width : static_cast<int>(
+                                                 width * done / total_);
+    std::string bar(filled, '#');
+    bar.resize(width, ' ');
+    std::fprintf(stderr, "\r[%s] | %3d%% Completed | %5.1fs%s", bar.c_str(),
+                 total_ == 0 ? 100 : static_cast<int>(100 * done / total_),
+                 seconds, final ? "\n" : "");
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+
+ private:
+  const size_t total_;
+  const std::chrono::steady_clock::time_point start_;
+  bool enabled_ = false;
+  bool drawn_ = false;
+};
+
+}  // namespace
+
+size_t WaitForCount(const std::vector<std::shared_ptr<ObjectState>>& states,
+                    size_t num_ready, std::optional<SteadyTime> deadline) {
+  num_ready = std::min(num_ready, states.size());
+  size_t already = 0;
+  for (const auto& s : states) already += s->done() ? 1 : 0;
+  if (already >= num_ready) return already;
+  auto counter = std::make_shared<Counter>();
+  size_t done_at_registration = 0;
+  for (const auto& s : states) {
+    if (!s->AddListener(counter)) ++done_at_registration;
+  }
+  counter->Add(done_at_registration);
+  BlockingRegion region;
+  return counter->WaitFor(num_ready, deadline);
+}
+
+bool WaitForAll(const std::vector<std::shared_ptr<ObjectState>>& states,
+                std::optional<SteadyTime> deadline) {
+  ProgressBar bar(states.size());
+  size_t done = 0;
+  // Objects complete roughly in order; walk forward, re-counting only for
+  // the bar, in slices short enough to redraw it.
+  for (size_t i = 0; i < states.size(); ++i) {
+    while (!states[i]->done()) {
+      SteadyTime slice = std::chrono::steady_clock::now() + milliseconds(100);
+      if (deadline.has_value() && *deadline < slice) slice = *deadline;
+      {
+        BlockingRegion region;
+        states[i]->WaitUntil(slice);
+      }
+      if (!states[i]->done() && deadline.has_value() &&
+          std::chrono::steady_clock::now() >= *deadline) {
+        return false;
+      }
+      done = i;
+      for (size_t j = i; j < states.size(); ++j) done += states[j]->done();
+      bar.Update(done, false);
+    }
+  }
+  bar.Update(states.size(), true);
+  return true;
+}
+
+class CompletionQueue::Listener final : public ReadyListener {
+ public:
+  explicit Listener(std::weak_ptr<CompletionQueue> queue)
+      : queue_(std::move(queue)) {}
+  void OnReady(ObjectState& state) override {
+    if (auto q = queue_.lock()) q->Push(state);
+  }
+
+ private:
+  std::weak_ptr<CompletionQueue> queue_;
+};
+
+void CompletionQueue::Watch(
+    const std::vector<std::shared_ptr<ObjectState>>& states) {
+  {
+    MutexLock lock(&mu_);
+    for (const auto& s : states) {
+      auto& entry = watched_[s.get()];
+      entry.first = s;
+      ++entry.second;
+    }
+    remaining_ = states.size();
+  }
+  auto listener = std::make_shared<Listener>(weak_from_this());
+  for (const auto& s : states) {
+    if (!s->AddListener(listener)) Push(*s);
+  }
+}
+
+void CompletionQueue::Push(ObjectState& state) {
+  std::unique_lock<Mutex> lock(mu_);
+  auto it = watched_.find(&state);
+  if (it == watched_.end()) return;
+  done_.push_back(it->second.first);
+  if (--it->second.second == 0) watched_.erase(it);
+  cv_.notify_all();
+}
+
+std::shared_ptr<ObjectState> CompletionQueue::Next(
+    std::optional<SteadyTime> deadline) {
+  BlockingRegion region;
+  std::unique_lock<Mutex> lock(mu_);
+  if (remaining_ == 0) return nullptr;
+  while (done_.empty()) {
+    if (!deadline.has_value()) {
+      cv_.wait(lock);
+    } else if (cv_.wait_until(lock, *deadline) ==
+               boost::fibers::cv_status::timeout) {
+      if (done_.empty()) return nullptr;
+    }
+  }
+  auto next = std::move(done_.front());
+  done_.pop_front();
+  --remaining_;
+  return next;
+}
+
+bool CompletionQueue::exhausted() const {
+  MutexLock lock(&mu_);
+  return remaining_ == 0;
+}
+
+}  // namespace weft::internal

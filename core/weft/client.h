@@ -1,0 +1,296 @@
+// Copyright 2026 The weft Authors.
+//
+// Client: a connection to a runtime, and the calls users make on it. Every
+// call is also a free function in weft.h that uses the current client.
+
+#ifndef WEFT_CORE_WEFT_CLIENT_H_
+#define WEFT_CORE_WEFT_CLIENT_H_
+
+#include <chrono>
+#include <cstddef>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "weft/delayed.h"
+#include "weft/errors.h"
+#include "weft/internal/client_impl.h"
+#include "weft/internal/resolve.h"
+#include "weft/internal/waiting.h"
+#include "weft/object_ref.h"
+#include "weft/options.h"
+
+namespace weft {
+
+using Duration = std::chrono::steady_clock::duration;
+
+// What wait() returns: the references split by readiness, each list in the
+// order the references were given.
+template <class T>
+struct WaitResult {
+  std::vector<ObjectRef<T>> ready;
+  std::vector<ObjectRef<T>> not_ready;
+};
+
+// Yields references as their tasks complete (successfully or not).
+// Iterate with range-for, or call next(). Not thread-safe; one consumer.
+template <class T>
+class AsCompleted {
+ public:
+  // The next completed reference; std::nullopt when all were handed out.
+  // Blocks (fiber-aware) until one completes.
+  std::optional<ObjectRef<T>> next() { return NextUntil(std::nullopt); }
+  // As next(), but throws TimeoutError if none completes within `timeout`.
+  std::optional<ObjectRef<T>> next(Duration timeout) {
+    return NextUntil(std::chrono::steady_clock::now() + timeout);
+  }
+
+  class iterator {
+   public:
+    using value_type = ObjectRef<T>;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    explicit iterator(AsCompleted* owner) : owner_(owner) { ++*this; }
+    const ObjectRef<T>& operator*() const { return *current_; }
+    iterator& operator++() {
+      current_ = owner_->next();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    bool operator==(std::default_sentinel_t) const {
+      return !current_.has_value();
+    }
+
+   private:
+    AsCompleted* owner_ = nullptr;
+    std::optional<ObjectRef<T>> current_;
+  };
+  iterator begin() { return iterator(this); }
+  std::default_sentinel_t end() { return {}; }
+
+  // Internal.
+  explicit AsCompleted(const std::vector<ObjectRef<T>>& refs)
+      : queue_(std::make_shared<internal::CompletionQueue>()) {
+    std::vector<std::shared_ptr<internal::ObjectState>> states;
+    states.reserve(refs.size());
+    for (const auto& r : refs) states.push_back(r.state());
+    queue_->Watch(states);
+  }
+
+ private:
+  std::optional<ObjectRef<T>> NextUntil(
+      std::optional<internal::SteadyTime> deadline) {
+    auto state = queue_->Next(deadline);
+    if (state != nullptr) return ObjectRef<T>(std::move(state));
+    if (!queue_->exhausted()) {
+      throw TimeoutError("weft: as_completed timed out");
+    }
+    return std::nullopt;
+  }
+
+  std::shared_ptr<internal::CompletionQueue> queue_;
+};
+
+// A function bound to a client and options; call it to submit a task.
+template <class F>
+class RemoteFunction {
+ public:
+  using Result = internal::Stored<internal::ResultOf<F>>;
+
+  // Submits f(args...) and returns at once. Arguments follow the rules of
+  // weft/internal/bind.h: ObjectRefs (and vectors of them) become
+  // dependencies and the function receives their values.
+  template <class... A>
+  ObjectRef<Result> operator()(A&&... args) const {
+    return client_->Call(f_, options_, 0, std::forward<A>(args)...);
+  }
+
+  // One task per element: f(a[i], b[i], ...). Inputs are ranges of equal
+  // length (plain values or ObjectRefs). The load-balanced loop.
+  // Throws std::invalid_argument if the lengths differ.
+  template <class... In>
+  std::vector<ObjectRef<Result>> map(const In&... inputs) const {
+    static_assert(sizeof...(In) > 0, "weft: map needs at least one input");
+    const size_t sizes[] = {static_cast<size_t>(std::ranges::size(inputs))...};
+    for (size_t s : sizes) {
+      if (s != sizes[0]) {
+        throw std::invalid_argument("weft: map inputs differ in length");
+      }
+    }
+    std::vector<ObjectRef<Result>> out;
+    out.reserve(sizes[0]);
+    auto its = std::make_tuple(std::ranges::begin(inputs)...);
+    for (size_t i = 0; i < sizes[0]; ++i) {
+      out.push_back(std::apply(
+          [&](auto&... it) {
+            return client_->Call(f_, options_, 0, *it++...);
+          },
+          its));
+    }
+    return out;
+  }
+
+  // Internal.
+  RemoteFunction(std::shared_ptr<internal::ClientImpl> client, F f,
+                 TaskOptions options)
+      : client_(std::move(client)),
+        f_(std::move(f)),
+        options_(std::move(options)) {
+    internal::CheckDeducible<F>();
+  }
+
+ private:
+  std::shared_ptr<internal::ClientImpl> client_;
+  F f_;
+  TaskOptions options_;
+};
+
+// A handle to a runtime. Cheap to copy; copies share the runtime, which shuts
+// down when the last handle (and the last task using it) is gone. Creating a
+// client makes it the default for the free functions (as in Dask). All
+// methods are thread-safe.
+class Client {
+ public:
+  // An embedded runtime in this process with `threads` threads (0: one per
+  // core). Throws UsageError if WEFT_REMOTE registered a name twice.
+  static Client Local(int threads = 0);
+
+  // The client that free functions use: inside a task, the task's own; else
+  // the most recently created live client; else a process-wide embedded one.
+  static Client Current();
+
+  // Makes this client the default for free functions.
+  void make_default() const;
+
+  // Number of task slots (threads, or worker threads across a cluster).
+  int num_slots() const { return impl_->runtime().num_slots(); }
+
+  // --- Eager tasks -------------------------------------------------------
+
+  // remote(f)(args...) submits at once and returns an ObjectRef.
+  template <class F>
+  RemoteFunction<internal::DecayedFunction<F>> remote(
+      F&& f, TaskOptions options = {}) const {
+    return {impl_, std::forward<F>(f), std::move(options)};
+  }
+
+  // Stores `value` in the runtime and returns a reference to it.
+  template <class T>
+  ObjectRef<std::decay_t<T>> put(T&& value) const {
+    return impl_->Put(std::forward<T>(value));
+  }
+
+  // One task per input element; see RemoteFunction::map.
+  template <class F, class... In>
+  auto map(F&& f, const In&... inputs) const {
+    return remote(std::forward<F>(f)).map(inputs...);
+  }
+
+  // --- Results -------------------------------------------------------------
+  // These work on references from any client; see the free functions in
+  // weft.h for their contracts.
+  template <class T>
+  T get(const ObjectRef<T>& ref) const;
+  template <class T>
+  T get(const ObjectRef<T>& ref, Duration timeout) const;
+  template <class T>
+  std::vector<T> get(const std::vector<ObjectRef<T>>& refs) const;
+  template <class T>
+  std::vector<T> get(const std::vector<ObjectRef<T>>& refs,
+                     Duration timeout) const;
+  template <class T>
+  WaitResult<T> wait(const std::vector<ObjectRef<T>>& refs,
+                     size_t num_ready, std::optional<Duration> timeout =
+                                           std::nullopt) const;
+  template <class T>
+  AsCompleted<T> as_completed(const std::vector<ObjectRef<T>>& refs) const {
+    return AsCompleted<T>(refs);
+  }
+  template <class T>
+  bool cancel(const ObjectRef<T>& ref) const;
+
+  // --- Lazy graphs -------------------------------------------------------
+
+  // Runs the graphs of `ds` once (shared nodes once) and returns their
+  // values: one value for one argument, a std::tuple for several. Throws
+  // TaskError for a failed task.
+  template <class... T>
+  auto compute(const Delayed<T>&... ds) const {
+    static_assert(sizeof...(T) > 0, "weft: compute needs an argument");
+    auto states = internal::SubmitGraph(*impl_, {ds.node()...});
+    return [&]<size_t... I>(std::index_sequence<I...>) {
+      std::tuple<ObjectRef<T>...> refs(ObjectRef<T>(std::move(states[I]))...);
+      states.clear();  // the refs above are now the only holders
+      if constexpr (sizeof...(T) == 1) {
+        return Take(std::get<0>(std::move(refs)));
+      } else {
+        WaitAll({std::get<I>(refs).state()...});
+        return std::tuple<T...>(Take(std::get<I>(std::move(refs)))...);
+      }
+    }(std::index_sequence_for<T...>{});
+  }
+
+  // Runs all graphs in `ds` once and returns their values in order.
+  template <class T>
+  std::vector<T> compute(const std::vector<Delayed<T>>& ds) const {
+    std::vector<ObjectRef<T>> refs = persist(ds);
+    WaitAll(States(refs));
+    std::vector<T> out;
+    out.reserve(refs.size());
+    for (auto& r : refs) out.push_back(Take(std::move(r)));
+    return out;
+  }
+
+  // Starts the graph of `d` and returns a reference to its result at once.
+  template <class T>
+  ObjectRef<T> persist(const Delayed<T>& d) const {
+    return ObjectRef<T>(internal::SubmitGraph(*impl_, {d.node()})[0]);
+  }
+  template <class T>
+  std::vector<ObjectRef<T>> persist(const std::vector<Delayed<T>>& ds) const {
+    std::vector<const internal::DelayedNode*> roots;
+    roots.reserve(ds.size());
+    for (const auto& d : ds) roots.push_back(d.node());
+    std::vector<ObjectRef<T>> out;
+    for (auto& s : internal::SubmitGraph(*impl_, roots)) {
+      out.emplace_back(std::move(s));
+    }
+    return out;
+  }
+
+  // Internal.
+  explicit Client(std::shared_ptr<internal::ClientImpl> impl)
+      : impl_(std::move(impl)) {}
+  const std::shared_ptr<internal::ClientImpl>& impl() const { return impl_; }
+
+ private:
+  template <class T>
+  static T Take(ObjectRef<T> ref) {
+    internal::AwaitState(*ref.state(), std::nullopt);
+    internal::ReadyValue<T>(ref.state());  // throws on failure
+    return ref.state()->template TakeOrCopy<T>(ref.state());
+  }
+  template <class T>
+  static std::vector<std::shared_ptr<internal::ObjectState>> States(
+      const std::vector<ObjectRef<T>>& refs) {
+    std::vector<std::shared_ptr<internal::ObjectState>> out;
+    out.reserve(refs.size());
+    for (const auto& r : refs) out.push_back(r.state());
+    return out;
+  }
+  static void WaitAll(
+      const std::vector<std::shared_ptr<internal::ObjectState>>& states) {
+    internal::WaitForAll(states, std::nullopt);
+  }
+  std::shared_ptr<internal::ClientImpl> impl_;
+};
+
+}  // namespace weft
+
+#endif  // WEFT_CORE_WEFT_CLIENT_H_

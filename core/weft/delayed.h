@@ -1,0 +1,250 @@
+// Copyright 2026 The weft Authors.
+//
+// Delayed<T>: a lazy call. `weft::delayed(f)(args...)` records the call and
+// returns at once; nothing runs until compute() or persist(). Arguments may
+// be plain values, Delayed, ObjectRef, and std::vectors of Delayed or
+// ObjectRef where the function takes a std::vector of values.
+
+#ifndef WEFT_CORE_WEFT_DELAYED_H_
+#define WEFT_CORE_WEFT_DELAYED_H_
+
+#include <cstdint>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
+#include "weft/internal/client_impl.h"
+#include "weft/internal/function_traits.h"
+#include "weft/object_ref.h"
+#include "weft/options.h"
+
+namespace weft {
+
+template <class T>
+class Delayed;
+
+namespace internal {
+
+class DelayedNode;
+
+// Objects already submitted during one compute()/persist() call.
+struct SubmitMemo {
+  absl::flat_hash_map<const DelayedNode*, std::shared_ptr<ObjectState>> nodes;
+  absl::flat_hash_map<uint64_t, std::shared_ptr<ObjectState>> pure;
+};
+
+// One lazy call in a graph. Immutable once built; shared by every Delayed
+// that refers to it.
+class DelayedNode {
+ public:
+  DelayedNode(uint64_t id, std::string name, bool pure)
+      : id_(id), name_(std::move(name)), pure_(pure) {}
+  virtual ~DelayedNode() = default;
+
+  uint64_t id() const { return id_; }
+  const std::string& name() const { return name_; }
+  bool pure() const { return pure_; }
+  std::string key() const { return MakeKey(name_, id_); }
+
+  // Appends the nodes this call's arguments refer to.
+  virtual void Children(std::vector<const DelayedNode*>& out) const = 0;
+  // Submits the call. REQUIRES: every child is in `memo`.
+  virtual std::shared_ptr<ObjectState> Submit(ClientImpl& client,
+                                              const SubmitMemo& memo) const = 0;
+
+ private:
+  const uint64_t id_;
+  const std::string name_;
+  const bool pure_;
+};
+
+// Submits every node reachable from `roots` once (children first, without
+// recursion, so deep chains are fine) and returns the roots' states.
+std::vector<std::shared_ptr<ObjectState>> SubmitGraph(
+    ClientImpl& client, const std::vector<const DelayedNode*>& roots);
+
+// Graphviz DOT text for the graph reachable from `roots`.
+std::string GraphToDot(const std::vector<const DelayedNode*>& roots);
+
+template <class T>
+struct IsDelayed : std::false_type {};
+template <class T>
+struct IsDelayed<Delayed<T>> : std::true_type {};
+
+template <class T>
+struct IsDelayedVector : std::false_type {};
+template <class T>
+struct IsDelayedVector<std::vector<Delayed<T>>> : std::true_type {};
+
+// Hash tokens for deterministic keys. 0 means "no stable token".
+template <class A>
+uint64_t Token(const A& arg);
+
+template <class F>
+uint64_t FunctionToken(const F& f) {
+  if constexpr (std::is_pointer_v<F>) {
+    return absl::Hash<const void*>{}(reinterpret_cast<const void*>(f));
+  } else if constexpr (std::is_empty_v<F>) {
+    return typeid(F).hash_code();
+  } else {
+    return 0;  // a lambda with captures: its state is invisible to us
+  }
+}
+
+template <class F, class... A>
+class CallNode final : public DelayedNode {
+ public:
+  template <class... X>
+  CallNode(uint64_t id, std::string name, bool pure, F f,
+           TaskOptions options, X&&... args)
+      : DelayedNode(id, std::move(name), pure),
+        f_(std::move(f)),
+        options_(std::move(options)),
+        args_(std::forward<X>(args)...) {}
+
+  void Children(std::vector<const DelayedNode*>& out) const override {
+    std::apply([&](const auto&... a) { (AddChildren(a, out), ...); }, args_);
+  }
+
+  std::shared_ptr<ObjectState> Submit(ClientImpl& client,
+                                      const SubmitMemo& memo) const override {
+    TaskOptions options = options_;
+    if (options.name.empty()) options.name = name();
+    return std::apply(
+               [&](const auto&... a) {
+                 return client.Call(f_, options, id(), Resolve(a, memo)...);
+               },
+               args_)
+        .state();
+  }
+
+ private:
+  template <class X>
+  static void AddChildren(const X& a, std::vector<const DelayedNode*>& out) {
+    if constexpr (IsDelayed<X>::value) {
+      out.push_back(a.node());
+    } else if constexpr (IsDelayedVector<X>::value) {
+      for (const auto& d : a) out.push_back(d.node());
+    }
+  }
+
+  template <class X>
+  static decltype(auto) Resolve(const X& a, const SubmitMemo& memo) {
+    if constexpr (IsDelayed<X>::value) {
+      using U = typename X::value_type;
+      return ObjectRef<U>(memo.nodes.at(a.node()));
+    } else if constexpr (IsDelayedVector<X>::value) {
+      using U = typename X::value_type::value_type;
+      std::vector<ObjectRef<U>> refs;
+      refs.reserve(a.size());
+      for (const auto& d : a) refs.emplace_back(memo.nodes.at(d.node()));
+      return refs;
+    } else {
+      return (a);
+    }
+  }
+
+  const F f_;
+  const TaskOptions options_;
+  const std::tuple<A...> args_;
+};
+
+}  // namespace internal
+
+// Thread-safe to copy, destroy and compute from any thread.
+template <class T>
+class Delayed {
+ public:
+  using value_type = T;
+
+  // The node's key, e.g. "Square-000000000000002a". Deterministic for pure
+  // calls: the same function and arguments give the same key.
+  std::string key() const { return node_->key(); }
+  const std::string& name() const { return node_->name(); }
+
+  friend std::ostream& operator<<(std::ostream& os, const Delayed& d) {
+    return os << "Delayed('" << d.key() << "')";
+  }
+
+  // Internal.
+  explicit Delayed(std::shared_ptr<const internal::DelayedNode> node)
+      : node_(std::move(node)) {}
+  const internal::DelayedNode* node() const { return node_.get(); }
+
+ private:
+  std::shared_ptr<const internal::DelayedNode> node_;
+};
+
+namespace internal {
+
+template <class A>
+uint64_t Token(const A& arg) {
+  if constexpr (IsDelayed<A>::value) {
+    return arg.node()->id();
+  } else if constexpr (IsObjectRef<A>::value) {
+    return arg.id();
+  } else if constexpr (IsDelayedVector<A>::value || IsRefVector<A>::value) {
+    uint64_t h = arg.size();
+    for (const auto& x : arg) h = absl::Hash<std::pair<uint64_t, uint64_t>>{}(
+                                  {h, Token(x)});
+    return h;
+  } else if constexpr (absl::hash_internal::is_hashable<A>::value) {
+    return absl::Hash<A>{}(arg) | 1;  // never 0
+  } else {
+    return 0;
+  }
+}
+
+// The node id: a hash of the function and argument tokens for pure calls
+// whose parts all have tokens (top bit set), else a fresh id.
+template <class F, class... A>
+uint64_t NodeId(bool pure, const F& f, const A&... args) {
+  if (pure) {
+    uint64_t tokens[] = {FunctionToken(f), Token(args)..., 0};
+    bool stable = true;
+    for (size_t i = 0; i < sizeof...(A) + 1; ++i) stable &= tokens[i] != 0;
+    if (stable) {
+      uint64_t h = absl::Hash<std::vector<uint64_t>>{}(
+          std::vector<uint64_t>(std::begin(tokens), std::end(tokens)));
+      return h | (uint64_t{1} << 63);
+    }
+  }
+  return NewObjectId();
+}
+
+// The result of weft::delayed(f, options): call it to record a lazy call.
+template <class F>
+class DelayedFunction {
+ public:
+  DelayedFunction(F f, TaskOptions options)
+      : f_(std::move(f)), options_(std::move(options)) {
+    CheckDeducible<F>();
+  }
+
+  template <class... A>
+  Delayed<Stored<ResultOf<F>>> operator()(A&&... args) const {
+    std::string name =
+        options_.name.empty() ? FunctionName(f_) : options_.name;
+    const uint64_t id = NodeId(options_.pure, f_, args...);
+    return Delayed<Stored<ResultOf<F>>>(
+        std::make_shared<const CallNode<F, std::decay_t<A>...>>(
+            id, std::move(name), options_.pure, f_, options_,
+            std::forward<A>(args)...));
+  }
+
+ private:
+  F f_;
+  TaskOptions options_;
+};
+
+}  // namespace internal
+}  // namespace weft
+
+#endif  // WEFT_CORE_WEFT_DELAYED_H_

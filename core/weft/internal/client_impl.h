@@ -1,0 +1,95 @@
+// Copyright 2026 The weft Authors.
+//
+// ClientImpl: what a weft::Client handle points to — a runtime plus the
+// typed submission path shared by remote() and delayed().
+
+#ifndef WEFT_CORE_WEFT_INTERNAL_CLIENT_IMPL_H_
+#define WEFT_CORE_WEFT_INTERNAL_CLIENT_IMPL_H_
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "weft/internal/bind.h"
+#include "weft/internal/runtime.h"
+#include "weft/object_ref.h"
+#include "weft/options.h"
+#include "weft/registry.h"
+
+namespace weft::internal {
+
+// The readable name of a callable: its registered name, else "lambda" or
+// "function".
+template <class F>
+std::string FunctionName(const F& f) {
+  if constexpr (std::is_pointer_v<F> &&
+                std::is_function_v<std::remove_pointer_t<F>>) {
+    if (const Registry::Entry* e = Registry::Global().FindByAddress(
+            reinterpret_cast<const void*>(f))) {
+      return e->name;
+    }
+    return "function";
+  } else {
+    return "lambda";
+  }
+}
+
+// The registered name of `f`, or empty.
+template <class F>
+std::string RegisteredName(const F& f) {
+  if constexpr (std::is_pointer_v<F> &&
+                std::is_function_v<std::remove_pointer_t<F>>) {
+    if (const Registry::Entry* e = Registry::Global().FindByAddress(
+            reinterpret_cast<const void*>(f))) {
+      return e->name;
+    }
+  }
+  return "";
+}
+
+// Thread-safe.
+class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
+ public:
+  // Takes ownership of `runtime`.
+  explicit ClientImpl(std::unique_ptr<Runtime> runtime);
+  ~ClientImpl();
+
+  // An embedded client with `threads` threads (0: one per core).
+  static std::shared_ptr<ClientImpl> MakeLocal(int threads);
+
+  // The client for calls that name none: inside a task, the task's own
+  // client; else the most recently created live client; else a process-wide
+  // embedded client, created on first use.
+  static std::shared_ptr<ClientImpl> Current();
+  // Makes `client` what Current() returns outside tasks.
+  static void SetDefault(const std::shared_ptr<ClientImpl>& client);
+
+  Runtime& runtime() { return *runtime_; }
+
+  // Submits f(args...) now. `id` 0 picks a fresh id.
+  template <class F, class... A>
+  ObjectRef<Stored<ResultOf<F>>> Call(const F& f, const TaskOptions& options,
+                                      uint64_t id, A&&... args) {
+    TaskSpec spec = MakeTaskSpec(f, options, std::forward<A>(args)...);
+    spec.function_name = RegisteredName(f);
+    spec.name = !options.name.empty()          ? options.name
+                : !spec.function_name.empty() ? spec.function_name
+                                              : FunctionName(f);
+    spec.id = id != 0 ? id : NewObjectId();
+    return ObjectRef<Stored<ResultOf<F>>>(runtime_->Submit(std::move(spec)));
+  }
+
+  template <class T>
+  ObjectRef<std::decay_t<T>> Put(T&& value) {
+    return ObjectRef<std::decay_t<T>>(
+        runtime_->Put(AnyValue::Make(std::forward<T>(value)), "put"));
+  }
+
+ private:
+  std::unique_ptr<Runtime> runtime_;
+};
+
+}  // namespace weft::internal
+
+#endif  // WEFT_CORE_WEFT_INTERNAL_CLIENT_IMPL_H_

@@ -1,0 +1,74 @@
+// Copyright 2026 The weft Authors.
+//
+// EmbeddedRuntime: runs tasks on a pool of threads inside this process, each
+// task on a Boost fiber, so a task blocked in get() yields its thread to
+// other tasks. Values are moved between tasks, never serialized.
+
+#ifndef WEFT_CORE_WEFT_INTERNAL_EMBEDDED_RUNTIME_H_
+#define WEFT_CORE_WEFT_INTERNAL_EMBEDDED_RUNTIME_H_
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "boost/fiber/condition_variable.hpp"
+#include "weft/internal/mutex.h"
+#include "weft/internal/runtime.h"
+#include "weft/internal/task_context.h"
+
+namespace weft::internal {
+
+class EmbeddedRuntime final : public Runtime {
+ public:
+  // Starts `threads` worker threads (at least 1). `client` is handed to tasks
+  // for nested calls; it may be empty.
+  explicit EmbeddedRuntime(int threads);
+  // Fails every task that has not started (ErrorKind::kShutdown), lets
+  // running tasks finish, and joins the threads.
+  ~EmbeddedRuntime() override;
+
+  void set_client(std::weak_ptr<ClientImpl> client) { client_ = client; }
+
+  std::shared_ptr<ObjectState> Submit(TaskSpec spec) override;
+  std::shared_ptr<ObjectState> Put(AnyValue value, std::string name) override;
+  int num_slots() const override { return num_threads_; }
+
+ private:
+  class Task;
+  class Context;
+  struct ThreadState;
+  using Queue = std::map<int, std::deque<std::shared_ptr<Task>>,
+                         std::greater<int>>;
+
+  void Enqueue(std::shared_ptr<Task> task);
+  void ThreadMain();
+  // Serves the ready queue on the calling fiber. The primary runner of a
+  // thread returns only at shutdown; extra runners (started while tasks on
+  // this thread are blocked) return once they are surplus.
+  void RunnerLoop(ThreadState& ts, bool primary);
+  void Execute(Task& task, ThreadState& ts);
+  void SpawnRunner(ThreadState& ts);
+  void ReleaseSlots(int cpus);
+  void AcquireSlots(int cpus);
+
+  // Constant after construction.
+  const int num_threads_;
+  std::weak_ptr<ClientImpl> client_;
+
+  Mutex mu_;
+  boost::fibers::condition_variable_any work_cv_;
+  Queue queue_ ABSL_GUARDED_BY(mu_);
+  int free_slots_ ABSL_GUARDED_BY(mu_);
+  int idle_runners_ ABSL_GUARDED_BY(mu_) = 0;
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace weft::internal
+
+#endif  // WEFT_CORE_WEFT_INTERNAL_EMBEDDED_RUNTIME_H_

@@ -1,0 +1,137 @@
+// Copyright 2026 The weft Authors.
+//
+// ObjectState: the shared state behind ObjectRef<T>. It is pending until the
+// producing task finishes, then holds either a value or the root cause of a
+// failure, forever. The last ObjectRef (or pending task argument) to let go of
+// it frees the value.
+
+#ifndef WEFT_CORE_WEFT_INTERNAL_OBJECT_STATE_H_
+#define WEFT_CORE_WEFT_INTERNAL_OBJECT_STATE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "boost/fiber/condition_variable.hpp"
+#include "weft/errors.h"
+#include "weft/internal/any_value.h"
+#include "weft/internal/mutex.h"
+
+namespace weft::internal {
+
+class ObjectState;
+
+// Told once when an object stops being pending. Implementations must be
+// cheap and must not block: they run on the thread that completed the object,
+// with no weft lock held.
+class ReadyListener {
+ public:
+  virtual ~ReadyListener() = default;
+  virtual void OnReady(ObjectState& object) = 0;
+};
+
+// Something that produced an object and can be asked to stop (a task).
+class Producer {
+ public:
+  virtual ~Producer() = default;
+  // Cancels the producer if it has not finished; see weft::cancel().
+  virtual void Cancel() = 0;
+};
+
+// Released when the last reference to a cluster object goes, so the
+// distributed runtime can drop the value on its workers.
+class ReleaseHook {
+ public:
+  virtual ~ReleaseHook() = default;
+  virtual void Release(uint64_t id) = 0;
+};
+
+// Thread-safe. Waits are fiber-aware: a task blocked in Wait() yields its
+// thread to other fibers.
+class ObjectState {
+ public:
+  // `id` is unique within a client; `name` is the readable task name.
+  ObjectState(uint64_t id, std::string name);
+  ~ObjectState();
+  ObjectState(const ObjectState&) = delete;
+  ObjectState& operator=(const ObjectState&) = delete;
+
+  uint64_t id() const { return id_; }
+  const std::string& name() const { return name_; }
+  // "name-<16 hex digits>", the key users see (Dask's key).
+  std::string key() const;
+
+  // Publishes the value. Returns false (and drops `value`) if the object was
+  // already completed, e.g. cancelled while its task ran.
+  bool SetValue(AnyValue value);
+  // Publishes a failure. Returns false if the object was already completed.
+  bool SetError(std::shared_ptr<const ErrorInfo> error);
+
+  bool done() const;
+  // REQUIRES: done(). nullptr when the object holds a value.
+  std::shared_ptr<const ErrorInfo> error() const;
+  // REQUIRES: done() and error() == nullptr.
+  const AnyValue& value() const;
+  // Moves the value out when the caller's reference is the only one left,
+  // else copies it. REQUIRES: done(), no error, holds a T.
+  template <class T>
+  T TakeOrCopy(const std::shared_ptr<ObjectState>& self);
+
+  // Blocks the calling fiber until done() or `deadline`. Returns done().
+  bool WaitUntil(std::chrono::steady_clock::time_point deadline);
+  void Wait();
+
+  // Registers `listener` to be told when the object completes. Returns false
+  // if it is already done (the listener is not called; the caller proceeds).
+  bool AddListener(std::shared_ptr<ReadyListener> listener);
+
+  // The task producing this object, if any, for cancellation.
+  void set_producer(std::weak_ptr<Producer> producer);
+  std::shared_ptr<Producer> producer() const;
+
+  // Cluster objects: called with id() when the state is destroyed.
+  void set_release_hook(std::shared_ptr<ReleaseHook> hook);
+
+ private:
+  bool Complete(AnyValue value, std::shared_ptr<const ErrorInfo> error);
+
+  // Constant after construction.
+  const uint64_t id_;
+  const std::string name_;
+
+  mutable Mutex mu_;
+  boost::fibers::condition_variable_any cv_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  int waiters_ ABSL_GUARDED_BY(mu_) = 0;
+  // Written once under mu_ before done_ is set, read-only afterwards.
+  AnyValue value_;
+  std::shared_ptr<const ErrorInfo> error_;
+  std::vector<std::shared_ptr<ReadyListener>> listeners_ ABSL_GUARDED_BY(mu_);
+  std::weak_ptr<Producer> producer_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<ReleaseHook> release_hook_ ABSL_GUARDED_BY(mu_);
+};
+
+template <class T>
+T ObjectState::TakeOrCopy(const std::shared_ptr<ObjectState>& self) {
+  if constexpr (std::is_move_constructible_v<T>) {
+    if (self.use_count() == 1) {
+      // Nobody else can reach this state, so the value may be moved out.
+      return const_cast<AnyValue&>(value_).TakeOrCopy<T>();
+    }
+  }
+  return *value_.Get<T>();
+}
+
+// A fresh object id, unique in this process. Ids of pure (deduplicated)
+// graph nodes are hashes with the top bit set; these never have it.
+uint64_t NewObjectId();
+
+// Returns the readable key for an id and name: "name-<16 hex digits>".
+std::string MakeKey(const std::string& name, uint64_t id);
+
+}  // namespace weft::internal
+
+#endif  // WEFT_CORE_WEFT_INTERNAL_OBJECT_STATE_H_

@@ -1,0 +1,58 @@
+// Copyright 2026 The weft Authors.
+//
+// Waiting for objects and reading their values, for the typed API.
+
+#ifndef WEFT_CORE_WEFT_INTERNAL_RESOLVE_H_
+#define WEFT_CORE_WEFT_INTERNAL_RESOLVE_H_
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "weft/errors.h"
+#include "weft/internal/error_info.h"
+#include "weft/internal/object_state.h"
+#include "weft/internal/task_context.h"
+
+namespace weft::internal {
+
+using Clock = std::chrono::steady_clock;
+
+// Throws the TaskError (or CancelledError) for a failed object.
+[[noreturn]] void ThrowTaskError(std::shared_ptr<const ErrorInfo> error,
+                                 const std::string& requested_key);
+
+// Blocks (fiber-aware; a task gives up its slot meanwhile) until `state` is
+// done or `deadline` passes. Returns whether it is done.
+inline bool AwaitState(ObjectState& state,
+                       std::optional<Clock::time_point> deadline) {
+  if (state.done()) return true;
+  BlockingRegion region;
+  if (!deadline.has_value()) {
+    state.Wait();
+    return true;
+  }
+  return state.WaitUntil(*deadline);
+}
+
+// Throws TimeoutError naming the object.
+[[noreturn]] void ThrowTimeout(const ObjectState& state);
+
+template <class T>
+const T& ReadyValue(const std::shared_ptr<ObjectState>& state) {
+  if (std::shared_ptr<const ErrorInfo> error = state->error()) {
+    ThrowTaskError(std::move(error), state->key());
+  }
+  const T* value = state->value().template Get<T>();
+  if (value == nullptr) {
+    throw UsageError("weft: object " + state->key() + " holds a " +
+                     Demangle(state->value().type().name()) +
+                     ", not the requested type");
+  }
+  return *value;
+}
+
+}  // namespace weft::internal
+
+#endif  // WEFT_CORE_WEFT_INTERNAL_RESOLVE_H_

@@ -1,0 +1,62 @@
+// Copyright 2026 The weft Authors.
+//
+// Runtime: the seam between the typed public API and an engine that runs
+// tasks. The embedded runtime (threads and fibers in this process) and the
+// cluster runtime (a scheduler and worker processes over gRPC) implement it,
+// so a program written against weft.h runs unchanged on either.
+
+#ifndef WEFT_CORE_WEFT_INTERNAL_RUNTIME_H_
+#define WEFT_CORE_WEFT_INTERNAL_RUNTIME_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "weft/internal/any_value.h"
+#include "weft/internal/object_state.h"
+#include "weft/options.h"
+
+namespace weft::internal {
+
+// Everything a runtime needs to run one task. Built by the typed API layer.
+struct TaskSpec {
+  // Readable task name (options.name, the registered name, or "lambda").
+  std::string name;
+  // Registered function name; empty for unregistered callables, which only
+  // an in-process runtime can run.
+  std::string function_name;
+  TaskOptions options;
+  // Objects that must be ready before the task runs, in argument order.
+  std::vector<std::shared_ptr<ObjectState>> deps;
+  // Runs the task in this process once every dep is ready: reads the deps'
+  // values, calls the function, returns its result. Throws what the function
+  // throws. `last_attempt` allows moving arguments into the call.
+  absl::AnyInvocable<AnyValue(bool last_attempt)> run_local;
+  // Object id for the result (NewObjectId(), or a pure node's hash).
+  uint64_t id = 0;
+};
+
+// Thread-safe.
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+
+  // Schedules `spec` and returns the (pending) state of its result. Never
+  // blocks on the task; errors (e.g. after shutdown) arrive through the
+  // returned state.
+  virtual std::shared_ptr<ObjectState> Submit(TaskSpec spec) = 0;
+
+  // Stores `value` and returns its (ready) state.
+  virtual std::shared_ptr<ObjectState> Put(AnyValue value,
+                                           std::string name) = 0;
+
+  // Number of task slots (threads, or total worker threads on a cluster).
+  virtual int num_slots() const = 0;
+};
+
+}  // namespace weft::internal
+
+#endif  // WEFT_CORE_WEFT_INTERNAL_RUNTIME_H_
