@@ -10,6 +10,25 @@
 
 namespace weft::internal {
 
+namespace {
+thread_local std::vector<const DelayedNode*>* deferred_deletions = nullptr;
+}  // namespace
+
+void NodeDeleter::operator()(const DelayedNode* node) const {
+  if (deferred_deletions != nullptr) {
+    deferred_deletions->push_back(node);  // an outer loop deletes it
+    return;
+  }
+  std::vector<const DelayedNode*> pending = {node};
+  deferred_deletions = &pending;
+  while (!pending.empty()) {
+    const DelayedNode* next = pending.back();
+    pending.pop_back();
+    delete next;  // may append its children to `pending`
+  }
+  deferred_deletions = nullptr;
+}
+
 std::vector<std::shared_ptr<ObjectState>> SubmitGraph(
     ClientImpl& client, const std::vector<const DelayedNode*>& roots) {
   SubmitMemo memo;

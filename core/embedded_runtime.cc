@@ -74,7 +74,7 @@ class EmbeddedRuntime::Task final
            !phase_.compare_exchange_weak(phase, kFinished)) {
     }
     if (std::shared_ptr<ObjectState> result = TakeResult()) {
-      result->SetError(std::move(error));
+      ObjectState::Publish(std::move(result), AnyValue(), std::move(error));
     }
   }
 
@@ -101,7 +101,9 @@ class EmbeddedRuntime::Task final
       try {
         AnyValue value = spec_.run_local(last);
         phase_.store(kFinished);
-        if (auto result = TakeResult()) result->SetValue(std::move(value));
+        if (auto result = TakeResult()) {
+          ObjectState::Publish(std::move(result), std::move(value), nullptr);
+        }
         break;
       } catch (const boost::context::detail::forced_unwind&) {
         throw;  // a fiber being torn down; not a task failure
@@ -109,7 +111,10 @@ class EmbeddedRuntime::Task final
         if (last) {
           auto error = ErrorFromCurrentException(spec_.name, key_);
           phase_.store(kFinished);
-          if (auto result = TakeResult()) result->SetError(std::move(error));
+          if (auto result = TakeResult()) {
+            ObjectState::Publish(std::move(result), AnyValue(),
+                                 std::move(error));
+          }
         }
       }
     }

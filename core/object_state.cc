@@ -33,11 +33,32 @@ ObjectState::~ObjectState() {
 std::string ObjectState::key() const { return MakeKey(name_, id_); }
 
 bool ObjectState::SetValue(AnyValue value) {
-  return Complete(std::move(value), nullptr);
+  if (!Complete(std::move(value), nullptr)) return false;
+  WakeWaiters(nullptr);
+  return true;
 }
 
 bool ObjectState::SetError(std::shared_ptr<const ErrorInfo> error) {
-  return Complete(AnyValue(), std::move(error));
+  if (!Complete(AnyValue(), std::move(error))) return false;
+  WakeWaiters(nullptr);
+  return true;
+}
+
+bool ObjectState::Publish(std::shared_ptr<ObjectState> self, AnyValue value,
+                          std::shared_ptr<const ErrorInfo> error) {
+  ObjectState* raw = self.get();
+  if (!raw->Complete(std::move(value), std::move(error))) return false;
+  raw->WakeWaiters(&self);
+  return true;
+}
+
+void ObjectState::WakeWaiters(std::shared_ptr<ObjectState>* self) {
+  MutexLock lock(&mu_);
+  if (waiters_ == 0) return;
+  // Each waiter holds a reference and cannot leave its wait before we
+  // unlock, so dropping ours here never destroys the object under us.
+  if (self != nullptr) self->reset();
+  cv_.notify_all();
 }
 
 bool ObjectState::Complete(AnyValue value,
@@ -51,7 +72,6 @@ bool ObjectState::Complete(AnyValue value,
     done_ = true;
     listeners.swap(listeners_);
     producer_.reset();
-    if (waiters_ > 0) cv_.notify_all();
   }
   for (auto& l : listeners) l->OnReady(*this);
   return true;

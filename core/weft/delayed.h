@@ -65,6 +65,13 @@ class DelayedNode {
   const bool pure_;
 };
 
+// Deletes graph nodes without recursion: releasing a node that holds the
+// last reference to its child defers the child's deletion to a loop, so a
+// chain of a million lazy calls is destroyed in constant stack.
+struct NodeDeleter {
+  void operator()(const DelayedNode* node) const;
+};
+
 // Submits every node reachable from `roots` once (children first, without
 // recursion, so deep chains are fine) and returns the roots' states.
 std::vector<std::shared_ptr<ObjectState>> SubmitGraph(
@@ -233,10 +240,11 @@ class DelayedFunction {
     std::string name =
         options_.name.empty() ? FunctionName(f_) : options_.name;
     const uint64_t id = NodeId(options_.pure, f_, args...);
-    return Delayed<Stored<ResultOf<F>>>(
-        std::make_shared<const CallNode<F, std::decay_t<A>...>>(
-            id, std::move(name), options_.pure, f_, options_,
-            std::forward<A>(args)...));
+    return Delayed<Stored<ResultOf<F>>>(std::shared_ptr<const DelayedNode>(
+        new CallNode<F, std::decay_t<A>...>(id, std::move(name),
+                                            options_.pure, f_, options_,
+                                            std::forward<A>(args)...),
+        NodeDeleter()));
   }
 
  private:

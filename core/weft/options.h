@@ -14,7 +14,7 @@ namespace weft {
 struct TaskOptions {
   // A readable name for progress, errors and DOT output. Empty: the
   // function's registered name (or "lambda"/its type for unregistered ones).
-  std::string name;
+  std::string name = {};
   // How many times to re-run the task after it throws. 0: run once.
   int retries = 0;
   // CPU slots the task occupies while it runs (threaded code inside a task).

@@ -70,6 +70,12 @@ class ObjectState {
   // Publishes a failure. Returns false if the object was already completed.
   bool SetError(std::shared_ptr<const ErrorInfo> error);
 
+  // As SetValue/SetError, for a producer that holds `self` only to publish:
+  // its reference is dropped before waiters wake, so a waiter that now holds
+  // the only reference may move the value out (see TakeOrCopy).
+  static bool Publish(std::shared_ptr<ObjectState> self, AnyValue value,
+                      std::shared_ptr<const ErrorInfo> error);
+
   bool done() const;
   // REQUIRES: done(). nullptr when the object holds a value.
   std::shared_ptr<const ErrorInfo> error() const;
@@ -96,7 +102,9 @@ class ObjectState {
   void set_release_hook(std::shared_ptr<ReleaseHook> hook);
 
  private:
+  // Sets the outcome and tells listeners; waiters are woken by the caller.
   bool Complete(AnyValue value, std::shared_ptr<const ErrorInfo> error);
+  void WakeWaiters(std::shared_ptr<ObjectState>* self);
 
   // Constant after construction.
   const uint64_t id_;
