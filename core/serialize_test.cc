@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <thread>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -561,6 +562,34 @@ TEST(SerializeTest, LargeVectorIsOneBlock) {
   ASSERT_TRUE(back.ok());
   EXPECT_TRUE(*back == big);
   EXPECT_EQ(weft::Serialize(*back), bytes);
+}
+
+TEST(SerializeTest, FreeFunctionsAreReentrant) {
+  // Threads serialize the same const values concurrently (protobuf caches
+  // sizes inside the message, so this also checks that path under TSan).
+  const Nested shared = MakeNested();
+  weft::testing::Sample sample;
+  sample.set_name("shared");
+  sample.add_values(2);
+  const std::string expected = weft::Serialize(shared) + weft::Serialize(sample);
+  std::vector<std::thread> threads;
+  std::vector<int> ok(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        std::string bytes;
+        weft::Serialize(shared, bytes);
+        const size_t split = bytes.size();
+        weft::Serialize(sample, bytes);
+        auto back = weft::Deserialize<Nested>(
+            std::string_view(bytes).substr(0, split));
+        if (bytes != expected || !back.ok() || *back != shared) return;
+      }
+      ok[t] = 1;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(ok, std::vector<int>(4, 1));
 }
 
 TEST(TypeNameTest, Names) {
