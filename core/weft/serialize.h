@@ -58,7 +58,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "weft/internal/serialize_codecs.h"
+#include "weft/internal/serialize_core.h"
+#include "weft/internal/serialize_std.h"
 
 namespace weft {
 
