@@ -31,5 +31,7 @@ expect_compile_error serialize_fail_pointer.cc \
   "weft: raw pointers cannot be serialized"
 expect_compile_error serialize_fail_unsupported.cc \
   "weft: this type cannot be serialized. Give it a member"
+expect_compile_error serialize_fail_no_default.cc \
+  "weft: this type has a serialize function but cannot be deserialized"
 
 exit "${failures}"

@@ -88,6 +88,7 @@ std::string TypeName() {
 // Not thread-safe.
 class OutputArchive {
  public:
+  // False: serialize() functions can test Archive::kIsLoading.
   static constexpr bool kIsLoading = false;
 
   // Appends to `out`, after any bytes it already holds.
@@ -98,6 +99,9 @@ class OutputArchive {
 
   // Writes each value in order. A type that cannot be serialized (see
   // kIsSerializable) is a compile-time error.
+  // REQUIRES: no protobuf message inside encodes to 2 GiB or more (a protobuf
+  // limit) and no std::variant inside is valueless_by_exception (it would be
+  // written with an index that fails to deserialize).
   template <class... T>
   void operator()(const T&... values) {
     (Write(values), ...);
@@ -160,6 +164,7 @@ class OutputArchive {
 // Not thread-safe.
 class InputArchive {
  public:
+  // True: serialize() functions can test Archive::kIsLoading.
   static constexpr bool kIsLoading = true;
   // Deepest nesting of user types (the only types that can be recursive)
   // accepted, against stack exhaustion on hostile input. Writing does not
@@ -265,8 +270,10 @@ size_t SerializedSize(const T& value) {
 }
 
 // Appends the encoding of `value` to `out`, growing `out` at most once.
-// Reentrant: may run concurrently with any other weft serialization call.
+// Reentrant: may run concurrently with any other weft serialization call,
+// including on the same const value.
 // A type that cannot be serialized is a compile-time error.
+// REQUIRES: as for OutputArchive::operator().
 template <class T>
 void Serialize(const T& value, std::string& out) {
   out.reserve(out.size() + SerializedSize(value));
