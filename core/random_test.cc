@@ -273,7 +273,9 @@ std::vector<uint64_t> RunOp(Generator<PCG64>& gen, const Op& op) {
   const bool scalar = op.size < 0;
   const std::size_t n = scalar ? 1 : static_cast<std::size_t>(op.size);
   if (name == "integers") {
-    if (scalar) return {static_cast<uint64_t>(gen.integers(lo, hi, op.endpoint))};
+    if (scalar) {
+      return {static_cast<uint64_t>(gen.integers(lo, hi, op.endpoint))};
+    }
     return Bits(gen.integers(lo, hi, n, op.endpoint));
   }
   if (name == "raw") {
@@ -343,6 +345,35 @@ TEST(GeneratorTest, DistributionsMatchNumpyBitwise) {
     EXPECT_EQ(st.inc, c.final_inc.value());
     EXPECT_EQ(st.has_uint32, c.has_uint32 != 0);
     EXPECT_EQ(st.uinteger, c.uinteger);
+  }
+}
+
+TEST(GeneratorTest, BulkFillsEqualScalarCalls) {
+  // Fills draw raw outputs in blocks and rewind; they must equal scalar
+  // calls, output and final state alike, at every block boundary.
+  for (std::size_t n : {0, 1, 63, 64, 65, 255, 256, 257, 1000, 4099}) {
+    SCOPED_TRACE(n);
+    Generator<PCG64> bulk = default_rng(9);
+    Generator<PCG64> one = default_rng(9);
+    std::vector<double> got = bulk.standard_normal(n);
+    std::vector<double> want;
+    for (std::size_t i = 0; i < n; ++i) want.push_back(one.standard_normal());
+    EXPECT_EQ(Bits(got), Bits(want));
+    got = bulk.standard_exponential(n);
+    want.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+      want.push_back(one.standard_exponential());
+    }
+    EXPECT_EQ(Bits(got), Bits(want));
+    got = bulk.uniform(-1.0, 3.0, n);
+    want.clear();
+    for (std::size_t i = 0; i < n; ++i) want.push_back(one.uniform(-1.0, 3.0));
+    EXPECT_EQ(Bits(got), Bits(want));
+    EXPECT_EQ(bulk.bit_generator().state(), one.bit_generator().state());
+    std::vector<uint64_t> raw(n);
+    bulk.bit_generator().random_raw(raw);
+    for (uint64_t v : raw) EXPECT_EQ(v, one.bit_generator().random_raw());
+    EXPECT_EQ(bulk.bit_generator().state(), one.bit_generator().state());
   }
 }
 

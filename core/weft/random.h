@@ -162,13 +162,9 @@ class PCG64 {
   result_type operator()() { return random_raw(); }
   result_type random_raw() {
     state_ = state_ * kMultiplier + inc_;
-    const uint64_t hi = static_cast<uint64_t>(state_ >> 64);
-    const uint64_t lo = static_cast<uint64_t>(state_);
-    const unsigned rot = static_cast<unsigned>(hi >> 58);
-    const uint64_t x = hi ^ lo;
-    return (x >> rot) | (x << ((-rot) & 63u));
+    return Output(state_);
   }
-  // Fills `out` with successive random_raw() values.
+  // Fills `out` with successive random_raw() values (faster than a loop).
   void random_raw(std::span<uint64_t> out);
 
   // Next 32 bits as NumPy's bit generators produce them: the low half of a
@@ -206,6 +202,13 @@ class PCG64 {
       (static_cast<U128>(0x2360ed051fc65da4ULL) << 64) | 0x4385df649fccf645ULL;
 
   void Seed(const SeedSequence& seed_seq);
+  // XSL-RR: xor the halves, rotate right by the top 6 bits.
+  static uint64_t Output(U128 state) {
+    const uint64_t hi = static_cast<uint64_t>(state >> 64);
+    const uint64_t x = hi ^ static_cast<uint64_t>(state);
+    const unsigned rot = static_cast<unsigned>(hi >> 58);
+    return (x >> rot) | (x << ((-rot) & 63u));
+  }
 
   U128 state_ = 0;
   U128 inc_ = 0;
@@ -259,25 +262,26 @@ class Generator {
   const BitGen& bit_generator() const { return bit_generator_; }
 
   // Uniform double in [0, 1) with 53 random bits: `Generator.random()`.
-  double random() {
-    return static_cast<double>(bit_generator_.random_raw() >> 11) *
-           (1.0 / 9007199254740992.0);
-  }
+  double random() { return Random(Raw()); }
   void random(std::span<double> out) {
-    for (double& x : out) x = random();
+    FillBatched(out, [](auto& src) { return Random(src); });
   }
   std::vector<double> random(std::size_t size) {
-    return Fill(size, [this] { return random(); });
+    std::vector<double> out(size);
+    random(out);
+    return out;
   }
 
   // Standard normal via NumPy's 256-layer ziggurat:
   // `Generator.standard_normal()`.
-  double standard_normal();
+  double standard_normal() { return StandardNormal(Raw()); }
   void standard_normal(std::span<double> out) {
-    for (double& x : out) x = standard_normal();
+    FillBatched(out, [](auto& src) { return StandardNormal(src); });
   }
   std::vector<double> standard_normal(std::size_t size) {
-    return Fill(size, [this] { return standard_normal(); });
+    std::vector<double> out(size);
+    standard_normal(out);
+    return out;
   }
 
   // loc + scale * standard_normal(): `Generator.normal(loc, scale)`.
@@ -288,7 +292,9 @@ class Generator {
   }
   void normal(double loc, double scale, std::span<double> out) {
     internal::CheckNonNegative(scale, "scale < 0");
-    for (double& x : out) x = loc + scale * standard_normal();
+    FillBatched(out, [loc, scale](auto& src) {
+      return loc + scale * StandardNormal(src);
+    });
   }
   std::vector<double> normal(double loc, double scale, std::size_t size) {
     std::vector<double> out(size);
@@ -304,7 +310,9 @@ class Generator {
   }
   void uniform(double low, double high, std::span<double> out) {
     const double range = UniformRange(low, high);
-    for (double& x : out) x = low + range * random();
+    FillBatched(out, [low, range](auto& src) {
+      return low + range * Random(src);
+    });
   }
   std::vector<double> uniform(double low, double high, std::size_t size) {
     std::vector<double> out(size);
@@ -338,21 +346,81 @@ class Generator {
 
   // Standard exponential via NumPy's ziggurat:
   // `Generator.standard_exponential()`.
-  double standard_exponential();
+  double standard_exponential() { return StandardExponential(Raw()); }
   void standard_exponential(std::span<double> out) {
-    for (double& x : out) x = standard_exponential();
+    FillBatched(out, [](auto& src) { return StandardExponential(src); });
   }
   std::vector<double> standard_exponential(std::size_t size) {
-    return Fill(size, [this] { return standard_exponential(); });
+    std::vector<double> out(size);
+    standard_exponential(out);
+    return out;
   }
 
  private:
+  // A source of raw 64-bit outputs drawn one at a time.
+  struct DirectRaw {
+    BitGen& bg;
+    uint64_t operator()() { return bg.random_raw(); }
+  };
+  DirectRaw Raw() { return DirectRaw{bit_generator_}; }
+
+  // Serves the same raw outputs in the same order, drawn in blocks through
+  // the bit generator's (faster) bulk random_raw. Finish() rewinds the bit
+  // generator to just after the last output actually used.
+  class BatchedRaw {
+   public:
+    explicit BatchedRaw(BitGen& bg) : bg_(bg), snapshot_(bg) {}
+    uint64_t operator()() {
+      if (pos_ == kBlock) Refill();
+      return buf_[pos_++];
+    }
+    void Finish() {
+      if (pos_ == kBlock) return;
+      bg_ = snapshot_;
+      for (std::size_t i = 0; i < pos_; ++i) bg_.random_raw();
+    }
+
+   private:
+    static constexpr std::size_t kBlock = 256;
+    void Refill() {
+      snapshot_ = bg_;
+      bg_.random_raw(std::span<uint64_t>(buf_, kBlock));
+      pos_ = 0;
+    }
+    BitGen& bg_;
+    BitGen snapshot_;
+    std::size_t pos_ = kBlock;
+    uint64_t buf_[kBlock];
+  };
+
+  // out[i] = draw(source) for each i, drawing raw outputs in blocks when
+  // the bit generator supports bulk output and `out` is large.
   template <typename F>
-  static std::vector<double> Fill(std::size_t size, F draw) {
-    std::vector<double> out(size);
-    for (double& x : out) x = draw();
-    return out;
+  void FillBatched(std::span<double> out, F draw) {
+    if constexpr (requires(BitGen& b, std::span<uint64_t> s) {
+                    b.random_raw(s);
+                  }) {
+      if (out.size() >= 64) {
+        BatchedRaw src(bit_generator_);
+        for (double& x : out) x = draw(src);
+        src.Finish();
+        return;
+      }
+    }
+    DirectRaw src = Raw();
+    for (double& x : out) x = draw(src);
   }
+
+  // The samplers, over any source of raw outputs (NumPy's distributions.c).
+  template <typename Src>
+  static double Random(Src&& src) {
+    return static_cast<double>(src() >> 11) * (1.0 / 9007199254740992.0);
+  }
+  template <typename Src>
+  static double StandardNormal(Src&& src);
+  template <typename Src>
+  static double StandardExponential(Src&& src);
+
   static double UniformRange(double low, double high) {
     const double range = high - low;
     if (!std::isfinite(range)) {
@@ -394,10 +462,11 @@ Generator<PCG64> JumpedStream(uint64_t root_seed, uint64_t task_index);
 // ---------------------------------------------------------------------------
 
 template <NumpyBitGenerator BitGen>
-double Generator<BitGen>::standard_normal() {
+template <typename Src>
+double Generator<BitGen>::StandardNormal(Src&& src) {
   using namespace internal;
   for (;;) {
-    uint64_t r = bit_generator_.random_raw();
+    uint64_t r = src();
     const int idx = static_cast<int>(r & 0xff);
     r >>= 8;
     const bool negative = (r & 1) != 0;
@@ -408,15 +477,15 @@ double Generator<BitGen>::standard_normal() {
     if (idx == 0) {
       // The base layer's tail beyond r, sampled with Marsaglia's method.
       for (;;) {
-        const double xx = -kNormalInvR * std::log1p(-random());
-        const double yy = -std::log1p(-random());
+        const double xx = -kNormalInvR * std::log1p(-Random(src));
+        const double yy = -std::log1p(-Random(src));
         if (yy + yy > xx * xx) {
           return ((rabs >> 8) & 1) ? -(kNormalR + xx) : kNormalR + xx;
         }
       }
     }
     // The wedge between the rectangle and the density.
-    if ((kNormalF[idx - 1] - kNormalF[idx]) * random() + kNormalF[idx] <
+    if ((kNormalF[idx - 1] - kNormalF[idx]) * Random(src) + kNormalF[idx] <
         std::exp(-0.5 * x * x)) {
       return x;
     }
@@ -424,16 +493,17 @@ double Generator<BitGen>::standard_normal() {
 }
 
 template <NumpyBitGenerator BitGen>
-double Generator<BitGen>::standard_exponential() {
+template <typename Src>
+double Generator<BitGen>::StandardExponential(Src&& src) {
   using namespace internal;
   for (;;) {
-    const uint64_t ri = bit_generator_.random_raw() >> 3;
+    const uint64_t ri = src() >> 3;
     const int idx = static_cast<int>(ri & 0xff);
     const uint64_t u = ri >> 8;
     const double x = static_cast<double>(u) * kExpW[idx];
     if (u < kExpK[idx]) return x;
-    if (idx == 0) return kExpR - std::log1p(-random());
-    if ((kExpF[idx - 1] - kExpF[idx]) * random() + kExpF[idx] < std::exp(-x)) {
+    if (idx == 0) return kExpR - std::log1p(-Random(src));
+    if ((kExpF[idx - 1] - kExpF[idx]) * Random(src) + kExpF[idx] < std::exp(-x)) {
       return x;
     }
   }
