@@ -34,6 +34,7 @@
 #ifndef WEFT_RANDOM_H_
 #define WEFT_RANDOM_H_
 
+#include <bit>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -414,10 +415,15 @@ class Generator {
   // The samplers, over any source of raw outputs (NumPy's distributions.c).
   template <typename Src>
   static double Random(Src&& src) {
-    return static_cast<double>(src() >> 11) * (1.0 / 9007199254740992.0);
+    return ToDouble(src() >> 11) * (1.0 / 9007199254740992.0);
   }
   template <typename Src>
   static double StandardNormal(Src&& src);
+  // Exact conversion of a value below 2**63 (a cheaper instruction sequence
+  // than the general uint64_t -> double conversion).
+  static double ToDouble(uint64_t v) {
+    return static_cast<double>(static_cast<int64_t>(v));
+  }
   template <typename Src>
   static double StandardExponential(Src&& src);
 
@@ -469,10 +475,11 @@ double Generator<BitGen>::StandardNormal(Src&& src) {
     uint64_t r = src();
     const int idx = static_cast<int>(r & 0xff);
     r >>= 8;
-    const bool negative = (r & 1) != 0;
     const uint64_t rabs = (r >> 1) & 0x000fffffffffffffULL;
-    double x = static_cast<double>(rabs) * kNormalW[idx];
-    if (negative) x = -x;
+    // Bit 8 of the draw is the sign: negate by flipping the sign bit, without
+    // a branch (the result is the same as x = -x).
+    const double x = std::bit_cast<double>(
+        std::bit_cast<uint64_t>(ToDouble(rabs) * kNormalW[idx]) ^ (r << 63));
     if (rabs < kNormalK[idx]) return x;  // Inside the layer's rectangle.
     if (idx == 0) {
       // The base layer's tail beyond r, sampled with Marsaglia's method.
@@ -500,7 +507,7 @@ double Generator<BitGen>::StandardExponential(Src&& src) {
     const uint64_t ri = src() >> 3;
     const int idx = static_cast<int>(ri & 0xff);
     const uint64_t u = ri >> 8;
-    const double x = static_cast<double>(u) * kExpW[idx];
+    const double x = ToDouble(u) * kExpW[idx];
     if (u < kExpK[idx]) return x;
     if (idx == 0) return kExpR - std::log1p(-Random(src));
     if ((kExpF[idx - 1] - kExpF[idx]) * Random(src) + kExpF[idx] < std::exp(-x)) {
