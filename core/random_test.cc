@@ -8,6 +8,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/numeric/int128.h"
@@ -418,6 +419,26 @@ TEST(StreamTest, EqualsSpawnedChild) {
     Generator<PCG64> b = default_rng(kids[i]);
     EXPECT_EQ(Bits(a.standard_normal(10)), Bits(b.standard_normal(10)));
   }
+}
+
+TEST(StreamTest, IndependentOfSchedule) {
+  // Tasks run on threads in a scrambled order give the serial results.
+  constexpr uint64_t kTasks = 16;
+  std::vector<std::vector<uint64_t>> serial(kTasks), parallel(kTasks);
+  for (uint64_t i = 0; i < kTasks; ++i) {
+    serial[i] = Bits(Stream(3, i).normal(1.0, 2.0, 300));
+  }
+  std::vector<std::thread> workers;
+  for (uint64_t w = 0; w < 4; ++w) {
+    workers.emplace_back([w, &parallel] {
+      for (uint64_t k = w; k < kTasks; k += 4) {
+        const uint64_t i = kTasks - 1 - k;
+        parallel[i] = Bits(Stream(3, i).normal(1.0, 2.0, 300));
+      }
+    });
+  }
+  for (std::thread& t : workers) t.join();
+  EXPECT_EQ(serial, parallel);
 }
 
 }  // namespace
