@@ -470,7 +470,10 @@ Generator<PCG64> JumpedStream(uint64_t root_seed, uint64_t task_index);
 template <NumpyBitGenerator BitGen>
 template <typename Src>
 double Generator<BitGen>::StandardNormal(Src&& src) {
-  using namespace internal;
+  const uint64_t* const k = internal::kNormalK;
+  const double* const w = internal::kNormalW;
+  const double* const f = internal::kNormalF;
+  constexpr double kR = internal::kNormalR;
   for (;;) {
     uint64_t r = src();
     const int idx = static_cast<int>(r & 0xff);
@@ -479,20 +482,18 @@ double Generator<BitGen>::StandardNormal(Src&& src) {
     // Bit 8 of the draw is the sign: negate by flipping the sign bit, without
     // a branch (the result is the same as x = -x).
     const double x = std::bit_cast<double>(
-        std::bit_cast<uint64_t>(ToDouble(rabs) * kNormalW[idx]) ^ (r << 63));
-    if (rabs < kNormalK[idx]) return x;  // Inside the layer's rectangle.
+        std::bit_cast<uint64_t>(ToDouble(rabs) * w[idx]) ^ (r << 63));
+    if (rabs < k[idx]) return x;  // Inside the layer's rectangle.
     if (idx == 0) {
       // The base layer's tail beyond r, sampled with Marsaglia's method.
       for (;;) {
-        const double xx = -kNormalInvR * std::log1p(-Random(src));
+        const double xx = -internal::kNormalInvR * std::log1p(-Random(src));
         const double yy = -std::log1p(-Random(src));
-        if (yy + yy > xx * xx) {
-          return ((rabs >> 8) & 1) ? -(kNormalR + xx) : kNormalR + xx;
-        }
+        if (yy + yy > xx * xx) return ((rabs >> 8) & 1) ? -(kR + xx) : kR + xx;
       }
     }
     // The wedge between the rectangle and the density.
-    if ((kNormalF[idx - 1] - kNormalF[idx]) * Random(src) + kNormalF[idx] <
+    if ((f[idx - 1] - f[idx]) * Random(src) + f[idx] <
         std::exp(-0.5 * x * x)) {
       return x;
     }
@@ -502,15 +503,16 @@ double Generator<BitGen>::StandardNormal(Src&& src) {
 template <NumpyBitGenerator BitGen>
 template <typename Src>
 double Generator<BitGen>::StandardExponential(Src&& src) {
-  using namespace internal;
   for (;;) {
     const uint64_t ri = src() >> 3;
     const int idx = static_cast<int>(ri & 0xff);
     const uint64_t u = ri >> 8;
-    const double x = ToDouble(u) * kExpW[idx];
-    if (u < kExpK[idx]) return x;
-    if (idx == 0) return kExpR - std::log1p(-Random(src));
-    if ((kExpF[idx - 1] - kExpF[idx]) * Random(src) + kExpF[idx] < std::exp(-x)) {
+    const double x = ToDouble(u) * internal::kExpW[idx];
+    if (u < internal::kExpK[idx]) return x;
+    if (idx == 0) return internal::kExpR - std::log1p(-Random(src));
+    if ((internal::kExpF[idx - 1] - internal::kExpF[idx]) * Random(src) +
+            internal::kExpF[idx] <
+        std::exp(-x)) {
       return x;
     }
   }
