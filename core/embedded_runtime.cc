@@ -21,6 +21,10 @@ namespace {
 // picked up while another task on the same thread waits.
 constexpr size_t kRunnerStackBytes = 1 << 20;
 
+// How often an idle runner yields its thread, re-checking the queue, before
+// it sleeps.
+constexpr int kIdleYields = 8;
+
 enum TaskPhase : int { kWaiting, kQueued, kRunning, kFinished };
 
 }  // namespace
@@ -42,7 +46,7 @@ class EmbeddedRuntime::Task final
       : runtime_(runtime),
         spec_(std::move(spec)),
         result_(std::move(result)),
-        key_(result_->key()),
+        id_(result_->id()),
         cpus_(cpus) {}
 
   // Registers with every pending dependency; enqueues when none is pending.
@@ -62,7 +66,7 @@ class EmbeddedRuntime::Task final
   }
 
   void Cancel() override {
-    Finish(MakeError(ErrorKind::kCancelled, spec_.name, key_,
+    Finish(MakeError(ErrorKind::kCancelled, spec_.name, key(),
                      "cancelled by the user"));
   }
 
@@ -109,7 +113,7 @@ class EmbeddedRuntime::Task final
         throw;  // a fiber being torn down; not a task failure
       } catch (...) {
         if (last) {
-          auto error = ErrorFromCurrentException(spec_.name, key_);
+          auto error = ErrorFromCurrentException(spec_.name, key());
           phase_.store(kFinished);
           if (auto result = TakeResult()) {
             ObjectState::Publish(std::move(result), AnyValue(),
@@ -123,7 +127,9 @@ class EmbeddedRuntime::Task final
     spec_.deps.clear();
   }
 
-  const std::string& key() const { return key_; }
+  // Computed on demand: formatting a key for every task costs more than
+  // running a tiny one.
+  std::string key() const { return MakeKey(spec_.name, id_); }
   const std::string& name() const { return spec_.name; }
   int cpus() const { return cpus_; }
   int priority() const { return spec_.options.priority; }
@@ -138,7 +144,7 @@ class EmbeddedRuntime::Task final
   TaskSpec spec_;
   Mutex mu_;
   std::shared_ptr<ObjectState> result_ ABSL_GUARDED_BY(mu_);
-  const std::string key_;
+  const uint64_t id_;
   const int cpus_;
   std::atomic<int> unresolved_{0};
   std::atomic<int> phase_{kWaiting};
@@ -149,7 +155,7 @@ class EmbeddedRuntime::Context final : public TaskContext {
   Context(EmbeddedRuntime* runtime, ThreadState* ts, Task* task)
       : runtime_(runtime), ts_(ts), task_(task) {}
 
-  const std::string& key() const override { return task_->key(); }
+  std::string key() const override { return task_->key(); }
   int num_cpus() const override { return task_->cpus(); }
   std::shared_ptr<ClientImpl> client() const override {
     return runtime_->client_.lock();
@@ -222,7 +228,12 @@ void EmbeddedRuntime::Enqueue(std::shared_ptr<Task> task) {
       rejected = true;
     } else {
       queue_[task->priority()].push_back(task);
-      if (idle_runners_ > 0) work_cv_.notify_one();
+      // One wake-up at a time: the woken runner drains what arrives while
+      // it gets going, so a burst of submissions costs one wake, not many.
+      if (idle_runners_ > 0 && !wakeup_pending_) {
+        wakeup_pending_ = true;
+        work_cv_.notify_one();
+      }
     }
   }
   if (rejected) {
@@ -273,12 +284,26 @@ void EmbeddedRuntime::RunnerLoop(ThreadState& ts, bool primary) {
           // Nothing to run and this thread has another free runner: retire.
           // Pass on a wake-up this runner may have consumed.
           --ts.runners;
-          if (idle_runners_ > 0 && !queue_.empty()) work_cv_.notify_one();
+          if (idle_runners_ > 0 && !queue_.empty()) {
+            wakeup_pending_ = true;
+            work_cv_.notify_one();
+          }
           return;
         }
+        // Before sleeping, give the submitting thread a few chances to add
+        // work: a sleep and a wake cost far more than a tiny task.
+        bool found = false;
+        for (int spin = 0; spin < kIdleYields && !found; ++spin) {
+          lock.unlock();
+          std::this_thread::yield();
+          lock.lock();
+          found = shutdown_ || !queue_.empty();
+        }
+        if (found) continue;
         ++idle_runners_;
         work_cv_.wait(lock);
         --idle_runners_;
+        wakeup_pending_ = false;
       }
     }
     Execute(*task, ts);
@@ -297,7 +322,10 @@ void EmbeddedRuntime::Execute(Task& task, ThreadState& ts) {
 void EmbeddedRuntime::ReleaseSlots(int cpus) {
   MutexLock lock(&mu_);
   free_slots_ += cpus;
-  if (idle_runners_ > 0 && !queue_.empty()) work_cv_.notify_all();
+  if (idle_runners_ > 0 && !queue_.empty()) {
+    wakeup_pending_ = true;
+    work_cv_.notify_all();
+  }
 }
 
 void EmbeddedRuntime::AcquireSlots(int cpus) {

@@ -17,6 +17,8 @@ PACKAGES=(
   libabsl-dev libboost-dev libboost-fiber-dev libboost-context-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
+  # Allocator for cross-thread task allocation (see third_party/BUILD).
+  libjemalloc-dev
   # NumPy, for regenerating the random-number test vectors and for the
   # side-by-side benchmarks (Debian's /usr/bin/python3).
   python3-numpy

@@ -64,6 +64,8 @@ class EmbeddedRuntime final : public Runtime {
   Queue queue_ ABSL_GUARDED_BY(mu_);
   int free_slots_ ABSL_GUARDED_BY(mu_);
   int idle_runners_ ABSL_GUARDED_BY(mu_) = 0;
+  // A runner was notified and has not woken yet.
+  bool wakeup_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
 
   std::vector<std::thread> threads_;

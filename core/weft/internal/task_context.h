@@ -18,7 +18,7 @@ class TaskContext {
   virtual ~TaskContext() = default;
 
   // The task's key and CPU slots.
-  virtual const std::string& key() const = 0;
+  virtual std::string key() const = 0;
   virtual int num_cpus() const = 0;
   // The client nested remote()/get() calls from this task go to.
   virtual std::shared_ptr<ClientImpl> client() const = 0;
