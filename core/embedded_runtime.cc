@@ -103,7 +103,7 @@ class EmbeddedRuntime::Task final
     for (int attempt = 1; attempt <= attempts; ++attempt) {
       const bool last = attempt == attempts;
       try {
-        AnyValue value = spec_.run_local(last);
+        AnyValue value = spec_.body->Run(last);
         phase_.store(kFinished);
         if (auto result = TakeResult()) {
           ObjectState::Publish(std::move(result), std::move(value), nullptr);
@@ -123,7 +123,7 @@ class EmbeddedRuntime::Task final
       }
     }
     // Let go of arguments and dependencies as soon as the task is done.
-    spec_.run_local = nullptr;
+    spec_.body.reset();
     spec_.deps.clear();
   }
 
@@ -213,10 +213,9 @@ std::shared_ptr<ObjectState> EmbeddedRuntime::Submit(TaskSpec spec) {
   return result;
 }
 
-std::shared_ptr<ObjectState> EmbeddedRuntime::Put(AnyValue value,
-                                                  std::string name) {
-  auto state = std::make_shared<ObjectState>(NewObjectId(), std::move(name));
-  state->SetValue(std::move(value));
+std::shared_ptr<ObjectState> EmbeddedRuntime::Put(PutSpec spec) {
+  auto state = std::make_shared<ObjectState>(NewObjectId(), "put");
+  state->SetValue(std::move(spec.value));
   return state;
 }
 

@@ -135,4 +135,62 @@ void ObjectState::set_release_hook(std::shared_ptr<ReleaseHook> hook) {
   release_hook_ = std::move(hook);
 }
 
+bool ObjectState::SetRemote(std::shared_ptr<RemoteBytes> source,
+                            std::string inline_bytes, bool has_inline) {
+  {
+    MutexLock lock(&mu_);
+    if (done_) return false;
+    remote_ = true;
+    source_ = std::move(source);
+    has_inline_ = has_inline;
+    inline_bytes_ = std::move(inline_bytes);
+  }
+  if (!Complete(AnyValue(), nullptr)) return false;
+  WakeWaiters(nullptr);
+  return true;
+}
+
+bool ObjectState::is_remote() const {
+  MutexLock lock(&mu_);
+  return remote_;
+}
+
+absl::StatusOr<std::string> ObjectState::Bytes() {
+  {
+    MutexLock lock(&mu_);
+    if (!remote_) {
+      return absl::FailedPreconditionError("object " + key() +
+                                           " is not a cluster object");
+    }
+    if (has_inline_) return inline_bytes_;
+  }
+  return source_->Fetch(id_);
+}
+
+absl::Status ObjectState::Materialize(
+    absl::FunctionRef<absl::StatusOr<AnyValue>(std::string_view)> decode) {
+  MutexLock lock(&materialize_mu_);
+  if (materialized_) return materialize_status_;
+  absl::StatusOr<std::string> fetched;
+  std::string_view bytes;
+  if (has_inline_) {
+    bytes = inline_bytes_;
+  } else {
+    fetched = source_->Fetch(id_);
+    if (!fetched.ok()) {
+      // A failed fetch may succeed later (e.g. after recomputation).
+      return fetched.status();
+    }
+    bytes = *fetched;
+  }
+  absl::StatusOr<AnyValue> value = decode(bytes);
+  materialized_ = true;
+  if (!value.ok()) {
+    materialize_status_ = value.status();
+  } else {
+    value_ = *std::move(value);
+  }
+  return materialize_status_;
+}
+
 }  // namespace weft::internal

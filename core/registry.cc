@@ -18,7 +18,7 @@ Registry& Registry::Global() {
 }
 
 void Registry::Register(std::string name, const void* address,
-                        std::string signature) {
+                        std::string signature, Invoker invoke) {
   internal::MutexLock lock(&mu_);
   auto it = by_name_.find(name);
   if (it != by_name_.end()) {
@@ -29,7 +29,7 @@ void Registry::Register(std::string name, const void* address,
     return;
   }
   auto entry = std::make_unique<Entry>(
-      Entry{std::move(name), address, std::move(signature)});
+      Entry{std::move(name), address, std::move(signature), invoke});
   by_name_[entry->name] = entry.get();
   by_address_.try_emplace(address, entry.get());
   entries_.push_back(std::move(entry));

@@ -18,4 +18,13 @@ void ThrowTimeout(const ObjectState& state) {
   throw TimeoutError("weft: timed out waiting for " + state.key());
 }
 
+void ThrowFetchError(const ObjectState& state, const absl::Status& status) {
+  auto info = std::make_shared<ErrorInfo>();
+  info->kind = ErrorKind::kObjectLost;
+  info->task_name = state.name();
+  info->task_key = state.key();
+  info->message = std::string(status.message());
+  throw TaskError(std::move(info), state.key());
+}
+
 }  // namespace weft::internal

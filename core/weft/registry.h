@@ -22,24 +22,39 @@
 #define WEFT_CORE_WEFT_REGISTRY_H_
 
 #include <memory>
+#include <optional>
+#include <tuple>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "weft/internal/function_traits.h"
 #include "weft/internal/mutex.h"
+#include "weft/internal/wire.h"
+#include "weft/object_ref.h"
+#include "weft/serialize.h"
 
 namespace weft {
 
 // Thread-safe. Registration normally happens during static initialization.
 class Registry {
  public:
+  // Decodes wire arguments, calls the function at `address`, returns its
+  // serialized result. Errors: InvalidArgument for arguments that do not
+  // decode. Exceptions from the function propagate.
+  using Invoker = absl::StatusOr<std::string> (*)(
+      const void* address, const std::vector<internal::WireArg>& args,
+      internal::ArgSource& source);
+
   struct Entry {
     std::string name;          // e.g. "Square"
     const void* address;       // the function pointer
     std::string signature;     // e.g. "double (*)(double)"
+    Invoker invoke;
   };
 
   // The process-wide registry.
@@ -48,7 +63,8 @@ class Registry {
   // Registers `address` under `name`. Registering the same function under the
   // same name again is a no-op; a name already taken by another function is
   // remembered as an error that Validate() reports.
-  void Register(std::string name, const void* address, std::string signature);
+  void Register(std::string name, const void* address, std::string signature,
+                Invoker invoke);
 
   // Returns the entry or nullptr. The pointer stays valid for the process.
   const Entry* FindByName(std::string_view name) const;
@@ -80,6 +96,115 @@ std::vector<std::string> SplitFunctionList(std::string_view text);
 
 std::string SignatureOf(const std::type_info& type);
 
+template <class T>
+struct IsObjectRefParam : std::false_type {};
+template <class T>
+struct IsObjectRefParam<ObjectRef<T>> : std::true_type {};
+template <class T>
+struct IsVectorParam : std::false_type {};
+template <class T, class A>
+struct IsVectorParam<std::vector<T, A>> : std::true_type {};
+
+// Decodes one argument into `out` as parameter type V.
+template <class V>
+absl::Status DecodeArg(const WireArg& arg, ArgSource& source,
+                       std::optional<V>& out) {
+  auto from_bytes = [&](std::string_view bytes) -> absl::Status {
+    absl::StatusOr<V> v = weft::Deserialize<V>(bytes);
+    if (!v.ok()) return v.status();
+    out.emplace(*std::move(v));
+    return absl::OkStatus();
+  };
+  switch (arg.kind) {
+    case WireArg::Kind::kValue:
+      if constexpr (kIsSerializable<V>) return from_bytes(arg.value);
+      break;
+    case WireArg::Kind::kRef:
+      if constexpr (kIsSerializable<V>) {
+        if (arg.ids.size() != 1) break;
+        absl::StatusOr<std::string_view> bytes = source.Bytes(arg.ids[0]);
+        if (!bytes.ok()) return bytes.status();
+        return from_bytes(*bytes);
+      }
+      break;
+    case WireArg::Kind::kRefs:
+      if constexpr (IsVectorParam<V>::value) {
+        V values;
+        values.reserve(arg.ids.size());
+        for (uint64_t id : arg.ids) {
+          absl::StatusOr<std::string_view> bytes = source.Bytes(id);
+          if (!bytes.ok()) return bytes.status();
+          auto v = weft::Deserialize<typename V::value_type>(*bytes);
+          if (!v.ok()) return v.status();
+          values.push_back(*std::move(v));
+        }
+        out.emplace(std::move(values));
+        return absl::OkStatus();
+      }
+      break;
+    case WireArg::Kind::kHandle:
+      if constexpr (IsObjectRefParam<V>::value) {
+        if (arg.ids.size() != 1) break;
+        out.emplace(source.Handle(arg.ids[0]));
+        return absl::OkStatus();
+      }
+      break;
+  }
+  return absl::InvalidArgumentError(
+      "weft: an argument does not match parameter type " + TypeName<V>());
+}
+
+template <class R, class... P, size_t... I>
+absl::StatusOr<std::string> InvokeWire(R (*fn)(P...),
+                                       const std::vector<WireArg>& args,
+                                       ArgSource& source,
+                                       std::index_sequence<I...>) {
+  if (args.size() != sizeof...(P)) {
+    return absl::InvalidArgumentError(
+        "weft: expected " + std::to_string(sizeof...(P)) + " arguments, got " +
+        std::to_string(args.size()));
+  }
+  std::tuple<std::optional<std::decay_t<P>>...> values;
+  absl::Status status;
+  ((status.ok() ? (void)(status = DecodeArg(args[I], source,
+                                            std::get<I>(values)))
+                : (void)0),
+   ...);
+  if (!status.ok()) return status;
+  if constexpr (std::is_void_v<R>) {
+    fn(static_cast<P>(*std::get<I>(values))...);
+    return weft::Serialize(std::monostate{});
+  } else {
+    return weft::Serialize(std::decay_t<R>(
+        fn(static_cast<P>(*std::get<I>(values))...)));
+  }
+}
+
+template <class R, class... P>
+absl::StatusOr<std::string> InvokeRegistered(const void* address,
+                                             const std::vector<WireArg>& args,
+                                             ArgSource& source) {
+  return InvokeWire(reinterpret_cast<R (*)(P...)>(const_cast<void*>(address)),
+                    args, source, std::index_sequence_for<P...>{});
+}
+
+template <class R, class... P>
+constexpr Registry::Invoker InvokerFor(R (*)(P...)) {
+  static_assert((... && (kIsSerializable<std::decay_t<P>> ||
+                         IsObjectRefParam<std::decay_t<P>>::value)),
+                "weft: every parameter of a function registered with "
+                "WEFT_REMOTE must be serializable (see docs/serialization.md) "
+                "or an ObjectRef, so that it can cross to a worker process");
+  static_assert(std::is_void_v<R> || kIsSerializable<std::decay_t<R>>,
+                "weft: the result of a function registered with WEFT_REMOTE "
+                "must be serializable (see docs/serialization.md)");
+  return &InvokeRegistered<R, P...>;
+}
+template <class R, class... P>
+constexpr Registry::Invoker InvokerFor(R (*f)(P...) noexcept) {
+  return InvokerFor(reinterpret_cast<R (*)(P...)>(f));
+}
+
 template <class... F>
 bool RegisterFunctions(std::string_view names, F... fns) {
   static_assert(
@@ -91,7 +216,7 @@ bool RegisterFunctions(std::string_view names, F... fns) {
   size_t i = 0;
   (Registry::Global().Register(parts.at(i++),
                                reinterpret_cast<const void*>(fns),
-                               SignatureOf(typeid(F))),
+                               SignatureOf(typeid(F)), InvokerFor(fns)),
    ...);
   return true;
 }
@@ -115,7 +240,8 @@ bool RegisterFunctions(std::string_view names, F... fns) {
     auto* weft_fn_ = (fn);                                                \
     ::weft::Registry::Global().Register(                                  \
         name, reinterpret_cast<const void*>(weft_fn_),                    \
-        ::weft::internal::SignatureOf(typeid(weft_fn_)));                 \
+        ::weft::internal::SignatureOf(typeid(weft_fn_)),                  \
+        ::weft::internal::InvokerFor(weft_fn_));                          \
     return true;                                                          \
   }()
 

@@ -26,7 +26,9 @@
 #include "weft/internal/object_state.h"
 #include "weft/internal/resolve.h"
 #include "weft/internal/runtime.h"
+#include "weft/internal/wire.h"
 #include "weft/object_ref.h"
+#include "weft/serialize.h"
 
 namespace weft::internal {
 
@@ -59,6 +61,21 @@ struct ArgSlot {  // plain value (or pass-through reference)
   template <class X>
   explicit ArgSlot(X&& x) : value(std::forward<X>(x)) {}
   void CollectDeps(std::vector<std::shared_ptr<ObjectState>>&) const {}
+  absl::Status ToWire(WireArg& out) const {
+    if constexpr (IsObjectRef<Value>::value) {
+      out.kind = WireArg::Kind::kHandle;
+      out.ids = {value.id()};
+      return absl::OkStatus();
+    } else if constexpr (kIsSerializable<Value>) {
+      out.kind = WireArg::Kind::kValue;
+      weft::Serialize(value, out.value);
+      return absl::OkStatus();
+    } else {
+      return absl::InvalidArgumentError(
+          "weft: an argument of type " + TypeName<Value>() +
+          " cannot be serialized, so this task cannot run on a cluster");
+    }
+  }
   template <bool kLast>
   decltype(auto) Arg() {
     if constexpr (std::is_lvalue_reference_v<P> &&
@@ -85,6 +102,18 @@ struct ArgSlot<P, ObjectRef<U>,
   void CollectDeps(std::vector<std::shared_ptr<ObjectState>>& deps) const {
     deps.push_back(ref.state());
   }
+  absl::Status ToWire(WireArg& out) const {
+    if constexpr (!std::is_same_v<std::decay_t<P>, U>) {
+      return absl::InvalidArgumentError(
+          "weft: on a cluster, a reference to a " + TypeName<U>() +
+          " must be passed to a parameter of that exact type, not " +
+          TypeName<std::decay_t<P>>());
+    } else {
+      out.kind = WireArg::Kind::kRef;
+      out.ids = {ref.id()};
+      return absl::OkStatus();
+    }
+  }
   template <bool kLast>
   const U& Arg() {
     return ReadyValue<U>(ref.state());
@@ -101,6 +130,18 @@ struct ArgSlot<P, std::vector<ObjectRef<U>>,
   explicit ArgSlot(std::vector<ObjectRef<U>> r) : refs(std::move(r)) {}
   void CollectDeps(std::vector<std::shared_ptr<ObjectState>>& deps) const {
     for (const auto& r : refs) deps.push_back(r.state());
+  }
+  absl::Status ToWire(WireArg& out) const {
+    if constexpr (!std::is_same_v<typename Value::value_type, U>) {
+      return absl::InvalidArgumentError(
+          "weft: on a cluster, references to " + TypeName<U>() +
+          " must be passed to a std::vector<" + TypeName<U>() + ">");
+    } else {
+      out.kind = WireArg::Kind::kRefs;
+      out.ids.reserve(refs.size());
+      for (const auto& r : refs) out.ids.push_back(r.id());
+      return absl::OkStatus();
+    }
   }
   template <bool kLast>
   Value Arg() {
@@ -128,22 +169,46 @@ AnyValue InvokeWithSlots(F& f, Slots& slots, bool last,
   return last ? call(std::true_type{}) : call(std::false_type{});
 }
 
+template <class F, class Slots, size_t... I>
+class BoundCall final : public TaskBody {
+ public:
+  BoundCall(F f, Slots slots) : f_(std::move(f)), slots_(std::move(slots)) {}
+
+  AnyValue Run(bool last_attempt) override {
+    return InvokeWithSlots(f_, slots_, last_attempt,
+                           std::index_sequence<I...>{});
+  }
+
+  absl::Status ToWire(std::vector<WireArg>& out) const override {
+    out.resize(sizeof...(I));
+    absl::Status status;
+    ((status.ok() ? (void)(status = std::get<I>(slots_).ToWire(out[I]))
+                  : (void)0),
+     ...);
+    return status;
+  }
+
+  const Slots& slots() const { return slots_; }
+
+ private:
+  F f_;
+  Slots slots_;
+};
+
 template <class F, class... A, size_t... I>
 TaskSpec MakeTaskSpecImpl(F f, TaskOptions options,
-                          std::index_sequence<I...> seq, A&&... args) {
+                          std::index_sequence<I...>, A&&... args) {
   using Params = ParamsOf<F>;
   using Slots = std::tuple<
       ArgSlot<std::tuple_element_t<I, Params>, std::decay_t<A>>...>;
   TaskSpec spec;
   spec.options = std::move(options);
-  Slots slots(std::forward<A>(args)...);
+  auto body = std::make_unique<BoundCall<F, Slots, I...>>(
+      std::move(f), Slots(std::forward<A>(args)...));
   spec.deps.reserve(sizeof...(A));
   std::apply([&](const auto&... s) { (s.CollectDeps(spec.deps), ...); },
-             slots);
-  spec.run_local = [f = std::move(f), slots = std::move(slots),
-                    seq](bool last) mutable -> AnyValue {
-    return InvokeWithSlots(f, slots, last, seq);
-  };
+             body->slots());
+  spec.body = std::move(body);
   return spec;
 }
 

@@ -16,6 +16,7 @@
 #include "weft/object_ref.h"
 #include "weft/options.h"
 #include "weft/registry.h"
+#include "weft/serialize.h"
 
 namespace weft::internal {
 
@@ -82,8 +83,19 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
 
   template <class T>
   ObjectRef<std::decay_t<T>> Put(T&& value) {
-    return ObjectRef<std::decay_t<T>>(
-        runtime_->Put(AnyValue::Make(std::forward<T>(value)), "put"));
+    using V = std::decay_t<T>;
+    PutSpec spec;
+    spec.value = AnyValue::Make(std::forward<T>(value));
+    spec.serialize = [v = spec.value]() -> absl::StatusOr<std::string> {
+      if constexpr (kIsSerializable<V>) {
+        return weft::Serialize(*v.template Get<V>());
+      } else {
+        return absl::UnimplementedError(
+            "weft: put() of a " + TypeName<V>() +
+            ", which cannot be serialized, needs the embedded runtime");
+      }
+    };
+    return ObjectRef<V>(runtime_->Put(std::move(spec)));
   }
 
  private:

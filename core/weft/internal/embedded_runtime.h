@@ -34,7 +34,7 @@ class EmbeddedRuntime final : public Runtime {
   void set_client(std::weak_ptr<ClientImpl> client) { client_ = client; }
 
   std::shared_ptr<ObjectState> Submit(TaskSpec spec) override;
-  std::shared_ptr<ObjectState> Put(AnyValue value, std::string name) override;
+  std::shared_ptr<ObjectState> Put(PutSpec spec) override;
   int num_slots() const override { return num_threads_; }
 
  private:

@@ -15,6 +15,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "boost/fiber/condition_variable.hpp"
 #include "weft/errors.h"
 #include "weft/internal/any_value.h"
@@ -47,6 +50,14 @@ class ReleaseHook {
  public:
   virtual ~ReleaseHook() = default;
   virtual void Release(uint64_t id) = 0;
+};
+
+// Where the bytes of a cluster object can be fetched from.
+class RemoteBytes {
+ public:
+  virtual ~RemoteBytes() = default;
+  // Fetches the serialized value of object `id` (blocking, fiber-aware).
+  virtual absl::StatusOr<std::string> Fetch(uint64_t id) = 0;
 };
 
 // Thread-safe. Waits are fiber-aware: a task blocked in Wait() yields its
@@ -101,6 +112,20 @@ class ObjectState {
   // Cluster objects: called with id() when the state is destroyed.
   void set_release_hook(std::shared_ptr<ReleaseHook> hook);
 
+  // Cluster objects: completes the object as held elsewhere. `inline_bytes`
+  // is its serialized value when small (then no fetch is needed), else
+  // empty and `source` fetches it on first use. Returns false if the object
+  // was already completed.
+  bool SetRemote(std::shared_ptr<RemoteBytes> source, std::string inline_bytes,
+                 bool has_inline);
+  bool is_remote() const;
+  // For a remote object: fetches and decodes the value once; later calls
+  // return at once. Errors: the fetch's or the decoder's.
+  absl::Status Materialize(
+      absl::FunctionRef<absl::StatusOr<AnyValue>(std::string_view)> decode);
+  // For a remote object: its serialized bytes (fetched if not inline).
+  absl::StatusOr<std::string> Bytes();
+
  private:
   // Sets the outcome and tells listeners; waiters are woken by the caller.
   bool Complete(AnyValue value, std::shared_ptr<const ErrorInfo> error);
@@ -120,6 +145,16 @@ class ObjectState {
   std::vector<std::shared_ptr<ReadyListener>> listeners_ ABSL_GUARDED_BY(mu_);
   std::weak_ptr<Producer> producer_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<ReleaseHook> release_hook_ ABSL_GUARDED_BY(mu_);
+
+  // Remote objects. Written once before done_ is set.
+  bool remote_ = false;
+  std::shared_ptr<RemoteBytes> source_;
+  bool has_inline_ = false;
+  std::string inline_bytes_;
+  // Guards decoding into value_ after completion.
+  Mutex materialize_mu_;
+  bool materialized_ ABSL_GUARDED_BY(materialize_mu_) = false;
+  absl::Status materialize_status_ ABSL_GUARDED_BY(materialize_mu_);
 };
 
 template <class T>

@@ -14,6 +14,7 @@
 #include "weft/internal/error_info.h"
 #include "weft/internal/object_state.h"
 #include "weft/internal/task_context.h"
+#include "weft/serialize.h"
 
 namespace weft::internal {
 
@@ -39,10 +40,29 @@ inline bool AwaitState(ObjectState& state,
 // Throws TimeoutError naming the object.
 [[noreturn]] void ThrowTimeout(const ObjectState& state);
 
+// Throws for a remote value that cannot be fetched or decoded.
+[[noreturn]] void ThrowFetchError(const ObjectState& state,
+                                  const absl::Status& status);
+
 template <class T>
 const T& ReadyValue(const std::shared_ptr<ObjectState>& state) {
   if (std::shared_ptr<const ErrorInfo> error = state->error()) {
     ThrowTaskError(std::move(error), state->key());
+  }
+  if (state->is_remote()) {
+    absl::Status status = state->Materialize(
+        [](std::string_view bytes) -> absl::StatusOr<AnyValue> {
+          if constexpr (kIsSerializable<T>) {
+            absl::StatusOr<T> value = Deserialize<T>(bytes);
+            if (!value.ok()) return value.status();
+            return AnyValue::Make(*std::move(value));
+          } else {
+            return absl::UnimplementedError(
+                "weft: a " + TypeName<T>() +
+                " cannot be serialized, so it cannot come from a cluster");
+          }
+        });
+    if (!status.ok()) ThrowFetchError(*state, status);
   }
   const T* value = state->value().template Get<T>();
   if (value == nullptr) {

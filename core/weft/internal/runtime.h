@@ -15,11 +15,34 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
 #include "weft/internal/any_value.h"
 #include "weft/internal/object_state.h"
+#include "weft/internal/wire.h"
 #include "weft/options.h"
 
 namespace weft::internal {
+
+// A bound call: the function and its stored arguments.
+class TaskBody {
+ public:
+  virtual ~TaskBody() = default;
+  // Runs the call in this process once every dependency is ready: reads the
+  // dependencies' values, calls the function, returns its result. Throws
+  // what the function throws. `last_attempt` allows moving arguments in.
+  virtual AnyValue Run(bool last_attempt) = 0;
+  // Encodes the arguments for another process. Errors: InvalidArgument for
+  // an argument that cannot be serialized, or a reference whose value type
+  // differs from the parameter type.
+  virtual absl::Status ToWire(std::vector<WireArg>& out) const = 0;
+};
+
+// A value for put(), with a way to serialize it if it must leave the process.
+struct PutSpec {
+  AnyValue value;
+  // Serializes `value`; Unimplemented if its type is not serializable.
+  absl::AnyInvocable<absl::StatusOr<std::string>() const> serialize;
+};
 
 // Everything a runtime needs to run one task. Built by the typed API layer.
 struct TaskSpec {
@@ -31,10 +54,8 @@ struct TaskSpec {
   TaskOptions options;
   // Objects that must be ready before the task runs, in argument order.
   std::vector<std::shared_ptr<ObjectState>> deps;
-  // Runs the task in this process once every dep is ready: reads the deps'
-  // values, calls the function, returns its result. Throws what the function
-  // throws. `last_attempt` allows moving arguments into the call.
-  absl::AnyInvocable<AnyValue(bool last_attempt)> run_local;
+  // The bound call.
+  std::unique_ptr<TaskBody> body;
   // Object id for the result (NewObjectId(), or a pure node's hash).
   uint64_t id = 0;
 };
@@ -49,9 +70,8 @@ class Runtime {
   // returned state.
   virtual std::shared_ptr<ObjectState> Submit(TaskSpec spec) = 0;
 
-  // Stores `value` and returns its (ready) state.
-  virtual std::shared_ptr<ObjectState> Put(AnyValue value,
-                                           std::string name) = 0;
+  // Stores a value and returns its (ready) state.
+  virtual std::shared_ptr<ObjectState> Put(PutSpec spec) = 0;
 
   // Number of task slots (threads, or total worker threads on a cluster).
   virtual int num_slots() const = 0;

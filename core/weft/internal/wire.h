@@ -1,0 +1,48 @@
+// Copyright 2026 The weft Authors.
+//
+// Task arguments as they cross a process boundary, independent of the RPC
+// layer's message types, and the hooks a worker gives a registered function
+// to read them.
+
+#ifndef WEFT_CORE_WEFT_INTERNAL_WIRE_H_
+#define WEFT_CORE_WEFT_INTERNAL_WIRE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace weft::internal {
+
+class ObjectState;
+
+// One argument, as the function's parameter expects it.
+struct WireArg {
+  enum class Kind {
+    kValue,   // `value` holds the serialized parameter
+    kRef,     // ids[0]'s value is the parameter
+    kRefs,    // the values of `ids` form a vector parameter
+    kHandle,  // the parameter is an ObjectRef to ids[0]
+  };
+  Kind kind = Kind::kValue;
+  std::string value;
+  std::vector<uint64_t> ids;
+};
+
+// What a worker provides while a registered function decodes its arguments.
+class ArgSource {
+ public:
+  virtual ~ArgSource() = default;
+  // The serialized value of object `id`, which the worker fetched before the
+  // call. The view stays valid for the duration of the call.
+  virtual absl::StatusOr<std::string_view> Bytes(uint64_t id) = 0;
+  // A reference to object `id` held by this process (an ObjectRef param).
+  virtual std::shared_ptr<ObjectState> Handle(uint64_t id) = 0;
+};
+
+}  // namespace weft::internal
+
+#endif  // WEFT_CORE_WEFT_INTERNAL_WIRE_H_
