@@ -7,6 +7,8 @@
 #include <chrono>
 #include <utility>
 
+#include <unistd.h>
+
 #include "boost/context/protected_fixedsize_stack.hpp"
 #include "boost/fiber/fiber.hpp"
 #include "boost/fiber/operations.hpp"
@@ -217,6 +219,34 @@ std::shared_ptr<ObjectState> EmbeddedRuntime::Put(PutSpec spec) {
   auto state = std::make_shared<ObjectState>(NewObjectId(), "put");
   state->SetValue(std::move(spec.value));
   return state;
+}
+
+std::vector<WorkerDescription> EmbeddedRuntime::Workers() {
+  WorkerDescription self;
+  self.id = 0;
+  self.address = "local";
+  self.host = "localhost";
+  self.nthreads = num_threads_;
+  self.pid = ::getpid();
+  {
+    MutexLock lock(&mu_);
+    self.processing = num_threads_ - free_slots_;
+    for (const auto& [priority, tasks] : queue_) self.processing += tasks.size();
+  }
+  return {self};
+}
+
+absl::Status EmbeddedRuntime::WaitForWorkers(int n,
+                                             std::chrono::milliseconds) {
+  if (n <= 1) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      "weft: the embedded runtime has one worker (this process); use a "
+      "LocalCluster or Client::Connect for more");
+}
+
+std::vector<std::shared_ptr<ObjectState>> EmbeddedRuntime::RunOnAllWorkers(
+    TaskSpec spec) {
+  return {Submit(std::move(spec))};
 }
 
 void EmbeddedRuntime::Enqueue(std::shared_ptr<Task> task) {

@@ -3,6 +3,7 @@
 #include "weft/internal/object_state.h"
 
 #include <atomic>
+#include <random>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -10,8 +11,15 @@
 namespace weft::internal {
 
 uint64_t NewObjectId() {
+  // Ids must be unique across every process of a cluster (clients and
+  // workers both mint them): 31 random bits per process above a 32-bit
+  // counter. The top bit stays clear; pure graph nodes use it.
+  static const uint64_t salt = [] {
+    std::random_device device;
+    return (uint64_t{device()} & 0x7fffffffu) << 32;
+  }();
   static std::atomic<uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
+  return salt | (next.fetch_add(1, std::memory_order_relaxed) & 0xffffffffu);
 }
 
 std::string MakeKey(const std::string& name, uint64_t id) {

@@ -161,6 +161,16 @@ class Client {
   // core). Throws UsageError if WEFT_REMOTE registered a name twice.
   static Client Local(int threads = 0);
 
+  // Connects to a running scheduler at "host:port" (e.g. one started with
+  // `weft scheduler` or `weft cluster start`). An empty address means
+  // $WEFT_SCHEDULER. The token comes from $WEFT_TOKEN, else `token_file`,
+  // else ~/.weft/token. Throws UsageError naming the address and the reason
+  // if it cannot connect within `timeout`. Makes the client the default.
+  static Client Connect(const std::string& address = "",
+                        const std::string& token_file = "",
+                        std::chrono::milliseconds timeout =
+                            std::chrono::seconds(10));
+
   // The client that free functions use: inside a task, the task's own; else
   // the most recently created live client; else a process-wide embedded one.
   static Client Current();
@@ -170,6 +180,47 @@ class Client {
 
   // Number of task slots (threads, or worker threads across a cluster).
   int num_slots() const { return impl_->runtime().num_slots(); }
+
+  // --- Workers -------------------------------------------------------------
+
+  // The workers with host, threads and load. The embedded runtime reports
+  // one worker: this process.
+  std::vector<internal::WorkerDescription> workers() const {
+    return impl_->runtime().Workers();
+  }
+
+  // Blocks until `n` workers are connected. Throws TimeoutError with the
+  // count reached.
+  void wait_for_workers(int n, Duration timeout = std::chrono::seconds(60)) const;
+
+  // Runs f(args...) once on every worker, now (ipyparallel's direct view),
+  // and returns one result per worker. Throws TaskError if it failed on any.
+  // On a cluster, f must be registered with WEFT_REMOTE.
+  template <class F, class... A>
+  auto run_on_all_workers(F&& f, A&&... args) const {
+    using R = internal::Stored<internal::ResultOf<internal::DecayedFunction<F>>>;
+    internal::DecayedFunction<F> fn = std::forward<F>(f);
+    internal::TaskSpec spec =
+        internal::MakeTaskSpec(fn, TaskOptions{}, std::forward<A>(args)...);
+    spec.function_name = internal::RegisteredName(fn);
+    spec.name = spec.function_name.empty() ? internal::FunctionName(fn)
+                                           : spec.function_name;
+    spec.id = internal::NewObjectId();
+    std::vector<R> out;
+    for (auto& state : impl_->runtime().RunOnAllWorkers(std::move(spec))) {
+      internal::AwaitState(*state, std::nullopt);
+      out.push_back(internal::ReadyValue<R>(state));
+    }
+    return out;
+  }
+
+  // Places a copy of `value` on every worker (ipyparallel's push) and
+  // returns a reference that tasks take as an argument without transfer.
+  template <class T>
+  ObjectRef<std::decay_t<T>> broadcast(T&& value) const {
+    return ObjectRef<std::decay_t<T>>(impl_->runtime().Broadcast(
+        internal::ClientImpl::MakePutSpec(std::forward<T>(value))));
+  }
 
   // --- Eager tasks -------------------------------------------------------
 
@@ -227,10 +278,10 @@ class Client {
     return [&]<size_t... I>(std::index_sequence<I...>) {
       std::tuple<ObjectRef<T>...> refs(ObjectRef<T>(std::move(states[I]))...);
       states.clear();  // the refs above are now the only holders
+      WaitAll({std::get<I>(refs).state()...});  // with a progress bar
       if constexpr (sizeof...(T) == 1) {
         return Take(std::get<0>(std::move(refs)));
       } else {
-        WaitAll({std::get<I>(refs).state()...});
         return std::tuple<T...>(Take(std::get<I>(std::move(refs)))...);
       }
     }(std::index_sequence_for<T...>{});

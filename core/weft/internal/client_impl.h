@@ -83,6 +83,12 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
 
   template <class T>
   ObjectRef<std::decay_t<T>> Put(T&& value) {
+    return ObjectRef<std::decay_t<T>>(
+        runtime_->Put(MakePutSpec(std::forward<T>(value))));
+  }
+
+  template <class T>
+  static PutSpec MakePutSpec(T&& value) {
     using V = std::decay_t<T>;
     PutSpec spec;
     spec.value = AnyValue::Make(std::forward<T>(value));
@@ -95,7 +101,7 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
             ", which cannot be serialized, needs the embedded runtime");
       }
     };
-    return ObjectRef<V>(runtime_->Put(std::move(spec)));
+    return spec;
   }
 
  private:

@@ -36,6 +36,15 @@ class EmbeddedRuntime final : public Runtime {
   std::shared_ptr<ObjectState> Submit(TaskSpec spec) override;
   std::shared_ptr<ObjectState> Put(PutSpec spec) override;
   int num_slots() const override { return num_threads_; }
+  // The process itself is the one worker.
+  std::vector<WorkerDescription> Workers() override;
+  absl::Status WaitForWorkers(int n,
+                              std::chrono::milliseconds timeout) override;
+  std::vector<std::shared_ptr<ObjectState>> RunOnAllWorkers(
+      TaskSpec spec) override;
+  std::shared_ptr<ObjectState> Broadcast(PutSpec spec) override {
+    return Put(std::move(spec));
+  }
 
  private:
   class Task;

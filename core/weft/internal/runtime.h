@@ -9,6 +9,7 @@
 #define WEFT_CORE_WEFT_INTERNAL_RUNTIME_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -60,6 +61,18 @@ struct TaskSpec {
   uint64_t id = 0;
 };
 
+// One worker as a runtime reports it.
+struct WorkerDescription {
+  uint64_t id = 0;
+  std::string address;  // data address, host:port ("local" when embedded)
+  std::string host;
+  int nthreads = 0;
+  int64_t pid = 0;
+  int processing = 0;   // tasks assigned and not finished
+  uint64_t memory_bytes = 0;
+  uint64_t objects = 0;
+};
+
 // Thread-safe.
 class Runtime {
  public:
@@ -75,6 +88,19 @@ class Runtime {
 
   // Number of task slots (threads, or total worker threads on a cluster).
   virtual int num_slots() const = 0;
+
+  // The workers, as of now.
+  virtual std::vector<WorkerDescription> Workers() = 0;
+  // Blocks until at least `n` workers are connected. Errors:
+  // DeadlineExceeded naming how many there are.
+  virtual absl::Status WaitForWorkers(int n,
+                                      std::chrono::milliseconds timeout) = 0;
+  // Runs the call once on every worker, now, outside the graph; returns one
+  // completed object per worker (a value or the failure).
+  virtual std::vector<std::shared_ptr<ObjectState>> RunOnAllWorkers(
+      TaskSpec spec) = 0;
+  // Places a value on every worker; returns its (ready) state.
+  virtual std::shared_ptr<ObjectState> Broadcast(PutSpec spec) = 0;
 };
 
 }  // namespace weft::internal

@@ -1,8 +1,8 @@
 // Copyright 2026 The weft Authors.
 //
-// Client construction, Init, visualize and this_task.
+// Client construction, visualize and this_task.
 
-#include "weft/weft.h"
+#include "weft/api.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -24,12 +24,13 @@ Client Client::Current() { return Client(internal::ClientImpl::Current()); }
 
 void Client::make_default() const { internal::ClientImpl::SetDefault(impl_); }
 
-void Init(int& /*argc*/, char** /*argv*/) {
-  absl::Status registry = Registry::Global().Validate();
-  if (!registry.ok()) {
-    std::cerr << registry.message() << std::endl;
-    std::exit(2);
+void Client::wait_for_workers(int n, Duration timeout) const {
+  absl::Status status = impl_->runtime().WaitForWorkers(
+      n, std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
+  if (absl::IsDeadlineExceeded(status)) {
+    throw TimeoutError(std::string(status.message()));
   }
+  if (!status.ok()) throw UsageError(std::string(status.message()));
 }
 
 bool visualize(const std::string& dot, const std::string& path) {

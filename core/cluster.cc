@@ -1,0 +1,227 @@
+// Copyright 2026 The weft Authors.
+//
+// Clusters: Client::Connect and LocalCluster.
+
+#include "weft/cluster.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "rpc/cluster_runtime.h"
+#include "rpc/status.h"
+#include "scheduler/scheduler_service.h"
+#include "weft/errors.h"
+#include "weft/internal/client_impl.h"
+#include "worker/worker.h"
+
+extern char** environ;
+
+namespace weft {
+namespace {
+
+Client ConnectTo(const std::string& address, const std::string& token,
+                 std::chrono::milliseconds timeout, const std::string& name) {
+  absl::StatusOr<std::unique_ptr<rpc::ClusterRuntime>> runtime =
+      rpc::ClusterRuntime::Connect(address, token, timeout, name);
+  if (!runtime.ok()) throw UsageError(std::string(runtime.status().message()));
+  Client client(std::make_shared<internal::ClientImpl>(*std::move(runtime)));
+  client.make_default();
+  return client;
+}
+
+std::string ProgramName() {
+  char path[4096];
+  ssize_t n = ::readlink("/proc/self/exe", path, sizeof(path) - 1);
+  if (n <= 0) return "client";
+  path[n] = '\0';
+  const char* slash = std::strrchr(path, '/');
+  return slash != nullptr ? slash + 1 : path;
+}
+
+}  // namespace
+
+Client Client::Connect(const std::string& address,
+                       const std::string& token_file,
+                       std::chrono::milliseconds timeout) {
+  std::string target = address;
+  if (target.empty()) {
+    const char* env = std::getenv("WEFT_SCHEDULER");
+    if (env == nullptr || *env == '\0') {
+      throw UsageError("weft: Client::Connect needs a scheduler address "
+                       "(host:port) or $WEFT_SCHEDULER");
+    }
+    target = env;
+  }
+  absl::StatusOr<std::string> token = rpc::ResolveToken(token_file);
+  if (!token.ok()) throw UsageError(std::string(token.status().message()));
+  return ConnectTo(target, *token, timeout, ProgramName());
+}
+
+class LocalCluster::Impl {
+ public:
+  explicit Impl(Options options) : options_(std::move(options)) {
+    if (options_.workers <= 0) {
+      options_.workers = static_cast<int>(std::thread::hardware_concurrency());
+    }
+    if (options_.worker_binary.empty()) options_.worker_binary = "/proc/self/exe";
+    token_ = rpc::NewToken();
+    scheduler::SchedulerService::Options service;
+    service.token = token_;
+    service.state.heartbeat_timeout =
+        absl::FromChrono(options_.heartbeat_timeout);
+    absl::StatusOr<std::unique_ptr<scheduler::SchedulerServer>> server =
+        scheduler::SchedulerServer::Start(options_.host, options_.port,
+                                          std::move(service));
+    if (!server.ok()) throw UsageError(std::string(server.status().message()));
+    scheduler_ = *std::move(server);
+    try {
+      client_ = std::make_unique<Client>(
+          ConnectTo(scheduler_->address(), token_, options_.start_timeout,
+                    ProgramName()));
+      AddWorkers(options_.workers);
+    } catch (...) {
+      Stop();
+      throw;
+    }
+  }
+
+  ~Impl() { Stop(); }
+
+  void AddWorkers(int n) {
+    const size_t target = pids_.size() + n;
+    for (int i = 0; i < n; ++i) Spawn();
+    try {
+      client_->wait_for_workers(static_cast<int>(target),
+                                options_.start_timeout);
+    } catch (const TimeoutError& e) {
+      throw UsageError(absl::StrCat(e.what(), ". ", DeadWorkers()));
+    }
+  }
+
+  Client client() const { return *client_; }
+  const std::string& address() const { return scheduler_->address(); }
+  const std::string& token() const { return token_; }
+  std::vector<pid_t> pids() const { return pids_; }
+
+ private:
+  void Spawn() {
+    // Everything the child needs is prepared before fork(): after it, only
+    // async-signal-safe calls are allowed in a multithreaded process.
+    std::vector<std::string> args = {options_.worker_binary};
+    for (auto& flag : worker::WorkerFlags(scheduler_->address(),
+                                          options_.threads_per_worker,
+                                          options_.host)) {
+      args.push_back(std::move(flag));
+    }
+    std::vector<std::string> env = {"WEFT_TOKEN=" + token_};
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::strncmp(*e, "WEFT_TOKEN=", 11) != 0 &&
+          std::strncmp(*e, "WEFT_WORKER=", 12) != 0) {
+        env.emplace_back(*e);
+      }
+    }
+    for (const char* blas : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                             "MKL_NUM_THREADS"}) {
+      if (std::getenv(blas) == nullptr) env.push_back(std::string(blas) + "=1");
+    }
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+      throw UsageError(absl::StrCat("weft: cannot start a worker: fork: ",
+                                    std::strerror(errno)));
+    }
+    if (pid == 0) {
+      // The worker dies with this process: no orphans.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(1);
+      ::execve(argv[0], argv.data(), envp.data());
+      ::_exit(127);
+    }
+    pids_.push_back(pid);
+  }
+
+  std::string DeadWorkers() {
+    std::string out;
+    for (pid_t pid : pids_) {
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == pid) {
+        reaped_.push_back(pid);
+        absl::StrAppend(&out, "worker process ", pid,
+                        WIFEXITED(status)
+                            ? absl::StrCat(" exited with status ",
+                                           WEXITSTATUS(status))
+                            : absl::StrCat(" was killed by signal ",
+                                           WTERMSIG(status)),
+                        "; ");
+      }
+    }
+    if (out.empty()) out = "no worker process exited; ";
+    return out + "did the program call weft::Init(argc, argv) first in main()?";
+  }
+
+  void Stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    client_.reset();
+    if (scheduler_ != nullptr) scheduler_->Shutdown();
+    // Workers stop when told; give them a moment, then kill the rest.
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (pid_t pid : pids_) {
+      if (std::find(reaped_.begin(), reaped_.end(), pid) != reaped_.end()) {
+        continue;
+      }
+      while (true) {
+        int status = 0;
+        pid_t r = ::waitpid(pid, &status, WNOHANG);
+        if (r == pid || (r < 0 && errno == ECHILD)) break;
+        if (std::chrono::steady_clock::now() > deadline) {
+          ::kill(pid, SIGKILL);
+          ::waitpid(pid, &status, 0);
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    scheduler_.reset();
+  }
+
+  Options options_;
+  std::string token_;
+  std::unique_ptr<scheduler::SchedulerServer> scheduler_;
+  std::unique_ptr<Client> client_;
+  std::vector<pid_t> pids_;
+  std::vector<pid_t> reaped_;
+  bool stopped_ = false;
+};
+
+LocalCluster::LocalCluster(int workers)
+    : LocalCluster(Options{.workers = workers}) {}
+
+LocalCluster::LocalCluster(Options options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+LocalCluster::~LocalCluster() = default;
+
+Client LocalCluster::client() const { return impl_->client(); }
+const std::string& LocalCluster::address() const { return impl_->address(); }
+const std::string& LocalCluster::token() const { return impl_->token(); }
+std::vector<pid_t> LocalCluster::worker_pids() const { return impl_->pids(); }
+void LocalCluster::add_workers(int n) { impl_->AddWorkers(n); }
+
+}  // namespace weft

@@ -1,0 +1,528 @@
+// Copyright 2026 The weft Authors.
+
+#include "rpc/cluster_runtime.h"
+
+#include <condition_variable>
+#include <future>
+#include <thread>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "rpc/convert.h"
+#include "rpc/data_client.h"
+#include "rpc/status.h"
+#include "rpc/weft.grpc.pb.h"
+#include "weft/errors.h"
+#include "weft/internal/error_info.h"
+#include "weft/internal/mutex.h"
+
+namespace weft::rpc {
+
+using internal::MutexLock;
+using internal::ObjectState;
+
+namespace {
+
+constexpr auto kRequestTimeout = std::chrono::seconds(30);
+// Values up to this size travel inline with a put (through the scheduler).
+constexpr size_t kInlinePutBytes = 64 * 1024;
+
+}  // namespace
+
+// The state shared by the runtime and the hooks its objects carry, which may
+// outlive the runtime.
+class ClusterConnection final
+    : public std::enable_shared_from_this<ClusterConnection>,
+      public internal::RemoteBytes {
+ public:
+  ClusterConnection(std::string address, std::string token, std::string name)
+      : address_(std::move(address)),
+        token_(token),
+        name_(std::move(name)),
+        data_(std::move(token), std::chrono::minutes(10)) {}
+
+  ~ClusterConnection() override { Stop(); }
+
+  absl::Status Start(std::chrono::milliseconds timeout) {
+    channel_ = grpc::CreateCustomChannel(
+        address_, grpc::InsecureChannelCredentials(), ChannelArgs());
+    if (!channel_->WaitForConnected(std::chrono::system_clock::now() +
+                                    timeout)) {
+      return absl::UnavailableError(absl::StrCat(
+          "weft: cannot reach a scheduler at ", address_, " within ",
+          timeout.count(), " ms (is it running? is the address right?)"));
+    }
+    stub_ = Scheduler::NewStub(channel_);
+    context_ = std::make_unique<grpc::ClientContext>();
+    AttachToken(*context_, token_);
+    stream_ = stub_->ClientStream(context_.get());
+    ClientMessage hello;
+    hello.mutable_hello()->set_name(name_);
+    if (!stream_->Write(hello)) return FinishWithError();
+    SchedulerToClient first;
+    if (!stream_->Read(&first)) return FinishWithError();
+    client_id_ = first.client_id();
+    reader_ = std::thread([self = this] { self->ReaderLoop(); });
+    writer_ = std::thread([self = this] { self->WriterLoop(); });
+    return absl::OkStatus();
+  }
+
+  void Stop() {
+    {
+      MutexLock lock(&mu_);
+      if (stopped_) return;
+      stopped_ = true;
+    }
+    cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+    if (context_ != nullptr) context_->TryCancel();
+    if (reader_.joinable()) reader_.join();
+    FailPending("the client disconnected from the scheduler");
+  }
+
+  // Appends to the next batch for the scheduler.
+  template <class Fill>
+  void Send(Fill fill) {
+    {
+      MutexLock lock(&mu_);
+      fill(outbox_);
+      outbox_dirty_ = true;
+    }
+    cv_.notify_one();
+  }
+
+  std::shared_ptr<ObjectState> Track(uint64_t id, std::string name) {
+    auto state = std::make_shared<ObjectState>(id, std::move(name));
+    state->set_release_hook(std::make_shared<Releaser>(weak_from_this()));
+    MutexLock lock(&mu_);
+    if (broken_) {
+      state->SetError(internal::MakeError(ErrorKind::kShutdown, state->name(),
+                                          state->key(), broken_reason_));
+    } else {
+      objects_[id] = state;
+    }
+    return state;
+  }
+
+  absl::StatusOr<std::string> Fetch(uint64_t id) override {
+    std::vector<std::string> addresses;
+    {
+      MutexLock lock(&mu_);
+      auto it = locations_.find(id);
+      if (it != locations_.end()) addresses = it->second;
+    }
+    absl::StatusOr<std::string> bytes = data_.FetchAny(addresses, id);
+    if (bytes.ok()) return bytes;
+    // The holder may have died; ask the scheduler where it is now.
+    absl::StatusOr<Location> where = Locate(id);
+    if (!where.ok()) return bytes.status();
+    if (where->inline_value().size() == where->size() && where->size() > 0) {
+      return where->inline_value();
+    }
+    return data_.FetchAny(
+        {where->addresses().begin(), where->addresses().end()}, id);
+  }
+
+  absl::StatusOr<std::vector<internal::WorkerDescription>> Workers() {
+    SchedulerToClient reply;
+    absl::Status status = Request(
+        [](ClientMessage& m) { m.set_list_workers(true); }, reply);
+    if (!status.ok()) return status;
+    std::vector<internal::WorkerDescription> out;
+    for (const WorkerInfo& w : reply.workers()) {
+      internal::WorkerDescription d;
+      d.id = w.id();
+      d.address = w.address();
+      d.host = w.host();
+      d.nthreads = w.nthreads();
+      d.pid = w.pid();
+      d.processing = w.processing();
+      d.memory_bytes = w.memory_bytes();
+      d.objects = w.objects();
+      out.push_back(std::move(d));
+    }
+    int slots = 0;
+    for (const auto& d : out) slots += d.nthreads;
+    MutexLock lock(&mu_);
+    slots_ = slots;
+    return out;
+  }
+
+  int slots() {
+    MutexLock lock(&mu_);
+    return slots_;
+  }
+
+  DataClient& data() { return data_; }
+  const std::string& address() const { return address_; }
+
+ private:
+  class Releaser final : public internal::ReleaseHook {
+   public:
+    explicit Releaser(std::weak_ptr<ClusterConnection> connection)
+        : connection_(std::move(connection)) {}
+    void Release(uint64_t id) override {
+      if (auto c = connection_.lock()) c->OnRelease(id);
+    }
+
+   private:
+    std::weak_ptr<ClusterConnection> connection_;
+  };
+
+  void OnRelease(uint64_t id) {
+    {
+      MutexLock lock(&mu_);
+      objects_.erase(id);
+      locations_.erase(id);
+      if (stopped_ || broken_) return;
+      outbox_.add_release(id);
+      outbox_dirty_ = true;
+    }
+    cv_.notify_one();
+  }
+
+  absl::StatusOr<Location> Locate(uint64_t id) {
+    SchedulerToClient reply;
+    absl::Status status =
+        Request([id](ClientMessage& m) { m.add_locate(id); }, reply);
+    if (!status.ok()) return status;
+    for (const Location& l : reply.located()) {
+      if (l.id() == id) return l;
+    }
+    return absl::NotFoundError(absl::StrCat("object ", id, " is not held by "
+                                            "any worker"));
+  }
+
+  // Sends a message carrying a fresh request id and waits for its reply.
+  template <class Fill>
+  absl::Status Request(Fill fill, SchedulerToClient& reply) {
+    uint64_t request_id;
+    {
+      MutexLock lock(&mu_);
+      if (broken_) return absl::UnavailableError(broken_reason_);
+      request_id = ++last_request_id_;
+      fill(outbox_);
+      // A batch carries one request id; requests are rare, so flush now.
+      outbox_.set_request_id(request_id);
+      outbox_dirty_ = true;
+    }
+    cv_.notify_one();
+    std::unique_lock<internal::Mutex> lock(mu_);
+    const auto deadline = std::chrono::steady_clock::now() + kRequestTimeout;
+    while (!replies_.contains(request_id) && !broken_) {
+      if (reply_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("weft: the scheduler at ", address_,
+                         " did not answer within 30 s"));
+      }
+    }
+    auto it = replies_.find(request_id);
+    if (it == replies_.end()) return absl::UnavailableError(broken_reason_);
+    reply = std::move(it->second);
+    replies_.erase(it);
+    return absl::OkStatus();
+  }
+
+  absl::Status FinishWithError() {
+    grpc::Status status = stream_->Finish();
+    absl::Status s = FromGrpc(status);
+    if (s.ok()) s = absl::UnavailableError("stream closed");
+    return absl::Status(s.code(), absl::StrCat("weft: scheduler at ", address_,
+                                               ": ", s.message()));
+  }
+
+  void WriterLoop() {
+    while (true) {
+      ClientMessage batch;
+      {
+        std::unique_lock<internal::Mutex> lock(mu_);
+        while (!outbox_dirty_ && !stopped_) cv_.wait(lock);
+        if (!outbox_dirty_ && stopped_) break;
+        batch.Swap(&outbox_);
+        outbox_dirty_ = false;
+      }
+      if (!stream_->Write(batch)) break;
+    }
+    stream_->WritesDone();
+  }
+
+  void ReaderLoop() {
+    SchedulerToClient message;
+    while (stream_->Read(&message)) {
+      for (const ObjectDone& done : message.done()) OnDone(done);
+      if (!message.error().empty()) {
+        std::fprintf(stderr, "weft: scheduler rejected a message: %s\n",
+                     message.error().c_str());
+      }
+      if (message.request_id() != 0) {
+        {
+          MutexLock lock(&mu_);
+          for (const Location& l : message.located()) {
+            locations_[l.id()].assign(l.addresses().begin(),
+                                      l.addresses().end());
+          }
+          replies_[message.request_id()] = std::move(message);
+        }
+        reply_cv_.notify_all();
+      }
+      message.Clear();
+    }
+    grpc::Status status = stream_->Finish();
+    std::string reason =
+        status.ok() ? absl::StrCat("the scheduler at ", address_,
+                                   " closed the connection")
+                    : absl::StrCat("lost the connection to the scheduler at ",
+                                   address_, ": ", status.error_message());
+    {
+      MutexLock lock(&mu_);
+      broken_ = true;
+      broken_reason_ = "weft: " + reason;
+    }
+    reply_cv_.notify_all();
+    FailPending(reason);
+  }
+
+  void OnDone(const ObjectDone& done) {
+    std::shared_ptr<ObjectState> state;
+    {
+      MutexLock lock(&mu_);
+      auto it = objects_.find(done.id());
+      if (it == objects_.end()) return;
+      state = it->second.lock();
+      if (!done.failed()) {
+        locations_[done.id()].assign(done.location().addresses().begin(),
+                                     done.location().addresses().end());
+      }
+    }
+    if (state == nullptr) return;
+    if (done.failed()) {
+      state->SetError(FromProto(done.error()));
+    } else {
+      const Location& l = done.location();
+      const bool has_inline = l.size() == l.inline_value().size();
+      state->SetRemote(shared_from_this(), l.inline_value(), has_inline);
+    }
+  }
+
+  void FailPending(const std::string& reason) {
+    std::vector<std::shared_ptr<ObjectState>> pending;
+    {
+      MutexLock lock(&mu_);
+      for (auto& [id, weak] : objects_) {
+        if (auto s = weak.lock()) pending.push_back(std::move(s));
+      }
+    }
+    for (auto& s : pending) {
+      s->SetError(internal::MakeError(ErrorKind::kShutdown, s->name(), s->key(),
+                                      reason));
+    }
+  }
+
+  const std::string address_;
+  const std::string token_;
+  const std::string name_;
+  DataClient data_;
+
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<Scheduler::Stub> stub_;
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<grpc::ClientReaderWriter<ClientMessage, SchedulerToClient>>
+      stream_;
+  uint64_t client_id_ = 0;
+  std::thread reader_;
+  std::thread writer_;
+
+  internal::Mutex mu_;
+  std::condition_variable_any cv_;        // writer: outbox has data
+  std::condition_variable_any reply_cv_;  // a request's reply arrived
+  ClientMessage outbox_ ABSL_GUARDED_BY(mu_);
+  bool outbox_dirty_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  std::string broken_reason_ ABSL_GUARDED_BY(mu_);
+  uint64_t last_request_id_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<uint64_t, SchedulerToClient> replies_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, std::weak_ptr<ObjectState>> objects_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, std::vector<std::string>> locations_
+      ABSL_GUARDED_BY(mu_);
+  int slots_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+absl::StatusOr<std::unique_ptr<ClusterRuntime>> ClusterRuntime::Connect(
+    const std::string& address, const std::string& token,
+    std::chrono::milliseconds timeout, const std::string& name) {
+  auto connection = std::make_shared<ClusterConnection>(address, token, name);
+  absl::Status status = connection->Start(timeout);
+  if (!status.ok()) return status;
+  std::unique_ptr<ClusterRuntime> runtime(new ClusterRuntime(connection));
+  (void)connection->Workers();  // learn the slot count
+  return runtime;
+}
+
+ClusterRuntime::ClusterRuntime(std::shared_ptr<ClusterConnection> connection)
+    : connection_(std::move(connection)) {}
+
+ClusterRuntime::~ClusterRuntime() { connection_->Stop(); }
+
+std::shared_ptr<ObjectState> ClusterRuntime::Submit(internal::TaskSpec spec) {
+  if (spec.function_name.empty()) {
+    throw UsageError(
+        "weft: '" + spec.name +
+        "' is not a registered function, and a cluster runs only functions "
+        "registered by name. Make it a free function (or static member) and "
+        "add WEFT_REMOTE(" + (spec.name == "lambda" ? "MyFunction" : spec.name) +
+        ") at namespace scope; lambdas run on the embedded runtime only.");
+  }
+  std::vector<internal::WireArg> args;
+  absl::Status status = spec.body->ToWire(args);
+  if (!status.ok()) {
+    throw UsageError(absl::StrCat(status.message(), " (task ", spec.name, ")"));
+  }
+  const uint64_t id = internal::NewObjectId();
+  std::shared_ptr<ObjectState> state = connection_->Track(id, spec.name);
+  connection_->Send([&](ClientMessage& m) {
+    TaskDef* def = m.add_submit();
+    def->set_id(id);
+    def->set_name(spec.name);
+    def->set_function(spec.function_name);
+    for (const auto& a : args) ToProto(a, *def->add_args());
+    for (const auto& d : spec.deps) def->add_deps(d->id());
+    def->set_retries(spec.options.retries);
+    def->set_num_cpus(spec.options.num_cpus);
+    def->set_priority(spec.options.priority);
+  });
+  return state;
+}
+
+std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
+  absl::StatusOr<std::string> bytes = spec.serialize();
+  if (!bytes.ok()) throw UsageError(std::string(bytes.status().message()));
+  const uint64_t id = internal::NewObjectId();
+  std::shared_ptr<ObjectState> state = connection_->Track(id, "put");
+  PutDone done;
+  done.set_id(id);
+  done.set_size(bytes->size());
+  // The value lives on the least loaded worker; small values also travel
+  // inline so that tasks using them need no fetch.
+  absl::StatusOr<std::vector<internal::WorkerDescription>> workers =
+      connection_->Workers();
+  if (!workers.ok() || workers->empty()) {
+    throw UsageError("weft: put() needs a worker to hold the value, and the "
+                     "cluster has none yet (see wait_for_workers)");
+  }
+  const internal::WorkerDescription* target = &(*workers)[0];
+  for (const auto& w : *workers) {
+    if (w.memory_bytes < target->memory_bytes) target = &w;
+  }
+  absl::Status stored = connection_->data().Store(target->address, id, *bytes);
+  if (!stored.ok()) throw UsageError(std::string(stored.message()));
+  done.add_worker_addresses(target->address);
+  if (bytes->size() <= kInlinePutBytes) done.set_inline_value(*bytes);
+  connection_->Send([&](ClientMessage& m) { *m.add_puts() = std::move(done); });
+  state->SetValue(std::move(spec.value));
+  return state;
+}
+
+int ClusterRuntime::num_slots() const { return connection_->slots(); }
+
+std::vector<internal::WorkerDescription> ClusterRuntime::Workers() {
+  absl::StatusOr<std::vector<internal::WorkerDescription>> workers =
+      connection_->Workers();
+  if (!workers.ok()) throw UsageError(std::string(workers.status().message()));
+  return *std::move(workers);
+}
+
+absl::Status ClusterRuntime::WaitForWorkers(int n,
+                                            std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  size_t have = 0;
+  while (true) {
+    absl::StatusOr<std::vector<internal::WorkerDescription>> workers =
+        connection_->Workers();
+    if (!workers.ok()) return workers.status();
+    have = workers->size();
+    if (have >= static_cast<size_t>(n)) return absl::OkStatus();
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("weft: waited ", timeout.count(), " ms for ", n,
+                   " workers; ", have, " connected to ",
+                   connection_->address()));
+}
+
+std::vector<std::shared_ptr<ObjectState>> ClusterRuntime::RunOnAllWorkers(
+    internal::TaskSpec spec) {
+  if (spec.function_name.empty()) {
+    throw UsageError("weft: run_on_all_workers needs a function registered "
+                     "with WEFT_REMOTE; '" + spec.name + "' is not");
+  }
+  std::vector<internal::WireArg> args;
+  absl::Status status = spec.body->ToWire(args);
+  if (!status.ok()) throw UsageError(std::string(status.message()));
+  CallRequest request;
+  request.set_function(spec.function_name);
+  for (const auto& a : args) ToProto(a, *request.add_args());
+  std::vector<internal::WorkerDescription> workers = Workers();
+  std::vector<std::future<absl::StatusOr<CallReply>>> calls;
+  for (const auto& w : workers) {
+    calls.push_back(std::async(std::launch::async, [&, address = w.address] {
+      return connection_->data().Call(address, request);
+    }));
+  }
+  std::vector<std::shared_ptr<ObjectState>> out;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    auto state = std::make_shared<ObjectState>(internal::NewObjectId(),
+                                               spec.name);
+    absl::StatusOr<CallReply> reply = calls[i].get();
+    if (!reply.ok()) {
+      state->SetError(internal::MakeError(ErrorKind::kWorkerDied, spec.name,
+                                          state->key(),
+                                          std::string(reply.status().message())));
+    } else if (reply->failed()) {
+      state->SetError(FromProto(reply->error()));
+    } else {
+      state->SetRemote(nullptr, reply->value(), /*has_inline=*/true);
+    }
+    out.push_back(std::move(state));
+  }
+  return out;
+}
+
+std::shared_ptr<ObjectState> ClusterRuntime::Broadcast(internal::PutSpec spec) {
+  absl::StatusOr<std::string> bytes = spec.serialize();
+  if (!bytes.ok()) throw UsageError(std::string(bytes.status().message()));
+  const uint64_t id = internal::NewObjectId();
+  std::shared_ptr<ObjectState> state = connection_->Track(id, "broadcast");
+  PutDone done;
+  done.set_id(id);
+  done.set_size(bytes->size());
+  std::vector<std::future<absl::Status>> stores;
+  std::vector<internal::WorkerDescription> workers = Workers();
+  for (const auto& w : workers) {
+    stores.push_back(std::async(std::launch::async, [&, address = w.address] {
+      return connection_->data().Store(address, id, *bytes);
+    }));
+  }
+  for (size_t i = 0; i < stores.size(); ++i) {
+    absl::Status status = stores[i].get();
+    if (!status.ok()) throw UsageError(std::string(status.message()));
+    done.add_worker_addresses(workers[i].address);
+  }
+  if (workers.empty()) done.set_inline_value(*bytes);
+  connection_->Send([&](ClientMessage& m) { *m.add_puts() = std::move(done); });
+  state->SetValue(std::move(spec.value));
+  return state;
+}
+
+std::shared_ptr<ObjectState> ClusterRuntime::Adopt(uint64_t id) {
+  std::shared_ptr<ObjectState> state = connection_->Track(id, "ref");
+  connection_->Send([id](ClientMessage& m) { m.add_add_ref(id); });
+  return state;
+}
+
+}  // namespace weft::rpc

@@ -1,0 +1,441 @@
+// Copyright 2026 The weft Authors.
+
+#include "scheduler/scheduler_service.h"
+
+#include <cstdio>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "rpc/batch_writer.h"
+#include "rpc/status.h"
+
+namespace weft::scheduler {
+
+using ::weft::internal::MutexLock;
+
+struct SchedulerService::ClientPeer {
+  ClientId id = 0;
+  std::string name;
+  std::unique_ptr<rpc::BatchWriter<rpc::SchedulerToClient>> writer;
+};
+
+struct SchedulerService::WorkerPeer {
+  WorkerId id = 0;
+  std::string address;
+  int64_t pid = 0;
+  grpc::ServerContext* context = nullptr;
+  std::unique_ptr<rpc::BatchWriter<rpc::SchedulerToWorker>> writer;
+};
+
+namespace {
+
+TaskDef FromProto(const rpc::TaskDef& def) {
+  TaskDef task;
+  task.id = def.id();
+  task.name = def.name();
+  task.function = def.function();
+  task.deps.assign(def.deps().begin(), def.deps().end());
+  // The worker needs the whole definition back; the state machine treats
+  // it as opaque bytes.
+  task.args = def.SerializeAsString();
+  task.retries = def.retries();
+  task.num_cpus = def.num_cpus() <= 0 ? 1 : def.num_cpus();
+  task.priority = def.priority();
+  return task;
+}
+
+void ToProto(const ErrorDetail& error, rpc::Error& out) {
+  out.set_kind(static_cast<int32_t>(error.kind));
+  out.set_task_name(error.task_name);
+  out.set_task_key(error.task_key);
+  out.set_exception_type(error.exception_type);
+  out.set_message(error.message);
+}
+
+ErrorDetail FromProto(const rpc::Error& error) {
+  ErrorDetail detail;
+  const int kind = error.kind();
+  detail.kind = kind >= 0 && kind <= static_cast<int>(ErrorKind::kShutdown)
+                    ? static_cast<ErrorKind>(kind)
+                    : ErrorKind::kTaskFailed;
+  detail.task_name = error.task_name();
+  detail.task_key = error.task_key();
+  detail.exception_type = error.exception_type();
+  detail.message = error.message();
+  return detail;
+}
+
+}  // namespace
+
+SchedulerService::SchedulerService(Options options)
+    : options_(std::move(options)),
+      state_(options_.state),
+      monitor_([this] { MonitorLoop(); }) {}
+
+SchedulerService::~SchedulerService() {
+  Shutdown();
+  {
+    MutexLock lock(&monitor_mu_);
+    monitor_stop_ = true;
+  }
+  monitor_cv_.notify_all();
+  monitor_.join();
+}
+
+void SchedulerService::Shutdown() {
+  MutexLock lock(&mu_);
+  if (shutdown_) return;
+  shutdown_ = true;
+  for (auto& [id, worker] : workers_) {
+    worker->writer->Add([](rpc::SchedulerToWorker& m) {
+      m.set_shutdown(true);
+    });
+  }
+}
+
+size_t SchedulerService::num_workers() {
+  MutexLock lock(&mu_);
+  return workers_.size();
+}
+
+grpc::Status SchedulerService::ClientStream(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<rpc::SchedulerToClient, rpc::ClientMessage>*
+        stream) {
+  if (grpc::Status s = rpc::CheckToken(*context, options_.token); !s.ok()) {
+    return s;
+  }
+  rpc::ClientMessage message;
+  if (!stream->Read(&message)) return grpc::Status::OK;
+  auto peer = std::make_shared<ClientPeer>();
+  peer->name = message.hello().name();
+  peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToClient>>(
+      [stream](const rpc::SchedulerToClient& m) { return stream->Write(m); });
+  {
+    MutexLock lock(&mu_);
+    if (shutdown_) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "weft: the scheduler is shutting down");
+    }
+    peer->id = next_peer_id_++;
+    if (absl::Status s = state_.AddClient(peer->id); !s.ok()) {
+      return rpc::ToGrpc(s);
+    }
+    clients_[peer->id] = peer;
+    peer->writer->Add([&](rpc::SchedulerToClient& m) {
+      m.set_client_id(peer->id);
+    });
+    HandleClientMessage(*peer, message);
+    DispatchLocked();
+  }
+  while (stream->Read(&message)) {
+    MutexLock lock(&mu_);
+    HandleClientMessage(*peer, message);
+    DispatchLocked();
+  }
+  {
+    MutexLock lock(&mu_);
+    state_.RemoveClient(peer->id);
+    clients_.erase(peer->id);
+    DispatchLocked();
+  }
+  peer->writer->Close();
+  return grpc::Status::OK;
+}
+
+void SchedulerService::HandleClientMessage(ClientPeer& peer,
+                                           const rpc::ClientMessage& message) {
+  std::vector<std::string> errors;
+  auto note = [&](const absl::Status& s) {
+    if (!s.ok()) errors.emplace_back(s.message());
+  };
+  for (const rpc::PutDone& put : message.puts()) {
+    WorkerId holder = 0;
+    for (const std::string& address : put.worker_addresses()) {
+      auto it = worker_by_address_.find(address);
+      if (it == worker_by_address_.end()) continue;
+      if (holder == 0) {
+        holder = it->second;
+        note(state_.AddPut(peer.id, put.id(), holder, put.size(),
+                           put.inline_value()));
+      } else {
+        note(state_.AddReplica(it->second, put.id()));
+      }
+    }
+    if (holder == 0) {
+      errors.push_back(absl::StrCat("put ", put.id(), " names no live worker"));
+    }
+  }
+  if (message.submit_size() > 0) {
+    std::vector<TaskDef> tasks;
+    tasks.reserve(message.submit_size());
+    for (const rpc::TaskDef& def : message.submit()) {
+      tasks.push_back(FromProto(def));
+    }
+    absl::Status s = state_.SubmitTasks(peer.id, std::move(tasks));
+    if (!s.ok()) {
+      // The batch was rejected whole: fail each task so no get() waits.
+      for (const rpc::TaskDef& def : message.submit()) {
+        peer.writer->Add([&](rpc::SchedulerToClient& m) {
+          rpc::ObjectDone* done = m.add_done();
+          done->set_id(def.id());
+          done->set_failed(true);
+          done->mutable_error()->set_task_name(def.name());
+          done->mutable_error()->set_task_key(TaskKey(def.name(), def.id()));
+          done->mutable_error()->set_exception_type("weft::UsageError");
+          done->mutable_error()->set_message(
+              absl::StrCat("the scheduler rejected the submission: ",
+                           s.message()));
+        });
+      }
+    }
+  }
+  for (uint64_t id : message.add_ref()) note(state_.AddRef(peer.id, id));
+  for (uint64_t id : message.cancel()) note(state_.Cancel(peer.id, id));
+  for (uint64_t id : message.release()) note(state_.ReleaseRef(peer.id, id));
+  if (message.request_id() != 0) {
+    const uint64_t request_id = message.request_id();
+    rpc::SchedulerToClient reply;
+    reply.set_request_id(request_id);
+    for (uint64_t id : message.locate()) {
+      if (state_.StateOf(id) != TaskState::kMemory) continue;
+      FillLocation(id, 0, state_.HoldersOf(id), "", *reply.add_located());
+    }
+    if (message.list_workers()) {
+      for (const WorkerSummary& w : state_.Workers()) {
+        rpc::WorkerInfo* info = reply.add_workers();
+        info->set_id(w.id);
+        info->set_address(w.address);
+        info->set_host(w.host);
+        info->set_nthreads(w.nthreads);
+        info->set_processing(w.processing);
+        info->set_memory_bytes(std::max(w.held_bytes, w.reported_memory_bytes));
+        info->set_objects(w.num_objects);
+        auto it = workers_.find(w.id);
+        if (it != workers_.end()) info->set_pid(it->second->pid);
+      }
+    }
+    peer.writer->Add([&](rpc::SchedulerToClient& m) {
+      m.MergeFrom(reply);
+    });
+  }
+  if (!errors.empty()) {
+    std::string all;
+    for (const auto& e : errors) absl::StrAppend(&all, all.empty() ? "" : "; ", e);
+    peer.writer->Add([&](rpc::SchedulerToClient& m) { m.set_error(all); });
+  }
+}
+
+grpc::Status SchedulerService::WorkerStream(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<rpc::SchedulerToWorker, rpc::WorkerMessage>*
+        stream) {
+  if (grpc::Status s = rpc::CheckToken(*context, options_.token); !s.ok()) {
+    return s;
+  }
+  rpc::WorkerMessage message;
+  if (!stream->Read(&message) || !message.has_register_()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "weft: a worker must register first");
+  }
+  auto peer = std::make_shared<WorkerPeer>();
+  peer->address = message.register_().address();
+  peer->pid = message.register_().pid();
+  peer->context = context;
+  peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToWorker>>(
+      [stream](const rpc::SchedulerToWorker& m) { return stream->Write(m); });
+  {
+    MutexLock lock(&mu_);
+    if (shutdown_) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "weft: the scheduler is shutting down");
+    }
+    peer->id = next_peer_id_++;
+    WorkerInfo info;
+    info.address = peer->address;
+    info.host = message.register_().host();
+    info.nthreads = message.register_().nthreads();
+    peer->writer->Add([&](rpc::SchedulerToWorker& m) {
+      m.set_worker_id(peer->id);
+    });
+    if (absl::Status s = state_.AddWorker(peer->id, info, absl::Now());
+        !s.ok()) {
+      peer->writer->Close();
+      return rpc::ToGrpc(s);
+    }
+    workers_[peer->id] = peer;
+    worker_by_address_[peer->address] = peer->id;
+    DispatchLocked();
+  }
+  while (stream->Read(&message)) {
+    MutexLock lock(&mu_);
+    HandleWorkerMessage(*peer, message);
+    DispatchLocked();
+  }
+  {
+    MutexLock lock(&mu_);
+    if (workers_.erase(peer->id) > 0) {
+      worker_by_address_.erase(peer->address);
+      // Already gone if the monitor removed it for silence.
+      (void)state_.RemoveWorker(
+          peer->id, absl::StrCat("worker ", peer->id, " at ", peer->address,
+                                 " disconnected"));
+      DispatchLocked();
+    }
+  }
+  peer->writer->Close();
+  return grpc::Status::OK;
+}
+
+void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
+                                           const rpc::WorkerMessage& message) {
+  auto log = [&](const absl::Status& s) {
+    if (!s.ok()) {
+      std::fprintf(stderr, "weft scheduler: from worker %llu: %s\n",
+                   static_cast<unsigned long long>(peer.id),
+                   std::string(s.message()).c_str());
+    }
+  };
+  for (uint64_t id : message.replicas()) log(state_.AddReplica(peer.id, id));
+  for (const rpc::TaskResult& result : message.results()) {
+    if (result.failed()) {
+      log(state_.TaskFailed(peer.id, result.id(), FromProto(result.error())));
+    } else {
+      log(state_.TaskFinished(peer.id, result.id(), result.size(),
+                              result.inline_value()));
+    }
+  }
+  for (uint64_t id : message.lost()) log(state_.ObjectLost(peer.id, id));
+  if (message.has_heartbeat()) {
+    WorkerLoad load;
+    load.memory_bytes = message.heartbeat().memory_bytes();
+    log(state_.Heartbeat(peer.id, absl::Now(), load));
+  }
+}
+
+void SchedulerService::FillLocation(ObjectId id, uint64_t size,
+                                    const std::vector<WorkerId>& holders,
+                                    const std::string& inline_value,
+                                    rpc::Location& out) {
+  out.set_id(id);
+  out.set_size(size);
+  out.set_inline_value(inline_value);
+  for (WorkerId w : holders) {
+    auto it = workers_.find(w);
+    if (it != workers_.end()) out.add_addresses(it->second->address);
+  }
+}
+
+void SchedulerService::DispatchLocked() {
+  for (Action& action : state_.TakeActions()) {
+    std::visit(
+        [&](auto& a) {
+          using A = std::decay_t<decltype(a)>;
+          if constexpr (std::is_same_v<A, AssignTask>) {
+            auto it = workers_.find(a.worker);
+            if (it == workers_.end()) return;
+            it->second->writer->Add([&](rpc::SchedulerToWorker& m) {
+              rpc::Assignment* assignment = m.add_assign();
+              assignment->mutable_task()->ParseFromString(a.task.args);
+              for (const DepLocation& dep : a.deps) {
+                FillLocation(dep.object, dep.size_bytes, dep.holders,
+                             dep.inline_value, *assignment->add_deps());
+              }
+            });
+          } else if constexpr (std::is_same_v<A, ReleaseObjects>) {
+            auto it = workers_.find(a.worker);
+            if (it == workers_.end()) return;
+            it->second->writer->Add([&](rpc::SchedulerToWorker& m) {
+              m.mutable_release()->Add(a.objects.begin(), a.objects.end());
+            });
+          } else if constexpr (std::is_same_v<A, CancelTasks>) {
+            auto it = workers_.find(a.worker);
+            if (it == workers_.end()) return;
+            it->second->writer->Add([&](rpc::SchedulerToWorker& m) {
+              m.mutable_cancel()->Add(a.tasks.begin(), a.tasks.end());
+            });
+          } else if constexpr (std::is_same_v<A, ObjectReady>) {
+            auto it = clients_.find(a.client);
+            if (it == clients_.end()) return;
+            it->second->writer->Add([&](rpc::SchedulerToClient& m) {
+              rpc::ObjectDone* done = m.add_done();
+              done->set_id(a.object);
+              FillLocation(a.object, a.size_bytes, a.holders, a.inline_value,
+                           *done->mutable_location());
+            });
+          } else if constexpr (std::is_same_v<A, ObjectFailed>) {
+            auto it = clients_.find(a.client);
+            if (it == clients_.end()) return;
+            it->second->writer->Add([&](rpc::SchedulerToClient& m) {
+              rpc::ObjectDone* done = m.add_done();
+              done->set_id(a.object);
+              done->set_failed(true);
+              ToProto(a.error, *done->mutable_error());
+            });
+          }
+        },
+        action);
+  }
+}
+
+void SchedulerService::MonitorLoop() {
+  while (true) {
+    {
+      std::unique_lock<::weft::internal::Mutex> lock(monitor_mu_);
+      monitor_cv_.wait_for(lock, absl::ToChronoMilliseconds(
+                                     options_.monitor_interval));
+      if (monitor_stop_) return;
+    }
+    MutexLock lock(&mu_);
+    for (WorkerId id : state_.ExpiredWorkers(absl::Now())) {
+      auto it = workers_.find(id);
+      std::string address = it != workers_.end() ? it->second->address : "?";
+      (void)state_.RemoveWorker(
+          id, absl::StrCat("worker ", id, " at ", address, " sent no "
+                           "heartbeat for ",
+                           absl::FormatDuration(
+                               options_.state.heartbeat_timeout)));
+      if (it != workers_.end()) {
+        it->second->context->TryCancel();  // ends its stream handler
+        worker_by_address_.erase(address);
+        workers_.erase(it);
+      }
+    }
+    DispatchLocked();
+  }
+}
+
+absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
+    const std::string& host, int port, SchedulerService::Options options) {
+  std::unique_ptr<SchedulerServer> server(new SchedulerServer);
+  server->service_ = std::make_unique<SchedulerService>(std::move(options));
+  grpc::ServerBuilder builder;
+  int bound = 0;
+  builder.AddListeningPort(absl::StrCat(host, ":", port),
+                           grpc::InsecureServerCredentials(), &bound);
+  builder.SetMaxReceiveMessageSize(-1);
+  builder.SetMaxSendMessageSize(-1);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || bound == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("weft: the scheduler cannot listen on ", host, ":", port));
+  }
+  server->address_ = absl::StrCat(host, ":", bound);
+  return server;
+}
+
+SchedulerServer::~SchedulerServer() { Shutdown(); }
+
+void SchedulerServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  service_->Shutdown();
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    std::chrono::seconds(2));
+}
+
+void SchedulerServer::Wait() { server_->Wait(); }
+
+}  // namespace weft::scheduler

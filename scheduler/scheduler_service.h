@@ -1,0 +1,116 @@
+// Copyright 2026 The weft Authors.
+//
+// SchedulerService: the central scheduler's gRPC face. It maps the client
+// and worker streams onto SchedulerState (which knows nothing of sockets)
+// and carries the state machine's actions back out, batched per peer.
+
+#ifndef WEFT_SCHEDULER_SCHEDULER_SERVICE_H_
+#define WEFT_SCHEDULER_SCHEDULER_SERVICE_H_
+
+#include <condition_variable>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "grpcpp/grpcpp.h"
+#include "rpc/weft.grpc.pb.h"
+#include "scheduler/scheduler_state.h"
+#include "weft/internal/mutex.h"
+
+namespace weft::scheduler {
+
+class SchedulerService final : public rpc::Scheduler::Service {
+ public:
+  struct Options {
+    std::string token;  // required of every peer
+    SchedulerState::Options state;
+    // How often silent workers are looked for.
+    absl::Duration monitor_interval = absl::Milliseconds(200);
+  };
+
+  explicit SchedulerService(Options options);
+  // REQUIRES: Shutdown() was called and the gRPC server stopped.
+  ~SchedulerService() override;
+
+  grpc::Status ClientStream(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<rpc::SchedulerToClient, rpc::ClientMessage>*
+          stream) override;
+  grpc::Status WorkerStream(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<rpc::SchedulerToWorker, rpc::WorkerMessage>*
+          stream) override;
+
+  // Tells every worker to stop and ends every stream. Idempotent.
+  void Shutdown();
+
+  size_t num_workers();
+
+ private:
+  struct ClientPeer;
+  struct WorkerPeer;
+
+  // Carries out the state machine's pending actions. REQUIRES: mu_ held.
+  void DispatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleClientMessage(ClientPeer& peer, const rpc::ClientMessage& message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleWorkerMessage(WorkerPeer& peer, const rpc::WorkerMessage& message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FillLocation(ObjectId id, uint64_t size,
+                    const std::vector<WorkerId>& holders,
+                    const std::string& inline_value, rpc::Location& out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MonitorLoop();
+
+  const Options options_;
+
+  ::weft::internal::Mutex mu_;
+  SchedulerState state_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_peer_id_ ABSL_GUARDED_BY(mu_) = 1;
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_map<ClientId, std::shared_ptr<ClientPeer>> clients_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<WorkerId, std::shared_ptr<WorkerPeer>> workers_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, WorkerId> worker_by_address_
+      ABSL_GUARDED_BY(mu_);
+
+  ::weft::internal::Mutex monitor_mu_;
+  std::condition_variable_any monitor_cv_;
+  bool monitor_stop_ ABSL_GUARDED_BY(monitor_mu_) = false;
+  std::thread monitor_;
+};
+
+// A running scheduler: the service on a gRPC server.
+class SchedulerServer {
+ public:
+  // Listens on host:port (port 0: any free port). Errors: UNAVAILABLE if it
+  // cannot bind.
+  static absl::StatusOr<std::unique_ptr<SchedulerServer>> Start(
+      const std::string& host, int port, SchedulerService::Options options);
+  // Shuts down (telling workers to stop) if not done yet.
+  ~SchedulerServer();
+
+  // host:port clients and workers connect to.
+  const std::string& address() const { return address_; }
+  SchedulerService& service() { return *service_; }
+  // Stops workers and the server; returns when every stream has ended.
+  void Shutdown();
+  // Blocks until Shutdown() (from another thread or a signal handler).
+  void Wait();
+
+ private:
+  SchedulerServer() = default;
+
+  std::unique_ptr<SchedulerService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  bool shut_down_ = false;
+};
+
+}  // namespace weft::scheduler
+
+#endif  // WEFT_SCHEDULER_SCHEDULER_SERVICE_H_

@@ -1,0 +1,44 @@
+// Copyright 2026 The weft Authors.
+//
+// DataService: a worker's gRPC face to peers and clients. Serves object bytes
+// in chunks, accepts stored objects, and runs registered functions on demand
+// (run_on_all_workers). Every call must present the cluster token.
+
+#ifndef WEFT_WORKER_DATA_SERVICE_H_
+#define WEFT_WORKER_DATA_SERVICE_H_
+
+#include <functional>
+#include <string>
+
+#include "rpc/weft.grpc.pb.h"
+#include "worker/object_store.h"
+
+namespace weft::worker {
+
+// Runs a registered function with wire arguments; used by Call.
+using CallHandler = std::function<rpc::CallReply(const rpc::CallRequest&)>;
+
+// Thread-safe. `store` must outlive the service.
+class DataService final : public rpc::Worker::Service {
+ public:
+  DataService(ObjectStore& store, std::string token, CallHandler call);
+
+  grpc::Status Fetch(grpc::ServerContext* context,
+                     const rpc::FetchRequest* request,
+                     grpc::ServerWriter<rpc::Chunk>* writer) override;
+  grpc::Status Store(grpc::ServerContext* context,
+                     grpc::ServerReader<rpc::Chunk>* reader,
+                     rpc::StoreReply* reply) override;
+  grpc::Status Call(grpc::ServerContext* context,
+                    const rpc::CallRequest* request,
+                    rpc::CallReply* reply) override;
+
+ private:
+  ObjectStore& store_;
+  const std::string token_;
+  const CallHandler call_;
+};
+
+}  // namespace weft::worker
+
+#endif  // WEFT_WORKER_DATA_SERVICE_H_

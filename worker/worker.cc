@@ -1,0 +1,507 @@
+// Copyright 2026 The weft Authors.
+
+#include "worker/worker.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "rpc/batch_writer.h"
+#include "rpc/cluster_runtime.h"
+#include "rpc/convert.h"
+#include "rpc/data_client.h"
+#include "rpc/status.h"
+#include "rpc/weft.grpc.pb.h"
+#include "weft/errors.h"
+#include "weft/internal/client_impl.h"
+#include "weft/internal/embedded_runtime.h"
+#include "weft/internal/error_info.h"
+#include "weft/registry.h"
+#include "worker/data_service.h"
+#include "worker/object_store.h"
+
+namespace weft::worker {
+namespace {
+
+using internal::ObjectState;
+
+// Results up to this size travel inline to the scheduler.
+constexpr size_t kInlineResultBytes = 64 * 1024;
+
+// Reads task arguments from the local store.
+class StoreArgSource final : public internal::ArgSource {
+ public:
+  StoreArgSource(ObjectStore& store, rpc::ClusterRuntime* cluster)
+      : store_(store), cluster_(cluster) {}
+
+  absl::StatusOr<std::string_view> Bytes(uint64_t id) override {
+    ObjectStore::Bytes bytes = store_.Get(id);
+    if (bytes == nullptr) {
+      return absl::NotFoundError(absl::StrCat("input object ", id,
+                                              " is not on this worker"));
+    }
+    held_.push_back(bytes);  // keeps the view valid for the call
+    return std::string_view(*bytes);
+  }
+
+  std::shared_ptr<ObjectState> Handle(uint64_t id) override {
+    if (cluster_ == nullptr) {
+      throw UsageError("weft: this worker has no client for ObjectRef "
+                       "arguments");
+    }
+    return cluster_->Adopt(id);
+  }
+
+ private:
+  ObjectStore& store_;
+  rpc::ClusterRuntime* cluster_;
+  std::vector<ObjectStore::Bytes> held_;
+};
+
+class Worker {
+ public:
+  explicit Worker(WorkerOptions options)
+      : options_(std::move(options)),
+        data_client_(options_.token, std::chrono::minutes(10)) {}
+
+  int Run() {
+    if (!StartDataService()) return 1;
+    if (!ConnectScheduler()) return 1;
+    executor_ = std::make_unique<internal::EmbeddedRuntime>(options_.nthreads);
+    ConnectNestedClient();
+    std::thread heartbeat([this] { HeartbeatLoop(); });
+    ReadLoop();  // until shutdown or a broken stream
+    {
+      std::lock_guard<std::mutex> lock(stop_mu_);
+      stopping_ = true;
+    }
+    stop_cv_.notify_all();
+    heartbeat.join();
+    // Drain: running tasks finish, queued ones are dropped.
+    executor_.reset();
+    writer_->Close();
+    stream_->WritesDone();
+    nested_client_.reset();
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::seconds(1));
+    return clean_stop_ ? 0 : 1;
+  }
+
+ private:
+  bool StartDataService() {
+    service_ = std::make_unique<DataService>(
+        store_, options_.token,
+        [this](const rpc::CallRequest& r) { return HandleCall(r); });
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort(
+        absl::StrCat(options_.host, ":", options_.port),
+        grpc::InsecureServerCredentials(), &port);
+    builder.SetMaxReceiveMessageSize(-1);
+    builder.SetMaxSendMessageSize(-1);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    if (server_ == nullptr || port == 0) {
+      std::fprintf(stderr, "weft worker: cannot listen on %s:%d\n",
+                   options_.host.c_str(), options_.port);
+      return false;
+    }
+    address_ = absl::StrCat(options_.host, ":", port);
+    return true;
+  }
+
+  bool ConnectScheduler() {
+    channel_ = grpc::CreateCustomChannel(options_.scheduler_address,
+                                         grpc::InsecureChannelCredentials(),
+                                         rpc::ChannelArgs());
+    if (!channel_->WaitForConnected(std::chrono::system_clock::now() +
+                                    options_.connect_timeout)) {
+      std::fprintf(stderr, "weft worker: cannot reach the scheduler at %s\n",
+                   options_.scheduler_address.c_str());
+      return false;
+    }
+    stub_ = rpc::Scheduler::NewStub(channel_);
+    context_ = std::make_unique<grpc::ClientContext>();
+    rpc::AttachToken(*context_, options_.token);
+    stream_ = stub_->WorkerStream(context_.get());
+    rpc::WorkerMessage hello;
+    rpc::WorkerInfo* info = hello.mutable_register_();
+    info->set_address(address_);
+    char host[256] = {0};
+    ::gethostname(host, sizeof(host) - 1);
+    info->set_host(host);
+    info->set_nthreads(options_.nthreads);
+    info->set_pid(::getpid());
+    rpc::SchedulerToWorker first;
+    if (!stream_->Write(hello) || !stream_->Read(&first)) {
+      grpc::Status status = stream_->Finish();
+      std::fprintf(stderr, "weft worker: the scheduler at %s refused: %s\n",
+                   options_.scheduler_address.c_str(),
+                   status.error_message().c_str());
+      return false;
+    }
+    worker_id_ = first.worker_id();
+    name_ = absl::StrCat("worker ", worker_id_, " (", address_, ")");
+    writer_ = std::make_unique<rpc::BatchWriter<rpc::WorkerMessage>>(
+        [this](const rpc::WorkerMessage& m) { return stream_->Write(m); });
+    HandleMessage(first);
+    return true;
+  }
+
+  // Tasks that call remote()/get() themselves go through this client.
+  void ConnectNestedClient() {
+    absl::StatusOr<std::unique_ptr<rpc::ClusterRuntime>> runtime =
+        rpc::ClusterRuntime::Connect(options_.scheduler_address,
+                                     options_.token, options_.connect_timeout,
+                                     name_);
+    if (!runtime.ok()) {
+      std::fprintf(stderr, "weft worker: nested tasks disabled: %s\n",
+                   std::string(runtime.status().message()).c_str());
+      return;
+    }
+    cluster_ = runtime->get();
+    nested_client_ = std::make_shared<internal::ClientImpl>(*std::move(runtime));
+    executor_->set_client(nested_client_);
+  }
+
+  void ReadLoop() {
+    rpc::SchedulerToWorker message;
+    while (stream_->Read(&message)) {
+      HandleMessage(message);
+      if (message.shutdown()) {
+        clean_stop_ = true;
+        break;
+      }
+      message.Clear();
+    }
+    if (!clean_stop_) {
+      context_->TryCancel();
+      grpc::Status status = stream_->Finish();
+      std::fprintf(stderr, "weft %s: lost the scheduler: %s\n", name_.c_str(),
+                   status.error_message().c_str());
+    }
+  }
+
+  void HandleMessage(const rpc::SchedulerToWorker& message) {
+    for (uint64_t id : message.release()) store_.Erase(id);
+    for (uint64_t id : message.cancel()) CancelTask(id);
+    for (const rpc::Assignment& a : message.assign()) StartTask(a);
+  }
+
+  void CancelTask(uint64_t id) {
+    std::shared_ptr<ObjectState> state;
+    {
+      std::lock_guard<std::mutex> lock(tasks_mu_);
+      auto it = running_.find(id);
+      if (it != running_.end()) state = it->second.lock();
+    }
+    if (state != nullptr) {
+      if (auto producer = state->producer()) producer->Cancel();
+    }
+  }
+
+  // Sends a task's outcome when its executor object completes.
+  class Completion final : public internal::ReadyListener {
+   public:
+    explicit Completion(Worker* worker) : worker_(worker) {}
+    void OnReady(ObjectState& state) override { worker_->Finished(state); }
+
+   private:
+    Worker* const worker_;
+  };
+
+  class TaskBody final : public internal::TaskBody {
+   public:
+    TaskBody(Worker* worker, rpc::Assignment assignment)
+        : worker_(worker), assignment_(std::move(assignment)) {}
+
+    internal::AnyValue Run(bool) override {
+      return internal::AnyValue::Make(worker_->Execute(assignment_));
+    }
+    absl::Status ToWire(std::vector<internal::WireArg>&) const override {
+      return absl::UnimplementedError("already on a worker");
+    }
+
+   private:
+    Worker* const worker_;
+    const rpc::Assignment assignment_;
+  };
+
+  void StartTask(const rpc::Assignment& assignment) {
+    internal::TaskSpec spec;
+    spec.id = assignment.task().id();
+    spec.name = assignment.task().name();
+    spec.function_name = assignment.task().function();
+    spec.options.num_cpus = std::max(1, assignment.task().num_cpus());
+    spec.options.priority = assignment.task().priority();
+    spec.body = std::make_unique<TaskBody>(this, assignment);
+    std::shared_ptr<ObjectState> state = executor_->Submit(std::move(spec));
+    {
+      std::lock_guard<std::mutex> lock(tasks_mu_);
+      running_[assignment.task().id()] = state;
+    }
+    if (!state->AddListener(std::make_shared<Completion>(this))) {
+      Finished(*state);
+    }
+  }
+
+  // Runs on a task slot. Returns the result's size; the bytes go to the
+  // store. Throws what the function throws, or a message naming what is
+  // missing.
+  uint64_t Execute(const rpc::Assignment& assignment) {
+    const rpc::TaskDef& task = assignment.task();
+    FetchInputs(assignment);
+    const Registry::Entry* entry = Registry::Global().FindByName(task.function());
+    if (entry == nullptr) {
+      throw UsageError(absl::StrCat(
+          "weft: ", name_, " has no function '", task.function(),
+          "' registered. Register it with WEFT_REMOTE(", task.function(),
+          ") in the program the workers run (the same binary as the client, "
+          "or a library given to `weft worker --load`)."));
+    }
+    std::vector<internal::WireArg> args(task.args_size());
+    for (int i = 0; i < task.args_size(); ++i) {
+      absl::Status status = rpc::FromProto(task.args(i), args[i]);
+      if (!status.ok()) throw std::invalid_argument(std::string(status.message()));
+    }
+    StoreArgSource source(store_, cluster_);
+    absl::StatusOr<std::string> result =
+        entry->invoke(entry->address, args, source);
+    if (!result.ok()) {
+      throw std::invalid_argument(absl::StrCat(
+          "weft: bad arguments for ", task.function(), ": ",
+          result.status().message()));
+    }
+    const uint64_t size = result->size();
+    store_.Put(task.id(), *std::move(result));
+    return size;
+  }
+
+  void FetchInputs(const rpc::Assignment& assignment) {
+    for (const rpc::Location& dep : assignment.deps()) {
+      if (store_.Contains(dep.id())) continue;
+      if (dep.inline_value().size() == dep.size() &&
+          (dep.size() > 0 || dep.addresses_size() == 0)) {
+        store_.Put(dep.id(), dep.inline_value());
+        continue;
+      }
+      absl::StatusOr<std::string> bytes = data_client_.FetchAny(
+          {dep.addresses().begin(), dep.addresses().end()}, dep.id());
+      if (!bytes.ok()) {
+        throw std::runtime_error(absl::StrCat(
+            "weft: ", name_, " could not fetch input ", dep.id(), ": ",
+            bytes.status().message()));
+      }
+      store_.Put(dep.id(), *std::move(bytes));
+      writer_->Add([id = dep.id()](rpc::WorkerMessage& m) {
+        m.add_replicas(id);
+      });
+    }
+  }
+
+  void Finished(ObjectState& state) {
+    rpc::TaskResult result;
+    result.set_id(state.id());
+    if (std::shared_ptr<const ErrorInfo> error = state.error()) {
+      result.set_failed(true);
+      rpc::ToProto(*error, *result.mutable_error());
+    } else {
+      ObjectStore::Bytes bytes = store_.Get(state.id());
+      result.set_size(bytes != nullptr ? bytes->size() : 0);
+      if (bytes != nullptr && bytes->size() <= kInlineResultBytes) {
+        result.set_inline_value(*bytes);
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(tasks_mu_);
+      running_.erase(state.id());
+    }
+    writer_->Add([&](rpc::WorkerMessage& m) {
+      *m.add_results() = std::move(result);
+    });
+  }
+
+  rpc::CallReply HandleCall(const rpc::CallRequest& request) {
+    rpc::CallReply reply;
+    reply.set_worker(name_);
+    auto fail = [&](const std::string& type, const std::string& message) {
+      reply.set_failed(true);
+      rpc::Error* e = reply.mutable_error();
+      e->set_task_name(request.function());
+      e->set_task_key(absl::StrCat(request.function(), "@", address_));
+      e->set_exception_type(type);
+      e->set_message(message);
+    };
+    const Registry::Entry* entry =
+        Registry::Global().FindByName(request.function());
+    if (entry == nullptr) {
+      fail("weft::UsageError",
+           absl::StrCat("weft: ", name_, " has no function '",
+                        request.function(), "' registered"));
+      return reply;
+    }
+    std::vector<internal::WireArg> args(request.args_size());
+    for (int i = 0; i < request.args_size(); ++i) {
+      if (absl::Status s = rpc::FromProto(request.args(i), args[i]); !s.ok()) {
+        fail("std::invalid_argument", std::string(s.message()));
+        return reply;
+      }
+    }
+    try {
+      StoreArgSource source(store_, cluster_);
+      absl::StatusOr<std::string> value =
+          entry->invoke(entry->address, args, source);
+      if (!value.ok()) {
+        fail("std::invalid_argument", std::string(value.status().message()));
+      } else {
+        reply.set_value(*std::move(value));
+      }
+    } catch (...) {
+      auto info = internal::ErrorFromCurrentException(request.function(), "");
+      fail(info->exception_type, info->message);
+    }
+    return reply;
+  }
+
+  void HeartbeatLoop() {
+    std::unique_lock<std::mutex> lock(stop_mu_);
+    while (!stopping_) {
+      stop_cv_.wait_for(lock, options_.heartbeat_interval);
+      if (stopping_) break;
+      int processing;
+      {
+        std::lock_guard<std::mutex> tasks_lock(tasks_mu_);
+        processing = static_cast<int>(running_.size());
+      }
+      const uint64_t memory = store_.total_bytes();
+      const uint64_t objects = store_.num_objects();
+      writer_->Add([&](rpc::WorkerMessage& m) {
+        m.mutable_heartbeat()->set_processing(processing);
+        m.mutable_heartbeat()->set_memory_bytes(memory);
+        m.mutable_heartbeat()->set_objects(objects);
+      });
+    }
+  }
+
+  const WorkerOptions options_;
+  rpc::DataClient data_client_;
+  ObjectStore store_;
+  std::unique_ptr<DataService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  std::string name_ = "worker";
+  uint64_t worker_id_ = 0;
+
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<rpc::Scheduler::Stub> stub_;
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<
+      grpc::ClientReaderWriter<rpc::WorkerMessage, rpc::SchedulerToWorker>>
+      stream_;
+  std::unique_ptr<rpc::BatchWriter<rpc::WorkerMessage>> writer_;
+  std::unique_ptr<internal::EmbeddedRuntime> executor_;
+  std::shared_ptr<internal::ClientImpl> nested_client_;
+  rpc::ClusterRuntime* cluster_ = nullptr;
+  bool clean_stop_ = false;
+
+  std::mutex tasks_mu_;
+  absl::flat_hash_map<uint64_t, std::weak_ptr<ObjectState>> running_;
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+};
+
+bool TakeFlag(std::string_view arg, std::string_view name,
+              std::string* value) {
+  if (arg.substr(0, name.size()) != name) return false;
+  arg.remove_prefix(name.size());
+  if (arg.empty()) {
+    *value = "";
+    return true;
+  }
+  if (arg[0] != '=') return false;
+  *value = std::string(arg.substr(1));
+  return true;
+}
+
+}  // namespace
+
+int RunWorker(const WorkerOptions& options) {
+  ::setenv("OMP_NUM_THREADS", "1", /*overwrite=*/0);
+  ::setenv("OPENBLAS_NUM_THREADS", "1", 0);
+  ::setenv("MKL_NUM_THREADS", "1", 0);
+  Worker worker(options);
+  return worker.Run();
+}
+
+std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
+  WorkerOptions options;
+  bool worker = false;
+  std::string token_file;
+  if (const char* env = std::getenv("WEFT_WORKER"); env && *env == '1') {
+    worker = true;
+  }
+  if (const char* env = std::getenv("WEFT_SCHEDULER")) {
+    options.scheduler_address = env;
+  }
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    std::string value;
+    bool consumed = true;
+    if (arg == "--weft-worker") {
+      worker = true;
+    } else if (TakeFlag(arg, "--weft-scheduler", &value)) {
+      options.scheduler_address = value;
+    } else if (TakeFlag(arg, "--weft-nthreads", &value)) {
+      if (!absl::SimpleAtoi(value, &options.nthreads) || options.nthreads < 1) {
+        std::fprintf(stderr, "weft: --weft-nthreads needs a positive number, "
+                             "got '%s'\n", value.c_str());
+        std::exit(2);
+      }
+    } else if (TakeFlag(arg, "--weft-host", &value)) {
+      options.host = value;
+    } else if (TakeFlag(arg, "--weft-token-file", &value)) {
+      token_file = value;
+    } else {
+      consumed = false;
+    }
+    if (!consumed) argv[out++] = argv[i];
+  }
+  argc = out;
+  argv[argc] = nullptr;
+  if (!worker) return std::nullopt;
+  if (options.scheduler_address.empty()) {
+    std::fprintf(stderr, "weft: a worker needs --weft-scheduler=HOST:PORT\n");
+    std::exit(2);
+  }
+  absl::StatusOr<std::string> token = rpc::ResolveToken(token_file);
+  if (!token.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(token.status().message()).c_str());
+    std::exit(2);
+  }
+  options.token = *token;
+  return options;
+}
+
+std::vector<std::string> WorkerFlags(const std::string& scheduler_address,
+                                     int nthreads, const std::string& host) {
+  return {"--weft-worker", "--weft-scheduler=" + scheduler_address,
+          absl::StrCat("--weft-nthreads=", nthreads), "--weft-host=" + host};
+}
+
+}  // namespace weft::worker
