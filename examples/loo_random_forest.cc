@@ -45,6 +45,12 @@ struct Study {
   uint64_t seed = 0;
 };
 
+// For weft/serialize.h, so the study can travel to cluster workers.
+template <class Archive>
+void serialize(Archive& ar, Study& s) {
+  ar(s.x, s.y, s.forest, s.seed);
+}
+
 // The tutorial's data: X ~ N(0, 1) (n x p) and
 // Y = X0 + sqrt(|X1 * X2|) + X1 - X2 + N(0, 1), drawn in the order
 // np.random.default_rng(seed).normal(size=(n, p)) and then .normal(size=n)

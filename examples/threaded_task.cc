@@ -42,6 +42,12 @@ struct Report {
   double log_det = 0.0;
 };
 
+// For weft/serialize.h, so a report can travel back from a cluster worker.
+template <class Archive>
+void serialize(Archive& ar, Report& r) {
+  ar(r.key, r.threads, r.seconds, r.log_det);
+}
+
 // c = a^T a for a row-major n x n `a`, with `threads` std::threads each
 // computing a block of rows of c. Each entry is one dot product summed in
 // index order, so the result does not depend on `threads`.

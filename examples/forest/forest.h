@@ -38,6 +38,12 @@ struct Matrix {
   Matrix WithoutRow(std::size_t r) const;
 };
 
+// For weft/serialize.h, so a Matrix can travel to a cluster worker.
+template <class Archive>
+void serialize(Archive& ar, Matrix& m) {
+  ar(m.rows, m.cols, m.values);
+}
+
 struct ForestOptions {
   int num_trees = 100;
   // Features tried at each split; 0 means max(1, p / 3), randomForest's
@@ -46,6 +52,11 @@ struct ForestOptions {
   // A split is only made if both children keep this many samples.
   int min_leaf_size = 5;
 };
+
+template <class Archive>
+void serialize(Archive& ar, ForestOptions& o) {
+  ar(o.num_trees, o.mtry, o.min_leaf_size);
+}
 
 // One CART regression tree, stored as a flat array of nodes.
 class RegressionTree {

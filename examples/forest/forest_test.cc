@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "weft/random.h"
+#include "weft/serialize.h"
 
 namespace weft::examples {
 namespace {
@@ -75,6 +76,21 @@ TEST(RandomForestTest, WithoutRowDropsOneRow) {
   const Matrix y = x.WithoutRow(1);
   EXPECT_EQ(y.rows, 2u);
   EXPECT_EQ(y.values, (std::vector<double>{1, 2, 5, 6}));
+}
+
+TEST(RandomForestTest, MatrixAndOptionsSerialize) {
+  const Matrix x{2, 3, {1, 2, 3, 4, 5, 6}};
+  auto back = weft::Deserialize<Matrix>(weft::Serialize(x));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->rows, 2u);
+  EXPECT_EQ(back->cols, 3u);
+  EXPECT_EQ(back->values, x.values);
+  auto options = weft::Deserialize<ForestOptions>(
+      weft::Serialize(ForestOptions{.num_trees = 7, .mtry = 2}));
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->num_trees, 7);
+  EXPECT_EQ(options->mtry, 2);
+  EXPECT_EQ(options->min_leaf_size, 5);
 }
 
 TEST(RandomForestTest, RejectsBadInput) {
