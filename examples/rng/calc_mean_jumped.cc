@@ -6,6 +6,11 @@
 //       gen = np.random.Generator(rng.jumped(i))
 //       data = gen.normal(size=n)
 //       return [np.mean(data), np.std(data)]
+//   def wrapper(i):
+//       return calc_mean(i, n, rng)
+//   results = lview.map(wrapper, range(p))
+//
+// Run: bazel run //examples/rng:calc_mean_jumped
 //
 // Prints the 10 [mean, std] pairs with %.17g; they equal NumPy's bit for bit
 // (see calc_mean_numpy.py and calc_mean_test.sh).
@@ -13,10 +18,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdio>
+#include <ranges>
 #include <vector>
 
 #include "examples/rng/stats.h"
 #include "weft/random.h"
+#include "weft/weft.h"
 
 namespace {
 
@@ -32,17 +39,26 @@ std::array<double, 2> CalcMean(std::size_t i, std::size_t n, const PCG64& rng) {
   const std::vector<double> data = gen.normal(0.0, 1.0, n);
   return {weft::examples::Mean(data), weft::examples::Std(data)};
 }
+WEFT_REMOTE(CalcMean);
 
 }  // namespace
 
-int main() {
-  const PCG64 rng(1);
-  // The tasks run in a plain serial loop for now. Each CalcMean(i, ...) is
-  // independent, so the lead can swap this loop for weft::map over
-  // [0, kP) without changing any result. (Generator(rng.jumped(i)) is also
+int main(int argc, char** argv) {
+  weft::Init(argc, argv);
+  // ipp.Cluster(n=4); lview = c.load_balanced_view()
+  weft::Client client = weft::Client::Local(4);
+
+  // dview.push(dict(rng=rng)): store the root generator once; every task
+  // receives the same stored value. (Generator(rng.jumped(i)) is also
   // weft::random::JumpedStream(1, i).)
-  std::vector<std::array<double, 2>> results(kP);
-  for (std::size_t i = 0; i < kP; ++i) results[i] = CalcMean(i, kN, rng);
+  const weft::ObjectRef<PCG64> rng = weft::put(PCG64(1));
+  // results = lview.map(wrapper, range(p)). weft::map zips its inputs
+  // element by element, so no wrapper is needed.
+  const std::vector<weft::ObjectRef<std::array<double, 2>>> futures =
+      weft::map(CalcMean, std::views::iota(std::size_t{0}, kP),
+                std::vector<std::size_t>(kP, kN),
+                std::vector<weft::ObjectRef<PCG64>>(kP, rng));
+  const std::vector<std::array<double, 2>> results = weft::get(futures);
   for (const auto& [mean, std] : results) {
     std::printf("[%.17g, %.17g]\n", mean, std);
   }

@@ -6,6 +6,11 @@
 //       rng = np.random.default_rng(seed_i)
 //       data = rng.normal(size=n)
 //       return [np.mean(data), np.std(data)]
+//   def wrapper(i):
+//       return calc_mean(i, n, child_seeds[i])
+//   results = lview.map(wrapper, range(p))
+//
+// Run: bazel run //examples/rng:calc_mean_seedseq
 //
 // Prints the 10 [mean, std] pairs with %.17g; they equal NumPy's bit for bit
 // (see calc_mean_numpy.py and calc_mean_test.sh).
@@ -13,10 +18,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdio>
+#include <ranges>
 #include <vector>
 
 #include "examples/rng/stats.h"
 #include "weft/random.h"
+#include "weft/weft.h"
 
 namespace {
 
@@ -33,20 +40,24 @@ std::array<double, 2> CalcMean(std::size_t /*i*/, std::size_t n,
   const std::vector<double> data = rng.normal(0.0, 1.0, n);
   return {weft::examples::Mean(data), weft::examples::Std(data)};
 }
+WEFT_REMOTE(CalcMean);
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  weft::Init(argc, argv);
+  // ipp.Cluster(n=4); lview = c.load_balanced_view()
+  weft::Client client = weft::Client::Local(4);
+
   SeedSequence ss(1);
   const std::vector<SeedSequence> child_seeds = ss.spawn(kP);
-  // The tasks run in a plain serial loop for now. Each CalcMean(i, ...) is
-  // independent, so the lead can swap this loop for weft::map over
-  // [0, kP) without changing any result. (child_seeds[i] is also
-  // weft::random::Stream(1, i).)
-  std::vector<std::array<double, 2>> results(kP);
-  for (std::size_t i = 0; i < kP; ++i) {
-    results[i] = CalcMean(i, kN, child_seeds[i]);
-  }
+  // results = lview.map(wrapper, range(p)). weft::map zips its inputs
+  // element by element (task i gets i, kN and child_seeds[i]), so no
+  // wrapper is needed. (child_seeds[i] is also weft::random::Stream(1, i).)
+  const std::vector<weft::ObjectRef<std::array<double, 2>>> futures =
+      weft::map(CalcMean, std::views::iota(std::size_t{0}, kP),
+                std::vector<std::size_t>(kP, kN), child_seeds);
+  const std::vector<std::array<double, 2>> results = weft::get(futures);
   for (const auto& [mean, std] : results) {
     std::printf("[%.17g, %.17g]\n", mean, std);
   }
