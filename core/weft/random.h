@@ -115,12 +115,22 @@ class SeedSequence {
   // The mixed entropy pool (NumPy's `SeedSequence.pool`).
   const std::vector<uint32_t>& pool() const { return pool_; }
 
+  // An empty sequence, for deserialization: assign before use.
+  SeedSequence() = default;
+
+  // Makes SeedSequence serializable with weft/serialize.h, so a child seed
+  // can be a task argument on a cluster. The pool is stored as is.
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(entropy_, spawn_key_, n_children_spawned_, pool_);
+  }
+
  private:
   void MixEntropy();
 
   std::vector<uint32_t> entropy_;
   std::vector<uint64_t> spawn_key_;
-  uint64_t n_children_spawned_;
+  uint64_t n_children_spawned_ = 0;
   std::vector<uint32_t> pool_;
 };
 
@@ -153,6 +163,26 @@ class PCG64 {
   explicit PCG64(const SeedSequence& seed_seq);
   // Restores a state obtained from state().
   explicit PCG64(const State& state) { set_state(state); }
+  // An all-zero state, for deserialization: assign or set_state() before
+  // drawing from it.
+  PCG64() = default;
+
+  // Makes PCG64 serializable with weft/serialize.h (so a generator can be a
+  // task argument on a cluster): the full State.
+  template <class Archive>
+  void serialize(Archive& ar) {
+    State s = state();
+    uint64_t state_hi = absl::Uint128High64(s.state);
+    uint64_t state_lo = absl::Uint128Low64(s.state);
+    uint64_t inc_hi = absl::Uint128High64(s.inc);
+    uint64_t inc_lo = absl::Uint128Low64(s.inc);
+    ar(state_hi, state_lo, inc_hi, inc_lo, s.has_uint32, s.uinteger);
+    if constexpr (Archive::kIsLoading) {
+      s.state = absl::MakeUint128(state_hi, state_lo);
+      s.inc = absl::MakeUint128(inc_hi, inc_lo);
+      set_state(s);
+    }
+  }
 
   static constexpr result_type min() { return 0; }
   static constexpr result_type max() {
