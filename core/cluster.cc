@@ -11,7 +11,10 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <condition_variable>
+#include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -93,13 +96,18 @@ class LocalCluster::Impl {
       Stop();
       throw;
     }
+    nanny_ = std::thread([this] { NannyLoop(); });
   }
 
   ~Impl() { Stop(); }
 
   void AddWorkers(int n) {
-    const size_t target = pids_.size() + n;
-    for (int i = 0; i < n; ++i) Spawn();
+    size_t target;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      target = pids_.size() + n;
+      for (int i = 0; i < n; ++i) Spawn();
+    }
     try {
       client_->wait_for_workers(static_cast<int>(target),
                                 options_.start_timeout);
@@ -111,9 +119,45 @@ class LocalCluster::Impl {
   Client client() const { return *client_; }
   const std::string& address() const { return scheduler_->address(); }
   const std::string& token() const { return token_; }
-  std::vector<pid_t> pids() const { return pids_; }
+  std::vector<pid_t> pids() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return pids_;
+  }
+  int restarts() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return restarts_;
+  }
 
  private:
+  // Restarts worker processes that die (the scheduler has already moved
+  // their tasks elsewhere when their connection broke).
+  void NannyLoop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      nanny_cv_.wait_for(lock, std::chrono::milliseconds(50));
+      if (stopping_) break;
+      for (size_t i = 0; i < pids_.size(); ++i) {
+        int status = 0;
+        if (::waitpid(pids_[i], &status, WNOHANG) != pids_[i]) continue;
+        std::fprintf(stderr, "weft: worker process %d %s; %s\n", pids_[i],
+                     WIFSIGNALED(status)
+                         ? absl::StrCat("was killed by signal ",
+                                        WTERMSIG(status)).c_str()
+                         : absl::StrCat("exited with status ",
+                                        WEXITSTATUS(status)).c_str(),
+                     restarts_ < options_.max_restarts ? "restarting it"
+                                                       : "not restarting it");
+        pids_.erase(pids_.begin() + i);
+        --i;
+        if (restarts_ < options_.max_restarts) {
+          ++restarts_;
+          Spawn();
+        }
+      }
+    }
+  }
+
+  // REQUIRES: mu_ held.
   void Spawn() {
     // Everything the child needs is prepared before fork(): after it, only
     // async-signal-safe calls are allowed in a multithreaded process.
@@ -156,6 +200,7 @@ class LocalCluster::Impl {
   }
 
   std::string DeadWorkers() {
+    std::lock_guard<std::mutex> lock(mu_);
     std::string out;
     for (pid_t pid : pids_) {
       int status = 0;
@@ -177,6 +222,12 @@ class LocalCluster::Impl {
   void Stop() {
     if (stopped_) return;
     stopped_ = true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    nanny_cv_.notify_all();
+    if (nanny_.joinable()) nanny_.join();
     client_.reset();
     if (scheduler_ != nullptr) scheduler_->Shutdown();
     // Workers stop when told; give them a moment, then kill the rest.
@@ -205,9 +256,14 @@ class LocalCluster::Impl {
   std::string token_;
   std::unique_ptr<scheduler::SchedulerServer> scheduler_;
   std::unique_ptr<Client> client_;
-  std::vector<pid_t> pids_;
-  std::vector<pid_t> reaped_;
+  mutable std::mutex mu_;
+  std::condition_variable nanny_cv_;
+  std::vector<pid_t> pids_;    // guarded by mu_
+  std::vector<pid_t> reaped_;  // guarded by mu_
+  int restarts_ = 0;           // guarded by mu_
+  bool stopping_ = false;      // guarded by mu_
   bool stopped_ = false;
+  std::thread nanny_;
 };
 
 LocalCluster::LocalCluster(int workers)
@@ -223,5 +279,6 @@ const std::string& LocalCluster::address() const { return impl_->address(); }
 const std::string& LocalCluster::token() const { return impl_->token(); }
 std::vector<pid_t> LocalCluster::worker_pids() const { return impl_->pids(); }
 void LocalCluster::add_workers(int n) { impl_->AddWorkers(n); }
+int LocalCluster::restarts() const { return impl_->restarts(); }
 
 }  // namespace weft

@@ -41,6 +41,10 @@ class LocalCluster {
     std::chrono::milliseconds start_timeout{30000};
     // Worker heartbeat timeout at the scheduler.
     std::chrono::milliseconds heartbeat_timeout{5000};
+    // A worker process that dies is restarted (Dask's nanny), at most this
+    // many times over the cluster's life; its tasks are rescheduled either
+    // way.
+    int max_restarts = 100;
   };
 
   // Starts the scheduler in this process and `workers` worker processes,
@@ -60,8 +64,10 @@ class LocalCluster {
   // The scheduler's host:port, and the token workers and clients present.
   const std::string& address() const;
   const std::string& token() const;
-  // Process ids of the worker processes started (alive or not).
+  // Process ids of the live worker processes.
   std::vector<pid_t> worker_pids() const;
+  // How many worker processes died and were restarted.
+  int restarts() const;
   // Starts `n` more workers and waits for them.
   void add_workers(int n);
 
