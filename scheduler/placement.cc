@@ -1,0 +1,160 @@
+// Copyright 2026 The weft Authors.
+
+#include "scheduler/placement.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace weft::scheduler::internal {
+
+namespace {
+
+[[noreturn]] void Die(const char* what) {
+  std::fprintf(stderr, "WorkerPool invariant violated: %s\n", what);
+  std::abort();
+}
+
+}  // namespace
+
+bool WorkerPool::LoadLess::operator()(const LoadKey& a,
+                                      const LoadKey& b) const {
+  const uint64_t lhs = uint64_t{a.used_cpus} * b.nthreads;
+  const uint64_t rhs = uint64_t{b.used_cpus} * a.nthreads;
+  if (lhs != rhs) return lhs < rhs;
+  return a.id < b.id;
+}
+
+WorkerPool::WorkerPool(int saturation)
+    : saturation_(static_cast<uint32_t>(std::max(saturation, 1))) {}
+
+absl::StatusOr<WorkerSlot> WorkerPool::Add(WorkerId id, WorkerInfo info,
+                                           absl::Time now) {
+  if (index_.contains(id)) {
+    return absl::AlreadyExistsError(absl::StrCat("worker ", id, " exists"));
+  }
+  if (info.nthreads < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("worker ", id, ": nthreads must be >= 1, got ",
+                     info.nthreads));
+  }
+  WorkerSlot slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<WorkerSlot>(slots_.size());
+    slots_.emplace_back();
+  }
+  WorkerRecord& w = slots_[slot];
+  w = WorkerRecord{};
+  w.id = id;
+  w.info = std::move(info);
+  w.last_seen = now;
+  w.live = true;
+  index_.emplace(id, slot);
+  by_load_.insert(KeyOf(slot));
+  return slot;
+}
+
+void WorkerPool::Remove(WorkerSlot slot) {
+  WorkerRecord& w = slots_[slot];
+  by_load_.erase(KeyOf(slot));
+  index_.erase(w.id);
+  w = WorkerRecord{};
+  free_slots_.push_back(slot);
+}
+
+std::optional<WorkerSlot> WorkerPool::Find(WorkerId id) const {
+  auto it = index_.find(id);
+  if (it == index_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool WorkerPool::Fits(WorkerSlot slot, uint32_t num_cpus) const {
+  const WorkerRecord& w = slots_[slot];
+  const uint32_t nthreads = static_cast<uint32_t>(w.info.nthreads);
+  return num_cpus <= nthreads &&
+         uint64_t{w.used_cpus} + num_cpus <= uint64_t{saturation_} * nthreads;
+}
+
+bool WorkerPool::AnyCapacity() const {
+  // The least loaded worker has room for one cpu iff any worker has:
+  // used < saturation * nthreads  <=>  used / nthreads < saturation.
+  return !by_load_.empty() && Fits(by_load_.begin()->slot, 1);
+}
+
+WorkerPool::LoadKey WorkerPool::KeyOf(WorkerSlot slot) const {
+  const WorkerRecord& w = slots_[slot];
+  return LoadKey{w.used_cpus, static_cast<uint32_t>(w.info.nthreads), w.id,
+                 slot};
+}
+
+void WorkerPool::AddLoad(WorkerSlot slot, uint32_t num_cpus) {
+  by_load_.erase(KeyOf(slot));
+  slots_[slot].used_cpus += num_cpus;
+  slots_[slot].num_processing++;
+  by_load_.insert(KeyOf(slot));
+}
+
+void WorkerPool::RemoveLoad(WorkerSlot slot, uint32_t num_cpus) {
+  by_load_.erase(KeyOf(slot));
+  slots_[slot].used_cpus -= num_cpus;
+  slots_[slot].num_processing--;
+  by_load_.insert(KeyOf(slot));
+}
+
+bool WorkerPool::LessLoaded(WorkerSlot a, WorkerSlot b) const {
+  return LoadLess()(KeyOf(a), KeyOf(b));
+}
+
+std::optional<WorkerSlot> WorkerPool::Choose(
+    absl::Span<const std::pair<WorkerSlot, uint64_t>> input_bytes,
+    uint32_t num_cpus) const {
+  std::optional<WorkerSlot> best;
+  uint64_t best_bytes = 0;
+  for (const auto& [slot, bytes] : input_bytes) {
+    if (bytes == 0 || !Fits(slot, num_cpus)) continue;
+    if (!best || bytes > best_bytes ||
+        (bytes == best_bytes && LessLoaded(slot, *best))) {
+      best = slot;
+      best_bytes = bytes;
+    }
+  }
+  if (best) return best;
+  for (const LoadKey& key : by_load_) {
+    if (Fits(key.slot, num_cpus)) return key.slot;
+    // One-cpu tasks: if the least loaded worker is full, all are.
+    if (num_cpus == 1) break;
+  }
+  return std::nullopt;
+}
+
+std::vector<WorkerSlot> WorkerPool::SlotsById() const {
+  std::vector<std::pair<WorkerId, WorkerSlot>> pairs(index_.begin(),
+                                                     index_.end());
+  std::sort(pairs.begin(), pairs.end());
+  std::vector<WorkerSlot> out;
+  out.reserve(pairs.size());
+  for (const auto& p : pairs) out.push_back(p.second);
+  return out;
+}
+
+void WorkerPool::CheckInvariants() const {
+  if (by_load_.size() != index_.size()) Die("load index size != worker count");
+  size_t live = 0;
+  for (WorkerSlot s = 0; s < slots_.size(); ++s) {
+    if (!slots_[s].live) continue;
+    ++live;
+    auto it = index_.find(slots_[s].id);
+    if (it == index_.end() || it->second != s) Die("id index mismatch");
+    if (!by_load_.contains(KeyOf(s))) Die("worker missing from load index");
+  }
+  if (live != index_.size()) Die("live slot count != index size");
+  if (live + free_slots_.size() != slots_.size()) Die("slot accounting");
+}
+
+}  // namespace weft::scheduler::internal

@@ -1,0 +1,117 @@
+// Copyright 2026 The weft Authors.
+//
+// WorkerPool: the scheduler's view of its workers (slots, load, capacity) and
+// the placement rule that picks a worker for a ready task. Internal to
+// //scheduler; SchedulerState owns one. Not thread-safe.
+
+#ifndef WEFT_SCHEDULER_PLACEMENT_H_
+#define WEFT_SCHEDULER_PLACEMENT_H_
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "scheduler/types.h"
+
+namespace weft::scheduler::internal {
+
+// A dense index for a live worker. Slots of removed workers are reused.
+using WorkerSlot = uint32_t;
+
+struct WorkerRecord {
+  WorkerId id = 0;
+  WorkerInfo info;
+  absl::Time last_seen;
+  WorkerLoad reported;         // from the latest heartbeat
+  uint32_t used_cpus = 0;      // sum of num_cpus of its processing tasks
+  uint32_t num_processing = 0; // tasks assigned and not yet reported
+  uint64_t held_bytes = 0;     // sizes of the objects it holds
+  uint64_t num_held = 0;       // objects it holds
+  bool live = false;           // false: a free slot
+};
+
+class WorkerPool {
+ public:
+  // `saturation` >= 1: a worker takes at most saturation * nthreads cpus of
+  // processing tasks at a time.
+  explicit WorkerPool(int saturation);
+
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Adds a worker and returns its slot. Errors: AlreadyExists for a known
+  // id, InvalidArgument for nthreads < 1.
+  absl::StatusOr<WorkerSlot> Add(WorkerId id, WorkerInfo info,
+                                 absl::Time now);
+  // Frees `slot`. The caller has already dropped every reference to it
+  // (holders, processing tasks); its load must be zero.
+  void Remove(WorkerSlot slot);
+
+  // Returns the slot of worker `id`, or nullopt if unknown.
+  std::optional<WorkerSlot> Find(WorkerId id) const;
+
+  WorkerRecord& at(WorkerSlot slot) { return slots_[slot]; }
+  const WorkerRecord& at(WorkerSlot slot) const { return slots_[slot]; }
+
+  // Number of live workers.
+  size_t size() const { return index_.size(); }
+  // Upper bound (exclusive) of slot numbers, for iteration with at().live.
+  size_t slot_limit() const { return slots_.size(); }
+
+  // Returns true if `slot` can take a task needing `num_cpus` now:
+  // num_cpus <= nthreads and used_cpus + num_cpus <= saturation * nthreads.
+  bool Fits(WorkerSlot slot, uint32_t num_cpus) const;
+  // Returns true if some worker could take a one-cpu task now.
+  bool AnyCapacity() const;
+
+  // Account for a task of `num_cpus` starting / stopping on `slot`.
+  void AddLoad(WorkerSlot slot, uint32_t num_cpus);
+  void RemoveLoad(WorkerSlot slot, uint32_t num_cpus);
+
+  // The placement rule. `input_bytes` lists, per worker slot, the bytes of
+  // the task's inputs it already holds (each slot at most once, any order).
+  // Returns the worker that fits the task and holds the most input bytes
+  // (ties: least loaded, then lowest id); if no fitting worker holds any
+  // input, the least loaded fitting worker (load = used_cpus / nthreads;
+  // ties: lowest id). Returns nullopt if no worker fits.
+  std::optional<WorkerSlot> Choose(
+      absl::Span<const std::pair<WorkerSlot, uint64_t>> input_bytes,
+      uint32_t num_cpus) const;
+
+  // Live worker slots ordered by worker id.
+  std::vector<WorkerSlot> SlotsById() const;
+
+  // Aborts if the load index disagrees with the records.
+  void CheckInvariants() const;
+
+ private:
+  // Orders workers by used_cpus / nthreads, then id.
+  struct LoadKey {
+    uint32_t used_cpus;
+    uint32_t nthreads;
+    WorkerId id;
+    WorkerSlot slot;
+  };
+  struct LoadLess {
+    bool operator()(const LoadKey& a, const LoadKey& b) const;
+  };
+  LoadKey KeyOf(WorkerSlot slot) const;
+  // True if `a` is strictly less loaded than `b`, ties broken by id.
+  bool LessLoaded(WorkerSlot a, WorkerSlot b) const;
+
+  const uint32_t saturation_;
+  std::vector<WorkerRecord> slots_;
+  std::vector<WorkerSlot> free_slots_;
+  absl::flat_hash_map<WorkerId, WorkerSlot> index_;
+  std::set<LoadKey, LoadLess> by_load_;
+};
+
+}  // namespace weft::scheduler::internal
+
+#endif  // WEFT_SCHEDULER_PLACEMENT_H_

@@ -1,0 +1,226 @@
+// Copyright 2026 The weft Authors.
+//
+// SchedulerState::CheckInvariants: recomputes every derived count from
+// scratch and compares. The invariants are listed in docs/scheduler.md.
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "scheduler/scheduler_state.h"
+
+namespace weft::scheduler {
+
+namespace {
+
+[[noreturn]] void Violation(const std::string& what) {
+  std::fprintf(stderr, "SchedulerState invariant violated: %s\n",
+               what.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace
+
+void SchedulerState::CheckInvariants() const {
+  pool_.CheckInvariants();
+  auto where = [&](Slot s) {
+    const Task& t = tasks_[s];
+    return absl::StrCat("object ", absl::Hex(t.id), " (slot ", s, ", ",
+                        TaskStateName(t.state), "): ");
+  };
+  auto worker_live = [&](WorkerSlot w) {
+    return w < pool_.slot_limit() && pool_.at(w).live;
+  };
+
+  // Per-client reference counts.
+  std::vector<uint32_t> refs(tasks_.size(), 0);
+  for (const auto& [client, held] : clients_) {
+    for (Slot s : held) {
+      if (s >= tasks_.size() || !tasks_[s].live) {
+        Violation(absl::StrCat("client ", client, " holds a dead slot ", s));
+      }
+      refs[s]++;
+    }
+  }
+  // Ready entries present in the heap.
+  std::vector<bool> queued(tasks_.size(), false);
+  for (const ReadyEntry& e : ready_) {
+    if (e.slot < tasks_.size() && tasks_[e.slot].live &&
+        tasks_[e.slot].seq == e.seq) {
+      queued[e.slot] = true;
+    }
+  }
+
+  std::vector<uint32_t> used_cpus(pool_.slot_limit(), 0);
+  std::vector<uint32_t> processing(pool_.slot_limit(), 0);
+  std::vector<uint64_t> held_bytes(pool_.slot_limit(), 0);
+  std::vector<uint64_t> num_held(pool_.slot_limit(), 0);
+  size_t live = 0;
+  bool ready_one_cpu = false;
+
+  for (Slot s = 0; s < tasks_.size(); ++s) {
+    const Task& t = tasks_[s];
+    if (!t.live) continue;
+    ++live;
+    auto it = index_.find(t.id);
+    if (it == index_.end() || it->second != s) Violation(where(s) + "index");
+    if (t.activating) Violation(where(s) + "activation left unfinished");
+    if (t.num_refs != refs[s]) {
+      Violation(absl::StrCat(where(s), "num_refs ", t.num_refs, " but ",
+                             refs[s], " clients hold it"));
+    }
+    // Edges: deps and dependents mirror each other; deps are distinct.
+    for (size_t i = 0; i < t.deps.size(); ++i) {
+      const Slot d = t.deps[i];
+      if (d >= tasks_.size() || !tasks_[d].live) {
+        Violation(where(s) + "dependency forgotten (lineage broken)");
+      }
+      if (std::count(t.deps.begin(), t.deps.end(), d) != 1) {
+        Violation(where(s) + "duplicate dependency");
+      }
+      const auto& back = tasks_[d].dependents;
+      if (std::count(back.begin(), back.end(), s) != 1) {
+        Violation(where(s) + "missing from a dependency's dependents");
+      }
+    }
+    uint32_t waiters = 0;
+    for (Slot d : t.dependents) {
+      if (d >= tasks_.size() || !tasks_[d].live) {
+        Violation(where(s) + "dead dependent");
+      }
+      const Task& dt = tasks_[d];
+      if (std::count(dt.deps.begin(), dt.deps.end(), s) != 1) {
+        Violation(where(s) + "dependent does not list it as a dependency");
+      }
+      if (IsPending(dt.state)) ++waiters;
+    }
+    if (t.num_waiters != waiters) {
+      Violation(absl::StrCat(where(s), "num_waiters ", t.num_waiters,
+                             " but ", waiters, " pending dependents"));
+    }
+    if (!t.has_def && (t.name != kNone || !t.deps.empty())) {
+      Violation(where(s) + "put with a definition");
+    }
+    // Holders: exactly in memory; distinct live workers.
+    if ((t.state == TaskState::kMemory) == t.holders.empty()) {
+      Violation(where(s) + "holders must be non-empty exactly in memory");
+    }
+    for (WorkerSlot w : t.holders) {
+      if (!worker_live(w)) Violation(where(s) + "held by a dead worker");
+      if (std::count(t.holders.begin(), t.holders.end(), w) != 1) {
+        Violation(where(s) + "duplicate holder");
+      }
+      held_bytes[w] += t.size_bytes;
+      num_held[w]++;
+    }
+    if (t.state != TaskState::kMemory && inline_values_.contains(s)) {
+      Violation(where(s) + "inline value outside memory");
+    }
+    // Processing: exactly one live worker, load accounted.
+    if ((t.state == TaskState::kProcessing) != (t.processing_on != kNone)) {
+      Violation(where(s) + "processing_on set outside processing");
+    }
+    if (t.state == TaskState::kProcessing) {
+      if (!worker_live(t.processing_on)) {
+        Violation(where(s) + "processing on a dead worker");
+      }
+      used_cpus[t.processing_on] += t.num_cpus;
+      processing[t.processing_on]++;
+    }
+    const bool failed =
+        t.state == TaskState::kErred || t.state == TaskState::kCancelled;
+    auto err = errors_.find(s);
+    if (failed != (err != errors_.end())) {
+      Violation(where(s) + "error recorded exactly when erred or cancelled");
+    }
+    if (failed && (err->second->kind == ErrorKind::kCancelled) !=
+                      (t.state == TaskState::kCancelled)) {
+      Violation(where(s) + "cancelled state and error kind disagree");
+    }
+    const bool needed = IsNeeded(t);
+    switch (t.state) {
+      case TaskState::kWaiting:
+      case TaskState::kReady:
+      case TaskState::kProcessing: {
+        if (!t.has_def) Violation(where(s) + "pending without definition");
+        if (!needed) Violation(where(s) + "pending but not needed");
+        uint32_t missing = 0;
+        for (Slot d : t.deps) {
+          const TaskState ds = tasks_[d].state;
+          if (ds == TaskState::kMemory) continue;
+          if (!IsPending(ds)) {
+            Violation(absl::StrCat(where(s), "pending on a ",
+                                   TaskStateName(ds), " dependency"));
+          }
+          ++missing;
+        }
+        if (t.waiting_on != missing) {
+          Violation(absl::StrCat(where(s), "waiting_on ", t.waiting_on,
+                                 " but ", missing, " inputs missing"));
+        }
+        if ((t.state == TaskState::kWaiting) != (missing > 0)) {
+          Violation(where(s) + "waiting exactly while inputs are missing");
+        }
+        if (t.state == TaskState::kReady) {
+          if (!queued[s]) Violation(where(s) + "ready but not queued");
+          if (t.num_cpus == 1) ready_one_cpu = true;
+        }
+        break;
+      }
+      case TaskState::kMemory:
+        if (!needed) Violation(where(s) + "in memory but not needed");
+        break;
+      case TaskState::kReleased:
+        if (needed) Violation(where(s) + "released but needed");
+        break;
+      case TaskState::kErred:
+      case TaskState::kCancelled:
+        break;
+    }
+    if (!IsPending(t.state) && t.waiting_on != 0) {
+      Violation(where(s) + "waiting_on outside pending");
+    }
+    if (!IsPending(t.state) && t.state != TaskState::kMemory &&
+        t.num_refs == 0 && t.dependents.empty()) {
+      Violation(where(s) + "should have been forgotten");
+    }
+  }
+  if (live != index_.size()) Violation("index size != live records");
+  if (live + free_slots_.size() != tasks_.size()) Violation("slot accounting");
+  for (const auto& [s, e] : errors_) {
+    if (s >= tasks_.size() || !tasks_[s].live) Violation("stale error entry");
+  }
+  for (const auto& [s, v] : inline_values_) {
+    if (s >= tasks_.size() || !tasks_[s].live) Violation("stale inline value");
+  }
+  for (WorkerSlot w = 0; w < pool_.slot_limit(); ++w) {
+    const internal::WorkerRecord& rec = pool_.at(w);
+    if (!rec.live) continue;
+    if (rec.used_cpus != used_cpus[w] || rec.num_processing != processing[w]) {
+      Violation(absl::StrCat("worker ", rec.id, ": load accounting"));
+    }
+    if (rec.held_bytes != held_bytes[w] || rec.num_held != num_held[w]) {
+      Violation(absl::StrCat("worker ", rec.id, ": holder accounting"));
+    }
+  }
+  // Quiescence: a queued one-cpu task and an idle thread never coexist.
+  if (ready_one_cpu && pool_.AnyCapacity()) {
+    Violation("a one-cpu task is ready while a worker has capacity");
+  }
+  // Interned strings.
+  std::vector<uint32_t> string_uses(strings_.size(), 0);
+  for (const Task& t : tasks_) {
+    if (!t.live) continue;
+    if (t.name != kNone) string_uses[t.name]++;
+    if (t.function != kNone) string_uses[t.function]++;
+  }
+  for (size_t i = 0; i < strings_.size(); ++i) {
+    if (string_uses[i] != string_refs_[i]) Violation("string refcount");
+  }
+}
+
+}  // namespace weft::scheduler

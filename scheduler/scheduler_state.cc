@@ -1,0 +1,614 @@
+// Copyright 2026 The weft Authors.
+//
+// SchedulerState's events: validation first, then transitions
+// (scheduler_transitions.cc), then scheduling and, if enabled, the
+// invariant check (scheduler_invariants.cc).
+
+#include "scheduler/scheduler_state.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace weft::scheduler {
+
+namespace {
+
+// Index values with this bit mark tasks of the batch being validated by
+// SubmitTasks (the low bits are the position in the batch). Real slots stay
+// far below it: 2^31 records would need hundreds of gigabytes.
+constexpr uint32_t kBatchBit = uint32_t{1} << 31;
+
+std::string Hex(uint64_t id) { return absl::StrCat(absl::Hex(id)); }
+
+}  // namespace
+
+SchedulerState::SchedulerState() : SchedulerState(Options()) {}
+
+SchedulerState::SchedulerState(Options options)
+    : options_(std::move(options)), pool_(options_.saturation) {
+  options_.saturation = std::max(options_.saturation, 1);
+  options_.max_worker_deaths_per_task =
+      std::clamp(options_.max_worker_deaths_per_task, 1, 255);
+}
+
+SchedulerState::~SchedulerState() = default;
+
+// --- Helpers ---------------------------------------------------------------
+
+SchedulerState::Slot SchedulerState::FindSlot(ObjectId id) const {
+  auto it = index_.find(id);
+  return it == index_.end() ? kNone : it->second;
+}
+
+absl::Status SchedulerState::CheckClient(ClientId client) const {
+  if (!clients_.contains(client)) {
+    return absl::NotFoundError(absl::StrCat("unknown client ", client));
+  }
+  return absl::OkStatus();
+}
+
+uint32_t SchedulerState::Intern(const std::string& s) {
+  auto [it, inserted] = string_ids_.try_emplace(s, 0);
+  if (inserted) {
+    uint32_t id;
+    if (!free_strings_.empty()) {
+      id = free_strings_.back();
+      free_strings_.pop_back();
+      strings_[id] = s;
+      string_refs_[id] = 0;
+    } else {
+      id = static_cast<uint32_t>(strings_.size());
+      strings_.push_back(s);
+      string_refs_.push_back(0);
+    }
+    it->second = id;
+  }
+  string_refs_[it->second]++;
+  return it->second;
+}
+
+void SchedulerState::Unintern(uint32_t id) {
+  if (id == kNone) return;
+  if (--string_refs_[id] == 0) {
+    string_ids_.erase(strings_[id]);
+    strings_[id].clear();
+    strings_[id].shrink_to_fit();
+    free_strings_.push_back(id);
+  }
+}
+
+const std::string& SchedulerState::NameOf(const Task& t) const {
+  static const std::string* const kPut = new std::string("put");
+  return t.name == kNone ? *kPut : strings_[t.name];
+}
+
+ErrorDetail SchedulerState::DetailFor(const Task& t, ErrorKind kind,
+                                      std::string type,
+                                      std::string message) const {
+  ErrorDetail d;
+  d.kind = kind;
+  d.task_name = NameOf(t);
+  d.task_key = TaskKey(d.task_name, t.id);
+  d.exception_type = std::move(type);
+  d.message = std::move(message);
+  return d;
+}
+
+SchedulerState::Slot SchedulerState::NewSlot() {
+  Slot s;
+  if (!free_slots_.empty()) {
+    s = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    s = static_cast<Slot>(tasks_.size());
+    tasks_.emplace_back();
+  }
+  tasks_[s].live = true;
+  return s;
+}
+
+void SchedulerState::FreeSlot(Slot s) {
+  Task& t = tasks_[s];
+  index_.erase(t.id);
+  errors_.erase(s);
+  inline_values_.erase(s);
+  Unintern(t.name);
+  Unintern(t.function);
+  t = Task{};
+  free_slots_.push_back(s);
+}
+
+void SchedulerState::AfterEvent() {
+  Schedule();
+  if (options_.check_invariants) CheckInvariants();
+}
+
+// --- Clients ---------------------------------------------------------------
+
+absl::Status SchedulerState::AddClient(ClientId client) {
+  if (!clients_.try_emplace(client).second) {
+    return absl::AlreadyExistsError(absl::StrCat("client ", client, " exists"));
+  }
+  return absl::OkStatus();
+}
+
+void SchedulerState::RemoveClient(ClientId client) {
+  auto it = clients_.find(client);
+  if (it == clients_.end()) return;
+  std::vector<Slot> held(it->second.begin(), it->second.end());
+  clients_.erase(it);
+  std::sort(held.begin(), held.end());  // deterministic release order
+  for (Slot s : held) tasks_[s].num_refs--;
+  for (Slot s : held) MaybeRelease(s);
+  AfterEvent();
+}
+
+// --- Workers ---------------------------------------------------------------
+
+absl::Status SchedulerState::AddWorker(WorkerId worker, WorkerInfo info,
+                                       absl::Time now) {
+  absl::StatusOr<WorkerSlot> slot = pool_.Add(worker, std::move(info), now);
+  if (!slot.ok()) return slot.status();
+  AfterEvent();
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerState::RemoveWorker(WorkerId worker,
+                                          const std::string& reason) {
+  std::optional<WorkerSlot> ws = pool_.Find(worker);
+  if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));
+  const std::string who = absl::StrCat("worker ", worker, " (",
+                                       pool_.at(*ws).info.address, ")");
+  // 1. Find its processing tasks and strip it from every holder list.
+  std::vector<Slot> running;
+  std::vector<Slot> lost;
+  for (Slot s = 0; s < tasks_.size(); ++s) {
+    Task& t = tasks_[s];
+    if (!t.live) continue;
+    if (t.state == TaskState::kProcessing && t.processing_on == *ws) {
+      running.push_back(s);
+    }
+    if (std::find(t.holders.begin(), t.holders.end(), *ws) !=
+        t.holders.end()) {
+      RemoveHolder(s, *ws);
+      if (t.holders.empty()) lost.push_back(s);
+    }
+  }
+  // 2. Its tasks go back to the queue, or err after too many deaths.
+  for (Slot s : running) {
+    Task& t = tasks_[s];
+    Unassign(s, /*send_cancel=*/false);
+    if (t.deaths < 255) t.deaths++;
+    if (t.deaths >= options_.max_worker_deaths_per_task) {
+      t.state = TaskState::kReady;  // pending, no longer assigned
+      const std::string key = TaskKey(NameOf(t), t.id);
+      Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+                  t, ErrorKind::kWorkerDied, "KilledWorker",
+                  absl::StrCat("task ", key, " was running on ", t.deaths,
+                               " workers that died (last: ", who, ": ",
+                               reason, ")"))));
+    } else {
+      MakeReady(s);
+    }
+  }
+  pool_.Remove(*ws);
+  // 3. Values whose last copy it held: recompute or fail.
+  const std::string why = absl::StrCat(who, " was removed: ", reason);
+  for (Slot s : lost) {
+    const Task& t = tasks_[s];
+    if (t.live && t.state == TaskState::kMemory && t.holders.empty()) {
+      HandleLost(s, why);
+    }
+  }
+  AfterEvent();
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerState::Heartbeat(WorkerId worker, absl::Time now,
+                                       WorkerLoad load) {
+  std::optional<WorkerSlot> ws = pool_.Find(worker);
+  if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));
+  internal::WorkerRecord& w = pool_.at(*ws);
+  w.last_seen = std::max(w.last_seen, now);
+  w.reported = load;
+  return absl::OkStatus();
+}
+
+std::vector<WorkerId> SchedulerState::ExpiredWorkers(absl::Time now) const {
+  std::vector<WorkerId> out;
+  for (WorkerSlot s : pool_.SlotsById()) {
+    const internal::WorkerRecord& w = pool_.at(s);
+    if (now - w.last_seen > options_.heartbeat_timeout) out.push_back(w.id);
+  }
+  return out;
+}
+
+// --- Tasks and objects -----------------------------------------------------
+
+absl::Status SchedulerState::SubmitTasks(ClientId client,
+                                         std::vector<TaskDef> tasks) {
+  auto client_it = clients_.find(client);
+  if (client_it == clients_.end()) {
+    return absl::NotFoundError(absl::StrCat("unknown client ", client));
+  }
+  if (tasks.size() >= kBatchBit) {
+    return absl::InvalidArgumentError("batch too large");
+  }
+  // Pass 1: validate, reserving the ids in index_ as batch positions so
+  // that a dependency can be checked against earlier tasks of the batch.
+  size_t reserved = 0;
+  auto rollback = [&](absl::Status status) {
+    for (size_t j = 0; j < reserved; ++j) index_.erase(tasks[j].id);
+    return status;
+  };
+  index_.reserve(index_.size() + tasks.size());
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const TaskDef& def = tasks[i];
+    const std::string what = absl::StrCat("task ", TaskKey(def.name, def.id));
+    if (def.num_cpus < 1 || def.num_cpus > 65535) {
+      return rollback(absl::InvalidArgumentError(
+          absl::StrCat(what, ": num_cpus must be in [1, 65535], got ",
+                       def.num_cpus)));
+    }
+    if (def.retries < 0 || def.retries > 32767) {
+      return rollback(absl::InvalidArgumentError(
+          absl::StrCat(what, ": retries must be in [0, 32767], got ",
+                       def.retries)));
+    }
+    if (!index_.try_emplace(def.id, kBatchBit | static_cast<uint32_t>(i))
+             .second) {
+      return rollback(absl::AlreadyExistsError(
+          absl::StrCat(what, ": object ", Hex(def.id), " already exists")));
+    }
+    ++reserved;
+    for (ObjectId dep : def.deps) {
+      auto it = index_.find(dep);
+      if (it == index_.end()) {
+        return rollback(absl::NotFoundError(absl::StrCat(
+            what, ": unknown dependency ", Hex(dep),
+            " (dependencies must exist or come earlier in the batch)")));
+      }
+      if (it->second == (kBatchBit | static_cast<uint32_t>(i))) {
+        return rollback(absl::InvalidArgumentError(
+            absl::StrCat(what, ": depends on itself")));
+      }
+    }
+  }
+  // Pass 2: create the records.
+  absl::flat_hash_set<Slot>& refs = client_it->second;
+  refs.reserve(refs.size() + tasks.size());
+  std::vector<Slot> created;
+  created.reserve(tasks.size());
+  for (TaskDef& def : tasks) {
+    const Slot s = NewSlot();
+    index_[def.id] = s;
+    Task& t = tasks_[s];
+    t.id = def.id;
+    t.seq = next_seq_++;
+    t.has_def = true;
+    t.args = std::move(def.args);
+    t.priority = def.priority;
+    t.name = Intern(def.name);
+    t.function = Intern(def.function);
+    t.retries_left = static_cast<int16_t>(def.retries);
+    t.num_cpus = static_cast<uint16_t>(def.num_cpus);
+    t.state = TaskState::kReleased;
+    for (ObjectId dep_id : def.deps) {
+      const Slot dep = index_.at(dep_id);
+      if (std::find(t.deps.begin(), t.deps.end(), dep) != t.deps.end()) {
+        continue;
+      }
+      t.deps.push_back(dep);
+      tasks_[dep].dependents.push_back(s);
+    }
+    refs.insert(s);
+    t.num_refs = 1;
+    created.push_back(s);
+  }
+  for (Slot s : created) {
+    if (tasks_[s].state == TaskState::kReleased) Activate(s);
+  }
+  AfterEvent();
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerState::AddPut(ClientId client, ObjectId object,
+                                    WorkerId holder, uint64_t size_bytes,
+                                    std::string inline_value) {
+  auto client_it = clients_.find(client);
+  if (client_it == clients_.end()) {
+    return absl::NotFoundError(absl::StrCat("unknown client ", client));
+  }
+  std::optional<WorkerSlot> ws = pool_.Find(holder);
+  if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", holder));
+  if (index_.contains(object)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("object ", Hex(object), " already exists"));
+  }
+  const Slot s = NewSlot();
+  index_.emplace(object, s);
+  Task& t = tasks_[s];
+  t.id = object;
+  t.seq = next_seq_++;
+  t.state = TaskState::kMemory;
+  t.size_bytes = size_bytes;
+  AddHolder(s, *ws);
+  if (!inline_value.empty() &&
+      inline_value.size() <= options_.inline_limit_bytes) {
+    inline_values_[s] = std::move(inline_value);
+  }
+  client_it->second.insert(s);
+  t.num_refs = 1;
+  AfterEvent();
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
+                                          uint64_t size_bytes,
+                                          std::string inline_value) {
+  std::optional<WorkerSlot> ws = pool_.Find(worker);
+  if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));
+  const Slot s = FindSlot(task);
+  if (s == kNone) {
+    EmitRelease(worker, task);  // e.g. released while it ran
+    return absl::NotFoundError(absl::StrCat("unknown task ", Hex(task)));
+  }
+  Task& t = tasks_[s];
+  if (t.state != TaskState::kProcessing || t.processing_on != *ws) {
+    if (std::find(t.holders.begin(), t.holders.end(), *ws) ==
+        t.holders.end()) {
+      EmitRelease(worker, task);
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "task ", TaskKey(NameOf(t), task), " is ", TaskStateName(t.state),
+        t.state == TaskState::kProcessing
+            ? absl::StrCat(" on worker ", pool_.at(t.processing_on).id)
+            : std::string(),
+        ", not processing on worker ", worker));
+  }
+  Unassign(s, /*send_cancel=*/false);
+  t.state = TaskState::kMemory;
+  t.size_bytes = size_bytes;
+  AddHolder(s, *ws);
+  if (!inline_value.empty() &&
+      inline_value.size() <= options_.inline_limit_bytes) {
+    inline_values_[s] = std::move(inline_value);
+  }
+  for (Slot d : t.dependents) {
+    Task& dt = tasks_[d];
+    if (!IsPending(dt.state)) continue;
+    if (--dt.waiting_on == 0 && dt.state == TaskState::kWaiting) MakeReady(d);
+  }
+  NotifyReady(s);
+  for (Slot dep : t.deps) tasks_[dep].num_waiters--;
+  for (Slot dep : t.deps) MaybeRelease(dep);
+  AfterEvent();
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
+                                        ErrorDetail error) {
+  std::optional<WorkerSlot> ws = pool_.Find(worker);
+  if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));
+  const Slot s = FindSlot(task);
+  if (s == kNone) {
+    return absl::NotFoundError(absl::StrCat("unknown task ", Hex(task)));
+  }
+  Task& t = tasks_[s];
+  if (t.state != TaskState::kProcessing || t.processing_on != *ws) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("task ", TaskKey(NameOf(t), task), " is ",
+                     TaskStateName(t.state), ", not processing on worker ",
+                     worker));
+  }
+  Unassign(s, /*send_cancel=*/false);
+  if (t.retries_left > 0) {
+    t.retries_left--;
+    MakeReady(s);
+  } else {
+    if (error.task_name.empty()) error.task_name = NameOf(t);
+    if (error.task_key.empty()) error.task_key = TaskKey(NameOf(t), t.id);
+    t.state = TaskState::kReady;  // pending, no longer assigned
+    Fail(s, std::make_shared<const ErrorDetail>(std::move(error)));
+  }
+  AfterEvent();
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerState::ObjectLost(WorkerId worker, ObjectId object) {
+  std::optional<WorkerSlot> ws = pool_.Find(worker);
+  if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));
+  const Slot s = FindSlot(object);
+  if (s == kNone) {
+    return absl::NotFoundError(absl::StrCat("unknown object ", Hex(object)));
+  }
+  Task& t = tasks_[s];
+  if (std::find(t.holders.begin(), t.holders.end(), *ws) == t.holders.end()) {
+    return absl::NotFoundError(absl::StrCat("worker ", worker,
+                                            " does not hold object ",
+                                            Hex(object)));
+  }
+  RemoveHolder(s, *ws);
+  if (t.holders.empty()) {
+    HandleLost(s, absl::StrCat("worker ", worker, " (",
+                               pool_.at(*ws).info.address,
+                               ") reported it lost"));
+  }
+  AfterEvent();
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerState::AddReplica(WorkerId worker, ObjectId object) {
+  std::optional<WorkerSlot> ws = pool_.Find(worker);
+  if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));
+  const Slot s = FindSlot(object);
+  if (s == kNone) {
+    EmitRelease(worker, object);
+    return absl::NotFoundError(absl::StrCat("unknown object ", Hex(object)));
+  }
+  Task& t = tasks_[s];
+  if (t.state != TaskState::kMemory) {
+    EmitRelease(worker, object);
+    return absl::FailedPreconditionError(
+        absl::StrCat("object ", Hex(object), " is ", TaskStateName(t.state),
+                     ", not in memory"));
+  }
+  if (std::find(t.holders.begin(), t.holders.end(), *ws) == t.holders.end()) {
+    AddHolder(s, *ws);
+  }
+  AfterEvent();
+  return absl::OkStatus();
+}
+
+// --- References ------------------------------------------------------------
+
+absl::Status SchedulerState::AddRef(ClientId client, ObjectId object) {
+  auto client_it = clients_.find(client);
+  if (client_it == clients_.end()) {
+    return absl::NotFoundError(absl::StrCat("unknown client ", client));
+  }
+  const Slot s = FindSlot(object);
+  if (s == kNone) {
+    return absl::NotFoundError(absl::StrCat("unknown object ", Hex(object)));
+  }
+  if (!client_it->second.insert(s).second) return absl::OkStatus();
+  Task& t = tasks_[s];
+  t.num_refs++;
+  if (t.state == TaskState::kReleased) {
+    Activate(s);  // needed again: recompute from lineage (or fail a put)
+  } else {
+    NotifyClient(client, s);
+  }
+  AfterEvent();
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerState::ReleaseRef(ClientId client, ObjectId object) {
+  auto client_it = clients_.find(client);
+  if (client_it == clients_.end()) {
+    return absl::NotFoundError(absl::StrCat("unknown client ", client));
+  }
+  const Slot s = FindSlot(object);
+  if (s == kNone || !client_it->second.erase(s)) {
+    return absl::NotFoundError(absl::StrCat(
+        "client ", client, " holds no reference to object ", Hex(object)));
+  }
+  tasks_[s].num_refs--;
+  MaybeRelease(s);
+  AfterEvent();
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerState::Cancel(ClientId client, ObjectId object) {
+  if (absl::Status st = CheckClient(client); !st.ok()) return st;
+  const Slot s = FindSlot(object);
+  if (s == kNone) {
+    return absl::NotFoundError(absl::StrCat("unknown object ", Hex(object)));
+  }
+  const Task& t = tasks_[s];
+  if (!IsPending(t.state)) return absl::OkStatus();
+  const std::string key = TaskKey(NameOf(t), t.id);
+  Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+              t, ErrorKind::kCancelled, "CancelledError",
+              absl::StrCat("task ", key, " was cancelled by client ",
+                           client))));
+  AfterEvent();
+  return absl::OkStatus();
+}
+
+// --- Output ----------------------------------------------------------------
+
+std::vector<Action> SchedulerState::TakeActions() {
+  std::vector<Action> in = std::move(actions_);
+  actions_.clear();
+  auto rank = [](const Action& a) {
+    const Destination d = DestinationOf(a);
+    return std::make_pair(d.is_worker ? 0 : 1, d.id);
+  };
+  std::stable_sort(in.begin(), in.end(),
+                   [&](const Action& a, const Action& b) {
+                     return rank(a) < rank(b);
+                   });
+  std::vector<Action> out;
+  out.reserve(in.size());
+  for (Action& a : in) {
+    if (!out.empty() && out.back().index() == a.index()) {
+      if (auto* r = std::get_if<ReleaseObjects>(&a)) {
+        auto& prev = std::get<ReleaseObjects>(out.back());
+        if (prev.worker == r->worker) {
+          prev.objects.insert(prev.objects.end(), r->objects.begin(),
+                              r->objects.end());
+          continue;
+        }
+      } else if (auto* c = std::get_if<CancelTasks>(&a)) {
+        auto& prev = std::get<CancelTasks>(out.back());
+        if (prev.worker == c->worker) {
+          prev.tasks.insert(prev.tasks.end(), c->tasks.begin(),
+                            c->tasks.end());
+          continue;
+        }
+      }
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// --- Introspection ---------------------------------------------------------
+
+TaskState SchedulerState::StateOf(ObjectId object) const {
+  const Slot s = FindSlot(object);
+  return s == kNone ? TaskState::kReleased : tasks_[s].state;
+}
+
+const ErrorDetail* SchedulerState::ErrorOf(ObjectId object) const {
+  const Slot s = FindSlot(object);
+  if (s == kNone) return nullptr;
+  auto it = errors_.find(s);
+  return it == errors_.end() ? nullptr : it->second.get();
+}
+
+std::vector<WorkerId> SchedulerState::HoldersOf(ObjectId object) const {
+  std::vector<WorkerId> out;
+  const Slot s = FindSlot(object);
+  if (s == kNone) return out;
+  for (WorkerSlot w : tasks_[s].holders) out.push_back(pool_.at(w).id);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+WorkerId SchedulerState::ProcessingOn(ObjectId object) const {
+  const Slot s = FindSlot(object);
+  if (s == kNone || tasks_[s].state != TaskState::kProcessing) return 0;
+  return pool_.at(tasks_[s].processing_on).id;
+}
+
+size_t SchedulerState::num_ready() const {
+  size_t n = 0;
+  for (const Task& t : tasks_) n += t.live && t.state == TaskState::kReady;
+  return n;
+}
+
+std::vector<WorkerSummary> SchedulerState::Workers() const {
+  std::vector<WorkerSummary> out;
+  for (WorkerSlot s : pool_.SlotsById()) {
+    const internal::WorkerRecord& w = pool_.at(s);
+    WorkerSummary sum;
+    sum.id = w.id;
+    sum.address = w.info.address;
+    sum.host = w.info.host;
+    sum.nthreads = w.info.nthreads;
+    sum.processing = w.num_processing;
+    sum.used_cpus = w.used_cpus;
+    sum.num_objects = w.num_held;
+    sum.held_bytes = w.held_bytes;
+    sum.reported_memory_bytes = w.reported.memory_bytes;
+    sum.last_seen = w.last_seen;
+    out.push_back(std::move(sum));
+  }
+  return out;
+}
+
+}  // namespace weft::scheduler

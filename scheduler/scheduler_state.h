@@ -1,0 +1,308 @@
+// Copyright 2026 The weft Authors.
+//
+// SchedulerState: the central scheduler's state machine. It tracks clients,
+// workers, tasks and the objects they produce, decides which worker runs
+// which task, and emits Actions (types.h) for the service layer to send.
+// It has no sockets, threads or clocks: time comes in as arguments, and
+// every event is a method call. See docs/scheduler.md for the model.
+//
+// Thread-safety: not thread-safe. The caller serializes all calls (e.g. one
+// event loop, or a weft::internal::Mutex around the object).
+//
+// Error handling: every event validates its input first. A bad event
+// (unknown id, duplicate id, a report from the wrong worker, ...) returns a
+// non-OK status and leaves the state as it was, except that a rejected
+// result or replica report from a known worker may emit a ReleaseObjects
+// telling that worker to drop the value nobody wants.
+
+#ifndef WEFT_SCHEDULER_SCHEDULER_STATE_H_
+#define WEFT_SCHEDULER_SCHEDULER_STATE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "scheduler/placement.h"
+#include "scheduler/types.h"
+
+namespace weft::scheduler {
+
+// A worker as `weft status` shows it.
+struct WorkerSummary {
+  WorkerId id = 0;
+  std::string address;
+  std::string host;
+  int nthreads = 0;
+  uint32_t processing = 0;   // tasks assigned and not finished
+  uint32_t used_cpus = 0;    // their num_cpus, summed
+  uint64_t num_objects = 0;  // objects it holds
+  uint64_t held_bytes = 0;   // their sizes, summed
+  uint64_t reported_memory_bytes = 0;  // from its last heartbeat
+  absl::Time last_seen;
+};
+
+class SchedulerState {
+ public:
+  struct Options {
+    // A task that was processing on this many workers when they died errs
+    // with ErrorKind::kWorkerDied (Dask's KilledWorker). >= 1.
+    int max_worker_deaths_per_task = 3;
+    // Results up to this size are kept in the scheduler and sent inline
+    // with ObjectReady and AssignTask; larger inline values are ignored.
+    size_t inline_limit_bytes = 64 * 1024;
+    // A worker is assigned at most saturation * nthreads cpus of tasks at a
+    // time; the rest stay queued here. >= 1.
+    int saturation = 2;
+    // ExpiredWorkers() reports workers silent for longer than this.
+    absl::Duration heartbeat_timeout = absl::Seconds(5);
+    // Run CheckInvariants() after every event. Defaults on in debug builds.
+#ifdef NDEBUG
+    bool check_invariants = false;
+#else
+    bool check_invariants = true;
+#endif
+  };
+
+  SchedulerState();
+  explicit SchedulerState(Options options);
+  SchedulerState(const SchedulerState&) = delete;
+  SchedulerState& operator=(const SchedulerState&) = delete;
+  ~SchedulerState();
+
+  // --- Clients ------------------------------------------------------------
+
+  // Registers a client. Errors: AlreadyExists.
+  absl::Status AddClient(ClientId client);
+  // Forgets a client and drops every reference it holds (objects nobody
+  // else needs are released). No-op for an unknown client.
+  void RemoveClient(ClientId client);
+
+  // --- Workers ------------------------------------------------------------
+
+  // Registers a worker seen at `now`; queued tasks may be assigned to it at
+  // once. Errors: AlreadyExists, InvalidArgument (nthreads < 1).
+  absl::Status AddWorker(WorkerId worker, WorkerInfo info, absl::Time now);
+  // Removes a worker that died or left. Its processing tasks go back to
+  // the queue (each counts one death; at max_worker_deaths_per_task the
+  // task errs with kWorkerDied). Objects whose last copy it held are
+  // recomputed from their lineage if still needed; a lost put errs with
+  // kObjectLost. `reason` appears in error messages. Errors: NotFound.
+  absl::Status RemoveWorker(WorkerId worker, const std::string& reason);
+  // Records that `worker` is alive at `now`. Errors: NotFound.
+  absl::Status Heartbeat(WorkerId worker, absl::Time now,
+                         WorkerLoad load = {});
+  // Returns the workers (by ascending id) whose last heartbeat (or
+  // AddWorker) is older than now - heartbeat_timeout. Does not remove
+  // them: the caller calls RemoveWorker for each.
+  std::vector<WorkerId> ExpiredWorkers(absl::Time now) const;
+
+  // --- Tasks and objects --------------------------------------------------
+
+  // Submits a batch of tasks for `client`, which gets a reference to each
+  // result. A dependency must be an existing object (a task or put) or a
+  // task earlier in the batch; duplicates in `deps` are ignored. A task
+  // whose dependency already erred errs at once with the same root cause.
+  // The batch is accepted or rejected whole. Errors: NotFound (client,
+  // dependency), AlreadyExists (task id), InvalidArgument (num_cpus,
+  // retries, a dependency on itself or on a later task of the batch).
+  absl::Status SubmitTasks(ClientId client, std::vector<TaskDef> tasks);
+  // Records a value `client` stored on `holder` (a put), of `size` bytes,
+  // and gives the client a reference to it. It has no lineage: if its last
+  // copy is lost, it and its dependents err with kObjectLost. Errors:
+  // NotFound (client, worker), AlreadyExists (object).
+  absl::Status AddPut(ClientId client, ObjectId object, WorkerId holder,
+                      uint64_t size_bytes, std::string inline_value);
+  // `worker` finished `task`, whose result is `size_bytes` long; a small
+  // result may come with its value. Errors: NotFound (worker, task),
+  // FailedPrecondition (task not processing on `worker`; then the worker is
+  // told to drop the value unless it holds it legitimately).
+  absl::Status TaskFinished(WorkerId worker, ObjectId task,
+                            uint64_t size_bytes, std::string inline_value);
+  // `worker` reports that `task` failed. The task is retried while it has
+  // retries left; then it errs with `error` (task_name/task_key filled in
+  // if empty) and every pending dependent errs with the same root cause.
+  // Errors: as TaskFinished (without the ReleaseObjects).
+  absl::Status TaskFailed(WorkerId worker, ObjectId task, ErrorDetail error);
+  // `worker` no longer has `object`. If that was the last copy, the object
+  // is handled as in RemoveWorker. Errors: NotFound (worker, object, or the
+  // worker is not a holder).
+  absl::Status ObjectLost(WorkerId worker, ObjectId object);
+  // `worker` now holds a copy of `object` (e.g. it fetched an input).
+  // No-op if already recorded. Errors: NotFound (worker, object),
+  // FailedPrecondition (object not in memory; the worker is told to drop
+  // its copy).
+  absl::Status AddReplica(WorkerId worker, ObjectId object);
+
+  // --- References ---------------------------------------------------------
+
+  // Gives `client` a reference to `object` (e.g. it received the id inside a
+  // result). Idempotent. If the object is in memory or failed, the client
+  // is told at once; if it was released, it is recomputed from lineage.
+  // Errors: NotFound (client, object).
+  absl::Status AddRef(ClientId client, ObjectId object);
+  // Drops `client`'s reference. An object nobody needs any more (no client
+  // reference, no pending dependent) is released: its copies are dropped,
+  // and a pending task is dropped too. Errors: NotFound (client, or the
+  // client holds no reference to `object`).
+  absl::Status ReleaseRef(ClientId client, ObjectId object);
+  // Cancels `object`'s task and, transitively, its pending dependents: they
+  // end kCancelled with an error of kind kCancelled naming `object`. No-op
+  // if the object already is in memory, erred or cancelled. Errors:
+  // NotFound (client, object).
+  absl::Status Cancel(ClientId client, ObjectId object);
+
+  // --- Output -------------------------------------------------------------
+
+  // Returns and clears the actions emitted since the last call. They are
+  // grouped by destination (workers by id, then clients by id), in emission
+  // order within one destination, and consecutive ReleaseObjects or
+  // CancelTasks to one worker are merged, so all AssignTasks for one worker
+  // are adjacent and can be sent as one message.
+  std::vector<Action> TakeActions();
+
+  // --- Introspection ------------------------------------------------------
+
+  // Returns the state of `object`; kReleased for an unknown object.
+  TaskState StateOf(ObjectId object) const;
+  // Returns the error of an erred or cancelled object, or nullptr.
+  const ErrorDetail* ErrorOf(ObjectId object) const;
+  // Returns the workers holding `object` (ascending id); empty if none.
+  std::vector<WorkerId> HoldersOf(ObjectId object) const;
+  // Returns the worker processing `object`, or 0 if it is not processing.
+  // (Use StateOf to tell worker 0 from "none".)
+  WorkerId ProcessingOn(ObjectId object) const;
+  // Number of objects (tasks and puts) the scheduler keeps records for,
+  // including released ones kept as lineage.
+  size_t num_objects() const { return index_.size(); }
+  // Number of tasks in kReady (queued for a worker).
+  size_t num_ready() const;
+  // Number of clients / workers.
+  size_t num_clients() const { return clients_.size(); }
+  size_t num_workers() const { return pool_.size(); }
+  // Workers by ascending id.
+  std::vector<WorkerSummary> Workers() const;
+  const Options& options() const { return options_; }
+
+  // Checks every invariant of the model (docs/scheduler.md); prints a
+  // message and aborts on a violation. O(objects + edges).
+  void CheckInvariants() const;
+
+ private:
+  using Slot = uint32_t;
+  using WorkerSlot = internal::WorkerSlot;
+  static constexpr uint32_t kNone = ~uint32_t{0};
+
+  // One object: a task (has_def) or a put. ~170 bytes.
+  struct Task {
+    ObjectId id = 0;
+    uint64_t seq = 0;         // submission order
+    uint64_t size_bytes = 0;  // valid in kMemory
+    std::string args;
+    absl::InlinedVector<Slot, 4> deps;        // distinct
+    absl::InlinedVector<Slot, 4> dependents;  // every record depending on it
+    absl::InlinedVector<WorkerSlot, 4> holders;
+    int32_t priority = 0;
+    uint32_t name = kNone;      // interned string
+    uint32_t function = kNone;  // interned string
+    uint32_t waiting_on = 0;    // pending: deps not in memory
+    uint32_t num_refs = 0;      // clients holding a reference
+    uint32_t num_waiters = 0;   // pending dependents
+    WorkerSlot processing_on = kNone;
+    int16_t retries_left = 0;
+    uint16_t num_cpus = 1;
+    uint8_t deaths = 0;
+    TaskState state = TaskState::kReleased;
+    bool has_def = false;  // a task (else a put: no lineage)
+    bool live = false;     // false: a free slot
+    bool activating = false;  // inside Activate's walk, not yet finished
+  };
+
+  struct ReadyEntry {
+    int32_t priority;
+    Slot slot;
+    uint64_t seq;
+  };
+  struct ReadyLess {  // max-heap: higher priority, then lower seq, on top
+    bool operator()(const ReadyEntry& a, const ReadyEntry& b) const {
+      if (a.priority != b.priority) return a.priority < b.priority;
+      return a.seq > b.seq;
+    }
+  };
+
+  static bool IsPending(TaskState s) {
+    return s == TaskState::kWaiting || s == TaskState::kReady ||
+           s == TaskState::kProcessing;
+  }
+  static bool IsNeeded(const Task& t) {
+    return t.num_refs > 0 || t.num_waiters > 0;
+  }
+
+  // Lookups.
+  Slot FindSlot(ObjectId id) const;
+  absl::Status CheckClient(ClientId client) const;
+
+  // Strings.
+  uint32_t Intern(const std::string& s);
+  void Unintern(uint32_t id);
+  const std::string& NameOf(const Task& t) const;
+  ErrorDetail DetailFor(const Task& t, ErrorKind kind, std::string type,
+                        std::string message) const;
+
+  // Slots.
+  Slot NewSlot();
+  void FreeSlot(Slot s);
+
+  // Transitions (scheduler_transitions.cc).
+  void Activate(Slot root);
+  void FinishActivation(Slot s);
+  void MakeReady(Slot s);
+  void Assign(Slot s, WorkerSlot w);
+  void Unassign(Slot s, bool send_cancel);
+  void Fail(Slot root, std::shared_ptr<const ErrorDetail> error);
+  void MaybeRelease(Slot s);
+  void MaybeForget(Slot s);
+  void LeaveMemory(Slot s);
+  void HandleLost(Slot s, const std::string& why);
+  void AddHolder(Slot s, WorkerSlot w);
+  void RemoveHolder(Slot s, WorkerSlot w);
+  void NotifyReady(Slot s);
+  void NotifyFailed(Slot s);
+  void NotifyClient(ClientId client, Slot s);
+  void Schedule();
+  std::optional<WorkerSlot> ChooseWorker(const Task& t);
+  TaskDef DefOf(const Task& t) const;
+  void EmitRelease(WorkerId worker, ObjectId object);
+  void AfterEvent();
+
+  Options options_;
+  internal::WorkerPool pool_;
+  std::deque<Task> tasks_;  // by slot; deque: no reallocation slack
+  std::vector<Slot> free_slots_;
+  absl::flat_hash_map<ObjectId, Slot> index_;
+  absl::flat_hash_map<Slot, std::shared_ptr<const ErrorDetail>> errors_;
+  absl::flat_hash_map<Slot, std::string> inline_values_;
+  // Per client: the objects it holds a reference to.
+  absl::flat_hash_map<ClientId, absl::flat_hash_set<Slot>> clients_;
+  std::vector<ReadyEntry> ready_;  // a heap under ReadyLess; lazy deletion
+  uint64_t next_seq_ = 1;
+  // Interned names and function names, refcounted.
+  std::vector<std::string> strings_;
+  std::vector<uint32_t> string_refs_;
+  std::vector<uint32_t> free_strings_;
+  absl::flat_hash_map<std::string, uint32_t> string_ids_;
+  std::vector<Action> actions_;
+  // Scratch for Activate's depth-first walk; reused to avoid allocations.
+  std::vector<std::pair<Slot, bool>> walk_;
+};
+
+}  // namespace weft::scheduler
+
+#endif  // WEFT_SCHEDULER_SCHEDULER_STATE_H_

@@ -1,0 +1,360 @@
+// Copyright 2026 The weft Authors.
+//
+// SchedulerState's internal transitions and the scheduling loop. The public
+// events (scheduler_state.cc) validate their input and then call these; see
+// docs/scheduler.md for the states and the rules they implement. Every walk
+// over the graph uses an explicit stack, so long chains cannot overflow the
+// call stack.
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "scheduler/scheduler_state.h"
+
+namespace weft::scheduler {
+
+void SchedulerState::EmitRelease(WorkerId worker, ObjectId object) {
+  actions_.push_back(ReleaseObjects{worker, {object}});
+}
+
+void SchedulerState::AddHolder(Slot s, WorkerSlot w) {
+  Task& t = tasks_[s];
+  t.holders.push_back(w);
+  internal::WorkerRecord& rec = pool_.at(w);
+  rec.held_bytes += t.size_bytes;
+  rec.num_held++;
+}
+
+void SchedulerState::RemoveHolder(Slot s, WorkerSlot w) {
+  Task& t = tasks_[s];
+  auto it = std::find(t.holders.begin(), t.holders.end(), w);
+  if (it == t.holders.end()) return;
+  t.holders.erase(it);
+  internal::WorkerRecord& rec = pool_.at(w);
+  rec.held_bytes -= t.size_bytes;
+  rec.num_held--;
+}
+
+// Makes a released record pending again (or failed), first doing the same
+// for every released input it needs: recomputation by lineage. Post-order
+// walk: a record is finished after all the inputs it activated.
+void SchedulerState::Activate(Slot root) {
+  walk_.clear();
+  walk_.emplace_back(root, false);
+  while (!walk_.empty()) {
+    const auto [s, expanded] = walk_.back();
+    Task& t = tasks_[s];
+    if (expanded) {
+      walk_.pop_back();
+      FinishActivation(s);
+      continue;
+    }
+    if (t.state != TaskState::kReleased) {  // reached twice (a diamond)
+      walk_.pop_back();
+      continue;
+    }
+    if (!t.has_def) {
+      walk_.pop_back();
+      const std::string id = absl::StrCat(absl::Hex(t.id));
+      Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+                  t, ErrorKind::kObjectLost, "ObjectLost",
+                  absl::StrCat("object ", id,
+                               " was stored with put() and no copy is left "
+                               "(it was released or lost); it cannot be "
+                               "recomputed"))));
+      continue;
+    }
+    walk_.back().second = true;
+    t.state = TaskState::kWaiting;  // provisional until FinishActivation
+    t.activating = true;
+    for (Slot dep : t.deps) {
+      if (tasks_[dep].state == TaskState::kReleased) {
+        walk_.emplace_back(dep, false);
+      }
+    }
+  }
+}
+
+void SchedulerState::FinishActivation(Slot s) {
+  Task& t = tasks_[s];
+  t.activating = false;
+  std::shared_ptr<const ErrorDetail> cause;
+  uint32_t waiting = 0;
+  for (Slot dep : t.deps) {
+    Task& d = tasks_[dep];
+    d.num_waiters++;
+    if (d.state == TaskState::kErred || d.state == TaskState::kCancelled) {
+      if (!cause) cause = errors_.at(dep);
+    } else if (d.state != TaskState::kMemory) {
+      ++waiting;
+    }
+  }
+  t.waiting_on = waiting;
+  if (cause) {
+    Fail(s, std::move(cause));
+  } else if (waiting == 0) {
+    MakeReady(s);
+  } else {
+    t.state = TaskState::kWaiting;
+  }
+}
+
+void SchedulerState::MakeReady(Slot s) {
+  Task& t = tasks_[s];
+  t.state = TaskState::kReady;
+  ready_.push_back(ReadyEntry{t.priority, s, t.seq});
+  std::push_heap(ready_.begin(), ready_.end(), ReadyLess());
+}
+
+TaskDef SchedulerState::DefOf(const Task& t) const {
+  TaskDef def;
+  def.id = t.id;
+  def.name = strings_[t.name];
+  def.function = strings_[t.function];
+  def.deps.reserve(t.deps.size());
+  for (Slot dep : t.deps) def.deps.push_back(tasks_[dep].id);
+  def.args = t.args;
+  def.retries = t.retries_left;
+  def.num_cpus = t.num_cpus;
+  def.priority = t.priority;
+  return def;
+}
+
+void SchedulerState::Assign(Slot s, WorkerSlot w) {
+  Task& t = tasks_[s];
+  t.state = TaskState::kProcessing;
+  t.processing_on = w;
+  pool_.AddLoad(w, t.num_cpus);
+  AssignTask a;
+  a.worker = pool_.at(w).id;
+  a.task = DefOf(t);
+  a.deps.reserve(t.deps.size());
+  for (Slot dep : t.deps) {
+    const Task& d = tasks_[dep];
+    DepLocation loc;
+    loc.object = d.id;
+    loc.size_bytes = d.size_bytes;
+    for (WorkerSlot h : d.holders) loc.holders.push_back(pool_.at(h).id);
+    std::sort(loc.holders.begin(), loc.holders.end());
+    auto it = inline_values_.find(dep);
+    if (it != inline_values_.end()) loc.inline_value = it->second;
+    a.deps.push_back(std::move(loc));
+  }
+  actions_.push_back(std::move(a));
+}
+
+void SchedulerState::Unassign(Slot s, bool send_cancel) {
+  Task& t = tasks_[s];
+  const WorkerSlot w = t.processing_on;
+  pool_.RemoveLoad(w, t.num_cpus);
+  t.processing_on = kNone;
+  if (send_cancel) actions_.push_back(CancelTasks{pool_.at(w).id, {t.id}});
+}
+
+// Fails `root` with `error`, and every pending record that depends on it,
+// transitively, with the same root cause. `root` is pending, or released
+// (a put that cannot be recomputed), or just left memory.
+void SchedulerState::Fail(Slot root, std::shared_ptr<const ErrorDetail> error) {
+  const TaskState terminal = error->kind == ErrorKind::kCancelled
+                                 ? TaskState::kCancelled
+                                 : TaskState::kErred;
+  std::vector<Slot> stack{root};
+  std::vector<Slot> touched;
+  while (!stack.empty()) {
+    const Slot s = stack.back();
+    stack.pop_back();
+    Task& t = tasks_[s];
+    const bool pending = IsPending(t.state);
+    if (s != root && !pending) continue;  // reached twice
+    if (t.state == TaskState::kProcessing) Unassign(s, /*send_cancel=*/true);
+    t.state = terminal;
+    t.waiting_on = 0;
+    errors_[s] = error;
+    if (pending) {
+      for (Slot dep : t.deps) {
+        tasks_[dep].num_waiters--;
+        touched.push_back(dep);
+      }
+    }
+    NotifyFailed(s);
+    touched.push_back(s);
+    // A dependent still being activated is not counted as a waiter yet; it
+    // sees this failure when its activation finishes.
+    for (Slot d : t.dependents) {
+      if (IsPending(tasks_[d].state) && !tasks_[d].activating) {
+        stack.push_back(d);
+      }
+    }
+  }
+  for (Slot s : touched) MaybeRelease(s);
+}
+
+// Releases `s` if nothing needs it, then its inputs that this leaves
+// unneeded; forgets what is no longer part of any lineage.
+void SchedulerState::MaybeRelease(Slot start) {
+  std::vector<Slot> stack{start};
+  while (!stack.empty()) {
+    const Slot s = stack.back();
+    stack.pop_back();
+    Task& t = tasks_[s];
+    if (!t.live || IsNeeded(t)) continue;
+    if (t.state == TaskState::kMemory) {
+      for (WorkerSlot w : t.holders) EmitRelease(pool_.at(w).id, t.id);
+      while (!t.holders.empty()) RemoveHolder(s, t.holders.back());
+      inline_values_.erase(s);
+      t.state = TaskState::kReleased;
+    } else if (IsPending(t.state)) {
+      if (t.state == TaskState::kProcessing) Unassign(s, true);
+      for (Slot dep : t.deps) {
+        tasks_[dep].num_waiters--;
+        stack.push_back(dep);
+      }
+      t.waiting_on = 0;
+      t.state = TaskState::kReleased;
+    }
+    MaybeForget(s);
+  }
+}
+
+// Forgets `s` if it is finished with (released or failed), no client holds
+// it and no record depends on it; then its inputs, which may now qualify.
+void SchedulerState::MaybeForget(Slot start) {
+  std::vector<Slot> stack{start};
+  while (!stack.empty()) {
+    const Slot s = stack.back();
+    stack.pop_back();
+    Task& t = tasks_[s];
+    if (!t.live || t.num_refs > 0 || IsPending(t.state) ||
+        t.state == TaskState::kMemory || !t.dependents.empty()) {
+      continue;
+    }
+    for (Slot dep : t.deps) {
+      auto& ds = tasks_[dep].dependents;
+      auto it = std::find(ds.begin(), ds.end(), s);
+      // Swap-remove: O(1) after the search, and forget order usually
+      // matches the order dependents were added, so the search is short.
+      *it = ds.back();
+      ds.pop_back();
+      stack.push_back(dep);
+    }
+    FreeSlot(s);
+  }
+}
+
+// `s` was in memory and its last copy is gone: it is now released, and its
+// pending dependents wait for it again (a processing one is cancelled on
+// its worker, which may not be able to fetch the input).
+void SchedulerState::LeaveMemory(Slot s) {
+  Task& t = tasks_[s];
+  t.state = TaskState::kReleased;
+  inline_values_.erase(s);
+  for (Slot d : t.dependents) {
+    Task& dt = tasks_[d];
+    if (!IsPending(dt.state)) continue;
+    dt.waiting_on++;
+    if (dt.state == TaskState::kProcessing) Unassign(d, /*send_cancel=*/true);
+    dt.state = TaskState::kWaiting;
+  }
+}
+
+void SchedulerState::HandleLost(Slot s, const std::string& why) {
+  LeaveMemory(s);
+  Task& t = tasks_[s];
+  if (!IsNeeded(t)) {
+    MaybeRelease(s);
+  } else if (t.has_def) {
+    Activate(s);  // recompute, with any lost inputs, from lineage
+  } else {
+    Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+                t, ErrorKind::kObjectLost, "ObjectLost",
+                absl::StrCat("object ", absl::Hex(t.id),
+                             " was stored with put() and its only copy was "
+                             "lost: ",
+                             why))));
+  }
+}
+
+void SchedulerState::NotifyClient(ClientId client, Slot s) {
+  const Task& t = tasks_[s];
+  if (t.state == TaskState::kMemory) {
+    ObjectReady r;
+    r.client = client;
+    r.object = t.id;
+    r.size_bytes = t.size_bytes;
+    for (WorkerSlot h : t.holders) r.holders.push_back(pool_.at(h).id);
+    std::sort(r.holders.begin(), r.holders.end());
+    auto it = inline_values_.find(s);
+    if (it != inline_values_.end()) r.inline_value = it->second;
+    actions_.push_back(std::move(r));
+  } else if (t.state == TaskState::kErred ||
+             t.state == TaskState::kCancelled) {
+    actions_.push_back(ObjectFailed{client, t.id, *errors_.at(s)});
+  }
+}
+
+void SchedulerState::NotifyReady(Slot s) {
+  if (tasks_[s].num_refs == 0) return;
+  for (const auto& [client, refs] : clients_) {
+    if (refs.contains(s)) NotifyClient(client, s);
+  }
+}
+
+void SchedulerState::NotifyFailed(Slot s) { NotifyReady(s); }
+
+std::optional<internal::WorkerSlot> SchedulerState::ChooseWorker(
+    const Task& t) {
+  absl::InlinedVector<std::pair<WorkerSlot, uint64_t>, 8> bytes;
+  for (Slot dep : t.deps) {
+    const Task& d = tasks_[dep];
+    for (WorkerSlot h : d.holders) {
+      auto it = std::find_if(bytes.begin(), bytes.end(),
+                             [h](const auto& p) { return p.first == h; });
+      if (it == bytes.end()) {
+        bytes.emplace_back(h, d.size_bytes);
+      } else {
+        it->second += d.size_bytes;
+      }
+    }
+  }
+  return pool_.Choose(bytes, t.num_cpus);
+}
+
+void SchedulerState::Schedule() {
+  // Tasks that fit no worker right now (num_cpus) are set aside and put
+  // back; the cap bounds the work per event when many are stuck.
+  constexpr size_t kMaxSkipped = 4096;
+  std::vector<ReadyEntry> skipped;
+  while (!ready_.empty() && pool_.AnyCapacity()) {
+    std::pop_heap(ready_.begin(), ready_.end(), ReadyLess());
+    const ReadyEntry e = ready_.back();
+    ready_.pop_back();
+    const Task& t = tasks_[e.slot];
+    if (!t.live || t.seq != e.seq || t.state != TaskState::kReady) continue;
+    std::optional<WorkerSlot> w = ChooseWorker(t);
+    if (!w) {
+      skipped.push_back(e);
+      if (skipped.size() >= kMaxSkipped) break;
+      continue;
+    }
+    Assign(e.slot, *w);
+  }
+  for (const ReadyEntry& e : skipped) {
+    ready_.push_back(e);
+    std::push_heap(ready_.begin(), ready_.end(), ReadyLess());
+  }
+  // Drop stale entries when they dominate, so the heap stays O(ready).
+  if (ready_.size() > 1024 && ready_.size() > 2 * index_.size()) {
+    std::vector<ReadyEntry> fresh;
+    for (const ReadyEntry& e : ready_) {
+      const Task& t = tasks_[e.slot];
+      if (t.live && t.seq == e.seq && t.state == TaskState::kReady) {
+        fresh.push_back(e);
+      }
+    }
+    ready_ = std::move(fresh);
+    std::make_heap(ready_.begin(), ready_.end(), ReadyLess());
+  }
+}
+
+}  // namespace weft::scheduler

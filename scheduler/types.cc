@@ -1,0 +1,68 @@
+// Copyright 2026 The weft Authors.
+
+#include "scheduler/types.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace weft::scheduler {
+
+const char* TaskStateName(TaskState state) {
+  switch (state) {
+    case TaskState::kWaiting:
+      return "waiting";
+    case TaskState::kReady:
+      return "ready";
+    case TaskState::kProcessing:
+      return "processing";
+    case TaskState::kMemory:
+      return "memory";
+    case TaskState::kErred:
+      return "erred";
+    case TaskState::kReleased:
+      return "released";
+    case TaskState::kCancelled:
+      return "cancelled";
+  }
+  return "unknown";
+}
+
+const char* ErrorKindName(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kTaskFailed:
+      return "task failed";
+    case ErrorKind::kCancelled:
+      return "cancelled";
+    case ErrorKind::kWorkerDied:
+      return "worker died";
+    case ErrorKind::kObjectLost:
+      return "object lost";
+    case ErrorKind::kShutdown:
+      return "shutdown";
+  }
+  return "unknown";
+}
+
+std::string TaskKey(const std::string& name, ObjectId id) {
+  return absl::StrCat(name, "-", absl::Hex(id));
+}
+
+Destination DestinationOf(const Action& action) {
+  struct Visitor {
+    Destination operator()(const AssignTask& a) const { return {true, a.worker}; }
+    Destination operator()(const ReleaseObjects& a) const {
+      return {true, a.worker};
+    }
+    Destination operator()(const CancelTasks& a) const {
+      return {true, a.worker};
+    }
+    Destination operator()(const ObjectReady& a) const {
+      return {false, a.client};
+    }
+    Destination operator()(const ObjectFailed& a) const {
+      return {false, a.client};
+    }
+  };
+  return std::visit(Visitor{}, action);
+}
+
+}  // namespace weft::scheduler
