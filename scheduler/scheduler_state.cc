@@ -176,13 +176,19 @@ absl::Status SchedulerState::RemoveWorker(WorkerId worker,
       if (t.holders.empty()) lost.push_back(s);
     }
   }
-  // 2. Its tasks go back to the queue, or err after too many deaths.
+  // 2. Its tasks go back to the queue, or err after too many deaths. All
+  //    are unassigned first, so no cascade below sends it a CancelTasks.
   for (Slot s : running) {
     Task& t = tasks_[s];
     Unassign(s, /*send_cancel=*/false);
     if (t.deaths < 255) t.deaths++;
+    t.state = TaskState::kReady;  // pending; queued (or failed) just below
+  }
+  for (Slot s : running) {
+    Task& t = tasks_[s];
+    // A cascade from an earlier iteration may have released it.
+    if (!t.live || t.state != TaskState::kReady) continue;
     if (t.deaths >= options_.max_worker_deaths_per_task) {
-      t.state = TaskState::kReady;  // pending, no longer assigned
       const std::string key = TaskKey(NameOf(t), t.id);
       Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
                   t, ErrorKind::kWorkerDied, "KilledWorker",

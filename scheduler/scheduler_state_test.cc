@@ -1,0 +1,740 @@
+// Copyright 2026 The weft Authors.
+//
+// Deterministic tests of SchedulerState. Every step runs CheckInvariants
+// (Options::check_invariants), and the fixture checks again after each
+// TakeActions.
+
+#include "scheduler/scheduler_state.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace weft::scheduler {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+constexpr ClientId kC1 = 1;
+constexpr ClientId kC2 = 2;
+const absl::Time kT0 = absl::FromUnixSeconds(1000);
+
+TaskDef Def(ObjectId id, std::vector<ObjectId> deps = {}, int priority = 0) {
+  TaskDef d;
+  d.id = id;
+  d.name = "f";
+  d.function = "fn";
+  d.deps = std::move(deps);
+  d.priority = priority;
+  return d;
+}
+
+WorkerInfo Info(int nthreads) {
+  return WorkerInfo{"tcp://w:1", nthreads, "host"};
+}
+
+// The actions of one drain, split by kind.
+struct Drained {
+  std::vector<Action> all;
+  std::vector<std::pair<WorkerId, ObjectId>> assigns;
+  std::vector<AssignTask> assign_msgs;
+  std::vector<std::pair<WorkerId, ObjectId>> releases;
+  std::vector<std::pair<WorkerId, ObjectId>> cancels;
+  std::vector<std::pair<ClientId, ObjectId>> ready;
+  std::vector<ObjectFailed> failed;
+};
+
+class SchedulerStateTest : public ::testing::Test {
+ protected:
+  static SchedulerState::Options Opts(int saturation = 1) {
+    SchedulerState::Options o;
+    o.saturation = saturation;
+    o.check_invariants = true;
+    return o;
+  }
+
+  void Init(SchedulerState::Options o = Opts()) {
+    s_ = std::make_unique<SchedulerState>(o);
+    ASSERT_TRUE(s_->AddClient(kC1).ok());
+  }
+
+  void Worker(WorkerId id, int nthreads = 1) {
+    ASSERT_TRUE(s_->AddWorker(id, Info(nthreads), kT0).ok());
+  }
+
+  void Submit(std::vector<TaskDef> defs, ClientId c = kC1) {
+    ASSERT_TRUE(s_->SubmitTasks(c, std::move(defs)).ok());
+  }
+
+  Drained Take() {
+    Drained d;
+    d.all = s_->TakeActions();
+    s_->CheckInvariants();
+    for (Action& a : d.all) {
+      if (auto* x = std::get_if<AssignTask>(&a)) {
+        d.assigns.emplace_back(x->worker, x->task.id);
+        d.assign_msgs.push_back(*x);
+      } else if (auto* x = std::get_if<ReleaseObjects>(&a)) {
+        for (ObjectId o : x->objects) d.releases.emplace_back(x->worker, o);
+      } else if (auto* x = std::get_if<CancelTasks>(&a)) {
+        for (ObjectId o : x->tasks) d.cancels.emplace_back(x->worker, o);
+      } else if (auto* x = std::get_if<ObjectReady>(&a)) {
+        d.ready.emplace_back(x->client, x->object);
+      } else if (auto* x = std::get_if<ObjectFailed>(&a)) {
+        d.failed.push_back(*x);
+      }
+    }
+    return d;
+  }
+
+  void Finish(WorkerId w, ObjectId id, uint64_t size = 8,
+              std::string value = "") {
+    absl::Status st = s_->TaskFinished(w, id, size, std::move(value));
+    ASSERT_TRUE(st.ok()) << st;
+  }
+
+  std::unique_ptr<SchedulerState> s_;
+};
+
+using P = std::pair<uint64_t, uint64_t>;
+
+TEST_F(SchedulerStateTest, IndependentTasksAcrossTwoWorkers) {
+  Init();
+  Worker(10);
+  Worker(20);
+  Submit({Def(1), Def(2), Def(3), Def(4)});
+  Drained d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 1}, P{20, 2}));
+  EXPECT_EQ(s_->StateOf(3), TaskState::kReady);
+  Finish(20, 2);
+  d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{20, 3}));
+  EXPECT_THAT(d.ready, ElementsAre(P{kC1, 2}));
+  Finish(10, 1);
+  Finish(20, 3);
+  d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 4}));
+  Finish(10, 4);
+  for (ObjectId id : {1, 2, 3, 4}) {
+    EXPECT_EQ(s_->StateOf(id), TaskState::kMemory);
+  }
+  EXPECT_THAT(s_->HoldersOf(3), ElementsAre(20));
+}
+
+TEST_F(SchedulerStateTest, DiamondGraph) {
+  Init(Opts(2));
+  Worker(10, 2);
+  Submit({Def(1), Def(2, {1}), Def(3, {1}), Def(4, {2, 3})});
+  EXPECT_EQ(s_->StateOf(4), TaskState::kWaiting);
+  // The client only keeps the sink.
+  for (ObjectId id : {1, 2, 3}) ASSERT_TRUE(s_->ReleaseRef(kC1, id).ok());
+  Drained d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 1}));
+  Finish(10, 1);
+  d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 2}, P{10, 3}));
+  EXPECT_THAT(d.ready, IsEmpty());  // nobody holds 1
+  Finish(10, 2);
+  EXPECT_EQ(s_->StateOf(1), TaskState::kMemory);  // 3 still needs it
+  Finish(10, 3);
+  d = Take();
+  EXPECT_THAT(d.releases, ElementsAre(P{10, 1}));
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 4}));
+  ASSERT_EQ(d.assign_msgs.size(), 1u);
+  ASSERT_EQ(d.assign_msgs[0].deps.size(), 2u);
+  EXPECT_EQ(d.assign_msgs[0].deps[0].object, 2u);
+  EXPECT_THAT(d.assign_msgs[0].deps[0].holders, ElementsAre(10));
+  Finish(10, 4);
+  d = Take();
+  EXPECT_THAT(d.releases, UnorderedElementsAre(P{10, 2}, P{10, 3}));
+  EXPECT_THAT(d.ready, ElementsAre(P{kC1, 4}));
+  // 1..3 stay as lineage of 4 until 4 is released.
+  EXPECT_EQ(s_->StateOf(2), TaskState::kReleased);
+  EXPECT_EQ(s_->num_objects(), 4u);
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 4).ok());
+  d = Take();
+  EXPECT_THAT(d.releases, ElementsAre(P{10, 4}));
+  EXPECT_EQ(s_->num_objects(), 0u);
+}
+
+TEST_F(SchedulerStateTest, TreeReduction) {
+  Init(Opts(2));
+  Worker(10, 2);
+  Worker(20, 2);
+  std::vector<TaskDef> defs;
+  for (ObjectId i = 1; i <= 8; ++i) defs.push_back(Def(i));
+  ObjectId next = 9;
+  std::vector<ObjectId> level = {1, 2, 3, 4, 5, 6, 7, 8};
+  while (level.size() > 1) {
+    std::vector<ObjectId> up;
+    for (size_t i = 0; i < level.size(); i += 2) {
+      defs.push_back(Def(next, {level[i], level[i + 1]}));
+      up.push_back(next++);
+    }
+    level = up;
+  }
+  const ObjectId root = level[0];
+  EXPECT_EQ(root, 15u);
+  Submit(defs);
+  for (ObjectId i = 1; i < root; ++i) ASSERT_TRUE(s_->ReleaseRef(kC1, i).ok());
+  // Run to completion: finish everything assigned, in order.
+  for (int round = 0; round < 20; ++round) {
+    Drained d = Take();
+    for (auto [w, id] : d.assigns) Finish(w, id, 100);
+  }
+  EXPECT_EQ(s_->StateOf(root), TaskState::kMemory);
+  for (ObjectId i = 1; i < root; ++i) {
+    EXPECT_EQ(s_->StateOf(i), TaskState::kReleased) << i;
+  }
+  for (const WorkerSummary& w : s_->Workers()) {
+    EXPECT_EQ(w.processing, 0u);
+    EXPECT_LE(w.num_objects, 1u);
+  }
+  ASSERT_TRUE(s_->ReleaseRef(kC1, root).ok());
+  EXPECT_EQ(s_->num_objects(), 0u);
+}
+
+TEST_F(SchedulerStateTest, PlacementPrefersMostInputBytes) {
+  Init(Opts(2));
+  Worker(10, 2);
+  Worker(20, 2);
+  ASSERT_TRUE(s_->AddPut(kC1, 100, 10, 10, "").ok());
+  ASSERT_TRUE(s_->AddPut(kC1, 101, 20, 1000, "").ok());
+  ASSERT_TRUE(s_->AddPut(kC1, 102, 10, 500, "").ok());
+  Submit({Def(1, {100, 101}), Def(2, {100, 102})});
+  Drained d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 2}, P{20, 1}));  // by worker
+  // Ties in bytes go to the less loaded worker; here both hold 100 only.
+  ASSERT_TRUE(s_->AddReplica(20, 100).ok());
+  Submit({Def(3, {100})});
+  d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 3}));  // equal load: lowest id
+}
+
+TEST_F(SchedulerStateTest, LeastLoadedPlacement) {
+  Init(Opts(1));
+  Worker(10, 4);
+  Worker(20, 1);
+  Submit({Def(1), Def(2), Def(3), Def(4)});
+  Drained d = Take();
+  // 1: both idle -> 10. 2: 10 at 1/4, 20 at 0 -> 20. 3, 4: only 10 fits.
+  EXPECT_THAT(d.assigns,
+              ElementsAre(P{10, 1}, P{10, 3}, P{10, 4}, P{20, 2}));
+  auto workers = s_->Workers();
+  ASSERT_EQ(workers.size(), 2u);
+  EXPECT_EQ(workers[0].processing, 3u);
+  EXPECT_EQ(workers[1].processing, 1u);
+}
+
+TEST_F(SchedulerStateTest, PriorityThenSubmissionOrder) {
+  Init(Opts(1));
+  Submit({Def(1, {}, 0), Def(2, {}, 5), Def(3, {}, 1), Def(4, {}, 5)});
+  Worker(10, 1);
+  std::vector<ObjectId> order;
+  for (int i = 0; i < 4; ++i) {
+    Drained d = Take();
+    ASSERT_EQ(d.assigns.size(), 1u);
+    order.push_back(d.assigns[0].second);
+    Finish(10, d.assigns[0].second);
+  }
+  EXPECT_THAT(order, ElementsAre(2, 4, 3, 1));
+}
+
+TEST_F(SchedulerStateTest, SaturationAndRebalance) {
+  Init(Opts(2));
+  Worker(10, 1);
+  Worker(20, 1);
+  std::vector<TaskDef> defs;
+  for (ObjectId i = 1; i <= 10; ++i) defs.push_back(Def(i));
+  Submit(defs);
+  Drained d = Take();
+  EXPECT_THAT(d.assigns,
+              ElementsAre(P{10, 1}, P{10, 3}, P{20, 2}, P{20, 4}));
+  EXPECT_EQ(s_->num_ready(), 6u);
+  // Worker 10 is fast: whatever it frees is refilled at once.
+  Finish(10, 1);
+  Finish(10, 3);
+  d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 5}, P{10, 6}));
+  // A new worker picks up queued work immediately.
+  Worker(30, 1);
+  d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{30, 7}, P{30, 8}));
+  EXPECT_EQ(s_->num_ready(), 2u);
+}
+
+TEST_F(SchedulerStateTest, NumCpus) {
+  Init(Opts(1));
+  Worker(10, 2);
+  Worker(20, 4);
+  TaskDef big = Def(1);
+  big.num_cpus = 4;
+  TaskDef mid = Def(2);
+  mid.num_cpus = 3;
+  Submit({big, mid, Def(3), Def(4)});
+  Drained d = Take();
+  // 1 needs all of worker 20; 2 fits nowhere now (10 has 2 threads) and
+  // does not block the one-cpu tasks behind it.
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 3}, P{10, 4}, P{20, 1}));
+  EXPECT_EQ(s_->StateOf(2), TaskState::kReady);
+  Finish(20, 1);
+  d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{20, 2}));
+  EXPECT_EQ(s_->Workers()[1].used_cpus, 3u);
+}
+
+TEST_F(SchedulerStateTest, FailurePropagatesRootCause) {
+  Init(Opts(2));
+  Worker(10, 2);
+  Submit({Def(1), Def(2, {1}), Def(3, {2}), Def(4)});
+  Take();
+  ErrorDetail err;
+  err.exception_type = "std::runtime_error";
+  err.message = "boom";
+  ASSERT_TRUE(s_->TaskFailed(10, 1, err).ok());
+  Drained d = Take();
+  EXPECT_EQ(s_->StateOf(1), TaskState::kErred);
+  EXPECT_EQ(s_->StateOf(2), TaskState::kErred);
+  EXPECT_EQ(s_->StateOf(3), TaskState::kErred);
+  EXPECT_EQ(s_->StateOf(4), TaskState::kProcessing);
+  ASSERT_EQ(d.failed.size(), 3u);
+  for (const ObjectFailed& f : d.failed) {
+    EXPECT_EQ(f.client, kC1);
+    EXPECT_EQ(f.error.kind, ErrorKind::kTaskFailed);
+    EXPECT_EQ(f.error.task_key, TaskKey("f", 1));
+    EXPECT_EQ(f.error.message, "boom");
+  }
+  Finish(10, 4);
+  EXPECT_EQ(s_->StateOf(4), TaskState::kMemory);
+  // A task submitted on top of an erred object errs at once.
+  Submit({Def(5, {3})});
+  ASSERT_NE(s_->ErrorOf(5), nullptr);
+  EXPECT_EQ(s_->ErrorOf(5)->task_key, TaskKey("f", 1));
+  // Releasing the erred refs forgets them.
+  for (ObjectId id : {1, 2, 3, 5}) ASSERT_TRUE(s_->ReleaseRef(kC1, id).ok());
+  EXPECT_EQ(s_->num_objects(), 1u);
+}
+
+TEST_F(SchedulerStateTest, Retries) {
+  Init();
+  Worker(10);
+  Worker(20);
+  TaskDef t = Def(1);
+  t.retries = 2;
+  Submit({t});
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 1}));
+  ASSERT_TRUE(s_->TaskFailed(10, 1, ErrorDetail{}).ok());
+  Drained d = Take();
+  ASSERT_EQ(d.assign_msgs.size(), 1u);
+  EXPECT_EQ(d.assign_msgs[0].task.retries, 1);
+  ASSERT_TRUE(s_->TaskFailed(d.assigns[0].first, 1, ErrorDetail{}).ok());
+  d = Take();
+  EXPECT_THAT(d.failed, IsEmpty());
+  ASSERT_TRUE(s_->TaskFailed(d.assigns[0].first, 1, ErrorDetail{}).ok());
+  d = Take();
+  ASSERT_EQ(d.failed.size(), 1u);
+  EXPECT_EQ(s_->StateOf(1), TaskState::kErred);
+  // A task with retries left that then succeeds.
+  t = Def(2);
+  t.retries = 1;
+  Submit({t});
+  d = Take();
+  ASSERT_TRUE(s_->TaskFailed(d.assigns[0].first, 2, ErrorDetail{}).ok());
+  d = Take();
+  Finish(d.assigns[0].first, 2);
+  EXPECT_EQ(s_->StateOf(2), TaskState::kMemory);
+}
+
+TEST_F(SchedulerStateTest, CancelQueuedProcessingAndDependents) {
+  Init();
+  Worker(10);
+  Submit({Def(1), Def(2), Def(3, {1}), Def(4, {3})});
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 1}));
+  // Queued: no message to any worker.
+  ASSERT_TRUE(s_->Cancel(kC1, 2).ok());
+  Drained d = Take();
+  EXPECT_THAT(d.cancels, IsEmpty());
+  EXPECT_EQ(s_->StateOf(2), TaskState::kCancelled);
+  ASSERT_EQ(d.failed.size(), 1u);
+  EXPECT_EQ(d.failed[0].error.kind, ErrorKind::kCancelled);
+  // Processing, with dependents.
+  ASSERT_TRUE(s_->Cancel(kC1, 1).ok());
+  d = Take();
+  EXPECT_THAT(d.cancels, ElementsAre(P{10, 1}));
+  for (ObjectId id : {1, 3, 4}) {
+    EXPECT_EQ(s_->StateOf(id), TaskState::kCancelled);
+    EXPECT_EQ(s_->ErrorOf(id)->task_key, TaskKey("f", 1));
+  }
+  EXPECT_EQ(d.failed.size(), 3u);
+  // The worker's late result is refused and dropped.
+  absl::Status st = s_->TaskFinished(10, 1, 8, "");
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(Take().releases, ElementsAre(P{10, 1}));
+  // Cancelling something already finished is a no-op.
+  ASSERT_TRUE(s_->Cancel(kC1, 1).ok());
+  EXPECT_THAT(Take().all, IsEmpty());
+}
+
+TEST_F(SchedulerStateTest, ReleaseFreesEveryHolder) {
+  Init();
+  Worker(10);
+  Worker(20);
+  Submit({Def(1)});
+  Take();
+  Finish(10, 1, 64);
+  ASSERT_TRUE(s_->AddReplica(20, 1).ok());
+  EXPECT_THAT(s_->HoldersOf(1), ElementsAre(10, 20));
+  EXPECT_EQ(s_->Workers()[1].held_bytes, 64u);
+  Take();
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 1).ok());
+  Drained d = Take();
+  EXPECT_THAT(d.releases, ElementsAre(P{10, 1}, P{20, 1}));
+  EXPECT_EQ(s_->num_objects(), 0u);
+  EXPECT_EQ(s_->Workers()[0].held_bytes, 0u);
+}
+
+TEST_F(SchedulerStateTest, TwoClientsShareAnObject) {
+  Init();
+  ASSERT_TRUE(s_->AddClient(kC2).ok());
+  Worker(10);
+  Submit({Def(1)});
+  ASSERT_TRUE(s_->AddRef(kC2, 1).ok());
+  ASSERT_TRUE(s_->AddRef(kC2, 1).ok());  // idempotent
+  Take();
+  Finish(10, 1, 3, "abc");
+  Drained d = Take();
+  EXPECT_THAT(d.ready, ElementsAre(P{kC1, 1}, P{kC2, 1}));
+  auto* r = std::get_if<ObjectReady>(&d.all.back());
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->inline_value, "abc");
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 1).ok());
+  EXPECT_THAT(Take().releases, IsEmpty());
+  EXPECT_EQ(s_->StateOf(1), TaskState::kMemory);
+  // A client that gets the ref later hears about it at once.
+  ASSERT_TRUE(s_->AddRef(kC1, 1).ok());
+  EXPECT_THAT(Take().ready, ElementsAre(P{kC1, 1}));
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 1).ok());
+  ASSERT_TRUE(s_->ReleaseRef(kC2, 1).ok());
+  EXPECT_THAT(Take().releases, ElementsAre(P{10, 1}));
+}
+
+TEST_F(SchedulerStateTest, RemoveClientDropsItsRefsAndWork) {
+  Init();
+  ASSERT_TRUE(s_->AddClient(kC2).ok());
+  Worker(10);
+  Submit({Def(1), Def(2)});
+  Submit({Def(3)}, kC2);
+  Take();
+  Finish(10, 1);
+  Take();
+  // 1 in memory, 2 processing, 3 queued.
+  s_->RemoveClient(kC1);
+  Drained d = Take();
+  EXPECT_THAT(d.releases, ElementsAre(P{10, 1}));
+  EXPECT_THAT(d.cancels, ElementsAre(P{10, 2}));
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 3}));
+  EXPECT_EQ(s_->num_objects(), 1u);
+  EXPECT_EQ(s_->num_clients(), 1u);
+  EXPECT_EQ(s_->AddRef(kC1, 3).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(SchedulerStateTest, ReleasingAPendingResultThatIsStillNeeded) {
+  Init();
+  Worker(10);
+  Submit({Def(1), Def(2, {1})});
+  Take();
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 1).ok());
+  EXPECT_EQ(s_->StateOf(1), TaskState::kProcessing);  // 2 needs it
+  EXPECT_THAT(Take().cancels, IsEmpty());
+  Finish(10, 1);
+  EXPECT_THAT(Take().ready, IsEmpty());
+  Finish(10, 2);
+  Drained d = Take();
+  EXPECT_THAT(d.releases, ElementsAre(P{10, 1}));
+}
+
+TEST_F(SchedulerStateTest, WorkerDeathReschedulesAndRecomputesLineage) {
+  Init(Opts(2));
+  Worker(10, 1);
+  Submit({Def(1), Def(2, {1}), Def(3, {2}), Def(4)});
+  for (ObjectId id : {1, 2}) ASSERT_TRUE(s_->ReleaseRef(kC1, id).ok());
+  Take();
+  Finish(10, 1, 100);
+  Finish(10, 2, 100);
+  Drained d = Take();
+  EXPECT_THAT(d.releases, ElementsAre(P{10, 1}));
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 2}, P{10, 3}));
+  Worker(20, 1);
+  Take();
+  // 10 dies with 3 and 4 running and the only copy of 2; 1 is gone too.
+  ASSERT_TRUE(s_->RemoveWorker(10, "connection reset").ok());
+  d = Take();
+  EXPECT_EQ(s_->StateOf(3), TaskState::kWaiting);
+  EXPECT_EQ(s_->StateOf(2), TaskState::kWaiting);
+  EXPECT_EQ(s_->StateOf(1), TaskState::kProcessing);
+  // 1 (recompute) and 4 (rescheduled) fill worker 20; 4 was submitted
+  // after 1, so 1 goes first.
+  EXPECT_THAT(d.assigns, ElementsAre(P{20, 1}, P{20, 4}));
+  for (int round = 0; round < 5; ++round) {
+    for (auto [w, id] : Take().assigns) Finish(w, id, 100);
+  }
+  Finish(20, 1, 100);
+  Finish(20, 4, 100);
+  for (int round = 0; round < 5; ++round) {
+    for (auto [w, id] : Take().assigns) Finish(w, id, 100);
+  }
+  EXPECT_EQ(s_->StateOf(3), TaskState::kMemory);
+  EXPECT_EQ(s_->StateOf(4), TaskState::kMemory);
+  EXPECT_EQ(s_->StateOf(1), TaskState::kReleased);
+}
+
+TEST_F(SchedulerStateTest, KilledWorkerAfterThreeDeaths) {
+  Init();
+  Submit({Def(1), Def(2, {1})});
+  for (WorkerId w : {7, 8, 9}) {
+    Worker(w);
+    EXPECT_THAT(Take().assigns, ElementsAre(P{w, 1}));
+    ASSERT_TRUE(s_->RemoveWorker(w, "segfault").ok());
+  }
+  Drained d = Take();
+  EXPECT_EQ(s_->StateOf(1), TaskState::kErred);
+  EXPECT_EQ(s_->StateOf(2), TaskState::kErred);
+  const ErrorDetail* e = s_->ErrorOf(2);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->kind, ErrorKind::kWorkerDied);
+  EXPECT_EQ(e->exception_type, "KilledWorker");
+  EXPECT_THAT(e->message,
+              HasSubstr("was running on 3 workers that died (last: worker 9"));
+  EXPECT_THAT(e->message, HasSubstr("segfault"));
+  EXPECT_EQ(d.failed.size(), 2u);
+}
+
+TEST_F(SchedulerStateTest, LostPutFailsDependents) {
+  Init();
+  Worker(10);
+  Worker(20);
+  ASSERT_TRUE(s_->AddPut(kC1, 100, 10, 1 << 20, "").ok());
+  Submit({Def(1, {100}), Def(2, {1}), Def(3)});
+  Drained d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 1}, P{20, 3}));
+  ASSERT_TRUE(s_->RemoveWorker(10, "oom").ok());
+  d = Take();
+  for (ObjectId id : {100, 1, 2}) {
+    EXPECT_EQ(s_->StateOf(id), TaskState::kErred) << id;
+    EXPECT_EQ(s_->ErrorOf(id)->kind, ErrorKind::kObjectLost);
+    EXPECT_THAT(s_->ErrorOf(id)->message, HasSubstr("put()"));
+    EXPECT_THAT(s_->ErrorOf(id)->message, HasSubstr("oom"));
+  }
+  EXPECT_EQ(d.failed.size(), 3u);
+  EXPECT_EQ(s_->StateOf(3), TaskState::kProcessing);
+}
+
+TEST_F(SchedulerStateTest, ObjectLostIsRecomputed) {
+  Init();
+  Worker(10);
+  Submit({Def(1), Def(2, {1})});
+  Take();
+  Finish(10, 1);
+  Take();
+  // 2 runs on 10 and needs 1, which 10 now reports gone.
+  ASSERT_TRUE(s_->ObjectLost(10, 1).ok());
+  Drained d = Take();
+  EXPECT_THAT(d.cancels, ElementsAre(P{10, 2}));
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 1}));
+  EXPECT_EQ(s_->StateOf(2), TaskState::kWaiting);
+  Finish(10, 1);
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
+}
+
+TEST_F(SchedulerStateTest, AddRefToLineageRecomputes) {
+  Init();
+  Worker(10);
+  Submit({Def(1), Def(2, {1})});
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 1).ok());
+  Take();
+  Finish(10, 1);
+  Take();
+  Finish(10, 2);
+  EXPECT_THAT(Take().releases, ElementsAre(P{10, 1}));
+  EXPECT_EQ(s_->StateOf(1), TaskState::kReleased);
+  ASSERT_TRUE(s_->AddRef(kC1, 1).ok());
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 1}));
+}
+
+TEST_F(SchedulerStateTest, HeartbeatExpiry) {
+  SchedulerState::Options o = Opts();
+  o.heartbeat_timeout = absl::Seconds(5);
+  Init(o);
+  Worker(10);
+  Worker(20);
+  ASSERT_TRUE(s_->Heartbeat(20, kT0 + absl::Seconds(4), {123}).ok());
+  EXPECT_THAT(s_->ExpiredWorkers(kT0 + absl::Seconds(5)), IsEmpty());
+  EXPECT_THAT(s_->ExpiredWorkers(kT0 + absl::Seconds(6)), ElementsAre(10));
+  EXPECT_THAT(s_->ExpiredWorkers(kT0 + absl::Seconds(10)),
+              ElementsAre(10, 20));
+  EXPECT_EQ(s_->Workers()[1].reported_memory_bytes, 123u);
+  for (WorkerId w : s_->ExpiredWorkers(kT0 + absl::Seconds(6))) {
+    ASSERT_TRUE(s_->RemoveWorker(w, "heartbeat timeout").ok());
+  }
+  EXPECT_EQ(s_->num_workers(), 1u);
+}
+
+TEST_F(SchedulerStateTest, InlineValuesTravelWithAssignments) {
+  Init();
+  Worker(10);
+  ASSERT_TRUE(s_->AddPut(kC1, 100, 10, 2, "hi").ok());
+  Submit({Def(1, {100})});
+  Drained d = Take();
+  ASSERT_EQ(d.assign_msgs.size(), 1u);
+  EXPECT_EQ(d.assign_msgs[0].deps[0].inline_value, "hi");
+}
+
+TEST_F(SchedulerStateTest, TakeActionsGroupsByDestination) {
+  Init(Opts(4));
+  Worker(20, 2);
+  Worker(10, 2);
+  std::vector<TaskDef> defs;
+  for (ObjectId i = 1; i <= 8; ++i) defs.push_back(Def(i));
+  Submit(defs);
+  ASSERT_TRUE(s_->Cancel(kC1, 1).ok());
+  ASSERT_TRUE(s_->Cancel(kC1, 2).ok());
+  Drained d = Take();
+  std::vector<Destination> order;
+  for (const Action& a : d.all) order.push_back(DestinationOf(a));
+  // Workers by id, each destination contiguous, then clients.
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end(),
+                             [](const Destination& a, const Destination& b) {
+                               return std::make_pair(!a.is_worker, a.id) <
+                                      std::make_pair(!b.is_worker, b.id);
+                             }));
+  // Two cancels to worker 10 (tasks 1 and 2 went to 10 and 20? by load)
+  // are merged per worker.
+  size_t cancel_msgs = 0;
+  for (const Action& a : d.all) cancel_msgs += std::holds_alternative<CancelTasks>(a);
+  std::vector<WorkerId> cancel_workers;
+  for (auto [w, id] : d.cancels) cancel_workers.push_back(w);
+  std::sort(cancel_workers.begin(), cancel_workers.end());
+  cancel_workers.erase(std::unique(cancel_workers.begin(), cancel_workers.end()),
+                       cancel_workers.end());
+  EXPECT_EQ(cancel_msgs, cancel_workers.size());
+}
+
+TEST_F(SchedulerStateTest, BadInputIsRejectedAndStateStaysValid) {
+  Init();
+  Worker(10);
+  Worker(20);
+  Submit({Def(1), Def(2)});
+  Take();
+  const size_t objects = s_->num_objects();
+  using absl::StatusCode;
+  EXPECT_EQ(s_->AddClient(kC1).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(s_->AddWorker(10, Info(1), kT0).code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(s_->AddWorker(11, Info(0), kT0).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(s_->RemoveWorker(99, "x").code(), StatusCode::kNotFound);
+  EXPECT_EQ(s_->Heartbeat(99, kT0).code(), StatusCode::kNotFound);
+  // Submissions: unknown client, duplicate id (existing or in the batch),
+  // unknown dependency, self or forward dependency, bad num_cpus/retries.
+  EXPECT_EQ(s_->SubmitTasks(99, {Def(3)}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(s_->SubmitTasks(kC1, {Def(3), Def(1)}).code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(s_->SubmitTasks(kC1, {Def(3), Def(3)}).code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(s_->SubmitTasks(kC1, {Def(3), Def(4, {77})}).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(s_->SubmitTasks(kC1, {Def(3, {3})}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(s_->SubmitTasks(kC1, {Def(3, {4}), Def(4)}).code(),
+            StatusCode::kNotFound);
+  TaskDef bad = Def(3);
+  bad.num_cpus = 0;
+  EXPECT_EQ(s_->SubmitTasks(kC1, {bad}).code(), StatusCode::kInvalidArgument);
+  bad = Def(3);
+  bad.retries = -1;
+  EXPECT_EQ(s_->SubmitTasks(kC1, {bad}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s_->num_objects(), objects);  // batches are all or nothing
+  EXPECT_EQ(s_->StateOf(3), TaskState::kReleased);
+  // Puts.
+  EXPECT_EQ(s_->AddPut(99, 100, 10, 1, "").code(), StatusCode::kNotFound);
+  EXPECT_EQ(s_->AddPut(kC1, 100, 99, 1, "").code(), StatusCode::kNotFound);
+  EXPECT_EQ(s_->AddPut(kC1, 1, 10, 1, "").code(), StatusCode::kAlreadyExists);
+  // Reports: unknown worker/task, wrong worker, not processing.
+  EXPECT_EQ(s_->TaskFinished(99, 1, 1, "").code(), StatusCode::kNotFound);
+  EXPECT_EQ(s_->TaskFinished(10, 77, 1, "").code(), StatusCode::kNotFound);
+  EXPECT_EQ(s_->TaskFinished(20, 1, 1, "").code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s_->TaskFailed(20, 1, {}).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s_->TaskFailed(99, 1, {}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(s_->TaskFailed(10, 77, {}).code(), StatusCode::kNotFound);
+  Drained d = Take();
+  // The stray results are dropped on the workers that sent them.
+  EXPECT_THAT(d.releases, ElementsAre(P{10, 77}, P{20, 1}));
+  EXPECT_THAT(d.assigns, IsEmpty());
+  Finish(10, 1);
+  EXPECT_EQ(s_->TaskFinished(10, 1, 1, "").code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_THAT(Take().releases, IsEmpty());  // 10 legitimately holds it
+  EXPECT_EQ(s_->ObjectLost(20, 1).code(), StatusCode::kNotFound);
+  EXPECT_EQ(s_->ObjectLost(10, 77).code(), StatusCode::kNotFound);
+  EXPECT_EQ(s_->ObjectLost(99, 1).code(), StatusCode::kNotFound);
+  EXPECT_EQ(s_->AddReplica(10, 2).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s_->AddReplica(99, 1).code(), StatusCode::kNotFound);
+  // References.
+  EXPECT_EQ(s_->AddRef(99, 1).code(), StatusCode::kNotFound);
+  EXPECT_EQ(s_->AddRef(kC1, 77).code(), StatusCode::kNotFound);
+  EXPECT_EQ(s_->ReleaseRef(99, 1).code(), StatusCode::kNotFound);
+  EXPECT_EQ(s_->ReleaseRef(kC1, 77).code(), StatusCode::kNotFound);
+  EXPECT_EQ(s_->Cancel(99, 1).code(), StatusCode::kNotFound);
+  EXPECT_EQ(s_->Cancel(kC1, 77).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 1).ok());
+  EXPECT_EQ(s_->ReleaseRef(kC1, 1).code(), StatusCode::kNotFound);
+  s_->RemoveClient(99);  // no-op
+  s_->CheckInvariants();
+  EXPECT_EQ(s_->StateOf(2), TaskState::kProcessing);
+}
+
+TEST_F(SchedulerStateTest, LargeBatchIsAccepted) {
+  Init(Opts(2));
+  Worker(10, 8);
+  SchedulerState::Options o = Opts(2);
+  o.check_invariants = false;  // O(n) per event; checked once below
+  s_ = std::make_unique<SchedulerState>(o);
+  ASSERT_TRUE(s_->AddClient(kC1).ok());
+  Worker(10, 8);
+  std::vector<TaskDef> defs;
+  for (ObjectId i = 1; i <= 100000; ++i) {
+    defs.push_back(Def(i, i > 1 ? std::vector<ObjectId>{i / 2}
+                                : std::vector<ObjectId>{}));
+  }
+  Submit(std::move(defs));
+  EXPECT_EQ(s_->num_objects(), 100000u);
+  s_->CheckInvariants();
+  size_t done = 0;
+  for (int round = 0; round < 200000 && done < 100000; ++round) {
+    Drained d = {};
+    d.all = s_->TakeActions();
+    if (d.all.empty()) break;
+    for (const Action& a : d.all) {
+      if (auto* x = std::get_if<AssignTask>(&a)) {
+        ASSERT_TRUE(s_->TaskFinished(x->worker, x->task.id, 8, "").ok());
+        ++done;
+      }
+    }
+  }
+  EXPECT_EQ(done, 100000u);
+  s_->CheckInvariants();
+  s_->RemoveClient(kC1);
+  EXPECT_EQ(s_->num_objects(), 0u);
+}
+
+}  // namespace
+}  // namespace weft::scheduler
