@@ -7,6 +7,7 @@
 #include "scheduler/scheduler_state.h"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -529,17 +530,28 @@ absl::Status SchedulerState::Cancel(ClientId client, ObjectId object) {
 std::vector<Action> SchedulerState::TakeActions() {
   std::vector<Action> in = std::move(actions_);
   actions_.clear();
-  auto rank = [](const Action& a) {
-    const Destination d = DestinationOf(a);
-    return std::make_pair(d.is_worker ? 0 : 1, d.id);
+  // Stable sort of indices by destination: cheap to move, and the order
+  // within one destination is the emission order.
+  struct Keyed {
+    bool is_client;
+    uint64_t id;
+    uint32_t index;
   };
-  std::stable_sort(in.begin(), in.end(),
-                   [&](const Action& a, const Action& b) {
-                     return rank(a) < rank(b);
+  std::vector<Keyed> keys;
+  keys.reserve(in.size());
+  for (uint32_t i = 0; i < in.size(); ++i) {
+    const Destination d = DestinationOf(in[i]);
+    keys.push_back(Keyed{!d.is_worker, d.id, i});
+  }
+  std::stable_sort(keys.begin(), keys.end(),
+                   [](const Keyed& a, const Keyed& b) {
+                     return std::tie(a.is_client, a.id) <
+                            std::tie(b.is_client, b.id);
                    });
   std::vector<Action> out;
   out.reserve(in.size());
-  for (Action& a : in) {
+  for (const Keyed& k : keys) {
+    Action& a = in[k.index];
     if (!out.empty() && out.back().index() == a.index()) {
       if (auto* r = std::get_if<ReleaseObjects>(&a)) {
         auto& prev = std::get<ReleaseObjects>(out.back());

@@ -6,6 +6,7 @@
 // runs what), and at the end runs everything to completion: every object a
 // client still holds must end in memory, erred or cancelled (no hang).
 
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <set>
@@ -251,11 +252,16 @@ class Sim {
 };
 
 TEST(SchedulerStateRandomTest, RandomGraphsWorkerDeathsAndFailures) {
-  for (uint32_t seed = 1; seed <= 60; ++seed) {
+  // WEFT_RANDOM_SEEDS / WEFT_RANDOM_STEPS make a longer soak run.
+  const char* seeds_env = std::getenv("WEFT_RANDOM_SEEDS");
+  const char* steps_env = std::getenv("WEFT_RANDOM_STEPS");
+  const uint32_t seeds = seeds_env ? std::atoi(seeds_env) : 60;
+  const int steps = steps_env ? std::atoi(steps_env) : 400;
+  for (uint32_t seed = 1; seed <= seeds; ++seed) {
     SCOPED_TRACE(seed);
     Sim sim(seed);
     sim.AddWorker(2);
-    for (int step = 0; step < 400; ++step) {
+    for (int step = 0; step < steps; ++step) {
       sim.Step();
       if (::testing::Test::HasFatalFailure()) return;
     }

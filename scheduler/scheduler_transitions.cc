@@ -159,8 +159,8 @@ void SchedulerState::Fail(Slot root, std::shared_ptr<const ErrorDetail> error) {
   const TaskState terminal = error->kind == ErrorKind::kCancelled
                                  ? TaskState::kCancelled
                                  : TaskState::kErred;
-  std::vector<Slot> stack{root};
-  std::vector<Slot> touched;
+  absl::InlinedVector<Slot, 16> stack{root};
+  absl::InlinedVector<Slot, 16> touched;
   while (!stack.empty()) {
     const Slot s = stack.back();
     stack.pop_back();
@@ -193,7 +193,7 @@ void SchedulerState::Fail(Slot root, std::shared_ptr<const ErrorDetail> error) {
 // Releases `s` if nothing needs it, then its inputs that this leaves
 // unneeded; forgets what is no longer part of any lineage.
 void SchedulerState::MaybeRelease(Slot start) {
-  std::vector<Slot> stack{start};
+  absl::InlinedVector<Slot, 16> stack{start};
   while (!stack.empty()) {
     const Slot s = stack.back();
     stack.pop_back();
@@ -220,7 +220,7 @@ void SchedulerState::MaybeRelease(Slot start) {
 // Forgets `s` if it is finished with (released or failed), no client holds
 // it and no record depends on it; then its inputs, which may now qualify.
 void SchedulerState::MaybeForget(Slot start) {
-  std::vector<Slot> stack{start};
+  absl::InlinedVector<Slot, 16> stack{start};
   while (!stack.empty()) {
     const Slot s = stack.back();
     stack.pop_back();
