@@ -253,33 +253,35 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
   index_.reserve(index_.size() + tasks.size());
   for (size_t i = 0; i < tasks.size(); ++i) {
     const TaskDef& def = tasks[i];
-    const std::string what = absl::StrCat("task ", TaskKey(def.name, def.id));
+    auto what = [&def] {
+      return absl::StrCat("task ", TaskKey(def.name, def.id));
+    };
     if (def.num_cpus < 1 || def.num_cpus > 65535) {
       return rollback(absl::InvalidArgumentError(
-          absl::StrCat(what, ": num_cpus must be in [1, 65535], got ",
+          absl::StrCat(what(), ": num_cpus must be in [1, 65535], got ",
                        def.num_cpus)));
     }
     if (def.retries < 0 || def.retries > 32767) {
       return rollback(absl::InvalidArgumentError(
-          absl::StrCat(what, ": retries must be in [0, 32767], got ",
+          absl::StrCat(what(), ": retries must be in [0, 32767], got ",
                        def.retries)));
     }
     if (!index_.try_emplace(def.id, kBatchBit | static_cast<uint32_t>(i))
              .second) {
       return rollback(absl::AlreadyExistsError(
-          absl::StrCat(what, ": object ", Hex(def.id), " already exists")));
+          absl::StrCat(what(), ": object ", Hex(def.id), " already exists")));
     }
     ++reserved;
     for (ObjectId dep : def.deps) {
       auto it = index_.find(dep);
       if (it == index_.end()) {
         return rollback(absl::NotFoundError(absl::StrCat(
-            what, ": unknown dependency ", Hex(dep),
+            what(), ": unknown dependency ", Hex(dep),
             " (dependencies must exist or come earlier in the batch)")));
       }
       if (it->second == (kBatchBit | static_cast<uint32_t>(i))) {
         return rollback(absl::InvalidArgumentError(
-            absl::StrCat(what, ": depends on itself")));
+            absl::StrCat(what(), ": depends on itself")));
       }
     }
   }

@@ -703,8 +703,6 @@ TEST_F(SchedulerStateTest, BadInputIsRejectedAndStateStaysValid) {
 }
 
 TEST_F(SchedulerStateTest, LargeBatchIsAccepted) {
-  Init(Opts(2));
-  Worker(10, 8);
   SchedulerState::Options o = Opts(2);
   o.check_invariants = false;  // O(n) per event; checked once below
   s_ = std::make_unique<SchedulerState>(o);
