@@ -293,6 +293,9 @@ void Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `weft --weft-worker --weft-scheduler=...` (how LocalCluster starts a
+  // worker binary) is a generic worker too.
+  weft::Init(argc, argv);
   if (argc < 2) Usage();
   const std::string verb = argv[1];
   try {

@@ -16,6 +16,8 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/debugging/failure_signal_handler.h"
+#include "absl/debugging/symbolize.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
@@ -79,8 +81,10 @@ class Worker {
 
   int Run() {
     if (!StartDataService()) return 1;
-    if (!ConnectScheduler()) return 1;
+    // Before connecting: the scheduler's first message may already carry
+    // assignments (queued work goes to a new worker at once).
     executor_ = std::make_unique<internal::EmbeddedRuntime>(options_.nthreads);
+    if (!ConnectScheduler()) return 1;
     ConnectNestedClient();
     std::thread heartbeat([this] { HeartbeatLoop(); });
     ReadLoop();  // until shutdown or a broken stream
@@ -441,6 +445,11 @@ bool TakeFlag(std::string_view arg, std::string_view name,
 }  // namespace
 
 int RunWorker(const WorkerOptions& options) {
+  // A worker that crashes (a task's segfault or abort) prints its stack to
+  // stderr before it dies, so the log says what happened.
+  absl::InitializeSymbolizer("/proc/self/exe");
+  absl::FailureSignalHandlerOptions handler;
+  absl::InstallFailureSignalHandler(handler);
   ::setenv("OMP_NUM_THREADS", "1", /*overwrite=*/0);
   ::setenv("OPENBLAS_NUM_THREADS", "1", 0);
   ::setenv("MKL_NUM_THREADS", "1", 0);

@@ -1,0 +1,242 @@
+// Copyright 2026 The weft Authors.
+//
+// Fault tests on real processes: workers killed or frozen mid-graph, tasks
+// that crash their worker, lost values, wrong tokens, bad messages, unknown
+// functions, several clients, and clean shutdown.
+
+#include <signal.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "rpc/status.h"
+#include "rpc/weft.grpc.pb.h"
+#include "weft/weft.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+int SlowInc(int x) {
+  std::this_thread::sleep_for(20ms);
+  return x + 1;
+}
+int Inc(int x) { return x + 1; }
+int Sum(std::vector<int> xs) { return std::accumulate(xs.begin(), xs.end(), 0); }
+int Crash(int) {
+  std::abort();  // takes its worker process down
+}
+double Total(std::vector<double> xs) {
+  return std::accumulate(xs.begin(), xs.end(), 0.0);
+}
+double Square(double x) { return x * x; }
+WEFT_REMOTE(SlowInc, Inc, Sum, Crash, Total, Square);
+
+bool ProcessGone(pid_t pid) { return ::kill(pid, 0) == -1 && errno == ESRCH; }
+
+// Runs `fn` with WEFT_TOKEN set to `token`, restoring it afterwards.
+template <class Fn>
+void WithToken(const std::string& token, Fn fn) {
+  const char* old = std::getenv("WEFT_TOKEN");
+  std::string saved = old ? old : "";
+  ::setenv("WEFT_TOKEN", token.c_str(), 1);
+  fn();
+  if (old) {
+    ::setenv("WEFT_TOKEN", saved.c_str(), 1);
+  } else {
+    ::unsetenv("WEFT_TOKEN");
+  }
+}
+
+weft::LocalCluster::Options Fast(int workers) {
+  weft::LocalCluster::Options o;
+  o.workers = workers;
+  o.heartbeat_timeout = 1000ms;
+  return o;
+}
+
+TEST(FaultTest, WorkerKilledMidGraphResultStillRight) {
+  weft::LocalCluster cluster(Fast(2));
+  std::vector<weft::Delayed<int>> parts;
+  for (int i = 0; i < 60; ++i) parts.push_back(weft::delayed(SlowInc)(i));
+  auto total = weft::persist(weft::delayed(Sum)(parts));
+  std::this_thread::sleep_for(200ms);  // some results exist on each worker
+  ASSERT_EQ(::kill(cluster.worker_pids()[0], SIGKILL), 0);
+  EXPECT_EQ(weft::get(total, 60s), 60 * 61 / 2);
+}
+
+TEST(FaultTest, FrozenWorkerIsDroppedAfterHeartbeatTimeout) {
+  weft::LocalCluster cluster(Fast(2));
+  const pid_t frozen = cluster.worker_pids()[1];
+  std::vector<int> xs(40);
+  std::iota(xs.begin(), xs.end(), 0);
+  auto refs = weft::map(SlowInc, xs);
+  std::this_thread::sleep_for(100ms);
+  ASSERT_EQ(::kill(frozen, SIGSTOP), 0);  // alive, but silent
+  std::vector<int> out = weft::get(refs, 60s);
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(out[i], i + 1);
+  ::kill(frozen, SIGKILL);
+  ::kill(frozen, SIGCONT);
+}
+
+TEST(FaultTest, TaskThatCrashesWorkersIsKilledWorker) {
+  weft::LocalCluster cluster(Fast(2));
+  auto crash = weft::remote(Crash)(1);
+  auto fine = weft::remote(SlowInc)(1);
+  try {
+    weft::get(crash, 120s);
+    FAIL() << "expected TaskError";
+  } catch (const weft::TaskError& e) {
+    EXPECT_EQ(e.kind(), weft::ErrorKind::kWorkerDied);
+    EXPECT_THAT(e.message(), HasSubstr("3 workers that died"));
+  }
+  EXPECT_EQ(weft::get(fine, 60s), 2);  // the cluster goes on
+  // The nanny restarts each dead worker (it notices within 50 ms).
+  for (int i = 0; i < 200 && cluster.restarts() < 3; ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GE(cluster.restarts(), 3);
+  EXPECT_EQ(weft::get(weft::remote(SlowInc)(5), 60s), 6);
+}
+
+TEST(FaultTest, LostPutGivesClearError) {
+  weft::LocalCluster cluster(Fast(2));
+  weft::Client client = cluster.client();
+  auto data = weft::put(std::vector<double>(100000, 1.0));  // not inline
+  pid_t holder = 0;
+  for (const auto& w : client.workers()) {
+    if (w.memory_bytes > 0) holder = static_cast<pid_t>(w.pid);
+  }
+  ASSERT_NE(holder, 0);
+  ASSERT_EQ(::kill(holder, SIGKILL), 0);
+  std::this_thread::sleep_for(300ms);
+  try {
+    weft::get(weft::remote(Total)(data), 60s);
+    FAIL() << "expected TaskError";
+  } catch (const weft::TaskError& e) {
+    EXPECT_EQ(e.kind(), weft::ErrorKind::kObjectLost);
+  }
+  EXPECT_EQ(weft::get(data).size(), 100000u);  // the client's copy is fine
+}
+
+TEST(FaultTest, WrongTokenIsRefused) {
+  weft::LocalCluster cluster(Fast(1));
+  WithToken("not-the-token", [&] {
+    try {
+      weft::Client::Connect(cluster.address());
+      FAIL() << "expected UsageError";
+    } catch (const weft::UsageError& e) {
+      EXPECT_THAT(std::string(e.what()), HasSubstr("token"));
+    }
+  });
+  // The data plane refuses too.
+  auto workers = cluster.client().workers();
+  auto channel = grpc::CreateChannel(workers[0].address,
+                                     grpc::InsecureChannelCredentials());
+  auto stub = weft::rpc::Worker::NewStub(channel);
+  grpc::ClientContext context;
+  weft::rpc::AttachToken(context, "wrong");
+  context.set_deadline(std::chrono::system_clock::now() + 10s);
+  weft::rpc::CallRequest request;
+  request.set_function("Square");
+  weft::rpc::CallReply reply;
+  grpc::Status status = stub->Call(&context, request, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST(FaultTest, MalformedSubmissionGetsAnErrorNotACrash) {
+  weft::LocalCluster cluster(Fast(1));
+  auto channel = grpc::CreateChannel(cluster.address(),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = weft::rpc::Scheduler::NewStub(channel);
+  grpc::ClientContext context;
+  weft::rpc::AttachToken(context, cluster.token());
+  context.set_deadline(std::chrono::system_clock::now() + 30s);
+  auto stream = stub->ClientStream(&context);
+  weft::rpc::ClientMessage hello;
+  hello.mutable_hello()->set_name("fuzzer");
+  ASSERT_TRUE(stream->Write(hello));
+  weft::rpc::SchedulerToClient reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  weft::rpc::ClientMessage bad;
+  weft::rpc::TaskDef* def = bad.add_submit();
+  def->set_id(7);
+  def->set_name("Square");
+  def->set_function("Square");
+  def->add_deps(123456789);  // an object nobody has
+  def->set_num_cpus(-5);
+  bad.add_release(42);        // a reference it never held
+  ASSERT_TRUE(stream->Write(bad));
+  bool saw_failure = false;
+  for (int i = 0; i < 3 && !saw_failure && stream->Read(&reply); ++i) {
+    for (const auto& done : reply.done()) {
+      if (done.id() == 7 && done.failed()) saw_failure = true;
+    }
+  }
+  EXPECT_TRUE(saw_failure);
+  stream->WritesDone();
+  context.TryCancel();
+  // The scheduler still serves everyone else.
+  EXPECT_EQ(weft::get(weft::remote(Square)(3.0), 30s), 9.0);
+}
+
+TEST(FaultTest, UnknownFunctionOnAGenericWorker) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  ASSERT_NE(srcdir, nullptr);
+  weft::LocalCluster::Options options = Fast(1);
+  options.worker_binary = std::string(srcdir) + "/weft/tools/weft";
+  weft::LocalCluster cluster(options);
+  try {
+    weft::get(weft::remote(Square)(2.0), 30s);
+    FAIL() << "expected TaskError";
+  } catch (const weft::TaskError& e) {
+    EXPECT_THAT(e.message(), HasSubstr("no function 'Square'"));
+    EXPECT_THAT(e.message(), HasSubstr("worker"));
+  }
+}
+
+TEST(FaultTest, TwoClientsAtOnce) {
+  weft::LocalCluster cluster(Fast(2));
+  std::vector<int> xs(2000);
+  std::iota(xs.begin(), xs.end(), 0);
+  std::atomic<int> ok{0};
+  auto run = [&](weft::Client client) {
+    std::vector<int> out = client.get(client.map(Inc, xs), 60s);
+    bool right = true;
+    for (int i = 0; i < 2000; ++i) right &= out[i] == i + 1;
+    ok += right;
+  };
+  WithToken(cluster.token(), [&] {
+    weft::Client second = weft::Client::Connect(cluster.address());
+    std::thread a(run, cluster.client());
+    std::thread b(run, second);
+    a.join();
+    b.join();
+  });
+  EXPECT_EQ(ok.load(), 2);
+}
+
+TEST(FaultTest, ShutdownLeavesNoProcessBehind) {
+  std::vector<pid_t> pids;
+  {
+    weft::LocalCluster cluster(Fast(3));
+    pids = cluster.worker_pids();
+    ASSERT_EQ(pids.size(), 3u);
+    EXPECT_EQ(weft::get(weft::remote(SlowInc)(1), 30s), 2);
+  }
+  for (pid_t pid : pids) EXPECT_TRUE(ProcessGone(pid)) << pid;
+}
+
+}  // namespace
