@@ -78,6 +78,7 @@ class LocalCluster::Impl {
     }
     if (options_.worker_binary.empty()) options_.worker_binary = "/proc/self/exe";
     token_ = rpc::NewToken();
+    SnapshotEnvironment();
     scheduler::SchedulerService::Options service;
     service.token = token_;
     service.state.heartbeat_timeout =
@@ -157,6 +158,25 @@ class LocalCluster::Impl {
     }
   }
 
+  // The workers' environment, taken once: the program may change its own
+  // environment later while the nanny restarts workers from another thread.
+  // Each task slot gets one BLAS/OpenMP thread unless the user chose.
+  void SnapshotEnvironment() {
+    worker_env_ = {"WEFT_TOKEN=" + token_};
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::strncmp(*e, "WEFT_TOKEN=", 11) != 0 &&
+          std::strncmp(*e, "WEFT_WORKER=", 12) != 0) {
+        worker_env_.emplace_back(*e);
+      }
+    }
+    for (const char* blas : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                             "MKL_NUM_THREADS"}) {
+      if (std::getenv(blas) == nullptr) {
+        worker_env_.push_back(std::string(blas) + "=1");
+      }
+    }
+  }
+
   // REQUIRES: mu_ held.
   void Spawn() {
     // Everything the child needs is prepared before fork(): after it, only
@@ -167,17 +187,7 @@ class LocalCluster::Impl {
                                           options_.host)) {
       args.push_back(std::move(flag));
     }
-    std::vector<std::string> env = {"WEFT_TOKEN=" + token_};
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::strncmp(*e, "WEFT_TOKEN=", 11) != 0 &&
-          std::strncmp(*e, "WEFT_WORKER=", 12) != 0) {
-        env.emplace_back(*e);
-      }
-    }
-    for (const char* blas : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                             "MKL_NUM_THREADS"}) {
-      if (std::getenv(blas) == nullptr) env.push_back(std::string(blas) + "=1");
-    }
+    std::vector<std::string> env = worker_env_;
     std::vector<char*> argv, envp;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -254,6 +264,7 @@ class LocalCluster::Impl {
 
   Options options_;
   std::string token_;
+  std::vector<std::string> worker_env_;  // constant after construction
   std::unique_ptr<scheduler::SchedulerServer> scheduler_;
   std::unique_ptr<Client> client_;
   mutable std::mutex mu_;

@@ -134,6 +134,7 @@ class EmbeddedRuntime::Task final
   std::string key() const { return MakeKey(spec_.name, id_); }
   const std::string& name() const { return spec_.name; }
   int cpus() const { return cpus_; }
+  uint64_t id() const { return id_; }
   int priority() const { return spec_.options.priority; }
 
  private:
@@ -164,6 +165,9 @@ class EmbeddedRuntime::Context final : public TaskContext {
   }
 
   void BeginBlocking() override {
+    if (runtime_->blocking_observer_) {
+      runtime_->blocking_observer_(task_->id(), true);
+    }
     runtime_->ReleaseSlots(task_->cpus());
     ++ts_->blocked;
     if (ts_->runners == ts_->blocked) runtime_->SpawnRunner(*ts_);
@@ -172,6 +176,9 @@ class EmbeddedRuntime::Context final : public TaskContext {
   void EndBlocking() override {
     --ts_->blocked;
     runtime_->AcquireSlots(task_->cpus());
+    if (runtime_->blocking_observer_) {
+      runtime_->blocking_observer_(task_->id(), false);
+    }
   }
 
  private:
@@ -306,6 +313,12 @@ void EmbeddedRuntime::RunnerLoop(ThreadState& ts, bool primary) {
             front.pop_front();
             if (front.empty()) queue_.erase(queue_.begin());
             free_slots_ -= task->cpus();
+            // More work and sleeping runners: pass the wake-up on, or the
+            // second task of a burst would wait for this one to finish.
+            if (!queue_.empty() && idle_runners_ > 0 && !wakeup_pending_) {
+              wakeup_pending_ = true;
+              work_cv_.notify_one();
+            }
             break;
           }
         }

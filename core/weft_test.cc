@@ -567,3 +567,25 @@ TEST(WeftClientTest, ImplicitDefaultClientWorks) {
 }
 
 }  // namespace
+
+namespace {
+
+// Regression: with wake-ups coalesced, a burst of two tasks where the first
+// blocks must still run the second on the other thread.
+TEST(WeftWakeupTest, SecondTaskOfABurstRunsWhileFirstBlocks) {
+  for (int round = 0; round < 50; ++round) {
+    weft::Client client = weft::Client::Local(2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // runners asleep
+    auto gate = std::make_shared<std::atomic<bool>>(false);
+    auto slow = weft::remote([gate] {
+      while (!*gate) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return 1;
+    })();
+    auto fast = weft::remote([] { return 2; })();
+    EXPECT_EQ(weft::get(fast, std::chrono::seconds(10)), 2) << round;
+    *gate = true;
+    EXPECT_EQ(weft::get(slow), 1);
+  }
+}
+
+}  // namespace

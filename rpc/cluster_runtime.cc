@@ -382,7 +382,11 @@ std::shared_ptr<ObjectState> ClusterRuntime::Submit(internal::TaskSpec spec) {
   if (!status.ok()) {
     throw UsageError(absl::StrCat(status.message(), " (task ", spec.name, ")"));
   }
-  const uint64_t id = internal::NewObjectId();
+  // A pure graph node's id is a hash that another submission may share;
+  // the scheduler needs one id per submitted task.
+  const bool pure_id = (spec.id >> 63) != 0;
+  const uint64_t id =
+      spec.id != 0 && !pure_id ? spec.id : internal::NewObjectId();
   std::shared_ptr<ObjectState> state = connection_->Track(id, spec.name);
   connection_->Send([&](ClientMessage& m) {
     TaskDef* def = m.add_submit();

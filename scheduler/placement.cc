@@ -57,6 +57,8 @@ absl::StatusOr<WorkerSlot> WorkerPool::Add(WorkerId id, WorkerInfo info,
   w.live = true;
   index_.emplace(id, slot);
   by_load_.insert(KeyOf(slot));
+  max_nthreads_ = std::max(max_nthreads_,
+                           static_cast<uint32_t>(w.info.nthreads));
   return slot;
 }
 
@@ -66,6 +68,11 @@ void WorkerPool::Remove(WorkerSlot slot) {
   index_.erase(w.id);
   w = WorkerRecord{};
   free_slots_.push_back(slot);
+  max_nthreads_ = 0;
+  for (const auto& [worker_id, s] : index_) {
+    max_nthreads_ = std::max(max_nthreads_,
+                             static_cast<uint32_t>(slots_[s].info.nthreads));
+  }
 }
 
 std::optional<WorkerSlot> WorkerPool::Find(WorkerId id) const {
@@ -77,8 +84,9 @@ std::optional<WorkerSlot> WorkerPool::Find(WorkerId id) const {
 bool WorkerPool::Fits(WorkerSlot slot, uint32_t num_cpus) const {
   const WorkerRecord& w = slots_[slot];
   const uint32_t nthreads = static_cast<uint32_t>(w.info.nthreads);
-  return num_cpus <= nthreads &&
-         uint64_t{w.used_cpus} + num_cpus <= uint64_t{saturation_} * nthreads;
+  const uint32_t need = std::min(num_cpus, max_nthreads_);
+  return need <= nthreads &&
+         uint64_t{w.used_cpus} + need <= uint64_t{saturation_} * nthreads;
 }
 
 bool WorkerPool::AnyCapacity() const {
@@ -98,6 +106,17 @@ void WorkerPool::AddLoad(WorkerSlot slot, uint32_t num_cpus) {
   slots_[slot].used_cpus += num_cpus;
   slots_[slot].num_processing++;
   by_load_.insert(KeyOf(slot));
+}
+
+void WorkerPool::ShiftLoad(WorkerSlot slot, int64_t delta_cpus) {
+  by_load_.erase(KeyOf(slot));
+  slots_[slot].used_cpus =
+      static_cast<uint32_t>(int64_t{slots_[slot].used_cpus} + delta_cpus);
+  by_load_.insert(KeyOf(slot));
+}
+
+uint32_t WorkerPool::Charge(WorkerSlot slot, uint32_t num_cpus) const {
+  return std::min(num_cpus, static_cast<uint32_t>(slots_[slot].info.nthreads));
 }
 
 void WorkerPool::RemoveLoad(WorkerSlot slot, uint32_t num_cpus) {

@@ -65,13 +65,22 @@ class WorkerPool {
   size_t slot_limit() const { return slots_.size(); }
 
   // Returns true if `slot` can take a task needing `num_cpus` now:
-  // num_cpus <= nthreads and used_cpus + num_cpus <= saturation * nthreads.
+  // num_cpus <= nthreads and used_cpus + num_cpus <= saturation * nthreads,
+  // where a request above every worker's nthreads counts as the largest
+  // worker's nthreads: it takes a whole largest worker (as the embedded
+  // runtime clamps to its slots) instead of waiting forever.
   bool Fits(WorkerSlot slot, uint32_t num_cpus) const;
   // Returns true if some worker could take a one-cpu task now.
   bool AnyCapacity() const;
 
   // Account for a task of `num_cpus` starting / stopping on `slot`.
   void AddLoad(WorkerSlot slot, uint32_t num_cpus);
+  // Changes a worker's charged cpus without changing its task count (a task
+  // that blocks in get() gives its cpus back, and takes them when resumed).
+  void ShiftLoad(WorkerSlot slot, int64_t delta_cpus);
+  // The cpus a task asking for `num_cpus` occupies on worker `slot`
+  // (clamped to its nthreads; stable for the worker's life).
+  uint32_t Charge(WorkerSlot slot, uint32_t num_cpus) const;
   void RemoveLoad(WorkerSlot slot, uint32_t num_cpus);
 
   // The placement rule. `input_bytes` lists, per worker slot, the bytes of
@@ -106,6 +115,8 @@ class WorkerPool {
   bool LessLoaded(WorkerSlot a, WorkerSlot b) const;
 
   const uint32_t saturation_;
+  // The most threads any live worker has (0 with no workers).
+  uint32_t max_nthreads_ = 0;
   std::vector<WorkerRecord> slots_;
   std::vector<WorkerSlot> free_slots_;
   absl::flat_hash_map<WorkerId, WorkerSlot> index_;

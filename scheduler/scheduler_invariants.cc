@@ -121,6 +121,9 @@ void SchedulerState::CheckInvariants() const {
       Violation(where(s) + "inline value outside memory");
     }
     // Processing: exactly one live worker, load accounted.
+    if (t.blocked && t.state != TaskState::kProcessing) {
+      Violation(where(s) + "blocked outside processing");
+    }
     if ((t.state == TaskState::kProcessing) != (t.processing_on != kNone)) {
       Violation(where(s) + "processing_on set outside processing");
     }
@@ -128,7 +131,7 @@ void SchedulerState::CheckInvariants() const {
       if (!worker_live(t.processing_on)) {
         Violation(where(s) + "processing on a dead worker");
       }
-      used_cpus[t.processing_on] += t.num_cpus;
+      used_cpus[t.processing_on] += ChargedCpus(t);
       processing[t.processing_on]++;
     }
     const bool failed =

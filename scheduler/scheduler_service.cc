@@ -298,6 +298,10 @@ void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
     }
   };
   for (uint64_t id : message.replicas()) log(state_.AddReplica(peer.id, id));
+  // Before results: a task's block/resume reports precede its result.
+  for (const rpc::BlockChange& change : message.blocking()) {
+    log(state_.TaskBlocked(peer.id, change.id(), change.blocked()));
+  }
   for (const rpc::TaskResult& result : message.results()) {
     if (result.failed()) {
       log(state_.TaskFailed(peer.id, result.id(), FromProto(result.error())));

@@ -449,6 +449,27 @@ absl::Status SchedulerState::ObjectLost(WorkerId worker, ObjectId object) {
   return absl::OkStatus();
 }
 
+absl::Status SchedulerState::TaskBlocked(WorkerId worker, ObjectId task,
+                                         bool blocked) {
+  std::optional<WorkerSlot> ws = pool_.Find(worker);
+  if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));
+  const Slot s = FindSlot(task);
+  if (s == kNone) {
+    return absl::NotFoundError(absl::StrCat("unknown task ", Hex(task)));
+  }
+  Task& t = tasks_[s];
+  if (t.state != TaskState::kProcessing || t.processing_on != *ws) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "task ", Hex(task), " is not processing on worker ", worker));
+  }
+  if (t.blocked == blocked) return absl::OkStatus();
+  const int64_t cpus = pool_.Charge(*ws, t.num_cpus);
+  t.blocked = blocked;
+  pool_.ShiftLoad(*ws, blocked ? -cpus : cpus);
+  AfterEvent();
+  return absl::OkStatus();
+}
+
 absl::Status SchedulerState::AddReplica(WorkerId worker, ObjectId object) {
   std::optional<WorkerSlot> ws = pool_.Find(worker);
   if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));

@@ -131,6 +131,12 @@ class SchedulerState {
   // if empty) and every pending dependent errs with the same root cause.
   // Errors: as TaskFinished (without the ReleaseObjects).
   absl::Status TaskFailed(WorkerId worker, ObjectId task, ErrorDetail error);
+  // `worker` reports that processing `task` is waiting for other tasks
+  // (blocked in get()) or has resumed. A blocked task gives its cpus back so
+  // the tasks it waits for can run there (Dask's secede/rejoin); nested
+  // tasks cannot deadlock a saturated worker. Errors: NotFound (worker,
+  // task), FailedPrecondition (task not processing on `worker`).
+  absl::Status TaskBlocked(WorkerId worker, ObjectId task, bool blocked);
   // `worker` no longer has `object`. If that was the last copy, the object
   // is handled as in RemoveWorker. Errors: NotFound (worker, object, or the
   // worker is not a holder).
@@ -223,7 +229,13 @@ class SchedulerState {
     bool has_def = false;  // a task (else a put: no lineage)
     bool live = false;     // false: a free slot
     bool activating = false;  // inside Activate's walk, not yet finished
+    bool blocked = false;     // processing, but waiting in get(): no cpus
   };
+
+  // The cpus `t` occupies on its worker. REQUIRES: t is processing.
+  uint32_t ChargedCpus(const Task& t) const {
+    return t.blocked ? 0 : pool_.Charge(t.processing_on, t.num_cpus);
+  }
 
   struct ReadyEntry {
     int32_t priority;

@@ -291,6 +291,54 @@ TEST_F(SchedulerStateTest, NumCpus) {
   EXPECT_EQ(s_->Workers()[1].used_cpus, 3u);
 }
 
+TEST_F(SchedulerStateTest, NumCpusAboveEveryWorkerTakesTheLargest) {
+  Init(Opts(1));
+  Worker(10, 2);
+  Worker(20, 3);
+  TaskDef huge = Def(1);
+  huge.num_cpus = 8;  // more than any worker has
+  Submit({huge});
+  Drained d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{20, 1}));
+  EXPECT_EQ(s_->Workers()[1].used_cpus, 3u);
+  Finish(20, 1);
+  Take();
+  EXPECT_EQ(s_->Workers()[1].used_cpus, 0u);
+}
+
+TEST_F(SchedulerStateTest, BlockedTaskGivesBackItsCpus) {
+  Init(Opts(1));
+  Worker(10, 1);
+  Submit({Def(1)});
+  Drained d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 1}));
+  // Task 1 submits a child and waits for it: without giving its cpu back,
+  // the saturated worker could never run the child.
+  Submit({Def(2)});
+  d = Take();
+  EXPECT_TRUE(d.assigns.empty());
+  ASSERT_TRUE(s_->TaskBlocked(10, 1, true).ok());
+  d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 2}));
+  Finish(10, 2);
+  Take();
+  ASSERT_TRUE(s_->TaskBlocked(10, 1, false).ok());
+  EXPECT_EQ(s_->Workers()[0].used_cpus, 1u);
+  // Blocking twice is a no-op; finishing while blocked releases nothing
+  // twice.
+  ASSERT_TRUE(s_->TaskBlocked(10, 1, true).ok());
+  ASSERT_TRUE(s_->TaskBlocked(10, 1, true).ok());
+  Finish(10, 1);
+  Take();
+  EXPECT_EQ(s_->Workers()[0].used_cpus, 0u);
+  // Bad reports are errors and change nothing.
+  EXPECT_EQ(s_->TaskBlocked(10, 1, true).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s_->TaskBlocked(99, 1, true).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(s_->TaskBlocked(10, 77, true).code(), absl::StatusCode::kNotFound);
+  s_->CheckInvariants();
+}
+
 TEST_F(SchedulerStateTest, FailurePropagatesRootCause) {
   Init(Opts(2));
   Worker(10, 2);

@@ -125,7 +125,8 @@ void SchedulerState::Assign(Slot s, WorkerSlot w) {
   Task& t = tasks_[s];
   t.state = TaskState::kProcessing;
   t.processing_on = w;
-  pool_.AddLoad(w, t.num_cpus);
+  t.blocked = false;
+  pool_.AddLoad(w, ChargedCpus(t));
   AssignTask a;
   a.worker = pool_.at(w).id;
   a.task = DefOf(t);
@@ -147,8 +148,9 @@ void SchedulerState::Assign(Slot s, WorkerSlot w) {
 void SchedulerState::Unassign(Slot s, bool send_cancel) {
   Task& t = tasks_[s];
   const WorkerSlot w = t.processing_on;
-  pool_.RemoveLoad(w, t.num_cpus);
+  pool_.RemoveLoad(w, ChargedCpus(t));
   t.processing_on = kNone;
+  t.blocked = false;
   if (send_cancel) actions_.push_back(CancelTasks{pool_.at(w).id, {t.id}});
 }
 

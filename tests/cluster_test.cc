@@ -97,3 +97,22 @@ TEST_F(ClusterTest, PutAndBroadcast) {
 }
 
 }  // namespace
+
+namespace {
+
+int Fib(int n) {
+  if (n < 2) return n;
+  auto a = weft::remote(Fib)(n - 1);
+  auto b = weft::remote(Fib)(n - 2);
+  return weft::get(a) + weft::get(b);
+}
+WEFT_REMOTE(Fib);
+
+// A task blocked in get() gives its cpu back to the scheduler (secede), so
+// recursion cannot deadlock even one single-threaded worker.
+TEST(NestedClusterTest, RecursiveFibonacciOnOneWorker) {
+  weft::LocalCluster cluster(1);
+  EXPECT_EQ(weft::get(weft::remote(Fib)(10), std::chrono::seconds(60)), 55);
+}
+
+}  // namespace

@@ -84,8 +84,17 @@ class Worker {
     // Before connecting: the scheduler's first message may already carry
     // assignments (queued work goes to a new worker at once).
     executor_ = std::make_unique<internal::EmbeddedRuntime>(options_.nthreads);
+    executor_->set_blocking_observer([this](uint64_t id, bool blocked) {
+      writer_->Add([&](rpc::WorkerMessage& m) {
+        rpc::BlockChange* change = m.add_blocking();
+        change->set_id(id);
+        change->set_blocked(blocked);
+      });
+    });
     if (!ConnectScheduler()) return 1;
     ConnectNestedClient();
+    // Only now may tasks run: they read cluster_ and name_.
+    HandleMessage(first_message_);
     std::thread heartbeat([this] { HeartbeatLoop(); });
     ReadLoop();  // until shutdown or a broken stream
     {
@@ -161,7 +170,7 @@ class Worker {
     name_ = absl::StrCat("worker ", worker_id_, " (", address_, ")");
     writer_ = std::make_unique<rpc::BatchWriter<rpc::WorkerMessage>>(
         [this](const rpc::WorkerMessage& m) { return stream_->Write(m); });
-    HandleMessage(first);
+    first_message_ = std::move(first);  // handled once setup is complete
     return true;
   }
 
@@ -408,6 +417,7 @@ class Worker {
   std::string address_;
   std::string name_ = "worker";
   uint64_t worker_id_ = 0;
+  rpc::SchedulerToWorker first_message_;
 
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<rpc::Scheduler::Stub> stub_;

@@ -33,6 +33,14 @@ class EmbeddedRuntime final : public Runtime {
 
   void set_client(std::weak_ptr<ClientImpl> client) { client_ = client; }
 
+  // Told, on the task's own thread, when a task starts or stops waiting in
+  // get()/wait() (a worker forwards this to the scheduler, which then lets
+  // the task's cpus serve other tasks). REQUIRES: set before any Submit.
+  using BlockingObserver = std::function<void(uint64_t task_id, bool blocked)>;
+  void set_blocking_observer(BlockingObserver observer) {
+    blocking_observer_ = std::move(observer);
+  }
+
   std::shared_ptr<ObjectState> Submit(TaskSpec spec) override;
   std::shared_ptr<ObjectState> Put(PutSpec spec) override;
   int num_slots() const override { return num_threads_; }
@@ -67,6 +75,7 @@ class EmbeddedRuntime final : public Runtime {
   // Constant after construction.
   const int num_threads_;
   std::weak_ptr<ClientImpl> client_;
+  BlockingObserver blocking_observer_;
 
   Mutex mu_;
   boost::fibers::condition_variable_any work_cv_;
