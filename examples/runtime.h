@@ -69,6 +69,12 @@ class Runtime {
     return *client_;
   }
 
+  // True when tasks run on the embedded runtime (no --cluster or
+  // --scheduler).
+  bool embedded() const {
+    return cluster_workers_ == 0 && scheduler_.empty();
+  }
+
   // One line saying where tasks run, e.g. "LocalCluster: 2 worker processes
   // x 1 thread" or "embedded runtime: 4 threads".
   std::string description() {
