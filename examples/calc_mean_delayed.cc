@@ -11,6 +11,7 @@
 //   results = dask.compute(futures)
 //
 // Run: bazel run //examples:calc_mean_delayed -- --n=1000 --p=10
+//      (add --cluster=4 for four worker processes; see runtime.h)
 //
 // Prints the placeholders, then one [mean, std] pair per task with %.17g;
 // with the default flags they equal NumPy's bit for bit
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "examples/flags.h"
+#include "examples/runtime.h"
 #include "examples/rng/stats.h"
 #include "weft/random.h"
 #include "weft/weft.h"
@@ -48,11 +50,12 @@ int main(int argc, char** argv) {
   weft::examples::Flags flags(argc, argv);
   const int64_t n = flags.Int("n", 1000);
   const int64_t p = flags.Int("p", 10);
-  const int workers = static_cast<int>(flags.Int("workers", 4));
+  // dask.config.set(scheduler='processes', num_workers=4): --workers=4
+  // threads, or --cluster=4 worker processes.
+  weft::examples::Runtime runtime(
+      flags, /*threads=*/static_cast<int>(flags.Int("workers", 4)));
   flags.Done();
-
-  // dask.config.set(scheduler='processes', num_workers=4)
-  weft::Client client = weft::Client::Local(workers);
+  std::cout << runtime.description() << "\n";
 
   // futures = [dask.delayed(calc_mean)(i, n) for i in range(p)]
   std::vector<weft::Delayed<std::array<double, 2>>> futures;

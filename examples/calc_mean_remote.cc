@@ -12,6 +12,7 @@
 //   ray.get(futures)
 //
 // Run: bazel run //examples:calc_mean_remote -- --n=1000 --p=10
+//      (add --cluster=4 for four worker processes; see runtime.h)
 //
 // Unlike delayed calls, remote calls start at once; the ObjectRefs are
 // futures of running tasks. With the default flags the printed [mean, std]
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "examples/flags.h"
+#include "examples/runtime.h"
 #include "examples/rng/stats.h"
 #include "weft/random.h"
 #include "weft/weft.h"
@@ -48,11 +50,12 @@ int main(int argc, char** argv) {
   weft::examples::Flags flags(argc, argv);
   const int64_t n = flags.Int("n", 1000);
   const int64_t p = flags.Int("p", 10);
-  const int num_cpus = static_cast<int>(flags.Int("num_cpus", 4));
+  // ray.init(num_cpus=4): --num_cpus=4 threads, or --cluster=4 worker
+  // processes.
+  weft::examples::Runtime runtime(
+      flags, /*threads=*/static_cast<int>(flags.Int("num_cpus", 4)));
   flags.Done();
-
-  // ray.init(num_cpus=4)
-  weft::Client client = weft::Client::Local(num_cpus);
+  std::cout << runtime.description() << "\n";
 
   // futures = [calc_mean.remote(i, n) for i in range(p)]
   std::vector<weft::ObjectRef<std::array<double, 2>>> futures;

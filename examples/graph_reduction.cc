@@ -7,6 +7,7 @@
 //   total = squares[0]; total.visualize('graph.png'); total.compute()
 //
 // Run: bazel run //examples:graph_reduction -- --n=16 --dot=graph.dot
+//      (add --cluster=2 for two worker processes; see runtime.h)
 // Render: dot -Tpng graph.dot -o graph.png (or give --dot=graph.png when
 // Graphviz is installed).
 
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "examples/flags.h"
+#include "examples/runtime.h"
 #include "weft/weft.h"
 
 namespace {
@@ -44,6 +46,7 @@ weft::Delayed<int64_t> TreeSum(std::vector<weft::Delayed<int64_t>> level) {
 int main(int argc, char** argv) {
   weft::Init(argc, argv);
   weft::examples::Flags flags(argc, argv);
+  weft::examples::Runtime runtime(flags, /*threads=*/0);
   const int64_t n = flags.Int("n", 16);
   const std::string dot_path =
       weft::examples::UserPath(flags.String("dot", "graph_reduction.dot"));
@@ -53,7 +56,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  weft::Client client = weft::Client::Local();
+  std::printf("%s\n", runtime.description().c_str());
 
   // Building the graph runs nothing.
   std::vector<weft::Delayed<int64_t>> squares;

@@ -7,29 +7,41 @@
 //   dview.apply(lambda: "Hello, World")
 //   # ['Hello, World', 'Hello, World', 'Hello, World', 'Hello, World']
 //
-// Run: bazel run //examples:hello_workers -- --workers=4
+// Run: bazel run //examples:hello_workers -- --cluster=4
 //
-// On the embedded runtime the "workers" are the client's task slots
-// (threads of this process), so the program submits one task per slot. The
-// scheduler may run several of them on the same thread; the point is that
-// tasks run and answer. On a cluster this becomes
-// client.run_on_all_workers(Hello), which runs once on every worker
-// process (ipyparallel's direct view); that call is not in the API yet.
+// client.run_on_all_workers(Hello) is the direct view: Hello runs once on
+// every worker and the results come back one per worker. On a LocalCluster
+// (--cluster=N) the workers are N processes; on the embedded runtime (no
+// flag; --workers sets its thread count) the one worker is this process.
+// Each answer carries the process id it was computed in, to show where it
+// ran.
+
+#include <unistd.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "examples/flags.h"
+#include "examples/runtime.h"
 #include "weft/weft.h"
 
 namespace {
 
-// Runs as a task: the greeting, plus the task's key to show it ran as one.
-std::vector<std::string> Hello() {
-  return {"Hello, World", weft::this_task::key()};
-}
+// What a worker answers.
+struct Greeting {
+  std::string text;
+  int64_t pid = 0;  // the process that ran Hello
+
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(text, pid);
+  }
+};
+
+Greeting Hello() { return {"Hello, World", static_cast<int64_t>(getpid())}; }
 WEFT_REMOTE(Hello);
 
 }  // namespace
@@ -37,30 +49,33 @@ WEFT_REMOTE(Hello);
 int main(int argc, char** argv) {
   weft::Init(argc, argv);
   weft::examples::Flags flags(argc, argv);
-  const int workers = static_cast<int>(flags.Int("workers", 4));
+  weft::examples::Runtime runtime(
+      flags, /*threads=*/static_cast<int>(flags.Int("workers", 4)));
   flags.Done();
 
-  weft::Client client = weft::Client::Local(workers);
-  std::printf("slots: [");
-  for (int i = 0; i < client.num_slots(); ++i) {
-    std::printf("%s%d", i == 0 ? "" : ", ", i);
+  // c = ipp.Cluster(n=4).start_and_connect_sync()
+  weft::Client client = runtime.client();
+  std::printf("%s\n", runtime.description().c_str());
+
+  // c.ids
+  const auto workers = client.workers();
+  std::printf("ids: [");
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    std::printf("%s%zu", i == 0 ? "" : ", ", i);
   }
   std::printf("]\n");
 
-  // dview.apply(lambda: "Hello, World"): one task per slot.
-  std::vector<weft::ObjectRef<std::vector<std::string>>> futures;
-  for (int i = 0; i < client.num_slots(); ++i) {
-    futures.push_back(weft::remote(Hello)());
-  }
-  const std::vector<std::vector<std::string>> answers = weft::get(futures);
-
+  // dview.apply(lambda: "Hello, World")
+  const std::vector<Greeting> answers = client.run_on_all_workers(Hello);
   std::printf("[");
   for (std::size_t i = 0; i < answers.size(); ++i) {
-    std::printf("%s'%s'", i == 0 ? "" : ", ", answers[i][0].c_str());
+    std::printf("%s'%s'", i == 0 ? "" : ", ", answers[i].text.c_str());
   }
   std::printf("]\n");
-  for (const auto& answer : answers) {
-    std::printf("  answered by task %s\n", answer[1].c_str());
+  for (const Greeting& answer : answers) {
+    std::printf("  answered by process %lld%s\n",
+                static_cast<long long>(answer.pid),
+                answer.pid == getpid() ? " (this program)" : "");
   }
-  return 0;
+  return answers.size() == workers.size() ? 0 : 1;
 }

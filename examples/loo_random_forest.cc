@@ -10,7 +10,8 @@
 //   pred = lview.map(wrapper, range(n))
 //
 // Run: bazel run //examples:loo_random_forest -- --n=200 --p=20 --trees=100
-// Flags: --n, --p, --trees, --threads (0: one per core), --seed.
+// Flags: --n, --p, --trees, --threads (0: one per core), --seed, and
+// --cluster=N to run the tasks on N worker processes (see runtime.h).
 //
 // Every task draws its bootstrap samples and split features from its own
 // stream, weft::random::Stream(seed, index), so the predictions are the same
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "examples/flags.h"
+#include "examples/runtime.h"
 #include "examples/forest/forest.h"
 #include "weft/random.h"
 #include "weft/weft.h"
@@ -96,7 +98,8 @@ int main(int argc, char** argv) {
   const auto n = static_cast<std::size_t>(flags.Int("n", 200));
   const auto p = static_cast<std::size_t>(flags.Int("p", 20));
   const int trees = static_cast<int>(flags.Int("trees", 100));
-  const int threads = static_cast<int>(flags.Int("threads", 0));
+  weft::examples::Runtime runtime(
+      flags, /*threads=*/static_cast<int>(flags.Int("threads", 0)));
   const auto seed = static_cast<uint64_t>(flags.Int("seed", 1));
   flags.Done();
   if (n < 12 || p < 3 || trees < 1) {
@@ -104,8 +107,10 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // ipp.Cluster(n=...) / c.load_balanced_view(): an embedded runtime.
-  weft::Client client = weft::Client::Local(threads);
+  // ipp.Cluster(n=...) / c.load_balanced_view(): threads of this process,
+  // or --cluster=N worker processes.
+  weft::Client client = runtime.client();
+  std::printf("%s\n", runtime.description().c_str());
   const Study study = MakeStudy(n, p, trees, seed);
   std::printf("leave-one-out random forest: n = %zu, p = %zu, %d trees, "
               "%d task slots\n",

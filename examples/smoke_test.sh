@@ -1,11 +1,14 @@
 #!/bin/bash
-# Runs one example program with small sizes and checks what it prints.
+# Runs one example program with small sizes, on the embedded runtime and
+# then on a LocalCluster of two worker processes (--cluster=2), checks what
+# it prints, and checks that both runs computed the same numbers.
 # Usage: smoke_test.sh NAME BINARY [EXPECTED_FILE]
 set -euo pipefail
 name=$1
 binary=$2
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+embedded=$(mktemp)
+trap 'rm -f "$out" "$embedded"' EXIT
 export WEFT_PROGRESS=0
 
 # expect REGEX: the output has a line matching REGEX (grep -E).
@@ -26,9 +29,34 @@ run() {
   fi
 }
 
+# Keeps the output of the embedded run for same().
+keep() { cp "$out" "$embedded"; }
+
+# same SED_SCRIPT: the output, filtered by `sed -nE SED_SCRIPT`, equals the
+# kept embedded run's, filtered likewise, and is not empty.
+same() {
+  if ! diff -u <(sed -nE "$1" "$embedded") <(sed -nE "$1" "$out"); then
+    echo "FAIL: $name: the cluster run computed something else" >&2
+    exit 1
+  fi
+  if [ -z "$(sed -nE "$1" "$out")" ]; then
+    echo "FAIL: $name: nothing to compare (sed -nE '$1')" >&2
+    exit 1
+  fi
+}
+
+# checks the results of a calc_mean program against NumPy's ($1).
+numpy_equal() {
+  if ! diff -u "$1" <(grep -E '^\[-?[0-9]' "$out"); then
+    echo "FAIL: $name differs from NumPy ($1)" >&2
+    exit 1
+  fi
+}
+
 case "$name" in
   demo)
     run
+    expect '^weft tour on embedded runtime: [0-9]+ threads?$'
     expect '^  fibers     ok$'
     expect '^   compute -> 338350 '
     expect '^2\. remote: ObjectRef\(Square-[0-9a-f]{16}\)$'
@@ -37,34 +65,65 @@ case "$name" in
     expect 'same answer: yes$'
     expect 'failed task Ratio-[0-9a-f]{16} \(Ratio\): std::domain_error: division by zero$'
     expect '^5\. nested: Fib\(15\) = 610 '
+    keep
+    run --cluster=2
+    expect '^weft tour on LocalCluster: 2 worker processes x 1 thread$'
+    expect '^   compute -> 338350 '
+    expect '^2\. remote: ObjectRef\(Square-[0-9a-f]{16}\)$'
+    expect '^   get -> 9$'
+    expect 'same answer: yes$'
+    expect 'failed task Ratio-[0-9a-f]{16} \(Ratio\): std::domain_error: division by zero$'
+    expect '^5\. nested: skipped on a cluster'
+    same 's/.*(pi ~ [0-9.]+)$/\1/p; s/^   (get -> .*)/\1/p'
     ;;
   hello_workers)
     run --workers=3
-    expect "^slots: \[0, 1, 2\]$"
-    expect "^\['Hello, World', 'Hello, World', 'Hello, World'\]$"
-    expect '^  answered by task Hello-[0-9a-f]{16}$'
+    expect '^embedded runtime: 3 threads$'
+    expect '^ids: \[0\]$'
+    expect "^\['Hello, World'\]$"
+    expect '^  answered by process [0-9]+ \(this program\)$'
+    run --cluster=2
+    expect '^LocalCluster: 2 worker processes x 1 thread$'
+    expect '^ids: \[0, 1\]$'
+    expect "^\['Hello, World', 'Hello, World'\]$"
+    # Two answers, from two processes that are not this program.
+    pids=$(sed -nE 's/^  answered by process ([0-9]+)$/\1/p' "$out" | sort -u)
+    [ "$(echo "$pids" | grep -c .)" = 2 ] || {
+      echo "FAIL: $name: expected answers from 2 worker processes" >&2
+      cat "$out" >&2; exit 1; }
     ;;
   loo_random_forest)
     run --n=40 --p=6 --trees=10 --threads=2
+    expect '^embedded runtime: 2 threads$'
     expect '^leave-one-out random forest: n = 40, p = 6, 10 trees, 2 task slots$'
     expect '^predictions: +-?[0-9]+\.[0-9]{4}'
     expect '^LOO mean squared error: [0-9]+\.[0-9]{4} '
     expect '^serial and parallel predictions identical: yes$'
+    keep
+    run --n=40 --p=6 --trees=10 --cluster=2
+    expect '^LocalCluster: 2 worker processes x 1 thread$'
+    expect '^serial and parallel predictions identical: yes$'
+    same '/^(leave-one-out|predictions|observed|LOO mean)/p'
     ;;
   calc_mean_delayed | calc_mean_remote)
-    run
     if [ "$name" = calc_mean_delayed ]; then
-      expect "^\[Delayed\('CalcMean-[0-9a-f]{16}'\),$"
+      placeholder="^\[Delayed\('CalcMean-[0-9a-f]{16}'\),$"
     else
-      expect "^\[ObjectRef\(CalcMean-[0-9a-f]{16}\),$"
+      placeholder="^\[ObjectRef\(CalcMean-[0-9a-f]{16}\),$"
     fi
-    # The results equal NumPy's.
-    if ! diff -u "$3" <(grep -E '^\[-?[0-9]' "$out"); then
-      echo "FAIL: $name differs from NumPy ($3)" >&2
-      exit 1
-    fi
+    run
+    expect '^embedded runtime: 4 threads$'
+    expect "$placeholder"
+    numpy_equal "$3"
+    run --cluster=2
+    expect '^LocalCluster: 2 worker processes x 1 thread$'
+    expect "$placeholder"
+    numpy_equal "$3"  # the results equal NumPy's on the cluster too
     run --n=10 --p=3
     [ "$(grep -Ec '^\[-?[0-9]' "$out")" = 3 ] || { cat "$out"; exit 1; }
+    keep
+    run --n=10 --p=3 --cluster=2
+    same '/^\[-?[0-9]/p'
     ;;
   threaded_task)
     run --n=60 --slots=2
@@ -73,15 +132,31 @@ case "$name" in
     expect '^num_cpus = 2: task GramCholesky-[0-9a-f]{16} used 2 threads,'
     expect '^num_cpus = 4: task GramCholesky-[0-9a-f]{16} used 2 threads,'
     expect '^same result with every thread count: yes$'
+    keep
+    run --n=60 --cluster=2 --threads_per_worker=2
+    expect '^LocalCluster: 2 worker processes x 2 threads$'
+    expect '^4 task slots; x is 60 x 60$'
+    expect '^same result with every thread count: yes$'
+    # Same thread counts and log det (not keys or times).
+    same 's/^(num_cpus = [0-9]+): task [^ ]+ (used [0-9]+ threads?),.*(log det = .*)/\1 \2 \3/p'
     ;;
   graph_reduction)
     dot_file="${TEST_TMPDIR:-/tmp}/graph_reduction.dot"
+    check_dot() {
+      grep -q 'digraph weft' "$dot_file" || { echo "FAIL: no DOT" >&2; exit 1; }
+      [ "$(grep -c -- '->' "$dot_file")" = 18 ] || {
+        echo "FAIL: expected 18 edges in $dot_file" >&2; cat "$dot_file" >&2; exit 1; }
+    }
     run --n=10 "--dot=$dot_file"
     expect '^graph: 10 squares, 9 additions, root Add-[0-9a-f]{16}$'
     expect '^sum of squares 1\.\.10 = 385 \(n\(n\+1\)\(2n\+1\)/6 = 385\)$'
-    grep -q 'digraph weft' "$dot_file" || { echo "FAIL: no DOT" >&2; exit 1; }
-    [ "$(grep -c -- '->' "$dot_file")" = 18 ] || {
-      echo "FAIL: expected 18 edges in $dot_file" >&2; cat "$dot_file" >&2; exit 1; }
+    check_dot
+    keep
+    rm -f "$dot_file"
+    run --n=10 "--dot=$dot_file" --cluster=2
+    expect '^LocalCluster: 2 worker processes x 1 thread$'
+    check_dot
+    same '/^sum of squares/p'
     ;;
   *)
     echo "unknown example $name" >&2

@@ -12,6 +12,8 @@
 // tasks never oversubscribe the machine. See docs/tutorial.md, section 2.
 //
 // Run: bazel run //examples:threaded_task -- --n=600 --slots=4
+//      (or --cluster=2 --threads_per_worker=4: two worker processes of four
+//      task slots each; see runtime.h)
 //
 // Submits the same computation as tasks asking for 1, 2 and 4 CPUs and
 // prints how many threads each used, its time, and log det(x) (which does
@@ -29,6 +31,7 @@
 #include <vector>
 
 #include "examples/flags.h"
+#include "examples/runtime.h"
 #include "weft/random.h"
 #include "weft/weft.h"
 
@@ -123,17 +126,28 @@ int main(int argc, char** argv) {
   weft::Init(argc, argv);
   weft::examples::Flags flags(argc, argv);
   const int64_t n = flags.Int("n", 600);
-  const int slots = static_cast<int>(flags.Int("slots", 4));
+  weft::examples::Runtime runtime(
+      flags, /*threads=*/static_cast<int>(flags.Int("slots", 4)));
   flags.Done();
 
-  weft::Client client = weft::Client::Local(slots);
+  weft::Client client = runtime.client();
+  std::printf("%s\n", runtime.description().c_str());
   std::printf("%d task slots; x is %lld x %lld\n", client.num_slots(),
               static_cast<long long>(n), static_cast<long long>(n));
 
-  // One task per CPU request. A request above the slot count is clamped.
+  // One task per CPU request. A task runs within one worker, so a request
+  // is capped at the largest worker's threads: the embedded runtime's one
+  // worker has them all, a cluster's worker has --threads_per_worker. (The
+  // embedded runtime clamps a larger request itself; a cluster scheduler
+  // would wait for a worker big enough to appear.)
+  int max_cpus = 1;
+  for (const auto& worker : client.workers()) {
+    max_cpus = std::max(max_cpus, worker.nthreads);
+  }
   std::vector<weft::ObjectRef<Report>> futures;
   for (int cpus : {1, 2, 4}) {
-    futures.push_back(weft::remote(GramCholesky, {.num_cpus = cpus})(n, 1));
+    futures.push_back(weft::remote(
+        GramCholesky, {.num_cpus = std::min(cpus, max_cpus)})(n, 1));
   }
   const int requested[] = {1, 2, 4};
   const std::vector<Report> reports = weft::get(futures);

@@ -13,7 +13,8 @@
 // Run: bazel run //examples/rng:calc_mean_jumped
 //
 // Prints the 10 [mean, std] pairs with %.17g; they equal NumPy's bit for bit
-// (see calc_mean_numpy.py and calc_mean_test.sh).
+// (see calc_mean_numpy.py and calc_mean_test.sh), on every runtime: add
+// --cluster=4 to run the tasks on four worker processes.
 
 #include <array>
 #include <cstddef>
@@ -21,7 +22,9 @@
 #include <ranges>
 #include <vector>
 
+#include "examples/flags.h"
 #include "examples/rng/stats.h"
+#include "examples/runtime.h"
 #include "weft/random.h"
 #include "weft/weft.h"
 
@@ -45,8 +48,13 @@ WEFT_REMOTE(CalcMean);
 
 int main(int argc, char** argv) {
   weft::Init(argc, argv);
-  // ipp.Cluster(n=4); lview = c.load_balanced_view()
-  weft::Client client = weft::Client::Local(4);
+  // ipp.Cluster(n=4); lview = c.load_balanced_view(): four threads, or
+  // --cluster=4 worker processes (see examples/runtime.h).
+  weft::examples::Flags flags(argc, argv);
+  weft::examples::Runtime runtime(flags, /*threads=*/4);
+  flags.Done();
+  // On stderr: stdout is exactly what NumPy prints.
+  std::fprintf(stderr, "%s\n", runtime.description().c_str());
 
   // dview.push(dict(rng=rng)): store the root generator once; every task
   // receives the same stored value. (Generator(rng.jumped(i)) is also
