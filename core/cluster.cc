@@ -83,6 +83,7 @@ class LocalCluster::Impl {
     service.token = token_;
     service.state.heartbeat_timeout =
         absl::FromChrono(options_.heartbeat_timeout);
+    service.state.saturation = std::max(1, options_.saturation);
     absl::StatusOr<std::unique_ptr<scheduler::SchedulerServer>> server =
         scheduler::SchedulerServer::Start(options_.host, options_.port,
                                           std::move(service));

@@ -41,6 +41,10 @@ class LocalCluster {
     std::chrono::milliseconds start_timeout{30000};
     // Worker heartbeat timeout at the scheduler.
     std::chrono::milliseconds heartbeat_timeout{5000};
+    // Tasks in flight per worker thread (assigned to a worker but not done).
+    // Higher keeps workers busy between scheduler round trips (tiny tasks);
+    // lower rebalances long tasks sooner when a worker goes idle.
+    int saturation = 2;
     // A worker process that dies is restarted (Dask's nanny), at most this
     // many times over the cluster's life; its tasks are rescheduled either
     // way.

@@ -1,0 +1,101 @@
+// Copyright 2026 The weft Authors.
+//
+// The distributed runtime on a LocalCluster of 2 worker processes x 1 thread
+// over loopback:
+//   - tiny-task throughput (map of f(i) = i + 1, gather all);
+//   - one-task round trip latency (p50, p99);
+//   - moving a 200 MB object from a task on one worker to a task on the
+//     other (effective MB/s of the move).
+// Cluster start-up is reported separately and excluded from each figure.
+//
+//   bazel run --config=opt //bench:cluster_bench
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <numeric>
+#include <vector>
+
+#include "weft/weft.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t Inc(int64_t x) { return x + 1; }
+std::vector<double> Make(int64_t n) { return std::vector<double>(n, 1.5); }
+double SumBoth(const std::vector<double>& a, const std::vector<double>& b) {
+  return std::accumulate(a.begin(), a.end(), 0.0) +
+         std::accumulate(b.begin(), b.end(), 0.0);
+}
+int64_t Size(const std::vector<double>& v) {
+  return static_cast<int64_t>(v.size());
+}
+WEFT_REMOTE(Inc, Make, SumBoth, Size);
+
+double Seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  weft::Init(argc, argv);
+  const int saturation = argc > 1 ? std::atoi(argv[1]) : 2;
+  auto t0 = Clock::now();
+  weft::LocalCluster::Options options;
+  options.workers = 2;
+  options.saturation = saturation;
+  weft::LocalCluster cluster(options);
+  std::printf("{\"workload\": \"config\", \"saturation\": %d}\n", saturation);
+  std::printf("{\"workload\": \"startup\", \"workers\": 2, \"seconds\": %.3f}\n",
+              Seconds(Clock::now() - t0));
+
+  // Throughput: 10,000 tiny tasks submitted at once, gathered.
+  for (int round = 0; round < 3; ++round) {
+    std::vector<int64_t> xs(10000);
+    std::iota(xs.begin(), xs.end(), 0);
+    auto start = Clock::now();
+    std::vector<int64_t> out = weft::get(weft::map(Inc, xs));
+    const double s = Seconds(Clock::now() - start);
+    if (out.back() != 10000) return 1;
+    std::printf("{\"workload\": \"throughput_map\", \"tasks\": 10000, "
+                "\"seconds\": %.4f, \"tasks_per_second\": %.0f}\n",
+                s, 10000 / s);
+  }
+
+  // Latency: sequential round trips of one tiny task.
+  std::vector<double> micros;
+  for (int i = 0; i < 1000; ++i) {
+    auto start = Clock::now();
+    if (weft::get(weft::remote(Inc)(int64_t{i})) != i + 1) return 1;
+    micros.push_back(Seconds(Clock::now() - start) * 1e6);
+  }
+  std::sort(micros.begin(), micros.end());
+  std::printf("{\"workload\": \"round_trip\", \"count\": 1000, "
+              "\"p50_us\": %.1f, \"p99_us\": %.1f}\n",
+              micros[500], micros[990]);
+
+  // Transfer: two 200 MB objects on different workers; SumBoth runs where
+  // the larger one is and fetches the other from its peer.
+  const int64_t n = 25'000'000;
+  auto a = weft::remote(Make)(n);
+  auto b = weft::remote(Make)(n + 1);
+  weft::wait(std::vector{a, b}, 2);
+  // Time a no-transfer baseline on the holder, then the moving task.
+  auto start = Clock::now();
+  weft::get(weft::remote(Size)(b));
+  const double local = Seconds(Clock::now() - start);
+  start = Clock::now();
+  const double sum = weft::get(weft::remote(SumBoth)(a, b));
+  const double moved = Seconds(Clock::now() - start);
+  if (sum != 1.5 * (2 * n + 1)) return 1;
+  const double mb = n * sizeof(double) / 1e6;
+  std::printf("{\"workload\": \"transfer_200mb\", \"megabytes\": %.0f, "
+              "\"task_seconds\": %.3f, \"same_worker_task_seconds\": %.3f, "
+              "\"effective_mb_per_second\": %.0f}\n",
+              mb, moved, local, mb / std::max(1e-9, moved - local));
+  return 0;
+}
