@@ -4,12 +4,14 @@
 
 #include <condition_variable>
 #include <future>
+#include <mutex>
 #include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
+#include "rpc/batch_writer.h"
 #include "rpc/convert.h"
 #include "rpc/data_client.h"
 #include "rpc/status.h"
@@ -64,8 +66,9 @@ class ClusterConnection final
     SchedulerToClient first;
     if (!stream_->Read(&first)) return FinishWithError();
     client_id_ = first.client_id();
+    writer_ = std::make_unique<BatchWriter<ClientMessage>>(
+        [this](const ClientMessage& m) { return stream_->Write(m); });
     reader_ = std::thread([self = this] { self->ReaderLoop(); });
-    writer_ = std::thread([self = this] { self->WriterLoop(); });
     return absl::OkStatus();
   }
 
@@ -75,8 +78,10 @@ class ClusterConnection final
       if (stopped_) return;
       stopped_ = true;
     }
-    cv_.notify_all();
-    if (writer_.joinable()) writer_.join();
+    if (writer_ != nullptr) {
+      writer_->Close();  // flushes what is queued
+      stream_->WritesDone();
+    }
     if (context_ != nullptr) context_->TryCancel();
     if (reader_.joinable()) reader_.join();
     FailPending("the client disconnected from the scheduler");
@@ -84,13 +89,8 @@ class ClusterConnection final
 
   // Appends to the next batch for the scheduler.
   template <class Fill>
-  void Send(Fill fill) {
-    {
-      MutexLock lock(&mu_);
-      fill(outbox_);
-      outbox_dirty_ = true;
-    }
-    cv_.notify_one();
+  void Send(Fill&& fill) {
+    writer_->Add(std::forward<Fill>(fill));
   }
 
   std::shared_ptr<ObjectState> Track(uint64_t id, std::string name) {
@@ -177,10 +177,8 @@ class ClusterConnection final
       objects_.erase(id);
       locations_.erase(id);
       if (stopped_ || broken_) return;
-      outbox_.add_release(id);
-      outbox_dirty_ = true;
     }
-    cv_.notify_one();
+    writer_->Add([id](ClientMessage& m) { m.add_release(id); });
   }
 
   absl::StatusOr<Location> Locate(uint64_t id) {
@@ -198,17 +196,19 @@ class ClusterConnection final
   // Sends a message carrying a fresh request id and waits for its reply.
   template <class Fill>
   absl::Status Request(Fill fill, SchedulerToClient& reply) {
+    // A batch carries one request id, so requests go one at a time (they
+    // are rare: worker lists and locations).
+    std::lock_guard<std::mutex> one_at_a_time(request_mu_);
     uint64_t request_id;
     {
       MutexLock lock(&mu_);
       if (broken_) return absl::UnavailableError(broken_reason_);
       request_id = ++last_request_id_;
-      fill(outbox_);
-      // A batch carries one request id; requests are rare, so flush now.
-      outbox_.set_request_id(request_id);
-      outbox_dirty_ = true;
     }
-    cv_.notify_one();
+    writer_->Add([&](ClientMessage& m) {
+      fill(m);
+      m.set_request_id(request_id);
+    });
     std::unique_lock<internal::Mutex> lock(mu_);
     const auto deadline = std::chrono::steady_clock::now() + kRequestTimeout;
     while (!replies_.contains(request_id) && !broken_) {
@@ -231,21 +231,6 @@ class ClusterConnection final
     if (s.ok()) s = absl::UnavailableError("stream closed");
     return absl::Status(s.code(), absl::StrCat("weft: scheduler at ", address_,
                                                ": ", s.message()));
-  }
-
-  void WriterLoop() {
-    while (true) {
-      ClientMessage batch;
-      {
-        std::unique_lock<internal::Mutex> lock(mu_);
-        while (!outbox_dirty_ && !stopped_) cv_.wait(lock);
-        if (!outbox_dirty_ && stopped_) break;
-        batch.Swap(&outbox_);
-        outbox_dirty_ = false;
-      }
-      if (!stream_->Write(batch)) break;
-    }
-    stream_->WritesDone();
   }
 
   void ReaderLoop() {
@@ -332,13 +317,11 @@ class ClusterConnection final
       stream_;
   uint64_t client_id_ = 0;
   std::thread reader_;
-  std::thread writer_;
+  std::unique_ptr<BatchWriter<ClientMessage>> writer_;
 
+  std::mutex request_mu_;  // held for a whole Request()
   internal::Mutex mu_;
-  std::condition_variable_any cv_;        // writer: outbox has data
   std::condition_variable_any reply_cv_;  // a request's reply arrived
-  ClientMessage outbox_ ABSL_GUARDED_BY(mu_);
-  bool outbox_dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
   std::string broken_reason_ ABSL_GUARDED_BY(mu_);
