@@ -1,0 +1,388 @@
+// Copyright 2026 The weft Authors.
+//
+// The side-by-side workload suite (BENCHMARKS.md), weft's side: W1-W7 and
+// METG on a LocalCluster of 2 worker processes x 1 thread over loopback
+// ("weft"), and on the embedded runtime with 2 threads where the workload
+// applies ("weft-embedded"). One JSON object per line on stdout, the same
+// schema as bench/peers/*.py. Cluster start-up is reported separately.
+//
+//   bazel run --config=opt //bench:workloads -- [--quick] [--only=W1_map,...]
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "examples/forest/forest.h"
+#include "weft/random.h"
+#include "weft/weft.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using weft::examples::ForestOptions;
+using weft::examples::Matrix;
+using weft::examples::RandomForest;
+
+double Since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// --- Task functions ---------------------------------------------------------
+
+int64_t Inc(int64_t x) { return x + 1; }
+int64_t Leaf(int64_t x) { return x; }
+int64_t Add(int64_t a, int64_t b) { return a + b; }
+
+// Busy work: `iterations` steps of an LCG the compiler cannot fold.
+int64_t Busy(int64_t iterations) {
+  uint64_t x = 88172645463325252ull;
+  for (int64_t i = 0; i < iterations; ++i) x = x * 6364136223846793005ull + 1;
+  return static_cast<int64_t>(x >> 33);
+}
+
+std::vector<double> MakeArray(int64_t n, bool random) {
+  if (!random) return std::vector<double>(n, 1.0);
+  std::vector<double> v(n);
+  std::mt19937_64 gen(0);
+  for (auto& x : v) x = static_cast<double>(gen() >> 11) * 0x1.0p-53;
+  return v;
+}
+double SumTwo(const std::vector<double>& a, const std::vector<double>& b) {
+  return std::accumulate(a.begin(), a.end(), 0.0) +
+         std::accumulate(b.begin(), b.end(), 0.0);
+}
+double SumOne(const std::vector<double>& a) {
+  return std::accumulate(a.begin(), a.end(), 0.0);
+}
+
+// W6: the tutorial's leave-one-out random forest (as examples/
+// loo_random_forest.cc, with weft's own forest implementation).
+struct Study {
+  Matrix x;
+  std::vector<double> y;
+  ForestOptions forest;
+  uint64_t seed = 0;
+};
+template <class Archive>
+void serialize(Archive& ar, Study& s) {
+  ar(s.x, s.y, s.forest, s.seed);
+}
+Study MakeStudy(size_t n, size_t p, int trees) {
+  auto rng = weft::random::default_rng(1);
+  Study s;
+  s.x = Matrix{n, p, rng.normal(0.0, 1.0, n * p)};
+  std::vector<double> noise = rng.normal(0.0, 1.0, n);
+  for (size_t i = 0; i < n; ++i) {
+    s.y.push_back(s.x(i, 0) + std::sqrt(std::abs(s.x(i, 1) * s.x(i, 2))) +
+                  s.x(i, 1) - s.x(i, 2) + noise[i]);
+  }
+  s.forest.num_trees = trees;
+  s.seed = 1;
+  return s;
+}
+double LooFit(size_t index, const Study& study) {
+  std::vector<double> y = study.y;
+  y.erase(y.begin() + static_cast<std::ptrdiff_t>(index));
+  auto rng = weft::random::Stream(study.seed, index);
+  return RandomForest::Fit(study.x.WithoutRow(index), y, study.forest, rng)
+      .Predict(study.x.row(index));
+}
+
+WEFT_REMOTE(Inc, Leaf, Add, Busy, MakeArray, SumTwo, SumOne, LooFit);
+
+// --- Output ----------------------------------------------------------------
+
+class Record {
+ public:
+  Record(const std::string& system, const std::string& workload) {
+    fields_.push_back(absl::StrCat("\"system\": \"", system, "\""));
+    fields_.push_back(absl::StrCat("\"workload\": \"", workload, "\""));
+  }
+  Record& Num(const std::string& key, double value) {
+    fields_.push_back(absl::StrCat("\"", key, "\": ", value));
+    return *this;
+  }
+  Record& Str(const std::string& key, const std::string& value) {
+    fields_.push_back(absl::StrCat("\"", key, "\": \"", value, "\""));
+    return *this;
+  }
+  Record& Raw(const std::string& key, const std::string& json) {
+    fields_.push_back(absl::StrCat("\"", key, "\": ", json));
+    return *this;
+  }
+  ~Record() {
+    std::printf("{%s}\n", absl::StrJoin(fields_, ", ").c_str());
+    std::fflush(stdout);
+  }
+
+ private:
+  std::vector<std::string> fields_;
+};
+
+struct Sizes {
+  int64_t w1_tasks = 10000;
+  int w2_count = 1000;
+  int64_t w3_leaves = 65536;
+  int w4_tasks = 200;
+  double w4_ms = 20;
+  int64_t w5_mb = 100;
+  size_t w6_n = 200, w6_p = 20;
+  int w6_trees = 100;
+  int64_t w7_tasks = 1000000;
+  double metg_step_seconds = 1.0;
+};
+
+int64_t busy_per_us = 0;  // Busy() iterations per microsecond, calibrated
+
+void Calibrate() {
+  int64_t iterations = 1 << 20;
+  while (true) {
+    auto start = Clock::now();
+    volatile int64_t sink = Busy(iterations);
+    (void)sink;
+    const double s = Since(start);
+    if (s > 0.05) {
+      busy_per_us = static_cast<int64_t>(iterations / (s * 1e6));
+      return;
+    }
+    iterations *= 2;
+  }
+}
+
+size_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// --- Workloads ---------------------------------------------------------------
+
+void W1(const std::string& system, const Sizes& z) {
+  std::vector<int64_t> xs(z.w1_tasks);
+  std::iota(xs.begin(), xs.end(), 0);
+  auto start = Clock::now();
+  std::vector<int64_t> out = weft::get(weft::map(Inc, xs));
+  double s = Since(start);
+  Record(system, "W1_map").Num("tasks", z.w1_tasks).Num("seconds", s)
+      .Num("tasks_per_second", z.w1_tasks / s)
+      .Num("correct", out.back() == z.w1_tasks);
+  start = Clock::now();
+  std::vector<weft::Delayed<int64_t>> ds;
+  ds.reserve(z.w1_tasks);
+  for (int64_t i = 0; i < z.w1_tasks; ++i) ds.push_back(weft::delayed(Inc)(i));
+  out = weft::compute(ds);
+  s = Since(start);
+  Record(system, "W1_delayed").Num("tasks", z.w1_tasks).Num("seconds", s)
+      .Num("tasks_per_second", z.w1_tasks / s);
+}
+
+void W2(const std::string& system, const Sizes& z) {
+  std::vector<double> us;
+  for (int i = 0; i < z.w2_count; ++i) {
+    auto start = Clock::now();
+    weft::get(weft::remote(Inc)(int64_t{i}));
+    us.push_back(Since(start) * 1e6);
+  }
+  std::sort(us.begin(), us.end());
+  Record(system, "W2_latency").Num("count", z.w2_count)
+      .Num("p50_us", us[us.size() / 2])
+      .Num("p99_us", us[us.size() * 99 / 100]);
+}
+
+void W3(const std::string& system, const Sizes& z) {
+  auto start = Clock::now();
+  std::vector<weft::Delayed<int64_t>> level;
+  level.reserve(z.w3_leaves);
+  for (int64_t i = 0; i < z.w3_leaves; ++i) {
+    level.push_back(weft::delayed(Leaf)(i));
+  }
+  while (level.size() > 1) {
+    std::vector<weft::Delayed<int64_t>> next;
+    for (size_t i = 0; i + 1 < level.size(); i += 2) {
+      next.push_back(weft::delayed(Add)(level[i], level[i + 1]));
+    }
+    if (level.size() % 2) next.push_back(level.back());
+    level.swap(next);
+  }
+  const double build = Since(start);
+  start = Clock::now();
+  const int64_t sum = weft::compute(level[0]);
+  const double compute = Since(start);
+  Record(system, "W3_tree").Num("leaves", z.w3_leaves)
+      .Num("tasks", 2 * z.w3_leaves - 1).Num("build_seconds", build)
+      .Num("compute_seconds", compute)
+      .Num("correct", sum == z.w3_leaves * (z.w3_leaves - 1) / 2);
+}
+
+void W4(const std::string& system, const Sizes& z) {
+  const int64_t iterations = static_cast<int64_t>(z.w4_ms * 1000 * busy_per_us);
+  auto start = Clock::now();
+  weft::get(weft::map(Busy, std::vector<int64_t>(z.w4_tasks, iterations)));
+  const double wall = Since(start);
+  Record(system, "W4_cpu").Num("tasks", z.w4_tasks).Num("task_ms", z.w4_ms)
+      .Num("wall_seconds", wall)
+      .Num("efficiency", z.w4_tasks * z.w4_ms / 1000 / 2 / wall);
+}
+
+void W5(const std::string& system, const Sizes& z) {
+  const int64_t n = z.w5_mb * 1000 * 1000 / 8;
+  for (bool random : {true, false}) {
+    // Two arrays on different workers (least-loaded placement); SumTwo runs
+    // where the larger is and moves the other from its peer.
+    auto a = weft::remote(MakeArray)(n, random);
+    auto b = weft::remote(MakeArray)(n + 1, random);
+    weft::wait(std::vector{a, b}, 2);
+    auto start = Clock::now();
+    weft::get(weft::remote(SumOne)(b));
+    const double local = Since(start);
+    start = Clock::now();
+    weft::get(weft::remote(SumTwo)(a, b));
+    const double moved = Since(start) - local;
+    Record(system, "W5_data").Num("megabytes", z.w5_mb)
+        .Str("data", random ? "random" : "constant")
+        .Num("seconds", moved).Num("mb_per_second", z.w5_mb / moved)
+        .Str("note", "placement by input bytes moves one array worker to "
+                     "worker; time minus a same-worker baseline");
+  }
+}
+
+void W6(const std::string& system, const Sizes& z) {
+  const Study study = MakeStudy(z.w6_n, z.w6_p, z.w6_trees);
+  auto start = Clock::now();
+  for (size_t i = 0; i < z.w6_n; ++i) LooFit(i, study);
+  const double serial = Since(start);
+  start = Clock::now();
+  auto ref = weft::put(study);
+  std::vector<size_t> index(z.w6_n);
+  std::iota(index.begin(), index.end(), 0);
+  weft::get(weft::map(LooFit, index, std::vector(z.w6_n, ref)));
+  const double wall = Since(start);
+  Record(system, "W6_loo_rf").Num("n", z.w6_n).Num("p", z.w6_p)
+      .Num("trees", z.w6_trees).Num("serial_seconds", serial)
+      .Num("wall_seconds", wall).Num("efficiency", serial / (2 * wall));
+}
+
+void W7(const std::string& system, const Sizes& z) {
+  const size_t rss_before = ResidentBytes();
+  auto start = Clock::now();
+  std::vector<weft::Delayed<int64_t>> ds;
+  ds.reserve(z.w7_tasks);
+  for (int64_t i = 0; i < z.w7_tasks; ++i) ds.push_back(weft::delayed(Inc)(i));
+  std::vector<weft::ObjectRef<int64_t>> refs = weft::persist(ds);
+  const double submit = Since(start);
+  const size_t rss_after = ResidentBytes();
+  ds.clear();
+  std::vector<int64_t> out = weft::get(refs);
+  const double total = Since(start);
+  Record(system, "W7_scale").Num("tasks", z.w7_tasks)
+      .Num("submit_seconds", submit).Num("total_seconds", total)
+      .Num("scheduler_bytes_per_task",
+           static_cast<double>(rss_after - rss_before) / z.w7_tasks)
+      .Str("note", "RSS growth of the client process during submission; "
+                   "LocalCluster's scheduler lives in it too, so this also "
+                   "counts the client's own ObjectRefs");
+}
+
+void Metg(const std::string& system, const Sizes& z) {
+  std::vector<std::pair<double, double>> sweep;  // task_us, efficiency
+  for (double us : {10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0,
+                    5000.0, 10000.0}) {
+    const int64_t tasks = std::clamp<int64_t>(
+        static_cast<int64_t>(z.metg_step_seconds * 2e6 / us), 50, 200000);
+    const int64_t iterations = static_cast<int64_t>(us * busy_per_us);
+    auto start = Clock::now();
+    weft::get(weft::map(Busy, std::vector<int64_t>(tasks, iterations)));
+    const double wall = Since(start);
+    sweep.emplace_back(us, std::min(1.0, tasks * us * 1e-6 / 2 / wall));
+    if (sweep.back().second > 0.9) break;  // longer tasks only do better
+  }
+  double metg = -1;
+  for (size_t i = 0; i < sweep.size(); ++i) {
+    if (sweep[i].second < 0.5) continue;
+    if (i == 0) {
+      metg = sweep[0].first;
+    } else {
+      // Interpolate in log(task length) between the bracketing points.
+      auto [u0, e0] = sweep[i - 1];
+      auto [u1, e1] = sweep[i];
+      const double t = (0.5 - e0) / (e1 - e0);
+      metg = std::exp(std::log(u0) + t * (std::log(u1) - std::log(u0)));
+    }
+    break;
+  }
+  std::vector<std::string> points;
+  for (auto [us, eff] : sweep) {
+    points.push_back(absl::StrCat("{\"task_us\": ", us, ", \"efficiency\": ",
+                                  eff, "}"));
+  }
+  Record(system, "METG").Num("metg_us", metg)
+      .Raw("sweep", "[" + absl::StrJoin(points, ", ") + "]");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  weft::Init(argc, argv);
+  Sizes z;
+  std::vector<std::string> only;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--quick") {
+      z.w1_tasks = 2000;
+      z.w2_count = 200;
+      z.w3_leaves = 4096;
+      z.w4_tasks = 20;
+      z.w5_mb = 20;
+      z.w6_n = 40;
+      z.w6_trees = 10;
+      z.w7_tasks = 50000;
+      z.metg_step_seconds = 0.2;
+    } else if (arg.rfind("--only=", 0) == 0) {
+      only = absl::StrSplit(arg.substr(7), ',');
+    } else {
+      std::fprintf(stderr, "usage: workloads [--quick] [--only=W1,W2,...]\n");
+      return 2;
+    }
+  }
+  auto want = [&](const std::string& w) {
+    return only.empty() || std::find(only.begin(), only.end(), w) != only.end();
+  };
+  Calibrate();
+
+  // The embedded runtime, where the workload makes sense in one process.
+  {
+    weft::Client client = weft::Client::Local(2);
+    const std::string sys = "weft-embedded";
+    if (want("W1")) W1(sys, z);
+    if (want("W2")) W2(sys, z);
+    if (want("W3")) W3(sys, z);
+    if (want("W4")) W4(sys, z);
+    if (want("METG")) Metg(sys, z);
+  }
+  // The cluster: 2 worker processes x 1 thread.
+  auto start = Clock::now();
+  weft::LocalCluster cluster(2);
+  Record("weft", "startup").Num("seconds", Since(start)).Num("workers", 2);
+  const std::string sys = "weft";
+  if (want("W1")) W1(sys, z);
+  if (want("W2")) W2(sys, z);
+  if (want("W3")) W3(sys, z);
+  if (want("W4")) W4(sys, z);
+  if (want("W5")) W5(sys, z);
+  if (want("W6")) W6(sys, z);
+  if (want("W7")) W7(sys, z);
+  if (want("METG")) Metg(sys, z);
+  return 0;
+}
