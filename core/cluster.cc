@@ -84,6 +84,7 @@ class LocalCluster::Impl {
     service.state.heartbeat_timeout =
         absl::FromChrono(options_.heartbeat_timeout);
     service.state.saturation = std::max(1, options_.saturation);
+    service.state.adaptive_saturation = options_.adaptive_saturation;
     absl::StatusOr<std::unique_ptr<scheduler::SchedulerServer>> server =
         scheduler::SchedulerServer::Start(options_.host, options_.port,
                                           std::move(service));

@@ -41,6 +41,10 @@ class WorkerPool {
   // `saturation` >= 1: a worker takes at most saturation * nthreads cpus of
   // processing tasks at a time.
   explicit WorkerPool(int saturation);
+  // Changes the tasks-in-flight limit (adaptive saturation). A lower limit
+  // takes effect as tasks finish; nothing is unassigned.
+  void set_saturation(uint32_t saturation) { saturation_ = saturation; }
+  uint32_t saturation() const { return saturation_; }
 
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -114,7 +118,7 @@ class WorkerPool {
   // True if `a` is strictly less loaded than `b`, ties broken by id.
   bool LessLoaded(WorkerSlot a, WorkerSlot b) const;
 
-  const uint32_t saturation_;
+  uint32_t saturation_;
   // The most threads any live worker has (0 with no workers).
   uint32_t max_nthreads_ = 0;
   std::vector<WorkerRecord> slots_;

@@ -307,7 +307,8 @@ void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
       log(state_.TaskFailed(peer.id, result.id(), FromProto(result.error())));
     } else {
       log(state_.TaskFinished(peer.id, result.id(), result.size(),
-                              result.inline_value()));
+                              result.inline_value(),
+                              absl::Microseconds(result.run_micros())));
     }
   }
   for (uint64_t id : message.lost()) log(state_.ObjectLost(peer.id, id));

@@ -354,9 +354,27 @@ absl::Status SchedulerState::AddPut(ClientId client, ObjectId object,
   return absl::OkStatus();
 }
 
+void SchedulerState::ObserveRunTime(absl::Duration run_time) {
+  if (!options_.adaptive_saturation || run_time <= absl::ZeroDuration()) {
+    return;
+  }
+  const double seconds = absl::ToDoubleSeconds(run_time);
+  average_run_seconds_ = average_run_seconds_ < 0
+                             ? seconds
+                             : 0.9 * average_run_seconds_ + 0.1 * seconds;
+  const double wanted =
+      absl::ToDoubleSeconds(options_.target_queue_time) / average_run_seconds_;
+  const int saturation = static_cast<int>(std::clamp(
+      wanted, static_cast<double>(options_.saturation),
+      static_cast<double>(std::max(options_.saturation,
+                                   options_.max_saturation))));
+  pool_.set_saturation(static_cast<uint32_t>(saturation));
+}
+
 absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
                                           uint64_t size_bytes,
-                                          std::string inline_value) {
+                                          std::string inline_value,
+                                          absl::Duration run_time) {
   std::optional<WorkerSlot> ws = pool_.Find(worker);
   if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));
   const Slot s = FindSlot(task);
@@ -378,6 +396,7 @@ absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
         ", not processing on worker ", worker));
   }
   Unassign(s, /*send_cancel=*/false);
+  ObserveRunTime(run_time);
   t.state = TaskState::kMemory;
   t.size_bytes = size_bytes;
   AddHolder(s, *ws);

@@ -59,8 +59,17 @@ class SchedulerState {
     // with ObjectReady and AssignTask; larger inline values are ignored.
     size_t inline_limit_bytes = 64 * 1024;
     // A worker is assigned at most saturation * nthreads cpus of tasks at a
-    // time; the rest stay queued here. >= 1.
+    // time; the rest stay queued here. >= 1. With adaptive_saturation this
+    // is the minimum.
     int saturation = 2;
+    // Raise the limit for short tasks: keep about `target_queue_time` of
+    // work in flight per worker thread, judged by the average run time that
+    // workers report, between `saturation` and `max_saturation`. Tiny tasks
+    // then never wait on a scheduler round trip, while long tasks stay
+    // queued here, where an idle worker can take them.
+    bool adaptive_saturation = true;
+    absl::Duration target_queue_time = absl::Milliseconds(2);
+    int max_saturation = 256;
     // ExpiredWorkers() reports workers silent for longer than this.
     absl::Duration heartbeat_timeout = absl::Seconds(5);
     // Run CheckInvariants() after every event. Defaults on in debug builds.
@@ -124,8 +133,13 @@ class SchedulerState {
   // result may come with its value. Errors: NotFound (worker, task),
   // FailedPrecondition (task not processing on `worker`; then the worker is
   // told to drop the value unless it holds it legitimately).
+  // `run_time` is how long the task ran on the worker (0 if unknown); it
+  // drives adaptive saturation.
   absl::Status TaskFinished(WorkerId worker, ObjectId task,
-                            uint64_t size_bytes, std::string inline_value);
+                            uint64_t size_bytes, std::string inline_value,
+                            absl::Duration run_time = absl::ZeroDuration());
+  // The current tasks-in-flight limit per worker thread.
+  int saturation() const { return static_cast<int>(pool_.saturation()); }
   // `worker` reports that `task` failed. The task is retried while it has
   // retries left; then it errs with `error` (task_name/task_key filled in
   // if empty) and every pending dependent errs with the same root cause.
@@ -232,6 +246,9 @@ class SchedulerState {
     bool blocked = false;     // processing, but waiting in get(): no cpus
   };
 
+  // Folds a reported run time into the average and resets the saturation.
+  void ObserveRunTime(absl::Duration run_time);
+
   // The cpus `t` occupies on its worker. REQUIRES: t is processing.
   uint32_t ChargedCpus(const Task& t) const {
     return t.blocked ? 0 : pool_.Charge(t.processing_on, t.num_cpus);
@@ -295,6 +312,9 @@ class SchedulerState {
   void AfterEvent();
 
   Options options_;
+  // Exponential moving average of reported task run times, in seconds;
+  // negative until the first report.
+  double average_run_seconds_ = -1;
   internal::WorkerPool pool_;
   std::deque<Task> tasks_;  // by slot; deque: no reallocation slack
   std::vector<Slot> free_slots_;

@@ -57,6 +57,7 @@ class SchedulerStateTest : public ::testing::Test {
   static SchedulerState::Options Opts(int saturation = 1) {
     SchedulerState::Options o;
     o.saturation = saturation;
+    o.adaptive_saturation = false;  // AdaptiveSaturation tests it on its own
     o.check_invariants = true;
     return o;
   }
@@ -336,6 +337,34 @@ TEST_F(SchedulerStateTest, BlockedTaskGivesBackItsCpus) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(s_->TaskBlocked(99, 1, true).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(s_->TaskBlocked(10, 77, true).code(), absl::StatusCode::kNotFound);
+  s_->CheckInvariants();
+}
+
+TEST_F(SchedulerStateTest, AdaptiveSaturationFollowsRunTimes) {
+  SchedulerState::Options o = Opts(2);
+  o.adaptive_saturation = true;
+  o.target_queue_time = absl::Milliseconds(2);
+  o.max_saturation = 64;
+  Init(o);
+  Worker(10, 1);
+  std::vector<TaskDef> defs;
+  for (ObjectId id = 1; id <= 200; ++id) defs.push_back(Def(id));
+  Submit(defs);
+  Drained d = Take();
+  EXPECT_EQ(d.assigns.size(), 2u);  // the minimum before any report
+  // Tiny tasks (10 us): the limit rises to the maximum.
+  ASSERT_TRUE(
+      s_->TaskFinished(10, 1, 8, "", absl::Microseconds(10)).ok());
+  EXPECT_EQ(s_->saturation(), 64);
+  d = Take();
+  EXPECT_EQ(d.assigns.size(), 63u);  // 64 in flight: 1 processing + 63 new
+  // Long tasks (50 ms) bring it back to the minimum.
+  for (int i = 0; i < 60; ++i) {
+    ObjectId id = d.assigns[i].second;
+    ASSERT_TRUE(
+        s_->TaskFinished(10, id, 8, "", absl::Milliseconds(50)).ok());
+  }
+  EXPECT_EQ(s_->saturation(), 2);
   s_->CheckInvariants();
 }
 

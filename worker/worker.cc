@@ -276,6 +276,7 @@ class Worker {
   // missing.
   uint64_t Execute(const rpc::Assignment& assignment) {
     const rpc::TaskDef& task = assignment.task();
+    const auto start = std::chrono::steady_clock::now();
     FetchInputs(assignment);
     const Registry::Entry* entry = Registry::Global().FindByName(task.function());
     if (entry == nullptr) {
@@ -300,6 +301,7 @@ class Worker {
     }
     const uint64_t size = result->size();
     store_.Put(task.id(), *std::move(result));
+    RecordRunTime(task.id(), std::chrono::steady_clock::now() - start);
     return size;
   }
 
@@ -325,6 +327,12 @@ class Worker {
     }
   }
 
+  void RecordRunTime(uint64_t id, std::chrono::steady_clock::duration d) {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    run_micros_[id] = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(d).count() + 1);
+  }
+
   void Finished(ObjectState& state) {
     rpc::TaskResult result;
     result.set_id(state.id());
@@ -341,6 +349,11 @@ class Worker {
     {
       std::lock_guard<std::mutex> lock(tasks_mu_);
       running_.erase(state.id());
+      auto it = run_micros_.find(state.id());
+      if (it != run_micros_.end()) {
+        result.set_run_micros(it->second);
+        run_micros_.erase(it);
+      }
     }
     writer_->Add([&](rpc::WorkerMessage& m) {
       *m.add_results() = std::move(result);
@@ -433,6 +446,7 @@ class Worker {
 
   std::mutex tasks_mu_;
   absl::flat_hash_map<uint64_t, std::weak_ptr<ObjectState>> running_;
+  absl::flat_hash_map<uint64_t, uint64_t> run_micros_;
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

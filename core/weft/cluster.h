@@ -43,8 +43,11 @@ class LocalCluster {
     std::chrono::milliseconds heartbeat_timeout{5000};
     // Tasks in flight per worker thread (assigned to a worker but not done).
     // Higher keeps workers busy between scheduler round trips (tiny tasks);
-    // lower rebalances long tasks sooner when a worker goes idle.
+    // lower rebalances long tasks sooner when a worker goes idle. With
+    // adaptive_saturation (the default) this is the minimum, and the
+    // scheduler raises it for short tasks (see docs/cluster.md).
     int saturation = 2;
+    bool adaptive_saturation = true;
     // A worker process that dies is restarted (Dask's nanny), at most this
     // many times over the cluster's life; its tasks are rescheduled either
     // way.
