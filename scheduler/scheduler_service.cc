@@ -30,6 +30,8 @@ struct SchedulerService::WorkerPeer {
 
 namespace {
 
+constexpr int kMaxSchedulerMessageBytes = 256 << 20;
+
 TaskDef FromProto(const rpc::TaskDef& def) {
   TaskDef task;
   task.id = def.id();
@@ -270,6 +272,9 @@ grpc::Status SchedulerService::WorkerStream(
   }
   while (stream->Read(&message)) {
     MutexLock lock(&mu_);
+    // A worker removed for silence may still have messages in flight; its
+    // stream is being cancelled and what it says no longer counts.
+    if (!workers_.contains(peer->id)) continue;
     HandleWorkerMessage(*peer, message);
     DispatchLocked();
   }
@@ -419,7 +424,9 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   int bound = 0;
   builder.AddListeningPort(absl::StrCat(host, ":", port),
                            grpc::InsecureServerCredentials(), &bound);
-  builder.SetMaxReceiveMessageSize(-1);
+  // Control messages carry metadata and small values; a larger one is
+  // refused with RESOURCE_EXHAUSTED before it is read into memory.
+  builder.SetMaxReceiveMessageSize(kMaxSchedulerMessageBytes);
   builder.SetMaxSendMessageSize(-1);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();

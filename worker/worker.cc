@@ -123,7 +123,8 @@ class Worker {
     builder.AddListeningPort(
         absl::StrCat(options_.host, ":", options_.port),
         grpc::InsecureServerCredentials(), &port);
-    builder.SetMaxReceiveMessageSize(-1);
+    // Data arrives in 1 MiB chunks; anything far larger is refused.
+    builder.SetMaxReceiveMessageSize(64 << 20);
     builder.SetMaxSendMessageSize(-1);
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
