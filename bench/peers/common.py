@@ -40,7 +40,7 @@ FULL_SIZES = {
     "metg_lengths_us": [10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000,
                         10_000, 20_000, 50_000, 100_000],
     "metg_step_seconds": 1.5,
-    "timeout_seconds": 300,
+    "timeout_seconds": 600,
 }
 
 QUICK_SIZES = {
