@@ -3,7 +3,7 @@
 # distributed and ipyparallel, one after the other on the same machine, then
 # the report (table, chart, BENCHMARKS.md).
 #
-#   bench/run_all.sh            full sizes (~10-15 min on 2 cores); writes
+#   bench/run_all.sh            full sizes (~20 min on 2 cores); writes
 #                               bench/results/{weft,dask,ipyparallel}.json,
 #                               table.md, chart.png and ./BENCHMARKS.md
 #   bench/run_all.sh --quick    smoke run (~2 min) into bench/results/quick/
@@ -31,7 +31,7 @@ for arg in "$@"; do
   esac
 done
 # Backstop per system (each workload also has its own timeout inside).
-if ((${#quick[@]})); then limit=600; else limit=1800; fi
+if ((${#quick[@]})); then limit=600; else limit=3000; fi
 
 tools/setup.sh bench || exit 1
 mkdir -p "$out"
