@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # Installs every Debian package weft needs to build, test and benchmark.
 #
+#   tools/setup.sh          the base list (build, test, weft's own benchmarks)
+#   tools/setup.sh bench    the base list plus the optional "bench" group:
+#                           Dask, ipyparallel, scikit-learn and matplotlib for
+#                           the side-by-side benchmarks (bench/run_all.sh).
+#                           CI runs plain setup and never installs these.
+#
 # Idempotent and quick: when everything is installed it only asks dpkg and
 # returns within a second or two. It is the project's only install step; the
 # `./weft` commands call it before doing anything else.
@@ -23,6 +29,22 @@ PACKAGES=(
   # side-by-side benchmarks (Debian's /usr/bin/python3).
   python3-numpy
 )
+
+# Optional group "bench": the peers of bench/run_all.sh, from Debian (not pip).
+BENCH_PACKAGES=(
+  python3-distributed python3-ipyparallel python3-numpy python3-sklearn
+  python3-matplotlib python3-psutil
+)
+
+for group in "$@"; do
+  case "$group" in
+    bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;
+    *)
+      echo "setup: unknown group '$group' (known: bench)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do

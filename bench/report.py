@@ -1,0 +1,458 @@
+#!/usr/bin/python3
+"""Turns the JSON lines of bench/run_all.sh into a table, a chart and
+BENCHMARKS.md.
+
+    /usr/bin/python3 bench/report.py [--results bench/results]
+                                     [--benchmarks BENCHMARKS.md]
+
+Reads RESULTS/{weft,dask,ipyparallel}.json (any may be missing) and
+RESULTS/run.json (command, duration, load at start); writes
+RESULTS/table.md, RESULTS/chart.png and the BENCHMARKS.md given.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+from collections import namedtuple
+
+SYSTEMS = ["weft", "weft-embedded", "dask", "dask-saturation-inf",
+           "ipyparallel"]
+RESULT_FILES = ["weft.json", "dask.json", "ipyparallel.json"]
+PEERS = ["dask", "ipyparallel"]  # ratio columns: weft / peer
+
+# One table row: a field of one workload's record (optionally the record
+# whose `match` fields equal the given values), whether higher is better,
+# the issue's target for weft (op, value) and how to print it.
+Row = namedtuple("Row", "workload match field label higher target unit")
+
+ROWS = [
+    Row("startup", {}, "seconds", "cluster start-up (s)", False, None, "s"),
+    Row("W1_map", {}, "tasks_per_second", "W1 map: tasks/s", True,
+        (">=", 100_000), "/s"),
+    Row("W1_delayed", {}, "tasks_per_second", "W1 delayed+compute: tasks/s",
+        True, None, "/s"),
+    Row("W2_latency", {}, "p50_us", "W2 round trip p50 (µs)", False,
+        ("<=", 100), "us"),
+    Row("W2_latency", {}, "p99_us", "W2 round trip p99 (µs)", False, None,
+        "us"),
+    Row("W3_tree", {}, "build_seconds", "W3 tree: build (s)",
+        False, None, "s"),
+    Row("W3_tree", {}, "compute_seconds", "W3 tree: compute (s)", False,
+        None, "s"),
+    Row("W3_tree", {}, "total_seconds", "W3 tree: build + compute (s)",
+        False, ("<=", 2.0), "s"),
+    Row("W4_cpu", {}, "efficiency", "W4 CPU-bound: efficiency", True,
+        (">=", 0.98), "%"),
+    Row("W5_data", {"data": "random"}, "mb_per_second",
+        "W5 move, random (MB/s)", True, (">=", 4000), "MB/s"),
+    Row("W5_data", {"data": "constant"}, "mb_per_second",
+        "W5 move, constant (MB/s)", True, (">=", 4000), "MB/s"),
+    Row("W6_loo_rf", {}, "serial_seconds", "W6 LOO random forest: serial (s)",
+        False, None, "s"),
+    Row("W6_loo_rf", {}, "wall_seconds", "W6: 2 workers wall (s)", False,
+        None, "s"),
+    Row("W6_loo_rf", {}, "efficiency", "W6: efficiency", True,
+        (">=", 0.97), "%"),
+    Row("W7_scale", {}, "tasks", "W7 N (tasks)", None, None, "n"),
+    Row("W7_scale", {}, "submit_seconds", "W7 submit N tasks (s)", False,
+        ("<=", 5.0), "s"),
+    Row("W7_scale", {}, "total_seconds", "W7 run N tasks (s)", False, None,
+        "s"),
+    Row("W7_scale", {}, "scheduler_bytes_per_task",
+        "W7 scheduler bytes per task", False, ("<=", 300), "B"),
+    Row("METG", {}, "metg_us", "METG(50%) (µs)", False, ("<=", 50), "us"),
+]
+
+
+# --------------------------------------------------------------------------
+# Reading.
+# --------------------------------------------------------------------------
+
+def read_records(results_dir):
+    """All JSON records from the result files; bad lines are skipped."""
+    records, missing = [], []
+    for name in RESULT_FILES:
+        path = os.path.join(results_dir, name)
+        if not os.path.exists(path):
+            missing.append(name)
+            continue
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                line = line.strip()
+                if not line.startswith("{"):
+                    continue
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError:
+                    pass
+    for record in records:  # derived fields the table wants
+        if (record.get("workload") == "W3_tree"
+                and "total_seconds" not in record
+                and "build_seconds" in record
+                and "compute_seconds" in record):
+            record["total_seconds"] = (record["build_seconds"]
+                                       + record["compute_seconds"])
+    return records, missing
+
+
+def read_run_info(results_dir):
+    path = os.path.join(results_dir, "run.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def find(records, system, row):
+    """The record of `system` for `row` (the last one if repeated)."""
+    found = None
+    for record in records:
+        if record.get("system") != system:
+            continue
+        if record.get("workload") != row.workload:
+            continue
+        if any(record.get(k) != v for k, v in row.match.items()):
+            continue
+        found = record
+    return found
+
+
+def value_of(record, row):
+    if record is None:
+        return None
+    value = record.get(row.field)
+    return value if isinstance(value, (int, float)) else None
+
+
+# --------------------------------------------------------------------------
+# Formatting.
+# --------------------------------------------------------------------------
+
+def fmt_number(value, unit):
+    if value is None:
+        return "—"
+    if unit == "%":
+        return f"{value * 100:.1f}%"
+    if unit == "n":
+        return f"{value:,.0f}"
+    if abs(value) >= 1000 or float(value).is_integer():
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def cell(record, row):
+    """Table cell: the value, or why there is none."""
+    if record is None:
+        return "—"
+    if "skipped" in record:
+        return "skipped"
+    if "error" in record:
+        return "error"
+    value = value_of(record, row)
+    if value is None and row.workload == "METG" and record.get("sweep"):
+        longest = max(p["length_us"] for p in record["sweep"])
+        return f"> {longest:,} (not reached)"
+    text = fmt_number(value, row.unit)
+    if row.workload == "W7_scale" and row.field != "tasks" and value is not None:
+        text += f" (N={record.get('tasks', 0):,})"
+    return text
+
+
+def ratio(records, row, peer):
+    """weft's figure / the peer's; W7 times per task when the Ns differ."""
+    mine, theirs = find(records, "weft", row), find(records, peer, row)
+    a, b = value_of(mine, row), value_of(theirs, row)
+    if a is None or b is None or b == 0 or row.unit == "n":
+        return "—"
+    if (row.workload == "W7_scale" and row.unit == "s"
+            and mine.get("tasks") != theirs.get("tasks")
+            and mine.get("tasks") and theirs.get("tasks")):
+        per_task = (a / mine["tasks"]) / (b / theirs["tasks"])
+        return f"{per_task:.3g}× per task"
+    return f"{a / b:.3g}×"
+
+
+def target_text(row):
+    if row.target is None:
+        return ""
+    op, value = row.target
+    shown = fmt_number(value, row.unit)
+    if row.field == "submit_seconds":
+        shown += " at N=1M"
+    return f"{'≥' if op == '>=' else '≤'} {shown}"
+
+
+def target_met(records, row):
+    """Whether weft (distributed) meets the issue's target for this row."""
+    if row.target is None:
+        return ""
+    record = find(records, "weft", row)
+    value = value_of(record, row)
+    if value is None:
+        return "no data"
+    if row.field == "submit_seconds" and record.get("tasks", 0) < 1_000_000:
+        return f"n/a (N={record.get('tasks', 0):,})"
+    op, goal = row.target
+    met = value >= goal if op == ">=" else value <= goal
+    return "yes" if met else "**no**"
+
+
+def markdown_table(records):
+    systems = [s for s in SYSTEMS if any(r.get("system") == s
+                                         for r in records)]
+    head = (["metric"] + systems + [f"weft/{p}" for p in PEERS]
+            + ["target (weft)", "met?"])
+    lines = ["| " + " | ".join(head) + " |",
+             "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
+    for row in ROWS:
+        arrow = {True: " ↑", False: " ↓", None: ""}[row.higher]
+        cells = ([f"{row.label}{arrow}"]
+                 + [cell(find(records, s, row), row) for s in systems]
+                 + [ratio(records, row, p) for p in PEERS]
+                 + [target_text(row), target_met(records, row)])
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def notes(records):
+    """Every note and error from the records, one bullet each."""
+    bullets = []
+    for record in records:
+        for key in ("note", "error", "skipped"):
+            if key in record:
+                variant = f" ({record['data']})" if "data" in record else ""
+                bullets.append(f"- {record.get('system')} "
+                               f"{record.get('workload')}{variant} — "
+                               f"{key}: {record[key]}")
+    return "\n".join(dict.fromkeys(bullets)) + "\n" if bullets else ""
+
+
+def metg_sweeps(records):
+    """A small table of every METG sweep (efficiency by task length)."""
+    sweeps = {r["system"]: r["sweep"] for r in records
+              if r.get("workload") == "METG" and "sweep" in r}
+    if not sweeps:
+        return ""
+    lengths = sorted({p["length_us"] for s in sweeps.values() for p in s})
+    head = ["task length (µs)"] + list(sweeps)
+    lines = ["| " + " | ".join(head) + " |",
+             "|" + "|".join(["---:"] * len(head)) + "|"]
+    for length in lengths:
+        cells = [f"{length:,}"]
+        for sweep in sweeps.values():
+            point = next((p for p in sweep if p["length_us"] == length), None)
+            cells.append(f"{point['efficiency'] * 100:.1f}%" if point
+                         else "—")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------
+# Chart.
+# --------------------------------------------------------------------------
+
+# (title, [(workload, match, field, tick label, weft target or None)]).
+PANELS = [
+    ("Throughput (tasks/s, higher is better)",
+     [("W1_map", {}, "tasks_per_second", "W1 map", 100_000),
+      ("W1_delayed", {}, "tasks_per_second", "W1 delayed", None),
+      ("W7_scale", {}, "tasks_per_second", "W7 N tasks", None)]),
+    ("Latency (µs, lower is better)",
+     [("W2_latency", {}, "p50_us", "W2 p50", 100),
+      ("W2_latency", {}, "p99_us", "W2 p99", None),
+      ("METG", {}, "metg_us", "METG(50%)", 50)]),
+    ("Data move between workers (MB/s, higher is better)",
+     [("W5_data", {"data": "random"}, "mb_per_second", "random", 4000),
+      ("W5_data", {"data": "constant"}, "mb_per_second", "constant", 4000)]),
+]
+
+
+def chart_value(records, system, workload, match, field):
+    row = Row(workload, match, field, "", True, None, "")
+    record = find(records, system, row)
+    if record is None:
+        return None
+    if field == "tasks_per_second" and workload == "W7_scale":
+        if record.get("total_seconds"):
+            return record["tasks"] / record["total_seconds"]
+        return None
+    return value_of(record, row)
+
+
+def write_chart(records, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    systems = [s for s in SYSTEMS if any(r.get("system") == s
+                                         for r in records)]
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(15, 4.8))
+    width = 0.8 / max(1, len(systems))
+    for ax, (title, metrics) in zip(axes, PANELS):
+        for k, system in enumerate(systems):
+            xs, ys = [], []
+            for m, (workload, match, field, _, _) in enumerate(metrics):
+                value = chart_value(records, system, workload, match, field)
+                if value is not None and value > 0:
+                    xs.append(m + (k - (len(systems) - 1) / 2) * width)
+                    ys.append(value)
+            ax.bar(xs, ys, width, label=system, color=f"C{k}")
+        for m, metric in enumerate(metrics):
+            if metric[4] is not None:
+                ax.hlines(metric[4], m - 0.45, m + 0.45, colors="k",
+                          linestyles="--", linewidth=1,
+                          label="weft target" if m == 0 else None)
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(metrics)))
+        ax.set_xticklabels([m[3] for m in metrics])
+        ax.set_title(title, fontsize=10)
+        ax.grid(axis="y", which="both", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("weft vs Dask vs ipyparallel — 2 workers × 1 thread, "
+                 "loopback (log scale)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------
+# Machine and versions.
+# --------------------------------------------------------------------------
+
+def shell(command):
+    try:
+        return subprocess.run(command, shell=True, capture_output=True,
+                              text=True, timeout=20).stdout.strip()
+    except Exception:  # noqa: BLE001 - informational only
+        return "?"
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "?"
+
+
+def versions():
+    found = {"python": platform.python_version()}
+    for module in ("dask", "distributed", "ipyparallel", "numpy", "sklearn",
+                   "matplotlib"):
+        try:
+            found[module] = __import__(module).__version__
+        except Exception:  # noqa: BLE001
+            found[module] = "not installed"
+    return found
+
+
+def machine_section(run):
+    commit = shell("git rev-parse --short HEAD")
+    if shell("git status --porcelain --untracked-files=no"):
+        commit += " (with uncommitted changes)"
+    lines = [
+        f"- CPU: {cpu_model()}; `nproc` = {shell('nproc')}",
+        f"- Memory (`free -h`):\n\n```\n{shell('free -h')}\n```\n",
+        f"- Kernel: {platform.release()} ({platform.machine()}); "
+        f"{shell('. /etc/os-release && echo $PRETTY_NAME')}",
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
+        f"- weft commit: `{commit}`",
+    ]
+    if run:
+        lines.append(f"- Run started {run.get('started_utc', '?')}, took "
+                     f"{run.get('duration_seconds', '?')} s; load average at "
+                     f"start: {run.get('load_average_at_start', '?')}")
+    return "\n".join(lines) + "\n"
+
+
+HOW_TO_READ = """\
+- One column per system, all on the same machine in one run, one system
+  after the other: **weft** (distributed: `weft::LocalCluster`, scheduler in
+  the program + 2 worker processes over gRPC), **weft-embedded** (the
+  in-process runtime, for reference), **dask** (`distributed.LocalCluster`,
+  2 worker processes × 1 thread, default config), **dask-saturation-inf**
+  (the same with `distributed.scheduler.worker-saturation: inf`; start-up
+  and W1 only), **ipyparallel** (`ipp.Cluster(n=2)`, load-balanced view).
+- ↑: higher is better; ↓: lower is better. `weft/dask` and
+  `weft/ipyparallel` divide weft's figure by the peer's: above 1 is better
+  for weft on ↑ rows, below 1 is better for weft on ↓ rows.
+- "target (weft)" is the issue's goal for weft; "met?" says whether weft's
+  distributed figure reaches it. The peers are not held to it.
+- Cluster start-up is reported on its own row and excluded from every other
+  figure; each workload starts with warm connections.
+- "skipped": the system has no way to express the workload (ipyparallel
+  has no task graphs); "error": the workload failed or timed out (see the
+  notes); "—": no figure.
+- W4, W6, METG efficiency = ideal time on 2 workers / wall time. W5 MB/s =
+  100 MB / (consumer task on the other worker − the same consumer on the
+  producer's worker). W7's N differs between systems (written in the
+  cell): the peers cannot run 1M tiny tasks in the time budget, so W7's
+  time ratios compare seconds per task.
+- Python peers run pure-Python busy loops calibrated in the driver process
+  to the task length; weft runs C++ busy loops: the CPU figures compare
+  scheduling overhead, not language speed.
+"""
+
+
+def write_benchmarks(records, missing, run, table, chart_rel, path):
+    command = run.get("command", "bench/run_all.sh")
+    text = [
+        "# Benchmarks: weft side by side with Dask and ipyparallel\n",
+        "Generated by `bench/report.py` from the JSON lines in "
+        "`bench/results/`. Do not edit by hand: rerun the command.\n",
+        "## Command\n",
+        f"```sh\n{command}        # or: ./weft bench"
+        f"{' --quick' if run.get('quick') else ''}\n```\n",
+        "Installs the bench packages (`tools/setup.sh bench`), builds and "
+        "runs weft's `//bench:workloads`, then `bench/peers/dask_bench.py` "
+        "and `bench/peers/ipyparallel_bench.py` (Debian's /usr/bin/python3), "
+        "then this report.\n",
+    ]
+    if missing:
+        text.append("**Missing results:** " + ", ".join(missing)
+                    + " (that system did not run; see run_all's output).\n")
+    text += [
+        "## Machine\n", machine_section(run),
+        "## Results\n", table,
+        f"\n![throughput, latency and data-move chart]({chart_rel})\n",
+        "### METG sweep (efficiency by task length)\n", metg_sweeps(records),
+        "## How to read\n", HOW_TO_READ,
+        "## Notes from the run\n", notes(records) or "None.\n",
+    ]
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(text))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", default="bench/results")
+    parser.add_argument("--benchmarks", default="BENCHMARKS.md")
+    args = parser.parse_args(argv)
+
+    records, missing = read_records(args.results)
+    run = read_run_info(args.results)
+    table = markdown_table(records)
+    with open(os.path.join(args.results, "table.md"), "w",
+              encoding="utf-8") as handle:
+        handle.write(table)
+    chart = os.path.join(args.results, "chart.png")
+    write_chart(records, chart)
+    chart_rel = os.path.relpath(chart, os.path.dirname(
+        os.path.abspath(args.benchmarks)) or ".")
+    write_benchmarks(records, missing, run, table, chart_rel,
+                     args.benchmarks)
+    print(f"report: {len(records)} records -> "
+          f"{os.path.join(args.results, 'table.md')}, {chart}, "
+          f"{args.benchmarks}")
+
+
+if __name__ == "__main__":
+    main()
