@@ -110,7 +110,13 @@ class Record {
     fields_.push_back(absl::StrCat("\"workload\": \"", workload, "\""));
   }
   Record& Num(const std::string& key, double value) {
-    fields_.push_back(absl::StrCat("\"", key, "\": ", value));
+    // Whole numbers (counts, sizes) print as integers, not 1e+06.
+    if (value == std::floor(value) && std::abs(value) < 1e15) {
+      fields_.push_back(absl::StrCat("\"", key, "\": ",
+                                     static_cast<int64_t>(value)));
+    } else {
+      fields_.push_back(absl::StrCat("\"", key, "\": ", value));
+    }
     return *this;
   }
   Record& Str(const std::string& key, const std::string& value) {
@@ -324,7 +330,7 @@ void Metg(const std::string& system, const Sizes& z) {
   }
   std::vector<std::string> points;
   for (auto [us, eff] : sweep) {
-    points.push_back(absl::StrCat("{\"task_us\": ", us, ", \"efficiency\": ",
+    points.push_back(absl::StrCat("{\"length_us\": ", us, ", \"efficiency\": ",
                                   eff, "}"));
   }
   Record(system, "METG").Num("metg_us", metg)
