@@ -427,6 +427,11 @@ def write_benchmarks(records, missing, run, table, chart_rel, path):
         "## How to read\n", HOW_TO_READ,
         "## Notes from the run\n", notes(records) or "None.\n",
     ]
+    history = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "history.md")
+    if os.path.exists(history):
+        with open(history, encoding="utf-8") as handle:
+            text += ["## Performance history (before/after)\n", handle.read()]
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(text))
 
