@@ -26,24 +26,9 @@ const char* TaskStateName(TaskState state) {
   return "unknown";
 }
 
-const char* ErrorKindName(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kTaskFailed:
-      return "task failed";
-    case ErrorKind::kCancelled:
-      return "cancelled";
-    case ErrorKind::kWorkerDied:
-      return "worker died";
-    case ErrorKind::kObjectLost:
-      return "object lost";
-    case ErrorKind::kShutdown:
-      return "shutdown";
-  }
-  return "unknown";
-}
-
 std::string TaskKey(const std::string& name, ObjectId id) {
-  return absl::StrCat(name, "-", absl::Hex(id));
+  // The same spelling as the client's keys (weft::internal::MakeKey).
+  return absl::StrCat(name, "-", absl::Hex(id, absl::kZeroPad16));
 }
 
 Destination DestinationOf(const Action& action) {

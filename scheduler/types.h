@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "weft/errors.h"
+
 namespace weft::scheduler {
 
 using ClientId = uint64_t;
@@ -35,18 +37,10 @@ enum class TaskState : uint8_t {
 // Returns a readable name for `state`, e.g. "processing".
 const char* TaskStateName(TaskState state);
 
-// Why an object's value is not available. Same order as weft::ErrorKind in
-// core/weft/errors.h, so the service layer can static_cast between them.
-enum class ErrorKind : uint8_t {
-  kTaskFailed,  // the task's function threw or could not run
-  kCancelled,   // Cancel() on it or on a task it depends on
-  kWorkerDied,  // it was running on too many workers that died (KilledWorker)
-  kObjectLost,  // a value without lineage (a put) lost its only copy
-  kShutdown,    // the scheduler shut down first (used by the service layer)
-};
-
-// Returns a readable name for `kind`, e.g. "worker died".
-const char* ErrorKindName(ErrorKind kind);
+// Why an object's value is not available: weft's own ErrorKind, so that
+// the service layer passes kinds through unchanged.
+using ::weft::ErrorKind;
+using ::weft::ErrorKindName;
 
 // The root cause of a failure. A failed task and every task that depended on
 // it report the same ErrorDetail, which names the task that failed first.
