@@ -47,7 +47,7 @@ using ::weft::ErrorKindName;
 struct ErrorDetail {
   ErrorKind kind = ErrorKind::kTaskFailed;
   std::string task_name;       // e.g. "Square"
-  std::string task_key;        // e.g. "Square-1f"; see TaskKey()
+  std::string task_key;        // e.g. "Square-000000000000001f"; TaskKey()
   std::string exception_type;  // e.g. "std::invalid_argument"; may be empty
   std::string message;
 
