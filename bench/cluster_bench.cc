@@ -78,6 +78,21 @@ int main(int argc, char** argv) {
               "\"p50_us\": %.1f, \"p99_us\": %.1f}\n",
               micros[500], micros[990]);
 
+  // The client-scheduler hops alone: a request the scheduler answers
+  // itself (the worker list), so the rest of a round trip is the
+  // scheduler-worker hops and the task's execution on the worker.
+  weft::Client client = cluster.client();
+  micros.clear();
+  for (int i = 0; i < 1000; ++i) {
+    auto start = Clock::now();
+    if (client.workers().size() != 2) return 1;
+    micros.push_back(Seconds(Clock::now() - start) * 1e6);
+  }
+  std::sort(micros.begin(), micros.end());
+  std::printf("{\"workload\": \"client_scheduler_request\", "
+              "\"count\": 1000, \"p50_us\": %.1f, \"p99_us\": %.1f}\n",
+              micros[500], micros[990]);
+
   // Transfer: two 200 MB objects on different workers; SumBoth runs where
   // the larger one is and fetches the other from its peer.
   const int64_t n = 25'000'000;
