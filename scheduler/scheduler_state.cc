@@ -416,21 +416,31 @@ absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
   return absl::OkStatus();
 }
 
-absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
-                                        ErrorDetail error) {
+absl::StatusOr<std::pair<internal::WorkerSlot, SchedulerState::Slot>>
+SchedulerState::FindProcessing(WorkerId worker, ObjectId task) const {
   std::optional<WorkerSlot> ws = pool_.Find(worker);
   if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));
   const Slot s = FindSlot(task);
   if (s == kNone) {
     return absl::NotFoundError(absl::StrCat("unknown task ", Hex(task)));
   }
-  Task& t = tasks_[s];
+  const Task& t = tasks_[s];
   if (t.state != TaskState::kProcessing || t.processing_on != *ws) {
     return absl::FailedPreconditionError(
         absl::StrCat("task ", TaskKey(NameOf(t), task), " is ",
                      TaskStateName(t.state), ", not processing on worker ",
                      worker));
   }
+  return std::make_pair(*ws, s);
+}
+
+absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
+                                        ErrorDetail error) {
+  absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
+      FindProcessing(worker, task);
+  if (!found.ok()) return found.status();
+  const auto [ws, s] = *found;
+  Task& t = tasks_[s];
   Unassign(s, /*send_cancel=*/false);
   if (t.retries_left > 0) {
     t.retries_left--;
@@ -470,21 +480,15 @@ absl::Status SchedulerState::ObjectLost(WorkerId worker, ObjectId object) {
 
 absl::Status SchedulerState::TaskBlocked(WorkerId worker, ObjectId task,
                                          bool blocked) {
-  std::optional<WorkerSlot> ws = pool_.Find(worker);
-  if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));
-  const Slot s = FindSlot(task);
-  if (s == kNone) {
-    return absl::NotFoundError(absl::StrCat("unknown task ", Hex(task)));
-  }
+  absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
+      FindProcessing(worker, task);
+  if (!found.ok()) return found.status();
+  const auto [ws, s] = *found;
   Task& t = tasks_[s];
-  if (t.state != TaskState::kProcessing || t.processing_on != *ws) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "task ", Hex(task), " is not processing on worker ", worker));
-  }
   if (t.blocked == blocked) return absl::OkStatus();
-  const int64_t cpus = pool_.Charge(*ws, t.num_cpus);
+  const int64_t cpus = pool_.Charge(ws, t.num_cpus);
   t.blocked = blocked;
-  pool_.ShiftLoad(*ws, blocked ? -cpus : cpus);
+  pool_.ShiftLoad(ws, blocked ? -cpus : cpus);
   AfterEvent();
   return absl::OkStatus();
 }

@@ -29,6 +29,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "scheduler/placement.h"
 #include "scheduler/types.h"
@@ -246,6 +247,11 @@ class SchedulerState {
     bool blocked = false;     // processing, but waiting in get(): no cpus
   };
 
+  // The worker's slot and the task's slot, for a report about a task that
+  // must be processing on that worker. Errors: NotFound (worker, task),
+  // FailedPrecondition (not processing there).
+  absl::StatusOr<std::pair<WorkerSlot, Slot>> FindProcessing(
+      WorkerId worker, ObjectId task) const;
   // Folds a reported run time into the average and resets the saturation.
   void ObserveRunTime(absl::Duration run_time);
 

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <numeric>
 #include <string>
 #include <thread>
@@ -160,20 +161,38 @@ TEST(FaultTest, WrongTokenIsRefused) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
+// A raw client stream to the scheduler, past the hello, for tests that
+// speak the protocol directly (as a buggy or hostile client would).
+struct RawClient {
+  std::unique_ptr<weft::rpc::Scheduler::Stub> stub;
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReaderWriter<weft::rpc::ClientMessage,
+                                           weft::rpc::SchedulerToClient>>
+      stream;
+};
+
+std::unique_ptr<RawClient> OpenRawClient(const weft::LocalCluster& cluster) {
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(-1);  // let the test send what it likes
+  auto raw = std::make_unique<RawClient>();
+  raw->stub = weft::rpc::Scheduler::NewStub(grpc::CreateCustomChannel(
+      cluster.address(), grpc::InsecureChannelCredentials(), args));
+  weft::rpc::AttachToken(raw->context, cluster.token());
+  raw->context.set_deadline(std::chrono::system_clock::now() + 30s);
+  raw->stream = raw->stub->ClientStream(&raw->context);
+  weft::rpc::ClientMessage hello;
+  hello.mutable_hello()->set_name("raw test client");
+  weft::rpc::SchedulerToClient reply;
+  EXPECT_TRUE(raw->stream->Write(hello));
+  EXPECT_TRUE(raw->stream->Read(&reply));
+  return raw;
+}
+
 TEST(FaultTest, MalformedSubmissionGetsAnErrorNotACrash) {
   weft::LocalCluster cluster(Fast(1));
-  auto channel = grpc::CreateChannel(cluster.address(),
-                                     grpc::InsecureChannelCredentials());
-  auto stub = weft::rpc::Scheduler::NewStub(channel);
-  grpc::ClientContext context;
-  weft::rpc::AttachToken(context, cluster.token());
-  context.set_deadline(std::chrono::system_clock::now() + 30s);
-  auto stream = stub->ClientStream(&context);
-  weft::rpc::ClientMessage hello;
-  hello.mutable_hello()->set_name("fuzzer");
-  ASSERT_TRUE(stream->Write(hello));
+  std::unique_ptr<RawClient> raw = OpenRawClient(cluster);
+  auto& stream = raw->stream;
   weft::rpc::SchedulerToClient reply;
-  ASSERT_TRUE(stream->Read(&reply));
   weft::rpc::ClientMessage bad;
   weft::rpc::TaskDef* def = bad.add_submit();
   def->set_id(7);
@@ -191,29 +210,16 @@ TEST(FaultTest, MalformedSubmissionGetsAnErrorNotACrash) {
   }
   EXPECT_TRUE(saw_failure);
   stream->WritesDone();
-  context.TryCancel();
+  raw->context.TryCancel();
   // The scheduler still serves everyone else.
   EXPECT_EQ(weft::get(weft::remote(Square)(3.0), 30s), 9.0);
 }
 
 TEST(FaultTest, OversizedMessageIsRefusedNotRead) {
   weft::LocalCluster cluster(Fast(1));
-  auto channel = grpc::CreateCustomChannel(
-      cluster.address(), grpc::InsecureChannelCredentials(), [] {
-        grpc::ChannelArguments args;
-        args.SetMaxSendMessageSize(-1);
-        return args;
-      }());
-  auto stub = weft::rpc::Scheduler::NewStub(channel);
-  grpc::ClientContext context;
-  weft::rpc::AttachToken(context, cluster.token());
-  context.set_deadline(std::chrono::system_clock::now() + 30s);
-  auto stream = stub->ClientStream(&context);
-  weft::rpc::ClientMessage hello;
-  hello.mutable_hello()->set_name("x");
-  ASSERT_TRUE(stream->Write(hello));
+  std::unique_ptr<RawClient> raw = OpenRawClient(cluster);
+  auto& stream = raw->stream;
   weft::rpc::SchedulerToClient reply;
-  ASSERT_TRUE(stream->Read(&reply));
   weft::rpc::ClientMessage huge;
   huge.mutable_hello()->set_name(std::string(300 << 20, 'x'));  // 300 MB
   stream->Write(huge);
