@@ -386,3 +386,32 @@ class PeakRss:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, rss_bytes(self._processes))
+
+
+def metg_sweep(sizes, spin_rate, tasks_per_second, run_batch, cleanup=None):
+    """Task Bench's METG(50%) sweep, shared by the peers.
+
+    `run_batch(iterations, n)` runs n independent `spin(iterations)` tasks
+    on the system under test and returns when all are done; `cleanup()`,
+    if given, runs after each timed batch, outside the timing. Returns the
+    workload's record: `metg_us`, the `sweep` points and a `note` if any.
+    """
+    sweep = []
+    for length_us in sizes["metg_lengths_us"]:
+        length = length_us / 1e6
+        n = metg_tasks_for_step(length, sizes["metg_step_seconds"],
+                                tasks_per_second)
+        iterations = max(1, int(spin_rate * length))
+        start = time.perf_counter()
+        run_batch(iterations, n)
+        wall = time.perf_counter() - start
+        if cleanup is not None:
+            cleanup()
+        sweep.append({"length_us": length_us, "tasks": n,
+                      "wall_seconds": round(wall, 4),
+                      "efficiency": round(n * length / 2 / wall, 4)})
+    metg_us, note = metg_from_sweep(sweep)
+    record = {"metg_us": metg_us, "sweep": sweep}
+    if note:
+        record["note"] = note
+    return record

@@ -261,23 +261,9 @@ def w7_scale(client, sizes):
 
 def metg(client, sizes, spin_rate, tasks_per_second):
     """Task Bench's METG(50%): sweep busy-work length, find 50% efficiency."""
-    sweep = []
-    for length_us in sizes["metg_lengths_us"]:
-        length = length_us / 1e6
-        n = common.metg_tasks_for_step(length, sizes["metg_step_seconds"],
-                                       tasks_per_second)
-        iterations = max(1, int(spin_rate * length))
-        start = time.perf_counter()
+    def run_batch(iterations, n):
         client.gather(client.map(common.spin, [iterations] * n, pure=False))
-        wall = time.perf_counter() - start
-        sweep.append({"length_us": length_us, "tasks": n,
-                      "wall_seconds": round(wall, 4),
-                      "efficiency": round(n * length / 2 / wall, 4)})
-    metg_us, note = common.metg_from_sweep(sweep)
-    record = {"metg_us": metg_us, "sweep": sweep}
-    if note:
-        record["note"] = note
-    return [record]
+    return [common.metg_sweep(sizes, spin_rate, tasks_per_second, run_batch)]
 
 
 # --------------------------------------------------------------------------

@@ -209,24 +209,11 @@ def w7_scale(client, sizes, cluster):
 def metg(client, sizes, spin_rate, tasks_per_second):
     """Task Bench's METG(50%): sweep busy-work length, find 50% efficiency."""
     view = client.load_balanced_view()
-    sweep = []
-    for length_us in sizes["metg_lengths_us"]:
-        length = length_us / 1e6
-        n = common.metg_tasks_for_step(length, sizes["metg_step_seconds"],
-                                       tasks_per_second)
-        iterations = max(1, int(spin_rate * length))
-        start = time.perf_counter()
+
+    def run_batch(iterations, n):
         view.map_async(common.spin, [iterations] * n).get()
-        wall = time.perf_counter() - start
-        forget(client)
-        sweep.append({"length_us": length_us, "tasks": n,
-                      "wall_seconds": round(wall, 4),
-                      "efficiency": round(n * length / 2 / wall, 4)})
-    metg_us, note = common.metg_from_sweep(sweep)
-    record = {"metg_us": metg_us, "sweep": sweep}
-    if note:
-        record["note"] = note
-    return [record]
+    return [common.metg_sweep(sizes, spin_rate, tasks_per_second, run_batch,
+                              cleanup=lambda: forget(client))]
 
 
 # --------------------------------------------------------------------------
