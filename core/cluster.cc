@@ -32,14 +32,18 @@ extern char** environ;
 namespace weft {
 namespace {
 
-Client ConnectTo(const std::string& address, const std::string& token,
-                 std::chrono::milliseconds timeout, const std::string& name) {
-  absl::StatusOr<std::unique_ptr<rpc::ClusterRuntime>> runtime =
-      rpc::ClusterRuntime::Connect(address, token, timeout, name);
+Client MakeDefault(
+    absl::StatusOr<std::unique_ptr<rpc::ClusterRuntime>> runtime) {
   if (!runtime.ok()) throw UsageError(std::string(runtime.status().message()));
   Client client(std::make_shared<internal::ClientImpl>(*std::move(runtime)));
   client.make_default();
   return client;
+}
+
+Client ConnectTo(const std::string& address, const std::string& token,
+                 std::chrono::milliseconds timeout, const std::string& name) {
+  return MakeDefault(
+      rpc::ClusterRuntime::Connect(address, token, timeout, name));
 }
 
 std::string ProgramName() {
@@ -92,8 +96,12 @@ class LocalCluster::Impl {
     scheduler_ = *std::move(server);
     try {
       client_ = std::make_unique<Client>(
-          ConnectTo(scheduler_->address(), token_, options_.start_timeout,
-                    ProgramName()));
+          options_.in_process_client
+              ? MakeDefault(rpc::ClusterRuntime::ConnectLocal(
+                    scheduler_->service().local_link(), scheduler_->address(),
+                    token_, ProgramName()))
+              : ConnectTo(scheduler_->address(), token_,
+                          options_.start_timeout, ProgramName()));
       AddWorkers(options_.workers);
     } catch (...) {
       Stop();

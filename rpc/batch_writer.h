@@ -1,9 +1,17 @@
 // Copyright 2026 The weft Authors.
 //
-// BatchWriter: coalesces many small updates into one message per write on a
-// gRPC stream. Updates made while a write is in flight go out together in
-// the next one, so a single task costs one message and a burst of thousands
-// costs a few.
+// BatchWriter: coalesces many small updates into one message per write.
+// Updates made while a write is in flight go out together in the next one,
+// so a single task costs one message and a burst of thousands costs a few.
+//
+// Two ways to deliver:
+//  - kWriterThread: a thread of the writer's own writes each batch (a gRPC
+//    stream, whose Write blocks). Add() never blocks on the write.
+//  - kOnFlush: no thread. Add() only queues; Flush() writes on the calling
+//    thread. If another thread is already writing, Flush() returns at once
+//    and that thread writes the new updates too, once its current write
+//    returns (flat combining). Used for in-process links, where "writing" is
+//    a function call into the peer and a thread hop would only add latency.
 
 #ifndef WEFT_RPC_BATCH_WRITER_H_
 #define WEFT_RPC_BATCH_WRITER_H_
@@ -17,19 +25,28 @@
 
 namespace weft::rpc {
 
-// Thread-safe. `Message` is a protobuf message; `write` sends one and
-// returns false when the stream is broken.
+enum class Delivery { kWriterThread, kOnFlush };
+
+// Thread-safe. `Message` is a protobuf message; `write` delivers one and
+// returns false when the link is broken (later updates are dropped).
+// `write` is never called concurrently with itself, and batches are
+// delivered in the order their first update was added.
 template <class Message>
 class BatchWriter {
  public:
-  explicit BatchWriter(std::function<bool(const Message&)> write)
-      : write_(std::move(write)), thread_([this] { Loop(); }) {}
+  explicit BatchWriter(std::function<bool(const Message&)> write,
+                       Delivery delivery = Delivery::kWriterThread)
+      : write_(std::move(write)), delivery_(delivery) {
+    if (delivery_ == Delivery::kWriterThread) {
+      thread_ = std::thread([this] { Loop(); });
+    }
+  }
 
   // Flushes what is pending, then stops.
   ~BatchWriter() { Close(); }
 
   // Applies `fill` to the pending message. Returns false (and drops the
-  // update) once closed or broken.
+  // update) once closed or broken. kOnFlush: the update waits for Flush().
   template <class Fill>
   bool Add(Fill&& fill) {
     {
@@ -38,18 +55,51 @@ class BatchWriter {
       fill(pending_);
       dirty_ = true;
     }
-    cv_.notify_one();
+    if (delivery_ == Delivery::kWriterThread) cv_.notify_one();
     return true;
   }
 
-  // Flushes and stops the writer thread. Idempotent.
+  // kOnFlush: writes what is pending on this thread, unless a write is in
+  // progress (on any thread, including this one further up the stack), in
+  // which case that writer delivers it. kWriterThread: no-op.
+  // REQUIRES: the caller holds no lock that `write` may take.
+  void Flush() {
+    if (delivery_ != Delivery::kOnFlush) return;
+    std::unique_lock<internal::Mutex> lock(mu_);
+    if (writing_) return;
+    writing_ = true;
+    writer_id_ = std::this_thread::get_id();
+    while (dirty_ && !broken_) {
+      Message batch;
+      batch.Swap(&pending_);
+      dirty_ = false;
+      lock.unlock();
+      const bool ok = write_(batch);
+      lock.lock();
+      if (!ok) broken_ = true;
+    }
+    writing_ = false;
+    lock.unlock();
+    cv_.notify_all();  // Close() may be waiting for this write
+  }
+
+  // Flushes and stops. Idempotent. kOnFlush: waits for a write in progress
+  // on another thread; called from inside `write`, leaves the flush to the
+  // writer up the stack.
   void Close() {
     {
       internal::MutexLock lock(&mu_);
       closed_ = true;
     }
-    cv_.notify_one();
-    if (thread_.joinable()) thread_.join();
+    if (delivery_ == Delivery::kWriterThread) {
+      cv_.notify_one();
+      if (thread_.joinable()) thread_.join();
+      return;
+    }
+    Flush();
+    std::unique_lock<internal::Mutex> lock(mu_);
+    if (writing_ && writer_id_ == std::this_thread::get_id()) return;
+    while (writing_) cv_.wait(lock);
   }
 
   bool broken() const {
@@ -76,14 +126,21 @@ class BatchWriter {
     }
   }
 
+  // Constant after construction.
   const std::function<bool(const Message&)> write_;
+  const Delivery delivery_;
+
   mutable internal::Mutex mu_;
   std::condition_variable_any cv_;
   Message pending_ ABSL_GUARDED_BY(mu_);
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;  // last: starts after the members above exist
+  // kOnFlush: a thread is inside write_ (and which).
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread::id writer_id_ ABSL_GUARDED_BY(mu_);
+
+  std::thread thread_;  // kWriterThread only
 };
 
 }  // namespace weft::rpc

@@ -14,6 +14,7 @@
 #include "rpc/batch_writer.h"
 #include "rpc/convert.h"
 #include "rpc/data_client.h"
+#include "rpc/local_link.h"
 #include "rpc/status.h"
 #include "rpc/weft.grpc.pb.h"
 #include "weft/errors.h"
@@ -47,6 +48,7 @@ class ClusterConnection final
 
   ~ClusterConnection() override { Stop(); }
 
+  // Over gRPC: opens the stream and learns this client's id.
   absl::Status Start(std::chrono::milliseconds timeout) {
     channel_ = grpc::CreateCustomChannel(
         address_, grpc::InsecureChannelCredentials(), ChannelArgs());
@@ -72,6 +74,23 @@ class ClusterConnection final
     return absl::OkStatus();
   }
 
+  // In this process: batches are handed to the scheduler by function call
+  // on the sending thread, and its replies arrive on whichever thread
+  // produced them (see rpc/local_link.h).
+  absl::Status StartLocal(std::shared_ptr<LocalLink> link) {
+    link_ = std::move(link);
+    absl::StatusOr<uint64_t> id =
+        link_->Connect(name_, std::make_shared<LocalPeer>(weak_from_this()));
+    if (!id.ok()) return id.status();
+    client_id_ = *id;
+    writer_ = std::make_unique<BatchWriter<ClientMessage>>(
+        [this](const ClientMessage& m) {
+          return link_->Deliver(client_id_, m);
+        },
+        Delivery::kOnFlush);
+    return absl::OkStatus();
+  }
+
   void Stop() {
     {
       MutexLock lock(&mu_);
@@ -80,18 +99,24 @@ class ClusterConnection final
     }
     if (writer_ != nullptr) {
       writer_->Close();  // flushes what is queued
-      stream_->WritesDone();
+      if (stream_ != nullptr) stream_->WritesDone();
     }
+    if (link_ != nullptr) link_->Disconnect(client_id_);
     if (context_ != nullptr) context_->TryCancel();
     if (reader_.joinable()) reader_.join();
     FailPending("the client disconnected from the scheduler");
   }
 
-  // Appends to the next batch for the scheduler.
+  // Appends to the next batch for the scheduler. In process, the batch is
+  // handed over now unless `hold` (the caller flushes later, see Flush()).
   template <class Fill>
-  void Send(Fill&& fill) {
+  void Send(Fill&& fill, bool hold = false) {
     writer_->Add(std::forward<Fill>(fill));
+    if (!hold) writer_->Flush();
   }
+
+  // Hands held updates to an in-process scheduler; no-op over gRPC.
+  void Flush() { writer_->Flush(); }
 
   std::shared_ptr<ObjectState> Track(uint64_t id, std::string name) {
     auto state = std::make_shared<ObjectState>(id, std::move(name));
@@ -159,6 +184,23 @@ class ClusterConnection final
   const std::string& address() const { return address_; }
 
  private:
+  // The scheduler's handle on an in-process connection: weak, so that the
+  // scheduler never keeps a client alive.
+  class LocalPeer final : public LocalClientPeer {
+   public:
+    explicit LocalPeer(std::weak_ptr<ClusterConnection> connection)
+        : connection_(std::move(connection)) {}
+    void OnMessage(const SchedulerToClient& message) override {
+      if (auto c = connection_.lock()) c->OnMessage(message);
+    }
+    void OnClosed(const std::string& reason) override {
+      if (auto c = connection_.lock()) c->OnBroken(reason);
+    }
+
+   private:
+    std::weak_ptr<ClusterConnection> connection_;
+  };
+
   class Releaser final : public internal::ReleaseHook {
    public:
     explicit Releaser(std::weak_ptr<ClusterConnection> connection)
@@ -178,7 +220,7 @@ class ClusterConnection final
       locations_.erase(id);
       if (stopped_ || broken_) return;
     }
-    writer_->Add([id](ClientMessage& m) { m.add_release(id); });
+    Send([id](ClientMessage& m) { m.add_release(id); });
   }
 
   absl::StatusOr<Location> Locate(uint64_t id) {
@@ -205,7 +247,7 @@ class ClusterConnection final
       if (broken_) return absl::UnavailableError(broken_reason_);
       request_id = ++last_request_id_;
     }
-    writer_->Add([&](ClientMessage& m) {
+    Send([&](ClientMessage& m) {
       fill(m);
       m.set_request_id(request_id);
     });
@@ -236,30 +278,40 @@ class ClusterConnection final
   void ReaderLoop() {
     SchedulerToClient message;
     while (stream_->Read(&message)) {
-      for (const ObjectDone& done : message.done()) OnDone(done);
-      if (!message.error().empty()) {
-        std::fprintf(stderr, "weft: scheduler rejected a message: %s\n",
-                     message.error().c_str());
-      }
-      if (message.request_id() != 0) {
-        {
-          MutexLock lock(&mu_);
-          for (const Location& l : message.located()) {
-            locations_[l.id()].assign(l.addresses().begin(),
-                                      l.addresses().end());
-          }
-          replies_[message.request_id()] = std::move(message);
-        }
-        reply_cv_.notify_all();
-      }
+      OnMessage(message);
       message.Clear();
     }
     grpc::Status status = stream_->Finish();
-    std::string reason =
-        status.ok() ? absl::StrCat("the scheduler at ", address_,
-                                   " closed the connection")
-                    : absl::StrCat("lost the connection to the scheduler at ",
-                                   address_, ": ", status.error_message());
+    OnBroken(status.ok()
+                 ? absl::StrCat("the scheduler at ", address_,
+                                " closed the connection")
+                 : absl::StrCat("lost the connection to the scheduler at ",
+                                address_, ": ", status.error_message()));
+  }
+
+  // A batch from the scheduler (on the reader thread, or in process on the
+  // thread that produced it).
+  void OnMessage(const SchedulerToClient& message) {
+    for (const ObjectDone& done : message.done()) OnDone(done);
+    if (!message.error().empty()) {
+      std::fprintf(stderr, "weft: scheduler rejected a message: %s\n",
+                   message.error().c_str());
+    }
+    if (message.request_id() != 0) {
+      {
+        MutexLock lock(&mu_);
+        for (const Location& l : message.located()) {
+          locations_[l.id()].assign(l.addresses().begin(),
+                                    l.addresses().end());
+        }
+        replies_[message.request_id()] = message;
+      }
+      reply_cv_.notify_all();
+    }
+  }
+
+  // The scheduler is gone: every pending object fails with `reason`.
+  void OnBroken(const std::string& reason) {
     {
       MutexLock lock(&mu_);
       broken_ = true;
@@ -315,6 +367,7 @@ class ClusterConnection final
   std::unique_ptr<grpc::ClientContext> context_;
   std::unique_ptr<grpc::ClientReaderWriter<ClientMessage, SchedulerToClient>>
       stream_;
+  std::shared_ptr<LocalLink> link_;  // in process only
   uint64_t client_id_ = 0;
   std::thread reader_;
   std::unique_ptr<BatchWriter<ClientMessage>> writer_;
@@ -383,6 +436,17 @@ std::shared_ptr<ObjectState> ClusterRuntime::Submit(internal::TaskSpec spec) {
     def->set_priority(spec.options.priority);
   });
   return state;
+}
+
+absl::StatusOr<std::unique_ptr<ClusterRuntime>> ClusterRuntime::ConnectLocal(
+    std::shared_ptr<LocalLink> link, const std::string& address,
+    const std::string& token, const std::string& name) {
+  auto connection = std::make_shared<ClusterConnection>(address, token, name);
+  absl::Status status = connection->StartLocal(std::move(link));
+  if (!status.ok()) return status;
+  std::unique_ptr<ClusterRuntime> runtime(new ClusterRuntime(connection));
+  (void)connection->Workers();  // learn the slot count
+  return runtime;
 }
 
 std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "rpc/local_link.h"
 #include "weft/internal/runtime.h"
 
 namespace weft::rpc {
@@ -28,6 +29,14 @@ class ClusterRuntime final : public internal::Runtime {
   static absl::StatusOr<std::unique_ptr<ClusterRuntime>> Connect(
       const std::string& address, const std::string& token,
       std::chrono::milliseconds timeout, const std::string& name);
+
+  // Connects to a scheduler in this process through `link` (LocalCluster):
+  // no socket between client and scheduler. `address` is the scheduler's
+  // (for messages); `token` is presented to workers. Errors: UNAVAILABLE if
+  // the scheduler is shutting down.
+  static absl::StatusOr<std::unique_ptr<ClusterRuntime>> ConnectLocal(
+      std::shared_ptr<LocalLink> link, const std::string& address,
+      const std::string& token, const std::string& name);
 
   // Closes the stream; objects not yet complete fail with kShutdown.
   ~ClusterRuntime() override;

@@ -14,10 +14,79 @@ namespace weft::scheduler {
 
 using ::weft::internal::MutexLock;
 
-struct SchedulerService::ClientPeer {
+struct SchedulerService::ClientPeer
+    : std::enable_shared_from_this<ClientPeer> {
   ClientId id = 0;
   std::string name;
   std::unique_ptr<rpc::BatchWriter<rpc::SchedulerToClient>> writer;
+  // In-process clients only: the receiver, and whether the peer is in
+  // to_flush_ (guarded by the service's mu_).
+  std::shared_ptr<rpc::LocalClientPeer> local;
+  bool flush_queued = false;
+};
+
+// The LocalLink handed to in-process clients. It may outlive the service:
+// Close() (at shutdown) turns every later call into a clean failure and
+// waits for calls in progress, which may nest (a delivery to the client can
+// make it send again on the same thread).
+class SchedulerService::Local final : public rpc::LocalLink {
+ public:
+  explicit Local(SchedulerService* service) : service_(service) {}
+
+  absl::StatusOr<uint64_t> Connect(
+      const std::string& name,
+      std::shared_ptr<rpc::LocalClientPeer> peer) override {
+    SchedulerService* s = Enter();
+    if (s == nullptr) return Gone();
+    absl::StatusOr<uint64_t> id = s->ConnectLocal(name, std::move(peer));
+    Exit();
+    return id;
+  }
+
+  bool Deliver(uint64_t id, const rpc::ClientMessage& message) override {
+    SchedulerService* s = Enter();
+    if (s == nullptr) return false;
+    const bool ok = s->DeliverLocal(id, message);
+    Exit();
+    return ok;
+  }
+
+  void Disconnect(uint64_t id) override {
+    SchedulerService* s = Enter();
+    if (s == nullptr) return;
+    s->DisconnectLocal(id);
+    Exit();
+  }
+
+  // After this returns no call reaches the service. Idempotent.
+  void Close() {
+    std::unique_lock<::weft::internal::Mutex> lock(mu_);
+    service_ = nullptr;
+    while (active_ > 0) idle_.wait(lock);
+  }
+
+ private:
+  SchedulerService* Enter() {
+    MutexLock lock(&mu_);
+    if (service_ != nullptr) ++active_;
+    return service_;
+  }
+  void Exit() {
+    {
+      MutexLock lock(&mu_);
+      --active_;
+    }
+    idle_.notify_all();
+  }
+  static absl::Status Gone() {
+    return absl::UnavailableError("weft: the in-process scheduler has shut "
+                                  "down");
+  }
+
+  ::weft::internal::Mutex mu_;
+  std::condition_variable_any idle_;
+  SchedulerService* service_ ABSL_GUARDED_BY(mu_);
+  int active_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 struct SchedulerService::WorkerPeer {
@@ -73,6 +142,7 @@ ErrorDetail FromProto(const rpc::Error& error) {
 SchedulerService::SchedulerService(Options options)
     : options_(std::move(options)),
       state_(options_.state),
+      local_(std::make_shared<Local>(this)),
       monitor_([this] { MonitorLoop(); }) {}
 
 SchedulerService::~SchedulerService() {
@@ -86,14 +156,100 @@ SchedulerService::~SchedulerService() {
 }
 
 void SchedulerService::Shutdown() {
-  MutexLock lock(&mu_);
-  if (shutdown_) return;
-  shutdown_ = true;
-  for (auto& [id, worker] : workers_) {
-    worker->writer->Add([](rpc::SchedulerToWorker& m) {
-      m.set_shutdown(true);
-    });
+  local_->Close();  // no in-process client call is running after this
+  std::vector<std::shared_ptr<ClientPeer>> local_clients;
+  {
+    MutexLock lock(&mu_);
+    if (shutdown_) return;
+    shutdown_ = true;
+    for (auto& [id, worker] : workers_) {
+      worker->writer->Add([](rpc::SchedulerToWorker& m) {
+        m.set_shutdown(true);
+      });
+    }
+    for (auto& [id, client] : clients_) {
+      if (client->local != nullptr) local_clients.push_back(client);
+    }
   }
+  for (auto& client : local_clients) {
+    client->writer->Close();  // what was already decided still arrives
+    client->local->OnClosed("the in-process scheduler shut down");
+  }
+}
+
+template <class F>
+void SchedulerService::RunLocked(F&& f) {
+  std::vector<std::shared_ptr<ClientPeer>> flush;
+  {
+    MutexLock lock(&mu_);
+    f();
+    DispatchLocked();
+    flush.swap(to_flush_);
+    for (auto& peer : flush) peer->flush_queued = false;
+  }
+  for (auto& peer : flush) peer->writer->Flush();
+}
+
+template <class Fill>
+void SchedulerService::ToClient(ClientPeer& peer, Fill&& fill) {
+  peer.writer->Add(std::forward<Fill>(fill));
+  if (peer.local != nullptr && !peer.flush_queued) {
+    peer.flush_queued = true;
+    to_flush_.push_back(peer.shared_from_this());
+  }
+}
+
+absl::StatusOr<ClientId> SchedulerService::ConnectLocal(
+    const std::string& name, std::shared_ptr<rpc::LocalClientPeer> local) {
+  auto peer = std::make_shared<ClientPeer>();
+  peer->name = name;
+  peer->local = local;
+  peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToClient>>(
+      [local](const rpc::SchedulerToClient& m) {
+        local->OnMessage(m);
+        return true;
+      },
+      rpc::Delivery::kOnFlush);
+  absl::Status status;
+  RunLocked([&] {
+    if (shutdown_) {
+      status = absl::UnavailableError("weft: the scheduler is shutting down");
+      return;
+    }
+    peer->id = next_peer_id_++;
+    status = state_.AddClient(peer->id);
+    if (status.ok()) clients_[peer->id] = peer;
+  });
+  if (!status.ok()) return status;
+  return peer->id;
+}
+
+bool SchedulerService::DeliverLocal(ClientId id,
+                                    const rpc::ClientMessage& message) {
+  bool known = false;
+  RunLocked([&] {
+    auto it = clients_.find(id);
+    if (it == clients_.end() || it->second->local == nullptr) return;
+    known = true;
+    HandleClientMessage(*it->second, message);
+  });
+  return known;
+}
+
+void SchedulerService::DisconnectLocal(ClientId id) {
+  std::shared_ptr<ClientPeer> peer;
+  RunLocked([&] {
+    auto it = clients_.find(id);
+    if (it == clients_.end() || it->second->local == nullptr) return;
+    peer = it->second;
+    state_.RemoveClient(id);
+    clients_.erase(it);
+  });
+  if (peer != nullptr) peer->writer->Close();
+}
+
+std::shared_ptr<rpc::LocalLink> SchedulerService::local_link() {
+  return local_;
 }
 
 size_t SchedulerService::num_workers() {
@@ -114,34 +270,32 @@ grpc::Status SchedulerService::ClientStream(
   peer->name = message.hello().name();
   peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToClient>>(
       [stream](const rpc::SchedulerToClient& m) { return stream->Write(m); });
-  {
-    MutexLock lock(&mu_);
+  grpc::Status status;
+  RunLocked([&] {
     if (shutdown_) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                          "weft: the scheduler is shutting down");
+      status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "weft: the scheduler is shutting down");
+      return;
     }
     peer->id = next_peer_id_++;
     if (absl::Status s = state_.AddClient(peer->id); !s.ok()) {
-      return rpc::ToGrpc(s);
+      status = rpc::ToGrpc(s);
+      return;
     }
     clients_[peer->id] = peer;
     peer->writer->Add([&](rpc::SchedulerToClient& m) {
       m.set_client_id(peer->id);
     });
     HandleClientMessage(*peer, message);
-    DispatchLocked();
-  }
+  });
+  if (!status.ok()) return status;
   while (stream->Read(&message)) {
-    MutexLock lock(&mu_);
-    HandleClientMessage(*peer, message);
-    DispatchLocked();
+    RunLocked([&] { HandleClientMessage(*peer, message); });
   }
-  {
-    MutexLock lock(&mu_);
+  RunLocked([&] {
     state_.RemoveClient(peer->id);
     clients_.erase(peer->id);
-    DispatchLocked();
-  }
+  });
   peer->writer->Close();
   return grpc::Status::OK;
 }
@@ -179,7 +333,7 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
     if (!s.ok()) {
       // The batch was rejected whole: fail each task so no get() waits.
       for (const rpc::TaskDef& def : message.submit()) {
-        peer.writer->Add([&](rpc::SchedulerToClient& m) {
+        ToClient(peer, [&](rpc::SchedulerToClient& m) {
           rpc::ObjectDone* done = m.add_done();
           done->set_id(def.id());
           done->set_failed(true);
@@ -218,14 +372,12 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
         if (it != workers_.end()) info->set_pid(it->second->pid);
       }
     }
-    peer.writer->Add([&](rpc::SchedulerToClient& m) {
-      m.MergeFrom(reply);
-    });
+    ToClient(peer, [&](rpc::SchedulerToClient& m) { m.MergeFrom(reply); });
   }
   if (!errors.empty()) {
     std::string all;
     for (const auto& e : errors) absl::StrAppend(&all, all.empty() ? "" : "; ", e);
-    peer.writer->Add([&](rpc::SchedulerToClient& m) { m.set_error(all); });
+    ToClient(peer, [&](rpc::SchedulerToClient& m) { m.set_error(all); });
   }
 }
 
@@ -247,11 +399,12 @@ grpc::Status SchedulerService::WorkerStream(
   peer->context = context;
   peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToWorker>>(
       [stream](const rpc::SchedulerToWorker& m) { return stream->Write(m); });
-  {
-    MutexLock lock(&mu_);
+  grpc::Status status;
+  RunLocked([&] {
     if (shutdown_) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                          "weft: the scheduler is shutting down");
+      status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "weft: the scheduler is shutting down");
+      return;
     }
     peer->id = next_peer_id_++;
     WorkerInfo info;
@@ -263,32 +416,33 @@ grpc::Status SchedulerService::WorkerStream(
     });
     if (absl::Status s = state_.AddWorker(peer->id, info, absl::Now());
         !s.ok()) {
-      peer->writer->Close();
-      return rpc::ToGrpc(s);
+      status = rpc::ToGrpc(s);
+      return;
     }
     workers_[peer->id] = peer;
     worker_by_address_[peer->address] = peer->id;
-    DispatchLocked();
+  });
+  if (!status.ok()) {
+    peer->writer->Close();
+    return status;
   }
   while (stream->Read(&message)) {
-    MutexLock lock(&mu_);
-    // A worker removed for silence may still have messages in flight; its
-    // stream is being cancelled and what it says no longer counts.
-    if (!workers_.contains(peer->id)) continue;
-    HandleWorkerMessage(*peer, message);
-    DispatchLocked();
+    RunLocked([&] {
+      // A worker removed for silence may still have messages in flight;
+      // its stream is being cancelled and what it says no longer counts.
+      if (!workers_.contains(peer->id)) return;
+      HandleWorkerMessage(*peer, message);
+    });
   }
-  {
-    MutexLock lock(&mu_);
+  RunLocked([&] {
     if (workers_.erase(peer->id) > 0) {
       worker_by_address_.erase(peer->address);
       // Already gone if the monitor removed it for silence.
       (void)state_.RemoveWorker(
           peer->id, absl::StrCat("worker ", peer->id, " at ", peer->address,
                                  " disconnected"));
-      DispatchLocked();
     }
-  }
+  });
   peer->writer->Close();
   return grpc::Status::OK;
 }
@@ -368,7 +522,7 @@ void SchedulerService::DispatchLocked() {
           } else if constexpr (std::is_same_v<A, ObjectReady>) {
             auto it = clients_.find(a.client);
             if (it == clients_.end()) return;
-            it->second->writer->Add([&](rpc::SchedulerToClient& m) {
+            ToClient(*it->second, [&](rpc::SchedulerToClient& m) {
               rpc::ObjectDone* done = m.add_done();
               done->set_id(a.object);
               FillLocation(a.object, a.size_bytes, a.holders, a.inline_value,
@@ -377,7 +531,7 @@ void SchedulerService::DispatchLocked() {
           } else if constexpr (std::is_same_v<A, ObjectFailed>) {
             auto it = clients_.find(a.client);
             if (it == clients_.end()) return;
-            it->second->writer->Add([&](rpc::SchedulerToClient& m) {
+            ToClient(*it->second, [&](rpc::SchedulerToClient& m) {
               rpc::ObjectDone* done = m.add_done();
               done->set_id(a.object);
               done->set_failed(true);
@@ -397,22 +551,24 @@ void SchedulerService::MonitorLoop() {
                                      options_.monitor_interval));
       if (monitor_stop_) return;
     }
-    MutexLock lock(&mu_);
-    for (WorkerId id : state_.ExpiredWorkers(absl::Now())) {
-      auto it = workers_.find(id);
-      std::string address = it != workers_.end() ? it->second->address : "?";
-      (void)state_.RemoveWorker(
-          id, absl::StrCat("worker ", id, " at ", address, " sent no "
-                           "heartbeat for ",
-                           absl::FormatDuration(
-                               options_.state.heartbeat_timeout)));
-      if (it != workers_.end()) {
-        it->second->context->TryCancel();  // ends its stream handler
-        worker_by_address_.erase(address);
-        workers_.erase(it);
-      }
+    RunLocked([&] { RemoveExpiredWorkers(); });
+  }
+}
+
+void SchedulerService::RemoveExpiredWorkers() {
+  for (WorkerId id : state_.ExpiredWorkers(absl::Now())) {
+    auto it = workers_.find(id);
+    std::string address = it != workers_.end() ? it->second->address : "?";
+    (void)state_.RemoveWorker(
+        id, absl::StrCat("worker ", id, " at ", address, " sent no "
+                         "heartbeat for ",
+                         absl::FormatDuration(
+                             options_.state.heartbeat_timeout)));
+    if (it != workers_.end()) {
+      it->second->context->TryCancel();  // ends its stream handler
+      worker_by_address_.erase(address);
+      workers_.erase(it);
     }
-    DispatchLocked();
   }
 }
 

@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
+#include "rpc/local_link.h"
 #include "rpc/weft.grpc.pb.h"
 #include "scheduler/scheduler_state.h"
 #include "weft/internal/mutex.h"
@@ -44,14 +45,36 @@ class SchedulerService final : public rpc::Scheduler::Service {
       grpc::ServerReaderWriter<rpc::SchedulerToWorker, rpc::WorkerMessage>*
           stream) override;
 
-  // Tells every worker to stop and ends every stream. Idempotent.
+  // Tells every worker to stop, ends every stream and tells in-process
+  // clients. Idempotent.
   void Shutdown();
 
   size_t num_workers();
 
+  // The in-process path for a client in this process (LocalCluster). It
+  // stays valid after the service is gone (its calls then fail).
+  std::shared_ptr<rpc::LocalLink> local_link();
+
  private:
   struct ClientPeer;
   struct WorkerPeer;
+  class Local;
+
+  // Runs `f` under mu_, carries out the resulting actions, and after
+  // unlocking delivers what they queued for in-process clients.
+  template <class F>
+  void RunLocked(F&& f) ABSL_LOCKS_EXCLUDED(mu_);
+  // Queues an update for a client (in-process ones get it after RunLocked
+  // unlocks).
+  template <class Fill>
+  void ToClient(ClientPeer& peer, Fill&& fill)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // The LocalLink operations, once the link has checked the service lives.
+  absl::StatusOr<ClientId> ConnectLocal(
+      const std::string& name, std::shared_ptr<rpc::LocalClientPeer> peer);
+  bool DeliverLocal(ClientId id, const rpc::ClientMessage& message);
+  void DisconnectLocal(ClientId id);
 
   // Carries out the state machine's pending actions. REQUIRES: mu_ held.
   void DispatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -64,6 +87,7 @@ class SchedulerService final : public rpc::Scheduler::Service {
                     const std::string& inline_value, rpc::Location& out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MonitorLoop();
+  void RemoveExpiredWorkers() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
 
@@ -77,6 +101,9 @@ class SchedulerService final : public rpc::Scheduler::Service {
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, WorkerId> worker_by_address_
       ABSL_GUARDED_BY(mu_);
+  // In-process clients with updates queued since the last RunLocked.
+  std::vector<std::shared_ptr<ClientPeer>> to_flush_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<Local> local_;  // constant after construction
 
   ::weft::internal::Mutex monitor_mu_;
   std::condition_variable_any monitor_cv_;

@@ -52,6 +52,10 @@ class LocalCluster {
     // many times over the cluster's life; its tasks are rescheduled either
     // way.
     int max_restarts = 100;
+    // The client reaches the scheduler (which runs in this process) by
+    // function call; false: over loopback gRPC, as a client on another
+    // machine would (for comparison and testing).
+    bool in_process_client = true;
   };
 
   // Starts the scheduler in this process and `workers` worker processes,
