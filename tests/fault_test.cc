@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -270,6 +271,44 @@ TEST(FaultTest, TwoClientsAtOnce) {
     b.join();
   });
   EXPECT_EQ(ok.load(), 2);
+}
+
+TEST(FaultTest, ClientThatOutlivesItsClusterFailsCleanly) {
+  // A Client handle kept past the LocalCluster: the in-process scheduler is
+  // gone, so a pending result fails with a clear error and new work is
+  // refused, neither hanging.
+  std::optional<weft::Client> client;
+  std::optional<weft::ObjectRef<int>> pending;
+  {
+    weft::LocalCluster cluster(Fast(1));
+    client = cluster.client();
+    pending = client->remote(SlowInc)(1);
+    EXPECT_EQ(client->get(client->remote(Inc)(1), 30s), 2);
+  }
+  try {
+    (void)client->get(*pending, 30s);  // may have finished before shutdown
+  } catch (const weft::TaskError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("scheduler"));
+  }
+  try {
+    (void)client->get(client->remote(Inc)(2), 30s);
+    ADD_FAILURE() << "a task ran after its cluster was destroyed";
+  } catch (const weft::TaskError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("scheduler"));
+  }
+}
+
+TEST(FaultTest, LoopbackClientLinkWorksLikeTheInProcessOne) {
+  weft::LocalCluster::Options options = Fast(2);
+  options.in_process_client = false;
+  weft::LocalCluster cluster(options);
+  std::vector<int> xs(500);
+  std::iota(xs.begin(), xs.end(), 0);
+  std::vector<int> out = weft::get(weft::map(Inc, xs), 60s);
+  for (int i = 0; i < 500; ++i) ASSERT_EQ(out[i], i + 1);
+  std::vector<weft::Delayed<double>> parts;
+  for (int i = 0; i < 10; ++i) parts.push_back(weft::delayed(Square)(i));
+  EXPECT_EQ(weft::compute(weft::delayed(Total)(parts)), 285.0);
 }
 
 TEST(FaultTest, ShutdownLeavesNoProcessBehind) {
