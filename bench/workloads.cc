@@ -343,6 +343,7 @@ int main(int argc, char** argv) {
   weft::Init(argc, argv);
   Sizes z;
   std::vector<std::string> only;
+  bool embedded = true;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--quick") {
@@ -355,10 +356,13 @@ int main(int argc, char** argv) {
       z.w6_trees = 10;
       z.w7_tasks = 50000;
       z.metg_step_seconds = 0.2;
+    } else if (arg == "--no-embedded") {
+      embedded = false;
     } else if (arg.rfind("--only=", 0) == 0) {
       only = absl::StrSplit(arg.substr(7), ',');
     } else {
-      std::fprintf(stderr, "usage: workloads [--quick] [--only=W1,W2,...]\n");
+      std::fprintf(stderr, "usage: workloads [--quick] [--no-embedded] "
+                           "[--only=W1,W2,...]\n");
       return 2;
     }
   }
@@ -368,7 +372,7 @@ int main(int argc, char** argv) {
   Calibrate();
 
   // The embedded runtime, where the workload makes sense in one process.
-  {
+  if (embedded) {
     weft::Client client = weft::Client::Local(2);
     const std::string sys = "weft-embedded";
     if (want("W1")) W1(sys, z);

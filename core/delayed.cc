@@ -31,6 +31,7 @@ void NodeDeleter::operator()(const DelayedNode* node) const {
 
 std::vector<std::shared_ptr<ObjectState>> SubmitGraph(
     ClientImpl& client, const std::vector<const DelayedNode*>& roots) {
+  SubmitBatch batch(client.runtime());  // the graph goes over as one batch
   SubmitMemo memo;
   // Iterative post-order: a node is submitted after all its children.
   struct Frame {

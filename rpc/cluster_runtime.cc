@@ -111,12 +111,18 @@ class ClusterConnection final
   // handed over now unless `hold` (the caller flushes later, see Flush()).
   template <class Fill>
   void Send(Fill&& fill, bool hold = false) {
-    writer_->Add(std::forward<Fill>(fill));
-    if (!hold) writer_->Flush();
+    if (link_ == nullptr) {
+      writer_->Add(std::forward<Fill>(fill));  // the writer thread sends it
+    } else if (writer_->Add(std::forward<Fill>(fill)) && !hold) {
+      writer_->Flush();
+    }
   }
 
-  // Hands held updates to an in-process scheduler; no-op over gRPC.
-  void Flush() { writer_->Flush(); }
+  // Hands held updates to an in-process scheduler; over gRPC the writer
+  // thread has them already.
+  void Flush() {
+    if (link_ != nullptr) writer_->Flush();
+  }
 
   std::shared_ptr<ObjectState> Track(uint64_t id, std::string name) {
     auto state = std::make_shared<ObjectState>(id, std::move(name));
@@ -424,6 +430,7 @@ std::shared_ptr<ObjectState> ClusterRuntime::Submit(internal::TaskSpec spec) {
   const uint64_t id =
       spec.id != 0 && !pure_id ? spec.id : internal::NewObjectId();
   std::shared_ptr<ObjectState> state = connection_->Track(id, spec.name);
+  const bool hold = internal::SubmitBatch::Holding(*this);
   connection_->Send([&](ClientMessage& m) {
     TaskDef* def = m.add_submit();
     def->set_id(id);
@@ -434,9 +441,11 @@ std::shared_ptr<ObjectState> ClusterRuntime::Submit(internal::TaskSpec spec) {
     def->set_retries(spec.options.retries);
     def->set_num_cpus(spec.options.num_cpus);
     def->set_priority(spec.options.priority);
-  });
+  }, hold);
   return state;
 }
+
+void ClusterRuntime::FlushSubmissions() { connection_->Flush(); }
 
 absl::StatusOr<std::unique_ptr<ClusterRuntime>> ClusterRuntime::ConnectLocal(
     std::shared_ptr<LocalLink> link, const std::string& address,

@@ -46,6 +46,7 @@ class ClusterRuntime final : public internal::Runtime {
   std::shared_ptr<internal::ObjectState> Submit(
       internal::TaskSpec spec) override;
   std::shared_ptr<internal::ObjectState> Put(internal::PutSpec spec) override;
+  void FlushSubmissions() override;
   int num_slots() const override;
   std::vector<internal::WorkerDescription> Workers() override;
   absl::Status WaitForWorkers(int n,

@@ -123,7 +123,11 @@ void SchedulerState::FreeSlot(Slot s) {
 
 void SchedulerState::AfterEvent() {
   Schedule();
-  if (options_.check_invariants) CheckInvariants();
+  if (options_.check_invariants &&
+      ++events_since_check_ > index_.size() / 256) {
+    events_since_check_ = 0;
+    CheckInvariants();
+  }
 }
 
 // --- Clients ---------------------------------------------------------------

@@ -73,7 +73,9 @@ class SchedulerState {
     int max_saturation = 256;
     // ExpiredWorkers() reports workers silent for longer than this.
     absl::Duration heartbeat_timeout = absl::Seconds(5);
-    // Run CheckInvariants() after every event. Defaults on in debug builds.
+    // Run CheckInvariants() after events: every event while the state is
+    // small, then every k-th with k growing with the number of objects, so
+    // a debug build stays linear on big graphs. Defaults on in debug builds.
 #ifdef NDEBUG
     bool check_invariants = false;
 #else
@@ -318,6 +320,7 @@ class SchedulerState {
   void AfterEvent();
 
   Options options_;
+  size_t events_since_check_ = 0;  // see Options::check_invariants
   // Exponential moving average of reported task run times, in seconds;
   // negative until the first report.
   double average_run_seconds_ = -1;

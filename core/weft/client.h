@@ -125,6 +125,7 @@ class RemoteFunction {
     }
     std::vector<ObjectRef<Result>> out;
     out.reserve(sizes[0]);
+    internal::SubmitBatch batch(client_->runtime());  // one message, not N
     auto its = std::make_tuple(std::ranges::begin(inputs)...);
     for (size_t i = 0; i < sizes[0]; ++i) {
       out.push_back(std::apply(

@@ -101,6 +101,31 @@ class Runtime {
       TaskSpec spec) = 0;
   // Places a value on every worker; returns its (ready) state.
   virtual std::shared_ptr<ObjectState> Broadcast(PutSpec spec) = 0;
+
+  // Hands over submissions held back during a SubmitBatch (see below).
+  virtual void FlushSubmissions() {}
+};
+
+// Open on a thread while the API submits many tasks in one call (map, a
+// graph's compute/persist). Until the outermost batch on the thread ends, a
+// runtime may hold that thread's submissions back and hand them over
+// together (one message to the scheduler instead of one per task); the
+// batch's end calls FlushSubmissions(). Nothing can wait on a held task
+// before that: the batch ends before the API call returns or throws.
+// Batches for another runtime opened inside one are not batched.
+class SubmitBatch {
+ public:
+  explicit SubmitBatch(Runtime& runtime);
+  ~SubmitBatch();
+  SubmitBatch(const SubmitBatch&) = delete;
+  SubmitBatch& operator=(const SubmitBatch&) = delete;
+
+  // Whether submissions to `runtime` on this thread may be held now.
+  static bool Holding(const Runtime& runtime);
+
+ private:
+  Runtime* const runtime_;
+  const bool counted_;
 };
 
 }  // namespace weft::internal
