@@ -28,6 +28,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "examples/forest/forest.h"
+#include "rpc/shared_region.h"
 #include "weft/random.h"
 #include "weft/weft.h"
 
@@ -312,7 +313,10 @@ void W5(const std::string& system, const Sizes& z) {
     r.Str("note", misplaced +
                       "placement by input bytes: SumTwo(a, b) moves a worker "
                       "to worker; baseline SumTwo(Copy(b), b) on b's worker; "
-                      "medians");
+                      "medians; " +
+                      (weft::rpc::SharedMemoryEnabled()
+                           ? "moved through shared memory (same host)"
+                           : "streamed over gRPC (WEFT_SHARED_MEMORY=0)"));
   }
 }
 
