@@ -233,7 +233,20 @@ absl::StatusOr<std::unique_ptr<SharedRegion>> SharedRegion::Open(
   if (absl::Status s = CheckRegionBudget(); !s.ok()) return s;
   const std::string path =
       absl::StrCat("/proc/", handle.pid(), "/fd/", handle.fd());
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Look before opening: a stale descriptor number may now name a pipe or
+  // a device, whose open could block or have effects.
+  struct stat target {};
+  if (::stat(path.c_str(), &target) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("looking up ", path));
+  }
+  if (!S_ISREG(target.st_mode) ||
+      static_cast<uint64_t>(target.st_dev) != handle.device() ||
+      static_cast<uint64_t>(target.st_ino) != handle.inode()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " is not shared region ", handle.name(), ": another file"));
+  }
+  const int fd =
+      ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return ErrnoStatus(errno, absl::StrCat("opening ", path));
   auto refuse = [&](const std::string& why) {
     ::close(fd);

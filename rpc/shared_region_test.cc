@@ -119,6 +119,18 @@ TEST(SharedRegionTest, OpenRefusesWhatIsNotTheRegionDescribed) {
   h = good;
   h.set_fd(0);  // a descriptor, but not a region (stdin)
   EXPECT_NE(code_of(h), absl::StatusCode::kOk);
+  // A pipe with no writer: opening it for reading would block forever.
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  ::close(pipe_fds[1]);
+  struct stat pipe_stat {};
+  ASSERT_EQ(::fstat(pipe_fds[0], &pipe_stat), 0);
+  h = good;
+  h.set_fd(pipe_fds[0]);
+  h.set_device(pipe_stat.st_dev);
+  h.set_inode(pipe_stat.st_ino);
+  EXPECT_EQ(code_of(h), absl::StatusCode::kFailedPrecondition);
+  ::close(pipe_fds[0]);
   h = good;
   h.set_fd(1 << 20);  // no such descriptor
   EXPECT_EQ(code_of(h), absl::StatusCode::kNotFound);
