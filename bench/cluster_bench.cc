@@ -30,10 +30,8 @@ double SumBoth(const std::vector<double>& a, const std::vector<double>& b) {
   return std::accumulate(a.begin(), a.end(), 0.0) +
          std::accumulate(b.begin(), b.end(), 0.0);
 }
-int64_t Size(const std::vector<double>& v) {
-  return static_cast<int64_t>(v.size());
-}
-WEFT_REMOTE(Inc, Make, SumBoth, Size);
+std::vector<double> Copy(const std::vector<double>& v) { return v; }
+WEFT_REMOTE(Inc, Make, SumBoth, Copy);
 
 double Seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
@@ -98,10 +96,12 @@ int main(int argc, char** argv) {
   const int64_t n = 25'000'000;
   auto a = weft::remote(Make)(n);
   auto b = weft::remote(Make)(n + 1);
-  weft::wait(std::vector{a, b}, 2);
-  // Time a no-transfer baseline on the holder, then the moving task.
+  auto b2 = weft::remote(Copy)(b);  // placement by input bytes: b's worker
+  weft::wait(std::vector{a, b, b2}, 3);
+  // Time the same work with nothing to move (both inputs on b's worker),
+  // then the task that moves a.
   auto start = Clock::now();
-  weft::get(weft::remote(Size)(b));
+  weft::get(weft::remote(SumBoth)(b2, b));
   const double local = Seconds(Clock::now() - start);
   start = Clock::now();
   const double sum = weft::get(weft::remote(SumBoth)(a, b));

@@ -552,6 +552,52 @@ TEST(DeserializeTest, GarbageNeverCrashes) {
 
 // ---------------------------------------------------------------------------
 
+TEST(SerializeTest, SerializeIntoFixedBufferMatchesSerialize) {
+  const Nested value = MakeNested();
+  weft::testing::Sample sample;
+  sample.set_name("into");
+  sample.add_values(7);
+  const std::vector<bool> bits = {true, false, true};
+  auto check = [](const auto& v) {
+    const std::string expected = weft::Serialize(v);
+    const size_t size = weft::SerializedSize(v);
+    ASSERT_EQ(size, expected.size());
+    std::string buffer(size + 1, '#');  // one guard byte
+    EXPECT_TRUE(weft::SerializeInto(v, buffer.data(), size));
+    EXPECT_EQ(buffer.substr(0, size), expected);
+    EXPECT_EQ(buffer[size], '#');
+  };
+  check(value);
+  check(sample);
+  check(bits);
+  check(std::vector<double>{1.5, -2.0});
+  check(std::string());
+}
+
+TEST(SerializeTest, SerializeIntoNeverWritesPastTheBuffer) {
+  const Nested value = MakeNested();
+  weft::testing::Sample sample;
+  sample.set_name("short");
+  sample.add_values(1);
+  const std::vector<bool> bits(100, true);
+  auto check = [](const auto& v) {
+    const size_t size = weft::SerializedSize(v);
+    for (size_t short_by : {size_t{1}, size_t{3}, size}) {
+      std::string buffer(size, '#');
+      const size_t given = size - short_by;
+      EXPECT_FALSE(weft::SerializeInto(v, buffer.data(), given));
+      EXPECT_EQ(buffer.substr(given), std::string(short_by, '#'));
+    }
+    // A larger buffer than the encoding is also a mismatch.
+    std::string buffer(size + 8, '#');
+    EXPECT_FALSE(weft::SerializeInto(v, buffer.data(), size + 8));
+  };
+  check(value);
+  check(sample);
+  check(bits);
+  check(std::vector<double>(1000, 2.0));
+}
+
 TEST(SerializeTest, LargeVectorIsOneBlock) {
   std::vector<double> big(10 * 1024 * 1024 / sizeof(double));
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<double>(i) * 0.5;

@@ -3,12 +3,26 @@
 #include "rpc/data_client.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "rpc/status.h"
 
 namespace weft::rpc {
+namespace {
+
+// The largest object a fetch accepts (an announced size beyond it is a
+// corrupt reply, not an allocation to attempt).
+constexpr uint64_t kMaxObjectBytes = uint64_t{1} << 40;
+
+std::atomic<uint64_t> fetches_mapped{0};
+std::atomic<uint64_t> fetches_streamed{0};
+std::atomic<uint64_t> fetch_fallbacks{0};
+
+}  // namespace
 
 grpc::ChannelArguments ChannelArgs() {
   grpc::ChannelArguments args;
@@ -23,8 +37,11 @@ grpc::ChannelArguments ChannelArgs() {
   return args;
 }
 
-DataClient::DataClient(std::string token, std::chrono::milliseconds timeout)
-    : token_(std::move(token)), timeout_(timeout) {}
+DataClient::DataClient(std::string token, std::chrono::milliseconds timeout,
+                       bool shared_memory)
+    : token_(std::move(token)),
+      timeout_(timeout),
+      shared_memory_(shared_memory) {}
 
 std::shared_ptr<grpc::Channel> DataClient::ChannelTo(
     const std::string& address) {
@@ -52,37 +69,124 @@ std::unique_ptr<grpc::ClientContext> DataClient::NewContext() const {
   return context;
 }
 
-absl::StatusOr<std::string> DataClient::Fetch(const std::string& address,
-                                              uint64_t id) {
+struct DataClient::Fetched {
+  std::optional<Buffer> mapped;           // the shared-memory path
+  std::optional<BufferBuilder> streamed;  // otherwise, complete
+};
+
+FetchCounts DataClient::ProcessFetchCounts() {
+  FetchCounts counts;
+  counts.mapped = fetches_mapped.load();
+  counts.streamed = fetches_streamed.load();
+  counts.fallbacks = fetch_fallbacks.load();
+  return counts;
+}
+
+absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
+    const std::string& address, uint64_t id, bool offer_shared,
+    bool stream_to_shared) {
   auto context = NewContext();
   FetchRequest request;
   request.set_id(id);
+  if (offer_shared) request.set_host(LocalHostId());
   auto reader = StubFor(address).Fetch(context.get(), request);
-  std::string bytes;
+  std::optional<SharedHandle> handle;
+  std::optional<BufferBuilder> room;
   uint64_t total = 0;
+  uint64_t received = 0;
   bool first = true;
+  std::string malformed;  // why the reply cannot be used, if it cannot
   Chunk chunk;
-  while (reader->Read(&chunk)) {
+  while (malformed.empty() && reader->Read(&chunk)) {
     if (first) {
-      total = chunk.total_size();
-      bytes.reserve(total);
       first = false;
+      total = chunk.total_size();
+      if (chunk.has_shared()) {
+        handle = chunk.shared();
+      } else if (total > kMaxObjectBytes) {
+        malformed = absl::StrCat("announced ", total, " bytes");
+        break;
+      } else {
+        room.emplace(BufferBuilder::Allocate(total, stream_to_shared));
+      }
     }
-    bytes.append(chunk.data());
+    const std::string& data = chunk.data();
+    if (handle.has_value() && !data.empty()) {
+      malformed = "bytes after a shared-memory handle";
+    } else if (room.has_value() && data.size() > total - received) {
+      malformed = absl::StrCat("more than the ", total, " bytes announced");
+    } else if (!data.empty()) {
+      std::memcpy(room->data() + received, data.data(), data.size());
+      received += data.size();
+    }
   }
+  if (!malformed.empty()) context->TryCancel();
   grpc::Status status = reader->Finish();
+  if (!malformed.empty()) {
+    return absl::DataLossError(absl::StrCat("object ", id, " from ", address,
+                                            ": ", malformed));
+  }
   if (!status.ok()) {
     absl::Status s = FromGrpc(status);
     return absl::Status(s.code(), absl::StrCat("fetching object ", id,
                                                " from ", address, ": ",
                                                s.message()));
   }
-  if (first || bytes.size() != total) {
+  if (handle.has_value()) {
+    absl::StatusOr<std::unique_ptr<SharedRegion>> region =
+        handle->size() == total
+            ? SharedRegion::Open(*handle)
+            : absl::DataLossError("handle size differs from the object's");
+    if (!region.ok()) {
+      // Released meanwhile, another host after all, /proc refusing, no
+      // descriptors: the stream still works.
+      fetch_fallbacks.fetch_add(1);
+      return FetchOnce(address, id, /*offer_shared=*/false, stream_to_shared);
+    }
+    fetches_mapped.fetch_add(1);
+    Fetched fetched;
+    fetched.mapped.emplace(*std::move(region));
+    return fetched;
+  }
+  if (first || received != total) {
     return absl::DataLossError(absl::StrCat("object ", id, " from ", address,
-                                            ": got ", bytes.size(), " of ",
+                                            ": got ", received, " of ",
                                             total, " bytes"));
   }
-  return bytes;
+  fetches_streamed.fetch_add(1);
+  Fetched fetched;
+  fetched.streamed = std::move(room);
+  return fetched;
+}
+
+absl::StatusOr<Buffer> DataClient::FetchBuffer(const std::string& address,
+                                               uint64_t id) {
+  absl::StatusOr<Fetched> fetched =
+      FetchOnce(address, id, shared_memory_, shared_memory_);
+  if (!fetched.ok()) return fetched.status();
+  if (fetched->mapped.has_value()) return *std::move(fetched->mapped);
+  return std::move(*fetched->streamed).Finish();
+}
+
+absl::StatusOr<std::string> DataClient::Fetch(const std::string& address,
+                                              uint64_t id) {
+  absl::StatusOr<Fetched> fetched =
+      FetchOnce(address, id, shared_memory_, /*stream_to_shared=*/false);
+  if (!fetched.ok()) return fetched.status();
+  if (fetched->mapped.has_value()) return std::string(fetched->mapped->view());
+  return std::move(*fetched->streamed).TakeString();
+}
+
+absl::StatusOr<Buffer> DataClient::FetchAnyBuffer(
+    const std::vector<std::string>& addresses, uint64_t id) {
+  absl::Status last = absl::NotFoundError(
+      absl::StrCat("object ", id, " has no known holder"));
+  for (const std::string& address : addresses) {
+    absl::StatusOr<Buffer> bytes = FetchBuffer(address, id);
+    if (bytes.ok()) return bytes;
+    last = bytes.status();
+  }
+  return last;
 }
 
 absl::StatusOr<std::string> DataClient::FetchAny(

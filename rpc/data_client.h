@@ -3,11 +3,18 @@
 // DataClient: moves object bytes to and from workers' data services, in
 // chunks, over cached channels. Used by workers (to fetch dependencies from
 // peers) and by clients (get() of large values, put(), broadcast()).
+//
+// Fetches from a process on the same host take the shared-memory path when
+// the holder keeps the object in a SharedRegion: one small call returns a
+// handle, and the region is mapped instead of streamed. Anything that stops
+// that path (another host, the object released meanwhile, /proc refusing,
+// no descriptors left) falls back to streaming, invisibly to the caller.
 
 #ifndef WEFT_RPC_DATA_CLIENT_H_
 #define WEFT_RPC_DATA_CLIENT_H_
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +22,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
+#include "rpc/buffer.h"
+#include "rpc/shared_region.h"
 #include "rpc/weft.grpc.pb.h"
 #include "weft/internal/mutex.h"
 
@@ -27,19 +36,41 @@ inline constexpr size_t kChunkBytes = 1 << 20;
 // receive (chunks bound it), keepalive so dead peers are noticed.
 grpc::ChannelArguments ChannelArgs();
 
+// How this process's fetches went, over all DataClients (for tests and
+// statistics).
+struct FetchCounts {
+  uint64_t mapped = 0;     // taken through shared memory
+  uint64_t streamed = 0;   // streamed in chunks
+  uint64_t fallbacks = 0;  // a shared-memory handle could not be mapped
+};
+
 // Thread-safe.
 class DataClient {
  public:
   // `token` is presented on every call; `timeout` bounds each call.
-  DataClient(std::string token, std::chrono::milliseconds timeout);
+  // `shared_memory`: offer same-host holders to map their objects, and
+  // stream large fetched objects into shared memory (FetchBuffer), so this
+  // process can hand them on the same way.
+  DataClient(std::string token, std::chrono::milliseconds timeout,
+             bool shared_memory = SharedMemoryEnabled());
 
-  // The bytes of object `id` held by the worker at `address`.
+  // The bytes of object `id` held by the worker at `address`: a mapping of
+  // the holder's shared memory when it is on this host, else streamed
+  // (large objects into shared memory of this process).
   // Errors: UNAVAILABLE (no such worker), NOT_FOUND (it does not hold the
   // object), DEADLINE_EXCEEDED, UNAUTHENTICATED, DATA_LOSS (truncated).
-  absl::StatusOr<std::string> Fetch(const std::string& address, uint64_t id);
+  absl::StatusOr<Buffer> FetchBuffer(const std::string& address, uint64_t id);
   // Fetches from the first of `addresses` that answers.
+  absl::StatusOr<Buffer> FetchAnyBuffer(
+      const std::vector<std::string>& addresses, uint64_t id);
+
+  // As FetchBuffer, as a string (a copy out of shared memory, if mapped).
+  absl::StatusOr<std::string> Fetch(const std::string& address, uint64_t id);
   absl::StatusOr<std::string> FetchAny(const std::vector<std::string>& addresses,
                                        uint64_t id);
+
+  // This process's fetches so far.
+  static FetchCounts ProcessFetchCounts();
 
   // Stores `bytes` as object `id` on the worker at `address`.
   absl::Status Store(const std::string& address, uint64_t id,
@@ -52,11 +83,22 @@ class DataClient {
   std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
 
  private:
+  // One fetched object: a mapping of the holder's region, or the streamed
+  // bytes.
+  struct Fetched;
+
+  // One Fetch call. With `offer_shared`, a same-host holder may answer with
+  // a handle, which is mapped; if that fails, fetches again streaming.
+  // Streamed bytes go to shared memory when `stream_to_shared`.
+  absl::StatusOr<Fetched> FetchOnce(const std::string& address, uint64_t id,
+                                    bool offer_shared, bool stream_to_shared);
+
   Worker::Stub& StubFor(const std::string& address);
   std::unique_ptr<grpc::ClientContext> NewContext() const;
 
   const std::string token_;
   const std::chrono::milliseconds timeout_;
+  const bool shared_memory_;
   internal::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Worker::Stub>> stubs_
       ABSL_GUARDED_BY(mu_);

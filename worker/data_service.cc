@@ -3,10 +3,14 @@
 #include "worker/data_service.h"
 
 #include <algorithm>
+#include <cstring>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "rpc/buffer.h"
 #include "rpc/data_client.h"
+#include "rpc/shared_region.h"
 #include "rpc/status.h"
 
 namespace weft::worker {
@@ -17,18 +21,34 @@ constexpr uint64_t kMaxStoreBytes = uint64_t{64} << 30;
 }  // namespace
 
 DataService::DataService(ObjectStore& store, std::string token,
-                         CallHandler call)
-    : store_(store), token_(std::move(token)), call_(std::move(call)) {}
+                         CallHandler call, bool shared_memory)
+    : store_(store),
+      token_(std::move(token)),
+      call_(std::move(call)),
+      shared_memory_(shared_memory) {}
 
 grpc::Status DataService::Fetch(grpc::ServerContext* context,
                                 const rpc::FetchRequest* request,
                                 grpc::ServerWriter<rpc::Chunk>* writer) {
   if (grpc::Status s = rpc::CheckToken(*context, token_); !s.ok()) return s;
-  ObjectStore::Bytes bytes = store_.Get(request->id());
-  if (bytes == nullptr) {
+  std::optional<rpc::Buffer> bytes = store_.Get(request->id());
+  if (!bytes.has_value()) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         absl::StrCat("object ", request->id(),
                                      " is not on this worker"));
+  }
+  // A requester on this host maps the region instead (it checks the handle
+  // again, and fetches once more without `host` if it cannot map it).
+  if (bytes->region() != nullptr && !request->host().empty() &&
+      request->host() == rpc::LocalHostId()) {
+    rpc::Chunk chunk;
+    chunk.set_id(request->id());
+    chunk.set_total_size(bytes->size());
+    *chunk.mutable_shared() = bytes->region()->handle();
+    if (!writer->Write(chunk)) {
+      return grpc::Status(grpc::StatusCode::CANCELLED, "reader went away");
+    }
+    return grpc::Status::OK;
   }
   size_t offset = 0;
   do {
@@ -62,22 +82,24 @@ grpc::Status DataService::Store(grpc::ServerContext* context,
                         absl::StrCat("object of ", total, " bytes is larger "
                                      "than this worker accepts"));
   }
-  std::string bytes;
-  bytes.reserve(total);
-  bytes.append(chunk.data());
-  while (reader->Read(&chunk)) {
-    if (bytes.size() + chunk.data().size() > total) {
+  rpc::BufferBuilder room = rpc::BufferBuilder::Allocate(total, shared_memory_);
+  uint64_t received = 0;
+  do {
+    const std::string& data = chunk.data();
+    if (data.size() > total - received) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           "more bytes than announced");
     }
-    bytes.append(chunk.data());
-  }
-  if (bytes.size() != total) {
+    if (!data.empty()) std::memcpy(room.data() + received, data.data(),
+                                   data.size());
+    received += data.size();
+  } while (reader->Read(&chunk));
+  if (received != total) {
     return grpc::Status(grpc::StatusCode::DATA_LOSS,
-                        absl::StrCat("got ", bytes.size(), " of ", total,
+                        absl::StrCat("got ", received, " of ", total,
                                      " bytes"));
   }
-  store_.Put(id, std::move(bytes));
+  store_.Put(id, std::move(room).Finish());
   reply->set_id(id);
   reply->set_size(total);
   return grpc::Status::OK;

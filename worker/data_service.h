@@ -1,7 +1,8 @@
 // Copyright 2026 The weft Authors.
 //
 // DataService: a worker's gRPC face to peers and clients. Serves object bytes
-// in chunks, accepts stored objects, and runs registered functions on demand
+// in chunks, or as a shared-memory handle to a requester on the same host;
+// accepts stored objects; and runs registered functions on demand
 // (run_on_all_workers). Every call must present the cluster token.
 
 #ifndef WEFT_WORKER_DATA_SERVICE_H_
@@ -10,6 +11,7 @@
 #include <functional>
 #include <string>
 
+#include "rpc/shared_region.h"
 #include "rpc/weft.grpc.pb.h"
 #include "worker/object_store.h"
 
@@ -21,7 +23,10 @@ using CallHandler = std::function<rpc::CallReply(const rpc::CallRequest&)>;
 // Thread-safe. `store` must outlive the service.
 class DataService final : public rpc::Worker::Service {
  public:
-  DataService(ObjectStore& store, std::string token, CallHandler call);
+  // `shared_memory`: objects stored by peers go to shared memory when large
+  // (objects already there are offered to same-host requesters either way).
+  DataService(ObjectStore& store, std::string token, CallHandler call,
+              bool shared_memory = rpc::SharedMemoryEnabled());
 
   grpc::Status Fetch(grpc::ServerContext* context,
                      const rpc::FetchRequest* request,
@@ -37,6 +42,7 @@ class DataService final : public rpc::Worker::Service {
   ObjectStore& store_;
   const std::string token_;
   const CallHandler call_;
+  const bool shared_memory_;
 };
 
 }  // namespace weft::worker

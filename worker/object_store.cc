@@ -6,18 +6,27 @@
 
 namespace weft::worker {
 
-bool ObjectStore::Put(uint64_t id, std::string bytes) {
-  auto value = std::make_shared<const std::string>(std::move(bytes));
+bool ObjectStore::Put(uint64_t id, rpc::Buffer bytes) {
+  const uint64_t size = bytes.size();
+  const bool shared = bytes.region() != nullptr;
   internal::MutexLock lock(&mu_);
-  auto [it, inserted] = objects_.try_emplace(id, value);
-  if (inserted) total_bytes_ += value->size();
+  auto [it, inserted] = objects_.try_emplace(id, std::move(bytes));
+  if (inserted) {
+    total_bytes_ += size;
+    if (shared) shared_bytes_ += size;
+  }
   return inserted;
 }
 
-ObjectStore::Bytes ObjectStore::Get(uint64_t id) const {
+bool ObjectStore::Put(uint64_t id, std::string bytes) {
+  return Put(id, rpc::Buffer(std::move(bytes)));
+}
+
+std::optional<rpc::Buffer> ObjectStore::Get(uint64_t id) const {
   internal::MutexLock lock(&mu_);
   auto it = objects_.find(id);
-  return it == objects_.end() ? nullptr : it->second;
+  if (it == objects_.end()) return std::nullopt;
+  return it->second;
 }
 
 bool ObjectStore::Contains(uint64_t id) const {
@@ -26,11 +35,16 @@ bool ObjectStore::Contains(uint64_t id) const {
 }
 
 bool ObjectStore::Erase(uint64_t id) {
-  internal::MutexLock lock(&mu_);
-  auto it = objects_.find(id);
-  if (it == objects_.end()) return false;
-  total_bytes_ -= it->second->size();
-  objects_.erase(it);
+  rpc::Buffer erased;  // released after the lock: unmapping takes time
+  {
+    internal::MutexLock lock(&mu_);
+    auto it = objects_.find(id);
+    if (it == objects_.end()) return false;
+    erased = std::move(it->second);
+    objects_.erase(it);
+    total_bytes_ -= erased.size();
+    if (erased.region() != nullptr) shared_bytes_ -= erased.size();
+  }
   return true;
 }
 
@@ -42,6 +56,11 @@ size_t ObjectStore::num_objects() const {
 uint64_t ObjectStore::total_bytes() const {
   internal::MutexLock lock(&mu_);
   return total_bytes_;
+}
+
+uint64_t ObjectStore::shared_bytes() const {
+  internal::MutexLock lock(&mu_);
+  return shared_bytes_;
 }
 
 }  // namespace weft::worker

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -22,9 +23,11 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "rpc/batch_writer.h"
+#include "rpc/buffer.h"
 #include "rpc/cluster_runtime.h"
 #include "rpc/convert.h"
 #include "rpc/data_client.h"
+#include "rpc/shared_region.h"
 #include "rpc/status.h"
 #include "rpc/weft.grpc.pb.h"
 #include "weft/errors.h"
@@ -50,13 +53,13 @@ class StoreArgSource final : public internal::ArgSource {
       : store_(store), cluster_(cluster) {}
 
   absl::StatusOr<std::string_view> Bytes(uint64_t id) override {
-    ObjectStore::Bytes bytes = store_.Get(id);
-    if (bytes == nullptr) {
+    std::optional<rpc::Buffer> bytes = store_.Get(id);
+    if (!bytes.has_value()) {
       return absl::NotFoundError(absl::StrCat("input object ", id,
                                               " is not on this worker"));
     }
-    held_.push_back(bytes);  // keeps the view valid for the call
-    return std::string_view(*bytes);
+    held_.push_back(*std::move(bytes));  // keeps the view valid for the call
+    return held_.back().view();
   }
 
   std::shared_ptr<ObjectState> Handle(uint64_t id) override {
@@ -70,14 +73,39 @@ class StoreArgSource final : public internal::ArgSource {
  private:
   ObjectStore& store_;
   rpc::ClusterRuntime* cluster_;
-  std::vector<ObjectStore::Bytes> held_;
+  std::vector<rpc::Buffer> held_;
+};
+
+// Takes a task's result as it is encoded: large results straight into
+// shared memory, so nothing is copied on the way to the store.
+class BufferSink final : public internal::ResultSink {
+ public:
+  explicit BufferSink(bool shared_memory) : shared_memory_(shared_memory) {}
+
+  char* Allocate(size_t size) override {
+    room_.emplace(rpc::BufferBuilder::Allocate(size, shared_memory_));
+    return room_->data();
+  }
+
+  // The encoded result, immutable from now on (empty if none was written).
+  rpc::Buffer Finish() {
+    if (!room_.has_value()) return rpc::Buffer();
+    rpc::Buffer done = std::move(*room_).Finish();
+    room_.reset();
+    return done;
+  }
+
+ private:
+  const bool shared_memory_;
+  std::optional<rpc::BufferBuilder> room_;
 };
 
 class Worker {
  public:
   explicit Worker(WorkerOptions options)
       : options_(std::move(options)),
-        data_client_(options_.token, std::chrono::minutes(10)) {}
+        data_client_(options_.token, std::chrono::minutes(10),
+                     shared_memory_) {}
 
   int Run() {
     if (!StartDataService()) return 1;
@@ -117,7 +145,8 @@ class Worker {
   bool StartDataService() {
     service_ = std::make_unique<DataService>(
         store_, options_.token,
-        [this](const rpc::CallRequest& r) { return HandleCall(r); });
+        [this](const rpc::CallRequest& r) { return HandleCall(r); },
+        shared_memory_);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort(
@@ -293,15 +322,17 @@ class Worker {
       if (!status.ok()) throw std::invalid_argument(std::string(status.message()));
     }
     StoreArgSource source(store_, cluster_);
-    absl::StatusOr<std::string> result =
-        entry->invoke(entry->address, args, source);
-    if (!result.ok()) {
+    BufferSink sink(shared_memory_);
+    absl::Status status = entry->invoke(entry->address, args, source, sink);
+    if (status.code() == absl::StatusCode::kInvalidArgument) {
       throw std::invalid_argument(absl::StrCat(
           "weft: bad arguments for ", task.function(), ": ",
-          result.status().message()));
+          status.message()));
     }
-    const uint64_t size = result->size();
-    store_.Put(task.id(), *std::move(result));
+    if (!status.ok()) throw std::runtime_error(std::string(status.message()));
+    rpc::Buffer result = sink.Finish();
+    const uint64_t size = result.size();
+    store_.Put(task.id(), std::move(result));
     RecordRunTime(task.id(), std::chrono::steady_clock::now() - start);
     return size;
   }
@@ -314,7 +345,8 @@ class Worker {
         store_.Put(dep.id(), dep.inline_value());
         continue;
       }
-      absl::StatusOr<std::string> bytes = data_client_.FetchAny(
+      // From a same-host holder this maps its shared memory (no copy).
+      absl::StatusOr<rpc::Buffer> bytes = data_client_.FetchAnyBuffer(
           {dep.addresses().begin(), dep.addresses().end()}, dep.id());
       if (!bytes.ok()) {
         throw std::runtime_error(absl::StrCat(
@@ -341,10 +373,10 @@ class Worker {
       result.set_failed(true);
       rpc::ToProto(*error, *result.mutable_error());
     } else {
-      ObjectStore::Bytes bytes = store_.Get(state.id());
-      result.set_size(bytes != nullptr ? bytes->size() : 0);
-      if (bytes != nullptr && bytes->size() <= kInlineResultBytes) {
-        result.set_inline_value(*bytes);
+      std::optional<rpc::Buffer> bytes = store_.Get(state.id());
+      result.set_size(bytes.has_value() ? bytes->size() : 0);
+      if (bytes.has_value() && bytes->size() <= kInlineResultBytes) {
+        result.set_inline_value(bytes->data(), bytes->size());
       }
     }
     {
@@ -389,12 +421,15 @@ class Worker {
     }
     try {
       StoreArgSource source(store_, cluster_);
-      absl::StatusOr<std::string> value =
-          entry->invoke(entry->address, args, source);
-      if (!value.ok()) {
-        fail("std::invalid_argument", std::string(value.status().message()));
+      internal::StringSink sink;
+      absl::Status status = entry->invoke(entry->address, args, source, sink);
+      if (!status.ok()) {
+        fail(status.code() == absl::StatusCode::kInvalidArgument
+                 ? "std::invalid_argument"
+                 : "std::runtime_error",
+             std::string(status.message()));
       } else {
-        reply.set_value(*std::move(value));
+        reply.set_value(std::move(sink.bytes()));
       }
     } catch (...) {
       auto info = internal::ErrorFromCurrentException(request.function(), "");
@@ -424,6 +459,10 @@ class Worker {
   }
 
   const WorkerOptions options_;
+  // Results, replicas and stored objects of at least rpc::kSharedMinBytes
+  // live in shared memory, which same-host peers map (WEFT_SHARED_MEMORY=0
+  // turns that off).
+  const bool shared_memory_ = rpc::SharedMemoryEnabled();
   rpc::DataClient data_client_;
   ObjectStore store_;
   std::unique_ptr<DataService> service_;
@@ -478,6 +517,8 @@ int RunWorker(const WorkerOptions& options) {
   ::setenv("OMP_NUM_THREADS", "1", /*overwrite=*/0);
   ::setenv("OPENBLAS_NUM_THREADS", "1", 0);
   ::setenv("MKL_NUM_THREADS", "1", 0);
+  // Each object in shared memory holds a descriptor.
+  rpc::RaiseDescriptorLimit();
   Worker worker(options);
   return worker.Run();
 }

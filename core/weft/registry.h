@@ -43,12 +43,15 @@ namespace weft {
 // Thread-safe. Registration normally happens during static initialization.
 class Registry {
  public:
-  // Decodes wire arguments, calls the function at `address`, returns its
-  // serialized result. Errors: InvalidArgument for arguments that do not
-  // decode. Exceptions from the function propagate.
-  using Invoker = absl::StatusOr<std::string> (*)(
-      const void* address, const std::vector<internal::WireArg>& args,
-      internal::ArgSource& source);
+  // Decodes wire arguments, calls the function at `address`, and writes its
+  // serialized result into `sink` (sized first, then encoded in place).
+  // Errors: InvalidArgument for arguments that do not decode, Internal for a
+  // result whose serialize() wrote a different size than it measured.
+  // Exceptions from the function propagate.
+  using Invoker = absl::Status (*)(const void* address,
+                                   const std::vector<internal::WireArg>& args,
+                                   internal::ArgSource& source,
+                                   internal::ResultSink& sink);
 
   struct Entry {
     std::string name;          // e.g. "Square"
@@ -154,11 +157,23 @@ absl::Status DecodeArg(const WireArg& arg, ArgSource& source,
       "weft: an argument does not match parameter type " + TypeName<V>());
 }
 
+// Encodes `value` straight into room `sink` gives it.
+template <class V>
+absl::Status WriteResult(const V& value, ResultSink& sink) {
+  const size_t size = weft::SerializedSize(value);
+  if (!weft::SerializeInto(value, sink.Allocate(size), size)) {
+    return absl::InternalError(
+        "weft: a result of type " + TypeName<V>() +
+        " encoded to a different size than it measured; its serialize() "
+        "must write the same fields every time it is called");
+  }
+  return absl::OkStatus();
+}
+
 template <class R, class... P, size_t... I>
-absl::StatusOr<std::string> InvokeWire(R (*fn)(P...),
-                                       const std::vector<WireArg>& args,
-                                       ArgSource& source,
-                                       std::index_sequence<I...>) {
+absl::Status InvokeWire(R (*fn)(P...), const std::vector<WireArg>& args,
+                        ArgSource& source, ResultSink& sink,
+                        std::index_sequence<I...>) {
   if (args.size() != sizeof...(P)) {
     return absl::InvalidArgumentError(
         "weft: expected " + std::to_string(sizeof...(P)) + " arguments, got " +
@@ -173,19 +188,20 @@ absl::StatusOr<std::string> InvokeWire(R (*fn)(P...),
   if (!status.ok()) return status;
   if constexpr (std::is_void_v<R>) {
     fn(static_cast<P>(*std::get<I>(values))...);
-    return weft::Serialize(std::monostate{});
+    return WriteResult(std::monostate{}, sink);
   } else {
-    return weft::Serialize(std::decay_t<R>(
-        fn(static_cast<P>(*std::get<I>(values))...)));
+    return WriteResult(std::decay_t<R>(
+                           fn(static_cast<P>(*std::get<I>(values))...)),
+                       sink);
   }
 }
 
 template <class R, class... P>
-absl::StatusOr<std::string> InvokeRegistered(const void* address,
-                                             const std::vector<WireArg>& args,
-                                             ArgSource& source) {
+absl::Status InvokeRegistered(const void* address,
+                              const std::vector<WireArg>& args,
+                              ArgSource& source, ResultSink& sink) {
   return InvokeWire(reinterpret_cast<R (*)(P...)>(const_cast<void*>(address)),
-                    args, source, std::index_sequence_for<P...>{});
+                    args, source, sink, std::index_sequence_for<P...>{});
 }
 
 template <class R, class... P>

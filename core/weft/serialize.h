@@ -81,10 +81,12 @@ std::string TypeName() {
   return internal::Codec<std::remove_cvref_t<T>>::Name();
 }
 
-// Writes values by appending their encoding to a caller-owned string.
+// Writes values by appending their encoding to a caller-owned string, or
+// into a caller-owned buffer of fixed size.
 //
-// Writing cannot fail. The archive keeps a reference to the string, which
-// must outlive it and must not be modified by anyone else while it is in use.
+// Writing cannot fail. The archive keeps a reference to the string or
+// buffer, which must outlive it and must not be modified by anyone else
+// while it is in use.
 // Not thread-safe.
 class OutputArchive {
  public:
@@ -93,6 +95,13 @@ class OutputArchive {
 
   // Appends to `out`, after any bytes it already holds.
   explicit OutputArchive(std::string& out) : out_(&out) {}
+
+  // Writes into the caller's buffer data[0, capacity) instead of a string
+  // (for example shared memory sized with SerializedSize). Bytes that would
+  // land past `capacity` are counted in bytes_written() but not written.
+  // REQUIRES: data points to `capacity` writable bytes (or capacity == 0).
+  OutputArchive(char* data, size_t capacity)
+      : out_(nullptr), buffer_(data), capacity_(capacity) {}
 
   OutputArchive(const OutputArchive&) = delete;
   OutputArchive& operator=(const OutputArchive&) = delete;
@@ -112,7 +121,11 @@ class OutputArchive {
   // REQUIRES: data points to n readable bytes (or n == 0).
   void WriteBytes(const void* data, size_t n) {
     if (n == 0) return;
-    if (out_ != nullptr) out_->append(static_cast<const char*>(data), n);
+    if (out_ != nullptr) {
+      out_->append(static_cast<const char*>(data), n);
+    } else if (FitsInBuffer(n)) {
+      std::memcpy(buffer_ + bytes_written_, data, n);
+    }
     bytes_written_ += n;
   }
 
@@ -138,16 +151,30 @@ class OutputArchive {
   }
 
   // Appends n zero bytes for the caller to fill in and returns where they
-  // start, or nullptr if this archive only counts.
+  // start, or nullptr if this archive only counts (or its buffer is full).
   char* Extend(size_t n) {
+    char* at = nullptr;
+    if (out_ != nullptr) {
+      const size_t size = out_->size();
+      out_->resize(size + n);
+      at = out_->data() + size;
+    } else if (FitsInBuffer(n)) {
+      at = buffer_ + bytes_written_;
+      std::memset(at, 0, n);
+    }
     bytes_written_ += n;
-    if (out_ == nullptr) return nullptr;
-    const size_t at = out_->size();
-    out_->resize(at + n);
-    return out_->data() + at;
+    return at;
   }
 
-  std::string* const out_;  // Not owned; nullptr when only counting.
+  // True if n more bytes fit in the caller's buffer (false without one).
+  bool FitsInBuffer(size_t n) const {
+    return buffer_ != nullptr && bytes_written_ <= capacity_ &&
+           n <= capacity_ - bytes_written_;
+  }
+
+  std::string* const out_;      // Not owned; nullptr unless writing a string.
+  char* const buffer_ = nullptr;  // Not owned; the caller's buffer, if any.
+  const size_t capacity_ = 0;     // Bytes at buffer_.
   size_t bytes_written_ = 0;
 };
 
@@ -287,6 +314,21 @@ std::string Serialize(const T& value) {
   std::string out;
   Serialize(value, out);
   return out;
+}
+
+// Writes the encoding of `value` into out[0, size), where `size` is
+// SerializedSize(value), and returns true: one pass, no intermediate string
+// (e.g. straight into shared memory). Returns false if the encoding did not
+// take exactly `size` bytes (a wrong size, or a serialize() function that
+// wrote differently in the sizing pass); out's contents are then
+// unspecified, and nothing is ever written outside them. Reentrant.
+// REQUIRES: out points to `size` writable bytes (or size == 0); as for
+// OutputArchive::operator().
+template <class T>
+bool SerializeInto(const T& value, char* out, size_t size) {
+  OutputArchive ar(out, size);
+  ar(value);
+  return ar.bytes_written() == size;
 }
 
 // Decodes a T from exactly `bytes` (as written by Serialize<T>).

@@ -2,7 +2,7 @@
 //
 // Task arguments as they cross a process boundary, independent of the RPC
 // layer's message types, and the hooks a worker gives a registered function
-// to read them.
+// to read them and to place its result.
 
 #ifndef WEFT_CORE_WEFT_INTERNAL_WIRE_H_
 #define WEFT_CORE_WEFT_INTERNAL_WIRE_H_
@@ -41,6 +41,31 @@ class ArgSource {
   virtual absl::StatusOr<std::string_view> Bytes(uint64_t id) = 0;
   // A reference to object `id` held by this process (an ObjectRef param).
   virtual std::shared_ptr<ObjectState> Handle(uint64_t id) = 0;
+};
+
+// Where a worker puts a registered function's serialized result: ordinary
+// memory, or shared memory that same-host peers map without a copy.
+class ResultSink {
+ public:
+  virtual ~ResultSink() = default;
+  // Returns room for exactly `size` bytes, which the caller fills with the
+  // encoded result before the call it is serving returns. Called at most
+  // once per invocation. Never returns nullptr; may throw std::bad_alloc.
+  virtual char* Allocate(size_t size) = 0;
+};
+
+// A ResultSink into a std::string.
+class StringSink final : public ResultSink {
+ public:
+  char* Allocate(size_t size) override {
+    bytes_.assign(size, '\0');
+    return bytes_.data();
+  }
+  // The result written so far (empty before Allocate).
+  std::string& bytes() { return bytes_; }
+
+ private:
+  std::string bytes_;
 };
 
 }  // namespace weft::internal

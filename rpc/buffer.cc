@@ -1,0 +1,76 @@
+// Copyright 2026 The weft Authors.
+
+#include "rpc/buffer.h"
+
+#include <utility>
+
+namespace weft::rpc {
+
+Buffer::Buffer(std::string bytes) {
+  auto owned = std::make_shared<const std::string>(std::move(bytes));
+  view_ = *owned;
+  owner_ = std::move(owned);
+}
+
+Buffer::Buffer(std::unique_ptr<SharedRegion> region) {
+  std::shared_ptr<const SharedRegion> owned = std::move(region);
+  view_ = std::string_view(owned->data(), owned->size());
+  region_ = owned.get();
+  owner_ = std::move(owned);
+}
+
+Buffer::Buffer(Buffer&& other) noexcept
+    : owner_(std::move(other.owner_)),
+      view_(std::exchange(other.view_, {})),
+      region_(std::exchange(other.region_, nullptr)) {}
+
+Buffer& Buffer::operator=(Buffer&& other) noexcept {
+  if (this != &other) {
+    owner_ = std::move(other.owner_);
+    view_ = std::exchange(other.view_, {});
+    region_ = std::exchange(other.region_, nullptr);
+  }
+  return *this;
+}
+
+BufferBuilder BufferBuilder::Allocate(size_t size, bool shared) {
+  BufferBuilder builder;
+  if (shared && size >= kSharedMinBytes) {
+    absl::StatusOr<std::unique_ptr<SharedRegion>> region =
+        SharedRegion::Create(size);
+    if (region.ok()) {
+      builder.region_ = *std::move(region);
+      return builder;
+    }
+  }
+  builder.string_.assign(size, '\0');
+  return builder;
+}
+
+char* BufferBuilder::data() {
+  return region_ != nullptr ? region_->mutable_data() : string_.data();
+}
+
+size_t BufferBuilder::size() const {
+  return region_ != nullptr ? region_->size() : string_.size();
+}
+
+Buffer BufferBuilder::Finish() && {
+  if (region_ != nullptr) {
+    if (region_->Seal().ok()) return Buffer(std::move(region_));
+    string_.assign(region_->data(), region_->size());
+    region_.reset();
+  }
+  return Buffer(std::move(string_));
+}
+
+std::string BufferBuilder::TakeString() && {
+  if (region_ != nullptr) {
+    std::string copy(region_->data(), region_->size());
+    region_.reset();
+    return copy;
+  }
+  return std::move(string_);
+}
+
+}  // namespace weft::rpc

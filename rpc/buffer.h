@@ -1,0 +1,90 @@
+// Copyright 2026 The weft Authors.
+//
+// Buffer: an object's serialized bytes, immutable and shared by reference,
+// in ordinary memory or in a SharedRegion; and BufferBuilder, the room they
+// are written into first.
+//
+//   BufferBuilder room = BufferBuilder::Allocate(size, /*shared=*/true);
+//   std::memcpy(room.data(), bytes, size);      // or serialize in place
+//   Buffer buffer = std::move(room).Finish();    // sealed, read-only
+//   std::string_view view = buffer.view();       // valid while `buffer` is
+
+#ifndef WEFT_RPC_BUFFER_H_
+#define WEFT_RPC_BUFFER_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "rpc/shared_region.h"
+
+namespace weft::rpc {
+
+// Copies share the bytes (a reference count); the bytes live as long as any
+// copy, so a reader keeps what it holds even after the object is released.
+// Const methods are thread-safe; a Buffer object itself is a value like
+// std::shared_ptr.
+class Buffer {
+ public:
+  // Empty.
+  Buffer() = default;
+  // Takes `bytes` into ordinary memory.
+  explicit Buffer(std::string bytes);
+  // The bytes of a sealed or opened region, which the buffer keeps mapped.
+  // REQUIRES: region != nullptr && !region->writable().
+  explicit Buffer(std::unique_ptr<SharedRegion> region);
+
+  Buffer(const Buffer&) = default;
+  Buffer& operator=(const Buffer&) = default;
+  // Leaves `other` empty.
+  Buffer(Buffer&& other) noexcept;
+  Buffer& operator=(Buffer&& other) noexcept;
+
+  const char* data() const { return view_.data(); }
+  size_t size() const { return view_.size(); }
+  bool empty() const { return view_.empty(); }
+  std::string_view view() const { return view_; }
+
+  // The shared-memory region holding the bytes, or nullptr when they are
+  // in ordinary memory. Valid as long as this buffer.
+  const SharedRegion* region() const { return region_; }
+
+ private:
+  std::shared_ptr<const void> owner_;  // keeps view_ (and region_) alive
+  std::string_view view_;
+  const SharedRegion* region_ = nullptr;
+};
+
+// `size` writable bytes that become a Buffer. Move-only; not thread-safe.
+class BufferBuilder {
+ public:
+  // Room for `size` bytes: in a new shared region when `shared` and size is
+  // at least kSharedMinBytes and a region can be made (any failure, such as
+  // no memory or descriptors left, falls back quietly), otherwise in
+  // ordinary memory. Zero-filled. May throw std::bad_alloc.
+  static BufferBuilder Allocate(size_t size, bool shared);
+
+  BufferBuilder(BufferBuilder&&) = default;
+  BufferBuilder& operator=(BufferBuilder&&) = default;
+
+  char* data();
+  size_t size() const;
+  bool in_shared_memory() const { return region_ != nullptr; }
+
+  // The bytes, now immutable. A region the kernel refuses to seal is copied
+  // into ordinary memory instead.
+  Buffer Finish() &&;
+  // The bytes as a string (one copy when in shared memory).
+  std::string TakeString() &&;
+
+ private:
+  BufferBuilder() = default;
+
+  std::unique_ptr<SharedRegion> region_;  // set when in shared memory
+  std::string string_;                    // otherwise
+};
+
+}  // namespace weft::rpc
+
+#endif  // WEFT_RPC_BUFFER_H_

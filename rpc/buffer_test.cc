@@ -1,0 +1,81 @@
+// Copyright 2026 The weft Authors.
+
+#include "rpc/buffer.h"
+
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "gtest/gtest.h"
+
+namespace weft::rpc {
+namespace {
+
+TEST(BufferTest, EmptyByDefault) {
+  Buffer buffer;
+  EXPECT_TRUE(buffer.empty());
+  EXPECT_EQ(buffer.size(), 0u);
+  EXPECT_EQ(buffer.region(), nullptr);
+}
+
+TEST(BufferTest, StringBytesAreSharedByCopies) {
+  Buffer a(std::string("abc"));
+  Buffer b = a;
+  EXPECT_EQ(a.view(), "abc");
+  EXPECT_EQ(b.data(), a.data());  // no copy of the bytes
+  EXPECT_EQ(a.region(), nullptr);
+  a = Buffer();
+  EXPECT_EQ(b.view(), "abc");  // still owned by the copy
+  Buffer c = std::move(b);
+  EXPECT_TRUE(b.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty
+  EXPECT_EQ(c.view(), "abc");
+}
+
+TEST(BufferTest, SmallObjectsStayInOrdinaryMemory) {
+  BufferBuilder room = BufferBuilder::Allocate(kSharedMinBytes - 1, true);
+  EXPECT_FALSE(room.in_shared_memory());
+  EXPECT_EQ(room.size(), kSharedMinBytes - 1);
+  EXPECT_EQ(room.data()[0], '\0');
+  Buffer buffer = std::move(room).Finish();
+  EXPECT_EQ(buffer.region(), nullptr);
+  EXPECT_EQ(buffer.size(), kSharedMinBytes - 1);
+}
+
+TEST(BufferTest, LargeObjectsGoToSharedMemoryWhenAsked) {
+  EXPECT_FALSE(BufferBuilder::Allocate(kSharedMinBytes, false)
+                   .in_shared_memory());
+  const int64_t live = SharedRegion::LiveCount();
+  BufferBuilder room = BufferBuilder::Allocate(kSharedMinBytes, true);
+  ASSERT_TRUE(room.in_shared_memory());
+  std::memset(room.data(), 'q', room.size());
+  Buffer buffer = std::move(room).Finish();
+  ASSERT_NE(buffer.region(), nullptr);
+  EXPECT_FALSE(buffer.region()->writable());  // sealed
+  EXPECT_EQ(buffer.data(), buffer.region()->data());
+  EXPECT_EQ(buffer.view(), std::string(kSharedMinBytes, 'q'));
+  // A copy keeps the region mapped; the last one unmaps it.
+  Buffer copy = buffer;
+  buffer = Buffer();
+  EXPECT_EQ(SharedRegion::LiveCount(), live + 1);
+  EXPECT_EQ(copy.data()[kSharedMinBytes - 1], 'q');
+  copy = Buffer();
+  EXPECT_EQ(SharedRegion::LiveCount(), live);
+}
+
+TEST(BufferTest, TakeStringCopiesOutOfSharedMemory) {
+  const int64_t live = SharedRegion::LiveCount();
+  BufferBuilder room = BufferBuilder::Allocate(2 * kSharedMinBytes, true);
+  ASSERT_TRUE(room.in_shared_memory());
+  room.data()[5] = 'x';
+  const std::string bytes = std::move(room).TakeString();
+  EXPECT_EQ(bytes.size(), 2 * kSharedMinBytes);
+  EXPECT_EQ(bytes[5], 'x');
+  EXPECT_EQ(SharedRegion::LiveCount(), live);
+
+  BufferBuilder small = BufferBuilder::Allocate(3, true);
+  std::memcpy(small.data(), "xyz", 3);
+  EXPECT_EQ(std::move(small).TakeString(), "xyz");
+}
+
+}  // namespace
+}  // namespace weft::rpc

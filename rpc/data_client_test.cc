@@ -1,0 +1,189 @@
+// Copyright 2026 The weft Authors.
+//
+// DataClient against a scripted holder: the shared-memory path, and the
+// quiet fallback to streaming whenever a handle cannot be mapped.
+
+#include "rpc/data_client.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "rpc/buffer.h"
+#include "rpc/shared_region.h"
+#include "rpc/weft.grpc.pb.h"
+
+namespace weft::rpc {
+namespace {
+
+constexpr uint64_t kId = 42;
+constexpr size_t kSize = 3 * kSharedMinBytes + 5;
+
+// What the holder answers a requester that offers to map shared memory.
+enum class Answer {
+  kHandle,         // its region's handle
+  kStaleHandle,    // the handle of a region released before the reply
+  kForeignHandle,  // a handle that claims another host
+  kStream,         // the bytes, as to a requester on another host
+};
+
+// Holds one object in a shared region and answers Fetch as scripted.
+// Requests without a host always get the bytes streamed.
+class ScriptedHolder final : public Worker::Service {
+ public:
+  explicit ScriptedHolder(Answer answer) : answer_(answer) {
+    BufferBuilder room = BufferBuilder::Allocate(kSize, true);
+    for (size_t i = 0; i < kSize; ++i) room.data()[i] = static_cast<char>(i);
+    object_ = std::move(room).Finish();
+  }
+
+  grpc::Status Fetch(grpc::ServerContext*, const FetchRequest* request,
+                     grpc::ServerWriter<Chunk>* writer) override {
+    ++calls_;
+    if (request->id() != kId) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such object");
+    }
+    if (!request->host().empty() && answer_ != Answer::kStream) {
+      Chunk chunk;
+      chunk.set_id(kId);
+      chunk.set_total_size(kSize);
+      if (answer_ == Answer::kStaleHandle) {
+        BufferBuilder other = BufferBuilder::Allocate(kSize, true);
+        Buffer released = std::move(other).Finish();
+        *chunk.mutable_shared() = released.region()->handle();
+      } else {
+        *chunk.mutable_shared() = object_.region()->handle();
+        if (answer_ == Answer::kForeignHandle) {
+          chunk.mutable_shared()->set_host("some other machine");
+        }
+      }
+      writer->Write(chunk);
+      return grpc::Status::OK;
+    }
+    for (size_t offset = 0; offset < kSize; offset += kChunkBytes) {
+      Chunk chunk;
+      if (offset == 0) {
+        chunk.set_id(kId);
+        chunk.set_total_size(kSize);
+      }
+      chunk.set_data(object_.data() + offset,
+                     std::min(kChunkBytes, kSize - offset));
+      writer->Write(chunk);
+    }
+    return grpc::Status::OK;
+  }
+
+  int calls() const { return calls_; }
+  const Buffer& object() const { return object_; }
+
+ private:
+  const Answer answer_;
+  Buffer object_;
+  std::atomic<int> calls_{0};
+};
+
+class DataClientTest : public ::testing::TestWithParam<Answer> {
+ protected:
+  void Start(Answer answer) {
+    holder_ = std::make_unique<ScriptedHolder>(answer);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterService(holder_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    address_ = absl::StrCat("127.0.0.1:", port);
+  }
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+  }
+
+  bool SameBytes(std::string_view got) const {
+    return got == holder_->object().view();
+  }
+
+  std::unique_ptr<ScriptedHolder> holder_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+};
+
+TEST_F(DataClientTest, SameHostHolderIsMappedNotStreamed) {
+  Start(Answer::kHandle);
+  DataClient client("token", std::chrono::seconds(10), true);
+  const FetchCounts before = DataClient::ProcessFetchCounts();
+  absl::StatusOr<Buffer> buffer = client.FetchBuffer(address_, kId);
+  ASSERT_TRUE(buffer.ok()) << buffer.status();
+  const FetchCounts after = DataClient::ProcessFetchCounts();
+  EXPECT_EQ(after.mapped, before.mapped + 1);
+  EXPECT_EQ(after.streamed, before.streamed);
+  EXPECT_EQ(holder_->calls(), 1);
+  ASSERT_NE(buffer->region(), nullptr);
+  EXPECT_NE(buffer->data(), holder_->object().data());  // its own mapping
+  EXPECT_TRUE(SameBytes(buffer->view()));
+  // As a string: mapped, then copied out.
+  absl::StatusOr<std::string> copy = client.Fetch(address_, kId);
+  ASSERT_TRUE(copy.ok());
+  EXPECT_TRUE(SameBytes(*copy));
+  EXPECT_EQ(DataClient::ProcessFetchCounts().mapped, before.mapped + 2);
+}
+
+// Every way a handle can fail to map ends in the stream, with the same bytes.
+TEST_P(DataClientTest, UnmappableHandleFallsBackToTheStream) {
+  Start(GetParam());
+  DataClient client("token", std::chrono::seconds(10), true);
+  const FetchCounts before = DataClient::ProcessFetchCounts();
+  absl::StatusOr<Buffer> buffer = client.FetchBuffer(address_, kId);
+  ASSERT_TRUE(buffer.ok()) << buffer.status();
+  EXPECT_TRUE(SameBytes(buffer->view()));
+  const FetchCounts after = DataClient::ProcessFetchCounts();
+  EXPECT_EQ(after.mapped, before.mapped);
+  EXPECT_EQ(after.streamed, before.streamed + 1);
+  const bool handle_offered = GetParam() != Answer::kStream;
+  EXPECT_EQ(after.fallbacks, before.fallbacks + (handle_offered ? 1 : 0));
+  EXPECT_EQ(holder_->calls(), handle_offered ? 2 : 1);
+  // A large streamed object lands in shared memory, to be handed on.
+  EXPECT_NE(buffer->region(), nullptr);
+  absl::StatusOr<std::string> copy = client.Fetch(address_, kId);
+  ASSERT_TRUE(copy.ok());
+  EXPECT_TRUE(SameBytes(*copy));
+}
+
+INSTANTIATE_TEST_SUITE_P(Holders, DataClientTest,
+                         ::testing::Values(Answer::kStaleHandle,
+                                           Answer::kForeignHandle,
+                                           Answer::kStream));
+
+TEST_F(DataClientTest, WithoutSharedMemoryNothingIsOfferedOrMapped) {
+  Start(Answer::kHandle);
+  DataClient client("token", std::chrono::seconds(10), false);
+  const FetchCounts before = DataClient::ProcessFetchCounts();
+  absl::StatusOr<Buffer> buffer = client.FetchBuffer(address_, kId);
+  ASSERT_TRUE(buffer.ok()) << buffer.status();
+  EXPECT_TRUE(SameBytes(buffer->view()));
+  EXPECT_EQ(buffer->region(), nullptr);
+  const FetchCounts after = DataClient::ProcessFetchCounts();
+  EXPECT_EQ(after.mapped, before.mapped);
+  EXPECT_EQ(after.fallbacks, before.fallbacks);
+  EXPECT_EQ(after.streamed, before.streamed + 1);
+  EXPECT_EQ(holder_->calls(), 1);
+}
+
+TEST_F(DataClientTest, MissingObjectIsNotFound) {
+  Start(Answer::kHandle);
+  DataClient client("token", std::chrono::seconds(10), true);
+  EXPECT_EQ(client.FetchBuffer(address_, kId + 1).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(client.FetchAnyBuffer({}, kId).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace weft::rpc

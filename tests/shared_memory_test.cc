@@ -1,0 +1,192 @@
+// Copyright 2026 The weft Authors.
+//
+// Large objects between two workers of a LocalCluster (one host) go through
+// shared memory: the consumer maps the producer's region. Checked with the
+// workers' own fetch counters (rpc::DataClient::ProcessFetchCounts, read by
+// a function run on every worker). Also: the stream when shared memory is
+// turned off, regions unmapped on release, and a peer's mapping surviving
+// the holder's death.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "rpc/data_client.h"
+#include "rpc/shared_region.h"
+#include "weft/weft.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int64_t kDoubles = 2'000'000;  // 16 MB, well above kSharedMinBytes
+
+std::vector<double> Make(int64_t n) {
+  std::vector<double> v(n);
+  for (int64_t i = 0; i < n; ++i) v[i] = static_cast<double>(i % 1000003);
+  return v;
+}
+
+int64_t Compare(const std::vector<double>& a, const std::vector<double>& b) {
+  int64_t same = 0;
+  const size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) same += a[i] == b[i];
+  return same;
+}
+
+// The pid of the worker holding `v` (placement by input bytes runs it there).
+int64_t Where(const std::vector<double>& v) {
+  (void)v;
+  return ::getpid();
+}
+
+// What a worker process has done with shared memory.
+struct Stats {
+  int64_t pid = 0;
+  uint64_t mapped = 0;     // fetches through shared memory
+  uint64_t streamed = 0;   // fetches streamed over gRPC
+  uint64_t fallbacks = 0;  // handles that could not be mapped
+  int64_t regions = 0;     // shared regions mapped now
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(pid, mapped, streamed, fallbacks, regions);
+  }
+};
+
+Stats WorkerStats() {
+  const weft::rpc::FetchCounts counts =
+      weft::rpc::DataClient::ProcessFetchCounts();
+  return Stats{::getpid(), counts.mapped, counts.streamed, counts.fallbacks,
+               weft::rpc::SharedRegion::LiveCount()};
+}
+
+WEFT_REMOTE(Make, Compare, Where, WorkerStats);
+
+std::map<int64_t, Stats> StatsByPid(const weft::LocalCluster& cluster) {
+  std::map<int64_t, Stats> out;
+  for (const Stats& s : cluster.client().run_on_all_workers(WorkerStats)) {
+    out[s.pid] = s;
+  }
+  return out;
+}
+
+// Waits until no worker maps any region (releases travel client ->
+// scheduler -> worker asynchronously).
+bool AllRegionsUnmapped(const weft::LocalCluster& cluster) {
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int64_t regions = 0;
+    for (const auto& [pid, s] : StatsByPid(cluster)) regions += s.regions;
+    if (regions == 0) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+// a on one worker, b (larger) on the other, then Compare(a, b), which runs
+// where b is and fetches a. Returns {holder of a, holder of b}.
+struct Placed {
+  weft::ObjectRef<std::vector<double>> a, b;
+  int64_t where_a = 0, where_b = 0;
+};
+Placed PlaceApart() {
+  Placed p;
+  p.a = weft::remote(Make)(kDoubles);
+  p.b = weft::remote(Make)(kDoubles + 1);
+  weft::wait(std::vector{p.a, p.b}, 2, 60s);
+  p.where_a = weft::get(weft::remote(Where)(p.a), 60s);
+  p.where_b = weft::get(weft::remote(Where)(p.b), 60s);
+  return p;
+}
+
+TEST(SharedMemoryTest, LargeObjectMovesBetweenWorkersThroughSharedMemory) {
+  weft::LocalCluster cluster(2);
+  Placed p = PlaceApart();
+  ASSERT_NE(p.where_a, p.where_b) << "both arrays landed on one worker";
+  const std::map<int64_t, Stats> before = StatsByPid(cluster);
+  ASSERT_EQ(before.size(), 2u);
+  // Each holder keeps its result in a region of its own.
+  EXPECT_EQ(before.at(p.where_a).regions, 1);
+  EXPECT_EQ(before.at(p.where_b).regions, 1);
+
+  EXPECT_EQ(weft::get(weft::remote(Compare)(p.a, p.b), 60s), kDoubles);
+
+  const std::map<int64_t, Stats> after = StatsByPid(cluster);
+  const Stats& consumer = after.at(p.where_b);
+  EXPECT_EQ(consumer.mapped, before.at(p.where_b).mapped + 1);
+  EXPECT_EQ(consumer.streamed, before.at(p.where_b).streamed);
+  EXPECT_EQ(consumer.fallbacks, 0u);
+  EXPECT_EQ(consumer.regions, 2);  // b, and its mapping of a
+  EXPECT_EQ(after.at(p.where_a).regions, 1);
+
+  // The consumer's replica counts in its memory (as a full copy would).
+  uint64_t most = 0;
+  for (auto deadline = std::chrono::steady_clock::now() + 10s;
+       std::chrono::steady_clock::now() < deadline;
+       std::this_thread::sleep_for(100ms)) {
+    most = 0;
+    for (const auto& w : cluster.client().workers()) {
+      most = std::max(most, w.memory_bytes);
+    }
+    if (most >= uint64_t{2} * kDoubles * sizeof(double)) break;
+  }
+  EXPECT_GE(most, uint64_t{2} * kDoubles * sizeof(double));
+
+  // The client maps it too (then copies it out for get()).
+  const uint64_t client_mapped =
+      weft::rpc::DataClient::ProcessFetchCounts().mapped;
+  std::vector<double> local = weft::get(p.a, 60s);
+  ASSERT_EQ(local.size(), static_cast<size_t>(kDoubles));
+  EXPECT_EQ(local[1000003 + 5], 5.0);
+  EXPECT_EQ(weft::rpc::DataClient::ProcessFetchCounts().mapped,
+            client_mapped + 1);
+
+  // Releasing the objects unmaps every region on every worker.
+  p = Placed();
+  EXPECT_TRUE(AllRegionsUnmapped(cluster));
+}
+
+TEST(SharedMemoryTest, TurnedOffTheObjectIsStreamed) {
+  // Workers take the environment when the cluster starts.
+  ASSERT_EQ(::setenv("WEFT_SHARED_MEMORY", "0", 1), 0);
+  weft::LocalCluster cluster(2);
+  ::unsetenv("WEFT_SHARED_MEMORY");
+  Placed p = PlaceApart();
+  ASSERT_NE(p.where_a, p.where_b) << "both arrays landed on one worker";
+  const std::map<int64_t, Stats> before = StatsByPid(cluster);
+  EXPECT_EQ(weft::get(weft::remote(Compare)(p.a, p.b), 60s), kDoubles);
+  const std::map<int64_t, Stats> after = StatsByPid(cluster);
+  const Stats& consumer = after.at(p.where_b);
+  EXPECT_EQ(consumer.mapped, 0u);
+  EXPECT_EQ(consumer.streamed, before.at(p.where_b).streamed + 1);
+  for (const auto& [pid, s] : after) EXPECT_EQ(s.regions, 0) << pid;
+}
+
+TEST(SharedMemoryTest, PeerKeepsItsMappingWhenTheHolderIsKilled) {
+  weft::LocalCluster cluster(2);
+  Placed p = PlaceApart();
+  ASSERT_NE(p.where_a, p.where_b) << "both arrays landed on one worker";
+  // b's worker maps a from a's worker.
+  EXPECT_EQ(weft::get(weft::remote(Compare)(p.a, p.b), 60s), kDoubles);
+  ASSERT_EQ(StatsByPid(cluster).at(p.where_b).mapped, 1u);
+
+  ASSERT_EQ(::kill(static_cast<pid_t>(p.where_a), SIGKILL), 0);
+  // The mapping is the only copy left, and it stays intact: tasks on the
+  // survivor read it, and the client maps it from the survivor.
+  EXPECT_EQ(weft::get(weft::remote(Compare)(p.a, p.b), 60s), kDoubles);
+  std::vector<double> local = weft::get(p.a, 60s);
+  ASSERT_EQ(local.size(), static_cast<size_t>(kDoubles));
+  EXPECT_EQ(Compare(local, Make(kDoubles)), kDoubles);
+  const std::map<int64_t, Stats> after = StatsByPid(cluster);
+  ASSERT_TRUE(after.contains(p.where_b));
+  EXPECT_GE(after.at(p.where_b).regions, 2);  // b and the mapping of a
+}
+
+}  // namespace
