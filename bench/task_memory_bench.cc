@@ -136,7 +136,7 @@ void Client(size_t n) {
     const double vec = m.PerTask();
     for (size_t i = 0; i < n; ++i) ds.push_back(weft::delayed(Inc)(i));
     Row("Delayed graph node (delayed(Inc)(i))", m.PerTask() - vec,
-        "node + shared_ptr control block");
+        "the node (and, before, its shared_ptr control block)");
     Row("  the caller's vector<Delayed>", vec, "");
   }
   std::shared_ptr<int> connection = std::make_shared<int>(0);

@@ -14,7 +14,9 @@ namespace {
 thread_local std::vector<const DelayedNode*>* deferred_deletions = nullptr;
 }  // namespace
 
-void NodeDeleter::operator()(const DelayedNode* node) const {
+void DelayedNode::Unref() const {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  const DelayedNode* node = this;
   if (deferred_deletions != nullptr) {
     deferred_deletions->push_back(node);  // an outer loop deletes it
     return;
