@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "scheduler/placement.h"
+#include "scheduler/slot_index.h"
 #include "scheduler/types.h"
 
 namespace weft::scheduler {
@@ -220,6 +221,16 @@ class SchedulerState {
   using Slot = uint32_t;
   using WorkerSlot = internal::WorkerSlot;
   static constexpr uint32_t kNone = ~uint32_t{0};
+  // Index values with this bit mark tasks of the batch being validated by
+  // SubmitTasks (the low bits are the position in the batch). Real slots
+  // stay far below it: 2^31 records would need hundreds of gigabytes.
+  static constexpr uint32_t kBatchBit = uint32_t{1} << 31;
+
+  // For index_: the id of the record (or batch task) an index value names.
+  struct TaskIdOf {
+    const SchedulerState* state;
+    ObjectId operator()(uint32_t value) const;
+  };
 
   // One object: a task (has_def) or a put. ~170 bytes.
   struct Task {
@@ -324,7 +335,10 @@ class SchedulerState {
   internal::WorkerPool pool_;
   std::deque<Task> tasks_;  // by slot; deque: no reallocation slack
   std::vector<Slot> free_slots_;
-  absl::flat_hash_map<ObjectId, Slot> index_;
+  // The batch SubmitTasks is validating, for index values with kBatchBit.
+  const std::vector<TaskDef>* batch_ = nullptr;
+  // Live records by id: 4-byte slots, hashed by their records' ids.
+  internal::SlotIndex<TaskIdOf> index_{TaskIdOf{this}};
   absl::flat_hash_map<Slot, std::shared_ptr<const ErrorDetail>> errors_;
   absl::flat_hash_map<Slot, std::string> inline_values_;
   // Per client: the objects it holds a reference to.
@@ -340,6 +354,11 @@ class SchedulerState {
   // Scratch for Activate's depth-first walk; reused to avoid allocations.
   std::vector<std::pair<Slot, bool>> walk_;
 };
+
+inline ObjectId SchedulerState::TaskIdOf::operator()(uint32_t value) const {
+  return (value & kBatchBit) != 0 ? (*state->batch_)[value & ~kBatchBit].id
+                                  : state->tasks_[value].id;
+}
 
 }  // namespace weft::scheduler
 
