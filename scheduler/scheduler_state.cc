@@ -294,7 +294,7 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
     index_.Insert(s);
     t.seq = next_seq_++;
     t.has_def = true;
-    t.args = std::move(def.args);
+    t.args = internal::CompactBytes(def.args);
     t.priority = def.priority;
     t.name = Intern(def.name);
     t.function = Intern(def.function);

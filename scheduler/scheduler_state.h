@@ -27,12 +27,13 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "scheduler/compact_bytes.h"
 #include "scheduler/placement.h"
 #include "scheduler/slot_index.h"
+#include "scheduler/slot_list.h"
 #include "scheduler/types.h"
 
 namespace weft::scheduler {
@@ -232,15 +233,16 @@ class SchedulerState {
     ObjectId operator()(uint32_t value) const;
   };
 
-  // One object: a task (has_def) or a put. ~170 bytes.
+  // One object: a task (has_def) or a put. 128 bytes, so that std::deque
+  // packs four to a 512-byte block.
   struct Task {
     ObjectId id = 0;
     uint64_t seq = 0;         // submission order
     uint64_t size_bytes = 0;  // valid in kMemory
-    std::string args;
-    absl::InlinedVector<Slot, 4> deps;        // distinct
-    absl::InlinedVector<Slot, 4> dependents;  // every record depending on it
-    absl::InlinedVector<WorkerSlot, 4> holders;
+    internal::CompactBytes args;
+    internal::SlotList deps;        // distinct
+    internal::SlotList dependents;  // every record depending on it
+    internal::SlotList holders;     // worker slots
     int32_t priority = 0;
     uint32_t name = kNone;      // interned string
     uint32_t function = kNone;  // interned string

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "scheduler/scheduler_state.h"
 
@@ -114,7 +115,7 @@ TaskDef SchedulerState::DefOf(const Task& t) const {
   def.function = strings_[t.function];
   def.deps.reserve(t.deps.size());
   for (Slot dep : t.deps) def.deps.push_back(tasks_[dep].id);
-  def.args = t.args;
+  def.args = t.args.str();
   def.retries = t.retries_left;
   def.num_cpus = t.num_cpus;
   def.priority = t.priority;
