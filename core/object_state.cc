@@ -56,10 +56,11 @@ struct ObjectState::Remote {
   std::shared_ptr<RemoteBytes> source;
   std::string inline_bytes;
   bool has_inline = false;
-  // Guards decoding into value_ after completion.
-  Mutex materialize_mu;
-  bool materialized ABSL_GUARDED_BY(materialize_mu) = false;
-  absl::Status materialize_status ABSL_GUARDED_BY(materialize_mu);
+  // Decoding into value_ after completion, under the object's lock (which
+  // is not held while fetching: one caller fetches, others wait).
+  bool materializing = false;
+  bool materialized = false;
+  absl::Status materialize_status;
 };
 
 ObjectState::ObjectState(uint64_t id, std::string_view name)
@@ -211,6 +212,8 @@ void ObjectState::set_release_hook(std::shared_ptr<ReleaseHook> hook) {
 
 bool ObjectState::SetRemote(std::shared_ptr<RemoteBytes> source,
                             std::string inline_bytes, bool has_inline) {
+  // One per completed cluster object: keep it in jemalloc's 64-byte class.
+  static_assert(sizeof(Remote) <= 64);
   auto remote = std::make_unique<Remote>();
   remote->source = std::move(source);
   remote->has_inline = has_inline;
@@ -242,21 +245,32 @@ absl::Status ObjectState::Materialize(
   // remote_ is constant once the object completed as remote, which the
   // caller observed.
   Remote& r = *remote_;
-  MutexLock lock(&r.materialize_mu);
-  if (r.materialized) return r.materialize_status;
-  absl::StatusOr<std::string> fetched;
-  std::string_view bytes;
-  if (r.has_inline) {
-    bytes = r.inline_bytes;
-  } else {
-    fetched = r.source->Fetch(id_);
-    if (!fetched.ok()) {
-      // A failed fetch may succeed later (e.g. after recomputation).
-      return fetched.status();
+  {
+    std::unique_lock<Mutex> lock(mu());
+    if (r.materializing) {
+      Extras& e = extras();
+      ++e.waiters;
+      while (r.materializing) e.cv.wait(lock);
+      --e.waiters;
     }
-    bytes = *fetched;
+    if (r.materialized) return r.materialize_status;
+    r.materializing = true;
   }
-  absl::StatusOr<AnyValue> value = decode(bytes);
+  absl::Status fetch_status;
+  absl::StatusOr<AnyValue> value = absl::UnknownError("not decoded");
+  if (r.has_inline) {
+    value = decode(r.inline_bytes);
+  } else {
+    absl::StatusOr<std::string> fetched = r.source->Fetch(id_);
+    fetch_status = fetched.status();
+    if (fetched.ok()) value = decode(*fetched);
+  }
+  MutexLock lock(&mu());
+  r.materializing = false;
+  if (extras_ != nullptr && extras_->waiters > 0) extras_->cv.notify_all();
+  // A failed fetch may succeed later (e.g. after recomputation): it is not
+  // recorded.
+  if (!fetch_status.ok()) return fetch_status;
   r.materialized = true;
   if (!value.ok()) {
     r.materialize_status = value.status();

@@ -200,6 +200,37 @@ TEST(ObjectStateTest, DecodeErrorIsKept) {
   EXPECT_EQ(decodes, 1);
 }
 
+TEST(ObjectStateTest, ConcurrentMaterializeFetchesOnce) {
+  // A slow source: callers that arrive while one fetches wait for it.
+  class SlowBytes final : public RemoteBytes {
+   public:
+    absl::StatusOr<std::string> Fetch(uint64_t) override {
+      ++fetches;
+      std::this_thread::sleep_for(20ms);
+      return std::string("slow");
+    }
+    std::atomic<int> fetches{0};
+  };
+  auto source = std::make_shared<SlowBytes>();
+  ObjectState s(9, "f");
+  s.SetRemote(source, "", false);
+  std::atomic<int> decodes{0};
+  auto decode = [&](std::string_view bytes) -> absl::StatusOr<AnyValue> {
+    ++decodes;
+    return AnyValue::Make(std::string(bytes));
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      ASSERT_TRUE(s.Materialize(decode).ok());
+      EXPECT_EQ(*s.value().Get<std::string>(), "slow");
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(source->fetches, 1);
+  EXPECT_EQ(decodes, 1);
+}
+
 // Objects share a fixed set of locks. Nothing runs under one, so objects
 // whose values, listeners or hooks free other objects cannot deadlock,
 // whichever locks they share.
