@@ -117,7 +117,22 @@ void SchedulerState::FreeSlot(Slot s) {
 
 void SchedulerState::AfterEvent() {
   Schedule();
+  // Slots are reused while any record lives, never freed: once a large
+  // graph is gone entirely, give its memory back.
+  constexpr size_t kKeepSlots = 4096;
+  if (index_.size() == 0 && tasks_.size() > kKeepSlots) ReleaseCapacity();
   if (options_.check_invariants) CheckInvariants();
+}
+
+void SchedulerState::ReleaseCapacity() {
+  std::deque<Task>().swap(tasks_);
+  std::vector<Slot>().swap(free_slots_);
+  std::vector<ReadyEntry>().swap(ready_);  // only stale entries were left
+  std::vector<std::pair<Slot, bool>>().swap(walk_);
+  index_.Clear();
+  errors_ = {};
+  inline_values_ = {};
+  for (auto& [client, refs] : clients_) refs = {};
 }
 
 // --- Clients ---------------------------------------------------------------
@@ -344,7 +359,7 @@ absl::Status SchedulerState::AddPut(ClientId client, ObjectId object,
   AddHolder(s, *ws);
   if (!inline_value.empty() &&
       inline_value.size() <= options_.inline_limit_bytes) {
-    inline_values_[s] = std::move(inline_value);
+    inline_values_[s] = internal::CompactBytes(inline_value);
   }
   client_it->second.insert(s);
   t.num_refs = 1;
@@ -400,7 +415,7 @@ absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
   AddHolder(s, *ws);
   if (!inline_value.empty() &&
       inline_value.size() <= options_.inline_limit_bytes) {
-    inline_values_[s] = std::move(inline_value);
+    inline_values_[s] = internal::CompactBytes(inline_value);
   }
   for (Slot d : t.dependents) {
     Task& dt = tasks_[d];

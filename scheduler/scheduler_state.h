@@ -329,6 +329,9 @@ class SchedulerState {
   TaskDef DefOf(const Task& t) const;
   void EmitRelease(WorkerId worker, ObjectId object);
   void AfterEvent();
+  // Frees what records, indexes and the queue grew to. REQUIRES: no live
+  // record.
+  void ReleaseCapacity();
 
   Options options_;
   // Exponential moving average of reported task run times, in seconds;
@@ -342,7 +345,9 @@ class SchedulerState {
   // Live records by id: 4-byte slots, hashed by their records' ids.
   internal::SlotIndex<TaskIdOf> index_{TaskIdOf{this}};
   absl::flat_hash_map<Slot, std::shared_ptr<const ErrorDetail>> errors_;
-  absl::flat_hash_map<Slot, std::string> inline_values_;
+  // Small values of objects in memory (24-byte entries; up to 15 bytes
+  // inline).
+  absl::flat_hash_map<Slot, internal::CompactBytes> inline_values_;
   // Per client: the objects it holds a reference to.
   absl::flat_hash_map<ClientId, absl::flat_hash_set<Slot>> clients_;
   std::vector<ReadyEntry> ready_;  // a heap under ReadyLess; lazy deletion

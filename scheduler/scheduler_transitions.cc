@@ -140,7 +140,7 @@ void SchedulerState::Assign(Slot s, WorkerSlot w) {
     for (WorkerSlot h : d.holders) loc.holders.push_back(pool_.at(h).id);
     std::sort(loc.holders.begin(), loc.holders.end());
     auto it = inline_values_.find(dep);
-    if (it != inline_values_.end()) loc.inline_value = it->second;
+    if (it != inline_values_.end()) loc.inline_value = it->second.str();
     a.deps.push_back(std::move(loc));
   }
   actions_.push_back(std::move(a));
@@ -288,7 +288,7 @@ void SchedulerState::NotifyClient(ClientId client, Slot s) {
     for (WorkerSlot h : t.holders) r.holders.push_back(pool_.at(h).id);
     std::sort(r.holders.begin(), r.holders.end());
     auto it = inline_values_.find(s);
-    if (it != inline_values_.end()) r.inline_value = it->second;
+    if (it != inline_values_.end()) r.inline_value = it->second.str();
     actions_.push_back(std::move(r));
   } else if (t.state == TaskState::kErred ||
              t.state == TaskState::kCancelled) {

@@ -45,6 +45,12 @@ class SlotIndex {
   // Removes `id`'s entry. Returns whether there was one.
   bool Erase(uint64_t id) { return set_.erase(Key{id}) > 0; }
   void Reserve(size_t n) { set_.reserve(n); }
+  // Removes every entry and frees the table.
+  void Clear() {
+    absl::flat_hash_set<uint32_t, Hash, Eq> empty(0, set_.hash_function(),
+                                                   set_.key_eq());
+    set_.swap(empty);
+  }
   size_t size() const { return set_.size(); }
 
  private:

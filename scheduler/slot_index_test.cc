@@ -115,6 +115,11 @@ TEST(SlotIndexTest, AgreesWithAMapUnderChurn) {
   for (const auto& [id, s] : model) ASSERT_EQ(index.Find(id), s);
   index.Reserve(1000000);
   for (const auto& [id, s] : model) ASSERT_EQ(index.Find(id), s);
+  index.Clear();
+  EXPECT_EQ(index.size(), 0u);
+  EXPECT_EQ(index.Find(model.begin()->first), Index::kNone);
+  EXPECT_TRUE(index.Insert(model.begin()->second));
+  EXPECT_EQ(index.Find(model.begin()->first), model.begin()->second);
 }
 
 }  // namespace
