@@ -116,4 +116,45 @@ TEST(DelayedNodeTest, OptionsSurviveCompactStorage) {
   EXPECT_EQ(weft::compute(weft::delayed(Inc)(int64_t{1})), 2);
 }
 
+TEST(SubmitGraphTest, SameLeafTwiceRunsOnce) {
+  weft::Client client = weft::Client::Local(2);
+  std::atomic<int> runs{0};
+  auto count = [&runs](int64_t x) {
+    ++runs;
+    return x;
+  };
+  auto d = weft::delayed(count)(int64_t{5});
+  auto [a, b] = weft::compute(d, d);
+  EXPECT_EQ(a, 5);
+  EXPECT_EQ(b, 5);
+  EXPECT_EQ(runs, 1);
+  // A leaf that is also another root's input: one task.
+  runs = 0;
+  auto e = weft::delayed(count)(int64_t{6});
+  auto [x, y] = weft::compute(e, weft::delayed(Inc)(e));
+  EXPECT_EQ(x, 6);
+  EXPECT_EQ(y, 7);
+  EXPECT_EQ(runs, 1);
+}
+
+TEST(SubmitGraphTest, RootsAreSubmittedInOrder) {
+  weft::Client client = weft::Client::Local(1);
+  std::vector<int64_t> order;  // one thread: no lock needed
+  auto record = [&order](int64_t x) {
+    order.push_back(x);
+    return x;
+  };
+  std::vector<weft::Delayed<int64_t>> ds;
+  for (int64_t i = 0; i < 100; ++i) ds.push_back(weft::delayed(record)(i));
+  ds.push_back(ds[3]);  // a second reference: through the memo
+  std::vector<weft::ObjectRef<int64_t>> refs = weft::persist(ds);
+  std::vector<int64_t> values = weft::get(refs);
+  ASSERT_EQ(values.size(), 101u);
+  for (int64_t i = 0; i < 100; ++i) EXPECT_EQ(values[i], i);
+  EXPECT_EQ(values[100], 3);
+  EXPECT_EQ(refs[100], refs[3]);
+  ASSERT_EQ(order.size(), 100u);
+  for (int64_t i = 0; i < 100; ++i) EXPECT_EQ(order[i], i);
+}
+
 }  // namespace

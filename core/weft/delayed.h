@@ -70,6 +70,8 @@ class DelayedNode {
 
  private:
   friend class NodeRef;
+  friend std::vector<std::shared_ptr<ObjectState>> SubmitGraph(
+      ClientImpl& client, const std::vector<const DelayedNode*>& roots);
 
   void Ref() const { refs_.fetch_add(1, std::memory_order_relaxed); }
   // Drops a reference; the last one deletes the node. Deleting a node that
