@@ -31,7 +31,9 @@
 #include "absl/time/clock.h"
 #include "rpc/convert.h"
 #include "rpc/weft.pb.h"
+#include "scheduler/compact_bytes.h"
 #include "scheduler/scheduler_state.h"
+#include "scheduler/slot_index.h"
 #include "weft/weft.h"
 
 extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp,
@@ -81,8 +83,8 @@ class Meter {
   double before_;
 };
 
-void Row(const char* what, double bytes, const char* how) {
-  std::printf("  %-46s %7.1f  %s\n", what, bytes, how);
+void Row(const std::string& what, double bytes, const std::string& how) {
+  std::printf("  %-52s %7.1f  %s\n", what.c_str(), bytes, how.c_str());
 }
 
 // What ClusterConnection::Track attaches to each object: a hook holding a
@@ -128,7 +130,7 @@ weft::scheduler::TaskDef FromProto(const weft::rpc::TaskDef& def) {
 }
 
 void Client(size_t n) {
-  std::printf("client side (per task)                          bytes\n");
+  std::printf("client, per pending task                          bytes\n");
   {
     Meter m(n);
     std::vector<weft::Delayed<int64_t>> ds;
@@ -136,79 +138,95 @@ void Client(size_t n) {
     const double vec = m.PerTask();
     for (size_t i = 0; i < n; ++i) ds.push_back(weft::delayed(Inc)(i));
     Row("Delayed graph node (delayed(Inc)(i))", m.PerTask() - vec,
-        "the node (and, before, its shared_ptr control block)");
-    Row("  the caller's vector<Delayed>", vec, "");
+        "delayed variant only");
+    Row("  the caller's vector<Delayed>", vec, "delayed variant only");
   }
   std::shared_ptr<int> connection = std::make_shared<int>(0);
   std::vector<std::shared_ptr<ObjectState>> states;
-  states.reserve(n);
+  {
+    Meter m(n);
+    states.reserve(n);
+    Row("the caller's vector<ObjectRef>", m.PerTask(), "one shared_ptr");
+  }
   {
     Meter m(n);
     for (size_t i = 0; i < n; ++i) {
       states.push_back(std::make_shared<ObjectState>(i + 1, "Inc"));
     }
     Row("ObjectState (make_shared)", m.PerTask(),
-        "sizeof + control block, rounded to a size class");
+        "object + control block, in its size class");
   }
   {
     Meter m(n);
     for (auto& s : states) {
       s->set_release_hook(std::make_shared<Releaser>(connection));
     }
-    Row("  release hook (one Releaser per object)", m.PerTask(),
-        "make_shared<Releaser>, cluster_runtime.cc");
+    Row("release hook (a Releaser per object)", m.PerTask(),
+        "rpc/cluster_runtime.cc, Track");
   }
-  Row("  the caller's vector<ObjectRef>", 16, "shared_ptr");
   {
     Meter m(n);
     absl::flat_hash_map<uint64_t, std::weak_ptr<ObjectState>> objects;
     for (auto& s : states) objects[s->id()] = s;
-    Row("objects_ map entry (flat_hash_map<id, weak_ptr>)", m.PerTask(),
-        "cluster_runtime.cc; load factor 7/8 max, doubling");
+    Row("objects_ entry (flat_hash_map<id, weak_ptr>)", m.PerTask(),
+        "rpc/cluster_runtime.cc");
   }
+  std::printf("client, per finished task (in addition)\n");
   {
-    // Completion: what SetRemote adds when a result arrives (8-byte value).
     Meter m(n);
     for (auto& s : states) s->SetRemote(nullptr, std::string(8, 'x'), true);
-    Row("  + on completion (SetRemote, inline value)", m.PerTask(),
-        "after the task finished; not pending");
+    Row("ObjectState's Remote block (SetRemote)", m.PerTask(),
+        "8-byte value inline");
   }
-  std::printf("  sizeof(ObjectState) = %zu, make_shared block size class = "
-              "%zu\n",
+  {
+    Meter m(n);
+    auto decode = [](std::string_view bytes) -> absl::StatusOr<
+                      weft::internal::AnyValue> {
+      return weft::internal::AnyValue::Make(static_cast<int64_t>(bytes[0]));
+    };
+    for (auto& s : states) (void)s->Materialize(decode);
+    Row("decoded value (Materialize, on get)", m.PerTask(), "an int64_t");
+  }
+  {
+    Meter m(n);
+    absl::flat_hash_map<uint64_t, std::vector<std::string>> locations;
+    for (auto& s : states) {
+      locations[s->id()].assign({std::string("127.0.0.1:41234")});
+    }
+    Row("locations_ entry (flat_hash_map<id, vector<string>>)",
+        m.PerTask(), "rpc/cluster_runtime.cc, OnDone");
+  }
+  std::printf("  sizeof(ObjectState) = %zu, in a %zu-byte block\n",
               sizeof(ObjectState), SizeClass(sizeof(ObjectState) + 16));
 }
 
 void Wire(size_t n) {
-  std::printf("client -> scheduler batch (per task)\n");
+  std::printf("client -> scheduler batch, per task (transient)\n");
   weft::rpc::ClientMessage message;
   {
     Meter m(n);
     for (size_t i = 0; i < n; ++i) {
       FillTaskDef(static_cast<int64_t>(i), i + 1, *message.add_submit());
     }
-    Row("pending rpc::TaskDef in the client's batch", m.PerTask(),
-        "message, name, function, Arg, value strings");
+    Row("rpc::TaskDef queued in the client's batch", m.PerTask(),
+        "rpc/cluster_runtime.cc, Submit");
   }
-  std::string bytes;
-  {
-    Meter m(n);
-    bytes = message.SerializeAsString();
-    Row("serialized (on the wire)", static_cast<double>(bytes.size()) / n,
-        "bytes of the encoded batch");
-  }
+  std::string bytes = message.SerializeAsString();
+  Row("  serialized", static_cast<double>(bytes.size()) / n,
+      "bytes on the wire");
   message.Clear();
   weft::rpc::ClientMessage parsed;
   {
     Meter m(n);
     parsed.ParseFromString(bytes);
-    Row("parsed rpc::TaskDef at the scheduler", m.PerTask(),
-        "transient: until the batch is handled");
+    Row("rpc::TaskDef parsed at the scheduler", m.PerTask(),
+        "until the batch is handled");
   }
 }
 
 void Scheduler(size_t n) {
   using weft::scheduler::SchedulerState;
-  std::printf("scheduler side (per task)\n");
+  std::printf("scheduler, per pending task\n");
   SchedulerState::Options options;
   options.check_invariants = false;
   std::vector<weft::scheduler::TaskDef> defs;
@@ -221,44 +239,53 @@ void Scheduler(size_t n) {
       FillTaskDef(static_cast<int64_t>(i), i + 1, def);
       defs.push_back(FromProto(def));
     }
-    Row("scheduler::TaskDef (FromProto)",
+    Row("scheduler::TaskDef (FromProto; transient)",
         m.PerTask() + sizeof(weft::scheduler::TaskDef),
-        "transient; args = the re-serialized definition");
-    std::printf("    args = %zu bytes (size class %zu)\n",
-                defs[0].args.size(), SizeClass(defs[0].args.size() + 1));
+        "args = the whole definition re-serialized");
   }
+  double total = 0;
   {
     SchedulerState state(options);
     if (!state.AddClient(1).ok()) std::abort();
     Meter m(n);
     std::vector<weft::scheduler::TaskDef> copy = defs;
     if (!state.SubmitTasks(1, std::move(copy)).ok()) std::abort();
-    Row("SchedulerState, tasks pending (W7's args)", m.PerTask(),
-        "after SubmitTasks; the TaskDefs were consumed");
+    total = m.PerTask();
+    Row("SchedulerState after SubmitTasks", total,
+        "the TaskDefs were consumed");
   }
-  {
-    SchedulerState state(options);
-    if (!state.AddClient(1).ok()) std::abort();
-    Meter m(n);
-    std::vector<weft::scheduler::TaskDef> small = defs;
-    for (auto& d : small) d.args = "12345678";
-    if (!state.SubmitTasks(1, std::move(small)).ok()) std::abort();
-    Row("SchedulerState, 8-byte args", m.PerTask(),
-        "as scheduler_state_bench");
-  }
-  // The state's indexes, rebuilt standalone with the same types.
+  double args = 0;
   {
     Meter m(n);
-    absl::flat_hash_map<uint64_t, uint32_t> index;
-    for (size_t i = 0; i < n; ++i) index[i + 1] = static_cast<uint32_t>(i);
-    Row("  of which: id index (flat_hash_map<id, slot>)", m.PerTask(), "");
+    std::vector<weft::scheduler::internal::CompactBytes> kept;
+    kept.reserve(n);
+    const double vec = m.PerTask();
+    for (const auto& d : defs) kept.emplace_back(d.args);
+    args = m.PerTask() - vec;
+    Row("  of which: serialized arguments", args,
+        "W7: " + std::to_string(defs[0].args.size()) + " bytes each");
   }
+  double index = 0;
+  {
+    struct IdOf {
+      const std::vector<weft::scheduler::TaskDef>* defs;
+      uint64_t operator()(uint32_t s) const { return (*defs)[s].id; }
+    };
+    Meter m(n);
+    weft::scheduler::internal::SlotIndex<IdOf> slots(IdOf{&defs});
+    for (size_t i = 0; i < n; ++i) slots.Insert(static_cast<uint32_t>(i));
+    index = m.PerTask();
+    Row("  of which: id index (SlotIndex)", index, "");
+  }
+  double refs_bytes = 0;
   {
     Meter m(n);
     absl::flat_hash_set<uint32_t> refs;
     for (size_t i = 0; i < n; ++i) refs.insert(static_cast<uint32_t>(i));
-    Row("  of which: client reference set", m.PerTask(), "");
+    refs_bytes = m.PerTask();
+    Row("  of which: the client's reference set", refs_bytes, "");
   }
+  double ready = 0;
   {
     struct ReadyEntry {
       int32_t priority;
@@ -266,21 +293,44 @@ void Scheduler(size_t n) {
       uint64_t seq;
     };
     Meter m(n);
-    std::vector<ReadyEntry> ready;
-    for (size_t i = 0; i < n; ++i) ready.push_back({0, uint32_t(i), i});
-    Row("  of which: ready heap entry", m.PerTask(), "vector, doubling");
+    std::vector<ReadyEntry> heap;
+    for (size_t i = 0; i < n; ++i) heap.push_back({0, uint32_t(i), i});
+    ready = m.PerTask();
+    Row("  of which: ready-heap entry", ready, "a doubling vector");
+  }
+  Row("  of which: task record and the rest", total - args - index -
+      refs_bytes - ready, "records in a std::deque");
+  std::printf("scheduler, per finished task (in addition)\n");
+  {
+    Meter m(n);
+    absl::flat_hash_map<uint32_t, weft::scheduler::internal::CompactBytes>
+        values;
+    for (size_t i = 0; i < n; ++i) {
+      values[static_cast<uint32_t>(i)] =
+          weft::scheduler::internal::CompactBytes("12345678");
+    }
+    Row("inline value entry", m.PerTask(), "8-byte value");
   }
 }
 
 void EndToEnd(size_t n, bool use_map) {
-  std::printf("end to end: LocalCluster(2), %s of %zu tasks\n",
+  std::printf("end to end: LocalCluster(2), %s of %zu tasks (heap: live "
+              "bytes; RSS: resident)\n",
               use_map ? "map(Inc, xs)" : "persist(delayed(Inc)(i))", n);
   weft::LocalCluster cluster(2);
   std::vector<int64_t> xs(n);
   for (size_t i = 0; i < n; ++i) xs[i] = static_cast<int64_t>(i);
+  mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);
   const size_t heap0 = HeapBytes();
   const size_t rss0 = ResidentBytes();
   const auto start = Clock::now();
+  auto report = [&](const char* when) {
+    std::printf("  %-28s %5.2f s: heap %+5.0f B/task, RSS %+5.0f B/task\n",
+                when,
+                std::chrono::duration<double>(Clock::now() - start).count(),
+                (double(HeapBytes()) - heap0) / n,
+                (double(ResidentBytes()) - rss0) / n);
+  };
   std::vector<weft::ObjectRef<int64_t>> refs;
   if (use_map) {
     refs = weft::map(Inc, xs);
@@ -290,26 +340,11 @@ void EndToEnd(size_t n, bool use_map) {
     for (size_t i = 0; i < n; ++i) ds.push_back(weft::delayed(Inc)(xs[i]));
     refs = weft::persist(ds);
   }
-  const double submit =
-      std::chrono::duration<double>(Clock::now() - start).count();
-  const size_t heap1 = HeapBytes();
-  const size_t rss1 = ResidentBytes();
-  std::printf("  submitted in %.2f s: heap %+.0f B/task, RSS %+.0f B/task\n",
-              submit, (double(heap1) - heap0) / n, (double(rss1) - rss0) / n);
-  size_t peak_heap = heap1;
-  for (int i = 0; i < 50; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    peak_heap = std::max(peak_heap, HeapBytes());
-  }
-  std::printf("  +1 s:  heap %+.0f B/task (peak seen %+.0f), RSS %+.0f "
-              "B/task\n",
-              (double(HeapBytes()) - heap0) / n, (double(peak_heap) - heap0) / n,
-              (double(ResidentBytes()) - rss0) / n);
+  report("submitted");
+  (void)weft::Client::Current().workers();  // answered after the submits
+  report("accepted by the scheduler");
   weft::get(refs);
-  std::printf("  done in %.2f s: heap %+.0f B/task, RSS %+.0f B/task\n",
-              std::chrono::duration<double>(Clock::now() - start).count(),
-              (double(HeapBytes()) - heap0) / n,
-              (double(ResidentBytes()) - rss0) / n);
+  report("all done and fetched");
 }
 
 }  // namespace
