@@ -158,7 +158,8 @@ class ObjectState {
 
   bool done_ ABSL_GUARDED_BY(mu()) = false;
   // Written once under mu() before done_ is set, read-only afterwards
-  // (Materialize fills value_ of a remote object under its own lock).
+  // (Materialize fills value_ of a remote object once, under mu(), before
+  // any caller reads it).
   AnyValue value_;
   std::unique_ptr<Remote> remote_;
   std::unique_ptr<Extras> extras_ ABSL_GUARDED_BY(mu());
