@@ -8,9 +8,12 @@
 //
 //   bazel run --config=opt //bench:workloads -- [--quick] [--only=W1_map,...]
 
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -29,8 +32,12 @@
 #include "absl/strings/str_split.h"
 #include "examples/forest/forest.h"
 #include "rpc/shared_region.h"
+#include "rpc/status.h"
+#include "scheduler/scheduler_service.h"
 #include "weft/random.h"
 #include "weft/weft.h"
+
+extern char** environ;
 
 namespace {
 
@@ -178,12 +185,54 @@ void Calibrate() {
   }
 }
 
-size_t ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
+// Resident set size of a process (this one by default), in bytes.
+size_t ResidentBytes(pid_t pid = 0) {
+  std::ifstream statm(pid == 0 ? std::string("/proc/self/statm")
+                               : absl::StrCat("/proc/", pid, "/statm"));
   size_t pages = 0, resident = 0;
   statm >> pages >> resident;
   return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
+
+// W7: returns the pages the allocator keeps after frees to the system
+// (jemalloc, the default malloc of opt builds; a no-op under others), so
+// that RSS growth measured next counts new memory, not pages freed by an
+// earlier workload and still kept.
+extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp,
+                       void* newp, size_t newlen) __attribute__((weak));
+void ReturnFreeMemory() {
+  if (mallctl != nullptr) {
+    mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);  // all arenas
+  }
+}
+
+// W7: the highest RSS of a process while it lives, sampled every 5 ms (as
+// the peers' PeakRss does).
+class PeakRss {
+ public:
+  explicit PeakRss(pid_t pid = 0)
+      : pid_(pid), peak_(ResidentBytes(pid)), thread_([this] { Run(); }) {}
+  ~PeakRss() { Stop(); }
+  // Stops sampling and returns the peak.
+  size_t Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    peak_ = std::max(peak_.load(), ResidentBytes(pid_));
+    return peak_;
+  }
+
+ private:
+  void Run() {
+    while (!stop_) {
+      peak_ = std::max(peak_.load(), ResidentBytes(pid_));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  const pid_t pid_;
+  std::atomic<size_t> peak_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 // --- Workloads ---------------------------------------------------------------
 
@@ -336,25 +385,199 @@ void W6(const std::string& system, const Sizes& z) {
       .Num("wall_seconds", wall).Num("efficiency", serial / (2 * wall));
 }
 
-void W7(const std::string& system, const Sizes& z) {
+// W7's scheduler-alone figures: starts this binary as a scheduler with no
+// workers (--w7-scheduler=TOKEN_FILE), connects a second client to it,
+// submits N tasks and measures the scheduler process once they are
+// accepted: its RSS growth, and its live heap growth (jemalloc's count of
+// allocated bytes, without pages the allocator keeps after frees). Returns
+// bytes per pending task, or -1s (with a message on stderr) on failure.
+struct SchedulerAloneBytes {
+  double rss = -1;
+  double heap = -1;
+};
+
+// The scheduler process's answer to one byte on its stdin: its live heap
+// bytes on a line (-1 without jemalloc).
+int64_t AskHeapBytes(int to_child, int from_child) {
+  if (::write(to_child, "m", 1) != 1) return -1;
+  std::string line;
+  char c;
+  while (::read(from_child, &c, 1) == 1 && c != '\n') line += c;
+  return line.empty() ? -1 : std::stoll(line);
+}
+
+SchedulerAloneBytes W7SchedulerAlone(int64_t n) {
+  SchedulerAloneBytes result;
+  const std::string token_file =
+      absl::StrCat("/tmp/weft-w7-", ::getpid(), ".token");
+  int to_child[2], from_child[2];
+  if (::pipe(to_child) != 0) return result;
+  if (::pipe(from_child) != 0) {
+    ::close(to_child[0]);
+    ::close(to_child[1]);
+    return result;
+  }
+  const std::string flag = "--w7-scheduler=" + token_file;
+  char exe[] = "/proc/self/exe";
+  char* argv[] = {exe, const_cast<char*>(flag.c_str()), nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, to_child[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, from_child[1], 1);
+  posix_spawn_file_actions_addclose(&actions, to_child[1]);
+  posix_spawn_file_actions_addclose(&actions, from_child[0]);
+  pid_t child = 0;
+  const int spawned =
+      posix_spawn(&child, exe, &actions, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(to_child[0]);
+  ::close(from_child[1]);
+  std::string address;
+  char c;
+  while (spawned == 0 && ::read(from_child[0], &c, 1) == 1 && c != '\n') {
+    address += c;
+  }
+  weft::Client previous = weft::Client::Current();
+  if (!address.empty()) {
+    try {
+      weft::Client client = weft::Client::Connect(address, token_file);
+      std::vector<int64_t> xs(n);
+      std::iota(xs.begin(), xs.end(), 0);
+      const double rss0 = static_cast<double>(ResidentBytes(child));
+      const int64_t heap0 = AskHeapBytes(to_child[1], from_child[0]);
+      std::vector<weft::ObjectRef<int64_t>> refs = client.map(Inc, xs);
+      (void)client.workers();  // answered once all tasks are accepted
+      result.rss = (static_cast<double>(ResidentBytes(child)) - rss0) / n;
+      const int64_t heap1 = AskHeapBytes(to_child[1], from_child[0]);
+      if (heap0 >= 0 && heap1 >= 0) {
+        result.heap = static_cast<double>(heap1 - heap0) / n;
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "W7: scheduler-alone run failed: %s\n", e.what());
+    }
+  } else {
+    std::fprintf(stderr, "W7: the scheduler process did not start\n");
+  }
+  previous.make_default();
+  ::close(to_child[1]);  // the scheduler exits at end of input
+  ::close(from_child[0]);
+  if (spawned == 0) ::waitpid(child, nullptr, 0);
+  std::remove(token_file.c_str());
+  return result;
+}
+
+// Live heap bytes of this process (jemalloc), or -1.
+int64_t LiveHeapBytes() {
+  if (mallctl == nullptr) return -1;
+  uint64_t epoch = 1;
+  size_t len = sizeof(epoch);
+  mallctl("epoch", &epoch, &len, &epoch, len);
+  size_t allocated = 0;
+  len = sizeof(allocated);
+  if (mallctl("stats.allocated", &allocated, &len, nullptr, 0) != 0) {
+    return -1;
+  }
+  return static_cast<int64_t>(allocated);
+}
+
+// The child side of W7SchedulerAlone: a scheduler on a free port, its
+// address on stdout; then a heap figure for each byte read, until stdin
+// closes.
+int ServeW7Scheduler(const std::string& token_file) {
+  weft::scheduler::SchedulerService::Options options;
+  options.token = weft::rpc::NewToken();
+  options.state.check_invariants = false;
+  if (!weft::rpc::WriteTokenFile(token_file, options.token).ok()) return 1;
+  auto server = weft::scheduler::SchedulerServer::Start("127.0.0.1", 0,
+                                                        std::move(options));
+  if (!server.ok()) return 1;
+  std::printf("%s\n", (*server)->address().c_str());
+  std::fflush(stdout);
+  char c;
+  while (::read(0, &c, 1) > 0) {
+    std::printf("%lld\n", static_cast<long long>(LiveHeapBytes()));
+    std::fflush(stdout);
+  }
+  (*server)->Shutdown();
+  std::fflush(nullptr);
+  std::_Exit(0);  // gRPC's threads: skip static destructors
+}
+
+// W7 on a LocalCluster of its own (the scheduler runs in this process, as
+// in the Dask peer), through map (as the peer's client.map) or through
+// delayed + persist. A fresh cluster for each run: the scheduler and the
+// client keep the capacity of their tables after a graph is released, which
+// the next run would reuse without growing.
+void W7(const std::string& system, const Sizes& z, bool use_map) {
+  weft::Client previous = weft::Client::Current();
+  weft::LocalCluster cluster(2);  // start-up is not measured
+  const int64_t n = z.w7_tasks;
+  std::vector<int64_t> xs(n);
+  std::iota(xs.begin(), xs.end(), 0);
+  ReturnFreeMemory();  // pages earlier workloads freed do not hide growth
   const size_t rss_before = ResidentBytes();
+  PeakRss peak;
   auto start = Clock::now();
-  std::vector<weft::Delayed<int64_t>> ds;
-  ds.reserve(z.w7_tasks);
-  for (int64_t i = 0; i < z.w7_tasks; ++i) ds.push_back(weft::delayed(Inc)(i));
-  std::vector<weft::ObjectRef<int64_t>> refs = weft::persist(ds);
+  std::vector<weft::ObjectRef<int64_t>> refs;
+  if (use_map) {
+    refs = weft::map(Inc, xs);
+  } else {
+    std::vector<weft::Delayed<int64_t>> ds;
+    ds.reserve(n);
+    for (int64_t x : xs) ds.push_back(weft::delayed(Inc)(x));
+    refs = weft::persist(ds);
+  }
   const double submit = Since(start);
-  const size_t rss_after = ResidentBytes();
-  ds.clear();
+  const size_t rss_after_submit = ResidentBytes();
+  // A request on the same stream, answered after the scheduler handled
+  // every submission before it: the graph is accepted.
+  (void)weft::Client::Current().workers();
+  const double accepted = Since(start);
   std::vector<int64_t> out = weft::get(refs);
   const double total = Since(start);
-  Record(system, "W7_scale").Num("tasks", z.w7_tasks)
-      .Num("submit_seconds", submit).Num("total_seconds", total)
+  const size_t rss_peak = peak.Stop();
+  bool ok = out.size() == static_cast<size_t>(n);
+  for (int64_t i = 0; ok && i < n; ++i) ok = out[i] == i + 1;
+  Record record(system, "W7_scale");
+  if (!use_map) record.Str("variant", "delayed");
+  record.Num("tasks", n).Num("submit_seconds", submit)
+      .Num("accepted_seconds", accepted).Num("total_seconds", total)
       .Num("scheduler_bytes_per_task",
-           static_cast<double>(rss_after - rss_before) / z.w7_tasks)
-      .Str("note", "RSS growth of the client process during submission; "
-                   "LocalCluster's scheduler lives in it too, so this also "
-                   "counts the client's own ObjectRefs");
+           static_cast<double>(rss_peak - rss_before) / n)
+      .Num("rss_growth_after_submit_bytes_per_task",
+           static_cast<double>(rss_after_submit - rss_before) / n)
+      .Raw("all_succeeded", ok ? "true" : "false");
+  if (use_map) {
+    const SchedulerAloneBytes alone = W7SchedulerAlone(n);
+    if (alone.rss >= 0) {
+      record.Num("scheduler_alone_bytes_per_pending_task", alone.rss);
+    }
+    if (alone.heap >= 0) {
+      record.Num("scheduler_alone_heap_bytes_per_pending_task", alone.heap);
+    }
+    record.Str("note",
+               "weft::map(Inc, xs), as the Dask peer's client.map, on a fresh "
+               "LocalCluster(2). "
+               "scheduler_bytes_per_task: peak RSS growth of this process "
+               "during the run / N, sampled every 5 ms, as the Dask peer "
+               "measures; LocalCluster runs the scheduler in this process, so "
+               "it counts the client's ObjectRefs and bookkeeping too. "
+               "rss_growth_after_submit: the same right after map() returned "
+               "(freed pages are returned to the system before each run). "
+               "accepted: until a request sent after the submissions is "
+               "answered. scheduler_alone_bytes_per_pending_task: a separate "
+               "run against a scheduler in its own process with no workers "
+               "(so every task stays pending): that process's RSS growth "
+               "once it accepted the N tasks / N; it includes pages of "
+               "already freed message buffers that the allocator keeps. "
+               "scheduler_alone_heap_bytes_per_pending_task: the same run's "
+               "growth of live heap bytes (jemalloc stats.allocated) / N");
+  } else {
+    record.Str("note",
+               "the same through N weft::delayed(Inc)(i) nodes and one "
+               "weft::persist; the RSS figures also count the Delayed graph");
+  }
+  previous.make_default();
 }
 
 void Metg(const std::string& system, const Sizes& z) {
@@ -397,6 +620,9 @@ void Metg(const std::string& system, const Sizes& z) {
 
 int main(int argc, char** argv) {
   weft::Init(argc, argv);
+  if (argc == 2 && std::strncmp(argv[1], "--w7-scheduler=", 15) == 0) {
+    return ServeW7Scheduler(argv[1] + 15);  // W7's scheduler-alone run
+  }
   Sizes z;
   std::vector<std::string> only;
   bool embedded = true;
@@ -449,7 +675,10 @@ int main(int argc, char** argv) {
   if (want("W4")) W4(sys, z);
   if (want("W5")) W5(sys, z);
   if (want("W6")) W6(sys, z);
-  if (want("W7")) W7(sys, z);
+  if (want("W7")) {
+    W7(sys, z, /*use_map=*/true);
+    W7(sys, z, /*use_map=*/false);
+  }
   if (want("METG")) Metg(sys, z);
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include "weft/delayed.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -14,7 +15,9 @@ namespace {
 thread_local std::vector<const DelayedNode*>* deferred_deletions = nullptr;
 }  // namespace
 
-void NodeDeleter::operator()(const DelayedNode* node) const {
+void DelayedNode::Unref() const {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  const DelayedNode* node = this;
   if (deferred_deletions != nullptr) {
     deferred_deletions->push_back(node);  // an outer loop deletes it
     return;
@@ -40,37 +43,63 @@ std::vector<std::shared_ptr<ObjectState>> SubmitGraph(
   };
   std::vector<Frame> stack;
   std::vector<const DelayedNode*> children;
-  for (const DelayedNode* root : roots) stack.push_back({root, false});
-  while (!stack.empty()) {
-    Frame frame = stack.back();
-    if (memo.nodes.contains(frame.node)) {
-      stack.pop_back();
-      continue;
-    }
-    if (!frame.expanded) {
-      stack.back().expanded = true;
-      children.clear();
-      frame.node->Children(children);
-      for (const DelayedNode* c : children) {
-        if (!memo.nodes.contains(c)) stack.push_back({c, false});
-      }
-      continue;
-    }
-    stack.pop_back();
-    std::shared_ptr<ObjectState> state;
-    if (frame.node->pure()) {
-      auto it = memo.pure.find(frame.node->id());
-      if (it != memo.pure.end()) state = it->second;
-    }
-    if (state == nullptr) {
-      state = frame.node->Submit(client, memo);
-      if (frame.node->pure()) memo.pure[frame.node->id()] = state;
-    }
-    memo.nodes[frame.node] = std::move(state);
-  }
   std::vector<std::shared_ptr<ObjectState>> out;
   out.reserve(roots.size());
-  for (const DelayedNode* root : roots) out.push_back(memo.nodes.at(root));
+  // Leaves submitted without a memo entry (see below).
+  absl::flat_hash_set<const DelayedNode*> direct;
+  // Roots in order, each with what it needs, so that with equal priorities
+  // the first roots' tasks are submitted (and run) first.
+  for (size_t i = 0; i < roots.size(); ++i) {
+    const DelayedNode* root = roots[i];
+    if (!memo.nodes.contains(root) && !root->pure() &&
+        root->refs_.load(std::memory_order_acquire) == 1) {
+      children.clear();
+      root->Children(children);
+      if (children.empty()) {
+        // A leaf whose only reference is the caller's is no other node's
+        // child, so only the roots can name it again (compute(d, d)).
+        // Recording it in `direct` (8 bytes) instead of the memo (a
+        // shared_ptr more) keeps a million-leaf persist small.
+        if (direct.insert(root).second) {
+          out.push_back(root->Submit(client, memo));
+        } else {
+          const size_t first =
+              std::find(roots.begin(), roots.end(), root) - roots.begin();
+          out.push_back(out[first]);
+        }
+        continue;
+      }
+    }
+    stack.push_back({root, false});
+    while (!stack.empty()) {
+      Frame frame = stack.back();
+      if (memo.nodes.contains(frame.node)) {
+        stack.pop_back();
+        continue;
+      }
+      if (!frame.expanded) {
+        stack.back().expanded = true;
+        children.clear();
+        frame.node->Children(children);
+        for (const DelayedNode* c : children) {
+          if (!memo.nodes.contains(c)) stack.push_back({c, false});
+        }
+        continue;
+      }
+      stack.pop_back();
+      std::shared_ptr<ObjectState> state;
+      if (frame.node->pure()) {
+        auto it = memo.pure.find(frame.node->id());
+        if (it != memo.pure.end()) state = it->second;
+      }
+      if (state == nullptr) {
+        state = frame.node->Submit(client, memo);
+        if (frame.node->pure()) memo.pure[frame.node->id()] = state;
+      }
+      memo.nodes[frame.node] = std::move(state);
+    }
+    out.push_back(memo.nodes.at(root));
+  }
   return out;
 }
 

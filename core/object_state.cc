@@ -5,8 +5,10 @@
 #include <atomic>
 #include <random>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_format.h"
+#include "boost/fiber/condition_variable.hpp"
 
 namespace weft::internal {
 
@@ -26,28 +28,77 @@ std::string MakeKey(const std::string& name, uint64_t id) {
   return absl::StrFormat("%s-%016x", name, id);
 }
 
-ObjectState::ObjectState(uint64_t id, std::string name)
+namespace {
+
+// Locks shared by all ObjectStates, each on its own cache line. An object
+// holds its lock only for a few instructions, so sharing is rarely felt.
+constexpr size_t kNumLocks = 256;
+struct alignas(64) PaddedMutex {
+  Mutex mu;
+};
+
+PaddedMutex* Locks() {
+  static PaddedMutex* locks = new PaddedMutex[kNumLocks];  // never destroyed
+  return locks;
+}
+
+}  // namespace
+
+struct ObjectState::Extras {
+  boost::fibers::condition_variable_any cv;
+  int waiters = 0;
+  std::shared_ptr<const ErrorInfo> error;  // written once, before done_
+  std::vector<std::shared_ptr<ReadyListener>> listeners;
+  std::weak_ptr<Producer> producer;
+};
+
+struct ObjectState::Remote {
+  std::shared_ptr<RemoteBytes> source;
+  std::string inline_bytes;
+  bool has_inline = false;
+  // Decoding into value_ after completion, under the object's lock (which
+  // is not held while fetching: one caller fetches, others wait).
+  bool materializing = false;
+  bool materialized = false;
+  absl::Status materialize_status;
+};
+
+ObjectState::ObjectState(uint64_t id, std::string_view name)
+    : id_(id), name_(name) {}
+
+ObjectState::ObjectState(uint64_t id, InternedName name)
     : id_(id), name_(std::move(name)) {}
 
 ObjectState::~ObjectState() {
   std::shared_ptr<ReleaseHook> hook;
   {
-    MutexLock lock(&mu_);
+    MutexLock lock(&mu());
     hook = std::move(release_hook_);
   }
   if (hook != nullptr) hook->Release(id_);
 }
 
-std::string ObjectState::key() const { return MakeKey(name_, id_); }
+Mutex& ObjectState::mu() const {
+  // Objects are at least 16 bytes apart; mix the bits above that.
+  const uintptr_t a = reinterpret_cast<uintptr_t>(this) >> 4;
+  return Locks()[(a ^ (a >> 8) ^ (a >> 16)) % kNumLocks].mu;
+}
+
+ObjectState::Extras& ObjectState::extras() {
+  if (extras_ == nullptr) extras_ = std::make_unique<Extras>();
+  return *extras_;
+}
+
+std::string ObjectState::key() const { return MakeKey(name(), id_); }
 
 bool ObjectState::SetValue(AnyValue value) {
-  if (!Complete(std::move(value), nullptr)) return false;
+  if (!Complete(std::move(value), nullptr, nullptr)) return false;
   WakeWaiters(nullptr);
   return true;
 }
 
 bool ObjectState::SetError(std::shared_ptr<const ErrorInfo> error) {
-  if (!Complete(AnyValue(), std::move(error))) return false;
+  if (!Complete(AnyValue(), std::move(error), nullptr)) return false;
   WakeWaiters(nullptr);
   return true;
 }
@@ -55,150 +106,178 @@ bool ObjectState::SetError(std::shared_ptr<const ErrorInfo> error) {
 bool ObjectState::Publish(std::shared_ptr<ObjectState> self, AnyValue value,
                           std::shared_ptr<const ErrorInfo> error) {
   ObjectState* raw = self.get();
-  if (!raw->Complete(std::move(value), std::move(error))) return false;
+  if (!raw->Complete(std::move(value), std::move(error), nullptr)) {
+    return false;
+  }
   raw->WakeWaiters(&self);
   return true;
 }
 
 void ObjectState::WakeWaiters(std::shared_ptr<ObjectState>* self) {
-  MutexLock lock(&mu_);
-  if (waiters_ == 0) return;
+  MutexLock lock(&mu());
+  if (extras_ == nullptr || extras_->waiters == 0) return;
   // Each waiter holds a reference and cannot leave its wait before we
   // unlock, so dropping ours here never destroys the object under us.
   if (self != nullptr) self->reset();
-  cv_.notify_all();
+  extras_->cv.notify_all();
 }
 
 bool ObjectState::Complete(AnyValue value,
-                           std::shared_ptr<const ErrorInfo> error) {
+                           std::shared_ptr<const ErrorInfo> error,
+                           std::unique_ptr<Remote> remote) {
   std::vector<std::shared_ptr<ReadyListener>> listeners;
+  std::weak_ptr<Producer> producer;
   {
-    MutexLock lock(&mu_);
+    MutexLock lock(&mu());
     if (done_) return false;
     value_ = std::move(value);
-    error_ = std::move(error);
+    remote_ = std::move(remote);
+    if (error != nullptr) extras().error = std::move(error);
     done_ = true;
-    listeners.swap(listeners_);
-    producer_.reset();
+    if (extras_ != nullptr) {
+      listeners.swap(extras_->listeners);
+      producer.swap(extras_->producer);
+    }
   }
   for (auto& l : listeners) l->OnReady(*this);
   return true;
 }
 
 bool ObjectState::done() const {
-  MutexLock lock(&mu_);
+  MutexLock lock(&mu());
   return done_;
 }
 
 std::shared_ptr<const ErrorInfo> ObjectState::error() const {
-  MutexLock lock(&mu_);
-  return error_;
+  MutexLock lock(&mu());
+  return extras_ != nullptr ? extras_->error : nullptr;
 }
 
 const AnyValue& ObjectState::value() const {
-  // value_ is immutable once done_ was set under mu_; the caller observed
-  // done() under mu_, which orders this read after the write.
+  // value_ is immutable once done_ was set under mu(); the caller observed
+  // done() under mu(), which orders this read after the write.
   return value_;
 }
 
 bool ObjectState::WaitUntil(std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock<Mutex> lock(mu_);
+  std::unique_lock<Mutex> lock(mu());
   if (done_) return true;
-  ++waiters_;
+  Extras& e = extras();
+  ++e.waiters;
   while (!done_) {
-    if (cv_.wait_until(lock, deadline) == boost::fibers::cv_status::timeout) {
+    if (e.cv.wait_until(lock, deadline) == boost::fibers::cv_status::timeout) {
       break;
     }
   }
-  --waiters_;
+  --e.waiters;
   return done_;
 }
 
 void ObjectState::Wait() {
-  std::unique_lock<Mutex> lock(mu_);
-  ++waiters_;
-  while (!done_) cv_.wait(lock);
-  --waiters_;
+  std::unique_lock<Mutex> lock(mu());
+  if (done_) return;
+  Extras& e = extras();
+  ++e.waiters;
+  while (!done_) e.cv.wait(lock);
+  --e.waiters;
 }
 
 bool ObjectState::AddListener(std::shared_ptr<ReadyListener> listener) {
-  MutexLock lock(&mu_);
+  MutexLock lock(&mu());
   if (done_) return false;
-  listeners_.push_back(std::move(listener));
+  extras().listeners.push_back(std::move(listener));
   return true;
 }
 
 void ObjectState::set_producer(std::weak_ptr<Producer> producer) {
-  MutexLock lock(&mu_);
-  if (!done_) producer_ = std::move(producer);
+  {
+    MutexLock lock(&mu());
+    if (!done_) extras().producer.swap(producer);
+  }
+  // `producer` (now the old one, if any) is released without the lock.
 }
 
 std::shared_ptr<Producer> ObjectState::producer() const {
-  MutexLock lock(&mu_);
-  return producer_.lock();
+  MutexLock lock(&mu());
+  return extras_ != nullptr ? extras_->producer.lock() : nullptr;
 }
 
 void ObjectState::set_release_hook(std::shared_ptr<ReleaseHook> hook) {
-  MutexLock lock(&mu_);
-  release_hook_ = std::move(hook);
+  {
+    MutexLock lock(&mu());
+    release_hook_.swap(hook);
+  }
+  // `hook` (now the old one, if any) is destroyed without the lock.
 }
 
 bool ObjectState::SetRemote(std::shared_ptr<RemoteBytes> source,
                             std::string inline_bytes, bool has_inline) {
-  {
-    MutexLock lock(&mu_);
-    if (done_) return false;
-    remote_ = true;
-    source_ = std::move(source);
-    has_inline_ = has_inline;
-    inline_bytes_ = std::move(inline_bytes);
-  }
-  if (!Complete(AnyValue(), nullptr)) return false;
+  // One per completed cluster object: keep it in jemalloc's 64-byte class.
+  static_assert(sizeof(Remote) <= 64);
+  auto remote = std::make_unique<Remote>();
+  remote->source = std::move(source);
+  remote->has_inline = has_inline;
+  remote->inline_bytes = std::move(inline_bytes);
+  if (!Complete(AnyValue(), nullptr, std::move(remote))) return false;
   WakeWaiters(nullptr);
   return true;
 }
 
 bool ObjectState::is_remote() const {
-  MutexLock lock(&mu_);
-  return remote_;
+  MutexLock lock(&mu());
+  return remote_ != nullptr;
 }
 
 absl::StatusOr<std::string> ObjectState::Bytes() {
   {
-    MutexLock lock(&mu_);
-    if (!remote_) {
+    MutexLock lock(&mu());
+    if (remote_ == nullptr) {
       return absl::FailedPreconditionError("object " + key() +
                                            " is not a cluster object");
     }
-    if (has_inline_) return inline_bytes_;
+    if (remote_->has_inline) return remote_->inline_bytes;
   }
-  return source_->Fetch(id_);
+  return remote_->source->Fetch(id_);
 }
 
 absl::Status ObjectState::Materialize(
     absl::FunctionRef<absl::StatusOr<AnyValue>(std::string_view)> decode) {
-  MutexLock lock(&materialize_mu_);
-  if (materialized_) return materialize_status_;
-  absl::StatusOr<std::string> fetched;
-  std::string_view bytes;
-  if (has_inline_) {
-    bytes = inline_bytes_;
-  } else {
-    fetched = source_->Fetch(id_);
-    if (!fetched.ok()) {
-      // A failed fetch may succeed later (e.g. after recomputation).
-      return fetched.status();
+  // remote_ is constant once the object completed as remote, which the
+  // caller observed.
+  Remote& r = *remote_;
+  {
+    std::unique_lock<Mutex> lock(mu());
+    if (r.materializing) {
+      Extras& e = extras();
+      ++e.waiters;
+      while (r.materializing) e.cv.wait(lock);
+      --e.waiters;
     }
-    bytes = *fetched;
+    if (r.materialized) return r.materialize_status;
+    r.materializing = true;
   }
-  absl::StatusOr<AnyValue> value = decode(bytes);
-  materialized_ = true;
+  absl::Status fetch_status;
+  absl::StatusOr<AnyValue> value = absl::UnknownError("not decoded");
+  if (r.has_inline) {
+    value = decode(r.inline_bytes);
+  } else {
+    absl::StatusOr<std::string> fetched = r.source->Fetch(id_);
+    fetch_status = fetched.status();
+    if (fetched.ok()) value = decode(*fetched);
+  }
+  MutexLock lock(&mu());
+  r.materializing = false;
+  if (extras_ != nullptr && extras_->waiters > 0) extras_->cv.notify_all();
+  // A failed fetch may succeed later (e.g. after recomputation): it is not
+  // recorded.
+  if (!fetch_status.ok()) return fetch_status;
+  r.materialized = true;
   if (!value.ok()) {
-    materialize_status_ = value.status();
+    r.materialize_status = value.status();
   } else {
     value_ = *std::move(value);
   }
-  return materialize_status_;
+  return r.materialize_status;
 }
 
 }  // namespace weft::internal

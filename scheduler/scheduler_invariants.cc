@@ -66,8 +66,7 @@ void SchedulerState::CheckInvariants() const {
     const Task& t = tasks_[s];
     if (!t.live) continue;
     ++live;
-    auto it = index_.find(t.id);
-    if (it == index_.end() || it->second != s) Violation(where(s) + "index");
+    if (index_.Find(t.id) != s) Violation(where(s) + "index");
     if (t.activating) Violation(where(s) + "activation left unfinished");
     if (t.num_refs != refs[s]) {
       Violation(absl::StrCat(where(s), "num_refs ", t.num_refs, " but ",

@@ -16,11 +16,6 @@ namespace weft::scheduler {
 
 namespace {
 
-// Index values with this bit mark tasks of the batch being validated by
-// SubmitTasks (the low bits are the position in the batch). Real slots stay
-// far below it: 2^31 records would need hundreds of gigabytes.
-constexpr uint32_t kBatchBit = uint32_t{1} << 31;
-
 std::string Hex(uint64_t id) { return absl::StrCat(absl::Hex(id)); }
 
 }  // namespace
@@ -39,8 +34,7 @@ SchedulerState::~SchedulerState() = default;
 // --- Helpers ---------------------------------------------------------------
 
 SchedulerState::Slot SchedulerState::FindSlot(ObjectId id) const {
-  auto it = index_.find(id);
-  return it == index_.end() ? kNone : it->second;
+  return index_.Find(id);
 }
 
 absl::Status SchedulerState::CheckClient(ClientId client) const {
@@ -112,7 +106,7 @@ SchedulerState::Slot SchedulerState::NewSlot() {
 
 void SchedulerState::FreeSlot(Slot s) {
   Task& t = tasks_[s];
-  index_.erase(t.id);
+  index_.Erase(t.id);
   errors_.erase(s);
   inline_values_.erase(s);
   Unintern(t.name);
@@ -123,11 +117,26 @@ void SchedulerState::FreeSlot(Slot s) {
 
 void SchedulerState::AfterEvent() {
   Schedule();
+  // Slots are reused while any record lives, never freed: once a large
+  // graph is gone entirely, give its memory back.
+  constexpr size_t kKeepSlots = 4096;
+  if (index_.size() == 0 && tasks_.size() > kKeepSlots) ReleaseCapacity();
   if (options_.check_invariants &&
       ++events_since_check_ > index_.size() / 256) {
     events_since_check_ = 0;
     CheckInvariants();
   }
+}
+
+void SchedulerState::ReleaseCapacity() {
+  std::deque<Task>().swap(tasks_);
+  std::vector<Slot>().swap(free_slots_);
+  std::vector<ReadyEntry>().swap(ready_);  // only stale entries were left
+  std::vector<std::pair<Slot, bool>>().swap(walk_);
+  index_.Clear();
+  errors_ = {};
+  inline_values_ = {};
+  for (auto& [client, refs] : clients_) refs = {};
 }
 
 // --- Clients ---------------------------------------------------------------
@@ -250,11 +259,13 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
   // Pass 1: validate, reserving the ids in index_ as batch positions so
   // that a dependency can be checked against earlier tasks of the batch.
   size_t reserved = 0;
+  batch_ = &tasks;
   auto rollback = [&](absl::Status status) {
-    for (size_t j = 0; j < reserved; ++j) index_.erase(tasks[j].id);
+    for (size_t j = 0; j < reserved; ++j) index_.Erase(tasks[j].id);
+    batch_ = nullptr;
     return status;
   };
-  index_.reserve(index_.size() + tasks.size());
+  index_.Reserve(index_.size() + tasks.size());
   for (size_t i = 0; i < tasks.size(); ++i) {
     const TaskDef& def = tasks[i];
     auto what = [&def] {
@@ -270,20 +281,19 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
           absl::StrCat(what(), ": retries must be in [0, 32767], got ",
                        def.retries)));
     }
-    if (!index_.try_emplace(def.id, kBatchBit | static_cast<uint32_t>(i))
-             .second) {
+    if (!index_.Insert(kBatchBit | static_cast<uint32_t>(i))) {
       return rollback(absl::AlreadyExistsError(
           absl::StrCat(what(), ": object ", Hex(def.id), " already exists")));
     }
     ++reserved;
     for (ObjectId dep : def.deps) {
-      auto it = index_.find(dep);
-      if (it == index_.end()) {
+      const uint32_t found = index_.Find(dep);
+      if (found == kNone) {
         return rollback(absl::NotFoundError(absl::StrCat(
             what(), ": unknown dependency ", Hex(dep),
             " (dependencies must exist or come earlier in the batch)")));
       }
-      if (it->second == (kBatchBit | static_cast<uint32_t>(i))) {
+      if (found == (kBatchBit | static_cast<uint32_t>(i))) {
         return rollback(absl::InvalidArgumentError(
             absl::StrCat(what(), ": depends on itself")));
       }
@@ -296,12 +306,14 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
   created.reserve(tasks.size());
   for (TaskDef& def : tasks) {
     const Slot s = NewSlot();
-    index_[def.id] = s;
     Task& t = tasks_[s];
     t.id = def.id;
+    // The batch entry becomes the record's slot.
+    index_.Erase(def.id);
+    index_.Insert(s);
     t.seq = next_seq_++;
     t.has_def = true;
-    t.args = std::move(def.args);
+    t.args = internal::CompactBytes(def.args);
     t.priority = def.priority;
     t.name = Intern(def.name);
     t.function = Intern(def.function);
@@ -309,7 +321,7 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
     t.num_cpus = static_cast<uint16_t>(def.num_cpus);
     t.state = TaskState::kReleased;
     for (ObjectId dep_id : def.deps) {
-      const Slot dep = index_.at(dep_id);
+      const Slot dep = index_.Find(dep_id);
       if (std::find(t.deps.begin(), t.deps.end(), dep) != t.deps.end()) {
         continue;
       }
@@ -320,6 +332,7 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
     t.num_refs = 1;
     created.push_back(s);
   }
+  batch_ = nullptr;
   for (Slot s : created) {
     if (tasks_[s].state == TaskState::kReleased) Activate(s);
   }
@@ -336,21 +349,21 @@ absl::Status SchedulerState::AddPut(ClientId client, ObjectId object,
   }
   std::optional<WorkerSlot> ws = pool_.Find(holder);
   if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", holder));
-  if (index_.contains(object)) {
+  if (index_.Contains(object)) {
     return absl::AlreadyExistsError(
         absl::StrCat("object ", Hex(object), " already exists"));
   }
   const Slot s = NewSlot();
-  index_.emplace(object, s);
   Task& t = tasks_[s];
   t.id = object;
+  index_.Insert(s);
   t.seq = next_seq_++;
   t.state = TaskState::kMemory;
   t.size_bytes = size_bytes;
   AddHolder(s, *ws);
   if (!inline_value.empty() &&
       inline_value.size() <= options_.inline_limit_bytes) {
-    inline_values_[s] = std::move(inline_value);
+    inline_values_[s] = internal::CompactBytes(inline_value);
   }
   client_it->second.insert(s);
   t.num_refs = 1;
@@ -406,7 +419,7 @@ absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
   AddHolder(s, *ws);
   if (!inline_value.empty() &&
       inline_value.size() <= options_.inline_limit_bytes) {
-    inline_values_[s] = std::move(inline_value);
+    inline_values_[s] = internal::CompactBytes(inline_value);
   }
   for (Slot d : t.dependents) {
     Task& dt = tasks_[d];

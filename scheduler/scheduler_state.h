@@ -27,11 +27,13 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "scheduler/compact_bytes.h"
 #include "scheduler/placement.h"
+#include "scheduler/slot_index.h"
+#include "scheduler/slot_list.h"
 #include "scheduler/types.h"
 
 namespace weft::scheduler {
@@ -222,16 +224,27 @@ class SchedulerState {
   using Slot = uint32_t;
   using WorkerSlot = internal::WorkerSlot;
   static constexpr uint32_t kNone = ~uint32_t{0};
+  // Index values with this bit mark tasks of the batch being validated by
+  // SubmitTasks (the low bits are the position in the batch). Real slots
+  // stay far below it: 2^31 records would need hundreds of gigabytes.
+  static constexpr uint32_t kBatchBit = uint32_t{1} << 31;
 
-  // One object: a task (has_def) or a put. ~170 bytes.
+  // For index_: the id of the record (or batch task) an index value names.
+  struct TaskIdOf {
+    const SchedulerState* state;
+    ObjectId operator()(uint32_t value) const;
+  };
+
+  // One object: a task (has_def) or a put. 128 bytes, so that std::deque
+  // packs four to a 512-byte block.
   struct Task {
     ObjectId id = 0;
     uint64_t seq = 0;         // submission order
     uint64_t size_bytes = 0;  // valid in kMemory
-    std::string args;
-    absl::InlinedVector<Slot, 4> deps;        // distinct
-    absl::InlinedVector<Slot, 4> dependents;  // every record depending on it
-    absl::InlinedVector<WorkerSlot, 4> holders;
+    internal::CompactBytes args;
+    internal::SlotList deps;        // distinct
+    internal::SlotList dependents;  // every record depending on it
+    internal::SlotList holders;     // worker slots
     int32_t priority = 0;
     uint32_t name = kNone;      // interned string
     uint32_t function = kNone;  // interned string
@@ -318,6 +331,9 @@ class SchedulerState {
   TaskDef DefOf(const Task& t) const;
   void EmitRelease(WorkerId worker, ObjectId object);
   void AfterEvent();
+  // Frees what records, indexes and the queue grew to. REQUIRES: no live
+  // record.
+  void ReleaseCapacity();
 
   Options options_;
   size_t events_since_check_ = 0;  // see Options::check_invariants
@@ -327,9 +343,14 @@ class SchedulerState {
   internal::WorkerPool pool_;
   std::deque<Task> tasks_;  // by slot; deque: no reallocation slack
   std::vector<Slot> free_slots_;
-  absl::flat_hash_map<ObjectId, Slot> index_;
+  // The batch SubmitTasks is validating, for index values with kBatchBit.
+  const std::vector<TaskDef>* batch_ = nullptr;
+  // Live records by id: 4-byte slots, hashed by their records' ids.
+  internal::SlotIndex<TaskIdOf> index_{TaskIdOf{this}};
   absl::flat_hash_map<Slot, std::shared_ptr<const ErrorDetail>> errors_;
-  absl::flat_hash_map<Slot, std::string> inline_values_;
+  // Small values of objects in memory (24-byte entries; up to 15 bytes
+  // inline).
+  absl::flat_hash_map<Slot, internal::CompactBytes> inline_values_;
   // Per client: the objects it holds a reference to.
   absl::flat_hash_map<ClientId, absl::flat_hash_set<Slot>> clients_;
   std::vector<ReadyEntry> ready_;  // a heap under ReadyLess; lazy deletion
@@ -343,6 +364,11 @@ class SchedulerState {
   // Scratch for Activate's depth-first walk; reused to avoid allocations.
   std::vector<std::pair<Slot, bool>> walk_;
 };
+
+inline ObjectId SchedulerState::TaskIdOf::operator()(uint32_t value) const {
+  return (value & kBatchBit) != 0 ? (*state->batch_)[value & ~kBatchBit].id
+                                  : state->tasks_[value].id;
+}
 
 }  // namespace weft::scheduler
 

@@ -811,5 +811,50 @@ TEST_F(SchedulerStateTest, LargeBatchIsAccepted) {
   EXPECT_EQ(s_->num_objects(), 0u);
 }
 
+// Once every record of a large graph is gone, the state gives the memory
+// back (ReleaseCapacity) and goes on working: ids, the queue, references,
+// inline values.
+TEST_F(SchedulerStateTest, WorksOnAfterALargeGraphIsGone) {
+  SchedulerState::Options o = Opts(/*saturation=*/100);
+  o.check_invariants = false;  // 5k tasks: checked once per phase below
+  Init(o);
+  Worker(10, 1);
+  for (int round = 0; round < 2; ++round) {
+    std::vector<TaskDef> defs;
+    for (ObjectId id = 1; id <= 5000; ++id) defs.push_back(Def(id));
+    defs.push_back(Def(20000, {1, 2}));
+    Submit(std::move(defs));
+    s_->CheckInvariants();
+    size_t finished = 0;
+    for (Drained d = Take(); !d.assigns.empty(); d = Take()) {
+      for (auto [w, id] : d.assigns) {
+        Finish(w, id, 8, "v");
+        ++finished;
+      }
+    }
+    EXPECT_EQ(finished, 5001u);
+    EXPECT_EQ(s_->StateOf(20000), TaskState::kMemory);
+    for (ObjectId id = 1; id <= 5000; ++id) {
+      ASSERT_TRUE(s_->ReleaseRef(kC1, id).ok());
+    }
+    EXPECT_EQ(s_->num_objects(), 3u);  // 20000 and its lineage, 1 and 2
+    ASSERT_TRUE(s_->ReleaseRef(kC1, 20000).ok());
+    Take();
+    s_->CheckInvariants();
+    EXPECT_EQ(s_->num_objects(), 0u);
+    EXPECT_EQ(s_->num_ready(), 0u);
+  }
+  // Small graphs afterwards, with the invariants checked at every step.
+  Init(Opts());
+  Worker(10);
+  Submit({Def(1), Def(2, {1})});
+  Take();
+  Finish(10, 1);
+  Take();
+  Finish(10, 2, 8, "x");
+  Drained d = Take();
+  EXPECT_THAT(d.ready, ElementsAre(P{kC1, 2}));
+}
+
 }  // namespace
 }  // namespace weft::scheduler

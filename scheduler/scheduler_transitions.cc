@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "scheduler/scheduler_state.h"
 
@@ -114,7 +115,7 @@ TaskDef SchedulerState::DefOf(const Task& t) const {
   def.function = strings_[t.function];
   def.deps.reserve(t.deps.size());
   for (Slot dep : t.deps) def.deps.push_back(tasks_[dep].id);
-  def.args = t.args;
+  def.args = t.args.str();
   def.retries = t.retries_left;
   def.num_cpus = t.num_cpus;
   def.priority = t.priority;
@@ -139,7 +140,7 @@ void SchedulerState::Assign(Slot s, WorkerSlot w) {
     for (WorkerSlot h : d.holders) loc.holders.push_back(pool_.at(h).id);
     std::sort(loc.holders.begin(), loc.holders.end());
     auto it = inline_values_.find(dep);
-    if (it != inline_values_.end()) loc.inline_value = it->second;
+    if (it != inline_values_.end()) loc.inline_value = it->second.str();
     a.deps.push_back(std::move(loc));
   }
   actions_.push_back(std::move(a));
@@ -287,7 +288,7 @@ void SchedulerState::NotifyClient(ClientId client, Slot s) {
     for (WorkerSlot h : t.holders) r.holders.push_back(pool_.at(h).id);
     std::sort(r.holders.begin(), r.holders.end());
     auto it = inline_values_.find(s);
-    if (it != inline_values_.end()) r.inline_value = it->second;
+    if (it != inline_values_.end()) r.inline_value = it->second.str();
     actions_.push_back(std::move(r));
   } else if (t.state == TaskState::kErred ||
              t.state == TaskState::kCancelled) {

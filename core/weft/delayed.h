@@ -8,6 +8,7 @@
 #ifndef WEFT_CORE_WEFT_DELAYED_H_
 #define WEFT_CORE_WEFT_DELAYED_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <ostream>
@@ -22,6 +23,7 @@
 #include "absl/hash/hash.h"
 #include "weft/internal/client_impl.h"
 #include "weft/internal/function_traits.h"
+#include "weft/internal/interned_name.h"
 #include "weft/object_ref.h"
 #include "weft/options.h"
 
@@ -41,17 +43,24 @@ struct SubmitMemo {
 };
 
 // One lazy call in a graph. Immutable once built; shared by every Delayed
-// that refers to it.
+// (and every parent node) that refers to it, through NodeRef.
+//
+// Memory: a graph can hold millions of nodes, so a node is small (64 bytes
+// for a one-argument call with default options): an intrusive count
+// instead of a shared_ptr control block, an interned name, and options
+// stored only when they differ from the defaults.
 class DelayedNode {
  public:
-  DelayedNode(uint64_t id, std::string name, bool pure)
-      : id_(id), name_(std::move(name)), pure_(pure) {}
+  DelayedNode(uint64_t id, InternedName name, bool pure)
+      : pure_(pure), id_(id), name_(std::move(name)) {}
   virtual ~DelayedNode() = default;
+  DelayedNode(const DelayedNode&) = delete;
+  DelayedNode& operator=(const DelayedNode&) = delete;
 
   uint64_t id() const { return id_; }
-  const std::string& name() const { return name_; }
+  const std::string& name() const { return name_.str(); }
   bool pure() const { return pure_; }
-  std::string key() const { return MakeKey(name_, id_); }
+  std::string key() const { return MakeKey(name(), id_); }
 
   // Appends the nodes this call's arguments refer to.
   virtual void Children(std::vector<const DelayedNode*>& out) const = 0;
@@ -60,16 +69,47 @@ class DelayedNode {
                                               const SubmitMemo& memo) const = 0;
 
  private:
-  const uint64_t id_;
-  const std::string name_;
+  friend class NodeRef;
+  friend std::vector<std::shared_ptr<ObjectState>> SubmitGraph(
+      ClientImpl& client, const std::vector<const DelayedNode*>& roots);
+
+  void Ref() const { refs_.fetch_add(1, std::memory_order_relaxed); }
+  // Drops a reference; the last one deletes the node. Deleting a node that
+  // holds the last reference to a child defers the child's deletion to a
+  // loop, so a chain of a million lazy calls is destroyed in constant
+  // stack.
+  void Unref() const;
+
+  mutable std::atomic<uint32_t> refs_{0};
   const bool pure_;
+  const uint64_t id_;
+  const InternedName name_;
 };
 
-// Deletes graph nodes without recursion: releasing a node that holds the
-// last reference to its child defers the child's deletion to a loop, so a
-// chain of a million lazy calls is destroyed in constant stack.
-struct NodeDeleter {
-  void operator()(const DelayedNode* node) const;
+// A counted reference to a node. Thread-safe to copy and destroy.
+class NodeRef {
+ public:
+  NodeRef() = default;
+  // Takes a reference to `node` (which may be new, with no references yet).
+  explicit NodeRef(const DelayedNode* node) : node_(node) {
+    if (node_ != nullptr) node_->Ref();
+  }
+  NodeRef(const NodeRef& other) : NodeRef(other.node_) {}
+  NodeRef(NodeRef&& other) noexcept
+      : node_(std::exchange(other.node_, nullptr)) {}
+  NodeRef& operator=(NodeRef other) noexcept {
+    std::swap(node_, other.node_);
+    return *this;
+  }
+  ~NodeRef() {
+    if (node_ != nullptr) node_->Unref();
+  }
+
+  const DelayedNode* get() const { return node_; }
+  const DelayedNode* operator->() const { return node_; }
+
+ private:
+  const DelayedNode* node_ = nullptr;
 };
 
 // Submits every node reachable from `roots` once (children first, without
@@ -109,11 +149,13 @@ template <class F, class... A>
 class CallNode final : public DelayedNode {
  public:
   template <class... X>
-  CallNode(uint64_t id, std::string name, bool pure, F f,
-           TaskOptions options, X&&... args)
+  CallNode(uint64_t id, InternedName name, bool pure, F f,
+           const TaskOptions& options, X&&... args)
       : DelayedNode(id, std::move(name), pure),
         f_(std::move(f)),
-        options_(std::move(options)),
+        options_(HasDefaults(options)
+                     ? nullptr
+                     : std::make_unique<const TaskOptions>(options)),
         args_(std::forward<X>(args)...) {}
 
   void Children(std::vector<const DelayedNode*>& out) const override {
@@ -122,8 +164,9 @@ class CallNode final : public DelayedNode {
 
   std::shared_ptr<ObjectState> Submit(ClientImpl& client,
                                       const SubmitMemo& memo) const override {
-    TaskOptions options = options_;
-    if (options.name.empty()) options.name = name();
+    TaskOptions options = options_ != nullptr ? *options_ : TaskOptions{};
+    options.name = name();
+    options.pure = pure();
     return std::apply(
                [&](const auto&... a) {
                  return client.Call(f_, options, id(), Resolve(a, memo)...);
@@ -133,6 +176,15 @@ class CallNode final : public DelayedNode {
   }
 
  private:
+  // True if nothing in `options` but the name and purity (which the node
+  // keeps itself) differs from the defaults.
+  static bool HasDefaults(const TaskOptions& options) {
+    TaskOptions rest = options;
+    rest.name.clear();
+    rest.pure = false;
+    return rest == TaskOptions{};
+  }
+
   template <class X>
   static void AddChildren(const X& a, std::vector<const DelayedNode*>& out) {
     if constexpr (IsDelayed<X>::value) {
@@ -159,7 +211,7 @@ class CallNode final : public DelayedNode {
   }
 
   const F f_;
-  const TaskOptions options_;
+  const std::unique_ptr<const TaskOptions> options_;  // null: the defaults
   const std::tuple<A...> args_;
 };
 
@@ -181,12 +233,11 @@ class Delayed {
   }
 
   // Internal.
-  explicit Delayed(std::shared_ptr<const internal::DelayedNode> node)
-      : node_(std::move(node)) {}
+  explicit Delayed(internal::NodeRef node) : node_(std::move(node)) {}
   const internal::DelayedNode* node() const { return node_.get(); }
 
  private:
-  std::shared_ptr<const internal::DelayedNode> node_;
+  internal::NodeRef node_;
 };
 
 namespace internal {
@@ -237,14 +288,13 @@ class DelayedFunction {
 
   template <class... A>
   Delayed<Stored<ResultOf<F>>> operator()(A&&... args) const {
-    std::string name =
-        options_.name.empty() ? FunctionName(f_) : options_.name;
+    InternedName name(options_.name.empty() ? FunctionName(f_)
+                                            : options_.name);
     const uint64_t id = NodeId(options_.pure, f_, args...);
-    return Delayed<Stored<ResultOf<F>>>(std::shared_ptr<const DelayedNode>(
-        new CallNode<F, std::decay_t<A>...>(id, std::move(name),
-                                            options_.pure, f_, options_,
-                                            std::forward<A>(args)...),
-        NodeDeleter()));
+    return Delayed<Stored<ResultOf<F>>>(
+        NodeRef(new CallNode<F, std::decay_t<A>...>(
+            id, std::move(name), options_.pure, f_, options_,
+            std::forward<A>(args)...)));
   }
 
  private:

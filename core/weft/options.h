@@ -27,6 +27,8 @@ struct TaskOptions {
   // so identical calls share one graph node (Dask's deterministic keys).
   // Off by default, as in Dask: a random draw must not be deduplicated.
   bool pure = false;
+
+  friend bool operator==(const TaskOptions&, const TaskOptions&) = default;
 };
 
 }  // namespace weft

@@ -12,15 +12,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
+#include <string_view>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "boost/fiber/condition_variable.hpp"
 #include "weft/errors.h"
 #include "weft/internal/any_value.h"
+#include "weft/internal/interned_name.h"
 #include "weft/internal/mutex.h"
 
 namespace weft::internal {
@@ -62,16 +62,23 @@ class RemoteBytes {
 
 // Thread-safe. Waits are fiber-aware: a task blocked in Wait() yields its
 // thread to other fibers.
+//
+// Memory: a client keeps one ObjectState per pending task, so the record is
+// kept small (96 bytes with make_shared's control block): the name is
+// interned, the lock is one of a fixed set shared by all objects, and what
+// few objects need (waiters, listeners, a producer, an error; the fields of
+// a cluster object's value) lives in blocks allocated on first use.
 class ObjectState {
  public:
   // `id` is unique within a client; `name` is the readable task name.
-  ObjectState(uint64_t id, std::string name);
+  ObjectState(uint64_t id, std::string_view name);
+  ObjectState(uint64_t id, InternedName name);
   ~ObjectState();
   ObjectState(const ObjectState&) = delete;
   ObjectState& operator=(const ObjectState&) = delete;
 
   uint64_t id() const { return id_; }
-  const std::string& name() const { return name_; }
+  const std::string& name() const { return name_.str(); }
   // "name-<16 hex digits>", the key users see (Dask's key).
   std::string key() const;
 
@@ -127,34 +134,36 @@ class ObjectState {
   absl::StatusOr<std::string> Bytes();
 
  private:
+  // What only some objects need, allocated on first use under mu().
+  struct Extras;
+  // A cluster object's value: where its bytes are, and its decoding.
+  struct Remote;
+
+  // The lock guarding this object's mutable fields: one of a fixed set of
+  // mutexes, picked by address. No ObjectState method calls out (listeners,
+  // hooks, producers, destructors of other objects) while holding it, so
+  // two objects sharing a lock cannot deadlock.
+  Mutex& mu() const;
+  // Allocates extras_ if needed. REQUIRES: mu() held.
+  Extras& extras() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu());
+
   // Sets the outcome and tells listeners; waiters are woken by the caller.
-  bool Complete(AnyValue value, std::shared_ptr<const ErrorInfo> error);
+  bool Complete(AnyValue value, std::shared_ptr<const ErrorInfo> error,
+                std::unique_ptr<Remote> remote);
   void WakeWaiters(std::shared_ptr<ObjectState>* self);
 
   // Constant after construction.
   const uint64_t id_;
-  const std::string name_;
+  const InternedName name_;
 
-  mutable Mutex mu_;
-  boost::fibers::condition_variable_any cv_;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
-  int waiters_ ABSL_GUARDED_BY(mu_) = 0;
-  // Written once under mu_ before done_ is set, read-only afterwards.
+  bool done_ ABSL_GUARDED_BY(mu()) = false;
+  // Written once under mu() before done_ is set, read-only afterwards
+  // (Materialize fills value_ of a remote object once, under mu(), before
+  // any caller reads it).
   AnyValue value_;
-  std::shared_ptr<const ErrorInfo> error_;
-  std::vector<std::shared_ptr<ReadyListener>> listeners_ ABSL_GUARDED_BY(mu_);
-  std::weak_ptr<Producer> producer_ ABSL_GUARDED_BY(mu_);
-  std::shared_ptr<ReleaseHook> release_hook_ ABSL_GUARDED_BY(mu_);
-
-  // Remote objects. Written once before done_ is set.
-  bool remote_ = false;
-  std::shared_ptr<RemoteBytes> source_;
-  bool has_inline_ = false;
-  std::string inline_bytes_;
-  // Guards decoding into value_ after completion.
-  Mutex materialize_mu_;
-  bool materialized_ ABSL_GUARDED_BY(materialize_mu_) = false;
-  absl::Status materialize_status_ ABSL_GUARDED_BY(materialize_mu_);
+  std::unique_ptr<Remote> remote_;
+  std::unique_ptr<Extras> extras_ ABSL_GUARDED_BY(mu());
+  std::shared_ptr<ReleaseHook> release_hook_ ABSL_GUARDED_BY(mu());
 };
 
 template <class T>
