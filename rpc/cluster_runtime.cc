@@ -50,6 +50,7 @@ class ClusterConnection final
 
   // Over gRPC: opens the stream and learns this client's id.
   absl::Status Start(std::chrono::milliseconds timeout) {
+    releaser_ = std::make_shared<Releaser>(weak_from_this());
     channel_ = grpc::CreateCustomChannel(
         address_, grpc::InsecureChannelCredentials(), ChannelArgs());
     if (!channel_->WaitForConnected(std::chrono::system_clock::now() +
@@ -78,6 +79,7 @@ class ClusterConnection final
   // on the sending thread, and its replies arrive on whichever thread
   // produced them (see rpc/local_link.h).
   absl::Status StartLocal(std::shared_ptr<LocalLink> link) {
+    releaser_ = std::make_shared<Releaser>(weak_from_this());
     link_ = std::move(link);
     absl::StatusOr<uint64_t> id =
         link_->Connect(name_, std::make_shared<LocalPeer>(weak_from_this()));
@@ -126,7 +128,7 @@ class ClusterConnection final
 
   std::shared_ptr<ObjectState> Track(uint64_t id, std::string name) {
     auto state = std::make_shared<ObjectState>(id, std::move(name));
-    state->set_release_hook(std::make_shared<Releaser>(weak_from_this()));
+    state->set_release_hook(releaser_);
     MutexLock lock(&mu_);
     if (broken_) {
       state->SetError(internal::MakeError(ErrorKind::kShutdown, state->name(),
@@ -334,9 +336,11 @@ class ClusterConnection final
       auto it = objects_.find(done.id());
       if (it == objects_.end()) return;
       state = it->second.lock();
-      if (!done.failed()) {
-        locations_[done.id()].assign(done.location().addresses().begin(),
-                                     done.location().addresses().end());
+      // Only values that did not come inline are ever fetched.
+      const Location& l = done.location();
+      if (!done.failed() && l.inline_value().size() != l.size()) {
+        locations_[done.id()].assign(l.addresses().begin(),
+                                     l.addresses().end());
       }
     }
     if (state == nullptr) return;
@@ -374,6 +378,9 @@ class ClusterConnection final
   std::unique_ptr<grpc::ClientReaderWriter<ClientMessage, SchedulerToClient>>
       stream_;
   std::shared_ptr<LocalLink> link_;  // in process only
+  // Shared by every object this connection tracks (one per object would
+  // cost 48 bytes each).
+  std::shared_ptr<internal::ReleaseHook> releaser_;
   uint64_t client_id_ = 0;
   std::thread reader_;
   std::unique_ptr<BatchWriter<ClientMessage>> writer_;

@@ -107,9 +107,12 @@ TaskDef FromProto(const rpc::TaskDef& def) {
   task.name = def.name();
   task.function = def.function();
   task.deps.assign(def.deps().begin(), def.deps().end());
-  // The worker needs the whole definition back; the state machine treats
-  // it as opaque bytes.
-  task.args = def.SerializeAsString();
+  // Only the arguments, as the bytes of a TaskDef holding nothing else
+  // (short ones fit CompactBytes' inline bytes); DispatchLocked rebuilds
+  // the rest from the TaskDef fields.
+  rpc::TaskDef args_only;
+  *args_only.mutable_args() = def.args();
+  task.args = args_only.SerializeAsString();
   task.retries = def.retries();
   task.num_cpus = def.num_cpus() <= 0 ? 1 : def.num_cpus();
   task.priority = def.priority();
@@ -291,6 +294,9 @@ grpc::Status SchedulerService::ClientStream(
   if (!status.ok()) return status;
   while (stream->Read(&message)) {
     RunLocked([&] { HandleClientMessage(*peer, message); });
+    // A reused message keeps its largest batch's TaskDefs allocated for the
+    // stream's life; the state machine has its own copy.
+    if (message.submit_size() > 0) rpc::ClientMessage().Swap(&message);
   }
   RunLocked([&] {
     state_.RemoveClient(peer->id);
@@ -501,7 +507,16 @@ void SchedulerService::DispatchLocked() {
             if (it == workers_.end()) return;
             it->second->writer->Add([&](rpc::SchedulerToWorker& m) {
               rpc::Assignment* assignment = m.add_assign();
-              assignment->mutable_task()->ParseFromString(a.task.args);
+              rpc::TaskDef* task = assignment->mutable_task();
+              task->ParseFromString(a.task.args);  // the arguments
+              task->set_id(a.task.id);
+              task->set_name(a.task.name);
+              task->set_function(a.task.function);
+              task->mutable_deps()->Add(a.task.deps.begin(),
+                                        a.task.deps.end());
+              task->set_retries(a.task.retries);
+              task->set_num_cpus(a.task.num_cpus);
+              task->set_priority(a.task.priority);
               for (const DepLocation& dep : a.deps) {
                 FillLocation(dep.object, dep.size_bytes, dep.holders,
                              dep.inline_value, *assignment->add_deps());
