@@ -228,6 +228,13 @@ bool ObjectState::is_remote() const {
   return remote_ != nullptr;
 }
 
+absl::StatusOr<FetchedBytes> RemoteBytes::FetchView(uint64_t id) {
+  absl::StatusOr<std::string> bytes = Fetch(id);
+  if (!bytes.ok()) return bytes.status();
+  auto owner = std::make_shared<const std::string>(*std::move(bytes));
+  return FetchedBytes{*owner, owner};
+}
+
 absl::StatusOr<std::string> ObjectState::Bytes() {
   {
     MutexLock lock(&mu());
@@ -261,9 +268,11 @@ absl::Status ObjectState::Materialize(
   if (r.has_inline) {
     value = decode(r.inline_bytes);
   } else {
-    absl::StatusOr<std::string> fetched = r.source->Fetch(id_);
+    // The bytes may be a mapping of the holder's shared memory: decoded
+    // straight from it, then unmapped.
+    absl::StatusOr<FetchedBytes> fetched = r.source->FetchView(id_);
     fetch_status = fetched.status();
-    if (fetched.ok()) value = decode(*fetched);
+    if (fetched.ok()) value = decode(fetched->bytes);
   }
   MutexLock lock(&mu());
   r.materializing = false;

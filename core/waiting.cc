@@ -18,17 +18,20 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// Counts completions and wakes the waiter.
+// Counts completions and wakes the waiter once the count it waits for is
+// reached (not at every completion: a get() of 10,000 results is one
+// wake-up, not 10,000 taken from the threads running the tasks).
 class Counter final : public ReadyListener {
  public:
   void OnReady(ObjectState&) override {
     std::unique_lock<Mutex> lock(mu_);
     ++count_;
-    cv_.notify_all();
+    if (count_ == target_) cv_.notify_all();
   }
   // Waits until the count reaches `target` or the deadline.
   size_t WaitFor(size_t target, std::optional<SteadyTime> deadline) {
     std::unique_lock<Mutex> lock(mu_);
+    target_ = target;
     while (count_ < target) {
       if (!deadline.has_value()) {
         cv_.wait(lock);
@@ -48,6 +51,7 @@ class Counter final : public ReadyListener {
   Mutex mu_;
   boost::fibers::condition_variable_any cv_;
   size_t count_ = 0;
+  size_t target_ = 0;  // the waiter's; 0 while none waits
 };
 
 // A Dask-style bar: [#########           ] | 45% Completed |  1.2s
@@ -59,6 +63,7 @@ class ProgressBar {
     enabled_ = isatty(STDERR_FILENO) == 1 &&
                !(env != nullptr && std::strcmp(env, "0") == 0);
   }
+  bool enabled() const { return enabled_; }
   void Update(size_t done, bool final) {
     if (!enabled_) return;
     auto elapsed = std::chrono::steady_clock::now() - start_;
@@ -103,29 +108,38 @@ size_t WaitForCount(const std::vector<std::shared_ptr<ObjectState>>& states,
 
 bool WaitForAll(const std::vector<std::shared_ptr<ObjectState>>& states,
                 std::optional<SteadyTime> deadline) {
-  ProgressBar bar(states.size());
-  size_t done = 0;
-  // Objects complete roughly in order; walk forward, re-counting only for
-  // the bar, in slices short enough to redraw it.
-  for (size_t i = 0; i < states.size(); ++i) {
-    while (!states[i]->done()) {
-      SteadyTime slice = std::chrono::steady_clock::now() + milliseconds(100);
-      if (deadline.has_value() && *deadline < slice) slice = *deadline;
-      {
-        BlockingRegion region;
-        states[i]->WaitUntil(slice);
-      }
-      if (!states[i]->done() && deadline.has_value() &&
-          std::chrono::steady_clock::now() >= *deadline) {
-        return false;
-      }
-      done = i;
-      for (size_t j = i; j < states.size(); ++j) done += states[j]->done();
-      bar.Update(done, false);
-    }
+  const size_t total = states.size();
+  size_t first_pending = 0;
+  while (first_pending < total && states[first_pending]->done()) {
+    ++first_pending;
   }
-  bar.Update(states.size(), true);
-  return true;
+  if (first_pending == total) return true;
+  // One listener counts every completion; the waiter wakes when all are
+  // done (or to redraw the progress bar, or at the deadline).
+  auto counter = std::make_shared<Counter>();
+  size_t done_at_registration = first_pending;
+  for (size_t i = first_pending; i < total; ++i) {
+    if (!states[i]->AddListener(counter)) ++done_at_registration;
+  }
+  counter->Add(done_at_registration);
+  ProgressBar bar(total);
+  BlockingRegion region;
+  while (true) {
+    std::optional<SteadyTime> until = deadline;
+    if (bar.enabled()) {
+      SteadyTime slice = std::chrono::steady_clock::now() + milliseconds(100);
+      if (!until.has_value() || slice < *until) until = slice;
+    }
+    const size_t done = counter->WaitFor(total, until);
+    if (done >= total) {
+      bar.Update(total, true);
+      return true;
+    }
+    if (deadline.has_value() && std::chrono::steady_clock::now() >= *deadline) {
+      return false;
+    }
+    bar.Update(done, false);
+  }
 }
 
 class CompletionQueue::Listener final : public ReadyListener {

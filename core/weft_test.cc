@@ -293,6 +293,30 @@ TEST_F(WeftTest, GetVectorWithTimeout) {
   EXPECT_THAT(weft::get(refs), ElementsAre(2, 0));
 }
 
+TEST_F(WeftTest, GetVectorWithRepeatsAndMixedCompletion) {
+  // A done prefix, a pending one in the middle, the same ref twice, and a
+  // large tail: get() returns once everything is done, in order.
+  auto gate = std::make_shared<Gate>();
+  weft::ObjectRef<int> done = weft::remote(AddOne)(0);
+  (void)weft::get(done);
+  weft::ObjectRef<int> held = weft::remote([gate] {
+    gate->Wait();
+    return -1;
+  })();
+  std::vector<weft::ObjectRef<int>> refs = {done, held, done};
+  for (int i = 0; i < 2000; ++i) refs.push_back(weft::remote(AddOne)(i));
+  refs.push_back(held);
+  EXPECT_THROW(weft::get(refs, 20ms), weft::TimeoutError);
+  gate->Open();
+  std::vector<int> out = weft::get(refs, 30s);
+  ASSERT_EQ(out.size(), refs.size());
+  EXPECT_EQ(out[0], 1);
+  EXPECT_EQ(out[1], -1);
+  EXPECT_EQ(out[2], 1);
+  for (int i = 0; i < 2000; ++i) ASSERT_EQ(out[3 + i], i + 1);
+  EXPECT_EQ(out.back(), -1);
+}
+
 TEST_F(WeftTest, CancelQueuedTaskAndItsDependents) {
   // Occupy both slots so the victim stays queued.
   auto gate = std::make_shared<Gate>();

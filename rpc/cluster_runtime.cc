@@ -140,22 +140,37 @@ class ClusterConnection final
   }
 
   absl::StatusOr<std::string> Fetch(uint64_t id) override {
+    absl::StatusOr<internal::FetchedBytes> view = FetchView(id);
+    if (!view.ok()) return view.status();
+    return std::string(view->bytes);
+  }
+
+  // A same-host holder's shared memory is mapped, not copied (see
+  // DataClient); get() decodes straight from the mapping.
+  absl::StatusOr<internal::FetchedBytes> FetchView(uint64_t id) override {
     std::vector<std::string> addresses;
     {
       MutexLock lock(&mu_);
       auto it = locations_.find(id);
       if (it != locations_.end()) addresses = it->second;
     }
-    absl::StatusOr<std::string> bytes = data_.FetchAny(addresses, id);
-    if (bytes.ok()) return bytes;
-    // The holder may have died; ask the scheduler where it is now.
-    absl::StatusOr<Location> where = Locate(id);
-    if (!where.ok()) return bytes.status();
-    if (where->inline_value().size() == where->size() && where->size() > 0) {
-      return where->inline_value();
+    absl::StatusOr<Buffer> buffer = data_.FetchAnyBuffer(addresses, id);
+    if (!buffer.ok()) {
+      // The holder may have died; ask the scheduler where it is now.
+      absl::StatusOr<Location> where = Locate(id);
+      if (!where.ok()) return buffer.status();
+      if (where->inline_value().size() == where->size() &&
+          where->size() > 0) {
+        auto owner = std::make_shared<const std::string>(
+            std::move(*where->mutable_inline_value()));
+        return internal::FetchedBytes{*owner, owner};
+      }
+      buffer = data_.FetchAnyBuffer(
+          {where->addresses().begin(), where->addresses().end()}, id);
+      if (!buffer.ok()) return buffer.status();
     }
-    return data_.FetchAny(
-        {where->addresses().begin(), where->addresses().end()}, id);
+    auto owner = std::make_shared<const Buffer>(*std::move(buffer));
+    return internal::FetchedBytes{owner->view(), owner};
   }
 
   absl::StatusOr<std::vector<internal::WorkerDescription>> Workers() {

@@ -53,11 +53,21 @@ class ReleaseHook {
 };
 
 // Where the bytes of a cluster object can be fetched from.
+// Serialized bytes fetched from elsewhere: `bytes` stays valid while
+// `owner` lives (e.g. a mapping of another process's shared memory).
+struct FetchedBytes {
+  std::string_view bytes;
+  std::shared_ptr<const void> owner;
+};
+
 class RemoteBytes {
  public:
   virtual ~RemoteBytes() = default;
   // Fetches the serialized value of object `id` (blocking, fiber-aware).
   virtual absl::StatusOr<std::string> Fetch(uint64_t id) = 0;
+  // As Fetch(), without a copy where the bytes can be mapped or handed
+  // over. The default wraps Fetch().
+  virtual absl::StatusOr<FetchedBytes> FetchView(uint64_t id);
 };
 
 // Thread-safe. Waits are fiber-aware: a task blocked in Wait() yields its
