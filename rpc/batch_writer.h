@@ -16,6 +16,7 @@
 #ifndef WEFT_RPC_BATCH_WRITER_H_
 #define WEFT_RPC_BATCH_WRITER_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <thread>
@@ -54,8 +55,30 @@ class BatchWriter {
       if (closed_ || broken_) return false;
       fill(pending_);
       dirty_ = true;
+      urgent_ = true;
     }
     if (delivery_ == Delivery::kWriterThread) cv_.notify_one();
+    return true;
+  }
+
+  // As Add(), for an update that may wait up to `linger` for company: the
+  // writer thread wakes once for a batch of them, not once per update (a
+  // wake-up costs the busy CPUs more than the update). An Add() sends
+  // everything pending at once. kOnFlush: as Add().
+  template <class Fill>
+  bool AddLazy(Fill&& fill, std::chrono::microseconds linger) {
+    bool wake = false;
+    {
+      internal::MutexLock lock(&mu_);
+      if (closed_ || broken_) return false;
+      fill(pending_);
+      if (!dirty_) {
+        lazy_deadline_ = std::chrono::steady_clock::now() + linger;
+        wake = true;  // the thread sets its timer
+      }
+      dirty_ = true;
+    }
+    if (wake && delivery_ == Delivery::kWriterThread) cv_.notify_one();
     return true;
   }
 
@@ -73,6 +96,7 @@ class BatchWriter {
       Message batch;
       batch.Swap(&pending_);
       dirty_ = false;
+      urgent_ = false;
       lock.unlock();
       const bool ok = write_(batch);
       lock.lock();
@@ -113,10 +137,20 @@ class BatchWriter {
       Message batch;
       {
         std::unique_lock<internal::Mutex> lock(mu_);
-        while (!dirty_ && !closed_) cv_.wait(lock);
+        while (!closed_) {
+          if (!dirty_) {
+            cv_.wait(lock);
+          } else if (urgent_ ||
+                     std::chrono::steady_clock::now() >= lazy_deadline_) {
+            break;
+          } else {
+            cv_.wait_until(lock, lazy_deadline_);  // only lazy updates
+          }
+        }
         if (!dirty_) return;  // closed and flushed
         batch.Swap(&pending_);
         dirty_ = false;
+        urgent_ = false;
       }
       if (!write_(batch)) {
         internal::MutexLock lock(&mu_);
@@ -134,6 +168,10 @@ class BatchWriter {
   std::condition_variable_any cv_;
   Message pending_ ABSL_GUARDED_BY(mu_);
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
+  // Something pending was added with Add(): send without waiting.
+  bool urgent_ ABSL_GUARDED_BY(mu_) = false;
+  // With only AddLazy() updates pending: when they go anyway.
+  std::chrono::steady_clock::time_point lazy_deadline_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
   // kOnFlush: a thread is inside write_ (and which).

@@ -3,6 +3,7 @@
 #include "rpc/batch_writer.h"
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -133,6 +134,47 @@ TEST(BatchWriterThreadTest, WriterThreadDeliversEverythingBeforeClose) {
   }  // destructor closes and flushes
   ASSERT_EQ(sink.ids.size(), 1000u);
   for (uint64_t i = 0; i < 1000; ++i) EXPECT_EQ(sink.ids[i], i);
+}
+
+TEST(BatchWriterThreadTest, LazyUpdatesWaitForCompanyOrTheirLinger) {
+  internal::Mutex mu;
+  std::vector<std::vector<uint64_t>> batches;
+  auto delivered = [&] {
+    internal::MutexLock lock(&mu);
+    return batches;
+  };
+  BatchWriter<ClientMessage> w([&](const ClientMessage& m) {
+    internal::MutexLock lock(&mu);
+    batches.emplace_back(m.release().begin(), m.release().end());
+    return true;
+  });
+  auto lazy = [](uint64_t id) {
+    return [id](ClientMessage& m) { m.add_release(id); };
+  };
+  // A long linger: nothing goes until an ordinary Add(), which takes the
+  // lazy updates along in the same batch.
+  w.AddLazy(lazy(1), std::chrono::seconds(60));
+  w.AddLazy(lazy(2), std::chrono::seconds(60));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(delivered().empty());
+  AddId(w, 3);
+  for (int i = 0; i < 2000 && delivered().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(delivered().size(), 1u);
+  EXPECT_EQ(delivered()[0], (std::vector<uint64_t>{1, 2, 3}));
+  // A short linger: it goes on its own.
+  w.AddLazy(lazy(4), std::chrono::microseconds(500));
+  for (int i = 0; i < 2000 && delivered().size() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(delivered().size(), 2u);
+  EXPECT_EQ(delivered()[1], (std::vector<uint64_t>{4}));
+  // Close sends what is still lingering.
+  w.AddLazy(lazy(5), std::chrono::seconds(60));
+  w.Close();
+  ASSERT_EQ(delivered().size(), 3u);
+  EXPECT_EQ(delivered()[2], (std::vector<uint64_t>{5}));
 }
 
 }  // namespace
