@@ -95,6 +95,13 @@ bool WorkerPool::AnyCapacity() const {
   return !by_load_.empty() && Fits(by_load_.begin()->slot, 1);
 }
 
+bool WorkerPool::AnyCapacityAt(uint32_t saturation) const {
+  if (by_load_.empty()) return false;
+  const WorkerRecord& w = slots_[by_load_.begin()->slot];
+  return uint64_t{w.used_cpus} + 1 <=
+         uint64_t{saturation} * static_cast<uint32_t>(w.info.nthreads);
+}
+
 WorkerPool::LoadKey WorkerPool::KeyOf(WorkerSlot slot) const {
   const WorkerRecord& w = slots_[slot];
   return LoadKey{w.used_cpus, static_cast<uint32_t>(w.info.nthreads), w.id,

@@ -45,6 +45,8 @@ class WorkerPool {
   // takes effect as tasks finish; nothing is unassigned.
   void set_saturation(uint32_t saturation) { saturation_ = saturation; }
   uint32_t saturation() const { return saturation_; }
+  // Whether any worker has room for a one-cpu task under `saturation`.
+  bool AnyCapacityAt(uint32_t saturation) const;
 
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

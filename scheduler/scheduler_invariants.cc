@@ -61,6 +61,8 @@ void SchedulerState::CheckInvariants() const {
   std::vector<uint64_t> num_held(pool_.slot_limit(), 0);
   size_t live = 0;
   bool ready_one_cpu = false;
+  // The smallest in-flight limit among ready one-cpu tasks (per function).
+  uint32_t ready_saturation = WidestSaturation();
 
   for (Slot s = 0; s < tasks_.size(); ++s) {
     const Task& t = tasks_[s];
@@ -169,7 +171,11 @@ void SchedulerState::CheckInvariants() const {
         }
         if (t.state == TaskState::kReady) {
           if (!queued[s]) Violation(where(s) + "ready but not queued");
-          if (t.num_cpus == 1) ready_one_cpu = true;
+          if (t.num_cpus == 1) {
+            ready_one_cpu = true;
+            ready_saturation =
+                std::min(ready_saturation, SaturationFor(t.function));
+          }
         }
         break;
       }
@@ -210,7 +216,7 @@ void SchedulerState::CheckInvariants() const {
     }
   }
   // Quiescence: a queued one-cpu task and an idle thread never coexist.
-  if (ready_one_cpu && pool_.AnyCapacity()) {
+  if (ready_one_cpu && pool_.AnyCapacityAt(ready_saturation)) {
     Violation("a one-cpu task is ready while a worker has capacity");
   }
   // Interned strings.

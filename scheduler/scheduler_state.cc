@@ -25,6 +25,7 @@ SchedulerState::SchedulerState() : SchedulerState(Options()) {}
 SchedulerState::SchedulerState(Options options)
     : options_(std::move(options)), pool_(options_.saturation) {
   options_.saturation = std::max(options_.saturation, 1);
+  last_saturation_ = static_cast<uint32_t>(options_.saturation);
   options_.max_worker_deaths_per_task =
       std::clamp(options_.max_worker_deaths_per_task, 1, 255);
 }
@@ -67,6 +68,7 @@ uint32_t SchedulerState::Intern(const std::string& s) {
 void SchedulerState::Unintern(uint32_t id) {
   if (id == kNone) return;
   if (--string_refs_[id] == 0) {
+    run_seconds_.erase(id);
     string_ids_.erase(strings_[id]);
     strings_[id].clear();
     strings_[id].shrink_to_fit();
@@ -371,21 +373,35 @@ absl::Status SchedulerState::AddPut(ClientId client, ObjectId object,
   return absl::OkStatus();
 }
 
-void SchedulerState::ObserveRunTime(absl::Duration run_time) {
+void SchedulerState::ObserveRunTime(absl::Duration run_time,
+                                    uint32_t function) {
   if (!options_.adaptive_saturation || run_time <= absl::ZeroDuration()) {
     return;
   }
   const double seconds = absl::ToDoubleSeconds(run_time);
-  average_run_seconds_ = average_run_seconds_ < 0
-                             ? seconds
-                             : 0.9 * average_run_seconds_ + 0.1 * seconds;
+  auto [it, fresh] = run_seconds_.try_emplace(function, seconds);
+  if (!fresh) it->second = 0.9 * it->second + 0.1 * seconds;
+  average_run_seconds_ = it->second;
+  last_saturation_ = SaturationFor(function);
+}
+
+uint32_t SchedulerState::SaturationFor(uint32_t function) const {
+  const uint32_t least = static_cast<uint32_t>(options_.saturation);
+  if (!options_.adaptive_saturation) return least;
+  auto it = run_seconds_.find(function);
+  if (it == run_seconds_.end() || it->second <= 0) return least;
   const double wanted =
-      absl::ToDoubleSeconds(options_.target_queue_time) / average_run_seconds_;
-  const int saturation = static_cast<int>(std::clamp(
-      wanted, static_cast<double>(options_.saturation),
-      static_cast<double>(std::max(options_.saturation,
-                                   options_.max_saturation))));
-  pool_.set_saturation(static_cast<uint32_t>(saturation));
+      absl::ToDoubleSeconds(options_.target_queue_time) / it->second;
+  return static_cast<uint32_t>(std::clamp(
+      wanted, static_cast<double>(least),
+      static_cast<double>(WidestSaturation())));
+}
+
+uint32_t SchedulerState::WidestSaturation() const {
+  return static_cast<uint32_t>(
+      options_.adaptive_saturation
+          ? std::max(options_.saturation, options_.max_saturation)
+          : options_.saturation);
 }
 
 absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
@@ -413,7 +429,7 @@ absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
         ", not processing on worker ", worker));
   }
   Unassign(s, /*send_cancel=*/false);
-  ObserveRunTime(run_time);
+  ObserveRunTime(run_time, t.function);
   t.state = TaskState::kMemory;
   t.size_bytes = size_bytes;
   AddHolder(s, *ws);

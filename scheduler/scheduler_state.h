@@ -144,7 +144,7 @@ class SchedulerState {
                             uint64_t size_bytes, std::string inline_value,
                             absl::Duration run_time = absl::ZeroDuration());
   // The current tasks-in-flight limit per worker thread.
-  int saturation() const { return static_cast<int>(pool_.saturation()); }
+  int saturation() const { return static_cast<int>(last_saturation_); }
   // `worker` reports that `task` failed. The task is retried while it has
   // retries left; then it errs with `error` (task_name/task_key filled in
   // if empty) and every pending dependent errs with the same root cause.
@@ -268,7 +268,13 @@ class SchedulerState {
   absl::StatusOr<std::pair<WorkerSlot, Slot>> FindProcessing(
       WorkerId worker, ObjectId task) const;
   // Folds a reported run time into the average and resets the saturation.
-  void ObserveRunTime(absl::Duration run_time);
+  // Folds a reported run time into `function`'s average.
+  void ObserveRunTime(absl::Duration run_time, uint32_t function);
+  // Tasks-in-flight limit per worker thread for tasks of `function`: the
+  // minimum until one of them reports a run time (an unknown function may
+  // be slow; Dask assumes so too), then ~target_queue_time of work.
+  uint32_t SaturationFor(uint32_t function) const;
+  uint32_t WidestSaturation() const;
 
   // The cpus `t` occupies on its worker. REQUIRES: t is processing.
   uint32_t ChargedCpus(const Task& t) const {
@@ -340,6 +346,11 @@ class SchedulerState {
   // Exponential moving average of reported task run times, in seconds;
   // negative until the first report.
   double average_run_seconds_ = -1;
+  // Per interned function name: moving average of its reported run times,
+  // in seconds. Dropped when the name is no longer interned.
+  absl::flat_hash_map<uint32_t, double> run_seconds_;
+  // The limit from the latest report, for saturation().
+  uint32_t last_saturation_ = 1;
   internal::WorkerPool pool_;
   std::deque<Task> tasks_;  // by slot; deque: no reallocation slack
   std::vector<Slot> free_slots_;

@@ -368,6 +368,47 @@ TEST_F(SchedulerStateTest, AdaptiveSaturationFollowsRunTimes) {
   s_->CheckInvariants();
 }
 
+TEST_F(SchedulerStateTest, SaturationIsPerFunctionAndMinimalUntilKnown) {
+  SchedulerState::Options o = Opts(2);
+  o.adaptive_saturation = true;
+  o.target_queue_time = absl::Milliseconds(2);
+  o.max_saturation = 64;
+  Init(o);
+  Worker(10, 1);
+  // Tiny tasks of "fn" teach the scheduler a high limit for "fn".
+  std::vector<TaskDef> tiny;
+  for (ObjectId id = 1; id <= 100; ++id) tiny.push_back(Def(id));
+  Submit(tiny);
+  Drained d = Take();
+  ASSERT_EQ(d.assigns.size(), 2u);
+  ASSERT_TRUE(s_->TaskFinished(10, d.assigns[0].second, 8, "",
+                               absl::Microseconds(10))
+                  .ok());
+  d = Take();
+  EXPECT_EQ(d.assigns.size(), 63u);
+  // Let everything of "fn" finish, so the worker is empty again.
+  std::vector<ObjectId> running = {2};
+  for (const auto& a : d.assigns) running.push_back(a.second);
+  while (!running.empty()) {
+    ObjectId id = running.back();
+    running.pop_back();
+    ASSERT_TRUE(
+        s_->TaskFinished(10, id, 8, "", absl::Microseconds(10)).ok());
+    for (const auto& a : Take().assigns) running.push_back(a.second);
+  }
+  // A function that has not reported a run time gets the minimum, not
+  // "fn"'s limit: 2 of these long tasks go out, the rest wait.
+  std::vector<TaskDef> slow;
+  for (ObjectId id = 1001; id <= 1010; ++id) {
+    TaskDef def = Def(id);
+    def.function = "slow";
+    slow.push_back(def);
+  }
+  Submit(slow);
+  EXPECT_EQ(Take().assigns.size(), 2u);
+  s_->CheckInvariants();
+}
+
 TEST_F(SchedulerStateTest, FailurePropagatesRootCause) {
   Init(Opts(2));
   Worker(10, 2);

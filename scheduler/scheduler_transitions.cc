@@ -328,13 +328,28 @@ void SchedulerState::Schedule() {
   // back; the cap bounds the work per event when many are stuck.
   constexpr size_t kMaxSkipped = 4096;
   std::vector<ReadyEntry> skipped;
-  while (!ready_.empty() && pool_.AnyCapacity()) {
+  // Each task's in-flight limit depends on its function (SaturationFor);
+  // no worker has room for any task when none has at the widest limit.
+  const uint32_t widest = WidestSaturation();
+  while (!ready_.empty()) {
+    pool_.set_saturation(widest);
+    if (!pool_.AnyCapacity()) break;
     std::pop_heap(ready_.begin(), ready_.end(), ReadyLess());
     const ReadyEntry e = ready_.back();
     ready_.pop_back();
     const Task& t = tasks_[e.slot];
     if (!t.live || t.seq != e.seq || t.state != TaskState::kReady) continue;
+    const uint32_t limit = SaturationFor(t.function);
+    pool_.set_saturation(limit);
     std::optional<WorkerSlot> w = ChooseWorker(t);
+    if (!w && t.num_cpus == 1 && !pool_.AnyCapacityAt(limit)) {
+      // Every worker is at this function's limit: the oldest ready task
+      // waits, and so does what is queued behind it (FIFO within a
+      // priority), instead of popping the whole queue at every event.
+      ready_.push_back(e);
+      std::push_heap(ready_.begin(), ready_.end(), ReadyLess());
+      break;
+    }
     if (!w) {
       skipped.push_back(e);
       if (skipped.size() >= kMaxSkipped) break;
@@ -342,6 +357,7 @@ void SchedulerState::Schedule() {
     }
     Assign(e.slot, *w);
   }
+  pool_.set_saturation(widest);
   for (const ReadyEntry& e : skipped) {
     ready_.push_back(e);
     std::push_heap(ready_.begin(), ready_.end(), ReadyLess());
