@@ -28,9 +28,6 @@ bool WorkerPool::LoadLess::operator()(const LoadKey& a,
   return a.id < b.id;
 }
 
-WorkerPool::WorkerPool(int saturation)
-    : saturation_(static_cast<uint32_t>(std::max(saturation, 1))) {}
-
 absl::StatusOr<WorkerSlot> WorkerPool::Add(WorkerId id, WorkerInfo info,
                                            absl::Time now) {
   if (index_.contains(id)) {
@@ -81,25 +78,19 @@ std::optional<WorkerSlot> WorkerPool::Find(WorkerId id) const {
   return it->second;
 }
 
-bool WorkerPool::Fits(WorkerSlot slot, uint32_t num_cpus) const {
+bool WorkerPool::Fits(WorkerSlot slot, uint32_t num_cpus,
+                      uint32_t saturation) const {
   const WorkerRecord& w = slots_[slot];
   const uint32_t nthreads = static_cast<uint32_t>(w.info.nthreads);
   const uint32_t need = std::min(num_cpus, max_nthreads_);
   return need <= nthreads &&
-         uint64_t{w.used_cpus} + need <= uint64_t{saturation_} * nthreads;
+         uint64_t{w.used_cpus} + need <= uint64_t{saturation} * nthreads;
 }
 
-bool WorkerPool::AnyCapacity() const {
+bool WorkerPool::AnyCapacity(uint32_t saturation) const {
   // The least loaded worker has room for one cpu iff any worker has:
   // used < saturation * nthreads  <=>  used / nthreads < saturation.
-  return !by_load_.empty() && Fits(by_load_.begin()->slot, 1);
-}
-
-bool WorkerPool::AnyCapacityAt(uint32_t saturation) const {
-  if (by_load_.empty()) return false;
-  const WorkerRecord& w = slots_[by_load_.begin()->slot];
-  return uint64_t{w.used_cpus} + 1 <=
-         uint64_t{saturation} * static_cast<uint32_t>(w.info.nthreads);
+  return !by_load_.empty() && Fits(by_load_.begin()->slot, 1, saturation);
 }
 
 WorkerPool::LoadKey WorkerPool::KeyOf(WorkerSlot slot) const {
@@ -139,11 +130,11 @@ bool WorkerPool::LessLoaded(WorkerSlot a, WorkerSlot b) const {
 
 std::optional<WorkerSlot> WorkerPool::Choose(
     absl::Span<const std::pair<WorkerSlot, uint64_t>> input_bytes,
-    uint32_t num_cpus) const {
+    uint32_t num_cpus, uint32_t saturation) const {
   std::optional<WorkerSlot> best;
   uint64_t best_bytes = 0;
   for (const auto& [slot, bytes] : input_bytes) {
-    if (bytes == 0 || !Fits(slot, num_cpus)) continue;
+    if (bytes == 0 || !Fits(slot, num_cpus, saturation)) continue;
     if (!best || bytes > best_bytes ||
         (bytes == best_bytes && LessLoaded(slot, *best))) {
       best = slot;
@@ -152,7 +143,7 @@ std::optional<WorkerSlot> WorkerPool::Choose(
   }
   if (best) return best;
   for (const LoadKey& key : by_load_) {
-    if (Fits(key.slot, num_cpus)) return key.slot;
+    if (Fits(key.slot, num_cpus, saturation)) return key.slot;
     // One-cpu tasks: if the least loaded worker is full, all are.
     if (num_cpus == 1) break;
   }

@@ -38,15 +38,10 @@ struct WorkerRecord {
 
 class WorkerPool {
  public:
-  // `saturation` >= 1: a worker takes at most saturation * nthreads cpus of
-  // processing tasks at a time.
-  explicit WorkerPool(int saturation);
-  // Changes the tasks-in-flight limit (adaptive saturation). A lower limit
-  // takes effect as tasks finish; nothing is unassigned.
-  void set_saturation(uint32_t saturation) { saturation_ = saturation; }
-  uint32_t saturation() const { return saturation_; }
-  // Whether any worker has room for a one-cpu task under `saturation`.
-  bool AnyCapacityAt(uint32_t saturation) const;
+  // The tasks-in-flight limit is the caller's, per query (`saturation` >= 1:
+  // a worker takes at most saturation * nthreads cpus of processing tasks).
+  // A lower limit takes effect as tasks finish; nothing is unassigned.
+  WorkerPool() = default;
 
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -75,9 +70,9 @@ class WorkerPool {
   // where a request above every worker's nthreads counts as the largest
   // worker's nthreads: it takes a whole largest worker (as the embedded
   // runtime clamps to its slots) instead of waiting forever.
-  bool Fits(WorkerSlot slot, uint32_t num_cpus) const;
+  bool Fits(WorkerSlot slot, uint32_t num_cpus, uint32_t saturation) const;
   // Returns true if some worker could take a one-cpu task now.
-  bool AnyCapacity() const;
+  bool AnyCapacity(uint32_t saturation) const;
 
   // Account for a task of `num_cpus` starting / stopping on `slot`.
   void AddLoad(WorkerSlot slot, uint32_t num_cpus);
@@ -97,7 +92,7 @@ class WorkerPool {
   // ties: lowest id). Returns nullopt if no worker fits.
   std::optional<WorkerSlot> Choose(
       absl::Span<const std::pair<WorkerSlot, uint64_t>> input_bytes,
-      uint32_t num_cpus) const;
+      uint32_t num_cpus, uint32_t saturation) const;
 
   // Live worker slots ordered by worker id.
   std::vector<WorkerSlot> SlotsById() const;
@@ -120,7 +115,6 @@ class WorkerPool {
   // True if `a` is strictly less loaded than `b`, ties broken by id.
   bool LessLoaded(WorkerSlot a, WorkerSlot b) const;
 
-  uint32_t saturation_;
   // The most threads any live worker has (0 with no workers).
   uint32_t max_nthreads_ = 0;
   std::vector<WorkerRecord> slots_;

@@ -216,7 +216,7 @@ void SchedulerState::CheckInvariants() const {
     }
   }
   // Quiescence: a queued one-cpu task and an idle thread never coexist.
-  if (ready_one_cpu && pool_.AnyCapacityAt(ready_saturation)) {
+  if (ready_one_cpu && pool_.AnyCapacity(ready_saturation)) {
     Violation("a one-cpu task is ready while a worker has capacity");
   }
   // Interned strings.

@@ -23,7 +23,7 @@ std::string Hex(uint64_t id) { return absl::StrCat(absl::Hex(id)); }
 SchedulerState::SchedulerState() : SchedulerState(Options()) {}
 
 SchedulerState::SchedulerState(Options options)
-    : options_(std::move(options)), pool_(options_.saturation) {
+    : options_(std::move(options)) {
   options_.saturation = std::max(options_.saturation, 1);
   last_saturation_ = static_cast<uint32_t>(options_.saturation);
   options_.max_worker_deaths_per_task =
@@ -381,7 +381,6 @@ void SchedulerState::ObserveRunTime(absl::Duration run_time,
   const double seconds = absl::ToDoubleSeconds(run_time);
   auto [it, fresh] = run_seconds_.try_emplace(function, seconds);
   if (!fresh) it->second = 0.9 * it->second + 0.1 * seconds;
-  average_run_seconds_ = it->second;
   last_saturation_ = SaturationFor(function);
 }
 

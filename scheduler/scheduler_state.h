@@ -333,7 +333,7 @@ class SchedulerState {
   void NotifyFailed(Slot s);
   void NotifyClient(ClientId client, Slot s);
   void Schedule();
-  std::optional<WorkerSlot> ChooseWorker(const Task& t);
+  std::optional<WorkerSlot> ChooseWorker(const Task& t, uint32_t saturation);
   TaskDef DefOf(const Task& t) const;
   void EmitRelease(WorkerId worker, ObjectId object);
   void AfterEvent();
@@ -343,9 +343,6 @@ class SchedulerState {
 
   Options options_;
   size_t events_since_check_ = 0;  // see Options::check_invariants
-  // Exponential moving average of reported task run times, in seconds;
-  // negative until the first report.
-  double average_run_seconds_ = -1;
   // Per interned function name: moving average of its reported run times,
   // in seconds. Dropped when the name is no longer interned.
   absl::flat_hash_map<uint32_t, double> run_seconds_;

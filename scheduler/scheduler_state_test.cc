@@ -61,6 +61,14 @@ class SchedulerStateTest : public ::testing::Test {
     o.check_invariants = true;
     return o;
   }
+  // Adaptive saturation: ~2 ms of work in flight, between 2 and 64 tasks.
+  static SchedulerState::Options AdaptiveOpts() {
+    SchedulerState::Options o = Opts(2);
+    o.adaptive_saturation = true;
+    o.target_queue_time = absl::Milliseconds(2);
+    o.max_saturation = 64;
+    return o;
+  }
 
   void Init(SchedulerState::Options o = Opts()) {
     s_ = std::make_unique<SchedulerState>(o);
@@ -341,11 +349,7 @@ TEST_F(SchedulerStateTest, BlockedTaskGivesBackItsCpus) {
 }
 
 TEST_F(SchedulerStateTest, AdaptiveSaturationFollowsRunTimes) {
-  SchedulerState::Options o = Opts(2);
-  o.adaptive_saturation = true;
-  o.target_queue_time = absl::Milliseconds(2);
-  o.max_saturation = 64;
-  Init(o);
+  Init(AdaptiveOpts());
   Worker(10, 1);
   std::vector<TaskDef> defs;
   for (ObjectId id = 1; id <= 200; ++id) defs.push_back(Def(id));
@@ -369,11 +373,7 @@ TEST_F(SchedulerStateTest, AdaptiveSaturationFollowsRunTimes) {
 }
 
 TEST_F(SchedulerStateTest, SaturationIsPerFunctionAndMinimalUntilKnown) {
-  SchedulerState::Options o = Opts(2);
-  o.adaptive_saturation = true;
-  o.target_queue_time = absl::Milliseconds(2);
-  o.max_saturation = 64;
-  Init(o);
+  Init(AdaptiveOpts());
   Worker(10, 1);
   // Tiny tasks of "fn" teach the scheduler a high limit for "fn".
   std::vector<TaskDef> tiny;

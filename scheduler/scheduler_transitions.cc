@@ -306,7 +306,7 @@ void SchedulerState::NotifyReady(Slot s) {
 void SchedulerState::NotifyFailed(Slot s) { NotifyReady(s); }
 
 std::optional<internal::WorkerSlot> SchedulerState::ChooseWorker(
-    const Task& t) {
+    const Task& t, uint32_t saturation) {
   absl::InlinedVector<std::pair<WorkerSlot, uint64_t>, 8> bytes;
   for (Slot dep : t.deps) {
     const Task& d = tasks_[dep];
@@ -320,7 +320,7 @@ std::optional<internal::WorkerSlot> SchedulerState::ChooseWorker(
       }
     }
   }
-  return pool_.Choose(bytes, t.num_cpus);
+  return pool_.Choose(bytes, t.num_cpus, saturation);
 }
 
 void SchedulerState::Schedule() {
@@ -331,18 +331,15 @@ void SchedulerState::Schedule() {
   // Each task's in-flight limit depends on its function (SaturationFor);
   // no worker has room for any task when none has at the widest limit.
   const uint32_t widest = WidestSaturation();
-  while (!ready_.empty()) {
-    pool_.set_saturation(widest);
-    if (!pool_.AnyCapacity()) break;
+  while (!ready_.empty() && pool_.AnyCapacity(widest)) {
     std::pop_heap(ready_.begin(), ready_.end(), ReadyLess());
     const ReadyEntry e = ready_.back();
     ready_.pop_back();
     const Task& t = tasks_[e.slot];
     if (!t.live || t.seq != e.seq || t.state != TaskState::kReady) continue;
     const uint32_t limit = SaturationFor(t.function);
-    pool_.set_saturation(limit);
-    std::optional<WorkerSlot> w = ChooseWorker(t);
-    if (!w && t.num_cpus == 1 && !pool_.AnyCapacityAt(limit)) {
+    std::optional<WorkerSlot> w = ChooseWorker(t, limit);
+    if (!w && t.num_cpus == 1 && !pool_.AnyCapacity(limit)) {
       // Every worker is at this function's limit: the oldest ready task
       // waits, and so does what is queued behind it (FIFO within a
       // priority), instead of popping the whole queue at every event.
@@ -357,7 +354,6 @@ void SchedulerState::Schedule() {
     }
     Assign(e.slot, *w);
   }
-  pool_.set_saturation(widest);
   for (const ReadyEntry& e : skipped) {
     ready_.push_back(e);
     std::push_heap(ready_.begin(), ready_.end(), ReadyLess());
