@@ -92,25 +92,17 @@ ObjectState::Extras& ObjectState::extras() {
 std::string ObjectState::key() const { return MakeKey(name(), id_); }
 
 bool ObjectState::SetValue(AnyValue value) {
-  if (!Complete(std::move(value), nullptr, nullptr)) return false;
-  WakeWaiters(nullptr);
-  return true;
+  return Complete(std::move(value), nullptr, nullptr, nullptr);
 }
 
 bool ObjectState::SetError(std::shared_ptr<const ErrorInfo> error) {
-  if (!Complete(AnyValue(), std::move(error), nullptr)) return false;
-  WakeWaiters(nullptr);
-  return true;
+  return Complete(AnyValue(), std::move(error), nullptr, nullptr);
 }
 
 bool ObjectState::Publish(std::shared_ptr<ObjectState> self, AnyValue value,
                           std::shared_ptr<const ErrorInfo> error) {
   ObjectState* raw = self.get();
-  if (!raw->Complete(std::move(value), std::move(error), nullptr)) {
-    return false;
-  }
-  raw->WakeWaiters(&self);
-  return true;
+  return raw->Complete(std::move(value), std::move(error), nullptr, &self);
 }
 
 void ObjectState::WakeWaiters(std::shared_ptr<ObjectState>* self) {
@@ -124,7 +116,8 @@ void ObjectState::WakeWaiters(std::shared_ptr<ObjectState>* self) {
 
 bool ObjectState::Complete(AnyValue value,
                            std::shared_ptr<const ErrorInfo> error,
-                           std::unique_ptr<Remote> remote) {
+                           std::unique_ptr<Remote> remote,
+                           std::shared_ptr<ObjectState>* self) {
   std::vector<std::shared_ptr<ReadyListener>> listeners;
   std::weak_ptr<Producer> producer;
   {
@@ -140,6 +133,10 @@ bool ObjectState::Complete(AnyValue value,
     }
   }
   for (auto& l : listeners) l->OnReady(*this);
+  WakeWaiters(self);
+  // From here on `this` may be gone: only locals are touched.
+  if (self != nullptr) self->reset();
+  for (auto& l : listeners) l->Wake();
   return true;
 }
 
@@ -210,17 +207,34 @@ void ObjectState::set_release_hook(std::shared_ptr<ReleaseHook> hook) {
   // `hook` (now the old one, if any) is destroyed without the lock.
 }
 
-bool ObjectState::SetRemote(std::shared_ptr<RemoteBytes> source,
-                            std::string inline_bytes, bool has_inline) {
+std::unique_ptr<ObjectState::Remote> ObjectState::MakeRemote(
+    std::shared_ptr<RemoteBytes> source, std::string inline_bytes,
+    bool has_inline) {
   // One per completed cluster object: keep it in jemalloc's 64-byte class.
   static_assert(sizeof(Remote) <= 64);
   auto remote = std::make_unique<Remote>();
   remote->source = std::move(source);
   remote->has_inline = has_inline;
   remote->inline_bytes = std::move(inline_bytes);
-  if (!Complete(AnyValue(), nullptr, std::move(remote))) return false;
-  WakeWaiters(nullptr);
-  return true;
+  return remote;
+}
+
+bool ObjectState::SetRemote(std::shared_ptr<RemoteBytes> source,
+                            std::string inline_bytes, bool has_inline) {
+  return Complete(AnyValue(), nullptr,
+                  MakeRemote(std::move(source), std::move(inline_bytes),
+                             has_inline),
+                  nullptr);
+}
+
+bool ObjectState::PublishRemote(std::shared_ptr<ObjectState> self,
+                                std::shared_ptr<RemoteBytes> source,
+                                std::string inline_bytes, bool has_inline) {
+  ObjectState* raw = self.get();
+  return raw->Complete(AnyValue(), nullptr,
+                       MakeRemote(std::move(source), std::move(inline_bytes),
+                                  has_inline),
+                       &self);
 }
 
 bool ObjectState::is_remote() const {

@@ -153,6 +153,52 @@ TEST(ObjectStateTest, PublishLetsTheWaiterTakeTheValue) {
   EXPECT_EQ(s->TakeOrCopy<int>(s), 5);
 }
 
+// Records how many references to the object are left when it is told to
+// wake its waiter: a compute() woken by a listener must be able to move the
+// value out, so the publisher's reference must be gone by then.
+class UseCountAtWake final : public ReadyListener {
+ public:
+  explicit UseCountAtWake(std::weak_ptr<ObjectState> object)
+      : object_(std::move(object)) {}
+  void OnReady(ObjectState&) override { at_ready = object_.use_count(); }
+  void Wake() override { at_wake = object_.use_count(); }
+  long at_ready = -1;
+  long at_wake = -1;
+
+ private:
+  std::weak_ptr<ObjectState> object_;
+};
+
+TEST(ObjectStateTest, PublishDropsItsReferenceBeforeListenersWake) {
+  auto s = std::make_shared<ObjectState>(1, "f");
+  auto listener = std::make_shared<UseCountAtWake>(s);
+  ASSERT_TRUE(s->AddListener(listener));
+  std::shared_ptr<ObjectState> producer_ref = s;
+  ObjectState::Publish(std::move(producer_ref), AnyValue::Make(5), nullptr);
+  EXPECT_EQ(listener->at_ready, 2);  // the waiter's and the publisher's
+  EXPECT_EQ(listener->at_wake, 1);   // the waiter's alone
+  EXPECT_EQ(s->TakeOrCopy<int>(s), 5);
+}
+
+TEST(ObjectStateTest, PublishRemoteDropsItsReferenceBeforeListenersWake) {
+  auto s = std::make_shared<ObjectState>(1, "f");
+  auto listener = std::make_shared<UseCountAtWake>(s);
+  ASSERT_TRUE(s->AddListener(listener));
+  ObjectState::PublishRemote(std::shared_ptr<ObjectState>(s), nullptr, "x",
+                             /*has_inline=*/true);
+  EXPECT_EQ(listener->at_wake, 1);
+  EXPECT_TRUE(s->is_remote());
+}
+
+TEST(ObjectStateTest, ListenerWakesEvenWhenPublisherHeldTheLastReference) {
+  auto s = std::make_shared<ObjectState>(1, "f");
+  auto listener = std::make_shared<UseCountAtWake>(s);
+  ASSERT_TRUE(s->AddListener(listener));
+  ObjectState::Publish(std::move(s), AnyValue::Make(5), nullptr);
+  EXPECT_EQ(listener->at_ready, 1);
+  EXPECT_EQ(listener->at_wake, 0);  // destroyed before the wake-up, safely
+}
+
 TEST(ObjectStateTest, RemoteInline) {
   ObjectState s(7, "f");
   EXPECT_FALSE(s.is_remote());

@@ -26,7 +26,15 @@ class Counter final : public ReadyListener {
   void OnReady(ObjectState&) override {
     std::unique_lock<Mutex> lock(mu_);
     ++count_;
-    if (count_ == target_) cv_.notify_all();
+    if (count_ == target_) wake_ = true;
+  }
+  // After the completing thread let go of the object (ReadyListener::Wake),
+  // so a compute() that holds the last reference moves the value out.
+  void Wake() override {
+    std::unique_lock<Mutex> lock(mu_);
+    if (!wake_) return;
+    wake_ = false;
+    cv_.notify_all();
   }
   // Waits until the count reaches `target` or the deadline.
   size_t WaitFor(size_t target, std::optional<SteadyTime> deadline) {
@@ -52,6 +60,7 @@ class Counter final : public ReadyListener {
   boost::fibers::condition_variable_any cv_;
   size_t count_ = 0;
   size_t target_ = 0;  // the waiter's; 0 while none waits
+  bool wake_ = false;  // target reached; the waiter is to be woken
 };
 
 // A Dask-style bar: [#########           ] | 45% Completed |  1.2s

@@ -364,7 +364,8 @@ class ClusterConnection final
     } else {
       const Location& l = done.location();
       const bool has_inline = l.size() == l.inline_value().size();
-      state->SetRemote(shared_from_this(), l.inline_value(), has_inline);
+      ObjectState::PublishRemote(std::move(state), shared_from_this(),
+                                 l.inline_value(), has_inline);
     }
   }
 

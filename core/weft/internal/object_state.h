@@ -34,6 +34,12 @@ class ReadyListener {
  public:
   virtual ~ReadyListener() = default;
   virtual void OnReady(ObjectState& object) = 0;
+  // Called once after OnReady, when every listener of the object has run
+  // and a publisher's own reference to it is gone (see
+  // ObjectState::Publish): the place to wake another thread, which may then
+  // hold the only reference and move the value out. The object may already
+  // be destroyed here; do not touch it.
+  virtual void Wake() {}
 };
 
 // Something that produced an object and can be asked to stop (a task).
@@ -99,8 +105,9 @@ class ObjectState {
   bool SetError(std::shared_ptr<const ErrorInfo> error);
 
   // As SetValue/SetError, for a producer that holds `self` only to publish:
-  // its reference is dropped before waiters wake, so a waiter that now holds
-  // the only reference may move the value out (see TakeOrCopy).
+  // its reference is dropped before waiters and listeners wake (see
+  // ReadyListener::Wake), so a waiter that now holds the only reference may
+  // move the value out (see TakeOrCopy).
   static bool Publish(std::shared_ptr<ObjectState> self, AnyValue value,
                       std::shared_ptr<const ErrorInfo> error);
 
@@ -135,6 +142,11 @@ class ObjectState {
   // was already completed.
   bool SetRemote(std::shared_ptr<RemoteBytes> source, std::string inline_bytes,
                  bool has_inline);
+  // As SetRemote, dropping the caller's `self` before waking anyone (as
+  // Publish does).
+  static bool PublishRemote(std::shared_ptr<ObjectState> self,
+                            std::shared_ptr<RemoteBytes> source,
+                            std::string inline_bytes, bool has_inline);
   bool is_remote() const;
   // For a remote object: fetches and decodes the value once; later calls
   // return at once. Errors: the fetch's or the decoder's.
@@ -157,10 +169,17 @@ class ObjectState {
   // Allocates extras_ if needed. REQUIRES: mu() held.
   Extras& extras() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu());
 
-  // Sets the outcome and tells listeners; waiters are woken by the caller.
+  // Sets the outcome, tells listeners, then wakes waiters and listeners.
+  // With `self` (the caller's reference to this object), drops it before
+  // the wake-ups; this object may be destroyed by the time it returns.
+  // Returns false if the object was already complete.
   bool Complete(AnyValue value, std::shared_ptr<const ErrorInfo> error,
-                std::unique_ptr<Remote> remote);
+                std::unique_ptr<Remote> remote,
+                std::shared_ptr<ObjectState>* self);
   void WakeWaiters(std::shared_ptr<ObjectState>* self);
+  static std::unique_ptr<Remote> MakeRemote(
+      std::shared_ptr<RemoteBytes> source, std::string inline_bytes,
+      bool has_inline);
 
   // Constant after construction.
   const uint64_t id_;
