@@ -221,20 +221,20 @@ std::unique_ptr<ObjectState::Remote> ObjectState::MakeRemote(
 
 bool ObjectState::SetRemote(std::shared_ptr<RemoteBytes> source,
                             std::string inline_bytes, bool has_inline) {
-  return Complete(AnyValue(), nullptr,
-                  MakeRemote(std::move(source), std::move(inline_bytes),
-                             has_inline),
-                  nullptr);
+  return Complete(
+      AnyValue(), nullptr,
+      MakeRemote(std::move(source), std::move(inline_bytes), has_inline),
+      nullptr);
 }
 
 bool ObjectState::PublishRemote(std::shared_ptr<ObjectState> self,
                                 std::shared_ptr<RemoteBytes> source,
                                 std::string inline_bytes, bool has_inline) {
   ObjectState* raw = self.get();
-  return raw->Complete(AnyValue(), nullptr,
-                       MakeRemote(std::move(source), std::move(inline_bytes),
-                                  has_inline),
-                       &self);
+  return raw->Complete(
+      AnyValue(), nullptr,
+      MakeRemote(std::move(source), std::move(inline_bytes), has_inline),
+      &self);
 }
 
 bool ObjectState::is_remote() const {

@@ -306,8 +306,8 @@ TEST(ObjectStateTest, FreeingOtherObjectsUnderSharedLocksDoesNotDeadlock) {
     inner->set_release_hook(
         std::make_shared<FreeOnRelease>(std::make_shared<ObjectState>(i, "x")));
     auto outer = std::make_shared<ObjectState>(i, "outer");
-    outer->AddListener(std::make_shared<FreeOnReady>(
-        std::make_shared<ObjectState>(i, "y")));
+    outer->AddListener(
+        std::make_shared<FreeOnReady>(std::make_shared<ObjectState>(i, "y")));
     outer->set_release_hook(std::make_shared<FreeOnRelease>(inner));
     outer->SetValue(AnyValue::Make(std::move(inner)));  // value frees it
   }

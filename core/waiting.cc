@@ -79,8 +79,8 @@ class ProgressBar {
     if (!drawn_ && elapsed < milliseconds(500)) return;  // short waits: quiet
     const double seconds = std::chrono::duration<double>(elapsed).count();
     const int width = 40;
-    const int filled = total_ == 0 ? width : static_cast<int>(
-                                                 width * done / total_);
+    const int filled =
+        total_ == 0 ? width : static_cast<int>(width * done / total_);
     std::string bar(filled, '#');
     bar.resize(width, ' ');
     std::fprintf(stderr, "\r[%s] | %3d%% Completed | %5.1fs%s", bar.c_str(),

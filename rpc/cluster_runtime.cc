@@ -159,8 +159,7 @@ class ClusterConnection final
       // The holder may have died; ask the scheduler where it is now.
       absl::StatusOr<Location> where = Locate(id);
       if (!where.ok()) return buffer.status();
-      if (where->inline_value().size() == where->size() &&
-          where->size() > 0) {
+      if (where->inline_value().size() == where->size() && where->size() > 0) {
         auto owner = std::make_shared<const std::string>(
             std::move(*where->mutable_inline_value()));
         return internal::FetchedBytes{*owner, owner};
@@ -175,8 +174,8 @@ class ClusterConnection final
 
   absl::StatusOr<std::vector<internal::WorkerDescription>> Workers() {
     SchedulerToClient reply;
-    absl::Status status = Request(
-        [](ClientMessage& m) { m.set_list_workers(true); }, reply);
+    absl::Status status =
+        Request([](ClientMessage& m) { m.set_list_workers(true); }, reply);
     if (!status.ok()) return status;
     std::vector<internal::WorkerDescription> out;
     for (const WorkerInfo& w : reply.workers()) {
@@ -254,7 +253,8 @@ class ClusterConnection final
     for (const Location& l : reply.located()) {
       if (l.id() == id) return l;
     }
-    return absl::NotFoundError(absl::StrCat("object ", id, " is not held by "
+    return absl::NotFoundError(absl::StrCat("object ", id,
+                                            " is not held by "
                                             "any worker"));
   }
 
@@ -324,8 +324,7 @@ class ClusterConnection final
       {
         MutexLock lock(&mu_);
         for (const Location& l : message.located()) {
-          locations_[l.id()].assign(l.addresses().begin(),
-                                    l.addresses().end());
+          locations_[l.id()].assign(l.addresses().begin(), l.addresses().end());
         }
         replies_[message.request_id()] = message;
       }
@@ -439,7 +438,8 @@ std::shared_ptr<ObjectState> ClusterRuntime::Submit(internal::TaskSpec spec) {
         "weft: '" + spec.name +
         "' is not a registered function, and a cluster runs only functions "
         "registered by name. Make it a free function (or static member) and "
-        "add WEFT_REMOTE(" + (spec.name == "lambda" ? "MyFunction" : spec.name) +
+        "add WEFT_REMOTE(" +
+        (spec.name == "lambda" ? "MyFunction" : spec.name) +
         ") at namespace scope; lambdas run on the embedded runtime only.");
   }
   std::vector<internal::WireArg> args;
@@ -454,17 +454,19 @@ std::shared_ptr<ObjectState> ClusterRuntime::Submit(internal::TaskSpec spec) {
       spec.id != 0 && !pure_id ? spec.id : internal::NewObjectId();
   std::shared_ptr<ObjectState> state = connection_->Track(id, spec.name);
   const bool hold = internal::SubmitBatch::Holding(*this);
-  connection_->Send([&](ClientMessage& m) {
-    TaskDef* def = m.add_submit();
-    def->set_id(id);
-    def->set_name(spec.name);
-    def->set_function(spec.function_name);
-    for (const auto& a : args) ToProto(a, *def->add_args());
-    for (const auto& d : spec.deps) def->add_deps(d->id());
-    def->set_retries(spec.options.retries);
-    def->set_num_cpus(spec.options.num_cpus);
-    def->set_priority(spec.options.priority);
-  }, hold);
+  connection_->Send(
+      [&](ClientMessage& m) {
+        TaskDef* def = m.add_submit();
+        def->set_id(id);
+        def->set_name(spec.name);
+        def->set_function(spec.function_name);
+        for (const auto& a : args) ToProto(a, *def->add_args());
+        for (const auto& d : spec.deps) def->add_deps(d->id());
+        def->set_retries(spec.options.retries);
+        def->set_num_cpus(spec.options.num_cpus);
+        def->set_priority(spec.options.priority);
+      },
+      hold);
   return state;
 }
 
@@ -494,8 +496,9 @@ std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
   absl::StatusOr<std::vector<internal::WorkerDescription>> workers =
       connection_->Workers();
   if (!workers.ok() || workers->empty()) {
-    throw UsageError("weft: put() needs a worker to hold the value, and the "
-                     "cluster has none yet (see wait_for_workers)");
+    throw UsageError(
+        "weft: put() needs a worker to hold the value, and the "
+        "cluster has none yet (see wait_for_workers)");
   }
   const internal::WorkerDescription* target = &(*workers)[0];
   for (const auto& w : *workers) {
@@ -532,17 +535,18 @@ absl::Status ClusterRuntime::WaitForWorkers(int n,
     if (std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return absl::DeadlineExceededError(
-      absl::StrCat("weft: waited ", timeout.count(), " ms for ", n,
-                   " workers; ", have, " connected to ",
-                   connection_->address()));
+  return absl::DeadlineExceededError(absl::StrCat(
+      "weft: waited ", timeout.count(), " ms for ", n, " workers; ", have,
+      " connected to ", connection_->address()));
 }
 
 std::vector<std::shared_ptr<ObjectState>> ClusterRuntime::RunOnAllWorkers(
     internal::TaskSpec spec) {
   if (spec.function_name.empty()) {
-    throw UsageError("weft: run_on_all_workers needs a function registered "
-                     "with WEFT_REMOTE; '" + spec.name + "' is not");
+    throw UsageError(
+        "weft: run_on_all_workers needs a function registered "
+        "with WEFT_REMOTE; '" +
+        spec.name + "' is not");
   }
   std::vector<internal::WireArg> args;
   absl::Status status = spec.body->ToWire(args);
@@ -559,13 +563,13 @@ std::vector<std::shared_ptr<ObjectState>> ClusterRuntime::RunOnAllWorkers(
   }
   std::vector<std::shared_ptr<ObjectState>> out;
   for (size_t i = 0; i < calls.size(); ++i) {
-    auto state = std::make_shared<ObjectState>(internal::NewObjectId(),
-                                               spec.name);
+    auto state =
+        std::make_shared<ObjectState>(internal::NewObjectId(), spec.name);
     absl::StatusOr<CallReply> reply = calls[i].get();
     if (!reply.ok()) {
-      state->SetError(internal::MakeError(ErrorKind::kWorkerDied, spec.name,
-                                          state->key(),
-                                          std::string(reply.status().message())));
+      state->SetError(
+          internal::MakeError(ErrorKind::kWorkerDied, spec.name, state->key(),
+                              std::string(reply.status().message())));
     } else if (reply->failed()) {
       state->SetError(FromProto(reply->error()));
     } else {

@@ -177,9 +177,9 @@ class ObjectState {
                 std::unique_ptr<Remote> remote,
                 std::shared_ptr<ObjectState>* self);
   void WakeWaiters(std::shared_ptr<ObjectState>* self);
-  static std::unique_ptr<Remote> MakeRemote(
-      std::shared_ptr<RemoteBytes> source, std::string inline_bytes,
-      bool has_inline);
+  static std::unique_ptr<Remote> MakeRemote(std::shared_ptr<RemoteBytes> source,
+                                            std::string inline_bytes,
+                                            bool has_inline);
 
   // Constant after construction.
   const uint64_t id_;
