@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "weft/internal/spin_wait.h"
 #include "weft/internal/task_context.h"
 
 namespace weft::internal {
@@ -49,6 +50,11 @@ class Counter final : public ReadyListener {
       }
     }
     return count_;
+  }
+  // Whether the count reached `target`; polled while spinning.
+  bool Reached(size_t target) {
+    std::unique_lock<Mutex> lock(mu_);
+    return count_ >= target;
   }
   void Add(size_t n) {
     std::unique_lock<Mutex> lock(mu_);
@@ -111,6 +117,7 @@ size_t WaitForCount(const std::vector<std::shared_ptr<ObjectState>>& states,
     if (!s->AddListener(counter)) ++done_at_registration;
   }
   counter->Add(done_at_registration);
+  SpinUntil([&] { return counter->Reached(num_ready); }, deadline);
   BlockingRegion region;
   return counter->WaitFor(num_ready, deadline);
 }
@@ -131,6 +138,9 @@ bool WaitForAll(const std::vector<std::shared_ptr<ObjectState>>& states,
     if (!states[i]->AddListener(counter)) ++done_at_registration;
   }
   counter->Add(done_at_registration);
+  if (SpinUntil([&] { return counter->Reached(total); }, deadline)) {
+    return true;
+  }
   ProgressBar bar(total);
   BlockingRegion region;
   while (true) {

@@ -13,6 +13,7 @@
 #include "weft/errors.h"
 #include "weft/internal/error_info.h"
 #include "weft/internal/object_state.h"
+#include "weft/internal/spin_wait.h"
 #include "weft/internal/task_context.h"
 #include "weft/serialize.h"
 
@@ -29,6 +30,7 @@ using Clock = std::chrono::steady_clock;
 inline bool AwaitState(ObjectState& state,
                        std::optional<Clock::time_point> deadline) {
   if (state.done()) return true;
+  if (SpinUntil([&] { return state.done(); }, deadline)) return true;
   BlockingRegion region;
   if (!deadline.has_value()) {
     state.Wait();
