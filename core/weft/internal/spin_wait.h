@@ -34,7 +34,8 @@ std::chrono::microseconds SpinBudget();
 void YieldProcessor();
 
 // Polls `ready` between yields until it returns true, the spin budget is
-// spent, or `deadline` passes. Returns whether `ready` returned true.
+// spent, or `deadline` passes, polling once more at the end (so at least
+// twice). Returns whether `ready` returned true.
 // Returns false at once on a task's thread, which may be needed to run what
 // the task awaits, and when the budget is 0.
 template <class Ready>
