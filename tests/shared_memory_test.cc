@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "rpc/data_client.h"
 #include "rpc/shared_region.h"
+#include "tests/pattern_arrays.h"
 #include "weft/weft.h"
 
 namespace {
@@ -28,18 +29,8 @@ using namespace std::chrono_literals;
 
 constexpr int64_t kDoubles = 2'000'000;  // 16 MB, well above kSharedMinBytes
 
-std::vector<double> Make(int64_t n) {
-  std::vector<double> v(n);
-  for (int64_t i = 0; i < n; ++i) v[i] = static_cast<double>(i % 1000003);
-  return v;
-}
-
-int64_t Compare(const std::vector<double>& a, const std::vector<double>& b) {
-  int64_t same = 0;
-  const size_t n = std::min(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) same += a[i] == b[i];
-  return same;
-}
+using weft::testing::Compare;
+using weft::testing::Make;
 
 // The pid of the worker holding `v` (placement by input bytes runs it there).
 int64_t Where(const std::vector<double>& v) {

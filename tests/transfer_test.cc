@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/pattern_arrays.h"
 #include "weft/weft.h"
 
 namespace {
@@ -17,20 +18,8 @@ using namespace std::chrono_literals;
 
 constexpr int64_t kDoubles = 25'000'000;  // 200 MB
 
-// A recognisable pattern, so a lost or reordered chunk cannot go unnoticed.
-std::vector<double> Make(int64_t n) {
-  std::vector<double> v(n);
-  for (int64_t i = 0; i < n; ++i) v[i] = static_cast<double>(i % 1000003);
-  return v;
-}
-
-// Checks both vectors element by element; returns how many matched.
-int64_t Compare(const std::vector<double>& a, const std::vector<double>& b) {
-  int64_t same = 0;
-  const int64_t n = static_cast<int64_t>(std::min(a.size(), b.size()));
-  for (int64_t i = 0; i < n; ++i) same += a[i] == b[i];
-  return same;
-}
+using weft::testing::Compare;
+using weft::testing::Make;
 
 pid_t Pid() { return ::getpid(); }
 WEFT_REMOTE(Make, Compare, Pid);
