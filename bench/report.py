@@ -372,9 +372,14 @@ def versions():
 
 
 def machine_section(run):
-    commit = shell("git rev-parse --short HEAD")
-    if shell("git status --porcelain --untracked-files=no"):
-        commit += " (with uncommitted changes)"
+    # The commit the run built (recorded by run_all.sh at its start); for
+    # older runs, the checkout now, without the run's own outputs.
+    commit = run.get("commit")
+    if not commit:
+        commit = shell("git rev-parse --short HEAD")
+        if shell("git status --porcelain --untracked-files=no -- . "
+                 "':!bench/results' ':!BENCHMARKS.md'"):
+            commit += " (with uncommitted changes)"
     lines = [
         f"- CPU: {cpu_model()}; `nproc` = {shell('nproc')}",
         f"- Memory (`free -h`):\n\n```\n{shell('free -h')}\n```\n",

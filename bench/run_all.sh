@@ -37,6 +37,13 @@ tools/setup.sh bench || exit 1
 mkdir -p "$out"
 started=$(date +%s)
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
+# The code this run builds: the commit, and whether sources differed from it
+# (the run's own outputs do not count).
+commit_at_start=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n "$(git status --porcelain --untracked-files=no -- . \
+      ':!bench/results' ':!BENCHMARKS.md' 2>/dev/null)" ]]; then
+  commit_at_start+=" (with uncommitted changes)"
+fi
 echo "run_all: load average at start: $load_at_start (2 cores; other jobs" \
   "running now distort every figure)" >&2
 
@@ -82,7 +89,8 @@ cat >"$out/run.json" <<EOF
 {"command": "bench/run_all.sh${quick:+ --quick}", "quick": $is_quick,
  "started_utc": "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)",
  "duration_seconds": $((finished - started)),
- "load_average_at_start": "$load_at_start"}
+ "load_average_at_start": "$load_at_start",
+ "commit": "$commit_at_start"}
 EOF
 if ((${#quick[@]})); then
   benchmarks_md="$out/BENCHMARKS.md"
