@@ -689,6 +689,7 @@ int main(int argc, char** argv) {
     if (want("W2")) W2(sys, z);
     if (want("W3")) W3(sys, z);
     if (want("W4")) W4(sys, z);
+    if (want("W6")) W6(sys, z);
     if (want("METG")) Metg(sys, z);
   }
   // The cluster: 2 worker processes x 1 thread.
