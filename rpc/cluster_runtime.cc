@@ -12,9 +12,12 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "rpc/batch_writer.h"
+#include "rpc/buffer.h"
+#include "rpc/buffer_sink.h"
 #include "rpc/convert.h"
 #include "rpc/data_client.h"
 #include "rpc/local_link.h"
+#include "rpc/shared_region.h"
 #include "rpc/status.h"
 #include "rpc/weft.grpc.pb.h"
 #include "weft/errors.h"
@@ -483,14 +486,28 @@ absl::StatusOr<std::unique_ptr<ClusterRuntime>> ClusterRuntime::ConnectLocal(
   return runtime;
 }
 
+namespace {
+
+// The encoding of a put() value: straight into shared memory when large and
+// this process uses it (a same-host worker then maps it: no copy, no
+// stream). Throws UsageError naming what went wrong.
+Buffer EncodePut(const internal::PutSpec& spec) {
+  BufferSink sink(SharedMemoryEnabled());
+  if (absl::Status s = spec.encode(sink); !s.ok()) {
+    throw UsageError(std::string(s.message()));
+  }
+  return sink.Finish();
+}
+
+}  // namespace
+
 std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
-  absl::StatusOr<std::string> bytes = spec.serialize();
-  if (!bytes.ok()) throw UsageError(std::string(bytes.status().message()));
+  const Buffer bytes = EncodePut(spec);
   const uint64_t id = internal::NewObjectId();
   std::shared_ptr<ObjectState> state = connection_->Track(id, "put");
   PutDone done;
   done.set_id(id);
-  done.set_size(bytes->size());
+  done.set_size(bytes.size());
   // The value lives on the least loaded worker; small values also travel
   // inline so that tasks using them need no fetch.
   absl::StatusOr<std::vector<internal::WorkerDescription>> workers =
@@ -504,10 +521,12 @@ std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
   for (const auto& w : *workers) {
     if (w.memory_bytes < target->memory_bytes) target = &w;
   }
-  absl::Status stored = connection_->data().Store(target->address, id, *bytes);
+  absl::Status stored = connection_->data().Store(target->address, id, bytes);
   if (!stored.ok()) throw UsageError(std::string(stored.message()));
   done.add_worker_addresses(target->address);
-  if (bytes->size() <= kInlinePutBytes) done.set_inline_value(*bytes);
+  if (bytes.size() <= kInlinePutBytes) {
+    done.set_inline_value(bytes.data(), bytes.size());
+  }
   connection_->Send([&](ClientMessage& m) { *m.add_puts() = std::move(done); });
   state->SetValue(std::move(spec.value));
   return state;
@@ -581,18 +600,18 @@ std::vector<std::shared_ptr<ObjectState>> ClusterRuntime::RunOnAllWorkers(
 }
 
 std::shared_ptr<ObjectState> ClusterRuntime::Broadcast(internal::PutSpec spec) {
-  absl::StatusOr<std::string> bytes = spec.serialize();
-  if (!bytes.ok()) throw UsageError(std::string(bytes.status().message()));
+  // One region serves every same-host worker: each maps it.
+  const Buffer bytes = EncodePut(spec);
   const uint64_t id = internal::NewObjectId();
   std::shared_ptr<ObjectState> state = connection_->Track(id, "broadcast");
   PutDone done;
   done.set_id(id);
-  done.set_size(bytes->size());
+  done.set_size(bytes.size());
   std::vector<std::future<absl::Status>> stores;
   std::vector<internal::WorkerDescription> workers = Workers();
   for (const auto& w : workers) {
     stores.push_back(std::async(std::launch::async, [&, address = w.address] {
-      return connection_->data().Store(address, id, *bytes);
+      return connection_->data().Store(address, id, bytes);
     }));
   }
   for (size_t i = 0; i < stores.size(); ++i) {
@@ -600,7 +619,7 @@ std::shared_ptr<ObjectState> ClusterRuntime::Broadcast(internal::PutSpec spec) {
     if (!status.ok()) throw UsageError(std::string(status.message()));
     done.add_worker_addresses(workers[i].address);
   }
-  if (workers.empty()) done.set_inline_value(*bytes);
+  if (workers.empty()) done.set_inline_value(bytes.data(), bytes.size());
   connection_->Send([&](ClientMessage& m) { *m.add_puts() = std::move(done); });
   state->SetValue(std::move(spec.value));
   return state;

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <optional>
 #include <utility>
 
@@ -19,6 +18,9 @@ namespace {
 constexpr uint64_t kMaxObjectBytes = uint64_t{1} << 40;
 
 std::atomic<uint64_t> fetches_mapped{0};
+std::atomic<uint64_t> stores_mapped{0};
+std::atomic<uint64_t> stores_streamed{0};
+std::atomic<uint64_t> store_fallbacks{0};
 std::atomic<uint64_t> fetches_streamed{0};
 std::atomic<uint64_t> fetch_fallbacks{0};
 
@@ -73,6 +75,14 @@ struct DataClient::Fetched {
   std::optional<Buffer> mapped;           // the shared-memory path
   std::optional<BufferBuilder> streamed;  // otherwise, complete
 };
+
+FetchCounts DataClient::ProcessStoreCounts() {
+  FetchCounts counts;
+  counts.mapped = stores_mapped.load();
+  counts.streamed = stores_streamed.load();
+  counts.fallbacks = store_fallbacks.load();
+  return counts;
+}
 
 FetchCounts DataClient::ProcessFetchCounts() {
   FetchCounts counts;
@@ -202,22 +212,54 @@ absl::StatusOr<std::string> DataClient::FetchAny(
 }
 
 absl::Status DataClient::Store(const std::string& address, uint64_t id,
-                               const std::string& bytes) {
+                               const Buffer& bytes) {
+  bool offer_shared = bytes.region() != nullptr;
+  if (offer_shared) {
+    internal::MutexLock lock(&mu_);
+    offer_shared = !no_shared_store_.contains(address);
+  }
+  if (offer_shared) {
+    // The worker maps the region before it answers.
+    absl::Status s = StoreOnce(address, id, bytes.view(), bytes.region());
+    if (s.code() != absl::StatusCode::kFailedPrecondition) {
+      if (s.ok()) stores_mapped.fetch_add(1);
+      return s;
+    }
+    store_fallbacks.fetch_add(1);
+    internal::MutexLock lock(&mu_);
+    no_shared_store_.insert(address);
+  }
+  absl::Status s = StoreOnce(address, id, bytes.view(), nullptr);
+  if (s.ok()) stores_streamed.fetch_add(1);
+  return s;
+}
+
+absl::Status DataClient::StoreOnce(const std::string& address, uint64_t id,
+                                   std::string_view bytes,
+                                   const SharedRegion* region) {
   auto context = NewContext();
   StoreReply reply;
   auto writer = StubFor(address).Store(context.get(), &reply);
-  size_t offset = 0;
-  do {
+  if (region != nullptr) {
     Chunk chunk;
-    if (offset == 0) {
-      chunk.set_id(id);
-      chunk.set_total_size(bytes.size());
-    }
-    const size_t n = std::min(kChunkBytes, bytes.size() - offset);
-    chunk.set_data(bytes.data() + offset, n);
-    offset += n;
-    if (!writer->Write(chunk)) break;
-  } while (offset < bytes.size());
+    chunk.set_id(id);
+    chunk.set_total_size(bytes.size());
+    *chunk.mutable_shared() = region->handle();
+    writer->Write(chunk);
+  } else {
+    size_t offset = 0;
+    do {
+      Chunk chunk;
+      if (offset == 0) {
+        chunk.set_id(id);
+        chunk.set_total_size(bytes.size());
+      }
+      const size_t n = std::min(kChunkBytes, bytes.size() - offset);
+      chunk.set_data(bytes.data() + offset, n);
+      offset += n;
+      if (!writer->Write(chunk)) break;
+    } while (offset < bytes.size());
+  }
   writer->WritesDone();
   grpc::Status status = writer->Finish();
   if (!status.ok()) {

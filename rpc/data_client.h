@@ -17,9 +17,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
 #include "rpc/buffer.h"
@@ -36,10 +38,10 @@ inline constexpr size_t kChunkBytes = 1 << 20;
 // receive (chunks bound it), keepalive so dead peers are noticed.
 grpc::ChannelArguments ChannelArgs();
 
-// How this process's fetches went, over all DataClients (for tests and
-// statistics).
+// How this process's fetches (or stores) went, over all DataClients (for
+// tests and statistics).
 struct FetchCounts {
-  uint64_t mapped = 0;     // taken through shared memory
+  uint64_t mapped = 0;     // taken (handed over) through shared memory
   uint64_t streamed = 0;   // streamed in chunks
   uint64_t fallbacks = 0;  // a shared-memory handle could not be mapped
 };
@@ -69,12 +71,19 @@ class DataClient {
   absl::StatusOr<std::string> FetchAny(const std::vector<std::string>& addresses,
                                        uint64_t id);
 
-  // This process's fetches so far.
+  // This process's fetches and stores so far.
   static FetchCounts ProcessFetchCounts();
+  static FetchCounts ProcessStoreCounts();
 
-  // Stores `bytes` as object `id` on the worker at `address`.
+  // Stores `bytes` as object `id` on the worker at `address`. Bytes in a
+  // shared region (BufferBuilder) are offered as a handle the worker maps,
+  // with no copy and no stream; a worker that cannot map it (another host,
+  // /proc refusing, shared memory off there) gets them streamed, and later
+  // regions for that address stream at once. Errors: UNAVAILABLE (no such
+  // worker), RESOURCE_EXHAUSTED (too large for it), DEADLINE_EXCEEDED,
+  // UNAUTHENTICATED, each naming the object and the address.
   absl::Status Store(const std::string& address, uint64_t id,
-                     const std::string& bytes);
+                     const Buffer& bytes);
 
   // Runs registered `function` on the worker at `address` now.
   absl::StatusOr<CallReply> Call(const std::string& address,
@@ -93,6 +102,11 @@ class DataClient {
   absl::StatusOr<Fetched> FetchOnce(const std::string& address, uint64_t id,
                                     bool offer_shared, bool stream_to_shared);
 
+  // One Store call: `region` (holding `bytes`) as a handle, or, when
+  // null, `bytes` in chunks.
+  absl::Status StoreOnce(const std::string& address, uint64_t id,
+                         std::string_view bytes, const SharedRegion* region);
+
   Worker::Stub& StubFor(const std::string& address);
   std::unique_ptr<grpc::ClientContext> NewContext() const;
 
@@ -104,6 +118,8 @@ class DataClient {
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_
       ABSL_GUARDED_BY(mu_);
+  // Workers that could not map a stored region: they get streams.
+  absl::flat_hash_set<std::string> no_shared_store_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace weft::rpc

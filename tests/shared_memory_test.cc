@@ -144,6 +144,46 @@ TEST(SharedMemoryTest, LargeObjectMovesBetweenWorkersThroughSharedMemory) {
   EXPECT_TRUE(AllRegionsUnmapped(cluster));
 }
 
+TEST(SharedMemoryTest, PutAndBroadcastHandTheirRegionToTheWorkers) {
+  weft::LocalCluster cluster(2);
+  const std::vector<double> data = Make(kDoubles);
+  const std::vector<double> other = Make(kDoubles + 7);
+  const weft::rpc::FetchCounts before =
+      weft::rpc::DataClient::ProcessStoreCounts();
+
+  // put(): encoded once into a region of this process, which the holder
+  // maps.
+  weft::ObjectRef<std::vector<double>> ref = weft::put(data);
+  weft::rpc::FetchCounts after = weft::rpc::DataClient::ProcessStoreCounts();
+  EXPECT_EQ(after.mapped, before.mapped + 1);
+  EXPECT_EQ(after.streamed, before.streamed);
+  const int64_t holder = weft::get(weft::remote(Where)(ref), 60s);
+  EXPECT_EQ(StatsByPid(cluster).at(holder).regions, 1);
+  // Used on the holder and, mapped again, on the other worker.
+  weft::ObjectRef<std::vector<double>> far = weft::remote(Make)(kDoubles + 1);
+  EXPECT_EQ(weft::get(weft::remote(Compare)(ref, far), 60s), kDoubles);
+  EXPECT_EQ(weft::get(weft::remote(Compare)(ref, ref), 60s), kDoubles);
+
+  // broadcast(): one region, mapped by every worker.
+  const std::map<int64_t, Stats> before_broadcast = StatsByPid(cluster);
+  weft::ObjectRef<std::vector<double>> everywhere =
+      cluster.client().broadcast(other);
+  after = weft::rpc::DataClient::ProcessStoreCounts();
+  EXPECT_EQ(after.mapped, before.mapped + 3);
+  for (const auto& [pid, s] : StatsByPid(cluster)) {
+    EXPECT_EQ(s.regions, before_broadcast.at(pid).regions + 1) << pid;
+  }
+  EXPECT_EQ(weft::get(weft::remote(Compare)(everywhere, far), 60s),
+            kDoubles + 1);
+  EXPECT_EQ(weft::get(everywhere, 60s), other);
+
+  // Released, they are unmapped everywhere.
+  ref = {};
+  far = {};
+  everywhere = {};
+  EXPECT_TRUE(AllRegionsUnmapped(cluster));
+}
+
 TEST(SharedMemoryTest, TurnedOffTheObjectIsStreamed) {
   // Workers take the environment when the cluster starts.
   ASSERT_EQ(::setenv("WEFT_SHARED_MEMORY", "0", 1), 0);

@@ -82,6 +82,7 @@ grpc::Status DataService::Store(grpc::ServerContext* context,
                         absl::StrCat("object of ", total, " bytes is larger "
                                      "than this worker accepts"));
   }
+  if (chunk.has_shared()) return StoreShared(chunk, reader, reply);
   rpc::BufferBuilder room = rpc::BufferBuilder::Allocate(total, shared_memory_);
   uint64_t received = 0;
   do {
@@ -102,6 +103,40 @@ grpc::Status DataService::Store(grpc::ServerContext* context,
   store_.Put(id, std::move(room).Finish());
   reply->set_id(id);
   reply->set_size(total);
+  return grpc::Status::OK;
+}
+
+grpc::Status DataService::StoreShared(const rpc::Chunk& first,
+                                      grpc::ServerReader<rpc::Chunk>* reader,
+                                      rpc::StoreReply* reply) {
+  const uint64_t id = first.id();
+  const rpc::SharedHandle& handle = first.shared();
+  if (handle.size() != first.total_size() || !first.data().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "a shared-memory store's handle must describe the "
+                        "whole object, with no data beside it");
+  }
+  rpc::Chunk extra;
+  if (reader->Read(&extra)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "data after a shared-memory handle");
+  }
+  // FAILED_PRECONDITION tells the client to stream the object instead.
+  if (!shared_memory_) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "shared memory is off on this worker");
+  }
+  absl::StatusOr<std::unique_ptr<rpc::SharedRegion>> region =
+      rpc::SharedRegion::Open(handle);
+  if (!region.ok()) {
+    return grpc::Status(
+        grpc::StatusCode::FAILED_PRECONDITION,
+        absl::StrCat("cannot map the offered region of object ", id, ": ",
+                     region.status().message()));
+  }
+  store_.Put(id, rpc::Buffer(*std::move(region)));
+  reply->set_id(id);
+  reply->set_size(handle.size());
   return grpc::Status::OK;
 }
 

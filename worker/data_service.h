@@ -23,8 +23,11 @@ using CallHandler = std::function<rpc::CallReply(const rpc::CallRequest&)>;
 // Thread-safe. `store` must outlive the service.
 class DataService final : public rpc::Worker::Service {
  public:
-  // `shared_memory`: objects stored by peers go to shared memory when large
-  // (objects already there are offered to same-host requesters either way).
+  // `shared_memory`: objects stored by peers go to shared memory when large,
+  // and a same-host peer may store one by handing over a sealed region
+  // (mapped here, no copy); without it such a store fails with
+  // FAILED_PRECONDITION and the peer streams. Objects already in shared
+  // memory are offered to same-host requesters either way.
   DataService(ObjectStore& store, std::string token, CallHandler call,
               bool shared_memory = rpc::SharedMemoryEnabled());
 
@@ -39,6 +42,11 @@ class DataService final : public rpc::Worker::Service {
                     rpc::CallReply* reply) override;
 
  private:
+  // Store() whose first chunk carries a region handle.
+  grpc::Status StoreShared(const rpc::Chunk& first,
+                           grpc::ServerReader<rpc::Chunk>* reader,
+                           rpc::StoreReply* reply);
+
   ObjectStore& store_;
   const std::string token_;
   const CallHandler call_;

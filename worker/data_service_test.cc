@@ -142,8 +142,8 @@ TEST_F(DataServiceTest, StoredObjectsLandInSharedMemoryWhenEnabled) {
     Start(shared);
     rpc::DataClient client(kToken, std::chrono::seconds(10), shared);
     const std::string bytes(kLargeSize, 'p');
-    ASSERT_TRUE(client.Store(address_, 10, bytes).ok());
-    ASSERT_TRUE(client.Store(address_, 11, "tiny").ok());
+    ASSERT_TRUE(client.Store(address_, 10, rpc::Buffer(bytes)).ok());
+    ASSERT_TRUE(client.Store(address_, 11, rpc::Buffer("tiny")).ok());
     std::optional<rpc::Buffer> stored = store_.Get(10);
     ASSERT_TRUE(stored.has_value());
     EXPECT_EQ(stored->view(), bytes);
@@ -153,6 +153,99 @@ TEST_F(DataServiceTest, StoredObjectsLandInSharedMemoryWhenEnabled) {
     store_.Erase(10);
     store_.Erase(11);
   }
+}
+
+// A region-backed buffer (as put() makes) in shared memory, `size` bytes of
+// a pattern.
+rpc::Buffer RegionBuffer(size_t size) {
+  rpc::BufferBuilder room = rpc::BufferBuilder::Allocate(size, true);
+  EXPECT_TRUE(room.in_shared_memory());
+  for (size_t i = 0; i < size; ++i) room.data()[i] = static_cast<char>(i % 251);
+  return std::move(room).Finish();
+}
+
+TEST_F(DataServiceTest, ASameHostStoreHandsOverTheRegionWithoutACopy) {
+  Start(true);
+  rpc::DataClient client(kToken, std::chrono::seconds(10), true);
+  const rpc::Buffer bytes = RegionBuffer(kLargeSize);
+  const rpc::FetchCounts before = rpc::DataClient::ProcessStoreCounts();
+  ASSERT_TRUE(client.Store(address_, 20, bytes).ok());
+  const rpc::FetchCounts after = rpc::DataClient::ProcessStoreCounts();
+  EXPECT_EQ(after.mapped, before.mapped + 1);
+  EXPECT_EQ(after.streamed, before.streamed);
+  std::optional<rpc::Buffer> stored = store_.Get(20);
+  ASSERT_TRUE(stored.has_value());
+  ASSERT_NE(stored->region(), nullptr);
+  // The worker's own mapping of the same memory (the same file), not a copy.
+  EXPECT_EQ(stored->region()->handle().inode(),
+            bytes.region()->handle().inode());
+  EXPECT_EQ(stored->view(), bytes.view());
+}
+
+TEST_F(DataServiceTest, AWorkerThatCannotMapARegionGetsItStreamed) {
+  Start(/*shared_memory=*/false);
+  rpc::DataClient client(kToken, std::chrono::seconds(10), true);
+  const rpc::Buffer bytes = RegionBuffer(kLargeSize);
+  const rpc::FetchCounts before = rpc::DataClient::ProcessStoreCounts();
+  ASSERT_TRUE(client.Store(address_, 21, bytes).ok());
+  rpc::FetchCounts after = rpc::DataClient::ProcessStoreCounts();
+  EXPECT_EQ(after.fallbacks, before.fallbacks + 1);
+  EXPECT_EQ(after.streamed, before.streamed + 1);
+  ASSERT_TRUE(store_.Get(21).has_value());
+  EXPECT_EQ(store_.Get(21)->view(), bytes.view());
+  EXPECT_EQ(store_.Get(21)->region(), nullptr);
+  // The next region for this worker streams at once, without a refusal.
+  ASSERT_TRUE(client.Store(address_, 22, bytes).ok());
+  after = rpc::DataClient::ProcessStoreCounts();
+  EXPECT_EQ(after.fallbacks, before.fallbacks + 1);
+  EXPECT_EQ(after.streamed, before.streamed + 2);
+  EXPECT_EQ(store_.Get(22)->view(), bytes.view());
+}
+
+TEST_F(DataServiceTest, BadSharedStoresAreRefusedAndStoreNothing) {
+  Start(true);
+  const rpc::Buffer bytes = RegionBuffer(kLargeSize);
+  auto raw_store = [&](const rpc::Chunk& first, bool extra_chunk) {
+    grpc::ClientContext context;
+    rpc::AttachToken(context, kToken);
+    rpc::StoreReply reply;
+    auto writer = stub_->Store(&context, &reply);
+    writer->Write(first);
+    if (extra_chunk) {
+      rpc::Chunk more;
+      more.set_data("xyz");
+      writer->Write(more);
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  rpc::Chunk first;
+  first.set_id(30);
+  first.set_total_size(bytes.size());
+  *first.mutable_shared() = bytes.region()->handle();
+  // A handle that does not describe the whole object.
+  rpc::Chunk wrong_size = first;
+  wrong_size.set_total_size(bytes.size() + 1);
+  EXPECT_EQ(raw_store(wrong_size, false).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // Data after the handle.
+  EXPECT_EQ(raw_store(first, true).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // A handle naming a descriptor the holder does not have.
+  rpc::Chunk bogus = first;
+  bogus.mutable_shared()->set_fd(99999);
+  const grpc::Status refused = raw_store(bogus, false);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(refused.error_message().find("object 30"), std::string::npos);
+  // Another host's handle.
+  rpc::Chunk elsewhere = first;
+  elsewhere.mutable_shared()->set_host("another-host");
+  EXPECT_EQ(raw_store(elsewhere, false).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_FALSE(store_.Get(30).has_value());
+  // The well-formed one is taken.
+  EXPECT_TRUE(raw_store(first, false).ok());
+  EXPECT_EQ(store_.Get(30)->view(), bytes.view());
 }
 
 }  // namespace

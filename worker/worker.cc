@@ -24,6 +24,7 @@
 #include "grpcpp/grpcpp.h"
 #include "rpc/batch_writer.h"
 #include "rpc/buffer.h"
+#include "rpc/buffer_sink.h"
 #include "rpc/cluster_runtime.h"
 #include "rpc/convert.h"
 #include "rpc/data_client.h"
@@ -79,30 +80,6 @@ class StoreArgSource final : public internal::ArgSource {
   ObjectStore& store_;
   rpc::ClusterRuntime* cluster_;
   std::vector<rpc::Buffer> held_;
-};
-
-// Takes a task's result as it is encoded: large results straight into
-// shared memory, so nothing is copied on the way to the store.
-class BufferSink final : public internal::ResultSink {
- public:
-  explicit BufferSink(bool shared_memory) : shared_memory_(shared_memory) {}
-
-  char* Allocate(size_t size) override {
-    room_.emplace(rpc::BufferBuilder::Allocate(size, shared_memory_));
-    return room_->data();
-  }
-
-  // The encoded result, immutable from now on (empty if none was written).
-  rpc::Buffer Finish() {
-    if (!room_.has_value()) return rpc::Buffer();
-    rpc::Buffer done = std::move(*room_).Finish();
-    room_.reset();
-    return done;
-  }
-
- private:
-  const bool shared_memory_;
-  std::optional<rpc::BufferBuilder> room_;
 };
 
 class Worker {
@@ -327,7 +304,7 @@ class Worker {
       if (!status.ok()) throw std::invalid_argument(std::string(status.message()));
     }
     StoreArgSource source(store_, cluster_);
-    BufferSink sink(shared_memory_);
+    rpc::BufferSink sink(shared_memory_);
     absl::Status status = entry->invoke(entry->address, args, source, sink);
     if (status.code() == absl::StatusCode::kInvalidArgument) {
       throw std::invalid_argument(absl::StrCat(

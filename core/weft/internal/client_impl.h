@@ -92,9 +92,17 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
     using V = std::decay_t<T>;
     PutSpec spec;
     spec.value = AnyValue::Make(std::forward<T>(value));
-    spec.serialize = [v = spec.value]() -> absl::StatusOr<std::string> {
+    spec.encode = [v = spec.value](ResultSink& sink) -> absl::Status {
       if constexpr (kIsSerializable<V>) {
-        return weft::Serialize(*v.template Get<V>());
+        const V& value = *v.template Get<V>();
+        const size_t size = weft::SerializedSize(value);
+        if (!weft::SerializeInto(value, sink.Allocate(size), size)) {
+          return absl::InternalError(
+              "weft: put() of a " + TypeName<V>() +
+              ": its encoding took a different size than measured (a "
+              "serialize() function must write the same fields every time)");
+        }
+        return absl::OkStatus();
       } else {
         return absl::UnimplementedError(
             "weft: put() of a " + TypeName<V>() +

@@ -41,8 +41,10 @@ class TaskBody {
 // A value for put(), with a way to serialize it if it must leave the process.
 struct PutSpec {
   AnyValue value;
-  // Serializes `value`; Unimplemented if its type is not serializable.
-  absl::AnyInvocable<absl::StatusOr<std::string>() const> serialize;
+  // Encodes `value` into `sink` (one Allocate, then the bytes). Errors:
+  // Unimplemented if its type is not serializable; Internal if its
+  // serialize() wrote a different size than it measured.
+  absl::AnyInvocable<absl::Status(ResultSink&) const> encode;
 };
 
 // Everything a runtime needs to run one task. Built by the typed API layer.
