@@ -17,12 +17,22 @@ namespace {
 // corrupt reply, not an allocation to attempt).
 constexpr uint64_t kMaxObjectBytes = uint64_t{1} << 40;
 
-std::atomic<uint64_t> fetches_mapped{0};
-std::atomic<uint64_t> stores_mapped{0};
-std::atomic<uint64_t> stores_streamed{0};
-std::atomic<uint64_t> store_fallbacks{0};
-std::atomic<uint64_t> fetches_streamed{0};
-std::atomic<uint64_t> fetch_fallbacks{0};
+// How this process's fetches, and its stores, went.
+struct Counters {
+  std::atomic<uint64_t> mapped{0};
+  std::atomic<uint64_t> streamed{0};
+  std::atomic<uint64_t> fallbacks{0};
+
+  FetchCounts Snapshot() const {
+    FetchCounts counts;
+    counts.mapped = mapped.load();
+    counts.streamed = streamed.load();
+    counts.fallbacks = fallbacks.load();
+    return counts;
+  }
+};
+Counters fetches;
+Counters stores;
 
 }  // namespace
 
@@ -76,21 +86,9 @@ struct DataClient::Fetched {
   std::optional<BufferBuilder> streamed;  // otherwise, complete
 };
 
-FetchCounts DataClient::ProcessStoreCounts() {
-  FetchCounts counts;
-  counts.mapped = stores_mapped.load();
-  counts.streamed = stores_streamed.load();
-  counts.fallbacks = store_fallbacks.load();
-  return counts;
-}
+FetchCounts DataClient::ProcessStoreCounts() { return stores.Snapshot(); }
 
-FetchCounts DataClient::ProcessFetchCounts() {
-  FetchCounts counts;
-  counts.mapped = fetches_mapped.load();
-  counts.streamed = fetches_streamed.load();
-  counts.fallbacks = fetch_fallbacks.load();
-  return counts;
-}
+FetchCounts DataClient::ProcessFetchCounts() { return fetches.Snapshot(); }
 
 absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
     const std::string& address, uint64_t id, bool offer_shared,
@@ -150,10 +148,10 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
     if (!region.ok()) {
       // Released meanwhile, another host after all, /proc refusing, no
       // descriptors: the stream still works.
-      fetch_fallbacks.fetch_add(1);
+      fetches.fallbacks.fetch_add(1);
       return FetchOnce(address, id, /*offer_shared=*/false, stream_to_shared);
     }
-    fetches_mapped.fetch_add(1);
+    fetches.mapped.fetch_add(1);
     Fetched fetched;
     fetched.mapped.emplace(*std::move(region));
     return fetched;
@@ -163,7 +161,7 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
                                             ": got ", received, " of ",
                                             total, " bytes"));
   }
-  fetches_streamed.fetch_add(1);
+  fetches.streamed.fetch_add(1);
   Fetched fetched;
   fetched.streamed = std::move(room);
   return fetched;
@@ -222,15 +220,15 @@ absl::Status DataClient::Store(const std::string& address, uint64_t id,
     // The worker maps the region before it answers.
     absl::Status s = StoreOnce(address, id, bytes.view(), bytes.region());
     if (s.code() != absl::StatusCode::kFailedPrecondition) {
-      if (s.ok()) stores_mapped.fetch_add(1);
+      if (s.ok()) stores.mapped.fetch_add(1);
       return s;
     }
-    store_fallbacks.fetch_add(1);
+    stores.fallbacks.fetch_add(1);
     internal::MutexLock lock(&mu_);
     no_shared_store_.insert(address);
   }
   absl::Status s = StoreOnce(address, id, bytes.view(), nullptr);
-  if (s.ok()) stores_streamed.fetch_add(1);
+  if (s.ok()) stores.streamed.fetch_add(1);
   return s;
 }
 

@@ -157,13 +157,15 @@ absl::Status DecodeArg(const WireArg& arg, ArgSource& source,
       "weft: an argument does not match parameter type " + TypeName<V>());
 }
 
-// Encodes `value` straight into room `sink` gives it.
+// Encodes `value` (a task's result, or a put() value) straight into room
+// `sink` gives it. Errors: Internal if the encoding took a different size
+// than measured.
 template <class V>
 absl::Status WriteResult(const V& value, ResultSink& sink) {
   const size_t size = weft::SerializedSize(value);
   if (!weft::SerializeInto(value, sink.Allocate(size), size)) {
     return absl::InternalError(
-        "weft: a result of type " + TypeName<V>() +
+        "weft: a value of type " + TypeName<V>() +
         " encoded to a different size than it measured; its serialize() "
         "must write the same fields every time it is called");
   }

@@ -94,15 +94,7 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
     spec.value = AnyValue::Make(std::forward<T>(value));
     spec.encode = [v = spec.value](ResultSink& sink) -> absl::Status {
       if constexpr (kIsSerializable<V>) {
-        const V& value = *v.template Get<V>();
-        const size_t size = weft::SerializedSize(value);
-        if (!weft::SerializeInto(value, sink.Allocate(size), size)) {
-          return absl::InternalError(
-              "weft: put() of a " + TypeName<V>() +
-              ": its encoding took a different size than measured (a "
-              "serialize() function must write the same fields every time)");
-        }
-        return absl::OkStatus();
+        return WriteResult(*v.template Get<V>(), sink);
       } else {
         return absl::UnimplementedError(
             "weft: put() of a " + TypeName<V>() +
