@@ -33,6 +33,8 @@ namespace {
 
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
 // Values up to this size travel inline with a put (through the scheduler).
+// put() values up to this size go whole to the scheduler, which keeps them
+// (SchedulerState::Options::inline_limit_bytes, the same 64 KiB).
 constexpr size_t kInlinePutBytes = 64 * 1024;
 
 }  // namespace
@@ -508,24 +510,27 @@ std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
   PutDone done;
   done.set_id(id);
   done.set_size(bytes.size());
-  // The value lives on the least loaded worker; small values also travel
-  // inline so that tasks using them need no fetch.
-  absl::StatusOr<std::vector<internal::WorkerDescription>> workers =
-      connection_->Workers();
-  if (!workers.ok() || workers->empty()) {
-    throw UsageError(
-        "weft: put() needs a worker to hold the value, and the "
-        "cluster has none yet (see wait_for_workers)");
-  }
-  const internal::WorkerDescription* target = &(*workers)[0];
-  for (const auto& w : *workers) {
-    if (w.memory_bytes < target->memory_bytes) target = &w;
-  }
-  absl::Status stored = connection_->data().Store(target->address, id, bytes);
-  if (!stored.ok()) throw UsageError(std::string(stored.message()));
-  done.add_worker_addresses(target->address);
   if (bytes.size() <= kInlinePutBytes) {
+    // Small: the scheduler keeps the value (a "kept" put, never lost) and
+    // hands it to tasks inline; no worker is involved, so this is one
+    // message, not a round trip.
     done.set_inline_value(bytes.data(), bytes.size());
+  } else {
+    // The value lives on the least loaded worker.
+    absl::StatusOr<std::vector<internal::WorkerDescription>> workers =
+        connection_->Workers();
+    if (!workers.ok() || workers->empty()) {
+      throw UsageError(
+          "weft: put() of a large value needs a worker to hold it, and the "
+          "cluster has none yet (see wait_for_workers)");
+    }
+    const internal::WorkerDescription* target = &(*workers)[0];
+    for (const auto& w : *workers) {
+      if (w.memory_bytes < target->memory_bytes) target = &w;
+    }
+    absl::Status stored = connection_->data().Store(target->address, id, bytes);
+    if (!stored.ok()) throw UsageError(std::string(stored.message()));
+    done.add_worker_addresses(target->address);
   }
   connection_->Send([&](ClientMessage& m) { *m.add_puts() = std::move(done); });
   state->SetValue(std::move(spec.value));

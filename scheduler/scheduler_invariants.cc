@@ -106,9 +106,22 @@ void SchedulerState::CheckInvariants() const {
     if (!t.has_def && (t.name != kNone || !t.deps.empty())) {
       Violation(where(s) + "put with a definition");
     }
-    // Holders: exactly in memory; distinct live workers.
-    if ((t.state == TaskState::kMemory) == t.holders.empty()) {
-      Violation(where(s) + "holders must be non-empty exactly in memory");
+    // Holders: in memory (a kept put may have none); distinct live
+    // workers.
+    if (t.state != TaskState::kMemory && !t.holders.empty()) {
+      Violation(where(s) + "holders of an object not in memory");
+    }
+    if (t.state == TaskState::kMemory && t.holders.empty() && !t.kept) {
+      Violation(where(s) + "in memory with no holder and not kept");
+    }
+    if (t.kept) {
+      auto kept = inline_values_.find(s);
+      if (t.has_def) Violation(where(s) + "a kept task (only puts are)");
+      if (t.state == TaskState::kMemory &&
+          (kept == inline_values_.end() ||
+           kept->second.size() != t.size_bytes)) {
+        Violation(where(s) + "kept without its whole value inline");
+      }
     }
     for (WorkerSlot w : t.holders) {
       if (!worker_live(w)) Violation(where(s) + "held by a dead worker");

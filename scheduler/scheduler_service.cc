@@ -326,7 +326,14 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
       }
     }
     if (holder == 0) {
-      errors.push_back(absl::StrCat("put ", put.id(), " names no live worker"));
+      if (put.inline_value().size() == put.size()) {
+        // Small and whole: kept here, held by no worker.
+        note(state_.AddPut(peer.id, put.id(), 0, put.size(),
+                           put.inline_value()));
+      } else {
+        errors.push_back(
+            absl::StrCat("put ", put.id(), " names no live worker"));
+      }
     }
   }
   if (message.submit_size() > 0) {

@@ -24,6 +24,8 @@ SchedulerState::SchedulerState() : SchedulerState(Options()) {}
 
 SchedulerState::SchedulerState(Options options)
     : options_(std::move(options)) {
+  // Four records to a 512-byte deque block (W7's bytes per task).
+  static_assert(sizeof(Task) <= 128, "a task record outgrew 128 bytes");
   options_.saturation = std::max(options_.saturation, 1);
   last_saturation_ = static_cast<uint32_t>(options_.saturation);
   options_.max_worker_deaths_per_task =
@@ -189,7 +191,7 @@ absl::Status SchedulerState::RemoveWorker(WorkerId worker,
     if (std::find(t.holders.begin(), t.holders.end(), *ws) !=
         t.holders.end()) {
       RemoveHolder(s, *ws);
-      if (t.holders.empty()) lost.push_back(s);
+      if (t.holders.empty() && !t.kept) lost.push_back(s);
     }
   }
   // 2. Its tasks go back to the queue, or err after too many deaths. All
@@ -349,8 +351,20 @@ absl::Status SchedulerState::AddPut(ClientId client, ObjectId object,
   if (client_it == clients_.end()) {
     return absl::NotFoundError(absl::StrCat("unknown client ", client));
   }
-  std::optional<WorkerSlot> ws = pool_.Find(holder);
-  if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", holder));
+  const bool whole_inline = inline_value.size() == size_bytes &&
+                            size_bytes <= options_.inline_limit_bytes;
+  std::optional<WorkerSlot> ws;
+  if (holder != 0 || !whole_inline) {
+    ws = pool_.Find(holder);
+    if (!ws) {
+      return holder == 0
+                 ? absl::InvalidArgumentError(absl::StrCat(
+                       "put ", Hex(object), " of ", size_bytes,
+                       " bytes names no holder and does not come whole "
+                       "inline (", inline_value.size(), " bytes)"))
+                 : absl::NotFoundError(absl::StrCat("unknown worker ", holder));
+    }
+  }
   if (index_.Contains(object)) {
     return absl::AlreadyExistsError(
         absl::StrCat("object ", Hex(object), " already exists"));
@@ -362,9 +376,10 @@ absl::Status SchedulerState::AddPut(ClientId client, ObjectId object,
   t.seq = next_seq_++;
   t.state = TaskState::kMemory;
   t.size_bytes = size_bytes;
-  AddHolder(s, *ws);
-  if (!inline_value.empty() &&
-      inline_value.size() <= options_.inline_limit_bytes) {
+  if (ws) AddHolder(s, *ws);
+  t.kept = whole_inline;
+  if (whole_inline || (!inline_value.empty() &&
+                       inline_value.size() <= options_.inline_limit_bytes)) {
     inline_values_[s] = internal::CompactBytes(inline_value);
   }
   client_it->second.insert(s);
@@ -501,7 +516,7 @@ absl::Status SchedulerState::ObjectLost(WorkerId worker, ObjectId object) {
                                             Hex(object)));
   }
   RemoveHolder(s, *ws);
-  if (t.holders.empty()) {
+  if (t.holders.empty() && !t.kept) {
     HandleLost(s, absl::StrCat("worker ", worker, " (",
                                pool_.at(*ws).info.address,
                                ") reported it lost"));

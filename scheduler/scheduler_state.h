@@ -130,8 +130,12 @@ class SchedulerState {
   absl::Status SubmitTasks(ClientId client, std::vector<TaskDef> tasks);
   // Records a value `client` stored on `holder` (a put), of `size` bytes,
   // and gives the client a reference to it. It has no lineage: if its last
-  // copy is lost, it and its dependents err with kObjectLost. Errors:
-  // NotFound (client, worker), AlreadyExists (object).
+  // copy is lost, it and its dependents err with kObjectLost. A put whose
+  // whole value comes inline (inline_value.size() == size_bytes <=
+  // inline_limit_bytes) is kept here: `holder` may then be 0 (no worker
+  // holds it; tasks get it inline), and it is never lost. Errors: NotFound
+  // (client, worker), AlreadyExists (object), InvalidArgument (holder 0
+  // without the whole value inline).
   absl::Status AddPut(ClientId client, ObjectId object, WorkerId holder,
                       uint64_t size_bytes, std::string inline_value);
   // `worker` finished `task`, whose result is `size_bytes` long; a small
@@ -260,6 +264,9 @@ class SchedulerState {
     bool live = false;     // false: a free slot
     bool activating = false;  // inside Activate's walk, not yet finished
     bool blocked = false;     // processing, but waiting in get(): no cpus
+    // A put whose whole value inline_values_ keeps: in memory with or
+    // without holders, never lost.
+    bool kept = false;
   };
 
   // The worker's slot and the task's slot, for a report about a task that

@@ -57,11 +57,16 @@ class Sim {
       if (auto* x = std::get_if<AssignTask>(&a)) {
         ASSERT_TRUE(running_.contains(x->worker));
         ASSERT_TRUE(running_[x->worker].insert(x->task.id).second);
-        for (const DepLocation& d : x->deps) ASSERT_FALSE(d.holders.empty());
+        // A worker holds each input, or it comes whole inline (kept put).
+        for (const DepLocation& d : x->deps) {
+          ASSERT_TRUE(!d.holders.empty() ||
+                      d.inline_value.size() == d.size_bytes);
+        }
       } else if (auto* x = std::get_if<CancelTasks>(&a)) {
         for (ObjectId id : x->tasks) running_[x->worker].erase(id);
       } else if (auto* x = std::get_if<ObjectReady>(&a)) {
-        ASSERT_FALSE(x->holders.empty());
+        ASSERT_TRUE(!x->holders.empty() ||
+                    x->inline_value.size() == x->size_bytes);
       }
     }
   }
@@ -115,9 +120,15 @@ class Sim {
         ASSERT_TRUE(s_->Cancel(c, Pick(held_[c])).ok());
       }
     } else if (op < 92) {
-      if (!running_.empty()) {
-        const ClientId c = Pick(held_).first;
-        const ObjectId id = next_object_++;
+      const ClientId c = Pick(held_).first;
+      const ObjectId id = next_object_++;
+      if (Uniform(3) == 0) {
+        // Small enough to come whole inline: kept, held by no worker.
+        ASSERT_TRUE(s_->AddPut(c, id, 0, 1, "v").ok());
+        held_[c].insert(id);
+        objects_.push_back(id);
+      } else if (!running_.empty()) {
+        // Whole inline when the size is 1 and the value comes ("v").
         ASSERT_TRUE(s_->AddPut(c, id, Pick(running_).first, 1 + Uniform(1000),
                                Uniform(2) ? "v" : "")
                         .ok());

@@ -655,6 +655,61 @@ TEST_F(SchedulerStateTest, LostPutFailsDependents) {
   EXPECT_EQ(s_->StateOf(3), TaskState::kProcessing);
 }
 
+TEST_F(SchedulerStateTest, APutWholeInlineIsKeptWithoutAHolderAndNeverLost) {
+  Init(Opts(8));
+  Worker(10);
+  Worker(20);
+  // No holder at all: the scheduler keeps the value.
+  ASSERT_TRUE(s_->AddPut(kC1, 100, 0, 2, "hi").ok());
+  EXPECT_EQ(s_->StateOf(100), TaskState::kMemory);
+  EXPECT_TRUE(s_->HoldersOf(100).empty());
+  // Held by a worker too, and whole inline: still kept.
+  ASSERT_TRUE(s_->AddPut(kC1, 101, 10, 3, "abc").ok());
+  Submit({Def(1, {100}), Def(2, {101})});
+  Drained d = Take();
+  ASSERT_EQ(d.assign_msgs.size(), 2u);
+  for (const AssignTask& a : d.assign_msgs) {
+    ASSERT_EQ(a.deps.size(), 1u);
+    EXPECT_EQ(a.deps[0].inline_value.size(), a.deps[0].size_bytes);
+  }
+  // Losing the worker that held 101 loses neither put.
+  ASSERT_TRUE(s_->RemoveWorker(10, "oom").ok());
+  d = Take();
+  EXPECT_TRUE(d.failed.empty());
+  EXPECT_EQ(s_->StateOf(100), TaskState::kMemory);
+  EXPECT_EQ(s_->StateOf(101), TaskState::kMemory);
+  EXPECT_TRUE(s_->HoldersOf(101).empty());
+  // A later task still gets it (inline, nothing to fetch).
+  Submit({Def(3, {101})});
+  d = Take();
+  bool assigned = false;
+  for (const AssignTask& a : d.assign_msgs) {
+    if (a.task.id != 3) continue;
+    assigned = true;
+    EXPECT_EQ(a.deps[0].inline_value, "abc");
+    EXPECT_TRUE(a.deps[0].holders.empty());
+  }
+  EXPECT_TRUE(assigned);
+  // Released: nothing to tell a worker.
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 100).ok());
+  d = Take();
+  EXPECT_TRUE(d.releases.empty());
+}
+
+TEST_F(SchedulerStateTest, APutWithoutAHolderMustComeWholeInline) {
+  Init();
+  Worker(10);
+  EXPECT_EQ(s_->AddPut(kC1, 100, 0, 1000, "abc").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s_->AddPut(kC1, 101, 0, 1 << 20, "").code(),
+            absl::StatusCode::kInvalidArgument);
+  const std::string too_big(s_->options().inline_limit_bytes + 1, 'x');
+  EXPECT_EQ(s_->AddPut(kC1, 102, 0, too_big.size(), too_big).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s_->StateOf(100), TaskState::kReleased);
+  EXPECT_EQ(s_->StateOf(102), TaskState::kReleased);
+}
+
 TEST_F(SchedulerStateTest, ObjectLostIsRecomputed) {
   Init();
   Worker(10);

@@ -85,8 +85,9 @@ struct WorkerLoad {
 struct DepLocation {
   ObjectId object = 0;
   uint64_t size_bytes = 0;
-  std::vector<WorkerId> holders;  // workers with a copy; never empty
+  std::vector<WorkerId> holders;  // workers with a copy (none: kept put)
   std::string inline_value;       // the value itself if small, else empty
+                                  // (always set when `holders` is empty)
 };
 
 // --- Actions: what the state machine asks the service layer to do. -------

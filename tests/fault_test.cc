@@ -137,6 +137,23 @@ TEST(FaultTest, LostPutGivesClearError) {
   EXPECT_EQ(weft::get(data).size(), 100000u);  // the client's copy is fine
 }
 
+TEST(FaultTest, ASmallPutOutlivesEveryWorker) {
+  weft::LocalCluster cluster(Fast(2));
+  weft::Client client = cluster.client();
+  // 8 KB: it goes whole to the scheduler, which keeps it; no worker holds
+  // it, so killing them all loses nothing.
+  auto data = weft::put(std::vector<double>(1000, 2.0));
+  for (const auto& w : client.workers()) {
+    ASSERT_EQ(::kill(static_cast<pid_t>(w.pid), SIGKILL), 0);
+  }
+  // The nanny restarts both; a task on a new worker gets the value inline.
+  for (int i = 0; i < 200 && cluster.restarts() < 2; ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_GE(cluster.restarts(), 2);
+  EXPECT_EQ(weft::get(weft::remote(Total)(data), 60s), 2000.0);
+}
+
 TEST(FaultTest, WrongTokenIsRefused) {
   weft::LocalCluster cluster(Fast(1));
   WithToken("not-the-token", [&] {

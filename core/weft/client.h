@@ -232,7 +232,13 @@ class Client {
     return {impl_, std::forward<F>(f), std::move(options)};
   }
 
-  // Stores `value` in the runtime and returns a reference to it.
+  // Stores `value` in the runtime and returns a reference to it; tasks that
+  // take the reference as an argument get the value. On a cluster, a value
+  // that encodes to at most 64 KiB is kept by the scheduler (never lost
+  // with a worker); a larger one goes to the least loaded worker (through
+  // shared memory on the same host) and errs with kObjectLost if that
+  // worker dies. Throws UsageError if the type cannot be serialized on a
+  // cluster, or a large value finds no worker.
   template <class T>
   ObjectRef<std::decay_t<T>> put(T&& value) const {
     return impl_->Put(std::forward<T>(value));
