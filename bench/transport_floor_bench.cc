@@ -2,8 +2,13 @@
 //
 // The floor under W2 on this machine: one-message round trips between two
 // processes over (1) a raw TCP loopback socket and (2) a gRPC bidirectional
-// stream, the transport weft's scheduler and workers use. The server side
-// is a forked child process, as a worker is.
+// stream, the transport weft's scheduler and workers use, with one thread
+// each side. The server side is a forked child process, as a worker is.
+// Then two gRPC streams with a worker's thread hops (bench/history.md):
+// (3) the sync API as weft uses it (the parent writes from a writer thread
+// and reads on a reader thread while the caller polls; the child reads,
+// hands to an "executor" thread, which hands to a writer thread), and
+// (4) the callback API on both sides with the same executor hand-off.
 //
 //   bazel run --config=opt //bench:transport_floor_bench
 //
@@ -12,16 +17,25 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sched.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -111,14 +125,30 @@ class EchoService final : public weft::rpc::testing::Echo::Service {
   }
 };
 
-// gRPC: the child serves Chat; the parent ping-pongs on one stream.
-void GrpcFloor() {
+// A forked child serving one gRPC service on a loopback port. Children are
+// forked before the parent touches gRPC: gRPC's threads do not survive a
+// fork, so a child forked later would hang.
+struct ServerChild {
+  pid_t pid = 0;
+  int port = 0;  // 0: it did not start
+
+  ~ServerChild() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+template <class Service>
+std::unique_ptr<ServerChild> StartServer() {
+  auto child = std::make_unique<ServerChild>();
   int pipe_fds[2];
-  if (::pipe(pipe_fds) != 0) return;
-  const pid_t child = ::fork();
-  if (child == 0) {
+  if (::pipe(pipe_fds) != 0) return child;
+  child->pid = ::fork();
+  if (child->pid == 0) {
     ::close(pipe_fds[0]);
-    EchoService service;
+    Service service;
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -130,44 +160,239 @@ void GrpcFloor() {
     ::_exit(0);
   }
   ::close(pipe_fds[1]);
+  pollfd ready{pipe_fds[0], POLLIN, 0};
   int port = 0;
-  if (::read(pipe_fds[0], &port, sizeof(port)) != sizeof(port) || port == 0) {
-    std::fprintf(stderr, "grpc server did not start\n");
-    ::kill(child, SIGKILL);
-    ::waitpid(child, nullptr, 0);
-    return;
+  if (::poll(&ready, 1, /*timeout_ms=*/10000) != 1 ||
+      ::read(pipe_fds[0], &port, sizeof(port)) != sizeof(port)) {
+    port = 0;
   }
-  {
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                       grpc::InsecureChannelCredentials());
-    auto stub = weft::rpc::testing::Echo::NewStub(channel);
+  ::close(pipe_fds[0]);
+  child->port = port;
+  if (port == 0) std::fprintf(stderr, "grpc server did not start\n");
+  return child;
+}
+
+// gRPC: the child serves Chat; the parent ping-pongs on one stream.
+void GrpcFloor(const ServerChild& server) {
+  if (server.port == 0) return;
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server.port),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = weft::rpc::testing::Echo::NewStub(channel);
+  grpc::ClientContext context;
+  auto stream = stub->Chat(&context);
+  std::vector<double> us;
+  weft::rpc::testing::EchoRequest request;
+  request.set_text("x");
+  weft::rpc::testing::EchoReply reply;
+  for (int i = 0; i < kRounds + kWarmup; ++i) {
+    const auto start = Clock::now();
+    if (!stream->Write(request) || !stream->Read(&reply)) break;
+    if (i >= kWarmup) {
+      us.push_back(
+          std::chrono::duration<double, std::micro>(Clock::now() - start)
+              .count());
+    }
+  }
+  stream->WritesDone();
+  context.TryCancel();
+  if (!us.empty()) Report("grpc_bidi_stream", us);
+}
+
+using weft::rpc::testing::EchoReply;
+using weft::rpc::testing::EchoRequest;
+
+// A thread that runs posted closures in order: an executor, or a writer.
+class Runner {
+ public:
+  Runner() : thread_([this] { Loop(); }) {}
+  ~Runner() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  void Post(std::function<void()> f) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back(std::move(f));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      std::function<void()> f = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      f();
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// Sync server shaped like a worker: reader -> executor -> writer.
+class HopEchoService final : public weft::rpc::testing::Echo::Service {
+  grpc::Status Chat(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<EchoReply, EchoRequest>* stream) override {
+    Runner writer, executor;
+    EchoRequest request;
+    while (stream->Read(&request)) {
+      executor.Post([&writer, stream, text = request.text()] {
+        writer.Post([stream, text] {
+          EchoReply reply;
+          reply.set_text(text);
+          stream->Write(reply);
+        });
+      });
+    }
+    return grpc::Status::OK;
+  }
+};
+
+// Callback server: OnReadDone -> executor -> StartWrite.
+class HopEchoReactor final
+    : public grpc::ServerBidiReactor<EchoRequest, EchoReply> {
+ public:
+  HopEchoReactor() { StartRead(&request_); }
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    executor_.Post([this, text = request_.text()] {
+      reply_.set_text(text);
+      StartWrite(&reply_);
+    });
+  }
+  void OnWriteDone(bool) override { StartRead(&request_); }
+  void OnDone() override { delete this; }
+
+ private:
+  EchoRequest request_;
+  EchoReply reply_;
+  Runner executor_;
+};
+
+class HopEchoCallbackService final
+    : public weft::rpc::testing::Echo::CallbackService {
+  grpc::ServerBidiReactor<EchoRequest, EchoReply>* Chat(
+      grpc::CallbackServerContext*) override {
+    return new HopEchoReactor;
+  }
+};
+
+class HopEchoClient final
+    : public grpc::ClientBidiReactor<EchoRequest, EchoReply> {
+ public:
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    replies.fetch_add(1);
+    StartRead(&reply);
+  }
+  void OnWriteDone(bool) override { writes.fetch_add(1); }
+  void OnDone(const grpc::Status&) override { done = true; }
+
+  EchoRequest request;
+  EchoReply reply;
+  std::atomic<int> replies{0};
+  std::atomic<int> writes{0};
+  std::atomic<bool> done{false};
+};
+
+// The caller polls for the reply (as a weft client's get() does first).
+void PollFor(const std::atomic<int>& counter, int want) {
+  while (counter.load(std::memory_order_acquire) < want) ::sched_yield();
+}
+
+// 2,000 round trips to `server` (a hop service); `callback` picks the
+// parent's API.
+void HopFloor(const ServerChild& server, const std::string& transport,
+              bool callback) {
+  if (server.port == 0) return;
+  const int port = server.port;
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = weft::rpc::testing::Echo::NewStub(channel);
+  std::vector<double> us;
+  auto timed = [&](int i, auto&& round_trip) {
+    const auto start = Clock::now();
+    round_trip();
+    if (i >= kWarmup) {
+      us.push_back(
+          std::chrono::duration<double, std::micro>(Clock::now() - start)
+              .count());
+    }
+  };
+  if (!callback) {
     grpc::ClientContext context;
     auto stream = stub->Chat(&context);
-    std::vector<double> us;
-    weft::rpc::testing::EchoRequest request;
-    request.set_text("x");
-    weft::rpc::testing::EchoReply reply;
-    for (int i = 0; i < kRounds + kWarmup; ++i) {
-      const auto start = Clock::now();
-      if (!stream->Write(request) || !stream->Read(&reply)) break;
-      if (i >= kWarmup) {
-        us.push_back(
-            std::chrono::duration<double, std::micro>(Clock::now() - start)
-                .count());
+    std::atomic<int> replies{0};
+    std::thread reader([&] {
+      EchoReply reply;
+      while (stream->Read(&reply)) replies.fetch_add(1);
+    });
+    {
+      Runner writer;
+      for (int i = 0; i < kRounds + kWarmup; ++i) {
+        timed(i, [&] {
+          writer.Post([&] {
+            EchoRequest request;
+            request.set_text("x");
+            stream->Write(request);
+          });
+          PollFor(replies, i + 1);
+        });
       }
     }
     stream->WritesDone();
     context.TryCancel();
-    if (!us.empty()) Report("grpc_bidi_stream", us);
+    reader.join();
+  } else {
+    grpc::ClientContext context;
+    HopEchoClient client;
+    stub->async()->Chat(&context, &client);
+    client.request.set_text("x");
+    client.StartRead(&client.reply);
+    client.AddHold();
+    client.StartCall();
+    for (int i = 0; i < kRounds + kWarmup; ++i) {
+      timed(i, [&] {
+        client.StartWrite(&client.request);
+        PollFor(client.replies, i + 1);
+        PollFor(client.writes, i + 1);  // one write in flight at a time
+      });
+    }
+    client.StartWritesDone();
+    client.RemoveHold();
+    context.TryCancel();
+    while (!client.done) ::sched_yield();
   }
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
+  if (!us.empty()) Report(transport, us);
 }
 
 }  // namespace
 
 int main() {
+  std::unique_ptr<ServerChild> echo = StartServer<EchoService>();
+  std::unique_ptr<ServerChild> sync_hops = StartServer<HopEchoService>();
+  std::unique_ptr<ServerChild> callback_hops =
+      StartServer<HopEchoCallbackService>();
   TcpFloor();
-  GrpcFloor();
+  GrpcFloor(*echo);
+  HopFloor(*sync_hops, "grpc_sync_worker_hops", /*callback=*/false);
+  HopFloor(*callback_hops, "grpc_callback_worker_hops", /*callback=*/true);
   return 0;
 }
