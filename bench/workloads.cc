@@ -197,12 +197,12 @@ double BestBusySeconds(int64_t iterations, int repeats) {
 }
 
 // As bench/peers/common.py calibrates its spin loop: a rough rate from a
-// probe, then the best of 5 runs at W4's task length itself.
-void Calibrate() {
+// probe, then the best of 5 runs at the task length itself (W4's).
+void Calibrate(double task_seconds) {
   int64_t iterations = 1 << 16;
   while (BestBusySeconds(iterations, 1) < 0.005) iterations *= 2;
   const double rough = iterations / BestBusySeconds(iterations, 3);
-  iterations = static_cast<int64_t>(rough * 0.020);
+  iterations = static_cast<int64_t>(rough * task_seconds);
   busy_per_us = static_cast<int64_t>(
       iterations / (BestBusySeconds(iterations, 5) * 1e6));
 }
@@ -679,7 +679,7 @@ int main(int argc, char** argv) {
   auto want = [&](const std::string& w) {
     return only.empty() || std::find(only.begin(), only.end(), w) != only.end();
   };
-  Calibrate();
+  Calibrate(z.w4_ms / 1000);
 
   // The embedded runtime, where the workload makes sense in one process.
   if (embedded) {

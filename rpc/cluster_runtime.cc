@@ -32,7 +32,6 @@ using internal::ObjectState;
 namespace {
 
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
-// Values up to this size travel inline with a put (through the scheduler).
 // put() values up to this size go whole to the scheduler, which keeps them
 // (SchedulerState::Options::inline_limit_bytes, the same 64 KiB).
 constexpr size_t kInlinePutBytes = 64 * 1024;

@@ -354,16 +354,16 @@ absl::Status SchedulerState::AddPut(ClientId client, ObjectId object,
   const bool whole_inline = inline_value.size() == size_bytes &&
                             size_bytes <= options_.inline_limit_bytes;
   std::optional<WorkerSlot> ws;
-  if (holder != 0 || !whole_inline) {
+  if (holder != 0) {
     ws = pool_.Find(holder);
     if (!ws) {
-      return holder == 0
-                 ? absl::InvalidArgumentError(absl::StrCat(
-                       "put ", Hex(object), " of ", size_bytes,
-                       " bytes names no holder and does not come whole "
-                       "inline (", inline_value.size(), " bytes)"))
-                 : absl::NotFoundError(absl::StrCat("unknown worker ", holder));
+      return absl::NotFoundError(absl::StrCat("unknown worker ", holder));
     }
+  } else if (!whole_inline) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "put ", Hex(object), " of ", size_bytes,
+        " bytes names no holder and does not come whole inline (",
+        inline_value.size(), " bytes)"));
   }
   if (index_.Contains(object)) {
     return absl::AlreadyExistsError(
@@ -378,8 +378,9 @@ absl::Status SchedulerState::AddPut(ClientId client, ObjectId object,
   t.size_bytes = size_bytes;
   if (ws) AddHolder(s, *ws);
   t.kept = whole_inline;
-  if (whole_inline || (!inline_value.empty() &&
-                       inline_value.size() <= options_.inline_limit_bytes)) {
+  // (A kept put's value is kept even when empty.)
+  if (inline_value.size() <= options_.inline_limit_bytes &&
+      (whole_inline || !inline_value.empty())) {
     inline_values_[s] = internal::CompactBytes(inline_value);
   }
   client_it->second.insert(s);

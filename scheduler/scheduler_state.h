@@ -274,7 +274,6 @@ class SchedulerState {
   // FailedPrecondition (not processing there).
   absl::StatusOr<std::pair<WorkerSlot, Slot>> FindProcessing(
       WorkerId worker, ObjectId task) const;
-  // Folds a reported run time into the average and resets the saturation.
   // Folds a reported run time into `function`'s average.
   void ObserveRunTime(absl::Duration run_time, uint32_t function);
   // Tasks-in-flight limit per worker thread for tasks of `function`: the
