@@ -12,6 +12,10 @@
 //    and that thread writes the new updates too, once its current write
 //    returns (flat combining). Used for in-process links, where "writing" is
 //    a function call into the peer and a thread hop would only add latency.
+//  - kOnFlushLingering: as kOnFlush, plus a thread that only flushes
+//    AddLazy() updates once their linger has passed (if no Flush() took
+//    them sooner). Used for frame streams (rpc/frame_stream.h), whose
+//    writes never block.
 
 #ifndef WEFT_RPC_BATCH_WRITER_H_
 #define WEFT_RPC_BATCH_WRITER_H_
@@ -26,7 +30,7 @@
 
 namespace weft::rpc {
 
-enum class Delivery { kWriterThread, kOnFlush };
+enum class Delivery { kWriterThread, kOnFlush, kOnFlushLingering };
 
 // Thread-safe. `Message` is a protobuf message; `write` delivers one and
 // returns false when the link is broken (later updates are dropped).
@@ -40,6 +44,8 @@ class BatchWriter {
       : write_(std::move(write)), delivery_(delivery) {
     if (delivery_ == Delivery::kWriterThread) {
       thread_ = std::thread([this] { Loop(); });
+    } else if (delivery_ == Delivery::kOnFlushLingering) {
+      thread_ = std::thread([this] { LingerLoop(); });
     }
   }
 
@@ -64,7 +70,8 @@ class BatchWriter {
   // As Add(), for an update that may wait up to `linger` for company: the
   // writer thread wakes once for a batch of them, not once per update (a
   // wake-up costs the busy CPUs more than the update). An Add() sends
-  // everything pending at once. kOnFlush: as Add().
+  // everything pending at once. kOnFlush: as Add(). kOnFlushLingering: a
+  // Flush() before the linger passes sends it too.
   template <class Fill>
   bool AddLazy(Fill&& fill, std::chrono::microseconds linger) {
     bool wake = false;
@@ -78,16 +85,16 @@ class BatchWriter {
       }
       dirty_ = true;
     }
-    if (wake && delivery_ == Delivery::kWriterThread) cv_.notify_one();
+    if (wake && delivery_ != Delivery::kOnFlush) cv_.notify_all();
     return true;
   }
 
-  // kOnFlush: writes what is pending on this thread, unless a write is in
+  // kOnFlush*: writes what is pending on this thread, unless a write is in
   // progress (on any thread, including this one further up the stack), in
   // which case that writer delivers it. kWriterThread: no-op.
   // REQUIRES: the caller holds no lock that `write` may take.
   void Flush() {
-    if (delivery_ != Delivery::kOnFlush) return;
+    if (delivery_ == Delivery::kWriterThread) return;
     std::unique_lock<internal::Mutex> lock(mu_);
     if (writing_) return;
     writing_ = true;
@@ -119,6 +126,12 @@ class BatchWriter {
       cv_.notify_one();
       if (thread_.joinable()) thread_.join();
       return;
+    }
+    if (delivery_ == Delivery::kOnFlushLingering) {
+      cv_.notify_all();
+      if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
+        thread_.join();
+      }
     }
     Flush();
     std::unique_lock<internal::Mutex> lock(mu_);
@@ -160,6 +173,22 @@ class BatchWriter {
     }
   }
 
+  // kOnFlushLingering: flushes lazy updates whose linger has passed.
+  void LingerLoop() {
+    std::unique_lock<internal::Mutex> lock(mu_);
+    while (!closed_) {
+      if (!dirty_ || urgent_ || writing_) {
+        cv_.wait(lock);  // nothing lazy, or a caller is flushing anyway
+      } else if (std::chrono::steady_clock::now() >= lazy_deadline_) {
+        lock.unlock();
+        Flush();
+        lock.lock();
+      } else {
+        cv_.wait_until(lock, lazy_deadline_);
+      }
+    }
+  }
+
   // Constant after construction.
   const std::function<bool(const Message&)> write_;
   const Delivery delivery_;
@@ -178,7 +207,7 @@ class BatchWriter {
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   std::thread::id writer_id_ ABSL_GUARDED_BY(mu_);
 
-  std::thread thread_;  // kWriterThread only
+  std::thread thread_;  // kWriterThread and kOnFlushLingering
 };
 
 }  // namespace weft::rpc

@@ -177,5 +177,56 @@ TEST(BatchWriterThreadTest, LazyUpdatesWaitForCompanyOrTheirLinger) {
   EXPECT_EQ(delivered()[2], (std::vector<uint64_t>{5}));
 }
 
+TEST(BatchWriterLingeringTest, FlushSendsAtOnceAndTheThreadOnlyLingers) {
+  internal::Mutex mu;
+  std::vector<std::vector<uint64_t>> batches;
+  std::vector<std::thread::id> writers;
+  auto delivered = [&] {
+    internal::MutexLock lock(&mu);
+    return batches;
+  };
+  BatchWriter<ClientMessage> w(
+      [&](const ClientMessage& m) {
+        internal::MutexLock lock(&mu);
+        batches.emplace_back(m.release().begin(), m.release().end());
+        writers.push_back(std::this_thread::get_id());
+        return true;
+      },
+      Delivery::kOnFlushLingering);
+  auto lazy = [](uint64_t id) {
+    return [id](ClientMessage& m) { m.add_release(id); };
+  };
+  // Add() waits for the caller's Flush(), which writes on the caller.
+  AddId(w, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(delivered().empty());
+  w.Flush();
+  ASSERT_EQ(delivered().size(), 1u);
+  EXPECT_EQ(writers[0], std::this_thread::get_id());
+  // Lazy updates go with the next Flush() if it comes first...
+  w.AddLazy(lazy(2), std::chrono::seconds(60));
+  w.Flush();
+  ASSERT_EQ(delivered().size(), 2u);
+  EXPECT_EQ(delivered()[1], (std::vector<uint64_t>{2}));
+  // ...or from the thread once their linger passes.
+  w.AddLazy(lazy(3), std::chrono::microseconds(500));
+  w.AddLazy(lazy(4), std::chrono::microseconds(500));
+  for (int i = 0; i < 2000 && delivered().size() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(delivered().size(), 3u);
+  EXPECT_EQ(delivered()[2], (std::vector<uint64_t>{3, 4}));
+  {
+    internal::MutexLock lock(&mu);
+    EXPECT_NE(writers[2], std::this_thread::get_id());
+  }
+  // Close sends what is still lingering.
+  w.AddLazy(lazy(5), std::chrono::seconds(60));
+  w.Close();
+  ASSERT_EQ(delivered().size(), 4u);
+  EXPECT_EQ(delivered()[3], (std::vector<uint64_t>{5}));
+  EXPECT_FALSE(w.Add([](ClientMessage& m) { m.add_release(6); }));
+}
+
 }  // namespace
 }  // namespace weft::rpc

@@ -1,0 +1,258 @@
+// Copyright 2026 The weft Authors.
+
+#include "rpc/frame_stream.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "rpc/weft.pb.h"
+
+namespace weft::rpc {
+namespace {
+
+struct Pair {
+  std::unique_ptr<FrameStream> a;
+  std::unique_ptr<FrameStream> b;
+};
+
+Pair MakePair(size_t max_b = kMaxFrameBytes) {
+  int fds[2];
+  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  return {std::make_unique<FrameStream>(fds[0]),
+          std::make_unique<FrameStream>(fds[1], max_b)};
+}
+
+WorkerMessage Result(uint64_t id, size_t value_bytes = 0) {
+  WorkerMessage m;
+  TaskResult* r = m.add_results();
+  r->set_id(id);
+  r->set_inline_value(std::string(value_bytes, static_cast<char>('a' + id % 26)));
+  return m;
+}
+
+// Writes raw bytes: a length header of `size` and then `body`.
+void WriteRaw(int fd, uint32_t size, const std::string& body) {
+  unsigned char header[4];
+  for (int i = 0; i < 4; ++i) header[i] = static_cast<unsigned char>(size >> (8 * i));
+  ASSERT_EQ(::write(fd, header, 4), 4);
+  if (!body.empty()) {
+    ASSERT_EQ(::write(fd, body.data(), body.size()),
+              static_cast<ssize_t>(body.size()));
+  }
+}
+
+TEST(FrameStreamTest, MessagesArriveWholeAndInOrder) {
+  Pair p = MakePair();
+  for (uint64_t i = 1; i <= 1000; ++i) ASSERT_TRUE(p.a->Send(Result(i, i % 7)));
+  WorkerMessage m;
+  for (uint64_t i = 1; i <= 1000; ++i) {
+    ASSERT_TRUE(p.b->Read(m)) << p.b->status();
+    ASSERT_EQ(m.results_size(), 1);
+    EXPECT_EQ(m.results(0).id(), i);
+    EXPECT_EQ(m.results(0).inline_value().size(), i % 7);
+  }
+  EXPECT_FALSE(p.b->HasBufferedFrame());
+}
+
+TEST(FrameStreamTest, WhatTheSocketCannotTakeGoesOutInTheBackground) {
+  Pair p = MakePair();
+  // Far more than a socket buffer, sent before anyone reads: Send() must
+  // not block, and nothing may be reordered or lost.
+  constexpr int kCount = 40;
+  constexpr size_t kBytes = 1 << 20;
+  for (int i = 0; i < kCount; ++i) ASSERT_TRUE(p.a->Send(Result(i, kBytes)));
+  ASSERT_TRUE(p.a->Send(Result(999)));
+  WorkerMessage m;
+  for (int i = 0; i < kCount; ++i) {
+    ASSERT_TRUE(p.b->Read(m)) << p.b->status();
+    ASSERT_EQ(m.results(0).id(), static_cast<uint64_t>(i));
+    ASSERT_EQ(m.results(0).inline_value(),
+              std::string(kBytes, static_cast<char>('a' + i % 26)));
+  }
+  ASSERT_TRUE(p.b->Read(m));
+  EXPECT_EQ(m.results(0).id(), 999u);
+}
+
+TEST(FrameStreamTest, SendersOnManyThreadsKeepEachOnesOrder) {
+  Pair p = MakePair();
+  constexpr int kThreads = 4;
+  constexpr int kEach = 500;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        ASSERT_TRUE(p.a->Send(Result(t * 1000000 + i, 100)));
+      }
+    });
+  }
+  std::vector<int> next(kThreads, 0);
+  WorkerMessage m;
+  for (int n = 0; n < kThreads * kEach; ++n) {
+    ASSERT_TRUE(p.b->Read(m)) << p.b->status();
+    const uint64_t id = m.results(0).id();
+    const int t = static_cast<int>(id / 1000000);
+    EXPECT_EQ(static_cast<int>(id % 1000000), next[t]++);
+  }
+  for (auto& t : threads) t.join();
+}
+
+TEST(FrameStreamTest, ThePeerClosingEndsTheStream) {
+  Pair p = MakePair();
+  ASSERT_TRUE(p.a->Send(Result(1)));
+  p.a.reset();
+  WorkerMessage m;
+  ASSERT_TRUE(p.b->Read(m));  // what was sent before still arrives
+  EXPECT_FALSE(p.b->Read(m));
+  EXPECT_EQ(p.b->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(p.b->status().message().find("closed by the peer"),
+            std::string::npos);
+  EXPECT_FALSE(p.b->Send(Result(2)));
+}
+
+TEST(FrameStreamTest, ShutdownWakesABlockedReader) {
+  Pair p = MakePair();
+  std::thread reader([&] {
+    WorkerMessage m;
+    EXPECT_FALSE(p.b->Read(m));
+  });
+  absl::SleepFor(absl::Milliseconds(20));
+  p.b->Shutdown();
+  reader.join();
+  EXPECT_EQ(p.b->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_FALSE(p.b->Send(Result(1)));
+}
+
+TEST(FrameStreamTest, ShutdownWithADrainDeliversWhatWasQueued) {
+  Pair p = MakePair();
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(p.a->Send(Result(i, 1 << 20)));
+  std::thread reader([&] {
+    WorkerMessage m;
+    for (int i = 0; i < 8; ++i) {
+      ASSERT_TRUE(p.b->Read(m));
+      EXPECT_EQ(m.results(0).id(), static_cast<uint64_t>(i));
+    }
+    EXPECT_FALSE(p.b->Read(m));  // then the end
+  });
+  p.a->Shutdown(absl::Seconds(10));
+  reader.join();
+}
+
+TEST(FrameStreamTest, AFrameOverTheLimitIsRefusedNamingItsSize) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  FrameStream b(fds[1], /*max_frame_bytes=*/1024);
+  WriteRaw(fds[0], 5000, "");
+  WorkerMessage m;
+  EXPECT_FALSE(b.Read(m));
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(b.status().message().find("5000"), std::string::npos);
+  ::close(fds[0]);
+}
+
+TEST(FrameStreamTest, BytesThatDoNotParseAreDataLoss) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  FrameStream b(fds[1]);
+  WriteRaw(fds[0], 6, std::string("\xff\xff\xff\xff\xff\xff", 6));
+  WorkerMessage m;
+  EXPECT_FALSE(b.Read(m));
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(b.status().message().find("weft.rpc.WorkerMessage"),
+            std::string::npos);
+  ::close(fds[0]);
+}
+
+TEST(FrameStreamTest, SendingOverTheLimitFailsTheStream) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  FrameStream a(fds[0], /*max_frame_bytes=*/1024);
+  EXPECT_FALSE(a.Send(Result(1, 4096)));
+  EXPECT_EQ(a.status().code(), absl::StatusCode::kResourceExhausted);
+  ::close(fds[1]);
+}
+
+TEST(FrameStreamTest, ADeadlineGivesUpOnlyThatRead) {
+  Pair p = MakePair();
+  WorkerMessage m;
+  EXPECT_FALSE(p.b->Read(m, absl::Now() + absl::Milliseconds(10)));
+  EXPECT_TRUE(p.b->status().ok());
+  ASSERT_TRUE(p.a->Send(Result(7)));
+  ASSERT_TRUE(p.b->Read(m, absl::Now() + absl::Seconds(10)));
+  EXPECT_EQ(m.results(0).id(), 7u);
+}
+
+TEST(FrameStreamTest, HalfAFrameIsNotBuffered) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  FrameStream b(fds[1]);
+  const std::string body = Result(3, 10).SerializeAsString();
+  WriteRaw(fds[0], body.size(), body.substr(0, 5));
+  WorkerMessage m;
+  EXPECT_FALSE(b.Read(m, absl::Now() + absl::Milliseconds(10)));
+  EXPECT_FALSE(b.HasBufferedFrame());
+  ASSERT_EQ(::write(fds[0], body.data() + 5, body.size() - 5),
+            static_cast<ssize_t>(body.size() - 5));
+  ASSERT_TRUE(b.Read(m));
+  EXPECT_EQ(m.results(0).id(), 3u);
+  ::close(fds[0]);
+}
+
+TEST(FrameListenerTest, ConnectsOverLoopback) {
+  absl::StatusOr<std::unique_ptr<FrameListener>> listener =
+      FrameListener::Listen("127.0.0.1", 0);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  ASSERT_GT((*listener)->port(), 0);
+  absl::StatusOr<std::unique_ptr<FrameStream>> client =
+      ConnectFrameStream("127.0.0.1", (*listener)->port(), absl::Seconds(5));
+  ASSERT_TRUE(client.ok()) << client.status();
+  absl::StatusOr<std::unique_ptr<FrameStream>> server =
+      (*listener)->Accept(absl::Seconds(5));
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_NE(*server, nullptr);
+  EXPECT_NE((*server)->peer().find("127.0.0.1:"), std::string::npos);
+  ASSERT_TRUE((*client)->Send(Result(5)));
+  WorkerMessage m;
+  ASSERT_TRUE((*server)->Read(m));
+  EXPECT_EQ(m.results(0).id(), 5u);
+  // Nothing more is waiting: Accept gives up after its timeout.
+  absl::StatusOr<std::unique_ptr<FrameStream>> none =
+      (*listener)->Accept(absl::Milliseconds(10));
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, nullptr);
+}
+
+TEST(FrameListenerTest, AWrongAddressIsAClearError) {
+  int port;
+  {
+    auto listener = FrameListener::Listen("127.0.0.1", 0);
+    ASSERT_TRUE(listener.ok());
+    port = (*listener)->port();
+  }  // closed: nobody listens there now
+  absl::StatusOr<std::unique_ptr<FrameStream>> refused =
+      ConnectFrameStream("127.0.0.1", port, absl::Seconds(5));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(refused.status().message().find(absl::StrCat("127.0.0.1:", port)),
+            std::string::npos);
+  absl::StatusOr<std::unique_ptr<FrameStream>> unknown =
+      ConnectFrameStream("no-such-host.invalid", 1, absl::Seconds(5));
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(unknown.status().message().find("no-such-host.invalid"),
+            std::string::npos);
+  EXPECT_FALSE(FrameListener::Listen("no-such-host.invalid", 0).ok());
+}
+
+TEST(FrameListenerTest, HostOfAddress) {
+  EXPECT_EQ(HostOfAddress("127.0.0.1:8786"), "127.0.0.1");
+  EXPECT_EQ(HostOfAddress("node-3:1"), "node-3");
+  EXPECT_EQ(HostOfAddress("[::1]:8786"), "::1");
+  EXPECT_EQ(HostOfAddress("localhost"), "localhost");
+}
+
+}  // namespace
+}  // namespace weft::rpc
