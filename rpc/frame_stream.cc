@@ -259,7 +259,7 @@ bool FrameStream::Read(google::protobuf::MessageLite& message,
   while (true) {
     {
       MutexLock lock(&mu_);
-      if (shut_down_) return false;
+      if (!status_.ok()) return false;  // failed, or shut down
     }
     if (Buffered() >= kHeaderBytes) {
       const auto* p = reinterpret_cast<const uint8_t*>(in_.get() + in_begin_);

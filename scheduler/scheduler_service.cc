@@ -2,6 +2,8 @@
 
 #include "scheduler/scheduler_service.h"
 
+#include <sys/random.h>
+
 #include <cstdio>
 #include <utility>
 
@@ -89,17 +91,38 @@ class SchedulerService::Local final : public rpc::LocalLink {
   int active_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-struct SchedulerService::WorkerPeer {
+struct SchedulerService::WorkerPeer
+    : std::enable_shared_from_this<WorkerPeer> {
   WorkerId id = 0;
   std::string address;
   int64_t pid = 0;
   grpc::ServerContext* context = nullptr;
+  // The task stream's socket, or nullptr if it runs on the gRPC stream.
+  std::shared_ptr<rpc::FrameStream> frames;
   std::unique_ptr<rpc::BatchWriter<rpc::SchedulerToWorker>> writer;
+  bool flush_queued = false;  // in workers_to_flush_ (guarded by mu_)
 };
 
 namespace {
 
 constexpr int kMaxSchedulerMessageBytes = 256 << 20;
+// How long a worker that said it connected its frame stream may take to
+// arrive there, and how long a new connection may take to say its key.
+constexpr absl::Duration kFrameArrival = absl::Seconds(10);
+constexpr absl::Duration kFrameHello = absl::Seconds(5);
+// Messages read from a frame stream and handled under one lock.
+constexpr size_t kMaxFramesPerLock = 64;
+
+// 16 random bytes: the key a worker presents on its frame stream.
+std::string NewFrameKey() {
+  std::string key(16, '\0');
+  size_t got = 0;
+  while (got < key.size()) {
+    const ssize_t n = ::getrandom(key.data() + got, key.size() - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  return key;
+}
 
 TaskDef FromProto(const rpc::TaskDef& def) {
   TaskDef task;
@@ -156,11 +179,109 @@ SchedulerService::~SchedulerService() {
   }
   monitor_cv_.notify_all();
   monitor_.join();
+  acceptor_stop_ = true;
+  if (acceptor_.joinable()) acceptor_.join();
+}
+
+absl::Status SchedulerService::StartFrames(const std::string& host) {
+  absl::StatusOr<std::unique_ptr<rpc::FrameListener>> listener =
+      rpc::FrameListener::Listen(host, 0);
+  if (!listener.ok()) return listener.status();
+  frame_listener_ = *std::move(listener);
+  acceptor_ = std::thread([this] { AcceptLoop(); });
+  return absl::OkStatus();
+}
+
+void SchedulerService::AcceptLoop() {
+  while (!acceptor_stop_.load()) {
+    absl::StatusOr<std::unique_ptr<rpc::FrameStream>> stream =
+        frame_listener_->Accept(absl::Milliseconds(200));
+    if (!stream.ok()) {
+      std::fprintf(stderr, "weft scheduler: %s\n",
+                   std::string(stream.status().message()).c_str());
+      absl::SleepFor(absl::Milliseconds(200));
+      continue;
+    }
+    if (*stream == nullptr) continue;
+    rpc::FrameHello hello;
+    if (!(*stream)->Read(hello, absl::Now() + kFrameHello)) {
+      const absl::Status status = (*stream)->status();
+      std::fprintf(stderr,
+                   "weft scheduler: a frame stream from %s sent no key: %s\n",
+                   (*stream)->peer().c_str(),
+                   status.ok() ? "timed out"
+                               : std::string(status.message()).c_str());
+      continue;
+    }
+    MutexLock lock(&frames_mu_);
+    if (!expected_keys_.contains(hello.key()) ||
+        arrived_.contains(hello.key())) {
+      std::fprintf(stderr,
+                   "weft scheduler: a frame stream from %s has a key no "
+                   "registering worker was given; closed\n",
+                   (*stream)->peer().c_str());
+      continue;
+    }
+    arrived_[hello.key()] = *std::move(stream);
+    frames_cv_.notify_all();
+  }
+}
+
+absl::StatusOr<std::shared_ptr<rpc::FrameStream>> SchedulerService::OfferFrames(
+    grpc::ServerReaderWriter<rpc::SchedulerToWorker, rpc::WorkerMessage>&
+        stream,
+    const std::string& address) {
+  const std::string key = NewFrameKey();
+  {
+    MutexLock lock(&frames_mu_);
+    expected_keys_.insert(key);
+  }
+  auto forget = [&] {
+    MutexLock lock(&frames_mu_);
+    expected_keys_.erase(key);
+    arrived_.erase(key);
+  };
+  rpc::SchedulerToWorker offer;
+  offer.set_frame_port(frame_listener_->port());
+  offer.set_frame_key(key);
+  rpc::WorkerMessage answer;
+  if (!stream.Write(offer) || !stream.Read(&answer)) {
+    forget();
+    return absl::UnavailableError(
+        absl::StrCat("weft: the worker at ", address,
+                     " left while registering"));
+  }
+  if (!answer.frames_connected()) {
+    forget();
+    std::fprintf(stderr,
+                 "weft scheduler: the worker at %s could not open a frame "
+                 "stream (%s); its tasks go over gRPC\n",
+                 address.c_str(), answer.frames_error().c_str());
+    return nullptr;
+  }
+  std::unique_lock<::weft::internal::Mutex> lock(frames_mu_);
+  const auto deadline = std::chrono::steady_clock::now() +
+                        absl::ToChronoMilliseconds(kFrameArrival);
+  while (!arrived_.contains(key)) {
+    if (frames_cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
+        !arrived_.contains(key)) {
+      expected_keys_.erase(key);
+      return absl::DeadlineExceededError(absl::StrCat(
+          "weft: the worker at ", address, " said it connected its frame "
+          "stream, but none arrived with its key within ",
+          absl::FormatDuration(kFrameArrival)));
+    }
+  }
+  std::shared_ptr<rpc::FrameStream> frames = std::move(arrived_[key]);
+  arrived_.erase(key);
+  expected_keys_.erase(key);
+  return frames;
 }
 
 void SchedulerService::Shutdown() {
   local_->Close();  // no in-process client call is running after this
   std::vector<std::shared_ptr<ClientPeer>> local_clients;
+  std::vector<std::shared_ptr<WorkerPeer>> workers;
   {
     MutexLock lock(&mu_);
     if (shutdown_) return;
@@ -169,28 +290,57 @@ void SchedulerService::Shutdown() {
       worker->writer->Add([](rpc::SchedulerToWorker& m) {
         m.set_shutdown(true);
       });
+      workers.push_back(worker);
     }
     for (auto& [id, client] : clients_) {
       if (client->local != nullptr) local_clients.push_back(client);
     }
   }
+  for (auto& worker : workers) worker->writer->Flush();  // frame streams
   for (auto& client : local_clients) {
     client->writer->Close();  // what was already decided still arrives
     client->local->OnClosed("the in-process scheduler shut down");
   }
 }
 
+void SchedulerService::EndFrameStreams(absl::Duration timeout) {
+  std::unique_lock<::weft::internal::Mutex> lock(mu_);
+  const auto deadline =
+      std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(timeout);
+  while (!open_frames_.empty()) {
+    if (frames_closed_cv_.wait_until(lock, deadline) ==
+        std::cv_status::timeout) {
+      break;
+    }
+  }
+  for (const auto& frames : open_frames_) frames->Shutdown();
+}
+
 template <class F>
 void SchedulerService::RunLocked(F&& f) {
   std::vector<std::shared_ptr<ClientPeer>> flush;
+  std::vector<std::shared_ptr<WorkerPeer>> flush_workers;
   {
     MutexLock lock(&mu_);
     f();
     DispatchLocked();
     flush.swap(to_flush_);
     for (auto& peer : flush) peer->flush_queued = false;
+    flush_workers.swap(workers_to_flush_);
+    for (auto& peer : flush_workers) peer->flush_queued = false;
   }
+  // Workers first: their tasks start while the clients hear.
+  for (auto& peer : flush_workers) peer->writer->Flush();
   for (auto& peer : flush) peer->writer->Flush();
+}
+
+template <class Fill>
+void SchedulerService::ToWorker(WorkerPeer& peer, Fill&& fill) {
+  peer.writer->Add(std::forward<Fill>(fill));
+  if (peer.frames != nullptr && !peer.flush_queued) {
+    peer.flush_queued = true;
+    workers_to_flush_.push_back(peer.shared_from_this());
+  }
 }
 
 template <class Fill>
@@ -410,8 +560,24 @@ grpc::Status SchedulerService::WorkerStream(
   peer->address = message.register_().address();
   peer->pid = message.register_().pid();
   peer->context = context;
-  peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToWorker>>(
-      [stream](const rpc::SchedulerToWorker& m) { return stream->Write(m); });
+  if (message.register_().frames() && frame_listener_ != nullptr) {
+    absl::StatusOr<std::shared_ptr<rpc::FrameStream>> frames =
+        OfferFrames(*stream, peer->address);
+    if (!frames.ok()) return rpc::ToGrpc(frames.status());
+    peer->frames = *std::move(frames);
+  }
+  if (peer->frames != nullptr) {
+    peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToWorker>>(
+        [frames = peer->frames](const rpc::SchedulerToWorker& m) {
+          return frames->Send(m);
+        },
+        rpc::Delivery::kOnFlush);
+  } else {
+    peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToWorker>>(
+        [stream](const rpc::SchedulerToWorker& m) {
+          return stream->Write(m);
+        });
+  }
   grpc::Status status;
   RunLocked([&] {
     if (shutdown_) {
@@ -424,7 +590,7 @@ grpc::Status SchedulerService::WorkerStream(
     info.address = peer->address;
     info.host = message.register_().host();
     info.nthreads = message.register_().nthreads();
-    peer->writer->Add([&](rpc::SchedulerToWorker& m) {
+    ToWorker(*peer, [&](rpc::SchedulerToWorker& m) {
       m.set_worker_id(peer->id);
     });
     if (absl::Status s = state_.AddWorker(peer->id, info, absl::Now());
@@ -434,18 +600,32 @@ grpc::Status SchedulerService::WorkerStream(
     }
     workers_[peer->id] = peer;
     worker_by_address_[peer->address] = peer->id;
+    if (peer->frames != nullptr) open_frames_.insert(peer->frames);
   });
   if (!status.ok()) {
     peer->writer->Close();
     return status;
   }
-  while (stream->Read(&message)) {
-    RunLocked([&] {
-      // A worker removed for silence may still have messages in flight;
-      // its stream is being cancelled and what it says no longer counts.
-      if (!workers_.contains(peer->id)) return;
-      HandleWorkerMessage(*peer, message);
-    });
+  std::string why = "disconnected";
+  if (peer->frames != nullptr) {
+    ReadFrames(*peer);
+    const absl::Status ended = peer->frames->status();
+    if (!absl::IsUnavailable(ended) && !absl::IsCancelled(ended)) {
+      // Not a plain end of stream: say what the worker did wrong.
+      why = absl::StrCat("was dropped: ", ended.message());
+      std::fprintf(stderr, "weft scheduler: worker %llu at %s %s\n",
+                   static_cast<unsigned long long>(peer->id),
+                   peer->address.c_str(), why.c_str());
+    }
+  } else {
+    while (stream->Read(&message)) {
+      RunLocked([&] {
+        // A worker removed for silence may still have messages in flight;
+        // its stream is being cancelled and what it says no longer counts.
+        if (!workers_.contains(peer->id)) return;
+        HandleWorkerMessage(*peer, message);
+      });
+    }
   }
   RunLocked([&] {
     if (workers_.erase(peer->id) > 0) {
@@ -453,11 +633,36 @@ grpc::Status SchedulerService::WorkerStream(
       // Already gone if the monitor removed it for silence.
       (void)state_.RemoveWorker(
           peer->id, absl::StrCat("worker ", peer->id, " at ", peer->address,
-                                 " disconnected"));
+                                 " ", why));
+    }
+    if (peer->frames != nullptr) {
+      open_frames_.erase(peer->frames);
+      frames_closed_cv_.notify_all();
     }
   });
   peer->writer->Close();
+  if (peer->frames != nullptr) peer->frames->Shutdown();
   return grpc::Status::OK;
+}
+
+void SchedulerService::ReadFrames(WorkerPeer& peer) {
+  rpc::FrameStream& frames = *peer.frames;
+  std::vector<rpc::WorkerMessage> batch(1);
+  while (frames.Read(batch[0])) {
+    // What else has already arrived is handled under the same lock.
+    size_t n = 1;
+    while (n < kMaxFramesPerLock && frames.HasBufferedFrame()) {
+      if (batch.size() == n) batch.emplace_back();
+      if (!frames.Read(batch[n])) break;
+      ++n;
+    }
+    RunLocked([&] {
+      // As on gRPC: a worker removed for silence no longer counts.
+      if (!workers_.contains(peer.id)) return;
+      for (size_t i = 0; i < n; ++i) HandleWorkerMessage(peer, batch[i]);
+    });
+    for (size_t i = 0; i < n; ++i) batch[i].Clear();
+  }
 }
 
 void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
@@ -512,7 +717,7 @@ void SchedulerService::DispatchLocked() {
           if constexpr (std::is_same_v<A, AssignTask>) {
             auto it = workers_.find(a.worker);
             if (it == workers_.end()) return;
-            it->second->writer->Add([&](rpc::SchedulerToWorker& m) {
+            ToWorker(*it->second, [&](rpc::SchedulerToWorker& m) {
               rpc::Assignment* assignment = m.add_assign();
               rpc::TaskDef* task = assignment->mutable_task();
               task->ParseFromString(a.task.args);  // the arguments
@@ -532,13 +737,13 @@ void SchedulerService::DispatchLocked() {
           } else if constexpr (std::is_same_v<A, ReleaseObjects>) {
             auto it = workers_.find(a.worker);
             if (it == workers_.end()) return;
-            it->second->writer->Add([&](rpc::SchedulerToWorker& m) {
+            ToWorker(*it->second, [&](rpc::SchedulerToWorker& m) {
               m.mutable_release()->Add(a.objects.begin(), a.objects.end());
             });
           } else if constexpr (std::is_same_v<A, CancelTasks>) {
             auto it = workers_.find(a.worker);
             if (it == workers_.end()) return;
-            it->second->writer->Add([&](rpc::SchedulerToWorker& m) {
+            ToWorker(*it->second, [&](rpc::SchedulerToWorker& m) {
               m.mutable_cancel()->Add(a.tasks.begin(), a.tasks.end());
             });
           } else if constexpr (std::is_same_v<A, ObjectReady>) {
@@ -588,6 +793,7 @@ void SchedulerService::RemoveExpiredWorkers() {
                              options_.state.heartbeat_timeout)));
     if (it != workers_.end()) {
       it->second->context->TryCancel();  // ends its stream handler
+      if (it->second->frames != nullptr) it->second->frames->Shutdown();
       worker_by_address_.erase(address);
       workers_.erase(it);
     }
@@ -598,6 +804,13 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     const std::string& host, int port, SchedulerService::Options options) {
   std::unique_ptr<SchedulerServer> server(new SchedulerServer);
   server->service_ = std::make_unique<SchedulerService>(std::move(options));
+  // Before serving: a worker registering now may be offered a frame stream.
+  if (absl::Status s = server->service_->StartFrames(host); !s.ok()) {
+    std::fprintf(stderr,
+                 "weft scheduler: no frame streams (%s); worker tasks go "
+                 "over gRPC\n",
+                 std::string(s.message()).c_str());
+  }
   grpc::ServerBuilder builder;
   int bound = 0;
   builder.AddListeningPort(absl::StrCat(host, ":", port),
@@ -622,6 +835,7 @@ void SchedulerServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   service_->Shutdown();
+  service_->EndFrameStreams(absl::Seconds(2));
   server_->Shutdown(std::chrono::system_clock::now() +
                     std::chrono::seconds(2));
 }

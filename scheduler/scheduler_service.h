@@ -7,6 +7,7 @@
 #ifndef WEFT_SCHEDULER_SCHEDULER_SERVICE_H_
 #define WEFT_SCHEDULER_SCHEDULER_SERVICE_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <string>
@@ -14,8 +15,10 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
+#include "rpc/frame_stream.h"
 #include "rpc/local_link.h"
 #include "rpc/weft.grpc.pb.h"
 #include "scheduler/scheduler_state.h"
@@ -45,9 +48,20 @@ class SchedulerService final : public rpc::Scheduler::Service {
       grpc::ServerReaderWriter<rpc::SchedulerToWorker, rpc::WorkerMessage>*
           stream) override;
 
+  // Listens for workers' frame streams (rpc/frame_stream.h) on a free port
+  // of `host`. Workers that register afterwards and offer to are moved to
+  // one; the others keep their task stream on gRPC. Errors: UNAVAILABLE if
+  // it cannot listen. REQUIRES: called once, before the service serves.
+  absl::Status StartFrames(const std::string& host);
+
   // Tells every worker to stop, ends every stream and tells in-process
   // clients. Idempotent.
   void Shutdown();
+
+  // After Shutdown(): waits up to `timeout` for the workers' frame streams
+  // to end, then cuts those still open, so that no stream handler waits on
+  // a socket when the gRPC server stops.
+  void EndFrameStreams(absl::Duration timeout);
 
   size_t num_workers();
 
@@ -69,6 +83,24 @@ class SchedulerService final : public rpc::Scheduler::Service {
   template <class Fill>
   void ToClient(ClientPeer& peer, Fill&& fill)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues an update for a worker (one on a frame stream gets it when
+  // RunLocked unlocks).
+  template <class Fill>
+  void ToWorker(WorkerPeer& peer, Fill&& fill)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Offers a registering worker a frame stream and waits for it. Returns
+  // the stream, or nullptr if the worker could not connect (it stays on
+  // gRPC). Errors: UNAVAILABLE if the worker left, DEADLINE_EXCEEDED if it
+  // said it connected but no stream arrived with its key.
+  absl::StatusOr<std::shared_ptr<rpc::FrameStream>> OfferFrames(
+      grpc::ServerReaderWriter<rpc::SchedulerToWorker, rpc::WorkerMessage>&
+          stream,
+      const std::string& address);
+  // Takes frame streams and matches them to OfferFrames by key.
+  void AcceptLoop();
+  // Reads a worker's messages from its frame stream until it ends.
+  void ReadFrames(WorkerPeer& peer);
 
   // The LocalLink operations, once the link has checked the service lives.
   absl::StatusOr<ClientId> ConnectLocal(
@@ -101,14 +133,32 @@ class SchedulerService final : public rpc::Scheduler::Service {
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, WorkerId> worker_by_address_
       ABSL_GUARDED_BY(mu_);
-  // In-process clients with updates queued since the last RunLocked.
+  // In-process clients and frame-stream workers with updates queued since
+  // the last RunLocked.
   std::vector<std::shared_ptr<ClientPeer>> to_flush_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<WorkerPeer>> workers_to_flush_
+      ABSL_GUARDED_BY(mu_);
+  // Frame streams being read; EndFrameStreams waits for it to empty.
+  absl::flat_hash_set<std::shared_ptr<rpc::FrameStream>> open_frames_
+      ABSL_GUARDED_BY(mu_);
+  std::condition_variable_any frames_closed_cv_;
   std::shared_ptr<Local> local_;  // constant after construction
 
   ::weft::internal::Mutex monitor_mu_;
   std::condition_variable_any monitor_cv_;
   bool monitor_stop_ ABSL_GUARDED_BY(monitor_mu_) = false;
   std::thread monitor_;
+
+  // Frame streams. The listener is set once by StartFrames; streams that
+  // arrived with a key wait in arrived_ for their OfferFrames.
+  std::unique_ptr<rpc::FrameListener> frame_listener_;
+  std::atomic<bool> acceptor_stop_{false};
+  std::thread acceptor_;
+  ::weft::internal::Mutex frames_mu_;
+  std::condition_variable_any frames_cv_;
+  absl::flat_hash_set<std::string> expected_keys_ ABSL_GUARDED_BY(frames_mu_);
+  absl::flat_hash_map<std::string, std::unique_ptr<rpc::FrameStream>> arrived_
+      ABSL_GUARDED_BY(frames_mu_);
 };
 
 // A running scheduler: the service on a gRPC server.

@@ -28,6 +28,7 @@
 #include "rpc/cluster_runtime.h"
 #include "rpc/convert.h"
 #include "rpc/data_client.h"
+#include "rpc/frame_stream.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
 #include "rpc/weft.grpc.pb.h"
@@ -51,6 +52,15 @@ constexpr size_t kInlineResultBytes = 64 * 1024;
 // ~2 ms of work queued per thread, so this never starves the worker).
 constexpr size_t kLazyResultsQueue = 4;
 constexpr std::chrono::microseconds kResultLinger{500};
+// How long connecting the frame stream the scheduler offers may take.
+constexpr absl::Duration kFrameConnectTimeout = absl::Seconds(5);
+
+// Whether to accept the scheduler's offer of a frame stream for tasks
+// (WEFT_FRAME_STREAM=0: keep them on the gRPC stream).
+bool FrameStreamsWanted() {
+  const char* env = std::getenv("WEFT_FRAME_STREAM");
+  return env == nullptr || std::string_view(env) != "0";
+}
 
 // Reads task arguments from the local store.
 class StoreArgSource final : public internal::ArgSource {
@@ -95,7 +105,7 @@ class Worker {
     // assignments (queued work goes to a new worker at once).
     executor_ = std::make_unique<internal::EmbeddedRuntime>(options_.nthreads);
     executor_->set_blocking_observer([this](uint64_t id, bool blocked) {
-      writer_->Add([&](rpc::WorkerMessage& m) {
+      Send([&](rpc::WorkerMessage& m) {
         rpc::BlockChange* change = m.add_blocking();
         change->set_id(id);
         change->set_blocked(blocked);
@@ -116,6 +126,7 @@ class Worker {
     // Drain: running tasks finish, queued ones are dropped.
     executor_.reset();
     writer_->Close();
+    if (frames_ != nullptr) frames_->Shutdown(/*drain=*/absl::Seconds(1));
     stream_->WritesDone();
     nested_client_.reset();
     server_->Shutdown(std::chrono::system_clock::now() +
@@ -170,8 +181,10 @@ class Worker {
     info->set_host(host);
     info->set_nthreads(options_.nthreads);
     info->set_pid(::getpid());
+    info->set_frames(FrameStreamsWanted());
     rpc::SchedulerToWorker first;
-    if (!stream_->Write(hello) || !stream_->Read(&first)) {
+    if (!stream_->Write(hello) || !stream_->Read(&first) ||
+        (first.frame_port() != 0 && !OpenFrames(first))) {
       grpc::Status status = stream_->Finish();
       std::fprintf(stderr, "weft worker: the scheduler at %s refused: %s\n",
                    options_.scheduler_address.c_str(),
@@ -180,10 +193,56 @@ class Worker {
     }
     worker_id_ = first.worker_id();
     name_ = absl::StrCat("worker ", worker_id_, " (", address_, ")");
-    writer_ = std::make_unique<rpc::BatchWriter<rpc::WorkerMessage>>(
-        [this](const rpc::WorkerMessage& m) { return stream_->Write(m); });
+    if (frames_ != nullptr) {
+      // The thread with a message writes it; a thread only for lingering
+      // results.
+      writer_ = std::make_unique<rpc::BatchWriter<rpc::WorkerMessage>>(
+          [this](const rpc::WorkerMessage& m) { return frames_->Send(m); },
+          rpc::Delivery::kOnFlushLingering);
+    } else {
+      writer_ = std::make_unique<rpc::BatchWriter<rpc::WorkerMessage>>(
+          [this](const rpc::WorkerMessage& m) { return stream_->Write(m); });
+    }
     first_message_ = std::move(first);  // handled once setup is complete
     return true;
+  }
+
+  // Takes the scheduler's offer (in `offer`) of a frame stream: connects,
+  // presents the key, says on gRPC whether it worked, and reads the first
+  // real message into `offer` from the stream the tasks will come on.
+  // Returns false if the scheduler went away meanwhile.
+  bool OpenFrames(rpc::SchedulerToWorker& offer) {
+    absl::StatusOr<std::unique_ptr<rpc::FrameStream>> frames =
+        rpc::ConnectFrameStream(rpc::HostOfAddress(options_.scheduler_address),
+                                static_cast<int>(offer.frame_port()),
+                                kFrameConnectTimeout);
+    rpc::FrameHello hello;
+    hello.set_key(offer.frame_key());
+    rpc::WorkerMessage answer;
+    if (frames.ok() && (*frames)->Send(hello)) {
+      frames_ = *std::move(frames);
+      answer.set_frames_connected(true);
+    } else {
+      const absl::Status status =
+          frames.ok() ? (*frames)->status() : frames.status();
+      std::fprintf(stderr,
+                   "weft worker: no frame stream to the scheduler (%s); "
+                   "tasks come over gRPC\n",
+                   std::string(status.message()).c_str());
+      answer.set_frames_error(std::string(status.message()));
+    }
+    if (!stream_->Write(answer)) return false;
+    offer.Clear();
+    return frames_ != nullptr
+               ? frames_->Read(offer, absl::Now() + absl::Seconds(30))
+               : stream_->Read(&offer);
+  }
+
+  // Sends an update now (on a frame stream, from this thread).
+  template <class Fill>
+  void Send(Fill&& fill) {
+    writer_->Add(std::forward<Fill>(fill));
+    writer_->Flush();
   }
 
   // Tasks that call remote()/get() themselves go through this client.
@@ -202,9 +261,14 @@ class Worker {
     executor_->set_client(nested_client_);
   }
 
+  bool ReadMessage(rpc::SchedulerToWorker& message) {
+    return frames_ != nullptr ? frames_->Read(message)
+                              : stream_->Read(&message);
+  }
+
   void ReadLoop() {
     rpc::SchedulerToWorker message;
-    while (stream_->Read(&message)) {
+    while (ReadMessage(message)) {
       HandleMessage(message);
       if (message.shutdown()) {
         clean_stop_ = true;
@@ -215,8 +279,11 @@ class Worker {
     if (!clean_stop_) {
       context_->TryCancel();
       grpc::Status status = stream_->Finish();
+      const std::string why = frames_ != nullptr
+                                  ? std::string(frames_->status().message())
+                                  : status.error_message();
       std::fprintf(stderr, "weft %s: lost the scheduler: %s\n", name_.c_str(),
-                   status.error_message().c_str());
+                   why.c_str());
     }
   }
 
@@ -336,9 +403,7 @@ class Worker {
             bytes.status().message()));
       }
       store_.Put(dep.id(), *std::move(bytes));
-      writer_->Add([id = dep.id()](rpc::WorkerMessage& m) {
-        m.add_replicas(id);
-      });
+      Send([id = dep.id()](rpc::WorkerMessage& m) { m.add_replicas(id); });
     }
   }
 
@@ -381,7 +446,7 @@ class Worker {
       // scheduler) instead of one per task.
       writer_->AddLazy(fill, kResultLinger);
     } else {
-      writer_->Add(fill);
+      Send(fill);
     }
   }
 
@@ -442,7 +507,7 @@ class Worker {
       }
       const uint64_t memory = store_.total_bytes();
       const uint64_t objects = store_.num_objects();
-      writer_->Add([&](rpc::WorkerMessage& m) {
+      Send([&](rpc::WorkerMessage& m) {
         m.mutable_heartbeat()->set_processing(processing);
         m.mutable_heartbeat()->set_memory_bytes(memory);
         m.mutable_heartbeat()->set_objects(objects);
@@ -470,6 +535,9 @@ class Worker {
   std::unique_ptr<
       grpc::ClientReaderWriter<rpc::WorkerMessage, rpc::SchedulerToWorker>>
       stream_;
+  // The task stream's socket, if the scheduler offered one (else the task
+  // stream is stream_).
+  std::unique_ptr<rpc::FrameStream> frames_;
   std::unique_ptr<rpc::BatchWriter<rpc::WorkerMessage>> writer_;
   std::unique_ptr<internal::EmbeddedRuntime> executor_;
   std::shared_ptr<internal::ClientImpl> nested_client_;
