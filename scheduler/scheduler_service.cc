@@ -183,13 +183,18 @@ SchedulerService::~SchedulerService() {
   if (acceptor_.joinable()) acceptor_.join();
 }
 
-absl::Status SchedulerService::StartFrames(const std::string& host) {
+absl::Status SchedulerService::StartFrames(const std::string& host,
+                                          int port) {
   absl::StatusOr<std::unique_ptr<rpc::FrameListener>> listener =
-      rpc::FrameListener::Listen(host, 0);
+      rpc::FrameListener::Listen(host, port);
   if (!listener.ok()) return listener.status();
   frame_listener_ = *std::move(listener);
   acceptor_ = std::thread([this] { AcceptLoop(); });
   return absl::OkStatus();
+}
+
+int SchedulerService::frame_port() const {
+  return frame_listener_ != nullptr ? frame_listener_->port() : 0;
 }
 
 void SchedulerService::AcceptLoop() {
@@ -803,13 +808,17 @@ void SchedulerService::RemoveExpiredWorkers() {
 absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     const std::string& host, int port, SchedulerService::Options options) {
   std::unique_ptr<SchedulerServer> server(new SchedulerServer);
+  const int frame_port = options.frame_port;
   server->service_ = std::make_unique<SchedulerService>(std::move(options));
   // Before serving: a worker registering now may be offered a frame stream.
-  if (absl::Status s = server->service_->StartFrames(host); !s.ok()) {
-    std::fprintf(stderr,
-                 "weft scheduler: no frame streams (%s); worker tasks go "
-                 "over gRPC\n",
-                 std::string(s.message()).c_str());
+  if (frame_port >= 0) {
+    if (absl::Status s = server->service_->StartFrames(host, frame_port);
+        !s.ok()) {
+      std::fprintf(stderr,
+                   "weft scheduler: no frame streams (%s); worker tasks go "
+                   "over gRPC\n",
+                   std::string(s.message()).c_str());
+    }
   }
   grpc::ServerBuilder builder;
   int bound = 0;

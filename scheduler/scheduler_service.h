@@ -33,6 +33,10 @@ class SchedulerService final : public rpc::Scheduler::Service {
     SchedulerState::Options state;
     // How often silent workers are looked for.
     absl::Duration monitor_interval = absl::Milliseconds(200);
+    // SchedulerServer: the port of the scheduler's host on which workers
+    // open their frame streams (0: any free port; -1: none, every task
+    // stream stays on gRPC).
+    int frame_port = 0;
   };
 
   explicit SchedulerService(Options options);
@@ -48,11 +52,15 @@ class SchedulerService final : public rpc::Scheduler::Service {
       grpc::ServerReaderWriter<rpc::SchedulerToWorker, rpc::WorkerMessage>*
           stream) override;
 
-  // Listens for workers' frame streams (rpc/frame_stream.h) on a free port
-  // of `host`. Workers that register afterwards and offer to are moved to
-  // one; the others keep their task stream on gRPC. Errors: UNAVAILABLE if
-  // it cannot listen. REQUIRES: called once, before the service serves.
-  absl::Status StartFrames(const std::string& host);
+  // Listens for workers' frame streams (rpc/frame_stream.h) on host:port
+  // (port 0: any free port). Workers that register afterwards and offer to
+  // are moved to one; the others keep their task stream on gRPC. Errors:
+  // UNAVAILABLE if it cannot listen. REQUIRES: called at most once, before
+  // the service serves.
+  absl::Status StartFrames(const std::string& host, int port);
+
+  // The port frame streams are taken on; 0 if StartFrames was not called.
+  int frame_port() const;
 
   // Tells every worker to stop, ends every stream and tells in-process
   // clients. Idempotent.
@@ -173,6 +181,8 @@ class SchedulerServer {
 
   // host:port clients and workers connect to.
   const std::string& address() const { return address_; }
+  // The port workers' frame streams use (0: none).
+  int frame_port() const { return service_->frame_port(); }
   SchedulerService& service() { return *service_; }
   // Stops workers and the server; returns when every stream has ended.
   void Shutdown();

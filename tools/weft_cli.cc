@@ -4,7 +4,8 @@
 // (ipyparallel's ipcontroller/ipengine/ipcluster, Dask's dask-scheduler and
 // dask-worker).
 //
-//   weft scheduler [--host=127.0.0.1] [--port=8786] [--token-file=F]
+//   weft scheduler [--host=127.0.0.1] [--port=8786] [--frame-port=0]
+//                  [--token-file=F]
 //   weft worker --scheduler=HOST:PORT [--nthreads=N] [--host=H]
 //               [--token-file=F] [--load=libtasks.so]...
 //   weft cluster start [-n 4] [--port=8786] [--load=libtasks.so]...
@@ -125,10 +126,12 @@ int Scheduler(const Args& args) {
   }
   weft::scheduler::SchedulerService::Options options;
   options.token = token;
+  options.frame_port = args.Int("frame-port", 0);
   auto server = weft::scheduler::SchedulerServer::Start(host, port, options);
   if (!server.ok()) Die(std::string(server.status().message()));
   std::cout << "weft scheduler listening on " << (*server)->address()
-            << " (token in " << token_file << ")" << std::endl;
+            << " (worker task streams on port " << (*server)->frame_port()
+            << "; token in " << token_file << ")" << std::endl;
   ::signal(SIGINT, OnSignal);
   ::signal(SIGTERM, OnSignal);
   while (!stop_requested) {
@@ -281,7 +284,8 @@ int Status(const Args& args) {
 
 void Usage() {
   std::cerr << "usage:\n"
-               "  weft scheduler [--host=H] [--port=P] [--token-file=F]\n"
+               "  weft scheduler [--host=H] [--port=P] [--frame-port=P]\n"
+               "                 [--token-file=F]\n"
                "  weft worker --scheduler=HOST:PORT [--nthreads=N] "
                "[--load=LIB.so]...\n"
                "  weft cluster start [-n N] [--port=P] [--load=LIB.so]...\n"

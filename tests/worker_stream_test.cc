@@ -1,0 +1,223 @@
+// Copyright 2026 The weft Authors.
+//
+// The scheduler's side of a worker's task stream, against a real
+// SchedulerServer on loopback and a hand-driven "worker": the frame-stream
+// offer taken, declined or never made, and peers that misbehave on the
+// frame port. (Real workers on frame streams run in every other test here;
+// cluster_grpc_test runs cluster_test with the task stream on gRPC.)
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "rpc/frame_stream.h"
+#include "rpc/status.h"
+#include "rpc/weft.grpc.pb.h"
+#include "scheduler/scheduler_service.h"
+
+namespace weft {
+namespace {
+
+using rpc::FrameStream;
+using rpc::SchedulerToWorker;
+using rpc::WorkerMessage;
+using scheduler::SchedulerServer;
+using scheduler::SchedulerService;
+
+constexpr char kToken[] = "worker-stream-test-token";
+
+// Waits up to 10 s for `done`.
+template <class F>
+bool Eventually(F&& done) {
+  for (int i = 0; i < 1000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+class WorkerStreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SchedulerService::Options options;
+    options.token = kToken;
+    auto server = SchedulerServer::Start("127.0.0.1", 0, options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    ASSERT_GT(server_->frame_port(), 0);
+    channel_ = grpc::CreateChannel(server_->address(),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = rpc::Scheduler::NewStub(channel_);
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+  }
+
+  // A worker's gRPC stream, registered with `frames` as its offer.
+  struct Registration {
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::ClientReaderWriter<WorkerMessage, SchedulerToWorker>>
+        stream;
+    SchedulerToWorker first;  // the scheduler's first answer
+  };
+
+  Registration Register(bool frames, const std::string& address) {
+    Registration r;
+    r.context = std::make_unique<grpc::ClientContext>();
+    rpc::AttachToken(*r.context, kToken);
+    r.stream = stub_->WorkerStream(r.context.get());
+    WorkerMessage hello;
+    hello.mutable_register_()->set_address(address);
+    hello.mutable_register_()->set_nthreads(1);
+    hello.mutable_register_()->set_frames(frames);
+    EXPECT_TRUE(r.stream->Write(hello));
+    EXPECT_TRUE(r.stream->Read(&r.first));
+    return r;
+  }
+
+  // Takes the offer in `r.first`: connects, presents the key, says so on
+  // gRPC, and returns the stream with the worker id read from it.
+  std::unique_ptr<FrameStream> TakeOffer(Registration& r, uint64_t* id) {
+    EXPECT_NE(r.first.frame_port(), 0u);
+    EXPECT_EQ(r.first.frame_key().size(), 16u);
+    auto frames = rpc::ConnectFrameStream(
+        "127.0.0.1", static_cast<int>(r.first.frame_port()), absl::Seconds(5));
+    EXPECT_TRUE(frames.ok()) << frames.status();
+    if (!frames.ok()) return nullptr;
+    rpc::FrameHello hello;
+    hello.set_key(r.first.frame_key());
+    EXPECT_TRUE((*frames)->Send(hello));
+    WorkerMessage answer;
+    answer.set_frames_connected(true);
+    EXPECT_TRUE(r.stream->Write(answer));
+    SchedulerToWorker first;
+    EXPECT_TRUE((*frames)->Read(first, absl::Now() + absl::Seconds(10)))
+        << (*frames)->status();
+    *id = first.worker_id();
+    return *std::move(frames);
+  }
+
+  std::unique_ptr<SchedulerServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<rpc::Scheduler::Stub> stub_;
+};
+
+TEST_F(WorkerStreamTest, AWorkerThatTakesTheOfferIsServedOnItsFrameStream) {
+  Registration r = Register(/*frames=*/true, "127.0.0.1:1");
+  uint64_t id = 0;
+  std::unique_ptr<FrameStream> frames = TakeOffer(r, &id);
+  ASSERT_NE(frames, nullptr);
+  EXPECT_NE(id, 0u);
+  EXPECT_EQ(server_->service().num_workers(), 1u);
+  // Its messages count there: a heartbeat is taken, and closing the
+  // stream is leaving.
+  WorkerMessage beat;
+  beat.mutable_heartbeat()->set_memory_bytes(1);
+  ASSERT_TRUE(frames->Send(beat));
+  frames.reset();
+  EXPECT_TRUE(Eventually([&] { return server_->service().num_workers() == 0; }));
+}
+
+TEST_F(WorkerStreamTest, AWorkerThatCannotConnectStaysOnGrpc) {
+  Registration r = Register(/*frames=*/true, "127.0.0.1:2");
+  ASSERT_NE(r.first.frame_port(), 0u);
+  WorkerMessage answer;
+  answer.set_frames_error("a firewall, say");
+  ASSERT_TRUE(r.stream->Write(answer));
+  SchedulerToWorker first;
+  ASSERT_TRUE(r.stream->Read(&first));
+  EXPECT_NE(first.worker_id(), 0u);
+  EXPECT_EQ(server_->service().num_workers(), 1u);
+  r.stream->WritesDone();
+  EXPECT_TRUE(Eventually([&] { return server_->service().num_workers() == 0; }));
+}
+
+TEST_F(WorkerStreamTest, AWorkerThatDoesNotAskIsServedOnGrpc) {
+  Registration r = Register(/*frames=*/false, "127.0.0.1:3");
+  EXPECT_EQ(r.first.frame_port(), 0u);
+  EXPECT_NE(r.first.worker_id(), 0u);
+  EXPECT_EQ(server_->service().num_workers(), 1u);
+}
+
+TEST_F(WorkerStreamTest, AStrangerOnTheFramePortIsTurnedAway) {
+  // A key nobody was given: the connection is closed, nothing registers.
+  auto frames = rpc::ConnectFrameStream("127.0.0.1", server_->frame_port(),
+                                        absl::Seconds(5));
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  rpc::FrameHello hello;
+  hello.set_key("not a key given to anyone");
+  ASSERT_TRUE((*frames)->Send(hello));
+  SchedulerToWorker m;
+  EXPECT_FALSE((*frames)->Read(m, absl::Now() + absl::Seconds(10)));
+  EXPECT_EQ((*frames)->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(server_->service().num_workers(), 0u);
+  // The port still serves real workers.
+  Registration r = Register(/*frames=*/true, "127.0.0.1:4");
+  uint64_t id = 0;
+  EXPECT_NE(TakeOffer(r, &id), nullptr);
+  EXPECT_NE(id, 0u);
+}
+
+TEST_F(WorkerStreamTest, AKeyIsGoodForOneStreamOnly) {
+  Registration r = Register(/*frames=*/true, "127.0.0.1:5");
+  uint64_t id = 0;
+  std::unique_ptr<FrameStream> frames = TakeOffer(r, &id);
+  ASSERT_NE(frames, nullptr);
+  auto again = rpc::ConnectFrameStream("127.0.0.1", server_->frame_port(),
+                                       absl::Seconds(5));
+  ASSERT_TRUE(again.ok());
+  rpc::FrameHello hello;
+  hello.set_key(r.first.frame_key());
+  ASSERT_TRUE((*again)->Send(hello));
+  SchedulerToWorker m;
+  EXPECT_FALSE((*again)->Read(m, absl::Now() + absl::Seconds(10)));
+  EXPECT_EQ(server_->service().num_workers(), 1u);
+}
+
+TEST_F(WorkerStreamTest, AFrameThatDoesNotParseDropsOnlyThatWorker) {
+  Registration bad = Register(/*frames=*/true, "127.0.0.1:6");
+  Registration good = Register(/*frames=*/true, "127.0.0.1:7");
+  uint64_t bad_id = 0;
+  uint64_t good_id = 0;
+  std::unique_ptr<FrameStream> bad_frames = TakeOffer(bad, &bad_id);
+  std::unique_ptr<FrameStream> good_frames = TakeOffer(good, &good_id);
+  ASSERT_NE(bad_frames, nullptr);
+  ASSERT_NE(good_frames, nullptr);
+  ASSERT_EQ(server_->service().num_workers(), 2u);
+  // Field 1 of a WorkerMessage is a WorkerInfo; these bytes are not one.
+  rpc::FrameHello garbage;
+  garbage.set_key(std::string("\xff\xff\xff\xff\xff", 5));
+  ASSERT_TRUE(bad_frames->Send(garbage));
+  SchedulerToWorker m;
+  EXPECT_FALSE(bad_frames->Read(m, absl::Now() + absl::Seconds(10)));
+  EXPECT_TRUE(Eventually([&] { return server_->service().num_workers() == 1; }));
+  // The other worker is still served.
+  WorkerMessage beat;
+  beat.mutable_heartbeat()->set_memory_bytes(1);
+  EXPECT_TRUE(good_frames->Send(beat));
+  EXPECT_EQ(server_->service().num_workers(), 1u);
+}
+
+TEST_F(WorkerStreamTest, ShutdownTellsFrameWorkersAndDoesNotWaitOnThem) {
+  Registration r = Register(/*frames=*/true, "127.0.0.1:8");
+  uint64_t id = 0;
+  std::unique_ptr<FrameStream> frames = TakeOffer(r, &id);
+  ASSERT_NE(frames, nullptr);
+  // This "worker" never closes its stream: Shutdown() must still return.
+  std::thread stop([&] { server_->Shutdown(); });
+  SchedulerToWorker m;
+  bool told = false;
+  while (frames->Read(m, absl::Now() + absl::Seconds(10))) {
+    if (m.shutdown()) told = true;
+  }
+  EXPECT_TRUE(told);
+  stop.join();
+}
+
+}  // namespace
+}  // namespace weft
