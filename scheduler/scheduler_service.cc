@@ -109,7 +109,7 @@ constexpr int kMaxSchedulerMessageBytes = 256 << 20;
 // How long a worker that said it connected its frame stream may take to
 // arrive there, and how long a new connection may take to say its key.
 constexpr absl::Duration kFrameArrival = absl::Seconds(10);
-constexpr absl::Duration kFrameHello = absl::Seconds(5);
+constexpr absl::Duration kFrameHello = absl::Seconds(2);
 // Messages read from a frame stream and handled under one lock.
 constexpr size_t kMaxFramesPerLock = 64;
 
