@@ -9,13 +9,16 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "rpc/batch_writer.h"
 #include "rpc/buffer.h"
 #include "rpc/buffer_sink.h"
 #include "rpc/convert.h"
 #include "rpc/data_client.h"
+#include "rpc/frame_stream.h"
 #include "rpc/local_link.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
@@ -35,6 +38,8 @@ constexpr auto kRequestTimeout = std::chrono::seconds(30);
 // put() values up to this size go whole to the scheduler, which keeps them
 // (SchedulerState::Options::inline_limit_bytes, the same 64 KiB).
 constexpr size_t kInlinePutBytes = 64 * 1024;
+// How long connecting the frame stream the scheduler offers may take.
+constexpr absl::Duration kFrameConnectTimeout = absl::Seconds(5);
 
 }  // namespace
 
@@ -69,12 +74,45 @@ class ClusterConnection final
     stream_ = stub_->ClientStream(context_.get());
     ClientMessage hello;
     hello.mutable_hello()->set_name(name_);
+    hello.mutable_hello()->set_frames(FrameStreamsWanted());
     if (!stream_->Write(hello)) return FinishWithError();
     SchedulerToClient first;
     if (!stream_->Read(&first)) return FinishWithError();
+    if (first.frame_port() != 0) {
+      // An offer: take it (or say why not), then the first real message
+      // comes on the stream this client will use.
+      absl::StatusOr<std::unique_ptr<FrameStream>> frames =
+          ConnectWithKey(address_, static_cast<int>(first.frame_port()),
+                         first.frame_key(), kFrameConnectTimeout);
+      ClientMessage answer;
+      if (frames.ok()) {
+        frames_ = *std::move(frames);
+        answer.set_frames_connected(true);
+      } else {
+        answer.set_frames_error(std::string(frames.status().message()));
+      }
+      if (!stream_->Write(answer)) return FinishWithError();
+      first.Clear();
+      if (frames_ == nullptr) {
+        if (!stream_->Read(&first)) return FinishWithError();
+      } else if (!frames_->Read(first, absl::Now() + absl::Seconds(30))) {
+        context_->TryCancel();
+        const absl::Status s = frames_->status();
+        return absl::UnavailableError(absl::StrCat(
+            "weft: scheduler at ", address_, ": ",
+            s.ok() ? "no answer on the frame stream" : s.message()));
+      }
+    }
     client_id_ = first.client_id();
-    writer_ = std::make_unique<BatchWriter<ClientMessage>>(
-        [this](const ClientMessage& m) { return stream_->Write(m); });
+    if (frames_ != nullptr) {
+      // The sending thread writes (Send() flushes); no writer thread.
+      writer_ = std::make_unique<BatchWriter<ClientMessage>>(
+          [this](const ClientMessage& m) { return frames_->Send(m); },
+          Delivery::kOnFlush);
+    } else {
+      writer_ = std::make_unique<BatchWriter<ClientMessage>>(
+          [this](const ClientMessage& m) { return stream_->Write(m); });
+    }
     reader_ = std::thread([self = this] { self->ReaderLoop(); });
     return absl::OkStatus();
   }
@@ -105,6 +143,8 @@ class ClusterConnection final
     }
     if (writer_ != nullptr) {
       writer_->Close();  // flushes what is queued
+      // Ends the reader's Read() once what is queued is out.
+      if (frames_ != nullptr) frames_->Shutdown(/*drain=*/absl::Seconds(1));
       if (stream_ != nullptr) stream_->WritesDone();
     }
     if (link_ != nullptr) link_->Disconnect(client_id_);
@@ -117,18 +157,12 @@ class ClusterConnection final
   // handed over now unless `hold` (the caller flushes later, see Flush()).
   template <class Fill>
   void Send(Fill&& fill, bool hold = false) {
-    if (link_ == nullptr) {
-      writer_->Add(std::forward<Fill>(fill));  // the writer thread sends it
-    } else if (writer_->Add(std::forward<Fill>(fill)) && !hold) {
-      writer_->Flush();
-    }
+    if (writer_->Add(std::forward<Fill>(fill)) && !hold) writer_->Flush();
   }
 
-  // Hands held updates to an in-process scheduler; over gRPC the writer
-  // thread has them already.
-  void Flush() {
-    if (link_ != nullptr) writer_->Flush();
-  }
+  // Hands held updates to an in-process scheduler or a frame stream; over
+  // gRPC the writer thread has them already (Flush() is a no-op there).
+  void Flush() { writer_->Flush(); }
 
   std::shared_ptr<ObjectState> Track(uint64_t id, std::string name) {
     auto state = std::make_shared<ObjectState>(id, std::move(name));
@@ -304,6 +338,26 @@ class ClusterConnection final
 
   void ReaderLoop() {
     SchedulerToClient message;
+    if (frames_ != nullptr) {
+      while (frames_->Read(message)) {
+        OnMessage(message);
+        message.Clear();
+      }
+      const absl::Status s = frames_->status();
+      context_->TryCancel();
+      stream_->Finish();
+      if (absl::IsCancelled(s)) {
+        OnBroken("the client disconnected from the scheduler");  // Stop()
+      } else if (absl::IsUnavailable(s) &&
+                 absl::StrContains(s.message(), "closed by the peer")) {
+        OnBroken(absl::StrCat("the scheduler at ", address_,
+                              " closed the connection"));
+      } else {
+        OnBroken(absl::StrCat("lost the connection to the scheduler at ",
+                              address_, ": ", s.message()));
+      }
+      return;
+    }
     while (stream_->Read(&message)) {
       OnMessage(message);
       message.Clear();
@@ -396,6 +450,8 @@ class ClusterConnection final
   std::unique_ptr<grpc::ClientContext> context_;
   std::unique_ptr<grpc::ClientReaderWriter<ClientMessage, SchedulerToClient>>
       stream_;
+  // The stream's socket if the scheduler offered one (else stream_).
+  std::unique_ptr<FrameStream> frames_;
   std::shared_ptr<LocalLink> link_;  // in process only
   // Shared by every object this connection tracks (one per object would
   // cost 48 bytes each).

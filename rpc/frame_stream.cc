@@ -13,11 +13,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "rpc/weft.pb.h"
 
 namespace weft::rpc {
 namespace {
@@ -345,6 +348,23 @@ absl::StatusOr<std::unique_ptr<FrameStream>> ConnectFrameStream(
   ::freeaddrinfo(found);
   return absl::UnavailableError(
       absl::StrCat("weft: cannot connect to ", where, ": ", last_error));
+}
+
+absl::StatusOr<std::unique_ptr<FrameStream>> ConnectWithKey(
+    const std::string& scheduler_address, int port, const std::string& key,
+    absl::Duration timeout) {
+  absl::StatusOr<std::unique_ptr<FrameStream>> frames =
+      ConnectFrameStream(HostOfAddress(scheduler_address), port, timeout);
+  if (!frames.ok()) return frames.status();
+  FrameHello hello;
+  hello.set_key(key);
+  if (!(*frames)->Send(hello)) return (*frames)->status();
+  return frames;
+}
+
+bool FrameStreamsWanted() {
+  const char* env = std::getenv("WEFT_FRAME_STREAM");
+  return env == nullptr || std::string_view(env) != "0";
 }
 
 std::string HostOfAddress(const std::string& address) {

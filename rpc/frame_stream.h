@@ -123,6 +123,17 @@ absl::StatusOr<std::unique_ptr<FrameStream>> ConnectFrameStream(
 // The host part of "host:port" or "[v6]:port" (brackets removed).
 std::string HostOfAddress(const std::string& address);
 
+// Takes a scheduler's offer of a frame stream: connects to `port` on the
+// host of `scheduler_address` and presents `key` (a FrameHello). Errors:
+// UNAVAILABLE naming the address if it cannot within `timeout`.
+absl::StatusOr<std::unique_ptr<FrameStream>> ConnectWithKey(
+    const std::string& scheduler_address, int port, const std::string& key,
+    absl::Duration timeout);
+
+// Whether this process takes a scheduler's offer of a frame stream
+// (WEFT_FRAME_STREAM=0 in the environment: no, stay on gRPC).
+bool FrameStreamsWanted();
+
 // A listening TCP socket whose connections become FrameStreams.
 class FrameListener {
  public:

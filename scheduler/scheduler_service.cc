@@ -20,10 +20,13 @@ struct SchedulerService::ClientPeer
     : std::enable_shared_from_this<ClientPeer> {
   ClientId id = 0;
   std::string name;
+  // A remote client's stream when on a socket (else gRPC or in-process).
+  std::shared_ptr<rpc::FrameStream> frames;
   std::unique_ptr<rpc::BatchWriter<rpc::SchedulerToClient>> writer;
-  // In-process clients only: the receiver, and whether the peer is in
-  // to_flush_ (guarded by the service's mu_).
+  // In-process clients only: the receiver.
   std::shared_ptr<rpc::LocalClientPeer> local;
+  // In-process and frame-stream clients: whether the peer is in to_flush_
+  // (guarded by the service's mu_).
   bool flush_queued = false;
 };
 
@@ -150,6 +153,18 @@ void ToProto(const ErrorDetail& error, rpc::Error& out) {
   out.set_message(error.message);
 }
 
+// Readies a message for reuse. A client's submissions are dropped whole: a
+// reused message would keep its largest batch's TaskDefs allocated for the
+// stream's life (the state machine has its own copy).
+void Recycle(rpc::WorkerMessage& m) { m.Clear(); }
+void Recycle(rpc::ClientMessage& m) {
+  if (m.submit_size() > 0) {
+    rpc::ClientMessage().Swap(&m);
+  } else {
+    m.Clear();
+  }
+}
+
 ErrorDetail FromProto(const rpc::Error& error) {
   ErrorDetail detail;
   const int kind = error.kind();
@@ -232,10 +247,9 @@ void SchedulerService::AcceptLoop() {
   }
 }
 
+template <class Out, class In>
 absl::StatusOr<std::shared_ptr<rpc::FrameStream>> SchedulerService::OfferFrames(
-    grpc::ServerReaderWriter<rpc::SchedulerToWorker, rpc::WorkerMessage>&
-        stream,
-    const std::string& address) {
+    grpc::ServerReaderWriter<Out, In>& stream, const std::string& who) {
   const std::string key = NewFrameKey();
   {
     MutexLock lock(&frames_mu_);
@@ -246,22 +260,21 @@ absl::StatusOr<std::shared_ptr<rpc::FrameStream>> SchedulerService::OfferFrames(
     expected_keys_.erase(key);
     arrived_.erase(key);
   };
-  rpc::SchedulerToWorker offer;
+  Out offer;
   offer.set_frame_port(frame_listener_->port());
   offer.set_frame_key(key);
-  rpc::WorkerMessage answer;
+  In answer;
   if (!stream.Write(offer) || !stream.Read(&answer)) {
     forget();
     return absl::UnavailableError(
-        absl::StrCat("weft: the worker at ", address,
-                     " left while registering"));
+        absl::StrCat("weft: ", who, " left while connecting"));
   }
   if (!answer.frames_connected()) {
     forget();
     std::fprintf(stderr,
-                 "weft scheduler: the worker at %s could not open a frame "
-                 "stream (%s); its tasks go over gRPC\n",
-                 address.c_str(), answer.frames_error().c_str());
+                 "weft scheduler: %s could not open a frame stream (%s); "
+                 "it stays on gRPC\n",
+                 who.c_str(), answer.frames_error().c_str());
     return nullptr;
   }
   std::unique_lock<::weft::internal::Mutex> lock(frames_mu_);
@@ -272,8 +285,8 @@ absl::StatusOr<std::shared_ptr<rpc::FrameStream>> SchedulerService::OfferFrames(
         !arrived_.contains(key)) {
       expected_keys_.erase(key);
       return absl::DeadlineExceededError(absl::StrCat(
-          "weft: the worker at ", address, " said it connected its frame "
-          "stream, but none arrived with its key within ",
+          "weft: ", who, " said it connected its frame stream, but none "
+          "arrived with its key within ",
           absl::FormatDuration(kFrameArrival)));
     }
   }
@@ -298,13 +311,19 @@ void SchedulerService::Shutdown() {
       workers.push_back(worker);
     }
     for (auto& [id, client] : clients_) {
-      if (client->local != nullptr) local_clients.push_back(client);
+      if (client->local != nullptr || client->frames != nullptr) {
+        local_clients.push_back(client);
+      }
     }
   }
   for (auto& worker : workers) worker->writer->Flush();  // frame streams
   for (auto& client : local_clients) {
     client->writer->Close();  // what was already decided still arrives
-    client->local->OnClosed("the in-process scheduler shut down");
+    if (client->local != nullptr) {
+      client->local->OnClosed("the in-process scheduler shut down");
+    } else {
+      client->frames->Shutdown(/*drain=*/absl::Milliseconds(500));
+    }
   }
 }
 
@@ -351,7 +370,8 @@ void SchedulerService::ToWorker(WorkerPeer& peer, Fill&& fill) {
 template <class Fill>
 void SchedulerService::ToClient(ClientPeer& peer, Fill&& fill) {
   peer.writer->Add(std::forward<Fill>(fill));
-  if (peer.local != nullptr && !peer.flush_queued) {
+  if ((peer.local != nullptr || peer.frames != nullptr) &&
+      !peer.flush_queued) {
     peer.flush_queued = true;
     to_flush_.push_back(peer.shared_from_this());
   }
@@ -426,8 +446,24 @@ grpc::Status SchedulerService::ClientStream(
   if (!stream->Read(&message)) return grpc::Status::OK;
   auto peer = std::make_shared<ClientPeer>();
   peer->name = message.hello().name();
-  peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToClient>>(
-      [stream](const rpc::SchedulerToClient& m) { return stream->Write(m); });
+  if (message.hello().frames() && frame_listener_ != nullptr) {
+    absl::StatusOr<std::shared_ptr<rpc::FrameStream>> frames = OfferFrames(
+        *stream, absl::StrCat("the client '", peer->name, "'"));
+    if (!frames.ok()) return rpc::ToGrpc(frames.status());
+    peer->frames = *std::move(frames);
+  }
+  if (peer->frames != nullptr) {
+    peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToClient>>(
+        [frames = peer->frames](const rpc::SchedulerToClient& m) {
+          return frames->Send(m);
+        },
+        rpc::Delivery::kOnFlush);
+  } else {
+    peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToClient>>(
+        [stream](const rpc::SchedulerToClient& m) {
+          return stream->Write(m);
+        });
+  }
   grpc::Status status;
   RunLocked([&] {
     if (shutdown_) {
@@ -441,23 +477,44 @@ grpc::Status SchedulerService::ClientStream(
       return;
     }
     clients_[peer->id] = peer;
-    peer->writer->Add([&](rpc::SchedulerToClient& m) {
+    if (peer->frames != nullptr) open_frames_.insert(peer->frames);
+    ToClient(*peer, [&](rpc::SchedulerToClient& m) {
       m.set_client_id(peer->id);
     });
     HandleClientMessage(*peer, message);
   });
-  if (!status.ok()) return status;
-  while (stream->Read(&message)) {
-    RunLocked([&] { HandleClientMessage(*peer, message); });
-    // A reused message keeps its largest batch's TaskDefs allocated for the
-    // stream's life; the state machine has its own copy.
-    if (message.submit_size() > 0) rpc::ClientMessage().Swap(&message);
+  if (!status.ok()) {
+    peer->writer->Close();
+    return status;
+  }
+  if (peer->frames != nullptr) {
+    ReadFrames<rpc::ClientMessage>(
+        *peer->frames, [&](const rpc::ClientMessage& m) {
+          HandleClientMessage(*peer, m);
+        });
+    const absl::Status ended = peer->frames->status();
+    if (!absl::IsUnavailable(ended) && !absl::IsCancelled(ended)) {
+      std::fprintf(stderr, "weft scheduler: client '%s' was dropped: %s\n",
+                   peer->name.c_str(), std::string(ended.message()).c_str());
+    }
+  } else {
+    while (stream->Read(&message)) {
+      RunLocked([&] { HandleClientMessage(*peer, message); });
+      // A reused message keeps its largest batch's TaskDefs allocated for
+      // the stream's life; the state machine has its own copy.
+      if (message.submit_size() > 0) rpc::ClientMessage().Swap(&message);
+    }
   }
   RunLocked([&] {
     state_.RemoveClient(peer->id);
     clients_.erase(peer->id);
+    if (peer->frames != nullptr) {
+      open_frames_.erase(peer->frames);
+      frames_closed_cv_.notify_all();
+    }
   });
   peer->writer->Close();
+  if (peer->frames != nullptr) peer->frames->Shutdown();
   return grpc::Status::OK;
 }
 
@@ -567,7 +624,7 @@ grpc::Status SchedulerService::WorkerStream(
   peer->context = context;
   if (message.register_().frames() && frame_listener_ != nullptr) {
     absl::StatusOr<std::shared_ptr<rpc::FrameStream>> frames =
-        OfferFrames(*stream, peer->address);
+        OfferFrames(*stream, absl::StrCat("the worker at ", peer->address));
     if (!frames.ok()) return rpc::ToGrpc(frames.status());
     peer->frames = *std::move(frames);
   }
@@ -613,7 +670,11 @@ grpc::Status SchedulerService::WorkerStream(
   }
   std::string why = "disconnected";
   if (peer->frames != nullptr) {
-    ReadFrames(*peer);
+    ReadFrames<rpc::WorkerMessage>(
+        *peer->frames, [&](const rpc::WorkerMessage& m) {
+          // As on gRPC: a worker removed for silence no longer counts.
+          if (workers_.contains(peer->id)) HandleWorkerMessage(*peer, m);
+        });
     const absl::Status ended = peer->frames->status();
     if (!absl::IsUnavailable(ended) && !absl::IsCancelled(ended)) {
       // Not a plain end of stream: say what the worker did wrong.
@@ -650,9 +711,9 @@ grpc::Status SchedulerService::WorkerStream(
   return grpc::Status::OK;
 }
 
-void SchedulerService::ReadFrames(WorkerPeer& peer) {
-  rpc::FrameStream& frames = *peer.frames;
-  std::vector<rpc::WorkerMessage> batch(1);
+template <class Message, class Handle>
+void SchedulerService::ReadFrames(rpc::FrameStream& frames, Handle&& handle) {
+  std::vector<Message> batch(1);
   while (frames.Read(batch[0])) {
     // What else has already arrived is handled under the same lock.
     size_t n = 1;
@@ -662,11 +723,9 @@ void SchedulerService::ReadFrames(WorkerPeer& peer) {
       ++n;
     }
     RunLocked([&] {
-      // As on gRPC: a worker removed for silence no longer counts.
-      if (!workers_.contains(peer.id)) return;
-      for (size_t i = 0; i < n; ++i) HandleWorkerMessage(peer, batch[i]);
+      for (size_t i = 0; i < n; ++i) handle(batch[i]);
     });
-    for (size_t i = 0; i < n; ++i) batch[i].Clear();
+    for (size_t i = 0; i < n; ++i) Recycle(batch[i]);
   }
 }
 

@@ -97,18 +97,20 @@ class SchedulerService final : public rpc::Scheduler::Service {
   void ToWorker(WorkerPeer& peer, Fill&& fill)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Offers a registering worker a frame stream and waits for it. Returns
-  // the stream, or nullptr if the worker could not connect (it stays on
-  // gRPC). Errors: UNAVAILABLE if the worker left, DEADLINE_EXCEEDED if it
-  // said it connected but no stream arrived with its key.
+  // Offers a registering worker or client (`who`, for messages) a frame
+  // stream on its gRPC `stream` and waits for it. Returns the stream, or
+  // nullptr if the peer could not connect (it stays on gRPC). Errors:
+  // UNAVAILABLE if the peer left, DEADLINE_EXCEEDED if it said it connected
+  // but no stream arrived with its key.
+  template <class Out, class In>
   absl::StatusOr<std::shared_ptr<rpc::FrameStream>> OfferFrames(
-      grpc::ServerReaderWriter<rpc::SchedulerToWorker, rpc::WorkerMessage>&
-          stream,
-      const std::string& address);
+      grpc::ServerReaderWriter<Out, In>& stream, const std::string& who);
   // Takes frame streams and matches them to OfferFrames by key.
   void AcceptLoop();
-  // Reads a worker's messages from its frame stream until it ends.
-  void ReadFrames(WorkerPeer& peer);
+  // Reads `Message`s from `frames` until it ends and hands each to
+  // `handle` under mu_ (what has already arrived, under one lock).
+  template <class Message, class Handle>
+  void ReadFrames(rpc::FrameStream& frames, Handle&& handle);
 
   // The LocalLink operations, once the link has checked the service lives.
   absl::StatusOr<ClientId> ConnectLocal(

@@ -1,9 +1,9 @@
 // Copyright 2026 The weft Authors.
 //
-// The scheduler's side of a worker's task stream, against a real
-// SchedulerServer on loopback and a hand-driven "worker": the frame-stream
-// offer taken, declined or never made, and peers that misbehave on the
-// frame port. (Real workers on frame streams run in every other test here;
+// The scheduler's side of a worker's task stream (and a remote client's
+// stream), against a real SchedulerServer on loopback and a hand-driven
+// "worker" or "client": the frame-stream offer taken, declined or never
+// made, and peers that misbehave on the frame port. (Real workers on frame streams run in every other test here;
 // cluster_grpc_test runs cluster_test with the task stream on gRPC.)
 
 #include <chrono>
@@ -217,6 +217,45 @@ TEST_F(WorkerStreamTest, ShutdownTellsFrameWorkersAndDoesNotWaitOnThem) {
   }
   EXPECT_TRUE(told);
   stop.join();
+}
+
+TEST_F(WorkerStreamTest, AClientThatTakesTheOfferIsAnsweredOnItsFrameStream) {
+  grpc::ClientContext context;
+  rpc::AttachToken(context, kToken);
+  auto stream = stub_->ClientStream(&context);
+  rpc::ClientMessage hello;
+  hello.mutable_hello()->set_name("hand-driven");
+  hello.mutable_hello()->set_frames(true);
+  ASSERT_TRUE(stream->Write(hello));
+  rpc::SchedulerToClient offer;
+  ASSERT_TRUE(stream->Read(&offer));
+  ASSERT_NE(offer.frame_port(), 0u);
+  auto frames = rpc::ConnectWithKey(server_->address(),
+                                    static_cast<int>(offer.frame_port()),
+                                    offer.frame_key(), absl::Seconds(5));
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  rpc::ClientMessage answer;
+  answer.set_frames_connected(true);
+  ASSERT_TRUE(stream->Write(answer));
+  rpc::SchedulerToClient first;
+  ASSERT_TRUE((*frames)->Read(first, absl::Now() + absl::Seconds(10)));
+  EXPECT_NE(first.client_id(), 0u);
+  // A request goes and its reply comes on the frame stream.
+  rpc::ClientMessage ask;
+  ask.set_request_id(42);
+  ask.set_list_workers(true);
+  ASSERT_TRUE((*frames)->Send(ask));
+  rpc::SchedulerToClient reply;
+  ASSERT_TRUE((*frames)->Read(reply, absl::Now() + absl::Seconds(10)));
+  EXPECT_EQ(reply.request_id(), 42u);
+  // A message the scheduler cannot parse ends this client only.
+  rpc::FrameHello garbage;
+  garbage.set_key(std::string("\xff\xff\xff\xff\xff", 5));
+  ASSERT_TRUE((*frames)->Send(garbage));
+  EXPECT_FALSE((*frames)->Read(reply, absl::Now() + absl::Seconds(10)));
+  Registration r = Register(/*frames=*/true, "127.0.0.1:9");
+  uint64_t id = 0;
+  EXPECT_NE(TakeOffer(r, &id), nullptr);
 }
 
 }  // namespace

@@ -55,13 +55,6 @@ constexpr std::chrono::microseconds kResultLinger{500};
 // How long connecting the frame stream the scheduler offers may take.
 constexpr absl::Duration kFrameConnectTimeout = absl::Seconds(5);
 
-// Whether to accept the scheduler's offer of a frame stream for tasks
-// (WEFT_FRAME_STREAM=0: keep them on the gRPC stream).
-bool FrameStreamsWanted() {
-  const char* env = std::getenv("WEFT_FRAME_STREAM");
-  return env == nullptr || std::string_view(env) != "0";
-}
-
 // Reads task arguments from the local store.
 class StoreArgSource final : public internal::ArgSource {
  public:
@@ -181,7 +174,7 @@ class Worker {
     info->set_host(host);
     info->set_nthreads(options_.nthreads);
     info->set_pid(::getpid());
-    info->set_frames(FrameStreamsWanted());
+    info->set_frames(rpc::FrameStreamsWanted());
     rpc::SchedulerToWorker first;
     if (!stream_->Write(hello) || !stream_->Read(&first) ||
         (first.frame_port() != 0 && !OpenFrames(first))) {
@@ -213,23 +206,19 @@ class Worker {
   // Returns false if the scheduler went away meanwhile.
   bool OpenFrames(rpc::SchedulerToWorker& offer) {
     absl::StatusOr<std::unique_ptr<rpc::FrameStream>> frames =
-        rpc::ConnectFrameStream(rpc::HostOfAddress(options_.scheduler_address),
-                                static_cast<int>(offer.frame_port()),
-                                kFrameConnectTimeout);
-    rpc::FrameHello hello;
-    hello.set_key(offer.frame_key());
+        rpc::ConnectWithKey(options_.scheduler_address,
+                            static_cast<int>(offer.frame_port()),
+                            offer.frame_key(), kFrameConnectTimeout);
     rpc::WorkerMessage answer;
-    if (frames.ok() && (*frames)->Send(hello)) {
+    if (frames.ok()) {
       frames_ = *std::move(frames);
       answer.set_frames_connected(true);
     } else {
-      const absl::Status status =
-          frames.ok() ? (*frames)->status() : frames.status();
       std::fprintf(stderr,
                    "weft worker: no frame stream to the scheduler (%s); "
                    "tasks come over gRPC\n",
-                   std::string(status.message()).c_str());
-      answer.set_frames_error(std::string(status.message()));
+                   std::string(frames.status().message()).c_str());
+      answer.set_frames_error(std::string(frames.status().message()));
     }
     if (!stream_->Write(answer)) return false;
     offer.Clear();
