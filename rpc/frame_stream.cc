@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string_view>
 #include <utility>
 
@@ -31,8 +33,30 @@ constexpr size_t kHeaderBytes = 4;
 // Queued bytes beyond this mean the peer has stopped reading.
 constexpr size_t kMaxQueuedBytes = size_t{1} << 30;
 constexpr size_t kMinReadBytes = 64 * 1024;
+// A read buffer grown past this for a large frame is let go once empty.
+constexpr size_t kKeepReadBytes = size_t{1} << 20;
 
 std::string ErrnoText(int error) { return std::strerror(error); }
+
+// Read buffers past kKeepReadBytes are mapped pages, so that freeing one
+// gives its memory back at once (an allocator would keep the pages
+// resident for reuse, and a 100 MB frame would leave 100 MB behind).
+char* AllocateBuffer(size_t capacity) {
+  if (capacity <= kKeepReadBytes) return new char[capacity];
+  void* p = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return static_cast<char*>(p);
+}
+
+void FreeBuffer(char* p, size_t capacity) {
+  if (p == nullptr) return;
+  if (capacity <= kKeepReadBytes) {
+    delete[] p;
+  } else {
+    ::munmap(p, capacity);
+  }
+}
 
 // Milliseconds for poll() until `deadline` (-1: forever), at least 0.
 int PollTimeout(absl::Time deadline) {
@@ -90,6 +114,17 @@ FrameStream::~FrameStream() {
   Shutdown();
   flusher_.join();
   ::close(fd_);
+  FreeBuffer(in_, in_capacity_);
+}
+
+void FrameStream::Resize(size_t capacity) {
+  char* bigger = capacity > 0 ? AllocateBuffer(capacity) : nullptr;
+  if (Buffered() > 0) std::memcpy(bigger, in_ + in_begin_, Buffered());
+  FreeBuffer(in_, in_capacity_);
+  in_end_ = Buffered();
+  in_begin_ = 0;
+  in_ = bigger;
+  in_capacity_ = capacity;
 }
 
 bool FrameStream::Send(const google::protobuf::MessageLite& message) {
@@ -200,26 +235,20 @@ bool FrameStream::Fill(absl::Time deadline) {
   if (in_begin_ == in_end_) {
     in_begin_ = in_end_ = 0;
   } else if (in_begin_ > 0 && in_capacity_ - in_end_ < kMinReadBytes) {
-    std::memmove(in_.get(), in_.get() + in_begin_, Buffered());
+    std::memmove(in_, in_ + in_begin_, Buffered());
     in_end_ -= in_begin_;
     in_begin_ = 0;
   }
   // Room for a whole pending frame, and at least kMinReadBytes.
   size_t want = kMinReadBytes;
   if (Buffered() >= kHeaderBytes) {
-    const auto* p = reinterpret_cast<const uint8_t*>(in_.get() + in_begin_);
+    const auto* p = reinterpret_cast<const uint8_t*>(in_ + in_begin_);
     size_t size = 0;
     for (size_t i = 0; i < kHeaderBytes; ++i) size |= size_t{p[i]} << (8 * i);
     want = std::max(want, kHeaderBytes + size - Buffered());
   }
   if (in_capacity_ - in_end_ < want) {
-    const size_t capacity = std::max(in_capacity_ * 2, Buffered() + want);
-    std::unique_ptr<char[]> bigger(new char[capacity]);
-    std::memcpy(bigger.get(), in_.get() + in_begin_, Buffered());
-    in_end_ = Buffered();
-    in_begin_ = 0;
-    in_ = std::move(bigger);
-    in_capacity_ = capacity;
+    Resize(std::max(in_capacity_ * 2, Buffered() + want));
   }
   while (true) {
     if (deadline != absl::InfiniteFuture()) {
@@ -232,7 +261,7 @@ bool FrameStream::Fill(absl::Time deadline) {
       if (ready < 0 && errno == EINTR) continue;
     }
     const ssize_t n =
-        ::recv(fd_, in_.get() + in_end_, in_capacity_ - in_end_, 0);
+        ::recv(fd_, in_ + in_end_, in_capacity_ - in_end_, 0);
     if (n > 0) {
       in_end_ += static_cast<size_t>(n);
       return true;
@@ -251,7 +280,7 @@ bool FrameStream::Fill(absl::Time deadline) {
 
 bool FrameStream::HasBufferedFrame() const {
   if (Buffered() < kHeaderBytes) return false;
-  const auto* p = reinterpret_cast<const uint8_t*>(in_.get() + in_begin_);
+  const auto* p = reinterpret_cast<const uint8_t*>(in_ + in_begin_);
   size_t size = 0;
   for (size_t i = 0; i < kHeaderBytes; ++i) size |= size_t{p[i]} << (8 * i);
   return Buffered() - kHeaderBytes >= size;
@@ -265,7 +294,7 @@ bool FrameStream::Read(google::protobuf::MessageLite& message,
       if (!status_.ok()) return false;  // failed, or shut down
     }
     if (Buffered() >= kHeaderBytes) {
-      const auto* p = reinterpret_cast<const uint8_t*>(in_.get() + in_begin_);
+      const auto* p = reinterpret_cast<const uint8_t*>(in_ + in_begin_);
       size_t size = 0;
       for (size_t i = 0; i < kHeaderBytes; ++i) {
         size |= size_t{p[i]} << (8 * i);
@@ -278,8 +307,11 @@ bool FrameStream::Read(google::protobuf::MessageLite& message,
       }
       if (Buffered() - kHeaderBytes >= size) {
         const bool parsed = message.ParseFromArray(
-            in_.get() + in_begin_ + kHeaderBytes, static_cast<int>(size));
+            in_ + in_begin_ + kHeaderBytes, static_cast<int>(size));
         in_begin_ += kHeaderBytes + size;
+        if (in_begin_ == in_end_ && in_capacity_ > kKeepReadBytes) {
+          Resize(0);  // a large frame's pages go back now
+        }
         if (!parsed) {
           Fail(absl::DataLossError(absl::StrCat(
               "weft: ", peer_, " sent a frame that is not a valid ",

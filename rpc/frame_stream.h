@@ -105,8 +105,13 @@ class FrameStream {
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status status_ ABSL_GUARDED_BY(mu_);
 
-  // The reader's own: bytes [in_begin_, in_end_) of in_ are unread.
-  std::unique_ptr<char[]> in_;
+  // Gives the read buffer `capacity` bytes, keeping the unread ones.
+  void Resize(size_t capacity);
+
+  // The reader's own: bytes [in_begin_, in_end_) of in_ are unread. A
+  // buffer of more than 1 MiB (a large frame) is mapped pages of its own,
+  // returned to the system as soon as it is empty.
+  char* in_ = nullptr;
   size_t in_capacity_ = 0;
   size_t in_begin_ = 0;
   size_t in_end_ = 0;

@@ -113,6 +113,8 @@ constexpr int kMaxSchedulerMessageBytes = 256 << 20;
 // arrive there, and how long a new connection may take to say its key.
 constexpr absl::Duration kFrameArrival = absl::Seconds(10);
 constexpr absl::Duration kFrameHello = absl::Seconds(2);
+// How long a worker's release of objects may wait for other updates.
+constexpr std::chrono::microseconds kReleaseLinger{2000};
 // Messages read from a frame stream and handled under one lock.
 constexpr size_t kMaxFramesPerLock = 64;
 
@@ -356,6 +358,11 @@ void SchedulerService::RunLocked(F&& f) {
   // Workers first: their tasks start while the clients hear.
   for (auto& peer : flush_workers) peer->writer->Flush();
   for (auto& peer : flush) peer->writer->Flush();
+}
+
+template <class Fill>
+void SchedulerService::ToWorkerLazily(WorkerPeer& peer, Fill&& fill) {
+  peer.writer->AddLazy(std::forward<Fill>(fill), kReleaseLinger);
 }
 
 template <class Fill>
@@ -633,7 +640,7 @@ grpc::Status SchedulerService::WorkerStream(
         [frames = peer->frames](const rpc::SchedulerToWorker& m) {
           return frames->Send(m);
         },
-        rpc::Delivery::kOnFlush);
+        rpc::Delivery::kOnFlushLingering);
   } else {
     peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToWorker>>(
         [stream](const rpc::SchedulerToWorker& m) {
@@ -801,7 +808,7 @@ void SchedulerService::DispatchLocked() {
           } else if constexpr (std::is_same_v<A, ReleaseObjects>) {
             auto it = workers_.find(a.worker);
             if (it == workers_.end()) return;
-            ToWorker(*it->second, [&](rpc::SchedulerToWorker& m) {
+            ToWorkerLazily(*it->second, [&](rpc::SchedulerToWorker& m) {
               m.mutable_release()->Add(a.objects.begin(), a.objects.end());
             });
           } else if constexpr (std::is_same_v<A, CancelTasks>) {

@@ -96,6 +96,12 @@ class SchedulerService final : public rpc::Scheduler::Service {
   template <class Fill>
   void ToWorker(WorkerPeer& peer, Fill&& fill)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues an update that may wait (kReleaseLinger at most) for the next
+  // one: dropping copies is never urgent, and a message per release would
+  // wake the worker once per object.
+  template <class Fill>
+  void ToWorkerLazily(WorkerPeer& peer, Fill&& fill)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Offers a registering worker or client (`who`, for messages) a frame
   // stream on its gRPC `stream` and waits for it. Returns the stream, or
