@@ -2,6 +2,7 @@
 
 #include "scheduler/scheduler_service.h"
 
+#include <malloc.h>
 #include <sys/random.h>
 
 #include <cstdio>
@@ -11,6 +12,10 @@
 #include "absl/time/clock.h"
 #include "rpc/batch_writer.h"
 #include "rpc/status.h"
+
+// jemalloc's control call, when jemalloc is the allocator (opt builds).
+extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp,
+                       void* newp, size_t newlen) __attribute__((weak));
 
 namespace weft::scheduler {
 
@@ -154,6 +159,23 @@ void ToProto(const ErrorDetail& error, rpc::Error& out) {
   out.set_exception_type(error.exception_type);
   out.set_message(error.message);
 }
+
+// A submission of at least this many tasks is followed by ReturnFreedMemory.
+constexpr int kTrimAfterTasks = 65536;
+
+// Gives the pages of freed memory back to the system. After a large
+// submission the allocator would otherwise keep the pages of its parsed
+// message (~100 bytes a task) resident for reuse.
+void ReturnFreedMemory() {
+  if (mallctl != nullptr) {
+    mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);  // all arenas
+  } else {
+    ::malloc_trim(0);
+  }
+}
+
+int SubmittedTasks(const rpc::ClientMessage& m) { return m.submit_size(); }
+int SubmittedTasks(const rpc::WorkerMessage&) { return 0; }
 
 // Readies a message for reuse. A client's submissions are dropped whole: a
 // reused message would keep its largest batch's TaskDefs allocated for the
@@ -507,9 +529,9 @@ grpc::Status SchedulerService::ClientStream(
   } else {
     while (stream->Read(&message)) {
       RunLocked([&] { HandleClientMessage(*peer, message); });
-      // A reused message keeps its largest batch's TaskDefs allocated for
-      // the stream's life; the state machine has its own copy.
-      if (message.submit_size() > 0) rpc::ClientMessage().Swap(&message);
+      const int submitted = SubmittedTasks(message);
+      Recycle(message);
+      if (submitted >= kTrimAfterTasks) ReturnFreedMemory();
     }
   }
   RunLocked([&] {
@@ -732,7 +754,12 @@ void SchedulerService::ReadFrames(rpc::FrameStream& frames, Handle&& handle) {
     RunLocked([&] {
       for (size_t i = 0; i < n; ++i) handle(batch[i]);
     });
-    for (size_t i = 0; i < n; ++i) Recycle(batch[i]);
+    int submitted = 0;
+    for (size_t i = 0; i < n; ++i) {
+      submitted += SubmittedTasks(batch[i]);
+      Recycle(batch[i]);
+    }
+    if (submitted >= kTrimAfterTasks) ReturnFreedMemory();
   }
 }
 
