@@ -105,7 +105,10 @@ std::string StripBrackets(const std::string& host) {
 }  // namespace
 
 FrameStream::FrameStream(int fd, size_t max_frame_bytes)
-    : fd_(fd), max_frame_bytes_(max_frame_bytes), peer_(PeerName(fd)) {
+    : fd_(fd),
+      max_frame_bytes_(max_frame_bytes),
+      peer_(PeerName(fd)),
+      read_limit_(max_frame_bytes) {
   SetNoDelay(fd_);
   flusher_ = std::thread([this] { FlusherLoop(); });
 }
@@ -204,7 +207,12 @@ void FrameStream::FlusherLoop() {
 }
 
 void FrameStream::FailLocked(absl::Status status) {
-  if (status_.ok()) status_ = std::move(status);
+  if (status_.ok()) {
+    status_ = std::move(status);
+    // A stream that dropped a message must not carry on as if it had not:
+    // the reader and the peer see the end, and the peer is dropped.
+    ::shutdown(fd_, SHUT_RDWR);
+  }
   cv_.notify_all();
 }
 
@@ -299,10 +307,10 @@ bool FrameStream::Read(google::protobuf::MessageLite& message,
       for (size_t i = 0; i < kHeaderBytes; ++i) {
         size |= size_t{p[i]} << (8 * i);
       }
-      if (size > max_frame_bytes_) {
+      if (size > read_limit_) {
         Fail(absl::InvalidArgumentError(absl::StrCat(
             "weft: ", peer_, " sent a frame of ", size,
-            " bytes, over the limit of ", max_frame_bytes_)));
+            " bytes, over the limit of ", read_limit_)));
         return false;
       }
       if (Buffered() - kHeaderBytes >= size) {

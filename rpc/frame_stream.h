@@ -35,14 +35,16 @@
 
 namespace weft::rpc {
 
-// The largest message a FrameStream sends or accepts (as the scheduler's
-// gRPC limit).
-inline constexpr size_t kMaxFrameBytes = size_t{256} << 20;
+// The largest message a FrameStream sends or accepts by default. (The
+// length prefix could say 4 GiB; a read buffer is allocated for what a
+// header announces, but its pages only as bytes arrive.)
+inline constexpr size_t kMaxFrameBytes = size_t{1} << 30;
 
 class FrameStream {
  public:
   // Takes ownership of `fd`, a connected stream socket, and starts the
-  // flusher thread. `max_frame_bytes` bounds both directions.
+  // flusher thread. `max_frame_bytes` bounds both directions (reads until
+  // set_read_limit says otherwise).
   explicit FrameStream(int fd, size_t max_frame_bytes = kMaxFrameBytes);
   // Shuts down (dropping what is unsent), joins the flusher, closes `fd`.
   ~FrameStream();
@@ -69,13 +71,19 @@ class FrameStream {
   // REQUIRES: called by the reader.
   bool HasBufferedFrame() const;
 
+  // The largest frame Read() accepts from now on (e.g. a small one until an
+  // unknown peer has identified itself). REQUIRES: called by the reader.
+  void set_read_limit(size_t bytes) { read_limit_ = bytes; }
+
   // Waits up to `drain` for queued messages to reach the socket, then
   // stops both directions: a blocked Read() returns false and later Sends
   // fail. Thread-safe and idempotent.
   void Shutdown(absl::Duration drain = absl::ZeroDuration());
 
   // OK while the stream works; otherwise why it stopped. A clean end of
-  // stream from the peer is UNAVAILABLE "closed by the peer".
+  // stream from the peer is UNAVAILABLE "closed by the peer". Any failure
+  // (including a refused send) shuts the socket down, so the reader and the
+  // peer both see the end.
   absl::Status status() const;
 
   // "host:port" of the other end, for messages.
@@ -113,6 +121,7 @@ class FrameStream {
   // returned to the system as soon as it is empty.
   char* in_ = nullptr;
   size_t in_capacity_ = 0;
+  size_t read_limit_;
   size_t in_begin_ = 0;
   size_t in_end_ = 0;
 

@@ -177,6 +177,33 @@ TEST(FrameStreamTest, SendingOverTheLimitFailsTheStream) {
   ::close(fds[1]);
 }
 
+TEST(FrameStreamTest, ARefusedSendEndsTheStreamOnBothSides) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  FrameStream a(fds[0], /*max_frame_bytes=*/1024);
+  FrameStream b(fds[1]);
+  std::thread reader([&] {
+    WorkerMessage m;
+    EXPECT_FALSE(a.Read(m));  // a's own reader is not left waiting
+  });
+  EXPECT_FALSE(a.Send(Result(1, 4096)));
+  reader.join();
+  WorkerMessage m;
+  EXPECT_FALSE(b.Read(m, absl::Now() + absl::Seconds(10)));
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(FrameStreamTest, AReadLimitHoldsUntilRaised) {
+  Pair p = MakePair();
+  p.b->set_read_limit(16);
+  ASSERT_TRUE(p.a->Send(Result(1)));  // small: passes
+  ASSERT_TRUE(p.a->Send(Result(2, 100)));
+  WorkerMessage m;
+  ASSERT_TRUE(p.b->Read(m));
+  EXPECT_FALSE(p.b->Read(m));
+  EXPECT_EQ(p.b->status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(FrameStreamTest, ADeadlineGivesUpOnlyThatRead) {
   Pair p = MakePair();
   WorkerMessage m;

@@ -118,6 +118,8 @@ constexpr int kMaxSchedulerMessageBytes = 256 << 20;
 // arrive there, and how long a new connection may take to say its key.
 constexpr absl::Duration kFrameArrival = absl::Seconds(10);
 constexpr absl::Duration kFrameHello = absl::Seconds(2);
+// The largest first frame (FrameHello) a connection may send.
+constexpr size_t kMaxHelloBytes = 4096;
 // How long a worker's release of objects may wait for other updates.
 constexpr std::chrono::microseconds kReleaseLinger{2000};
 // Messages read from a frame stream and handled under one lock.
@@ -248,6 +250,7 @@ void SchedulerService::AcceptLoop() {
     }
     if (*stream == nullptr) continue;
     rpc::FrameHello hello;
+    (*stream)->set_read_limit(kMaxHelloBytes);  // until it shows a key
     if (!(*stream)->Read(hello, absl::Now() + kFrameHello)) {
       const absl::Status status = (*stream)->status();
       std::fprintf(stderr,
@@ -266,6 +269,7 @@ void SchedulerService::AcceptLoop() {
                    (*stream)->peer().c_str());
       continue;
     }
+    (*stream)->set_read_limit(rpc::kMaxFrameBytes);
     arrived_[hello.key()] = *std::move(stream);
     frames_cv_.notify_all();
   }
