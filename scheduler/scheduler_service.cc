@@ -176,6 +176,21 @@ void ReturnFreedMemory() {
   }
 }
 
+// A peer's writer: on its frame stream if it has one (`frame_delivery`:
+// the thread that flushes writes), else on its gRPC stream (a writer
+// thread, since a gRPC write blocks).
+template <class Out, class In>
+std::unique_ptr<rpc::BatchWriter<Out>> MakeWriter(
+    const std::shared_ptr<rpc::FrameStream>& frames,
+    grpc::ServerReaderWriter<Out, In>* stream, rpc::Delivery frame_delivery) {
+  if (frames != nullptr) {
+    return std::make_unique<rpc::BatchWriter<Out>>(
+        [frames](const Out& m) { return frames->Send(m); }, frame_delivery);
+  }
+  return std::make_unique<rpc::BatchWriter<Out>>(
+      [stream](const Out& m) { return stream->Write(m); });
+}
+
 int SubmittedTasks(const rpc::ClientMessage& m) { return m.submit_size(); }
 int SubmittedTasks(const rpc::WorkerMessage&) { return 0; }
 
@@ -485,18 +500,7 @@ grpc::Status SchedulerService::ClientStream(
     if (!frames.ok()) return rpc::ToGrpc(frames.status());
     peer->frames = *std::move(frames);
   }
-  if (peer->frames != nullptr) {
-    peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToClient>>(
-        [frames = peer->frames](const rpc::SchedulerToClient& m) {
-          return frames->Send(m);
-        },
-        rpc::Delivery::kOnFlush);
-  } else {
-    peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToClient>>(
-        [stream](const rpc::SchedulerToClient& m) {
-          return stream->Write(m);
-        });
-  }
+  peer->writer = MakeWriter(peer->frames, stream, rpc::Delivery::kOnFlush);
   grpc::Status status;
   RunLocked([&] {
     if (shutdown_) {
@@ -661,18 +665,9 @@ grpc::Status SchedulerService::WorkerStream(
     if (!frames.ok()) return rpc::ToGrpc(frames.status());
     peer->frames = *std::move(frames);
   }
-  if (peer->frames != nullptr) {
-    peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToWorker>>(
-        [frames = peer->frames](const rpc::SchedulerToWorker& m) {
-          return frames->Send(m);
-        },
-        rpc::Delivery::kOnFlushLingering);
-  } else {
-    peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToWorker>>(
-        [stream](const rpc::SchedulerToWorker& m) {
-          return stream->Write(m);
-        });
-  }
+  // Lingering: releases wait for company (ToWorkerLazily).
+  peer->writer =
+      MakeWriter(peer->frames, stream, rpc::Delivery::kOnFlushLingering);
   grpc::Status status;
   RunLocked([&] {
     if (shutdown_) {
