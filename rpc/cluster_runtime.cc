@@ -9,7 +9,6 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
@@ -38,8 +37,6 @@ constexpr auto kRequestTimeout = std::chrono::seconds(30);
 // put() values up to this size go whole to the scheduler, which keeps them
 // (SchedulerState::Options::inline_limit_bytes, the same 64 KiB).
 constexpr size_t kInlinePutBytes = 64 * 1024;
-// How long connecting the frame stream the scheduler offers may take.
-constexpr absl::Duration kFrameConnectTimeout = absl::Seconds(5);
 
 }  // namespace
 
@@ -83,7 +80,7 @@ class ClusterConnection final
       // comes on the stream this client will use.
       absl::StatusOr<std::unique_ptr<FrameStream>> frames =
           ConnectWithKey(address_, static_cast<int>(first.frame_port()),
-                         first.frame_key(), kFrameConnectTimeout);
+                         first.frame_key());
       ClientMessage answer;
       if (frames.ok()) {
         frames_ = *std::move(frames);
@@ -95,7 +92,7 @@ class ClusterConnection final
       first.Clear();
       if (frames_ == nullptr) {
         if (!stream_->Read(&first)) return FinishWithError();
-      } else if (!frames_->Read(first, absl::Now() + absl::Seconds(30))) {
+      } else if (!frames_->Read(first, absl::Now() + kFrameFirstMessageTimeout)) {
         context_->TryCancel();
         const absl::Status s = frames_->status();
         return absl::UnavailableError(absl::StrCat(
@@ -348,8 +345,7 @@ class ClusterConnection final
       stream_->Finish();
       if (absl::IsCancelled(s)) {
         OnBroken("the client disconnected from the scheduler");  // Stop()
-      } else if (absl::IsUnavailable(s) &&
-                 absl::StrContains(s.message(), "closed by the peer")) {
+      } else if (frames_->closed_by_peer()) {
         OnBroken(absl::StrCat("the scheduler at ", address_,
                               " closed the connection"));
       } else {

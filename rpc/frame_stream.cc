@@ -276,6 +276,7 @@ bool FrameStream::Fill(absl::Time deadline) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n == 0) {
+      closed_by_peer_ = true;
       Fail(absl::UnavailableError(
           absl::StrCat("weft: the stream was closed by the peer ", peer_)));
     } else {

@@ -40,6 +40,11 @@ namespace weft::rpc {
 // header announces, but its pages only as bytes arrive.)
 inline constexpr size_t kMaxFrameBytes = size_t{1} << 30;
 
+// How long a peer taking a scheduler's offer may take to connect, and then
+// to hear the scheduler's first message on the new stream.
+inline constexpr absl::Duration kFrameConnectTimeout = absl::Seconds(5);
+inline constexpr absl::Duration kFrameFirstMessageTimeout = absl::Seconds(30);
+
 class FrameStream {
  public:
   // Takes ownership of `fd`, a connected stream socket, and starts the
@@ -79,6 +84,10 @@ class FrameStream {
   // stops both directions: a blocked Read() returns false and later Sends
   // fail. Thread-safe and idempotent.
   void Shutdown(absl::Duration drain = absl::ZeroDuration());
+
+  // True once Read() has met the end of the stream sent by the peer (not
+  // an error, not this side's Shutdown()). REQUIRES: called by the reader.
+  bool closed_by_peer() const { return closed_by_peer_; }
 
   // OK while the stream works; otherwise why it stopped. A clean end of
   // stream from the peer is UNAVAILABLE "closed by the peer". Any failure
@@ -122,6 +131,7 @@ class FrameStream {
   char* in_ = nullptr;
   size_t in_capacity_ = 0;
   size_t read_limit_;
+  bool closed_by_peer_ = false;
   size_t in_begin_ = 0;
   size_t in_end_ = 0;
 
@@ -142,7 +152,7 @@ std::string HostOfAddress(const std::string& address);
 // UNAVAILABLE naming the address if it cannot within `timeout`.
 absl::StatusOr<std::unique_ptr<FrameStream>> ConnectWithKey(
     const std::string& scheduler_address, int port, const std::string& key,
-    absl::Duration timeout);
+    absl::Duration timeout = kFrameConnectTimeout);
 
 // Whether this process takes a scheduler's offer of a frame stream
 // (WEFT_FRAME_STREAM=0 in the environment: no, stay on gRPC).

@@ -52,8 +52,6 @@ constexpr size_t kInlineResultBytes = 64 * 1024;
 // ~2 ms of work queued per thread, so this never starves the worker).
 constexpr size_t kLazyResultsQueue = 4;
 constexpr std::chrono::microseconds kResultLinger{500};
-// How long connecting the frame stream the scheduler offers may take.
-constexpr absl::Duration kFrameConnectTimeout = absl::Seconds(5);
 
 // Reads task arguments from the local store.
 class StoreArgSource final : public internal::ArgSource {
@@ -208,7 +206,7 @@ class Worker {
     absl::StatusOr<std::unique_ptr<rpc::FrameStream>> frames =
         rpc::ConnectWithKey(options_.scheduler_address,
                             static_cast<int>(offer.frame_port()),
-                            offer.frame_key(), kFrameConnectTimeout);
+                            offer.frame_key());
     rpc::WorkerMessage answer;
     if (frames.ok()) {
       frames_ = *std::move(frames);
@@ -223,7 +221,7 @@ class Worker {
     if (!stream_->Write(answer)) return false;
     offer.Clear();
     return frames_ != nullptr
-               ? frames_->Read(offer, absl::Now() + absl::Seconds(30))
+               ? frames_->Read(offer, absl::Now() + rpc::kFrameFirstMessageTimeout)
                : stream_->Read(&offer);
   }
 
