@@ -6,6 +6,8 @@
 #include <sys/random.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -221,8 +223,20 @@ ErrorDetail FromProto(const rpc::Error& error) {
 
 }  // namespace
 
+namespace {
+
+SchedulerService::Options WithEnvironment(SchedulerService::Options options) {
+  const char* check = std::getenv("WEFT_CHECK_INVARIANTS");
+  if (check != nullptr && std::string_view(check) == "1") {
+    options.state.check_invariants = true;
+  }
+  return options;
+}
+
+}  // namespace
+
 SchedulerService::SchedulerService(Options options)
-    : options_(std::move(options)),
+    : options_(WithEnvironment(std::move(options))),
       state_(options_.state),
       local_(std::make_shared<Local>(this)),
       monitor_([this] { MonitorLoop(); }) {}

@@ -39,6 +39,9 @@ class SchedulerService final : public rpc::Scheduler::Service {
     int frame_port = 0;
   };
 
+  // With WEFT_CHECK_INVARIANTS=1 in the environment, the state machine
+  // checks its invariants after events (options.state.check_invariants),
+  // whatever `options` says: the test suite sets it for every cluster.
   explicit SchedulerService(Options options);
   // REQUIRES: Shutdown() was called and the gRPC server stopped.
   ~SchedulerService() override;

@@ -3,7 +3,7 @@
 load("@rules_cc//cc:defs.bzl", "cc_test")
 
 def weft_cc_test(name, srcs, deps = [], size = "small",
-                 main = "//third_party:gtest_main", **kwargs):
+                 main = "//third_party:gtest_main", env = {}, **kwargs):
     """A GoogleTest test with weft's sanitizer suppressions linked in.
 
     Args:
@@ -13,8 +13,12 @@ def weft_cc_test(name, srcs, deps = [], size = "small",
       size: Bazel test size; "small" unless the test spawns processes.
       main: the library providing main(); //core:test_main for tests whose
         binary also serves as cluster workers.
+      env: test environment; WEFT_CHECK_INVARIANTS=1 is added, so every
+        scheduler a test starts checks its state machine's invariants.
       **kwargs: passed to cc_test.
     """
+    test_env = {"WEFT_CHECK_INVARIANTS": "1"}
+    test_env.update(env)
     cc_test(
         name = name,
         srcs = srcs,
@@ -27,5 +31,6 @@ def weft_cc_test(name, srcs, deps = [], size = "small",
             "//third_party:gtest",
             "//tools/sanitizers:suppressions",
         ],
+        env = test_env,
         **kwargs
     )
