@@ -172,7 +172,8 @@ class SeedSequence {
     ar(entropy_, spawn_key_, n_children_spawned_, pool_);
     if constexpr (Archive::kIsLoading) {
       if (!pool_.empty() && pool_.size() < kDefaultPoolSize) {
-        ar.Fail(absl::DataLossError("SeedSequence: pool of fewer than 4 words"));
+        ar.Fail(
+            absl::DataLossError("SeedSequence: pool of fewer than 4 words"));
       }
     }
   }
