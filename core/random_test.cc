@@ -575,6 +575,13 @@ TEST(SeedTest, DocumentedExampleMatchesNumpy) {
     EXPECT_EQ(bg->random_raw(), 11025650574312466180ULL);
     EXPECT_EQ(bg->random_raw(), 15108145512222392065ULL);
   }
+  // np.random.default_rng(np.random.SeedSequence(2**96 + 12345).spawn(6)[5])
+  //     .bit_generator.random_raw() is 2582575982535920886.
+  EXPECT_EQ(Stream(kSeed, 5).bit_generator().random_raw(),
+            2582575982535920886ULL);
+  SeedSequence root(kSeed);
+  EXPECT_EQ(default_rng(root.spawn(6)[5]).bit_generator().random_raw(),
+            2582575982535920886ULL);
 }
 
 TEST(SeedTest, NegativeSeedsThrow) {

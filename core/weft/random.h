@@ -4,6 +4,9 @@
 // need, so that a C++ task produces exactly the numbers the equivalent Python
 // code produces with NumPy (checked against NumPy 1.24.2):
 //
+//   Seed          <-> the `seed` argument NumPy's bit generators take: any
+//                     non-negative integer (up to 128 bits here; wider ones
+//                     as 32-bit words), words, or a SeedSequence
 //   SeedSequence  <-> numpy.random.SeedSequence (entropy pool, spawn trees)
 //   PCG64         <-> numpy.random.PCG64 (seeding, random_raw, advance,
 //                     jumped, the buffered 32-bit half)
@@ -14,10 +17,10 @@
 // Parallel streams. A parallel computation is reproducible only if the
 // numbers a task draws depend on nothing but the task's identity. The two
 // helpers below derive a task's generator from (root_seed, task_index) alone,
-// in O(1) and without shared state:
+// in O(1) and without shared state (root_seed: any Seed):
 //
 //   Stream(root_seed, i)        = default_rng(SeedSequence(root_seed).spawn(
-//                                     i + 1)[i])
+//                                     i + 1)[i])  (for an integer seed)
 //   JumpedStream(root_seed, i)  = Generator(PCG64(root_seed).jumped(i))
 //
 // Because a task's stream is a pure function of its index, results do not
@@ -29,7 +32,7 @@
 // `SeedSequence::spawn`) are not. Use one generator per task.
 //
 // Errors: invalid arguments (the cases where NumPy raises ValueError or
-// OverflowError) throw std::invalid_argument.
+// OverflowError, e.g. a negative seed) throw std::invalid_argument.
 
 #ifndef WEFT_RANDOM_H_
 #define WEFT_RANDOM_H_
@@ -195,15 +198,16 @@ class SeedSequence {
 // `np.random.PCG64(seed)` and `np.random.default_rng(seed)` accept, converted
 // implicitly, so that `default_rng(42)`, `PCG64(absl::MakeUint128(1ULL << 32,
 // 12345))` (NumPy's `PCG64(2**96 + 12345)`) and `Stream(seed_seq, i)` read
-// as they do in Python. Every form is
-// turned into a SeedSequence, as NumPy does.
+// as they do in Python. Every form is turned into a SeedSequence, as NumPy
+// does.
 //
 //   C++ argument                          NumPy argument
 //   any SeedInteger n >= 0 (<= 128 bits)  the int n
-//   std::vector<uint32_t> words           a uint32 array; the int whose
-//                                         32-bit words (least significant
-//                                         first) they are; a list of ints
-//                                         each below 2**32
+//   std::vector<uint32_t> words           a uint32 array, or a list of ints
+//                                         each below 2**32; if the last
+//                                         word is not 0, also the int those
+//                                         words make (least significant
+//                                         first)
 //   SeedSequence ss                       ss (spawn key, pool size and all)
 //
 // A negative integer throws std::invalid_argument (NumPy raises
