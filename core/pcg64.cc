@@ -27,11 +27,9 @@ absl::uint128 FromU128(U128 v) {
 
 }  // namespace
 
-PCG64::PCG64(uint64_t seed) { Seed(SeedSequence(seed)); }
+PCG64::PCG64(const Seed& seed) { SeedFrom(seed.seed_sequence()); }
 
-PCG64::PCG64(const SeedSequence& seed_seq) { Seed(seed_seq); }
-
-void PCG64::Seed(const SeedSequence& seed_seq) {
+void PCG64::SeedFrom(const SeedSequence& seed_seq) {
   // NumPy: val = generate_state(4, uint64); initstate = val[0]:val[1],
   // initseq = val[2]:val[3] (high word first), then PCG's srandom.
   const std::vector<uint64_t> v = seed_seq.generate_state64(4);
@@ -132,19 +130,15 @@ void ThrowBoundsError(bool endpoint) {
 
 }  // namespace internal
 
-Generator<PCG64> default_rng(uint64_t seed) {
+Generator<PCG64> default_rng(const Seed& seed) {
   return Generator<PCG64>(PCG64(seed));
 }
 
-Generator<PCG64> default_rng(const SeedSequence& seed_seq) {
-  return Generator<PCG64>(PCG64(seed_seq));
+Generator<PCG64> Stream(const Seed& root_seed, uint64_t task_index) {
+  return default_rng(root_seed.seed_sequence().Child(task_index));
 }
 
-Generator<PCG64> Stream(uint64_t root_seed, uint64_t task_index) {
-  return default_rng(SeedSequence(root_seed, {task_index}));
-}
-
-Generator<PCG64> JumpedStream(uint64_t root_seed, uint64_t task_index) {
+Generator<PCG64> JumpedStream(const Seed& root_seed, uint64_t task_index) {
   return Generator<PCG64>(PCG64(root_seed).jumped(task_index));
 }
 

@@ -12,8 +12,10 @@
 #include <vector>
 
 #include "absl/numeric/int128.h"
+#include "absl/status/statusor.h"
 #include "gtest/gtest.h"
 #include "weft/random.h"
+#include "weft/serialize.h"
 
 namespace weft::random {
 namespace {
@@ -96,6 +98,25 @@ struct BufferCase {
   uint32_t uinteger;
   int jumped_has_uint32;
   U128Pair jumped_state;
+};
+
+struct SeedCase {
+  int kind;  // 0 integer below 2**128, 1 words, 2 SeedSequence.
+  U128Pair integer;
+  std::vector<uint32_t> words;  // The integer's words for kind 0.
+  std::vector<uint64_t> spawn_key;
+  std::size_t pool_size;
+  const char* decimal;  // The integer the words make; "" if none is given.
+  U128Pair state;
+  U128Pair inc;
+  std::vector<uint64_t> raw;  // PCG64(seed).random_raw(6)
+  // default_rng(seed): random(), standard_normal(), 3 x integers(0, 1000),
+  // uniform(-1, 1), as 64-bit patterns.
+  std::vector<uint64_t> rng;
+  // Stream(seed, i) and JumpedStream(seed, i): random_raw(4), for each i
+  // of kSeedStreamIndices.
+  std::vector<std::vector<uint64_t>> stream;
+  std::vector<std::vector<uint64_t>> jumped;
 };
 
 #include "core/testdata/random_vectors.inc"
@@ -333,7 +354,7 @@ TEST(GeneratorTest, DistributionsMatchNumpyBitwise) {
     const absl::uint128 seed = c.seed.value();
     Generator<PCG64> gen = absl::Uint128High64(seed) == 0
                                ? default_rng(absl::Uint128Low64(seed))
-                               : default_rng(SeedSequence(seed));
+                               : default_rng(seed);
     for (std::size_t i = 0; i < c.ops.size(); ++i) {
       const Op& op = c.ops[i];
       SCOPED_TRACE(std::string(op.name) + " op #" + std::to_string(i) +
@@ -439,6 +460,255 @@ TEST(StreamTest, IndependentOfSchedule) {
   }
   for (std::thread& t : workers) t.join();
   EXPECT_EQ(serial, parallel);
+}
+
+// ---------------------------------------------------------------------------
+// Seeds: every C++ spelling of a NumPy seed gives NumPy's numbers.
+// ---------------------------------------------------------------------------
+
+struct NamedSeed {
+  std::string how;
+  Seed seed;
+};
+
+// Every way the C++ API can be handed case `c`'s seed.
+std::vector<NamedSeed> SeedForms(const SeedCase& c) {
+  std::vector<NamedSeed> forms;
+  const std::string_view decimal(c.decimal);
+  if (c.kind == 0) {
+    const absl::uint128 v = c.integer.value();
+    using U128 = unsigned __int128;
+    const U128 u = (static_cast<U128>(absl::Uint128High64(v)) << 64) |
+                   absl::Uint128Low64(v);
+    forms.push_back({"absl::uint128", v});
+    forms.push_back({"unsigned __int128", u});
+    if (absl::Uint128High64(v) >> 63 == 0) {
+      forms.push_back({"__int128", static_cast<__int128>(u)});
+      forms.push_back({"absl::int128", absl::int128(v)});
+    }
+    if (absl::Uint128High64(v) == 0) {
+      const uint64_t lo = absl::Uint128Low64(v);
+      forms.push_back({"uint64_t", lo});
+      if (lo >> 63 == 0) forms.push_back({"int64_t", static_cast<int64_t>(lo)});
+      if (lo >> 31 == 0) forms.push_back({"int", static_cast<int>(lo)});
+    }
+    forms.push_back({"SeedSequence(integer)", SeedSequence(v)});
+    EXPECT_EQ(SeedSequence(v).entropy(), c.words);
+  }
+  if (c.kind == 0 || c.kind == 1) {
+    forms.push_back({"words", c.words});
+    forms.push_back({"SeedSequence(words)", SeedSequence(c.words)});
+    if (!decimal.empty()) {
+      forms.push_back({"SeedSequence(decimal)", SeedSequence(decimal)});
+    }
+  } else {
+    forms.push_back({"SeedSequence(words, key, pool)",
+                     SeedSequence(c.words, c.spawn_key, c.pool_size)});
+  }
+  return forms;
+}
+
+TEST(SeedTest, PCG64MatchesNumpy) {
+  for (std::size_t i = 0; i < kSeedCases.size(); ++i) {
+    const SeedCase& c = kSeedCases[i];
+    for (const NamedSeed& f : SeedForms(c)) {
+      SCOPED_TRACE("case " + std::to_string(i) + " as " + f.how);
+      PCG64 bg(f.seed);
+      EXPECT_EQ(bg.state().state, c.state.value());
+      EXPECT_EQ(bg.state().inc, c.inc.value());
+      std::vector<uint64_t> raw(c.raw.size());
+      bg.random_raw(raw);
+      EXPECT_EQ(raw, c.raw);
+    }
+  }
+}
+
+TEST(SeedTest, DefaultRngMatchesNumpy) {
+  for (std::size_t i = 0; i < kSeedCases.size(); ++i) {
+    const SeedCase& c = kSeedCases[i];
+    for (const NamedSeed& f : SeedForms(c)) {
+      SCOPED_TRACE("case " + std::to_string(i) + " as " + f.how);
+      Generator<PCG64> gen = default_rng(f.seed);
+      std::vector<uint64_t> got = {Bits(gen.random()),
+                                   Bits(gen.standard_normal())};
+      for (int k = 0; k < 3; ++k) {
+        got.push_back(static_cast<uint64_t>(gen.integers(0, 1000)));
+      }
+      got.push_back(Bits(gen.uniform(-1.0, 1.0)));
+      EXPECT_EQ(got, c.rng);
+    }
+  }
+}
+
+TEST(SeedTest, StreamsMatchNumpy) {
+  for (std::size_t i = 0; i < kSeedCases.size(); ++i) {
+    const SeedCase& c = kSeedCases[i];
+    ASSERT_EQ(c.stream.size(), std::size(kSeedStreamIndices));
+    ASSERT_EQ(c.jumped.size(), std::size(kSeedStreamIndices));
+    for (const NamedSeed& f : SeedForms(c)) {
+      for (std::size_t k = 0; k < std::size(kSeedStreamIndices); ++k) {
+        const uint64_t index = kSeedStreamIndices[k];
+        SCOPED_TRACE("case " + std::to_string(i) + " as " + f.how + ", index " +
+                     std::to_string(index));
+        Generator<PCG64> s = Stream(f.seed, index);
+        Generator<PCG64> j = JumpedStream(f.seed, index);
+        std::vector<uint64_t> got_s(4), got_j(4);
+        s.bit_generator().random_raw(got_s);
+        j.bit_generator().random_raw(got_j);
+        EXPECT_EQ(got_s, c.stream[k]);
+        EXPECT_EQ(got_j, c.jumped[k]);
+      }
+    }
+  }
+}
+
+TEST(SeedTest, DocumentedExampleMatchesNumpy) {
+  // docs/random.md: np.random.PCG64(2**96 + 12345).random_raw(2) is
+  // [11025650574312466180, 15108145512222392065].
+  constexpr unsigned __int128 kSeed =
+      (static_cast<unsigned __int128>(1) << 96) + 12345;
+  PCG64 a(absl::MakeUint128(uint64_t{1} << 32, 12345));
+  PCG64 b(kSeed);
+  PCG64 c(std::vector<uint32_t>{12345, 0, 0, 1});
+  PCG64 d(SeedSequence(std::string_view("79228162514264337593543962681")));
+  for (PCG64* bg : {&a, &b, &c, &d}) {
+    EXPECT_EQ(bg->random_raw(), 11025650574312466180ULL);
+    EXPECT_EQ(bg->random_raw(), 15108145512222392065ULL);
+  }
+  // np.random.default_rng(np.random.SeedSequence(2**96 + 12345).spawn(6)[5])
+  //     .bit_generator.random_raw() is 2582575982535920886.
+  EXPECT_EQ(Stream(kSeed, 5).bit_generator().random_raw(),
+            2582575982535920886ULL);
+  SeedSequence root(kSeed);
+  EXPECT_EQ(default_rng(root.spawn(6)[5]).bit_generator().random_raw(),
+            2582575982535920886ULL);
+}
+
+TEST(SeedTest, NegativeSeedsThrow) {
+  // NumPy: ValueError("expected non-negative integer"); never 2**64 - 1.
+  EXPECT_THROW(PCG64(-1), std::invalid_argument);
+  EXPECT_THROW(default_rng(-1), std::invalid_argument);
+  EXPECT_THROW(default_rng(int64_t{-5}), std::invalid_argument);
+  EXPECT_THROW(Stream(-1, 0), std::invalid_argument);
+  EXPECT_THROW(JumpedStream(static_cast<__int128>(-1), 0),
+               std::invalid_argument);
+  EXPECT_THROW(default_rng(absl::int128(-7)), std::invalid_argument);
+  EXPECT_THROW(SeedSequence(-1), std::invalid_argument);
+  EXPECT_THROW(SeedSequence(std::numeric_limits<int64_t>::min()),
+               std::invalid_argument);
+  try {
+    default_rng(-3);
+    ADD_FAILURE() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "expected non-negative integer");
+  }
+  // The largest values of signed types are fine.
+  EXPECT_EQ(PCG64(std::numeric_limits<int64_t>::max()).state(),
+            PCG64(uint64_t{0x7fffffffffffffff}).state());
+  EXPECT_NO_THROW(default_rng(0));
+}
+
+// True if a `const T&` parameter accepts `{}` (copy-list-initialization).
+template <typename T>
+concept AcceptsEmptyBraces = requires(void (*f)(const T&)) { f({}); };
+
+TEST(SeedTest, WrongArgumentTypesDoNotCompile) {
+  static_assert(std::is_convertible_v<int, Seed>);
+  static_assert(std::is_convertible_v<uint64_t, Seed>);
+  static_assert(std::is_convertible_v<absl::uint128, Seed>);
+  static_assert(std::is_convertible_v<unsigned __int128, Seed>);
+  static_assert(std::is_convertible_v<SeedSequence, Seed>);
+  static_assert(std::is_convertible_v<std::vector<uint32_t>, Seed>);
+  static_assert(!std::is_constructible_v<Seed, bool>);
+  static_assert(!std::is_constructible_v<Seed, double>);
+  static_assert(!std::is_constructible_v<Seed, const char*>);
+  static_assert(!std::is_constructible_v<Seed, std::vector<uint64_t>>);
+  static_assert(!std::is_constructible_v<PCG64, bool>);
+  static_assert(!std::is_constructible_v<PCG64, double>);
+  // default_rng({}) would seed from nothing: not NumPy's fresh entropy.
+  static_assert(!AcceptsEmptyBraces<Seed>);
+  static_assert(std::is_default_constructible_v<Seed>);  // Deserialization.
+}
+
+TEST(SeedTest, EmptySeedThrows) {
+  EXPECT_THROW(PCG64{Seed()}, std::invalid_argument);
+  EXPECT_THROW(Stream(Seed(), 0), std::invalid_argument);
+  EXPECT_THROW(JumpedStream(SeedSequence(), 0), std::invalid_argument);
+  EXPECT_THROW(SeedSequence().Child(0), std::invalid_argument);
+  EXPECT_THROW(SeedSequence().generate_state(4), std::invalid_argument);
+}
+
+TEST(SeedTest, StreamOfASequenceIsItsChild) {
+  SeedSequence root(absl::MakeUint128(uint64_t{1} << 32, 12345));
+  const SeedSequence fresh = root;
+  std::vector<SeedSequence> kids = root.spawn(4);
+  for (uint64_t i = 0; i < kids.size(); ++i) {
+    EXPECT_EQ(root.Child(i).pool(), kids[i].pool());
+    EXPECT_EQ(root.Child(i).spawn_key(), kids[i].spawn_key());
+    // Stream ignores how many children `root` has spawned already.
+    EXPECT_EQ(Stream(root, i).bit_generator().state(),
+              Stream(fresh, i).bit_generator().state());
+    EXPECT_EQ(Stream(root, i).bit_generator().state(),
+              default_rng(kids[i]).bit_generator().state());
+    // Streams nest: Stream(child, j) is the grandchild.
+    std::vector<SeedSequence> grandkids = SeedSequence(kids[i]).spawn(3);
+    EXPECT_EQ(Stream(kids[i], 2).bit_generator().state(),
+              default_rng(grandkids[2]).bit_generator().state());
+  }
+  EXPECT_EQ(root.n_children_spawned(), 4u);
+}
+
+TEST(SeedTest, SerializeRoundTrip) {
+  for (std::size_t i = 0; i < kSeedCases.size(); ++i) {
+    for (const NamedSeed& f : SeedForms(kSeedCases[i])) {
+      SCOPED_TRACE("case " + std::to_string(i) + " as " + f.how);
+      absl::StatusOr<Seed> back =
+          weft::Deserialize<Seed>(weft::Serialize(f.seed));
+      ASSERT_TRUE(back.ok()) << back.status();
+      EXPECT_EQ(back->seed_sequence().entropy(),
+                f.seed.seed_sequence().entropy());
+      EXPECT_EQ(back->seed_sequence().spawn_key(),
+                f.seed.seed_sequence().spawn_key());
+      EXPECT_EQ(PCG64(*back).state(), PCG64(f.seed).state());
+      EXPECT_EQ(Stream(*back, 3).bit_generator().state(),
+                Stream(f.seed, 3).bit_generator().state());
+    }
+  }
+  // An empty Seed round-trips (and still throws when used).
+  absl::StatusOr<Seed> empty = weft::Deserialize<Seed>(weft::Serialize(Seed()));
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_THROW(PCG64{*empty}, std::invalid_argument);
+}
+
+// The fields a Seed (a SeedSequence) writes, for forging bad input.
+struct SeedSequenceFields {
+  std::vector<uint32_t> entropy;
+  std::vector<uint64_t> spawn_key;
+  uint64_t n_children_spawned = 0;
+  std::vector<uint32_t> pool;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(entropy, spawn_key, n_children_spawned, pool);
+  }
+};
+struct SeedFields {
+  SeedSequenceFields seed_seq;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(seed_seq);
+  }
+};
+
+TEST(SeedTest, DeserializeRejectsAShortPool) {
+  SeedFields fields;
+  fields.seed_seq.entropy = {1};
+  fields.seed_seq.pool = {0, 0, 0, 0};
+  ASSERT_TRUE(weft::Deserialize<Seed>(weft::Serialize(fields)).ok());
+  fields.seed_seq.pool = {1, 2};
+  const std::string bytes = weft::Serialize(fields);
+  absl::StatusOr<Seed> seed = weft::Deserialize<Seed>(bytes);
+  EXPECT_FALSE(seed.ok());
+  EXPECT_EQ(seed.status().code(), absl::StatusCode::kDataLoss);
 }
 
 }  // namespace

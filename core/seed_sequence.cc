@@ -50,12 +50,6 @@ void AppendWords(absl::uint128 n, std::vector<uint32_t>& out) {
   }
 }
 
-std::vector<uint32_t> WordsOf(absl::uint128 n) {
-  std::vector<uint32_t> out;
-  AppendWords(n, out);
-  return out;
-}
-
 // Parses a decimal string into 32-bit words, least significant first.
 std::vector<uint32_t> ParseDecimal(std::string_view decimal) {
   if (decimal.empty()) {
@@ -78,18 +72,25 @@ std::vector<uint32_t> ParseDecimal(std::string_view decimal) {
   return words;
 }
 
+void ThrowIfEmpty(const std::vector<uint32_t>& pool) {
+  if (pool.empty()) {
+    throw std::invalid_argument(
+        "SeedSequence: default-constructed (empty); assign a seeded sequence "
+        "before use");
+  }
+}
+
 }  // namespace
 
-SeedSequence::SeedSequence(uint64_t entropy, std::vector<uint64_t> spawn_key,
-                           std::size_t pool_size, uint64_t n_children_spawned)
-    : SeedSequence(WordsOf(entropy), std::move(spawn_key), pool_size,
-                   n_children_spawned) {}
+namespace internal {
 
-SeedSequence::SeedSequence(absl::uint128 entropy,
-                           std::vector<uint64_t> spawn_key,
-                           std::size_t pool_size, uint64_t n_children_spawned)
-    : SeedSequence(WordsOf(entropy), std::move(spawn_key), pool_size,
-                   n_children_spawned) {}
+std::vector<uint32_t> IntegerWords(absl::uint128 n) {
+  std::vector<uint32_t> out;
+  AppendWords(n, out);
+  return out;
+}
+
+}  // namespace internal
 
 SeedSequence::SeedSequence(std::string_view decimal,
                            std::vector<uint64_t> spawn_key,
@@ -150,6 +151,7 @@ void SeedSequence::MixEntropy() {
 }
 
 std::vector<uint32_t> SeedSequence::generate_state(std::size_t n_words) const {
+  ThrowIfEmpty(pool_);
   std::vector<uint32_t> state(n_words);
   uint32_t hash_const = kInitB;
   for (std::size_t i = 0; i < n_words; ++i) {
@@ -177,12 +179,17 @@ std::vector<SeedSequence> SeedSequence::spawn(std::size_t n) {
   std::vector<SeedSequence> children;
   children.reserve(n);
   for (uint64_t i = n_children_spawned_; i < n_children_spawned_ + n; ++i) {
-    std::vector<uint64_t> key = spawn_key_;
-    key.push_back(i);
-    children.emplace_back(entropy_, std::move(key), pool_.size());
+    children.push_back(Child(i));
   }
   n_children_spawned_ += n;
   return children;
+}
+
+SeedSequence SeedSequence::Child(uint64_t k) const {
+  ThrowIfEmpty(pool_);
+  std::vector<uint64_t> key = spawn_key_;
+  key.push_back(k);
+  return SeedSequence(entropy_, std::move(key), pool_.size());
 }
 
 }  // namespace weft::random

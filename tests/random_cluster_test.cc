@@ -2,8 +2,10 @@
 //
 // A seeded simulation study gives bit-identical results on the embedded
 // runtime, on a LocalCluster of 1 worker and of 3 workers, and when a
-// worker dies mid-run: every task draws from weft::random::Stream(seed, i),
-// which depends only on the root seed and the task's index.
+// worker dies mid-run: every task draws from weft::random::Stream(root, i),
+// which depends only on the root seed and the task's index. The root is a
+// 128-bit weft::random::Seed passed to every task as an argument, so it
+// crosses the wire to the workers.
 
 #include <signal.h>
 
@@ -15,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/numeric/int128.h"
 #include "gtest/gtest.h"
 #include "weft/random.h"
 #include "weft/weft.h"
@@ -23,14 +26,19 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr uint64_t kSeed = 20261124;
 constexpr int kTasks = 24;
+
+// The study's root seed: 2**96 + 20261124, wider than 64 bits.
+weft::random::Seed RootSeed() {
+  return absl::MakeUint128(uint64_t{1} << 32, 20261124);
+}
 
 // One replicate of a small simulation study: the mean and spread of n
 // normal draws, plus an integer draw and a uniform, from the task's stream.
-std::vector<double> Replicate(uint64_t index, int64_t n) {
+std::vector<double> Replicate(const weft::random::Seed& root, uint64_t index,
+                              int64_t n) {
   weft::random::Generator<weft::random::PCG64> rng =
-      weft::random::Stream(kSeed, index);
+      weft::random::Stream(root, index);
   std::vector<double> x = rng.normal(0.0, 1.0, static_cast<size_t>(n));
   double mean = std::accumulate(x.begin(), x.end(), 0.0) / n;
   double ss = 0;
@@ -45,7 +53,8 @@ std::vector<std::vector<double>> Study() {
   std::vector<uint64_t> indices(kTasks);
   std::iota(indices.begin(), indices.end(), 0);
   return weft::get(
-      weft::map(Replicate, indices, std::vector<int64_t>(kTasks, 1000)),
+      weft::map(Replicate, std::vector<weft::random::Seed>(kTasks, RootSeed()),
+                indices, std::vector<int64_t>(kTasks, 1000)),
       120s);
 }
 
@@ -69,6 +78,11 @@ TEST(RandomClusterTest, SameNumbersOnEveryClusterShape) {
     embedded = Study();
   }
   ASSERT_EQ(embedded.size(), static_cast<size_t>(kTasks));
+  std::vector<std::vector<double>> direct;  // Plain calls, no runtime.
+  for (uint64_t i = 0; i < kTasks; ++i) {
+    direct.push_back(Replicate(RootSeed(), i, 1000));
+  }
+  EXPECT_TRUE(SameBits(embedded, direct)) << "embedded";
   {
     weft::LocalCluster one(1);
     EXPECT_TRUE(SameBits(Study(), embedded)) << "1 worker";

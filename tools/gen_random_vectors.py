@@ -260,4 +260,82 @@ jst = bg.jumped(2).state
 emit("inline constexpr BufferCase kBufferCase = {%s, %d, 0x%08xu, %d, %s};" % (
     u128(st["state"]["state"]), st["has_uint32"], st["uinteger"],
     jst["has_uint32"], u128(jst["state"]["state"])))
+
+# --- Wide seeds through PCG64, default_rng, Stream and JumpedStream. --------
+# Kinds: 0 = an integer below 2**128, 1 = 32-bit words (a uint32 array; the
+# int they make when the top word is not 0), 2 = SeedSequence(words,
+# spawn_key, pool_size). Appended last so earlier entries stay identical.
+def words_of(n):
+    w = []
+    while True:
+        w.append(n & 0xffffffff)
+        n >>= 32
+        if n == 0:
+            return w
+
+
+def int_of(words):
+    return sum(int(v) << (32 * i) for i, v in enumerate(words))
+
+
+SEED_STREAM_INDICES = [0, 1, 5, 2**40]
+seed_cases = [
+    (0, 0, [], 4), (0, 2**64 - 1, [], 4), (0, 2**64, [], 4),
+    (0, 2**96 + 12345, [], 4), (0, 2**100 + 5, [], 4),
+    (0, 2**127 + 0x0123456789abcdef0123, [], 4), (0, 2**128 - 1, [], 4),
+    (1, words_of(2**200 + 2**64 + 7), [], 4), (1, [5, 0, 7], [], 4),
+    (1, [0xdeadbeef] * 6, [], 4), (1, [9, 0, 0, 0, 0], [], 4), (1, [], [], 4),
+    (2, words_of(2**96 + 12345), [3, 2**40], 4),
+    (2, [1, 2, 3, 4, 5, 6], [], 8), (2, words_of(2**128 - 1), [7], 6),
+    (2, words_of(2**96 + 12345), [2], 4),
+]
+emit("inline constexpr uint64_t kSeedStreamIndices[] = {%s};" % ", ".join(
+    h(i) for i in SEED_STREAM_INDICES))
+emit("inline const std::vector<SeedCase> kSeedCases = {")
+for kind, ent, key, pool in seed_cases:
+    words = words_of(ent) if kind == 0 else list(ent)
+    arr = np.array(words, dtype=np.uint32)
+    if kind == 0:
+        seed = ent
+        # An int is its words, least significant first.
+        assert np.array_equal(np.random.SeedSequence(ent).pool,
+                              np.random.SeedSequence(arr).pool)
+    elif kind == 1:
+        seed = arr
+    else:
+        seed = np.random.SeedSequence(arr, spawn_key=tuple(key),
+                                      pool_size=pool)
+    decimal = ""
+    if kind in (0, 1) and words and words[-1] != 0:
+        decimal = str(int_of(words))
+        assert np.array_equal(np.random.PCG64(int(decimal)).random_raw(4),
+                              np.random.PCG64(seed).random_raw(4))
+    bg = np.random.PCG64(seed)
+    st = bg.state["state"]
+    raw = bg.random_raw(6)
+    gen = np.random.default_rng(seed)
+    rng = [gen.random(), gen.standard_normal()]
+    rng = [int(v) for v in np.array(rng).view(np.uint64)]
+    rng += [int(v) for v in gen.integers(0, 1000, 3)]
+    rng += [int(np.array([gen.uniform(-1.0, 1.0)]).view(np.uint64)[0])]
+    root = seed if kind == 2 else np.random.SeedSequence(seed)
+    streams, jumps = [], []
+    for i in SEED_STREAM_INDICES:
+        child = np.random.SeedSequence(root.entropy,
+                                       spawn_key=root.spawn_key + (i,),
+                                       pool_size=root.pool_size)
+        if i < 200:  # The same as spawning from a fresh copy of the root.
+            fresh = np.random.SeedSequence(root.entropy,
+                                           spawn_key=root.spawn_key,
+                                           pool_size=root.pool_size)
+            assert np.array_equal(fresh.spawn(i + 1)[i].pool, child.pool)
+        streams.append(u64s(np.random.default_rng(child)
+                            .bit_generator.random_raw(4)))
+        j = np.random.Generator(np.random.PCG64(seed).jumped(i))
+        jumps.append(u64s(j.bit_generator.random_raw(4)))
+    emit("  {%d, %s, %s, %s, %d, \"%s\", %s, %s, %s, %s, {%s}, {%s}}," % (
+        kind, u128(ent if kind == 0 else 0), u32s(words), u64s(key), pool,
+        decimal, u128(st["state"]), u128(st["inc"]), u64s(raw), u64s(rng),
+        ", ".join(streams), ", ".join(jumps)))
+emit("};")
 print("\n".join(out))

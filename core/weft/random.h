@@ -4,6 +4,9 @@
 // need, so that a C++ task produces exactly the numbers the equivalent Python
 // code produces with NumPy (checked against NumPy 1.24.2):
 //
+//   Seed          <-> the `seed` argument NumPy's bit generators take: any
+//                     non-negative integer (up to 128 bits here; wider ones
+//                     as 32-bit words), words, or a SeedSequence
 //   SeedSequence  <-> numpy.random.SeedSequence (entropy pool, spawn trees)
 //   PCG64         <-> numpy.random.PCG64 (seeding, random_raw, advance,
 //                     jumped, the buffered 32-bit half)
@@ -14,10 +17,10 @@
 // Parallel streams. A parallel computation is reproducible only if the
 // numbers a task draws depend on nothing but the task's identity. The two
 // helpers below derive a task's generator from (root_seed, task_index) alone,
-// in O(1) and without shared state:
+// in O(1) and without shared state (root_seed: any Seed):
 //
 //   Stream(root_seed, i)        = default_rng(SeedSequence(root_seed).spawn(
-//                                     i + 1)[i])
+//                                     i + 1)[i])  (for an integer seed)
 //   JumpedStream(root_seed, i)  = Generator(PCG64(root_seed).jumped(i))
 //
 // Because a task's stream is a pure function of its index, results do not
@@ -29,7 +32,7 @@
 // `SeedSequence::spawn`) are not. Use one generator per task.
 //
 // Errors: invalid arguments (the cases where NumPy raises ValueError or
-// OverflowError) throw std::invalid_argument.
+// OverflowError, e.g. a negative seed) throw std::invalid_argument.
 
 #ifndef WEFT_RANDOM_H_
 #define WEFT_RANDOM_H_
@@ -43,12 +46,47 @@
 #include <span>
 #include <stdexcept>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "absl/numeric/int128.h"
+#include "absl/status/status.h"
 
 namespace weft::random {
+
+// ---------------------------------------------------------------------------
+// Seed integers
+// ---------------------------------------------------------------------------
+
+// The integer types a seed may have: every built-in integer type but bool
+// (int, int64_t, uint64_t, ...), GCC's 128-bit `__int128` /
+// `unsigned __int128`, and Abseil's `absl::int128` / `absl::uint128`. NumPy
+// takes a Python int of any size; integers above 2**128 are given as their
+// 32-bit words (see SeedSequence and Seed).
+template <typename T>
+concept SeedInteger =
+    (std::integral<T> && !std::same_as<T, bool>) ||
+    std::same_as<T, __int128> || std::same_as<T, unsigned __int128> ||
+    std::same_as<T, absl::int128> || std::same_as<T, absl::uint128>;
+
+namespace internal {
+// Returns `n` as an unsigned 128-bit value. Throws std::invalid_argument
+// ("expected non-negative integer", NumPy's ValueError) if `n` < 0, so a
+// signed -1 never becomes 2**64 - 1.
+template <SeedInteger T>
+absl::uint128 NonNegativeSeed(T n) {
+  if constexpr (std::same_as<T, __int128> || std::same_as<T, absl::int128> ||
+                (std::integral<T> && std::is_signed_v<T>)) {
+    if (n < 0) throw std::invalid_argument("expected non-negative integer");
+  }
+  return absl::uint128(n);
+}
+
+// `n` as 32-bit words, least significant first, as NumPy coerces an int
+// (seed_sequence.cc); zero is the single word 0.
+std::vector<uint32_t> IntegerWords(absl::uint128 n);
+}  // namespace internal
 
 // ---------------------------------------------------------------------------
 // SeedSequence
@@ -62,17 +100,17 @@ class SeedSequence {
  public:
   static constexpr std::size_t kDefaultPoolSize = 4;
 
-  // Entropy given as a non-negative integer (NumPy: `SeedSequence(int)`).
-  // `spawn_key` identifies the node in a spawn tree (NumPy's tuple of ints).
-  // Throws std::invalid_argument if pool_size < 4.
-  explicit SeedSequence(uint64_t entropy, std::vector<uint64_t> spawn_key = {},
+  // Entropy given as a non-negative integer of up to 128 bits (NumPy:
+  // `SeedSequence(int)`), e.g. `SeedSequence(42)` or
+  // `SeedSequence(absl::MakeUint128(1, 5))` for 2**64 + 5. `spawn_key`
+  // identifies the node in a spawn tree (NumPy's tuple of ints). Throws
+  // std::invalid_argument if `entropy` is negative or pool_size < 4.
+  template <SeedInteger T>
+  explicit SeedSequence(T entropy, std::vector<uint64_t> spawn_key = {},
                         std::size_t pool_size = kDefaultPoolSize,
-                        uint64_t n_children_spawned = 0);
-  // Entropy as a 128-bit integer, e.g. `SeedSequence(2**100 + 5)`.
-  explicit SeedSequence(absl::uint128 entropy,
-                        std::vector<uint64_t> spawn_key = {},
-                        std::size_t pool_size = kDefaultPoolSize,
-                        uint64_t n_children_spawned = 0);
+                        uint64_t n_children_spawned = 0)
+      : SeedSequence(internal::IntegerWords(internal::NonNegativeSeed(entropy)),
+                     std::move(spawn_key), pool_size, n_children_spawned) {}
   // Entropy as a sequence of 32-bit words, the same as NumPy given a list of
   // ints each below 2**32 or a uint32 array. An arbitrarily large integer is
   // the list of its 32-bit words, least significant first.
@@ -96,15 +134,24 @@ class SeedSequence {
 
   // Returns `n_words` 32-bit words of seed material, as
   // `generate_state(n_words, np.uint32)`. Const: repeated calls agree.
+  // Throws std::invalid_argument on a default-constructed (empty) sequence.
   std::vector<uint32_t> generate_state(std::size_t n_words) const;
   // As `generate_state(n_words, np.uint64)`: 2 * n_words 32-bit words paired
-  // little-endian.
+  // little-endian. Throws as generate_state().
   std::vector<uint64_t> generate_state64(std::size_t n_words) const;
 
   // Returns `n` children with spawn keys spawn_key() + {k}, for
   // k = n_children_spawned() ... n_children_spawned() + n - 1, and advances
   // n_children_spawned() by n (so a second call yields new children).
+  // Throws std::invalid_argument on a default-constructed sequence (n > 0).
   std::vector<SeedSequence> spawn(std::size_t n);
+  // Returns the child with spawn key spawn_key() + {k}: the same entropy and
+  // pool size, as NumPy's `SeedSequence(ss.entropy, spawn_key=ss.spawn_key +
+  // (k,), pool_size=ss.pool_size)`; equal to `spawn(k + 1)[k]` of a
+  // sequence that has spawned no children yet. Const and O(1): a pure
+  // function of *this and k (n_children_spawned() plays no part). Throws
+  // std::invalid_argument on a default-constructed sequence.
+  SeedSequence Child(uint64_t k) const;
 
   // The entropy as 32-bit words, least significant first (the coerced form
   // NumPy mixes into the pool).
@@ -115,14 +162,23 @@ class SeedSequence {
   // The mixed entropy pool (NumPy's `SeedSequence.pool`).
   const std::vector<uint32_t>& pool() const { return pool_; }
 
-  // An empty sequence, for deserialization: assign before use.
+  // An empty sequence, for deserialization: assign before use (seeding
+  // from it throws std::invalid_argument).
   SeedSequence() = default;
 
   // Makes SeedSequence serializable with weft/serialize.h, so a child seed
-  // can be a task argument on a cluster. The pool is stored as is.
+  // can be a task argument on a cluster. The pool is stored as is; reading
+  // fails (DataLoss) for a pool of 1 to 3 words, which no sequence has (an
+  // empty pool is a default-constructed sequence's).
   template <class Archive>
   void serialize(Archive& ar) {
     ar(entropy_, spawn_key_, n_children_spawned_, pool_);
+    if constexpr (Archive::kIsLoading) {
+      if (!pool_.empty() && pool_.size() < kDefaultPoolSize) {
+        ar.Fail(
+            absl::DataLossError("SeedSequence: pool of fewer than 4 words"));
+      }
+    }
   }
 
  private:
@@ -132,6 +188,62 @@ class SeedSequence {
   std::vector<uint64_t> spawn_key_;
   uint64_t n_children_spawned_ = 0;
   std::vector<uint32_t> pool_;
+};
+
+// ---------------------------------------------------------------------------
+// Seed
+// ---------------------------------------------------------------------------
+
+// The `seed` argument of PCG64, default_rng, Stream and JumpedStream: what
+// `np.random.PCG64(seed)` and `np.random.default_rng(seed)` accept, converted
+// implicitly, so that `default_rng(42)`, `PCG64(absl::MakeUint128(1ULL << 32,
+// 12345))` (NumPy's `PCG64(2**96 + 12345)`) and `Stream(seed_seq, i)` read
+// as they do in Python. Every form is turned into a SeedSequence, as NumPy
+// does.
+//
+//   C++ argument                          NumPy argument
+//   any SeedInteger n >= 0 (<= 128 bits)  the int n
+//   std::vector<uint32_t> words           a uint32 array, or a list of ints
+//                                         each below 2**32; if the last
+//                                         word is not 0, also the int those
+//                                         words make (least significant
+//                                         first)
+//   SeedSequence ss                       ss (spawn key, pool size and all)
+//
+// A negative integer throws std::invalid_argument (NumPy raises
+// ValueError); bool, floating-point and string arguments do not compile
+// (NumPy raises TypeError for floats and strings; for an int above 2**128
+// pass its words, or a SeedSequence built from its decimal string).
+//
+// A plain value: copyable, serializable with weft/serialize.h (a task may
+// take a Seed argument on a cluster), not thread-safe to mutate.
+class Seed {
+ public:
+  // A non-negative integer. Throws std::invalid_argument if negative.
+  template <SeedInteger T>
+  Seed(T n)  // NOLINT(google-explicit-constructor): reads like NumPy.
+      : seed_seq_(n) {}
+  // An integer of any size, as its 32-bit words, least significant first.
+  Seed(std::vector<uint32_t> entropy_words)  // NOLINT: implicit on purpose.
+      : seed_seq_(std::move(entropy_words)) {}
+  // A SeedSequence, used as is.
+  Seed(SeedSequence seed_seq)  // NOLINT: implicit on purpose.
+      : seed_seq_(std::move(seed_seq)) {}
+  // An empty seed for deserialization (seeding from it throws
+  // std::invalid_argument). Explicit, so `default_rng({})` does not compile.
+  explicit Seed() = default;
+
+  // The sequence the bit generator is seeded from.
+  const SeedSequence& seed_sequence() const { return seed_seq_; }
+
+  // Makes Seed serializable with weft/serialize.h: its SeedSequence.
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(seed_seq_);
+  }
+
+ private:
+  SeedSequence seed_seq_;
 };
 
 // ---------------------------------------------------------------------------
@@ -156,11 +268,11 @@ class PCG64 {
     friend bool operator==(const State&, const State&) = default;
   };
 
-  // As `np.random.PCG64(seed)`: seeded from SeedSequence(seed).
-  explicit PCG64(uint64_t seed);
-  // As `np.random.PCG64(seed_seq)`: state and increment come from
-  // `seed_seq.generate_state(4, np.uint64)`.
-  explicit PCG64(const SeedSequence& seed_seq);
+  // As `np.random.PCG64(seed)`: state and increment come from
+  // `generate_state(4, np.uint64)` of the seed's SeedSequence. `seed` is an
+  // integer, 32-bit words or a SeedSequence (see Seed). Throws
+  // std::invalid_argument for a negative integer or an empty Seed.
+  explicit PCG64(const Seed& seed);
   // Restores a state obtained from state().
   explicit PCG64(const State& state) { set_state(state); }
   // An all-zero state, for deserialization: assign or set_state() before
@@ -232,7 +344,7 @@ class PCG64 {
   static constexpr U128 kMultiplier =
       (static_cast<U128>(0x2360ed051fc65da4ULL) << 64) | 0x4385df649fccf645ULL;
 
-  void Seed(const SeedSequence& seed_seq);
+  void SeedFrom(const SeedSequence& seed_seq);
   // XSL-RR: xor the halves, rotate right by the top 6 bits.
   static uint64_t Output(U128 state) {
     const uint64_t hi = static_cast<uint64_t>(state >> 64);
@@ -471,27 +583,32 @@ class Generator {
   BitGen bit_generator_;
 };
 
-// As `np.random.default_rng(seed)`: Generator(PCG64(SeedSequence(seed))).
-Generator<PCG64> default_rng(uint64_t seed);
-Generator<PCG64> default_rng(const SeedSequence& seed_seq);
+// As `np.random.default_rng(seed)`: Generator(PCG64(seed)). Throws as
+// PCG64(seed).
+Generator<PCG64> default_rng(const Seed& seed);
 
 // The generator for task `task_index` of a parallel study seeded with
-// `root_seed`: identical to
+// `root_seed`: default_rng(root.Child(task_index)), where root is the
+// seed's SeedSequence. For an integer or words seed that is identical to
 //   np.random.default_rng(np.random.SeedSequence(root_seed)
 //                         .spawn(task_index + 1)[task_index])
-// i.e. default_rng(SeedSequence(root_seed, {task_index})). O(1), and a pure
+// and for a SeedSequence `ss` to
+//   np.random.default_rng(np.random.SeedSequence(ss.entropy,
+//       spawn_key=ss.spawn_key + (task_index,), pool_size=ss.pool_size))
+// (so Stream(child, j) is a grandchild: streams nest). O(1), and a pure
 // function of its arguments, so results are independent of cluster shape,
 // scheduling order and retries. Streams of distinct indices are
-// statistically independent.
-Generator<PCG64> Stream(uint64_t root_seed, uint64_t task_index);
+// statistically independent. Throws as PCG64(root_seed).
+Generator<PCG64> Stream(const Seed& root_seed, uint64_t task_index);
 
 // The jump-ahead alternative: identical to
 //   np.random.Generator(np.random.PCG64(root_seed).jumped(task_index))
 // Task i's stream starts i * (phi - 1) * 2**128 steps into the root stream,
 // so streams do not overlap for any practical number of draws. O(log) in the
 // jump size, a pure function of its arguments, hence (like Stream)
-// independent of cluster shape, scheduling order and retries.
-Generator<PCG64> JumpedStream(uint64_t root_seed, uint64_t task_index);
+// independent of cluster shape, scheduling order and retries. Throws as
+// PCG64(root_seed).
+Generator<PCG64> JumpedStream(const Seed& root_seed, uint64_t task_index);
 
 // ---------------------------------------------------------------------------
 // Implementation of the Generator templates.
