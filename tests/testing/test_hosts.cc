@@ -547,8 +547,9 @@ std::string HostProcess::Output() const {
   return out;
 }
 
-absl::Status HostProcess::WaitForOutput(absl::string_view text,
+absl::Status HostProcess::WaitForOutput(std::string_view text_view,
                                         absl::Duration timeout) {
+  const std::string text(text_view);
   const absl::Time deadline = absl::Now() + timeout;
   for (;;) {
     const bool exited = Poll().has_value();  // before reading: no lost text
@@ -658,8 +659,9 @@ absl::StatusOr<std::unique_ptr<HostProcess>> TestHost::Start(
       new HostProcess(*pid, reader.Release(), output_path));
 }
 
-absl::StatusOr<RunResult> TestHost::Run(absl::string_view command,
+absl::StatusOr<RunResult> TestHost::Run(std::string_view command_view,
                                         absl::Duration timeout) {
+  const std::string command(command_view);
   absl::StatusOr<std::unique_ptr<HostProcess>> process =
       Spawn({"/bin/sh", "-c", std::string(command)});
   if (!process.ok()) return process.status();
@@ -675,7 +677,7 @@ absl::StatusOr<RunResult> TestHost::Run(absl::string_view command,
 }
 
 absl::StatusOr<std::unique_ptr<HostProcess>> TestHost::SpawnThisTest(
-    absl::string_view role, const EnvOverrides& env) {
+    std::string_view role, const EnvOverrides& env) {
   const ::testing::TestInfo* test =
       ::testing::UnitTest::GetInstance()->current_test_info();
   if (test == nullptr || role.empty()) {
@@ -719,7 +721,8 @@ absl::Status TestHost::LinkUp() {
   }
 }
 
-absl::Status TestHost::SetNetem(absl::string_view args) {
+absl::Status TestHost::SetNetem(std::string_view args_view) {
+  const std::string args(args_view);
   std::vector<std::string> argv = {"tc",           "-n",      netns_,
                                    "qdisc",        "replace", "dev",
                                    kHostInterface, "root",    "netem"};
@@ -853,7 +856,8 @@ TestNetwork::~TestNetwork() {
   RemoveStateDir(state_dir_);
 }
 
-absl::StatusOr<TestHost*> TestNetwork::AddHost(absl::string_view name) {
+absl::StatusOr<TestHost*> TestNetwork::AddHost(std::string_view name_view) {
+  const std::string name(name_view);
   if (!IsLabel(name) || name == "localhost" || name == MachineHostName()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "bad host name '", name,
@@ -893,7 +897,7 @@ absl::StatusOr<TestHost*> TestNetwork::AddHost(absl::string_view name) {
   return hosts_.back().get();
 }
 
-TestHost* TestNetwork::host(absl::string_view name) const {
+TestHost* TestNetwork::host(std::string_view name) const {
   for (const std::unique_ptr<TestHost>& h : hosts_) {
     if (h->name() == name) return h.get();
   }

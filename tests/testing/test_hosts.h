@@ -84,11 +84,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace weft::testing {
@@ -133,7 +133,7 @@ class HostProcess {
   // Waits up to `timeout` for Output() to contain `text`. Errors:
   // DeadlineExceeded (not yet), FailedPrecondition (the process exited
   // without writing it).
-  absl::Status WaitForOutput(absl::string_view text, absl::Duration timeout);
+  absl::Status WaitForOutput(std::string_view text, absl::Duration timeout);
 
   // Waits up to `timeout` for the child to exit and reaps it. Returns its
   // exit code, or 128 + N if signal N killed it; the same again on later
@@ -191,7 +191,7 @@ class TestHost {
   // Runs `command` with /bin/sh -c in this host and waits for it. Errors:
   // those of Spawn(); DeadlineExceeded (with the output so far) if it runs
   // past `timeout`, after which it is killed.
-  absl::StatusOr<RunResult> Run(absl::string_view command,
+  absl::StatusOr<RunResult> Run(std::string_view command,
                                 absl::Duration timeout = absl::Seconds(30));
 
   // Re-executes this test binary in this host to run the current test again
@@ -199,10 +199,10 @@ class TestHost {
   // pattern at the top of this file). Bazel's and GoogleTest's output and
   // sharding variables are dropped from its environment, so the child runs
   // the test whatever the shard and never writes the test's XML. Exit code
-  // 0 means the test passed there. REQUIRES: called from a running
-  // GoogleTest test; `role` is not empty. Errors: those of Spawn().
+  // 0 means the test passed there. Errors: FailedPrecondition if not called
+  // from a running GoogleTest test or `role` is empty; those of Spawn().
   absl::StatusOr<std::unique_ptr<HostProcess>> SpawnThisTest(
-      absl::string_view role, const EnvOverrides& env = {});
+      std::string_view role, const EnvOverrides& env = {});
 
   // Cuts the host off the network, as if its cable were pulled: its bridge
   // port goes down, so the host's eth0 loses carrier (keeping its address)
@@ -220,7 +220,7 @@ class TestHost {
   // e.g. "delay 50ms" or "delay 50ms loss 1%". A round trip to another host
   // is delayed once. Errors: Unavailable if the kernel has no netem qdisc
   // (CONFIG_NET_SCH_NETEM), InvalidArgument if tc rejects `args`.
-  absl::Status SetNetem(absl::string_view args);
+  absl::Status SetNetem(std::string_view args);
 
   // Removes what SetNetem() set, if anything. Errors: Internal if tc fails.
   absl::Status ClearNetem();
@@ -256,7 +256,7 @@ class TestNetwork {
  public:
   // The IPv4 addresses of hosts are kSubnetPrefix + N, N = 1, 2, ..., on a
   // /24.
-  static constexpr absl::string_view kSubnetPrefix = "10.77.0.";
+  static constexpr char kSubnetPrefix[] = "10.77.0.";
 
   // OK if test hosts can be made here; otherwise why not, as a sentence
   // for GTEST_SKIP(): not root, no `ip` program, or the kernel refusing a
@@ -266,7 +266,8 @@ class TestNetwork {
 
   // A network with no hosts yet, after removing leftovers of crashed test
   // processes. Errors: Internal if a namespace, the bridge or the state
-  // directory cannot be made (Availability() says why, usually).
+  // directory cannot be made (Availability() says why, usually), NotFound
+  // without `ip`.
   static absl::StatusOr<std::unique_ptr<TestNetwork>> Create();
 
   TestNetwork(const TestNetwork&) = delete;
@@ -274,7 +275,7 @@ class TestNetwork {
 
   // Kills every process left in its hosts, deletes its namespaces and its
   // state directory. Never fails; what cannot be removed is reported on
-  // stderr (and removed as a leftover by a later Create()).
+  // stderr, and a Create() after this process has exited removes it.
   ~TestNetwork();
 
   // Adds a host named `name` (an RFC 1123 label: 1-63 of [a-z0-9-], not
@@ -283,10 +284,10 @@ class TestNetwork {
   // InvalidArgument (a bad name, the machine's own host name, or "localhost"),
   // AlreadyExists (a host of that name), ResourceExhausted (254 hosts),
   // Internal (a namespace or interface could not be made).
-  absl::StatusOr<TestHost*> AddHost(absl::string_view name);
+  absl::StatusOr<TestHost*> AddHost(std::string_view name);
 
   // The host named `name`, or nullptr.
-  TestHost* host(absl::string_view name) const;
+  TestHost* host(std::string_view name) const;
 
   // "weft-test-PID-SEQ": the bridge's namespace and the prefix of every
   // name this network uses.
