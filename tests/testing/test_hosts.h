@@ -206,9 +206,9 @@ class TestHost {
 
   // Cuts the host off the network, as if its cable were pulled: its bridge
   // port goes down, so the host's eth0 loses carrier (keeping its address)
-  // and no packet passes either way. Connection attempts from or to it fail
-  // or time out; established connections stall. Errors: Internal if `ip`
-  // fails.
+  // and no packet passes either way. Connection attempts from or to it get
+  // no answer (no error either: they run into the caller's timeout);
+  // established connections stall. Errors: Internal if `ip` fails.
   absl::Status LinkDown();
 
   // Reconnects it and waits (up to 10 s) until its eth0 is up again.
