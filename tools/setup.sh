@@ -23,6 +23,10 @@ PACKAGES=(
   libabsl-dev libboost-dev libboost-fiber-dev libboost-context-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
+  # Test hosts (tests/testing/test_hosts.h): `ip` and `tc`. The tests also
+  # use nsenter, setsid (util-linux) and getent (libc-bin), which Debian
+  # always has.
+  iproute2
   # Allocator for cross-thread task allocation (see third_party/BUILD).
   libjemalloc-dev
   # NumPy, for regenerating the random-number test vectors and for the
