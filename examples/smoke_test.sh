@@ -22,8 +22,10 @@ expect() {
 
 # Runs the binary with the given flags; it must exit 0.
 run() {
-  if ! "$binary" "$@" >"$out" 2>&1; then
-    echo "FAIL: $name $* exited with status $?; output was:" >&2
+  local status=0
+  "$binary" "$@" >"$out" 2>&1 || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "FAIL: $name $* exited with status $status; output was:" >&2
     cat "$out" >&2
     exit 1
   fi
