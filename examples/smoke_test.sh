@@ -142,6 +142,13 @@ case "$name" in
       expect '^BLAS threads = task slots in every task: yes$'
       expect '^no process used more BLAS threads or slots than it has: yes$'
       expect '^same log det with every thread count: yes '
+      # NumPy agrees: x = default_rng(1).normal(0, 1, (200, 200)); 2 *
+      # log(diag(cholesky(x.T @ x))).sum() = 854.75738408867 (any thread
+      # count changes it by ~1e-13, far from the rounding boundary).
+      [ "$(grep -Ec 'log det = 854\.7573840887$' "$out")" = \
+        "$(grep -c 'log det = ' "$out")" ] || {
+        echo "FAIL: $name: log det differs from NumPy's 854.7573840887" >&2
+        cat "$out" >&2; exit 1; }
     }
     run --n=200 --slots=2
     expect '^embedded runtime: 2 threads$'
