@@ -237,9 +237,8 @@ int main(int argc, char** argv) {
   std::printf("%s\n", runtime.description().c_str());
   // A task runs within one worker, so it can hold at most the largest
   // worker's slots: the embedded runtime's one worker has them all, a
-  // cluster's worker has --threads_per_worker. (The embedded runtime clamps
-  // a larger request itself; a cluster scheduler would wait for a worker
-  // big enough to appear.)
+  // cluster's worker has --threads_per_worker. (A larger request would be
+  // clamped to that; asking for what can be held keeps the printout exact.)
   int all = 1;
   std::map<int64_t, int> slots_of_process;
   for (const auto& worker : client.workers()) {
