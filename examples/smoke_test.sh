@@ -22,8 +22,10 @@ expect() {
 
 # Runs the binary with the given flags; it must exit 0.
 run() {
-  if ! "$binary" "$@" >"$out" 2>&1; then
-    echo "FAIL: $name $* exited with status $?; output was:" >&2
+  local status=0
+  "$binary" "$@" >"$out" 2>&1 || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "FAIL: $name $* exited with status $status; output was:" >&2
     cat "$out" >&2
     exit 1
   fi
@@ -126,19 +128,49 @@ case "$name" in
     same '/^\[-?[0-9]/p'
     ;;
   threaded_task)
-    run --n=60 --slots=2
-    expect '^2 task slots; x is 60 x 60$'
-    expect '^num_cpus = 1: task GramCholesky-[0-9a-f]{16} used 1 thread,'
-    expect '^num_cpus = 2: task GramCholesky-[0-9a-f]{16} used 2 threads,'
-    expect '^num_cpus = 4: task GramCholesky-[0-9a-f]{16} used 2 threads,'
-    expect '^same result with every thread count: yes$'
+    # n = 200: OpenBLAS runs dsyrk and dpotrf single-threaded below n = 64.
+    task='task GramCholesky-[0-9a-f]{16}'
+    check_threaded_task() {  # $1: the largest task's slots
+      expect "^  num_cpus = 1: $task used 1 BLAS thread, .*log det = "
+      expect "^  num_cpus = $1 \(all\): $task used $1 BLAS threads, "
+      expect "^2\. Together: two tasks with num_cpus = 1, one with num_cpus = 2:$"
+      [ "$(grep -Ec "^  num_cpus = 1: $task used 1 BLAS thread, .* at the BLAS gate" "$out")" = 2 ] || {
+        echo "FAIL: $name: expected two concurrent one-slot tasks" >&2
+        cat "$out" >&2; exit 1; }
+      expect "^  num_cpus = 2: $task used 2 BLAS threads, .* at the BLAS gate"
+      expect '^  process [0-9]+ \([0-9]+ slots?, OPENBLAS_NUM_THREADS [^)]*\): at most [0-9]+ slots? held by running tasks, [0-9]+ BLAS threads? allowed$'
+      expect '^BLAS threads = task slots in every task: yes$'
+      expect '^no process used more BLAS threads or slots than it has: yes$'
+      expect '^same log det with every thread count: yes '
+      # NumPy agrees: x = default_rng(1).normal(0, 1, (200, 200)); 2 *
+      # log(diag(cholesky(x.T @ x))).sum() = 854.75738408867 (any thread
+      # count changes it by ~1e-13, far from the rounding boundary).
+      [ "$(grep -Ec 'log det = 854\.7573840887$' "$out")" = \
+        "$(grep -c 'log det = ' "$out")" ] || {
+        echo "FAIL: $name: log det differs from NumPy's 854.7573840887" >&2
+        cat "$out" >&2; exit 1; }
+    }
+    run --n=200 --slots=2
+    expect '^embedded runtime: 2 threads$'
+    expect '^2 task slots, at most 2 per task; x is 200 x 200; OpenBLAS 0\.3\.'
+    check_threaded_task 2
     keep
-    run --n=60 --cluster=2 --threads_per_worker=2
+    # More slots than cores: the two-thread task shares the process with
+    # one-slot tasks, so BlasThreads orders them.
+    run --n=200 --slots=4
+    expect '^4 task slots, at most 4 per task; x is 200 x 200; '
+    expect "^  num_cpus = 2: $task used 2 BLAS threads, .*log det = "
+    check_threaded_task 4
+    # Workers start with OPENBLAS_NUM_THREADS=1; a task asking for two slots
+    # still gets two BLAS threads.
+    run --n=200 --cluster=2 --threads_per_worker=2
     expect '^LocalCluster: 2 worker processes x 2 threads$'
-    expect '^4 task slots; x is 60 x 60$'
-    expect '^same result with every thread count: yes$'
-    # Same thread counts and log det (not keys or times).
-    same 's/^(num_cpus = [0-9]+): task [^ ]+ (used [0-9]+ threads?),.*(log det = .*)/\1 \2 \3/p'
+    expect '^4 task slots, at most 2 per task; x is 200 x 200; '
+    check_threaded_task 2
+    expect '^  process [0-9]+ \(2 slots, OPENBLAS_NUM_THREADS = 1\): '
+    # Same thread counts and log det as the embedded run (not keys or times):
+    # the same OpenBLAS with the same thread count sums in the same order.
+    same 's/^  (num_cpus = [^:]+): task [^ ]+ (used [0-9]+ BLAS threads?),.*(log det = .*)/\1 \2 \3/p'
     ;;
   graph_reduction)
     dot_file="${TEST_TMPDIR:-/tmp}/graph_reduction.dot"

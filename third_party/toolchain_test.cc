@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -11,7 +12,9 @@
 #include "boost/asio/post.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/fiber/all.hpp"
+#include "cblas.h"
 #include "gtest/gtest.h"
+#include "lapacke.h"
 
 namespace {
 
@@ -75,6 +78,37 @@ TEST(ToolchainTest, AsioTimerAndPost) {
   boost::asio::post(io, [&] { steps += 10; });
   io.run();
   EXPECT_EQ(steps.load(), 11);
+}
+
+TEST(ToolchainTest, OpenBlasAndLapacke) {
+  // The pthreads build (1; 0 is serial, 2 OpenMP), whose thread count is
+  // openblas_set_num_threads()'s to set.
+  EXPECT_EQ(openblas_get_parallel(), 1) << openblas_get_config();
+  const int before = openblas_get_num_threads();
+  openblas_set_num_threads(2);
+  EXPECT_EQ(openblas_get_num_threads(), 2);
+  openblas_set_num_threads(1);
+  EXPECT_EQ(openblas_get_num_threads(), 1);
+  openblas_set_num_threads(before);
+
+  // c = a^T a for a 3 x 2 `a` (lower triangle), then c = L L^T.
+  const double a[] = {2, 1,  //
+                      0, 1,  //
+                      1, 0};
+  double c[] = {0, -1, 0, 0};  // c[1], above the diagonal, stays untouched
+  cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, /*n=*/2, /*k=*/3, 1.0, a,
+              2, 0.0, c, 2);
+  EXPECT_EQ(c[0], 5.0);
+  EXPECT_EQ(c[1], -1.0);
+  EXPECT_EQ(c[2], 2.0);
+  EXPECT_EQ(c[3], 2.0);
+  ASSERT_EQ(LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', 2, c, 2), 0);
+  EXPECT_DOUBLE_EQ(c[0], std::sqrt(5.0));
+  EXPECT_DOUBLE_EQ(c[2], 2.0 / std::sqrt(5.0));
+  EXPECT_DOUBLE_EQ(c[3], std::sqrt(2.0 - 4.0 / 5.0));
+  // Not positive definite: dpotrf reports the failing column (1-based).
+  double singular[] = {1, 0, 2, 1};  // lower triangle of [[1, 2], [2, 1]]
+  EXPECT_EQ(LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', 2, singular, 2), 2);
 }
 
 }  // namespace

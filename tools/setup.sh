@@ -29,6 +29,12 @@ PACKAGES=(
   iproute2
   # Allocator for cross-thread task allocation (see third_party/BUILD).
   libjemalloc-dev
+  # A threaded BLAS and LAPACKE for the tutorial's section 2
+  # (examples/threaded_task.cc): OpenBLAS built with pthreads, whose thread
+  # count openblas_set_num_threads() sets, and LAPACKE's C interface to its
+  # LAPACK (dpotrf). libopenblas-dev alone could pick the OpenMP or serial
+  # build; the example needs the pthreads one (see examples/blas_threads.h).
+  libopenblas-dev libopenblas-pthread-dev liblapacke-dev
   # NumPy, for regenerating the random-number test vectors and for the
   # side-by-side benchmarks (Debian's /usr/bin/python3).
   python3-numpy

@@ -22,6 +22,11 @@ const char* __tsan_default_suppressions() {
          "race:libboost_fiber.so\n"
          "race:libabsl_\n"
          "race:libprotobuf.so\n"
+         // OpenBLAS's helper threads take work and signal completion
+         // through spin-waits on plain memory inside libopenblas; TSan sees
+         // only the memsets they call and flags them against the caller's
+         // own writes to the same matrix.
+         "race:libopenblas.so\n"
          "deadlock:libgrpc.so\n"
          // Boost.Fiber's mutexes and condition variables are compiled into
          // libboost_fiber without instrumentation, so TSan misses the
