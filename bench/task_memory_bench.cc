@@ -89,7 +89,7 @@ void Row(const std::string& what, double bytes, const std::string& how) {
 
 // What ClusterConnection::Track attaches to each object: a hook holding a
 // weak pointer back to the connection (rpc/cluster_runtime.cc, Releaser).
-class Releaser final : public weft::internal::ReleaseHook {
+class Releaser final : public weft::internal::ObjectOwner {
  public:
   explicit Releaser(std::weak_ptr<int> connection)
       : connection_(std::move(connection)) {}
@@ -104,7 +104,7 @@ void FillTaskDef(int64_t i, uint64_t id, weft::rpc::TaskDef& def) {
   weft::internal::TaskSpec spec =
       weft::internal::MakeTaskSpec(&Inc, weft::TaskOptions{}, i);
   std::vector<weft::internal::WireArg> args;
-  if (!spec.body->ToWire(args).ok()) std::abort();
+  if (!spec.body->ToWire(args, nullptr).ok()) std::abort();
   def.set_id(id);
   def.set_name("Inc");
   def.set_function("Inc");
@@ -159,7 +159,7 @@ void Client(size_t n) {
   {
     Meter m(n);
     for (auto& s : states) {
-      s->set_release_hook(std::make_shared<Releaser>(connection));
+      s->set_owner(std::make_shared<Releaser>(connection));
     }
     Row("release hook (a Releaser per object)", m.PerTask(),
         "rpc/cluster_runtime.cc, Track");
@@ -180,7 +180,8 @@ void Client(size_t n) {
   }
   {
     Meter m(n);
-    auto decode = [](std::string_view bytes) -> absl::StatusOr<
+    auto decode = [](std::string_view bytes,
+                     weft::internal::RefResolver*) -> absl::StatusOr<
                       weft::internal::AnyValue> {
       return weft::internal::AnyValue::Make(static_cast<int64_t>(bytes[0]));
     };

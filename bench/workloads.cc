@@ -33,6 +33,7 @@
 #include "examples/forest/forest.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
+#include "rpc/token.h"
 #include "scheduler/scheduler_service.h"
 #include "weft/random.h"
 #include "weft/weft.h"

@@ -75,5 +75,10 @@ std::string key() {
   return context != nullptr ? context->key() : "";
 }
 
+bool cancelled() {
+  internal::TaskContext* context = internal::TaskContext::Current();
+  return context != nullptr && context->cancelled();
+}
+
 }  // namespace this_task
 }  // namespace weft

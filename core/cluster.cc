@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "rpc/cluster_runtime.h"
 #include "rpc/status.h"
+#include "rpc/token.h"
 #include "scheduler/scheduler_service.h"
 #include "weft/errors.h"
 #include "weft/internal/client_impl.h"
@@ -40,7 +41,7 @@ Client MakeDefault(
   return client;
 }
 
-Client ConnectTo(const std::string& address, const std::string& token,
+Client ConnectTo(const std::string& address, const rpc::TokenSource& token,
                  std::chrono::milliseconds timeout, const std::string& name) {
   return MakeDefault(
       rpc::ClusterRuntime::Connect(address, token, timeout, name));
@@ -69,9 +70,8 @@ Client Client::Connect(const std::string& address,
     }
     target = env;
   }
-  absl::StatusOr<std::string> token = rpc::ResolveToken(token_file);
-  if (!token.ok()) throw UsageError(std::string(token.status().message()));
-  return ConnectTo(target, *token, timeout, ProgramName());
+  return ConnectTo(target, rpc::TokenSource::FromEnvironmentOr(token_file),
+                   timeout, ProgramName());
 }
 
 class LocalCluster::Impl {
@@ -100,7 +100,8 @@ class LocalCluster::Impl {
               ? MakeDefault(rpc::ClusterRuntime::ConnectLocal(
                     scheduler_->service().local_link(), scheduler_->address(),
                     token_, ProgramName()))
-              : ConnectTo(scheduler_->address(), token_,
+              : ConnectTo(scheduler_->address(),
+                          rpc::TokenSource::Literal(token_),
                           options_.start_timeout, ProgramName()));
       AddWorkers(options_.workers);
     } catch (...) {

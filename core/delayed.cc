@@ -12,7 +12,69 @@
 namespace weft::internal {
 
 namespace {
+
 thread_local std::vector<const DelayedNode*>* deferred_deletions = nullptr;
+
+// Locks for DelayedNode's submission record, shared by all nodes and picked
+// by address (a node holds one only for a few instructions).
+constexpr size_t kNumSubmissionLocks = 64;
+Mutex& SubmissionLock(const DelayedNode* node) {
+  static Mutex* locks = new Mutex[kNumSubmissionLocks];  // never destroyed
+  const uintptr_t a = reinterpret_cast<uintptr_t>(node) >> 4;
+  return locks[(a ^ (a >> 8)) % kNumSubmissionLocks];
+}
+
+bool Cancelled(const ObjectState& state) {
+  if (!state.done()) return false;
+  std::shared_ptr<const ErrorInfo> error = state.error();
+  return error != nullptr && error->kind == ErrorKind::kCancelled;
+}
+
+}  // namespace
+
+std::shared_ptr<ObjectState> DelayedNode::Submitted(
+    const ClientImpl& client) const {
+  std::shared_ptr<ObjectState> state;
+  {
+    MutexLock lock(&SubmissionLock(this));
+    if (submitted_by_ != &client) return nullptr;
+    state = submitted_.lock();
+  }
+  // A cancelled result is not reused: computing again runs it again.
+  if (state != nullptr && Cancelled(*state)) return nullptr;
+  return state;
+}
+
+uint64_t DelayedNode::ClaimObjectId() const {
+  MutexLock lock(&SubmissionLock(this));
+  if (id_claimed_) return 0;
+  id_claimed_ = true;
+  return id_;
+}
+
+void DelayedNode::SetSubmitted(const ClientImpl& client,
+                               const std::shared_ptr<ObjectState>& state) const {
+  MutexLock lock(&SubmissionLock(this));
+  submitted_ = state;
+  submitted_by_ = &client;
+}
+
+namespace {
+
+// Submits `node` unless it was submitted to `client` before and its object
+// still lives (then that object is the result).
+std::shared_ptr<ObjectState> SubmitOnce(ClientImpl& client,
+                                        const DelayedNode& node,
+                                        const SubmitMemo& memo) {
+  if (std::shared_ptr<ObjectState> prior = node.Submitted(client)) {
+    return prior;
+  }
+  std::shared_ptr<ObjectState> state =
+      node.Submit(client, memo, node.ClaimObjectId());
+  node.SetSubmitted(client, state);
+  return state;
+}
+
 }  // namespace
 
 void DelayedNode::Unref() const {
@@ -61,7 +123,7 @@ std::vector<std::shared_ptr<ObjectState>> SubmitGraph(
         // Recording it in `direct` (8 bytes) instead of the memo (a
         // shared_ptr more) keeps a million-leaf persist small.
         if (direct.insert(root).second) {
-          out.push_back(root->Submit(client, memo));
+          out.push_back(SubmitOnce(client, *root, memo));
         } else {
           const size_t first =
               std::find(roots.begin(), roots.end(), root) - roots.begin();
@@ -93,7 +155,7 @@ std::vector<std::shared_ptr<ObjectState>> SubmitGraph(
         if (it != memo.pure.end()) state = it->second;
       }
       if (state == nullptr) {
-        state = frame.node->Submit(client, memo);
+        state = SubmitOnce(client, *frame.node, memo);
         if (frame.node->pure()) memo.pure[frame.node->id()] = state;
       }
       memo.nodes[frame.node] = std::move(state);

@@ -67,21 +67,65 @@ class EmbeddedRuntime::Task final
     Resolved();
   }
 
+  // Cancels the task unless it finished, and with it the tasks it
+  // submitted (which may be on another runtime: a worker's children are
+  // cluster tasks).
   void Cancel() override {
-    Finish(MakeError(ErrorKind::kCancelled, spec_.name, key(),
-                     "cancelled by the user"));
+    if (!Finish(MakeError(ErrorKind::kCancelled, spec_.name, key(),
+                          "cancelled by the user"))) {
+      return;
+    }
+    std::vector<std::weak_ptr<ObjectState>> children;
+    {
+      MutexLock lock(&mu_);
+      cancelled_ = true;
+      children.swap(children_);
+    }
+    for (const auto& weak : children) {
+      if (std::shared_ptr<ObjectState> child = weak.lock()) {
+        child->Cancel(/*wait=*/false);
+      }
+    }
   }
 
-  // Completes the task with `error` unless it already finished. A running
-  // task goes on, but its result is discarded.
-  void Finish(std::shared_ptr<const ErrorInfo> error) {
+  bool cancelled() {
+    MutexLock lock(&mu_);
+    return cancelled_;
+  }
+
+  // The running task submitted `child`. A cancelled task's late children
+  // are cancelled at once.
+  void AddChild(const std::shared_ptr<ObjectState>& child) {
+    {
+      MutexLock lock(&mu_);
+      if (!cancelled_) {
+        // A long-running parent may submit many children: drop the
+        // finished ones whenever the list doubles.
+        if (children_.size() >= 2 * children_kept_) {
+          std::erase_if(children_, [](const std::weak_ptr<ObjectState>& c) {
+            return c.expired();
+          });
+          children_kept_ = std::max<size_t>(children_.size(), 8);
+        }
+        children_.push_back(child);
+        return;
+      }
+    }
+    child->Cancel(/*wait=*/false);
+  }
+
+  // Completes the task with `error` unless it already finished; returns
+  // whether it did. A running task goes on, but its result is discarded.
+  bool Finish(std::shared_ptr<const ErrorInfo> error) {
     int phase = phase_.load();
     while (phase != kFinished && phase != kRunning &&
            !phase_.compare_exchange_weak(phase, kFinished)) {
     }
     if (std::shared_ptr<ObjectState> result = TakeResult()) {
       ObjectState::Publish(std::move(result), AnyValue(), std::move(error));
+      return true;
     }
+    return false;
   }
 
   // One dependency (or the registration itself) is settled.
@@ -147,6 +191,10 @@ class EmbeddedRuntime::Task final
   TaskSpec spec_;
   Mutex mu_;
   std::shared_ptr<ObjectState> result_ ABSL_GUARDED_BY(mu_);
+  // Tasks this one submitted while running, for Cancel().
+  std::vector<std::weak_ptr<ObjectState>> children_ ABSL_GUARDED_BY(mu_);
+  size_t children_kept_ ABSL_GUARDED_BY(mu_) = 8;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   const uint64_t id_;
   const int cpus_;
   std::atomic<int> unresolved_{0};
@@ -160,6 +208,7 @@ class EmbeddedRuntime::Context final : public TaskContext {
 
   std::string key() const override { return task_->key(); }
   int num_cpus() const override { return task_->cpus(); }
+  bool cancelled() const override { return task_->cancelled(); }
   std::shared_ptr<ClientImpl> client() const override {
     return runtime_->client_.lock();
   }
@@ -179,6 +228,10 @@ class EmbeddedRuntime::Context final : public TaskContext {
     if (runtime_->blocking_observer_) {
       runtime_->blocking_observer_(task_->id(), false);
     }
+  }
+
+  void AddChild(const std::shared_ptr<ObjectState>& child) override {
+    task_->AddChild(child);
   }
 
  private:

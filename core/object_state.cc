@@ -69,13 +69,15 @@ ObjectState::ObjectState(uint64_t id, std::string_view name)
 ObjectState::ObjectState(uint64_t id, InternedName name)
     : id_(id), name_(std::move(name)) {}
 
+void ObjectOwner::Cancel(uint64_t, bool) {}
+
 ObjectState::~ObjectState() {
-  std::shared_ptr<ReleaseHook> hook;
+  std::shared_ptr<ObjectOwner> owner;
   {
     MutexLock lock(&mu());
-    hook = std::move(release_hook_);
+    owner = std::move(owner_);
   }
-  if (hook != nullptr) hook->Release(id_);
+  if (owner != nullptr) owner->Release(id_);
 }
 
 Mutex& ObjectState::mu() const {
@@ -199,12 +201,28 @@ std::shared_ptr<Producer> ObjectState::producer() const {
   return extras_ != nullptr ? extras_->producer.lock() : nullptr;
 }
 
-void ObjectState::set_release_hook(std::shared_ptr<ReleaseHook> hook) {
+void ObjectState::set_owner(std::shared_ptr<ObjectOwner> owner) {
   {
     MutexLock lock(&mu());
-    release_hook_.swap(hook);
+    owner_.swap(owner);
   }
-  // `hook` (now the old one, if any) is destroyed without the lock.
+  // `owner` (now the old one, if any) is destroyed without the lock.
+}
+
+bool ObjectState::Cancel(bool wait) {
+  if (std::shared_ptr<Producer> p = producer()) {
+    p->Cancel();
+  } else if (std::shared_ptr<ObjectOwner> o = owner()) {
+    o->Cancel(id_, wait);
+  }
+  if (!done()) return false;
+  std::shared_ptr<const ErrorInfo> e = error();
+  return e != nullptr && e->kind == ErrorKind::kCancelled;
+}
+
+std::shared_ptr<ObjectOwner> ObjectState::owner() const {
+  MutexLock lock(&mu());
+  return owner_;
 }
 
 std::unique_ptr<ObjectState::Remote> ObjectState::MakeRemote(
@@ -262,7 +280,9 @@ absl::StatusOr<std::string> ObjectState::Bytes() {
 }
 
 absl::Status ObjectState::Materialize(
-    absl::FunctionRef<absl::StatusOr<AnyValue>(std::string_view)> decode) {
+    absl::FunctionRef<absl::StatusOr<AnyValue>(std::string_view,
+                                               RefResolver*)>
+        decode) {
   // remote_ is constant once the object completed as remote, which the
   // caller observed.
   Remote& r = *remote_;
@@ -279,14 +299,15 @@ absl::Status ObjectState::Materialize(
   }
   absl::Status fetch_status;
   absl::StatusOr<AnyValue> value = absl::UnknownError("not decoded");
+  RefResolver* refs = r.source != nullptr ? r.source->refs() : nullptr;
   if (r.has_inline) {
-    value = decode(r.inline_bytes);
+    value = decode(r.inline_bytes, refs);
   } else {
     // The bytes may be a mapping of the holder's shared memory: decoded
     // straight from it, then unmapped.
     absl::StatusOr<FetchedBytes> fetched = r.source->FetchView(id_);
     fetch_status = fetched.status();
-    if (fetched.ok()) value = decode(fetched->bytes);
+    if (fetched.ok()) value = decode(fetched->bytes, refs);
   }
   MutexLock lock(&mu());
   r.materializing = false;

@@ -29,7 +29,7 @@ class FakeProducer final : public Producer {
   int cancels = 0;
 };
 
-class RecordingHook final : public ReleaseHook {
+class RecordingHook final : public ObjectOwner {
  public:
   void Release(uint64_t id) override { released.push_back(id); }
   std::vector<uint64_t> released;
@@ -117,11 +117,11 @@ TEST(ObjectStateTest, ProducerUntilDone) {
   EXPECT_EQ(s.producer(), nullptr);
 }
 
-TEST(ObjectStateTest, ReleaseHookGetsTheId) {
+TEST(ObjectStateTest, OwnerIsToldOfTheRelease) {
   auto hook = std::make_shared<RecordingHook>();
   {
     ObjectState s(42, "f");
-    s.set_release_hook(hook);
+    s.set_owner(hook);
   }
   EXPECT_EQ(hook->released, std::vector<uint64_t>{42});
 }
@@ -208,7 +208,7 @@ TEST(ObjectStateTest, RemoteInline) {
   EXPECT_TRUE(s.is_remote());
   EXPECT_EQ(*s.Bytes(), "abc");
   int decodes = 0;
-  auto decode = [&](std::string_view bytes) -> absl::StatusOr<AnyValue> {
+  auto decode = [&](std::string_view bytes, RefResolver*) -> absl::StatusOr<AnyValue> {
     ++decodes;
     return AnyValue::Make(std::string(bytes));
   };
@@ -224,7 +224,7 @@ TEST(ObjectStateTest, RemoteFetchedRetriesAFailedFetch) {
   ObjectState s(7, "f");
   EXPECT_TRUE(s.SetRemote(source, "", /*has_inline=*/false));
   EXPECT_EQ(*s.Bytes(), "fetched-7");
-  auto decode = [](std::string_view bytes) -> absl::StatusOr<AnyValue> {
+  auto decode = [](std::string_view bytes, RefResolver*) -> absl::StatusOr<AnyValue> {
     return AnyValue::Make(std::string(bytes));
   };
   source->fail_next = true;
@@ -237,7 +237,7 @@ TEST(ObjectStateTest, DecodeErrorIsKept) {
   ObjectState s(7, "f");
   s.SetRemote(nullptr, "abc", true);
   int decodes = 0;
-  auto decode = [&](std::string_view) -> absl::StatusOr<AnyValue> {
+  auto decode = [&](std::string_view, RefResolver*) -> absl::StatusOr<AnyValue> {
     ++decodes;
     return absl::InvalidArgumentError("bad bytes");
   };
@@ -261,7 +261,7 @@ TEST(ObjectStateTest, ConcurrentMaterializeFetchesOnce) {
   ObjectState s(9, "f");
   s.SetRemote(source, "", false);
   std::atomic<int> decodes{0};
-  auto decode = [&](std::string_view bytes) -> absl::StatusOr<AnyValue> {
+  auto decode = [&](std::string_view bytes, RefResolver*) -> absl::StatusOr<AnyValue> {
     ++decodes;
     return AnyValue::Make(std::string(bytes));
   };
@@ -290,7 +290,7 @@ class FreeOnReady final : public ReadyListener {
   std::shared_ptr<ObjectState> other_;
 };
 
-class FreeOnRelease final : public ReleaseHook {
+class FreeOnRelease final : public ObjectOwner {
  public:
   explicit FreeOnRelease(std::shared_ptr<ObjectState> other)
       : other_(std::move(other)) {}
@@ -303,12 +303,12 @@ class FreeOnRelease final : public ReleaseHook {
 TEST(ObjectStateTest, FreeingOtherObjectsUnderSharedLocksDoesNotDeadlock) {
   for (int i = 0; i < 2000; ++i) {
     auto inner = std::make_shared<ObjectState>(i, "inner");
-    inner->set_release_hook(
+    inner->set_owner(
         std::make_shared<FreeOnRelease>(std::make_shared<ObjectState>(i, "x")));
     auto outer = std::make_shared<ObjectState>(i, "outer");
     outer->AddListener(
         std::make_shared<FreeOnReady>(std::make_shared<ObjectState>(i, "y")));
-    outer->set_release_hook(std::make_shared<FreeOnRelease>(inner));
+    outer->set_owner(std::make_shared<FreeOnRelease>(inner));
     outer->SetValue(AnyValue::Make(std::move(inner)));  // value frees it
   }
 }

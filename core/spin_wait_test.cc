@@ -61,9 +61,11 @@ class FakeTask final : public TaskContext {
  public:
   std::string key() const override { return "fake"; }
   int num_cpus() const override { return 1; }
+  bool cancelled() const override { return false; }
   std::shared_ptr<ClientImpl> client() const override { return nullptr; }
   void BeginBlocking() override {}
   void EndBlocking() override {}
+  void AddChild(const std::shared_ptr<ObjectState>&) override {}
 };
 
 TEST(SpinWaitTest, NeverSpinsOnATaskThread) {

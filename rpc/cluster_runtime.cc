@@ -19,8 +19,10 @@
 #include "rpc/data_client.h"
 #include "rpc/frame_stream.h"
 #include "rpc/local_link.h"
+#include "rpc/retry.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
+#include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
 #include "weft/errors.h"
 #include "weft/internal/error_info.h"
@@ -34,6 +36,12 @@ using internal::ObjectState;
 namespace {
 
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
+
+// Collects the ids of the object references written into a value.
+struct IdCollector final : internal::RefCollector {
+  void Add(uint64_t id) override { ids.push_back(id); }
+  std::vector<uint64_t> ids;
+};
 // put() values up to this size go whole to the scheduler, which keeps them
 // (SchedulerState::Options::inline_limit_bytes, the same 64 KiB).
 constexpr size_t kInlinePutBytes = 64 * 1024;
@@ -44,7 +52,8 @@ constexpr size_t kInlinePutBytes = 64 * 1024;
 // outlive the runtime.
 class ClusterConnection final
     : public std::enable_shared_from_this<ClusterConnection>,
-      public internal::RemoteBytes {
+      public internal::RemoteBytes,
+      private internal::RefResolver {
  public:
   ClusterConnection(std::string address, std::string token, std::string name)
       : address_(std::move(address)),
@@ -55,15 +64,17 @@ class ClusterConnection final
   ~ClusterConnection() override { Stop(); }
 
   // Over gRPC: opens the stream and learns this client's id.
-  absl::Status Start(std::chrono::milliseconds timeout) {
-    releaser_ = std::make_shared<Releaser>(weak_from_this());
+  // Over gRPC: opens the stream and learns this client's id, or fails by
+  // `deadline`. Errors: Unavailable (nothing answers), Unauthenticated (a
+  // wrong token), others as the scheduler says.
+  absl::Status Start(absl::Time deadline) {
+    owner_ = std::make_shared<Owner>(weak_from_this());
     channel_ = grpc::CreateCustomChannel(
         address_, grpc::InsecureChannelCredentials(), ChannelArgs());
-    if (!channel_->WaitForConnected(std::chrono::system_clock::now() +
-                                    timeout)) {
+    if (!channel_->WaitForConnected(absl::ToChronoTime(deadline))) {
       return absl::UnavailableError(absl::StrCat(
-          "weft: cannot reach a scheduler at ", address_, " within ",
-          timeout.count(), " ms (is it running? is the address right?)"));
+          "weft: cannot reach a scheduler at ", address_,
+          " (is it running? is the address right?)"));
     }
     stub_ = Scheduler::NewStub(channel_);
     context_ = std::make_unique<grpc::ClientContext>();
@@ -118,7 +129,7 @@ class ClusterConnection final
   // on the sending thread, and its replies arrive on whichever thread
   // produced them (see rpc/local_link.h).
   absl::Status StartLocal(std::shared_ptr<LocalLink> link) {
-    releaser_ = std::make_shared<Releaser>(weak_from_this());
+    owner_ = std::make_shared<Owner>(weak_from_this());
     link_ = std::move(link);
     absl::StatusOr<uint64_t> id =
         link_->Connect(name_, std::make_shared<LocalPeer>(weak_from_this()));
@@ -161,18 +172,86 @@ class ClusterConnection final
   // gRPC the writer thread has them already (Flush() is a no-op there).
   void Flush() { writer_->Flush(); }
 
-  std::shared_ptr<ObjectState> Track(uint64_t id, std::string name) {
+  // A new object of this client's. `deps` (a task's inputs) are held until
+  // it is done, as the embedded runtime's task holds them until it ran: a
+  // graph node submitted as an input stays reusable by a later compute()
+  // while its consumer is pending (see DelayedNode::Submitted).
+  std::shared_ptr<ObjectState> Track(
+      uint64_t id, std::string name,
+      std::vector<std::shared_ptr<ObjectState>> deps = {}) {
     auto state = std::make_shared<ObjectState>(id, std::move(name));
-    state->set_release_hook(releaser_);
+    state->set_owner(owner_);
     MutexLock lock(&mu_);
     if (broken_) {
       state->SetError(internal::MakeError(ErrorKind::kShutdown, state->name(),
                                           state->key(), broken_reason_));
     } else {
       objects_[id] = state;
+      if (!deps.empty()) held_deps_[id] = std::move(deps);
     }
     return state;
   }
+
+  // A reference to an existing object that arrived inside a value (or a
+  // task's arguments): one state per object in this process (a second
+  // would release the scheduler's reference while the first still lives).
+  // A new one is sent to the scheduler as add_ref. Errors: Unavailable once
+  // the scheduler is gone.
+  absl::StatusOr<std::shared_ptr<ObjectState>> Adopt(uint64_t id,
+                                                     std::string_view name) {
+    std::shared_ptr<ObjectState> state;
+    {
+      MutexLock lock(&mu_);
+      if (broken_) return absl::UnavailableError(broken_reason_);
+      std::weak_ptr<ObjectState>& slot = objects_[id];
+      state = slot.lock();
+      if (state != nullptr) return state;
+      state = std::make_shared<ObjectState>(id, name);
+      state->set_owner(owner_);
+      // If an earlier state of this object is being destroyed, its
+      // Release() finds this one alive and sends nothing.
+      slot = state;
+      // Queued under mu_, so that it is ordered with OnRelease's releases.
+      // A release of the same object still waiting in this batch would be
+      // handled after the add_ref (the scheduler takes add_refs first): it
+      // is withdrawn instead, and the reference simply stays.
+      writer_->Add([id](ClientMessage& m) {
+        WithdrawRelease(id, m);
+        m.add_add_ref(id);
+      });
+    }
+    Flush();
+    return state;
+  }
+
+  // Returns once the scheduler has handled what this client sent before.
+  absl::Status Sync() {
+    SchedulerToClient reply;
+    return Request([](ClientMessage&) {}, reply);
+  }
+
+  // Asks the scheduler to cancel `id`; with `wait`, until it answered
+  // (ObjectDone messages before the answer have been applied by then).
+  void CancelObject(uint64_t id, bool wait) {
+    if (!wait) {
+      Send([id](ClientMessage& m) { m.add_cancel(id); });
+      return;
+    }
+    SchedulerToClient reply;
+    (void)Request([id](ClientMessage& m) { m.add_cancel(id); }, reply);
+  }
+
+  // `container`'s value holds references to `ids` (see Containment).
+  // REQUIRES: this client holds each of `ids` while this is called.
+  void Contain(uint64_t container, const std::vector<uint64_t>& ids) {
+    Send([&](ClientMessage& m) {
+      Containment* c = m.add_contain();
+      c->set_container(container);
+      c->mutable_ids()->Add(ids.begin(), ids.end());
+    });
+  }
+
+  internal::RefResolver* refs() override { return this; }
 
   absl::StatusOr<std::string> Fetch(uint64_t id) override {
     absl::StatusOr<internal::FetchedBytes> view = FetchView(id);
@@ -258,26 +337,64 @@ class ClusterConnection final
     std::weak_ptr<ClusterConnection> connection_;
   };
 
-  class Releaser final : public internal::ReleaseHook {
+  // The owner of every object this connection tracks: releases and
+  // cancels go to the scheduler.
+  class Owner final : public internal::ObjectOwner {
    public:
-    explicit Releaser(std::weak_ptr<ClusterConnection> connection)
+    explicit Owner(std::weak_ptr<ClusterConnection> connection)
         : connection_(std::move(connection)) {}
     void Release(uint64_t id) override {
       if (auto c = connection_.lock()) c->OnRelease(id);
+    }
+    void Cancel(uint64_t id, bool wait) override {
+      if (auto c = connection_.lock()) c->CancelObject(id, wait);
     }
 
    private:
     std::weak_ptr<ClusterConnection> connection_;
   };
 
+  // RefResolver, for values decoded from this scheduler's objects: the
+  // value that holds the reference keeps the object alive at the scheduler
+  // until this client's add_ref, which travels ahead of any release of
+  // that value on this stream.
+  absl::StatusOr<std::shared_ptr<ObjectState>> Resolve(
+      uint64_t id, std::string_view name) override {
+    return Adopt(id, name);
+  }
+
   void OnRelease(uint64_t id) {
+    std::vector<std::shared_ptr<ObjectState>> deps;  // dropped unlocked
     {
       MutexLock lock(&mu_);
-      objects_.erase(id);
+      auto it = objects_.find(id);
+      // A new state for the same object (adopted again while this one was
+      // being destroyed) keeps the reference.
+      if (it != objects_.end() && !it->second.expired()) return;
+      if (it != objects_.end()) objects_.erase(it);
       locations_.erase(id);
+      if (auto held = held_deps_.find(id); held != held_deps_.end()) {
+        deps.swap(held->second);
+        held_deps_.erase(held);
+      }
       if (stopped_ || broken_) return;
+      // Queued under mu_: ordered with Adopt's add_refs.
+      writer_->Add([id](ClientMessage& m) { m.add_release(id); });
     }
-    Send([id](ClientMessage& m) { m.add_release(id); });
+    Flush();
+  }
+
+  // Removes a release of `id` from a batch not yet sent (there is at most
+  // one: a release goes out only when the object's last state dies).
+  static void WithdrawRelease(uint64_t id, ClientMessage& m) {
+    auto* releases = m.mutable_release();
+    for (int i = 0; i < releases->size(); ++i) {
+      if (releases->Get(i) == id) {
+        releases->SwapElements(i, releases->size() - 1);
+        releases->RemoveLast();
+        return;
+      }
+    }
   }
 
   absl::StatusOr<Location> Locate(uint64_t id) {
@@ -399,11 +516,16 @@ class ClusterConnection final
 
   void OnDone(const ObjectDone& done) {
     std::shared_ptr<ObjectState> state;
+    std::vector<std::shared_ptr<ObjectState>> deps;  // dropped unlocked
     {
       MutexLock lock(&mu_);
       auto it = objects_.find(done.id());
       if (it == objects_.end()) return;
       state = it->second.lock();
+      if (auto held = held_deps_.find(done.id()); held != held_deps_.end()) {
+        deps.swap(held->second);
+        held_deps_.erase(held);
+      }
       // Only values that did not come inline are ever fetched.
       const Location& l = done.location();
       if (!done.failed() && l.inline_value().size() != l.size()) {
@@ -424,11 +546,14 @@ class ClusterConnection final
 
   void FailPending(const std::string& reason) {
     std::vector<std::shared_ptr<ObjectState>> pending;
+    absl::flat_hash_map<uint64_t, std::vector<std::shared_ptr<ObjectState>>>
+        deps;  // dropped unlocked
     {
       MutexLock lock(&mu_);
       for (auto& [id, weak] : objects_) {
         if (auto s = weak.lock()) pending.push_back(std::move(s));
       }
+      deps.swap(held_deps_);
     }
     for (auto& s : pending) {
       s->SetError(internal::MakeError(ErrorKind::kShutdown, s->name(), s->key(),
@@ -451,7 +576,7 @@ class ClusterConnection final
   std::shared_ptr<LocalLink> link_;  // in process only
   // Shared by every object this connection tracks (one per object would
   // cost 48 bytes each).
-  std::shared_ptr<internal::ReleaseHook> releaser_;
+  std::shared_ptr<internal::ObjectOwner> owner_;
   uint64_t client_id_ = 0;
   std::thread reader_;
   std::unique_ptr<BatchWriter<ClientMessage>> writer_;
@@ -469,15 +594,37 @@ class ClusterConnection final
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, std::vector<std::string>> locations_
       ABSL_GUARDED_BY(mu_);
+  // Inputs of this client's pending tasks (see Track).
+  absl::flat_hash_map<uint64_t, std::vector<std::shared_ptr<ObjectState>>>
+      held_deps_ ABSL_GUARDED_BY(mu_);
   int slots_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 absl::StatusOr<std::unique_ptr<ClusterRuntime>> ClusterRuntime::Connect(
-    const std::string& address, const std::string& token,
+    const std::string& address, const TokenSource& token,
     std::chrono::milliseconds timeout, const std::string& name) {
-  auto connection = std::make_shared<ClusterConnection>(address, token, name);
-  absl::Status status = connection->Start(timeout);
-  if (!status.ok()) return status;
+  std::shared_ptr<ClusterConnection> connection;
+  bool waited = false;
+  absl::Status status = RetryConnect(
+      absl::Now() + absl::FromChrono(timeout), token.from_file(),
+      [&](absl::Time attempt_deadline) {
+        absl::StatusOr<std::string> value = token.Read();
+        if (!value.ok()) return value.status();
+        auto attempt =
+            std::make_shared<ClusterConnection>(address, *value, name);
+        absl::Status started = attempt->Start(attempt_deadline);
+        if (started.ok()) connection = std::move(attempt);
+        return started;
+      },
+      [&](const absl::Status&) { waited = true; });
+  if (!status.ok()) {
+    return absl::Status(
+        status.code(),
+        absl::StrCat(status.message(),
+                     waited ? absl::StrCat(" (kept trying for ",
+                                           timeout.count(), " ms)")
+                            : std::string()));
+  }
   std::unique_ptr<ClusterRuntime> runtime(new ClusterRuntime(connection));
   (void)connection->Workers();  // learn the slot count
   return runtime;
@@ -499,7 +646,8 @@ std::shared_ptr<ObjectState> ClusterRuntime::Submit(internal::TaskSpec spec) {
         ") at namespace scope; lambdas run on the embedded runtime only.");
   }
   std::vector<internal::WireArg> args;
-  absl::Status status = spec.body->ToWire(args);
+  IdCollector borrowed;
+  absl::Status status = spec.body->ToWire(args, &borrowed);
   if (!status.ok()) {
     throw UsageError(absl::StrCat(status.message(), " (task ", spec.name, ")"));
   }
@@ -508,7 +656,8 @@ std::shared_ptr<ObjectState> ClusterRuntime::Submit(internal::TaskSpec spec) {
   const bool pure_id = (spec.id >> 63) != 0;
   const uint64_t id =
       spec.id != 0 && !pure_id ? spec.id : internal::NewObjectId();
-  std::shared_ptr<ObjectState> state = connection_->Track(id, spec.name);
+  std::shared_ptr<ObjectState> state =
+      connection_->Track(id, spec.name, spec.deps);
   const bool hold = internal::SubmitBatch::Holding(*this);
   connection_->Send(
       [&](ClientMessage& m) {
@@ -521,6 +670,7 @@ std::shared_ptr<ObjectState> ClusterRuntime::Submit(internal::TaskSpec spec) {
         def->set_retries(spec.options.retries);
         def->set_num_cpus(spec.options.num_cpus);
         def->set_priority(spec.options.priority);
+        def->mutable_borrowed()->Add(borrowed.ids.begin(), borrowed.ids.end());
       },
       hold);
   return state;
@@ -541,21 +691,39 @@ absl::StatusOr<std::unique_ptr<ClusterRuntime>> ClusterRuntime::ConnectLocal(
 
 namespace {
 
+// A put() value's encoding and the objects it references.
+struct EncodedPut {
+  Buffer bytes;
+  std::vector<uint64_t> contained;
+};
+
 // The encoding of a put() value: straight into shared memory when large and
 // this process uses it (a same-host worker then maps it: no copy, no
 // stream). Throws UsageError naming what went wrong.
-Buffer EncodePut(const internal::PutSpec& spec) {
+EncodedPut EncodePut(const internal::PutSpec& spec) {
   BufferSink sink(SharedMemoryEnabled());
   if (absl::Status s = spec.encode(sink); !s.ok()) {
     throw UsageError(std::string(s.message()));
   }
-  return sink.Finish();
+  std::vector<uint64_t> contained = sink.contained();
+  return {sink.Finish(), std::move(contained)};
+}
+
+// Tells the scheduler which objects a put's value references, in the
+// message that records the put (puts are handled before containments).
+void AddContainment(uint64_t id, const std::vector<uint64_t>& contained,
+                    ClientMessage& m) {
+  if (contained.empty()) return;
+  Containment* c = m.add_contain();
+  c->set_container(id);
+  c->mutable_ids()->Add(contained.begin(), contained.end());
 }
 
 }  // namespace
 
 std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
-  const Buffer bytes = EncodePut(spec);
+  const EncodedPut encoded = EncodePut(spec);
+  const Buffer& bytes = encoded.bytes;
   const uint64_t id = internal::NewObjectId();
   std::shared_ptr<ObjectState> state = connection_->Track(id, "put");
   PutDone done;
@@ -583,7 +751,12 @@ std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
     if (!stored.ok()) throw UsageError(std::string(stored.message()));
     done.add_worker_addresses(target->address);
   }
-  connection_->Send([&](ClientMessage& m) { *m.add_puts() = std::move(done); });
+  // The value's references stay held by `spec.value` until the scheduler
+  // has the containment: the local copy below keeps them.
+  connection_->Send([&](ClientMessage& m) {
+    *m.add_puts() = std::move(done);
+    AddContainment(id, encoded.contained, m);
+  });
   state->SetValue(std::move(spec.value));
   return state;
 }
@@ -624,7 +797,9 @@ std::vector<std::shared_ptr<ObjectState>> ClusterRuntime::RunOnAllWorkers(
         spec.name + "' is not");
   }
   std::vector<internal::WireArg> args;
-  absl::Status status = spec.body->ToWire(args);
+  // The call runs now, while the caller holds `spec` and so any reference
+  // in the arguments: nothing to pin.
+  absl::Status status = spec.body->ToWire(args, nullptr);
   if (!status.ok()) throw UsageError(std::string(status.message()));
   CallRequest request;
   request.set_function(spec.function_name);
@@ -657,7 +832,8 @@ std::vector<std::shared_ptr<ObjectState>> ClusterRuntime::RunOnAllWorkers(
 
 std::shared_ptr<ObjectState> ClusterRuntime::Broadcast(internal::PutSpec spec) {
   // One region serves every same-host worker: each maps it.
-  const Buffer bytes = EncodePut(spec);
+  const EncodedPut encoded = EncodePut(spec);
+  const Buffer& bytes = encoded.bytes;
   const uint64_t id = internal::NewObjectId();
   std::shared_ptr<ObjectState> state = connection_->Track(id, "broadcast");
   PutDone done;
@@ -676,15 +852,21 @@ std::shared_ptr<ObjectState> ClusterRuntime::Broadcast(internal::PutSpec spec) {
     done.add_worker_addresses(workers[i].address);
   }
   if (workers.empty()) done.set_inline_value(bytes.data(), bytes.size());
-  connection_->Send([&](ClientMessage& m) { *m.add_puts() = std::move(done); });
+  connection_->Send([&](ClientMessage& m) {
+    *m.add_puts() = std::move(done);
+    AddContainment(id, encoded.contained, m);
+  });
   state->SetValue(std::move(spec.value));
   return state;
 }
 
-std::shared_ptr<ObjectState> ClusterRuntime::Adopt(uint64_t id) {
-  std::shared_ptr<ObjectState> state = connection_->Track(id, "ref");
-  connection_->Send([id](ClientMessage& m) { m.add_add_ref(id); });
-  return state;
+internal::RefResolver* ClusterRuntime::refs() { return connection_->refs(); }
+
+absl::Status ClusterRuntime::Sync() { return connection_->Sync(); }
+
+void ClusterRuntime::Contain(uint64_t container,
+                             const std::vector<uint64_t>& ids) {
+  connection_->Contain(container, ids);
 }
 
 }  // namespace weft::rpc

@@ -11,10 +11,12 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "rpc/local_link.h"
+#include "rpc/token.h"
 #include "weft/internal/runtime.h"
 
 namespace weft::rpc {
@@ -23,11 +25,15 @@ class ClusterConnection;
 
 class ClusterRuntime final : public internal::Runtime {
  public:
-  // Connects to the scheduler at `address` presenting `token`. `name`
-  // identifies the client in logs. Errors: UNAVAILABLE if nothing answers
-  // within `timeout`, UNAUTHENTICATED for a wrong token.
+  // Connects to the scheduler at `address` presenting the token from
+  // `token`. Waits up to `timeout` for a scheduler that is not up yet, a
+  // token file that is not written yet and, when the token comes from a
+  // file, a token the scheduler refuses (it may be rewriting the file).
+  // `name` identifies the client in logs. Errors: Unavailable if nothing
+  // answers in time, NotFound (no token), Unauthenticated (a wrong token),
+  // each naming the address.
   static absl::StatusOr<std::unique_ptr<ClusterRuntime>> Connect(
-      const std::string& address, const std::string& token,
+      const std::string& address, const TokenSource& token,
       std::chrono::milliseconds timeout, const std::string& name);
 
   // Connects to a scheduler in this process through `link` (LocalCluster):
@@ -56,9 +62,21 @@ class ClusterRuntime final : public internal::Runtime {
   std::shared_ptr<internal::ObjectState> Broadcast(
       internal::PutSpec spec) override;
 
-  // A reference to an existing cluster object (an ObjectRef that arrived as
-  // a task argument); the scheduler learns that this client holds it.
-  std::shared_ptr<internal::ObjectState> Adopt(uint64_t id);
+  // Resolves object references read from bytes (ObjectRefs inside task
+  // arguments or values) into references this client holds; the scheduler
+  // learns of them on this client's stream. Lives as long as the runtime.
+  internal::RefResolver* refs();
+
+  // Returns once the scheduler has handled everything this client sent
+  // before the call (e.g. the references refs() took). Errors: Unavailable
+  // (the scheduler is gone), DeadlineExceeded (no answer within 30 s).
+  absl::Status Sync();
+
+  // Tells the scheduler that the value of `container` (a task this process
+  // ran) references `ids`, so that it keeps them alive with the value.
+  // Ordered before any later release of `ids` by this client.
+  // REQUIRES: this client holds each of `ids` during the call.
+  void Contain(uint64_t container, const std::vector<uint64_t>& ids);
 
  private:
   explicit ClusterRuntime(std::shared_ptr<ClusterConnection> connection);

@@ -18,9 +18,6 @@ void ToProto(const internal::WireArg& arg, Arg& out) {
     case Kind::kRefs:
       out.mutable_refs()->mutable_ids()->Add(arg.ids.begin(), arg.ids.end());
       break;
-    case Kind::kHandle:
-      out.set_handle(arg.ids.empty() ? 0 : arg.ids[0]);
-      break;
   }
 }
 
@@ -38,10 +35,6 @@ absl::Status FromProto(const Arg& arg, internal::WireArg& out) {
     case Arg::kRefs:
       out.kind = Kind::kRefs;
       out.ids.assign(arg.refs().ids().begin(), arg.refs().ids().end());
-      return absl::OkStatus();
-    case Arg::kHandle:
-      out.kind = Kind::kHandle;
-      out.ids = {arg.handle()};
       return absl::OkStatus();
     case Arg::KIND_NOT_SET:
       break;

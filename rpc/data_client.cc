@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "rpc/status.h"
+#include "rpc/token.h"
 
 namespace weft::rpc {
 namespace {
@@ -51,9 +52,12 @@ grpc::ChannelArguments ChannelArgs() {
 
 DataClient::DataClient(std::string token, std::chrono::milliseconds timeout,
                        bool shared_memory)
-    : token_(std::move(token)),
-      timeout_(timeout),
-      shared_memory_(shared_memory) {}
+    : timeout_(timeout), shared_memory_(shared_memory), token_(std::move(token)) {}
+
+void DataClient::set_token(std::string token) {
+  internal::MutexLock lock(&mu_);
+  token_ = std::move(token);
+}
 
 std::shared_ptr<grpc::Channel> DataClient::ChannelTo(
     const std::string& address) {
@@ -77,6 +81,7 @@ Worker::Stub& DataClient::StubFor(const std::string& address) {
 std::unique_ptr<grpc::ClientContext> DataClient::NewContext() const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() + timeout_);
+  internal::MutexLock lock(&mu_);
   AttachToken(*context, token_);
   return context;
 }

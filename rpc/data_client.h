@@ -91,6 +91,10 @@ class DataClient {
 
   std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
 
+  // Presents `token` on later calls (a worker that joined a scheduler with
+  // a new token).
+  void set_token(std::string token);
+
  private:
   // One fetched object: a mapping of the holder's region, or the streamed
   // bytes.
@@ -110,10 +114,10 @@ class DataClient {
   Worker::Stub& StubFor(const std::string& address);
   std::unique_ptr<grpc::ClientContext> NewContext() const;
 
-  const std::string token_;
   const std::chrono::milliseconds timeout_;
   const bool shared_memory_;
-  internal::Mutex mu_;
+  mutable internal::Mutex mu_;
+  std::string token_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::unique_ptr<Worker::Stub>> stubs_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_

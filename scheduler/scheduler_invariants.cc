@@ -46,6 +46,40 @@ void SchedulerState::CheckInvariants() const {
       refs[s]++;
     }
   }
+  // References held by records: a pending task's borrowed objects, a
+  // pending or in-memory object's contained ones; distinct per holder.
+  auto count_pins = [&](const absl::flat_hash_map<Slot, std::vector<Slot>>&
+                            pins,
+                        bool memory_too, const char* what) {
+    for (const auto& [holder, targets] : pins) {
+      if (holder >= tasks_.size() || !tasks_[holder].live) {
+        Violation(absl::StrCat("dead slot ", holder, " holds ", what));
+        continue;
+      }
+      const TaskState st = tasks_[holder].state;
+      if (!IsPending(st) && !(memory_too && st == TaskState::kMemory)) {
+        Violation(absl::StrCat(where(holder), "holds ", what));
+      }
+      if (targets.empty()) Violation(where(holder) + "empty pin list");
+      for (Slot t : targets) {
+        if (t >= tasks_.size() || !tasks_[t].live || t == holder) {
+          Violation(absl::StrCat(where(holder), "pins a bad slot ", t));
+          continue;
+        }
+        if (std::count(targets.begin(), targets.end(), t) != 1) {
+          Violation(where(holder) + "pins an object twice");
+        }
+        refs[t]++;
+      }
+    }
+  };
+  count_pins(borrow_pins_, /*memory_too=*/false, "borrowed references");
+  count_pins(contain_pins_, /*memory_too=*/true, "contained references");
+  for (const auto& [s, ids] : borrowed_ids_) {
+    if (s >= tasks_.size() || !tasks_[s].live || !tasks_[s].has_def) {
+      Violation(absl::StrCat("stale borrowed list for slot ", s));
+    }
+  }
   // Ready entries present in the heap.
   std::vector<bool> queued(tasks_.size(), false);
   for (const ReadyEntry& e : ready_) {
@@ -72,7 +106,7 @@ void SchedulerState::CheckInvariants() const {
     if (t.activating) Violation(where(s) + "activation left unfinished");
     if (t.num_refs != refs[s]) {
       Violation(absl::StrCat(where(s), "num_refs ", t.num_refs, " but ",
-                             refs[s], " clients hold it"));
+                             refs[s], " clients and records hold it"));
     }
     // Edges: deps and dependents mirror each other; deps are distinct.
     for (size_t i = 0; i < t.deps.size(); ++i) {

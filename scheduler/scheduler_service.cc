@@ -13,7 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "rpc/batch_writer.h"
+#include "rpc/listen_check.h"
 #include "rpc/status.h"
+#include "rpc/token.h"
 
 // jemalloc's control call, when jemalloc is the allocator (opt builds).
 extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp,
@@ -106,6 +108,9 @@ struct SchedulerService::WorkerPeer
   WorkerId id = 0;
   std::string address;
   int64_t pid = 0;
+  // It said it is stopping by choice: its end of stream is no death
+  // (guarded by the service's mu_).
+  bool leaving = false;
   grpc::ServerContext* context = nullptr;
   // The task stream's socket, or nullptr if it runs on the gRPC stream.
   std::shared_ptr<rpc::FrameStream> frames;
@@ -153,6 +158,7 @@ TaskDef FromProto(const rpc::TaskDef& def) {
   task.retries = def.retries();
   task.num_cpus = def.num_cpus() <= 0 ? 1 : def.num_cpus();
   task.priority = def.priority();
+  task.borrowed.assign(def.borrowed().begin(), def.borrowed().end());
   return task;
 }
 
@@ -225,6 +231,11 @@ ErrorDetail FromProto(const rpc::Error& error) {
 
 namespace {
 
+bool VerboseFromEnvironment() {
+  const char* verbose = std::getenv("WEFT_VERBOSE");
+  return verbose != nullptr && std::string_view(verbose) == "1";
+}
+
 SchedulerService::Options WithEnvironment(SchedulerService::Options options) {
   const char* check = std::getenv("WEFT_CHECK_INVARIANTS");
   if (check != nullptr && std::string_view(check) == "1") {
@@ -237,6 +248,7 @@ SchedulerService::Options WithEnvironment(SchedulerService::Options options) {
 
 SchedulerService::SchedulerService(Options options)
     : options_(WithEnvironment(std::move(options))),
+      verbose_(VerboseFromEnvironment()),
       state_(options_.state),
       local_(std::make_shared<Local>(this)),
       monitor_([this] { MonitorLoop(); }) {}
@@ -401,6 +413,7 @@ template <class F>
 void SchedulerService::RunLocked(F&& f) {
   std::vector<std::shared_ptr<ClientPeer>> flush;
   std::vector<std::shared_ptr<WorkerPeer>> flush_workers;
+  std::vector<std::string> log;
   {
     MutexLock lock(&mu_);
     f();
@@ -409,10 +422,18 @@ void SchedulerService::RunLocked(F&& f) {
     for (auto& peer : flush) peer->flush_queued = false;
     flush_workers.swap(workers_to_flush_);
     for (auto& peer : flush_workers) peer->flush_queued = false;
+    log.swap(log_);
   }
   // Workers first: their tasks start while the clients hear.
   for (auto& peer : flush_workers) peer->writer->Flush();
   for (auto& peer : flush) peer->writer->Flush();
+  for (const std::string& line : log) {
+    std::fprintf(stderr, "weft scheduler: %s\n", line.c_str());
+  }
+}
+
+void SchedulerService::Log(std::string line) {
+  log_.push_back(std::move(line));
 }
 
 template <class Fill>
@@ -623,10 +644,29 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
       }
     }
   }
-  for (uint64_t id : message.add_ref()) note(state_.AddRef(peer.id, id));
+  // add_refs before releases: a client withdraws a release still in its
+  // batch when it adopts the object again (rpc/cluster_runtime.cc).
+  for (uint64_t id : message.add_ref()) {
+    // An unknown object is answered with ObjectFailed; the race that
+    // causes it (the object freed before the reference arrived) is no
+    // fault of the client's.
+    absl::Status s = state_.AddRef(peer.id, id);
+    if (!s.ok() && !absl::IsNotFound(s)) note(s);
+  }
+  for (const rpc::Containment& c : message.contain()) {
+    std::vector<ObjectId> ids(c.ids().begin(), c.ids().end());
+    absl::Status s = state_.AddContained(peer.id, c.container(), ids);
+    // A container cancelled or released meanwhile needs nothing kept.
+    if (!s.ok() && !absl::IsFailedPrecondition(s)) note(s);
+  }
   for (uint64_t id : message.cancel()) note(state_.Cancel(peer.id, id));
-  for (uint64_t id : message.release()) note(state_.ReleaseRef(peer.id, id));
+  // A release of what the client does not hold (e.g. an object that was
+  // already gone when it adopted it) changes nothing: not an error.
+  for (uint64_t id : message.release()) (void)state_.ReleaseRef(peer.id, id);
   if (message.request_id() != 0) {
+    // What the events above decided reaches the client before the reply
+    // (e.g. a cancel's ObjectFailed before the cancel's answer).
+    DispatchLocked();
     const uint64_t request_id = message.request_id();
     rpc::SchedulerToClient reply;
     reply.set_request_id(request_id);
@@ -705,12 +745,17 @@ grpc::Status SchedulerService::WorkerStream(
     workers_[peer->id] = peer;
     worker_by_address_[peer->address] = peer->id;
     if (peer->frames != nullptr) open_frames_.insert(peer->frames);
+    Log(absl::StrCat("worker ", peer->id, " joined: ", peer->address,
+                     " (host ", info.host, ", ", info.nthreads,
+                     info.nthreads == 1 ? " thread" : " threads", ", pid ",
+                     peer->pid, peer->frames != nullptr ? ")" : ", tasks on gRPC)"));
   });
   if (!status.ok()) {
     peer->writer->Close();
     return status;
   }
-  std::string why = "disconnected";
+  // Why the stream ended, unless the worker said it was leaving.
+  std::string why = "lost its connection (did its process die?)";
   if (peer->frames != nullptr) {
     ReadFrames<rpc::WorkerMessage>(
         *peer->frames, [&](const rpc::WorkerMessage& m) {
@@ -721,9 +766,6 @@ grpc::Status SchedulerService::WorkerStream(
     if (!absl::IsUnavailable(ended) && !absl::IsCancelled(ended)) {
       // Not a plain end of stream: say what the worker did wrong.
       why = absl::StrCat("was dropped: ", ended.message());
-      std::fprintf(stderr, "weft scheduler: worker %llu at %s %s\n",
-                   static_cast<unsigned long long>(peer->id),
-                   peer->address.c_str(), why.c_str());
     }
   } else {
     while (stream->Read(&message)) {
@@ -738,6 +780,8 @@ grpc::Status SchedulerService::WorkerStream(
   RunLocked([&] {
     if (workers_.erase(peer->id) > 0) {
       worker_by_address_.erase(peer->address);
+      if (peer->leaving) why = "left";
+      Log(absl::StrCat("worker ", peer->id, " (", peer->address, ") ", why));
       // Already gone if the monitor removed it for silence.
       (void)state_.RemoveWorker(
           peer->id, absl::StrCat("worker ", peer->id, " at ", peer->address,
@@ -778,13 +822,15 @@ void SchedulerService::ReadFrames(rpc::FrameStream& frames, Handle&& handle) {
 
 void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
                                            const rpc::WorkerMessage& message) {
+  // A report the state machine refuses is a normal race (a result or a
+  // replica of what was cancelled or released meanwhile, which it tells
+  // the worker to drop): said only with WEFT_VERBOSE=1.
   auto log = [&](const absl::Status& s) {
-    if (!s.ok()) {
-      std::fprintf(stderr, "weft scheduler: from worker %llu: %s\n",
-                   static_cast<unsigned long long>(peer.id),
-                   std::string(s.message()).c_str());
+    if (!s.ok() && verbose_) {
+      Log(absl::StrCat("from worker ", peer.id, ": ", s.message()));
     }
   };
+  if (message.leaving()) peer.leaving = true;
   for (uint64_t id : message.replicas()) log(state_.AddReplica(peer.id, id));
   // Before results: a task's block/resume reports precede its result.
   for (const rpc::BlockChange& change : message.blocking()) {
@@ -897,11 +943,12 @@ void SchedulerService::RemoveExpiredWorkers() {
   for (WorkerId id : state_.ExpiredWorkers(absl::Now())) {
     auto it = workers_.find(id);
     std::string address = it != workers_.end() ? it->second->address : "?";
+    const std::string why =
+        absl::StrCat("sent no heartbeat for ",
+                     absl::FormatDuration(options_.state.heartbeat_timeout));
+    Log(absl::StrCat("worker ", id, " (", address, ") was dropped: ", why));
     (void)state_.RemoveWorker(
-        id, absl::StrCat("worker ", id, " at ", address, " sent no "
-                         "heartbeat for ",
-                         absl::FormatDuration(
-                             options_.state.heartbeat_timeout)));
+        id, absl::StrCat("worker ", id, " at ", address, " ", why));
     if (it != workers_.end()) {
       it->second->context->TryCancel();  // ends its stream handler
       if (it->second->frames != nullptr) it->second->frames->Shutdown();
@@ -913,6 +960,7 @@ void SchedulerService::RemoveExpiredWorkers() {
 
 absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     const std::string& host, int port, SchedulerService::Options options) {
+  if (absl::Status s = rpc::CheckCanListen(host, port); !s.ok()) return s;
   std::unique_ptr<SchedulerServer> server(new SchedulerServer);
   const int frame_port = options.frame_port;
   server->service_ = std::make_unique<SchedulerService>(std::move(options));
@@ -927,6 +975,9 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     }
   }
   grpc::ServerBuilder builder;
+  // A port another process listens on is an error, not a second listener
+  // sharing it (gRPC sets SO_REUSEPORT unless told not to).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int bound = 0;
   builder.AddListeningPort(absl::StrCat(host, ":", port),
                            grpc::InsecureServerCredentials(), &bound);
@@ -951,8 +1002,10 @@ void SchedulerServer::Shutdown() {
   shut_down_ = true;
   service_->Shutdown();
   service_->EndFrameStreams(absl::Seconds(2));
-  server_->Shutdown(std::chrono::system_clock::now() +
-                    std::chrono::seconds(2));
+  if (server_ != nullptr) {  // null if it never started
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::seconds(2));
+  }
 }
 
 void SchedulerServer::Wait() { server_->Wait(); }

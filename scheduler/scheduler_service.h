@@ -129,6 +129,9 @@ class SchedulerService final : public rpc::Scheduler::Service {
 
   // Carries out the state machine's pending actions. REQUIRES: mu_ held.
   void DispatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues a line for the scheduler's log (stderr), written by RunLocked
+  // once it has released mu_.
+  void Log(std::string line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleClientMessage(ClientPeer& peer, const rpc::ClientMessage& message)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleWorkerMessage(WorkerPeer& peer, const rpc::WorkerMessage& message)
@@ -141,6 +144,8 @@ class SchedulerService final : public rpc::Scheduler::Service {
   void RemoveExpiredWorkers() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
+  // WEFT_VERBOSE=1: also log the normal races (late reports).
+  const bool verbose_;
 
   ::weft::internal::Mutex mu_;
   SchedulerState state_ ABSL_GUARDED_BY(mu_);
@@ -152,6 +157,8 @@ class SchedulerService final : public rpc::Scheduler::Service {
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, WorkerId> worker_by_address_
       ABSL_GUARDED_BY(mu_);
+  // Log lines queued under the lock (see Log()).
+  std::vector<std::string> log_ ABSL_GUARDED_BY(mu_);
   // In-process clients and frame-stream workers with updates queued since
   // the last RunLocked.
   std::vector<std::shared_ptr<ClientPeer>> to_flush_ ABSL_GUARDED_BY(mu_);

@@ -113,6 +113,7 @@ void SchedulerState::FreeSlot(Slot s) {
   index_.Erase(t.id);
   errors_.erase(s);
   inline_values_.erase(s);
+  borrowed_ids_.erase(s);  // (its pins were dropped when it left pending)
   Unintern(t.name);
   Unintern(t.function);
   t = Task{};
@@ -302,6 +303,18 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
             absl::StrCat(what(), ": depends on itself")));
       }
     }
+    for (ObjectId borrowed : def.borrowed) {
+      const uint32_t found = index_.Find(borrowed);
+      if (found == kNone) {
+        return rollback(absl::NotFoundError(absl::StrCat(
+            what(), ": its arguments refer to unknown object ",
+            Hex(borrowed))));
+      }
+      if (found == (kBatchBit | static_cast<uint32_t>(i))) {
+        return rollback(absl::InvalidArgumentError(
+            absl::StrCat(what(), ": its arguments refer to itself")));
+      }
+    }
   }
   // Pass 2: create the records.
   absl::flat_hash_set<Slot>& refs = client_it->second;
@@ -331,6 +344,12 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
       }
       t.deps.push_back(dep);
       tasks_[dep].dependents.push_back(s);
+    }
+    if (!def.borrowed.empty()) {
+      std::vector<ObjectId>& ids = borrowed_ids_[s];
+      ids = std::move(def.borrowed);
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     }
     refs.insert(s);
     t.num_refs = 1;
@@ -458,8 +477,11 @@ absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
     if (--dt.waiting_on == 0 && dt.state == TaskState::kWaiting) MakeReady(d);
   }
   NotifyReady(s);
+  std::vector<Slot> unpinned;
+  DropPins(borrow_pins_, s, unpinned);  // no longer pending
   for (Slot dep : t.deps) tasks_[dep].num_waiters--;
   for (Slot dep : t.deps) MaybeRelease(dep);
+  for (Slot u : unpinned) MaybeRelease(u);
   AfterEvent();
   return absl::OkStatus();
 }
@@ -572,6 +594,15 @@ absl::Status SchedulerState::AddRef(ClientId client, ObjectId object) {
   }
   const Slot s = FindSlot(object);
   if (s == kNone) {
+    // Nothing will ever complete it: say so, so that no get() waits.
+    ErrorDetail lost;
+    lost.kind = ErrorKind::kObjectLost;
+    lost.task_key = Hex(object);
+    lost.exception_type = "ObjectLost";
+    lost.message = absl::StrCat(
+        "object ", Hex(object), " no longer exists: every reference to it "
+        "was released (or it was never created) before this one arrived");
+    actions_.push_back(ObjectFailed{client, object, std::move(lost)});
     return absl::NotFoundError(absl::StrCat("unknown object ", Hex(object)));
   }
   if (!client_it->second.insert(s).second) return absl::OkStatus();
@@ -615,6 +646,45 @@ absl::Status SchedulerState::Cancel(ClientId client, ObjectId object) {
               t, ErrorKind::kCancelled, "CancelledError",
               absl::StrCat("task ", key, " was cancelled by client ",
                            client))));
+  AfterEvent();
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerState::AddContained(
+    ClientId client, ObjectId container, const std::vector<ObjectId>& objects) {
+  auto client_it = clients_.find(client);
+  if (client_it == clients_.end()) {
+    return absl::NotFoundError(absl::StrCat("unknown client ", client));
+  }
+  const Slot c = FindSlot(container);
+  if (c == kNone) {
+    return absl::NotFoundError(
+        absl::StrCat("unknown object ", Hex(container)));
+  }
+  const Task& ct = tasks_[c];
+  if (!IsPending(ct.state) && ct.state != TaskState::kMemory) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "object ", Hex(container), " is ", TaskStateName(ct.state),
+        ": the references its value held are not needed"));
+  }
+  std::vector<Slot> pins;
+  pins.reserve(objects.size());
+  for (ObjectId id : objects) {
+    const Slot o = FindSlot(id);
+    if (o == kNone || !client_it->second.contains(o)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "client ", client, " holds no reference to object ", Hex(id),
+          ", which the value of ", Hex(container), " refers to"));
+    }
+    if (o != c) pins.push_back(o);
+  }
+  std::sort(pins.begin(), pins.end());
+  pins.erase(std::unique(pins.begin(), pins.end()), pins.end());
+  for (Slot o : pins) tasks_[o].num_refs++;
+  std::vector<Slot> unpinned;
+  DropPins(contain_pins_, c, unpinned);  // the set is replaced
+  if (!pins.empty()) contain_pins_[c] = std::move(pins);
+  for (Slot u : unpinned) MaybeRelease(u);
   AfterEvent();
   return absl::OkStatus();
 }

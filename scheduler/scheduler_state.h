@@ -120,8 +120,11 @@ class SchedulerState {
 
   // Submits a batch of tasks for `client`, which gets a reference to each
   // result. A dependency must be an existing object (a task or put) or a
-  // task earlier in the batch; duplicates in `deps` are ignored. A task
-  // whose dependency already erred errs at once with the same root cause.
+  // task earlier in the batch; duplicates in `deps` are ignored. So must a
+  // borrowed object (TaskDef::borrowed), which the task keeps alive while
+  // it is pending (again whenever it is recomputed, if the object still
+  // exists then). A task whose dependency already erred errs at once with
+  // the same root cause.
   // The batch is accepted or rejected whole. Errors: NotFound (client,
   // dependency), AlreadyExists (task id), InvalidArgument (num_cpus,
   // retries, a dependency on itself or on a later task of the batch).
@@ -173,7 +176,8 @@ class SchedulerState {
   // Gives `client` a reference to `object` (e.g. it received the id inside a
   // result). Idempotent. If the object is in memory or failed, the client
   // is told at once; if it was released, it is recomputed from lineage.
-  // Errors: NotFound (client, object).
+  // Errors: NotFound (client, object); for an unknown object the client is
+  // also sent ObjectFailed (kObjectLost), so that nothing waits for it.
   absl::Status AddRef(ClientId client, ObjectId object);
   // Drops `client`'s reference. An object nobody needs any more (no client
   // reference, no pending dependent) is released: its copies are dropped,
@@ -185,6 +189,16 @@ class SchedulerState {
   // if the object already is in memory, erred or cancelled. Errors:
   // NotFound (client, object).
   absl::Status Cancel(ClientId client, ObjectId object);
+  // `container`'s value holds references to `objects` (ObjectRefs inside a
+  // task's result or a put() value): the container keeps each alive while
+  // it is pending or in memory, as a client reference would; a later call
+  // for the same container replaces the set (a recomputed result holds new
+  // references). Ignored (FailedPrecondition) if the container is neither
+  // pending nor in memory: its references are then not needed. Errors:
+  // NotFound (client, container), FailedPrecondition (the client holds no
+  // reference to one of `objects`, so it may be gone already).
+  absl::Status AddContained(ClientId client, ObjectId container,
+                            const std::vector<ObjectId>& objects);
 
   // --- Output -------------------------------------------------------------
 
@@ -251,7 +265,9 @@ class SchedulerState {
     uint32_t name = kNone;      // interned string
     uint32_t function = kNone;  // interned string
     uint32_t waiting_on = 0;    // pending: deps not in memory
-    uint32_t num_refs = 0;      // clients holding a reference
+    // Holders of a reference: clients, and records that pin it (a pending
+    // task's borrowed objects, an object's contained references).
+    uint32_t num_refs = 0;
     uint32_t num_waiters = 0;   // pending dependents
     WorkerSlot processing_on = kNone;
     int16_t retries_left = 0;
@@ -329,13 +345,21 @@ class SchedulerState {
   void Fail(Slot root, std::shared_ptr<const ErrorDetail> error);
   void MaybeRelease(Slot s);
   void MaybeForget(Slot s);
-  void LeaveMemory(Slot s);
+  void LeaveMemory(Slot s, std::vector<Slot>& unpinned);
   void HandleLost(Slot s, const std::string& why);
   void AddHolder(Slot s, WorkerSlot w);
   void RemoveHolder(Slot s, WorkerSlot w);
   void NotifyReady(Slot s);
   void NotifyFailed(Slot s);
   void NotifyClient(ClientId client, Slot s);
+  // Record-held references (pins): `s` starts or stops holding one on each
+  // of its borrowed objects (while pending) or contained references (while
+  // pending or in memory). Drop* appends the slots whose reference count it
+  // lowered to `unpinned`, for MaybeRelease.
+  void HoldBorrowed(Slot s);
+  void DropPins(absl::flat_hash_map<Slot, std::vector<Slot>>& pins, Slot s,
+                std::vector<Slot>& unpinned);
+  void DropAllPins(Slot s, bool was_pending, std::vector<Slot>& unpinned);
   void Schedule();
   std::optional<WorkerSlot> ChooseWorker(const Task& t, uint32_t saturation);
   TaskDef DefOf(const Task& t) const;
@@ -365,6 +389,14 @@ class SchedulerState {
   absl::flat_hash_map<Slot, internal::CompactBytes> inline_values_;
   // Per client: the objects it holds a reference to.
   absl::flat_hash_map<ClientId, absl::flat_hash_set<Slot>> clients_;
+  // Tasks whose arguments hold references: the objects, by id (lineage;
+  // looked up whenever the task becomes pending).
+  absl::flat_hash_map<Slot, std::vector<ObjectId>> borrowed_ids_;
+  // References records hold, each counted in its target's num_refs: a
+  // pending task's borrowed objects, and a pending or in-memory object's
+  // contained references (AddContained). Targets are distinct per holder.
+  absl::flat_hash_map<Slot, std::vector<Slot>> borrow_pins_;
+  absl::flat_hash_map<Slot, std::vector<Slot>> contain_pins_;
   std::vector<ReadyEntry> ready_;  // a heap under ReadyLess; lazy deletion
   uint64_t next_seq_ = 1;
   // Interned names and function names, refcounted.

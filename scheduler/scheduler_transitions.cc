@@ -74,7 +74,50 @@ void SchedulerState::Activate(Slot root) {
         walk_.emplace_back(dep, false);
       }
     }
+    // Pending again: its arguments' references are held, and a released
+    // one is needed again (recomputed; the task does not wait for it).
+    HoldBorrowed(s);
+    auto pins = borrow_pins_.find(s);
+    if (pins != borrow_pins_.end()) {
+      for (Slot b : pins->second) {
+        if (tasks_[b].state == TaskState::kReleased) {
+          walk_.emplace_back(b, false);
+        }
+      }
+    }
   }
+}
+
+void SchedulerState::HoldBorrowed(Slot s) {
+  auto ids = borrowed_ids_.find(s);
+  if (ids == borrowed_ids_.end()) return;
+  std::vector<Slot> pins;
+  for (ObjectId id : ids->second) {
+    // Gone (e.g. released before a recompute): the task's code gets an
+    // ObjectLost error when it reads the reference.
+    const Slot b = FindSlot(id);
+    if (b == kNone || b == s) continue;
+    tasks_[b].num_refs++;
+    pins.push_back(b);
+  }
+  if (!pins.empty()) borrow_pins_[s] = std::move(pins);
+}
+
+void SchedulerState::DropPins(absl::flat_hash_map<Slot, std::vector<Slot>>& pins,
+                              Slot s, std::vector<Slot>& unpinned) {
+  auto it = pins.find(s);
+  if (it == pins.end()) return;
+  for (Slot target : it->second) {
+    tasks_[target].num_refs--;
+    unpinned.push_back(target);
+  }
+  pins.erase(it);
+}
+
+void SchedulerState::DropAllPins(Slot s, bool was_pending,
+                                 std::vector<Slot>& unpinned) {
+  if (was_pending) DropPins(borrow_pins_, s, unpinned);
+  DropPins(contain_pins_, s, unpinned);
 }
 
 void SchedulerState::FinishActivation(Slot s) {
@@ -180,6 +223,9 @@ void SchedulerState::Fail(Slot root, std::shared_ptr<const ErrorDetail> error) {
         touched.push_back(dep);
       }
     }
+    std::vector<Slot> unpinned;
+    DropAllPins(s, pending, unpinned);
+    touched.insert(touched.end(), unpinned.begin(), unpinned.end());
     NotifyFailed(s);
     touched.push_back(s);
     // A dependent still being activated is not counted as a waiter yet; it
@@ -202,11 +248,13 @@ void SchedulerState::MaybeRelease(Slot start) {
     stack.pop_back();
     Task& t = tasks_[s];
     if (!t.live || IsNeeded(t)) continue;
+    std::vector<Slot> unpinned;
     if (t.state == TaskState::kMemory) {
       for (WorkerSlot w : t.holders) EmitRelease(pool_.at(w).id, t.id);
       while (!t.holders.empty()) RemoveHolder(s, t.holders.back());
       inline_values_.erase(s);
       t.state = TaskState::kReleased;
+      DropAllPins(s, /*was_pending=*/false, unpinned);
     } else if (IsPending(t.state)) {
       if (t.state == TaskState::kProcessing) Unassign(s, true);
       for (Slot dep : t.deps) {
@@ -215,7 +263,9 @@ void SchedulerState::MaybeRelease(Slot start) {
       }
       t.waiting_on = 0;
       t.state = TaskState::kReleased;
+      DropAllPins(s, /*was_pending=*/true, unpinned);
     }
+    stack.insert(stack.end(), unpinned.begin(), unpinned.end());
     MaybeForget(s);
   }
 }
@@ -248,10 +298,13 @@ void SchedulerState::MaybeForget(Slot start) {
 // `s` was in memory and its last copy is gone: it is now released, and its
 // pending dependents wait for it again (a processing one is cancelled on
 // its worker, which may not be able to fetch the input).
-void SchedulerState::LeaveMemory(Slot s) {
+void SchedulerState::LeaveMemory(Slot s, std::vector<Slot>& unpinned) {
   Task& t = tasks_[s];
   t.state = TaskState::kReleased;
   inline_values_.erase(s);
+  // The references its value held go with the value (a recompute makes
+  // new ones).
+  DropAllPins(s, /*was_pending=*/false, unpinned);
   for (Slot d : t.dependents) {
     Task& dt = tasks_[d];
     if (!IsPending(dt.state)) continue;
@@ -262,7 +315,17 @@ void SchedulerState::LeaveMemory(Slot s) {
 }
 
 void SchedulerState::HandleLost(Slot s, const std::string& why) {
-  LeaveMemory(s);
+  std::vector<Slot> unpinned;
+  LeaveMemory(s, unpinned);
+  // After this record's own fate is settled: an unpinned object may be an
+  // input it still needs.
+  struct ReleaseAfter {
+    SchedulerState* state;
+    std::vector<Slot>* slots;
+    ~ReleaseAfter() {
+      for (Slot u : *slots) state->MaybeRelease(u);
+    }
+  } release_after{this, &unpinned};
   Task& t = tasks_[s];
   if (!IsNeeded(t)) {
     MaybeRelease(s);

@@ -64,6 +64,9 @@ struct TaskDef {
   int retries = 0;             // extra attempts after a failure, 0..32767
   int num_cpus = 1;            // threads it needs on one worker, 1..65535
   int priority = 0;            // higher runs first among ready tasks
+  // Objects the arguments hold references to (ObjectRefs the task gets as
+  // references, not values): kept alive while the task is pending.
+  std::vector<ObjectId> borrowed;
 };
 
 // The readable unique key of a task: "<name>-<id in hex>".

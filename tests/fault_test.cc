@@ -23,6 +23,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "rpc/status.h"
+#include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
 #include "weft/weft.h"
 

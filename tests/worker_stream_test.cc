@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "rpc/frame_stream.h"
 #include "rpc/status.h"
+#include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
 #include "scheduler/scheduler_service.h"
 

@@ -38,6 +38,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "rpc/status.h"
+#include "rpc/token.h"
 #include "scheduler/scheduler_service.h"
 #include "weft/weft.h"
 #include "worker/worker.h"
@@ -47,7 +48,9 @@ namespace {
 constexpr int kDefaultPort = 8786;
 
 [[noreturn]] void Die(const std::string& message) {
-  std::cerr << "weft: " << message << std::endl;
+  // Messages from the library already say "weft: ".
+  std::cerr << (message.rfind("weft: ", 0) == 0 ? "" : "weft: ") << message
+            << std::endl;
   std::exit(2);
 }
 
@@ -96,8 +99,14 @@ struct Args {
   }
 };
 
+std::string DefaultTokenPath() {
+  absl::StatusOr<std::string> path = weft::rpc::DefaultTokenPath();
+  if (!path.ok()) Die(std::string(path.status().message()));
+  return *path;
+}
+
 std::string StateDir() {
-  const std::string token = weft::rpc::DefaultTokenPath();
+  const std::string token = DefaultTokenPath();
   return token.substr(0, token.rfind('/'));
 }
 std::string StatePath() { return StateDir() + "/cluster"; }
@@ -117,10 +126,19 @@ int Scheduler(const Args& args) {
   const std::string host = args.Get("host", "127.0.0.1");
   const int port = args.Int("port", kDefaultPort);
   const std::string token_file =
-      args.Get("token-file", weft::rpc::DefaultTokenPath());
-  const char* env = std::getenv("WEFT_TOKEN");
-  const std::string token =
-      env != nullptr && *env ? std::string(env) : weft::rpc::NewToken();
+      args.flags.contains("token-file") ? args.Get("token-file", "")
+                                        : DefaultTokenPath();
+  // $WEFT_TOKEN if set; else the token file's token, so that a restarted
+  // scheduler lets the workers of its cluster back in (--new-token makes a
+  // fresh one); else a fresh one.
+  std::string token;
+  if (const char* env = std::getenv("WEFT_TOKEN"); env != nullptr && *env) {
+    token = env;
+  } else if (!args.flags.contains("new-token")) {
+    absl::StatusOr<std::string> kept = weft::rpc::ReadTokenFile(token_file);
+    if (kept.ok()) token = *std::move(kept);
+  }
+  if (token.empty()) token = weft::rpc::NewToken();
   if (absl::Status s = weft::rpc::WriteTokenFile(token_file, token); !s.ok()) {
     Die(std::string(s.message()));
   }
@@ -163,11 +181,13 @@ int Worker(const Args& args) {
   }
   options.nthreads = args.Int("nthreads", 1);
   options.host = args.Get("host", "127.0.0.1");
-  absl::StatusOr<std::string> token =
-      weft::rpc::ResolveToken(args.Get("token-file", ""));
-  if (!token.ok()) Die(std::string(token.status().message()));
-  options.token = *token;
-  ::signal(SIGTERM, SIG_DFL);
+  // Read when connecting: the scheduler may not have written it yet.
+  options.token =
+      weft::rpc::TokenSource::FromEnvironmentOr(args.Get("token-file", ""));
+  if (args.flags.contains("connect-timeout")) {
+    options.connect_timeout = weft::worker::ParseSeconds(
+        "--connect-timeout", args.Get("connect-timeout", ""));
+  }
   return weft::worker::RunWorker(options);
 }
 
@@ -211,7 +231,7 @@ int ClusterStart(const Args& args) {
   absl::StatusOr<std::string> token;
   for (int i = 0; i < 100; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    token = weft::rpc::ReadTokenFile(weft::rpc::DefaultTokenPath());
+    token = weft::rpc::ReadTokenFile(DefaultTokenPath());
     if (token.ok()) break;
   }
   if (!token.ok()) Die("the scheduler did not start; see " + log);

@@ -12,6 +12,7 @@
 #include "rpc/data_client.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
+#include "rpc/token.h"
 
 namespace weft::worker {
 
@@ -23,14 +24,24 @@ constexpr uint64_t kMaxStoreBytes = uint64_t{64} << 30;
 DataService::DataService(ObjectStore& store, std::string token,
                          CallHandler call, bool shared_memory)
     : store_(store),
-      token_(std::move(token)),
       call_(std::move(call)),
-      shared_memory_(shared_memory) {}
+      shared_memory_(shared_memory),
+      token_(std::move(token)) {}
+
+void DataService::set_token(std::string token) {
+  internal::MutexLock lock(&mu_);
+  token_ = std::move(token);
+}
+
+grpc::Status DataService::CheckToken(const grpc::ServerContext& context) {
+  internal::MutexLock lock(&mu_);
+  return rpc::CheckToken(context, token_);
+}
 
 grpc::Status DataService::Fetch(grpc::ServerContext* context,
                                 const rpc::FetchRequest* request,
                                 grpc::ServerWriter<rpc::Chunk>* writer) {
-  if (grpc::Status s = rpc::CheckToken(*context, token_); !s.ok()) return s;
+  if (grpc::Status s = CheckToken(*context); !s.ok()) return s;
   std::optional<rpc::Buffer> bytes = store_.Get(request->id());
   if (!bytes.has_value()) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
@@ -70,7 +81,7 @@ grpc::Status DataService::Fetch(grpc::ServerContext* context,
 grpc::Status DataService::Store(grpc::ServerContext* context,
                                 grpc::ServerReader<rpc::Chunk>* reader,
                                 rpc::StoreReply* reply) {
-  if (grpc::Status s = rpc::CheckToken(*context, token_); !s.ok()) return s;
+  if (grpc::Status s = CheckToken(*context); !s.ok()) return s;
   rpc::Chunk chunk;
   if (!reader->Read(&chunk)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "empty store");
@@ -143,7 +154,7 @@ grpc::Status DataService::StoreShared(const rpc::Chunk& first,
 grpc::Status DataService::Call(grpc::ServerContext* context,
                                const rpc::CallRequest* request,
                                rpc::CallReply* reply) {
-  if (grpc::Status s = rpc::CheckToken(*context, token_); !s.ok()) return s;
+  if (grpc::Status s = CheckToken(*context); !s.ok()) return s;
   *reply = call_(*request);
   return grpc::Status::OK;
 }

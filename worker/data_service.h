@@ -13,6 +13,7 @@
 
 #include "rpc/shared_region.h"
 #include "rpc/weft.grpc.pb.h"
+#include "weft/internal/mutex.h"
 #include "worker/object_store.h"
 
 namespace weft::worker {
@@ -41,16 +42,24 @@ class DataService final : public rpc::Worker::Service {
                     const rpc::CallRequest* request,
                     rpc::CallReply* reply) override;
 
+  // Requires `token` of later calls (a worker that joined a scheduler with
+  // a new token).
+  void set_token(std::string token);
+
  private:
   // Store() whose first chunk carries a region handle.
   grpc::Status StoreShared(const rpc::Chunk& first,
                            grpc::ServerReader<rpc::Chunk>* reader,
                            rpc::StoreReply* reply);
 
+  // UNAUTHENTICATED unless the call presents the current token.
+  grpc::Status CheckToken(const grpc::ServerContext& context);
+
   ObjectStore& store_;
-  const std::string token_;
   const CallHandler call_;
   const bool shared_memory_;
+  internal::Mutex mu_;
+  std::string token_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace weft::worker

@@ -19,6 +19,7 @@
 #include "rpc/data_client.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
+#include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
 #include "worker/object_store.h"
 

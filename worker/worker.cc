@@ -2,9 +2,12 @@
 
 #include "worker/worker.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -29,8 +32,11 @@
 #include "rpc/convert.h"
 #include "rpc/data_client.h"
 #include "rpc/frame_stream.h"
+#include "rpc/listen_check.h"
+#include "rpc/retry.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
+#include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
 #include "weft/errors.h"
 #include "weft/internal/client_impl.h"
@@ -53,8 +59,12 @@ constexpr size_t kInlineResultBytes = 64 * 1024;
 constexpr size_t kLazyResultsQueue = 4;
 constexpr std::chrono::microseconds kResultLinger{500};
 
-// Reads task arguments from the local store.
-class StoreArgSource final : public internal::ArgSource {
+// Reads task arguments from the local store. References inside them
+// (ObjectRefs the task receives) become references of the worker's nested
+// client, which the scheduler has confirmed before the function runs: the
+// task's own hold on them ends when its result arrives, on another stream.
+class StoreArgSource final : public internal::ArgSource,
+                             private internal::RefResolver {
  public:
   StoreArgSource(ObjectStore& store, rpc::ClusterRuntime* cluster)
       : store_(store), cluster_(cluster) {}
@@ -69,29 +79,42 @@ class StoreArgSource final : public internal::ArgSource {
     return held_.back().view();
   }
 
-  std::shared_ptr<ObjectState> Handle(uint64_t id) override {
-    if (cluster_ == nullptr) {
-      throw UsageError("weft: this worker has no client for ObjectRef "
-                       "arguments");
-    }
-    return cluster_->Adopt(id);
+  internal::RefResolver* refs() override { return this; }
+
+  absl::Status ArgumentsDecoded() override {
+    return adopted_ ? cluster_->Sync() : absl::OkStatus();
   }
 
  private:
+  absl::StatusOr<std::shared_ptr<ObjectState>> Resolve(
+      uint64_t id, std::string_view name) override {
+    if (cluster_ == nullptr) {
+      return absl::FailedPreconditionError(
+          "weft: this worker has no client for ObjectRef arguments (its "
+          "nested client could not connect)");
+    }
+    adopted_ = true;
+    return cluster_->refs()->Resolve(id, name);
+  }
+
   ObjectStore& store_;
-  rpc::ClusterRuntime* cluster_;
+  rpc::ClusterRuntime* const cluster_;
   std::vector<rpc::Buffer> held_;
+  bool adopted_ = false;
 };
+
+class Worker;
+void StopOnSignal(Worker* worker);
 
 class Worker {
  public:
   explicit Worker(WorkerOptions options)
       : options_(std::move(options)),
-        data_client_(options_.token, std::chrono::minutes(10),
-                     shared_memory_) {}
+        data_client_("", std::chrono::minutes(10), shared_memory_) {}
 
   int Run() {
     if (!StartDataService()) return 1;
+    StopOnSignal(this);
     // Before connecting: the scheduler's first message may already carry
     // assignments (queued work goes to a new worker at once).
     executor_ = std::make_unique<internal::EmbeddedRuntime>(options_.nthreads);
@@ -122,16 +145,43 @@ class Worker {
     nested_client_.reset();
     server_->Shutdown(std::chrono::system_clock::now() +
                       std::chrono::seconds(1));
+    StopOnSignal(nullptr);
     return clean_stop_ ? 0 : 1;
+  }
+
+  // Stops the worker by choice (SIGTERM, SIGINT): tells the scheduler it is
+  // leaving, so its end of stream counts as no death, and ends the read
+  // loop. Run() then returns 0. Thread-safe; idempotent.
+  void Leave() {
+    {
+      std::lock_guard<std::mutex> lock(stop_mu_);
+      if (leaving_) return;
+      leaving_ = true;
+    }
+    if (writer_ != nullptr) {
+      Send([](rpc::WorkerMessage& m) { m.set_leaving(true); });
+    }
+    // The scheduler ends the stream on seeing it; in case it cannot, the
+    // read loop is cut after a moment (Shutdown waits for what is queued).
+    if (frames_ != nullptr) frames_->Shutdown(/*drain=*/absl::Seconds(1));
+    if (context_ != nullptr) context_->TryCancel();
   }
 
  private:
   bool StartDataService() {
+    if (absl::Status s = rpc::CheckCanListen(options_.host, options_.port);
+        !s.ok()) {
+      std::fprintf(stderr, "weft worker: %s\n", std::string(s.message()).c_str());
+      return false;
+    }
     service_ = std::make_unique<DataService>(
-        store_, options_.token,
+        store_, /*token=*/"",  // set once the scheduler took one
         [this](const rpc::CallRequest& r) { return HandleCall(r); },
         shared_memory_);
     grpc::ServerBuilder builder;
+    // A port another process listens on is an error, not a second listener
+    // sharing it (gRPC sets SO_REUSEPORT unless told not to).
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     int port = 0;
     builder.AddListeningPort(
         absl::StrCat(options_.host, ":", options_.port),
@@ -150,19 +200,67 @@ class Worker {
     return true;
   }
 
+  // Registers with the scheduler, waiting up to options_.connect_timeout
+  // for it: while it does not answer yet (not started, restarting), while
+  // there is no token file yet, and while it refuses a token read from a
+  // file (it may have just written a new one). Says once that it waits,
+  // and why it gave up. Returns false if it gave up.
   bool ConnectScheduler() {
+    const absl::Status status = rpc::RetryConnect(
+        absl::Now() + absl::FromChrono(options_.connect_timeout),
+        options_.token.from_file(),
+        [&](absl::Time deadline) { return Register(deadline); },
+        [&](const absl::Status& why) {
+          std::fprintf(stderr,
+                       "weft worker: waiting up to %lld s for the scheduler "
+                       "at %s (%s)\n",
+                       static_cast<long long>(std::chrono::duration_cast<
+                           std::chrono::seconds>(options_.connect_timeout)
+                                                  .count()),
+                       options_.scheduler_address.c_str(),
+                       std::string(why.message()).c_str());
+        });
+    if (!status.ok()) {
+      std::fprintf(stderr, "weft worker: cannot join the scheduler at %s: %s\n",
+                   options_.scheduler_address.c_str(),
+                   std::string(status.message()).c_str());
+      return false;
+    }
+    name_ = absl::StrCat("worker ", worker_id_, " (", address_, ")");
+    if (frames_ != nullptr) {
+      // The thread with a message writes it; a thread only for lingering
+      // results.
+      writer_ = std::make_unique<rpc::BatchWriter<rpc::WorkerMessage>>(
+          [this](const rpc::WorkerMessage& m) { return frames_->Send(m); },
+          rpc::Delivery::kOnFlushLingering);
+    } else {
+      writer_ = std::make_unique<rpc::BatchWriter<rpc::WorkerMessage>>(
+          [this](const rpc::WorkerMessage& m) { return stream_->Write(m); });
+    }
+    return true;
+  }
+
+  // One attempt of ConnectScheduler: reads the token, connects and
+  // registers by `deadline`; the scheduler's first message is kept in
+  // first_message_. Errors: NotFound (no token yet), Unavailable (nothing
+  // answers), Unauthenticated (the token was refused), others as the
+  // scheduler says.
+  absl::Status Register(absl::Time deadline) {
+    absl::StatusOr<std::string> token = options_.token.Read();
+    if (!token.ok()) return token.status();
+    token_ = *std::move(token);
+    service_->set_token(token_);
+    data_client_.set_token(token_);
+    frames_.reset();
     channel_ = grpc::CreateCustomChannel(options_.scheduler_address,
                                          grpc::InsecureChannelCredentials(),
                                          rpc::ChannelArgs());
-    if (!channel_->WaitForConnected(std::chrono::system_clock::now() +
-                                    options_.connect_timeout)) {
-      std::fprintf(stderr, "weft worker: cannot reach the scheduler at %s\n",
-                   options_.scheduler_address.c_str());
-      return false;
+    if (!channel_->WaitForConnected(absl::ToChronoTime(deadline))) {
+      return absl::UnavailableError("nothing answers there yet");
     }
     stub_ = rpc::Scheduler::NewStub(channel_);
     context_ = std::make_unique<grpc::ClientContext>();
-    rpc::AttachToken(*context_, options_.token);
+    rpc::AttachToken(*context_, token_);
     stream_ = stub_->WorkerStream(context_.get());
     rpc::WorkerMessage hello;
     rpc::WorkerInfo* info = hello.mutable_register_();
@@ -176,26 +274,13 @@ class Worker {
     rpc::SchedulerToWorker first;
     if (!stream_->Write(hello) || !stream_->Read(&first) ||
         (first.frame_port() != 0 && !OpenFrames(first))) {
-      grpc::Status status = stream_->Finish();
-      std::fprintf(stderr, "weft worker: the scheduler at %s refused: %s\n",
-                   options_.scheduler_address.c_str(),
-                   status.error_message().c_str());
-      return false;
+      absl::Status status = rpc::FromGrpc(stream_->Finish());
+      if (status.ok()) status = absl::UnavailableError("it closed the stream");
+      return status;
     }
     worker_id_ = first.worker_id();
-    name_ = absl::StrCat("worker ", worker_id_, " (", address_, ")");
-    if (frames_ != nullptr) {
-      // The thread with a message writes it; a thread only for lingering
-      // results.
-      writer_ = std::make_unique<rpc::BatchWriter<rpc::WorkerMessage>>(
-          [this](const rpc::WorkerMessage& m) { return frames_->Send(m); },
-          rpc::Delivery::kOnFlushLingering);
-    } else {
-      writer_ = std::make_unique<rpc::BatchWriter<rpc::WorkerMessage>>(
-          [this](const rpc::WorkerMessage& m) { return stream_->Write(m); });
-    }
     first_message_ = std::move(first);  // handled once setup is complete
-    return true;
+    return absl::OkStatus();
   }
 
   // Takes the scheduler's offer (in `offer`) of a frame stream: connects,
@@ -236,8 +321,8 @@ class Worker {
   void ConnectNestedClient() {
     absl::StatusOr<std::unique_ptr<rpc::ClusterRuntime>> runtime =
         rpc::ClusterRuntime::Connect(options_.scheduler_address,
-                                     options_.token, options_.connect_timeout,
-                                     name_);
+                                     rpc::TokenSource::Literal(token_),
+                                     options_.connect_timeout, name_);
     if (!runtime.ok()) {
       std::fprintf(stderr, "weft worker: nested tasks disabled: %s\n",
                    std::string(runtime.status().message()).c_str());
@@ -263,6 +348,10 @@ class Worker {
       }
       message.Clear();
     }
+    {
+      std::lock_guard<std::mutex> lock(stop_mu_);
+      if (leaving_) clean_stop_ = true;  // stopped by choice: quietly
+    }
     if (!clean_stop_) {
       context_->TryCancel();
       grpc::Status status = stream_->Finish();
@@ -280,107 +369,182 @@ class Worker {
     for (const rpc::Assignment& a : message.assign()) StartTask(a);
   }
 
+  // The scheduler took `id` back (cancelled, or its input was lost): a
+  // queued run never starts, a running one goes on but its result is
+  // dropped, and the tasks it submitted are cancelled.
   void CancelTask(uint64_t id) {
     std::shared_ptr<ObjectState> state;
     {
       std::lock_guard<std::mutex> lock(tasks_mu_);
       auto it = running_.find(id);
-      if (it != running_.end()) state = it->second.lock();
+      if (it == running_.end()) return;
+      state = it->second.state.lock();
+      running_.erase(it);  // its run is stale from now on
     }
-    if (state != nullptr) {
-      if (auto producer = state->producer()) producer->Cancel();
-    }
+    if (state != nullptr) state->Cancel(/*wait=*/false);
   }
 
-  // Sends a task's outcome when its executor object completes.
+  // One run of an assigned task on this worker. A task can be assigned
+  // here again (retried, or recomputed) while an earlier run still goes
+  // on; only the run in running_ may store or report a result.
+  struct TaskRun {
+    uint64_t id = 0;
+    uint64_t number = 0;  // unique on this worker
+    std::chrono::steady_clock::time_point start;
+    // Inputs that came inline with the assignment, which the scheduler
+    // does not count as copies here: held only while this run needs them.
+    std::vector<uint64_t> inline_inputs;
+  };
+
+  // Sends a run's outcome when its executor object completes.
   class Completion final : public internal::ReadyListener {
    public:
-    explicit Completion(Worker* worker) : worker_(worker) {}
-    void OnReady(ObjectState& state) override { worker_->Finished(state); }
+    Completion(Worker* worker, std::shared_ptr<TaskRun> run)
+        : worker_(worker), run_(std::move(run)) {}
+    void OnReady(ObjectState& state) override {
+      worker_->Finished(state, *run_);
+    }
 
    private:
     Worker* const worker_;
+    const std::shared_ptr<TaskRun> run_;
   };
 
   class TaskBody final : public internal::TaskBody {
    public:
-    TaskBody(Worker* worker, rpc::Assignment assignment)
-        : worker_(worker), assignment_(std::move(assignment)) {}
+    TaskBody(Worker* worker, rpc::Assignment assignment,
+             std::shared_ptr<TaskRun> run)
+        : worker_(worker), assignment_(std::move(assignment)),
+          run_(std::move(run)) {}
 
     internal::AnyValue Run(bool) override {
-      return internal::AnyValue::Make(worker_->Execute(assignment_));
+      return internal::AnyValue::Make(worker_->Execute(assignment_, *run_));
     }
-    absl::Status ToWire(std::vector<internal::WireArg>&) const override {
+    absl::Status ToWire(std::vector<internal::WireArg>&,
+                        internal::RefCollector*) const override {
       return absl::UnimplementedError("already on a worker");
     }
 
    private:
     Worker* const worker_;
     const rpc::Assignment assignment_;
+    const std::shared_ptr<Worker::TaskRun> run_;
   };
 
   void StartTask(const rpc::Assignment& assignment) {
+    auto run = std::make_shared<TaskRun>();
+    run->id = assignment.task().id();
     internal::TaskSpec spec;
-    spec.id = assignment.task().id();
+    spec.id = run->id;
     spec.name = assignment.task().name();
     spec.function_name = assignment.task().function();
     spec.options.num_cpus = std::max(1, assignment.task().num_cpus());
     spec.options.priority = assignment.task().priority();
-    spec.body = std::make_unique<TaskBody>(this, assignment);
+    spec.body = std::make_unique<TaskBody>(this, assignment, run);
+    {
+      // Current before it can start (it may finish before Submit returns).
+      std::lock_guard<std::mutex> lock(tasks_mu_);
+      run->number = ++last_run_;
+      running_[run->id] = Running{{}, run->number};
+    }
     std::shared_ptr<ObjectState> state = executor_->Submit(std::move(spec));
     {
       std::lock_guard<std::mutex> lock(tasks_mu_);
-      running_[assignment.task().id()] = state;
+      auto it = running_.find(run->id);
+      if (it != running_.end() && it->second.number == run->number) {
+        it->second.state = state;
+      }
     }
-    if (!state->AddListener(std::make_shared<Completion>(this))) {
-      Finished(*state);
+    if (!state->AddListener(std::make_shared<Completion>(this, run))) {
+      Finished(*state, *run);
     }
   }
 
+  // True if `run` is the current run of its task. REQUIRES: tasks_mu_.
+  bool IsCurrent(const TaskRun& run) const {
+    auto it = running_.find(run.id);
+    return it != running_.end() && it->second.number == run.number;
+  }
+
   // Runs on a task slot. Returns the result's size; the bytes go to the
-  // store. Throws what the function throws, or a message naming what is
-  // missing.
-  uint64_t Execute(const rpc::Assignment& assignment) {
+  // store (unless the run went stale meanwhile). Throws what the function
+  // throws, or a message naming what is missing.
+  uint64_t Execute(const rpc::Assignment& assignment, TaskRun& run) {
     const rpc::TaskDef& task = assignment.task();
-    const auto start = std::chrono::steady_clock::now();
-    FetchInputs(assignment);
-    const Registry::Entry* entry = Registry::Global().FindByName(task.function());
-    if (entry == nullptr) {
-      throw UsageError(absl::StrCat(
-          "weft: ", name_, " has no function '", task.function(),
-          "' registered. Register it with WEFT_REMOTE(", task.function(),
-          ") in the program the workers run (the same binary as the client, "
-          "or a library given to `weft worker --load`)."));
-    }
+    run.start = std::chrono::steady_clock::now();
+    FetchInputs(assignment, run);
     std::vector<internal::WireArg> args(task.args_size());
     for (int i = 0; i < task.args_size(); ++i) {
       absl::Status status = rpc::FromProto(task.args(i), args[i]);
       if (!status.ok()) throw std::invalid_argument(std::string(status.message()));
     }
-    StoreArgSource source(store_, cluster_);
-    rpc::BufferSink sink(shared_memory_);
-    absl::Status status = entry->invoke(entry->address, args, source, sink);
-    if (status.code() == absl::StatusCode::kInvalidArgument) {
-      throw std::invalid_argument(absl::StrCat(
-          "weft: bad arguments for ", task.function(), ": ",
-          status.message()));
+    // A result holding references (ObjectRefs) makes the nested client,
+    // which holds them, tell the scheduler before the value lets go.
+    rpc::BufferSink sink(shared_memory_,
+                         [this, id = task.id()](const std::vector<uint64_t>& ids) {
+                           if (cluster_ != nullptr) cluster_->Contain(id, ids);
+                         });
+    absl::Status status = Invoke(task.function(), args, sink);
+    if (!status.ok()) {
+      if (absl::IsInvalidArgument(status)) {
+        throw std::invalid_argument(std::string(status.message()));
+      }
+      if (absl::IsNotFound(status)) throw UsageError(std::string(status.message()));
+      throw std::runtime_error(std::string(status.message()));
     }
-    if (!status.ok()) throw std::runtime_error(std::string(status.message()));
     rpc::Buffer result = sink.Finish();
     const uint64_t size = result.size();
-    store_.Put(task.id(), std::move(result));
-    RecordRunTime(task.id(), std::chrono::steady_clock::now() - start);
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    if (IsCurrent(run)) {
+      store_.Put(task.id(), std::move(result));
+      // Now a value the scheduler will count here, not an inline copy.
+      inline_uses_.erase(task.id());
+    }
     return size;
   }
 
-  void FetchInputs(const rpc::Assignment& assignment) {
+  // Runs registered function `function` on `args`, its result into `sink`.
+  // Errors: NotFound (not registered here), InvalidArgument (arguments that
+  // do not decode), others from decoding; exceptions from the function
+  // propagate.
+  absl::Status Invoke(const std::string& function,
+                      const std::vector<internal::WireArg>& args,
+                      internal::ResultSink& sink) {
+    const Registry::Entry* entry = Registry::Global().FindByName(function);
+    if (entry == nullptr) {
+      return absl::NotFoundError(absl::StrCat(
+          "weft: ", name_, " has no function '", function,
+          "' registered. Register it with WEFT_REMOTE(", function,
+          ") in the program the workers run (the same binary as the client, "
+          "or a library given to `weft worker --load`)."));
+    }
+    StoreArgSource source(store_, cluster_);
+    absl::Status status = entry->invoke(entry->address, args, source, sink);
+    if (absl::IsInvalidArgument(status)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "weft: bad arguments for ", function, ": ", status.message()));
+    }
+    return status;
+  }
+
+  void FetchInputs(const rpc::Assignment& assignment, TaskRun& run) {
     for (const rpc::Location& dep : assignment.deps()) {
-      if (store_.Contains(dep.id())) continue;
       if (dep.inline_value().size() == dep.size() &&
           (dep.size() > 0 || dep.addresses_size() == 0)) {
-        store_.Put(dep.id(), dep.inline_value());
+        // Inline: a copy the scheduler does not count, held for this run.
+        std::lock_guard<std::mutex> lock(tasks_mu_);
+        auto uses = inline_uses_.find(dep.id());
+        if (uses == inline_uses_.end()) {
+          if (store_.Contains(dep.id())) continue;  // a counted copy
+          inline_uses_[dep.id()] = 1;
+          store_.Put(dep.id(), dep.inline_value());
+        } else {
+          ++uses->second;
+        }
+        run.inline_inputs.push_back(dep.id());
         continue;
       }
+      if (store_.Contains(dep.id())) continue;
       // From a same-host holder this maps its shared memory (no copy).
       absl::StatusOr<rpc::Buffer> bytes = data_client_.FetchAnyBuffer(
           {dep.addresses().begin(), dep.addresses().end()}, dep.id());
@@ -394,14 +558,32 @@ class Worker {
     }
   }
 
-  void RecordRunTime(uint64_t id, std::chrono::steady_clock::duration d) {
-    std::lock_guard<std::mutex> lock(tasks_mu_);
-    run_micros_[id] = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(d).count() + 1);
+  // Drops the inline inputs `run` held that no other run holds.
+  // REQUIRES: tasks_mu_ held.
+  void ReleaseInlineInputs(TaskRun& run) {
+    for (uint64_t id : run.inline_inputs) {
+      auto uses = inline_uses_.find(id);
+      if (uses == inline_uses_.end()) continue;  // became a counted copy
+      if (--uses->second == 0) {
+        inline_uses_.erase(uses);
+        store_.Erase(id);
+      }
+    }
+    run.inline_inputs.clear();
   }
 
-  void Finished(ObjectState& state) {
+  void Finished(ObjectState& state, TaskRun& run) {
     rpc::TaskResult result;
+    size_t still_assigned;
+    {
+      std::lock_guard<std::mutex> lock(tasks_mu_);
+      ReleaseInlineInputs(run);
+      // A stale run (cancelled, or superseded by a new assignment) says
+      // nothing: the scheduler has moved on.
+      if (!IsCurrent(run)) return;
+      running_.erase(run.id);
+      still_assigned = running_.size();
+    }
     result.set_id(state.id());
     if (std::shared_ptr<const ErrorInfo> error = state.error()) {
       result.set_failed(true);
@@ -412,17 +594,11 @@ class Worker {
       if (bytes.has_value() && bytes->size() <= kInlineResultBytes) {
         result.set_inline_value(bytes->data(), bytes->size());
       }
-    }
-    size_t still_assigned;
-    {
-      std::lock_guard<std::mutex> lock(tasks_mu_);
-      running_.erase(state.id());
-      still_assigned = running_.size();
-      auto it = run_micros_.find(state.id());
-      if (it != run_micros_.end()) {
-        result.set_run_micros(it->second);
-        run_micros_.erase(it);
-      }
+      result.set_run_micros(static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(
+              std::chrono::steady_clock::now() - run.start)
+              .count() +
+          1));
     }
     auto fill = [&](rpc::WorkerMessage& m) {
       *m.add_results() = std::move(result);
@@ -448,14 +624,6 @@ class Worker {
       e->set_exception_type(type);
       e->set_message(message);
     };
-    const Registry::Entry* entry =
-        Registry::Global().FindByName(request.function());
-    if (entry == nullptr) {
-      fail("weft::UsageError",
-           absl::StrCat("weft: ", name_, " has no function '",
-                        request.function(), "' registered"));
-      return reply;
-    }
     std::vector<internal::WireArg> args(request.args_size());
     for (int i = 0; i < request.args_size(); ++i) {
       if (absl::Status s = rpc::FromProto(request.args(i), args[i]); !s.ok()) {
@@ -464,13 +632,12 @@ class Worker {
       }
     }
     try {
-      StoreArgSource source(store_, cluster_);
       internal::StringSink sink;
-      absl::Status status = entry->invoke(entry->address, args, source, sink);
+      absl::Status status = Invoke(request.function(), args, sink);
       if (!status.ok()) {
-        fail(status.code() == absl::StatusCode::kInvalidArgument
-                 ? "std::invalid_argument"
-                 : "std::runtime_error",
+        fail(absl::IsNotFound(status)          ? "weft::UsageError"
+             : absl::IsInvalidArgument(status) ? "std::invalid_argument"
+                                               : "std::runtime_error",
              std::string(status.message()));
       } else {
         reply.set_value(std::move(sink.bytes()));
@@ -531,14 +698,77 @@ class Worker {
   rpc::ClusterRuntime* cluster_ = nullptr;
   bool clean_stop_ = false;
 
+  // The current run of each task assigned here.
+  struct Running {
+    std::weak_ptr<ObjectState> state;
+    uint64_t number = 0;
+  };
   std::mutex tasks_mu_;
-  absl::flat_hash_map<uint64_t, std::weak_ptr<ObjectState>> running_;
-  absl::flat_hash_map<uint64_t, uint64_t> run_micros_;
+  absl::flat_hash_map<uint64_t, Running> running_;
+  uint64_t last_run_ = 0;
+  // Inline inputs held for runs: how many runs hold each.
+  absl::flat_hash_map<uint64_t, int> inline_uses_;
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;
+  bool leaving_ = false;  // Leave() was called (guarded by stop_mu_)
+  std::string token_;     // the token the scheduler took
 };
+
+// SIGTERM and SIGINT make the running worker Leave(): a signal handler
+// writes a byte to a pipe, and a thread that reads it calls Leave() (which
+// is not async-signal-safe). With nullptr, stops watching.
+void StopOnSignal(Worker* worker) {
+  static int pipe_fds[2] = {-1, -1};
+  static std::thread* watcher = nullptr;
+  if (worker == nullptr) {
+    if (watcher != nullptr) {
+      const char stop = 0;
+      [[maybe_unused]] ssize_t n = ::write(pipe_fds[1], &stop, 1);
+      watcher->join();
+      delete watcher;
+      watcher = nullptr;
+    }
+    return;
+  }
+  if (pipe_fds[0] < 0 && ::pipe2(pipe_fds, O_CLOEXEC) != 0) return;
+  struct sigaction action = {};
+  action.sa_handler = [](int) {
+    const char leave = 1;
+    [[maybe_unused]] ssize_t n = ::write(pipe_fds[1], &leave, 1);
+  };
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGINT, &action, nullptr);
+  watcher = new std::thread([worker] {
+    char byte = 0;
+    while (true) {
+      const ssize_t n = ::read(pipe_fds[0], &byte, 1);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0 || byte == 0) return;
+      worker->Leave();
+    }
+  });
+}
+
+}  // namespace
+
+std::chrono::milliseconds ParseSeconds(std::string_view flag,
+                                       const std::string& value) {
+  double seconds = 0;
+  if (!absl::SimpleAtod(value, &seconds) || !(seconds > 0) ||
+      seconds > 1e7) {
+    std::fprintf(stderr, "weft: %.*s needs a positive number of seconds, got "
+                         "'%s'\n",
+                 static_cast<int>(flag.size()), flag.data(), value.c_str());
+    std::exit(2);
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+}
+
+namespace {
 
 bool TakeFlag(std::string_view arg, std::string_view name,
               std::string* value) {
@@ -599,6 +829,8 @@ std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
       options.host = value;
     } else if (TakeFlag(arg, "--weft-token-file", &value)) {
       token_file = value;
+    } else if (TakeFlag(arg, "--weft-connect-timeout", &value)) {
+      options.connect_timeout = ParseSeconds("--weft-connect-timeout", value);
     } else {
       consumed = false;
     }
@@ -611,12 +843,9 @@ std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
     std::fprintf(stderr, "weft: a worker needs --weft-scheduler=HOST:PORT\n");
     std::exit(2);
   }
-  absl::StatusOr<std::string> token = rpc::ResolveToken(token_file);
-  if (!token.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(token.status().message()).c_str());
-    std::exit(2);
-  }
-  options.token = *token;
+  // Read when connecting (and again at each retry), not now: the scheduler
+  // may not have written it yet.
+  options.token = rpc::TokenSource::FromEnvironmentOr(token_file);
   return options;
 }
 

@@ -165,16 +165,15 @@ AsCompleted<T> as_completed(const std::vector<ObjectRef<T>>& refs) {
   return AsCompleted<T>(refs);
 }
 
-// Cancels the task behind `ref` (and so every task waiting on it). A task
-// that has not started never runs; a running one finishes but its result is
-// discarded. get() then throws CancelledError. Returns true if the object
-// ends up cancelled, false if it already had its value or error.
+// Cancels the task behind `ref`, every task waiting on it, and the tasks a
+// running one submitted (recursively). A task that has not started never
+// runs; a running one goes on, but its result is discarded. get() then
+// throws CancelledError. On a cluster, waits for the scheduler's answer
+// (at most 30 s). Returns true if the object ends up cancelled, false if
+// it already had its value or error. REQUIRES: ref.valid().
 template <class T>
 bool cancel(const ObjectRef<T>& ref) {
-  if (auto producer = ref.state()->producer()) producer->Cancel();
-  if (!ref.state()->done()) return false;
-  auto error = ref.state()->error();
-  return error != nullptr && error->kind == ErrorKind::kCancelled;
+  return ref.state()->Cancel(/*wait=*/true);
 }
 
 // --- Inside a task -----------------------------------------------------------
@@ -186,6 +185,11 @@ bool active();
 int num_cpus();
 // The running task's key; empty outside tasks.
 std::string key();
+// True once the running task's result will be discarded: weft::cancel on
+// it or on the task that submitted it, or (on a cluster) the scheduler took
+// the task back. A long task may check this and return early. False outside
+// tasks.
+bool cancelled();
 }  // namespace this_task
 
 // --- Client methods defined in terms of the free functions -----------------

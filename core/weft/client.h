@@ -162,11 +162,15 @@ class Client {
   // core). Throws UsageError if WEFT_REMOTE registered a name twice.
   static Client Local(int threads = 0);
 
-  // Connects to a running scheduler at "host:port" (e.g. one started with
-  // `weft scheduler` or `weft cluster start`). An empty address means
+  // Connects to a scheduler at "host:port" (e.g. one started with `weft
+  // scheduler` or `weft cluster start`). An empty address means
   // $WEFT_SCHEDULER. The token comes from $WEFT_TOKEN, else `token_file`,
-  // else ~/.weft/token. Throws UsageError naming the address and the reason
-  // if it cannot connect within `timeout`. Makes the client the default.
+  // else ~/.weft/token, read afresh at each attempt. Waits up to `timeout`
+  // for a scheduler that is still starting (not listening yet, token file
+  // not written yet, or the file holding an older token), so a program may
+  // start at the same time as its cluster. Throws UsageError naming the
+  // address and the reason if it cannot connect by then. Makes the client
+  // the default.
   static Client Connect(const std::string& address = "",
                         const std::string& token_file = "",
                         std::chrono::milliseconds timeout =

@@ -45,10 +45,14 @@ struct SubmitMemo {
 // One lazy call in a graph. Immutable once built; shared by every Delayed
 // (and every parent node) that refers to it, through NodeRef.
 //
-// Memory: a graph can hold millions of nodes, so a node is small (64 bytes
+// Memory: a graph can hold millions of nodes, so a node is small (80 bytes
 // for a one-argument call with default options): an intrusive count
 // instead of a shared_ptr control block, an interned name, and options
 // stored only when they differ from the defaults.
+//
+// A node remembers the object it was last submitted as (and to which
+// client), so that a later compute() or persist() on that client reuses it
+// while it lives instead of running the call again.
 class DelayedNode {
  public:
   DelayedNode(uint64_t id, InternedName name, bool pure)
@@ -64,9 +68,23 @@ class DelayedNode {
 
   // Appends the nodes this call's arguments refer to.
   virtual void Children(std::vector<const DelayedNode*>& out) const = 0;
-  // Submits the call. REQUIRES: every child is in `memo`.
+  // Submits the call as object `object_id` (0: a fresh id).
+  // REQUIRES: every child is in `memo`.
   virtual std::shared_ptr<ObjectState> Submit(ClientImpl& client,
-                                              const SubmitMemo& memo) const = 0;
+                                              const SubmitMemo& memo,
+                                              uint64_t object_id) const = 0;
+
+  // The object this node was submitted as on `client`, if it still lives
+  // and was not cancelled; else nullptr. Thread-safe.
+  std::shared_ptr<ObjectState> Submitted(const ClientImpl& client) const;
+  // The object id to submit this node with: its own id the first time,
+  // 0 (a fresh id) after that, since a cluster's scheduler may still know
+  // the earlier object by it. Thread-safe.
+  uint64_t ClaimObjectId() const;
+  // Records that this node was submitted as `state` on `client`.
+  // Thread-safe.
+  void SetSubmitted(const ClientImpl& client,
+                    const std::shared_ptr<ObjectState>& state) const;
 
  private:
   friend class NodeRef;
@@ -82,8 +100,15 @@ class DelayedNode {
 
   mutable std::atomic<uint32_t> refs_{0};
   const bool pure_;
+  // ClaimObjectId() was called (guarded as submitted_; beside pure_ so it
+  // takes no room of its own).
+  mutable bool id_claimed_ = false;
   const uint64_t id_;
   const InternedName name_;
+  // The last submission (guarded by a lock picked by the node's address;
+  // see delayed.cc). submitted_by_ is only compared, never dereferenced.
+  mutable std::weak_ptr<ObjectState> submitted_;
+  mutable const ClientImpl* submitted_by_ = nullptr;
 };
 
 // A counted reference to a node. Thread-safe to copy and destroy.
@@ -163,13 +188,15 @@ class CallNode final : public DelayedNode {
   }
 
   std::shared_ptr<ObjectState> Submit(ClientImpl& client,
-                                      const SubmitMemo& memo) const override {
+                                      const SubmitMemo& memo,
+                                      uint64_t object_id) const override {
     TaskOptions options = options_ != nullptr ? *options_ : TaskOptions{};
     options.name = name();
     options.pure = pure();
     return std::apply(
                [&](const auto&... a) {
-                 return client.Call(f_, options, id(), Resolve(a, memo)...);
+                 return client.Call(f_, options, object_id,
+                                    Resolve(a, memo)...);
                },
                args_)
         .state();

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "weft/internal/object_state.h"
+#include "weft/serialize.h"
 
 namespace weft {
 
@@ -55,6 +56,59 @@ class ObjectRef {
   std::shared_ptr<internal::ObjectState> state_;
 };
 
+namespace internal {
+
+// An ObjectRef travels as the object's id and name: a task may take one as
+// an argument or return one (or any value holding some), on every runtime.
+// Writing tells the archive's RefCollector, so that the runtime keeps the
+// object alive with the bytes; reading asks the archive's RefResolver for a
+// reference this process holds (no resolver: FailedPrecondition). An empty
+// reference round-trips as empty.
+template <class T>
+struct Codec<ObjectRef<T>> {
+  static constexpr Reason kSelfReason = Reason::kOk;
+  using Children = TypeList<>;
+  static constexpr size_t kMinWireSize = 16;  // id and the name's length
+  static std::string Name() { return "weft::ObjectRef<" + TypeName<T>() + ">"; }
+
+  template <class Ar>
+  static void Save(Ar& ar, const ObjectRef<T>& ref) {
+    const uint64_t id = ref.valid() ? ref.id() : 0;
+    ArchiveHelpers::WriteScalar(ar, id);
+    ar(ref.valid() ? ref.state()->name() : std::string());
+    if (id != 0) {
+      if (RefCollector* refs = ArchiveHelpers::Refs(ar)) refs->Add(id);
+    }
+  }
+  template <class Ar>
+  static void Load(Ar& ar, ObjectRef<T>& ref) {
+    uint64_t id = 0;
+    std::string name;
+    if (!ArchiveHelpers::ReadScalar(ar, id)) return;
+    ar(name);
+    if (!ar.ok()) return;
+    if (id == 0) {
+      ref = ObjectRef<T>();
+      return;
+    }
+    RefResolver* refs = ArchiveHelpers::Refs(ar);
+    if (refs == nullptr) {
+      ar.Fail(absl::FailedPreconditionError(absl::StrCat(
+          "an ObjectRef (object ", id, ") can only be decoded by a weft "
+          "runtime, which holds the reference")));
+      return;
+    }
+    absl::StatusOr<std::shared_ptr<ObjectState>> state =
+        refs->Resolve(id, name);
+    if (!state.ok()) {
+      ar.Fail(state.status());
+      return;
+    }
+    ref = ObjectRef<T>(*std::move(state));
+  }
+};
+
+}  // namespace internal
 }  // namespace weft
 
 #endif  // WEFT_CORE_WEFT_OBJECT_REF_H_

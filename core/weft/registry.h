@@ -113,7 +113,7 @@ template <class V>
 absl::Status DecodeArg(const WireArg& arg, ArgSource& source,
                        std::optional<V>& out) {
   auto from_bytes = [&](std::string_view bytes) -> absl::Status {
-    absl::StatusOr<V> v = weft::Deserialize<V>(bytes);
+    absl::StatusOr<V> v = DeserializeWithRefs<V>(bytes, source.refs());
     if (!v.ok()) return v.status();
     out.emplace(*std::move(v));
     return absl::OkStatus();
@@ -137,18 +137,12 @@ absl::Status DecodeArg(const WireArg& arg, ArgSource& source,
         for (uint64_t id : arg.ids) {
           absl::StatusOr<std::string_view> bytes = source.Bytes(id);
           if (!bytes.ok()) return bytes.status();
-          auto v = weft::Deserialize<typename V::value_type>(*bytes);
+          auto v = DeserializeWithRefs<typename V::value_type>(
+              *bytes, source.refs());
           if (!v.ok()) return v.status();
           values.push_back(*std::move(v));
         }
         out.emplace(std::move(values));
-        return absl::OkStatus();
-      }
-      break;
-    case WireArg::Kind::kHandle:
-      if constexpr (IsObjectRefParam<V>::value) {
-        if (arg.ids.size() != 1) break;
-        out.emplace(source.Handle(arg.ids[0]));
         return absl::OkStatus();
       }
       break;
@@ -160,15 +154,18 @@ absl::Status DecodeArg(const WireArg& arg, ArgSource& source,
 // Encodes `value` (a task's result, or a put() value) straight into room
 // `sink` gives it. Errors: Internal if the encoding took a different size
 // than measured.
+// The sink is told of the object references inside (ResultSink::refs) and,
+// once the value is written, Written().
 template <class V>
 absl::Status WriteResult(const V& value, ResultSink& sink) {
   const size_t size = weft::SerializedSize(value);
-  if (!weft::SerializeInto(value, sink.Allocate(size), size)) {
+  if (!SerializeIntoWithRefs(value, sink.Allocate(size), size, sink.refs())) {
     return absl::InternalError(
         "weft: a value of type " + TypeName<V>() +
         " encoded to a different size than it measured; its serialize() "
         "must write the same fields every time it is called");
   }
+  sink.Written();
   return absl::OkStatus();
 }
 
@@ -187,6 +184,7 @@ absl::Status InvokeWire(R (*fn)(P...), const std::vector<WireArg>& args,
                                             std::get<I>(values)))
                 : (void)0),
    ...);
+  if (status.ok()) status = source.ArgumentsDecoded();
   if (!status.ok()) return status;
   if constexpr (std::is_void_v<R>) {
     fn(static_cast<P>(*std::get<I>(values))...);

@@ -50,6 +50,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -62,6 +63,41 @@
 #include "weft/internal/serialize_std.h"
 
 namespace weft {
+
+namespace internal {
+
+class ObjectState;
+
+// Told of each object reference (weft::ObjectRef) a value holds as the value
+// is written, so that a runtime can keep those objects alive as long as the
+// bytes are. Called only by the pass that writes bytes, never by
+// SerializedSize. Implementations need not be thread-safe: an archive is
+// used from one thread.
+class RefCollector {
+ public:
+  virtual ~RefCollector() = default;
+  virtual void Add(uint64_t id) = 0;
+};
+
+// Turns an object reference read from bytes into one this process holds.
+class RefResolver {
+ public:
+  virtual ~RefResolver() = default;
+  // Returns the state behind object `id` (named `name`, for its key), a
+  // reference this process now holds. Errors: as the runtime reports them
+  // (e.g. Unavailable once it shut down).
+  virtual absl::StatusOr<std::shared_ptr<ObjectState>> Resolve(
+      uint64_t id, std::string_view name) = 0;
+};
+
+template <class T>
+bool SerializeIntoWithRefs(const T& value, char* out, size_t size,
+                           RefCollector* refs);
+template <class T>
+absl::StatusOr<T> DeserializeWithRefs(std::string_view bytes,
+                                      RefResolver* refs);
+
+}  // namespace internal
 
 // True if values of T (cv and reference qualifiers ignored) can be
 // serialized and deserialized: a supported standard type whose elements are
@@ -136,6 +172,9 @@ class OutputArchive {
   friend struct internal::ArchiveHelpers;
   template <class T>
   friend size_t SerializedSize(const T& value);
+  template <class T>
+  friend bool internal::SerializeIntoWithRefs(const T&, char*, size_t,
+                                              internal::RefCollector*);
 
   // An archive that only counts bytes.
   struct CountOnly {};
@@ -176,6 +215,8 @@ class OutputArchive {
   char* const buffer_ = nullptr;  // Not owned; the caller's buffer, if any.
   const size_t capacity_ = 0;     // Bytes at buffer_.
   size_t bytes_written_ = 0;
+  // Not owned; told of object references written (see RefCollector).
+  internal::RefCollector* refs_ = nullptr;
 };
 
 // Reads values from a byte buffer written by OutputArchive.
@@ -259,6 +300,9 @@ class InputArchive {
 
  private:
   friend struct internal::ArchiveHelpers;
+  template <class T>
+  friend absl::StatusOr<T> internal::DeserializeWithRefs(
+      std::string_view, internal::RefResolver*);
 
   template <class T>
   void Read(T& value) {
@@ -285,6 +329,8 @@ class InputArchive {
   int depth_ = 0;
   uint64_t empty_elements_left_ = internal::kMaxEmptyElements;
   absl::Status status_;
+  // Not owned; resolves object references read (see RefResolver).
+  internal::RefResolver* refs_ = nullptr;
 };
 
 // Returns the number of bytes Serialize(value) produces. Costs one pass over
@@ -326,9 +372,7 @@ std::string Serialize(const T& value) {
 // OutputArchive::operator().
 template <class T>
 bool SerializeInto(const T& value, char* out, size_t size) {
-  OutputArchive ar(out, size);
-  ar(value);
-  return ar.bytes_written() == size;
+  return internal::SerializeIntoWithRefs(value, out, size, nullptr);
 }
 
 // Decodes a T from exactly `bytes` (as written by Serialize<T>).
@@ -339,14 +383,49 @@ bool SerializeInto(const T& value, char* out, size_t size) {
 // 12, 3 left". Errors reported by a user's serialize function via Fail()
 // keep their code. Never throws except std::bad_alloc. Reentrant.
 // A type that cannot be serialized is a compile-time error.
+//
+// A value holding weft::ObjectRefs decodes only inside a weft runtime, which
+// resolves the references (FailedPrecondition otherwise); see ObjectRef.
 template <class T>
 absl::StatusOr<T> Deserialize(std::string_view bytes) {
+  return internal::DeserializeWithRefs<T>(bytes, nullptr);
+}
+
+namespace internal {
+
+// As SerializeInto, telling `refs` (if not null) of each object reference
+// written.
+template <class T>
+bool SerializeIntoWithRefs(const T& value, char* out, size_t size,
+                           RefCollector* refs) {
+  OutputArchive ar(out, size);
+  ar.refs_ = refs;
+  ar(value);
+  return ar.bytes_written() == size;
+}
+
+// As Serialize(value, out), telling `refs` (if not null) of each object
+// reference written.
+template <class T>
+void SerializeWithRefs(const T& value, std::string& out, RefCollector* refs) {
+  const size_t at = out.size();
+  const size_t size = SerializedSize(value);
+  out.resize(at + size);
+  SerializeIntoWithRefs(value, out.data() + at, size, refs);
+}
+
+// As Deserialize, resolving object references through `refs` (null: a
+// reference is a FailedPrecondition error).
+template <class T>
+absl::StatusOr<T> DeserializeWithRefs(std::string_view bytes,
+                                      RefResolver* refs) {
   if constexpr (!kIsSerializable<T>) {
-    internal::Diagnose<T>();
+    Diagnose<T>();
     return absl::InternalError("unreachable");
   } else {
     T value{};
     InputArchive ar(bytes);
+    ar.refs_ = refs;
     ar(value);
     if (!ar.ok()) {
       return absl::Status(ar.status().code(),
@@ -362,6 +441,7 @@ absl::StatusOr<T> Deserialize(std::string_view bytes) {
   }
 }
 
+}  // namespace internal
 }  // namespace weft
 
 #endif  // WEFT_SERIALIZE_H_

@@ -525,6 +525,36 @@ std::string ThisTestRole() {
   return role != nullptr ? role : "";
 }
 
+absl::StatusOr<std::unique_ptr<HostProcess>> SpawnLocal(
+    const std::vector<std::string>& argv, const std::string& output_path,
+    const EnvOverrides& env) {
+  if (argv.empty()) return absl::InvalidArgumentError("empty argv");
+  const std::string path = FindProgram(argv[0]);
+  if (path.empty()) {
+    return absl::NotFoundError(absl::StrCat("no program `", argv[0], "`"));
+  }
+  Fd output(::open(output_path.c_str(),
+                   O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644));
+  if (output.get() < 0) {
+    return ErrnoError(absl::StrCat("creating ", output_path), errno);
+  }
+  Fd reader(::open(output_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (reader.get() < 0) {
+    return ErrnoError(absl::StrCat("opening ", output_path), errno);
+  }
+  const CStrings args(argv);
+  const CStrings environment(MakeEnvironment(env));
+  ExecPlan plan;
+  plan.path = path.c_str();
+  plan.argv = args.get();
+  plan.envp = environment.get();
+  plan.output_fd = output.get();
+  absl::StatusOr<pid_t> pid = ForkExec(plan);
+  if (!pid.ok()) return pid.status();
+  return std::unique_ptr<HostProcess>(
+      new HostProcess(*pid, reader.Release(), output_path));
+}
+
 // HostProcess ----------------------------------------------------------------
 
 HostProcess::HostProcess(pid_t pid, int output_fd, std::string output_path)

@@ -110,10 +110,22 @@ struct RunResult {
   std::string output;
 };
 
-// A process started in a host by TestHost::Spawn(): a child of the test
-// process and the leader of a process group of its own, with standard input
-// from /dev/null and standard output and error appended to one file.
-// Destroying the handle kills the group (SIGKILL) and reaps the child.
+class HostProcess;
+
+// Starts `argv` on this machine itself (no test host: the test's own
+// namespaces), as TestHost::Spawn() does in a host, with standard output
+// and error appended to `output_path` (created or truncated). For tests
+// that start weft's processes without namespaces. Errors: as Spawn()'s;
+// Internal if `output_path` cannot be created.
+absl::StatusOr<std::unique_ptr<HostProcess>> SpawnLocal(
+    const std::vector<std::string>& argv, const std::string& output_path,
+    const EnvOverrides& env = {});
+
+// A process started in a host by TestHost::Spawn() (or on this machine by
+// SpawnLocal()): a child of the test process and the leader of a process
+// group of its own, with standard input from /dev/null and standard output
+// and error appended to one file. Destroying the handle kills the group
+// (SIGKILL) and reaps the child.
 class HostProcess {
  public:
   HostProcess(const HostProcess&) = delete;
@@ -154,6 +166,9 @@ class HostProcess {
 
  private:
   friend class TestHost;
+  friend absl::StatusOr<std::unique_ptr<HostProcess>> SpawnLocal(
+      const std::vector<std::string>&, const std::string&,
+      const EnvOverrides&);
   HostProcess(pid_t pid, int output_fd, std::string output_path);
 
   const pid_t pid_;

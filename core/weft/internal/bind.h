@@ -61,14 +61,11 @@ struct ArgSlot {  // plain value (or pass-through reference)
   template <class X>
   explicit ArgSlot(X&& x) : value(std::forward<X>(x)) {}
   void CollectDeps(std::vector<std::shared_ptr<ObjectState>>&) const {}
-  absl::Status ToWire(WireArg& out) const {
-    if constexpr (IsObjectRef<Value>::value) {
-      out.kind = WireArg::Kind::kHandle;
-      out.ids = {value.id()};
-      return absl::OkStatus();
-    } else if constexpr (kIsSerializable<Value>) {
+  absl::Status ToWire(WireArg& out, RefCollector* refs) const {
+    if constexpr (kIsSerializable<Value>) {
+      // ObjectRefs (a parameter, or inside a value) travel as references.
       out.kind = WireArg::Kind::kValue;
-      weft::Serialize(value, out.value);
+      SerializeWithRefs(value, out.value, refs);
       return absl::OkStatus();
     } else {
       return absl::InvalidArgumentError(
@@ -102,7 +99,7 @@ struct ArgSlot<P, ObjectRef<U>,
   void CollectDeps(std::vector<std::shared_ptr<ObjectState>>& deps) const {
     deps.push_back(ref.state());
   }
-  absl::Status ToWire(WireArg& out) const {
+  absl::Status ToWire(WireArg& out, RefCollector*) const {
     if constexpr (!std::is_same_v<std::decay_t<P>, U>) {
       return absl::InvalidArgumentError(
           "weft: on a cluster, a reference to a " + TypeName<U>() +
@@ -131,7 +128,7 @@ struct ArgSlot<P, std::vector<ObjectRef<U>>,
   void CollectDeps(std::vector<std::shared_ptr<ObjectState>>& deps) const {
     for (const auto& r : refs) deps.push_back(r.state());
   }
-  absl::Status ToWire(WireArg& out) const {
+  absl::Status ToWire(WireArg& out, RefCollector*) const {
     if constexpr (!std::is_same_v<typename Value::value_type, U>) {
       return absl::InvalidArgumentError(
           "weft: on a cluster, references to " + TypeName<U>() +
@@ -179,10 +176,11 @@ class BoundCall final : public TaskBody {
                            std::index_sequence<I...>{});
   }
 
-  absl::Status ToWire(std::vector<WireArg>& out) const override {
+  absl::Status ToWire(std::vector<WireArg>& out,
+                      [[maybe_unused]] RefCollector* refs) const override {
     out.resize(sizeof...(I));
     absl::Status status;
-    ((status.ok() ? (void)(status = std::get<I>(slots_).ToWire(out[I]))
+    ((status.ok() ? (void)(status = std::get<I>(slots_).ToWire(out[I], refs))
                   : (void)0),
      ...);
     return status;

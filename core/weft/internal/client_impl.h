@@ -13,6 +13,7 @@
 
 #include "weft/internal/bind.h"
 #include "weft/internal/runtime.h"
+#include "weft/internal/task_context.h"
 #include "weft/object_ref.h"
 #include "weft/options.h"
 #include "weft/registry.h"
@@ -78,7 +79,10 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
                 : !spec.function_name.empty() ? spec.function_name
                                               : FunctionName(f);
     spec.id = id != 0 ? id : NewObjectId();
-    return ObjectRef<Stored<ResultOf<F>>>(runtime_->Submit(std::move(spec)));
+    std::shared_ptr<ObjectState> state = runtime_->Submit(std::move(spec));
+    // A task's children are cancelled with it.
+    if (TaskContext* parent = TaskContext::Current()) parent->AddChild(state);
+    return ObjectRef<Stored<ResultOf<F>>>(std::move(state));
   }
 
   template <class T>

@@ -22,6 +22,7 @@
 #include "weft/internal/any_value.h"
 #include "weft/internal/interned_name.h"
 #include "weft/internal/mutex.h"
+#include "weft/serialize.h"
 
 namespace weft::internal {
 
@@ -50,12 +51,20 @@ class Producer {
   virtual void Cancel() = 0;
 };
 
-// Released when the last reference to a cluster object goes, so the
-// distributed runtime can drop the value on its workers.
-class ReleaseHook {
+// The runtime a cluster object belongs to. Shared by all its objects, so
+// it costs an object one pointer. Implementations are thread-safe.
+class ObjectOwner {
  public:
-  virtual ~ReleaseHook() = default;
+  virtual ~ObjectOwner() = default;
+  // The last reference to object `id` in this process is gone: the runtime
+  // may drop the value on its workers. Must not block.
   virtual void Release(uint64_t id) = 0;
+  // Asks the runtime to cancel object `id` (see weft::cancel). With `wait`,
+  // returns once the runtime's answer has arrived, so that the object's
+  // state then shows the outcome (bounded: a runtime that cannot answer
+  // leaves the object as it was); else returns at once. The default does
+  // nothing.
+  virtual void Cancel(uint64_t id, bool wait);
 };
 
 // Where the bytes of a cluster object can be fetched from.
@@ -69,6 +78,10 @@ struct FetchedBytes {
 class RemoteBytes {
  public:
   virtual ~RemoteBytes() = default;
+  // Resolves the object references (ObjectRef) inside values fetched from
+  // here into references this process holds; nullptr if values cannot hold
+  // them. The resolver lives as long as this source.
+  virtual RefResolver* refs() { return nullptr; }
   // Fetches the serialized value of object `id` (blocking, fiber-aware).
   virtual absl::StatusOr<std::string> Fetch(uint64_t id) = 0;
   // As Fetch(), without a copy where the bytes can be mapped or handed
@@ -133,8 +146,17 @@ class ObjectState {
   void set_producer(std::weak_ptr<Producer> producer);
   std::shared_ptr<Producer> producer() const;
 
-  // Cluster objects: called with id() when the state is destroyed.
-  void set_release_hook(std::shared_ptr<ReleaseHook> hook);
+  // Cancels the object's task (see weft::cancel): through its producer, or
+  // for a cluster object through its owner (with `wait`, until the
+  // scheduler has answered, bounded). Returns true if the object has ended
+  // cancelled, false if it is done otherwise or (without `wait`, or past
+  // the bound) not done yet.
+  bool Cancel(bool wait);
+
+  // Cluster objects: the runtime the object belongs to; its Release() is
+  // called with id() when the state is destroyed.
+  void set_owner(std::shared_ptr<ObjectOwner> owner);
+  std::shared_ptr<ObjectOwner> owner() const;
 
   // Cluster objects: completes the object as held elsewhere. `inline_bytes`
   // is its serialized value when small (then no fetch is needed), else
@@ -149,9 +171,13 @@ class ObjectState {
                             std::string inline_bytes, bool has_inline);
   bool is_remote() const;
   // For a remote object: fetches and decodes the value once; later calls
-  // return at once. Errors: the fetch's or the decoder's.
+  // return at once. `decode` gets the bytes and the source's resolver for
+  // references inside them (RemoteBytes::refs(), may be null). Errors: the
+  // fetch's or the decoder's.
   absl::Status Materialize(
-      absl::FunctionRef<absl::StatusOr<AnyValue>(std::string_view)> decode);
+      absl::FunctionRef<absl::StatusOr<AnyValue>(std::string_view,
+                                                 RefResolver*)>
+          decode);
   // For a remote object: its serialized bytes (fetched if not inline).
   absl::StatusOr<std::string> Bytes();
 
@@ -192,7 +218,7 @@ class ObjectState {
   AnyValue value_;
   std::unique_ptr<Remote> remote_;
   std::unique_ptr<Extras> extras_ ABSL_GUARDED_BY(mu());
-  std::shared_ptr<ReleaseHook> release_hook_ ABSL_GUARDED_BY(mu());
+  std::shared_ptr<ObjectOwner> owner_ ABSL_GUARDED_BY(mu());
 };
 
 template <class T>

@@ -53,9 +53,10 @@ const T& ReadyValue(const std::shared_ptr<ObjectState>& state) {
   }
   if (state->is_remote()) {
     absl::Status status = state->Materialize(
-        [](std::string_view bytes) -> absl::StatusOr<AnyValue> {
+        [](std::string_view bytes,
+           RefResolver* refs) -> absl::StatusOr<AnyValue> {
           if constexpr (kIsSerializable<T>) {
-            absl::StatusOr<T> value = Deserialize<T>(bytes);
+            absl::StatusOr<T> value = DeserializeWithRefs<T>(bytes, refs);
             if (!value.ok()) return value.status();
             return AnyValue::Make(*std::move(value));
           } else {

@@ -32,10 +32,14 @@ class TaskBody {
   // dependencies' values, calls the function, returns its result. Throws
   // what the function throws. `last_attempt` allows moving arguments in.
   virtual AnyValue Run(bool last_attempt) = 0;
-  // Encodes the arguments for another process. Errors: InvalidArgument for
-  // an argument that cannot be serialized, or a reference whose value type
-  // differs from the parameter type.
-  virtual absl::Status ToWire(std::vector<WireArg>& out) const = 0;
+  // Encodes the arguments for another process, telling `refs` (if not
+  // null) of each object reference inside them that the task receives as a
+  // reference (an ObjectRef parameter, or one inside a value): the runtime
+  // must keep those alive until the task has run. Errors: InvalidArgument
+  // for an argument that cannot be serialized, or a reference whose value
+  // type differs from the parameter type.
+  virtual absl::Status ToWire(std::vector<WireArg>& out,
+                              RefCollector* refs) const = 0;
 };
 
 // A value for put(), with a way to serialize it if it must leave the process.

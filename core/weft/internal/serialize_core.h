@@ -208,6 +208,13 @@ struct ArchiveHelpers {
     return true;
   }
 
+  // The archive's RefCollector (writing) or RefResolver (reading), or
+  // nullptr; see weft/serialize.h.
+  template <class Ar>
+  static auto* Refs(Ar& ar) {
+    return ar.refs_;
+  }
+
   template <class Ar>
   static bool EnterNested(Ar& ar) {
     return ar.EnterNested();

@@ -12,6 +12,7 @@
 namespace weft::internal {
 
 class ClientImpl;
+class ObjectState;
 
 class TaskContext {
  public:
@@ -20,6 +21,8 @@ class TaskContext {
   // The task's key and CPU slots.
   virtual std::string key() const = 0;
   virtual int num_cpus() const = 0;
+  // Whether the task was cancelled while running (see this_task::cancelled).
+  virtual bool cancelled() const = 0;
   // The client nested remote()/get() calls from this task go to.
   virtual std::shared_ptr<ClientImpl> client() const = 0;
 
@@ -27,6 +30,10 @@ class TaskContext {
   // other tasks and, if needed, another fiber starts serving the queue.
   virtual void BeginBlocking() = 0;
   virtual void EndBlocking() = 0;
+
+  // The task submitted `child` (through any client): cancelling the task
+  // cancels it too. Keeps only a weak reference.
+  virtual void AddChild(const std::shared_ptr<ObjectState>& child) = 0;
 
   // The context of the task running on this fiber, or nullptr outside tasks.
   static TaskContext* Current();

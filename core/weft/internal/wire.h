@@ -14,10 +14,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "weft/serialize.h"
 
 namespace weft::internal {
-
-class ObjectState;
 
 // One argument, as the function's parameter expects it.
 struct WireArg {
@@ -25,7 +24,6 @@ struct WireArg {
     kValue,   // `value` holds the serialized parameter
     kRef,     // ids[0]'s value is the parameter
     kRefs,    // the values of `ids` form a vector parameter
-    kHandle,  // the parameter is an ObjectRef to ids[0]
   };
   Kind kind = Kind::kValue;
   std::string value;
@@ -39,8 +37,14 @@ class ArgSource {
   // The serialized value of object `id`, which the worker fetched before the
   // call. The view stays valid for the duration of the call.
   virtual absl::StatusOr<std::string_view> Bytes(uint64_t id) = 0;
-  // A reference to object `id` held by this process (an ObjectRef param).
-  virtual std::shared_ptr<ObjectState> Handle(uint64_t id) = 0;
+  // Resolves the object references (ObjectRef) inside argument values into
+  // references this process holds; nullptr if it cannot, and then such an
+  // argument does not decode.
+  virtual RefResolver* refs() = 0;
+  // Called once every argument is decoded, before the function runs; an
+  // error fails the call instead (e.g. the references the arguments hold
+  // could not be confirmed).
+  virtual absl::Status ArgumentsDecoded() { return absl::OkStatus(); }
 };
 
 // Where a worker puts a registered function's serialized result: ordinary
@@ -52,6 +56,13 @@ class ResultSink {
   // encoded result before the call it is serving returns. Called at most
   // once per invocation. Never returns nullptr; may throw std::bad_alloc.
   virtual char* Allocate(size_t size) = 0;
+  // Told of each object reference (ObjectRef) inside the result, as it is
+  // written; nullptr if the caller does not care.
+  virtual RefCollector* refs() { return nullptr; }
+  // Called once the result is written, while it (and so every object it
+  // references) is still alive: the moment to make the runtime keep those
+  // objects for the result's sake, before the value lets go of them.
+  virtual void Written() {}
 };
 
 // A ResultSink into a std::string.
