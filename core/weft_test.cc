@@ -18,6 +18,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "weft/serialize.h"
 
 namespace {
 
@@ -610,6 +611,54 @@ TEST(WeftWakeupTest, SecondTaskOfABurstRunsWhileFirstBlocks) {
     *gate = true;
     EXPECT_EQ(weft::get(slow), 1);
   }
+}
+
+}  // namespace
+
+namespace {
+
+// Resolves references by making fresh states, and remembers what it saw.
+class FakeResolver final : public weft::internal::RefResolver {
+ public:
+  absl::StatusOr<std::shared_ptr<weft::internal::ObjectState>> Resolve(
+      uint64_t id, std::string_view name) override {
+    seen.emplace_back(id, std::string(name));
+    return std::make_shared<weft::internal::ObjectState>(id, name);
+  }
+  std::vector<std::pair<uint64_t, std::string>> seen;
+};
+
+struct IdsSeen final : weft::internal::RefCollector {
+  void Add(uint64_t id) override { ids.push_back(id); }
+  std::vector<uint64_t> ids;
+};
+
+TEST(ObjectRefSerializationTest, TravelsAsIdAndNameThroughTheRuntimeHooks) {
+  weft::Client client = weft::Client::Local(1);
+  std::vector<weft::ObjectRef<double>> refs = {
+      client.put(1.0), weft::ObjectRef<double>(), client.put(2.0)};
+  const size_t size = weft::SerializedSize(refs);
+  std::string bytes(size, '\0');
+  IdsSeen written;
+  ASSERT_TRUE(weft::internal::SerializeIntoWithRefs(refs, bytes.data(), size,
+                                                    &written));
+  EXPECT_THAT(written.ids, ElementsAre(refs[0].id(), refs[2].id()));
+
+  FakeResolver resolver;
+  auto back = weft::internal::DeserializeWithRefs<
+      std::vector<weft::ObjectRef<double>>>(bytes, &resolver);
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->size(), 3u);
+  EXPECT_EQ((*back)[0].id(), refs[0].id());
+  EXPECT_FALSE((*back)[1].valid());
+  EXPECT_EQ((*back)[2].key(), refs[2].key());
+  EXPECT_EQ(resolver.seen.size(), 2u);
+
+  // Outside a runtime there is nobody to hold the reference.
+  auto refused = weft::Deserialize<std::vector<weft::ObjectRef<double>>>(bytes);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("can only be decoded by a weft runtime"));
 }
 
 }  // namespace

@@ -742,6 +742,124 @@ TEST_F(SchedulerStateTest, AddRefToLineageRecomputes) {
   EXPECT_THAT(Take().assigns, ElementsAre(P{10, 1}));
 }
 
+TEST_F(SchedulerStateTest, BorrowedObjectsLiveWhileTheTaskIsPending) {
+  Init();
+  Worker(10);
+  Submit({Def(1)});
+  Take();
+  Finish(10, 1);
+  Take();
+  // Task 2 receives a reference to 1 (not its value): no dependency, so it
+  // is assigned at once, and 1 stays alive while 2 is pending although the
+  // client lets go of it.
+  TaskDef borrower = Def(2);
+  borrower.borrowed = {1};
+  Submit({borrower});
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 1).ok());
+  Drained d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 2}));
+  EXPECT_THAT(d.releases, IsEmpty());
+  EXPECT_EQ(s_->StateOf(1), TaskState::kMemory);
+  Finish(10, 2);
+  EXPECT_THAT(Take().releases, ElementsAre(P{10, 1}));
+  EXPECT_EQ(s_->StateOf(1), TaskState::kReleased);
+}
+
+TEST_F(SchedulerStateTest, BorrowedReferenceToAnUnknownObjectIsRejected) {
+  Init();
+  TaskDef borrower = Def(2);
+  borrower.borrowed = {77};
+  EXPECT_EQ(s_->SubmitTasks(kC1, {borrower}).code(),
+            absl::StatusCode::kNotFound);
+  TaskDef self = Def(3);
+  self.borrowed = {3};
+  EXPECT_EQ(s_->SubmitTasks(kC1, {self}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s_->num_objects(), 0u);
+}
+
+TEST_F(SchedulerStateTest, CancelledBorrowerLetsGoOfItsReferences) {
+  Init();
+  Worker(10);
+  Submit({Def(1)});
+  Take();
+  Finish(10, 1);
+  TaskDef borrower = Def(2);
+  borrower.borrowed = {1};
+  Submit({borrower});
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 1).ok());
+  Take();
+  ASSERT_TRUE(s_->Cancel(kC1, 2).ok());
+  Drained d = Take();
+  EXPECT_THAT(d.cancels, ElementsAre(P{10, 2}));
+  EXPECT_THAT(d.releases, ElementsAre(P{10, 1}));
+}
+
+TEST_F(SchedulerStateTest, ContainedReferencesLiveAsLongAsTheirContainer) {
+  Init();
+  ASSERT_TRUE(s_->AddClient(kC2).ok());  // a worker's nested client
+  Worker(10, 4);
+  Submit({Def(1)});  // the task that returns references
+  Take();
+  // While it runs, its code submits 2 and 3 through client 2, and returns
+  // references to them: client 2 reports them contained in 1, then lets
+  // go of them.
+  Submit({Def(2), Def(3)}, kC2);
+  ASSERT_TRUE(s_->AddContained(kC2, 1, {2, 3, 2}).ok());
+  ASSERT_TRUE(s_->ReleaseRef(kC2, 2).ok());
+  ASSERT_TRUE(s_->ReleaseRef(kC2, 3).ok());
+  EXPECT_NE(s_->StateOf(2), TaskState::kReleased);
+  Take();
+  Finish(10, 2);
+  Finish(10, 3);
+  Finish(10, 1);
+  Take();
+  // The program reads 1's value and takes its own reference to 3.
+  ASSERT_TRUE(s_->AddRef(kC1, 3).ok());
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 1).ok());  // 1's references go with it
+  Drained d = Take();
+  EXPECT_THAT(d.releases, UnorderedElementsAre(P{10, 1}, P{10, 2}));
+  EXPECT_EQ(s_->StateOf(3), TaskState::kMemory);
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 3).ok());
+  EXPECT_THAT(Take().releases, ElementsAre(P{10, 3}));
+  EXPECT_EQ(s_->num_objects(), 0u);
+}
+
+TEST_F(SchedulerStateTest, ContainmentRulesAndReplacement) {
+  Init();
+  Worker(10, 4);
+  Submit({Def(1), Def(2), Def(3)});
+  Take();
+  // The reporter must hold what it says is contained.
+  ASSERT_TRUE(s_->AddClient(kC2).ok());
+  EXPECT_EQ(s_->AddContained(kC2, 1, {2}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s_->AddContained(kC1, 77, {2}).code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(s_->AddContained(kC1, 1, {2}).ok());
+  // A recomputed result replaces the set: 2 is no longer held by 1.
+  ASSERT_TRUE(s_->AddContained(kC1, 1, {3}).ok());
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 2).ok());
+  EXPECT_THAT(Take().cancels, ElementsAre(P{10, 2}));
+  // A container that was released needs nothing kept.
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 3).ok());  // still held by 1
+  EXPECT_NE(s_->StateOf(3), TaskState::kReleased);
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 1).ok());
+  Drained d = Take();
+  EXPECT_THAT(d.cancels, UnorderedElementsAre(P{10, 1}, P{10, 3}));
+  EXPECT_EQ(s_->num_objects(), 0u);
+}
+
+TEST_F(SchedulerStateTest, AddRefToAnUnknownObjectFailsItForTheClient) {
+  Init();
+  EXPECT_EQ(s_->AddRef(kC1, 77).code(), absl::StatusCode::kNotFound);
+  Drained d = Take();
+  ASSERT_EQ(d.failed.size(), 1u);
+  EXPECT_EQ(d.failed[0].client, kC1);
+  EXPECT_EQ(d.failed[0].object, 77u);
+  EXPECT_EQ(d.failed[0].error.kind, ErrorKind::kObjectLost);
+}
+
 TEST_F(SchedulerStateTest, HeartbeatExpiry) {
   SchedulerState::Options o = Opts();
   o.heartbeat_timeout = absl::Seconds(5);

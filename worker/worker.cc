@@ -479,11 +479,22 @@ class Worker {
       if (!status.ok()) throw std::invalid_argument(std::string(status.message()));
     }
     // A result holding references (ObjectRefs) makes the nested client,
-    // which holds them, tell the scheduler before the value lets go.
-    rpc::BufferSink sink(shared_memory_,
-                         [this, id = task.id()](const std::vector<uint64_t>& ids) {
-                           if (cluster_ != nullptr) cluster_->Contain(id, ids);
-                         });
+    // which holds them, tell the scheduler before the value lets go; and
+    // the result waits until the scheduler has everything that client sent
+    // (the objects may be ones this task just submitted on that stream),
+    // so that no client reading the result meets an unknown object.
+    rpc::BufferSink sink(
+        shared_memory_,
+        [this, id = task.id()](const std::vector<uint64_t>& ids) {
+          if (cluster_ == nullptr) return;
+          cluster_->Contain(id, ids);
+          if (absl::Status s = cluster_->Sync(); !s.ok()) {
+            throw std::runtime_error(absl::StrCat(
+                "weft: the scheduler did not confirm the references in the "
+                "result: ",
+                s.message()));
+          }
+        });
     absl::Status status = Invoke(task.function(), args, sink);
     if (!status.ok()) {
       if (absl::IsInvalidArgument(status)) {

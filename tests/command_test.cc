@@ -1,0 +1,215 @@
+// Copyright 2026 The weft Authors.
+//
+// The `weft` command as docs/cluster.md tells operators to use it: start-up
+// in any order, restarts, stopping, and the errors of a busy port or a
+// missing scheduler.
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rpc/token.h"
+#include "tests/suite_tasks.h"
+#include "tests/testing/test_hosts.h"
+#include "tests/testing/weft_cluster.h"
+#include "weft/weft.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using weft::testing::HostProcess;
+using weft::testing::RunfilePath;
+using weft::testing::SpawnLocal;
+using namespace std::chrono_literals;
+
+// A port nothing listens on now (the kernel's pick, released again).
+int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+class CommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    dir_ = std::string(tmp != nullptr ? tmp : "/tmp") + "/cmd-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir_.data()), nullptr);
+    token_file_ = dir_ + "/token";
+    port_ = FreePort();
+    address_ = absl::StrCat("127.0.0.1:", port_);
+  }
+
+  std::unique_ptr<HostProcess> Start(std::vector<std::string> argv,
+                                     const std::string& log,
+                                     weft::testing::EnvOverrides env = {}) {
+    argv.insert(argv.begin(), RunfilePath("tools/weft"));
+    auto process = SpawnLocal(argv, dir_ + "/" + log, env);
+    EXPECT_TRUE(process.ok()) << process.status();
+    return process.ok() ? *std::move(process) : nullptr;
+  }
+  std::unique_ptr<HostProcess> Scheduler(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {"scheduler",
+                                     absl::StrCat("--port=", port_),
+                                     "--token-file=" + token_file_};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return Start(argv, absl::StrCat("scheduler-", ++started_, ".log"));
+  }
+  std::unique_ptr<HostProcess> Worker(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {
+        "worker", "--scheduler=" + address_, "--token-file=" + token_file_,
+        "--load=" + RunfilePath("tests/libsuite_tasks.so")};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return Start(argv, absl::StrCat("worker-", ++started_, ".log"));
+  }
+  // Waits until the scheduler's log shows `n` joins.
+  void WaitForJoins(HostProcess& scheduler, int n) {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    int joined = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string out = scheduler.Output();
+      joined = 0;
+      for (size_t at = out.find(" joined: "); at != std::string::npos;
+           at = out.find(" joined: ", at + 1)) {
+        ++joined;
+      }
+      if (joined >= n) return;
+      std::this_thread::sleep_for(10ms);
+    }
+    FAIL() << joined << " of " << n << " workers joined:\n"
+           << scheduler.Output();
+  }
+
+  std::string dir_;
+  std::string token_file_;
+  int port_ = 0;
+  std::string address_;
+  int started_ = 0;
+};
+
+TEST_F(CommandTest, WorkerStartedBeforeTheSchedulerJoinsIt) {
+  // As in docs/deploy.md's recipes: the worker may come first; there is no
+  // token file yet either.
+  auto worker = Worker();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(worker->Poll(), std::nullopt) << worker->Output();
+  auto scheduler = Scheduler();
+  WaitForJoins(*scheduler, 1);
+  EXPECT_THAT(worker->Output(), HasSubstr("waiting up to"));
+  weft::Client client = weft::Client::Connect(address_, token_file_);
+  EXPECT_EQ(client.get(client.remote(suite::Inc)(41), 30s), 42);
+}
+
+TEST_F(CommandTest, ClientStartedBeforeTheSchedulerConnects) {
+  std::optional<weft::Client> client;
+  std::thread connecting([&] {
+    client = weft::Client::Connect(address_, token_file_, 60s);
+  });
+  std::this_thread::sleep_for(300ms);
+  auto scheduler = Scheduler();
+  auto worker = Worker();
+  connecting.join();
+  ASSERT_TRUE(client.has_value());
+  client->wait_for_workers(1, 60s);
+  EXPECT_EQ(client->get(client->remote(suite::Inc)(1), 30s), 2);
+}
+
+TEST_F(CommandTest, WorkersStartedWithTheSchedulerAllJoin) {
+  constexpr int kWorkers = 10;
+  std::vector<std::unique_ptr<HostProcess>> workers;
+  auto scheduler = Scheduler();
+  for (int i = 0; i < kWorkers; ++i) workers.push_back(Worker());
+  WaitForJoins(*scheduler, kWorkers);
+  for (auto& w : workers) EXPECT_EQ(w->Poll(), std::nullopt) << w->Output();
+}
+
+TEST_F(CommandTest, RestartedSchedulerKeepsTheTokenOfItsCluster) {
+  auto first = Scheduler();
+  ASSERT_TRUE(first->WaitForOutput("listening on", absl::Seconds(30)).ok());
+  const absl::StatusOr<std::string> token = weft::rpc::ReadTokenFile(token_file_);
+  ASSERT_TRUE(token.ok()) << token.status();
+  ASSERT_TRUE(first->Signal(SIGTERM).ok());
+  ASSERT_EQ(first->Wait(absl::Seconds(30)).value_or(-1), 0) << first->Output();
+
+  auto second = Scheduler();
+  auto worker = Worker();
+  WaitForJoins(*second, 1);
+  EXPECT_EQ(weft::rpc::ReadTokenFile(token_file_).value_or(""), *token);
+  ASSERT_TRUE(second->Signal(SIGTERM).ok());
+  ASSERT_EQ(second->Wait(absl::Seconds(30)).value_or(-1), 0);
+
+  auto third = Scheduler({"--new-token"});
+  ASSERT_TRUE(third->WaitForOutput("listening on", absl::Seconds(30)).ok());
+  EXPECT_NE(weft::rpc::ReadTokenFile(token_file_).value_or(*token), *token);
+}
+
+TEST_F(CommandTest, WorkerThatFindsNoSchedulerSaysSoAndExits) {
+  auto worker = Worker({"--connect-timeout=1"});
+  const absl::StatusOr<int> code = worker->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << "still waiting after 30 s";
+  EXPECT_EQ(*code, 1);
+  EXPECT_THAT(worker->Output(),
+              HasSubstr("cannot join the scheduler at " + address_));
+}
+
+TEST_F(CommandTest, SecondSchedulerOnAPortInUseFails) {
+  auto first = Scheduler();
+  ASSERT_TRUE(first->WaitForOutput("listening on", absl::Seconds(30)).ok());
+  auto second = Scheduler();
+  const absl::StatusOr<int> code = second->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 2);
+  EXPECT_THAT(second->Output(), HasSubstr("Address already in use"));
+  EXPECT_EQ(first->Poll(), std::nullopt) << "the first one goes on";
+}
+
+TEST_F(CommandTest, WorkerLeavesQuietlyOnSigterm) {
+  auto scheduler = Scheduler();
+  auto worker = Worker();
+  WaitForJoins(*scheduler, 1);
+  ASSERT_TRUE(worker->Signal(SIGTERM).ok());
+  const absl::StatusOr<int> code = worker->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0) << worker->Output();
+  EXPECT_THAT(worker->Output(), Not(HasSubstr("***")));  // no crash dump
+  ASSERT_TRUE(scheduler->WaitForOutput(") left", absl::Seconds(30)).ok())
+      << scheduler->Output();
+}
+
+TEST_F(CommandTest, ClusterStartAndStopAreQuiet) {
+  const weft::testing::EnvOverrides home = {{"HOME", dir_}, {"WEFT_HOME", ""}};
+  auto start = Start({"cluster", "start", "-n", "2",
+                      absl::StrCat("--port=", port_),
+                      "--load=" + RunfilePath("tests/libsuite_tasks.so")},
+                     "start.log", home);
+  ASSERT_EQ(start->Wait(absl::Seconds(60)).value_or(-1), 0) << start->Output();
+  EXPECT_THAT(start->Output(), HasSubstr("2 workers"));
+  auto stop = Start({"cluster", "stop"}, "stop.log", home);
+  ASSERT_EQ(stop->Wait(absl::Seconds(60)).value_or(-1), 0) << stop->Output();
+  std::ifstream log(dir_ + "/.weft/cluster.log");
+  const std::string text((std::istreambuf_iterator<char>(log)),
+                         std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, Not(HasSubstr("***"))) << text;
+  EXPECT_THAT(text, Not(HasSubstr("lost the scheduler"))) << text;
+}
+
+}  // namespace

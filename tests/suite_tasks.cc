@@ -1,0 +1,144 @@
+// Copyright 2026 The weft Authors.
+
+#include "tests/suite_tasks.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+namespace suite {
+namespace {
+
+bool Exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+void Touch(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd >= 0) ::close(fd);
+}
+
+}  // namespace
+
+double Square(double x) { return x * x; }
+int Inc(int x) { return x + 1; }
+double Total(std::vector<double> xs) {
+  double sum = 0;
+  for (double x : xs) sum += x;
+  return sum;
+}
+
+int Mark(std::string dir, std::string name) {
+  const std::string path = dir + "/" + name;
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    [[maybe_unused]] ssize_t n = ::write(fd, "run\n", 4);
+    ::close(fd);
+  }
+  return 1;
+}
+
+int Unstarted(std::string dir, std::string name) { return Mark(dir, name); }
+
+int MarkAfter(std::string dir, std::string name, int input) {
+  Mark(dir, name);
+  return input + 1;
+}
+
+double MarkedSquare(std::string dir, std::string name, double x) {
+  Mark(dir, name);
+  return x * x;
+}
+
+double GatedTotal(std::string dir, std::string name, std::vector<double> xs) {
+  Gate(dir, name);
+  return Total(std::move(xs));
+}
+
+int Gate(std::string dir, std::string name) {
+  const std::string base = dir + "/" + name;
+  Touch(base + ".started");
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (weft::this_task::cancelled()) {
+      Touch(base + ".saw_cancel");
+      return -1;
+    }
+    if (Exists(dir + "/open")) {
+      Touch(base + ".done");
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  throw std::runtime_error("Gate " + name + ": never opened");
+}
+
+int Parent(std::string dir, int children) {
+  std::vector<weft::ObjectRef<int>> refs;
+  for (int k = 0; k < children; ++k) {
+    refs.push_back(weft::remote(Gate)(dir, "child-" + std::to_string(k)));
+  }
+  int completed = 0;
+  for (int k = 0; k < children; ++k) {
+    try {
+      completed += weft::get(refs[k], std::chrono::seconds(120)) == 1;
+    } catch (const weft::CancelledError&) {
+      Touch(dir + "/parent.child-" + std::to_string(k) + ".cancelled");
+    }
+  }
+  return completed;
+}
+
+double Deref(weft::ObjectRef<double> ref) {
+  return weft::get(ref, std::chrono::seconds(60)) + 1;
+}
+
+double SumRefs(std::vector<weft::ObjectRef<double>> refs) {
+  double sum = 0;
+  for (double x : weft::get(refs, std::chrono::seconds(60))) sum += x;
+  return sum;
+}
+
+std::vector<weft::ObjectRef<double>> Fan(int n, double base) {
+  std::vector<weft::ObjectRef<double>> out;
+  for (int i = 0; i < n; ++i) out.push_back(weft::remote(Square)(base + i));
+  return out;
+}
+
+weft::ObjectRef<double> Forward(weft::ObjectRef<double> ref) { return ref; }
+
+double Unwrap(Holder holder) {
+  return weft::get(holder.ref, std::chrono::seconds(60));
+}
+
+Holder Wrap(double x, std::string label) {
+  return Holder{weft::put(x), std::move(label)};
+}
+
+std::string Blob(int bytes, int seed) {
+  std::string out(static_cast<size_t>(bytes), '\0');
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i] = static_cast<char>((seed * 31 + static_cast<int>(i)) & 0x7f);
+  }
+  return out;
+}
+
+int64_t Combine(std::string a, std::string b) {
+  return static_cast<int64_t>(a.size() + b.size()) +
+         (a.empty() ? 0 : a[0]) + (b.empty() ? 0 : b[0]);
+}
+
+int64_t CombineAll(std::vector<std::string> xs) {
+  int64_t sum = 0;
+  for (const std::string& x : xs) sum += Combine(x, "");
+  return sum;
+}
+
+WEFT_REMOTE(Square, Inc, Total, Mark, Unstarted, MarkAfter, MarkedSquare,
+            GatedTotal, Gate, Parent, Deref, SumRefs, Fan, Forward, Unwrap, Wrap,
+            Blob, Combine, CombineAll);
+
+}  // namespace suite

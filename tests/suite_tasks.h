@@ -1,0 +1,74 @@
+// Copyright 2026 The weft Authors.
+//
+// Task functions shared by tests that run on every runtime: linked into the
+// test binaries (which also serve as LocalCluster workers) and built as
+// libsuite_tasks.so for `weft worker --load`. Files under a directory the
+// test names (`dir`) let tasks in other processes report what they did.
+
+#ifndef WEFT_TESTS_SUITE_TASKS_H_
+#define WEFT_TESTS_SUITE_TASKS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "weft/weft.h"
+
+namespace suite {
+
+double Square(double x);
+int Inc(int x);
+double Total(std::vector<double> xs);
+
+// Appends a line to dir/name (a count of runs) and returns 1.
+int Mark(std::string dir, std::string name);
+
+// As Mark, for a task that only one test submits (so no run time of it
+// was reported, and the scheduler keeps it queued while workers are busy).
+int Unstarted(std::string dir, std::string name);
+// Mark(dir, name), then returns input + 1.
+int MarkAfter(std::string dir, std::string name, int input);
+// Mark(dir, name), then returns x * x.
+double MarkedSquare(std::string dir, std::string name, double x);
+// Gate(dir, name), then Total(xs).
+double GatedTotal(std::string dir, std::string name, std::vector<double> xs);
+
+// Creates dir/name.started, then waits until dir/open exists (returns 1,
+// after creating dir/name.done), or the task is cancelled (creates
+// dir/name.saw_cancel and returns -1). Throws after 120 s.
+int Gate(std::string dir, std::string name);
+
+// Submits `children` Gate(dir, "child-K") tasks and waits for each; for a
+// child whose get() throws CancelledError creates dir/parent.child-K.cancelled.
+// Returns how many children completed normally.
+int Parent(std::string dir, int children);
+
+// ObjectRefs as parameters and results.
+double Deref(weft::ObjectRef<double> ref);
+double SumRefs(std::vector<weft::ObjectRef<double>> refs);
+// Submits Square(base + i) for i < n and returns the references.
+std::vector<weft::ObjectRef<double>> Fan(int n, double base);
+// Returns the reference it got (the task borrows it, the result keeps it).
+weft::ObjectRef<double> Forward(weft::ObjectRef<double> ref);
+
+// A value holding a reference.
+struct Holder {
+  weft::ObjectRef<double> ref;
+  std::string label;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(ref, label);
+  }
+};
+double Unwrap(Holder holder);
+Holder Wrap(double x, std::string label);
+
+// `bytes` bytes derived from `seed`.
+std::string Blob(int bytes, int seed);
+// The sum of the sizes and first bytes of its inputs.
+int64_t Combine(std::string a, std::string b);
+int64_t CombineAll(std::vector<std::string> xs);
+
+}  // namespace suite
+
+#endif  // WEFT_TESTS_SUITE_TASKS_H_
