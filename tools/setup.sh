@@ -27,6 +27,12 @@ PACKAGES=(
   # use nsenter, setsid (util-linux) and getent (libc-bin), which Debian
   # always has.
   iproute2
+  # The ssh test harness (tests/testing/ssh_hosts.h): each test runs its own
+  # sshd (/usr/sbin/sshd) with a private configuration inside test hosts,
+  # and ssh / ssh-keygen as the client. Installing the server never starts
+  # the machine's own sshd (see the policy below), and the tests never read
+  # or write /etc/ssh or ~/.ssh.
+  openssh-server openssh-client
   # Allocator for cross-thread task allocation (see third_party/BUILD).
   libjemalloc-dev
   # A threaded BLAS and LAPACKE for the tutorial's section 2
@@ -76,5 +82,20 @@ if [[ $(id -u) -ne 0 ]]; then
   SUDO=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
+# These are build and test tools: installing them must not start services
+# (openssh-server would start the machine's sshd on port 22). Debian's
+# invoke-rc.d and deb-systemd-invoke ask /usr/sbin/policy-rc.d, and exit
+# code 101 means "do not start". If the machine has no policy of its own
+# (container images usually have one saying exactly that), one is put there
+# for the install and removed afterwards. On a machine booted with systemd
+# the package still enables ssh.service for the next boot; run
+# `systemctl disable ssh` there if that is unwanted.
+POLICY=/usr/sbin/policy-rc.d
+if [[ ! -e "$POLICY" ]]; then
+  trap '"${SUDO[@]}" rm -f "$POLICY"' EXIT
+  printf '#!/bin/sh\n# Written by weft tools/setup.sh for one install.\nexit 101\n' |
+    "${SUDO[@]}" tee "$POLICY" >/dev/null
+  "${SUDO[@]}" chmod 755 "$POLICY"
+fi
 "${SUDO[@]}" apt-get update -q
 "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
