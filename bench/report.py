@@ -20,7 +20,10 @@ from collections import namedtuple
 
 SYSTEMS = ["weft", "weft-embedded", "dask", "dask-saturation-inf",
            "ipyparallel"]
-RESULT_FILES = ["weft.json", "dask.json", "ipyparallel.json"]
+RESULT_FILES = ["weft.json", "weft-default.json", "dask.json",
+                "ipyparallel.json"]
+# Records of these files are variants of weft's own (see find()).
+VARIANT_FILES = {"weft-default.json": "default_build"}
 PEERS = ["dask", "ipyparallel"]  # ratio columns: weft / peer
 
 # One table row: a field of one workload's record (optionally the record
@@ -34,6 +37,10 @@ ROWS = [
         (">=", 100_000), "/s"),
     Row("W1_delayed", {}, "tasks_per_second", "W1 delayed+compute: tasks/s",
         True, None, "/s"),
+    Row("W1_map", {"variant": "default_build"}, "tasks_per_second",
+        "W1 map, default build (no --config=opt): tasks/s", True, None, "/s"),
+    Row("W1_map", {"variant": "default_build"}, "of_opt",
+        "W1 map, default build / --config=opt", True, (">=", 0.5), "%"),
     Row("W2_latency", {}, "p50_us", "W2 round trip p50 (µs)", False,
         ("<=", 100), "us"),
     Row("W2_latency", {}, "p99_us", "W2 round trip p99 (µs)", False, None,
@@ -95,10 +102,21 @@ def read_records(results_dir):
                 if not line.startswith("{"):
                     continue
                 try:
-                    records.append(json.loads(line))
+                    record = json.loads(line)
                 except json.JSONDecodeError:
-                    pass
+                    continue
+                if name in VARIANT_FILES:
+                    record["variant"] = VARIANT_FILES[name]
+                records.append(record)
+    opt_w1 = next((r for r in records if r.get("system") == "weft"
+                   and r.get("workload") == "W1_map"
+                   and "variant" not in r), None)
     for record in records:  # derived fields the table wants
+        if (record.get("variant") == "default_build"
+                and record.get("workload") == "W1_map" and opt_w1
+                and opt_w1.get("tasks_per_second")):
+            record["of_opt"] = (record.get("tasks_per_second", 0)
+                                / opt_w1["tasks_per_second"])
         if (record.get("workload") == "W3_tree"
                 and "total_seconds" not in record
                 and "build_seconds" in record

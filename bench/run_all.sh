@@ -67,6 +67,12 @@ run() {
 if bazel query //bench:workloads >/dev/null 2>&1; then
   if bazel build --config=opt //bench:workloads >&2; then
     run weft bazel-bin/bench/workloads "${quick[@]}"
+    # The build a user gets from the README (`bazel build`, no
+    # --config=opt): W1 again, which must be within 2x of the above.
+    if bazel build //bench:workloads >&2; then
+      run weft-default bazel-bin/bench/workloads --no-embedded --only=W1 \
+        "${quick[@]}"
+    fi
   else
     echo "run_all: WARNING: bazel build //bench:workloads failed;" \
       "no weft results" >&2

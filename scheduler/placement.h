@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -34,6 +35,11 @@ struct WorkerRecord {
   uint64_t held_bytes = 0;     // sizes of the objects it holds
   uint64_t num_held = 0;       // objects it holds
   bool live = false;           // false: a free slot
+  // The scheduler's record slots of the tasks processing on it and of the
+  // objects it holds, so that removing a worker touches only its own work
+  // (kept by SchedulerState).
+  absl::flat_hash_set<uint32_t> processing;
+  absl::flat_hash_set<uint32_t> held;
 };
 
 class WorkerPool {

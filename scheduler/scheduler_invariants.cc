@@ -164,6 +164,9 @@ void SchedulerState::CheckInvariants() const {
       }
       held_bytes[w] += t.size_bytes;
       num_held[w]++;
+      if (worker_live(w) && !pool_.at(w).held.contains(s)) {
+        Violation(where(s) + "missing from its holder's index");
+      }
     }
     if (t.state != TaskState::kMemory && inline_values_.contains(s)) {
       Violation(where(s) + "inline value outside memory");
@@ -181,6 +184,9 @@ void SchedulerState::CheckInvariants() const {
       }
       used_cpus[t.processing_on] += ChargedCpus(t);
       processing[t.processing_on]++;
+      if (!pool_.at(t.processing_on).processing.contains(s)) {
+        Violation(where(s) + "missing from its worker's processing index");
+      }
     }
     const bool failed =
         t.state == TaskState::kErred || t.state == TaskState::kCancelled;
@@ -257,6 +263,12 @@ void SchedulerState::CheckInvariants() const {
     if (!rec.live) continue;
     if (rec.used_cpus != used_cpus[w] || rec.num_processing != processing[w]) {
       Violation(absl::StrCat("worker ", rec.id, ": load accounting"));
+    }
+    if (rec.processing.size() != processing[w]) {
+      Violation(absl::StrCat("worker ", rec.id, ": processing index"));
+    }
+    if (rec.held.size() != num_held[w]) {
+      Violation(absl::StrCat("worker ", rec.id, ": holder index"));
     }
     if (rec.held_bytes != held_bytes[w] || rec.num_held != num_held[w]) {
       Violation(absl::StrCat("worker ", rec.id, ": holder accounting"));

@@ -180,20 +180,19 @@ absl::Status SchedulerState::RemoveWorker(WorkerId worker,
   if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));
   const std::string who = absl::StrCat("worker ", worker, " (",
                                        pool_.at(*ws).info.address, ")");
-  // 1. Find its processing tasks and strip it from every holder list.
-  std::vector<Slot> running;
+  // 1. Its processing tasks, and strip it from the holder lists of what it
+  //    held: from its own indexes, so the cost is its work, not all tasks.
+  //    (Sorted: the order of the work below must not depend on hashing.)
+  internal::WorkerRecord& rec = pool_.at(*ws);
+  std::vector<Slot> running(rec.processing.begin(), rec.processing.end());
+  std::vector<Slot> held(rec.held.begin(), rec.held.end());
+  std::sort(running.begin(), running.end());
+  std::sort(held.begin(), held.end());
   std::vector<Slot> lost;
-  for (Slot s = 0; s < tasks_.size(); ++s) {
+  for (Slot s : held) {
     Task& t = tasks_[s];
-    if (!t.live) continue;
-    if (t.state == TaskState::kProcessing && t.processing_on == *ws) {
-      running.push_back(s);
-    }
-    if (std::find(t.holders.begin(), t.holders.end(), *ws) !=
-        t.holders.end()) {
-      RemoveHolder(s, *ws);
-      if (t.holders.empty() && !t.kept) lost.push_back(s);
-    }
+    RemoveHolder(s, *ws);
+    if (t.holders.empty() && !t.kept) lost.push_back(s);
   }
   // 2. Its tasks go back to the queue, or err after too many deaths. All
   //    are unassigned first, so no cascade below sends it a CancelTasks.
@@ -337,11 +336,17 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
     t.retries_left = static_cast<int16_t>(def.retries);
     t.num_cpus = static_cast<uint16_t>(def.num_cpus);
     t.state = TaskState::kReleased;
+    // Duplicates are dropped in linear time: a scan while the list is
+    // short, a set of the slots seen beyond that.
+    constexpr size_t kScanDeps = 16;
+    dep_seen_.clear();
     for (ObjectId dep_id : def.deps) {
       const Slot dep = index_.Find(dep_id);
-      if (std::find(t.deps.begin(), t.deps.end(), dep) != t.deps.end()) {
-        continue;
-      }
+      const bool seen =
+          def.deps.size() <= kScanDeps
+              ? std::find(t.deps.begin(), t.deps.end(), dep) != t.deps.end()
+              : !dep_seen_.insert(dep).second;
+      if (seen) continue;
       t.deps.push_back(dep);
       tasks_[dep].dependents.push_back(s);
     }

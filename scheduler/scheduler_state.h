@@ -407,6 +407,8 @@ class SchedulerState {
   std::vector<Action> actions_;
   // Scratch for Activate's depth-first walk; reused to avoid allocations.
   std::vector<std::pair<Slot, bool>> walk_;
+  // Scratch for SubmitTasks: the dependencies of one task seen so far.
+  absl::flat_hash_set<Slot> dep_seen_;
 };
 
 inline ObjectId SchedulerState::TaskIdOf::operator()(uint32_t value) const {

@@ -25,6 +25,7 @@ void SchedulerState::AddHolder(Slot s, WorkerSlot w) {
   internal::WorkerRecord& rec = pool_.at(w);
   rec.held_bytes += t.size_bytes;
   rec.num_held++;
+  rec.held.insert(s);
 }
 
 void SchedulerState::RemoveHolder(Slot s, WorkerSlot w) {
@@ -35,6 +36,7 @@ void SchedulerState::RemoveHolder(Slot s, WorkerSlot w) {
   internal::WorkerRecord& rec = pool_.at(w);
   rec.held_bytes -= t.size_bytes;
   rec.num_held--;
+  rec.held.erase(s);
 }
 
 // Makes a released record pending again (or failed), first doing the same
@@ -169,6 +171,7 @@ void SchedulerState::Assign(Slot s, WorkerSlot w) {
   Task& t = tasks_[s];
   t.state = TaskState::kProcessing;
   t.processing_on = w;
+  pool_.at(w).processing.insert(s);
   t.blocked = false;
   pool_.AddLoad(w, ChargedCpus(t));
   AssignTask a;
@@ -193,6 +196,7 @@ void SchedulerState::Unassign(Slot s, bool send_cancel) {
   Task& t = tasks_[s];
   const WorkerSlot w = t.processing_on;
   pool_.RemoveLoad(w, ChargedCpus(t));
+  pool_.at(w).processing.erase(s);
   t.processing_on = kNone;
   t.blocked = false;
   if (send_cancel) actions_.push_back(CancelTasks{pool_.at(w).id, {t.id}});
