@@ -12,10 +12,10 @@
 //    and that thread writes the new updates too, once its current write
 //    returns (flat combining). Used for in-process links, where "writing" is
 //    a function call into the peer and a thread hop would only add latency.
-//  - kOnFlushLingering: as kOnFlush, plus a thread that only flushes
-//    AddLazy() updates once their linger has passed (if no Flush() took
-//    them sooner). Used for frame streams (rpc/frame_stream.h), whose
-//    writes never block.
+//  - kOnFlushLingering: as kOnFlush, plus a timer on an event loop
+//    (rpc/event_loop.h) that flushes AddLazy() updates once their linger
+//    has passed (if no Flush() took them sooner). Used for frame streams
+//    (rpc/frame_stream.h), whose writes never block; costs no thread.
 
 #ifndef WEFT_RPC_BATCH_WRITER_H_
 #define WEFT_RPC_BATCH_WRITER_H_
@@ -23,9 +23,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <thread>
 #include <utility>
 
+#include "absl/time/clock.h"
+#include "rpc/event_loop.h"
 #include "weft/internal/mutex.h"
 
 namespace weft::rpc {
@@ -39,13 +42,17 @@ enum class Delivery { kWriterThread, kOnFlush, kOnFlushLingering };
 template <class Message>
 class BatchWriter {
  public:
+  // `loop` runs the linger timer of kOnFlushLingering (and must outlive the
+  // writer); the other deliveries ignore it.
   explicit BatchWriter(std::function<bool(const Message&)> write,
-                       Delivery delivery = Delivery::kWriterThread)
+                       Delivery delivery = Delivery::kWriterThread,
+                       EventLoop* loop = nullptr)
       : write_(std::move(write)), delivery_(delivery) {
     if (delivery_ == Delivery::kWriterThread) {
       thread_ = std::thread([this] { Loop(); });
     } else if (delivery_ == Delivery::kOnFlushLingering) {
-      thread_ = std::thread([this] { LingerLoop(); });
+      linger_ = std::make_unique<Timer>(
+          loop != nullptr ? *loop : EventLoop::Shared(), [this] { Flush(); });
     }
   }
 
@@ -81,11 +88,17 @@ class BatchWriter {
       fill(pending_);
       if (!dirty_) {
         lazy_deadline_ = std::chrono::steady_clock::now() + linger;
-        wake = true;  // the thread sets its timer
+        wake = true;  // the thread (or timer) is set for it
       }
       dirty_ = true;
     }
-    if (wake && delivery_ != Delivery::kOnFlush) cv_.notify_all();
+    if (wake) {
+      if (delivery_ == Delivery::kWriterThread) {
+        cv_.notify_all();
+      } else if (delivery_ == Delivery::kOnFlushLingering) {
+        linger_->ArmBy(absl::Now() + absl::FromChrono(linger));
+      }
+    }
     return true;
   }
 
@@ -128,10 +141,7 @@ class BatchWriter {
       return;
     }
     if (delivery_ == Delivery::kOnFlushLingering) {
-      cv_.notify_all();
-      if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
-        thread_.join();
-      }
+      linger_->Cancel();  // the flush below takes what lingers
     }
     Flush();
     std::unique_lock<internal::Mutex> lock(mu_);
@@ -173,21 +183,6 @@ class BatchWriter {
     }
   }
 
-  // kOnFlushLingering: flushes lazy updates whose linger has passed.
-  void LingerLoop() {
-    std::unique_lock<internal::Mutex> lock(mu_);
-    while (!closed_) {
-      if (!dirty_ || urgent_ || writing_) {
-        cv_.wait(lock);  // nothing lazy, or a caller is flushing anyway
-      } else if (std::chrono::steady_clock::now() >= lazy_deadline_) {
-        lock.unlock();
-        Flush();
-        lock.lock();
-      } else {
-        cv_.wait_until(lock, lazy_deadline_);
-      }
-    }
-  }
 
   // Constant after construction.
   const std::function<bool(const Message&)> write_;
@@ -207,7 +202,8 @@ class BatchWriter {
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   std::thread::id writer_id_ ABSL_GUARDED_BY(mu_);
 
-  std::thread thread_;  // kWriterThread and kOnFlushLingering
+  std::thread thread_;             // kWriterThread
+  std::unique_ptr<Timer> linger_;  // kOnFlushLingering
 };
 
 }  // namespace weft::rpc

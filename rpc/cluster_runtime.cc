@@ -18,6 +18,9 @@
 #include "rpc/convert.h"
 #include "rpc/data_client.h"
 #include "rpc/frame_stream.h"
+#include "rpc/grpc_peer_stream.h"
+#include "rpc/join.h"
+#include "rpc/peer_stream.h"
 #include "rpc/local_link.h"
 #include "rpc/retry.h"
 #include "rpc/shared_region.h"
@@ -63,65 +66,34 @@ class ClusterConnection final
 
   ~ClusterConnection() override { Stop(); }
 
-  // Over gRPC: opens the stream and learns this client's id.
-  // Over gRPC: opens the stream and learns this client's id, or fails by
-  // `deadline`. Errors: Unavailable (nothing answers), Unauthenticated (a
-  // wrong token), others as the scheduler says.
+  // Over gRPC (and then a frame stream, if the scheduler offers one):
+  // opens the stream and learns this client's id, or fails by `deadline`.
+  // Errors: Unavailable (nothing answers), Unauthenticated (a wrong
+  // token), others as the scheduler says.
   absl::Status Start(absl::Time deadline) {
     owner_ = std::make_shared<Owner>(weak_from_this());
-    channel_ = grpc::CreateCustomChannel(
+    std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
         address_, grpc::InsecureChannelCredentials(), ChannelArgs());
-    if (!channel_->WaitForConnected(absl::ToChronoTime(deadline))) {
+    if (!channel->WaitForConnected(absl::ToChronoTime(deadline))) {
       return absl::UnavailableError(absl::StrCat(
           "weft: cannot reach a scheduler at ", address_,
           " (is it running? is the address right?)"));
     }
-    stub_ = Scheduler::NewStub(channel_);
-    context_ = std::make_unique<grpc::ClientContext>();
-    AttachToken(*context_, token_);
-    stream_ = stub_->ClientStream(context_.get());
+    std::unique_ptr<Scheduler::Stub> stub = Scheduler::NewStub(channel);
+    auto context = std::make_unique<grpc::ClientContext>();
+    AttachToken(*context, token_);
+    auto call = stub->ClientStream(context.get());
+    auto grpc = std::make_unique<
+        GrpcClientPeerStream<ClientMessage, SchedulerToClient>>(
+        std::move(channel), std::move(context), std::move(call), address_);
     ClientMessage hello;
     hello.mutable_hello()->set_name(name_);
     hello.mutable_hello()->set_frames(FrameStreamsWanted());
-    if (!stream_->Write(hello)) return FinishWithError();
-    SchedulerToClient first;
-    if (!stream_->Read(&first)) return FinishWithError();
-    if (first.frame_port() != 0) {
-      // An offer: take it (or say why not), then the first real message
-      // comes on the stream this client will use.
-      absl::StatusOr<std::unique_ptr<FrameStream>> frames =
-          ConnectWithKey(address_, static_cast<int>(first.frame_port()),
-                         first.frame_key());
-      ClientMessage answer;
-      if (frames.ok()) {
-        frames_ = *std::move(frames);
-        answer.set_frames_connected(true);
-      } else {
-        answer.set_frames_error(std::string(frames.status().message()));
-      }
-      if (!stream_->Write(answer)) return FinishWithError();
-      first.Clear();
-      if (frames_ == nullptr) {
-        if (!stream_->Read(&first)) return FinishWithError();
-      } else if (!frames_->Read(first, absl::Now() + kFrameFirstMessageTimeout)) {
-        context_->TryCancel();
-        const absl::Status s = frames_->status();
-        return absl::UnavailableError(absl::StrCat(
-            "weft: scheduler at ", address_, ": ",
-            s.ok() ? "no answer on the frame stream" : s.message()));
-      }
-    }
-    client_id_ = first.client_id();
-    if (frames_ != nullptr) {
-      // The sending thread writes (Send() flushes); no writer thread.
-      writer_ = std::make_unique<BatchWriter<ClientMessage>>(
-          [this](const ClientMessage& m) { return frames_->Send(m); },
-          Delivery::kOnFlush);
-    } else {
-      writer_ = std::make_unique<BatchWriter<ClientMessage>>(
-          [this](const ClientMessage& m) { return stream_->Write(m); });
-    }
-    reader_ = std::thread([self = this] { self->ReaderLoop(); });
+    absl::StatusOr<Joined<ClientMessage, SchedulerToClient>> joined =
+        Join(std::move(grpc), hello, address_, EventLoop::Shared());
+    if (!joined.ok()) return joined.status();
+    client_id_ = joined->first.client_id();
+    Serve(std::move(joined->stream), joined->first);
     return absl::OkStatus();
   }
 
@@ -130,16 +102,11 @@ class ClusterConnection final
   // produced them (see rpc/local_link.h).
   absl::Status StartLocal(std::shared_ptr<LocalLink> link) {
     owner_ = std::make_shared<Owner>(weak_from_this());
-    link_ = std::move(link);
-    absl::StatusOr<uint64_t> id =
-        link_->Connect(name_, std::make_shared<LocalPeer>(weak_from_this()));
-    if (!id.ok()) return id.status();
-    client_id_ = *id;
-    writer_ = std::make_unique<BatchWriter<ClientMessage>>(
-        [this](const ClientMessage& m) {
-          return link_->Deliver(client_id_, m);
-        },
-        Delivery::kOnFlush);
+    absl::StatusOr<std::shared_ptr<LocalLinkStream>> stream =
+        LocalLinkStream::Connect(std::move(link), name_);
+    if (!stream.ok()) return stream.status();
+    client_id_ = (*stream)->id();
+    Serve(*std::move(stream), SchedulerToClient());
     return absl::OkStatus();
   }
 
@@ -149,15 +116,9 @@ class ClusterConnection final
       if (stopped_) return;
       stopped_ = true;
     }
-    if (writer_ != nullptr) {
-      writer_->Close();  // flushes what is queued
-      // Ends the reader's Read() once what is queued is out.
-      if (frames_ != nullptr) frames_->Shutdown(/*drain=*/absl::Seconds(1));
-      if (stream_ != nullptr) stream_->WritesDone();
-    }
-    if (link_ != nullptr) link_->Disconnect(client_id_);
-    if (context_ != nullptr) context_->TryCancel();
-    if (reader_.joinable()) reader_.join();
+    if (writer_ != nullptr) writer_->Close();  // flushes what is queued
+    // Ends the stream once what is queued is out.
+    if (stream_ != nullptr) stream_->Close(/*drain=*/absl::Seconds(1));
     FailPending("the client disconnected from the scheduler");
   }
 
@@ -320,23 +281,6 @@ class ClusterConnection final
   const std::string& address() const { return address_; }
 
  private:
-  // The scheduler's handle on an in-process connection: weak, so that the
-  // scheduler never keeps a client alive.
-  class LocalPeer final : public LocalClientPeer {
-   public:
-    explicit LocalPeer(std::weak_ptr<ClusterConnection> connection)
-        : connection_(std::move(connection)) {}
-    void OnMessage(const SchedulerToClient& message) override {
-      if (auto c = connection_.lock()) c->OnMessage(message);
-    }
-    void OnClosed(const std::string& reason) override {
-      if (auto c = connection_.lock()) c->OnBroken(reason);
-    }
-
-   private:
-    std::weak_ptr<ClusterConnection> connection_;
-  };
-
   // The owner of every object this connection tracks: releases and
   // cancels go to the scheduler.
   class Owner final : public internal::ObjectOwner {
@@ -442,45 +386,46 @@ class ClusterConnection final
     return absl::OkStatus();
   }
 
-  absl::Status FinishWithError() {
-    grpc::Status status = stream_->Finish();
-    absl::Status s = FromGrpc(status);
-    if (s.ok()) s = absl::UnavailableError("stream closed");
-    return absl::Status(s.code(), absl::StrCat("weft: scheduler at ", address_,
-                                               ": ", s.message()));
+  // Uses `stream` from now on: a batch writer over it, and its messages go
+  // to OnMessage() (the first one, `first`, already read).
+  void Serve(std::shared_ptr<PeerStream<ClientMessage, SchedulerToClient>> stream,
+             const SchedulerToClient& first) {
+    stream_ = std::move(stream);
+    writer_ = MakeBatchWriter(stream_, /*lingering=*/false,
+                              EventLoop::Shared());
+    OnMessage(first);
+    // The handlers may outlive this connection (a stream ends on its own
+    // time): they hold it weakly.
+    std::weak_ptr<ClusterConnection> weak = weak_from_this();
+    stream_->Serve(
+        [weak](absl::Span<const SchedulerToClient> messages) {
+          if (std::shared_ptr<ClusterConnection> c = weak.lock()) {
+            for (const SchedulerToClient& m : messages) c->OnMessage(m);
+          }
+        },
+        [weak](const absl::Status& why) {
+          if (std::shared_ptr<ClusterConnection> c = weak.lock()) {
+            c->OnClosed(why);
+          }
+        });
   }
 
-  void ReaderLoop() {
-    SchedulerToClient message;
-    if (frames_ != nullptr) {
-      while (frames_->Read(message)) {
-        OnMessage(message);
-        message.Clear();
-      }
-      const absl::Status s = frames_->status();
-      context_->TryCancel();
-      stream_->Finish();
-      if (absl::IsCancelled(s)) {
-        OnBroken("the client disconnected from the scheduler");  // Stop()
-      } else if (frames_->closed_by_peer()) {
-        OnBroken(absl::StrCat("the scheduler at ", address_,
-                              " closed the connection"));
-      } else {
-        OnBroken(absl::StrCat("lost the connection to the scheduler at ",
-                              address_, ": ", s.message()));
-      }
-      return;
+  // The stream ended: say why to everything still pending.
+  void OnClosed(const absl::Status& why) {
+    bool stopped;
+    {
+      MutexLock lock(&mu_);
+      stopped = stopped_;
     }
-    while (stream_->Read(&message)) {
-      OnMessage(message);
-      message.Clear();
+    if (stopped) {
+      OnBroken("the client disconnected from the scheduler");
+    } else if (stream_->closed_by_peer()) {
+      OnBroken(absl::StrCat("the scheduler at ", address_,
+                            " closed the connection"));
+    } else {
+      OnBroken(absl::StrCat("lost the connection to the scheduler at ",
+                            address_, ": ", why.message()));
     }
-    grpc::Status status = stream_->Finish();
-    OnBroken(status.ok()
-                 ? absl::StrCat("the scheduler at ", address_,
-                                " closed the connection")
-                 : absl::StrCat("lost the connection to the scheduler at ",
-                                address_, ": ", status.error_message()));
   }
 
   // A batch from the scheduler (on the reader thread, or in process on the
@@ -566,19 +511,13 @@ class ClusterConnection final
   const std::string name_;
   DataClient data_;
 
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<Scheduler::Stub> stub_;
-  std::unique_ptr<grpc::ClientContext> context_;
-  std::unique_ptr<grpc::ClientReaderWriter<ClientMessage, SchedulerToClient>>
-      stream_;
-  // The stream's socket if the scheduler offered one (else stream_).
-  std::unique_ptr<FrameStream> frames_;
-  std::shared_ptr<LocalLink> link_;  // in process only
+  // The stream to the scheduler (a frame stream, gRPC or in-process) and
+  // the writer batching onto it; set once by Serve().
+  std::shared_ptr<PeerStream<ClientMessage, SchedulerToClient>> stream_;
   // Shared by every object this connection tracks (one per object would
   // cost 48 bytes each).
   std::shared_ptr<internal::ObjectOwner> owner_;
   uint64_t client_id_ = 0;
-  std::thread reader_;
   std::unique_ptr<BatchWriter<ClientMessage>> writer_;
 
   std::mutex request_mu_;  // held for a whole Request()

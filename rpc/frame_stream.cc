@@ -8,7 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,12 +16,18 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "boost/asio/bind_executor.hpp"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/posix/stream_descriptor.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "boost/asio/strand.hpp"
 #include "rpc/weft.pb.h"
 
 namespace weft::rpc {
@@ -29,34 +35,15 @@ namespace {
 
 using internal::MutexLock;
 
-constexpr size_t kHeaderBytes = 4;
 // Queued bytes beyond this mean the peer has stopped reading.
 constexpr size_t kMaxQueuedBytes = size_t{1} << 30;
-constexpr size_t kMinReadBytes = 64 * 1024;
-// A read buffer grown past this for a large frame is let go once empty.
-constexpr size_t kKeepReadBytes = size_t{1} << 20;
+// Frames handed to a handler at once (one lock of the scheduler's for
+// many messages that have already arrived).
+constexpr size_t kMaxFramesPerBatch = 64;
+// Bytes read in one go before the frames in them are handled.
+constexpr size_t kMaxReadPerTurn = size_t{4} << 20;
 
 std::string ErrnoText(int error) { return std::strerror(error); }
-
-// Read buffers past kKeepReadBytes are mapped pages, so that freeing one
-// gives its memory back at once (an allocator would keep the pages
-// resident for reuse, and a 100 MB frame would leave 100 MB behind).
-char* AllocateBuffer(size_t capacity) {
-  if (capacity <= kKeepReadBytes) return new char[capacity];
-  void* p = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  return static_cast<char*>(p);
-}
-
-void FreeBuffer(char* p, size_t capacity) {
-  if (p == nullptr) return;
-  if (capacity <= kKeepReadBytes) {
-    delete[] p;
-  } else {
-    ::munmap(p, capacity);
-  }
-}
 
 // Milliseconds for poll() until `deadline` (-1: forever), at least 0.
 int PollTimeout(absl::Time deadline) {
@@ -74,20 +61,17 @@ std::string PeerName(int fd) {
     return "?";
   }
   char host[INET6_ADDRSTRLEN] = "?";
-  int port = 0;
   if (addr.ss_family == AF_INET) {
     auto* in = reinterpret_cast<sockaddr_in*>(&addr);
     ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-    port = ntohs(in->sin_port);
-    return absl::StrCat(host, ":", port);
+    return absl::StrCat(host, ":", ntohs(in->sin_port));
   }
   if (addr.ss_family == AF_INET6) {
     auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
     ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-    port = ntohs(in6->sin6_port);
-    return absl::StrCat("[", host, "]:", port);
+    return absl::StrCat("[", host, "]:", ntohs(in6->sin6_port));
   }
-  return "?";
+  return "local";
 }
 
 void SetNoDelay(int fd) {
@@ -104,31 +88,37 @@ std::string StripBrackets(const std::string& host) {
 
 }  // namespace
 
-FrameStream::FrameStream(int fd, size_t max_frame_bytes)
+// The socket as the event loop sees it. Every wait on it is started and
+// completed in `strand`, so the descriptor (not thread-safe) is used by one
+// thread at a time, and a stream's handlers never run concurrently.
+struct FrameStream::Io {
+  Io(EventLoop& loop, int fd)
+      : descriptor(loop.context(), fd),
+        strand(boost::asio::make_strand(loop.context())) {}
+  // The stream closes the descriptor itself.
+  ~Io() { descriptor.release(); }
+
+  boost::asio::posix::stream_descriptor descriptor;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand;
+};
+
+std::shared_ptr<FrameStream> FrameStream::Make(int fd, EventLoop& loop,
+                                               size_t max_frame_bytes) {
+  return std::shared_ptr<FrameStream>(
+      new FrameStream(fd, loop, max_frame_bytes));
+}
+
+FrameStream::FrameStream(int fd, EventLoop& loop, size_t max_frame_bytes)
     : fd_(fd),
+      loop_(loop),
       max_frame_bytes_(max_frame_bytes),
       peer_(PeerName(fd)),
+      io_(std::make_unique<Io>(loop, fd)),
       read_limit_(max_frame_bytes) {
   SetNoDelay(fd_);
-  flusher_ = std::thread([this] { FlusherLoop(); });
 }
 
-FrameStream::~FrameStream() {
-  Shutdown();
-  flusher_.join();
-  ::close(fd_);
-  FreeBuffer(in_, in_capacity_);
-}
-
-void FrameStream::Resize(size_t capacity) {
-  char* bigger = capacity > 0 ? AllocateBuffer(capacity) : nullptr;
-  if (Buffered() > 0) std::memcpy(bigger, in_ + in_begin_, Buffered());
-  FreeBuffer(in_, in_capacity_);
-  in_end_ = Buffered();
-  in_begin_ = 0;
-  in_ = bigger;
-  in_capacity_ = capacity;
-}
+FrameStream::~FrameStream() { ::close(fd_); }
 
 bool FrameStream::Send(const google::protobuf::MessageLite& message) {
   const size_t size = message.ByteSizeLong();
@@ -150,16 +140,10 @@ bool FrameStream::Send(const google::protobuf::MessageLite& message) {
     out_.clear();
     out_sent_ = 0;
   }
-  const size_t at = out_.size();
-  out_.resize(at + kHeaderBytes + size);
-  auto* p = reinterpret_cast<uint8_t*>(out_.data() + at);
-  for (size_t i = 0; i < kHeaderBytes; ++i) {
-    p[i] = static_cast<uint8_t>(size >> (8 * i));
-  }
-  message.SerializeWithCachedSizesToArray(p + kHeaderBytes);
+  AppendFrame(message, size, out_);
   if (!flushing_ && !WriteQueuedLocked() && status_.ok()) {
-    flushing_ = true;  // the flusher writes the rest as the peer reads
-    cv_.notify_all();
+    flushing_ = true;  // the loop writes the rest as the peer reads
+    FlushOnLoop();
   }
   return status_.ok();
 }
@@ -188,22 +172,24 @@ bool FrameStream::WriteQueuedLocked() {
   return true;
 }
 
-void FrameStream::FlusherLoop() {
-  std::unique_lock<internal::Mutex> lock(mu_);
-  while (true) {
-    while (!flushing_ && !shut_down_) cv_.wait(lock);
-    if (shut_down_) return;
-    lock.unlock();
-    pollfd p{fd_, POLLOUT, 0};
-    ::poll(&p, 1, /*timeout_ms=*/100);
-    lock.lock();
-    if (shut_down_) return;
-    // While flushing_ is set Send() only queues, so the order holds.
-    if (WriteQueuedLocked() || !status_.ok()) {
-      flushing_ = false;
-      cv_.notify_all();  // Shutdown() may be draining
-    }
-  }
+void FrameStream::FlushOnLoop() {
+  boost::asio::post(io_->strand, [self = shared_from_this()] {
+    self->io_->descriptor.async_wait(
+        boost::asio::posix::stream_descriptor::wait_write,
+        boost::asio::bind_executor(
+            self->io_->strand, [self](const boost::system::error_code&) {
+              MutexLock lock(&self->mu_);
+              // While flushing_ is set Send() only queues, so the order
+              // holds.
+              if (self->shut_down_ || !self->status_.ok() ||
+                  self->WriteQueuedLocked()) {
+                self->flushing_ = false;
+                self->cv_.notify_all();  // Shutdown() may be draining
+              } else {
+                self->FlushOnLoop();
+              }
+            }));
+  });
 }
 
 void FrameStream::FailLocked(absl::Status status) {
@@ -222,7 +208,7 @@ void FrameStream::Fail(absl::Status status) {
 }
 
 void FrameStream::Shutdown(absl::Duration drain) {
-  std::unique_lock<internal::Mutex> lock(mu_);
+  internal::UniqueLock lock(mu_);
   if (shut_down_) return;
   const absl::Time until = absl::Now() + drain;
   while (status_.ok() && out_sent_ < out_.size() && absl::Now() < until) {
@@ -231,7 +217,7 @@ void FrameStream::Shutdown(absl::Duration drain) {
   shut_down_ = true;
   FailLocked(absl::CancelledError(
       absl::StrCat("weft: the stream to ", peer_, " was shut down")));
-  ::shutdown(fd_, SHUT_RDWR);  // wakes a blocked reader
+  ::shutdown(fd_, SHUT_RDWR);  // wakes a reader, blocked or on the loop
 }
 
 absl::Status FrameStream::status() const {
@@ -239,88 +225,70 @@ absl::Status FrameStream::status() const {
   return status_;
 }
 
+size_t FrameStream::UnreadBytes() const {
+  int pending = 0;
+  if (::ioctl(fd_, FIONREAD, &pending) != 0) pending = 0;
+  return static_cast<size_t>(std::max(pending, 0)) + buffered_.load();
+}
+
 bool FrameStream::Fill(absl::Time deadline) {
-  if (in_begin_ == in_end_) {
-    in_begin_ = in_end_ = 0;
-  } else if (in_begin_ > 0 && in_capacity_ - in_end_ < kMinReadBytes) {
-    std::memmove(in_, in_ + in_begin_, Buffered());
-    in_end_ -= in_begin_;
-    in_begin_ = 0;
-  }
-  // Room for a whole pending frame, and at least kMinReadBytes.
-  size_t want = kMinReadBytes;
-  if (Buffered() >= kHeaderBytes) {
-    const auto* p = reinterpret_cast<const uint8_t*>(in_ + in_begin_);
-    size_t size = 0;
-    for (size_t i = 0; i < kHeaderBytes; ++i) size |= size_t{p[i]} << (8 * i);
-    want = std::max(want, kHeaderBytes + size - Buffered());
-  }
-  if (in_capacity_ - in_end_ < want) {
-    Resize(std::max(in_capacity_ * 2, Buffered() + want));
-  }
-  while (true) {
-    if (deadline != absl::InfiniteFuture()) {
+  size_t got = 0;
+  while (got < kMaxReadPerTurn) {
+    if (got == 0 && deadline != absl::InfinitePast()) {
       pollfd p{fd_, POLLIN, 0};
       const int ready = ::poll(&p, 1, PollTimeout(deadline));
-      if (ready == 0) {
-        // The stream stays usable; only this read gave up.
-        return false;
-      }
+      if (ready == 0) return false;  // the stream stays usable
       if (ready < 0 && errno == EINTR) continue;
     }
-    const ssize_t n =
-        ::recv(fd_, in_ + in_end_, in_capacity_ - in_end_, 0);
+    absl::Span<char> room = in_.Room();
+    const ssize_t n = ::recv(fd_, room.data(), room.size(), MSG_DONTWAIT);
     if (n > 0) {
-      in_end_ += static_cast<size_t>(n);
-      return true;
+      in_.Commit(static_cast<size_t>(n));
+      got += static_cast<size_t>(n);
+      continue;
     }
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (got > 0 || deadline == absl::InfinitePast()) return got > 0;
+      continue;  // a spurious wake-up: poll again
+    }
     if (n == 0) {
-      closed_by_peer_ = true;
+      if (status().ok()) closed_by_peer_ = true;
       Fail(absl::UnavailableError(
           absl::StrCat("weft: the stream was closed by the peer ", peer_)));
     } else {
       Fail(absl::UnavailableError(absl::StrCat(
           "weft: reading from ", peer_, ": ", ErrnoText(errno))));
     }
-    return false;
+    // What arrived before the end is still read.
+    return got > 0;
   }
-}
-
-bool FrameStream::HasBufferedFrame() const {
-  if (Buffered() < kHeaderBytes) return false;
-  const auto* p = reinterpret_cast<const uint8_t*>(in_ + in_begin_);
-  size_t size = 0;
-  for (size_t i = 0; i < kHeaderBytes; ++i) size |= size_t{p[i]} << (8 * i);
-  return Buffered() - kHeaderBytes >= size;
+  return true;
 }
 
 bool FrameStream::Read(google::protobuf::MessageLite& message,
                        absl::Time deadline) {
   while (true) {
-    {
-      MutexLock lock(&mu_);
-      if (!status_.ok()) return false;  // failed, or shut down
-    }
-    if (Buffered() >= kHeaderBytes) {
-      const auto* p = reinterpret_cast<const uint8_t*>(in_ + in_begin_);
-      size_t size = 0;
-      for (size_t i = 0; i < kHeaderBytes; ++i) {
-        size |= size_t{p[i]} << (8 * i);
-      }
-      if (size > read_limit_) {
-        Fail(absl::InvalidArgumentError(absl::StrCat(
-            "weft: ", peer_, " sent a frame of ", size,
-            " bytes, over the limit of ", read_limit_)));
+    std::string_view frame;
+    size_t next = 0;
+    const FrameDecoder::Result result =
+        in_.Peek(0, read_limit_, &frame, &next);
+    // Frames that arrived before a failure are still read; then the end.
+    if (result != FrameDecoder::Result::kFrame && !status().ok()) return false;
+    switch (result) {
+      case FrameDecoder::Result::kTooLarge: {
+        size_t size = 0;
+        in_.NextSize(&size);
+        Fail(absl::InvalidArgumentError(
+            absl::StrCat("weft: ", peer_, " sent a frame of ", size,
+                         " bytes, over the limit of ", read_limit_)));
         return false;
       }
-      if (Buffered() - kHeaderBytes >= size) {
-        const bool parsed = message.ParseFromArray(
-            in_ + in_begin_ + kHeaderBytes, static_cast<int>(size));
-        in_begin_ += kHeaderBytes + size;
-        if (in_begin_ == in_end_ && in_capacity_ > kKeepReadBytes) {
-          Resize(0);  // a large frame's pages go back now
-        }
+      case FrameDecoder::Result::kFrame: {
+        const bool parsed =
+            message.ParseFromArray(frame.data(), static_cast<int>(frame.size()));
+        in_.Consume(next);
+        in_.Release();
         if (!parsed) {
           Fail(absl::DataLossError(absl::StrCat(
               "weft: ", peer_, " sent a frame that is not a valid ",
@@ -329,14 +297,124 @@ bool FrameStream::Read(google::protobuf::MessageLite& message,
         }
         return true;
       }
+      case FrameDecoder::Result::kNeedMore:
+        // False: the stream failed (status() says why) or the deadline
+        // passed.
+        if (!Fill(deadline)) return false;
+        break;
     }
-    // False: the stream failed (status() says why) or the deadline passed.
-    if (!Fill(deadline)) return false;
   }
 }
 
-absl::StatusOr<std::unique_ptr<FrameStream>> ConnectFrameStream(
-    const std::string& host, int port, absl::Duration timeout) {
+void FrameStream::StartReading(FramesHandler on_frames,
+                               ClosedHandler on_closed) {
+  boost::asio::post(
+      io_->strand, [self = shared_from_this(), on_frames = std::move(on_frames),
+                    on_closed = std::move(on_closed)]() mutable {
+        self->on_frames_ = std::move(on_frames);
+        self->on_closed_ = std::move(on_closed);
+        if (!self->Deliver()) return;  // paused at once
+        if (!self->status().ok()) {
+          self->Close(self->status());
+          return;
+        }
+        self->WaitForBytes();
+      });
+}
+
+void FrameStream::Resume(FramesHandler on_frames) {
+  boost::asio::post(io_->strand, [self = shared_from_this(),
+                                  on_frames = std::move(on_frames)]() mutable {
+    self->paused_ = false;
+    self->buffered_ = 0;
+    self->on_frames_ = std::move(on_frames);
+    if (!self->Deliver()) return;
+    if (!self->status().ok()) {
+      self->Close(self->status());
+      return;
+    }
+    self->WaitForBytes();
+  });
+}
+
+void FrameStream::WaitForBytes() {
+  io_->descriptor.async_wait(
+      boost::asio::posix::stream_descriptor::wait_read,
+      boost::asio::bind_executor(
+          io_->strand, [self = shared_from_this()](
+                           const boost::system::error_code&) {
+            self->OnReadable();
+          }));
+}
+
+void FrameStream::OnReadable() {
+  if (closed_) return;
+  if (status().ok()) Fill(absl::InfinitePast());
+  // Frames that arrived before an end are still delivered.
+  if (!Deliver()) return;
+  if (!status().ok()) {
+    Close(status());
+    return;
+  }
+  WaitForBytes();
+}
+
+bool FrameStream::Deliver() {
+  std::vector<std::string_view> batch;
+  while (!closed_) {
+    batch.clear();
+    size_t offset = 0;
+    std::vector<size_t> ends;
+    FrameDecoder::Result result = FrameDecoder::Result::kNeedMore;
+    while (batch.size() < kMaxFramesPerBatch) {
+      std::string_view frame;
+      size_t next = 0;
+      result = in_.Peek(offset, read_limit_, &frame, &next);
+      if (result != FrameDecoder::Result::kFrame) break;
+      batch.push_back(frame);
+      ends.push_back(next);
+      offset = next;
+    }
+    if (batch.empty()) {
+      if (result == FrameDecoder::Result::kTooLarge) {
+        size_t size = 0;
+        in_.NextSize(&size);
+        Fail(absl::InvalidArgumentError(
+            absl::StrCat("weft: ", peer_, " sent a frame of ", size,
+                         " bytes, over the limit of ", read_limit_)));
+        Close(status());
+        return false;
+      }
+      in_.Release();
+      return true;
+    }
+    const size_t consumed = std::min(on_frames_(batch), batch.size());
+    if (consumed > 0) in_.Consume(ends[consumed - 1]);
+    if (consumed < batch.size() || pause_requested_) {
+      pause_requested_ = false;
+      paused_ = true;
+      buffered_ = in_.buffered();
+      return false;
+    }
+  }
+  return false;
+}
+
+void FrameStream::Close(const absl::Status& why) {
+  if (closed_) return;
+  closed_ = true;
+  on_frames_ = nullptr;  // lets go of what it captured
+  if (on_closed_) {
+    ClosedHandler on_closed = std::move(on_closed_);
+    on_closed(why);
+  }
+}
+
+// Connecting and listening ---------------------------------------------------
+
+absl::StatusOr<std::shared_ptr<FrameStream>> ConnectFrameStream(
+    const std::string& host, int port, absl::Duration timeout,
+    EventLoop& loop) {
   const std::string name = StripBrackets(host);
   const std::string where = absl::StrCat(host, ":", port);
   addrinfo hints{};
@@ -381,21 +459,21 @@ absl::StatusOr<std::unique_ptr<FrameStream>> ConnectFrameStream(
       ::close(fd);
       continue;
     }
-    // Blocking from here: reads block in recv(), sends use MSG_DONTWAIT.
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    // Blocking mode does not matter: every recv and send says
+    // MSG_DONTWAIT, and waits are poll()s or the event loop's.
     ::freeaddrinfo(found);
-    return std::make_unique<FrameStream>(fd);
+    return FrameStream::Make(fd, loop);
   }
   ::freeaddrinfo(found);
   return absl::UnavailableError(
       absl::StrCat("weft: cannot connect to ", where, ": ", last_error));
 }
 
-absl::StatusOr<std::unique_ptr<FrameStream>> ConnectWithKey(
+absl::StatusOr<std::shared_ptr<FrameStream>> ConnectWithKey(
     const std::string& scheduler_address, int port, const std::string& key,
-    absl::Duration timeout) {
-  absl::StatusOr<std::unique_ptr<FrameStream>> frames =
-      ConnectFrameStream(HostOfAddress(scheduler_address), port, timeout);
+    absl::Duration timeout, EventLoop& loop) {
+  absl::StatusOr<std::shared_ptr<FrameStream>> frames = ConnectFrameStream(
+      HostOfAddress(scheduler_address), port, timeout, loop);
   if (!frames.ok()) return frames.status();
   FrameHello hello;
   hello.set_key(key);
@@ -414,8 +492,67 @@ std::string HostOfAddress(const std::string& address) {
   return StripBrackets(address.substr(0, colon));
 }
 
+// The listening socket as the event loop sees it.
+struct FrameListener::Io : std::enable_shared_from_this<FrameListener::Io> {
+  Io(EventLoop& loop, int listen_fd)
+      : fd(listen_fd),
+        loop(loop),
+        descriptor(loop.context(), listen_fd),
+        strand(boost::asio::make_strand(loop.context())),
+        retry(loop.context()) {}
+  ~Io() {
+    descriptor.release();
+    ::close(fd);
+  }
+
+  void Wait() {
+    descriptor.async_wait(
+        boost::asio::posix::stream_descriptor::wait_read,
+        boost::asio::bind_executor(
+            strand, [self = shared_from_this()](
+                        const boost::system::error_code& error) {
+              if (error || self->stopped) return;
+              self->AcceptAll();
+            }));
+  }
+
+  void AcceptAll() {
+    while (!stopped) {
+      const int fd = ::accept4(this->fd, nullptr, nullptr,
+                               SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd >= 0) {
+        on_accept(FrameStream::Make(fd, loop));
+        continue;
+      }
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      // Out of descriptors or memory: say so, and try again in a moment
+      // (the connection waits in the backlog meanwhile).
+      on_error(absl::UnavailableError(
+          absl::StrCat("weft: accepting a connection: ", ErrnoText(errno))));
+      retry.expires_after(std::chrono::milliseconds(100));
+      retry.async_wait(boost::asio::bind_executor(
+          strand, [self = shared_from_this()](
+                      const boost::system::error_code& error) {
+            if (!error && !self->stopped) self->Wait();
+          }));
+      return;
+    }
+    if (!stopped) Wait();
+  }
+
+  const int fd;
+  EventLoop& loop;
+  boost::asio::posix::stream_descriptor descriptor;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand;
+  boost::asio::steady_timer retry;
+  AcceptHandler on_accept;
+  absl::AnyInvocable<void(const absl::Status&)> on_error;
+  bool stopped = false;  // only touched in `strand`
+};
+
 absl::StatusOr<std::unique_ptr<FrameListener>> FrameListener::Listen(
-    const std::string& host, int port) {
+    const std::string& host, int port, EventLoop& loop) {
   const std::string name = StripBrackets(host);
   const std::string where = absl::StrCat(host, ":", port);
   addrinfo hints{};
@@ -432,8 +569,9 @@ absl::StatusOr<std::unique_ptr<FrameListener>> FrameListener::Listen(
   }
   std::string last_error = "no address";
   for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    const int fd =
-        ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    const int fd = ::socket(a->ai_family,
+                            a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                            a->ai_protocol);
     if (fd < 0) {
       last_error = ErrnoText(errno);
       continue;
@@ -454,33 +592,54 @@ absl::StatusOr<std::unique_ptr<FrameListener>> FrameListener::Listen(
             ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
             : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
     ::freeaddrinfo(found);
-    return std::unique_ptr<FrameListener>(new FrameListener(fd, bound_port));
+    return std::unique_ptr<FrameListener>(
+        new FrameListener(fd, bound_port, loop));
   }
   ::freeaddrinfo(found);
   return absl::UnavailableError(
       absl::StrCat("weft: cannot listen on ", where, ": ", last_error));
 }
 
-FrameListener::~FrameListener() { ::close(fd_); }
+FrameListener::FrameListener(int fd, int port, EventLoop& loop)
+    : port_(port), loop_(loop), io_(std::make_shared<Io>(loop, fd)) {}
 
-absl::StatusOr<std::unique_ptr<FrameStream>> FrameListener::Accept(
-    absl::Duration timeout) {
-  pollfd p{fd_, POLLIN, 0};
-  const int ready = ::poll(&p, 1, PollTimeout(absl::Now() + timeout));
-  if (ready == 0 || (ready < 0 && errno == EINTR)) return nullptr;
-  if (ready < 0) {
-    return absl::UnavailableError(
-        absl::StrCat("weft: waiting for connections: ", ErrnoText(errno)));
+FrameListener::~FrameListener() {
+  // Stop in the strand, so that no accept runs after this returns... but
+  // a destructor on a loop thread cannot wait for the strand; it only
+  // stops future accepts then.
+  std::shared_ptr<Io> io = io_;
+  if (loop_.OnLoopThread()) {
+    boost::asio::post(io->strand, [io] {
+      io->stopped = true;
+      io->descriptor.cancel();
+    });
+    return;
   }
-  const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-  if (fd < 0) {
-    if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) {
-      return nullptr;
-    }
-    return absl::UnavailableError(
-        absl::StrCat("weft: accepting a connection: ", ErrnoText(errno)));
-  }
-  return std::make_unique<FrameStream>(fd);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  boost::asio::post(io->strand, [io, &mu, &cv, &done] {
+    io->stopped = true;
+    io->descriptor.cancel();
+    io->retry.cancel();
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+    cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done; });
+}
+
+void FrameListener::StartAccepting(
+    AcceptHandler on_accept,
+    absl::AnyInvocable<void(const absl::Status&)> on_error) {
+  std::shared_ptr<Io> io = io_;
+  boost::asio::post(io->strand, [io, on_accept = std::move(on_accept),
+                                 on_error = std::move(on_error)]() mutable {
+    io->on_accept = std::move(on_accept);
+    io->on_error = std::move(on_error);
+    io->Wait();
+  });
 }
 
 }  // namespace weft::rpc

@@ -5,10 +5,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "rpc/weft.pb.h"
@@ -16,17 +21,69 @@
 namespace weft::rpc {
 namespace {
 
+EventLoop& Loop() {
+  static EventLoop* loop = new EventLoop(2, "test-loop");
+  return *loop;
+}
+
 struct Pair {
-  std::unique_ptr<FrameStream> a;
-  std::unique_ptr<FrameStream> b;
+  std::shared_ptr<FrameStream> a;
+  std::shared_ptr<FrameStream> b;
+  ~Pair() {
+    if (a != nullptr) a->Shutdown();
+    if (b != nullptr) b->Shutdown();
+  }
 };
 
 Pair MakePair(size_t max_b = kMaxFrameBytes) {
   int fds[2];
   EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
-  return {std::make_unique<FrameStream>(fds[0]),
-          std::make_unique<FrameStream>(fds[1], max_b)};
+  return {FrameStream::Make(fds[0], Loop()),
+          FrameStream::Make(fds[1], Loop(), max_b)};
 }
+
+// One end of a socket pair as a stream, the other as a raw descriptor.
+std::shared_ptr<FrameStream> StreamAndRaw(int* raw,
+                                          size_t max = kMaxFrameBytes) {
+  int fds[2];
+  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  *raw = fds[0];
+  return FrameStream::Make(fds[1], Loop(), max);
+}
+
+// Collects what a reading stream delivers.
+struct Collector {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<uint64_t> ids;
+  std::vector<size_t> batch_sizes;
+  std::optional<absl::Status> closed;
+
+  FrameStream::FramesHandler Frames() {
+    return [this](absl::Span<const std::string_view> frames) -> size_t {
+      std::lock_guard<std::mutex> lock(mu);
+      batch_sizes.push_back(frames.size());
+      for (std::string_view f : frames) {
+        WorkerMessage m;
+        EXPECT_TRUE(m.ParseFromArray(f.data(), static_cast<int>(f.size())));
+        ids.push_back(m.results(0).id());
+      }
+      cv.notify_all();
+      return frames.size();
+    };
+  }
+  FrameStream::ClosedHandler Closed() {
+    return [this](const absl::Status& why) {
+      std::lock_guard<std::mutex> lock(mu);
+      closed = why;
+      cv.notify_all();
+    };
+  }
+  bool WaitFor(std::function<bool()> done) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(30), done);
+  }
+};
 
 WorkerMessage Result(uint64_t id, size_t value_bytes = 0) {
   WorkerMessage m;
@@ -57,7 +114,7 @@ TEST(FrameStreamTest, MessagesArriveWholeAndInOrder) {
     EXPECT_EQ(m.results(0).id(), i);
     EXPECT_EQ(m.results(0).inline_value().size(), i % 7);
   }
-  EXPECT_FALSE(p.b->HasBufferedFrame());
+  EXPECT_EQ(p.b->UnreadBytes(), 0u);
 }
 
 TEST(FrameStreamTest, WhatTheSocketCannotTakeGoesOutInTheBackground) {
@@ -105,6 +162,7 @@ TEST(FrameStreamTest, SendersOnManyThreadsKeepEachOnesOrder) {
 TEST(FrameStreamTest, ThePeerClosingEndsTheStream) {
   Pair p = MakePair();
   ASSERT_TRUE(p.a->Send(Result(1)));
+  p.a->Shutdown();
   p.a.reset();
   WorkerMessage m;
   ASSERT_TRUE(p.b->Read(m));  // what was sent before still arrives
@@ -144,53 +202,50 @@ TEST(FrameStreamTest, ShutdownWithADrainDeliversWhatWasQueued) {
 }
 
 TEST(FrameStreamTest, AFrameOverTheLimitIsRefusedNamingItsSize) {
-  int fds[2];
-  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-  FrameStream b(fds[1], /*max_frame_bytes=*/1024);
-  WriteRaw(fds[0], 5000, "");
+  int raw;
+  std::shared_ptr<FrameStream> b = StreamAndRaw(&raw, /*max=*/1024);
+  WriteRaw(raw, 5000, "");
   WorkerMessage m;
-  EXPECT_FALSE(b.Read(m));
-  EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(b.status().message().find("5000"), std::string::npos);
-  ::close(fds[0]);
+  EXPECT_FALSE(b->Read(m));
+  EXPECT_EQ(b->status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(b->status().message().find("5000"), std::string::npos);
+  ::close(raw);
 }
 
 TEST(FrameStreamTest, BytesThatDoNotParseAreDataLoss) {
-  int fds[2];
-  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-  FrameStream b(fds[1]);
-  WriteRaw(fds[0], 6, std::string("\xff\xff\xff\xff\xff\xff", 6));
+  int raw;
+  std::shared_ptr<FrameStream> b = StreamAndRaw(&raw);
+  WriteRaw(raw, 6, std::string("\xff\xff\xff\xff\xff\xff", 6));
   WorkerMessage m;
-  EXPECT_FALSE(b.Read(m));
-  EXPECT_EQ(b.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(b.status().message().find("weft.rpc.WorkerMessage"),
+  EXPECT_FALSE(b->Read(m));
+  EXPECT_EQ(b->status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(b->status().message().find("weft.rpc.WorkerMessage"),
             std::string::npos);
-  ::close(fds[0]);
+  ::close(raw);
 }
 
 TEST(FrameStreamTest, SendingOverTheLimitFailsTheStream) {
-  int fds[2];
-  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-  FrameStream a(fds[0], /*max_frame_bytes=*/1024);
-  EXPECT_FALSE(a.Send(Result(1, 4096)));
-  EXPECT_EQ(a.status().code(), absl::StatusCode::kResourceExhausted);
-  ::close(fds[1]);
+  int raw;
+  std::shared_ptr<FrameStream> a = StreamAndRaw(&raw, /*max=*/1024);
+  EXPECT_FALSE(a->Send(Result(1, 4096)));
+  EXPECT_EQ(a->status().code(), absl::StatusCode::kResourceExhausted);
+  ::close(raw);
 }
 
 TEST(FrameStreamTest, ARefusedSendEndsTheStreamOnBothSides) {
   int fds[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-  FrameStream a(fds[0], /*max_frame_bytes=*/1024);
-  FrameStream b(fds[1]);
+  std::shared_ptr<FrameStream> a = FrameStream::Make(fds[0], Loop(), 1024);
+  std::shared_ptr<FrameStream> b = FrameStream::Make(fds[1], Loop());
   std::thread reader([&] {
     WorkerMessage m;
-    EXPECT_FALSE(a.Read(m));  // a's own reader is not left waiting
+    EXPECT_FALSE(a->Read(m));  // a's own reader is not left waiting
   });
-  EXPECT_FALSE(a.Send(Result(1, 4096)));
+  EXPECT_FALSE(a->Send(Result(1, 4096)));
   reader.join();
   WorkerMessage m;
-  EXPECT_FALSE(b.Read(m, absl::Now() + absl::Seconds(10)));
-  EXPECT_EQ(b.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(b->Read(m, absl::Now() + absl::Seconds(10)));
+  EXPECT_EQ(b->status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST(FrameStreamTest, AReadLimitHoldsUntilRaised) {
@@ -214,64 +269,143 @@ TEST(FrameStreamTest, ADeadlineGivesUpOnlyThatRead) {
   EXPECT_EQ(m.results(0).id(), 7u);
 }
 
-TEST(FrameStreamTest, HalfAFrameIsNotBuffered) {
-  int fds[2];
-  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-  FrameStream b(fds[1]);
+TEST(FrameStreamTest, HalfAFrameWaitsForTheRest) {
+  int raw;
+  std::shared_ptr<FrameStream> b = StreamAndRaw(&raw);
   const std::string body = Result(3, 10).SerializeAsString();
-  WriteRaw(fds[0], body.size(), body.substr(0, 5));
+  WriteRaw(raw, body.size(), body.substr(0, 5));
   WorkerMessage m;
-  EXPECT_FALSE(b.Read(m, absl::Now() + absl::Milliseconds(10)));
-  EXPECT_FALSE(b.HasBufferedFrame());
-  ASSERT_EQ(::write(fds[0], body.data() + 5, body.size() - 5),
+  EXPECT_FALSE(b->Read(m, absl::Now() + absl::Milliseconds(10)));
+  ASSERT_EQ(::write(raw, body.data() + 5, body.size() - 5),
             static_cast<ssize_t>(body.size() - 5));
-  ASSERT_TRUE(b.Read(m));
+  ASSERT_TRUE(b->Read(m));
   EXPECT_EQ(m.results(0).id(), 3u);
-  ::close(fds[0]);
+  ::close(raw);
+}
+
+TEST(FrameStreamTest, TheEventLoopDeliversFramesInOrderInBatches) {
+  Pair p = MakePair();
+  Collector got;
+  // Some before reading starts, some after: all arrive, in order.
+  for (uint64_t i = 0; i < 500; ++i) ASSERT_TRUE(p.a->Send(Result(i, i % 9)));
+  p.b->StartReading(got.Frames(), got.Closed());
+  for (uint64_t i = 500; i < 1000; ++i) ASSERT_TRUE(p.a->Send(Result(i)));
+  ASSERT_TRUE(got.WaitFor([&] { return got.ids.size() == 1000; }));
+  for (uint64_t i = 0; i < 1000; ++i) ASSERT_EQ(got.ids[i], i);
+  // What had arrived together came in batches (one lock of the
+  // scheduler's for many messages).
+  EXPECT_LT(got.batch_sizes.size(), 1000u);
+  p.a->Shutdown();
+  ASSERT_TRUE(got.WaitFor([&] { return got.closed.has_value(); }));
+  EXPECT_EQ(got.closed->code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(p.b->closed_by_peer());
+}
+
+TEST(FrameStreamTest, AHandlerCanPauseAndAnotherResume) {
+  Pair p = MakePair();
+  for (uint64_t i = 0; i < 5; ++i) ASSERT_TRUE(p.a->Send(Result(i)));
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<uint64_t> first;
+  bool paused = false;
+  p.b->StartReading(
+      [&](absl::Span<const std::string_view> frames) -> size_t {
+        WorkerMessage m;
+        m.ParseFromArray(frames[0].data(), static_cast<int>(frames[0].size()));
+        std::lock_guard<std::mutex> lock(mu);
+        first.push_back(m.results(0).id());
+        p.b->PauseAfterThisBatch();
+        paused = true;
+        cv.notify_all();
+        return 1;  // only the first: the rest wait for Resume()
+      },
+      [](const absl::Status&) {});
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return paused; }));
+  }
+  Collector rest;
+  p.b->Resume(rest.Frames());
+  ASSERT_TRUE(rest.WaitFor([&] { return rest.ids.size() == 4; }));
+  EXPECT_EQ(first, std::vector<uint64_t>{0});
+  EXPECT_EQ(rest.ids, (std::vector<uint64_t>{1, 2, 3, 4}));
+}
+
+TEST(FrameStreamTest, ShutdownEndsAReadingStream) {
+  Pair p = MakePair();
+  Collector got;
+  p.b->StartReading(got.Frames(), got.Closed());
+  p.b->Shutdown();
+  ASSERT_TRUE(got.WaitFor([&] { return got.closed.has_value(); }));
+  EXPECT_EQ(got.closed->code(), absl::StatusCode::kCancelled);
+  EXPECT_FALSE(p.b->closed_by_peer());
+}
+
+TEST(FrameStreamTest, AReadingStreamRefusesAFrameOverItsLimit) {
+  int raw;
+  std::shared_ptr<FrameStream> b = StreamAndRaw(&raw, /*max=*/1024);
+  Collector got;
+  b->StartReading(got.Frames(), got.Closed());
+  WriteRaw(raw, 5000, "");
+  ASSERT_TRUE(got.WaitFor([&] { return got.closed.has_value(); }));
+  EXPECT_EQ(got.closed->code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(got.ids.empty());
+  ::close(raw);
 }
 
 TEST(FrameListenerTest, ConnectsOverLoopback) {
   absl::StatusOr<std::unique_ptr<FrameListener>> listener =
-      FrameListener::Listen("127.0.0.1", 0);
+      FrameListener::Listen("127.0.0.1", 0, Loop());
   ASSERT_TRUE(listener.ok()) << listener.status();
   ASSERT_GT((*listener)->port(), 0);
-  absl::StatusOr<std::unique_ptr<FrameStream>> client =
-      ConnectFrameStream("127.0.0.1", (*listener)->port(), absl::Seconds(5));
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::shared_ptr<FrameStream>> accepted;
+  (*listener)->StartAccepting(
+      [&](std::shared_ptr<FrameStream> s) {
+        std::lock_guard<std::mutex> lock(mu);
+        accepted.push_back(std::move(s));
+        cv.notify_all();
+      },
+      [](const absl::Status& error) { ADD_FAILURE() << error; });
+  absl::StatusOr<std::shared_ptr<FrameStream>> client =
+      ConnectFrameStream("127.0.0.1", (*listener)->port(), absl::Seconds(5),
+                         Loop());
   ASSERT_TRUE(client.ok()) << client.status();
-  absl::StatusOr<std::unique_ptr<FrameStream>> server =
-      (*listener)->Accept(absl::Seconds(5));
-  ASSERT_TRUE(server.ok()) << server.status();
-  ASSERT_NE(*server, nullptr);
-  EXPECT_NE((*server)->peer().find("127.0.0.1:"), std::string::npos);
+  std::shared_ptr<FrameStream> server;
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30),
+                            [&] { return !accepted.empty(); }));
+    server = accepted[0];
+  }
+  EXPECT_NE(server->peer().find("127.0.0.1:"), std::string::npos);
   ASSERT_TRUE((*client)->Send(Result(5)));
   WorkerMessage m;
-  ASSERT_TRUE((*server)->Read(m));
+  ASSERT_TRUE(server->Read(m));
   EXPECT_EQ(m.results(0).id(), 5u);
-  // Nothing more is waiting: Accept gives up after its timeout.
-  absl::StatusOr<std::unique_ptr<FrameStream>> none =
-      (*listener)->Accept(absl::Milliseconds(10));
-  ASSERT_TRUE(none.ok());
-  EXPECT_EQ(*none, nullptr);
+  (*client)->Shutdown();
+  server->Shutdown();
 }
 
 TEST(FrameListenerTest, AWrongAddressIsAClearError) {
   int port;
   {
-    auto listener = FrameListener::Listen("127.0.0.1", 0);
+    auto listener = FrameListener::Listen("127.0.0.1", 0, Loop());
     ASSERT_TRUE(listener.ok());
     port = (*listener)->port();
   }  // closed: nobody listens there now
-  absl::StatusOr<std::unique_ptr<FrameStream>> refused =
-      ConnectFrameStream("127.0.0.1", port, absl::Seconds(5));
+  absl::StatusOr<std::shared_ptr<FrameStream>> refused =
+      ConnectFrameStream("127.0.0.1", port, absl::Seconds(5), Loop());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(refused.status().message().find(absl::StrCat("127.0.0.1:", port)),
             std::string::npos);
-  absl::StatusOr<std::unique_ptr<FrameStream>> unknown =
-      ConnectFrameStream("no-such-host.invalid", 1, absl::Seconds(5));
+  absl::StatusOr<std::shared_ptr<FrameStream>> unknown =
+      ConnectFrameStream("no-such-host.invalid", 1, absl::Seconds(5), Loop());
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(unknown.status().message().find("no-such-host.invalid"),
             std::string::npos);
-  EXPECT_FALSE(FrameListener::Listen("no-such-host.invalid", 0).ok());
+  EXPECT_FALSE(FrameListener::Listen("no-such-host.invalid", 0, Loop()).ok());
 }
 
 TEST(FrameListenerTest, HostOfAddress) {

@@ -2,9 +2,7 @@
 
 #include "scheduler/scheduler_service.h"
 
-#include <malloc.h>
-#include <sys/random.h>
-
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -13,30 +11,145 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "rpc/batch_writer.h"
+#include "rpc/frame_peer_stream.h"
 #include "rpc/listen_check.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
-
-// jemalloc's control call, when jemalloc is the allocator (opt builds).
-extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp,
-                       void* newp, size_t newlen) __attribute__((weak));
+#include "scheduler/memory_trim.h"
+#include "scheduler/proto_mapping.h"
 
 namespace weft::scheduler {
 
 using ::weft::internal::MutexLock;
+using ClientStreamBase =
+    rpc::PeerStream<rpc::SchedulerToClient, rpc::ClientMessage>;
+using WorkerStreamBase =
+    rpc::PeerStream<rpc::SchedulerToWorker, rpc::WorkerMessage>;
+
+namespace {
+
+constexpr int kMaxSchedulerMessageBytes = 256 << 20;
+// How long a peer that said it connected its frame stream may take to
+// arrive there.
+constexpr absl::Duration kFrameArrival = absl::Seconds(10);
+// How long a worker's release of objects may wait for other updates.
+constexpr std::chrono::microseconds kReleaseLinger{2000};
+// How long shutdown waits for a frame client's stream to drain.
+constexpr absl::Duration kClientDrain = absl::Milliseconds(500);
+
+bool VerboseFromEnvironment() {
+  const char* verbose = std::getenv("WEFT_VERBOSE");
+  return verbose != nullptr && std::string_view(verbose) == "1";
+}
+
+SchedulerService::Options WithEnvironment(SchedulerService::Options options) {
+  const char* check = std::getenv("WEFT_CHECK_INVARIANTS");
+  if (check != nullptr && std::string_view(check) == "1") {
+    options.state.check_invariants = true;
+  }
+  if (options.io_threads <= 0) {
+    options.io_threads = rpc::EventLoop::ThreadsFromEnvironment(2);
+  }
+  return options;
+}
+
+int SubmittedTasks(const rpc::ClientMessage& m) { return m.submit_size(); }
+
+}  // namespace
 
 struct SchedulerService::ClientPeer
     : std::enable_shared_from_this<ClientPeer> {
   ClientId id = 0;
   std::string name;
-  // A remote client's stream when on a socket (else gRPC or in-process).
-  std::shared_ptr<rpc::FrameStream> frames;
+  ClientStreamPtr stream;
   std::unique_ptr<rpc::BatchWriter<rpc::SchedulerToClient>> writer;
-  // In-process clients only: the receiver.
-  std::shared_ptr<rpc::LocalClientPeer> local;
-  // In-process and frame-stream clients: whether the peer is in to_flush_
-  // (guarded by the service's mu_).
+  // In clients_to_flush_ (guarded by the service's mu_).
   bool flush_queued = false;
+};
+
+struct SchedulerService::WorkerPeer
+    : std::enable_shared_from_this<WorkerPeer> {
+  WorkerId id = 0;
+  std::string address;
+  int64_t pid = 0;
+  WorkerStreamPtr stream;
+  std::unique_ptr<rpc::BatchWriter<rpc::SchedulerToWorker>> writer;
+  // In workers_to_flush_ (guarded by the service's mu_).
+  bool flush_queued = false;
+  // It said it is stopping by choice: its end of stream is no death
+  // (guarded by the service's mu_).
+  bool leaving = false;
+  // When its last message arrived (before the lock was taken to handle
+  // it), in Unix nanoseconds.
+  std::atomic<int64_t> last_heard_ns{absl::ToUnixNanos(absl::Now())};
+
+  void Heard() { last_heard_ns.store(absl::ToUnixNanos(absl::Now())); }
+  absl::Time last_heard() const {
+    return absl::FromUnixNanos(last_heard_ns.load());
+  }
+};
+
+// The stream of a client in this process: the service delivers to the
+// client by calling its LocalClientPeer, and the client's messages arrive
+// through the link's Deliver().
+class SchedulerService::LocalStream final : public ClientStreamBase {
+ public:
+  explicit LocalStream(std::shared_ptr<rpc::LocalClientPeer> peer)
+      : peer_(std::move(peer)) {}
+
+  bool Send(const rpc::SchedulerToClient& message) override {
+    peer_->OnMessage(message);
+    return true;
+  }
+  bool Read(rpc::ClientMessage&, absl::Time) override { return false; }
+  void Serve(MessagesHandler on_messages, ClosedHandler on_closed) override {
+    MutexLock lock(&mu_);
+    on_messages_ = std::move(on_messages);
+    on_closed_ = std::move(on_closed);
+  }
+  // A message from the client. REQUIRES: Serve() was called.
+  void Deliver(const rpc::ClientMessage& message) {
+    on_messages_(absl::MakeConstSpan(&message, 1));
+  }
+  // The client disconnected.
+  void Disconnect() { End(absl::UnavailableError("the client disconnected")); }
+  // The service shuts down: the client hears it.
+  void Close(absl::Duration) override {
+    if (End(absl::CancelledError("the in-process scheduler shut down"))) {
+      peer_->OnClosed("the in-process scheduler shut down");
+    }
+  }
+  absl::Status status() const override {
+    MutexLock lock(&mu_);
+    return status_;
+  }
+  bool closed_by_peer() const override {
+    MutexLock lock(&mu_);
+    return absl::IsUnavailable(status_);
+  }
+  bool delivers_on_caller() const override { return true; }
+  const char* transport() const override { return "in-process"; }
+  std::string peer() const override { return "this process"; }
+
+ private:
+  // Ends the stream once; returns whether this call did.
+  bool End(absl::Status why) {
+    ClosedHandler on_closed;
+    {
+      MutexLock lock(&mu_);
+      if (!status_.ok()) return false;
+      status_ = why;
+      on_closed = std::move(on_closed_);
+    }
+    if (on_closed) on_closed(why);
+    return true;
+  }
+
+  const std::shared_ptr<rpc::LocalClientPeer> peer_;
+  mutable ::weft::internal::Mutex mu_;
+  MessagesHandler on_messages_;  // set once by Serve(), before any Deliver
+  ClosedHandler on_closed_ ABSL_GUARDED_BY(mu_);
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
 // The LocalLink handed to in-process clients. It may outlive the service:
@@ -74,7 +187,7 @@ class SchedulerService::Local final : public rpc::LocalLink {
 
   // After this returns no call reaches the service. Idempotent.
   void Close() {
-    std::unique_lock<::weft::internal::Mutex> lock(mu_);
+    ::weft::internal::UniqueLock lock(mu_);
     service_ = nullptr;
     while (active_ > 0) idle_.wait(lock);
   }
@@ -103,330 +216,116 @@ class SchedulerService::Local final : public rpc::LocalLink {
   int active_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-struct SchedulerService::WorkerPeer
-    : std::enable_shared_from_this<WorkerPeer> {
-  WorkerId id = 0;
-  std::string address;
-  int64_t pid = 0;
-  // It said it is stopping by choice: its end of stream is no death
-  // (guarded by the service's mu_).
-  bool leaving = false;
-  grpc::ServerContext* context = nullptr;
-  // The task stream's socket, or nullptr if it runs on the gRPC stream.
-  std::shared_ptr<rpc::FrameStream> frames;
-  std::unique_ptr<rpc::BatchWriter<rpc::SchedulerToWorker>> writer;
-  bool flush_queued = false;  // in workers_to_flush_ (guarded by mu_)
-};
-
-namespace {
-
-constexpr int kMaxSchedulerMessageBytes = 256 << 20;
-// How long a worker that said it connected its frame stream may take to
-// arrive there, and how long a new connection may take to say its key.
-constexpr absl::Duration kFrameArrival = absl::Seconds(10);
-constexpr absl::Duration kFrameHello = absl::Seconds(2);
-// The largest first frame (FrameHello) a connection may send.
-constexpr size_t kMaxHelloBytes = 4096;
-// How long a worker's release of objects may wait for other updates.
-constexpr std::chrono::microseconds kReleaseLinger{2000};
-// Messages read from a frame stream and handled under one lock.
-constexpr size_t kMaxFramesPerLock = 64;
-
-// 16 random bytes: the key a worker presents on its frame stream.
-std::string NewFrameKey() {
-  std::string key(16, '\0');
-  size_t got = 0;
-  while (got < key.size()) {
-    const ssize_t n = ::getrandom(key.data() + got, key.size() - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  return key;
-}
-
-TaskDef FromProto(const rpc::TaskDef& def) {
-  TaskDef task;
-  task.id = def.id();
-  task.name = def.name();
-  task.function = def.function();
-  task.deps.assign(def.deps().begin(), def.deps().end());
-  // Only the arguments, as the bytes of a TaskDef holding nothing else
-  // (short ones fit CompactBytes' inline bytes); DispatchLocked rebuilds
-  // the rest from the TaskDef fields.
-  rpc::TaskDef args_only;
-  *args_only.mutable_args() = def.args();
-  task.args = args_only.SerializeAsString();
-  task.retries = def.retries();
-  task.num_cpus = def.num_cpus() <= 0 ? 1 : def.num_cpus();
-  task.priority = def.priority();
-  task.borrowed.assign(def.borrowed().begin(), def.borrowed().end());
-  return task;
-}
-
-void ToProto(const ErrorDetail& error, rpc::Error& out) {
-  out.set_kind(static_cast<int32_t>(error.kind));
-  out.set_task_name(error.task_name);
-  out.set_task_key(error.task_key);
-  out.set_exception_type(error.exception_type);
-  out.set_message(error.message);
-}
-
-// A submission of at least this many tasks is followed by ReturnFreedMemory.
-constexpr int kTrimAfterTasks = 65536;
-
-// Gives the pages of freed memory back to the system. After a large
-// submission the allocator would otherwise keep the pages of its parsed
-// message (~100 bytes a task) resident for reuse.
-void ReturnFreedMemory() {
-  if (mallctl != nullptr) {
-    mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);  // all arenas
-  } else {
-    ::malloc_trim(0);
-  }
-}
-
-// A peer's writer: on its frame stream if it has one (`frame_delivery`:
-// the thread that flushes writes), else on its gRPC stream (a writer
-// thread, since a gRPC write blocks).
-template <class Out, class In>
-std::unique_ptr<rpc::BatchWriter<Out>> MakeWriter(
-    const std::shared_ptr<rpc::FrameStream>& frames,
-    grpc::ServerReaderWriter<Out, In>* stream, rpc::Delivery frame_delivery) {
-  if (frames != nullptr) {
-    return std::make_unique<rpc::BatchWriter<Out>>(
-        [frames](const Out& m) { return frames->Send(m); }, frame_delivery);
-  }
-  return std::make_unique<rpc::BatchWriter<Out>>(
-      [stream](const Out& m) { return stream->Write(m); });
-}
-
-int SubmittedTasks(const rpc::ClientMessage& m) { return m.submit_size(); }
-int SubmittedTasks(const rpc::WorkerMessage&) { return 0; }
-
-// Readies a message for reuse. A client's submissions are dropped whole: a
-// reused message would keep its largest batch's TaskDefs allocated for the
-// stream's life (the state machine has its own copy).
-void Recycle(rpc::WorkerMessage& m) { m.Clear(); }
-void Recycle(rpc::ClientMessage& m) {
-  if (m.submit_size() > 0) {
-    rpc::ClientMessage().Swap(&m);
-  } else {
-    m.Clear();
-  }
-}
-
-ErrorDetail FromProto(const rpc::Error& error) {
-  ErrorDetail detail;
-  const int kind = error.kind();
-  detail.kind = kind >= 0 && kind <= static_cast<int>(ErrorKind::kShutdown)
-                    ? static_cast<ErrorKind>(kind)
-                    : ErrorKind::kTaskFailed;
-  detail.task_name = error.task_name();
-  detail.task_key = error.task_key();
-  detail.exception_type = error.exception_type();
-  detail.message = error.message();
-  return detail;
-}
-
-}  // namespace
-
-namespace {
-
-bool VerboseFromEnvironment() {
-  const char* verbose = std::getenv("WEFT_VERBOSE");
-  return verbose != nullptr && std::string_view(verbose) == "1";
-}
-
-SchedulerService::Options WithEnvironment(SchedulerService::Options options) {
-  const char* check = std::getenv("WEFT_CHECK_INVARIANTS");
-  if (check != nullptr && std::string_view(check) == "1") {
-    options.state.check_invariants = true;
-  }
-  return options;
-}
-
-}  // namespace
-
 SchedulerService::SchedulerService(Options options)
     : options_(WithEnvironment(std::move(options))),
       verbose_(VerboseFromEnvironment()),
+      loop_(std::make_unique<rpc::EventLoop>(options_.io_threads, "weft-sched")),
       state_(options_.state),
-      local_(std::make_shared<Local>(this)),
-      monitor_([this] { MonitorLoop(); }) {}
+      local_(std::make_shared<Local>(this)) {
+  monitor_ = std::make_unique<rpc::Timer>(
+      *loop_, [this] { RunLocked([&] { RemoveExpiredWorkers(); }); });
+  monitor_->ArmEvery(options_.monitor_interval);
+}
 
 SchedulerService::~SchedulerService() {
   Shutdown();
+  monitor_.reset();
+  rendezvous_.reset();
+  std::vector<std::shared_ptr<ClientPeer>> clients;
+  std::vector<std::shared_ptr<WorkerPeer>> workers;
   {
-    MutexLock lock(&monitor_mu_);
-    monitor_stop_ = true;
+    MutexLock lock(&mu_);
+    for (auto& [id, c] : clients_) clients.push_back(c);
+    for (auto& [id, w] : workers_) workers.push_back(w);
+    clients_.clear();
+    workers_.clear();
   }
-  monitor_cv_.notify_all();
-  monitor_.join();
-  acceptor_stop_ = true;
-  if (acceptor_.joinable()) acceptor_.join();
+  for (auto& c : clients) {
+    c->writer->Close();
+    c->stream->Close();
+  }
+  for (auto& w : workers) {
+    w->writer->Close();
+    w->stream->Close();
+  }
 }
 
 absl::Status SchedulerService::StartFrames(const std::string& host,
                                           int port) {
-  absl::StatusOr<std::unique_ptr<rpc::FrameListener>> listener =
-      rpc::FrameListener::Listen(host, port);
-  if (!listener.ok()) return listener.status();
-  frame_listener_ = *std::move(listener);
-  acceptor_ = std::thread([this] { AcceptLoop(); });
+  absl::StatusOr<std::shared_ptr<FrameRendezvous>> rendezvous =
+      FrameRendezvous::Listen(host, port, *loop_, options_.rendezvous);
+  if (!rendezvous.ok()) return rendezvous.status();
+  rendezvous_ = *std::move(rendezvous);
   return absl::OkStatus();
 }
 
 int SchedulerService::frame_port() const {
-  return frame_listener_ != nullptr ? frame_listener_->port() : 0;
+  return rendezvous_ != nullptr ? rendezvous_->port() : 0;
 }
 
-void SchedulerService::AcceptLoop() {
-  while (!acceptor_stop_.load()) {
-    absl::StatusOr<std::unique_ptr<rpc::FrameStream>> stream =
-        frame_listener_->Accept(absl::Milliseconds(200));
-    if (!stream.ok()) {
-      std::fprintf(stderr, "weft scheduler: %s\n",
-                   std::string(stream.status().message()).c_str());
-      absl::SleepFor(absl::Milliseconds(200));
-      continue;
-    }
-    if (*stream == nullptr) continue;
-    rpc::FrameHello hello;
-    (*stream)->set_read_limit(kMaxHelloBytes);  // until it shows a key
-    if (!(*stream)->Read(hello, absl::Now() + kFrameHello)) {
-      const absl::Status status = (*stream)->status();
-      std::fprintf(stderr,
-                   "weft scheduler: a frame stream from %s sent no key: %s\n",
-                   (*stream)->peer().c_str(),
-                   status.ok() ? "timed out"
-                               : std::string(status.message()).c_str());
-      continue;
-    }
-    MutexLock lock(&frames_mu_);
-    if (!expected_keys_.contains(hello.key()) ||
-        arrived_.contains(hello.key())) {
-      std::fprintf(stderr,
-                   "weft scheduler: a frame stream from %s has a key no "
-                   "registering worker was given; closed\n",
-                   (*stream)->peer().c_str());
-      continue;
-    }
-    (*stream)->set_read_limit(rpc::kMaxFrameBytes);
-    arrived_[hello.key()] = *std::move(stream);
-    frames_cv_.notify_all();
-  }
+FrameRendezvous::Counts SchedulerService::frame_counts() const {
+  return rendezvous_ != nullptr ? rendezvous_->counts()
+                                : FrameRendezvous::Counts{};
 }
 
 template <class Out, class In>
-absl::StatusOr<std::shared_ptr<rpc::FrameStream>> SchedulerService::OfferFrames(
-    grpc::ServerReaderWriter<Out, In>& stream, const std::string& who) {
-  const std::string key = NewFrameKey();
-  {
-    MutexLock lock(&frames_mu_);
-    expected_keys_.insert(key);
-  }
-  auto forget = [&] {
-    MutexLock lock(&frames_mu_);
-    expected_keys_.erase(key);
-    arrived_.erase(key);
-  };
+absl::StatusOr<std::shared_ptr<rpc::PeerStream<Out, In>>>
+SchedulerService::Rendezvous(
+    std::shared_ptr<rpc::GrpcServerPeerStream<Out, In>> grpc,
+    bool wants_frames, const std::string& who) {
+  if (!wants_frames || rendezvous_ == nullptr) return grpc;
+  const std::string key = rendezvous_->NewKey();
   Out offer;
-  offer.set_frame_port(frame_listener_->port());
+  offer.set_frame_port(rendezvous_->port());
   offer.set_frame_key(key);
   In answer;
-  if (!stream.Write(offer) || !stream.Read(&answer)) {
-    forget();
+  if (!grpc->Send(offer) || !grpc->Read(answer, absl::InfiniteFuture())) {
+    rendezvous_->Forget(key);
     return absl::UnavailableError(
         absl::StrCat("weft: ", who, " left while connecting"));
   }
   if (!answer.frames_connected()) {
-    forget();
+    rendezvous_->Forget(key);
     std::fprintf(stderr,
                  "weft scheduler: %s could not open a frame stream (%s); "
                  "it stays on gRPC\n",
                  who.c_str(), answer.frames_error().c_str());
-    return nullptr;
+    return grpc;
   }
-  std::unique_lock<::weft::internal::Mutex> lock(frames_mu_);
-  const auto deadline = std::chrono::steady_clock::now() +
-                        absl::ToChronoMilliseconds(kFrameArrival);
-  while (!arrived_.contains(key)) {
-    if (frames_cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
-        !arrived_.contains(key)) {
-      expected_keys_.erase(key);
-      return absl::DeadlineExceededError(absl::StrCat(
-          "weft: ", who, " said it connected its frame stream, but none "
-          "arrived with its key within ",
-          absl::FormatDuration(kFrameArrival)));
-    }
+  absl::StatusOr<std::shared_ptr<rpc::FrameStream>> frames =
+      rendezvous_->Take(key, absl::Now() + kFrameArrival);
+  if (!frames.ok()) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "weft: ", who, " said it connected its frame stream, but none "
+        "arrived with its key within ",
+        absl::FormatDuration(kFrameArrival)));
   }
-  std::shared_ptr<rpc::FrameStream> frames = std::move(arrived_[key]);
-  arrived_.erase(key);
-  expected_keys_.erase(key);
-  return frames;
+  return std::make_shared<rpc::FramePeerStream<Out, In>>(*std::move(frames));
 }
 
-void SchedulerService::Shutdown() {
-  local_->Close();  // no in-process client call is running after this
-  std::vector<std::shared_ptr<ClientPeer>> local_clients;
-  std::vector<std::shared_ptr<WorkerPeer>> workers;
-  {
-    MutexLock lock(&mu_);
-    if (shutdown_) return;
-    shutdown_ = true;
-    for (auto& [id, worker] : workers_) {
-      worker->writer->Add([](rpc::SchedulerToWorker& m) {
-        m.set_shutdown(true);
-      });
-      workers.push_back(worker);
-    }
-    for (auto& [id, client] : clients_) {
-      if (client->local != nullptr || client->frames != nullptr) {
-        local_clients.push_back(client);
-      }
-    }
-  }
-  for (auto& worker : workers) worker->writer->Flush();  // frame streams
-  for (auto& client : local_clients) {
-    client->writer->Close();  // what was already decided still arrives
-    if (client->local != nullptr) {
-      client->local->OnClosed("the in-process scheduler shut down");
-    } else {
-      client->frames->Shutdown(/*drain=*/absl::Milliseconds(500));
-    }
-  }
-}
-
-void SchedulerService::EndFrameStreams(absl::Duration timeout) {
-  std::unique_lock<::weft::internal::Mutex> lock(mu_);
-  const auto deadline =
-      std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(timeout);
-  while (!open_frames_.empty()) {
-    if (frames_closed_cv_.wait_until(lock, deadline) ==
-        std::cv_status::timeout) {
-      break;
-    }
-  }
-  for (const auto& frames : open_frames_) frames->Shutdown();
-}
+// --- RunLocked and the queues -----------------------------------------------
 
 template <class F>
 void SchedulerService::RunLocked(F&& f) {
   std::vector<std::shared_ptr<ClientPeer>> flush;
   std::vector<std::shared_ptr<WorkerPeer>> flush_workers;
+  std::vector<std::shared_ptr<WorkerPeer>> close_workers;
   std::vector<std::string> log;
   {
     MutexLock lock(&mu_);
     f();
     DispatchLocked();
-    flush.swap(to_flush_);
+    flush.swap(clients_to_flush_);
     for (auto& peer : flush) peer->flush_queued = false;
     flush_workers.swap(workers_to_flush_);
     for (auto& peer : flush_workers) peer->flush_queued = false;
+    close_workers.swap(workers_to_close_);
     log.swap(log_);
   }
   // Workers first: their tasks start while the clients hear.
   for (auto& peer : flush_workers) peer->writer->Flush();
   for (auto& peer : flush) peer->writer->Flush();
+  for (auto& peer : close_workers) peer->stream->Close();
   for (const std::string& line : log) {
     std::fprintf(stderr, "weft scheduler: %s\n", line.c_str());
   }
@@ -444,7 +343,7 @@ void SchedulerService::ToWorkerLazily(WorkerPeer& peer, Fill&& fill) {
 template <class Fill>
 void SchedulerService::ToWorker(WorkerPeer& peer, Fill&& fill) {
   peer.writer->Add(std::forward<Fill>(fill));
-  if (peer.frames != nullptr && !peer.flush_queued) {
+  if (peer.stream->delivers_on_caller() && !peer.flush_queued) {
     peer.flush_queued = true;
     workers_to_flush_.push_back(peer.shared_from_this());
   }
@@ -453,70 +352,72 @@ void SchedulerService::ToWorker(WorkerPeer& peer, Fill&& fill) {
 template <class Fill>
 void SchedulerService::ToClient(ClientPeer& peer, Fill&& fill) {
   peer.writer->Add(std::forward<Fill>(fill));
-  if ((peer.local != nullptr || peer.frames != nullptr) &&
-      !peer.flush_queued) {
+  if (peer.stream->delivers_on_caller() && !peer.flush_queued) {
     peer.flush_queued = true;
-    to_flush_.push_back(peer.shared_from_this());
+    clients_to_flush_.push_back(peer.shared_from_this());
   }
 }
 
-absl::StatusOr<ClientId> SchedulerService::ConnectLocal(
-    const std::string& name, std::shared_ptr<rpc::LocalClientPeer> local) {
-  auto peer = std::make_shared<ClientPeer>();
-  peer->name = name;
-  peer->local = local;
-  peer->writer = std::make_unique<rpc::BatchWriter<rpc::SchedulerToClient>>(
-      [local](const rpc::SchedulerToClient& m) {
-        local->OnMessage(m);
-        return true;
-      },
-      rpc::Delivery::kOnFlush);
-  absl::Status status;
-  RunLocked([&] {
-    if (shutdown_) {
-      status = absl::UnavailableError("weft: the scheduler is shutting down");
-      return;
+// --- Shutdown --------------------------------------------------------------
+
+void SchedulerService::Shutdown() {
+  local_->Close();  // no in-process client call is running after this
+  std::vector<std::shared_ptr<ClientPeer>> clients;
+  std::vector<std::shared_ptr<WorkerPeer>> workers;
+  {
+    MutexLock lock(&mu_);
+    if (shutdown_) return;
+    shutdown_ = true;
+    for (auto& [id, worker] : workers_) {
+      worker->writer->Add([](rpc::SchedulerToWorker& m) {
+        m.set_shutdown(true);
+      });
+      workers.push_back(worker);
     }
-    peer->id = next_peer_id_++;
-    status = state_.AddClient(peer->id);
-    if (status.ok()) clients_[peer->id] = peer;
-  });
-  if (!status.ok()) return status;
-  return peer->id;
+    for (auto& [id, client] : clients_) {
+      if (client->stream->delivers_on_caller()) clients.push_back(client);
+    }
+  }
+  for (auto& worker : workers) worker->writer->Flush();
+  for (auto& client : clients) {
+    client->writer->Close();  // what was already decided still arrives
+    client->stream->Close(kClientDrain);
+  }
 }
 
-bool SchedulerService::DeliverLocal(ClientId id,
-                                    const rpc::ClientMessage& message) {
-  bool known = false;
-  RunLocked([&] {
-    auto it = clients_.find(id);
-    if (it == clients_.end() || it->second->local == nullptr) return;
-    known = true;
-    HandleClientMessage(*it->second, message);
-  });
-  return known;
-}
-
-void SchedulerService::DisconnectLocal(ClientId id) {
-  std::shared_ptr<ClientPeer> peer;
-  RunLocked([&] {
-    auto it = clients_.find(id);
-    if (it == clients_.end() || it->second->local == nullptr) return;
-    peer = it->second;
-    state_.RemoveClient(id);
-    clients_.erase(it);
-  });
-  if (peer != nullptr) peer->writer->Close();
-}
-
-std::shared_ptr<rpc::LocalLink> SchedulerService::local_link() {
-  return local_;
+void SchedulerService::EndFrameStreams(absl::Duration timeout) {
+  {
+    ::weft::internal::UniqueLock lock(mu_);
+    const auto deadline =
+        std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(timeout);
+    while (open_frame_peers_ > 0) {
+      if (frame_peers_closed_.wait_until(lock, deadline) ==
+          std::cv_status::timeout) {
+        break;
+      }
+    }
+  }
+  std::vector<WorkerStreamPtr> workers;
+  std::vector<ClientStreamPtr> clients;
+  {
+    MutexLock lock(&mu_);
+    for (auto& [id, w] : workers_) workers.push_back(w->stream);
+    for (auto& [id, c] : clients_) clients.push_back(c->stream);
+  }
+  for (auto& w : workers) w->Close();
+  for (auto& c : clients) c->Close();
 }
 
 size_t SchedulerService::num_workers() {
   MutexLock lock(&mu_);
   return workers_.size();
 }
+
+std::shared_ptr<rpc::LocalLink> SchedulerService::local_link() {
+  return local_;
+}
+
+// --- Clients ---------------------------------------------------------------
 
 grpc::Status SchedulerService::ClientStream(
     grpc::ServerContext* context,
@@ -525,69 +426,124 @@ grpc::Status SchedulerService::ClientStream(
   if (grpc::Status s = rpc::CheckToken(*context, options_.token); !s.ok()) {
     return s;
   }
-  rpc::ClientMessage message;
-  if (!stream->Read(&message)) return grpc::Status::OK;
+  rpc::ClientMessage hello;
+  if (!stream->Read(&hello)) return grpc::Status::OK;
   auto peer = std::make_shared<ClientPeer>();
-  peer->name = message.hello().name();
-  if (message.hello().frames() && frame_listener_ != nullptr) {
-    absl::StatusOr<std::shared_ptr<rpc::FrameStream>> frames = OfferFrames(
-        *stream, absl::StrCat("the client '", peer->name, "'"));
-    if (!frames.ok()) return rpc::ToGrpc(frames.status());
-    peer->frames = *std::move(frames);
-  }
-  peer->writer = MakeWriter(peer->frames, stream, rpc::Delivery::kOnFlush);
-  grpc::Status status;
+  peer->name = hello.hello().name();
+  absl::StatusOr<ClientStreamPtr> chosen = Rendezvous(
+      std::make_shared<rpc::GrpcServerPeerStream<rpc::SchedulerToClient,
+                                                 rpc::ClientMessage>>(context,
+                                                                      stream),
+      hello.hello().frames(), absl::StrCat("the client '", peer->name, "'"));
+  if (!chosen.ok()) return rpc::ToGrpc(chosen.status());
+  peer->stream = *std::move(chosen);
+  if (absl::Status s = AddClient(peer, &hello); !s.ok()) return rpc::ToGrpc(s);
+  ServeClient(peer);  // on gRPC: until the stream ends
+  return grpc::Status::OK;
+}
+
+absl::Status SchedulerService::AddClient(std::shared_ptr<ClientPeer> peer,
+                                         const rpc::ClientMessage* hello) {
+  peer->writer = rpc::MakeBatchWriter(peer->stream, /*lingering=*/false,
+                                      *loop_);
+  absl::Status status;
   RunLocked([&] {
     if (shutdown_) {
-      status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                            "weft: the scheduler is shutting down");
+      status = absl::UnavailableError("weft: the scheduler is shutting down");
       return;
     }
     peer->id = next_peer_id_++;
-    if (absl::Status s = state_.AddClient(peer->id); !s.ok()) {
-      status = rpc::ToGrpc(s);
-      return;
-    }
+    status = state_.AddClient(peer->id);
+    if (!status.ok()) return;
     clients_[peer->id] = peer;
-    if (peer->frames != nullptr) open_frames_.insert(peer->frames);
+    if (peer->stream->delivers_on_caller() &&
+        std::string_view(peer->stream->transport()) == "frames") {
+      ++open_frame_peers_;
+    }
     ToClient(*peer, [&](rpc::SchedulerToClient& m) {
       m.set_client_id(peer->id);
     });
-    HandleClientMessage(*peer, message);
+    if (hello != nullptr) HandleClientMessage(*peer, *hello);
   });
   if (!status.ok()) {
     peer->writer->Close();
-    return status;
+    peer->stream->Close();
   }
-  if (peer->frames != nullptr) {
-    ReadFrames<rpc::ClientMessage>(
-        *peer->frames, [&](const rpc::ClientMessage& m) {
-          HandleClientMessage(*peer, m);
+  return status;
+}
+
+void SchedulerService::ServeClient(const std::shared_ptr<ClientPeer>& peer) {
+  peer->stream->Serve(
+      [this, peer](absl::Span<const rpc::ClientMessage> messages) {
+        int submitted = 0;
+        RunLocked([&] {
+          for (const rpc::ClientMessage& m : messages) {
+            HandleClientMessage(*peer, m);
+            submitted += SubmittedTasks(m);
+          }
         });
-    const absl::Status ended = peer->frames->status();
-    if (!absl::IsUnavailable(ended) && !absl::IsCancelled(ended)) {
-      std::fprintf(stderr, "weft scheduler: client '%s' was dropped: %s\n",
-                   peer->name.c_str(), std::string(ended.message()).c_str());
-    }
-  } else {
-    while (stream->Read(&message)) {
-      RunLocked([&] { HandleClientMessage(*peer, message); });
-      const int submitted = SubmittedTasks(message);
-      Recycle(message);
-      if (submitted >= kTrimAfterTasks) ReturnFreedMemory();
-    }
-  }
+        if (submitted >= kTrimAfterTasks) ReturnFreedMemory();
+      },
+      [this, peer](const absl::Status& why) {
+        if (!absl::IsUnavailable(why) && !absl::IsCancelled(why)) {
+          std::fprintf(stderr, "weft scheduler: client '%s' was dropped: %s\n",
+                       peer->name.c_str(), std::string(why.message()).c_str());
+        }
+        OnClientClosed(peer);
+      });
+}
+
+void SchedulerService::OnClientClosed(const std::shared_ptr<ClientPeer>& peer) {
   RunLocked([&] {
+    if (clients_.erase(peer->id) == 0) return;
     state_.RemoveClient(peer->id);
-    clients_.erase(peer->id);
-    if (peer->frames != nullptr) {
-      open_frames_.erase(peer->frames);
-      frames_closed_cv_.notify_all();
+    if (std::string_view(peer->stream->transport()) == "frames") {
+      --open_frame_peers_;
+      frame_peers_closed_.notify_all();
     }
   });
   peer->writer->Close();
-  if (peer->frames != nullptr) peer->frames->Shutdown();
-  return grpc::Status::OK;
+  peer->stream->Close();
+}
+
+absl::StatusOr<ClientId> SchedulerService::ConnectLocal(
+    const std::string& name, std::shared_ptr<rpc::LocalClientPeer> local) {
+  auto peer = std::make_shared<ClientPeer>();
+  peer->name = name;
+  peer->stream = std::make_shared<LocalStream>(std::move(local));
+  if (absl::Status s = AddClient(peer, nullptr); !s.ok()) return s;
+  ServeClient(peer);  // returns at once: the client delivers
+  return peer->id;
+}
+
+bool SchedulerService::DeliverLocal(ClientId id,
+                                    const rpc::ClientMessage& message) {
+  std::shared_ptr<ClientPeer> peer;
+  {
+    MutexLock lock(&mu_);
+    auto it = clients_.find(id);
+    if (it == clients_.end() ||
+        std::string_view(it->second->stream->transport()) != "in-process") {
+      return false;
+    }
+    peer = it->second;
+  }
+  static_cast<LocalStream&>(*peer->stream).Deliver(message);
+  return true;
+}
+
+void SchedulerService::DisconnectLocal(ClientId id) {
+  std::shared_ptr<ClientPeer> peer;
+  {
+    MutexLock lock(&mu_);
+    auto it = clients_.find(id);
+    if (it == clients_.end() ||
+        std::string_view(it->second->stream->transport()) != "in-process") {
+      return;
+    }
+    peer = it->second;
+  }
+  static_cast<LocalStream&>(*peer->stream).Disconnect();
 }
 
 void SchedulerService::HandleClientMessage(ClientPeer& peer,
@@ -667,12 +623,13 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
     // What the events above decided reaches the client before the reply
     // (e.g. a cancel's ObjectFailed before the cancel's answer).
     DispatchLocked();
-    const uint64_t request_id = message.request_id();
     rpc::SchedulerToClient reply;
-    reply.set_request_id(request_id);
+    reply.set_request_id(message.request_id());
+    auto address_of = [this](WorkerId w) { return AddressOf(w); };
     for (uint64_t id : message.locate()) {
       if (state_.StateOf(id) != TaskState::kMemory) continue;
-      FillLocation(id, 0, state_.HoldersOf(id), "", *reply.add_located());
+      FillLocation(id, 0, state_.HoldersOf(id), "", address_of,
+                   *reply.add_located());
     }
     if (message.list_workers()) {
       for (const WorkerSummary& w : state_.Workers()) {
@@ -692,10 +649,14 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
   }
   if (!errors.empty()) {
     std::string all;
-    for (const auto& e : errors) absl::StrAppend(&all, all.empty() ? "" : "; ", e);
+    for (const auto& e : errors) {
+      absl::StrAppend(&all, all.empty() ? "" : "; ", e);
+    }
     ToClient(peer, [&](rpc::SchedulerToClient& m) { m.set_error(all); });
   }
 }
+
+// --- Workers ---------------------------------------------------------------
 
 grpc::Status SchedulerService::WorkerStream(
     grpc::ServerContext* context,
@@ -704,120 +665,104 @@ grpc::Status SchedulerService::WorkerStream(
   if (grpc::Status s = rpc::CheckToken(*context, options_.token); !s.ok()) {
     return s;
   }
-  rpc::WorkerMessage message;
-  if (!stream->Read(&message) || !message.has_register_()) {
+  rpc::WorkerMessage hello;
+  if (!stream->Read(&hello) || !hello.has_register_()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "weft: a worker must register first");
   }
   auto peer = std::make_shared<WorkerPeer>();
-  peer->address = message.register_().address();
-  peer->pid = message.register_().pid();
-  peer->context = context;
-  if (message.register_().frames() && frame_listener_ != nullptr) {
-    absl::StatusOr<std::shared_ptr<rpc::FrameStream>> frames =
-        OfferFrames(*stream, absl::StrCat("the worker at ", peer->address));
-    if (!frames.ok()) return rpc::ToGrpc(frames.status());
-    peer->frames = *std::move(frames);
-  }
+  peer->address = hello.register_().address();
+  peer->pid = hello.register_().pid();
+  absl::StatusOr<WorkerStreamPtr> chosen = Rendezvous(
+      std::make_shared<rpc::GrpcServerPeerStream<rpc::SchedulerToWorker,
+                                                 rpc::WorkerMessage>>(context,
+                                                                      stream),
+      hello.register_().frames(),
+      absl::StrCat("the worker at ", peer->address));
+  if (!chosen.ok()) return rpc::ToGrpc(chosen.status());
+  peer->stream = *std::move(chosen);
   // Lingering: releases wait for company (ToWorkerLazily).
-  peer->writer =
-      MakeWriter(peer->frames, stream, rpc::Delivery::kOnFlushLingering);
-  grpc::Status status;
+  peer->writer = rpc::MakeBatchWriter(peer->stream, /*lingering=*/true,
+                                      *loop_);
+  absl::Status status;
   RunLocked([&] {
     if (shutdown_) {
-      status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                            "weft: the scheduler is shutting down");
+      status = absl::UnavailableError("weft: the scheduler is shutting down");
       return;
     }
     peer->id = next_peer_id_++;
-    WorkerInfo info;
-    info.address = peer->address;
-    info.host = message.register_().host();
-    info.nthreads = message.register_().nthreads();
+    const WorkerInfo info = FromProto(hello.register_());
+    status = state_.AddWorker(peer->id, info, absl::Now());
+    if (!status.ok()) return;
     ToWorker(*peer, [&](rpc::SchedulerToWorker& m) {
       m.set_worker_id(peer->id);
     });
-    if (absl::Status s = state_.AddWorker(peer->id, info, absl::Now());
-        !s.ok()) {
-      status = rpc::ToGrpc(s);
-      return;
-    }
     workers_[peer->id] = peer;
     worker_by_address_[peer->address] = peer->id;
-    if (peer->frames != nullptr) open_frames_.insert(peer->frames);
+    if (std::string_view(peer->stream->transport()) == "frames") {
+      ++open_frame_peers_;
+    }
     Log(absl::StrCat("worker ", peer->id, " joined: ", peer->address,
                      " (host ", info.host, ", ", info.nthreads,
                      info.nthreads == 1 ? " thread" : " threads", ", pid ",
-                     peer->pid, peer->frames != nullptr ? ")" : ", tasks on gRPC)"));
+                     peer->pid,
+                     std::string_view(peer->stream->transport()) == "frames"
+                         ? ")"
+                         : ", tasks on gRPC)"));
   });
   if (!status.ok()) {
     peer->writer->Close();
-    return status;
+    peer->stream->Close();
+    return rpc::ToGrpc(status);
   }
-  // Why the stream ended, unless the worker said it was leaving.
-  std::string why = "lost its connection (did its process die?)";
-  if (peer->frames != nullptr) {
-    ReadFrames<rpc::WorkerMessage>(
-        *peer->frames, [&](const rpc::WorkerMessage& m) {
-          // As on gRPC: a worker removed for silence no longer counts.
-          if (workers_.contains(peer->id)) HandleWorkerMessage(*peer, m);
-        });
-    const absl::Status ended = peer->frames->status();
-    if (!absl::IsUnavailable(ended) && !absl::IsCancelled(ended)) {
-      // Not a plain end of stream: say what the worker did wrong.
-      why = absl::StrCat("was dropped: ", ended.message());
-    }
-  } else {
-    while (stream->Read(&message)) {
-      RunLocked([&] {
-        // A worker removed for silence may still have messages in flight;
-        // its stream is being cancelled and what it says no longer counts.
-        if (!workers_.contains(peer->id)) return;
-        HandleWorkerMessage(*peer, message);
-      });
-    }
-  }
-  RunLocked([&] {
-    if (workers_.erase(peer->id) > 0) {
-      worker_by_address_.erase(peer->address);
-      if (peer->leaving) why = "left";
-      Log(absl::StrCat("worker ", peer->id, " (", peer->address, ") ", why));
-      // Already gone if the monitor removed it for silence.
-      (void)state_.RemoveWorker(
-          peer->id, absl::StrCat("worker ", peer->id, " at ", peer->address,
-                                 " ", why));
-    }
-    if (peer->frames != nullptr) {
-      open_frames_.erase(peer->frames);
-      frames_closed_cv_.notify_all();
-    }
-  });
-  peer->writer->Close();
-  if (peer->frames != nullptr) peer->frames->Shutdown();
+  ServeWorker(peer);  // on gRPC: until the stream ends
   return grpc::Status::OK;
 }
 
-template <class Message, class Handle>
-void SchedulerService::ReadFrames(rpc::FrameStream& frames, Handle&& handle) {
-  std::vector<Message> batch(1);
-  while (frames.Read(batch[0])) {
-    // What else has already arrived is handled under the same lock.
-    size_t n = 1;
-    while (n < kMaxFramesPerLock && frames.HasBufferedFrame()) {
-      if (batch.size() == n) batch.emplace_back();
-      if (!frames.Read(batch[n])) break;
-      ++n;
+void SchedulerService::ServeWorker(const std::shared_ptr<WorkerPeer>& peer) {
+  peer->stream->Serve(
+      [this, peer](absl::Span<const rpc::WorkerMessage> messages) {
+        peer->Heard();  // stamped on arrival, before waiting for the lock
+        RunLocked([&] {
+          // A worker removed for silence may still have messages in
+          // flight; what it says no longer counts.
+          if (!workers_.contains(peer->id)) return;
+          for (const rpc::WorkerMessage& m : messages) {
+            HandleWorkerMessage(*peer, m);
+          }
+        });
+      },
+      [this, peer](const absl::Status& why) { OnWorkerClosed(peer, why); });
+}
+
+void SchedulerService::OnWorkerClosed(const std::shared_ptr<WorkerPeer>& peer,
+                                      const absl::Status& why) {
+  RunLocked([&] {
+    if (std::string_view(peer->stream->transport()) == "frames") {
+      --open_frame_peers_;
+      frame_peers_closed_.notify_all();
     }
-    RunLocked([&] {
-      for (size_t i = 0; i < n; ++i) handle(batch[i]);
-    });
-    int submitted = 0;
-    for (size_t i = 0; i < n; ++i) {
-      submitted += SubmittedTasks(batch[i]);
-      Recycle(batch[i]);
-    }
-    if (submitted >= kTrimAfterTasks) ReturnFreedMemory();
-  }
+    const std::string reason =
+        peer->leaving ? "left"
+        : absl::IsUnavailable(why) || absl::IsCancelled(why)
+            ? "lost its connection (did its process die?)"
+            : absl::StrCat("was dropped: ", why.message());
+    DropWorkerLocked(peer, reason);
+  });
+  peer->writer->Close();
+}
+
+void SchedulerService::DropWorkerLocked(const std::shared_ptr<WorkerPeer>& peer,
+                                        const std::string& why) {
+  auto it = workers_.find(peer->id);
+  if (it == workers_.end() || it->second != peer) return;
+  workers_.erase(it);
+  worker_by_address_.erase(peer->address);
+  Log(absl::StrCat("worker ", peer->id, " (", peer->address, ") ", why));
+  (void)state_.RemoveWorker(
+      peer->id,
+      absl::StrCat("worker ", peer->id, " at ", peer->address, " ", why));
+  workers_to_close_.push_back(peer);
 }
 
 void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
@@ -849,24 +794,17 @@ void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
   if (message.has_heartbeat()) {
     WorkerLoad load;
     load.memory_bytes = message.heartbeat().memory_bytes();
-    log(state_.Heartbeat(peer.id, absl::Now(), load));
+    log(state_.Heartbeat(peer.id, peer.last_heard(), load));
   }
 }
 
-void SchedulerService::FillLocation(ObjectId id, uint64_t size,
-                                    const std::vector<WorkerId>& holders,
-                                    const std::string& inline_value,
-                                    rpc::Location& out) {
-  out.set_id(id);
-  out.set_size(size);
-  out.set_inline_value(inline_value);
-  for (WorkerId w : holders) {
-    auto it = workers_.find(w);
-    if (it != workers_.end()) out.add_addresses(it->second->address);
-  }
+std::string SchedulerService::AddressOf(WorkerId worker) const {
+  auto it = workers_.find(worker);
+  return it != workers_.end() ? it->second->address : std::string();
 }
 
 void SchedulerService::DispatchLocked() {
+  auto address_of = [this](WorkerId w) { return AddressOf(w); };
   for (Action& action : state_.TakeActions()) {
     std::visit(
         [&](auto& a) {
@@ -875,21 +813,7 @@ void SchedulerService::DispatchLocked() {
             auto it = workers_.find(a.worker);
             if (it == workers_.end()) return;
             ToWorker(*it->second, [&](rpc::SchedulerToWorker& m) {
-              rpc::Assignment* assignment = m.add_assign();
-              rpc::TaskDef* task = assignment->mutable_task();
-              task->ParseFromString(a.task.args);  // the arguments
-              task->set_id(a.task.id);
-              task->set_name(a.task.name);
-              task->set_function(a.task.function);
-              task->mutable_deps()->Add(a.task.deps.begin(),
-                                        a.task.deps.end());
-              task->set_retries(a.task.retries);
-              task->set_num_cpus(a.task.num_cpus);
-              task->set_priority(a.task.priority);
-              for (const DepLocation& dep : a.deps) {
-                FillLocation(dep.object, dep.size_bytes, dep.holders,
-                             dep.inline_value, *assignment->add_deps());
-              }
+              ToProto(a, address_of, *m.add_assign());
             });
           } else if constexpr (std::is_same_v<A, ReleaseObjects>) {
             auto it = workers_.find(a.worker);
@@ -910,7 +834,7 @@ void SchedulerService::DispatchLocked() {
               rpc::ObjectDone* done = m.add_done();
               done->set_id(a.object);
               FillLocation(a.object, a.size_bytes, a.holders, a.inline_value,
-                           *done->mutable_location());
+                           address_of, *done->mutable_location());
             });
           } else if constexpr (std::is_same_v<A, ObjectFailed>) {
             auto it = clients_.find(a.client);
@@ -927,36 +851,32 @@ void SchedulerService::DispatchLocked() {
   }
 }
 
-void SchedulerService::MonitorLoop() {
-  while (true) {
-    {
-      std::unique_lock<::weft::internal::Mutex> lock(monitor_mu_);
-      monitor_cv_.wait_for(lock, absl::ToChronoMilliseconds(
-                                     options_.monitor_interval));
-      if (monitor_stop_) return;
+void SchedulerService::RemoveExpiredWorkers() {
+  const absl::Time now = absl::Now();
+  const absl::Duration timeout = options_.state.heartbeat_timeout;
+  for (WorkerId id : state_.ExpiredWorkers(now)) {
+    auto it = workers_.find(id);
+    if (it == workers_.end()) {
+      (void)state_.RemoveWorker(id, absl::StrCat("worker ", id, " is gone"));
+      continue;
     }
-    RunLocked([&] { RemoveExpiredWorkers(); });
+    std::shared_ptr<WorkerPeer> peer = it->second;
+    const absl::Time heard = peer->last_heard();
+    if (now - heard <= timeout) {
+      // Its message arrived; this scheduler has not handled it yet.
+      (void)state_.Seen(id, heard);
+    } else if (peer->stream->UnreadBytes() > 0) {
+      // Bytes from it wait to be read: alive, however busy we are.
+      (void)state_.Seen(id, now);
+    } else {
+      DropWorkerLocked(
+          peer, absl::StrCat("was dropped: it sent no heartbeat for ",
+                             absl::FormatDuration(timeout)));
+    }
   }
 }
 
-void SchedulerService::RemoveExpiredWorkers() {
-  for (WorkerId id : state_.ExpiredWorkers(absl::Now())) {
-    auto it = workers_.find(id);
-    std::string address = it != workers_.end() ? it->second->address : "?";
-    const std::string why =
-        absl::StrCat("sent no heartbeat for ",
-                     absl::FormatDuration(options_.state.heartbeat_timeout));
-    Log(absl::StrCat("worker ", id, " (", address, ") was dropped: ", why));
-    (void)state_.RemoveWorker(
-        id, absl::StrCat("worker ", id, " at ", address, " ", why));
-    if (it != workers_.end()) {
-      it->second->context->TryCancel();  // ends its stream handler
-      if (it->second->frames != nullptr) it->second->frames->Shutdown();
-      worker_by_address_.erase(address);
-      workers_.erase(it);
-    }
-  }
-}
+// --- SchedulerServer -------------------------------------------------------
 
 absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     const std::string& host, int port, SchedulerService::Options options) {
@@ -964,13 +884,13 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   std::unique_ptr<SchedulerServer> server(new SchedulerServer);
   const int frame_port = options.frame_port;
   server->service_ = std::make_unique<SchedulerService>(std::move(options));
-  // Before serving: a worker registering now may be offered a frame stream.
+  // Before serving: a peer registering now may be offered a frame stream.
   if (frame_port >= 0) {
     if (absl::Status s = server->service_->StartFrames(host, frame_port);
         !s.ok()) {
       std::fprintf(stderr,
-                   "weft scheduler: no frame streams (%s); worker tasks go "
-                   "over gRPC\n",
+                   "weft scheduler: no frame streams (%s); every stream "
+                   "stays on gRPC\n",
                    std::string(s.message()).c_str());
     }
   }

@@ -1,26 +1,42 @@
 // Copyright 2026 The weft Authors.
 //
-// SchedulerService: the central scheduler's gRPC face. It maps the client
-// and worker streams onto SchedulerState (which knows nothing of sockets)
-// and carries the state machine's actions back out, batched per peer.
+// SchedulerService: the central scheduler's face. Peers (clients and
+// workers) register on its gRPC service, which checks their token; their
+// streams then move to frame streams on its frame port when they can
+// (scheduler/frame_rendezvous.h), and an in-process client (LocalCluster)
+// talks to it by function call (rpc/local_link.h). Whatever carries a
+// peer's stream (rpc/peer_stream.h), its messages are mapped onto
+// SchedulerState (which knows nothing of sockets) under one lock, and the
+// state machine's actions go back out, batched per peer.
+//
+// Threads: an event loop of a few threads (rpc/event_loop.h) reads every
+// frame stream, accepts on the frame port and runs the timers (the
+// heartbeat monitor, batch lingers), so the thread count does not grow
+// with the number of peers. A peer on the gRPC fallback costs two threads
+// (its handler, which reads, and a writer). Messages are written by the
+// thread that has them, after the lock is released.
 
 #ifndef WEFT_SCHEDULER_SCHEDULER_SERVICE_H_
 #define WEFT_SCHEDULER_SCHEDULER_SERVICE_H_
 
 #include <atomic>
 #include <condition_variable>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
-#include "rpc/frame_stream.h"
+#include "rpc/event_loop.h"
+#include "rpc/grpc_peer_stream.h"
 #include "rpc/local_link.h"
+#include "rpc/peer_stream.h"
 #include "rpc/weft.grpc.pb.h"
+#include "scheduler/frame_rendezvous.h"
 #include "scheduler/scheduler_state.h"
 #include "weft/internal/mutex.h"
 
@@ -33,10 +49,13 @@ class SchedulerService final : public rpc::Scheduler::Service {
     SchedulerState::Options state;
     // How often silent workers are looked for.
     absl::Duration monitor_interval = absl::Milliseconds(200);
-    // SchedulerServer: the port of the scheduler's host on which workers
-    // open their frame streams (0: any free port; -1: none, every task
-    // stream stays on gRPC).
+    // SchedulerServer: the port of the scheduler's host on which peers
+    // open their frame streams (0: any free port; -1: none, every stream
+    // stays on gRPC).
     int frame_port = 0;
+    FrameRendezvous::Options rendezvous;
+    // Event-loop threads (0: WEFT_IO_THREADS, else 2).
+    int io_threads = 0;
   };
 
   // With WEFT_CHECK_INVARIANTS=1 in the environment, the state machine
@@ -55,23 +74,23 @@ class SchedulerService final : public rpc::Scheduler::Service {
       grpc::ServerReaderWriter<rpc::SchedulerToWorker, rpc::WorkerMessage>*
           stream) override;
 
-  // Listens for workers' frame streams (rpc/frame_stream.h) on host:port
-  // (port 0: any free port). Workers that register afterwards and offer to
-  // are moved to one; the others keep their task stream on gRPC. Errors:
-  // UNAVAILABLE if it cannot listen. REQUIRES: called at most once, before
-  // the service serves.
+  // Listens for peers' frame streams on host:port (port 0: any free port).
+  // Peers that register afterwards and offer to move are moved to one; the
+  // others keep their stream on gRPC. Errors: Unavailable if it cannot
+  // listen. REQUIRES: called at most once, before the service serves.
   absl::Status StartFrames(const std::string& host, int port);
 
   // The port frame streams are taken on; 0 if StartFrames was not called.
   int frame_port() const;
+  // What connections to the frame port did so far (zeros without one).
+  FrameRendezvous::Counts frame_counts() const;
 
-  // Tells every worker to stop, ends every stream and tells in-process
-  // clients. Idempotent.
+  // Tells every worker to stop, ends every client's stream (in-process
+  // ones hear that the scheduler shut down). Idempotent.
   void Shutdown();
 
-  // After Shutdown(): waits up to `timeout` for the workers' frame streams
-  // to end, then cuts those still open, so that no stream handler waits on
-  // a socket when the gRPC server stops.
+  // After Shutdown(): waits up to `timeout` for the peers' frame streams
+  // to end, then cuts those still open.
   void EndFrameStreams(absl::Duration timeout);
 
   size_t num_workers();
@@ -80,22 +99,53 @@ class SchedulerService final : public rpc::Scheduler::Service {
   // stays valid after the service is gone (its calls then fail).
   std::shared_ptr<rpc::LocalLink> local_link();
 
+  // The event loop the service's streams and timers run on.
+  rpc::EventLoop& loop() { return *loop_; }
+
  private:
   struct ClientPeer;
   struct WorkerPeer;
   class Local;
+  class LocalStream;
+  using ClientStreamPtr =
+      std::shared_ptr<rpc::PeerStream<rpc::SchedulerToClient,
+                                      rpc::ClientMessage>>;
+  using WorkerStreamPtr =
+      std::shared_ptr<rpc::PeerStream<rpc::SchedulerToWorker,
+                                      rpc::WorkerMessage>>;
+
+  // After a peer's hello on `grpc`, offers it a frame stream if it wants
+  // one and the service has a frame port, and returns the stream the peer
+  // uses from now on (the frame stream, or `grpc`). `who` names the peer
+  // in messages. Errors: Unavailable if the peer left, DeadlineExceeded if
+  // it said it connected but no connection arrived with its key.
+  template <class Out, class In>
+  absl::StatusOr<std::shared_ptr<rpc::PeerStream<Out, In>>> Rendezvous(
+      std::shared_ptr<rpc::GrpcServerPeerStream<Out, In>> grpc,
+      bool wants_frames, const std::string& who);
+
+  // Registers a client whose stream is `stream` and whose first message
+  // was `hello`, then serves it (for gRPC, until it ends). Errors:
+  // Unavailable while shutting down.
+  absl::Status AddClient(std::shared_ptr<ClientPeer> peer,
+                         const rpc::ClientMessage* hello);
+  void ServeClient(const std::shared_ptr<ClientPeer>& peer);
+  void OnClientClosed(const std::shared_ptr<ClientPeer>& peer);
+  void ServeWorker(const std::shared_ptr<WorkerPeer>& peer);
+  void OnWorkerClosed(const std::shared_ptr<WorkerPeer>& peer,
+                      const absl::Status& why);
 
   // Runs `f` under mu_, carries out the resulting actions, and after
-  // unlocking delivers what they queued for in-process clients.
+  // unlocking delivers what they queued, closes the streams of peers that
+  // were dropped, and writes the log lines.
   template <class F>
   void RunLocked(F&& f) ABSL_LOCKS_EXCLUDED(mu_);
-  // Queues an update for a client (in-process ones get it after RunLocked
-  // unlocks).
+  // Queues an update for a client (one whose stream delivers on the
+  // caller gets it when RunLocked unlocks).
   template <class Fill>
   void ToClient(ClientPeer& peer, Fill&& fill)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Queues an update for a worker (one on a frame stream gets it when
-  // RunLocked unlocks).
+  // Queues an update for a worker (likewise).
   template <class Fill>
   void ToWorker(WorkerPeer& peer, Fill&& fill)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -105,21 +155,9 @@ class SchedulerService final : public rpc::Scheduler::Service {
   template <class Fill>
   void ToWorkerLazily(WorkerPeer& peer, Fill&& fill)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
-  // Offers a registering worker or client (`who`, for messages) a frame
-  // stream on its gRPC `stream` and waits for it. Returns the stream, or
-  // nullptr if the peer could not connect (it stays on gRPC). Errors:
-  // UNAVAILABLE if the peer left, DEADLINE_EXCEEDED if it said it connected
-  // but no stream arrived with its key.
-  template <class Out, class In>
-  absl::StatusOr<std::shared_ptr<rpc::FrameStream>> OfferFrames(
-      grpc::ServerReaderWriter<Out, In>& stream, const std::string& who);
-  // Takes frame streams and matches them to OfferFrames by key.
-  void AcceptLoop();
-  // Reads `Message`s from `frames` until it ends and hands each to
-  // `handle` under mu_ (what has already arrived, under one lock).
-  template <class Message, class Handle>
-  void ReadFrames(rpc::FrameStream& frames, Handle&& handle);
+  // Queues a line for the scheduler's log (stderr), written by RunLocked
+  // once it has released mu_.
+  void Log(std::string line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // The LocalLink operations, once the link has checked the service lives.
   absl::StatusOr<ClientId> ConnectLocal(
@@ -127,25 +165,31 @@ class SchedulerService final : public rpc::Scheduler::Service {
   bool DeliverLocal(ClientId id, const rpc::ClientMessage& message);
   void DisconnectLocal(ClientId id);
 
-  // Carries out the state machine's pending actions. REQUIRES: mu_ held.
+  // Carries out the state machine's pending actions.
   void DispatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Queues a line for the scheduler's log (stderr), written by RunLocked
-  // once it has released mu_.
-  void Log(std::string line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleClientMessage(ClientPeer& peer, const rpc::ClientMessage& message)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleWorkerMessage(WorkerPeer& peer, const rpc::WorkerMessage& message)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void FillLocation(ObjectId id, uint64_t size,
-                    const std::vector<WorkerId>& holders,
-                    const std::string& inline_value, rpc::Location& out)
+  // A worker's data address ("" if it is gone).
+  std::string AddressOf(WorkerId worker) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void MonitorLoop();
+  // Drops workers that went silent: no message for the heartbeat timeout,
+  // stamped when it arrived, and nothing waiting to be read from them (a
+  // busy scheduler that has not read a worker's heartbeat yet must not
+  // drop it).
   void RemoveExpiredWorkers() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes `peer` from the state machine (logging why); its stream is
+  // closed when RunLocked unlocks. No-op if it is already gone.
+  void DropWorkerLocked(const std::shared_ptr<WorkerPeer>& peer,
+                        const std::string& why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   // WEFT_VERBOSE=1: also log the normal races (late reports).
   const bool verbose_;
+  // Declared first: destroyed last, after everything that runs on it.
+  std::unique_ptr<rpc::EventLoop> loop_;
 
   ::weft::internal::Mutex mu_;
   SchedulerState state_ ABSL_GUARDED_BY(mu_);
@@ -159,39 +203,28 @@ class SchedulerService final : public rpc::Scheduler::Service {
       ABSL_GUARDED_BY(mu_);
   // Log lines queued under the lock (see Log()).
   std::vector<std::string> log_ ABSL_GUARDED_BY(mu_);
-  // In-process clients and frame-stream workers with updates queued since
-  // the last RunLocked.
-  std::vector<std::shared_ptr<ClientPeer>> to_flush_ ABSL_GUARDED_BY(mu_);
+  // Peers with updates queued since the last RunLocked whose streams
+  // deliver on the caller, and workers dropped whose streams need closing.
+  std::vector<std::shared_ptr<ClientPeer>> clients_to_flush_
+      ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<WorkerPeer>> workers_to_flush_
       ABSL_GUARDED_BY(mu_);
-  // Frame streams being read; EndFrameStreams waits for it to empty.
-  absl::flat_hash_set<std::shared_ptr<rpc::FrameStream>> open_frames_
+  std::vector<std::shared_ptr<WorkerPeer>> workers_to_close_
       ABSL_GUARDED_BY(mu_);
-  std::condition_variable_any frames_closed_cv_;
+  // Peers on frame streams not closed yet; EndFrameStreams waits for none.
+  int open_frame_peers_ ABSL_GUARDED_BY(mu_) = 0;
+  std::condition_variable_any frame_peers_closed_;
   std::shared_ptr<Local> local_;  // constant after construction
 
-  ::weft::internal::Mutex monitor_mu_;
-  std::condition_variable_any monitor_cv_;
-  bool monitor_stop_ ABSL_GUARDED_BY(monitor_mu_) = false;
-  std::thread monitor_;
-
-  // Frame streams. The listener is set once by StartFrames; streams that
-  // arrived with a key wait in arrived_ for their OfferFrames.
-  std::unique_ptr<rpc::FrameListener> frame_listener_;
-  std::atomic<bool> acceptor_stop_{false};
-  std::thread acceptor_;
-  ::weft::internal::Mutex frames_mu_;
-  std::condition_variable_any frames_cv_;
-  absl::flat_hash_set<std::string> expected_keys_ ABSL_GUARDED_BY(frames_mu_);
-  absl::flat_hash_map<std::string, std::unique_ptr<rpc::FrameStream>> arrived_
-      ABSL_GUARDED_BY(frames_mu_);
+  std::shared_ptr<FrameRendezvous> rendezvous_;  // set once by StartFrames
+  std::unique_ptr<rpc::Timer> monitor_;
 };
 
 // A running scheduler: the service on a gRPC server.
 class SchedulerServer {
  public:
-  // Listens on host:port (port 0: any free port). Errors: UNAVAILABLE if it
-  // cannot bind.
+  // Listens on host:port (port 0: any free port). Errors: the reason it
+  // cannot listen, naming the address (rpc/listen_check.h).
   static absl::StatusOr<std::unique_ptr<SchedulerServer>> Start(
       const std::string& host, int port, SchedulerService::Options options);
   // Shuts down (telling workers to stop) if not done yet.
@@ -199,7 +232,7 @@ class SchedulerServer {
 
   // host:port clients and workers connect to.
   const std::string& address() const { return address_; }
-  // The port workers' frame streams use (0: none).
+  // The port peers' frame streams use (0: none).
   int frame_port() const { return service_->frame_port(); }
   SchedulerService& service() { return *service_; }
   // Stops workers and the server; returns when every stream has ended.

@@ -240,6 +240,14 @@ absl::Status SchedulerState::Heartbeat(WorkerId worker, absl::Time now,
   return absl::OkStatus();
 }
 
+absl::Status SchedulerState::Seen(WorkerId worker, absl::Time time) {
+  std::optional<WorkerSlot> ws = pool_.Find(worker);
+  if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));
+  internal::WorkerRecord& w = pool_.at(*ws);
+  w.last_seen = std::max(w.last_seen, time);
+  return absl::OkStatus();
+}
+
 std::vector<WorkerId> SchedulerState::ExpiredWorkers(absl::Time now) const {
   std::vector<WorkerId> out;
   for (WorkerSlot s : pool_.SlotsById()) {

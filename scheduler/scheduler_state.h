@@ -111,6 +111,9 @@ class SchedulerState {
   // Records that `worker` is alive at `now`. Errors: NotFound.
   absl::Status Heartbeat(WorkerId worker, absl::Time now,
                          WorkerLoad load = {});
+  // Records that `worker` was heard from at `time` (any message, not only
+  // a heartbeat) without changing its reported load. Errors: NotFound.
+  absl::Status Seen(WorkerId worker, absl::Time time);
   // Returns the workers (by ascending id) whose last heartbeat (or
   // AddWorker) is older than now - heartbeat_timeout. Does not remove
   // them: the caller calls RemoveWorker for each.

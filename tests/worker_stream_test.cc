@@ -83,7 +83,7 @@ class WorkerStreamTest : public ::testing::Test {
 
   // Takes the offer in `r.first`: connects, presents the key, says so on
   // gRPC, and returns the stream with the worker id read from it.
-  std::unique_ptr<FrameStream> TakeOffer(Registration& r, uint64_t* id) {
+  std::shared_ptr<FrameStream> TakeOffer(Registration& r, uint64_t* id) {
     EXPECT_NE(r.first.frame_port(), 0u);
     EXPECT_EQ(r.first.frame_key().size(), 16u);
     auto frames = rpc::ConnectFrameStream(
@@ -111,7 +111,7 @@ class WorkerStreamTest : public ::testing::Test {
 TEST_F(WorkerStreamTest, AWorkerThatTakesTheOfferIsServedOnItsFrameStream) {
   Registration r = Register(/*frames=*/true, "127.0.0.1:1");
   uint64_t id = 0;
-  std::unique_ptr<FrameStream> frames = TakeOffer(r, &id);
+  std::shared_ptr<FrameStream> frames = TakeOffer(r, &id);
   ASSERT_NE(frames, nullptr);
   EXPECT_NE(id, 0u);
   EXPECT_EQ(server_->service().num_workers(), 1u);
@@ -167,7 +167,7 @@ TEST_F(WorkerStreamTest, AStrangerOnTheFramePortIsTurnedAway) {
 TEST_F(WorkerStreamTest, AKeyIsGoodForOneStreamOnly) {
   Registration r = Register(/*frames=*/true, "127.0.0.1:5");
   uint64_t id = 0;
-  std::unique_ptr<FrameStream> frames = TakeOffer(r, &id);
+  std::shared_ptr<FrameStream> frames = TakeOffer(r, &id);
   ASSERT_NE(frames, nullptr);
   auto again = rpc::ConnectFrameStream("127.0.0.1", server_->frame_port(),
                                        absl::Seconds(5));
@@ -185,8 +185,8 @@ TEST_F(WorkerStreamTest, AFrameThatDoesNotParseDropsOnlyThatWorker) {
   Registration good = Register(/*frames=*/true, "127.0.0.1:7");
   uint64_t bad_id = 0;
   uint64_t good_id = 0;
-  std::unique_ptr<FrameStream> bad_frames = TakeOffer(bad, &bad_id);
-  std::unique_ptr<FrameStream> good_frames = TakeOffer(good, &good_id);
+  std::shared_ptr<FrameStream> bad_frames = TakeOffer(bad, &bad_id);
+  std::shared_ptr<FrameStream> good_frames = TakeOffer(good, &good_id);
   ASSERT_NE(bad_frames, nullptr);
   ASSERT_NE(good_frames, nullptr);
   ASSERT_EQ(server_->service().num_workers(), 2u);
@@ -207,7 +207,7 @@ TEST_F(WorkerStreamTest, AFrameThatDoesNotParseDropsOnlyThatWorker) {
 TEST_F(WorkerStreamTest, ShutdownTellsFrameWorkersAndDoesNotWaitOnThem) {
   Registration r = Register(/*frames=*/true, "127.0.0.1:8");
   uint64_t id = 0;
-  std::unique_ptr<FrameStream> frames = TakeOffer(r, &id);
+  std::shared_ptr<FrameStream> frames = TakeOffer(r, &id);
   ASSERT_NE(frames, nullptr);
   // This "worker" never closes its stream: Shutdown() must still return.
   std::thread stop([&] { server_->Shutdown(); });

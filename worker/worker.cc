@@ -31,7 +31,11 @@
 #include "rpc/cluster_runtime.h"
 #include "rpc/convert.h"
 #include "rpc/data_client.h"
+#include "rpc/event_loop.h"
 #include "rpc/frame_stream.h"
+#include "rpc/grpc_peer_stream.h"
+#include "rpc/join.h"
+#include "rpc/peer_stream.h"
 #include "rpc/listen_check.h"
 #include "rpc/retry.h"
 #include "rpc/shared_region.h"
@@ -129,23 +133,36 @@ class Worker {
     ConnectNestedClient();
     // Only now may tasks run: they read cluster_ and name_.
     HandleMessage(first_message_);
-    std::thread heartbeat([this] { HeartbeatLoop(); });
-    ReadLoop();  // until shutdown or a broken stream
+    heartbeat_ = std::make_unique<rpc::Timer>(rpc::EventLoop::Shared(),
+                                              [this] { SendHeartbeat(); });
+    heartbeat_->ArmEvery(absl::FromChrono(options_.heartbeat_interval));
+    stream_->Serve(
+        [this](absl::Span<const rpc::SchedulerToWorker> messages) {
+          for (const rpc::SchedulerToWorker& m : messages) {
+            HandleMessage(m);
+            if (m.shutdown()) Stopped(/*clean=*/true);
+          }
+        },
+        [this](const absl::Status& why) {
+          if (Stopped(/*clean=*/false)) {
+            std::fprintf(stderr, "weft %s: lost the scheduler: %s\n",
+                         name_.c_str(), std::string(why.message()).c_str());
+          }
+        });
     {
-      std::lock_guard<std::mutex> lock(stop_mu_);
-      stopping_ = true;
+      std::unique_lock<std::mutex> lock(stop_mu_);
+      stop_cv_.wait(lock, [&] { return stopped_; });
     }
-    stop_cv_.notify_all();
-    heartbeat.join();
+    heartbeat_.reset();
     // Drain: running tasks finish, queued ones are dropped.
     executor_.reset();
     writer_->Close();
-    if (frames_ != nullptr) frames_->Shutdown(/*drain=*/absl::Seconds(1));
-    stream_->WritesDone();
+    stream_->Close(/*drain=*/absl::Seconds(1));
     nested_client_.reset();
     server_->Shutdown(std::chrono::system_clock::now() +
                       std::chrono::seconds(1));
     StopOnSignal(nullptr);
+    std::lock_guard<std::mutex> lock(stop_mu_);
     return clean_stop_ ? 0 : 1;
   }
 
@@ -162,9 +179,22 @@ class Worker {
       Send([](rpc::WorkerMessage& m) { m.set_leaving(true); });
     }
     // The scheduler ends the stream on seeing it; in case it cannot, the
-    // read loop is cut after a moment (Shutdown waits for what is queued).
-    if (frames_ != nullptr) frames_->Shutdown(/*drain=*/absl::Seconds(1));
-    if (context_ != nullptr) context_->TryCancel();
+    // stream is cut after a moment (Close waits for what is queued).
+    if (stream_ != nullptr) stream_->Close(/*drain=*/absl::Seconds(1));
+    Stopped(/*clean=*/true);
+  }
+
+  // The worker's serving ends: cleanly (told to stop, or leaving), or not.
+  // Returns whether this call ended it (later calls change nothing).
+  bool Stopped(bool clean) {
+    {
+      std::lock_guard<std::mutex> lock(stop_mu_);
+      if (stopped_) return false;
+      stopped_ = true;
+      clean_stop_ = clean || leaving_;
+    }
+    stop_cv_.notify_all();
+    return !clean_stop_;
   }
 
  private:
@@ -227,16 +257,10 @@ class Worker {
       return false;
     }
     name_ = absl::StrCat("worker ", worker_id_, " (", address_, ")");
-    if (frames_ != nullptr) {
-      // The thread with a message writes it; a thread only for lingering
-      // results.
-      writer_ = std::make_unique<rpc::BatchWriter<rpc::WorkerMessage>>(
-          [this](const rpc::WorkerMessage& m) { return frames_->Send(m); },
-          rpc::Delivery::kOnFlushLingering);
-    } else {
-      writer_ = std::make_unique<rpc::BatchWriter<rpc::WorkerMessage>>(
-          [this](const rpc::WorkerMessage& m) { return stream_->Write(m); });
-    }
+    // The thread with a message writes it (on a frame stream); lingering
+    // results wait on the event loop's timer.
+    writer_ = rpc::MakeBatchWriter(stream_, /*lingering=*/true,
+                                   rpc::EventLoop::Shared());
     return true;
   }
 
@@ -251,17 +275,21 @@ class Worker {
     token_ = *std::move(token);
     service_->set_token(token_);
     data_client_.set_token(token_);
-    frames_.reset();
-    channel_ = grpc::CreateCustomChannel(options_.scheduler_address,
-                                         grpc::InsecureChannelCredentials(),
-                                         rpc::ChannelArgs());
-    if (!channel_->WaitForConnected(absl::ToChronoTime(deadline))) {
+    std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
+        options_.scheduler_address, grpc::InsecureChannelCredentials(),
+        rpc::ChannelArgs());
+    if (!channel->WaitForConnected(absl::ToChronoTime(deadline))) {
       return absl::UnavailableError("nothing answers there yet");
     }
-    stub_ = rpc::Scheduler::NewStub(channel_);
-    context_ = std::make_unique<grpc::ClientContext>();
-    rpc::AttachToken(*context_, token_);
-    stream_ = stub_->WorkerStream(context_.get());
+    std::unique_ptr<rpc::Scheduler::Stub> stub =
+        rpc::Scheduler::NewStub(channel);
+    auto context = std::make_unique<grpc::ClientContext>();
+    rpc::AttachToken(*context, token_);
+    auto call = stub->WorkerStream(context.get());
+    auto grpc = std::make_unique<rpc::GrpcClientPeerStream<
+        rpc::WorkerMessage, rpc::SchedulerToWorker>>(
+        std::move(channel), std::move(context), std::move(call),
+        options_.scheduler_address);
     rpc::WorkerMessage hello;
     rpc::WorkerInfo* info = hello.mutable_register_();
     info->set_address(address_);
@@ -271,43 +299,20 @@ class Worker {
     info->set_nthreads(options_.nthreads);
     info->set_pid(::getpid());
     info->set_frames(rpc::FrameStreamsWanted());
-    rpc::SchedulerToWorker first;
-    if (!stream_->Write(hello) || !stream_->Read(&first) ||
-        (first.frame_port() != 0 && !OpenFrames(first))) {
-      absl::Status status = rpc::FromGrpc(stream_->Finish());
-      if (status.ok()) status = absl::UnavailableError("it closed the stream");
-      return status;
-    }
-    worker_id_ = first.worker_id();
-    first_message_ = std::move(first);  // handled once setup is complete
-    return absl::OkStatus();
-  }
-
-  // Takes the scheduler's offer (in `offer`) of a frame stream: connects,
-  // presents the key, says on gRPC whether it worked, and reads the first
-  // real message into `offer` from the stream the tasks will come on.
-  // Returns false if the scheduler went away meanwhile.
-  bool OpenFrames(rpc::SchedulerToWorker& offer) {
-    absl::StatusOr<std::unique_ptr<rpc::FrameStream>> frames =
-        rpc::ConnectWithKey(options_.scheduler_address,
-                            static_cast<int>(offer.frame_port()),
-                            offer.frame_key());
-    rpc::WorkerMessage answer;
-    if (frames.ok()) {
-      frames_ = *std::move(frames);
-      answer.set_frames_connected(true);
-    } else {
+    absl::StatusOr<rpc::Joined<rpc::WorkerMessage, rpc::SchedulerToWorker>>
+        joined = rpc::Join(std::move(grpc), hello, options_.scheduler_address,
+                           rpc::EventLoop::Shared());
+    if (!joined.ok()) return joined.status();
+    if (!joined->frames_error.empty()) {
       std::fprintf(stderr,
                    "weft worker: no frame stream to the scheduler (%s); "
                    "tasks come over gRPC\n",
-                   std::string(frames.status().message()).c_str());
-      answer.set_frames_error(std::string(frames.status().message()));
+                   joined->frames_error.c_str());
     }
-    if (!stream_->Write(answer)) return false;
-    offer.Clear();
-    return frames_ != nullptr
-               ? frames_->Read(offer, absl::Now() + rpc::kFrameFirstMessageTimeout)
-               : stream_->Read(&offer);
+    stream_ = std::move(joined->stream);
+    worker_id_ = joined->first.worker_id();
+    first_message_ = std::move(joined->first);  // handled once set up
+    return absl::OkStatus();
   }
 
   // Sends an update now (on a frame stream, from this thread).
@@ -331,36 +336,6 @@ class Worker {
     cluster_ = runtime->get();
     nested_client_ = std::make_shared<internal::ClientImpl>(*std::move(runtime));
     executor_->set_client(nested_client_);
-  }
-
-  bool ReadMessage(rpc::SchedulerToWorker& message) {
-    return frames_ != nullptr ? frames_->Read(message)
-                              : stream_->Read(&message);
-  }
-
-  void ReadLoop() {
-    rpc::SchedulerToWorker message;
-    while (ReadMessage(message)) {
-      HandleMessage(message);
-      if (message.shutdown()) {
-        clean_stop_ = true;
-        break;
-      }
-      message.Clear();
-    }
-    {
-      std::lock_guard<std::mutex> lock(stop_mu_);
-      if (leaving_) clean_stop_ = true;  // stopped by choice: quietly
-    }
-    if (!clean_stop_) {
-      context_->TryCancel();
-      grpc::Status status = stream_->Finish();
-      const std::string why = frames_ != nullptr
-                                  ? std::string(frames_->status().message())
-                                  : status.error_message();
-      std::fprintf(stderr, "weft %s: lost the scheduler: %s\n", name_.c_str(),
-                   why.c_str());
-    }
   }
 
   void HandleMessage(const rpc::SchedulerToWorker& message) {
@@ -660,24 +635,21 @@ class Worker {
     return reply;
   }
 
-  void HeartbeatLoop() {
-    std::unique_lock<std::mutex> lock(stop_mu_);
-    while (!stopping_) {
-      stop_cv_.wait_for(lock, options_.heartbeat_interval);
-      if (stopping_) break;
-      int processing;
-      {
-        std::lock_guard<std::mutex> tasks_lock(tasks_mu_);
-        processing = static_cast<int>(running_.size());
-      }
-      const uint64_t memory = store_.total_bytes();
-      const uint64_t objects = store_.num_objects();
-      Send([&](rpc::WorkerMessage& m) {
-        m.mutable_heartbeat()->set_processing(processing);
-        m.mutable_heartbeat()->set_memory_bytes(memory);
-        m.mutable_heartbeat()->set_objects(objects);
-      });
+  // Tells the scheduler this worker lives, and what it holds (on the event
+  // loop, every heartbeat_interval).
+  void SendHeartbeat() {
+    int processing;
+    {
+      std::lock_guard<std::mutex> tasks_lock(tasks_mu_);
+      processing = static_cast<int>(running_.size());
     }
+    const uint64_t memory = store_.total_bytes();
+    const uint64_t objects = store_.num_objects();
+    Send([&](rpc::WorkerMessage& m) {
+      m.mutable_heartbeat()->set_processing(processing);
+      m.mutable_heartbeat()->set_memory_bytes(memory);
+      m.mutable_heartbeat()->set_objects(objects);
+    });
   }
 
   const WorkerOptions options_;
@@ -694,16 +666,12 @@ class Worker {
   uint64_t worker_id_ = 0;
   rpc::SchedulerToWorker first_message_;
 
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<rpc::Scheduler::Stub> stub_;
-  std::unique_ptr<grpc::ClientContext> context_;
-  std::unique_ptr<
-      grpc::ClientReaderWriter<rpc::WorkerMessage, rpc::SchedulerToWorker>>
+  // The task stream (a frame stream, or gRPC) and the writer batching onto
+  // it; set once by ConnectScheduler().
+  std::shared_ptr<rpc::PeerStream<rpc::WorkerMessage, rpc::SchedulerToWorker>>
       stream_;
-  // The task stream's socket, if the scheduler offered one (else the task
-  // stream is stream_).
-  std::unique_ptr<rpc::FrameStream> frames_;
   std::unique_ptr<rpc::BatchWriter<rpc::WorkerMessage>> writer_;
+  std::unique_ptr<rpc::Timer> heartbeat_;
   std::unique_ptr<internal::EmbeddedRuntime> executor_;
   std::shared_ptr<internal::ClientImpl> nested_client_;
   rpc::ClusterRuntime* cluster_ = nullptr;
@@ -722,7 +690,8 @@ class Worker {
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
-  bool stopping_ = false;
+  // Serving ended (Stopped()); guarded by stop_mu_, as clean_stop_.
+  bool stopped_ = false;
   bool leaving_ = false;  // Leave() was called (guarded by stop_mu_)
   std::string token_;     // the token the scheduler took
 };
