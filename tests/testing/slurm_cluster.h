@@ -207,7 +207,9 @@ class SlurmCluster {
   EnvOverrides ClientEnv() const;
 
   // Runs `command` with /bin/sh -c in `host` with ClientEnv(), as
-  // TestHost::Run() does: a non-zero exit is a result, not an error.
+  // TestHost::Run() does: a non-zero exit is a result, not an error, and
+  // the output has standard error in it (`srun --quiet` keeps srun's notes,
+  // such as waiting for the previous job's nodes, out of it).
   absl::StatusOr<RunResult> Run(
       TestHost* host, std::string_view command,
       absl::Duration timeout = absl::Seconds(30)) const;

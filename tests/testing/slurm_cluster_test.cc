@@ -183,11 +183,13 @@ TEST_F(SlurmClusterTest, ExtraConfigOverridesAndBadConfigIsReported) {
 
 TEST_F(SlurmClusterTest, SrunSpreadsTasksAcrossHosts) {
   ASSERT_NO_FATAL_FAILURE(StartCluster({.nodes = 2}));
-  EXPECT_THAT(absl::StrSplit(Run("srun -N2 -n2 hostname"), '\n',
+  // --quiet: srun notes on standard error when it waits for the previous
+  // job's nodes to finish completing.
+  EXPECT_THAT(absl::StrSplit(Run("srun --quiet -N2 -n2 hostname"), '\n',
                              absl::SkipWhitespace()),
               UnorderedElementsAre("node1", "node2"));
   // Each task in its host: its own address.
-  EXPECT_THAT(absl::StrSplit(Run("srun -N2 -n2 hostname -i"), '\n',
+  EXPECT_THAT(absl::StrSplit(Run("srun --quiet -N2 -n2 hostname -i"), '\n',
                              absl::SkipWhitespace()),
               UnorderedElementsAre(slurm_->nodes()[0]->address(),
                                    slurm_->nodes()[1]->address()));
@@ -271,10 +273,12 @@ class SlurmProctrackTest : public SlurmClusterTest,
 TEST_P(SlurmProctrackTest, ScancelSendsStepsSigtermBeforeTheKill) {
   ASSERT_NO_FATAL_FAILURE(StartCluster({.nodes = 1, .proctrack = GetParam()}));
   // The step traps SIGTERM and says so; KillWait (5 s) leaves it the time.
+  // It says it has started (with its cgroups) by renaming a whole file.
   absl::StatusOr<int64_t> job = slurm_->Submit(
       "#!/bin/sh\n"
       "srun bash -c 'trap \"echo TERM > term.$SLURM_JOB_ID; exit 0\" TERM; "
-      "cat /proc/self/cgroup > started.$SLURM_JOB_ID; sleep 300 & wait'\n");
+      "cat /proc/self/cgroup > cgroup.$SLURM_JOB_ID; "
+      "mv cgroup.$SLURM_JOB_ID started.$SLURM_JOB_ID; sleep 300 & wait'\n");
   ASSERT_TRUE(job.ok()) << job.status();
   const std::string started =
       absl::StrCat(slurm_->jobs_dir(), "/started.", *job);
