@@ -50,15 +50,14 @@ constexpr char kCgroupRoot[] = "/sys/fs/cgroup";
 // The programs a cluster runs. Daemons are in /usr/sbin, which
 // TestHost::Spawn() searches too.
 constexpr const char* kPrograms[] = {
-    "munged", "munge",  "unmunge", "slurmctld", "slurmd", "slurmstepd",
-    "sbatch", "srun",   "squeue",  "scancel",   "sinfo",  "scontrol",
+    "munged", "munge", "unmunge", "slurmctld", "slurmd", "slurmstepd",
+    "sbatch", "srun",  "squeue",  "scancel",   "sinfo",  "scontrol",
 };
 
 // Final job states (JobState in scontrol's output).
 constexpr const char* kFinalStates[] = {
-    "BOOT_FAIL", "CANCELLED",     "COMPLETED", "DEADLINE",
-    "FAILED",    "NODE_FAIL",     "OUT_OF_MEMORY", "PREEMPTED",
-    "TIMEOUT",
+    "BOOT_FAIL", "CANCELLED",     "COMPLETED", "DEADLINE", "FAILED",
+    "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "TIMEOUT",
 };
 
 absl::Status ErrnoError(absl::string_view what, int err) {
@@ -136,9 +135,9 @@ absl::Status PollUntil(absl::Duration timeout, absl::string_view what,
     if (!done.ok()) return done.status();
     if (*done) return absl::OkStatus();
     if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          what, " not within ", absl::FormatDuration(timeout),
-          last != nullptr ? absl::StrCat(": ", last()) : ""));
+      return absl::DeadlineExceededError(
+          absl::StrCat(what, " not within ", absl::FormatDuration(timeout),
+                       last != nullptr ? absl::StrCat(": ", last()) : ""));
     }
     std::this_thread::sleep_for(absl::ToChronoNanoseconds(kPollInterval));
   }
@@ -205,10 +204,10 @@ absl::Status Probe(SlurmProctrack proctrack) {
       (*cluster)->controller(), "srun -N1 -n1 cat /proc/self/cgroup");
   absl::Status result;
   if (!step.ok() || step->exit_code != 0) {
-    result = absl::FailedPreconditionError(absl::StrCat(
-        "a SLURM cluster cannot run `srun`: ",
-        step.ok() ? step->output : step.status().ToString(), "\n",
-        (*cluster)->LogTails()));
+    result = absl::FailedPreconditionError(
+        absl::StrCat("a SLURM cluster cannot run `srun`: ",
+                     step.ok() ? step->output : step.status().ToString(), "\n",
+                     (*cluster)->LogTails()));
   } else if (proctrack == SlurmProctrack::kCgroup &&
              !absl::StrContains(step->output, "/job_")) {
     result = absl::FailedPreconditionError(
@@ -232,9 +231,9 @@ bool SlurmJob::Finished() const {
 
 absl::Status SlurmCluster::Availability(SlurmProctrack proctrack) {
   if (::geteuid() != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "SLURM clusters need root (test hosts, daemons); euid is ",
-        ::geteuid()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("SLURM clusters need root (test hosts, daemons); euid is ",
+                     ::geteuid()));
   }
   for (const char* program : kPrograms) {
     if (!HaveProgram(program)) {
@@ -359,64 +358,65 @@ absl::Status SlurmCluster::WriteConfig() const {
       !s.ok()) {
     return s;
   }
-  const std::string proctrack = options_.proctrack == SlurmProctrack::kCgroup
-                                    ? "proctrack/cgroup"
-                                    : "proctrack/linuxproc";
-  std::string conf = absl::StrCat(
+  std::string conf;
+  // Appends one line made of `parts`.
+  auto line = [&conf](const auto&... parts) {
+    absl::StrAppend(&conf, parts..., "\n");
+  };
+  line(
       "# Written by weft's SlurmCluster (tests/testing/slurm_cluster.h) for "
-      "one test.\n"
-      "ClusterName=weft-test\n",
-      "SlurmctldHost=", controller_->name(), "(", controller_->address(),
-      ")\n", "SlurmctldPort=", kSlurmctldPort, "\n",
-      "SlurmdPort=", kSlurmdPort, "\n",
-      "# Daemons and jobs run as root (tests run as root).\n"
-      "SlurmUser=root\n"
-      "SlurmdUser=root\n"
-      "# One munged, in the controller host, for every host.\n"
-      "AuthType=auth/munge\n"
-      "CredType=cred/munge\n",
-      "AuthInfo=socket=", munge_socket_, "\n",
-      "StateSaveLocation=", dir_, "/state\n",
-      "SlurmdSpoolDir=", dir_, "/spool/%n\n",
-      "SlurmctldPidFile=", dir_, "/slurmctld.pid\n",
-      "SlurmdPidFile=", dir_, "/slurmd-%n.pid\n",
-      "SlurmctldLogFile=", dir_, "/slurmctld.log\n",
-      "SlurmdLogFile=", dir_, "/slurmd-%n.log\n",
-      "SlurmctldDebug=info\n"
-      "SlurmdDebug=info\n",
-      "PlugStackConfig=", dir_, "/plugstack.conf\n",
-      "MailProg=/bin/true\n",
-      "ProctrackType=", proctrack, "\n",
-      "# Nodes have the CPUs this file gives them, whatever the machine has;\n"
-      "# nothing is bound to CPUs.\n"
-      "SlurmdParameters=config_overrides\n"
-      "TaskPlugin=task/none\n"
-      "SelectType=select/cons_tres\n"
-      "SelectTypeParameters=CR_CPU\n"
-      "SchedulerType=sched/backfill\n"
-      "# Batch jobs start within about a second of submission: slurmctld\n"
-      "# reads batch_sched_delay (default 3 s) only on its first scheduling\n"
-      "# pass, which that default delays; backfill runs every second.\n"
-      "SchedulerParameters=batch_sched_delay=0,bf_interval=1\n"
-      "ReturnToService=2\n",
-      "KillWait=", options_.kill_wait_seconds, "\n",
-      "MinJobAge=3600\n",
-      "FirstJobId=", first_job_id_, "\n",
-      "MaxJobId=", first_job_id_ + kJobIds - 1, "\n",
-      "MpiDefault=none\n"
-      "JobAcctGatherType=jobacct_gather/none\n"
-      "AccountingStorageType=accounting_storage/none\n"
-      "JobCompType=jobcomp/none\n");
+      "one test.");
+  line("ClusterName=weft-test");
+  line("SlurmctldHost=", controller_->name(), "(", controller_->address(), ")");
+  line("SlurmctldPort=", kSlurmctldPort);
+  line("SlurmdPort=", kSlurmdPort);
+  line("# Daemons and jobs run as root (tests run as root).");
+  line("SlurmUser=root");
+  line("SlurmdUser=root");
+  line("# One munged, in the controller host, for every host.");
+  line("AuthType=auth/munge");
+  line("CredType=cred/munge");
+  line("AuthInfo=socket=", munge_socket_);
+  line("StateSaveLocation=", dir_, "/state");
+  line("SlurmdSpoolDir=", dir_, "/spool/%n");
+  line("SlurmctldPidFile=", dir_, "/slurmctld.pid");
+  line("SlurmdPidFile=", dir_, "/slurmd-%n.pid");
+  line("SlurmctldLogFile=", dir_, "/slurmctld.log");
+  line("SlurmdLogFile=", dir_, "/slurmd-%n.log");
+  line("SlurmctldDebug=info");
+  line("SlurmdDebug=info");
+  line("PlugStackConfig=", dir_, "/plugstack.conf");
+  line("MailProg=/bin/true");
+  line("ProctrackType=", options_.proctrack == SlurmProctrack::kCgroup
+                             ? "proctrack/cgroup"
+                             : "proctrack/linuxproc");
+  line("# Nodes have the CPUs this file gives them, whatever the machine has;");
+  line("# nothing is bound to CPUs.");
+  line("SlurmdParameters=config_overrides");
+  line("TaskPlugin=task/none");
+  line("SelectType=select/cons_tres");
+  line("SelectTypeParameters=CR_CPU");
+  line("SchedulerType=sched/backfill");
+  line("# Batch jobs start within about a second of submission: slurmctld");
+  line("# reads batch_sched_delay (default 3 s) only on its first scheduling");
+  line("# pass, which that default delays; backfill runs every second.");
+  line("SchedulerParameters=batch_sched_delay=0,bf_interval=1");
+  line("ReturnToService=2");
+  line("KillWait=", options_.kill_wait_seconds);
+  line("MinJobAge=3600");
+  line("FirstJobId=", first_job_id_);
+  line("MaxJobId=", first_job_id_ + kJobIds - 1);
+  line("MpiDefault=none");
+  line("JobAcctGatherType=jobacct_gather/none");
+  line("AccountingStorageType=accounting_storage/none");
+  line("JobCompType=jobcomp/none");
   for (TestHost* node : nodes_) {
-    absl::StrAppend(&conf, "NodeName=", node->name(),
-                    " NodeAddr=", node->address(),
-                    " CPUs=", options_.cpus_per_node, " State=UNKNOWN\n");
+    line("NodeName=", node->name(), " NodeAddr=", node->address(),
+         " CPUs=", options_.cpus_per_node, " State=UNKNOWN");
   }
-  absl::StrAppend(&conf, "PartitionName=", kPartition,
-                  " Nodes=ALL Default=YES MaxTime=INFINITE State=UP\n");
-  for (const std::string& line : options_.extra_config) {
-    absl::StrAppend(&conf, line, "\n");
-  }
+  line("PartitionName=", kPartition,
+       " Nodes=ALL Default=YES MaxTime=INFINITE State=UP");
+  for (const std::string& extra : options_.extra_config) line(extra);
   if (absl::Status s = WriteFile(conf_path_, conf); !s.ok()) return s;
   // IgnoreSystemd matters for cgroup/v2 only: there is no systemd here.
   if (absl::Status s = WriteFile(absl::StrCat(dir_, "/cgroup.conf"),
@@ -450,22 +450,21 @@ absl::Status SlurmCluster::StartDaemons() {
        absl::StrCat("--seed-file=", dir_, "/munge/seed"), "--num-threads=4"});
   if (!munged.ok()) return munged.status();
   munged_ = *std::move(munged);
-  if (absl::Status s = PollUntil(timeout, "munged's socket",
-                                 [&]() -> absl::StatusOr<bool> {
-                                   if (absl::Status e = exited(munged_, "munged");
-                                       !e.ok()) {
-                                     return e;
-                                   }
-                                   struct stat st {};
-                                   return ::stat(munge_socket_.c_str(), &st) ==
-                                          0;
-                                 });
+  if (absl::Status s =
+          PollUntil(timeout, "munged's socket",
+                    [&]() -> absl::StatusOr<bool> {
+                      if (absl::Status e = exited(munged_, "munged"); !e.ok()) {
+                        return e;
+                      }
+                      struct stat st {};
+                      return ::stat(munge_socket_.c_str(), &st) == 0;
+                    });
       !s.ok()) {
     return s;
   }
-  if (absl::StatusOr<std::string> check = Client(absl::StrCat(
-          "munge -n --socket=", munge_socket_, " | unmunge --socket=",
-          munge_socket_, " >/dev/null"));
+  if (absl::StatusOr<std::string> check = Client(
+          absl::StrCat("munge -n --socket=", munge_socket_,
+                       " | unmunge --socket=", munge_socket_, " >/dev/null"));
       !check.ok()) {
     return check.status();
   }
@@ -516,9 +515,7 @@ absl::Status SlurmCluster::StartDaemons() {
                std::all_of(states.begin(), states.end(),
                            [](const auto& s) { return s.second == "idle"; });
       },
-      [&] {
-        return absl::StrJoin(states, ", ", absl::PairFormatter(" "));
-      });
+      [&] { return absl::StrJoin(states, ", ", absl::PairFormatter(" ")); });
 }
 
 absl::Status SlurmCluster::Stop() {
@@ -573,9 +570,9 @@ absl::Status SlurmCluster::RemoveJobCgroups() const {
           for (const auto& job :
                std::filesystem::directory_iterator(uid.path(), error)) {
             int64_t id = 0;
-            if (absl::SimpleAtoi(absl::StripPrefix(
-                                     job.path().filename().string(), "job_"),
-                                 &id) &&
+            if (absl::SimpleAtoi(
+                    absl::StripPrefix(job.path().filename().string(), "job_"),
+                    &id) &&
                 id >= first_job_id_ && id < first_job_id_ + kJobIds) {
               RemoveCgroupTree(job.path());
               if (std::filesystem::exists(job.path(), error)) {
@@ -588,10 +585,10 @@ absl::Status SlurmCluster::RemoveJobCgroups() const {
     }
     if (left.empty()) return absl::OkStatus();
     if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "cannot remove ", left.size(), " cgroups of the cluster's jobs (",
-          left[0].string(), ", ...) within ",
-          absl::FormatDuration(kCgroupTimeout)));
+      return absl::DeadlineExceededError(
+          absl::StrCat("cannot remove ", left.size(),
+                       " cgroups of the cluster's jobs (", left[0].string(),
+                       ", ...) within ", absl::FormatDuration(kCgroupTimeout)));
     }
     std::this_thread::sleep_for(absl::ToChronoNanoseconds(kPollInterval));
   }
@@ -614,10 +611,9 @@ absl::StatusOr<std::string> SlurmCluster::Client(
   absl::StatusOr<RunResult> run = Run(controller_, command, kClientTimeout);
   if (!run.ok()) return run.status();
   if (run->exit_code != 0) {
-    return absl::InternalError(absl::StrCat("`", command, "` exited with ",
-                                            run->exit_code, ": ",
-                                            absl::StripAsciiWhitespace(
-                                                run->output)));
+    return absl::InternalError(
+        absl::StrCat("`", command, "` exited with ", run->exit_code, ": ",
+                     absl::StripAsciiWhitespace(run->output)));
   }
   return std::move(run->output);
 }
@@ -632,19 +628,18 @@ absl::StatusOr<int64_t> SlurmCluster::Submit(std::string_view script,
                           std::string(sbatch_args), " ", path));
   if (!out.ok()) return out.status();
   // "ID" or "ID;CLUSTER", after any warnings sbatch printed.
-  const std::string last =
-      LastLines(absl::StripAsciiWhitespace(*out), 1);
+  const std::string last = LastLines(absl::StripAsciiWhitespace(*out), 1);
   int64_t id = 0;
   if (!absl::SimpleAtoi(last.substr(0, last.find(';')), &id)) {
-    return absl::InternalError(absl::StrCat("sbatch printed no job id: ", *out));
+    return absl::InternalError(
+        absl::StrCat("sbatch printed no job id: ", *out));
   }
   return id;
 }
 
 absl::StatusOr<SlurmJob> SlurmCluster::Job(int64_t id) const {
-  absl::StatusOr<RunResult> run =
-      Run(controller_, absl::StrCat("scontrol show job -o ", id),
-          kClientTimeout);
+  absl::StatusOr<RunResult> run = Run(
+      controller_, absl::StrCat("scontrol show job -o ", id), kClientTimeout);
   if (!run.ok()) return run.status();
   if (run->exit_code != 0) {
     if (absl::StrContains(run->output, "Invalid job id")) {
@@ -663,9 +658,8 @@ absl::StatusOr<SlurmJob> SlurmCluster::Job(int64_t id) const {
   if (job.state.empty() || code.size() != 2 ||
       !absl::SimpleAtoi(code[0], &job.exit_code) ||
       !absl::SimpleAtoi(code[1], &job.signal)) {
-    return absl::InternalError(
-        absl::StrCat("cannot read scontrol's record of job ", id, ": ",
-                     run->output));
+    return absl::InternalError(absl::StrCat(
+        "cannot read scontrol's record of job ", id, ": ", run->output));
   }
   return job;
 }

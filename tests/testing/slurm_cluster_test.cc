@@ -1,14 +1,15 @@
 // Copyright 2026 The weft Authors.
 //
-// Smoke tests of the SLURM harness, with SLURM alone: nodes come up idle,
-// srun spreads tasks over the hosts, sbatch honours --cpus-per-task, scancel
-// gives steps SIGTERM before the kill, two jobs share a node, exit codes
-// reach WaitForJob, and Stop() leaves no process behind. Each test starts
-// its own cluster.
+// Smoke tests of the SLURM harness, with SLURM alone: nodes come up idle
+// with the CPUs they declare, srun spreads tasks over the hosts (also from a
+// host outside the cluster), sbatch honours --cpus-per-task, exit codes
+// reach WaitForJob, two jobs share a node, scancel gives steps SIGTERM
+// before the kill, and Stop() leaves no process or cgroup behind, with
+// either process tracking. Each test starts its own cluster.
 
 #include "tests/testing/slurm_cluster.h"
 
-#include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,11 +18,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -61,8 +62,8 @@ bool WaitForFile(const std::string& path, absl::Duration timeout) {
   return true;
 }
 
-// A running process that belongs to the cluster in `dir` (its command line
-// names the directory, or its environment has the cluster's SLURM_CONF).
+// A running process of a cluster: its command line names the cluster's
+// directory, or its environment has the cluster's SLURM_CONF.
 struct ClusterProcess {
   pid_t pid;
   std::string comm;
@@ -173,9 +174,9 @@ TEST_F(SlurmClusterTest, ExtraConfigOverridesAndBadConfigIsReported) {
   slurm_.reset();
 
   absl::StatusOr<std::unique_ptr<SlurmCluster>> bad = SlurmCluster::Start(
-      network_.get(),
-      {.controller_name = "bad-ctl", .node_prefix = "bad-node",
-       .extra_config = {"NoSuchParameter=1"}});
+      network_.get(), {.controller_name = "bad-ctl",
+                       .node_prefix = "bad-node",
+                       .extra_config = {"NoSuchParameter=1"}});
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), HasSubstr("slurmctld exited"));
   EXPECT_THAT(bad.status().message(), HasSubstr("NoSuchParameter"));
@@ -193,6 +194,48 @@ TEST_F(SlurmClusterTest, SrunSpreadsTasksAcrossHosts) {
                              absl::SkipWhitespace()),
               UnorderedElementsAre(slurm_->nodes()[0]->address(),
                                    slurm_->nodes()[1]->address()));
+}
+
+TEST_F(SlurmClusterTest, RunsOnTheCallersHostsForClientsAnywhere) {
+  absl::StatusOr<std::unique_ptr<TestNetwork>> network = TestNetwork::Create();
+  ASSERT_TRUE(network.ok()) << network.status();
+  network_ = *std::move(network);
+  TestHost* login = network_->AddHost("login").value();
+  TestHost* ctl = network_->AddHost("ctl").value();
+  TestHost* a = network_->AddHost("a").value();
+  TestHost* b = network_->AddHost("b").value();
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      SlurmCluster::Start(network_.get(),
+                          {.controller = ctl, .node_hosts = {a, a}})
+          .status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      SlurmCluster::Start(network_.get(),
+                          {.controller = ctl, .node_hosts = {a, ctl}})
+          .status()));
+  absl::StatusOr<std::unique_ptr<SlurmCluster>> cluster = SlurmCluster::Start(
+      network_.get(), {.controller = ctl, .node_hosts = {a, b}});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  slurm_ = *std::move(cluster);
+  EXPECT_EQ(slurm_->controller(), ctl);
+  EXPECT_THAT(slurm_->nodes(), ::testing::ElementsAre(a, b));
+
+  // A client in a host outside the cluster, started as the test likes.
+  absl::StatusOr<std::unique_ptr<HostProcess>> srun = login->Spawn(
+      {"srun", "--quiet", "-N2", "-n2", "hostname"}, slurm_->ClientEnv());
+  ASSERT_TRUE(srun.ok()) << srun.status();
+  EXPECT_EQ((*srun)->Wait(kJobTimeout).value_or(-1), 0) << (*srun)->Output();
+  EXPECT_THAT(absl::StrSplit((*srun)->Output(), '\n', absl::SkipWhitespace()),
+              UnorderedElementsAre("a", "b"));
+
+  // Stop() kills what runs in the cluster's hosts, not in others.
+  absl::StatusOr<std::unique_ptr<HostProcess>> outside =
+      login->Spawn({"sleep", "300"});
+  absl::StatusOr<std::unique_ptr<HostProcess>> inside =
+      a->Spawn({"sleep", "300"});
+  ASSERT_TRUE(outside.ok() && inside.ok());
+  EXPECT_TRUE(slurm_->Stop().ok());
+  EXPECT_EQ((*inside)->Wait(kJobTimeout).value_or(-1), 128 + SIGKILL);
+  EXPECT_FALSE((*outside)->Poll().has_value());
 }
 
 TEST_F(SlurmClusterTest, SbatchGivesCpusPerTask) {
@@ -214,8 +257,7 @@ TEST_F(SlurmClusterTest, SbatchGivesCpusPerTask) {
 TEST_F(SlurmClusterTest, WaitForJobReportsExitCodes) {
   ASSERT_NO_FATAL_FAILURE(StartCluster({.nodes = 1}));
   absl::StatusOr<int64_t> failing = slurm_->Submit("#!/bin/sh\nexit 3\n");
-  absl::StatusOr<int64_t> killed =
-      slurm_->Submit("#!/bin/sh\nkill -KILL $$\n");
+  absl::StatusOr<int64_t> killed = slurm_->Submit("#!/bin/sh\nkill -KILL $$\n");
   ASSERT_TRUE(failing.ok()) << failing.status();
   ASSERT_TRUE(killed.ok()) << killed.status();
   absl::StatusOr<SlurmJob> done = slurm_->WaitForJob(*failing, kJobTimeout);
@@ -257,8 +299,9 @@ TEST_F(SlurmClusterTest, TwoJobsShareANode) {
 }
 
 // Tests with either process tracking.
-class SlurmProctrackTest : public SlurmClusterTest,
-                        public ::testing::WithParamInterface<SlurmProctrack> {
+class SlurmProctrackTest
+    : public SlurmClusterTest,
+      public ::testing::WithParamInterface<SlurmProctrack> {
  protected:
   void SetUp() override {
     SlurmClusterTest::SetUp();
@@ -285,9 +328,9 @@ TEST_P(SlurmProctrackTest, ScancelSendsStepsSigtermBeforeTheKill) {
   ASSERT_TRUE(WaitForFile(started, kJobTimeout)) << slurm_->LogTails();
   if (GetParam() == SlurmProctrack::kCgroup) {
     // The step's processes are in its cgroup.
-    EXPECT_THAT(ReadFile(started),
-                HasSubstr(absl::StrCat("/slurm_node1/uid_0/job_", *job,
-                                       "/step_0")));
+    EXPECT_THAT(
+        ReadFile(started),
+        HasSubstr(absl::StrCat("/slurm_node1/uid_0/job_", *job, "/step_0")));
   }
   ASSERT_TRUE(slurm_->Cancel(*job).ok());
   absl::StatusOr<SlurmJob> done = slurm_->WaitForJob(*job, kJobTimeout);
