@@ -743,25 +743,26 @@ absl::Status SlurmCluster::WaitUntilIdle(absl::Duration timeout) const {
 
 std::string SlurmCluster::LogTails(int lines) const {
   std::string out;
+  // Adds a section for one daemon's log unless it is empty.
   auto add = [&](const std::string& title, const std::string& text) {
+    if (text.empty()) return;
     absl::StrAppend(&out, "--- ", title, " (last ", lines, " lines) ---\n",
                     LastLines(text, lines), "\n");
   };
   // A daemon's log file, which has its steps' slurmstepd lines too, or what
-  // it wrote to standard error if there is no file yet (an error before the
-  // daemon opened it).
-  auto log = [&](const std::string& path, const HostProcess& process) {
+  // it wrote to standard error while there is no file (an error before it
+  // opened the file).
+  auto log = [&](const std::string& path, const HostProcess* process) {
     std::string text = ReadFile(path);
-    return text.empty() ? process.Output() : text;
+    return text.empty() && process != nullptr ? process->Output() : text;
   };
   if (munged_ != nullptr) add("munged", munged_->Output());
-  if (slurmctld_ != nullptr) {
-    add("slurmctld", log(absl::StrCat(dir_, "/slurmctld.log"), *slurmctld_));
-  }
-  for (size_t i = 0; i < slurmds_.size(); ++i) {
+  add("slurmctld", log(absl::StrCat(dir_, "/slurmctld.log"), slurmctld_.get()));
+  for (size_t i = 0; i < nodes_.size(); ++i) {
     const std::string& node = nodes_[i]->name();
     add(absl::StrCat("slurmd ", node),
-        log(absl::StrCat(dir_, "/slurmd-", node, ".log"), *slurmds_[i]));
+        log(absl::StrCat(dir_, "/slurmd-", node, ".log"),
+            i < slurmds_.size() ? slurmds_[i].get() : nullptr));
   }
   return out;
 }

@@ -158,9 +158,9 @@ class SlurmCluster {
   // OK if a cluster with `proctrack` can run here; otherwise why not, as a
   // sentence for GTEST_SKIP(): not root, a SLURM or munge program missing,
   // test hosts unavailable (TestNetwork::Availability()), or a one-node
-  // probe cluster failing to start or to run `srun true` (with the daemon's
-  // log tail). The probe runs once per process and `proctrack`; later calls
-  // return its result.
+  // probe cluster failing to start, to run a step with srun (for kCgroup:
+  // in a job cgroup) or to stop (with the daemons' log tails). The probe runs
+  // once per process and `proctrack`; later calls return its result.
   static absl::Status Availability(
       SlurmProctrack proctrack = SlurmProctrack::kLinuxProc);
 
@@ -184,8 +184,9 @@ class SlurmCluster {
   // Stops the daemons (SIGTERM, then SIGKILL after a grace period) and
   // kills every process left in the cluster's hosts (TestHost::KillAll()),
   // whoever started it; removes the cgroup directories of its jobs. The
-  // cluster answers no command afterwards. Idempotent. Errors:
-  // DeadlineExceeded if some process survives SIGKILL.
+  // cluster answers no command afterwards; its files stay until the
+  // network goes. Idempotent. Errors: DeadlineExceeded if some process
+  // survives SIGKILL or a job's cgroup stays busy.
   absl::Status Stop();
 
   // The controller host (slurmctld and munged) and the compute hosts, one
@@ -249,8 +250,9 @@ class SlurmCluster {
   // and NodeStates().
   absl::Status WaitUntilIdle(absl::Duration timeout) const;
 
-  // The last `lines` lines of each daemon's log (munged, slurmctld, each
-  // slurmd), with headers, for failure messages.
+  // The last `lines` lines of each daemon's log (munged's while it runs,
+  // slurmctld's, each slurmd's with its slurmstepd lines), with headers, for
+  // failure messages.
   std::string LogTails(int lines = 20) const;
 
  private:
