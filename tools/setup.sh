@@ -33,6 +33,11 @@ PACKAGES=(
   # the machine's own sshd (see the policy below), and the tests never read
   # or write /etc/ssh or ~/.ssh.
   openssh-server openssh-client
+  # A real SLURM cluster on test hosts (tests/testing/slurm_cluster.h): the
+  # controller and node daemons, the client commands (sbatch, srun, squeue,
+  # scancel, sinfo, scontrol) and munge, which authenticates them. The tests
+  # run daemons of their own; the system-wide services stay off (below).
+  slurmctld slurmd slurm-client munge
   # Allocator for cross-thread task allocation (see third_party/BUILD).
   libjemalloc-dev
   # A threaded BLAS and LAPACKE for the tutorial's section 2
@@ -99,3 +104,25 @@ if [[ ! -e "$POLICY" ]]; then
 fi
 "${SUDO[@]}" apt-get update -q
 "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# Debian's munge, slurmctld and slurmd packages enable their services and
+# start them where the init system lets them. Nothing in weft uses them (the
+# SLURM tests start their own daemons with their own configuration, ports and
+# munge socket), so setup stops and disables the services it has just
+# installed; services that were installed before are left alone.
+services=()
+for p in "${missing[@]}"; do
+  case "$p" in munge | slurmctld | slurmd) services+=("$p") ;; esac
+done
+for s in "${services[@]}"; do
+  if [[ -d /run/systemd/system ]]; then
+    "${SUDO[@]}" systemctl stop "$s" >/dev/null 2>&1 || true
+  else
+    "${SUDO[@]}" "/etc/init.d/$s" stop >/dev/null 2>&1 || true
+  fi
+  if command -v systemctl >/dev/null; then
+    "${SUDO[@]}" systemctl disable "$s" >/dev/null 2>&1 || true
+  else
+    "${SUDO[@]}" update-rc.d "$s" disable >/dev/null 2>&1 || true
+  fi
+done

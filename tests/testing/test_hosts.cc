@@ -691,10 +691,11 @@ absl::StatusOr<std::unique_ptr<HostProcess>> TestHost::Start(
 }
 
 absl::StatusOr<RunResult> TestHost::Run(std::string_view command_view,
-                                        absl::Duration timeout) {
+                                        absl::Duration timeout,
+                                        const EnvOverrides& env) {
   const std::string command(command_view);
   absl::StatusOr<std::unique_ptr<HostProcess>> process =
-      Spawn({"/bin/sh", "-c", std::string(command)});
+      Spawn({"/bin/sh", "-c", command}, env);
   if (!process.ok()) return process.status();
   absl::StatusOr<int> code = (*process)->Wait(timeout);
   if (!code.ok()) {

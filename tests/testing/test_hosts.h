@@ -203,11 +203,13 @@ class TestHost {
   absl::StatusOr<std::unique_ptr<HostProcess>> Spawn(
       const std::vector<std::string>& argv, const EnvOverrides& env = {});
 
-  // Runs `command` with /bin/sh -c in this host and waits for it. Errors:
-  // those of Spawn(); DeadlineExceeded (with the output so far) if it runs
-  // past `timeout`, after which it is killed.
+  // Runs `command` with /bin/sh -c in this host, with `env` set as Spawn()
+  // sets it, and waits for it. Errors: those of Spawn(); DeadlineExceeded
+  // (with the output so far) if it runs past `timeout`, after which it is
+  // killed.
   absl::StatusOr<RunResult> Run(std::string_view command,
-                                absl::Duration timeout = absl::Seconds(30));
+                                absl::Duration timeout = absl::Seconds(30),
+                                const EnvOverrides& env = {});
 
   // Re-executes this test binary in this host to run the current test again
   // (--gtest_filter) with ThisTestRole() == `role` and `env` set (see the

@@ -361,6 +361,10 @@ TEST_F(TestHostsTest, RunSpawnAndAddHostReportErrors) {
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->exit_code, 3);
   EXPECT_EQ(run->output, "hi\noops\n");
+  absl::StatusOr<RunResult> with_env =
+      alpha.Run("echo $GREETING", absl::Seconds(30), {{"GREETING", "hello"}});
+  ASSERT_TRUE(with_env.ok()) << with_env.status();
+  EXPECT_EQ(with_env->output, "hello\n");
   EXPECT_TRUE(absl::IsDeadlineExceeded(
       alpha.Run("sleep 30", absl::Milliseconds(200)).status()));
 
