@@ -250,6 +250,22 @@ void SchedulerState::CheckInvariants() const {
       Violation(where(s) + "should have been forgotten");
     }
   }
+  // Records by state, per function.
+  {
+    std::vector<std::array<uint32_t, kNumStates>> by_function(strings_.size());
+    std::array<uint32_t, kNumStates> puts = {};
+    for (const Task& t : tasks_) {
+      if (!t.live) continue;
+      (t.function == kNone ? puts
+                           : by_function[t.function])[static_cast<int>(t.state)]++;
+    }
+    if (puts != put_states_) Violation("per-state counts of puts");
+    for (size_t id = 0; id < strings_.size(); ++id) {
+      if (string_refs_[id] > 0 && by_function[id] != states_by_function_[id]) {
+        Violation(absl::StrCat("per-state counts of function ", strings_[id]));
+      }
+    }
+  }
   if (live != index_.size()) Violation("index size != live records");
   if (live + free_slots_.size() != tasks_.size()) Violation("slot accounting");
   for (const auto& [s, e] : errors_) {

@@ -47,6 +47,18 @@ absl::Status SchedulerState::CheckClient(ClientId client) const {
   return absl::OkStatus();
 }
 
+void SchedulerState::SetState(Task& t, TaskState state) {
+  std::array<uint32_t, kNumStates>& counts = CountsOf(t);
+  --counts[static_cast<int>(t.state)];
+  ++counts[static_cast<int>(state)];
+  t.state = state;
+}
+
+std::array<uint32_t, SchedulerState::kNumStates>& SchedulerState::CountsOf(
+    const Task& t) {
+  return t.function == kNone ? put_states_ : states_by_function_[t.function];
+}
+
 uint32_t SchedulerState::Intern(const std::string& s) {
   auto [it, inserted] = string_ids_.try_emplace(s, 0);
   if (inserted) {
@@ -56,10 +68,12 @@ uint32_t SchedulerState::Intern(const std::string& s) {
       free_strings_.pop_back();
       strings_[id] = s;
       string_refs_[id] = 0;
+      states_by_function_[id] = {};
     } else {
       id = static_cast<uint32_t>(strings_.size());
       strings_.push_back(s);
       string_refs_.push_back(0);
+      states_by_function_.push_back({});
     }
     it->second = id;
   }
@@ -105,11 +119,15 @@ SchedulerState::Slot SchedulerState::NewSlot() {
     tasks_.emplace_back();
   }
   tasks_[s].live = true;
+  // Counted as released, under puts until a function is set (see
+  // SubmitTasks).
+  ++put_states_[static_cast<int>(TaskState::kReleased)];
   return s;
 }
 
 void SchedulerState::FreeSlot(Slot s) {
   Task& t = tasks_[s];
+  --CountsOf(t)[static_cast<int>(t.state)];
   index_.Erase(t.id);
   errors_.erase(s);
   inline_values_.erase(s);
@@ -200,7 +218,7 @@ absl::Status SchedulerState::RemoveWorker(WorkerId worker,
     Task& t = tasks_[s];
     Unassign(s, /*send_cancel=*/false);
     if (t.deaths < 255) t.deaths++;
-    t.state = TaskState::kReady;  // pending; queued (or failed) just below
+    SetState(t, TaskState::kReady);  // pending; queued (or failed) just below
   }
   for (Slot s : running) {
     Task& t = tasks_[s];
@@ -340,10 +358,12 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
     t.args = internal::CompactBytes(def.args);
     t.priority = def.priority;
     t.name = Intern(def.name);
+    --put_states_[static_cast<int>(t.state)];  // counted by its function now
     t.function = Intern(def.function);
+    ++CountsOf(t)[static_cast<int>(t.state)];
     t.retries_left = static_cast<int16_t>(def.retries);
     t.num_cpus = static_cast<uint16_t>(def.num_cpus);
-    t.state = TaskState::kReleased;
+    SetState(t, TaskState::kReleased);
     // Duplicates are dropped in linear time: a scan while the list is
     // short, a set of the slots seen beyond that.
     constexpr size_t kScanDeps = 16;
@@ -406,7 +426,7 @@ absl::Status SchedulerState::AddPut(ClientId client, ObjectId object,
   t.id = object;
   index_.Insert(s);
   t.seq = next_seq_++;
-  t.state = TaskState::kMemory;
+  SetState(t, TaskState::kMemory);
   t.size_bytes = size_bytes;
   if (ws) AddHolder(s, *ws);
   t.kept = whole_inline;
@@ -477,7 +497,7 @@ absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
   }
   Unassign(s, /*send_cancel=*/false);
   ObserveRunTime(run_time, t.function);
-  t.state = TaskState::kMemory;
+  SetState(t, TaskState::kMemory);
   t.size_bytes = size_bytes;
   AddHolder(s, *ws);
   if (!inline_value.empty() &&
@@ -531,7 +551,7 @@ absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
   } else {
     if (error.task_name.empty()) error.task_name = NameOf(t);
     if (error.task_key.empty()) error.task_key = TaskKey(NameOf(t), t.id);
-    t.state = TaskState::kReady;  // pending, no longer assigned
+    SetState(t, TaskState::kReady);  // pending, no longer assigned
     Fail(s, std::make_shared<const ErrorDetail>(std::move(error)));
   }
   AfterEvent();
@@ -778,6 +798,35 @@ WorkerId SchedulerState::ProcessingOn(ObjectId object) const {
   const Slot s = FindSlot(object);
   if (s == kNone || tasks_[s].state != TaskState::kProcessing) return 0;
   return pool_.at(tasks_[s].processing_on).id;
+}
+
+std::vector<std::pair<std::string, SchedulerState::StateCounts>>
+SchedulerState::CountsByFunction() const {
+  std::vector<std::pair<std::string, StateCounts>> out;
+  auto add = [&](const std::string& name,
+                 const std::array<uint32_t, kNumStates>& counts) {
+    StateCounts c{};
+    bool any = false;
+    for (int i = 0; i < kNumStates; ++i) {
+      c[i] = counts[i];
+      any |= counts[i] != 0;
+    }
+    if (any) out.emplace_back(name, c);
+  };
+  for (size_t id = 0; id < strings_.size(); ++id) {
+    if (string_refs_[id] > 0) add(strings_[id], states_by_function_[id]);
+  }
+  add("put", put_states_);
+  return out;
+}
+
+bool SchedulerState::NamesOf(ObjectId object, std::string* name,
+                             std::string* function) const {
+  const Slot s = FindSlot(object);
+  if (s == kNone || !tasks_[s].has_def) return false;
+  *name = strings_[tasks_[s].name];
+  *function = strings_[tasks_[s].function];
+  return true;
 }
 
 size_t SchedulerState::num_ready() const {

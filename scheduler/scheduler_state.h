@@ -18,11 +18,13 @@
 #ifndef WEFT_SCHEDULER_SCHEDULER_STATE_H_
 #define WEFT_SCHEDULER_SCHEDULER_STATE_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -228,6 +230,15 @@ class SchedulerState {
   size_t num_objects() const { return index_.size(); }
   // Number of tasks in kReady (queued for a worker).
   size_t num_ready() const;
+  // How many records are in each state (indexed by TaskState), per
+  // registered function; puts under "put". O(functions): kept as states
+  // change.
+  static constexpr int kNumStates = 7;
+  using StateCounts = std::array<uint64_t, kNumStates>;
+  std::vector<std::pair<std::string, StateCounts>> CountsByFunction() const;
+  // The readable name and function of task `object`; false if unknown (or
+  // a put).
+  bool NamesOf(ObjectId object, std::string* name, std::string* function) const;
   // Number of clients / workers.
   size_t num_clients() const { return clients_.size(); }
   size_t num_workers() const { return pool_.size(); }
@@ -328,6 +339,11 @@ class SchedulerState {
   Slot FindSlot(ObjectId id) const;
   absl::Status CheckClient(ClientId client) const;
 
+  // Moves `t` to `state`, keeping the per-function counts.
+  void SetState(Task& t, TaskState state);
+  // The counts `t` is counted in.
+  std::array<uint32_t, kNumStates>& CountsOf(const Task& t);
+
   // Strings.
   uint32_t Intern(const std::string& s);
   void Unintern(uint32_t id);
@@ -402,6 +418,10 @@ class SchedulerState {
   absl::flat_hash_map<Slot, std::vector<Slot>> contain_pins_;
   std::vector<ReadyEntry> ready_;  // a heap under ReadyLess; lazy deletion
   uint64_t next_seq_ = 1;
+  // Records by state, per interned function name (indexed as strings_),
+  // and for puts.
+  std::vector<std::array<uint32_t, kNumStates>> states_by_function_;
+  std::array<uint32_t, kNumStates> put_states_ = {};
   // Interned names and function names, refcounted.
   std::vector<std::string> strings_;
   std::vector<uint32_t> string_refs_;

@@ -7,6 +7,7 @@
 #include "scheduler/scheduler_state.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -858,6 +859,39 @@ TEST_F(SchedulerStateTest, AddRefToAnUnknownObjectFailsItForTheClient) {
   EXPECT_EQ(d.failed[0].client, kC1);
   EXPECT_EQ(d.failed[0].object, 77u);
   EXPECT_EQ(d.failed[0].error.kind, ErrorKind::kObjectLost);
+}
+
+TEST_F(SchedulerStateTest, CountsByFunctionFollowTheStates) {
+  Init();
+  Worker(10);
+  TaskDef g = Def(3, {1});
+  g.function = "gn";
+  Submit({Def(1), Def(2), g});
+  ASSERT_TRUE(s_->AddPut(kC1, 9, 0, 3, "abc").ok());
+  auto counts = [&] {
+    std::map<std::string, SchedulerState::StateCounts> out;
+    for (auto& [f, c] : s_->CountsByFunction()) out[f] = c;
+    return out;
+  };
+  auto at = [](const SchedulerState::StateCounts& c, TaskState s) {
+    return c[static_cast<int>(s)];
+  };
+  std::map<std::string, SchedulerState::StateCounts> c = counts();
+  EXPECT_EQ(at(c["fn"], TaskState::kProcessing), 1u);
+  EXPECT_EQ(at(c["fn"], TaskState::kReady), 1u);
+  EXPECT_EQ(at(c["gn"], TaskState::kWaiting), 1u);
+  EXPECT_EQ(at(c["put"], TaskState::kMemory), 1u);
+  Take();
+  Finish(10, 1);
+  c = counts();
+  EXPECT_EQ(at(c["fn"], TaskState::kMemory), 1u);
+  EXPECT_EQ(at(c["gn"], TaskState::kReady) + at(c["gn"], TaskState::kProcessing),
+            1u);
+  std::string name, function;
+  ASSERT_TRUE(s_->NamesOf(3, &name, &function));
+  EXPECT_EQ(name, "f");
+  EXPECT_EQ(function, "gn");
+  EXPECT_FALSE(s_->NamesOf(9, &name, &function));  // a put
 }
 
 TEST_F(SchedulerStateTest, HeartbeatExpiry) {

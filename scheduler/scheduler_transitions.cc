@@ -69,7 +69,7 @@ void SchedulerState::Activate(Slot root) {
       continue;
     }
     walk_.back().second = true;
-    t.state = TaskState::kWaiting;  // provisional until FinishActivation
+    SetState(t, TaskState::kWaiting);  // provisional until FinishActivation
     t.activating = true;
     for (Slot dep : t.deps) {
       if (tasks_[dep].state == TaskState::kReleased) {
@@ -142,13 +142,13 @@ void SchedulerState::FinishActivation(Slot s) {
   } else if (waiting == 0) {
     MakeReady(s);
   } else {
-    t.state = TaskState::kWaiting;
+    SetState(t, TaskState::kWaiting);
   }
 }
 
 void SchedulerState::MakeReady(Slot s) {
   Task& t = tasks_[s];
-  t.state = TaskState::kReady;
+  SetState(t, TaskState::kReady);
   ready_.push_back(ReadyEntry{t.priority, s, t.seq});
   std::push_heap(ready_.begin(), ready_.end(), ReadyLess());
 }
@@ -169,7 +169,7 @@ TaskDef SchedulerState::DefOf(const Task& t) const {
 
 void SchedulerState::Assign(Slot s, WorkerSlot w) {
   Task& t = tasks_[s];
-  t.state = TaskState::kProcessing;
+  SetState(t, TaskState::kProcessing);
   t.processing_on = w;
   pool_.at(w).processing.insert(s);
   t.blocked = false;
@@ -218,7 +218,7 @@ void SchedulerState::Fail(Slot root, std::shared_ptr<const ErrorDetail> error) {
     const bool pending = IsPending(t.state);
     if (s != root && !pending) continue;  // reached twice
     if (t.state == TaskState::kProcessing) Unassign(s, /*send_cancel=*/true);
-    t.state = terminal;
+    SetState(t, terminal);
     t.waiting_on = 0;
     errors_[s] = error;
     if (pending) {
@@ -257,7 +257,7 @@ void SchedulerState::MaybeRelease(Slot start) {
       for (WorkerSlot w : t.holders) EmitRelease(pool_.at(w).id, t.id);
       while (!t.holders.empty()) RemoveHolder(s, t.holders.back());
       inline_values_.erase(s);
-      t.state = TaskState::kReleased;
+      SetState(t, TaskState::kReleased);
       DropAllPins(s, /*was_pending=*/false, unpinned);
     } else if (IsPending(t.state)) {
       if (t.state == TaskState::kProcessing) Unassign(s, true);
@@ -266,7 +266,7 @@ void SchedulerState::MaybeRelease(Slot start) {
         stack.push_back(dep);
       }
       t.waiting_on = 0;
-      t.state = TaskState::kReleased;
+      SetState(t, TaskState::kReleased);
       DropAllPins(s, /*was_pending=*/true, unpinned);
     }
     stack.insert(stack.end(), unpinned.begin(), unpinned.end());
@@ -304,7 +304,7 @@ void SchedulerState::MaybeForget(Slot start) {
 // its worker, which may not be able to fetch the input).
 void SchedulerState::LeaveMemory(Slot s, std::vector<Slot>& unpinned) {
   Task& t = tasks_[s];
-  t.state = TaskState::kReleased;
+  SetState(t, TaskState::kReleased);
   inline_values_.erase(s);
   // The references its value held go with the value (a recompute makes
   // new ones).
@@ -314,7 +314,7 @@ void SchedulerState::LeaveMemory(Slot s, std::vector<Slot>& unpinned) {
     if (!IsPending(dt.state)) continue;
     dt.waiting_on++;
     if (dt.state == TaskState::kProcessing) Unassign(d, /*send_cancel=*/true);
-    dt.state = TaskState::kWaiting;
+    SetState(dt, TaskState::kWaiting);
   }
 }
 
