@@ -95,7 +95,7 @@ class BatchWriter {
   // REQUIRES: the caller holds no lock that `write` may take.
   void Flush() {
     if (delivery_ == Delivery::kWriterThread) return;
-    std::unique_lock<internal::Mutex> lock(mu_);
+    internal::UniqueLock lock(mu_);
     if (writing_) return;
     writing_ = true;
     writer_id_ = std::this_thread::get_id();
@@ -134,7 +134,7 @@ class BatchWriter {
       }
     }
     Flush();
-    std::unique_lock<internal::Mutex> lock(mu_);
+    internal::UniqueLock lock(mu_);
     if (writing_ && writer_id_ == std::this_thread::get_id()) return;
     while (writing_) cv_.wait(lock);
   }
@@ -149,7 +149,7 @@ class BatchWriter {
     while (true) {
       Message batch;
       {
-        std::unique_lock<internal::Mutex> lock(mu_);
+        internal::UniqueLock lock(mu_);
         while (!closed_) {
           if (!dirty_) {
             cv_.wait(lock);
@@ -175,7 +175,7 @@ class BatchWriter {
 
   // kOnFlushLingering: flushes lazy updates whose linger has passed.
   void LingerLoop() {
-    std::unique_lock<internal::Mutex> lock(mu_);
+    internal::UniqueLock lock(mu_);
     while (!closed_) {
       if (!dirty_ || urgent_ || writing_) {
         cv_.wait(lock);  // nothing lazy, or a caller is flushing anyway

@@ -189,7 +189,7 @@ bool FrameStream::WriteQueuedLocked() {
 }
 
 void FrameStream::FlusherLoop() {
-  std::unique_lock<internal::Mutex> lock(mu_);
+  internal::UniqueLock lock(mu_);
   while (true) {
     while (!flushing_ && !shut_down_) cv_.wait(lock);
     if (shut_down_) return;
@@ -222,7 +222,7 @@ void FrameStream::Fail(absl::Status status) {
 }
 
 void FrameStream::Shutdown(absl::Duration drain) {
-  std::unique_lock<internal::Mutex> lock(mu_);
+  internal::UniqueLock lock(mu_);
   if (shut_down_) return;
   const absl::Time until = absl::Now() + drain;
   while (status_.ok() && out_sent_ < out_.size() && absl::Now() < until) {

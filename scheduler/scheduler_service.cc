@@ -74,7 +74,7 @@ class SchedulerService::Local final : public rpc::LocalLink {
 
   // After this returns no call reaches the service. Idempotent.
   void Close() {
-    std::unique_lock<::weft::internal::Mutex> lock(mu_);
+    ::weft::internal::UniqueLock lock(mu_);
     service_ = nullptr;
     while (active_ > 0) idle_.wait(lock);
   }
@@ -346,7 +346,7 @@ absl::StatusOr<std::shared_ptr<rpc::FrameStream>> SchedulerService::OfferFrames(
                  who.c_str(), answer.frames_error().c_str());
     return nullptr;
   }
-  std::unique_lock<::weft::internal::Mutex> lock(frames_mu_);
+  ::weft::internal::UniqueLock lock(frames_mu_);
   const auto deadline = std::chrono::steady_clock::now() +
                         absl::ToChronoMilliseconds(kFrameArrival);
   while (!arrived_.contains(key)) {
@@ -397,7 +397,7 @@ void SchedulerService::Shutdown() {
 }
 
 void SchedulerService::EndFrameStreams(absl::Duration timeout) {
-  std::unique_lock<::weft::internal::Mutex> lock(mu_);
+  ::weft::internal::UniqueLock lock(mu_);
   const auto deadline =
       std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(timeout);
   while (!open_frames_.empty()) {
@@ -930,7 +930,7 @@ void SchedulerService::DispatchLocked() {
 void SchedulerService::MonitorLoop() {
   while (true) {
     {
-      std::unique_lock<::weft::internal::Mutex> lock(monitor_mu_);
+      ::weft::internal::UniqueLock lock(monitor_mu_);
       monitor_cv_.wait_for(lock, absl::ToChronoMilliseconds(
                                      options_.monitor_interval));
       if (monitor_stop_) return;

@@ -48,6 +48,38 @@ class ABSL_SCOPED_LOCKABLE MutexLock {
   Mutex* const mu_;
 };
 
+// A std::unique_lock for Mutex that clang's thread-safety analysis can
+// see: holds `mu` from construction to destruction, except between an
+// unlock() and the next lock(). Condition variables that take any lockable
+// (std::condition_variable_any, Boost.Fiber's condition_variable_any) wait
+// on it. Not thread-safe: one thread uses a lock.
+class ABSL_SCOPED_LOCKABLE UniqueLock {
+ public:
+  explicit UniqueLock(Mutex& mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(&mu) {
+    mu_->lock();
+  }
+  ~UniqueLock() ABSL_UNLOCK_FUNCTION() {
+    if (owns_) mu_->unlock();
+  }
+  UniqueLock(const UniqueLock&) = delete;
+  UniqueLock& operator=(const UniqueLock&) = delete;
+
+  // REQUIRES: not held by this lock.
+  void lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+    mu_->lock();
+    owns_ = true;
+  }
+  // REQUIRES: held by this lock.
+  void unlock() ABSL_UNLOCK_FUNCTION() {
+    owns_ = false;
+    mu_->unlock();
+  }
+
+ private:
+  Mutex* const mu_;
+  bool owns_ = true;
+};
+
 }  // namespace weft::internal
 
 #endif  // WEFT_CORE_WEFT_INTERNAL_MUTEX_H_
