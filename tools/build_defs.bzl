@@ -56,6 +56,9 @@ def weft_fuzzer(name, srcs, deps = [], size = "small", **kwargs):
         name = name + "_target",
         testonly = True,
         srcs = srcs,
+        # <fuzzer/FuzzedDataProvider.h> (Debian: libclang-rt-14-dev) for gcc
+        # too, searched after every other directory.
+        copts = ["-idirafter", "/usr/include/clang/14/include"],
         deps = deps,
         alwayslink = True,
     )
