@@ -9,7 +9,15 @@
 #include <new>
 
 #if defined(WEFT_SANITIZER)
-#include <sanitizer/allocator_interface.h>
+// The sanitizers' allocator interface (clang's
+// <sanitizer/allocator_interface.h>; gcc ships no such header, but its
+// runtimes export the same functions).
+extern "C" {
+int __sanitizer_install_malloc_and_free_hooks(
+    void (*malloc_hook)(const volatile void*, size_t),
+    void (*free_hook)(const volatile void*));
+size_t __sanitizer_get_allocated_size(const volatile void* p);
+}
 #endif
 
 namespace weft::fuzz {
@@ -39,7 +47,7 @@ void Freed(size_t n) {
 void OnMalloc(const volatile void*, size_t size) { Allocated(size); }
 void OnFree(const volatile void* p) {
   if (counts.on && p != nullptr) {
-    Freed(__sanitizer_get_allocated_size(const_cast<const void*>(p)));
+    Freed(__sanitizer_get_allocated_size(p));
   }
 }
 

@@ -64,14 +64,17 @@ log=$(mktemp)
 trap 'rm -rf "$scratch" "$log"' EXIT
 echo "fuzz: ${target} for ${seconds} s, corpus ${corpus} ($(ls "$corpus" | wc -l) inputs)" >&2
 set +e
+start=$SECONDS
 "$bin" "${common[@]}" -max_total_time="$seconds" "$@" "$scratch" "$corpus" \
-  2>&1 | tee "$log" | grep -E '^#[0-9]+ +(INITED|DONE|pulse)|ERROR|==[0-9]+==' >&2
+  2>&1 | tee "$log" | grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|ERROR|==[0-9]+==' >&2
 rc=${PIPESTATUS[0]}
+elapsed=$((SECONDS - start))
 set -e
 
 executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+per_second=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
 found=$(grep -cE '^(artifact_prefix|Test unit written)' "$log" || true)
-echo "fuzz: ${target}: ${executions:-?} executions in ${seconds} s, ${found} findings (exit ${rc})"
+echo "fuzz: ${target}: ${executions:-?} executions in ${elapsed} s (${per_second:-?}/s), ${found} findings (exit ${rc})"
 if ((found > 0)); then
   grep -E 'Test unit written' "$log" || true
   grep -A8 -E '^==[0-9]+==ERROR|deadly signal' "$log" | head -40 || true
@@ -80,6 +83,6 @@ fi
 if ((merge == 1)); then
   before=$(ls "$corpus" | wc -l)
   "$bin" -merge=1 "${common[@]}" "$corpus" "$scratch" >/dev/null 2>&1
-  echo "fuzz: merged: ${corpus} has $(ls "$corpus" | wc -l) inputs (was ${before}), $(du -sh "$corpus" | cut -f1)"
+  echo "fuzz: merged: ${corpus} has $(ls "$corpus" | wc -l) inputs (was ${before}), $(du -sh --apparent-size "$corpus" | cut -f1)"
 fi
 ((rc == 0 && found == 0))
