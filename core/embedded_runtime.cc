@@ -353,7 +353,7 @@ void EmbeddedRuntime::RunnerLoop(ThreadState& ts, bool primary) {
   while (true) {
     std::shared_ptr<Task> task;
     {
-      std::unique_lock<Mutex> lock(mu_);
+      UniqueLock lock(mu_);
       while (true) {
         if (shutdown_) {
           if (!primary) --ts.runners;

@@ -159,7 +159,7 @@ const AnyValue& ObjectState::value() const {
 }
 
 bool ObjectState::WaitUntil(std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock<Mutex> lock(mu());
+  UniqueLock lock(mu());
   if (done_) return true;
   Extras& e = extras();
   ++e.waiters;
@@ -173,7 +173,7 @@ bool ObjectState::WaitUntil(std::chrono::steady_clock::time_point deadline) {
 }
 
 void ObjectState::Wait() {
-  std::unique_lock<Mutex> lock(mu());
+  UniqueLock lock(mu());
   if (done_) return;
   Extras& e = extras();
   ++e.waiters;
@@ -287,7 +287,7 @@ absl::Status ObjectState::Materialize(
   // caller observed.
   Remote& r = *remote_;
   {
-    std::unique_lock<Mutex> lock(mu());
+    UniqueLock lock(mu());
     if (r.materializing) {
       Extras& e = extras();
       ++e.waiters;

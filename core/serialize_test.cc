@@ -536,6 +536,103 @@ TEST(DeserializeTest, ReadsAfterFailureAreNoOps) {
   EXPECT_EQ(ar.status().code(), absl::StatusCode::kDataLoss);
 }
 
+// ---------------------------------------------------------------------------
+// Memory: what a decoded value takes is bounded by its input's size
+// (kDecodeBytesPerInputByte per byte plus kDecodeSlackBytes), whatever the
+// elements' size in memory against their size on the wire.
+
+// The encoding of a container of `n` elements, each `element` on the wire.
+std::string Repeated(uint64_t n, const std::string& element) {
+  std::string bytes = weft::Serialize(n);
+  for (uint64_t i = 0; i < n; ++i) bytes += element;
+  return bytes;
+}
+
+// Found by fuzz/serialize_fuzzer: elements that encode to zero bytes were
+// limited in number (kMaxEmptyElements), not in memory, so 16 bytes made a
+// vector of a million 1000-byte arrays (1 GB).
+TEST(DeserializeMemoryTest, EmptyElementsCannotBuyMemory) {
+  using Blocks = std::vector<std::array<std::monostate, 1000>>;
+  const std::string bytes = weft::Serialize(uint64_t{1000000});
+  absl::StatusOr<Blocks> out = weft::Deserialize<Blocks>(bytes);
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(out.status().message(),
+              HasSubstr("the 1000000 elements of std::vector<std::array<"
+                        "std::monostate, 1000>> at offset 8 would take more "
+                        "than the 16777728 bytes of memory that 8 bytes of "
+                        "input may (64 per byte and 16777216)"));
+  // Within the budget they decode.
+  const std::string few = weft::Serialize(uint64_t{1000});
+  ASSERT_TRUE(weft::Deserialize<Blocks>(few).ok());
+  EXPECT_EQ(weft::Deserialize<Blocks>(few)->size(), 1000u);
+}
+
+// An absent optional is 1 byte on the wire and the whole array in memory:
+// 100,000 of them were 800 MB from 100 kB.
+TEST(DeserializeMemoryTest, AbsentOptionalsOfLargeArraysAreBounded) {
+  using Sparse = std::vector<std::optional<std::array<double, 1000>>>;
+  const std::string absent = weft::Serialize(false);
+  EXPECT_EQ(weft::Deserialize<Sparse>(Repeated(100000, absent)).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  // 1000 of them (8 MB) fit the slack; so do present ones (8000 bytes each
+  // on the wire).
+  absl::StatusOr<Sparse> few = weft::Deserialize<Sparse>(Repeated(1000, absent));
+  ASSERT_TRUE(few.ok()) << few.status();
+  EXPECT_EQ(few->size(), 1000u);
+  const Sparse dense(3000, std::array<double, 1000>{});
+  absl::StatusOr<Sparse> back = weft::Deserialize<Sparse>(weft::Serialize(dense));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->size(), 3000u);
+}
+
+// The same through a fixed array of optionals, nested in a vector.
+TEST(DeserializeMemoryTest, ArraysOfOptionalsAreBounded) {
+  using Grid = std::vector<std::array<std::optional<std::array<int64_t, 512>>, 8>>;
+  const std::string row = weft::Serialize(std::array<bool, 8>{});
+  EXPECT_EQ(weft::Deserialize<Grid>(Repeated(20000, row)).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(weft::Deserialize<Grid>(Repeated(200, row)).ok());
+}
+
+// Owning pointers: a present one allocates its pointee.
+TEST(DeserializeMemoryTest, PointeesAreCharged) {
+  using Boxes = std::vector<std::unique_ptr<std::array<std::monostate, 4096>>>;
+  const std::string present = weft::Serialize(true);
+  EXPECT_EQ(weft::Deserialize<Boxes>(Repeated(100000, present)).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(weft::Deserialize<Boxes>(Repeated(1000, present)).ok());
+  using Shared = std::vector<std::shared_ptr<std::array<std::monostate, 4096>>>;
+  EXPECT_EQ(
+      weft::Deserialize<Shared>(Repeated(100000, present)).status().code(),
+      absl::StatusCode::kResourceExhausted);
+}
+
+// Map nodes: distinct keys of 1 byte, values of 0 bytes and 100 kB.
+TEST(DeserializeMemoryTest, MapNodesAreCharged) {
+  using Map = std::map<uint8_t, std::array<std::monostate, 100000>>;
+  std::string bytes = weft::Serialize(uint64_t{256});
+  for (int k = 0; k < 256; ++k) bytes += static_cast<char>(k);
+  EXPECT_EQ(weft::Deserialize<Map>(bytes).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  std::string small = weft::Serialize(uint64_t{16});
+  for (int k = 0; k < 16; ++k) small += static_cast<char>(k);
+  EXPECT_TRUE(weft::Deserialize<Map>(small).ok());
+}
+
+// Ordinary values are far inside the budget, however large.
+TEST(DeserializeMemoryTest, OrdinaryValuesDecode) {
+  std::vector<std::string> words(200000, "w");
+  std::map<int, std::vector<double>> table;
+  for (int i = 0; i < 100000; ++i) table[i] = {1.0};
+  EXPECT_TRUE(weft::Deserialize<std::vector<std::string>>(
+                  weft::Serialize(words)).ok());
+  EXPECT_TRUE((weft::Deserialize<std::map<int, std::vector<double>>>(
+                   weft::Serialize(table)).ok()));
+  std::vector<std::optional<int64_t>> holes(1000000);
+  EXPECT_TRUE(weft::Deserialize<std::vector<std::optional<int64_t>>>(
+                  weft::Serialize(holes)).ok());
+}
+
 TEST(DeserializeTest, GarbageNeverCrashes) {
   // Deterministic pseudo-random bytes through a complex type.
   uint64_t state = 12345;

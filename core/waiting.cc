@@ -25,21 +25,21 @@ using std::chrono::milliseconds;
 class Counter final : public ReadyListener {
  public:
   void OnReady(ObjectState&) override {
-    std::unique_lock<Mutex> lock(mu_);
+    UniqueLock lock(mu_);
     ++count_;
     if (count_ == target_) wake_ = true;
   }
   // After the completing thread let go of the object (ReadyListener::Wake),
   // so a compute() that holds the last reference moves the value out.
   void Wake() override {
-    std::unique_lock<Mutex> lock(mu_);
+    UniqueLock lock(mu_);
     if (!wake_) return;
     wake_ = false;
     cv_.notify_all();
   }
   // Waits until the count reaches `target` or the deadline.
   size_t WaitFor(size_t target, std::optional<SteadyTime> deadline) {
-    std::unique_lock<Mutex> lock(mu_);
+    UniqueLock lock(mu_);
     target_ = target;
     while (count_ < target) {
       if (!deadline.has_value()) {
@@ -53,11 +53,11 @@ class Counter final : public ReadyListener {
   }
   // Whether the count reached `target`; polled while spinning.
   bool Reached(size_t target) {
-    std::unique_lock<Mutex> lock(mu_);
+    UniqueLock lock(mu_);
     return count_ >= target;
   }
   void Add(size_t n) {
-    std::unique_lock<Mutex> lock(mu_);
+    UniqueLock lock(mu_);
     count_ += n;
   }
 
@@ -191,7 +191,7 @@ void CompletionQueue::Watch(
 }
 
 void CompletionQueue::Push(ObjectState& state) {
-  std::unique_lock<Mutex> lock(mu_);
+  UniqueLock lock(mu_);
   auto it = watched_.find(&state);
   if (it == watched_.end()) return;
   done_.push_back(it->second.first);
@@ -202,7 +202,7 @@ void CompletionQueue::Push(ObjectState& state) {
 std::shared_ptr<ObjectState> CompletionQueue::Next(
     std::optional<SteadyTime> deadline) {
   BlockingRegion region;
-  std::unique_lock<Mutex> lock(mu_);
+  UniqueLock lock(mu_);
   if (remaining_ == 0) return nullptr;
   while (done_.empty()) {
     if (!deadline.has_value()) {

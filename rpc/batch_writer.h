@@ -108,7 +108,7 @@ class BatchWriter {
   // REQUIRES: the caller holds no lock that `write` may take.
   void Flush() {
     if (delivery_ == Delivery::kWriterThread) return;
-    std::unique_lock<internal::Mutex> lock(mu_);
+    internal::UniqueLock lock(mu_);
     if (writing_) return;
     writing_ = true;
     writer_id_ = std::this_thread::get_id();
@@ -144,7 +144,7 @@ class BatchWriter {
       linger_->Cancel();  // the flush below takes what lingers
     }
     Flush();
-    std::unique_lock<internal::Mutex> lock(mu_);
+    internal::UniqueLock lock(mu_);
     if (writing_ && writer_id_ == std::this_thread::get_id()) return;
     while (writing_) cv_.wait(lock);
   }
@@ -159,7 +159,7 @@ class BatchWriter {
     while (true) {
       Message batch;
       {
-        std::unique_lock<internal::Mutex> lock(mu_);
+        internal::UniqueLock lock(mu_);
         while (!closed_) {
           if (!dirty_) {
             cv_.wait(lock);

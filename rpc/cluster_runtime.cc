@@ -370,7 +370,7 @@ class ClusterConnection final
       fill(m);
       m.set_request_id(request_id);
     });
-    std::unique_lock<internal::Mutex> lock(mu_);
+    internal::UniqueLock lock(mu_);
     const auto deadline = std::chrono::steady_clock::now() + kRequestTimeout;
     while (!replies_.contains(request_id) && !broken_) {
       if (reply_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {

@@ -379,10 +379,13 @@ bool FrameStream::Deliver() {
       if (result == FrameDecoder::Result::kTooLarge) {
         size_t size = 0;
         in_.NextSize(&size);
-        Fail(absl::InvalidArgumentError(
+        // Said even if the peer closed right after the header: the frame
+        // over the limit is what went wrong.
+        const absl::Status too_large = absl::InvalidArgumentError(
             absl::StrCat("weft: ", peer_, " sent a frame of ", size,
-                         " bytes, over the limit of ", read_limit_)));
-        Close(status());
+                         " bytes, over the limit of ", read_limit_));
+        Fail(too_large);
+        Close(too_large);
         return false;
       }
       in_.Release();

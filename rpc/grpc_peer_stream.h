@@ -24,9 +24,11 @@
 
 namespace weft::rpc {
 
-// The scheduler's side of a peer's gRPC stream. Valid only while the gRPC
-// handler that made it runs: Serve() reads on that handler's thread, and
-// the handler must close the stream's BatchWriter before returning.
+// The scheduler's side of a peer's gRPC stream. Serve() reads on the gRPC
+// handler's thread that made it, and the handler must close the stream's
+// BatchWriter before returning. Close() may come from any thread at any
+// time, also after the handler returned (then it does nothing: the call and
+// its context are gone).
 template <class Out, class In>
 class GrpcServerPeerStream final : public PeerStream<Out, In> {
  public:
@@ -50,13 +52,17 @@ class GrpcServerPeerStream final : public PeerStream<Out, In> {
       on_messages(absl::MakeConstSpan(&message, 1));
       message.Clear();
     }
-    ended_ = true;
+    {
+      internal::MutexLock lock(&mu_);
+      ended_ = true;  // from here on the handler may return
+    }
     on_closed(status());
   }
 
   void Close(absl::Duration) override {
+    internal::MutexLock lock(&mu_);
     closing_ = true;
-    context_->TryCancel();
+    if (!ended_) context_->TryCancel();  // the handler still runs
   }
 
   absl::Status status() const override {
@@ -77,6 +83,9 @@ class GrpcServerPeerStream final : public PeerStream<Out, In> {
   grpc::ServerContext* const context_;
   grpc::ServerReaderWriter<Out, In>* const stream_;
   const std::string peer_;
+  // Serve() ends under mu_, so a Close() that sees !ended_ cancels a call
+  // whose handler has not returned yet.
+  internal::Mutex mu_;
   std::atomic<bool> ended_{false};
   std::atomic<bool> closing_{false};
 };

@@ -265,10 +265,13 @@ absl::StatusOr<std::unique_ptr<SharedRegion>> SharedRegion::Open(
     return refuse(absl::StrCat("size ", st.st_size, ", expected ",
                                handle.size()));
   }
-  // The memfd's name, as /proc shows it: "/memfd:NAME (deleted)".
+  // The memfd's name, as /proc shows it: "/memfd:NAME (deleted)" (a memfd
+  // has no directory entry). A name that itself ends in " (deleted)" must
+  // not pass for the shorter one whose link that is.
   const std::string link = LinkOf(fd);
   const std::string expected = absl::StrCat("/memfd:", handle.name());
-  if (link != expected && link != expected + " (deleted)") {
+  if (link != expected + " (deleted)" &&
+      (link != expected || absl::EndsWith(handle.name(), " (deleted)"))) {
     return refuse(absl::StrCat("it is '", link, "'"));
   }
   // Without these seals the holder could shrink the file under our mapping

@@ -114,6 +114,14 @@ TEST(SharedRegionTest, OpenRefusesWhatIsNotTheRegionDescribed) {
   h.set_name(good.name() + "0");
   EXPECT_EQ(code_of(h), absl::StatusCode::kFailedPrecondition);
   h = good;
+  h.set_name(good.name().substr(0, good.name().size() - 1));
+  EXPECT_EQ(code_of(h), absl::StatusCode::kFailedPrecondition);
+  // Found by fuzz/shared_region_fuzzer: /proc shows the memfd as
+  // "/memfd:NAME (deleted)", and this name was taken for the region's.
+  h = good;
+  h.set_name(good.name() + " (deleted)");
+  EXPECT_EQ(code_of(h), absl::StatusCode::kFailedPrecondition);
+  h = good;
   h.set_size(good.size() + 1);
   EXPECT_EQ(code_of(h), absl::StatusCode::kFailedPrecondition);
   h = good;

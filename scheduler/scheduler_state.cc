@@ -10,6 +10,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 
 namespace weft::scheduler {
@@ -513,7 +514,11 @@ absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
   std::vector<Slot> unpinned;
   DropPins(borrow_pins_, s, unpinned);  // no longer pending
   for (Slot dep : t.deps) tasks_[dep].num_waiters--;
-  for (Slot dep : t.deps) MaybeRelease(dep);
+  // Releasing an input may release and forget this task too, when the
+  // input's value held the last reference to it (AddContained); that
+  // clears `t`, so walk a copy.
+  const absl::InlinedVector<Slot, 8> deps(t.deps.begin(), t.deps.end());
+  for (Slot dep : deps) MaybeRelease(dep);
   for (Slot u : unpinned) MaybeRelease(u);
   AfterEvent();
   return absl::OkStatus();

@@ -545,6 +545,25 @@ TEST_F(SchedulerStateTest, TwoClientsShareAnObject) {
   EXPECT_THAT(Take().releases, ElementsAre(P{10, 1}));
 }
 
+// Found by fuzz/scheduler_fuzzer: task 2 depends on task 1, and 1's value
+// holds the only reference to 2 (AddContained). When 2 finished, releasing
+// its input 1 dropped that reference, which released and forgot 2 while
+// TaskFinished was still walking 2's inputs (a use after free).
+TEST_F(SchedulerStateTest, FinishedTaskFreedByReleasingItsInput) {
+  Init();
+  Worker(10);
+  Submit({Def(1), Def(2, {1})});
+  ASSERT_TRUE(s_->AddContained(kC1, 1, {2}).ok());
+  s_->RemoveClient(kC1);
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 1}));
+  Finish(10, 1);
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
+  Finish(10, 2);
+  Drained d = Take();
+  EXPECT_THAT(d.releases, UnorderedElementsAre(P{10, 1}, P{10, 2}));
+  EXPECT_EQ(s_->num_objects(), 0u);
+}
+
 TEST_F(SchedulerStateTest, RemoveClientDropsItsRefsAndWork) {
   Init();
   ASSERT_TRUE(s_->AddClient(kC2).ok());

@@ -23,6 +23,12 @@ PACKAGES=(
   libabsl-dev libboost-dev libboost-fiber-dev libboost-context-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
+  # Fuzzing (docs/fuzzing.md): clang-14 builds the libFuzzer targets
+  # (tools/fuzz.sh); libclang-rt-14-dev has libFuzzer's runtime
+  # (libclang_rt.fuzzer-x86_64.a, for -fsanitize=fuzzer) and
+  # <fuzzer/FuzzedDataProvider.h>, which the corpus replay tests of the
+  # default gcc build include too.
+  clang-14 libclang-rt-14-dev
   # Test hosts (tests/testing/test_hosts.h): `ip` and `tc`. The tests also
   # use nsenter, setsid (util-linux) and getent (libc-bin), which Debian
   # always has.

@@ -177,6 +177,10 @@ class Worker {
     }
     if (writer_ != nullptr) {
       Send([](rpc::WorkerMessage& m) { m.set_leaving(true); });
+      // Waits for a write in progress on another thread, which may be the
+      // one carrying the message: it must be in the stream before the
+      // stream closes.
+      writer_->Close();
     }
     // The scheduler ends the stream on seeing it; in case it cannot, the
     // stream is cut after a moment (Close waits for what is queued).

@@ -36,9 +36,11 @@
 // compile-time error with an explanation. See docs/serialization.md for the
 // wire format.
 //
-// Deserialization never reads out of bounds, never allocates much more than
-// the input justifies, and reports malformed input as an absl::Status
-// (DataLoss) rather than by crashing or throwing.
+// Deserialization never reads out of bounds, never allocates more than a
+// bounded multiple of the input's size (see InputArchive), and reports
+// malformed input as an absl::Status (DataLoss; ResourceExhausted for a
+// value that would take more memory than its size allows) rather than by
+// crashing or throwing.
 //
 // Thread safety: archives are not thread-safe; use each from one thread at a
 // time. The free functions keep no shared state and may run concurrently
@@ -223,10 +225,19 @@ class OutputArchive {
 //
 // Reading never goes out of bounds. The first error (truncated input, a
 // corrupted length, an invalid bool/optional/variant tag, a bad protobuf
-// payload, nesting deeper than kMaxDepth, or a Fail() from a user's
-// serialize function) is kept in status(); after it, every read is a no-op
-// that leaves its targets valid but unspecified. Nothing is thrown except
-// std::bad_alloc, and allocations are bounded by the input size.
+// payload, nesting deeper than kMaxDepth, a value that would take more
+// memory than the input may (ResourceExhausted, below), or a Fail() from a
+// user's serialize function) is kept in status(); after it, every read is a
+// no-op that leaves its targets valid but unspecified. Nothing is thrown
+// except std::bad_alloc.
+//
+// Memory: the heap a decoded value takes (container elements, characters,
+// pointees) may be at most internal::kDecodeBytesPerInputByte (64) bytes
+// per input byte plus internal::kDecodeSlackBytes (16 MiB); a reader checks
+// before allocating and fails with ResourceExhausted instead. Only values
+// whose elements are much larger in memory than on the wire reach it, e.g.
+// more than about 2000 empty std::optional<std::array<double, 1000>> in a
+// vector (8008 bytes each in memory, 1 byte on the wire).
 //
 // The archive does not copy the input: the bytes must outlive it.
 // Not thread-safe.
@@ -240,7 +251,8 @@ class InputArchive {
   static constexpr int kMaxDepth = 256;
 
   // Reads from `in`, which must outlive the archive.
-  explicit InputArchive(std::string_view in) : in_(in) {}
+  explicit InputArchive(std::string_view in)
+      : in_(in), memory_left_(internal::DecodeBudget(in.size())) {}
 
   InputArchive(const InputArchive&) = delete;
   InputArchive& operator=(const InputArchive&) = delete;
@@ -328,6 +340,8 @@ class InputArchive {
   size_t pos_ = 0;
   int depth_ = 0;
   uint64_t empty_elements_left_ = internal::kMaxEmptyElements;
+  // Bytes of memory the value may still take (internal::DecodeBudget).
+  uint64_t memory_left_;
   absl::Status status_;
   // Not owned; resolves object references read (see RefResolver).
   internal::RefResolver* refs_ = nullptr;
@@ -378,7 +392,9 @@ bool SerializeInto(const T& value, char* out, size_t size) {
 // Decodes a T from exactly `bytes` (as written by Serialize<T>).
 //
 // Returns DataLoss if the bytes are malformed, truncated, or hold more than
-// one T (trailing bytes); the message names T and the offset, e.g.
+// one T (trailing bytes), and ResourceExhausted if the value would take more
+// memory than InputArchive allows for an input of this size; the message
+// names T and the offset, e.g.
 // "deserializing std::vector<double>: truncated: needed 8 bytes at offset
 // 12, 3 left". Errors reported by a user's serialize function via Fail()
 // keep their code. Never throws except std::bad_alloc. Reentrant.

@@ -57,8 +57,30 @@ struct Codec;
 // them in variable-length containers.
 inline constexpr uint64_t kMaxEmptyElements = uint64_t{1} << 20;
 
-// Reserving is skipped when it would allocate far more than the input holds.
-inline constexpr size_t kReserveSlackBytes = size_t{1} << 16;
+// The memory a decoded value may take: kDecodeBytesPerInputByte for each
+// byte of its encoding plus kDecodeSlackBytes. Decoding charges what each
+// container's elements, each string's characters and each owning pointer's
+// pointee take before allocating them, and fails with ResourceExhausted
+// past the budget, so that no input, however crafted, makes a reader
+// allocate more than a bounded multiple of its size. (An element can be far
+// larger in memory than on the wire: an empty
+// std::optional<std::array<double, 1000>> is 1 byte and 8008 bytes.)
+inline constexpr size_t kDecodeBytesPerInputByte = 64;
+inline constexpr size_t kDecodeSlackBytes = size_t{16} << 20;
+
+// The memory budget of decoding `input_bytes` bytes (saturating).
+constexpr uint64_t DecodeBudget(size_t input_bytes) {
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  return input_bytes > (kMax - kDecodeSlackBytes) / kDecodeBytesPerInputByte
+             ? kMax
+             : uint64_t{input_bytes} * kDecodeBytesPerInputByte +
+                   kDecodeSlackBytes;
+}
+
+// What decoding charges for each element of a node-based container (map,
+// set, their hashed kinds) beyond the element itself: the node's links and
+// its share of the bucket array.
+inline constexpr size_t kNodeOverheadBytes = 32;
 
 template <class T>
 concept Plain = std::is_same_v<T, std::remove_cv_t<T>>;
@@ -224,16 +246,11 @@ struct ArchiveHelpers {
     ar.LeaveNested();
   }
 
-  // Reserves room for n elements of C unless that would be far larger than
-  // the input that remains (elements may be much larger in memory than on
-  // the wire, e.g. an empty std::optional<std::array<double, 1000>>).
+  // Charges `n` elements of C, each taking `element_bytes` of memory,
+  // against the archive's budget (kDecodeBytesPerInputByte). Returns false,
+  // with ResourceExhausted in the archive, if they do not fit.
   template <class C, class Ar>
-  static void ReserveBounded(Ar& ar, C& c, uint64_t n) {
-    using E = typename C::value_type;
-    if (n <= (ar.remaining() * 4 + kReserveSlackBytes) / sizeof(E)) {
-      c.reserve(static_cast<size_t>(n));
-    }
-  }
+  static bool Charge(Ar& ar, uint64_t n, size_t element_bytes);
 };
 
 template <class C, class Ar>
@@ -253,6 +270,21 @@ bool ArchiveHelpers::ReadLength(Ar& ar, size_t min_element_bytes,
     return false;
   }
   return true;
+}
+
+template <class C, class Ar>
+bool ArchiveHelpers::Charge(Ar& ar, uint64_t n, size_t element_bytes) {
+  if (n == 0 || element_bytes == 0) return true;
+  if (n <= ar.memory_left_ / element_bytes) {
+    ar.memory_left_ -= n * element_bytes;
+    return true;
+  }
+  ar.Fail(absl::ResourceExhaustedError(absl::StrCat(
+      "the ", n, " elements of ", Codec<C>::Name(), " at offset ",
+      ar.offset(), " would take more than the ", DecodeBudget(ar.in_.size()),
+      " bytes of memory that ", ar.in_.size(), " bytes of input may (",
+      kDecodeBytesPerInputByte, " per byte and ", kDecodeSlackBytes, ")")));
+  return false;
 }
 
 // ---------------------------------------------------------------------------

@@ -60,7 +60,10 @@ struct Codec<std::basic_string<C, Tr, A>> {
   template <class Ar>
   static void Load(Ar& ar, S& s) {
     uint64_t n = 0;
-    if (!ArchiveHelpers::ReadLength<S>(ar, sizeof(C), n)) return;
+    if (!ArchiveHelpers::ReadLength<S>(ar, sizeof(C), n) ||
+        !ArchiveHelpers::Charge<S>(ar, n, sizeof(C))) {
+      return;
+    }
     s.resize(static_cast<size_t>(n));
     if constexpr (kIsBulk<C>) {
       ar.ReadBytes(s.data(), s.size() * sizeof(C));
@@ -104,6 +107,12 @@ struct Codec<std::vector<E, A>> {
     uint64_t n = 0;
     if (!ArchiveHelpers::ReadLength<V>(ar, Codec<E>::kMinWireSize, n)) return;
     v.clear();
+    // vector<bool> packs 64 to a word.
+    if (!(std::is_same_v<E, bool>
+              ? ArchiveHelpers::Charge<V>(ar, (n + 63) / 64, 8)
+              : ArchiveHelpers::Charge<V>(ar, n, sizeof(E)))) {
+      return;
+    }
     if constexpr (std::is_same_v<E, bool>) {
       const size_t at = ar.offset();
       std::string_view bytes;
@@ -123,7 +132,7 @@ struct Codec<std::vector<E, A>> {
       v.resize(static_cast<size_t>(n));
       ar.ReadBytes(v.data(), v.size() * sizeof(E));
     } else {
-      ArchiveHelpers::ReserveBounded(ar, v, n);
+      v.reserve(static_cast<size_t>(n));  // within the charged budget
       for (uint64_t i = 0; i < n; ++i) {
         const size_t at = ar.offset();
         ar(v.emplace_back());
@@ -209,10 +218,12 @@ struct MapCodec {
       return;
     }
     m.clear();
+    if (!ArchiveHelpers::Charge<M>(
+            ar, n, sizeof(typename M::value_type) + kNodeOverheadBytes)) {
+      return;
+    }
     if constexpr (requires { m.reserve(size_t{}); }) {
-      if (n <= ar.remaining() + kReserveSlackBytes) {
-        m.reserve(static_cast<size_t>(n));
-      }
+      m.reserve(static_cast<size_t>(n));
     }
     for (uint64_t i = 0; i < n; ++i) {
       const size_t at = ar.offset();
@@ -246,10 +257,11 @@ struct SetCodec {
     uint64_t n = 0;
     if (!ArchiveHelpers::ReadLength<S>(ar, Codec<K>::kMinWireSize, n)) return;
     s.clear();
+    if (!ArchiveHelpers::Charge<S>(ar, n, sizeof(K) + kNodeOverheadBytes)) {
+      return;
+    }
     if constexpr (requires { s.reserve(size_t{}); }) {
-      if (n <= ar.remaining() + kReserveSlackBytes) {
-        s.reserve(static_cast<size_t>(n));
-      }
+      s.reserve(static_cast<size_t>(n));
     }
     for (uint64_t i = 0; i < n; ++i) {
       const size_t at = ar.offset();
@@ -455,6 +467,7 @@ struct Codec<std::unique_ptr<T>>
       p.reset();
       return;
     }
+    if (!ArchiveHelpers::Charge<std::unique_ptr<T>>(ar, 1, sizeof(U))) return;
     auto value = std::make_unique<U>();
     ar(*value);
     p = std::move(value);
@@ -474,6 +487,11 @@ struct Codec<std::shared_ptr<T>>
     if (!ArchiveHelpers::ReadScalar(ar, present)) return;
     if (!present) {
       p.reset();
+      return;
+    }
+    // The pointee and the control block.
+    if (!ArchiveHelpers::Charge<std::shared_ptr<T>>(
+            ar, 1, sizeof(U) + kNodeOverheadBytes)) {
       return;
     }
     auto value = std::make_shared<U>();
