@@ -20,6 +20,8 @@ const char* ErrorKindName(ErrorKind kind) {
       return "object lost";
     case ErrorKind::kShutdown:
       return "runtime shut down";
+    case ErrorKind::kActorDied:
+      return "actor died";
   }
   return "unknown";
 }

@@ -11,6 +11,9 @@ void ThrowTaskError(std::shared_ptr<const ErrorInfo> error,
   if (error->kind == ErrorKind::kCancelled) {
     throw CancelledError(std::move(error), requested_key);
   }
+  if (error->kind == ErrorKind::kActorDied) {
+    throw ActorDiedError(std::move(error), requested_key);
+  }
   throw TaskError(std::move(error), requested_key);
 }
 

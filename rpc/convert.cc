@@ -53,7 +53,7 @@ void ToProto(const ErrorInfo& info, Error& out) {
 std::shared_ptr<const ErrorInfo> FromProto(const Error& error) {
   auto info = std::make_shared<ErrorInfo>();
   const int kind = std::clamp(error.kind(), 0,
-                              static_cast<int>(ErrorKind::kShutdown));
+                              static_cast<int>(kLastErrorKind));
   info->kind = static_cast<ErrorKind>(kind);
   info->task_name = error.task_name();
   info->task_key = error.task_key();

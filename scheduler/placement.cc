@@ -22,6 +22,7 @@ namespace {
 
 bool WorkerPool::LoadLess::operator()(const LoadKey& a,
                                       const LoadKey& b) const {
+  if ((a.nthreads == 0) != (b.nthreads == 0)) return b.nthreads == 0;
   const uint64_t lhs = uint64_t{a.used_cpus} * b.nthreads;
   const uint64_t rhs = uint64_t{b.used_cpus} * a.nthreads;
   if (lhs != rhs) return lhs < rhs;
@@ -81,10 +82,11 @@ std::optional<WorkerSlot> WorkerPool::Find(WorkerId id) const {
 bool WorkerPool::Fits(WorkerSlot slot, uint32_t num_cpus,
                       uint32_t saturation) const {
   const WorkerRecord& w = slots_[slot];
-  const uint32_t nthreads = static_cast<uint32_t>(w.info.nthreads);
+  const uint32_t free =
+      static_cast<uint32_t>(w.info.nthreads) - w.reserved_cpus;
   const uint32_t need = std::min(num_cpus, max_nthreads_);
-  return need <= nthreads &&
-         uint64_t{w.used_cpus} + need <= uint64_t{saturation} * nthreads;
+  return need <= free &&
+         uint64_t{w.used_cpus} + need <= uint64_t{saturation} * free;
 }
 
 bool WorkerPool::AnyCapacity(uint32_t saturation) const {
@@ -95,8 +97,9 @@ bool WorkerPool::AnyCapacity(uint32_t saturation) const {
 
 WorkerPool::LoadKey WorkerPool::KeyOf(WorkerSlot slot) const {
   const WorkerRecord& w = slots_[slot];
-  return LoadKey{w.used_cpus, static_cast<uint32_t>(w.info.nthreads), w.id,
-                 slot};
+  return LoadKey{w.used_cpus,
+                 static_cast<uint32_t>(w.info.nthreads) - w.reserved_cpus,
+                 w.id, slot};
 }
 
 void WorkerPool::AddLoad(WorkerSlot slot, uint32_t num_cpus) {
@@ -121,6 +124,30 @@ void WorkerPool::RemoveLoad(WorkerSlot slot, uint32_t num_cpus) {
   by_load_.erase(KeyOf(slot));
   slots_[slot].used_cpus -= num_cpus;
   slots_[slot].num_processing--;
+  by_load_.insert(KeyOf(slot));
+}
+
+uint32_t WorkerPool::Reservation(uint32_t num_cpus) const {
+  return std::min(num_cpus, max_nthreads_);
+}
+
+bool WorkerPool::CanReserve(WorkerSlot slot, uint32_t cpus) const {
+  const WorkerRecord& w = slots_[slot];
+  return uint64_t{w.reserved_cpus} + cpus <=
+         static_cast<uint64_t>(w.info.nthreads);
+}
+
+void WorkerPool::Reserve(WorkerSlot slot, uint32_t cpus) {
+  by_load_.erase(KeyOf(slot));
+  slots_[slot].reserved_cpus += cpus;
+  slots_[slot].num_actors++;
+  by_load_.insert(KeyOf(slot));
+}
+
+void WorkerPool::Unreserve(WorkerSlot slot, uint32_t cpus) {
+  by_load_.erase(KeyOf(slot));
+  slots_[slot].reserved_cpus -= cpus;
+  slots_[slot].num_actors--;
   by_load_.insert(KeyOf(slot));
 }
 
@@ -169,6 +196,10 @@ void WorkerPool::CheckInvariants() const {
     auto it = index_.find(slots_[s].id);
     if (it == index_.end() || it->second != s) Die("id index mismatch");
     if (!by_load_.contains(KeyOf(s))) Die("worker missing from load index");
+    if (slots_[s].reserved_cpus >
+        static_cast<uint32_t>(slots_[s].info.nthreads)) {
+      Die("more threads reserved than the worker has");
+    }
   }
   if (live != index_.size()) Die("live slot count != index size");
   if (live + free_slots_.size() != slots_.size()) Die("slot accounting");

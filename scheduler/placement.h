@@ -34,6 +34,10 @@ struct WorkerRecord {
   uint32_t num_processing = 0; // tasks assigned and not yet reported
   uint64_t held_bytes = 0;     // sizes of the objects it holds
   uint64_t num_held = 0;       // objects it holds
+  // Threads held by the actors placed on it (for their lifetimes), and how
+  // many actors those are: tasks get the other nthreads - reserved_cpus.
+  uint32_t reserved_cpus = 0;
+  uint32_t num_actors = 0;
   bool live = false;           // false: a free slot
   // The scheduler's record slots of the tasks processing on it and of the
   // objects it holds, so that removing a worker touches only its own work
@@ -72,8 +76,9 @@ class WorkerPool {
   size_t slot_limit() const { return slots_.size(); }
 
   // Returns true if `slot` can take a task needing `num_cpus` now:
-  // num_cpus <= nthreads and used_cpus + num_cpus <= saturation * nthreads,
-  // where a request above every worker's nthreads counts as the largest
+  // num_cpus <= free and used_cpus + num_cpus <= saturation * free, where
+  // free = nthreads - reserved_cpus (the threads its actors do not hold)
+  // and a request above every worker's nthreads counts as the largest
   // worker's nthreads: it takes a whole largest worker (as the embedded
   // runtime clamps to its slots) instead of waiting forever.
   bool Fits(WorkerSlot slot, uint32_t num_cpus, uint32_t saturation) const;
@@ -90,12 +95,22 @@ class WorkerPool {
   uint32_t Charge(WorkerSlot slot, uint32_t num_cpus) const;
   void RemoveLoad(WorkerSlot slot, uint32_t num_cpus);
 
+  // Actors: an actor asking for `num_cpus` holds Reservation(num_cpus) of a
+  // worker's threads while it lives (the largest worker's nthreads for a
+  // larger request, as for tasks). Reserve and Unreserve add and remove one
+  // actor holding `cpus` on `slot`.
+  uint32_t Reservation(uint32_t num_cpus) const;
+  // Whether `slot` has `cpus` threads no actor holds.
+  bool CanReserve(WorkerSlot slot, uint32_t cpus) const;
+  void Reserve(WorkerSlot slot, uint32_t cpus);
+  void Unreserve(WorkerSlot slot, uint32_t cpus);
+
   // The placement rule. `input_bytes` lists, per worker slot, the bytes of
   // the task's inputs it already holds (each slot at most once, any order).
   // Returns the worker that fits the task and holds the most input bytes
   // (ties: least loaded, then lowest id); if no fitting worker holds any
-  // input, the least loaded fitting worker (load = used_cpus / nthreads;
-  // ties: lowest id). Returns nullopt if no worker fits.
+  // input, the least loaded fitting worker (load = used_cpus / free
+  // threads; ties: lowest id). Returns nullopt if no worker fits.
   std::optional<WorkerSlot> Choose(
       absl::Span<const std::pair<WorkerSlot, uint64_t>> input_bytes,
       uint32_t num_cpus, uint32_t saturation) const;
@@ -107,10 +122,11 @@ class WorkerPool {
   void CheckInvariants() const;
 
  private:
-  // Orders workers by used_cpus / nthreads, then id.
+  // Orders workers by used_cpus / free threads (nthreads - reserved_cpus),
+  // then id; workers whose every thread is reserved come last.
   struct LoadKey {
     uint32_t used_cpus;
-    uint32_t nthreads;
+    uint32_t nthreads;  // the free threads
     WorkerId id;
     WorkerSlot slot;
   };

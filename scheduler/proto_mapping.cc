@@ -23,7 +23,7 @@ TaskDef FromProto(const rpc::TaskDef& def) {
 ErrorDetail FromProto(const rpc::Error& error) {
   ErrorDetail detail;
   const int kind = error.kind();
-  detail.kind = kind >= 0 && kind <= static_cast<int>(ErrorKind::kShutdown)
+  detail.kind = kind >= 0 && kind <= static_cast<int>(kLastErrorKind)
                     ? static_cast<ErrorKind>(kind)
                     : ErrorKind::kTaskFailed;
   detail.task_name = error.task_name();

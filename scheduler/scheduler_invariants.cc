@@ -75,6 +75,8 @@ void SchedulerState::CheckInvariants() const {
   };
   count_pins(borrow_pins_, /*memory_too=*/false, "borrowed references");
   count_pins(contain_pins_, /*memory_too=*/true, "contained references");
+  // Actors: the objects they hold, their places and their calls.
+  CheckActorInvariants(refs);
   for (const auto& [s, ids] : borrowed_ids_) {
     if (s >= tasks_.size() || !tasks_[s].live || !tasks_[s].has_def) {
       Violation(absl::StrCat("stale borrowed list for slot ", s));
@@ -140,6 +142,7 @@ void SchedulerState::CheckInvariants() const {
     if (!t.has_def && (t.name != kNone || !t.deps.empty())) {
       Violation(where(s) + "put with a definition");
     }
+    CheckCallInvariants(s);
     // Holders: in memory (a kept put may have none); distinct live
     // workers.
     if (t.state != TaskState::kMemory && !t.holders.empty()) {
@@ -150,7 +153,9 @@ void SchedulerState::CheckInvariants() const {
     }
     if (t.kept) {
       auto kept = inline_values_.find(s);
-      if (t.has_def) Violation(where(s) + "a kept task (only puts are)");
+      if (t.has_def && !t.pinned) {
+        Violation(where(s) + "a kept task (only puts and actor calls are)");
+      }
       if (t.state == TaskState::kMemory &&
           (kept == inline_values_.end() ||
            kept->second.size() != t.size_bytes)) {
@@ -222,7 +227,9 @@ void SchedulerState::CheckInvariants() const {
         if ((t.state == TaskState::kWaiting) != (missing > 0)) {
           Violation(where(s) + "waiting exactly while inputs are missing");
         }
-        if (t.state == TaskState::kReady) {
+        if (t.state == TaskState::kReady && t.pinned) {
+          // Queued at its actor (CheckActorInvariants), not for any worker.
+        } else if (t.state == TaskState::kReady) {
           if (!queued[s]) Violation(where(s) + "ready but not queued");
           if (t.num_cpus == 1) {
             ready_one_cpu = true;

@@ -133,6 +133,8 @@ void SchedulerState::FreeSlot(Slot s) {
   errors_.erase(s);
   inline_values_.erase(s);
   borrowed_ids_.erase(s);  // (its pins were dropped when it left pending)
+  // An actor's anchor: nothing can reach the (dead) actor any more.
+  if (!t.has_def && !actors_.empty()) actors_.Erase(t.id);
   Unintern(t.name);
   Unintern(t.function);
   t = Task{};
@@ -221,10 +223,16 @@ absl::Status SchedulerState::RemoveWorker(WorkerId worker,
     if (t.deaths < 255) t.deaths++;
     SetState(t, TaskState::kReady);  // pending; queued (or failed) just below
   }
+  // Its actors restart elsewhere or die (failing their calls).
+  if (!actors_.empty()) ActorsLostWorker(*ws, absl::StrCat(who, " ", reason));
   for (Slot s : running) {
     Task& t = tasks_[s];
     // A cascade from an earlier iteration may have released it.
     if (!t.live || t.state != TaskState::kReady) continue;
+    if (t.pinned) {
+      if (RetryCall(s, absl::StrCat(who, " died: ", reason))) MakeReady(s);
+      continue;
+    }
     if (t.deaths >= options_.max_worker_deaths_per_task) {
       const std::string key = TaskKey(NameOf(t), t.id);
       Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
@@ -329,6 +337,10 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
             absl::StrCat(what(), ": depends on itself")));
       }
     }
+    if (def.actor != 0 && actors_.Find(def.actor) == nullptr) {
+      return rollback(absl::NotFoundError(absl::StrCat(
+          what(), ": calls unknown actor ", Hex(def.actor))));
+    }
     for (ObjectId borrowed : def.borrowed) {
       const uint32_t found = index_.Find(borrowed);
       if (found == kNone) {
@@ -385,13 +397,29 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
       std::sort(ids.begin(), ids.end());
       ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     }
+    if (def.actor != 0) {
+      // A method call: never retried after throwing, charged nothing.
+      t.pinned = true;
+      t.retries_left = 0;
+      t.num_cpus = 1;
+      if (actors_.Find(def.actor)->state != ActorState::kDead) {
+        actors_.AddCall(def.actor, client, s);
+      }
+    }
     refs.insert(s);
     t.num_refs = 1;
     created.push_back(s);
   }
   batch_ = nullptr;
-  for (Slot s : created) {
-    if (tasks_[s].state == TaskState::kReleased) Activate(s);
+  for (size_t i = 0; i < created.size(); ++i) {
+    const Slot s = created[i];
+    Task& t = tasks_[s];
+    if (t.pinned && actors_.FindCall(s) == nullptr) {
+      // A call of a dead actor fails at once, as its later calls would.
+      Fail(s, actors_.Find(tasks[i].actor)->death);
+      continue;
+    }
+    if (t.state == TaskState::kReleased) Activate(s);
   }
   AfterEvent();
   return absl::OkStatus();
@@ -501,7 +529,14 @@ absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
   SetState(t, TaskState::kMemory);
   t.size_bytes = size_bytes;
   AddHolder(s, *ws);
-  if (!inline_value.empty() &&
+  if (t.pinned) {
+    actors_.RemoveCall(s);
+    // Its value cannot be recomputed (a call is not re-run): when it came
+    // whole, it is kept here, as a small put is, and never lost.
+    t.kept = inline_value.size() == size_bytes &&
+             size_bytes <= options_.inline_limit_bytes;
+  }
+  if ((!inline_value.empty() || t.kept) &&
       inline_value.size() <= options_.inline_limit_bytes) {
     inline_values_[s] = internal::CompactBytes(inline_value);
   }
@@ -550,7 +585,7 @@ absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
   const auto [ws, s] = *found;
   Task& t = tasks_[s];
   Unassign(s, /*send_cancel=*/false);
-  if (t.retries_left > 0) {
+  if (t.retries_left > 0 && !t.pinned) {
     t.retries_left--;
     MakeReady(s);
   } else {
@@ -594,7 +629,8 @@ absl::Status SchedulerState::TaskBlocked(WorkerId worker, ObjectId task,
   const auto [ws, s] = *found;
   Task& t = tasks_[s];
   if (t.blocked == blocked) return absl::OkStatus();
-  const int64_t cpus = pool_.Charge(ws, t.num_cpus);
+  // An actor call holds none (its actor holds them, blocked or not).
+  const int64_t cpus = t.pinned ? 0 : pool_.Charge(ws, t.num_cpus);
   t.blocked = blocked;
   pool_.ShiftLoad(ws, blocked ? -cpus : cpus);
   AfterEvent();

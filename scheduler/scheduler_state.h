@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "scheduler/actor_table.h"
 #include "scheduler/compact_bytes.h"
 #include "scheduler/placement.h"
 #include "scheduler/slot_index.h"
@@ -205,6 +207,49 @@ class SchedulerState {
   absl::Status AddContained(ClientId client, ObjectId container,
                             const std::vector<ObjectId>& objects);
 
+  // --- Actors (actor_table.h, docs/scheduler.md) ---------------------------
+
+  // Creates actor `def` for `client`: its anchor object (which `client`
+  // then references, as a task's result) and a pending actor, placed on a
+  // worker (PlaceActor) once its inputs are in memory and a worker has
+  // def.num_cpus threads no other actor holds. The actor holds its inputs
+  // and borrowed objects until it dies. Errors: NotFound (client, an input
+  // or borrowed object), AlreadyExists (the id, or a live actor's name),
+  // InvalidArgument (class name, num_cpus, max_concurrency, max_restarts,
+  // max_task_retries out of range).
+  absl::Status CreateActor(ClientId client, ActorDef def);
+  // `worker` constructed `actor`: its calls go there from now on. Errors:
+  // NotFound (worker, actor), FailedPrecondition (not being created on
+  // `worker`; then the worker is told to drop it).
+  absl::Status ActorCreated(WorkerId worker, ActorId actor);
+  // `actor`'s constructor failed on `worker`: the actor dies with `error`
+  // as its cause (no restart). Errors: as ActorCreated.
+  absl::Status ActorCreationFailed(WorkerId worker, ActorId actor,
+                                   ErrorDetail error);
+  // Ends `actor` for good: its worker drops it (StopActor), and every
+  // unfinished call fails with kActorDied. No-op for a dead actor. Errors:
+  // NotFound (client, actor).
+  absl::Status KillActor(ClientId client, ActorId actor);
+
+  // An actor as clients see it.
+  struct ActorSummary {
+    ActorId id = 0;
+    std::string class_name;
+    std::string name;
+    ActorState state = ActorState::kPending;
+    int restarts = 0;
+    WorkerId worker = 0;  // 0 unless creating or alive
+    std::shared_ptr<const ErrorDetail> death;  // set when dead
+  };
+  // The actor, or nullopt if unknown (never created, or forgotten once
+  // nothing referenced it).
+  std::optional<ActorSummary> ActorInfo(ActorId actor) const;
+  // The live actor named `name`, or 0.
+  ActorId FindActor(const std::string& name) const {
+    return actors_.Named(name);
+  }
+  size_t num_actors() const { return actors_.size(); }
+
   // --- Output -------------------------------------------------------------
 
   // Returns and clears the actions emitted since the last call. They are
@@ -292,9 +337,13 @@ class SchedulerState {
     bool live = false;     // false: a free slot
     bool activating = false;  // inside Activate's walk, not yet finished
     bool blocked = false;     // processing, but waiting in get(): no cpus
-    // A put whose whole value inline_values_ keeps: in memory with or
-    // without holders, never lost.
+    // A put (or an actor call's result) whose whole value inline_values_
+    // keeps: in memory with or without holders, never lost.
     bool kept = false;
+    // An actor method call (TaskDef::actor): placed on its actor's worker
+    // by the actor table, charged no cpus (the actor holds them), never
+    // retried after throwing nor recomputed.
+    bool pinned = false;
   };
 
   // The worker's slot and the task's slot, for a report about a task that
@@ -312,7 +361,8 @@ class SchedulerState {
 
   // The cpus `t` occupies on its worker. REQUIRES: t is processing.
   uint32_t ChargedCpus(const Task& t) const {
-    return t.blocked ? 0 : pool_.Charge(t.processing_on, t.num_cpus);
+    return t.blocked || t.pinned ? 0
+                                 : pool_.Charge(t.processing_on, t.num_cpus);
   }
 
   struct ReadyEntry {
@@ -364,7 +414,8 @@ class SchedulerState {
   void Fail(Slot root, std::shared_ptr<const ErrorDetail> error);
   void MaybeRelease(Slot s);
   void MaybeForget(Slot s);
-  void LeaveMemory(Slot s, std::vector<Slot>& unpinned);
+  void LeaveMemory(Slot s, std::vector<Slot>& unpinned,
+                   std::vector<Slot>& cut_calls);
   void HandleLost(Slot s, const std::string& why);
   void AddHolder(Slot s, WorkerSlot w);
   void RemoveHolder(Slot s, WorkerSlot w);
@@ -381,14 +432,46 @@ class SchedulerState {
   void DropAllPins(Slot s, bool was_pending, std::vector<Slot>& unpinned);
   void Schedule();
   std::optional<WorkerSlot> ChooseWorker(const Task& t, uint32_t saturation);
-  TaskDef DefOf(const Task& t) const;
+  TaskDef DefOf(Slot s) const;
   void EmitRelease(WorkerId worker, ObjectId object);
+  // Where input `dep` is (holders, inline value), for an assignment.
+  DepLocation LocationOf(Slot dep) const;
   void AfterEvent();
+
+  // Actors (scheduler_actors.cc).
+  using Actor = ActorTable::Actor;
+  // Places pending actors that can be, and hands actors' ready calls to
+  // their workers in order.
+  void ScheduleActors();
+  void TryPlace(Actor& actor);
+  void DispatchCalls(ActorId actor);
+  // The error a call of a dead actor fails with, and one saying why.
+  std::shared_ptr<const ErrorDetail> ActorError(const Actor& actor,
+                                                std::string type,
+                                                std::string message) const;
+  // Ends `actor` with `why`: its threads on its worker are freed (and the
+  // worker told to drop it when `tell_worker`), its unfinished calls fail
+  // with `why`, and its pins are dropped.
+  void ActorDied(Actor& actor, std::shared_ptr<const ErrorDetail> why,
+                 bool tell_worker);
+  // Worker `ws` is being removed: its actors restart or die. Called after
+  // its processing tasks were unassigned.
+  void ActorsLostWorker(WorkerSlot ws, const std::string& why);
+  // Whether pinned call `s`, just unassigned because its worker died, goes
+  // back to its actor's queue (else it failed).
+  bool RetryCall(Slot s, const std::string& why);
+  // Pinned call `s` left pending (finished, failed or released).
+  void CallLeftPending(Slot s);
+  // Anchor `s` was released: nothing references the actor any more.
+  void AnchorReleased(Slot s);
+  void CheckActorInvariants(std::vector<uint32_t>& refs) const;
+  void CheckCallInvariants(Slot s) const;
   // Frees what records, indexes and the queue grew to. REQUIRES: no live
   // record.
   void ReleaseCapacity();
 
   Options options_;
+  ActorTable actors_;
   size_t events_since_check_ = 0;  // see Options::check_invariants
   // Per interned function name: moving average of its reported run times,
   // in seconds. Dropped when the name is no longer interned.

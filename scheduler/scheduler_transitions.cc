@@ -68,6 +68,17 @@ void SchedulerState::Activate(Slot root) {
                                "recomputed"))));
       continue;
     }
+    if (t.pinned && actors_.FindCall(s) == nullptr) {
+      // Not a fresh call: a finished one whose value is gone.
+      walk_.pop_back();
+      Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+                  t, ErrorKind::kObjectLost, "ObjectLost",
+                  absl::StrCat("the result of actor call ",
+                               TaskKey(NameOf(t), t.id),
+                               " is gone (released or lost), and actor "
+                               "calls are not re-run"))));
+      continue;
+    }
     walk_.back().second = true;
     SetState(t, TaskState::kWaiting);  // provisional until FinishActivation
     t.activating = true;
@@ -149,11 +160,16 @@ void SchedulerState::FinishActivation(Slot s) {
 void SchedulerState::MakeReady(Slot s) {
   Task& t = tasks_[s];
   SetState(t, TaskState::kReady);
+  if (t.pinned) {  // queued at its actor, not for any worker
+    actors_.MarkDirty(actors_.FindCall(s)->actor);
+    return;
+  }
   ready_.push_back(ReadyEntry{t.priority, s, t.seq});
   std::push_heap(ready_.begin(), ready_.end(), ReadyLess());
 }
 
-TaskDef SchedulerState::DefOf(const Task& t) const {
+TaskDef SchedulerState::DefOf(Slot s) const {
+  const Task& t = tasks_[s];
   TaskDef def;
   def.id = t.id;
   def.name = strings_[t.name];
@@ -164,7 +180,26 @@ TaskDef SchedulerState::DefOf(const Task& t) const {
   def.retries = t.retries_left;
   def.num_cpus = t.num_cpus;
   def.priority = t.priority;
+  if (t.pinned) {
+    const ActorTable::Call* call = actors_.FindCall(s);
+    def.actor = call->actor;
+    def.caller = call->caller;
+    def.actor_seq = call->seq;
+    def.first_unfinished = actors_.FirstUnfinished(call->actor, call->caller);
+  }
   return def;
+}
+
+DepLocation SchedulerState::LocationOf(Slot dep) const {
+  const Task& d = tasks_[dep];
+  DepLocation loc;
+  loc.object = d.id;
+  loc.size_bytes = d.size_bytes;
+  for (WorkerSlot h : d.holders) loc.holders.push_back(pool_.at(h).id);
+  std::sort(loc.holders.begin(), loc.holders.end());
+  auto it = inline_values_.find(dep);
+  if (it != inline_values_.end()) loc.inline_value = it->second.str();
+  return loc;
 }
 
 void SchedulerState::Assign(Slot s, WorkerSlot w) {
@@ -174,21 +209,12 @@ void SchedulerState::Assign(Slot s, WorkerSlot w) {
   pool_.at(w).processing.insert(s);
   t.blocked = false;
   pool_.AddLoad(w, ChargedCpus(t));
+  if (t.pinned) actors_.SetAssigned(s, true);
   AssignTask a;
   a.worker = pool_.at(w).id;
-  a.task = DefOf(t);
+  a.task = DefOf(s);
   a.deps.reserve(t.deps.size());
-  for (Slot dep : t.deps) {
-    const Task& d = tasks_[dep];
-    DepLocation loc;
-    loc.object = d.id;
-    loc.size_bytes = d.size_bytes;
-    for (WorkerSlot h : d.holders) loc.holders.push_back(pool_.at(h).id);
-    std::sort(loc.holders.begin(), loc.holders.end());
-    auto it = inline_values_.find(dep);
-    if (it != inline_values_.end()) loc.inline_value = it->second.str();
-    a.deps.push_back(std::move(loc));
-  }
+  for (Slot dep : t.deps) a.deps.push_back(LocationOf(dep));
   actions_.push_back(std::move(a));
 }
 
@@ -199,6 +225,7 @@ void SchedulerState::Unassign(Slot s, bool send_cancel) {
   pool_.at(w).processing.erase(s);
   t.processing_on = kNone;
   t.blocked = false;
+  if (t.pinned) actors_.SetAssigned(s, false);
   if (send_cancel) actions_.push_back(CancelTasks{pool_.at(w).id, {t.id}});
 }
 
@@ -221,6 +248,7 @@ void SchedulerState::Fail(Slot root, std::shared_ptr<const ErrorDetail> error) {
     SetState(t, terminal);
     t.waiting_on = 0;
     errors_[s] = error;
+    if (pending && t.pinned) CallLeftPending(s);
     if (pending) {
       for (Slot dep : t.deps) {
         tasks_[dep].num_waiters--;
@@ -259,8 +287,10 @@ void SchedulerState::MaybeRelease(Slot start) {
       inline_values_.erase(s);
       SetState(t, TaskState::kReleased);
       DropAllPins(s, /*was_pending=*/false, unpinned);
+      if (!t.has_def && !actors_.empty()) AnchorReleased(s);
     } else if (IsPending(t.state)) {
       if (t.state == TaskState::kProcessing) Unassign(s, true);
+      if (t.pinned) CallLeftPending(s);
       for (Slot dep : t.deps) {
         tasks_[dep].num_waiters--;
         stack.push_back(dep);
@@ -301,8 +331,10 @@ void SchedulerState::MaybeForget(Slot start) {
 
 // `s` was in memory and its last copy is gone: it is now released, and its
 // pending dependents wait for it again (a processing one is cancelled on
-// its worker, which may not be able to fetch the input).
-void SchedulerState::LeaveMemory(Slot s, std::vector<Slot>& unpinned) {
+// its worker, which may not be able to fetch the input). Processing actor
+// calls among them are appended to `cut_calls`.
+void SchedulerState::LeaveMemory(Slot s, std::vector<Slot>& unpinned,
+                                 std::vector<Slot>& cut_calls) {
   Task& t = tasks_[s];
   SetState(t, TaskState::kReleased);
   inline_values_.erase(s);
@@ -313,14 +345,39 @@ void SchedulerState::LeaveMemory(Slot s, std::vector<Slot>& unpinned) {
     Task& dt = tasks_[d];
     if (!IsPending(dt.state)) continue;
     dt.waiting_on++;
-    if (dt.state == TaskState::kProcessing) Unassign(d, /*send_cancel=*/true);
+    if (dt.state == TaskState::kProcessing) {
+      Unassign(d, /*send_cancel=*/true);
+      if (dt.pinned) cut_calls.push_back(d);
+    }
     SetState(dt, TaskState::kWaiting);
   }
 }
 
 void SchedulerState::HandleLost(Slot s, const std::string& why) {
   std::vector<Slot> unpinned;
-  LeaveMemory(s, unpinned);
+  std::vector<Slot> cut_calls;
+  LeaveMemory(s, unpinned, cut_calls);
+  // An actor call cut off from its input fails: run again after the input
+  // is rebuilt, it would run after calls its caller made later.
+  struct FailCutCalls {
+    SchedulerState* state;
+    std::vector<Slot>* slots;
+    std::string input;
+    ~FailCutCalls() {
+      for (Slot c : *slots) {
+        Task& ct = state->tasks_[c];
+        if (!ct.live || !IsPending(ct.state)) continue;
+        state->Fail(c, std::make_shared<const ErrorDetail>(state->DetailFor(
+                           ct, ErrorKind::kObjectLost, "ObjectLost",
+                           absl::StrCat("input ", input, " of actor call ",
+                                        TaskKey(state->NameOf(ct), ct.id),
+                                        " was lost while the call ran; an "
+                                        "actor call is not re-run after "
+                                        "calls made later"))));
+      }
+    }
+  } fail_cut_calls{this, &cut_calls,
+                   TaskKey(NameOf(tasks_[s]), tasks_[s].id)};
   // After this record's own fate is settled: an unpinned object may be an
   // input it still needs.
   struct ReleaseAfter {
@@ -333,8 +390,15 @@ void SchedulerState::HandleLost(Slot s, const std::string& why) {
   Task& t = tasks_[s];
   if (!IsNeeded(t)) {
     MaybeRelease(s);
-  } else if (t.has_def) {
+  } else if (t.has_def && !t.pinned) {
     Activate(s);  // recompute, with any lost inputs, from lineage
+  } else if (t.pinned) {
+    Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+                t, ErrorKind::kObjectLost, "ObjectLost",
+                absl::StrCat("the result of actor call ",
+                             TaskKey(NameOf(t), t.id),
+                             " was lost, and actor calls are not re-run: ",
+                             why))));
   } else {
     Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
                 t, ErrorKind::kObjectLost, "ObjectLost",
@@ -391,6 +455,8 @@ std::optional<internal::WorkerSlot> SchedulerState::ChooseWorker(
 }
 
 void SchedulerState::Schedule() {
+  // Actors first: one placed now holds threads tasks then do not get.
+  if (!actors_.empty()) ScheduleActors();
   // Tasks that fit no worker right now (num_cpus) are set aside and put
   // back; the cap bounds the work per event when many are stuck.
   constexpr size_t kMaxSkipped = 4096;

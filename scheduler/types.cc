@@ -46,6 +46,12 @@ Destination DestinationOf(const Action& action) {
     Destination operator()(const ObjectFailed& a) const {
       return {false, a.client};
     }
+    Destination operator()(const PlaceActor& a) const {
+      return {true, a.worker};
+    }
+    Destination operator()(const StopActor& a) const {
+      return {true, a.worker};
+    }
   };
   return std::visit(Visitor{}, action);
 }

@@ -22,6 +22,9 @@ using ClientId = uint64_t;
 using WorkerId = uint64_t;
 // A task's id is the id of the object holding its result.
 using ObjectId = uint64_t;
+// An actor's id is the id of its anchor: the object its handles reference,
+// whose release (no handle left anywhere) ends the actor (actor_table.h).
+using ActorId = uint64_t;
 
 // Where an object is in its life cycle.
 enum class TaskState : uint8_t {
@@ -67,6 +70,35 @@ struct TaskDef {
   // Objects the arguments hold references to (ObjectRefs the task gets as
   // references, not values): kept alive while the task is pending.
   std::vector<ObjectId> borrowed;
+  // Nonzero: a call of this actor's method `function`, run on the actor's
+  // worker (see actor_table.h). Its retries and num_cpus are ignored.
+  ActorId actor = 0;
+  // Set by the scheduler in an assignment of an actor call: the client that
+  // made it, its number among that client's calls to the actor (from 1),
+  // and the lowest number of that client's calls to the actor not yet
+  // finished. The worker starts one caller's calls in number order.
+  ClientId caller = 0;
+  uint64_t actor_seq = 0;
+  uint64_t first_unfinished = 0;
+};
+
+// An actor as a client creates it: an instance of a registered class,
+// constructed on a worker from `args` and kept there, serving calls.
+struct ActorDef {
+  ActorId id = 0;          // also the id of its anchor object
+  std::string class_name;  // registered actor class
+  std::string name;        // unique among live actors; empty: unnamed
+  std::string args;        // opaque serialized constructor arguments
+  std::vector<ObjectId> deps;      // inputs of the constructor
+  std::vector<ObjectId> borrowed;  // references its arguments hold
+  int num_cpus = 1;          // held on its worker while it lives, 0..65535
+  int max_restarts = 0;      // restarts after a worker death; -1: no limit
+  int max_task_retries = 0;  // re-runs of a call cut off by a worker death;
+                             // -1: no limit
+  int max_concurrency = 1;   // calls it runs at once, 1..kMaxConcurrency
+
+  // The largest max_concurrency (threads per actor on its worker).
+  static constexpr int kMaxConcurrency = 1024;
 };
 
 // The readable unique key of a task: "<name>-<id in hex>".
@@ -131,8 +163,24 @@ struct ObjectFailed {
   ErrorDetail error;
 };
 
+// Construct actor `def` on `worker` (its inputs listed in `def.deps`
+// order); `restarts` is how often it was restarted before.
+struct PlaceActor {
+  WorkerId worker = 0;
+  ActorDef def;
+  std::vector<DepLocation> deps;
+  int restarts = 0;
+};
+
+// `worker` should drop actor `actor`: its queued calls never run, a running
+// call's result is dropped, and the instance is destroyed.
+struct StopActor {
+  WorkerId worker = 0;
+  ActorId actor = 0;
+};
+
 using Action = std::variant<AssignTask, ReleaseObjects, CancelTasks,
-                            ObjectReady, ObjectFailed>;
+                            ObjectReady, ObjectFailed, PlaceActor, StopActor>;
 
 // Whom an action is for.
 struct Destination {

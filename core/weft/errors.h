@@ -20,7 +20,14 @@ enum class ErrorKind {
   kWorkerDied,    // the worker running it died too often (KilledWorker)
   kObjectLost,    // a value held only by a dead worker (e.g. from put())
   kShutdown,      // the runtime shut down before the task ran
+  kActorDied,     // an actor method call whose actor is dead (killed,
+                  // out of restarts, its constructor threw, or every
+                  // handle to it was dropped)
 };
+
+// The largest ErrorKind: kinds travel between processes as numbers, and a
+// number above this one is from a newer build.
+inline constexpr ErrorKind kLastErrorKind = ErrorKind::kActorDied;
 
 // Returns a readable name for `kind`, e.g. "cancelled".
 const char* ErrorKindName(ErrorKind kind);
@@ -63,6 +70,15 @@ class TaskError : public std::runtime_error {
 // Thrown by get() (TaskError with kind() == kCancelled) when the task was
 // cancelled. A subclass so that callers can catch cancellation alone.
 class CancelledError : public TaskError {
+ public:
+  using TaskError::TaskError;
+};
+
+// Thrown by get() (TaskError with kind() == kActorDied) for an actor method
+// call that cannot run because the actor is dead: killed, its worker died
+// more often than its max_restarts allow, its constructor threw, or every
+// handle to it was dropped. message() says which.
+class ActorDiedError : public TaskError {
  public:
   using TaskError::TaskError;
 };
