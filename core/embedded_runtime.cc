@@ -246,9 +246,12 @@ EmbeddedRuntime::EmbeddedRuntime(int threads)
   for (int i = 0; i < num_threads_; ++i) {
     threads_.emplace_back([this] { ThreadMain(); });
   }
+  actors_ = std::make_unique<EmbeddedActors>(this, num_threads_);
 }
 
 EmbeddedRuntime::~EmbeddedRuntime() {
+  // Actors first: a call still running may wait for tasks, which still run.
+  actors_->Shutdown();
   Queue pending;
   {
     MutexLock lock(&mu_);
@@ -307,6 +310,30 @@ absl::Status EmbeddedRuntime::WaitForWorkers(int n,
 std::vector<std::shared_ptr<ObjectState>> EmbeddedRuntime::RunOnAllWorkers(
     TaskSpec spec) {
   return {Submit(std::move(spec))};
+}
+
+absl::StatusOr<std::shared_ptr<ObjectState>> EmbeddedRuntime::CreateActor(
+    ActorSpec spec) {
+  return actors_->Create(std::move(spec));
+}
+
+std::shared_ptr<ObjectState> EmbeddedRuntime::SubmitActorCall(
+    uint64_t actor, const std::shared_ptr<ObjectState>& anchor,
+    TaskSpec spec) {
+  return actors_->Call(actor, anchor, std::move(spec));
+}
+
+absl::StatusOr<ActorStatus> EmbeddedRuntime::GetActorStatus(uint64_t actor) {
+  return actors_->Status(actor);
+}
+
+absl::StatusOr<FoundActor> EmbeddedRuntime::LookupActor(
+    const std::string& name) {
+  return actors_->Lookup(name);
+}
+
+absl::StatusOr<bool> EmbeddedRuntime::KillActor(uint64_t actor) {
+  return actors_->Kill(actor);
 }
 
 void EmbeddedRuntime::Enqueue(std::shared_ptr<Task> task) {

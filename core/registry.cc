@@ -51,9 +51,49 @@ absl::Status Registry::Validate() const {
   internal::MutexLock lock(&mu_);
   if (duplicates_.empty()) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
-      "weft: function names registered twice with WEFT_REMOTE: ",
+      "weft: names registered twice (WEFT_REMOTE, WEFT_ACTOR): ",
       absl::StrJoin(duplicates_, ", "),
-      ". Give one of them another name with WEFT_REMOTE_NAMED."));
+      ". Give one of them another name (WEFT_REMOTE_NAMED for a function)."));
+}
+
+void Registry::RegisterActor(ActorClass entry) {
+  internal::MutexLock lock(&mu_);
+  auto it = actors_by_name_.find(entry.name);
+  if (it != actors_by_name_.end()) {
+    if (it->second->type != entry.type ||
+        it->second->signature != entry.signature) {
+      duplicates_.push_back(absl::StrCat("actor class '", entry.name, "' (",
+                                         entry.signature, " and ",
+                                         it->second->signature, ")"));
+    }
+    return;
+  }
+  auto owned = std::make_unique<ActorClass>(std::move(entry));
+  actors_by_name_[owned->name] = owned.get();
+  actors_by_type_.try_emplace(owned->type, owned.get());
+  actor_classes_.push_back(std::move(owned));
+}
+
+const Registry::ActorClass* Registry::FindActorClass(
+    std::string_view name) const {
+  internal::MutexLock lock(&mu_);
+  auto it = actors_by_name_.find(absl::string_view(name.data(), name.size()));
+  return it == actors_by_name_.end() ? nullptr : it->second;
+}
+
+const Registry::ActorClass* Registry::FindActorClass(
+    std::type_index type) const {
+  internal::MutexLock lock(&mu_);
+  auto it = actors_by_type_.find(type);
+  return it == actors_by_type_.end() ? nullptr : it->second;
+}
+
+const Registry::ActorMethod* Registry::ActorClass::FindMethod(
+    std::string_view name) const {
+  for (const ActorMethod& m : methods) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
 }
 
 std::vector<std::string> Registry::Names() const {

@@ -2,6 +2,8 @@
 
 #include "weft/internal/runtime.h"
 
+#include "weft/internal/error_info.h"
+
 namespace weft::internal {
 namespace {
 
@@ -31,5 +33,34 @@ SubmitBatch::~SubmitBatch() {
 bool SubmitBatch::Holding(const Runtime& runtime) {
   return open_batch.depth > 0 && open_batch.runtime == &runtime;
 }
+
+namespace {
+absl::Status NoActors() {
+  return absl::UnimplementedError("weft: this runtime has no actors");
+}
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<ObjectState>> Runtime::CreateActor(ActorSpec) {
+  return NoActors();
+}
+
+std::shared_ptr<ObjectState> Runtime::SubmitActorCall(
+    uint64_t, const std::shared_ptr<ObjectState>&, TaskSpec spec) {
+  auto state = std::make_shared<ObjectState>(
+      spec.id != 0 ? spec.id : NewObjectId(), spec.name);
+  state->SetError(MakeError(ErrorKind::kTaskFailed, spec.name, state->key(),
+                            std::string(NoActors().message())));
+  return state;
+}
+
+absl::StatusOr<ActorStatus> Runtime::GetActorStatus(uint64_t) {
+  return NoActors();
+}
+
+absl::StatusOr<FoundActor> Runtime::LookupActor(const std::string&) {
+  return NoActors();
+}
+
+absl::StatusOr<bool> Runtime::KillActor(uint64_t) { return NoActors(); }
 
 }  // namespace weft::internal

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "weft/errors.h"
+#include "weft/options.h"
 
 namespace weft::scheduler {
 
@@ -97,8 +98,7 @@ struct ActorDef {
                              // -1: no limit
   int max_concurrency = 1;   // calls it runs at once, 1..kMaxConcurrency
 
-  // The largest max_concurrency (threads per actor on its worker).
-  static constexpr int kMaxConcurrency = 1024;
+  static constexpr int kMaxConcurrency = ActorOptions::kMaxConcurrency;
 };
 
 // The readable unique key of a task: "<name>-<id in hex>".

@@ -30,6 +30,11 @@ namespace weft {
 
 using Duration = std::chrono::steady_clock::duration;
 
+template <class C>
+class Actor;
+template <class C>
+class ActorClass;
+
 // What wait() returns: the references split by readiness, each list in the
 // order the references were given.
 template <class T>
@@ -276,6 +281,18 @@ class Client {
   }
   template <class T>
   bool cancel(const ObjectRef<T>& ref) const;
+
+  // --- Actors (weft/actor.h) ---------------------------------------------
+
+  // actor<C>(options)(args...) creates an actor on this client's runtime.
+  template <class C>
+  ActorClass<C> actor(ActorOptions options = {}) const;
+  // The live actor named `name`; see weft::get_actor.
+  template <class C>
+  Actor<C> get_actor(const std::string& name) const;
+  // Ends the actor; see weft::kill.
+  template <class C>
+  bool kill(const Actor<C>& actor) const;
 
   // --- Lazy graphs -------------------------------------------------------
 

@@ -31,6 +31,34 @@ struct TaskOptions {
   friend bool operator==(const TaskOptions&, const TaskOptions&) = default;
 };
 
+// Options for an actor (weft/actor.h). Aggregate, as TaskOptions:
+//   auto ps = weft::actor<ParameterServer>({.name = "ps", .max_restarts = 1})(dim);
+struct ActorOptions {
+  // Other programs on the same cluster find a named actor with
+  // weft::get_actor<C>(name). Unique among live actors; empty: unnamed.
+  std::string name = {};
+  // CPU slots the actor holds on its worker for its whole life (tasks get
+  // the others). 0: it holds none. Clamped as TaskOptions::num_cpus is.
+  int num_cpus = 1;
+  // When its worker dies, the actor is constructed again on another worker
+  // up to this many times; its state is lost (the constructor runs again
+  // with the same arguments). -1: no limit.
+  int max_restarts = 0;
+  // A call that was running, or handed to the worker, when the actor's
+  // worker died runs again on the restarted actor up to this many times;
+  // then it fails with ActorDiedError. Calls not yet handed over wait for
+  // the restart either way. -1: no limit.
+  int max_task_retries = 0;
+  // Calls the actor runs at once (a class with more than 1 does its own
+  // locking), 1..kMaxConcurrency. 1: one call at a time.
+  int max_concurrency = 1;
+
+  // The largest max_concurrency (an actor has that many threads at most).
+  static constexpr int kMaxConcurrency = 1024;
+
+  friend bool operator==(const ActorOptions&, const ActorOptions&) = default;
+};
+
 }  // namespace weft
 
 #endif  // WEFT_CORE_WEFT_OPTIONS_H_

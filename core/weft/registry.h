@@ -21,12 +21,15 @@
 #ifndef WEFT_CORE_WEFT_REGISTRY_H_
 #define WEFT_CORE_WEFT_REGISTRY_H_
 
+#include <cstring>
 #include <memory>
 #include <optional>
-#include <tuple>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <typeindex>
+#include <typeinfo>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -80,6 +83,57 @@ class Registry {
   // All registered names, sorted.
   std::vector<std::string> Names() const;
 
+  // --- Actor classes (WEFT_ACTOR, weft/actor.h) -----------------------------
+
+  // Constructs an instance from wire arguments and returns it (owning).
+  // Errors: as Invoker's; exceptions from the constructor propagate.
+  using ActorCreator = absl::StatusOr<std::shared_ptr<void>> (*)(
+      const std::vector<internal::WireArg>& args, internal::ArgSource& source);
+  // Calls the method whose member pointer's bytes are `method` on `object`
+  // (an instance of the class), its result into `sink`. Errors and
+  // exceptions as Invoker's.
+  using MethodInvoker = absl::Status (*)(
+      void* object, const std::string& method,
+      const std::vector<internal::WireArg>& args, internal::ArgSource& source,
+      internal::ResultSink& sink);
+
+  struct ActorMethod {
+    std::string name;            // e.g. "Counter::Add"
+    std::string pointer;         // the member pointer's bytes
+    const std::type_info* type;  // the member pointer's type
+    MethodInvoker invoke;
+  };
+  struct ActorClass {
+    std::string name;       // e.g. "Counter"
+    std::type_index type;   // the class
+    std::string signature;  // e.g. "Counter(int)"
+    ActorCreator create;
+    std::vector<ActorMethod> methods;
+
+    // The method named `name`, or nullptr.
+    const ActorMethod* FindMethod(std::string_view name) const;
+    // The method with this member pointer, or nullptr.
+    template <class M>
+    const ActorMethod* FindMethod(M method) const {
+      for (const ActorMethod& m : methods) {
+        if (*m.type == typeid(M) && m.pointer.size() == sizeof(M) &&
+            std::memcmp(m.pointer.data(), &method, sizeof(M)) == 0) {
+          return &m;
+        }
+      }
+      return nullptr;
+    }
+  };
+
+  // Registers an actor class. Registering the same class under the same
+  // name again is a no-op; a name taken by another class is remembered as
+  // an error that Validate() reports.
+  void RegisterActor(ActorClass entry);
+  // The class registered under `name` / for `type`, or nullptr. The
+  // pointer stays valid for the process.
+  const ActorClass* FindActorClass(std::string_view name) const;
+  const ActorClass* FindActorClass(std::type_index type) const;
+
  private:
   Registry() = default;
 
@@ -89,6 +143,12 @@ class Registry {
   absl::flat_hash_map<const void*, const Entry*> by_address_
       ABSL_GUARDED_BY(mu_);
   std::vector<std::string> duplicates_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<ActorClass>> actor_classes_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, const ActorClass*> actors_by_name_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::type_index, const ActorClass*,
+                      std::hash<std::type_index>>
+      actors_by_type_ ABSL_GUARDED_BY(mu_);
 };
 
 namespace internal {
@@ -169,22 +229,33 @@ absl::Status WriteResult(const V& value, ResultSink& sink) {
   return absl::OkStatus();
 }
 
-template <class R, class... P, size_t... I>
-absl::Status InvokeWire(R (*fn)(P...), const std::vector<WireArg>& args,
-                        ArgSource& source, ResultSink& sink,
+// Decodes `args` into `values`, one per parameter type P..., then tells
+// `source` they are decoded. Errors: InvalidArgument (a wrong count, an
+// argument that does not decode), the source's.
+template <class... P, size_t... I>
+absl::Status DecodeArgs(const std::vector<WireArg>& args, ArgSource& source,
+                        std::tuple<std::optional<std::decay_t<P>>...>& values,
                         std::index_sequence<I...>) {
   if (args.size() != sizeof...(P)) {
     return absl::InvalidArgumentError(
         "weft: expected " + std::to_string(sizeof...(P)) + " arguments, got " +
         std::to_string(args.size()));
   }
-  std::tuple<std::optional<std::decay_t<P>>...> values;
   absl::Status status;
   ((status.ok() ? (void)(status = DecodeArg(args[I], source,
                                             std::get<I>(values)))
                 : (void)0),
    ...);
   if (status.ok()) status = source.ArgumentsDecoded();
+  return status;
+}
+
+template <class R, class... P, size_t... I>
+absl::Status InvokeWire(R (*fn)(P...), const std::vector<WireArg>& args,
+                        ArgSource& source, ResultSink& sink,
+                        std::index_sequence<I...> seq) {
+  std::tuple<std::optional<std::decay_t<P>>...> values;
+  absl::Status status = DecodeArgs<P...>(args, source, values, seq);
   if (!status.ok()) return status;
   if constexpr (std::is_void_v<R>) {
     fn(static_cast<P>(*std::get<I>(values))...);

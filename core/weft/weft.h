@@ -25,6 +25,7 @@
 #ifndef WEFT_CORE_WEFT_WEFT_H_
 #define WEFT_CORE_WEFT_WEFT_H_
 
+#include "weft/actor.h"    // IWYU pragma: export
 #include "weft/api.h"      // IWYU pragma: export
 #include "weft/cluster.h"  // IWYU pragma: export
 

@@ -16,6 +16,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "boost/fiber/condition_variable.hpp"
+#include "weft/internal/embedded_actors.h"
 #include "weft/internal/mutex.h"
 #include "weft/internal/runtime.h"
 #include "weft/internal/task_context.h"
@@ -54,6 +55,20 @@ class EmbeddedRuntime final : public Runtime {
     return Put(std::move(spec));
   }
 
+  // Actors (EmbeddedActors): each with threads of its own, holding its
+  // num_cpus of this runtime's slots while it lives.
+  absl::StatusOr<std::shared_ptr<ObjectState>> CreateActor(
+      ActorSpec spec) override;
+  std::shared_ptr<ObjectState> SubmitActorCall(
+      uint64_t actor, const std::shared_ptr<ObjectState>& anchor,
+      TaskSpec spec) override;
+  absl::StatusOr<ActorStatus> GetActorStatus(uint64_t actor) override;
+  absl::StatusOr<FoundActor> LookupActor(const std::string& name) override;
+  absl::StatusOr<bool> KillActor(uint64_t actor) override;
+
+  // The client handed to tasks (may be empty).
+  std::shared_ptr<ClientImpl> client() const { return client_.lock(); }
+
  private:
   class Task;
   class Context;
@@ -71,6 +86,10 @@ class EmbeddedRuntime final : public Runtime {
   void SpawnRunner(ThreadState& ts);
   void ReleaseSlots(int cpus);
   void AcquireSlots(int cpus);
+  // An actor takes `cpus` slots for its life (EmbeddedActors), returned
+  // with ReleaseSlots.
+  void HoldSlots(int cpus) { AcquireSlots(cpus); }
+  friend class EmbeddedActors;
 
   // Constant after construction.
   const int num_threads_;
@@ -87,6 +106,8 @@ class EmbeddedRuntime final : public Runtime {
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
 
   std::vector<std::thread> threads_;
+  // Created after the threads; stopped first.
+  std::unique_ptr<EmbeddedActors> actors_;
 };
 
 }  // namespace weft::internal

@@ -17,8 +17,10 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "weft/internal/any_value.h"
 #include "weft/internal/object_state.h"
+#include "weft/actor_status.h"
 #include "weft/internal/wire.h"
 #include "weft/options.h"
 
@@ -67,6 +69,28 @@ struct TaskSpec {
   uint64_t id = 0;
 };
 
+// Everything a runtime needs to create an actor. Built by weft/actor.h.
+struct ActorSpec {
+  // The class's registered name (WEFT_ACTOR).
+  std::string class_name;
+  ActorOptions options;
+  // Objects that must be ready before the constructor runs.
+  std::vector<std::shared_ptr<ObjectState>> deps;
+  // The bound constructor call: Run() returns an AnyValue holding a
+  // std::shared_ptr<void>, the new instance; ToWire() encodes the
+  // constructor's arguments.
+  std::unique_ptr<TaskBody> body;
+  // The actor's id (NewObjectId()), also its anchor's.
+  uint64_t id = 0;
+};
+
+// An actor another program created, found by name.
+struct FoundActor {
+  uint64_t id = 0;
+  std::string class_name;
+  std::shared_ptr<ObjectState> anchor;
+};
+
 // One worker as a runtime reports it.
 struct WorkerDescription {
   uint64_t id = 0;
@@ -110,6 +134,36 @@ class Runtime {
 
   // Hands over submissions held back during a SubmitBatch (see below).
   virtual void FlushSubmissions() {}
+
+  // --- Actors (weft/actor.h) ---------------------------------------------
+  // The defaults answer Unimplemented.
+
+  // Creates an actor and returns its anchor, a ready object: the actor
+  // lives while the anchor's state (or a pending call of the actor) lives
+  // anywhere in the runtime, until killed. Errors: InvalidArgument
+  // (arguments that cannot be serialized, bad options), NotFound (a class
+  // not registered, on a cluster), AlreadyExists (a live actor's name),
+  // Unavailable (the runtime is gone).
+  virtual absl::StatusOr<std::shared_ptr<ObjectState>> CreateActor(
+      ActorSpec spec);
+  // Submits a method call of actor `actor` (whose anchor the caller holds
+  // in `anchor`). spec.body calls the method on CurrentActorInstance();
+  // spec.function_name is the method's registered name (empty: not
+  // registered, embedded only). Calls of one caller run in submission
+  // order. Never blocks on the call; errors arrive through the returned
+  // state.
+  virtual std::shared_ptr<ObjectState> SubmitActorCall(
+      uint64_t actor, const std::shared_ptr<ObjectState>& anchor,
+      TaskSpec spec);
+  // The actor's state now. Errors: NotFound (unknown to the runtime),
+  // Unavailable.
+  virtual absl::StatusOr<ActorStatus> GetActorStatus(uint64_t actor);
+  // The live actor named `name`, with a reference to its anchor. Errors:
+  // NotFound, Unavailable.
+  virtual absl::StatusOr<FoundActor> LookupActor(const std::string& name);
+  // Ends the actor: its unfinished calls fail with kActorDied, later ones
+  // too. Returns whether it was alive. Errors: NotFound, Unavailable.
+  virtual absl::StatusOr<bool> KillActor(uint64_t actor);
 };
 
 // Open on a thread while the API submits many tasks in one call (map, a
