@@ -109,4 +109,14 @@ void ActorExecutor::ThreadMain() {
   --running_;
 }
 
+ActorTaskContext::ActorTaskContext(
+    std::string key, int cpus, std::shared_ptr<ClientImpl> client,
+    std::function<bool()> cancelled,
+    std::function<void(const std::shared_ptr<ObjectState>&)> add_child)
+    : key_(std::move(key)),
+      cpus_(std::max(1, cpus)),
+      client_(std::move(client)),
+      cancelled_(std::move(cancelled)),
+      add_child_(std::move(add_child)) {}
+
 }  // namespace weft::internal

@@ -100,53 +100,6 @@ std::shared_ptr<const ErrorInfo> ActorDeath(const std::string& class_name,
   return info;
 }
 
-// What the code of a constructor or a call sees as its task.
-class ActorContext final : public TaskContext {
- public:
-  ActorContext(std::string key, int cpus, std::shared_ptr<ClientImpl> client,
-               const std::atomic<bool>* cancelled,
-               std::function<void(const std::shared_ptr<ObjectState>&)>
-                   add_child)
-      : key_(std::move(key)),
-        cpus_(std::max(1, cpus)),
-        client_(std::move(client)),
-        cancelled_(cancelled),
-        add_child_(std::move(add_child)) {}
-
-  std::string key() const override { return key_; }
-  int num_cpus() const override { return cpus_; }
-  bool cancelled() const override {
-    return cancelled_ != nullptr && cancelled_->load();
-  }
-  std::shared_ptr<ClientImpl> client() const override { return client_; }
-  // The actor's threads are its own: a wait frees nothing.
-  void BeginBlocking() override {}
-  void EndBlocking() override {}
-  void AddChild(const std::shared_ptr<ObjectState>& child) override {
-    if (add_child_) add_child_(child);
-  }
-
- private:
-  const std::string key_;
-  const int cpus_;
-  const std::shared_ptr<ClientImpl> client_;
-  const std::atomic<bool>* const cancelled_;
-  const std::function<void(const std::shared_ptr<ObjectState>&)> add_child_;
-};
-
-// Sets the current task context for its lifetime.
-class ContextScope {
- public:
-  explicit ContextScope(TaskContext* context)
-      : previous_(TaskContext::Current()) {
-    TaskContext::SetCurrent(context);
-  }
-  ~ContextScope() { TaskContext::SetCurrent(previous_); }
-
- private:
-  TaskContext* const previous_;
-};
-
 }  // namespace
 
 // The owner of every anchor: the last state of an anchor gone means no
@@ -238,9 +191,9 @@ class EmbeddedActors::CreateJob final
         return;
       }
     }
-    ActorContext context(actor_->key(), actor_->cpus,
-                         actors_->runtime_->client(), nullptr, nullptr);
-    ContextScope scope(&context);
+    ActorTaskContext context(actor_->key(), actor_->cpus,
+                             actors_->runtime_->client(), nullptr, nullptr);
+    TaskContextScope scope(&context);
     try {
       AnyValue value = spec_.body->Run(/*last_attempt=*/true);
       std::shared_ptr<void> instance =
@@ -314,12 +267,11 @@ class EmbeddedActors::CallJob final
       Finish(AnyValue(), std::move(death));
     } else if (HasResult()) {
       std::shared_ptr<void> instance = actor_->instance();
-      ActorContext context(MakeKey(spec_.name, id_), actor_->cpus,
-                           actors_->runtime_->client(), &cancelled_,
-                           [this](const std::shared_ptr<ObjectState>& c) {
-                             AddChild(c);
-                           });
-      ContextScope scope(&context);
+      ActorTaskContext context(
+          MakeKey(spec_.name, id_), actor_->cpus, actors_->runtime_->client(),
+          [this] { return cancelled_.load(); },
+          [this](const std::shared_ptr<ObjectState>& c) { AddChild(c); });
+      TaskContextScope scope(&context);
       ActorInstanceScope instance_scope(instance.get());
       try {
         AnyValue value = spec_.body->Run(/*last_attempt=*/true);

@@ -5,8 +5,10 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <algorithm>
 #include <thread>
 #include <utility>
+#include <variant>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -245,6 +247,24 @@ class ClusterConnection final
     }
     auto owner = std::make_shared<const Buffer>(*std::move(buffer));
     return internal::FetchedBytes{owner->view(), owner};
+  }
+
+  // Asks the scheduler about an actor (`fill` adds one actor request)
+  // and returns its answer. Errors: NotFound (the scheduler's reason),
+  // Unavailable, DeadlineExceeded.
+  template <class Fill>
+  absl::StatusOr<ActorInfo> ActorRequest(Fill fill) {
+    SchedulerToClient reply;
+    absl::Status status = Request(fill, reply);
+    if (!status.ok()) return status;
+    if (reply.actors_size() != 1) {
+      return absl::InternalError("weft: the scheduler gave no answer about "
+                                 "the actor");
+    }
+    if (!reply.actors(0).error().empty()) {
+      return absl::NotFoundError(reply.actors(0).error());
+    }
+    return reply.actors(0);
   }
 
   absl::StatusOr<std::vector<internal::WorkerDescription>> Workers() {
@@ -575,7 +595,24 @@ ClusterRuntime::ClusterRuntime(std::shared_ptr<ClusterConnection> connection)
 ClusterRuntime::~ClusterRuntime() { connection_->Stop(); }
 
 std::shared_ptr<ObjectState> ClusterRuntime::Submit(internal::TaskSpec spec) {
+  return SubmitTask(std::move(spec), /*actor=*/0);
+}
+
+std::shared_ptr<ObjectState> ClusterRuntime::SubmitActorCall(
+    uint64_t actor, const std::shared_ptr<ObjectState>&,
+    internal::TaskSpec spec) {
+  return SubmitTask(std::move(spec), actor);
+}
+
+std::shared_ptr<ObjectState> ClusterRuntime::SubmitTask(
+    internal::TaskSpec spec, uint64_t actor) {
   if (spec.function_name.empty()) {
+    if (actor != 0) {
+      throw UsageError(
+          "weft: a method of actor class " + spec.name.substr(0, spec.name.find('.')) +
+          " is not registered, and a cluster calls only methods registered "
+          "by name: add &Class::Method to the class's WEFT_ACTOR(...)");
+    }
     throw UsageError(
         "weft: '" + spec.name +
         "' is not a registered function, and a cluster runs only functions "
@@ -590,6 +627,8 @@ std::shared_ptr<ObjectState> ClusterRuntime::Submit(internal::TaskSpec spec) {
   if (!status.ok()) {
     throw UsageError(absl::StrCat(status.message(), " (task ", spec.name, ")"));
   }
+  // A call holds its actor while it is pending.
+  if (actor != 0) borrowed.ids.push_back(actor);
   // A pure graph node's id is a hash that another submission may share;
   // the scheduler needs one id per submitted task.
   const bool pure_id = (spec.id >> 63) != 0;
@@ -610,9 +649,86 @@ std::shared_ptr<ObjectState> ClusterRuntime::Submit(internal::TaskSpec spec) {
         def->set_num_cpus(spec.options.num_cpus);
         def->set_priority(spec.options.priority);
         def->mutable_borrowed()->Add(borrowed.ids.begin(), borrowed.ids.end());
+        if (actor != 0) def->mutable_actor_call()->set_actor(actor);
       },
       hold);
   return state;
+}
+
+absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::CreateActor(
+    internal::ActorSpec spec) {
+  std::vector<internal::WireArg> args;
+  IdCollector borrowed;
+  absl::Status status = spec.body->ToWire(args, &borrowed);
+  if (!status.ok()) return status;
+  ActorDef def;
+  def.set_id(spec.id);
+  def.set_class_name(spec.class_name);
+  def.set_name(spec.options.name);
+  for (const auto& a : args) ToProto(a, *def.add_args());
+  for (const auto& d : spec.deps) def.add_deps(d->id());
+  def.mutable_borrowed()->Add(borrowed.ids.begin(), borrowed.ids.end());
+  def.set_num_cpus(spec.options.num_cpus);
+  def.set_max_restarts(spec.options.max_restarts);
+  def.set_max_task_retries(spec.options.max_task_retries);
+  def.set_max_concurrency(spec.options.max_concurrency);
+  // The anchor: this client's reference to the actor (released with the
+  // last handle). The scheduler answers only after it has the actor, so
+  // calls made next find it.
+  std::shared_ptr<ObjectState> anchor =
+      connection_->Track(spec.id, spec.class_name);
+  absl::StatusOr<ActorInfo> info = connection_->ActorRequest(
+      [&](ClientMessage& m) { *m.add_create_actor() = def; });
+  if (!info.ok()) {
+    // Rejected (bad options, a name taken): no actor, nothing to release.
+    return absl::Status(absl::IsNotFound(info.status())
+                            ? absl::StatusCode::kInvalidArgument
+                            : info.status().code(),
+                        info.status().message());
+  }
+  anchor->SetValue(internal::AnyValue::Make(std::monostate{}));
+  return anchor;
+}
+
+namespace {
+
+ActorStatus StatusFromProto(const ActorInfo& info) {
+  ActorStatus status;
+  status.state = static_cast<weft::ActorState>(
+      std::clamp(info.state(), 0, static_cast<int>(weft::ActorState::kDead)));
+  status.restarts = info.restarts();
+  status.worker = info.worker();
+  if (info.has_death()) status.death = FromProto(info.death());
+  return status;
+}
+
+}  // namespace
+
+absl::StatusOr<ActorStatus> ClusterRuntime::GetActorStatus(uint64_t actor) {
+  absl::StatusOr<ActorInfo> info = connection_->ActorRequest(
+      [&](ClientMessage& m) { m.add_actor_status(actor); });
+  if (!info.ok()) return info.status();
+  return StatusFromProto(*info);
+}
+
+absl::StatusOr<internal::FoundActor> ClusterRuntime::LookupActor(
+    const std::string& name) {
+  absl::StatusOr<ActorInfo> info = connection_->ActorRequest(
+      [&](ClientMessage& m) { m.set_lookup_actor(name); });
+  if (!info.ok()) return info.status();
+  // The scheduler gave this client a reference with its answer.
+  absl::StatusOr<std::shared_ptr<ObjectState>> anchor =
+      connection_->refs()->Resolve(info->id(), info->class_name());
+  if (!anchor.ok()) return anchor.status();
+  return internal::FoundActor{info->id(), info->class_name(),
+                              *std::move(anchor)};
+}
+
+absl::StatusOr<bool> ClusterRuntime::KillActor(uint64_t actor) {
+  absl::StatusOr<ActorInfo> info = connection_->ActorRequest(
+      [&](ClientMessage& m) { m.add_kill_actor(actor); });
+  if (!info.ok()) return info.status();
+  return info->was_alive();
 }
 
 void ClusterRuntime::FlushSubmissions() { connection_->Flush(); }

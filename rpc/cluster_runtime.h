@@ -62,6 +62,20 @@ class ClusterRuntime final : public internal::Runtime {
   std::shared_ptr<internal::ObjectState> Broadcast(
       internal::PutSpec spec) override;
 
+  // Actors: created and found with a round trip to the scheduler; calls
+  // go out as tasks (TaskDef.actor_call), in this client's order.
+  absl::StatusOr<std::shared_ptr<internal::ObjectState>> CreateActor(
+      internal::ActorSpec spec) override;
+  // Throws UsageError for a method not registered with WEFT_ACTOR or
+  // arguments that cannot be serialized.
+  std::shared_ptr<internal::ObjectState> SubmitActorCall(
+      uint64_t actor, const std::shared_ptr<internal::ObjectState>& anchor,
+      internal::TaskSpec spec) override;
+  absl::StatusOr<ActorStatus> GetActorStatus(uint64_t actor) override;
+  absl::StatusOr<internal::FoundActor> LookupActor(
+      const std::string& name) override;
+  absl::StatusOr<bool> KillActor(uint64_t actor) override;
+
   // Resolves object references read from bytes (ObjectRefs inside task
   // arguments or values) into references this client holds; the scheduler
   // learns of them on this client's stream. Lives as long as the runtime.
@@ -80,6 +94,9 @@ class ClusterRuntime final : public internal::Runtime {
 
  private:
   explicit ClusterRuntime(std::shared_ptr<ClusterConnection> connection);
+  // A task, or a call of `actor`'s method when nonzero.
+  std::shared_ptr<internal::ObjectState> SubmitTask(internal::TaskSpec spec,
+                                                    uint64_t actor);
 
   std::shared_ptr<ClusterConnection> connection_;
 };

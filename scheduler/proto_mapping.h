@@ -10,6 +10,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "rpc/weft.pb.h"
+#include "scheduler/scheduler_state.h"
 #include "scheduler/types.h"
 
 namespace weft::scheduler {
@@ -41,6 +42,19 @@ void ToProto(const AssignTask& assign,
 
 // A worker's registration as the state machine takes it.
 WorkerInfo FromProto(const rpc::WorkerInfo& info);
+
+// An actor a client creates; the constructor's arguments are kept as bytes
+// (as a task's), rebuilt by ToProto(PlaceActor).
+ActorDef FromProto(const rpc::ActorDef& def);
+
+// An actor's placement as its worker receives it.
+void ToProto(const PlaceActor& place,
+             absl::FunctionRef<std::string(WorkerId)> address_of,
+             rpc::ActorPlacement& out);
+
+// An actor as clients see it (`worker` is its worker's data address).
+void ToProto(const SchedulerState::ActorSummary& actor,
+             const std::string& worker, rpc::ActorInfo& out);
 
 }  // namespace weft::scheduler
 

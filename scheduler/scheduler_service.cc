@@ -576,6 +576,15 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
       }
     }
   }
+  // Actors before the calls the same message may make to them; their
+  // answers go with the reply below.
+  std::vector<rpc::ActorInfo> actor_answers;
+  for (const rpc::ActorDef& def : message.create_actor()) {
+    rpc::ActorInfo& answer = actor_answers.emplace_back();
+    answer.set_id(def.id());
+    absl::Status s = state_.CreateActor(peer.id, FromProto(def));
+    if (!s.ok()) answer.set_error(std::string(s.message()));
+  }
   if (message.submit_size() > 0) {
     std::vector<TaskDef> tasks;
     tasks.reserve(message.submit_size());
@@ -616,6 +625,33 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
     if (!s.ok() && !absl::IsFailedPrecondition(s)) note(s);
   }
   for (uint64_t id : message.cancel()) note(state_.Cancel(peer.id, id));
+  for (uint64_t id : message.kill_actor()) {
+    rpc::ActorInfo& answer = actor_answers.emplace_back();
+    answer.set_id(id);
+    std::optional<SchedulerState::ActorSummary> before = state_.ActorInfo(id);
+    absl::Status s = state_.KillActor(peer.id, id);
+    if (!s.ok()) {
+      answer.set_error(std::string(s.message()));
+    } else {
+      answer.set_was_alive(before->state != ActorState::kDead);
+    }
+  }
+  if (!message.lookup_actor().empty()) {
+    rpc::ActorInfo& answer = actor_answers.emplace_back();
+    const ActorId id = state_.FindActor(message.lookup_actor());
+    // The reference comes with the answer, so the actor cannot end in
+    // between.
+    if (id == 0 || !state_.AddRef(peer.id, id).ok()) {
+      answer.set_error(absl::StrCat("no live actor is named '",
+                                    message.lookup_actor(), "'"));
+    } else {
+      answer.set_id(id);
+    }
+  }
+  for (uint64_t id : message.actor_status()) {
+    rpc::ActorInfo& answer = actor_answers.emplace_back();
+    answer.set_id(id);
+  }
   // A release of what the client does not hold (e.g. an object that was
   // already gone when it adopted it) changes nothing: not an error.
   for (uint64_t id : message.release()) (void)state_.ReleaseRef(peer.id, id);
@@ -630,6 +666,20 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
       if (state_.StateOf(id) != TaskState::kMemory) continue;
       FillLocation(id, 0, state_.HoldersOf(id), "", address_of,
                    *reply.add_located());
+    }
+    for (rpc::ActorInfo& answer : actor_answers) {
+      // As things stand after everything above.
+      std::optional<SchedulerState::ActorSummary> actor =
+          state_.ActorInfo(answer.id());
+      if (answer.error().empty() && actor.has_value()) {
+        const bool was_alive = answer.was_alive();
+        ToProto(*actor, AddressOf(actor->worker), answer);
+        answer.set_was_alive(was_alive);
+      } else if (answer.error().empty()) {
+        answer.set_error(
+            absl::StrCat("actor ", absl::Hex(answer.id()), " is unknown"));
+      }
+      *reply.add_actors() = std::move(answer);
     }
     if (message.list_workers()) {
       for (const WorkerSummary& w : state_.Workers()) {
@@ -777,6 +827,13 @@ void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
   };
   if (message.leaving()) peer.leaving = true;
   for (uint64_t id : message.replicas()) log(state_.AddReplica(peer.id, id));
+  // Before results: an actor's calls are assigned once it is constructed.
+  for (const rpc::ActorReport& report : message.actors()) {
+    log(report.failed()
+            ? state_.ActorCreationFailed(peer.id, report.actor(),
+                                         FromProto(report.error()))
+            : state_.ActorCreated(peer.id, report.actor()));
+  }
   // Before results: a task's block/resume reports precede its result.
   for (const rpc::BlockChange& change : message.blocking()) {
     log(state_.TaskBlocked(peer.id, change.id(), change.blocked()));
@@ -835,6 +892,18 @@ void SchedulerService::DispatchLocked() {
               done->set_id(a.object);
               FillLocation(a.object, a.size_bytes, a.holders, a.inline_value,
                            address_of, *done->mutable_location());
+            });
+          } else if constexpr (std::is_same_v<A, PlaceActor>) {
+            auto it = workers_.find(a.worker);
+            if (it == workers_.end()) return;
+            ToWorker(*it->second, [&](rpc::SchedulerToWorker& m) {
+              ToProto(a, address_of, *m.add_place_actor());
+            });
+          } else if constexpr (std::is_same_v<A, StopActor>) {
+            auto it = workers_.find(a.worker);
+            if (it == workers_.end()) return;
+            ToWorker(*it->second, [&](rpc::SchedulerToWorker& m) {
+              m.add_stop_actor(a.actor);
             });
           } else if constexpr (std::is_same_v<A, ObjectFailed>) {
             auto it = clients_.find(a.client);

@@ -43,10 +43,12 @@
 #include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
 #include "weft/errors.h"
+#include "weft/internal/actor_executor.h"
 #include "weft/internal/client_impl.h"
 #include "weft/internal/embedded_runtime.h"
 #include "weft/internal/error_info.h"
 #include "weft/registry.h"
+#include "worker/actor_host.h"
 #include "worker/data_service.h"
 #include "worker/object_store.h"
 
@@ -156,6 +158,7 @@ class Worker {
     heartbeat_.reset();
     // Drain: running tasks finish, queued ones are dropped.
     executor_.reset();
+    StopActors();
     writer_->Close();
     stream_->Close(/*drain=*/absl::Seconds(1));
     nested_client_.reset();
@@ -345,7 +348,229 @@ class Worker {
   void HandleMessage(const rpc::SchedulerToWorker& message) {
     for (uint64_t id : message.release()) store_.Erase(id);
     for (uint64_t id : message.cancel()) CancelTask(id);
-    for (const rpc::Assignment& a : message.assign()) StartTask(a);
+    for (const rpc::ActorPlacement& p : message.place_actor()) PlaceActor(p);
+    for (const rpc::Assignment& a : message.assign()) {
+      if (a.task().actor_call().actor() != 0) {
+        StartActorCall(a);
+      } else {
+        StartTask(a);
+      }
+    }
+    for (uint64_t id : message.stop_actor()) StopActor(id);
+  }
+
+  // --- Actors (weft/actor.h) ---------------------------------------------
+
+  struct TaskRun;
+
+  // An actor placed here: its host, class and threads held.
+  struct HostedActor {
+    std::shared_ptr<ActorHost> host;
+    const Registry::ActorClass* cls = nullptr;  // null: not registered here
+    int num_cpus = 1;
+  };
+
+  // Constructs an actor on its own threads and tells the scheduler when
+  // the constructor returned.
+  void PlaceActor(const rpc::ActorPlacement& placement) {
+    const uint64_t id = placement.def().id();
+    HostedActor actor;
+    actor.host = std::make_shared<ActorHost>(
+        id, std::max(1, placement.def().max_concurrency()));
+    actor.cls = Registry::Global().FindActorClass(placement.def().class_name());
+    actor.num_cpus = placement.def().num_cpus();
+    {
+      std::lock_guard<std::mutex> lock(actors_mu_);
+      actors_[id] = actor;
+    }
+    actor.host->Start(
+        [this, placement, actor] { return Construct(placement, actor); },
+        [this, id](const absl::Status& status, const std::string& type) {
+          Send([&](rpc::WorkerMessage& m) {
+            rpc::ActorReport* report = m.add_actors();
+            report->set_actor(id);
+            if (status.ok()) return;
+            report->set_failed(true);
+            rpc::Error* error = report->mutable_error();
+            error->set_exception_type(type.empty() ? "weft::UsageError"
+                                                   : type);
+            error->set_message(std::string(status.message()));
+          });
+        });
+  }
+
+  // Runs on the actor's thread. Errors: NotFound (class not registered
+  // here), InvalidArgument (arguments that do not decode); exceptions from
+  // the constructor, or a failed fetch of an input, propagate.
+  absl::StatusOr<std::shared_ptr<void>> Construct(
+      const rpc::ActorPlacement& placement, const HostedActor& actor) {
+    const rpc::ActorDef& def = placement.def();
+    if (actor.cls == nullptr) {
+      return absl::NotFoundError(absl::StrCat(
+          "weft: ", name_, " has no actor class '", def.class_name(),
+          "' registered. Register it with WEFT_ACTOR(", def.class_name(),
+          "(...), ...) in the program the workers run (the same binary as "
+          "the client, or a library given to `weft worker --load`)."));
+    }
+    TaskRun run;
+    run.id = def.id();
+    struct ReleaseInputs {
+      Worker* worker;
+      TaskRun* run;
+      ~ReleaseInputs() {
+        std::lock_guard<std::mutex> lock(worker->tasks_mu_);
+        worker->ReleaseInlineInputs(*run);
+      }
+    } release_inputs{this, &run};
+    rpc::Assignment inputs;
+    *inputs.mutable_deps() = placement.deps();
+    FetchInputs(inputs, run);
+    std::vector<internal::WireArg> args(def.args_size());
+    for (int i = 0; i < def.args_size(); ++i) {
+      absl::Status status = rpc::FromProto(def.args(i), args[i]);
+      if (!status.ok()) return status;
+    }
+    internal::ActorTaskContext context(
+        internal::MakeKey(def.class_name(), def.id()), actor.num_cpus,
+        nested_client_, nullptr, nullptr);
+    internal::TaskContextScope scope(&context);
+    StoreArgSource source(store_, cluster_);
+    absl::StatusOr<std::shared_ptr<void>> instance =
+        actor.cls->create(args, source);
+    if (absl::IsInvalidArgument(instance.status())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("weft: bad arguments for the constructor of ",
+                       def.class_name(), ": ", instance.status().message()));
+    }
+    return instance;
+  }
+
+  // A method call: runs on the actor's threads, in its caller's order.
+  void StartActorCall(const rpc::Assignment& assignment) {
+    auto run = std::make_shared<TaskRun>();
+    run->id = assignment.task().id();
+    {
+      std::lock_guard<std::mutex> lock(tasks_mu_);
+      run->number = ++last_run_;
+      running_[run->id] = Running{{}, run->number};
+    }
+    const rpc::ActorCall& call = assignment.task().actor_call();
+    HostedActor actor;
+    {
+      std::lock_guard<std::mutex> lock(actors_mu_);
+      auto it = actors_.find(call.actor());
+      if (it != actors_.end()) actor = it->second;
+    }
+    if (actor.host == nullptr) {
+      // Stopped here already: the scheduler has failed the call, and
+      // refuses this report; it only keeps anything from waiting.
+      auto state = std::make_shared<ObjectState>(run->id,
+                                                 assignment.task().name());
+      state->SetError(internal::MakeError(
+          ErrorKind::kActorDied, assignment.task().name(), state->key(),
+          absl::StrCat("actor ", absl::Hex(call.actor()), " is not on ",
+                       name_)));
+      Finished(*state, *run);
+      return;
+    }
+    actor.host->Call(
+        call.caller(), call.seq(), call.first_unfinished(),
+        [this, assignment, run, actor](void* instance) {
+          RunActorCall(assignment, run, actor, instance);
+        },
+        [this, run] {
+          // Never runs: the scheduler has moved on (the actor stopped).
+          std::lock_guard<std::mutex> lock(tasks_mu_);
+          if (IsCurrent(*run)) running_.erase(run->id);
+        });
+  }
+
+  void RunActorCall(const rpc::Assignment& assignment,
+                    const std::shared_ptr<TaskRun>& run,
+                    const HostedActor& actor, void* instance) {
+    {
+      std::lock_guard<std::mutex> lock(tasks_mu_);
+      if (!IsCurrent(*run)) return;  // cancelled before it started
+    }
+    const rpc::TaskDef& task = assignment.task();
+    auto state = std::make_shared<ObjectState>(run->id, task.name());
+    run->instance = instance;
+    run->actor_class = actor.cls;
+    internal::ActorTaskContext context(
+        state->key(), actor.num_cpus, nested_client_,
+        [this, run] {
+          std::lock_guard<std::mutex> lock(tasks_mu_);
+          return !IsCurrent(*run);
+        },
+        nullptr);
+    internal::TaskContextScope scope(&context);
+    try {
+      if (instance == nullptr) {
+        throw std::runtime_error("weft: the actor was stopped on " + name_);
+      }
+      state->SetValue(internal::AnyValue::Make(Execute(assignment, *run)));
+    } catch (...) {
+      state->SetError(
+          internal::ErrorFromCurrentException(task.name(), state->key()));
+    }
+    Finished(*state, *run);
+  }
+
+  // Calls `method` of actor instance `instance` (of `cls`) on `args`, its
+  // result into `sink`. Errors: as Invoke().
+  absl::Status InvokeMethod(const Registry::ActorClass& cls, void* instance,
+                            const std::string& method,
+                            const std::vector<internal::WireArg>& args,
+                            internal::ResultSink& sink) {
+    const Registry::ActorMethod* entry = cls.FindMethod(method);
+    if (entry == nullptr) {
+      return absl::NotFoundError(absl::StrCat(
+          "weft: ", name_, " has no method '", method, "' of actor class ",
+          cls.name, " registered. Add &", method, " to its WEFT_ACTOR(...) "
+          "in the program the workers run."));
+    }
+    StoreArgSource source(store_, cluster_);
+    absl::Status status =
+        entry->invoke(instance, entry->pointer, args, source, sink);
+    if (absl::IsInvalidArgument(status)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "weft: bad arguments for ", method, ": ", status.message()));
+    }
+    return status;
+  }
+
+  // The scheduler ended the actor: its queued calls never run.
+  void StopActor(uint64_t id) {
+    std::shared_ptr<ActorHost> host;
+    {
+      std::lock_guard<std::mutex> lock(actors_mu_);
+      auto it = actors_.find(id);
+      if (it == actors_.end()) return;
+      host = std::move(it->second.host);
+      actors_.erase(it);
+      // Hosts whose threads are gone are freed; the others wait.
+      std::erase_if(stopped_actors_,
+                    [](const std::shared_ptr<ActorHost>& h) {
+                      return h->Finished();
+                    });
+      stopped_actors_.push_back(host);
+    }
+    host->Stop();
+  }
+
+  // At exit: every actor stops; running calls finish.
+  void StopActors() {
+    std::vector<std::shared_ptr<ActorHost>> hosts;
+    {
+      std::lock_guard<std::mutex> lock(actors_mu_);
+      for (auto& [id, actor] : actors_) hosts.push_back(actor.host);
+      actors_.clear();
+      hosts.insert(hosts.end(), stopped_actors_.begin(),
+                   stopped_actors_.end());
+      stopped_actors_.clear();
+    }
+    for (auto& host : hosts) host->Stop();
+    hosts.clear();  // joins their threads
   }
 
   // The scheduler took `id` back (cancelled, or its input was lost): a
@@ -373,6 +598,9 @@ class Worker {
     // Inputs that came inline with the assignment, which the scheduler
     // does not count as copies here: held only while this run needs them.
     std::vector<uint64_t> inline_inputs;
+    // An actor method call: the instance it runs on, and its class.
+    void* instance = nullptr;
+    const Registry::ActorClass* actor_class = nullptr;
   };
 
   // Sends a run's outcome when its executor object completes.
@@ -474,7 +702,11 @@ class Worker {
                 s.message()));
           }
         });
-    absl::Status status = Invoke(task.function(), args, sink);
+    absl::Status status =
+        run.actor_class != nullptr
+            ? InvokeMethod(*run.actor_class, run.instance, task.function(),
+                           args, sink)
+            : Invoke(task.function(), args, sink);
     if (!status.ok()) {
       if (absl::IsInvalidArgument(status)) {
         throw std::invalid_argument(std::string(status.message()));
@@ -691,6 +923,11 @@ class Worker {
   uint64_t last_run_ = 0;
   // Inline inputs held for runs: how many runs hold each.
   absl::flat_hash_map<uint64_t, int> inline_uses_;
+
+  // Actors placed here, and stopped ones whose threads may still run.
+  std::mutex actors_mu_;
+  absl::flat_hash_map<uint64_t, HostedActor> actors_;
+  std::vector<std::shared_ptr<ActorHost>> stopped_actors_;
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

@@ -8,12 +8,15 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "weft/internal/mutex.h"
+#include "weft/internal/task_context.h"
 
 namespace weft::internal {
 
@@ -68,6 +71,53 @@ class ActorExecutor {
   int idle_ ABSL_GUARDED_BY(mu_) = 0;     // threads waiting for work
   int running_ ABSL_GUARDED_BY(mu_) = 0;  // threads alive
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// What the code of an actor's constructor or method sees as its task
+// (weft::this_task, nested remote() calls). The actor's threads are its
+// own: a wait in get() frees nothing. Thread-compatible; used by the one
+// thread running the call.
+class ActorTaskContext final : public TaskContext {
+ public:
+  // `cancelled` (may be null) says whether the call was cancelled;
+  // `add_child` (may be empty) hears of the tasks the call submits.
+  ActorTaskContext(std::string key, int cpus,
+                   std::shared_ptr<ClientImpl> client,
+                   std::function<bool()> cancelled,
+                   std::function<void(const std::shared_ptr<ObjectState>&)>
+                       add_child);
+
+  std::string key() const override { return key_; }
+  int num_cpus() const override { return cpus_; }
+  bool cancelled() const override { return cancelled_ && cancelled_(); }
+  std::shared_ptr<ClientImpl> client() const override { return client_; }
+  void BeginBlocking() override {}
+  void EndBlocking() override {}
+  void AddChild(const std::shared_ptr<ObjectState>& child) override {
+    if (add_child_) add_child_(child);
+  }
+
+ private:
+  const std::string key_;
+  const int cpus_;
+  const std::shared_ptr<ClientImpl> client_;
+  const std::function<bool()> cancelled_;
+  const std::function<void(const std::shared_ptr<ObjectState>&)> add_child_;
+};
+
+// Makes `context` the current task context for its lifetime.
+class TaskContextScope {
+ public:
+  explicit TaskContextScope(TaskContext* context)
+      : previous_(TaskContext::Current()) {
+    TaskContext::SetCurrent(context);
+  }
+  ~TaskContextScope() { TaskContext::SetCurrent(previous_); }
+  TaskContextScope(const TaskContextScope&) = delete;
+  TaskContextScope& operator=(const TaskContextScope&) = delete;
+
+ private:
+  TaskContext* const previous_;
 };
 
 }  // namespace weft::internal
