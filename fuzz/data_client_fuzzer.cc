@@ -120,9 +120,11 @@ struct World {
 World& TheWorld() {
   static World* world = [] {
     auto* w = new World();
+    // In /tmp, not TEST_TMPDIR: a socket's path has at most 107 bytes.
     w->address = absl::StrCat("unix:/tmp/weft-data-client-fuzzer-",
                               ::getpid(), ".sock");
     ::unlink(w->address.c_str() + 5);
+    std::atexit([] { ::unlink(TheWorld().address.c_str() + 5); });
     grpc::ServerBuilder builder;
     builder.AddListeningPort(w->address, grpc::InsecureServerCredentials());
     builder.RegisterService(&w->holder);
