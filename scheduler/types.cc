@@ -52,6 +52,12 @@ Destination DestinationOf(const Action& action) {
     Destination operator()(const StopActor& a) const {
       return {true, a.worker};
     }
+    Destination operator()(const ReplicateObject& a) const {
+      return {true, a.worker};
+    }
+    Destination operator()(const WorkerRetired& a) const {
+      return {true, a.worker};
+    }
   };
   return std::visit(Visitor{}, action);
 }

@@ -179,8 +179,25 @@ struct StopActor {
   ActorId actor = 0;
 };
 
+// `worker` should fetch a copy of `object` from one of `holders` and report
+// it as a replica: a retiring worker hands off what only it holds.
+struct ReplicateObject {
+  WorkerId worker = 0;
+  ObjectId object = 0;
+  uint64_t size_bytes = 0;
+  std::vector<WorkerId> holders;
+};
+
+// Retiring `worker` has handed off everything still needed (or there was
+// nobody to take it): it may go.
+struct WorkerRetired {
+  WorkerId worker = 0;
+  size_t handed_off = 0;  // objects copied to other workers
+};
+
 using Action = std::variant<AssignTask, ReleaseObjects, CancelTasks,
-                            ObjectReady, ObjectFailed, PlaceActor, StopActor>;
+                            ObjectReady, ObjectFailed, ReplicateObject,
+                            WorkerRetired, PlaceActor, StopActor>;
 
 // Whom an action is for.
 struct Destination {
