@@ -139,12 +139,16 @@ class ClusterConnection final
   // A new object of this client's. `deps` (a task's inputs) are held until
   // it is done, as the embedded runtime's task holds them until it ran: a
   // graph node submitted as an input stays reusable by a later compute()
-  // while its consumer is pending (see DelayedNode::Submitted).
+  // while its consumer is pending (see DelayedNode::Submitted). With
+  // `hold_self` (an actor call) the object holds itself until done too: a
+  // call runs for its effect on the actor even if its result was dropped.
   std::shared_ptr<ObjectState> Track(
       uint64_t id, std::string name,
-      std::vector<std::shared_ptr<ObjectState>> deps = {}) {
+      std::vector<std::shared_ptr<ObjectState>> deps = {},
+      bool hold_self = false) {
     auto state = std::make_shared<ObjectState>(id, std::move(name));
     state->set_owner(owner_);
+    if (hold_self) deps.push_back(state);
     MutexLock lock(&mu_);
     if (broken_) {
       state->SetError(internal::MakeError(ErrorKind::kShutdown, state->name(),
@@ -681,7 +685,7 @@ std::shared_ptr<ObjectState> ClusterRuntime::SubmitTask(
   const uint64_t id =
       spec.id != 0 && !pure_id ? spec.id : internal::NewObjectId();
   std::shared_ptr<ObjectState> state =
-      connection_->Track(id, spec.name, spec.deps);
+      connection_->Track(id, spec.name, spec.deps, /*hold_self=*/actor != 0);
   const bool hold = internal::SubmitBatch::Holding(*this);
   connection_->Send(
       [&](ClientMessage& m) {

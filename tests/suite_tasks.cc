@@ -195,6 +195,63 @@ int Segfault(std::string dir, std::string name) {
   return 0;
 }
 
+Journal::Journal(std::string prefix) : prefix_(std::move(prefix)) {}
+
+std::string Journal::Append(std::string entry) {
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.push_back(prefix_ + entry);
+  return entries_.back();
+}
+
+std::vector<std::string> Journal::Entries() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_;
+}
+
+int Journal::Size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<int>(entries_.size());
+}
+
+int Journal::Fail(std::string why) { throw std::invalid_argument(why); }
+
+int Journal::Inside(std::string dir, std::string name) {
+  const int now = ++inside_;
+  int most = most_inside_.load();
+  while (now > most && !most_inside_.compare_exchange_weak(most, now)) {
+  }
+  Gate(dir, name);
+  --inside_;
+  return most_inside_.load();
+}
+
+int Journal::CrashOnce(std::string dir, std::string name) {
+  const std::string path = dir + "/" + name;
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    ::close(fd);
+    std::raise(SIGKILL);
+  }
+  return Size();
+}
+
+std::string Journal::AppendTo(weft::Actor<Journal> other, std::string entry) {
+  return weft::get(other.remote(&Journal::Append)(entry),
+                   std::chrono::seconds(60));
+}
+
+Picky::Picky(int x) {
+  if (x < 0) throw std::out_of_range("negative start");
+}
+
+int AppendAll(weft::Actor<Journal> journal, std::vector<std::string> entries) {
+  for (const std::string& e : entries) journal.remote(&Journal::Append)(e);
+  return weft::get(journal.remote(&Journal::Size)(), std::chrono::seconds(60));
+}
+
+WEFT_REMOTE(AppendAll);
+
 WEFT_REMOTE(Square, Inc, Total, Mark, Unstarted, MarkAfter, MarkedSquare,
             GatedTotal, Gate, Parent, Deref, SumRefs, Fan, Forward, Unwrap, Wrap,
             Blob, Combine, CombineAll, RandomBlob, MarkedBlob, Digest, DigestAll,

@@ -8,7 +8,9 @@
 #ifndef WEFT_TESTS_SUITE_TASKS_H_
 #define WEFT_TESTS_SUITE_TASKS_H_
 
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -87,6 +89,52 @@ std::string MarkedBlob(std::string dir, std::string name, int64_t bytes,
 int SleepThen(int ms, int x);
 // Mark(dir, name), then crashes its process (SIGSEGV).
 int Segfault(std::string dir, std::string name);
+
+// --- Actors -----------------------------------------------------------------
+
+// A log of entries (state kept between calls), with calls that fail, wait
+// at a gate, or end their worker's process.
+class Journal {
+ public:
+  explicit Journal(std::string prefix);
+  // Appends prefix + entry; returns it.
+  std::string Append(std::string entry);
+  std::vector<std::string> Entries() const;
+  int Size() const;
+  // Throws std::invalid_argument(why).
+  int Fail(std::string why);
+  // Gate(dir, name) while counting the calls inside at once; returns the
+  // most that were (over this instance's life).
+  int Inside(std::string dir, std::string name);
+  // The first call for dir/name (across processes) creates that file and
+  // kills its process (SIGKILL): the worker dies with the call in flight. Later calls return Size().
+  int CrashOnce(std::string dir, std::string name);
+  // Calls other.Append(entry) and returns its result: a handle passed to
+  // an actor.
+  std::string AppendTo(weft::Actor<Journal> other, std::string entry);
+
+ private:
+  const std::string prefix_;
+  mutable std::mutex mu_;
+  std::vector<std::string> entries_;
+  std::atomic<int> inside_{0};
+  std::atomic<int> most_inside_{0};
+};
+WEFT_ACTOR(Journal(std::string), &Journal::Append, &Journal::Entries,
+           &Journal::Size, &Journal::Fail, &Journal::Inside,
+           &Journal::CrashOnce, &Journal::AppendTo);
+
+// Its constructor throws std::out_of_range for a negative x.
+class Picky {
+ public:
+  explicit Picky(int x);
+  int One() const { return 1; }
+};
+WEFT_ACTOR(Picky(int), &Picky::One);
+
+// A task given an actor handle: appends each entry in order (waiting for
+// none) and returns the journal's size after the last.
+int AppendAll(weft::Actor<Journal> journal, std::vector<std::string> entries);
 
 }  // namespace suite
 

@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <typeindex>
 #include <typeinfo>
 #include <utility>
@@ -112,8 +113,10 @@ class Registry {
 
     // The method named `name`, or nullptr.
     const ActorMethod* FindMethod(std::string_view name) const;
-    // The method with this member pointer, or nullptr.
+    // The method with this member pointer, or nullptr. (Constrained, so
+    // that a name given as a std::string finds the overload above.)
     template <class M>
+      requires std::is_member_function_pointer_v<M>
     const ActorMethod* FindMethod(M method) const {
       for (const ActorMethod& m : methods) {
         if (*m.type == typeid(M) && m.pointer.size() == sizeof(M) &&
