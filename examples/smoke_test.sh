@@ -94,6 +94,18 @@ case "$name" in
       echo "FAIL: $name: expected answers from 2 worker processes" >&2
       cat "$out" >&2; exit 1; }
     ;;
+  loo_engines)
+    run --n=24 --p=4 --trees=5 --engines=2
+    expect '^embedded runtime: 2 threads$'
+    expect '^leave-one-out random forest on 2 engines: n = 24, p = 4, 5 trees$'
+    expect '^forests fitted by the engines: 24 for 48 calls$'
+    expect '^engines and serial loop agree: yes$'
+    keep
+    run --n=24 --p=4 --trees=5 --engines=2 --cluster=2
+    expect '^LocalCluster: 2 worker processes x 1 thread$'
+    expect '^engines and serial loop agree: yes$'
+    same '/^(leave-one-out|predictions|LOO mean|forests)/p'
+    ;;
   loo_random_forest)
     run --n=40 --p=6 --trees=10 --threads=2
     expect '^embedded runtime: 2 threads$'
