@@ -28,6 +28,7 @@
 #include "rpc/status.h"
 #include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
+#include "weft/internal/inline_limit.h"
 #include "weft/errors.h"
 #include "weft/internal/error_info.h"
 #include "weft/internal/mutex.h"
@@ -46,9 +47,6 @@ struct IdCollector final : internal::RefCollector {
   void Add(uint64_t id) override { ids.push_back(id); }
   std::vector<uint64_t> ids;
 };
-// put() values up to this size go whole to the scheduler, which keeps them
-// (SchedulerState::Options::inline_limit_bytes, the same 64 KiB).
-constexpr size_t kInlinePutBytes = 64 * 1024;
 
 }  // namespace
 
@@ -714,7 +712,7 @@ std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
   PutDone done;
   done.set_id(id);
   done.set_size(bytes.size());
-  if (bytes.size() <= kInlinePutBytes) {
+  if (bytes.size() <= internal::kInlineValueBytes) {
     // Small: the scheduler keeps the value (a "kept" put, never lost) and
     // hands it to tasks inline; no worker is involved, so this is one
     // message, not a round trip.

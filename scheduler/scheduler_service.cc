@@ -627,7 +627,7 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
           done->set_id(def.id());
           done->set_failed(true);
           done->mutable_error()->set_task_name(def.name());
-          done->mutable_error()->set_task_key(TaskKey(def.name(), def.id()));
+          done->mutable_error()->set_task_key(weft::internal::MakeKey(def.name(), def.id()));
           done->mutable_error()->set_exception_type("weft::UsageError");
           done->mutable_error()->set_message(
               absl::StrCat("the scheduler rejected the submission: ",

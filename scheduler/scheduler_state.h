@@ -32,6 +32,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "weft/internal/inline_limit.h"
 #include "scheduler/compact_bytes.h"
 #include "scheduler/placement.h"
 #include "scheduler/slot_index.h"
@@ -62,7 +63,7 @@ class SchedulerState {
     int max_worker_deaths_per_task = 3;
     // Results up to this size are kept in the scheduler and sent inline
     // with ObjectReady and AssignTask; larger inline values are ignored.
-    size_t inline_limit_bytes = 64 * 1024;
+    size_t inline_limit_bytes = weft::internal::kInlineValueBytes;
     // A worker is assigned at most saturation * nthreads cpus of tasks at a
     // time; the rest stay queued here. >= 1. With adaptive_saturation this
     // is the minimum.

@@ -194,6 +194,11 @@ int SleepThen(int ms, int x) {
   return x + 1;
 }
 
+double SleepSquare(int ms, double x) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return x * x;
+}
+
 int Segfault(std::string dir, std::string name) {
   Mark(dir, name);
   std::raise(SIGSEGV);
@@ -203,6 +208,6 @@ int Segfault(std::string dir, std::string name) {
 WEFT_REMOTE(Square, Inc, Total, Mark, Unstarted, MarkAfter, MarkedSquare,
             GatedTotal, Gate, Parent, Deref, SumRefs, Fan, Forward, Unwrap, Wrap,
             Blob, Combine, CombineAll, RandomBlob, MarkedBlob, Digest, DigestAll,
-            HostName, SleepThen, Segfault);
+            HostName, SleepThen, SleepSquare, Segfault);
 
 }  // namespace suite

@@ -45,6 +45,7 @@
 #include "rpc/status.h"
 #include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
+#include "weft/internal/inline_limit.h"
 #include "weft/errors.h"
 #include "weft/internal/client_impl.h"
 #include "weft/internal/embedded_runtime.h"
@@ -58,8 +59,6 @@ namespace {
 
 using internal::ObjectState;
 
-// Results up to this size travel inline to the scheduler.
-constexpr size_t kInlineResultBytes = 64 * 1024;
 // A result may wait up to kResultLinger to travel with others while at
 // least kLazyResultsQueue more tasks are assigned here (the scheduler keeps
 // ~2 ms of work queued per thread, so this never starves the worker).
@@ -811,7 +810,7 @@ class Worker {
     } else {
       std::optional<rpc::Buffer> bytes = store_.Get(state.id());
       result.set_size(bytes.has_value() ? bytes->size() : 0);
-      if (bytes.has_value() && bytes->size() <= kInlineResultBytes) {
+      if (bytes.has_value() && bytes->size() <= internal::kInlineValueBytes) {
         result.set_inline_value(bytes->data(), bytes->size());
       }
       result.set_run_micros(static_cast<uint64_t>(
