@@ -46,6 +46,7 @@
 #include "weft/internal/client_impl.h"
 #include "weft/internal/embedded_runtime.h"
 #include "weft/internal/error_info.h"
+#include "weft/internal/mutex.h"
 #include "weft/registry.h"
 #include "worker/data_service.h"
 #include "worker/object_store.h"
@@ -150,8 +151,8 @@ class Worker {
           }
         });
     {
-      std::unique_lock<std::mutex> lock(stop_mu_);
-      stop_cv_.wait(lock, [&] { return stopped_; });
+      internal::UniqueLock lock(stop_mu_);
+      while (!stopped_) stop_cv_.wait(lock);
     }
     heartbeat_.reset();
     // Drain: running tasks finish, queued ones are dropped.
@@ -162,7 +163,7 @@ class Worker {
     server_->Shutdown(std::chrono::system_clock::now() +
                       std::chrono::seconds(1));
     StopOnSignal(nullptr);
-    std::lock_guard<std::mutex> lock(stop_mu_);
+    internal::MutexLock lock(&stop_mu_);
     return clean_stop_ ? 0 : 1;
   }
 
@@ -171,7 +172,7 @@ class Worker {
   // loop. Run() then returns 0. Thread-safe; idempotent.
   void Leave() {
     {
-      std::lock_guard<std::mutex> lock(stop_mu_);
+      internal::MutexLock lock(&stop_mu_);
       if (leaving_) return;
       leaving_ = true;
     }
@@ -192,13 +193,14 @@ class Worker {
   // Returns whether this call ended it (later calls change nothing).
   bool Stopped(bool clean) {
     {
-      std::lock_guard<std::mutex> lock(stop_mu_);
+      internal::MutexLock lock(&stop_mu_);
       if (stopped_) return false;
       stopped_ = true;
       clean_stop_ = clean || leaving_;
+      clean = clean_stop_;
     }
     stop_cv_.notify_all();
-    return !clean_stop_;
+    return !clean;
   }
 
  private:
@@ -354,7 +356,7 @@ class Worker {
   void CancelTask(uint64_t id) {
     std::shared_ptr<ObjectState> state;
     {
-      std::lock_guard<std::mutex> lock(tasks_mu_);
+      internal::MutexLock lock(&tasks_mu_);
       auto it = running_.find(id);
       if (it == running_.end()) return;
       state = it->second.state.lock();
@@ -422,13 +424,13 @@ class Worker {
     spec.body = std::make_unique<TaskBody>(this, assignment, run);
     {
       // Current before it can start (it may finish before Submit returns).
-      std::lock_guard<std::mutex> lock(tasks_mu_);
+      internal::MutexLock lock(&tasks_mu_);
       run->number = ++last_run_;
       running_[run->id] = Running{{}, run->number};
     }
     std::shared_ptr<ObjectState> state = executor_->Submit(std::move(spec));
     {
-      std::lock_guard<std::mutex> lock(tasks_mu_);
+      internal::MutexLock lock(&tasks_mu_);
       auto it = running_.find(run->id);
       if (it != running_.end() && it->second.number == run->number) {
         it->second.state = state;
@@ -439,8 +441,9 @@ class Worker {
     }
   }
 
-  // True if `run` is the current run of its task. REQUIRES: tasks_mu_.
-  bool IsCurrent(const TaskRun& run) const {
+  // True if `run` is the current run of its task.
+  bool IsCurrent(const TaskRun& run) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_) {
     auto it = running_.find(run.id);
     return it != running_.end() && it->second.number == run.number;
   }
@@ -484,7 +487,7 @@ class Worker {
     }
     rpc::Buffer result = sink.Finish();
     const uint64_t size = result.size();
-    std::lock_guard<std::mutex> lock(tasks_mu_);
+    internal::MutexLock lock(&tasks_mu_);
     if (IsCurrent(run)) {
       store_.Put(task.id(), std::move(result));
       // Now a value the scheduler will count here, not an inline copy.
@@ -522,7 +525,7 @@ class Worker {
       if (dep.inline_value().size() == dep.size() &&
           (dep.size() > 0 || dep.addresses_size() == 0)) {
         // Inline: a copy the scheduler does not count, held for this run.
-        std::lock_guard<std::mutex> lock(tasks_mu_);
+        internal::MutexLock lock(&tasks_mu_);
         auto uses = inline_uses_.find(dep.id());
         if (uses == inline_uses_.end()) {
           if (store_.Contains(dep.id())) continue;  // a counted copy
@@ -549,8 +552,8 @@ class Worker {
   }
 
   // Drops the inline inputs `run` held that no other run holds.
-  // REQUIRES: tasks_mu_ held.
-  void ReleaseInlineInputs(TaskRun& run) {
+  void ReleaseInlineInputs(TaskRun& run)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_) {
     for (uint64_t id : run.inline_inputs) {
       auto uses = inline_uses_.find(id);
       if (uses == inline_uses_.end()) continue;  // became a counted copy
@@ -566,7 +569,7 @@ class Worker {
     rpc::TaskResult result;
     size_t still_assigned;
     {
-      std::lock_guard<std::mutex> lock(tasks_mu_);
+      internal::MutexLock lock(&tasks_mu_);
       ReleaseInlineInputs(run);
       // A stale run (cancelled, or superseded by a new assignment) says
       // nothing: the scheduler has moved on.
@@ -644,7 +647,7 @@ class Worker {
   void SendHeartbeat() {
     int processing;
     {
-      std::lock_guard<std::mutex> tasks_lock(tasks_mu_);
+      internal::MutexLock tasks_lock(&tasks_mu_);
       processing = static_cast<int>(running_.size());
     }
     const uint64_t memory = store_.total_bytes();
@@ -679,24 +682,24 @@ class Worker {
   std::unique_ptr<internal::EmbeddedRuntime> executor_;
   std::shared_ptr<internal::ClientImpl> nested_client_;
   rpc::ClusterRuntime* cluster_ = nullptr;
-  bool clean_stop_ = false;
 
   // The current run of each task assigned here.
   struct Running {
     std::weak_ptr<ObjectState> state;
     uint64_t number = 0;
   };
-  std::mutex tasks_mu_;
-  absl::flat_hash_map<uint64_t, Running> running_;
-  uint64_t last_run_ = 0;
+  internal::Mutex tasks_mu_;
+  absl::flat_hash_map<uint64_t, Running> running_ ABSL_GUARDED_BY(tasks_mu_);
+  uint64_t last_run_ ABSL_GUARDED_BY(tasks_mu_) = 0;
   // Inline inputs held for runs: how many runs hold each.
-  absl::flat_hash_map<uint64_t, int> inline_uses_;
+  absl::flat_hash_map<uint64_t, int> inline_uses_ ABSL_GUARDED_BY(tasks_mu_);
 
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  // Serving ended (Stopped()); guarded by stop_mu_, as clean_stop_.
-  bool stopped_ = false;
-  bool leaving_ = false;  // Leave() was called (guarded by stop_mu_)
+  internal::Mutex stop_mu_;
+  std::condition_variable_any stop_cv_;
+  // Serving ended (Stopped()).
+  bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
+  bool leaving_ ABSL_GUARDED_BY(stop_mu_) = false;  // Leave() was called
+  bool clean_stop_ ABSL_GUARDED_BY(stop_mu_) = false;
   std::string token_;     // the token the scheduler took
 };
 
