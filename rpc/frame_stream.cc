@@ -110,7 +110,6 @@ std::shared_ptr<FrameStream> FrameStream::Make(int fd, EventLoop& loop,
 
 FrameStream::FrameStream(int fd, EventLoop& loop, size_t max_frame_bytes)
     : fd_(fd),
-      loop_(loop),
       max_frame_bytes_(max_frame_bytes),
       peer_(PeerName(fd)),
       io_(std::make_unique<Io>(loop, fd)),
