@@ -4,7 +4,6 @@
 
 #include <condition_variable>
 #include <future>
-#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -358,7 +357,7 @@ class ClusterConnection final
   absl::Status Request(Fill fill, SchedulerToClient& reply) {
     // A batch carries one request id, so requests go one at a time (they
     // are rare: worker lists and locations).
-    std::lock_guard<std::mutex> one_at_a_time(request_mu_);
+    MutexLock one_at_a_time(&request_mu_);
     uint64_t request_id;
     {
       MutexLock lock(&mu_);
@@ -562,7 +561,7 @@ class ClusterConnection final
   // Watches a scheduler across a socket (set once by Serve()).
   std::unique_ptr<Liveness> liveness_;
 
-  std::mutex request_mu_;  // held for a whole Request()
+  internal::Mutex request_mu_;  // held for a whole Request()
   internal::Mutex mu_;
   std::condition_variable_any reply_cv_;  // a request's reply arrived
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;

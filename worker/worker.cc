@@ -342,7 +342,7 @@ class Worker {
     if (old == nullptr) return;
     std::vector<std::shared_ptr<ObjectState>> runs;
     {
-      std::lock_guard<std::mutex> lock(tasks_mu_);
+      internal::MutexLock lock(&tasks_mu_);
       for (auto& [id, running] : running_) {
         if (auto state = running.state.lock()) runs.push_back(std::move(state));
       }
@@ -535,7 +535,7 @@ class Worker {
   // of its own (the caller is the stream's reader), and reports it.
   void StartCopy(const std::shared_ptr<Session>& session,
                  const rpc::Location& location) {
-    std::lock_guard<std::mutex> lock(copies_mu_);
+    internal::MutexLock lock(&copies_mu_);
     copies_.emplace_back([this, session, location] {
       if (store_.Contains(location.id())) return;
       absl::StatusOr<rpc::Buffer> bytes = data_client_.FetchAnyBuffer(
@@ -561,7 +561,7 @@ class Worker {
   void JoinCopies() {
     std::vector<std::thread> copies;
     {
-      std::lock_guard<std::mutex> lock(copies_mu_);
+      internal::MutexLock lock(&copies_mu_);
       copies.swap(copies_);
     }
     for (std::thread& t : copies) t.join();
@@ -573,7 +573,7 @@ class Worker {
   void CancelTask(uint64_t id) {
     std::shared_ptr<ObjectState> state;
     {
-      std::lock_guard<std::mutex> lock(tasks_mu_);
+      internal::MutexLock lock(&tasks_mu_);
       auto it = running_.find(id);
       if (it == running_.end()) return;
       state = it->second.state.lock();
@@ -645,13 +645,13 @@ class Worker {
     spec.body = std::make_unique<TaskBody>(this, assignment, run);
     {
       // Current before it can start (it may finish before Submit returns).
-      std::lock_guard<std::mutex> lock(tasks_mu_);
+      internal::MutexLock lock(&tasks_mu_);
       run->number = ++last_run_;
       running_[run->id] = Running{{}, run->number};
     }
     std::shared_ptr<ObjectState> state = executor_->Submit(std::move(spec));
     {
-      std::lock_guard<std::mutex> lock(tasks_mu_);
+      internal::MutexLock lock(&tasks_mu_);
       auto it = running_.find(run->id);
       if (it != running_.end() && it->second.number == run->number) {
         it->second.state = state;
@@ -662,8 +662,9 @@ class Worker {
     }
   }
 
-  // True if `run` is the current run of its task. REQUIRES: tasks_mu_.
-  bool IsCurrent(const TaskRun& run) const {
+  // True if `run` is the current run of its task.
+  bool IsCurrent(const TaskRun& run) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_) {
     auto it = running_.find(run.id);
     return it != running_.end() && it->second.number == run.number;
   }
@@ -708,7 +709,7 @@ class Worker {
     }
     rpc::Buffer result = sink.Finish();
     const uint64_t size = result.size();
-    std::lock_guard<std::mutex> lock(tasks_mu_);
+    internal::MutexLock lock(&tasks_mu_);
     if (IsCurrent(run)) {
       store_.Put(task.id(), std::move(result));
       // Now a value the scheduler will count here, not an inline copy.
@@ -749,7 +750,7 @@ class Worker {
       if (dep.inline_value().size() == dep.size() &&
           (dep.size() > 0 || dep.addresses_size() == 0)) {
         // Inline: a copy the scheduler does not count, held for this run.
-        std::lock_guard<std::mutex> lock(tasks_mu_);
+        internal::MutexLock lock(&tasks_mu_);
         auto uses = inline_uses_.find(dep.id());
         if (uses == inline_uses_.end()) {
           if (store_.Contains(dep.id())) continue;  // a counted copy
@@ -778,8 +779,8 @@ class Worker {
   }
 
   // Drops the inline inputs `run` held that no other run holds.
-  // REQUIRES: tasks_mu_ held.
-  void ReleaseInlineInputs(TaskRun& run) {
+  void ReleaseInlineInputs(TaskRun& run)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_) {
     for (uint64_t id : run.inline_inputs) {
       auto uses = inline_uses_.find(id);
       if (uses == inline_uses_.end()) continue;  // became a counted copy
@@ -795,7 +796,7 @@ class Worker {
     rpc::TaskResult result;
     size_t still_assigned;
     {
-      std::lock_guard<std::mutex> lock(tasks_mu_);
+      internal::MutexLock lock(&tasks_mu_);
       ReleaseInlineInputs(run);
       // A stale run (cancelled, or superseded by a new assignment) says
       // nothing: the scheduler has moved on.
@@ -875,7 +876,7 @@ class Worker {
   void SendHeartbeat(Session& session) {
     int processing;
     {
-      std::lock_guard<std::mutex> tasks_lock(tasks_mu_);
+      internal::MutexLock tasks_lock(&tasks_mu_);
       processing = static_cast<int>(running_.size());
     }
     const uint64_t memory = store_.total_bytes();
@@ -910,11 +911,11 @@ class Worker {
     std::weak_ptr<ObjectState> state;
     uint64_t number = 0;
   };
-  std::mutex tasks_mu_;
-  absl::flat_hash_map<uint64_t, Running> running_;
-  uint64_t last_run_ = 0;
+  internal::Mutex tasks_mu_;
+  absl::flat_hash_map<uint64_t, Running> running_ ABSL_GUARDED_BY(tasks_mu_);
+  uint64_t last_run_ ABSL_GUARDED_BY(tasks_mu_) = 0;
   // Inline inputs held for runs: how many runs hold each.
-  absl::flat_hash_map<uint64_t, int> inline_uses_;
+  absl::flat_hash_map<uint64_t, int> inline_uses_ ABSL_GUARDED_BY(tasks_mu_);
 
   // How the current session ended (kServing while it has not).
   internal::Mutex stop_mu_;
@@ -924,8 +925,8 @@ class Worker {
   // Leave() was called: stop serving, or waiting to rejoin.
   std::atomic<bool> leave_requested_{false};
   // Copies of a retiring worker's objects being fetched (StartCopy).
-  std::mutex copies_mu_;
-  std::vector<std::thread> copies_;
+  internal::Mutex copies_mu_;
+  std::vector<std::thread> copies_ ABSL_GUARDED_BY(copies_mu_);
 };
 
 // SIGTERM and SIGINT make the running worker Leave(): a signal handler
