@@ -7,7 +7,10 @@ BENCHMARKS.md.
 
 Reads RESULTS/{weft,dask,ipyparallel}.json (any may be missing) and
 RESULTS/run.json (command, duration, load at start); writes
-RESULTS/table.md, RESULTS/chart.png and the BENCHMARKS.md given.
+RESULTS/table.md, RESULTS/chart.png and the BENCHMARKS.md given. With
+RESULTS/scale.json and RESULTS/scale_curve.json (bench/scale_bench and
+scheduler_state_bench --curve; RESULTS/scale_run.json says when), adds a
+"Scale" section; --scale-section prints only that section.
 """
 
 import argparse
@@ -451,7 +454,126 @@ HOW_TO_READ = """\
 """
 
 
-def write_benchmarks(records, missing, run, table, chart_rel, path):
+# --------------------------------------------------------------------------
+# Scale: one scheduler with 10 to 1,000 workers; graphs of 10k to 10M tasks.
+# --------------------------------------------------------------------------
+
+# Issue 14's targets: at N = 1,000 workers, and for the 10M-task graph.
+SCALE_TARGETS = {"tasks_per_second": (">=", 200000),
+                 "scheduler_threads": ("<=", 32),
+                 "scheduler_rss_per_worker_bytes": ("<=", 100000),
+                 "false_removals": ("<=", 0)}
+CURVE_TARGETS = {"accept_seconds": ("<=", 30.0),
+                 "bytes_per_pending_task": ("<=", 200.0)}
+
+
+def read_lines(path):
+    """The JSON records of one file of JSON lines ([] if it is missing)."""
+    records = []
+    if not os.path.exists(path):
+        return records
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            line = line.strip()
+            if line.startswith("{"):
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError:
+                    pass
+    return records
+
+
+def meets(value, target):
+    op, bound = target
+    return value >= bound if op == ">=" else value <= bound
+
+
+def marked(value, target, bound_text):
+    """The value's cell with whether it meets `target`."""
+    mark = "met" if meets(value, target) else "MISSED"
+    return f"{fmt_number(value, '')} ({mark}: {target[0]} {bound_text})"
+
+
+def scale_section(results_dir):
+    """The "Scale" section's markdown, or "" without scale results."""
+    scale = [r for r in read_lines(os.path.join(results_dir, "scale.json"))
+             if r.get("bench") == "scale"]
+    curve = [r for r in read_lines(os.path.join(results_dir,
+                                                "scale_curve.json"))
+             if r.get("bench") == "scheduler_state_curve"]
+    if not scale and not curve:
+        return ""
+    info = {}
+    info_path = os.path.join(results_dir, "scale_run.json")
+    if os.path.exists(info_path):
+        with open(info_path, encoding="utf-8") as handle:
+            info = json.load(handle)
+    text = ["## Scale: one scheduler, many workers; large graphs\n"]
+    if info:
+        text.append(
+            f"Command: `{info.get('command', '?')}`. Started "
+            f"{info.get('started_utc', '?')}, load average at start "
+            f"{info.get('load_average_at_start', '?')} (2 cores, shared: "
+            f"the scheduler, every simulated worker and the client run on "
+            f"them together); commit `{info.get('commit', '?')}`.\n")
+    if scale:
+        text.append(
+            "`bench/scale_bench.cc`: one scheduler process, N simulated "
+            "workers (one thread each) on real sockets in the bench "
+            "process, a client of tiny tasks (`task_ms` 0) or 1 ms tasks. "
+            "p50/p99: a probe task's submission to its assignment reaching "
+            "a worker. Issue 14's targets apply at N = 1,000.\n")
+        fields = ["tasks_per_second", "p50_us", "p99_us",
+                  "scheduler_threads", "scheduler_rss_per_worker_bytes",
+                  "false_removals", "join_seconds",
+                  "scheduler_cpu_us_per_task"]
+        text.append("| workers | task_ms | tasks | " + " | ".join(fields)
+                    + " |")
+        text.append("|" + "---:|" * (3 + len(fields)))
+        for r in scale:
+            cells = [str(r.get("workers")), str(r.get("task_ms")),
+                     f"{r.get('tasks', 0):,}"]
+            for f in fields:
+                v = r.get(f)
+                if v is None:
+                    cells.append("—")
+                elif r.get("workers") == 1000 and f in SCALE_TARGETS:
+                    cells.append(marked(v, SCALE_TARGETS[f],
+                                        f"{SCALE_TARGETS[f][1]:,}"))
+                else:
+                    cells.append(fmt_number(v, ""))
+            text.append("| " + " | ".join(cells) + " |")
+        text.append("")
+    if curve:
+        text.append(
+            "`scheduler/scheduler_state_bench.cc --curve`: the scheduler's "
+            "state machine alone (with jemalloc, as `weft scheduler` runs) "
+            "accepting binary reduction trees in batches of 100,000 tasks, "
+            "each size in a fresh process. Issue 14's targets at 10M: "
+            "accepted in <= 30 s, <= 200 bytes per pending task.\n")
+        text.append("| tasks | accept (s) | tasks/s | RSS bytes per pending "
+                    "task | heap bytes per pending task |")
+        text.append("|---:|---:|---:|---:|---:|")
+        for r in curve:
+            cells = [f"{r.get('tasks', 0):,}"]
+            for f in ["accept_seconds", "tasks_per_second",
+                      "bytes_per_pending_task",
+                      "heap_bytes_per_pending_task"]:
+                v = r.get(f)
+                if v is None:
+                    cells.append("—")
+                elif r.get("tasks") == 10000000 and f in CURVE_TARGETS:
+                    cells.append(marked(v, CURVE_TARGETS[f],
+                                        f"{CURVE_TARGETS[f][1]:g}"))
+                else:
+                    cells.append(fmt_number(v, ""))
+            text.append("| " + " | ".join(cells) + " |")
+        text.append("")
+    return "\n".join(text) + "\n"
+
+
+def write_benchmarks(records, missing, run, table, chart_rel, path,
+                     scale=""):
     command = run.get("command", "bench/run_all.sh")
     text = [
         "# Benchmarks: weft side by side with Dask and ipyparallel\n",
@@ -473,6 +595,10 @@ def write_benchmarks(records, missing, run, table, chart_rel, path):
         "## Results\n", table,
         f"\n![throughput, latency and data-move chart]({chart_rel})\n",
         "### METG sweep (efficiency by task length)\n", metg_sweeps(records),
+    ]
+    if scale:
+        text.append(scale)
+    text += [
         "## How to read\n", HOW_TO_READ,
         "## Notes from the run\n", notes(records) or "None.\n",
     ]
@@ -489,7 +615,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default="bench/results")
     parser.add_argument("--benchmarks", default="BENCHMARKS.md")
+    parser.add_argument("--scale-section", action="store_true",
+                        help="print only the Scale section and stop")
     args = parser.parse_args(argv)
+    if args.scale_section:
+        print(scale_section(args.results), end="")
+        return
 
     records, missing = read_records(args.results)
     run = read_run_info(args.results)
@@ -502,7 +633,7 @@ def main(argv=None):
     chart_rel = os.path.relpath(chart, os.path.dirname(
         os.path.abspath(args.benchmarks)) or ".")
     write_benchmarks(records, missing, run, table, chart_rel,
-                     args.benchmarks)
+                     args.benchmarks, scale_section(args.results))
     print(f"report: {len(records)} records -> "
           f"{os.path.join(args.results, 'table.md')}, {chart}, "
           f"{args.benchmarks}")

@@ -3,8 +3,8 @@
 # distributed and ipyparallel, one after the other on the same machine, then
 # the report (table, chart, BENCHMARKS.md).
 #
-#   bench/run_all.sh            full sizes (~20 min on 2 cores); writes
-#                               bench/results/{weft,dask,ipyparallel}.json,
+#   bench/run_all.sh            full sizes (~25 min on 2 cores); writes
+#                               bench/results/{weft,dask,ipyparallel,scale,scale_curve}.json,
 #                               table.md, chart.png and ./BENCHMARKS.md
 #   bench/run_all.sh --quick    smoke run (~2 min) into bench/results/quick/
 #                               (its own table, chart and BENCHMARKS.md), so
@@ -82,6 +82,27 @@ else
   echo "run_all: NOTE: //bench:workloads does not exist in this tree yet" \
     "(weft's side of the suite); running the peers only" >&2
   rm -f "$out/weft.json"
+fi
+
+# --- weft at scale: one scheduler, 10 to 1,000 workers; 10k..10M graphs --------
+# bench/scale_bench.cc and scheduler/scheduler_state_bench.cc (--curve); the
+# report's "Scale" section. Not in --quick (they take about 5 minutes).
+if ((${#quick[@]} == 0)); then
+  if bazel build --config=opt //bench:scale_bench \
+      //scheduler:scheduler_state_bench >&2; then
+    cat >"$out/scale_run.json" <<EOF
+{"command": "bench/run_all.sh: bazel-bin/bench/scale_bench; bazel-bin/scheduler/scheduler_state_bench --curve --json (both --config=opt)",
+ "started_utc": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+ "load_average_at_start": "$(cut -d' ' -f1-3 /proc/loadavg)",
+ "commit": "$commit_at_start"}
+EOF
+    run scale bazel-bin/bench/scale_bench
+    run scale_curve bazel-bin/scheduler/scheduler_state_bench --curve --json
+  else
+    echo "run_all: WARNING: the scale benchmarks did not build;" \
+      "no scale results" >&2
+    rm -f "$out/scale.json" "$out/scale_curve.json"
+  fi
 fi
 
 # --- the peers ----------------------------------------------------------------

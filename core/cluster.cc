@@ -14,7 +14,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -26,6 +25,7 @@
 #include "scheduler/scheduler_service.h"
 #include "weft/errors.h"
 #include "weft/internal/client_impl.h"
+#include "weft/internal/mutex.h"
 #include "worker/supervisor.h"
 #include "worker/worker.h"
 
@@ -117,7 +117,7 @@ class LocalCluster::Impl {
   void AddWorkers(int n) {
     size_t target;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      internal::MutexLock lock(&mu_);
       target = pids_.size() + n;
       for (int i = 0; i < n; ++i) Spawn();
     }
@@ -133,11 +133,11 @@ class LocalCluster::Impl {
   const std::string& address() const { return scheduler_->address(); }
   const std::string& token() const { return token_; }
   std::vector<pid_t> pids() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::MutexLock lock(&mu_);
     return pids_;
   }
   int restarts() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::MutexLock lock(&mu_);
     return restarts_;
   }
 
@@ -145,7 +145,7 @@ class LocalCluster::Impl {
   // Restarts worker processes that die (the scheduler has already moved
   // their tasks elsewhere when their connection broke).
   void NannyLoop() {
-    std::unique_lock<std::mutex> lock(mu_);
+    internal::UniqueLock lock(mu_);
     while (!stopping_) {
       nanny_cv_.wait_for(lock, std::chrono::milliseconds(50));
       if (stopping_) break;
@@ -189,8 +189,7 @@ class LocalCluster::Impl {
     }
   }
 
-  // REQUIRES: mu_ held.
-  void Spawn() {
+  void Spawn() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     // Everything the child needs is prepared before fork(): after it, only
     // async-signal-safe calls are allowed in a multithreaded process.
     std::vector<std::string> args = {options_.worker_binary};
@@ -222,7 +221,7 @@ class LocalCluster::Impl {
   }
 
   std::string DeadWorkers() {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::MutexLock lock(&mu_);
     std::string out;
     for (pid_t pid : pids_) {
       int status = 0;
@@ -240,18 +239,26 @@ class LocalCluster::Impl {
     if (stopped_) return;
     stopped_ = true;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      internal::MutexLock lock(&mu_);
       stopping_ = true;
     }
     nanny_cv_.notify_all();
     if (nanny_.joinable()) nanny_.join();
     client_.reset();
     if (scheduler_ != nullptr) scheduler_->Shutdown();
+    // Nothing spawns or reaps any more (the nanny is gone).
+    std::vector<pid_t> pids;
+    std::vector<pid_t> reaped;
+    {
+      internal::MutexLock lock(&mu_);
+      pids = pids_;
+      reaped = reaped_;
+    }
     // Workers stop when told; give them a moment, then kill the rest.
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    for (pid_t pid : pids_) {
-      if (std::find(reaped_.begin(), reaped_.end(), pid) != reaped_.end()) {
+    for (pid_t pid : pids) {
+      if (std::find(reaped.begin(), reaped.end(), pid) != reaped.end()) {
         continue;
       }
       while (true) {
@@ -274,12 +281,12 @@ class LocalCluster::Impl {
   std::vector<std::string> worker_env_;  // constant after construction
   std::unique_ptr<scheduler::SchedulerServer> scheduler_;
   std::unique_ptr<Client> client_;
-  mutable std::mutex mu_;
-  std::condition_variable nanny_cv_;
-  std::vector<pid_t> pids_;    // guarded by mu_
-  std::vector<pid_t> reaped_;  // guarded by mu_
-  int restarts_ = 0;           // guarded by mu_
-  bool stopping_ = false;      // guarded by mu_
+  mutable internal::Mutex mu_;
+  std::condition_variable_any nanny_cv_;
+  std::vector<pid_t> pids_ ABSL_GUARDED_BY(mu_);
+  std::vector<pid_t> reaped_ ABSL_GUARDED_BY(mu_);
+  int restarts_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ = false;
   std::thread nanny_;
 };

@@ -7,7 +7,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_format.h"
 #include "boost/fiber/condition_variable.hpp"
 
 namespace weft::internal {
@@ -22,10 +21,6 @@ uint64_t NewObjectId() {
   }();
   static std::atomic<uint64_t> next{1};
   return salt | (next.fetch_add(1, std::memory_order_relaxed) & 0xffffffffu);
-}
-
-std::string MakeKey(const std::string& name, uint64_t id) {
-  return absl::StrFormat("%s-%016x", name, id);
 }
 
 namespace {

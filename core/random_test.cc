@@ -594,7 +594,8 @@ TEST(SeedTest, NegativeSeedsThrow) {
                std::invalid_argument);
   EXPECT_THROW(default_rng(absl::int128(-7)), std::invalid_argument);
   EXPECT_THROW(SeedSequence(-1), std::invalid_argument);
-  EXPECT_THROW(SeedSequence(std::numeric_limits<int64_t>::min()),
+  // (void): clang would read the statement as a declaration.
+  EXPECT_THROW((void)SeedSequence(std::numeric_limits<int64_t>::min()),
                std::invalid_argument);
   try {
     default_rng(-3);

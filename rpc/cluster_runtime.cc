@@ -2,10 +2,9 @@
 
 #include "rpc/cluster_runtime.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <future>
-#include <mutex>
-#include <algorithm>
 #include <thread>
 #include <utility>
 #include <variant>
@@ -30,6 +29,7 @@
 #include "rpc/status.h"
 #include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
+#include "weft/internal/inline_limit.h"
 #include "weft/errors.h"
 #include "weft/internal/error_info.h"
 #include "weft/internal/mutex.h"
@@ -48,9 +48,6 @@ struct IdCollector final : internal::RefCollector {
   void Add(uint64_t id) override { ids.push_back(id); }
   std::vector<uint64_t> ids;
 };
-// put() values up to this size go whole to the scheduler, which keeps them
-// (SchedulerState::Options::inline_limit_bytes, the same 64 KiB).
-constexpr size_t kInlinePutBytes = 64 * 1024;
 
 }  // namespace
 
@@ -384,7 +381,7 @@ class ClusterConnection final
   absl::Status Request(Fill fill, SchedulerToClient& reply) {
     // A batch carries one request id, so requests go one at a time (they
     // are rare: worker lists and locations).
-    std::lock_guard<std::mutex> one_at_a_time(request_mu_);
+    MutexLock one_at_a_time(&request_mu_);
     uint64_t request_id;
     {
       MutexLock lock(&mu_);
@@ -588,7 +585,7 @@ class ClusterConnection final
   // Watches a scheduler across a socket (set once by Serve()).
   std::unique_ptr<Liveness> liveness_;
 
-  std::mutex request_mu_;  // held for a whole Request()
+  internal::Mutex request_mu_;  // held for a whole Request()
   internal::Mutex mu_;
   std::condition_variable_any reply_cv_;  // a request's reply arrived
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
@@ -834,7 +831,7 @@ std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
   PutDone done;
   done.set_id(id);
   done.set_size(bytes.size());
-  if (bytes.size() <= kInlinePutBytes) {
+  if (bytes.size() <= internal::kInlineValueBytes) {
     // Small: the scheduler keeps the value (a "kept" put, never lost) and
     // hands it to tasks inline; no worker is involved, so this is one
     // message, not a round trip.

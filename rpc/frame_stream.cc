@@ -110,7 +110,6 @@ std::shared_ptr<FrameStream> FrameStream::Make(int fd, EventLoop& loop,
 
 FrameStream::FrameStream(int fd, EventLoop& loop, size_t max_frame_bytes)
     : fd_(fd),
-      loop_(loop),
       max_frame_bytes_(max_frame_bytes),
       peer_(PeerName(fd)),
       io_(std::make_unique<Io>(loop, fd)),
@@ -618,19 +617,21 @@ FrameListener::~FrameListener() {
     });
     return;
   }
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  boost::asio::post(io->strand, [io, &mu, &cv, &done] {
+  struct Stopped {
+    internal::Mutex mu;
+    std::condition_variable_any cv;
+    bool done ABSL_GUARDED_BY(mu) = false;
+  } stopped;
+  boost::asio::post(io->strand, [io, &stopped] {
     io->stopped = true;
     io->descriptor.cancel();
     io->retry.cancel();
-    std::lock_guard<std::mutex> lock(mu);
-    done = true;
-    cv.notify_all();
+    MutexLock lock(&stopped.mu);
+    stopped.done = true;
+    stopped.cv.notify_all();
   });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
+  internal::UniqueLock lock(stopped.mu);
+  while (!stopped.done) stopped.cv.wait(lock);
 }
 
 void FrameListener::StartAccepting(

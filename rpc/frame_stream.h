@@ -169,7 +169,6 @@ class FrameStream : public std::enable_shared_from_this<FrameStream> {
 
   // Constant after construction.
   const int fd_;
-  EventLoop& loop_;
   const size_t max_frame_bytes_;
   const std::string peer_;
   const std::unique_ptr<Io> io_;

@@ -39,7 +39,7 @@ absl::Status SchedulerState::CreateActor(ClientId client, ActorDef def) {
     return absl::NotFoundError(absl::StrCat("unknown client ", client));
   }
   const std::string what =
-      absl::StrCat("actor ", TaskKey(def.class_name, def.id));
+      absl::StrCat("actor ", weft::internal::MakeKey(def.class_name, def.id));
   if (def.class_name.empty()) {
     return absl::InvalidArgumentError(what + ": no class name");
   }
@@ -180,7 +180,7 @@ std::shared_ptr<const ErrorDetail> SchedulerState::ActorError(
   ErrorDetail d;
   d.kind = ErrorKind::kActorDied;
   d.task_name = actor.def.class_name;
-  d.task_key = TaskKey(actor.def.class_name, actor.def.id);
+  d.task_key = weft::internal::MakeKey(actor.def.class_name, actor.def.id);
   d.exception_type = std::move(type);
   d.message = absl::StrCat("actor ", d.task_key, " is dead: ", message);
   return std::make_shared<const ErrorDetail>(std::move(d));
@@ -239,7 +239,7 @@ bool SchedulerState::RetryCall(Slot s, const std::string& why) {
   const int retries = actor.def.max_task_retries;
   if (retries < 0 || t.deaths <= retries) return true;
   Fail(s, ActorError(actor, "ActorDiedError",
-                     absl::StrCat("call ", TaskKey(NameOf(t), t.id),
+                     absl::StrCat("call ", weft::internal::MakeKey(NameOf(t), t.id),
                                   " was running when the actor's worker died "
                                   "(",
                                   why, "), ", t.deaths,
@@ -342,7 +342,7 @@ void SchedulerState::CheckActorInvariants(std::vector<uint32_t>& refs) const {
   for (ActorId id : actors_.Ids()) {
     const Actor& a = *actors_.Find(id);
     const std::string what = absl::StrCat(
-        "actor ", TaskKey(a.def.class_name, id), " (",
+        "actor ", weft::internal::MakeKey(a.def.class_name, id), " (",
         ActorStateName(a.state), "): ");
     const Slot anchor = FindSlot(id);
     if (anchor == kNone) Violation(what + "no anchor");

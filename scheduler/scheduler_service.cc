@@ -55,6 +55,19 @@ SchedulerService::Options WithEnvironment(SchedulerService::Options options) {
 
 int SubmittedTasks(const rpc::ClientMessage& m) { return m.submit_size(); }
 
+// Removes the assignment of `task` from a batch not yet sent; returns
+// whether there was one.
+bool WithdrawAssignment(uint64_t task, rpc::SchedulerToWorker& m) {
+  auto& assigned = *m.mutable_assign();
+  for (int i = 0; i < assigned.size(); ++i) {
+    if (assigned.Get(i).task().id() == task) {
+      assigned.DeleteSubrange(i, 1);
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 struct SchedulerService::ClientPeer
@@ -229,13 +242,12 @@ SchedulerService::SchedulerService(Options options)
       loop_(std::make_unique<rpc::EventLoop>(options_.io_threads, "weft-sched")),
       state_(options_.state),
       local_(std::make_shared<Local>(this)) {
-  monitor_ = std::make_unique<rpc::Timer>(
-      *loop_, [this] {
-        RunLocked([&] {
-          RemoveExpiredWorkers();
-          RemoveSilentClients();
-        });
-      });
+  monitor_ = std::make_unique<rpc::Timer>(*loop_, [this] {
+    RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      RemoveExpiredWorkers();
+      RemoveSilentClients();
+    });
+  });
   monitor_->ArmEvery(options_.monitor_interval);
 }
 
@@ -428,6 +440,11 @@ size_t SchedulerService::num_workers() {
   return workers_.size();
 }
 
+SchedulerService::Removals SchedulerService::removals() {
+  MutexLock lock(&mu_);
+  return removals_;
+}
+
 std::shared_ptr<rpc::LocalLink> SchedulerService::local_link() {
   return local_;
 }
@@ -462,7 +479,7 @@ absl::Status SchedulerService::AddClient(std::shared_ptr<ClientPeer> peer,
   peer->writer = rpc::MakeBatchWriter(peer->stream, /*lingering=*/false,
                                       *loop_);
   absl::Status status;
-  RunLocked([&] {
+  RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (shutdown_) {
       status = absl::UnavailableError("weft: the scheduler is shutting down");
       return;
@@ -494,7 +511,7 @@ void SchedulerService::ServeClient(const std::shared_ptr<ClientPeer>& peer) {
       [this, peer](absl::Span<const rpc::ClientMessage> messages) {
         peer->Heard();  // stamped on arrival, before waiting for the lock
         int submitted = 0;
-        RunLocked([&] {
+        RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
           for (const rpc::ClientMessage& m : messages) {
             HandleClientMessage(*peer, m);
             submitted += SubmittedTasks(m);
@@ -512,7 +529,9 @@ void SchedulerService::ServeClient(const std::shared_ptr<ClientPeer>& peer) {
 }
 
 void SchedulerService::OnClientClosed(const std::shared_ptr<ClientPeer>& peer) {
-  RunLocked([&] { DropClientLocked(peer); });
+  RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    DropClientLocked(peer);
+  });
   peer->writer->Close();
   peer->stream->Close();
 }
@@ -623,7 +642,7 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
           done->set_id(def.id());
           done->set_failed(true);
           done->mutable_error()->set_task_name(def.name());
-          done->mutable_error()->set_task_key(TaskKey(def.name(), def.id()));
+          done->mutable_error()->set_task_key(weft::internal::MakeKey(def.name(), def.id()));
           done->mutable_error()->set_exception_type("weft::UsageError");
           done->mutable_error()->set_message(
               absl::StrCat("the scheduler rejected the submission: ",
@@ -687,7 +706,9 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
     DispatchLocked();
     rpc::SchedulerToClient reply;
     reply.set_request_id(message.request_id());
-    auto address_of = [this](WorkerId w) { return AddressOf(w); };
+    auto address_of = [this](WorkerId w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return AddressOf(w);
+    };
     for (uint64_t id : message.locate()) {
       if (state_.StateOf(id) != TaskState::kMemory) continue;
       FillLocation(id, 0, state_.HoldersOf(id), "", address_of,
@@ -761,7 +782,7 @@ grpc::Status SchedulerService::WorkerStream(
   peer->writer = rpc::MakeBatchWriter(peer->stream, /*lingering=*/true,
                                       *loop_);
   absl::Status status;
-  RunLocked([&] {
+  RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (shutdown_) {
       status = absl::UnavailableError("weft: the scheduler is shutting down");
       return;
@@ -801,7 +822,7 @@ void SchedulerService::ServeWorker(const std::shared_ptr<WorkerPeer>& peer) {
   peer->stream->Serve(
       [this, peer](absl::Span<const rpc::WorkerMessage> messages) {
         peer->Heard();  // stamped on arrival, before waiting for the lock
-        RunLocked([&] {
+        RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
           // A worker removed for silence may still have messages in
           // flight; what it says no longer counts.
           if (!workers_.contains(peer->id)) return;
@@ -815,7 +836,7 @@ void SchedulerService::ServeWorker(const std::shared_ptr<WorkerPeer>& peer) {
 
 void SchedulerService::OnWorkerClosed(const std::shared_ptr<WorkerPeer>& peer,
                                       const absl::Status& why) {
-  RunLocked([&] {
+  RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (std::string_view(peer->stream->transport()) == "frames") {
       --open_frame_peers_;
       frame_peers_closed_.notify_all();
@@ -825,16 +846,19 @@ void SchedulerService::OnWorkerClosed(const std::shared_ptr<WorkerPeer>& peer,
         : absl::IsUnavailable(why) || absl::IsCancelled(why)
             ? "lost its connection (did its process die?)"
             : absl::StrCat("was dropped: ", why.message());
-    DropWorkerLocked(peer, reason);
+    DropWorkerLocked(peer, reason,
+                     peer->leaving ? &Removals::left : &Removals::lost);
   });
   peer->writer->Close();
 }
 
 void SchedulerService::DropWorkerLocked(const std::shared_ptr<WorkerPeer>& peer,
-                                        const std::string& why) {
+                                        const std::string& why,
+                                        uint64_t Removals::*counter) {
   auto it = workers_.find(peer->id);
   if (it == workers_.end() || it->second != peer) return;
   workers_.erase(it);
+  ++(removals_.*counter);
   worker_by_address_.erase(peer->address);
   Log(absl::StrCat("worker ", peer->id, " (", peer->address, ") ", why));
   (void)state_.RemoveWorker(
@@ -848,7 +872,7 @@ void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
   // A report the state machine refuses is a normal race (a result or a
   // replica of what was cancelled or released meanwhile, which it tells
   // the worker to drop): said only with WEFT_VERBOSE=1.
-  auto log = [&](const absl::Status& s) {
+  auto log = [&](const absl::Status& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!s.ok() && verbose_) {
       Log(absl::StrCat("from worker ", peer.id, ": ", s.message()));
     }
@@ -903,10 +927,12 @@ std::string SchedulerService::AddressOf(WorkerId worker) const {
 }
 
 void SchedulerService::DispatchLocked() {
-  auto address_of = [this](WorkerId w) { return AddressOf(w); };
+  auto address_of = [this](WorkerId w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return AddressOf(w);
+  };
   for (Action& action : state_.TakeActions()) {
     std::visit(
-        [&](auto& a) {
+        [&](auto& a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
           using A = std::decay_t<decltype(a)>;
           if constexpr (std::is_same_v<A, AssignTask>) {
             auto it = workers_.find(a.worker);
@@ -924,7 +950,12 @@ void SchedulerService::DispatchLocked() {
             auto it = workers_.find(a.worker);
             if (it == workers_.end()) return;
             ToWorker(*it->second, [&](rpc::SchedulerToWorker& m) {
-              m.mutable_cancel()->Add(a.tasks.begin(), a.tasks.end());
+              for (uint64_t task : a.tasks) {
+                // The worker reads a message's cancels before its
+                // assignments: a task assigned and taken back within one
+                // batch is withdrawn from it instead.
+                if (!WithdrawAssignment(task, m)) m.add_cancel(task);
+              }
             });
           } else if constexpr (std::is_same_v<A, ObjectReady>) {
             auto it = clients_.find(a.client);
@@ -996,9 +1027,10 @@ void SchedulerService::RemoveExpiredWorkers() {
       // Bytes from it wait to be read: alive, however busy we are.
       (void)state_.Seen(id, now);
     } else {
-      DropWorkerLocked(
-          peer, absl::StrCat("was dropped: it sent no heartbeat for ",
-                             absl::FormatDuration(timeout)));
+      DropWorkerLocked(peer,
+                       absl::StrCat("was dropped: it sent no heartbeat for ",
+                                    absl::FormatDuration(timeout)),
+                       &Removals::silent);
     }
   }
 }

@@ -100,6 +100,14 @@ class SchedulerService final : public rpc::Scheduler::Service {
 
   size_t num_workers();
 
+  // Workers removed so far, by why.
+  struct Removals {
+    uint64_t left = 0;    // said they were leaving (WorkerMessage.leaving)
+    uint64_t lost = 0;    // their stream ended or broke unannounced
+    uint64_t silent = 0;  // no message for the heartbeat timeout
+  };
+  Removals removals();
+
   // The in-process path for a client in this process (LocalCluster). It
   // stays valid after the service is gone (its calls then fail).
   std::shared_ptr<rpc::LocalLink> local_link();
@@ -190,10 +198,11 @@ class SchedulerService final : public rpc::Scheduler::Service {
   // Drops clients silent for options_.client_timeout (likewise stamped on
   // arrival; in-process clients are never silent).
   void RemoveSilentClients() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Removes `peer` from the state machine (logging why); its stream is
-  // closed when RunLocked unlocks. No-op if it is already gone.
+  // Removes `peer` from the state machine (logging why, counting it in
+  // `counter`); its stream is closed when RunLocked unlocks. No-op if it is
+  // already gone.
   void DropWorkerLocked(const std::shared_ptr<WorkerPeer>& peer,
-                        const std::string& why)
+                        const std::string& why, uint64_t Removals::*counter)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
@@ -212,6 +221,7 @@ class SchedulerService final : public rpc::Scheduler::Service {
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, WorkerId> worker_by_address_
       ABSL_GUARDED_BY(mu_);
+  Removals removals_ ABSL_GUARDED_BY(mu_);
   // Log lines queued under the lock (see Log()).
   std::vector<std::string> log_ ABSL_GUARDED_BY(mu_);
   // Peers with updates queued since the last RunLocked whose streams

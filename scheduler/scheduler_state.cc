@@ -104,7 +104,7 @@ ErrorDetail SchedulerState::DetailFor(const Task& t, ErrorKind kind,
   ErrorDetail d;
   d.kind = kind;
   d.task_name = NameOf(t);
-  d.task_key = TaskKey(d.task_name, t.id);
+  d.task_key = weft::internal::MakeKey(d.task_name, t.id);
   d.exception_type = std::move(type);
   d.message = std::move(message);
   return d;
@@ -239,7 +239,7 @@ absl::Status SchedulerState::RemoveWorker(WorkerId worker,
       continue;
     }
     if (t.deaths >= options_.max_worker_deaths_per_task) {
-      const std::string key = TaskKey(NameOf(t), t.id);
+      const std::string key = weft::internal::MakeKey(NameOf(t), t.id);
       Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
                   t, ErrorKind::kWorkerDied, "KilledWorker",
                   absl::StrCat("task ", key, " was running on ", t.deaths,
@@ -384,7 +384,7 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
   for (size_t i = 0; i < tasks.size(); ++i) {
     const TaskDef& def = tasks[i];
     auto what = [&def] {
-      return absl::StrCat("task ", TaskKey(def.name, def.id));
+      return absl::StrCat("task ", weft::internal::MakeKey(def.name, def.id));
     };
     if (def.num_cpus < 1 || def.num_cpus > 65535) {
       return rollback(absl::InvalidArgumentError(
@@ -594,7 +594,7 @@ absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
       EmitRelease(worker, task);
     }
     return absl::FailedPreconditionError(absl::StrCat(
-        "task ", TaskKey(NameOf(t), task), " is ", TaskStateName(t.state),
+        "task ", weft::internal::MakeKey(NameOf(t), task), " is ", TaskStateName(t.state),
         t.state == TaskState::kProcessing
             ? absl::StrCat(" on worker ", pool_.at(t.processing_on).id)
             : std::string(),
@@ -646,7 +646,7 @@ SchedulerState::FindProcessing(WorkerId worker, ObjectId task) const {
   const Task& t = tasks_[s];
   if (t.state != TaskState::kProcessing || t.processing_on != *ws) {
     return absl::FailedPreconditionError(
-        absl::StrCat("task ", TaskKey(NameOf(t), task), " is ",
+        absl::StrCat("task ", weft::internal::MakeKey(NameOf(t), task), " is ",
                      TaskStateName(t.state), ", not processing on worker ",
                      worker));
   }
@@ -666,7 +666,7 @@ absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
     MakeReady(s);
   } else {
     if (error.task_name.empty()) error.task_name = NameOf(t);
-    if (error.task_key.empty()) error.task_key = TaskKey(NameOf(t), t.id);
+    if (error.task_key.empty()) error.task_key = weft::internal::MakeKey(NameOf(t), t.id);
     SetState(t, TaskState::kReady);  // pending, no longer assigned
     Fail(s, std::make_shared<const ErrorDetail>(std::move(error)));
   }
@@ -791,7 +791,7 @@ absl::Status SchedulerState::Cancel(ClientId client, ObjectId object) {
   }
   const Task& t = tasks_[s];
   if (!IsPending(t.state)) return absl::OkStatus();
-  const std::string key = TaskKey(NameOf(t), t.id);
+  const std::string key = weft::internal::MakeKey(NameOf(t), t.id);
   Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
               t, ErrorKind::kCancelled, "CancelledError",
               absl::StrCat("task ", key, " was cancelled by client ",

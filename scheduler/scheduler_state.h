@@ -39,6 +39,7 @@
 #include "scheduler/slot_index.h"
 #include "scheduler/slot_list.h"
 #include "scheduler/types.h"
+#include "weft/internal/inline_limit.h"
 
 namespace weft::scheduler {
 
@@ -64,7 +65,7 @@ class SchedulerState {
     int max_worker_deaths_per_task = 3;
     // Results up to this size are kept in the scheduler and sent inline
     // with ObjectReady and AssignTask; larger inline values are ignored.
-    size_t inline_limit_bytes = 64 * 1024;
+    size_t inline_limit_bytes = weft::internal::kInlineValueBytes;
     // A worker is assigned at most saturation * nthreads cpus of tasks at a
     // time; the rest stay queued here. >= 1. With adaptive_saturation this
     // is the minimum.

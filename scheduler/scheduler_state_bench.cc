@@ -1,20 +1,39 @@
 // Copyright 2026 The weft Authors.
 //
-// Throughput and memory of SchedulerState for 1M independent tasks:
-// submit (one batch), then assign + finish until done, then release.
+// SchedulerState alone: how fast it takes tasks in and what each costs.
 //
 //   bazel run --config=opt //scheduler:scheduler_state_bench [-- N]
+//       N independent tasks (default 1M): submit (one batch), then assign +
+//       finish until done, then release.
+//   bazel run --config=opt //scheduler:scheduler_state_bench -- --curve
+//       [--max=10000000] [--json]
+//       graphs of 10k, 30k, 100k, ... up to 10M tasks, each in a fresh
+//       process: binary reduction trees (half the tasks are leaves, every
+//       other task adds two earlier ones), submitted in batches of 100,000
+//       as a client's messages would bring them. Per size: the time to
+//       accept the graph, and the resident (and live heap) bytes per
+//       pending task. With --json, one JSON line per size instead of the
+//       table.
 
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "scheduler/scheduler_state.h"
+
+// jemalloc's control interface, when the allocator is jemalloc (the
+// default build; not under a sanitizer).
+extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp,
+                       void* newp, size_t newlen) __attribute__((weak));
 
 namespace {
 
@@ -31,15 +50,27 @@ long Rss() {
   return resident * sysconf(_SC_PAGESIZE);
 }
 
+// Live heap bytes (jemalloc's stats.allocated), or -1.
+long HeapBytes() {
+  if (mallctl == nullptr) return -1;
+  uint64_t epoch = 1;
+  size_t len = sizeof(epoch);
+  mallctl("epoch", &epoch, &len, &epoch, len);
+  size_t allocated = 0;
+  len = sizeof(allocated);
+  if (mallctl("stats.allocated", &allocated, &len, nullptr, 0) != 0) {
+    return -1;
+  }
+  return static_cast<long>(allocated);
+}
+
 double Since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
       .count();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
+// N independent tasks: submit, run, release.
+int Independent(size_t n) {
   constexpr int kWorkers = 16;
   constexpr int kThreads = 8;
   SchedulerState::Options opts;
@@ -96,4 +127,123 @@ int main(int argc, char** argv) {
   std::printf("total:   %.0f tasks/s for submit+assign+finish\n",
               n / (submit_s + run_s));
   return s.num_objects() == 0 && done == n ? 0 : 1;
+}
+
+// One point of the curve, in this process: a reduction tree of `n` tasks
+// submitted in batches. Prints its line; returns nonzero on failure.
+int CurvePoint(size_t n, bool json) {
+  constexpr size_t kBatch = 100'000;
+  SchedulerState::Options opts;
+  opts.check_invariants = false;
+  SchedulerState s(opts);
+  if (!s.AddClient(1).ok()) return 1;
+  // Leaves are tasks 1..leaves; task leaves + k adds tasks 2k - 1 and 2k.
+  const size_t leaves = n / 2 + 1;
+  const long rss0 = Rss();
+  const long heap0 = HeapBytes();
+  double seconds = 0;
+  std::vector<TaskDef> batch;
+  for (size_t first = 1; first <= n; first += kBatch) {
+    const size_t last = std::min(n, first + kBatch - 1);
+    batch.clear();
+    batch.resize(last - first + 1);
+    for (size_t id = first; id <= last; ++id) {
+      TaskDef& t = batch[id - first];
+      t.id = id;
+      t.args = "12345678";  // one serialized int64
+      if (id <= leaves) {
+        t.name = "leaf";
+        t.function = "leaf";
+      } else {
+        const size_t k = id - leaves;
+        t.name = "add";
+        t.function = "add";
+        t.deps = {2 * k - 1, 2 * k};
+      }
+    }
+    // Building the batch is the client's work, not the scheduler's.
+    const auto t0 = std::chrono::steady_clock::now();
+    const absl::Status status = s.SubmitTasks(1, std::move(batch));
+    seconds += Since(t0);
+    if (!status.ok()) {
+      std::fprintf(stderr, "scheduler_state_bench: %s\n",
+                   std::string(status.message()).c_str());
+      return 1;
+    }
+    batch = {};
+  }
+  const long rss1 = Rss();
+  const long heap1 = HeapBytes();
+  const double rss_per_task = double(rss1 - rss0) / double(n);
+  const double heap_per_task =
+      heap0 >= 0 && heap1 >= 0 ? double(heap1 - heap0) / double(n) : -1;
+  if (s.num_objects() != n || s.num_ready() != leaves) return 1;
+  if (json) {
+    std::printf("{\"bench\": \"scheduler_state_curve\", \"tasks\": %zu, "
+                "\"accept_seconds\": %.4f, \"tasks_per_second\": %.0f, "
+                "\"bytes_per_pending_task\": %.1f, "
+                "\"heap_bytes_per_pending_task\": %.1f}\n",
+                n, seconds, double(n) / seconds, rss_per_task, heap_per_task);
+  } else {
+    std::printf("%12zu %10.3f %12.0f %9.0f %12.1f %11.1f %11.1f\n", n,
+                seconds, double(n) / seconds, seconds * 1e9 / double(n),
+                double(rss1 - rss0) / 1048576.0, rss_per_task, heap_per_task);
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
+int Curve(size_t max, bool json) {
+  std::vector<size_t> sizes;
+  for (size_t n = 10'000; n <= max; n *= 10) {
+    sizes.push_back(n);
+    if (3 * n <= max) sizes.push_back(3 * n);
+  }
+  if (!json) {
+    std::printf("reduction trees submitted in batches of 100,000; a fresh "
+                "process per size\n");
+    std::printf("%12s %10s %12s %9s %12s %11s %11s\n", "tasks", "accept_s",
+                "tasks/s", "ns/task", "RSS_MiB", "B/task_RSS", "B/task_heap");
+    std::fflush(stdout);
+  }
+  int rc = 0;
+  for (size_t n : sizes) {
+    // A fresh process: memory the allocator kept from a smaller graph
+    // would hide a larger one's growth.
+    const pid_t pid = ::fork();
+    if (pid < 0) return 1;
+    if (pid == 0) {
+      std::fflush(nullptr);
+      std::_Exit(CurvePoint(n, json));
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      std::fprintf(stderr, "scheduler_state_bench: the run of %zu tasks "
+                   "failed\n", n);
+      rc = 1;
+    }
+  }
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool curve = false;
+  bool json = false;
+  size_t max = 10'000'000;
+  size_t n = 1'000'000;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--curve") == 0) {
+      curve = true;
+    } else if (std::strcmp(argv[i], "--json") == 0) {
+      json = true;
+    } else if (std::strncmp(argv[i], "--max=", 6) == 0) {
+      max = std::strtoull(argv[i] + 6, nullptr, 10);
+    } else {
+      n = std::strtoull(argv[i], nullptr, 10);
+    }
+  }
+  return curve ? Curve(max, json) : Independent(n);
 }

@@ -434,7 +434,7 @@ TEST_F(SchedulerStateTest, FailurePropagatesRootCause) {
   for (const ObjectFailed& f : d.failed) {
     EXPECT_EQ(f.client, kC1);
     EXPECT_EQ(f.error.kind, ErrorKind::kTaskFailed);
-    EXPECT_EQ(f.error.task_key, TaskKey("f", 1));
+    EXPECT_EQ(f.error.task_key, weft::internal::MakeKey("f", 1));
     EXPECT_EQ(f.error.message, "boom");
   }
   Finish(10, 4);
@@ -442,7 +442,7 @@ TEST_F(SchedulerStateTest, FailurePropagatesRootCause) {
   // A task submitted on top of an erred object errs at once.
   Submit({Def(5, {3})});
   ASSERT_NE(s_->ErrorOf(5), nullptr);
-  EXPECT_EQ(s_->ErrorOf(5)->task_key, TaskKey("f", 1));
+  EXPECT_EQ(s_->ErrorOf(5)->task_key, weft::internal::MakeKey("f", 1));
   // Releasing the erred refs forgets them.
   for (ObjectId id : {1, 2, 3, 5}) ASSERT_TRUE(s_->ReleaseRef(kC1, id).ok());
   EXPECT_EQ(s_->num_objects(), 1u);
@@ -496,7 +496,7 @@ TEST_F(SchedulerStateTest, CancelQueuedProcessingAndDependents) {
   EXPECT_THAT(d.cancels, ElementsAre(P{10, 1}));
   for (ObjectId id : {1, 3, 4}) {
     EXPECT_EQ(s_->StateOf(id), TaskState::kCancelled);
-    EXPECT_EQ(s_->ErrorOf(id)->task_key, TaskKey("f", 1));
+    EXPECT_EQ(s_->ErrorOf(id)->task_key, weft::internal::MakeKey("f", 1));
   }
   EXPECT_EQ(d.failed.size(), 3u);
   // The worker's late result is refused and dropped.

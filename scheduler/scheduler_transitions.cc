@@ -74,7 +74,7 @@ void SchedulerState::Activate(Slot root) {
       Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
                   t, ErrorKind::kObjectLost, "ObjectLost",
                   absl::StrCat("the result of actor call ",
-                               TaskKey(NameOf(t), t.id),
+                               weft::internal::MakeKey(NameOf(t), t.id),
                                " is gone (released or lost), and actor "
                                "calls are not re-run"))));
       continue;
@@ -370,14 +370,14 @@ void SchedulerState::HandleLost(Slot s, const std::string& why) {
         state->Fail(c, std::make_shared<const ErrorDetail>(state->DetailFor(
                            ct, ErrorKind::kObjectLost, "ObjectLost",
                            absl::StrCat("input ", input, " of actor call ",
-                                        TaskKey(state->NameOf(ct), ct.id),
+                                        weft::internal::MakeKey(state->NameOf(ct), ct.id),
                                         " was lost while the call ran; an "
                                         "actor call is not re-run after "
                                         "calls made later"))));
       }
     }
   } fail_cut_calls{this, &cut_calls,
-                   TaskKey(NameOf(tasks_[s]), tasks_[s].id)};
+                   weft::internal::MakeKey(NameOf(tasks_[s]), tasks_[s].id)};
   // After this record's own fate is settled: an unpinned object may be an
   // input it still needs.
   struct ReleaseAfter {
@@ -396,7 +396,7 @@ void SchedulerState::HandleLost(Slot s, const std::string& why) {
     Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
                 t, ErrorKind::kObjectLost, "ObjectLost",
                 absl::StrCat("the result of actor call ",
-                             TaskKey(NameOf(t), t.id),
+                             weft::internal::MakeKey(NameOf(t), t.id),
                              " was lost, and actor calls are not re-run: ",
                              why))));
   } else {

@@ -26,11 +26,6 @@ const char* TaskStateName(TaskState state) {
   return "unknown";
 }
 
-std::string TaskKey(const std::string& name, ObjectId id) {
-  // The same spelling as the client's keys (weft::internal::MakeKey).
-  return absl::StrCat(name, "-", absl::Hex(id, absl::kZeroPad16));
-}
-
 Destination DestinationOf(const Action& action) {
   struct Visitor {
     Destination operator()(const AssignTask& a) const { return {true, a.worker}; }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "weft/errors.h"
+#include "weft/internal/object_key.h"  // task keys
 #include "weft/options.h"
 
 namespace weft::scheduler {
@@ -51,7 +52,7 @@ using ::weft::ErrorKindName;
 struct ErrorDetail {
   ErrorKind kind = ErrorKind::kTaskFailed;
   std::string task_name;       // e.g. "Square"
-  std::string task_key;        // e.g. "Square-000000000000001f"; TaskKey()
+  std::string task_key;        // e.g. "Square-000000000000001f"; weft::internal::MakeKey()
   std::string exception_type;  // e.g. "std::invalid_argument"; may be empty
   std::string message;
 
@@ -101,8 +102,6 @@ struct ActorDef {
   static constexpr int kMaxConcurrency = ActorOptions::kMaxConcurrency;
 };
 
-// The readable unique key of a task: "<name>-<id in hex>".
-std::string TaskKey(const std::string& name, ObjectId id);
 
 // What a worker announces when it joins.
 struct WorkerInfo {

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -114,6 +115,12 @@ class Runtimes : public ::testing::Environment {
 
 inline bool Exists(const std::string& path) {
   return ::access(path.c_str(), F_OK) == 0;
+}
+
+// The contents of a file ("" if there is none).
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 // Lines in a file written by suite::Mark (0 if none).

@@ -80,7 +80,8 @@ TEST_P(RuntimeTest, CancelRunningTaskCancelsTheTasksItSubmitted) {
   // throw CancelledError), and the running ones were told.
   ASSERT_TRUE(WaitFor([&] {
     return CountFiles(dir_, ".cancelled") == kChildren;
-  })) << CountFiles(dir_, ".cancelled") << " of " << kChildren;
+  })) << CountFiles(dir_, ".cancelled") << " of " << kChildren << "; "
+       << ReadFile(Path("parent.error"));
   for (int k = 0; k < kChildren; ++k) {
     const std::string child = Path("child-" + std::to_string(k));
     if (Exists(child + ".started")) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -90,6 +91,10 @@ int Parent(std::string dir, int children) {
       completed += weft::get(refs[k], std::chrono::seconds(120)) == 1;
     } catch (const weft::CancelledError&) {
       Touch(dir + "/parent.child-" + std::to_string(k) + ".cancelled");
+    } catch (const std::exception& e) {
+      // For the test's failure message.
+      std::ofstream(dir + "/parent.error") << "child " << k << ": " << e.what();
+      throw;
     }
   }
   return completed;
@@ -189,6 +194,11 @@ int SleepThen(int ms, int x) {
   return x + 1;
 }
 
+double SleepSquare(int ms, double x) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return x * x;
+}
+
 int Segfault(std::string dir, std::string name) {
   Mark(dir, name);
   std::raise(SIGSEGV);
@@ -255,6 +265,6 @@ WEFT_REMOTE(AppendAll);
 WEFT_REMOTE(Square, Inc, Total, Mark, Unstarted, MarkAfter, MarkedSquare,
             GatedTotal, Gate, Parent, Deref, SumRefs, Fan, Forward, Unwrap, Wrap,
             Blob, Combine, CombineAll, RandomBlob, MarkedBlob, Digest, DigestAll,
-            HostName, SleepThen, Segfault);
+            HostName, SleepThen, SleepSquare, Segfault);
 
 }  // namespace suite

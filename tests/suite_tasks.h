@@ -87,6 +87,8 @@ std::string MarkedBlob(std::string dir, std::string name, int64_t bytes,
                        int seed);
 // Sleeps `ms` milliseconds, then returns x + 1.
 int SleepThen(int ms, int x);
+// Sleeps `ms` milliseconds, then returns x * x.
+double SleepSquare(int ms, double x);
 // Mark(dir, name), then crashes its process (SIGSEGV).
 int Segfault(std::string dir, std::string name);
 

@@ -45,6 +45,7 @@
 #include "rpc/status.h"
 #include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
+#include "weft/internal/inline_limit.h"
 #include "weft/errors.h"
 #include "weft/internal/actor_executor.h"
 #include "weft/internal/client_impl.h"
@@ -60,8 +61,6 @@ namespace {
 
 using internal::ObjectState;
 
-// Results up to this size travel inline to the scheduler.
-constexpr size_t kInlineResultBytes = 64 * 1024;
 // A result may wait up to kResultLinger to travel with others while at
 // least kLazyResultsQueue more tasks are assigned here (the scheduler keeps
 // ~2 ms of work queued per thread, so this never starves the worker).
@@ -346,7 +345,7 @@ class Worker {
     if (old == nullptr) return;
     std::vector<std::shared_ptr<ObjectState>> runs;
     {
-      std::lock_guard<std::mutex> lock(tasks_mu_);
+      internal::MutexLock lock(&tasks_mu_);
       for (auto& [id, running] : running_) {
         if (auto state = running.state.lock()) runs.push_back(std::move(state));
       }
@@ -577,7 +576,7 @@ class Worker {
     auto host = std::make_shared<ActorHost>(
         id, std::max(1, placement.def().max_concurrency()));
     {
-      std::lock_guard<std::mutex> lock(actors_mu_);
+      internal::MutexLock lock(&actors_mu_);
       if (CurrentSession() != session) return;
       if (actors_.contains(id)) return;  // placed twice: cannot happen
       actors_[id] = HostedActor{host, info};
@@ -622,7 +621,7 @@ class Worker {
       Worker* worker;
       TaskRun* run;
       ~ReleaseInputs() {
-        std::lock_guard<std::mutex> lock(worker->tasks_mu_);
+        internal::MutexLock lock(&worker->tasks_mu_);
         worker->ReleaseInlineInputs(*run);
       }
     } release_inputs{this, &run};
@@ -656,7 +655,7 @@ class Worker {
     run->id = assignment.task().id();
     run->session = session;
     {
-      std::lock_guard<std::mutex> lock(tasks_mu_);
+      internal::MutexLock lock(&tasks_mu_);
       run->number = ++last_run_;
       running_[run->id] = Running{{}, run->number};
     }
@@ -664,7 +663,7 @@ class Worker {
     std::shared_ptr<ActorHost> host;
     ActorClassInfo info;
     {
-      std::lock_guard<std::mutex> lock(actors_mu_);
+      internal::MutexLock lock(&actors_mu_);
       auto it = actors_.find(call.actor());
       if (it != actors_.end()) {
         host = it->second.host;
@@ -690,7 +689,7 @@ class Worker {
         },
         [this, run] {
           // Never runs: the scheduler has moved on (the actor stopped).
-          std::lock_guard<std::mutex> lock(tasks_mu_);
+          internal::MutexLock lock(&tasks_mu_);
           if (IsCurrent(*run)) running_.erase(run->id);
         });
   }
@@ -699,7 +698,7 @@ class Worker {
                     const std::shared_ptr<TaskRun>& run,
                     const ActorClassInfo& info, void* instance) {
     {
-      std::lock_guard<std::mutex> lock(tasks_mu_);
+      internal::MutexLock lock(&tasks_mu_);
       if (!IsCurrent(*run)) return;  // cancelled before it started
     }
     const rpc::TaskDef& task = assignment.task();
@@ -709,7 +708,7 @@ class Worker {
     internal::ActorTaskContext context(
         state->key(), info.num_cpus, run->session->nested_client,
         [this, run] {
-          std::lock_guard<std::mutex> lock(tasks_mu_);
+          internal::MutexLock lock(&tasks_mu_);
           return !IsCurrent(*run);
         },
         nullptr);
@@ -755,7 +754,7 @@ class Worker {
   void StopActor(uint64_t id) {
     std::shared_ptr<ActorHost> host;
     {
-      std::lock_guard<std::mutex> lock(actors_mu_);
+      internal::MutexLock lock(&actors_mu_);
       auto it = actors_.find(id);
       if (it == actors_.end()) return;
       host = std::move(it->second.host);
@@ -775,7 +774,7 @@ class Worker {
   void StopActors() {
     std::vector<std::shared_ptr<ActorHost>> hosts;
     {
-      std::lock_guard<std::mutex> lock(actors_mu_);
+      internal::MutexLock lock(&actors_mu_);
       for (auto& [id, actor] : actors_) hosts.push_back(actor.host);
       actors_.clear();
       std::erase_if(stopped_actors_,
@@ -792,7 +791,7 @@ class Worker {
   void JoinActors() {
     std::vector<std::shared_ptr<ActorHost>> hosts;
     {
-      std::lock_guard<std::mutex> lock(actors_mu_);
+      internal::MutexLock lock(&actors_mu_);
       hosts.swap(stopped_actors_);
     }
     hosts.clear();  // joins their threads
@@ -802,7 +801,7 @@ class Worker {
   // of its own (the caller is the stream's reader), and reports it.
   void StartCopy(const std::shared_ptr<Session>& session,
                  const rpc::Location& location) {
-    std::lock_guard<std::mutex> lock(copies_mu_);
+    internal::MutexLock lock(&copies_mu_);
     copies_.emplace_back([this, session, location] {
       if (store_.Contains(location.id())) return;
       absl::StatusOr<rpc::Buffer> bytes = data_client_.FetchAnyBuffer(
@@ -828,7 +827,7 @@ class Worker {
   void JoinCopies() {
     std::vector<std::thread> copies;
     {
-      std::lock_guard<std::mutex> lock(copies_mu_);
+      internal::MutexLock lock(&copies_mu_);
       copies.swap(copies_);
     }
     for (std::thread& t : copies) t.join();
@@ -840,7 +839,7 @@ class Worker {
   void CancelTask(uint64_t id) {
     std::shared_ptr<ObjectState> state;
     {
-      std::lock_guard<std::mutex> lock(tasks_mu_);
+      internal::MutexLock lock(&tasks_mu_);
       auto it = running_.find(id);
       if (it == running_.end()) return;
       state = it->second.state.lock();
@@ -915,13 +914,13 @@ class Worker {
     spec.body = std::make_unique<TaskBody>(this, assignment, run);
     {
       // Current before it can start (it may finish before Submit returns).
-      std::lock_guard<std::mutex> lock(tasks_mu_);
+      internal::MutexLock lock(&tasks_mu_);
       run->number = ++last_run_;
       running_[run->id] = Running{{}, run->number};
     }
     std::shared_ptr<ObjectState> state = executor_->Submit(std::move(spec));
     {
-      std::lock_guard<std::mutex> lock(tasks_mu_);
+      internal::MutexLock lock(&tasks_mu_);
       auto it = running_.find(run->id);
       if (it != running_.end() && it->second.number == run->number) {
         it->second.state = state;
@@ -932,8 +931,9 @@ class Worker {
     }
   }
 
-  // True if `run` is the current run of its task. REQUIRES: tasks_mu_.
-  bool IsCurrent(const TaskRun& run) const {
+  // True if `run` is the current run of its task.
+  bool IsCurrent(const TaskRun& run) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_) {
     auto it = running_.find(run.id);
     return it != running_.end() && it->second.number == run.number;
   }
@@ -982,7 +982,7 @@ class Worker {
     }
     rpc::Buffer result = sink.Finish();
     const uint64_t size = result.size();
-    std::lock_guard<std::mutex> lock(tasks_mu_);
+    internal::MutexLock lock(&tasks_mu_);
     if (IsCurrent(run)) {
       store_.Put(task.id(), std::move(result));
       // Now a value the scheduler will count here, not an inline copy.
@@ -1023,7 +1023,7 @@ class Worker {
       if (dep.inline_value().size() == dep.size() &&
           (dep.size() > 0 || dep.addresses_size() == 0)) {
         // Inline: a copy the scheduler does not count, held for this run.
-        std::lock_guard<std::mutex> lock(tasks_mu_);
+        internal::MutexLock lock(&tasks_mu_);
         auto uses = inline_uses_.find(dep.id());
         if (uses == inline_uses_.end()) {
           if (store_.Contains(dep.id())) continue;  // a counted copy
@@ -1052,8 +1052,8 @@ class Worker {
   }
 
   // Drops the inline inputs `run` held that no other run holds.
-  // REQUIRES: tasks_mu_ held.
-  void ReleaseInlineInputs(TaskRun& run) {
+  void ReleaseInlineInputs(TaskRun& run)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_) {
     for (uint64_t id : run.inline_inputs) {
       auto uses = inline_uses_.find(id);
       if (uses == inline_uses_.end()) continue;  // became a counted copy
@@ -1069,7 +1069,7 @@ class Worker {
     rpc::TaskResult result;
     size_t still_assigned;
     {
-      std::lock_guard<std::mutex> lock(tasks_mu_);
+      internal::MutexLock lock(&tasks_mu_);
       ReleaseInlineInputs(run);
       // A stale run (cancelled, or superseded by a new assignment) says
       // nothing: the scheduler has moved on.
@@ -1084,7 +1084,7 @@ class Worker {
     } else {
       std::optional<rpc::Buffer> bytes = store_.Get(state.id());
       result.set_size(bytes.has_value() ? bytes->size() : 0);
-      if (bytes.has_value() && bytes->size() <= kInlineResultBytes) {
+      if (bytes.has_value() && bytes->size() <= internal::kInlineValueBytes) {
         result.set_inline_value(bytes->data(), bytes->size());
       }
       result.set_run_micros(static_cast<uint64_t>(
@@ -1149,7 +1149,7 @@ class Worker {
   void SendHeartbeat(Session& session) {
     int processing;
     {
-      std::lock_guard<std::mutex> tasks_lock(tasks_mu_);
+      internal::MutexLock tasks_lock(&tasks_mu_);
       processing = static_cast<int>(running_.size());
     }
     const uint64_t memory = store_.total_bytes();
@@ -1184,11 +1184,11 @@ class Worker {
     std::weak_ptr<ObjectState> state;
     uint64_t number = 0;
   };
-  std::mutex tasks_mu_;
-  absl::flat_hash_map<uint64_t, Running> running_;
-  uint64_t last_run_ = 0;
+  internal::Mutex tasks_mu_;
+  absl::flat_hash_map<uint64_t, Running> running_ ABSL_GUARDED_BY(tasks_mu_);
+  uint64_t last_run_ ABSL_GUARDED_BY(tasks_mu_) = 0;
   // Inline inputs held for runs: how many runs hold each.
-  absl::flat_hash_map<uint64_t, int> inline_uses_;
+  absl::flat_hash_map<uint64_t, int> inline_uses_ ABSL_GUARDED_BY(tasks_mu_);
 
   // How the current session ended (kServing while it has not).
   internal::Mutex stop_mu_;
@@ -1199,12 +1199,13 @@ class Worker {
   std::atomic<bool> leave_requested_{false};
   // Actors placed by the current session, and stopped ones whose threads
   // may still run (their hosts are joined by JoinActors at exit).
-  std::mutex actors_mu_;
-  absl::flat_hash_map<uint64_t, HostedActor> actors_;
-  std::vector<std::shared_ptr<ActorHost>> stopped_actors_;
+  internal::Mutex actors_mu_;
+  absl::flat_hash_map<uint64_t, HostedActor> actors_ ABSL_GUARDED_BY(actors_mu_);
+  std::vector<std::shared_ptr<ActorHost>> stopped_actors_
+      ABSL_GUARDED_BY(actors_mu_);
   // Copies of a retiring worker's objects being fetched (StartCopy).
-  std::mutex copies_mu_;
-  std::vector<std::thread> copies_;
+  internal::Mutex copies_mu_;
+  std::vector<std::thread> copies_ ABSL_GUARDED_BY(copies_mu_);
 };
 
 // SIGTERM and SIGINT make the running worker Leave(): a signal handler

@@ -18,6 +18,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "weft/internal/object_key.h"
 #include "weft/errors.h"
 #include "weft/internal/any_value.h"
 #include "weft/internal/interned_name.h"
@@ -235,9 +236,6 @@ T ObjectState::TakeOrCopy(const std::shared_ptr<ObjectState>& self) {
 // A fresh object id, unique in this process. Ids of pure (deduplicated)
 // graph nodes are hashes with the top bit set; these never have it.
 uint64_t NewObjectId();
-
-// Returns the readable key for an id and name: "name-<16 hex digits>".
-std::string MakeKey(const std::string& name, uint64_t id);
 
 }  // namespace weft::internal
 

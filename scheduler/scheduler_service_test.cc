@@ -1,10 +1,14 @@
 // Copyright 2026 The weft Authors.
 //
-// The scheduler's side of a worker's task stream (and a remote client's
-// stream), against a real SchedulerServer on loopback and a hand-driven
-// "worker" or "client": the frame-stream offer taken, declined or never
-// made, and peers that misbehave on the frame port. (Real workers on frame streams run in every other test here;
-// cluster_grpc_test runs cluster_test with the task stream on gRPC.)
+// SchedulerService in this process: the scheduler's side of a worker's task
+// stream (and a remote client's stream), against a real SchedulerServer on
+// loopback and a hand-driven "worker" or "client": the frame-stream offer
+// taken, declined or never made, and peers that misbehave on the frame
+// port. (Real workers on frame streams run in the multi-process tests of
+// tests/; tests/cluster_grpc_test runs cluster_test with the task stream on
+// gRPC.)
+
+#include "scheduler/scheduler_service.h"
 
 #include <chrono>
 #include <memory>
@@ -18,7 +22,6 @@
 #include "rpc/status.h"
 #include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
-#include "scheduler/scheduler_service.h"
 
 namespace weft {
 namespace {
@@ -29,7 +32,7 @@ using rpc::WorkerMessage;
 using scheduler::SchedulerServer;
 using scheduler::SchedulerService;
 
-constexpr char kToken[] = "worker-stream-test-token";
+constexpr char kToken[] = "scheduler-service-test-token";
 
 // Waits up to 10 s for `done`.
 template <class F>
@@ -41,7 +44,7 @@ bool Eventually(F&& done) {
   return done();
 }
 
-class WorkerStreamTest : public ::testing::Test {
+class SchedulerServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     SchedulerService::Options options;
@@ -108,7 +111,7 @@ class WorkerStreamTest : public ::testing::Test {
   std::unique_ptr<rpc::Scheduler::Stub> stub_;
 };
 
-TEST_F(WorkerStreamTest, AWorkerThatTakesTheOfferIsServedOnItsFrameStream) {
+TEST_F(SchedulerServiceTest, AWorkerThatTakesTheOfferIsServedOnItsFrameStream) {
   Registration r = Register(/*frames=*/true, "127.0.0.1:1");
   uint64_t id = 0;
   std::shared_ptr<FrameStream> frames = TakeOffer(r, &id);
@@ -121,10 +124,11 @@ TEST_F(WorkerStreamTest, AWorkerThatTakesTheOfferIsServedOnItsFrameStream) {
   beat.mutable_heartbeat()->set_memory_bytes(1);
   ASSERT_TRUE(frames->Send(beat));
   frames.reset();
-  EXPECT_TRUE(Eventually([&] { return server_->service().num_workers() == 0; }));
+  EXPECT_TRUE(
+      Eventually([&] { return server_->service().num_workers() == 0; }));
 }
 
-TEST_F(WorkerStreamTest, AWorkerThatCannotConnectStaysOnGrpc) {
+TEST_F(SchedulerServiceTest, AWorkerThatCannotConnectStaysOnGrpc) {
   Registration r = Register(/*frames=*/true, "127.0.0.1:2");
   ASSERT_NE(r.first.frame_port(), 0u);
   WorkerMessage answer;
@@ -135,17 +139,18 @@ TEST_F(WorkerStreamTest, AWorkerThatCannotConnectStaysOnGrpc) {
   EXPECT_NE(first.worker_id(), 0u);
   EXPECT_EQ(server_->service().num_workers(), 1u);
   r.stream->WritesDone();
-  EXPECT_TRUE(Eventually([&] { return server_->service().num_workers() == 0; }));
+  EXPECT_TRUE(
+      Eventually([&] { return server_->service().num_workers() == 0; }));
 }
 
-TEST_F(WorkerStreamTest, AWorkerThatDoesNotAskIsServedOnGrpc) {
+TEST_F(SchedulerServiceTest, AWorkerThatDoesNotAskIsServedOnGrpc) {
   Registration r = Register(/*frames=*/false, "127.0.0.1:3");
   EXPECT_EQ(r.first.frame_port(), 0u);
   EXPECT_NE(r.first.worker_id(), 0u);
   EXPECT_EQ(server_->service().num_workers(), 1u);
 }
 
-TEST_F(WorkerStreamTest, AStrangerOnTheFramePortIsTurnedAway) {
+TEST_F(SchedulerServiceTest, AStrangerOnTheFramePortIsTurnedAway) {
   // A key nobody was given: the connection is closed, nothing registers.
   auto frames = rpc::ConnectFrameStream("127.0.0.1", server_->frame_port(),
                                         absl::Seconds(5));
@@ -164,7 +169,7 @@ TEST_F(WorkerStreamTest, AStrangerOnTheFramePortIsTurnedAway) {
   EXPECT_NE(id, 0u);
 }
 
-TEST_F(WorkerStreamTest, AKeyIsGoodForOneStreamOnly) {
+TEST_F(SchedulerServiceTest, AKeyIsGoodForOneStreamOnly) {
   Registration r = Register(/*frames=*/true, "127.0.0.1:5");
   uint64_t id = 0;
   std::shared_ptr<FrameStream> frames = TakeOffer(r, &id);
@@ -180,7 +185,7 @@ TEST_F(WorkerStreamTest, AKeyIsGoodForOneStreamOnly) {
   EXPECT_EQ(server_->service().num_workers(), 1u);
 }
 
-TEST_F(WorkerStreamTest, AFrameThatDoesNotParseDropsOnlyThatWorker) {
+TEST_F(SchedulerServiceTest, AFrameThatDoesNotParseDropsOnlyThatWorker) {
   Registration bad = Register(/*frames=*/true, "127.0.0.1:6");
   Registration good = Register(/*frames=*/true, "127.0.0.1:7");
   uint64_t bad_id = 0;
@@ -196,7 +201,8 @@ TEST_F(WorkerStreamTest, AFrameThatDoesNotParseDropsOnlyThatWorker) {
   ASSERT_TRUE(bad_frames->Send(garbage));
   SchedulerToWorker m;
   EXPECT_FALSE(bad_frames->Read(m, absl::Now() + absl::Seconds(10)));
-  EXPECT_TRUE(Eventually([&] { return server_->service().num_workers() == 1; }));
+  EXPECT_TRUE(
+      Eventually([&] { return server_->service().num_workers() == 1; }));
   // The other worker is still served.
   WorkerMessage beat;
   beat.mutable_heartbeat()->set_memory_bytes(1);
@@ -204,7 +210,7 @@ TEST_F(WorkerStreamTest, AFrameThatDoesNotParseDropsOnlyThatWorker) {
   EXPECT_EQ(server_->service().num_workers(), 1u);
 }
 
-TEST_F(WorkerStreamTest, ShutdownTellsFrameWorkersAndDoesNotWaitOnThem) {
+TEST_F(SchedulerServiceTest, ShutdownTellsFrameWorkersAndDoesNotWaitOnThem) {
   Registration r = Register(/*frames=*/true, "127.0.0.1:8");
   uint64_t id = 0;
   std::shared_ptr<FrameStream> frames = TakeOffer(r, &id);
@@ -220,7 +226,8 @@ TEST_F(WorkerStreamTest, ShutdownTellsFrameWorkersAndDoesNotWaitOnThem) {
   stop.join();
 }
 
-TEST_F(WorkerStreamTest, AClientThatTakesTheOfferIsAnsweredOnItsFrameStream) {
+TEST_F(SchedulerServiceTest,
+       AClientThatTakesTheOfferIsAnsweredOnItsFrameStream) {
   grpc::ClientContext context;
   rpc::AttachToken(context, kToken);
   auto stream = stub_->ClientStream(&context);
