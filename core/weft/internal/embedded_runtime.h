@@ -72,7 +72,10 @@ class EmbeddedRuntime final : public Runtime {
   absl::StatusOr<bool> KillActor(uint64_t actor) override;
 
   // The client handed to tasks (may be empty).
-  std::shared_ptr<ClientImpl> client() const { return client_.lock(); }
+  std::shared_ptr<ClientImpl> client() const {
+    MutexLock lock(&client_mu_);
+    return client_.lock();
+  }
 
  private:
   class Task;
