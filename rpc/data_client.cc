@@ -173,10 +173,14 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
 }
 
 absl::StatusOr<Buffer> DataClient::FetchBuffer(const std::string& address,
-                                               uint64_t id) {
+                                               uint64_t id, FetchInfo* info) {
   absl::StatusOr<Fetched> fetched =
       FetchOnce(address, id, shared_memory_, shared_memory_);
   if (!fetched.ok()) return fetched.status();
+  if (info != nullptr) {
+    info->address = address;
+    info->mapped = fetched->mapped.has_value();
+  }
   if (fetched->mapped.has_value()) return *std::move(fetched->mapped);
   return std::move(*fetched->streamed).Finish();
 }
@@ -191,11 +195,11 @@ absl::StatusOr<std::string> DataClient::Fetch(const std::string& address,
 }
 
 absl::StatusOr<Buffer> DataClient::FetchAnyBuffer(
-    const std::vector<std::string>& addresses, uint64_t id) {
+    const std::vector<std::string>& addresses, uint64_t id, FetchInfo* info) {
   absl::Status last = absl::NotFoundError(
       absl::StrCat("object ", id, " has no known holder"));
   for (const std::string& address : addresses) {
-    absl::StatusOr<Buffer> bytes = FetchBuffer(address, id);
+    absl::StatusOr<Buffer> bytes = FetchBuffer(address, id, info);
     if (bytes.ok()) return bytes;
     last = bytes.status();
   }

@@ -46,6 +46,12 @@ struct FetchCounts {
   uint64_t fallbacks = 0;  // a shared-memory handle could not be mapped
 };
 
+// How one fetch went (FetchBuffer's `info`).
+struct FetchInfo {
+  std::string address;  // the holder that answered
+  bool mapped = false;  // its shared memory was mapped (else streamed)
+};
+
 // Thread-safe.
 class DataClient {
  public:
@@ -61,10 +67,13 @@ class DataClient {
   // (large objects into shared memory of this process).
   // Errors: UNAVAILABLE (no such worker), NOT_FOUND (it does not hold the
   // object), DEADLINE_EXCEEDED, UNAUTHENTICATED, DATA_LOSS (truncated).
-  absl::StatusOr<Buffer> FetchBuffer(const std::string& address, uint64_t id);
+  // `info`, if not null, says how it went when it succeeds.
+  absl::StatusOr<Buffer> FetchBuffer(const std::string& address, uint64_t id,
+                                     FetchInfo* info = nullptr);
   // Fetches from the first of `addresses` that answers.
   absl::StatusOr<Buffer> FetchAnyBuffer(
-      const std::vector<std::string>& addresses, uint64_t id);
+      const std::vector<std::string>& addresses, uint64_t id,
+      FetchInfo* info = nullptr);
 
   // As FetchBuffer, as a string (a copy out of shared memory, if mapped).
   absl::StatusOr<std::string> Fetch(const std::string& address, uint64_t id);
