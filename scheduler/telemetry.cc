@@ -8,7 +8,7 @@
 namespace weft::scheduler {
 namespace {
 
-using internal::MutexLock;
+using ::weft::internal::MutexLock;
 
 // The histogram bucket of a duration in seconds.
 size_t BucketOf(double seconds) {
@@ -89,7 +89,7 @@ void Telemetry::RecordTasks(WorkerId worker,
         1e-6;
     totals->run_seconds += seconds;
     ++totals->durations[BucketOf(seconds)];
-    const bool failed = run.error != nullptr;
+    const bool failed = run.failed;
     if (failed) {
       ++totals->failed;
       ++totals_.tasks_failed;
@@ -104,8 +104,8 @@ void Telemetry::RecordTasks(WorkerId worker,
     ++totals_.task_events;
     if (failed) {
       Failure f{number, Expand(tasks_.At(number))};
-      f.event.exception_type = run.error->exception_type;
-      f.event.message = run.error->message;
+      f.event.exception_type = run.exception_type;
+      f.event.message = run.message;
       failures_.push_back(std::move(f));
       if (failures_.size() > kMaxFailures) failures_.pop_front();
     }

@@ -90,7 +90,9 @@ struct TaskReport {
   int thread = 0;
   int64_t start_us = 0;
   int64_t end_us = 0;
-  const ErrorDetail* error = nullptr;  // null: it succeeded
+  bool failed = false;
+  std::string_view exception_type;  // when failed
+  std::string_view message;
 };
 
 // What a worker's heartbeats said, and its identity.
@@ -238,7 +240,7 @@ class Telemetry {
   uint32_t InternName(std::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   TaskEvent Expand(const StoredTask& t) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable internal::Mutex mu_;
+  mutable ::weft::internal::Mutex mu_;
   // Interned strings (functions, names, addresses), never freed.
   std::vector<std::string> strings_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, uint32_t> string_ids_ ABSL_GUARDED_BY(mu_);

@@ -27,7 +27,11 @@ TaskReport Report(ObjectId id, std::string_view function, int64_t start_us,
   r.thread = static_cast<int>(id % 2);
   r.start_us = start_us;
   r.end_us = end_us;
-  r.error = error;
+  if (error != nullptr) {
+    r.failed = true;
+    r.exception_type = error->exception_type;
+    r.message = error->message;
+  }
   return r;
 }
 
