@@ -52,6 +52,17 @@ void AppendQuoted(std::string& out, std::string_view s) {
 
 }  // namespace
 
+std::string ShortestDouble(double value) {
+  char buf[64];
+  const double magnitude = std::abs(value);
+  const std::to_chars_result r =
+      magnitude == 0 || (magnitude >= 1e-6 && magnitude < 1e15)
+          ? std::to_chars(buf, buf + sizeof(buf), value,
+                          std::chars_format::fixed)
+          : std::to_chars(buf, buf + sizeof(buf), value);
+  return std::string(buf, r.ptr);
+}
+
 std::string JsonQuote(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);
@@ -131,10 +142,7 @@ JsonWriter& JsonWriter::Double(double value) {
   if (!std::isfinite(value)) {
     out_ += "null";
   } else {
-    // The shortest text that reads back as the same double.
-    char buf[32];
-    const std::to_chars_result r = std::to_chars(buf, buf + sizeof(buf), value);
-    out_.append(buf, r.ptr);
+    out_ += ShortestDouble(value);
   }
   return *this;
 }

@@ -54,6 +54,11 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
+// The shortest decimal text that reads back as `value`, in plain notation
+// between 1e-6 and 1e15 ("0.0001", "123456789012"), else in exponent
+// notation. REQUIRES: `value` is finite.
+std::string ShortestDouble(double value);
+
 // `s` as a JSON string literal, quotes included. "</" is written "<\/",
 // so the text can sit inside an HTML <script> element.
 std::string JsonQuote(std::string_view s);

@@ -33,6 +33,16 @@ TEST(JsonWriterTest, DoublesWithoutNanOrInfinity) {
   EXPECT_EQ(j.text(), "[1e-07,123456789012,null,null]");
 }
 
+TEST(JsonWriterTest, ShortestDoubles) {
+  EXPECT_EQ(ShortestDouble(0.0001), "0.0001");
+  EXPECT_EQ(ShortestDouble(0.1), "0.1");
+  EXPECT_EQ(ShortestDouble(600), "600");
+  EXPECT_EQ(ShortestDouble(0), "0");
+  EXPECT_EQ(ShortestDouble(-2.5), "-2.5");
+  EXPECT_EQ(ShortestDouble(1e-9), "1e-09");
+  EXPECT_EQ(ShortestDouble(3e20), "3e+20");
+}
+
 TEST(JsonWriterTest, EscapesStringsForScriptElements) {
   EXPECT_EQ(JsonQuote("a\"b\\c\nd\te\x01"), R"("a\"b\\c\nd\te\u0001")");
   EXPECT_EQ(JsonQuote("</script><b>/x"), R"("<\/script><b>/x")");

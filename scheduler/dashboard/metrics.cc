@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "scheduler/dashboard/json.h"
 
 namespace weft::dashboard {
 namespace {
@@ -39,9 +40,7 @@ std::string Escape(std::string_view value) {
 std::string Number(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[32];
-  const std::to_chars_result r = std::to_chars(buf, buf + sizeof(buf), v);
-  return std::string(buf, r.ptr);
+  return ShortestDouble(v);
 }
 
 template <class... Parts>
