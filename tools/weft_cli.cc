@@ -6,9 +6,14 @@
 //
 //   weft scheduler [--host=127.0.0.1] [--port=8786] [--frame-port=0]
 //                  [--dashboard-port=8787] [--token-file=F]
+//                  [--new-token]
+//                  [--heartbeat-timeout=S] [--client-timeout=S]
 //   weft worker --scheduler=HOST:PORT [--nthreads=N] [--host=H]
 //               [--token-file=F] [--load=libtasks.so]...
-//   weft cluster start [-n 4] [--port=8786] [--load=libtasks.so]...
+//               [--connect-timeout=S] [--rejoin-timeout=S]
+//               [--retire-timeout=S] [--no-supervisor] [--max-restarts=N]
+//   weft cluster start [-n 4] [--port=8786] [--dashboard-port=8787]
+//                      [--load=libtasks.so]...
 //   weft cluster stop
 //   weft status [--scheduler=HOST:PORT] [--token-file=F]
 //
@@ -43,6 +48,7 @@
 #include "scheduler/dashboard/http_server.h"
 #include "scheduler/scheduler_service.h"
 #include "weft/weft.h"
+#include "worker/supervisor.h"
 #include "worker/worker.h"
 
 namespace {
@@ -152,6 +158,15 @@ int Scheduler(const Args& args) {
   options.dashboard_port =
       args.Int("dashboard-port", weft::dashboard::kDefaultDashboardPort);
   options.dashboard_port_fallback = !args.flags.contains("dashboard-port");
+  if (args.flags.contains("heartbeat-timeout")) {
+    options.state.heartbeat_timeout = absl::FromChrono(
+        weft::worker::ParseSeconds("--heartbeat-timeout",
+                                   args.Get("heartbeat-timeout", "")));
+  }
+  if (args.flags.contains("client-timeout")) {
+    options.client_timeout = absl::FromChrono(weft::worker::ParseSeconds(
+        "--client-timeout", args.Get("client-timeout", "")));
+  }
   auto server = weft::scheduler::SchedulerServer::Start(host, port, options);
   if (!server.ok()) Die(std::string(server.status().message()));
   std::cout << "weft scheduler listening on " << (*server)->address()
@@ -184,7 +199,15 @@ void LoadLibraries(const std::vector<std::string>& libs) {
   if (!registry.ok()) Die(std::string(registry.message()));
 }
 
-int Worker(const Args& args) {
+int Worker(const Args& args, const std::vector<std::string>& argv) {
+  if (!args.flags.contains("no-supervisor") &&
+      !weft::worker::IsSupervisedChild()) {
+    // This process watches; a child runs `weft worker` itself, and is
+    // started again if it crashes.
+    weft::worker::SupervisorOptions supervision;
+    supervision.max_restarts = args.Int("max-restarts", -1);
+    return weft::worker::Supervise(argv, supervision);
+  }
   LoadLibraries(args.loads);
   weft::worker::WorkerOptions options;
   options.scheduler_address = args.Get("scheduler", "");
@@ -201,6 +224,16 @@ int Worker(const Args& args) {
   if (args.flags.contains("connect-timeout")) {
     options.connect_timeout = weft::worker::ParseSeconds(
         "--connect-timeout", args.Get("connect-timeout", ""));
+  }
+  if (args.flags.contains("retire-timeout")) {
+    options.retire_timeout = weft::worker::ParseSeconds(
+        "--retire-timeout", args.Get("retire-timeout", ""),
+        /*allow_zero=*/true);
+  }
+  if (args.flags.contains("rejoin-timeout")) {
+    options.rejoin_timeout = weft::worker::ParseSeconds(
+        "--rejoin-timeout", args.Get("rejoin-timeout", ""),
+        /*allow_zero=*/true);
   }
   return weft::worker::RunWorker(options);
 }
@@ -281,16 +314,25 @@ int ClusterStop() {
   std::getline(state, address);
   std::vector<pid_t> pids;
   for (pid_t pid; state >> pid;) pids.push_back(pid);
-  // Workers first, then the scheduler (the first pid).
-  for (size_t i = pids.size(); i-- > 0;) ::kill(pids[i], SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  for (pid_t pid : pids) {
-    while (::kill(pid, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
-      ::waitpid(pid, nullptr, WNOHANG);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Workers first (they retire: nothing is left to hand off to, so they
+  // go at once), then the scheduler (the first pid), so that no worker
+  // sees its scheduler vanish and tries to rejoin it.
+  auto stop = [](const std::vector<pid_t>& group, std::chrono::seconds grace) {
+    for (pid_t pid : group) ::kill(pid, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    for (pid_t pid : group) {
+      while (::kill(pid, 0) == 0 &&
+             std::chrono::steady_clock::now() < deadline) {
+        ::waitpid(pid, nullptr, WNOHANG);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (::kill(pid, 0) == 0) ::kill(pid, SIGKILL);
     }
-    if (::kill(pid, 0) == 0) ::kill(pid, SIGKILL);
+  };
+  if (pids.size() > 1) {
+    stop({pids.begin() + 1, pids.end()}, std::chrono::seconds(10));
   }
+  if (!pids.empty()) stop({pids.front()}, std::chrono::seconds(5));
   std::remove(StatePath().c_str());
   std::cout << "weft cluster at " << address << " stopped ("
             << pids.size() << " processes)" << std::endl;
@@ -330,9 +372,14 @@ int Status(const Args& args) {
 void Usage() {
   std::cerr << "usage:\n"
                "  weft scheduler [--host=H] [--port=P] [--frame-port=P]\n"
-               "                 [--dashboard-port=P] [--token-file=F]\n"
+               "                 [--dashboard-port=P] [--token-file=F] "
+               "[--new-token]\n"
+               "                 [--heartbeat-timeout=S] [--client-timeout=S]\n"
                "  weft worker --scheduler=HOST:PORT [--nthreads=N] "
                "[--load=LIB.so]...\n"
+               "              [--connect-timeout=S] [--rejoin-timeout=S]\n"
+               "              [--retire-timeout=S] [--no-supervisor] "
+               "[--max-restarts=N]\n"
                "  weft cluster start [-n N] [--port=P] [--dashboard-port=P]\n"
                "                     [--load=LIB.so]...\n"
                "  weft cluster stop\n"
@@ -343,6 +390,7 @@ void Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const std::vector<std::string> original(argv, argv + argc);
   // `weft --weft-worker --weft-scheduler=...` (how LocalCluster starts a
   // worker binary) is a generic worker too.
   weft::Init(argc, argv);
@@ -350,7 +398,7 @@ int main(int argc, char** argv) {
   const std::string verb = argv[1];
   try {
     if (verb == "scheduler") return Scheduler(Args(argc, argv, 2));
-    if (verb == "worker") return Worker(Args(argc, argv, 2));
+    if (verb == "worker") return Worker(Args(argc, argv, 2), original);
     if (verb == "status") return Status(Args(argc, argv, 2));
     if (verb == "cluster" && argc >= 3) {
       const std::string what = argv[2];
