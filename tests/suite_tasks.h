@@ -87,6 +87,8 @@ std::string MarkedBlob(std::string dir, std::string name, int64_t bytes,
 int SleepThen(int ms, int x);
 // Mark(dir, name), then crashes its process (SIGSEGV).
 int Segfault(std::string dir, std::string name);
+// Throws std::invalid_argument(message).
+int Reject(std::string message);
 
 }  // namespace suite
 

@@ -187,7 +187,7 @@ std::string MetricsText(const ClusterView& view,
   w.Family("weft_transfer_bytes_total", "counter",
            "Bytes of task inputs moved to workers, by path: inline (inside "
            "assignments), shared_memory (mapped from a same-host holder), "
-           "network (streamed).");
+           "network (streamed, or read from a worker's bulk port).");
   for (int p = 0; p < scheduler::kNumTransferPaths; ++p) {
     w.Sample("weft_transfer_bytes_total",
              absl::StrCat("path=\"",
