@@ -89,6 +89,7 @@ class Runtimes : public ::testing::Environment {
   static inline std::unique_ptr<WeftCluster> command_;
 };
 
+// The contents of a file ("" if there is none).
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -110,12 +111,6 @@ nlohmann::json ReportData(const std::string& html) {
 
 bool Exists(const std::string& path) {
   return ::access(path.c_str(), F_OK) == 0;
-}
-
-// The contents of a file ("" if there is none).
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 // Lines in a file written by suite::Mark (0 if none).
