@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <utility>
 
 #include <unistd.h>
@@ -194,8 +195,12 @@ class EmbeddedRuntime::Task final
   }
 
   // Runs the task (with its retries); returns the error it ended with, or
-  // null if it succeeded.
-  std::shared_ptr<const ErrorInfo> Run() {
+  // null if it succeeded. `before_publish`, if set, is called with that
+  // outcome before the result is published (so that what it records is
+  // there before anyone waiting on the result wakes).
+  std::shared_ptr<const ErrorInfo> Run(
+      const std::function<void(const std::shared_ptr<const ErrorInfo>&)>*
+          before_publish = nullptr) {
     std::shared_ptr<const ErrorInfo> failure;
     const int attempts = std::max(0, spec_.options.retries) + 1;
     for (int attempt = 1; attempt <= attempts; ++attempt) {
@@ -203,6 +208,7 @@ class EmbeddedRuntime::Task final
       try {
         AnyValue value = spec_.body->Run(last);
         phase_.store(kFinished);
+        if (before_publish != nullptr) (*before_publish)(nullptr);
         if (auto result = TakeResult()) {
           ObjectState::Publish(std::move(result), std::move(value), nullptr);
         }
@@ -214,6 +220,7 @@ class EmbeddedRuntime::Task final
           auto error = ErrorFromCurrentException(spec_.name, key());
           failure = error;
           phase_.store(kFinished);
+          if (before_publish != nullptr) (*before_publish)(error);
           if (auto result = TakeResult()) {
             ObjectState::Publish(std::move(result), AnyValue(),
                                  std::move(error));
@@ -480,8 +487,11 @@ void EmbeddedRuntime::Execute(Task& task, ThreadState& ts) {
     task.Run();
   } else {
     const int64_t start_us = UnixMicrosNow();
-    std::shared_ptr<const ErrorInfo> error = task.Run();
-    Record(task, ts, start_us, error);
+    const std::function<void(const std::shared_ptr<const ErrorInfo>&)>
+        record = [&](const std::shared_ptr<const ErrorInfo>& error) {
+          Record(task, ts, start_us, error);
+        };
+    task.Run(&record);
   }
   TaskContext::SetCurrent(nullptr);
 }
