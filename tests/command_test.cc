@@ -306,6 +306,7 @@ TEST_F(CommandTest, ClusterStartAndStopAreQuiet) {
                      "start.log", home);
   ASSERT_EQ(start->Wait(absl::Seconds(60)).value_or(-1), 0) << start->Output();
   EXPECT_THAT(start->Output(), HasSubstr("2 workers"));
+  EXPECT_THAT(start->Output(), HasSubstr("dashboard at http://127.0.0.1:"));
   auto stop = Start({"cluster", "stop"}, "stop.log", home);
   ASSERT_EQ(stop->Wait(absl::Seconds(60)).value_or(-1), 0) << stop->Output();
   std::ifstream log(dir_ + "/.weft/cluster.log");

@@ -295,15 +295,18 @@ int ClusterStart(const Args& args) {
   state << address << "\n";
   for (pid_t pid : pids) state << pid << "\n";
   state.close();
+  std::string dashboard;
   try {
     weft::Client client = weft::Client::Connect(address);
     client.wait_for_workers(n, std::chrono::seconds(30));
+    dashboard = client.dashboard_link();
   } catch (const std::exception& e) {
     std::cerr << "weft: cluster started, but: " << e.what() << "\n";
   }
   std::cout << "weft cluster: scheduler at " << address << ", " << n
-            << " workers (logs in " << log << ")\n"
-            << "  export WEFT_SCHEDULER=" << address << std::endl;
+            << " workers (logs in " << log << ")\n";
+  if (!dashboard.empty()) std::cout << "  dashboard at " << dashboard << "\n";
+  std::cout << "  export WEFT_SCHEDULER=" << address << std::endl;
   return 0;
 }
 
