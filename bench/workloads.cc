@@ -7,6 +7,9 @@
 // schema as bench/peers/*.py. Cluster start-up is reported separately.
 //
 //   bazel run --config=opt //bench:workloads -- [--quick] [--only=W1_map,...]
+//
+// --only=DASH (never by default) measures W1 map with and without a
+// dashboard watching (DashboardOverhead).
 
 #include <spawn.h>
 #include <sys/wait.h>
@@ -32,6 +35,7 @@
 #include "absl/strings/str_split.h"
 #include "examples/forest/forest.h"
 #include "rpc/shared_region.h"
+#include "scheduler/dashboard/http_client.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
 #include "scheduler/scheduler_service.h"
@@ -276,6 +280,67 @@ void W1(const std::string& system, const Sizes& z) {
   s = Since(start);
   Record(system, "W1_delayed").Num("tasks", z.w1_tasks).Num("seconds", s)
       .Num("tasks_per_second", z.w1_tasks / s);
+}
+
+// DASH: W1 map on the cluster with and without a dashboard watching
+// (issue 16: a browser costs <= 5% throughput). The watcher stands in for
+// a browser's page: it reads the live-update stream (/events, one JSON
+// update every 500 ms) as the page does; drawing is the browser's work, not
+// the cluster's. Runs alternate (unwatched, watched) `kDashRounds` times;
+// the record has each side's median tasks/s and their ratio.
+void DashboardOverhead(const std::string& system, const std::string& link,
+                       const Sizes& z) {
+  constexpr int kDashRounds = 5;
+  absl::StatusOr<weft::dashboard::Url> url = weft::dashboard::ParseUrl(link);
+  if (!url.ok()) {
+    Record(system, "DASH").Str("skipped", "no dashboard");
+    return;
+  }
+  // Runs of a few seconds: many updates each (W1's 10,000 tasks take
+  // less than one update interval).
+  const int64_t tasks = 20 * z.w1_tasks;
+  std::vector<int64_t> xs(tasks);
+  std::iota(xs.begin(), xs.end(), 0);
+  auto run = [&] {
+    const auto start = Clock::now();
+    std::vector<int64_t> out = weft::get(weft::map(Inc, xs));
+    return tasks / Since(start);
+  };
+  run();  // warm-up: run times known, connections made
+  std::vector<double> alone, watched;
+  int64_t updates = 0;
+  for (int r = 0; r < kDashRounds; ++r) {
+    alone.push_back(run());
+    std::atomic<bool> stop{false};
+    std::atomic<int64_t> seen{0};
+    std::thread watcher([&] {
+      (void)weft::dashboard::ReadEvents(
+          url->host, url->port, "/events", {}, absl::Seconds(600),
+          [&](std::string_view) {
+            seen.fetch_add(1);
+            return !stop.load();
+          });
+    });
+    // The first update (a full one) has arrived: the page is open.
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (seen.load() == 0 && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    watched.push_back(run());
+    stop = true;
+    watcher.join();  // at the next update, within 500 ms
+    updates += seen.load();
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  const double a = median(alone), w = median(watched);
+  Record(system, "DASH").Num("tasks", tasks).Num("rounds", kDashRounds)
+      .Num("tasks_per_second_unwatched", a)
+      .Num("tasks_per_second_watched", w)
+      .Num("watched_over_unwatched", w / a)
+      .Num("updates_read", updates);
 }
 
 void W2(const std::string& system, const Sizes& z) {
@@ -709,5 +774,9 @@ int main(int argc, char** argv) {
     W7(sys, z, /*use_map=*/false);
   }
   if (want("METG")) Metg(sys, z);
+  // Not part of the side-by-side suite: only when asked for.
+  if (std::find(only.begin(), only.end(), "DASH") != only.end()) {
+    DashboardOverhead(sys, cluster.dashboard_link(), z);
+  }
   return 0;
 }

@@ -90,11 +90,18 @@ class LocalCluster::Impl {
         absl::FromChrono(options_.heartbeat_timeout);
     service.state.saturation = std::max(1, options_.saturation);
     service.state.adaptive_saturation = options_.adaptive_saturation;
+    service.dashboard_port = options_.dashboard_port;
+    service.dashboard_port_fallback = true;
     absl::StatusOr<std::unique_ptr<scheduler::SchedulerServer>> server =
         scheduler::SchedulerServer::Start(options_.host, options_.port,
                                           std::move(service));
     if (!server.ok()) throw UsageError(std::string(server.status().message()));
     scheduler_ = *std::move(server);
+    dashboard_link_ = scheduler_->dashboard_url();
+    if (!dashboard_link_.empty()) {
+      std::fprintf(stderr, "weft: LocalCluster dashboard at %s\n",
+                   dashboard_link_.c_str());
+    }
     try {
       client_ = std::make_unique<Client>(
           options_.in_process_client
@@ -132,6 +139,7 @@ class LocalCluster::Impl {
   Client client() const { return *client_; }
   const std::string& address() const { return scheduler_->address(); }
   const std::string& token() const { return token_; }
+  const std::string& dashboard_link() const { return dashboard_link_; }
   std::vector<pid_t> pids() const {
     internal::MutexLock lock(&mu_);
     return pids_;
@@ -278,6 +286,7 @@ class LocalCluster::Impl {
 
   Options options_;
   std::string token_;
+  std::string dashboard_link_;
   std::vector<std::string> worker_env_;  // constant after construction
   std::unique_ptr<scheduler::SchedulerServer> scheduler_;
   std::unique_ptr<Client> client_;
@@ -302,6 +311,9 @@ LocalCluster::~LocalCluster() = default;
 Client LocalCluster::client() const { return impl_->client(); }
 const std::string& LocalCluster::address() const { return impl_->address(); }
 const std::string& LocalCluster::token() const { return impl_->token(); }
+const std::string& LocalCluster::dashboard_link() const {
+  return impl_->dashboard_link();
+}
 std::vector<pid_t> LocalCluster::worker_pids() const { return impl_->pids(); }
 void LocalCluster::add_workers(int n) { impl_->AddWorkers(n); }
 int LocalCluster::restarts() const { return impl_->restarts(); }

@@ -2,6 +2,8 @@
 
 #include "weft/internal/runtime.h"
 
+#include "absl/time/clock.h"
+
 namespace weft::internal {
 namespace {
 
@@ -27,6 +29,8 @@ SubmitBatch::~SubmitBatch() {
   open_batch.runtime = nullptr;
   runtime_->FlushSubmissions();
 }
+
+int64_t UnixMicrosNow() { return absl::GetCurrentTimeNanos() / 1000; }
 
 bool SubmitBatch::Holding(const Runtime& runtime) {
   return open_batch.depth > 0 && open_batch.runtime == &runtime;

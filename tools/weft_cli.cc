@@ -5,13 +5,15 @@
 // dask-worker).
 //
 //   weft scheduler [--host=127.0.0.1] [--port=8786] [--frame-port=0]
-//                  [--token-file=F] [--new-token]
+//                  [--dashboard-port=8787] [--token-file=F]
+//                  [--new-token]
 //                  [--heartbeat-timeout=S] [--client-timeout=S]
 //   weft worker --scheduler=HOST:PORT [--nthreads=N] [--host=H]
 //               [--token-file=F] [--load=libtasks.so]...
 //               [--connect-timeout=S] [--rejoin-timeout=S]
 //               [--retire-timeout=S] [--no-supervisor] [--max-restarts=N]
-//   weft cluster start [-n 4] [--port=8786] [--load=libtasks.so]...
+//   weft cluster start [-n 4] [--port=8786] [--dashboard-port=8787]
+//                      [--load=libtasks.so]...
 //   weft cluster stop
 //   weft status [--scheduler=HOST:PORT] [--token-file=F]
 //
@@ -25,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -42,6 +45,7 @@
 #include "absl/strings/str_split.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
+#include "scheduler/dashboard/http_server.h"
 #include "scheduler/scheduler_service.h"
 #include "weft/weft.h"
 #include "worker/supervisor.h"
@@ -149,6 +153,11 @@ int Scheduler(const Args& args) {
   weft::scheduler::SchedulerService::Options options;
   options.token = token;
   options.frame_port = args.Int("frame-port", 0);
+  // The default port falls back to a free one if taken (as Dask's); a port
+  // asked for is taken or the scheduler does not start. -1: no dashboard.
+  options.dashboard_port =
+      args.Int("dashboard-port", weft::dashboard::kDefaultDashboardPort);
+  options.dashboard_port_fallback = !args.flags.contains("dashboard-port");
   if (args.flags.contains("heartbeat-timeout")) {
     options.state.heartbeat_timeout = absl::FromChrono(
         weft::worker::ParseSeconds("--heartbeat-timeout",
@@ -163,6 +172,13 @@ int Scheduler(const Args& args) {
   std::cout << "weft scheduler listening on " << (*server)->address()
             << " (worker task streams on port " << (*server)->frame_port()
             << "; token in " << token_file << ")" << std::endl;
+  if (!(*server)->dashboard_url().empty()) {
+    std::cout << "weft dashboard at " << (*server)->dashboard_url()
+              << (weft::dashboard::IsLoopbackHost(host)
+                      ? ""
+                      : " (open it with ?token=TOKEN, the token file's)")
+              << std::endl;
+  }
   ::signal(SIGINT, OnSignal);
   ::signal(SIGTERM, OnSignal);
   while (!stop_requested) {
@@ -255,9 +271,12 @@ int ClusterStart(const Args& args) {
   const std::string log = StateDir() + "/cluster.log";
   const std::string self = SelfPath();
   std::vector<pid_t> pids;
-  pids.push_back(Daemon({self, "scheduler", "--host=" + host,
-                         absl::StrCat("--port=", port)},
-                        log));
+  std::vector<std::string> scheduler = {self, "scheduler", "--host=" + host,
+                                       absl::StrCat("--port=", port)};
+  if (args.flags.contains("dashboard-port")) {
+    scheduler.push_back("--dashboard-port=" + args.Get("dashboard-port", ""));
+  }
+  pids.push_back(Daemon(scheduler, log));
   // Wait for the token file the scheduler writes, then for it to listen.
   absl::StatusOr<std::string> token;
   for (int i = 0; i < 100; ++i) {
@@ -276,15 +295,18 @@ int ClusterStart(const Args& args) {
   state << address << "\n";
   for (pid_t pid : pids) state << pid << "\n";
   state.close();
+  std::string dashboard;
   try {
     weft::Client client = weft::Client::Connect(address);
     client.wait_for_workers(n, std::chrono::seconds(30));
+    dashboard = client.dashboard_link();
   } catch (const std::exception& e) {
     std::cerr << "weft: cluster started, but: " << e.what() << "\n";
   }
   std::cout << "weft cluster: scheduler at " << address << ", " << n
-            << " workers (logs in " << log << ")\n"
-            << "  export WEFT_SCHEDULER=" << address << std::endl;
+            << " workers (logs in " << log << ")\n";
+  if (!dashboard.empty()) std::cout << "  dashboard at " << dashboard << "\n";
+  std::cout << "  export WEFT_SCHEDULER=" << address << std::endl;
   return 0;
 }
 
@@ -329,15 +351,23 @@ int Status(const Args& args) {
   weft::Client client =
       weft::Client::Connect(address, args.Get("token-file", ""));
   auto workers = client.workers();
+  const std::string dashboard = client.dashboard_link();
   std::cout << "scheduler " << (address.empty() ? "$WEFT_SCHEDULER" : address)
-            << ": " << workers.size() << " workers\n";
-  std::printf("%-6s %-22s %-16s %8s %8s %10s %12s\n", "id", "address", "host",
-              "pid", "threads", "processing", "memory");
+            << ": " << workers.size() << " workers; dashboard "
+            << (dashboard.empty() ? "none" : dashboard) << "\n";
+  // running: tasks executing now; queued: assigned and waiting there;
+  // memory: the process's resident memory; held: its objects' bytes.
+  std::printf("%-6s %-22s %-16s %8s %7s %7s %7s %6s %10s %10s %8s\n", "id",
+              "address", "host", "pid", "threads", "running", "queued", "cpu",
+              "memory", "held", "objects");
   for (const auto& w : workers) {
-    std::printf("%-6llu %-22s %-16s %8lld %8d %10d %10.1fMB\n",
+    std::printf("%-6llu %-22s %-16s %8lld %7d %7d %7d %5.0f%% %8.1fMB "
+                "%8.1fMB %8llu\n",
                 static_cast<unsigned long long>(w.id), w.address.c_str(),
                 w.host.c_str(), static_cast<long long>(w.pid), w.nthreads,
-                w.processing, w.memory_bytes / 1e6);
+                w.executing, std::max(0, w.processing - w.executing),
+                100 * w.cpu, w.rss_bytes / 1e6, w.memory_bytes / 1e6,
+                static_cast<unsigned long long>(w.objects));
   }
   return 0;
 }
@@ -345,14 +375,16 @@ int Status(const Args& args) {
 void Usage() {
   std::cerr << "usage:\n"
                "  weft scheduler [--host=H] [--port=P] [--frame-port=P]\n"
-               "                 [--token-file=F] [--new-token]\n"
+               "                 [--dashboard-port=P] [--token-file=F] "
+               "[--new-token]\n"
                "                 [--heartbeat-timeout=S] [--client-timeout=S]\n"
                "  weft worker --scheduler=HOST:PORT [--nthreads=N] "
                "[--load=LIB.so]...\n"
                "              [--connect-timeout=S] [--rejoin-timeout=S]\n"
                "              [--retire-timeout=S] [--no-supervisor] "
                "[--max-restarts=N]\n"
-               "  weft cluster start [-n N] [--port=P] [--load=LIB.so]...\n"
+               "  weft cluster start [-n N] [--port=P] [--dashboard-port=P]\n"
+               "                     [--load=LIB.so]...\n"
                "  weft cluster stop\n"
                "  weft status [--scheduler=HOST:PORT]\n";
   std::exit(2);

@@ -40,6 +40,7 @@
 #include "rpc/liveness.h"
 #include "rpc/peer_stream.h"
 #include "rpc/listen_check.h"
+#include "rpc/process_stats.h"
 #include "rpc/retry.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
@@ -594,6 +595,13 @@ class Worker {
     // Inputs that came inline with the assignment, which the scheduler
     // does not count as copies here: held only while this run needs them.
     std::vector<uint64_t> inline_inputs;
+    // For the scheduler's views (TaskResult): the task slot, when the
+    // function started (inputs fetched) and ended, the inputs fetched.
+    int thread = 0;
+    int64_t fetch_us = 0;
+    int64_t start_us = 0;
+    int64_t end_us = 0;
+    std::vector<rpc::TaskTransfer> transfers;
   };
 
   // Sends a run's outcome when its executor object completes.
@@ -675,8 +683,12 @@ class Worker {
   uint64_t Execute(const rpc::Assignment& assignment, TaskRun& run) {
     const rpc::TaskDef& task = assignment.task();
     run.start = std::chrono::steady_clock::now();
+    ExecutingScope executing(executing_);
+    run.thread = std::max(0, internal::EmbeddedRuntime::CurrentThread());
+    run.fetch_us = internal::UnixMicrosNow();
     Session& session = *run.session;
     FetchInputs(assignment, run);
+    run.start_us = internal::UnixMicrosNow();
     std::vector<internal::WireArg> args(task.args_size());
     for (int i = 0; i < task.args_size(); ++i) {
       absl::Status status = rpc::FromProto(task.args(i), args[i]);
@@ -708,6 +720,7 @@ class Worker {
       throw std::runtime_error(std::string(status.message()));
     }
     rpc::Buffer result = sink.Finish();
+    run.end_us = internal::UnixMicrosNow();
     const uint64_t size = result.size();
     internal::MutexLock lock(&tasks_mu_);
     if (IsCurrent(run)) {
@@ -764,8 +777,11 @@ class Worker {
       }
       if (store_.Contains(dep.id())) continue;
       // From a same-host holder this maps its shared memory (no copy).
+      rpc::FetchInfo how;
+      const int64_t begun = internal::UnixMicrosNow();
       absl::StatusOr<rpc::Buffer> bytes = data_client_.FetchAnyBuffer(
-          {dep.addresses().begin(), dep.addresses().end()}, dep.id());
+          {dep.addresses().begin(), dep.addresses().end()}, dep.id(), &how);
+      if (bytes.ok()) NoteTransfer(run, dep.id(), bytes->size(), how, begun);
       if (!bytes.ok()) {
         throw std::runtime_error(absl::StrCat(
             "weft: ", run.session->name, " could not fetch input ", dep.id(),
@@ -777,6 +793,45 @@ class Worker {
              [id = dep.id()](rpc::WorkerMessage& m) { m.add_replicas(id); });
     }
   }
+
+  // Records a fetched input for the scheduler's views.
+  static void NoteTransfer(TaskRun& run, uint64_t id, uint64_t bytes,
+                           const rpc::FetchInfo& how, int64_t begun_us) {
+    rpc::TaskTransfer& t = run.transfers.emplace_back();
+    t.set_id(id);
+    t.set_bytes(bytes);
+    t.set_path(how.mapped ? 1 : 2);  // scheduler::TransferPath
+    t.set_from(how.address);
+    t.set_start_us(begun_us);
+    t.set_end_us(internal::UnixMicrosNow());
+  }
+
+  // Fills the timing fields of `result` from `run` (a run that threw has
+  // no end yet: it ends now).
+  static void FillTiming(TaskRun& run, rpc::TaskResult& result) {
+    const int64_t now = internal::UnixMicrosNow();
+    result.set_start_us(run.start_us != 0   ? run.start_us
+                        : run.fetch_us != 0 ? run.fetch_us
+                                            : now);
+    result.set_end_us(run.end_us != 0 ? run.end_us : now);
+    result.set_thread(run.thread);
+    for (rpc::TaskTransfer& t : run.transfers) {
+      *result.add_transfers() = std::move(t);
+    }
+    run.transfers.clear();
+  }
+
+  // Counts a run as executing while it lives.
+  class ExecutingScope {
+   public:
+    explicit ExecutingScope(std::atomic<int>& count) : count_(count) {
+      count_.fetch_add(1, std::memory_order_relaxed);
+    }
+    ~ExecutingScope() { count_.fetch_sub(1, std::memory_order_relaxed); }
+
+   private:
+    std::atomic<int>& count_;
+  };
 
   // Drops the inline inputs `run` held that no other run holds.
   void ReleaseInlineInputs(TaskRun& run)
@@ -820,6 +875,7 @@ class Worker {
               .count() +
           1));
     }
+    FillTiming(run, result);
     auto fill = [&](rpc::WorkerMessage& m) {
       *m.add_results() = std::move(result);
     };
@@ -881,10 +937,16 @@ class Worker {
     }
     const uint64_t memory = store_.total_bytes();
     const uint64_t objects = store_.num_objects();
+    const double cpu = rpc::ProcessCpuSeconds();
+    const uint64_t rss = rpc::ProcessRssBytes();
+    const int executing = executing_.load(std::memory_order_relaxed);
     SendOn(session, [&](rpc::WorkerMessage& m) {
       m.mutable_heartbeat()->set_processing(processing);
       m.mutable_heartbeat()->set_memory_bytes(memory);
       m.mutable_heartbeat()->set_objects(objects);
+      m.mutable_heartbeat()->set_cpu_seconds(cpu);
+      m.mutable_heartbeat()->set_rss_bytes(rss);
+      m.mutable_heartbeat()->set_executing(executing);
     });
   }
 
@@ -916,6 +978,8 @@ class Worker {
   uint64_t last_run_ ABSL_GUARDED_BY(tasks_mu_) = 0;
   // Inline inputs held for runs: how many runs hold each.
   absl::flat_hash_map<uint64_t, int> inline_uses_ ABSL_GUARDED_BY(tasks_mu_);
+  // Runs inside Execute now (heartbeats).
+  std::atomic<int> executing_{0};
 
   // How the current session ended (kServing while it has not).
   internal::Mutex stop_mu_;

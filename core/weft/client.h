@@ -194,6 +194,14 @@ class Client {
     return impl_->runtime().Workers();
   }
 
+  // The URL of the cluster's web dashboard (docs/dashboard.md), e.g.
+  // "http://127.0.0.1:8787/"; empty on the embedded runtime or when the
+  // scheduler serves none. Throws UsageError if the scheduler cannot be
+  // reached.
+  std::string dashboard_link() const {
+    return impl_->runtime().DashboardLink();
+  }
+
   // Blocks until `n` workers are connected. Throws TimeoutError with the
   // count reached.
   void wait_for_workers(int n, Duration timeout = std::chrono::seconds(60)) const;
