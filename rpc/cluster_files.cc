@@ -1,0 +1,158 @@
+// Copyright 2026 The weft Authors.
+
+#include "rpc/cluster_files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "deploy/slurm_env.h"
+
+namespace weft::rpc {
+namespace {
+
+// Creates the directories above `path` that are missing (mode 0700).
+void MakeParents(const std::string& path) {
+  for (size_t slash = path.find('/', 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    ::mkdir(path.substr(0, slash).c_str(), 0700);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> DefaultStateDir() {
+  std::string dir;
+  if (const char* home = std::getenv("WEFT_HOME"); home != nullptr && *home) {
+    dir = home;
+  } else if (const char* home = std::getenv("HOME");
+             home != nullptr && *home) {
+    dir = absl::StrCat(home, "/.weft");
+  } else {
+    return absl::FailedPreconditionError(
+        "weft: neither WEFT_HOME nor HOME is set, so there is no default "
+        "token file; pass --token-file (or set WEFT_TOKEN)");
+  }
+  if (std::optional<std::string> job = deploy::CurrentSlurmJobId()) {
+    absl::StrAppend(&dir, "/slurm-", *job);
+  }
+  return dir;
+}
+
+absl::StatusOr<std::string> DefaultSchedulerFile() {
+  absl::StatusOr<std::string> dir = DefaultStateDir();
+  if (!dir.ok()) return dir.status();
+  return *dir + "/scheduler";
+}
+
+absl::Status WriteFileAtomically(const std::string& path,
+                                 const std::string& contents,
+                                 const std::string& what) {
+  MakeParents(path);
+  // A fresh file beside the target (never an existing one, never through a
+  // symbolic link), renamed over it: rename() replaces a link at `path`
+  // itself, not what it points to.
+  const std::string tmp = absl::StrCat(path, ".", ::getpid(), ".tmp");
+  ::unlink(tmp.c_str());
+  const int fd =
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+             0600);
+  if (fd < 0) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "weft: cannot write ", what, " ", tmp, ": ", std::strerror(errno)));
+  }
+  const bool ok = ::write(fd, contents.data(), contents.size()) ==
+                      static_cast<ssize_t>(contents.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(tmp.c_str());
+    return absl::InternalError(absl::StrCat("weft: cannot write ", what, " ",
+                                            path, ": ", std::strerror(error)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadTrimmedFile(const std::string& path,
+                                            const std::string& what) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    if (error == EACCES || error == EPERM) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "cannot read ", what, " ", path, ": ", std::strerror(error)));
+    }
+    return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path,
+                                            ": ", std::strerror(error)));
+  }
+  std::string contents;
+  char buf[256];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || contents.size() > 4096) break;
+    contents.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  std::string text(absl::StripAsciiWhitespace(contents));
+  if (text.empty()) {
+    return absl::NotFoundError(absl::StrCat(what, " ", path, " is empty"));
+  }
+  return text;
+}
+
+absl::Status WriteSchedulerFile(const std::string& path,
+                                const std::string& address) {
+  return WriteFileAtomically(path, address + "\n", "scheduler file");
+}
+
+absl::StatusOr<std::string> ReadSchedulerFile(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadTrimmedFile(path, "scheduler file");
+  if (!text.ok()) return text;
+  const size_t colon = text->rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || colon == 0 ||
+      text->find_first_of(" \t\n") != std::string::npos ||
+      !absl::SimpleAtoi(text->substr(colon + 1), &port) || port <= 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("weft: scheduler file ", path, " holds '", *text,
+                     "', not one host:port"));
+  }
+  return text;
+}
+
+absl::StatusOr<std::string> WaitForSchedulerFile(const std::string& path,
+                                                 absl::Time deadline) {
+  for (;;) {
+    absl::StatusOr<std::string> address = ReadSchedulerFile(path);
+    if (!absl::IsNotFound(address.status())) return address;
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "weft: no scheduler wrote its address to ", path,
+          " in time (", address.status().message(), ")"));
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+}
+
+std::string ReachableAddress(const std::string& host, int port) {
+  if (host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]") {
+    char name[256] = {0};
+    ::gethostname(name, sizeof(name) - 1);
+    return absl::StrCat(name, ":", port);
+  }
+  return absl::StrCat(host, ":", port);
+}
+
+}  // namespace weft::rpc
