@@ -54,6 +54,14 @@ absl::StatusOr<std::string> DefaultSchedulerFile() {
   return *dir + "/scheduler";
 }
 
+absl::StatusOr<std::string> SchedulerFileBeside(
+    const std::string& token_file) {
+  if (token_file.empty()) return DefaultSchedulerFile();
+  const size_t slash = token_file.rfind('/');
+  if (slash == std::string::npos) return std::string("scheduler");
+  return token_file.substr(0, slash + 1) + "scheduler";
+}
+
 absl::Status WriteFileAtomically(const std::string& path,
                                  const std::string& contents,
                                  const std::string& what) {

@@ -10,7 +10,7 @@
 // `weft cluster`'s state.
 //
 // The scheduler file holds the address (host:port) at which a scheduler is
-// reached. `weft scheduler` writes it once it listens (and removes it when
+// reached; it lives beside the token file. `weft scheduler` writes it once it listens (and removes it when
 // it stops); workers and Client::Connect read it when they are given no
 // address, so nobody has to know the port in advance.
 //
@@ -35,6 +35,12 @@ absl::StatusOr<std::string> DefaultStateDir();
 
 // DefaultStateDir() + "/scheduler". Errors: those of DefaultStateDir().
 absl::StatusOr<std::string> DefaultSchedulerFile();
+
+// The scheduler file that goes with a token file: "scheduler" in the same
+// directory as `token_file` ("dir/token" -> "dir/scheduler"), or
+// DefaultSchedulerFile() if `token_file` is empty. Errors: those of
+// DefaultStateDir().
+absl::StatusOr<std::string> SchedulerFileBeside(const std::string& token_file);
 
 // Writes `contents` to `path`, readable only by its owner (0600), creating
 // missing parent directories (0700). The file is replaced atomically

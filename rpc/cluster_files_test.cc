@@ -41,6 +41,9 @@ TEST_F(ClusterFilesTest, StateDirIsKeyedBySlurmJob) {
   EXPECT_EQ(DefaultStateDir().value(), "/somewhere/slurm-1234");
   EXPECT_EQ(DefaultTokenPath().value(), "/somewhere/slurm-1234/token");
   EXPECT_EQ(DefaultSchedulerFile().value(), "/somewhere/slurm-1234/scheduler");
+  EXPECT_EQ(SchedulerFileBeside("").value(), "/somewhere/slurm-1234/scheduler");
+  EXPECT_EQ(SchedulerFileBeside("/a/b/token").value(), "/a/b/scheduler");
+  EXPECT_EQ(SchedulerFileBeside("token").value(), "scheduler");
   ::setenv("SLURM_JOB_ID", "../x", 1);  // not a job id: ignored
   EXPECT_EQ(DefaultStateDir().value(), "/somewhere");
   ::unsetenv("WEFT_HOME");

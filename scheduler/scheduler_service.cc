@@ -742,8 +742,10 @@ void SchedulerService::OnWorkerClosed(const std::shared_ptr<WorkerPeer>& peer,
       --open_frame_peers_;
       frame_peers_closed_.notify_all();
     }
+    // After Shutdown() a worker's stream ends because it was told to stop.
     const std::string reason =
         peer->leaving ? "left"
+        : shutdown_   ? "stopped with the scheduler"
         : absl::IsUnavailable(why) || absl::IsCancelled(why)
             ? "lost its connection (did its process die?)"
             : absl::StrCat("was dropped: ", why.message());

@@ -5,9 +5,9 @@
 // dask-worker).
 //
 //   weft scheduler [--host=127.0.0.1] [--port=8786] [--frame-port=0]
-//                  [--token-file=F]
-//   weft worker --scheduler=HOST:PORT [--nthreads=N] [--host=H]
-//               [--token-file=F] [--load=libtasks.so]...
+//                  [--token-file=F] [--scheduler-file=F]
+//   weft worker [--scheduler=HOST:PORT] [--nthreads=N] [--host=H]
+//               [--token-file=F] [--scheduler-file=F] [--load=libtasks.so]...
 //   weft cluster start [-n 4] [--port=8786] [--load=libtasks.so]...
 //   weft cluster stop
 //   weft status [--scheduler=HOST:PORT] [--token-file=F]
@@ -18,6 +18,7 @@
 
 #include <dlfcn.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +38,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "deploy/slurm_env.h"
+#include "rpc/cluster_files.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
 #include "scheduler/scheduler_service.h"
@@ -119,12 +123,46 @@ std::string SelfPath() {
   return path;
 }
 
+bool InSlurmJob() { return weft::deploy::CurrentSlurmJobId().has_value(); }
+
+// Inside a SLURM job, `weft scheduler &` and `weft worker &` in a batch
+// script stop when the script ends: with proctrack/linuxproc SLURM finds a
+// job's processes through their parents, and loses a background process
+// once the script that started it is gone. --exit-with-parent=yes|no
+// overrides (`weft cluster start` passes no: its processes are detached).
+void ExitWithParentIfAsked(const Args& args) {
+  const std::string want =
+      args.Get("exit-with-parent", InSlurmJob() ? "yes" : "no");
+  if (want == "no") return;
+  if (want != "yes") Die("--exit-with-parent wants yes or no, got '" + want + "'");
+  const pid_t parent = ::getppid();
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (::getppid() != parent) ::raise(SIGTERM);  // it is already gone
+}
+
+// The scheduler file: --scheduler-file, else the one beside --token-file,
+// else the state directory's.
+std::string SchedulerFilePath(const Args& args) {
+  if (args.flags.contains("scheduler-file")) {
+    return args.Get("scheduler-file", "");
+  }
+  absl::StatusOr<std::string> path =
+      weft::rpc::SchedulerFileBeside(args.Get("token-file", ""));
+  if (!path.ok()) Die(std::string(path.status().message()));
+  return *path;
+}
+
 volatile sig_atomic_t stop_requested = 0;
 void OnSignal(int) { stop_requested = 1; }
 
 int Scheduler(const Args& args) {
+  ::signal(SIGINT, OnSignal);
+  ::signal(SIGTERM, OnSignal);
+  ExitWithParentIfAsked(args);
   const std::string host = args.Get("host", "127.0.0.1");
-  const int port = args.Int("port", kDefaultPort);
+  // Inside a SLURM job any free port, so two jobs on one node never meet;
+  // workers and programs find it in the scheduler file.
+  const int port = args.Int("port", InSlurmJob() ? 0 : kDefaultPort);
   const std::string token_file =
       args.flags.contains("token-file") ? args.Get("token-file", "")
                                         : DefaultTokenPath();
@@ -147,15 +185,27 @@ int Scheduler(const Args& args) {
   options.frame_port = args.Int("frame-port", 0);
   auto server = weft::scheduler::SchedulerServer::Start(host, port, options);
   if (!server.ok()) Die(std::string(server.status().message()));
-  std::cout << "weft scheduler listening on " << (*server)->address()
+  const std::string& listening = (*server)->address();
+  const std::string reachable = weft::rpc::ReachableAddress(
+      host, std::stoi(listening.substr(listening.rfind(':') + 1)));
+  const std::string scheduler_file = SchedulerFilePath(args);
+  if (absl::Status s = weft::rpc::WriteSchedulerFile(scheduler_file, reachable);
+      !s.ok()) {
+    (*server)->Shutdown();
+    Die(std::string(s.message()));
+  }
+  std::cout << "weft scheduler listening on " << listening
             << " (worker task streams on port " << (*server)->frame_port()
-            << "; token in " << token_file << ")" << std::endl;
-  ::signal(SIGINT, OnSignal);
-  ::signal(SIGTERM, OnSignal);
+            << "; token in " << token_file << "; address " << reachable
+            << " in " << scheduler_file << ")" << std::endl;
   while (!stop_requested) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   std::cout << "weft scheduler stopping" << std::endl;
+  // The file goes with the scheduler, unless another one has taken it over.
+  if (weft::rpc::ReadSchedulerFile(scheduler_file).value_or("") == reachable) {
+    std::remove(scheduler_file.c_str());
+  }
   (*server)->Shutdown();
   return 0;
 }
@@ -170,24 +220,53 @@ void LoadLibraries(const std::vector<std::string>& libs) {
   if (!registry.ok()) Die(std::string(registry.message()));
 }
 
+std::string HostName() {
+  char name[256] = {0};
+  ::gethostname(name, sizeof(name) - 1);
+  return name;
+}
+
 int Worker(const Args& args) {
+  ExitWithParentIfAsked(args);
   LoadLibraries(args.loads);
   weft::worker::WorkerOptions options;
-  options.scheduler_address = args.Get("scheduler", "");
-  if (options.scheduler_address.empty()) {
-    const char* env = std::getenv("WEFT_SCHEDULER");
-    if (env == nullptr) Die("worker needs --scheduler=HOST:PORT");
-    options.scheduler_address = env;
-  }
-  options.nthreads = args.Int("nthreads", 1);
-  options.host = args.Get("host", "127.0.0.1");
-  // Read when connecting: the scheduler may not have written it yet.
-  options.token =
-      weft::rpc::TokenSource::FromEnvironmentOr(args.Get("token-file", ""));
   if (args.flags.contains("connect-timeout")) {
     options.connect_timeout = weft::worker::ParseSeconds(
         "--connect-timeout", args.Get("connect-timeout", ""));
   }
+  // --scheduler, else $WEFT_SCHEDULER, else the scheduler file (waiting
+  // for it as for the scheduler itself).
+  options.scheduler_address = args.Get("scheduler", "");
+  if (const char* env = std::getenv("WEFT_SCHEDULER");
+      options.scheduler_address.empty() && env != nullptr && *env) {
+    options.scheduler_address = env;
+  }
+  if (options.scheduler_address.empty()) {
+    const std::string file = SchedulerFilePath(args);
+    absl::StatusOr<std::string> address = weft::rpc::ReadSchedulerFile(file);
+    if (absl::IsNotFound(address.status())) {
+      std::cerr << "weft worker: waiting for the scheduler's address in "
+                << file << std::endl;
+      address = weft::rpc::WaitForSchedulerFile(
+          file, absl::Now() + absl::FromChrono(options.connect_timeout));
+    }
+    if (!address.ok()) {
+      Die(absl::StrCat(address.status().message(),
+                       "; start `weft scheduler` first, or pass "
+                       "--scheduler=HOST:PORT"));
+    }
+    options.scheduler_address = *address;
+  }
+  // The CPUs of its SLURM task, else 1.
+  absl::StatusOr<int> threads = weft::deploy::DefaultWorkerThreads();
+  if (!threads.ok()) Die(std::string(threads.status().message()));
+  options.nthreads = args.Int("nthreads", *threads);
+  if (options.nthreads < 1) Die("--nthreads wants a positive number");
+  // Inside a SLURM job its peers are on other nodes: the node's name.
+  options.host = args.Get("host", InSlurmJob() ? HostName() : "127.0.0.1");
+  // Read when connecting: the scheduler may not have written it yet.
+  options.token =
+      weft::rpc::TokenSource::FromEnvironmentOr(args.Get("token-file", ""));
   return weft::worker::RunWorker(options);
 }
 
@@ -225,7 +304,8 @@ int ClusterStart(const Args& args) {
   const std::string self = SelfPath();
   std::vector<pid_t> pids;
   pids.push_back(Daemon({self, "scheduler", "--host=" + host,
-                         absl::StrCat("--port=", port)},
+                         absl::StrCat("--port=", port),
+                         "--exit-with-parent=no"},
                         log));
   // Wait for the token file the scheduler writes, then for it to listen.
   absl::StatusOr<std::string> token;
@@ -237,7 +317,8 @@ int ClusterStart(const Args& args) {
   if (!token.ok()) Die("the scheduler did not start; see " + log);
   for (int i = 0; i < n; ++i) {
     std::vector<std::string> argv = {self, "worker", "--scheduler=" + address,
-                                     "--nthreads=" + args.Get("nthreads", "1")};
+                                     "--nthreads=" + args.Get("nthreads", "1"),
+                                     "--exit-with-parent=no"};
     for (const auto& lib : args.loads) argv.push_back("--load=" + lib);
     pids.push_back(Daemon(argv, log));
   }
@@ -286,6 +367,9 @@ int Status(const Args& args) {
     std::ifstream state(StatePath());
     if (state) std::getline(state, address);
   }
+  if (address.empty() && std::getenv("WEFT_SCHEDULER") == nullptr) {
+    address = weft::rpc::ReadSchedulerFile(SchedulerFilePath(args)).value_or("");
+  }
   weft::Client client =
       weft::Client::Connect(address, args.Get("token-file", ""));
   auto workers = client.workers();
@@ -305,8 +389,8 @@ int Status(const Args& args) {
 void Usage() {
   std::cerr << "usage:\n"
                "  weft scheduler [--host=H] [--port=P] [--frame-port=P]\n"
-               "                 [--token-file=F]\n"
-               "  weft worker --scheduler=HOST:PORT [--nthreads=N] "
+               "                 [--token-file=F] [--scheduler-file=F]\n"
+               "  weft worker [--scheduler=HOST:PORT] [--nthreads=N] "
                "[--load=LIB.so]...\n"
                "  weft cluster start [-n N] [--port=P] [--load=LIB.so]...\n"
                "  weft cluster stop\n"

@@ -25,6 +25,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
+#include "deploy/slurm_env.h"
 #include "rpc/batch_writer.h"
 #include "rpc/buffer.h"
 #include "rpc/buffer_sink.h"
@@ -787,6 +788,7 @@ int RunWorker(const WorkerOptions& options) {
 std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
   WorkerOptions options;
   bool worker = false;
+  bool nthreads_given = false;
   std::string token_file;
   if (const char* env = std::getenv("WEFT_WORKER"); env && *env == '1') {
     worker = true;
@@ -804,6 +806,7 @@ std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
     } else if (TakeFlag(arg, "--weft-scheduler", &value)) {
       options.scheduler_address = value;
     } else if (TakeFlag(arg, "--weft-nthreads", &value)) {
+      nthreads_given = true;
       if (!absl::SimpleAtoi(value, &options.nthreads) || options.nthreads < 1) {
         std::fprintf(stderr, "weft: --weft-nthreads needs a positive number, "
                              "got '%s'\n", value.c_str());
@@ -823,6 +826,15 @@ std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
   argc = out;
   argv[argc] = nullptr;
   if (!worker) return std::nullopt;
+  if (!nthreads_given) {  // the CPUs of its SLURM task, else 1
+    absl::StatusOr<int> threads = deploy::DefaultWorkerThreads();
+    if (!threads.ok()) {
+      std::fprintf(stderr, "%s\n",
+                   std::string(threads.status().message()).c_str());
+      std::exit(2);
+    }
+    options.nthreads = *threads;
+  }
   if (options.scheduler_address.empty()) {
     std::fprintf(stderr, "weft: a worker needs --weft-scheduler=HOST:PORT\n");
     std::exit(2);

@@ -42,7 +42,8 @@ struct WorkerOptions {
 int RunWorker(const WorkerOptions& options);
 
 // Worker mode from the command line: --weft-worker, --weft-scheduler=ADDR,
-// --weft-nthreads=N, --weft-host=H, --weft-connect-timeout=SECONDS (or
+// --weft-nthreads=N (default: the CPUs of its SLURM task inside a SLURM
+// job, else 1), --weft-host=H, --weft-connect-timeout=SECONDS (or
 // WEFT_WORKER=1 and WEFT_SCHEDULER in the environment); the token from
 // $WEFT_TOKEN or --weft-token-file=F. Removes the --weft-* flags it
 // recognised from argv. Returns nullopt when the process is not a worker.

@@ -1,0 +1,24 @@
+// Copyright 2026 The weft Authors.
+//
+// Task functions of the deployment tests (SLURM, ssh): linked into
+// deploy_program and the tests, and built as libdeploy_tasks.so for `weft
+// worker --load`, as docs/deploy.md's recipes build theirs.
+
+#ifndef WEFT_TESTS_DEPLOY_TASKS_H_
+#define WEFT_TESTS_DEPLOY_TASKS_H_
+
+#include <string>
+
+namespace deploy_tasks {
+
+// "HOST PID" of the worker running it: its host name and process id.
+std::string Where();
+
+double Square(double x);
+
+// Sleeps `ms` milliseconds, then returns x * x.
+double SlowSquare(double x, int ms);
+
+}  // namespace deploy_tasks
+
+#endif  // WEFT_TESTS_DEPLOY_TASKS_H_

@@ -1,0 +1,348 @@
+// Copyright 2026 The weft Authors.
+//
+// weft under a real SLURM (tests/testing/slurm_cluster.h): the batch
+// scripts docs/deploy.md shows, submitted as they are written there (the
+// tutorial's pattern and the symmetric start), two jobs on one node at
+// once, and no process of a job left once it ended. One cluster of two
+// 4-CPU nodes serves every test of the binary; WEFT_TEST_PROCTRACK=cgroup
+// (the slurm_cgroup_test target) makes it track processes with cgroups
+// instead of /proc.
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/slurm_cluster.h"
+#include "tests/testing/test_hosts.h"
+#include "tests/testing/weft_cluster.h"
+
+namespace weft::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+constexpr absl::Duration kJobTimeout = absl::Seconds(120);
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+SlurmProctrack Proctrack() {
+  const char* env = std::getenv("WEFT_TEST_PROCTRACK");
+  return env != nullptr && std::string(env) == "cgroup"
+             ? SlurmProctrack::kCgroup
+             : SlurmProctrack::kLinuxProc;
+}
+
+std::string Absolute(const std::string& path) {
+  return std::filesystem::absolute(path).lexically_normal().string();
+}
+
+// The batch script docs/deploy.md shows under "<!-- template: NAME -->": the
+// ```sh block that follows it.
+std::string Template(const std::string& name) {
+  const std::string doc = ReadFile(RunfilePath("docs/deploy.md"));
+  const std::string marker = absl::StrCat("<!-- template: ", name, " -->\n");
+  const size_t at = doc.find(marker);
+  if (at == std::string::npos) return "";
+  const size_t open = doc.find("```sh\n", at);
+  const size_t begin = open + 6;
+  const size_t end = doc.find("```\n", begin);
+  if (open == std::string::npos || end == std::string::npos) return "";
+  return doc.substr(begin, end - begin);
+}
+
+// Live processes (not zombies) whose environment says they belong to SLURM
+// job `job`: "COMM (pid N)".
+std::vector<std::string> ProcessesOfJob(int64_t job) {
+  const std::string variable = absl::StrCat("SLURM_JOB_ID=", job);
+  std::vector<std::string> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    int pid = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
+    const std::string proc = absl::StrCat("/proc/", pid);
+    const std::vector<std::string> environment =
+        absl::StrSplit(ReadFile(proc + "/environ"), '\0');
+    if (std::find(environment.begin(), environment.end(), variable) ==
+        environment.end()) {
+      continue;
+    }
+    std::string comm = ReadFile(proc + "/comm");
+    if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+    found.push_back(absl::StrCat(comm, " (pid ", pid, ")"));
+  }
+  return found;
+}
+
+// Waits until no process of `job` runs (a scheduler stopping as its job
+// ends may take a moment); returns those still there after `timeout`.
+std::vector<std::string> ProcessesLeftBy(int64_t job,
+                                         absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  std::vector<std::string> left = ProcessesOfJob(job);
+  while (!left.empty() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+    left = ProcessesOfJob(job);
+  }
+  return left;
+}
+
+// The lines of `text` that start with `prefix`, without it.
+std::vector<std::string> Lines(const std::string& text,
+                               const std::string& prefix) {
+  std::vector<std::string> out;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::ConsumePrefix(&line, prefix)) out.emplace_back(line);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class SlurmTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!ThisTestRole().empty()) return;
+    available_ = new absl::Status(SlurmCluster::Availability(Proctrack()));
+    if (!available_->ok()) return;
+    absl::StatusOr<std::unique_ptr<TestNetwork>> network =
+        TestNetwork::Create();
+    if (!network.ok()) {
+      *available_ = network.status();
+      return;
+    }
+    network_ = network->release();
+    absl::StatusOr<std::unique_ptr<SlurmCluster>> slurm = SlurmCluster::Start(
+        network_, {.nodes = 2, .cpus_per_node = 4, .proctrack = Proctrack()});
+    if (!slurm.ok()) {
+      *available_ = slurm.status();
+      return;
+    }
+    slurm_ = slurm->release();
+    // As a user's shell would have it: `weft` on the PATH, and a home for
+    // weft's files shared by every node (sbatch passes the environment on).
+    const std::string weft_dir =
+        std::filesystem::path(Absolute(RunfilePath("tools/weft")))
+            .parent_path()
+            .string();
+    ::setenv("PATH", absl::StrCat(weft_dir, ":", std::getenv("PATH")).c_str(),
+             1);
+    ::setenv("WEFT_HOME", (slurm_->jobs_dir() + "/weft-home").c_str(), 1);
+    ::unsetenv("WEFT_TOKEN");
+    ::unsetenv("WEFT_SCHEDULER");
+  }
+
+  static void TearDownTestSuite() {
+    delete slurm_;  // before its network
+    slurm_ = nullptr;
+    delete network_;
+    network_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (!ThisTestRole().empty()) return;
+    ASSERT_NE(available_, nullptr);
+    if (!available_->ok()) {
+      if (Proctrack() == SlurmProctrack::kCgroup &&
+          SlurmCluster::Availability().ok()) {
+        GTEST_SKIP() << "proctrack/cgroup does not work here: "
+                     << available_->message();
+      }
+      GTEST_SKIP() << "no SLURM here: " << available_->message();
+    }
+  }
+
+  // A fresh job directory, as a user's: my_program and libtasks.so in it.
+  std::string JobDir(const std::string& name) {
+    const std::string dir = absl::StrCat(slurm_->jobs_dir(), "/", name);
+    std::filesystem::create_directories(dir);
+    std::filesystem::create_symlink(Absolute(RunfilePath("tests/deploy_program")),
+                                    dir + "/my_program");
+    std::filesystem::create_symlink(
+        Absolute(RunfilePath("tests/libdeploy_tasks.so")), dir + "/libtasks.so");
+    return dir;
+  }
+
+  // Submits `script` to run in `dir`, waits for the job to end and returns
+  // it with its output in `output`.
+  SlurmJob RunJob(const std::string& script, const std::string& dir,
+                  const std::string& sbatch_args, std::string* output) {
+    absl::StatusOr<int64_t> id =
+        slurm_->Submit(script, absl::StrCat("--chdir=", dir, " ", sbatch_args));
+    EXPECT_TRUE(id.ok()) << id.status();
+    if (!id.ok()) return {};
+    absl::StatusOr<SlurmJob> job = slurm_->WaitForJob(*id, kJobTimeout);
+    EXPECT_TRUE(job.ok()) << job.status() << "\n" << slurm_->LogTails();
+    if (!job.ok()) {
+      SlurmJob unknown;
+      unknown.id = *id;
+      return unknown;
+    }
+    *output = ReadFile(job->fields["StdOut"]);
+    return *job;
+  }
+
+  static void ExpectQuietEnd(const std::string& output) {
+    for (const char* noise : {"***", "lost", "CANCELLED", "aborted", "rror"}) {
+      EXPECT_THAT(output, Not(HasSubstr(noise))) << output;
+    }
+  }
+
+  // What every job of docs/deploy.md's scripts must show: it succeeded, the
+  // program saw `workers` workers of `threads` threads each on both nodes
+  // and the right sum, nothing crashed, and no process of it is left.
+  void ExpectGoodRun(const SlurmJob& job, const std::string& output,
+                     int workers, int threads) {
+    EXPECT_EQ(job.state, "COMPLETED") << output;
+    EXPECT_EQ(job.exit_code, 0) << output;
+    EXPECT_THAT(output, HasSubstr(absl::StrCat("workers ", workers, "\n")));
+    const std::vector<std::string> seen = Lines(output, "worker ");
+    std::set<std::string> hosts;
+    for (const std::string& line : seen) {
+      const std::vector<std::string> words = absl::StrSplit(line, ' ');
+      ASSERT_EQ(words.size(), 2) << line;
+      hosts.insert(words[0]);
+      EXPECT_EQ(words[1], absl::StrCat(threads)) << output;
+    }
+    EXPECT_EQ(seen.size(), workers) << output;
+    EXPECT_EQ(hosts, (std::set<std::string>{"node1", "node2"})) << output;
+    EXPECT_EQ(Lines(output, "where ").size(), workers) << output;
+    EXPECT_THAT(output, HasSubstr("sum 285\n"));
+    // A quiet end: no crash report, no worker that lost its scheduler or
+    // was lost, no step that SLURM had to cancel.
+    ExpectQuietEnd(output);
+    EXPECT_THAT(ProcessesLeftBy(job.id, absl::Seconds(10)), IsEmpty())
+        << output;
+  }
+
+  static absl::Status* available_;
+  static TestNetwork* network_;
+  static SlurmCluster* slurm_;
+};
+
+absl::Status* SlurmTest::available_ = nullptr;
+TestNetwork* SlurmTest::network_ = nullptr;
+SlurmCluster* SlurmTest::slurm_ = nullptr;
+
+TEST_F(SlurmTest, DocsShowTheTemplates) {
+  EXPECT_THAT(Template("slurm-batch"), HasSubstr("srun weft worker"));
+  EXPECT_THAT(Template("slurm-symmetric"), HasSubstr("--weft-slurm"));
+}
+
+// The tutorial's pattern (section 3.2), without its `sleep 60`: the
+// scheduler, then a worker per task with srun, then the program.
+TEST_F(SlurmTest, BatchTemplateRunsSchedulerWorkersAndProgram) {
+  const std::string dir = JobDir("batch");
+  std::string output;
+  const SlurmJob job = RunJob(Template("slurm-batch"), dir, "", &output);
+  ASSERT_NE(job.id, 0);
+  ExpectGoodRun(job, output, /*workers=*/3, /*threads=*/2);
+  // The job's files were its own, and the scheduler took its address with
+  // it when it stopped.
+  const std::string files =
+      absl::StrCat(slurm_->jobs_dir(), "/weft-home/slurm-", job.id);
+  EXPECT_TRUE(std::filesystem::exists(files + "/token"));
+  EXPECT_FALSE(std::filesystem::exists(files + "/scheduler"));
+}
+
+// The tutorial's script as users first write it, with nothing to stop the
+// scheduler: it still ends with the job (it stops when the script that
+// started it exits), whatever SLURM's process tracking.
+TEST_F(SlurmTest, BackgroundSchedulerEndsWithItsJob) {
+  const std::string dir = JobDir("background");
+  std::string output;
+  const SlurmJob job = RunJob(
+      "#!/bin/bash\n"
+      "#SBATCH --ntasks=2\n"
+      "weft scheduler --host=0.0.0.0 &\n"
+      "srun weft worker --load=$PWD/libtasks.so &\n"
+      "./my_program\n",
+      dir, "", &output);
+  ASSERT_NE(job.id, 0);
+  EXPECT_EQ(job.state, "COMPLETED") << output;
+  EXPECT_THAT(output, HasSubstr("sum 285\n"));
+  EXPECT_THAT(ProcessesLeftBy(job.id, absl::Seconds(10)), IsEmpty())
+      << output;
+}
+
+// `srun ./my_program --weft-slurm`: task 0 runs the scheduler and main, every
+// task a worker with its CPUs.
+TEST_F(SlurmTest, SymmetricStartMakesEveryTaskAWorker) {
+  const std::string dir = JobDir("symmetric");
+  std::string output;
+  const SlurmJob job = RunJob(Template("slurm-symmetric"), dir, "", &output);
+  ASSERT_NE(job.id, 0);
+  ExpectGoodRun(job, output, /*workers=*/3, /*threads=*/2);
+  EXPECT_FALSE(std::filesystem::exists(
+      absl::StrCat(slurm_->jobs_dir(), "/weft-home/slurm-", job.id, "/step-0")));
+}
+
+// Two jobs of the batch template on one node at once: each has its own
+// port, token and workers. Each program waits until the other has its
+// workers, so they finish only if they ran at the same time.
+TEST_F(SlurmTest, TwoJobsOnOneNodeEachHaveTheirOwnCluster) {
+  const std::string meet = slurm_->jobs_dir() + "/meet";
+  std::filesystem::create_directories(meet);
+  const std::string args = absl::StrCat(
+      "--nodelist=node1 --ntasks=2 --cpus-per-task=1 "
+      "--export=ALL,WEFT_TEST_RENDEZVOUS=",
+      meet);
+  const std::string script = Template("slurm-batch");
+  const std::string dir_a = JobDir("pair-a");
+  const std::string dir_b = JobDir("pair-b");
+  absl::StatusOr<int64_t> a =
+      slurm_->Submit(script, absl::StrCat("--chdir=", dir_a, " ", args));
+  absl::StatusOr<int64_t> b =
+      slurm_->Submit(script, absl::StrCat("--chdir=", dir_b, " ", args));
+  ASSERT_TRUE(a.ok() && b.ok()) << a.status() << b.status();
+  std::set<std::string> listening;
+  std::set<std::string> tokens;
+  for (int64_t id : {*a, *b}) {
+    absl::StatusOr<SlurmJob> job = slurm_->WaitForJob(id, kJobTimeout);
+    ASSERT_TRUE(job.ok()) << job.status() << slurm_->LogTails();
+    const std::string output = ReadFile(job->fields["StdOut"]);
+    EXPECT_EQ(job->state, "COMPLETED") << output;
+    EXPECT_EQ(job->fields["NodeList"], "node1");
+    EXPECT_THAT(output, HasSubstr("workers 2\n"));
+    EXPECT_THAT(output, HasSubstr("met the other job"));
+    EXPECT_THAT(output, HasSubstr("sum 285\n"));
+    ExpectQuietEnd(output);
+    for (const std::string& line : Lines(output, "weft scheduler listening on ")) {
+      listening.insert(line.substr(0, line.find(' ')));
+    }
+    tokens.insert(ReadFile(
+        absl::StrCat(slurm_->jobs_dir(), "/weft-home/slurm-", id, "/token")));
+    EXPECT_THAT(ProcessesLeftBy(id, absl::Seconds(10)), IsEmpty());
+  }
+  EXPECT_EQ(listening.size(), 2) << "one port each";
+  EXPECT_EQ(tokens.size(), 2) << "one token each";
+}
+
+}  // namespace
+}  // namespace weft::testing
