@@ -413,6 +413,21 @@ size_t SchedulerService::num_workers() {
   return workers_.size();
 }
 
+SchedulerService::Load SchedulerService::CurrentLoad() {
+  MutexLock lock(&mu_);
+  Load load;
+  load.ready_tasks = state_.num_ready();
+  for (const WorkerSummary& w : state_.Workers()) {
+    Load::Worker& worker = load.workers.emplace_back();
+    worker.host = w.host;
+    worker.nthreads = w.nthreads;
+    worker.processing = w.processing;
+    auto it = workers_.find(w.id);
+    if (it != workers_.end()) worker.pid = it->second->pid;
+  }
+  return load;
+}
+
 std::shared_ptr<rpc::LocalLink> SchedulerService::local_link() {
   return local_;
 }
