@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/cluster_internal.h"
 #include "rpc/cluster_files.h"
 #include "rpc/cluster_runtime.h"
 #include "rpc/status.h"
@@ -60,6 +61,16 @@ std::string ProgramName() {
 }
 
 }  // namespace
+
+namespace internal {
+
+Client ConnectInProcess(scheduler::SchedulerServer& server,
+                        const std::string& token) {
+  return MakeDefault(rpc::ClusterRuntime::ConnectLocal(
+      server.service().local_link(), server.address(), token, ProgramName()));
+}
+
+}  // namespace internal
 
 Client Client::Connect(const std::string& address,
                        const std::string& token_file,
@@ -117,9 +128,7 @@ class LocalCluster::Impl {
     try {
       client_ = std::make_unique<Client>(
           options_.in_process_client
-              ? MakeDefault(rpc::ClusterRuntime::ConnectLocal(
-                    scheduler_->service().local_link(), scheduler_->address(),
-                    token_, ProgramName()))
+              ? internal::ConnectInProcess(*scheduler_, token_)
               : ConnectTo(scheduler_->address(),
                           rpc::TokenSource::Literal(token_),
                           options_.start_timeout, ProgramName()));

@@ -42,6 +42,8 @@
 #include "deploy/slurm_env.h"
 #include "rpc/cluster_files.h"
 #include "rpc/status.h"
+#include "tools/cli.h"
+#include "tools/cluster_command.h"
 #include "rpc/token.h"
 #include "scheduler/scheduler_service.h"
 #include "weft/weft.h"
@@ -49,115 +51,11 @@
 
 namespace {
 
-constexpr int kDefaultPort = 8786;
-
-[[noreturn]] void Die(const std::string& message) {
-  // Messages from the library already say "weft: ".
-  std::cerr << (message.rfind("weft: ", 0) == 0 ? "" : "weft: ") << message
-            << std::endl;
-  std::exit(2);
-}
-
-// --name=value flags, "-n N", and repeated --load.
-struct Args {
-  std::map<std::string, std::string> flags;
-  std::vector<std::string> loads;
-  std::vector<std::string> positional;
-
-  Args(int argc, char** argv, int first) {
-    for (int i = first; i < argc; ++i) {
-      std::string arg = argv[i];
-      if (arg == "-n" && i + 1 < argc) {
-        flags["n"] = argv[++i];
-      } else if (arg.rfind("--", 0) == 0) {
-        const size_t eq = arg.find('=');
-        std::string name = arg.substr(2, eq == std::string::npos
-                                             ? std::string::npos
-                                             : eq - 2);
-        std::string value = eq == std::string::npos ? "" : arg.substr(eq + 1);
-        if (eq == std::string::npos && i + 1 < argc && argv[i + 1][0] != '-') {
-          value = argv[++i];
-        }
-        if (name == "load") {
-          loads.push_back(value);
-        } else {
-          flags[name] = value;
-        }
-      } else {
-        positional.push_back(arg);
-      }
-    }
-  }
-  std::string Get(const std::string& name, const std::string& fallback) const {
-    auto it = flags.find(name);
-    return it == flags.end() ? fallback : it->second;
-  }
-  int Int(const std::string& name, int fallback) const {
-    auto it = flags.find(name);
-    if (it == flags.end()) return fallback;
-    int value;
-    if (!absl::SimpleAtoi(it->second, &value)) {
-      Die("--" + name + " wants a number, got '" + it->second + "'");
-    }
-    return value;
-  }
-};
-
-std::string DefaultTokenPath() {
-  absl::StatusOr<std::string> path = weft::rpc::DefaultTokenPath();
-  if (!path.ok()) Die(std::string(path.status().message()));
-  return *path;
-}
-
-std::string StateDir() {
-  const std::string token = DefaultTokenPath();
-  return token.substr(0, token.rfind('/'));
-}
-std::string StatePath() { return StateDir() + "/cluster"; }
-
-std::string SelfPath() {
-  char path[4096];
-  ssize_t n = ::readlink("/proc/self/exe", path, sizeof(path) - 1);
-  if (n <= 0) Die("cannot find this program's path");
-  path[n] = '\0';
-  return path;
-}
-
-bool InSlurmJob() { return weft::deploy::CurrentSlurmJobId().has_value(); }
-
-// Inside a SLURM job, `weft scheduler &` and `weft worker &` in a batch
-// script stop when the script ends: with proctrack/linuxproc SLURM finds a
-// job's processes through their parents, and loses a background process
-// once the script that started it is gone. --exit-with-parent=yes|no
-// overrides (`weft cluster start` passes no: its processes are detached).
-void ExitWithParentIfAsked(const Args& args) {
-  const std::string want =
-      args.Get("exit-with-parent", InSlurmJob() ? "yes" : "no");
-  if (want == "no") return;
-  if (want != "yes") Die("--exit-with-parent wants yes or no, got '" + want + "'");
-  const pid_t parent = ::getppid();
-  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (::getppid() != parent) ::raise(SIGTERM);  // it is already gone
-}
-
-// The scheduler file: --scheduler-file, else the one beside --token-file,
-// else the state directory's.
-std::string SchedulerFilePath(const Args& args) {
-  if (args.flags.contains("scheduler-file")) {
-    return args.Get("scheduler-file", "");
-  }
-  absl::StatusOr<std::string> path =
-      weft::rpc::SchedulerFileBeside(args.Get("token-file", ""));
-  if (!path.ok()) Die(std::string(path.status().message()));
-  return *path;
-}
-
-volatile sig_atomic_t stop_requested = 0;
-void OnSignal(int) { stop_requested = 1; }
+using namespace weft::cli;  // NOLINT: the command's own helpers
 
 int Scheduler(const Args& args) {
-  ::signal(SIGINT, OnSignal);
-  ::signal(SIGTERM, OnSignal);
+  ::signal(SIGINT, OnStopSignal);
+  ::signal(SIGTERM, OnStopSignal);
   ExitWithParentIfAsked(args);
   const std::string host = args.Get("host", "127.0.0.1");
   // Inside a SLURM job any free port, so two jobs on one node never meet;
@@ -220,12 +118,6 @@ void LoadLibraries(const std::vector<std::string>& libs) {
   if (!registry.ok()) Die(std::string(registry.message()));
 }
 
-std::string HostName() {
-  char name[256] = {0};
-  ::gethostname(name, sizeof(name) - 1);
-  return name;
-}
-
 int Worker(const Args& args) {
   ExitWithParentIfAsked(args);
   LoadLibraries(args.loads);
@@ -268,97 +160,6 @@ int Worker(const Args& args) {
   options.token =
       weft::rpc::TokenSource::FromEnvironmentOr(args.Get("token-file", ""));
   return weft::worker::RunWorker(options);
-}
-
-pid_t Daemon(const std::vector<std::string>& argv, const std::string& log) {
-  std::vector<char*> cargv;
-  std::vector<std::string> copy = argv;
-  for (auto& a : copy) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) Die("fork failed");
-  if (pid == 0) {
-    ::setsid();
-    FILE* out = std::fopen(log.c_str(), "a");
-    if (out != nullptr) {
-      ::dup2(::fileno(out), 1);
-      ::dup2(::fileno(out), 2);
-    }
-    ::execv(cargv[0], cargv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-int ClusterStart(const Args& args) {
-  if (std::ifstream(StatePath())) {
-    Die("a cluster is already running (see " + StatePath() +
-        "); stop it with `weft cluster stop`");
-  }
-  const int n = args.Int("n", static_cast<int>(std::thread::hardware_concurrency()));
-  const int port = args.Int("port", kDefaultPort);
-  const std::string host = args.Get("host", "127.0.0.1");
-  const std::string address = absl::StrCat(host, ":", port);
-  ::mkdir(StateDir().c_str(), 0700);
-  const std::string log = StateDir() + "/cluster.log";
-  const std::string self = SelfPath();
-  std::vector<pid_t> pids;
-  pids.push_back(Daemon({self, "scheduler", "--host=" + host,
-                         absl::StrCat("--port=", port),
-                         "--exit-with-parent=no"},
-                        log));
-  // Wait for the token file the scheduler writes, then for it to listen.
-  absl::StatusOr<std::string> token;
-  for (int i = 0; i < 100; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    token = weft::rpc::ReadTokenFile(DefaultTokenPath());
-    if (token.ok()) break;
-  }
-  if (!token.ok()) Die("the scheduler did not start; see " + log);
-  for (int i = 0; i < n; ++i) {
-    std::vector<std::string> argv = {self, "worker", "--scheduler=" + address,
-                                     "--nthreads=" + args.Get("nthreads", "1"),
-                                     "--exit-with-parent=no"};
-    for (const auto& lib : args.loads) argv.push_back("--load=" + lib);
-    pids.push_back(Daemon(argv, log));
-  }
-  std::ofstream state(StatePath());
-  state << address << "\n";
-  for (pid_t pid : pids) state << pid << "\n";
-  state.close();
-  try {
-    weft::Client client = weft::Client::Connect(address);
-    client.wait_for_workers(n, std::chrono::seconds(30));
-  } catch (const std::exception& e) {
-    std::cerr << "weft: cluster started, but: " << e.what() << "\n";
-  }
-  std::cout << "weft cluster: scheduler at " << address << ", " << n
-            << " workers (logs in " << log << ")\n"
-            << "  export WEFT_SCHEDULER=" << address << std::endl;
-  return 0;
-}
-
-int ClusterStop() {
-  std::ifstream state(StatePath());
-  if (!state) Die("no cluster is running (no " + StatePath() + ")");
-  std::string address;
-  std::getline(state, address);
-  std::vector<pid_t> pids;
-  for (pid_t pid; state >> pid;) pids.push_back(pid);
-  // Workers first, then the scheduler (the first pid).
-  for (size_t i = pids.size(); i-- > 0;) ::kill(pids[i], SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  for (pid_t pid : pids) {
-    while (::kill(pid, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
-      ::waitpid(pid, nullptr, WNOHANG);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (::kill(pid, 0) == 0) ::kill(pid, SIGKILL);
-  }
-  std::remove(StatePath().c_str());
-  std::cout << "weft cluster at " << address << " stopped ("
-            << pids.size() << " processes)" << std::endl;
-  return 0;
 }
 
 int Status(const Args& args) {
@@ -413,7 +214,7 @@ int main(int argc, char** argv) {
     if (verb == "cluster" && argc >= 3) {
       const std::string what = argv[2];
       if (what == "start") return ClusterStart(Args(argc, argv, 3));
-      if (what == "stop") return ClusterStop();
+      if (what == "stop") return ClusterStop(Args(argc, argv, 3));
     }
   } catch (const std::exception& e) {
     Die(e.what());

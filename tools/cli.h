@@ -1,0 +1,72 @@
+// Copyright 2026 The weft Authors.
+//
+// What the verbs of the `weft` command share: flags, messages, the state
+// directory and the scheduler file. Internal to the command.
+
+#ifndef WEFT_TOOLS_CLI_H_
+#define WEFT_TOOLS_CLI_H_
+
+#include <signal.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace weft::cli {
+
+// The scheduler's port unless told (outside a SLURM job).
+inline constexpr int kDefaultPort = 8786;
+
+// Prints "weft: message" (once) on stderr and exits with status 2.
+[[noreturn]] void Die(const std::string& message);
+
+// --name=value (or --name value) flags, "-n N", and positional words. A
+// flag given twice keeps its last value in `flags` and all in `all`.
+struct Args {
+  std::map<std::string, std::string> flags;
+  std::map<std::string, std::vector<std::string>> all;
+  std::vector<std::string> loads;  // all["load"]
+  std::vector<std::string> positional;
+
+  // Parses argv[first...].
+  Args(int argc, char** argv, int first);
+  // The flag's value, or `fallback` if it was not given.
+  std::string Get(const std::string& name, const std::string& fallback) const;
+  // The flag as a number; Die()s if it is not one.
+  int Int(const std::string& name, int fallback) const;
+  // Every value given for the flag, in order.
+  std::vector<std::string> All(const std::string& name) const;
+};
+
+// The default token file (rpc::DefaultTokenPath()); Die()s without one.
+std::string DefaultTokenPath();
+// The state directory (the default token file's directory) and `weft
+// cluster`'s state file in it.
+std::string StateDir();
+std::string StatePath();
+// This program's path (/proc/self/exe).
+std::string SelfPath();
+// This machine's host name.
+std::string HostName();
+
+// Whether this process runs inside a SLURM job.
+bool InSlurmJob();
+
+// With --exit-with-parent=yes (the default inside a SLURM job), this
+// process gets SIGTERM when its parent exits: a `weft scheduler &` in a
+// batch script ends with the script, even where SLURM tracks a job's
+// processes through their parents and loses a background process whose
+// script is gone (proctrack/linuxproc). Die()s on another value.
+void ExitWithParentIfAsked(const Args& args);
+
+// The scheduler file: --scheduler-file, else the one beside --token-file,
+// else the state directory's (rpc/cluster_files.h).
+std::string SchedulerFilePath(const Args& args);
+
+// Set by OnStopSignal (SIGTERM, SIGINT) for verbs that run until stopped.
+extern volatile sig_atomic_t stop_requested;
+void OnStopSignal(int);
+
+}  // namespace weft::cli
+
+#endif  // WEFT_TOOLS_CLI_H_
