@@ -789,6 +789,7 @@ std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
   WorkerOptions options;
   bool worker = false;
   bool nthreads_given = false;
+  bool host_given = false;
   std::string token_file;
   if (const char* env = std::getenv("WEFT_WORKER"); env && *env == '1') {
     worker = true;
@@ -813,6 +814,7 @@ std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
         std::exit(2);
       }
     } else if (TakeFlag(arg, "--weft-host", &value)) {
+      host_given = true;
       options.host = value;
     } else if (TakeFlag(arg, "--weft-token-file", &value)) {
       token_file = value;
@@ -826,6 +828,12 @@ std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
   argc = out;
   argv[argc] = nullptr;
   if (!worker) return std::nullopt;
+  // Inside a SLURM job its peers are on other nodes: the node's name.
+  if (!host_given && deploy::CurrentSlurmJobId().has_value()) {
+    char host[256] = {0};
+    ::gethostname(host, sizeof(host) - 1);
+    options.host = host;
+  }
   if (!nthreads_given) {  // the CPUs of its SLURM task, else 1
     absl::StatusOr<int> threads = deploy::DefaultWorkerThreads();
     if (!threads.ok()) {

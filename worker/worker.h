@@ -43,7 +43,8 @@ int RunWorker(const WorkerOptions& options);
 
 // Worker mode from the command line: --weft-worker, --weft-scheduler=ADDR,
 // --weft-nthreads=N (default: the CPUs of its SLURM task inside a SLURM
-// job, else 1), --weft-host=H, --weft-connect-timeout=SECONDS (or
+// job, else 1), --weft-host=H (default: the node's host name inside a
+// SLURM job, else 127.0.0.1), --weft-connect-timeout=SECONDS (or
 // WEFT_WORKER=1 and WEFT_SCHEDULER in the environment); the token from
 // $WEFT_TOKEN or --weft-token-file=F. Removes the --weft-* flags it
 // recognised from argv. Returns nullopt when the process is not a worker.
