@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -25,6 +26,13 @@ double SlowSquare(double x, int ms) {
   return x * x;
 }
 
-WEFT_REMOTE(Where, Square, SlowSquare);
+std::vector<double> MarkedArray(std::string file, int n) {
+  std::ofstream(file, std::ios::app) << "run\n";
+  std::vector<double> out(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) out[static_cast<size_t>(i)] = i * 0.5;
+  return out;
+}
+
+WEFT_REMOTE(Where, Square, SlowSquare, MarkedArray);
 
 }  // namespace deploy_tasks

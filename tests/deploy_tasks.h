@@ -8,6 +8,7 @@
 #define WEFT_TESTS_DEPLOY_TASKS_H_
 
 #include <string>
+#include <vector>
 
 namespace deploy_tasks {
 
@@ -18,6 +19,10 @@ double Square(double x);
 
 // Sleeps `ms` milliseconds, then returns x * x.
 double SlowSquare(double x, int ms);
+
+// Appends a line to `file` (a count of runs), then returns `n` doubles
+// (i * 0.5 for i < n): a result big enough to stay on its worker.
+std::vector<double> MarkedArray(std::string file, int n);
 
 }  // namespace deploy_tasks
 

@@ -22,6 +22,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -31,11 +32,14 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "deploy/run_command.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/deploy_tasks.h"
 #include "tests/testing/slurm_cluster.h"
 #include "tests/testing/test_hosts.h"
 #include "tests/testing/weft_cluster.h"
+#include "weft/weft.h"
 
 namespace weft::testing {
 namespace {
@@ -46,6 +50,7 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 
 constexpr absl::Duration kJobTimeout = absl::Seconds(120);
+using namespace std::chrono_literals;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -103,8 +108,7 @@ std::vector<std::string> ProcessesOfJob(int64_t job) {
 
 // Waits until no process of `job` runs (a scheduler stopping as its job
 // ends may take a moment); returns those still there after `timeout`.
-std::vector<std::string> ProcessesLeftBy(int64_t job,
-                                         absl::Duration timeout) {
+std::vector<std::string> ProcessesLeftBy(int64_t job, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   std::vector<std::string> left = ProcessesOfJob(job);
   while (!left.empty() && absl::Now() < deadline) {
@@ -182,10 +186,11 @@ class SlurmTest : public ::testing::Test {
   std::string JobDir(const std::string& name) {
     const std::string dir = absl::StrCat(slurm_->jobs_dir(), "/", name);
     std::filesystem::create_directories(dir);
-    std::filesystem::create_symlink(Absolute(RunfilePath("tests/deploy_program")),
-                                    dir + "/my_program");
     std::filesystem::create_symlink(
-        Absolute(RunfilePath("tests/libdeploy_tasks.so")), dir + "/libtasks.so");
+        Absolute(RunfilePath("tests/deploy_program")), dir + "/my_program");
+    std::filesystem::create_symlink(
+        Absolute(RunfilePath("tests/libdeploy_tasks.so")),
+        dir + "/libtasks.so");
     return dir;
   }
 
@@ -241,6 +246,37 @@ class SlurmTest : public ::testing::Test {
         << output;
   }
 
+  // Runs this test's `role` in the controller host, which serves as the
+  // login node (SLURM's client commands work there), and waits for it.
+  // Returns its output.
+  std::string RunOnLoginNode(const std::string& role) {
+    absl::StatusOr<std::unique_ptr<HostProcess>> login =
+        slurm_->controller()->SpawnThisTest(role, slurm_->ClientEnv());
+    EXPECT_TRUE(login.ok()) << login.status();
+    if (!login.ok()) return "";
+    EXPECT_EQ((*login)->Wait(absl::Seconds(240)).value_or(-1), 0)
+        << (*login)->Output() << slurm_->LogTails();
+    return (*login)->Output();
+  }
+
+  // Every job named on a "job ID" line of `output` ended as `state` and
+  // left no process behind; returns how many there were.
+  int ExpectJobsEnded(const std::string& output, const std::string& state) {
+    int n = 0;
+    for (const std::string& line : Lines(output, "job ")) {
+      int64_t id = 0;
+      if (!absl::SimpleAtoi(line, &id)) continue;
+      ++n;
+      absl::StatusOr<SlurmJob> job = slurm_->WaitForJob(id, kJobTimeout);
+      EXPECT_TRUE(job.ok()) << job.status();
+      if (!job.ok()) continue;
+      EXPECT_EQ(job->state, state) << "job " << id;
+      EXPECT_THAT(ProcessesLeftBy(id, absl::Seconds(10)), IsEmpty())
+          << "job " << id;
+    }
+    return n;
+  }
+
   static absl::Status* available_;
   static TestNetwork* network_;
   static SlurmCluster* slurm_;
@@ -287,8 +323,7 @@ TEST_F(SlurmTest, BackgroundSchedulerEndsWithItsJob) {
   ASSERT_NE(job.id, 0);
   EXPECT_EQ(job.state, "COMPLETED") << output;
   EXPECT_THAT(output, HasSubstr("sum 285\n"));
-  EXPECT_THAT(ProcessesLeftBy(job.id, absl::Seconds(10)), IsEmpty())
-      << output;
+  EXPECT_THAT(ProcessesLeftBy(job.id, absl::Seconds(10)), IsEmpty()) << output;
 }
 
 // `srun ./my_program --weft-slurm`: task 0 runs the scheduler and main, every
@@ -299,8 +334,8 @@ TEST_F(SlurmTest, SymmetricStartMakesEveryTaskAWorker) {
   const SlurmJob job = RunJob(Template("slurm-symmetric"), dir, "", &output);
   ASSERT_NE(job.id, 0);
   ExpectGoodRun(job, output, /*workers=*/3, /*threads=*/2);
-  EXPECT_FALSE(std::filesystem::exists(
-      absl::StrCat(slurm_->jobs_dir(), "/weft-home/slurm-", job.id, "/step-0")));
+  EXPECT_FALSE(std::filesystem::exists(absl::StrCat(
+      slurm_->jobs_dir(), "/weft-home/slurm-", job.id, "/step-0")));
 }
 
 // Two jobs of the batch template on one node at once: each has its own
@@ -333,7 +368,8 @@ TEST_F(SlurmTest, TwoJobsOnOneNodeEachHaveTheirOwnCluster) {
     EXPECT_THAT(output, HasSubstr("met the other job"));
     EXPECT_THAT(output, HasSubstr("sum 285\n"));
     ExpectQuietEnd(output);
-    for (const std::string& line : Lines(output, "weft scheduler listening on ")) {
+    for (const std::string& line :
+         Lines(output, "weft scheduler listening on ")) {
       listening.insert(line.substr(0, line.find(' ')));
     }
     tokens.insert(ReadFile(
@@ -342,6 +378,140 @@ TEST_F(SlurmTest, TwoJobsOnOneNodeEachHaveTheirOwnCluster) {
   }
   EXPECT_EQ(listening.size(), 2) << "one port each";
   EXPECT_EQ(tokens.size(), 2) << "one token each";
+}
+
+// The fields `scontrol show job ID` prints, as one line.
+std::string ScontrolJob(int64_t id) {
+  absl::StatusOr<deploy::CommandResult> r = deploy::RunCommand(
+      {"scontrol", "show", "job", "--oneliner", absl::StrCat(id)});
+  return r.ok() ? r->out : std::string(r.status().message());
+}
+
+// weft::SlurmCluster in a program on a login node (outside any allocation):
+// worker jobs with the resources asked for, scale(), adapt() growing with
+// the queue and shrinking when idle, every job cancelled at the end.
+TEST_F(SlurmTest, SlurmClusterFromALoginNode) {
+  if (ThisTestRole() == "login") {
+    std::set<int64_t> seen;
+    auto note = [&](const std::vector<int64_t>& ids) {
+      for (int64_t id : ids) {
+        if (seen.insert(id).second) std::cout << "job " << id << std::endl;
+      }
+    };
+    weft::SlurmCluster cluster({.cores = 2,
+                                .memory = "1M",
+                                .walltime = "00:10:00",
+                                .partition = "main",
+                                .account = "weft-test",
+                                .job_name = "weft-test-worker",
+                                .job_directives = {"--comment=from-login"},
+                                .poll_interval = 200ms});
+    EXPECT_THAT(cluster.job_script(), HasSubstr("#SBATCH --cpus-per-task=2\n"));
+    EXPECT_THAT(cluster.job_script(), HasSubstr("--weft-worker"));
+    cluster.scale(2);
+    ASSERT_EQ(cluster.job_ids().size(), 2);
+    note(cluster.job_ids());
+    weft::Client client = cluster.client();
+    client.wait_for_workers(2, 60s);
+    for (const auto& w : client.workers()) EXPECT_EQ(w.nthreads, 2);
+    const std::string fields = ScontrolJob(cluster.job_ids()[0]);
+    for (const char* field :
+         {"JobName=weft-test-worker", "NumCPUs=2", "TimeLimit=00:10:00",
+          "Partition=main", "Account=weft-test", "Comment=from-login",
+          "MinMemoryNode=1M"}) {
+      EXPECT_THAT(fields, HasSubstr(field));
+    }
+    std::vector<double> xs;
+    for (int i = 0; i < 10; ++i) xs.push_back(i);
+    double sum = 0;
+    for (double v : client.get(client.map(deploy_tasks::Square, xs))) sum += v;
+    EXPECT_EQ(sum, 285);
+
+    // A queue of slow tasks: more jobs, at most 3; then none once idle.
+    cluster.adapt(0, 3);
+    std::vector<double> slow;
+    for (int i = 0; i < 24; ++i) slow.push_back(i);
+    std::vector<int> ms(slow.size(), 500);
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    {
+      auto refs = client.map(deploy_tasks::SlowSquare, slow, ms);
+      size_t most = 0;
+      while (most < 3 && std::chrono::steady_clock::now() < deadline) {
+        note(cluster.job_ids());
+        most = std::max(most, cluster.job_ids().size());
+        std::this_thread::sleep_for(20ms);
+      }
+      EXPECT_EQ(most, 3);
+      double slow_sum = 0;
+      for (double v : client.get(refs)) slow_sum += v;
+      EXPECT_EQ(slow_sum, 4324);  // sum of i * i for i < 24
+    }
+    // The results are released: a worker that goes takes nothing the
+    // program still holds (else the scheduler would compute it again on
+    // new workers).
+    while ((!cluster.job_ids().empty() || !client.workers().empty()) &&
+           std::chrono::steady_clock::now() < deadline + 60s) {
+      note(cluster.job_ids());
+      EXPECT_LE(cluster.job_ids().size(), 3);
+      std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_THAT(cluster.job_ids(), IsEmpty());
+    EXPECT_THAT(client.workers(), IsEmpty());
+    EXPECT_EQ(cluster.last_error(), "");
+
+    cluster.scale(1);  // cancelled by the destructor
+    note(cluster.job_ids());
+    client.wait_for_workers(1, 60s);
+    return;
+  }
+  const std::string output = RunOnLoginNode("login");
+  EXPECT_EQ(ExpectJobsEnded(output, "CANCELLED"), 4) << output;  // 2, +1, 1
+  absl::StatusOr<std::vector<SlurmQueuedJob>> queue = slurm_->Queue();
+  ASSERT_TRUE(queue.ok());
+  EXPECT_THAT(*queue, IsEmpty());
+}
+
+// `weft slurm`: the same from the shell, workers running `weft worker
+// --load`, until the command is stopped.
+TEST_F(SlurmTest, WeftSlurmKeepsWorkerJobsUntilStopped) {
+  if (ThisTestRole() == "client") {
+    weft::Client client = weft::Client::Connect("", "", 30s);
+    client.wait_for_workers(2, 60s);
+    for (const auto& w : client.workers()) EXPECT_EQ(w.nthreads, 2);
+    std::vector<double> xs;
+    for (int i = 0; i < 10; ++i) xs.push_back(i);
+    double sum = 0;
+    for (double v : client.get(client.map(deploy_tasks::Square, xs))) sum += v;
+    EXPECT_EQ(sum, 285);
+    return;
+  }
+  absl::StatusOr<std::unique_ptr<HostProcess>> command =
+      slurm_->controller()->Spawn(
+          {Absolute(RunfilePath("tools/weft")), "slurm", "-n", "2", "--cores=2",
+           "--walltime=00:10:00", "--poll=0.2",
+           "--load=" + Absolute(RunfilePath("tests/libdeploy_tasks.so"))},
+          slurm_->ClientEnv());
+  ASSERT_TRUE(command.ok()) << command.status();
+  ASSERT_TRUE((*command)->WaitForOutput("; jobs ", absl::Seconds(30)).ok())
+      << (*command)->Output();
+  EXPECT_EQ(RunOnLoginNode("client").find("FAILED"), std::string::npos);
+  ASSERT_TRUE((*command)->Signal(SIGTERM).ok());
+  EXPECT_EQ((*command)->Wait(absl::Seconds(60)).value_or(-1), 0)
+      << (*command)->Output();
+  const std::string output = (*command)->Output();
+  EXPECT_THAT(output, HasSubstr("weft slurm: cancelling jobs"));
+  std::string jobs;
+  for (const std::string& line : Lines(output, "weft slurm: scheduler at ")) {
+    const size_t at = line.find("; jobs ");
+    for (absl::string_view id :
+         absl::StrSplit(line.substr(at + 7), ' ', absl::SkipEmpty())) {
+      absl::StrAppend(&jobs, "job ", id, "\n");
+    }
+  }
+  EXPECT_EQ(ExpectJobsEnded(jobs, "CANCELLED"), 2) << output;
+  // The scheduler took its address with it.
+  EXPECT_FALSE(
+      std::filesystem::exists(slurm_->jobs_dir() + "/weft-home/scheduler"));
 }
 
 }  // namespace

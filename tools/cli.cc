@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
@@ -119,6 +120,55 @@ std::string SchedulerFilePath(const Args& args) {
       rpc::SchedulerFileBeside(args.Get("token-file", ""));
   if (!path.ok()) Die(std::string(path.status().message()));
   return *path;
+}
+
+RunningScheduler StartScheduler(const Args& args,
+                                const std::string& default_host) {
+  RunningScheduler scheduler;
+  const std::string host = args.Get("host", default_host);
+  // Inside a SLURM job any free port, so two jobs on one node never meet;
+  // workers and programs find it in the scheduler file.
+  const int port = args.Int("port", InSlurmJob() ? 0 : kDefaultPort);
+  scheduler.token_file = args.flags.contains("token-file")
+                             ? args.Get("token-file", "")
+                             : DefaultTokenPath();
+  std::string token;
+  if (const char* env = std::getenv("WEFT_TOKEN"); env != nullptr && *env) {
+    token = env;
+  } else if (!args.flags.contains("new-token")) {
+    absl::StatusOr<std::string> kept = rpc::ReadTokenFile(scheduler.token_file);
+    if (kept.ok()) token = *std::move(kept);
+  }
+  if (token.empty()) token = rpc::NewToken();
+  if (absl::Status s = rpc::WriteTokenFile(scheduler.token_file, token);
+      !s.ok()) {
+    Die(std::string(s.message()));
+  }
+  scheduler::SchedulerService::Options options;
+  options.token = token;
+  options.frame_port = args.Int("frame-port", 0);
+  auto server = scheduler::SchedulerServer::Start(host, port, options);
+  if (!server.ok()) Die(std::string(server.status().message()));
+  scheduler.server = *std::move(server);
+  const std::string& listening = scheduler.server->address();
+  scheduler.address = rpc::ReachableAddress(
+      host, std::stoi(listening.substr(listening.rfind(':') + 1)));
+  scheduler.scheduler_file = SchedulerFilePath(args);
+  if (absl::Status s =
+          rpc::WriteSchedulerFile(scheduler.scheduler_file, scheduler.address);
+      !s.ok()) {
+    scheduler.server->Shutdown();
+    Die(std::string(s.message()));
+  }
+  return scheduler;
+}
+
+void StopScheduler(RunningScheduler& scheduler) {
+  if (rpc::ReadSchedulerFile(scheduler.scheduler_file).value_or("") ==
+      scheduler.address) {
+    std::remove(scheduler.scheduler_file.c_str());
+  }
+  scheduler.server->Shutdown();
 }
 
 }  // namespace weft::cli

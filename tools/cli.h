@@ -9,8 +9,11 @@
 #include <signal.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "scheduler/scheduler_service.h"
 
 namespace weft::cli {
 
@@ -62,6 +65,28 @@ void ExitWithParentIfAsked(const Args& args);
 // The scheduler file: --scheduler-file, else the one beside --token-file,
 // else the state directory's (rpc/cluster_files.h).
 std::string SchedulerFilePath(const Args& args);
+
+// A scheduler started by a verb (`weft scheduler`, `weft slurm`).
+struct RunningScheduler {
+  std::unique_ptr<scheduler::SchedulerServer> server;
+  std::string token_file;
+  std::string scheduler_file;
+  std::string address;  // as other machines reach it (the scheduler file's)
+};
+
+// Starts a scheduler as --host (default `default_host`), --port (default
+// kDefaultPort, any free port inside a SLURM job), --frame-port,
+// --token-file and --scheduler-file say. The token is $WEFT_TOKEN if set,
+// else the token file's (so a restarted scheduler lets its workers back
+// in) unless --new-token, else a fresh one; it is written to the token
+// file. Once listening, writes its address to the scheduler file. Die()s
+// with the reason if it cannot.
+RunningScheduler StartScheduler(const Args& args,
+                                const std::string& default_host);
+
+// Removes the scheduler file (unless another scheduler has taken it over)
+// and shuts the scheduler down, telling its workers to stop.
+void StopScheduler(RunningScheduler& scheduler);
 
 // Set by OnStopSignal (SIGTERM, SIGINT) for verbs that run until stopped.
 extern volatile sig_atomic_t stop_requested;

@@ -9,7 +9,9 @@
 //   weft worker [--scheduler=HOST:PORT] [--nthreads=N] [--host=H]
 //               [--token-file=F] [--scheduler-file=F] [--load=libtasks.so]...
 //   weft cluster start [-n 4] [--port=8786] [--load=libtasks.so]...
+//                      [--hosts=H1,H2 | --hostfile=F]     (tools/cluster_command.h)
 //   weft cluster stop
+//   weft slurm [-n N | --adapt=MIN:MAX] [--cores=C] ...  (tools/slurm_command.h)
 //   weft status [--scheduler=HOST:PORT] [--token-file=F]
 //
 // Functions run by `weft worker` come from shared libraries given with
@@ -44,6 +46,7 @@
 #include "rpc/status.h"
 #include "tools/cli.h"
 #include "tools/cluster_command.h"
+#include "tools/slurm_command.h"
 #include "rpc/token.h"
 #include "scheduler/scheduler_service.h"
 #include "weft/weft.h"
@@ -57,54 +60,17 @@ int Scheduler(const Args& args) {
   ::signal(SIGINT, OnStopSignal);
   ::signal(SIGTERM, OnStopSignal);
   ExitWithParentIfAsked(args);
-  const std::string host = args.Get("host", "127.0.0.1");
-  // Inside a SLURM job any free port, so two jobs on one node never meet;
-  // workers and programs find it in the scheduler file.
-  const int port = args.Int("port", InSlurmJob() ? 0 : kDefaultPort);
-  const std::string token_file =
-      args.flags.contains("token-file") ? args.Get("token-file", "")
-                                        : DefaultTokenPath();
-  // $WEFT_TOKEN if set; else the token file's token, so that a restarted
-  // scheduler lets the workers of its cluster back in (--new-token makes a
-  // fresh one); else a fresh one.
-  std::string token;
-  if (const char* env = std::getenv("WEFT_TOKEN"); env != nullptr && *env) {
-    token = env;
-  } else if (!args.flags.contains("new-token")) {
-    absl::StatusOr<std::string> kept = weft::rpc::ReadTokenFile(token_file);
-    if (kept.ok()) token = *std::move(kept);
-  }
-  if (token.empty()) token = weft::rpc::NewToken();
-  if (absl::Status s = weft::rpc::WriteTokenFile(token_file, token); !s.ok()) {
-    Die(std::string(s.message()));
-  }
-  weft::scheduler::SchedulerService::Options options;
-  options.token = token;
-  options.frame_port = args.Int("frame-port", 0);
-  auto server = weft::scheduler::SchedulerServer::Start(host, port, options);
-  if (!server.ok()) Die(std::string(server.status().message()));
-  const std::string& listening = (*server)->address();
-  const std::string reachable = weft::rpc::ReachableAddress(
-      host, std::stoi(listening.substr(listening.rfind(':') + 1)));
-  const std::string scheduler_file = SchedulerFilePath(args);
-  if (absl::Status s = weft::rpc::WriteSchedulerFile(scheduler_file, reachable);
-      !s.ok()) {
-    (*server)->Shutdown();
-    Die(std::string(s.message()));
-  }
-  std::cout << "weft scheduler listening on " << listening
-            << " (worker task streams on port " << (*server)->frame_port()
-            << "; token in " << token_file << "; address " << reachable
-            << " in " << scheduler_file << ")" << std::endl;
+  RunningScheduler scheduler = StartScheduler(args, "127.0.0.1");
+  std::cout << "weft scheduler listening on " << scheduler.server->address()
+            << " (worker task streams on port "
+            << scheduler.server->frame_port() << "; token in "
+            << scheduler.token_file << "; address " << scheduler.address
+            << " in " << scheduler.scheduler_file << ")" << std::endl;
   while (!stop_requested) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   std::cout << "weft scheduler stopping" << std::endl;
-  // The file goes with the scheduler, unless another one has taken it over.
-  if (weft::rpc::ReadSchedulerFile(scheduler_file).value_or("") == reachable) {
-    std::remove(scheduler_file.c_str());
-  }
-  (*server)->Shutdown();
+  StopScheduler(scheduler);
   return 0;
 }
 
@@ -194,7 +160,12 @@ void Usage() {
                "  weft worker [--scheduler=HOST:PORT] [--nthreads=N] "
                "[--load=LIB.so]...\n"
                "  weft cluster start [-n N] [--port=P] [--load=LIB.so]...\n"
+               "                     [--hosts=H1,H2,... | --hostfile=F]\n"
                "  weft cluster stop\n"
+               "  weft slurm [-n N | --adapt=MIN:MAX] [--cores=C] "
+               "[--memory=M] [--walltime=T]\n"
+               "             [--partition=P] [--account=A] "
+               "[--directive=OPTION]... [--load=LIB.so]...\n"
                "  weft status [--scheduler=HOST:PORT]\n";
   std::exit(2);
 }
@@ -211,6 +182,7 @@ int main(int argc, char** argv) {
     if (verb == "scheduler") return Scheduler(Args(argc, argv, 2));
     if (verb == "worker") return Worker(Args(argc, argv, 2));
     if (verb == "status") return Status(Args(argc, argv, 2));
+    if (verb == "slurm") return SlurmCommand(Args(argc, argv, 2));
     if (verb == "cluster" && argc >= 3) {
       const std::string what = argv[2];
       if (what == "start") return ClusterStart(Args(argc, argv, 3));
