@@ -30,6 +30,7 @@
 #include "scheduler/scheduler_service.h"
 #include "weft/errors.h"
 #include "weft/internal/client_impl.h"
+#include "worker/supervisor.h"
 #include "worker/worker.h"
 
 extern char** environ;
@@ -181,11 +182,7 @@ class LocalCluster::Impl {
         int status = 0;
         if (::waitpid(pids_[i], &status, WNOHANG) != pids_[i]) continue;
         std::fprintf(stderr, "weft: worker process %d %s; %s\n", pids_[i],
-                     WIFSIGNALED(status)
-                         ? absl::StrCat("was killed by signal ",
-                                        WTERMSIG(status)).c_str()
-                         : absl::StrCat("exited with status ",
-                                        WEXITSTATUS(status)).c_str(),
+                     worker::DescribeExit(status).c_str(),
                      restarts_ < options_.max_restarts ? "restarting it"
                                                        : "not restarting it");
         pids_.erase(pids_.begin() + i);
@@ -202,10 +199,14 @@ class LocalCluster::Impl {
   // environment later while the nanny restarts workers from another thread.
   // Each task slot gets one BLAS/OpenMP thread unless the user chose.
   void SnapshotEnvironment() {
-    worker_env_ = {"WEFT_TOKEN=" + token_};
+    // This cluster restarts its workers itself (NannyLoop): they run
+    // unsupervised.
+    worker_env_ = {"WEFT_TOKEN=" + token_,
+                   std::string(worker::kSupervisedVariable) + "=1"};
     for (char** e = environ; *e != nullptr; ++e) {
       if (std::strncmp(*e, "WEFT_TOKEN=", 11) != 0 &&
-          std::strncmp(*e, "WEFT_WORKER=", 12) != 0) {
+          std::strncmp(*e, "WEFT_WORKER=", 12) != 0 &&
+          std::strncmp(*e, "WEFT_SUPERVISED=", 16) != 0) {
         worker_env_.emplace_back(*e);
       }
     }
@@ -256,13 +257,8 @@ class LocalCluster::Impl {
       int status = 0;
       if (::waitpid(pid, &status, WNOHANG) == pid) {
         reaped_.push_back(pid);
-        absl::StrAppend(&out, "worker process ", pid,
-                        WIFEXITED(status)
-                            ? absl::StrCat(" exited with status ",
-                                           WEXITSTATUS(status))
-                            : absl::StrCat(" was killed by signal ",
-                                           WTERMSIG(status)),
-                        "; ");
+        absl::StrAppend(&out, "worker process ", pid, " ",
+                        worker::DescribeExit(status), "; ");
       }
     }
     if (out.empty()) out = "no worker process exited; ";

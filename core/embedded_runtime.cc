@@ -210,6 +210,7 @@ class EmbeddedRuntime::Context final : public TaskContext {
   int num_cpus() const override { return task_->cpus(); }
   bool cancelled() const override { return task_->cancelled(); }
   std::shared_ptr<ClientImpl> client() const override {
+    MutexLock lock(&runtime_->client_mu_);
     return runtime_->client_.lock();
   }
 

@@ -120,9 +120,22 @@ struct World {
 World& TheWorld() {
   static World* world = [] {
     auto* w = new World();
+    // In /tmp, not TEST_TMPDIR: a socket's path has at most 107 bytes.
     w->address = absl::StrCat("unix:/tmp/weft-data-client-fuzzer-",
                               ::getpid(), ".sock");
     ::unlink(w->address.c_str() + 5);
+    // At exit: the clients and the server go first, so that gRPC joins
+    // its threads (ThreadSanitizer reports any left running), then the
+    // socket.
+    std::atexit([] {
+      World& w = TheWorld();
+      w.shared_client.reset();
+      w.plain_client.reset();
+      w.server->Shutdown();
+      w.server->Wait();
+      w.server.reset();
+      ::unlink(w.address.c_str() + 5);
+    });
     grpc::ServerBuilder builder;
     builder.AddListeningPort(w->address, grpc::InsecureServerCredentials());
     builder.RegisterService(&w->holder);

@@ -2,7 +2,10 @@
 
 #include "rpc/cluster_files.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,10 +13,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "deploy/slurm_env.h"
 
@@ -34,8 +39,7 @@ absl::StatusOr<std::string> DefaultStateDir() {
   std::string dir;
   if (const char* home = std::getenv("WEFT_HOME"); home != nullptr && *home) {
     dir = home;
-  } else if (const char* home = std::getenv("HOME");
-             home != nullptr && *home) {
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home) {
     dir = absl::StrCat(home, "/.weft");
   } else {
     return absl::FailedPreconditionError(
@@ -54,8 +58,7 @@ absl::StatusOr<std::string> DefaultSchedulerFile() {
   return *dir + "/scheduler";
 }
 
-absl::StatusOr<std::string> SchedulerFileBeside(
-    const std::string& token_file) {
+absl::StatusOr<std::string> SchedulerFileBeside(const std::string& token_file) {
   if (token_file.empty()) return DefaultSchedulerFile();
   const size_t slash = token_file.rfind('/');
   if (slash == std::string::npos) return std::string("scheduler");
@@ -71,9 +74,8 @@ absl::Status WriteFileAtomically(const std::string& path,
   // itself, not what it points to.
   const std::string tmp = absl::StrCat(path, ".", ::getpid(), ".tmp");
   ::unlink(tmp.c_str());
-  const int fd =
-      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-             0600);
+  const int fd = ::open(
+      tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     return absl::PermissionDeniedError(absl::StrCat(
         "weft: cannot write ", what, " ", tmp, ": ", std::strerror(errno)));
@@ -133,9 +135,9 @@ absl::StatusOr<std::string> ReadSchedulerFile(const std::string& path) {
       text->find_first_of(" \t\n") != std::string::npos ||
       !absl::SimpleAtoi(text->substr(colon + 1), &port) || port <= 0 ||
       port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("weft: scheduler file ", path, " holds '", *text,
-                     "', not one host:port"));
+    return absl::InvalidArgumentError(absl::StrCat("weft: scheduler file ",
+                                                   path, " holds '", *text,
+                                                   "', not one host:port"));
   }
   return text;
 }
@@ -146,9 +148,9 @@ absl::StatusOr<std::string> WaitForSchedulerFile(const std::string& path,
     absl::StatusOr<std::string> address = ReadSchedulerFile(path);
     if (!absl::IsNotFound(address.status())) return address;
     if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "weft: no scheduler wrote its address to ", path,
-          " in time (", address.status().message(), ")"));
+      return absl::DeadlineExceededError(
+          absl::StrCat("weft: no scheduler wrote its address to ", path,
+                       " in time (", address.status().message(), ")"));
     }
     absl::SleepFor(absl::Milliseconds(50));
   }
@@ -161,6 +163,34 @@ std::string ReachableAddress(const std::string& host, int port) {
     return absl::StrCat(name, ":", port);
   }
   return absl::StrCat(host, ":", port);
+}
+
+absl::StatusOr<std::string> InterfaceAddress(const std::string& name) {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) {
+    return absl::InternalError(absl::StrCat(
+        "weft: cannot list the network interfaces: ", std::strerror(errno)));
+  }
+  std::string found;
+  std::vector<std::string> names;
+  for (ifaddrs* it = list; it != nullptr; it = it->ifa_next) {
+    if (it->ifa_addr == nullptr || it->ifa_addr->sa_family != AF_INET) {
+      continue;
+    }
+    char text[INET_ADDRSTRLEN] = {0};
+    ::inet_ntop(AF_INET,
+                &reinterpret_cast<const sockaddr_in*>(it->ifa_addr)->sin_addr,
+                text, sizeof(text));
+    if (name == it->ifa_name && found.empty()) found = text;
+    names.push_back(absl::StrCat(it->ifa_name, " (", text, ")"));
+  }
+  ::freeifaddrs(list);
+  if (found.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "weft: no network interface ", name,
+        " with an IPv4 address here; there are: ", absl::StrJoin(names, ", ")));
+  }
+  return found;
 }
 
 }  // namespace weft::rpc

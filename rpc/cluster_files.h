@@ -79,6 +79,11 @@ absl::StatusOr<std::string> WaitForSchedulerFile(const std::string& path,
 // a wildcard ("0.0.0.0", "::", "[::]" or empty).
 std::string ReachableAddress(const std::string& host, int port);
 
+// The IPv4 address of this machine's network interface `name` (e.g.
+// "eth0", "ib0"), for a server to listen on. Errors: NotFound naming the
+// interfaces that have an IPv4 address if `name` is not one of them.
+absl::StatusOr<std::string> InterfaceAddress(const std::string& name);
+
 }  // namespace weft::rpc
 
 #endif  // WEFT_RPC_CLUSTER_FILES_H_

@@ -66,8 +66,8 @@ TEST_F(ClusterFilesTest, SchedulerFileRoundTripsAndMakesItsDirectories) {
 
 TEST_F(ClusterFilesTest, MalformedSchedulerFileIsAnError) {
   const std::string path = dir_ + "/scheduler";
-  for (const char* bad : {"node1", "node1:", "node1:x", "a b:1", ":80",
-                          "node1:70000"}) {
+  for (const char* bad :
+       {"node1", "node1:", "node1:x", "a b:1", ":80", "node1:70000"}) {
     ASSERT_TRUE(WriteFileAtomically(path, bad, "scheduler file").ok());
     EXPECT_THAT(ReadSchedulerFile(path).status().message(),
                 HasSubstr("not one host:port"))
@@ -81,12 +81,13 @@ TEST_F(ClusterFilesTest, WaitForSchedulerFileWaitsForTheWriter) {
     absl::SleepFor(absl::Milliseconds(200));
     ASSERT_TRUE(WriteSchedulerFile(path, "h:1").ok());
   });
-  EXPECT_EQ(WaitForSchedulerFile(path, absl::Now() + absl::Seconds(30))
-                .value_or(""),
-            "h:1");
+  EXPECT_EQ(
+      WaitForSchedulerFile(path, absl::Now() + absl::Seconds(30)).value_or(""),
+      "h:1");
   writer.join();
   const absl::Status missing =
-      WaitForSchedulerFile(dir_ + "/never", absl::Now() + absl::Milliseconds(100))
+      WaitForSchedulerFile(dir_ + "/never",
+                           absl::Now() + absl::Milliseconds(100))
           .status();
   EXPECT_EQ(missing.code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_THAT(missing.message(), HasSubstr(dir_ + "/never"));
@@ -98,6 +99,15 @@ TEST_F(ClusterFilesTest, ReachableAddressNamesThisHostForWildcards) {
   EXPECT_EQ(ReachableAddress("0.0.0.0", 5), absl::StrCat(name, ":5"));
   EXPECT_EQ(ReachableAddress("", 5), absl::StrCat(name, ":5"));
   EXPECT_EQ(ReachableAddress("10.0.0.1", 5), "10.0.0.1:5");
+}
+
+TEST_F(ClusterFilesTest, InterfaceAddressFindsLoopbackAndNamesTheOthers) {
+  // Every Linux network namespace has "lo".
+  EXPECT_EQ(InterfaceAddress("lo").value_or(""), "127.0.0.1");
+  absl::StatusOr<std::string> none = InterfaceAddress("no-such-if0");
+  EXPECT_TRUE(absl::IsNotFound(none.status())) << none.status();
+  EXPECT_THAT(std::string(none.status().message()),
+              ::testing::HasSubstr("lo (127.0.0.1)"));
 }
 
 }  // namespace

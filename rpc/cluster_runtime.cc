@@ -20,6 +20,7 @@
 #include "rpc/frame_stream.h"
 #include "rpc/grpc_peer_stream.h"
 #include "rpc/join.h"
+#include "rpc/liveness.h"
 #include "rpc/peer_stream.h"
 #include "rpc/local_link.h"
 #include "rpc/retry.h"
@@ -397,9 +398,32 @@ class ClusterConnection final
     // The handlers may outlive this connection (a stream ends on its own
     // time): they hold it weakly.
     std::weak_ptr<ClusterConnection> weak = weak_from_this();
+    if (std::string_view(stream_->transport()) != "in-process") {
+      // A scheduler whose host vanished ends no stream: watch it.
+      Liveness::Options watch;
+      watch.timeout = SchedulerTimeout();
+      watch.interval = std::min(
+          watch.timeout / 3,
+          first.client_timeout_ms() > 0
+              ? absl::Milliseconds(first.client_timeout_ms()) / 6
+              : absl::Seconds(10));
+      liveness_ = std::make_unique<Liveness>(
+          EventLoop::Shared(), watch,
+          [weak] {
+            if (std::shared_ptr<ClusterConnection> c = weak.lock()) {
+              c->Send([](ClientMessage& m) { m.set_ping(true); });
+            }
+          },
+          [weak](absl::Duration silent) {
+            if (std::shared_ptr<ClusterConnection> c = weak.lock()) {
+              c->GiveUpSilentScheduler(silent);
+            }
+          });
+    }
     stream_->Serve(
         [weak](absl::Span<const SchedulerToClient> messages) {
           if (std::shared_ptr<ClusterConnection> c = weak.lock()) {
+            if (c->liveness_ != nullptr) c->liveness_->Heard();
             for (const SchedulerToClient& m : messages) c->OnMessage(m);
           }
         },
@@ -410,15 +434,33 @@ class ClusterConnection final
         });
   }
 
+  // Nothing came from the scheduler for `silent`, pings included: its host
+  // or the network is gone, and the stream would never end by itself.
+  void GiveUpSilentScheduler(absl::Duration silent) {
+    {
+      MutexLock lock(&mu_);
+      silent_reason_ = absl::StrCat(
+          "heard nothing from the scheduler at ", address_, " for ",
+          absl::FormatDuration(absl::Trunc(silent, absl::Milliseconds(100))),
+          " (is its host down, or the network between? "
+          "WEFT_SCHEDULER_TIMEOUT sets how long a client waits)");
+    }
+    stream_->Close();  // OnClosed() follows
+  }
+
   // The stream ended: say why to everything still pending.
   void OnClosed(const absl::Status& why) {
     bool stopped;
+    std::string silent;
     {
       MutexLock lock(&mu_);
       stopped = stopped_;
+      silent = silent_reason_;
     }
     if (stopped) {
       OnBroken("the client disconnected from the scheduler");
+    } else if (!silent.empty()) {
+      OnBroken(silent);
     } else if (stream_->closed_by_peer()) {
       OnBroken(absl::StrCat("the scheduler at ", address_,
                             " closed the connection"));
@@ -519,6 +561,8 @@ class ClusterConnection final
   std::shared_ptr<internal::ObjectOwner> owner_;
   uint64_t client_id_ = 0;
   std::unique_ptr<BatchWriter<ClientMessage>> writer_;
+  // Watches a scheduler across a socket (set once by Serve()).
+  std::unique_ptr<Liveness> liveness_;
 
   std::mutex request_mu_;  // held for a whole Request()
   internal::Mutex mu_;
@@ -526,6 +570,8 @@ class ClusterConnection final
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
   std::string broken_reason_ ABSL_GUARDED_BY(mu_);
+  // Set when the scheduler went silent (GiveUpSilentScheduler).
+  std::string silent_reason_ ABSL_GUARDED_BY(mu_);
   uint64_t last_request_id_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<uint64_t, SchedulerToClient> replies_
       ABSL_GUARDED_BY(mu_);

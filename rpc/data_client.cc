@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "rpc/bulk_transfer.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
 
@@ -22,12 +25,14 @@ constexpr uint64_t kMaxObjectBytes = uint64_t{1} << 40;
 struct Counters {
   std::atomic<uint64_t> mapped{0};
   std::atomic<uint64_t> streamed{0};
+  std::atomic<uint64_t> bulk{0};
   std::atomic<uint64_t> fallbacks{0};
 
   FetchCounts Snapshot() const {
     FetchCounts counts;
     counts.mapped = mapped.load();
     counts.streamed = streamed.load();
+    counts.bulk = bulk.load();
     counts.fallbacks = fallbacks.load();
     return counts;
   }
@@ -35,7 +40,21 @@ struct Counters {
 Counters fetches;
 Counters stores;
 
+// The host part of "host:port" (brackets of an IPv6 host kept).
+std::string HostOf(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
 }  // namespace
+
+bool BulkTransferEnabled() {
+  static const bool enabled = [] {
+    const char* env = std::getenv("WEFT_BULK_TRANSFER");
+    return env == nullptr || std::string_view(env) != "0";
+  }();
+  return enabled;
+}
 
 grpc::ChannelArguments ChannelArgs() {
   grpc::ChannelArguments args;
@@ -87,7 +106,9 @@ std::unique_ptr<grpc::ClientContext> DataClient::NewContext() const {
 }
 
 struct DataClient::Fetched {
-  std::optional<Buffer> mapped;           // the shared-memory path
+  // A whole buffer: the holder's region mapped, or read from its bulk
+  // port.
+  std::optional<Buffer> whole;
   std::optional<BufferBuilder> streamed;  // otherwise, complete
 };
 
@@ -102,8 +123,15 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
   FetchRequest request;
   request.set_id(id);
   if (offer_shared) request.set_host(LocalHostId());
+  bool offer_bulk = BulkTransferEnabled();
+  if (offer_bulk) {
+    internal::MutexLock lock(&mu_);
+    offer_bulk = !no_bulk_.contains(address);
+  }
+  request.set_bulk(offer_bulk);
   auto reader = StubFor(address).Fetch(context.get(), request);
   std::optional<SharedHandle> handle;
+  std::optional<BulkOffer> bulk;
   std::optional<BufferBuilder> room;
   uint64_t total = 0;
   uint64_t received = 0;
@@ -116,6 +144,12 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
       total = chunk.total_size();
       if (chunk.has_shared()) {
         handle = chunk.shared();
+      } else if (chunk.has_bulk() && offer_bulk) {
+        bulk = chunk.bulk();
+        if (total > kMaxObjectBytes) {
+          malformed = absl::StrCat("announced ", total, " bytes");
+          break;
+        }
       } else if (total > kMaxObjectBytes) {
         malformed = absl::StrCat("announced ", total, " bytes");
         break;
@@ -124,8 +158,9 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
       }
     }
     const std::string& data = chunk.data();
-    if (handle.has_value() && !data.empty()) {
-      malformed = "bytes after a shared-memory handle";
+    if ((handle.has_value() || bulk.has_value()) && !data.empty()) {
+      malformed = handle.has_value() ? "bytes after a shared-memory handle"
+                                     : "bytes after a bulk offer";
     } else if (room.has_value() && data.size() > total - received) {
       malformed = absl::StrCat("more than the ", total, " bytes announced");
     } else if (!data.empty()) {
@@ -145,6 +180,32 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
                                                " from ", address, ": ",
                                                s.message()));
   }
+  if (bulk.has_value()) {
+    absl::StatusOr<Buffer> bytes = BulkFetch(
+        HostOf(address), static_cast<int>(bulk->port()), bulk->ticket(), total,
+        stream_to_shared, absl::Now() + absl::FromChrono(timeout_));
+    if (absl::IsUnavailable(bytes.status()) ||
+        absl::IsNotFound(bytes.status())) {
+      // A firewall in the way, or an offer gone: the stream still works,
+      // and is used for this holder from now on.
+      fetches.fallbacks.fetch_add(1);
+      {
+        internal::MutexLock lock(&mu_);
+        no_bulk_.insert(address);
+      }
+      return FetchOnce(address, id, offer_shared, stream_to_shared);
+    }
+    if (!bytes.ok()) {
+      return absl::Status(bytes.status().code(),
+                          absl::StrCat("fetching object ", id, " from ",
+                                       address, ": ",
+                                       bytes.status().message()));
+    }
+    fetches.bulk.fetch_add(1);
+    Fetched fetched;
+    fetched.whole.emplace(*std::move(bytes));
+    return fetched;
+  }
   if (handle.has_value()) {
     absl::StatusOr<std::unique_ptr<SharedRegion>> region =
         handle->size() == total
@@ -158,7 +219,7 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
     }
     fetches.mapped.fetch_add(1);
     Fetched fetched;
-    fetched.mapped.emplace(*std::move(region));
+    fetched.whole.emplace(*std::move(region));
     return fetched;
   }
   if (first || received != total) {
@@ -177,7 +238,7 @@ absl::StatusOr<Buffer> DataClient::FetchBuffer(const std::string& address,
   absl::StatusOr<Fetched> fetched =
       FetchOnce(address, id, shared_memory_, shared_memory_);
   if (!fetched.ok()) return fetched.status();
-  if (fetched->mapped.has_value()) return *std::move(fetched->mapped);
+  if (fetched->whole.has_value()) return *std::move(fetched->whole);
   return std::move(*fetched->streamed).Finish();
 }
 
@@ -186,7 +247,7 @@ absl::StatusOr<std::string> DataClient::Fetch(const std::string& address,
   absl::StatusOr<Fetched> fetched =
       FetchOnce(address, id, shared_memory_, /*stream_to_shared=*/false);
   if (!fetched.ok()) return fetched.status();
-  if (fetched->mapped.has_value()) return std::string(fetched->mapped->view());
+  if (fetched->whole.has_value()) return std::string(fetched->whole->view());
   return std::move(*fetched->streamed).TakeString();
 }
 

@@ -43,8 +43,14 @@ grpc::ChannelArguments ChannelArgs();
 struct FetchCounts {
   uint64_t mapped = 0;     // taken (handed over) through shared memory
   uint64_t streamed = 0;   // streamed in chunks
-  uint64_t fallbacks = 0;  // a shared-memory handle could not be mapped
+  uint64_t bulk = 0;       // read from a bulk port (rpc/bulk_transfer.h)
+  uint64_t fallbacks = 0;  // a shared-memory handle could not be mapped, or
+                           // a bulk port could not be reached
 };
+
+// Whether this process fetches large objects from other hosts through
+// their bulk ports: unless WEFT_BULK_TRANSFER=0.
+bool BulkTransferEnabled();
 
 // Thread-safe.
 class DataClient {
@@ -57,8 +63,10 @@ class DataClient {
              bool shared_memory = SharedMemoryEnabled());
 
   // The bytes of object `id` held by the worker at `address`: a mapping of
-  // the holder's shared memory when it is on this host, else streamed
-  // (large objects into shared memory of this process).
+  // the holder's shared memory when it is on this host, else read from its
+  // bulk port (large objects; a port that cannot be reached falls back, and
+  // later fetches from that address stream at once) or streamed (large
+  // objects into shared memory of this process).
   // Errors: UNAVAILABLE (no such worker), NOT_FOUND (it does not hold the
   // object), DEADLINE_EXCEEDED, UNAUTHENTICATED, DATA_LOSS (truncated).
   absl::StatusOr<Buffer> FetchBuffer(const std::string& address, uint64_t id);
@@ -102,7 +110,10 @@ class DataClient {
 
   // One Fetch call. With `offer_shared`, a same-host holder may answer with
   // a handle, which is mapped; if that fails, fetches again streaming.
-  // Streamed bytes go to shared memory when `stream_to_shared`.
+  // Streamed bytes go to shared memory when `stream_to_shared`. A holder
+  // may answer with a bulk offer (unless the address is in no_bulk_),
+  // which is taken; if its port cannot be reached, fetches again
+  // streaming.
   absl::StatusOr<Fetched> FetchOnce(const std::string& address, uint64_t id,
                                     bool offer_shared, bool stream_to_shared);
 
@@ -124,6 +135,8 @@ class DataClient {
       ABSL_GUARDED_BY(mu_);
   // Workers that could not map a stored region: they get streams.
   absl::flat_hash_set<std::string> no_shared_store_ ABSL_GUARDED_BY(mu_);
+  // Workers whose bulk port could not be reached: they stream.
+  absl::flat_hash_set<std::string> no_bulk_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace weft::rpc

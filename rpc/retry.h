@@ -7,6 +7,8 @@
 #ifndef WEFT_RPC_RETRY_H_
 #define WEFT_RPC_RETRY_H_
 
+#include <atomic>
+
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -26,11 +28,13 @@ bool RetryableConnectError(const absl::Status& status, bool token_may_change);
 // 2 s away, so a slow attempt cannot eat the whole budget. `on_first_retry`
 // is called once, with the first retryable error, before the first sleep
 // (e.g. to say "waiting for the scheduler"). Returns the last attempt's
-// status.
+// status, or Cancelled soon after `*cancelled` becomes true (checked
+// between attempts and while sleeping; may be null).
 absl::Status RetryConnect(
     absl::Time deadline, bool token_may_change,
     absl::FunctionRef<absl::Status(absl::Time attempt_deadline)> attempt,
-    absl::FunctionRef<void(const absl::Status&)> on_first_retry);
+    absl::FunctionRef<void(const absl::Status&)> on_first_retry,
+    const std::atomic<bool>* cancelled = nullptr);
 
 }  // namespace weft::rpc
 

@@ -61,15 +61,33 @@ absl::StatusOr<WorkerSlot> WorkerPool::Add(WorkerId id, WorkerInfo info,
 
 void WorkerPool::Remove(WorkerSlot slot) {
   WorkerRecord& w = slots_[slot];
-  by_load_.erase(KeyOf(slot));
+  if (!w.retiring) by_load_.erase(KeyOf(slot));
   index_.erase(w.id);
   w = WorkerRecord{};
   free_slots_.push_back(slot);
+  UpdateMaxThreads();
+}
+
+void WorkerPool::UpdateMaxThreads() {
   max_nthreads_ = 0;
   for (const auto& [worker_id, s] : index_) {
+    if (slots_[s].retiring) continue;
     max_nthreads_ = std::max(max_nthreads_,
                              static_cast<uint32_t>(slots_[s].info.nthreads));
   }
+}
+
+void WorkerPool::Retire(WorkerSlot slot) {
+  WorkerRecord& w = slots_[slot];
+  if (w.retiring) return;
+  by_load_.erase(KeyOf(slot));
+  w.retiring = true;
+  UpdateMaxThreads();
+}
+
+std::optional<WorkerSlot> WorkerPool::LeastLoaded() const {
+  if (by_load_.empty()) return std::nullopt;
+  return by_load_.begin()->slot;
 }
 
 std::optional<WorkerSlot> WorkerPool::Find(WorkerId id) const {
@@ -81,6 +99,7 @@ std::optional<WorkerSlot> WorkerPool::Find(WorkerId id) const {
 bool WorkerPool::Fits(WorkerSlot slot, uint32_t num_cpus,
                       uint32_t saturation) const {
   const WorkerRecord& w = slots_[slot];
+  if (w.retiring) return false;
   const uint32_t nthreads = static_cast<uint32_t>(w.info.nthreads);
   const uint32_t need = std::min(num_cpus, max_nthreads_);
   return need <= nthreads &&
@@ -100,17 +119,19 @@ WorkerPool::LoadKey WorkerPool::KeyOf(WorkerSlot slot) const {
 }
 
 void WorkerPool::AddLoad(WorkerSlot slot, uint32_t num_cpus) {
-  by_load_.erase(KeyOf(slot));
+  const bool indexed = !slots_[slot].retiring;
+  if (indexed) by_load_.erase(KeyOf(slot));
   slots_[slot].used_cpus += num_cpus;
   slots_[slot].num_processing++;
-  by_load_.insert(KeyOf(slot));
+  if (indexed) by_load_.insert(KeyOf(slot));
 }
 
 void WorkerPool::ShiftLoad(WorkerSlot slot, int64_t delta_cpus) {
-  by_load_.erase(KeyOf(slot));
+  const bool indexed = !slots_[slot].retiring;
+  if (indexed) by_load_.erase(KeyOf(slot));
   slots_[slot].used_cpus =
       static_cast<uint32_t>(int64_t{slots_[slot].used_cpus} + delta_cpus);
-  by_load_.insert(KeyOf(slot));
+  if (indexed) by_load_.insert(KeyOf(slot));
 }
 
 uint32_t WorkerPool::Charge(WorkerSlot slot, uint32_t num_cpus) const {
@@ -118,10 +139,11 @@ uint32_t WorkerPool::Charge(WorkerSlot slot, uint32_t num_cpus) const {
 }
 
 void WorkerPool::RemoveLoad(WorkerSlot slot, uint32_t num_cpus) {
-  by_load_.erase(KeyOf(slot));
+  const bool indexed = !slots_[slot].retiring;
+  if (indexed) by_load_.erase(KeyOf(slot));
   slots_[slot].used_cpus -= num_cpus;
   slots_[slot].num_processing--;
-  by_load_.insert(KeyOf(slot));
+  if (indexed) by_load_.insert(KeyOf(slot));
 }
 
 bool WorkerPool::LessLoaded(WorkerSlot a, WorkerSlot b) const {
@@ -161,15 +183,25 @@ std::vector<WorkerSlot> WorkerPool::SlotsById() const {
 }
 
 void WorkerPool::CheckInvariants() const {
-  if (by_load_.size() != index_.size()) Die("load index size != worker count");
   size_t live = 0;
+  size_t placed = 0;
+  uint32_t max_nthreads = 0;
   for (WorkerSlot s = 0; s < slots_.size(); ++s) {
     if (!slots_[s].live) continue;
     ++live;
     auto it = index_.find(slots_[s].id);
     if (it == index_.end() || it->second != s) Die("id index mismatch");
+    if (slots_[s].retiring) {
+      if (by_load_.contains(KeyOf(s))) Die("retiring worker in load index");
+      continue;
+    }
+    ++placed;
+    max_nthreads =
+        std::max(max_nthreads, static_cast<uint32_t>(slots_[s].info.nthreads));
     if (!by_load_.contains(KeyOf(s))) Die("worker missing from load index");
   }
+  if (by_load_.size() != placed) Die("load index size != placeable workers");
+  if (max_nthreads != max_nthreads_) Die("max_nthreads_ is stale");
   if (live != index_.size()) Die("live slot count != index size");
   if (live + free_slots_.size() != slots_.size()) Die("slot accounting");
 }

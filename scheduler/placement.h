@@ -35,6 +35,8 @@ struct WorkerRecord {
   uint64_t held_bytes = 0;     // sizes of the objects it holds
   uint64_t num_held = 0;       // objects it holds
   bool live = false;           // false: a free slot
+  // Leaving by choice: takes no new tasks (not in the load index).
+  bool retiring = false;
   // The scheduler's record slots of the tasks processing on it and of the
   // objects it holds, so that removing a worker touches only its own work
   // (kept by SchedulerState).
@@ -63,10 +65,18 @@ class WorkerPool {
   // Returns the slot of worker `id`, or nullopt if unknown.
   std::optional<WorkerSlot> Find(WorkerId id) const;
 
+  // Takes `slot` out of placement for good: Fits() is false for it from
+  // now on, and Choose() never returns it; its load is still counted.
+  // Idempotent.
+  void Retire(WorkerSlot slot);
+  // The least loaded worker that is not retiring, for work that needs a
+  // home whatever its load (objects handed off by a retiring worker).
+  std::optional<WorkerSlot> LeastLoaded() const;
+
   WorkerRecord& at(WorkerSlot slot) { return slots_[slot]; }
   const WorkerRecord& at(WorkerSlot slot) const { return slots_[slot]; }
 
-  // Number of live workers.
+  // Number of live workers (retiring ones included).
   size_t size() const { return index_.size(); }
   // Upper bound (exclusive) of slot numbers, for iteration with at().live.
   size_t slot_limit() const { return slots_.size(); }
@@ -121,12 +131,16 @@ class WorkerPool {
   // True if `a` is strictly less loaded than `b`, ties broken by id.
   bool LessLoaded(WorkerSlot a, WorkerSlot b) const;
 
-  // The most threads any live worker has (0 with no workers).
+  // Recomputes max_nthreads_ over the workers that take tasks.
+  void UpdateMaxThreads();
+
+  // The most threads any live worker that is not retiring has (0 with
+  // none).
   uint32_t max_nthreads_ = 0;
   std::vector<WorkerRecord> slots_;
   std::vector<WorkerSlot> free_slots_;
   absl::flat_hash_map<WorkerId, WorkerSlot> index_;
-  std::set<LoadKey, LoadLess> by_load_;
+  std::set<LoadKey, LoadLess> by_load_;  // workers that are not retiring
 };
 
 }  // namespace weft::scheduler::internal

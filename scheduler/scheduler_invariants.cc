@@ -27,6 +27,17 @@ namespace {
 
 void SchedulerState::CheckInvariants() const {
   pool_.CheckInvariants();
+  for (const auto& [worker, r] : retiring_) {
+    std::optional<WorkerSlot> ws = pool_.Find(worker);
+    if (!ws || !pool_.at(*ws).retiring) {
+      Violation(absl::StrCat("worker ", worker,
+                             " is being retired but is not a retiring worker"));
+    }
+    if (!r.handing_off && !r.copies.empty()) {
+      Violation(
+          absl::StrCat("worker ", worker, " has copies before handing off"));
+    }
+  }
   auto where = [&](Slot s) {
     const Task& t = tasks_[s];
     return absl::StrCat("object ", absl::Hex(t.id), " (slot ", s, ", ",

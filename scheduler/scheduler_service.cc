@@ -65,6 +65,13 @@ struct SchedulerService::ClientPeer
   std::unique_ptr<rpc::BatchWriter<rpc::SchedulerToClient>> writer;
   // In clients_to_flush_ (guarded by the service's mu_).
   bool flush_queued = false;
+  // When its last message arrived, in Unix nanoseconds (as WorkerPeer's).
+  std::atomic<int64_t> last_heard_ns{absl::ToUnixNanos(absl::Now())};
+
+  void Heard() { last_heard_ns.store(absl::ToUnixNanos(absl::Now())); }
+  absl::Time last_heard() const {
+    return absl::FromUnixNanos(last_heard_ns.load());
+  }
 };
 
 struct SchedulerService::WorkerPeer
@@ -223,7 +230,12 @@ SchedulerService::SchedulerService(Options options)
       state_(options_.state),
       local_(std::make_shared<Local>(this)) {
   monitor_ = std::make_unique<rpc::Timer>(
-      *loop_, [this] { RunLocked([&] { RemoveExpiredWorkers(); }); });
+      *loop_, [this] {
+        RunLocked([&] {
+          RemoveExpiredWorkers();
+          RemoveSilentClients();
+        });
+      });
   monitor_->ArmEvery(options_.monitor_interval);
 }
 
@@ -310,6 +322,7 @@ void SchedulerService::RunLocked(F&& f) {
   std::vector<std::shared_ptr<ClientPeer>> flush;
   std::vector<std::shared_ptr<WorkerPeer>> flush_workers;
   std::vector<std::shared_ptr<WorkerPeer>> close_workers;
+  std::vector<std::shared_ptr<ClientPeer>> close_clients;
   std::vector<std::string> log;
   {
     MutexLock lock(&mu_);
@@ -320,12 +333,14 @@ void SchedulerService::RunLocked(F&& f) {
     flush_workers.swap(workers_to_flush_);
     for (auto& peer : flush_workers) peer->flush_queued = false;
     close_workers.swap(workers_to_close_);
+    close_clients.swap(clients_to_close_);
     log.swap(log_);
   }
   // Workers first: their tasks start while the clients hear.
   for (auto& peer : flush_workers) peer->writer->Flush();
   for (auto& peer : flush) peer->writer->Flush();
   for (auto& peer : close_workers) peer->stream->Close();
+  for (auto& peer : close_clients) peer->stream->Close();
   for (const std::string& line : log) {
     std::fprintf(stderr, "weft scheduler: %s\n", line.c_str());
   }
@@ -477,6 +492,8 @@ absl::Status SchedulerService::AddClient(std::shared_ptr<ClientPeer> peer,
     }
     ToClient(*peer, [&](rpc::SchedulerToClient& m) {
       m.set_client_id(peer->id);
+      m.set_client_timeout_ms(static_cast<uint32_t>(
+          absl::ToInt64Milliseconds(options_.client_timeout)));
     });
     if (hello != nullptr) HandleClientMessage(*peer, *hello);
   });
@@ -490,6 +507,7 @@ absl::Status SchedulerService::AddClient(std::shared_ptr<ClientPeer> peer,
 void SchedulerService::ServeClient(const std::shared_ptr<ClientPeer>& peer) {
   peer->stream->Serve(
       [this, peer](absl::Span<const rpc::ClientMessage> messages) {
+        peer->Heard();  // stamped on arrival, before waiting for the lock
         int submitted = 0;
         RunLocked([&] {
           for (const rpc::ClientMessage& m : messages) {
@@ -509,16 +527,21 @@ void SchedulerService::ServeClient(const std::shared_ptr<ClientPeer>& peer) {
 }
 
 void SchedulerService::OnClientClosed(const std::shared_ptr<ClientPeer>& peer) {
-  RunLocked([&] {
-    if (clients_.erase(peer->id) == 0) return;
-    state_.RemoveClient(peer->id);
-    if (std::string_view(peer->stream->transport()) == "frames") {
-      --open_frame_peers_;
-      frame_peers_closed_.notify_all();
-    }
-  });
+  RunLocked([&] { DropClientLocked(peer); });
   peer->writer->Close();
   peer->stream->Close();
+}
+
+void SchedulerService::DropClientLocked(
+    const std::shared_ptr<ClientPeer>& peer) {
+  auto it = clients_.find(peer->id);
+  if (it == clients_.end() || it->second != peer) return;
+  clients_.erase(it);
+  state_.RemoveClient(peer->id);
+  if (std::string_view(peer->stream->transport()) == "frames") {
+    --open_frame_peers_;
+    frame_peers_closed_.notify_all();
+  }
 }
 
 absl::StatusOr<ClientId> SchedulerService::ConnectLocal(
@@ -634,6 +657,9 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
   // A release of what the client does not hold (e.g. an object that was
   // already gone when it adopted it) changes nothing: not an error.
   for (uint64_t id : message.release()) (void)state_.ReleaseRef(peer.id, id);
+  if (message.ping()) {
+    ToClient(peer, [](rpc::SchedulerToClient& m) { m.set_alive(true); });
+  }
   if (message.request_id() != 0) {
     // What the events above decided reaches the client before the reply
     // (e.g. a cancel's ObjectFailed before the cancel's answer).
@@ -711,6 +737,8 @@ grpc::Status SchedulerService::WorkerStream(
     if (!status.ok()) return;
     ToWorker(*peer, [&](rpc::SchedulerToWorker& m) {
       m.set_worker_id(peer->id);
+      m.set_heartbeat_timeout_ms(static_cast<uint32_t>(
+          absl::ToInt64Milliseconds(options_.state.heartbeat_timeout)));
     });
     workers_[peer->id] = peer;
     worker_by_address_[peer->address] = peer->id;
@@ -792,7 +820,19 @@ void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
       Log(absl::StrCat("from worker ", peer.id, ": ", s.message()));
     }
   };
-  if (message.leaving()) peer.leaving = true;
+  if (message.leaving() || message.retiring()) {
+    // A planned exit: its tasks are not charged a death, and it gets no
+    // new ones (a retiring one also hands off its objects first).
+    if (!peer.leaving) {
+      peer.leaving = true;
+      if (message.retiring()) {
+        Log(absl::StrCat("worker ", peer.id, " (", peer.address,
+                         ") is retiring: finishing its tasks and handing "
+                         "off its objects"));
+      }
+      log(state_.RetireWorker(peer.id));
+    }
+  }
   for (uint64_t id : message.replicas()) log(state_.AddReplica(peer.id, id));
   // Before results: a task's block/resume reports precede its result.
   for (const rpc::BlockChange& change : message.blocking()) {
@@ -812,6 +852,8 @@ void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
     WorkerLoad load;
     load.memory_bytes = message.heartbeat().memory_bytes();
     log(state_.Heartbeat(peer.id, peer.last_heard(), load));
+    // The worker watches the scheduler too (rpc/liveness.h).
+    ToWorkerLazily(peer, [](rpc::SchedulerToWorker& m) { m.set_alive(true); });
   }
 }
 
@@ -853,6 +895,22 @@ void SchedulerService::DispatchLocked() {
               FillLocation(a.object, a.size_bytes, a.holders, a.inline_value,
                            address_of, *done->mutable_location());
             });
+          } else if constexpr (std::is_same_v<A, ReplicateObject>) {
+            auto it = workers_.find(a.worker);
+            if (it == workers_.end()) return;
+            ToWorker(*it->second, [&](rpc::SchedulerToWorker& m) {
+              FillLocation(a.object, a.size_bytes, a.holders, "", address_of,
+                           *m.add_fetch());
+            });
+          } else if constexpr (std::is_same_v<A, WorkerRetired>) {
+            auto it = workers_.find(a.worker);
+            if (it == workers_.end()) return;
+            Log(absl::StrCat("worker ", a.worker, " (", it->second->address,
+                             ") retired (", a.handed_off,
+                             a.handed_off == 1 ? " object" : " objects",
+                             " handed off)"));
+            ToWorker(*it->second,
+                     [](rpc::SchedulerToWorker& m) { m.set_shutdown(true); });
           } else if constexpr (std::is_same_v<A, ObjectFailed>) {
             auto it = clients_.find(a.client);
             if (it == clients_.end()) return;
@@ -890,6 +948,27 @@ void SchedulerService::RemoveExpiredWorkers() {
           peer, absl::StrCat("was dropped: it sent no heartbeat for ",
                              absl::FormatDuration(timeout)));
     }
+  }
+}
+
+void SchedulerService::RemoveSilentClients() {
+  const absl::Time now = absl::Now();
+  std::vector<std::shared_ptr<ClientPeer>> silent;
+  for (auto& [id, peer] : clients_) {
+    if (std::string_view(peer->stream->transport()) == "in-process") continue;
+    if (now - peer->last_heard() <= options_.client_timeout) continue;
+    // Bytes from it wait to be read: alive, however busy we are.
+    if (peer->stream->UnreadBytes() > 0) continue;
+    silent.push_back(peer);
+  }
+  for (auto& peer : silent) {
+    Log(absl::StrCat("client ", peer->id, " ('", peer->name,
+                     "') was dropped: heard nothing from it for ",
+                     absl::FormatDuration(options_.client_timeout),
+                     " (its host or its connection is gone); its references "
+                     "are released"));
+    DropClientLocked(peer);
+    clients_to_close_.push_back(peer);
   }
 }
 

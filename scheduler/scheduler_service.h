@@ -56,6 +56,11 @@ class SchedulerService final : public rpc::Scheduler::Service {
     FrameRendezvous::Options rendezvous;
     // Event-loop threads (0: WEFT_IO_THREADS, else 2).
     int io_threads = 0;
+    // A client (not in this process) heard from neither by a message nor
+    // by a ping for this long is dropped and its references released: its
+    // host vanished, or its connection is half-open. Clients ping at a
+    // sixth of it.
+    absl::Duration client_timeout = absl::Seconds(60);
   };
 
   // With WEFT_CHECK_INVARIANTS=1 in the environment, the state machine
@@ -145,6 +150,9 @@ class SchedulerService final : public rpc::Scheduler::Service {
                          const rpc::ClientMessage* hello);
   void ServeClient(const std::shared_ptr<ClientPeer>& peer);
   void OnClientClosed(const std::shared_ptr<ClientPeer>& peer);
+  // Removes `peer` and releases its references. No-op if it is gone.
+  void DropClientLocked(const std::shared_ptr<ClientPeer>& peer)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ServeWorker(const std::shared_ptr<WorkerPeer>& peer);
   void OnWorkerClosed(const std::shared_ptr<WorkerPeer>& peer,
                       const absl::Status& why);
@@ -193,6 +201,9 @@ class SchedulerService final : public rpc::Scheduler::Service {
   // busy scheduler that has not read a worker's heartbeat yet must not
   // drop it).
   void RemoveExpiredWorkers() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops clients silent for options_.client_timeout (likewise stamped on
+  // arrival; in-process clients are never silent).
+  void RemoveSilentClients() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes `peer` from the state machine (logging why); its stream is
   // closed when RunLocked unlocks. No-op if it is already gone.
   void DropWorkerLocked(const std::shared_ptr<WorkerPeer>& peer,
@@ -224,6 +235,8 @@ class SchedulerService final : public rpc::Scheduler::Service {
   std::vector<std::shared_ptr<WorkerPeer>> workers_to_flush_
       ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<WorkerPeer>> workers_to_close_
+      ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<ClientPeer>> clients_to_close_
       ABSL_GUARDED_BY(mu_);
   // Peers on frame streams not closed yet; EndFrameStreams waits for none.
   int open_frame_peers_ ABSL_GUARDED_BY(mu_) = 0;

@@ -141,6 +141,7 @@ void SchedulerState::FreeSlot(Slot s) {
 
 void SchedulerState::AfterEvent() {
   Schedule();
+  if (!retiring_.empty()) AdvanceRetirements();
   // Slots are reused while any record lives, never freed: once a large
   // graph is gone entirely, give its memory back.
   constexpr size_t kKeepSlots = 4096;
@@ -215,10 +216,14 @@ absl::Status SchedulerState::RemoveWorker(WorkerId worker,
   }
   // 2. Its tasks go back to the queue, or err after too many deaths. All
   //    are unassigned first, so no cascade below sends it a CancelTasks.
+  // A worker that retired (or said it was leaving) did not die: a planned
+  // exit charges its tasks nothing.
+  const bool planned = rec.retiring;
+  retiring_.erase(worker);
   for (Slot s : running) {
     Task& t = tasks_[s];
     Unassign(s, /*send_cancel=*/false);
-    if (t.deaths < 255) t.deaths++;
+    if (!planned && t.deaths < 255) t.deaths++;
     SetState(t, TaskState::kReady);  // pending; queued (or failed) just below
   }
   for (Slot s : running) {
@@ -247,6 +252,77 @@ absl::Status SchedulerState::RemoveWorker(WorkerId worker,
   }
   AfterEvent();
   return absl::OkStatus();
+}
+
+absl::Status SchedulerState::RetireWorker(WorkerId worker) {
+  std::optional<WorkerSlot> ws = pool_.Find(worker);
+  if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));
+  if (pool_.at(*ws).retiring) return absl::OkStatus();
+  pool_.Retire(*ws);
+  retiring_[worker];
+  AfterEvent();
+  return absl::OkStatus();
+}
+
+void SchedulerState::AdvanceRetirements() {
+  for (auto it = retiring_.begin(); it != retiring_.end();) {
+    const WorkerId worker = it->first;
+    Retirement& r = it->second;
+    std::optional<WorkerSlot> ws = pool_.Find(worker);
+    const internal::WorkerRecord& rec = pool_.at(*ws);
+    if (rec.num_processing > 0) {  // its tasks finish there first
+      ++it;
+      continue;
+    }
+    // What still needs a copy: needed objects it alone holds. Asked for
+    // once its tasks are done, and again for copies whose target is gone.
+    auto needs_copy = [&](Slot s) {
+      const Task& t = tasks_[s];
+      return t.live && t.state == TaskState::kMemory && IsNeeded(t) &&
+             t.holders.size() == 1 && t.holders[0] == *ws;
+    };
+    auto ask = [&](Slot s) -> bool {
+      std::optional<WorkerSlot> target = pool_.LeastLoaded();
+      if (!target) return false;  // nobody to take it
+      const Task& t = tasks_[s];
+      ReplicateObject copy;
+      copy.worker = pool_.at(*target).id;
+      copy.object = t.id;
+      copy.size_bytes = t.size_bytes;
+      copy.holders = {worker};
+      r.copies[t.id] = copy.worker;
+      actions_.push_back(std::move(copy));
+      return true;
+    };
+    bool stranded = false;  // some object has nowhere to go
+    if (!r.handing_off) {
+      r.handing_off = true;
+      std::vector<Slot> held(rec.held.begin(), rec.held.end());
+      std::sort(held.begin(), held.end());  // deterministic order
+      for (Slot s : held) {
+        if (needs_copy(s) && !ask(s)) stranded = true;
+      }
+    } else {
+      for (auto c = r.copies.begin(); c != r.copies.end();) {
+        const Slot s = FindSlot(c->first);
+        if (s == kNone || !needs_copy(s)) {
+          if (s != kNone && tasks_[s].live && tasks_[s].holders.size() > 1) {
+            ++r.handed_off;
+          }
+          r.copies.erase(c++);
+          continue;
+        }
+        if (!pool_.Find(c->second) && !ask(s)) stranded = true;
+        ++c;
+      }
+    }
+    if (stranded || r.copies.empty()) {
+      actions_.push_back(WorkerRetired{worker, r.handed_off});
+      retiring_.erase(it++);
+      continue;
+    }
+    ++it;
+  }
 }
 
 absl::Status SchedulerState::Heartbeat(WorkerId worker, absl::Time now,

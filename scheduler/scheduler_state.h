@@ -111,6 +111,17 @@ class SchedulerState {
   // kObjectLost. `reason` appears in error messages. Errors: NotFound.
   absl::Status RemoveWorker(WorkerId worker, const std::string& reason);
   // Records that `worker` is alive at `now`. Errors: NotFound.
+  // `worker` leaves by choice (SIGTERM, a walltime, `leaving`): it gets no
+  // new tasks, and those assigned to it finish there. Once none is left,
+  // each object that only it holds and that is still needed is copied to
+  // the least loaded other worker (ReplicateObject; a copy whose target
+  // dies is asked of another), and once each has a second holder (or is no
+  // longer needed), WorkerRetired says it may go. With no other worker to
+  // take them, WorkerRetired comes at once and its objects are lost when it
+  // goes. Its removal (RemoveWorker) then charges its tasks no death.
+  // Idempotent. Errors: NotFound (unknown worker).
+  absl::Status RetireWorker(WorkerId worker);
+
   absl::Status Heartbeat(WorkerId worker, absl::Time now,
                          WorkerLoad load = {});
   // Records that `worker` was heard from at `time` (any message, not only
@@ -383,6 +394,9 @@ class SchedulerState {
   std::optional<WorkerSlot> ChooseWorker(const Task& t, uint32_t saturation);
   TaskDef DefOf(const Task& t) const;
   void EmitRelease(WorkerId worker, ObjectId object);
+  // Moves retiring workers along: hand-offs started once their tasks are
+  // done, copies re-asked when their target died, WorkerRetired once done.
+  void AdvanceRetirements();
   void AfterEvent();
   // Frees what records, indexes and the queue grew to. REQUIRES: no live
   // record.
@@ -432,6 +446,14 @@ class SchedulerState {
   std::vector<std::pair<Slot, bool>> walk_;
   // Scratch for SubmitTasks: the dependencies of one task seen so far.
   absl::flat_hash_set<Slot> dep_seen_;
+  // Retiring workers (RetireWorker) that have not been told WorkerRetired:
+  // the objects being copied off each, and to whom.
+  struct Retirement {
+    bool handing_off = false;  // its tasks were done; copies asked for
+    absl::flat_hash_map<ObjectId, WorkerId> copies;  // object -> target
+    size_t handed_off = 0;
+  };
+  absl::flat_hash_map<WorkerId, Retirement> retiring_;
 };
 
 inline ObjectId SchedulerState::TaskIdOf::operator()(uint32_t value) const {

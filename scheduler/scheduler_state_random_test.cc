@@ -1,7 +1,7 @@
 // Copyright 2026 The weft Authors.
 //
-// Randomized test of SchedulerState: random graphs, clients, worker deaths,
-// failures, losses, cancels and ref changes, with every invariant checked
+// Randomized test of SchedulerState: random graphs, clients, worker deaths
+// and retirements, failures, losses, cancels and ref changes, with every invariant checked
 // after every event. A simulated cluster mirrors the actions (which worker
 // runs what), and at the end runs everything to completion: every object a
 // client still holds must end in memory, erred or cancelled (no hang).
@@ -56,6 +56,8 @@ class Sim {
     for (const Action& a : s_->TakeActions()) {
       if (auto* x = std::get_if<AssignTask>(&a)) {
         ASSERT_TRUE(running_.contains(x->worker));
+        ASSERT_FALSE(retiring_.contains(x->worker))
+            << "a retiring worker got a task";
         ASSERT_TRUE(running_[x->worker].insert(x->task.id).second);
         // A worker holds each input, or it comes whole inline (kept put).
         for (const DepLocation& d : x->deps) {
@@ -67,6 +69,17 @@ class Sim {
       } else if (auto* x = std::get_if<ObjectReady>(&a)) {
         ASSERT_TRUE(!x->holders.empty() ||
                     x->inline_value.size() == x->size_bytes);
+      } else if (auto* x = std::get_if<ReplicateObject>(&a)) {
+        // The copy arrives (refused if the object went meanwhile).
+        ASSERT_TRUE(running_.contains(x->worker));
+        ASSERT_FALSE(retiring_.contains(x->worker));
+        (void)s_->AddReplica(x->worker, x->object);
+      } else if (auto* x = std::get_if<WorkerRetired>(&a)) {
+        // It goes: its tasks are done (or it is the last worker).
+        ASSERT_TRUE(retiring_.contains(x->worker));
+        ASSERT_TRUE(s_->RemoveWorker(x->worker, "retired").ok());
+        running_.erase(x->worker);
+        retiring_.erase(x->worker);
       }
     }
   }
@@ -80,8 +93,14 @@ class Sim {
     } else if (op < 55) {
       if (running_.size() > 0 && Uniform(2) == 0) {
         const WorkerId w = Pick(running_).first;
-        ASSERT_TRUE(s_->RemoveWorker(w, "random death").ok());
-        running_.erase(w);
+        if (Uniform(3) == 0) {
+          ASSERT_TRUE(s_->RetireWorker(w).ok());
+          retiring_.insert(w);
+        } else {
+          ASSERT_TRUE(s_->RemoveWorker(w, "random death").ok());
+          running_.erase(w);
+          retiring_.erase(w);
+        }
       } else {
         AddWorker(1 + Uniform(3));
       }
@@ -98,7 +117,10 @@ class Sim {
         const ObjectId id = Pick(objects_);
         const WorkerId w = Pick(running_).first;
         const bool in_memory = s_->StateOf(id) == TaskState::kMemory;
-        ASSERT_EQ(s_->AddReplica(w, id).ok(), in_memory);
+        // A retiring worker takes no copies either (it is not asked to).
+        if (!retiring_.contains(w)) {
+          ASSERT_EQ(s_->AddReplica(w, id).ok(), in_memory);
+        }
       }
     } else if (op < 75) {
       const ClientId c = Pick(held_).first;
@@ -256,6 +278,7 @@ class Sim {
   std::unique_ptr<SchedulerState> s_;
   std::map<ClientId, std::set<ObjectId>> held_;
   std::map<WorkerId, std::set<ObjectId>> running_;
+  std::set<WorkerId> retiring_;  // told to retire, not yet gone
   std::vector<ObjectId> objects_;
   WorkerId next_worker_ = 1;
   ClientId next_client_ = 3;

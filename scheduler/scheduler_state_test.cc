@@ -51,6 +51,8 @@ struct Drained {
   std::vector<std::pair<WorkerId, ObjectId>> cancels;
   std::vector<std::pair<ClientId, ObjectId>> ready;
   std::vector<ObjectFailed> failed;
+  std::vector<ReplicateObject> copies;
+  std::vector<WorkerRetired> retired;
 };
 
 class SchedulerStateTest : public ::testing::Test {
@@ -100,6 +102,10 @@ class SchedulerStateTest : public ::testing::Test {
         d.ready.emplace_back(x->client, x->object);
       } else if (auto* x = std::get_if<ObjectFailed>(&a)) {
         d.failed.push_back(*x);
+      } else if (auto* x = std::get_if<ReplicateObject>(&a)) {
+        d.copies.push_back(*x);
+      } else if (auto* x = std::get_if<WorkerRetired>(&a)) {
+        d.retired.push_back(*x);
       }
     }
     return d;
@@ -1121,6 +1127,134 @@ TEST_F(SchedulerStateTest, WorksOnAfterALargeGraphIsGone) {
   Finish(10, 2, 8, "x");
   Drained d = Take();
   EXPECT_THAT(d.ready, ElementsAre(P{kC1, 2}));
+}
+
+}  // namespace
+}  // namespace weft::scheduler
+
+namespace weft::scheduler {
+namespace {
+
+// --- Retiring workers --------------------------------------------------------
+
+// A retiring worker takes no new tasks, finishes its own, then hands off
+// what only it holds, and is told to go once every copy arrived.
+TEST_F(SchedulerStateTest, RetiringWorkerFinishesHandsOffAndGoes) {
+  Init(Opts(2));
+  Worker(10);
+  Submit({Def(1), Def(2)});
+  Drained d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 1}, P{10, 2}));
+  Finish(10, 1, /*size=*/1 << 20);  // large: only worker 10 holds it
+  ASSERT_TRUE(s_->RetireWorker(10).ok());
+  ASSERT_TRUE(s_->RetireWorker(10).ok());  // idempotent
+  Worker(20);
+  Submit({Def(3)});
+  d = Take();
+  // New work goes to 20 only; 10 still runs task 2, so nothing moves yet.
+  EXPECT_THAT(d.assigns, ElementsAre(P{20, 3}));
+  EXPECT_THAT(d.copies, IsEmpty());
+  EXPECT_THAT(d.retired, IsEmpty());
+  Finish(10, 2, /*size=*/1 << 20);
+  d = Take();
+  // Both results are needed (the client holds them) and held by 10 alone.
+  ASSERT_EQ(d.copies.size(), 2u);
+  for (const ReplicateObject& c : d.copies) {
+    EXPECT_EQ(c.worker, 20u);
+    EXPECT_THAT(c.holders, ElementsAre(10));
+    EXPECT_EQ(c.size_bytes, 1u << 20);
+  }
+  EXPECT_THAT(d.retired, IsEmpty());
+  ASSERT_TRUE(s_->AddReplica(20, 1).ok());
+  d = Take();
+  EXPECT_THAT(d.retired, IsEmpty());
+  ASSERT_TRUE(s_->AddReplica(20, 2).ok());
+  d = Take();
+  ASSERT_EQ(d.retired.size(), 1u);
+  EXPECT_EQ(d.retired[0].worker, 10u);
+  EXPECT_EQ(d.retired[0].handed_off, 2u);
+  // Its going loses nothing and charges no task a death.
+  ASSERT_TRUE(s_->RemoveWorker(10, "retired").ok());
+  d = Take();
+  EXPECT_THAT(d.failed, IsEmpty());
+  EXPECT_EQ(s_->StateOf(1), TaskState::kMemory);
+  EXPECT_THAT(s_->HoldersOf(2), ElementsAre(20));
+}
+
+// Objects nobody needs any more are not copied; with nothing to hand off,
+// the worker may go at once.
+TEST_F(SchedulerStateTest, RetiringWorkerWithNothingNeededGoesAtOnce) {
+  Init();
+  Worker(10);
+  Worker(20);
+  Submit({Def(1)});
+  Drained d = Take();
+  ASSERT_THAT(d.assigns, ElementsAre(P{10, 1}));
+  Finish(10, 1, 1 << 20);
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 1).ok());
+  ASSERT_TRUE(s_->RetireWorker(10).ok());
+  d = Take();
+  EXPECT_THAT(d.copies, IsEmpty());
+  ASSERT_EQ(d.retired.size(), 1u);
+  EXPECT_EQ(d.retired[0].handed_off, 0u);
+}
+
+// With no other worker, there is nobody to hand off to: it goes at once,
+// and its objects are lost (recomputed later) when it is removed.
+TEST_F(SchedulerStateTest, LastWorkerRetiresWithoutHandOff) {
+  Init();
+  Worker(10);
+  Submit({Def(1)});
+  Take();
+  Finish(10, 1, 1 << 20);
+  ASSERT_TRUE(s_->RetireWorker(10).ok());
+  Drained d = Take();
+  EXPECT_THAT(d.copies, IsEmpty());
+  ASSERT_EQ(d.retired.size(), 1u);
+}
+
+// A copy whose target dies is asked of another worker.
+TEST_F(SchedulerStateTest, HandOffToADeadTargetIsAskedAgain) {
+  Init();
+  Worker(10);
+  Worker(20);
+  Submit({Def(1)});
+  Drained d = Take();
+  ASSERT_THAT(d.assigns, ElementsAre(P{10, 1}));
+  Finish(10, 1, 1 << 20);
+  ASSERT_TRUE(s_->RetireWorker(10).ok());
+  d = Take();
+  ASSERT_EQ(d.copies.size(), 1u);
+  EXPECT_EQ(d.copies[0].worker, 20u);
+  Worker(30);
+  ASSERT_TRUE(s_->RemoveWorker(20, "died").ok());
+  d = Take();
+  ASSERT_EQ(d.copies.size(), 1u);
+  EXPECT_EQ(d.copies[0].worker, 30u);
+  ASSERT_TRUE(s_->AddReplica(30, 1).ok());
+  d = Take();
+  ASSERT_EQ(d.retired.size(), 1u);
+  EXPECT_EQ(d.retired[0].handed_off, 1u);
+}
+
+// A worker that leaves (retiring or not) after its tasks were moved is no
+// death: three planned exits do not fail a task with kWorkerDied.
+TEST_F(SchedulerStateTest, PlannedExitsChargeNoDeaths) {
+  SchedulerState::Options o = Opts();
+  o.max_worker_deaths_per_task = 1;
+  Init(o);
+  for (WorkerId w : {10, 20, 30}) {
+    Worker(w);
+    if (w == 10) Submit({Def(1)});
+    Drained d = Take();
+    ASSERT_THAT(d.assigns, ElementsAre(P{w, 1}));
+    ASSERT_TRUE(s_->RetireWorker(w).ok());
+    ASSERT_TRUE(s_->RemoveWorker(w, "left").ok());  // before it finished
+  }
+  Drained d = Take();
+  EXPECT_THAT(d.failed, IsEmpty());
+  EXPECT_EQ(s_->StateOf(1), TaskState::kReady);
+  EXPECT_EQ(s_->RetireWorker(99).code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -46,6 +46,12 @@ Destination DestinationOf(const Action& action) {
     Destination operator()(const ObjectFailed& a) const {
       return {false, a.client};
     }
+    Destination operator()(const ReplicateObject& a) const {
+      return {true, a.worker};
+    }
+    Destination operator()(const WorkerRetired& a) const {
+      return {true, a.worker};
+    }
   };
   return std::visit(Visitor{}, action);
 }

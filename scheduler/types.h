@@ -131,8 +131,25 @@ struct ObjectFailed {
   ErrorDetail error;
 };
 
+// `worker` should fetch a copy of `object` from one of `holders` and report
+// it as a replica: a retiring worker hands off what only it holds.
+struct ReplicateObject {
+  WorkerId worker = 0;
+  ObjectId object = 0;
+  uint64_t size_bytes = 0;
+  std::vector<WorkerId> holders;
+};
+
+// Retiring `worker` has handed off everything still needed (or there was
+// nobody to take it): it may go.
+struct WorkerRetired {
+  WorkerId worker = 0;
+  size_t handed_off = 0;  // objects copied to other workers
+};
+
 using Action = std::variant<AssignTask, ReleaseObjects, CancelTasks,
-                            ObjectReady, ObjectFailed>;
+                            ObjectReady, ObjectFailed, ReplicateObject,
+                            WorkerRetired>;
 
 // Whom an action is for.
 struct Destination {

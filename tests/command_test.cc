@@ -25,6 +25,7 @@
 #include "tests/testing/test_hosts.h"
 #include "tests/testing/weft_cluster.h"
 #include "weft/weft.h"
+#include "worker/worker.h"
 
 namespace {
 
@@ -165,9 +166,109 @@ TEST_F(CommandTest, WorkerThatFindsNoSchedulerSaysSoAndExits) {
   auto worker = Worker({"--connect-timeout=1"});
   const absl::StatusOr<int> code = worker->Wait(absl::Seconds(30));
   ASSERT_TRUE(code.ok()) << "still waiting after 30 s";
-  EXPECT_EQ(*code, 1);
+  // Not a crash: its supervisor does not restart it.
+  EXPECT_EQ(*code, weft::worker::kExitNoScheduler) << worker->Output();
   EXPECT_THAT(worker->Output(),
               HasSubstr("cannot join the scheduler at " + address_));
+  EXPECT_THAT(worker->Output(), Not(HasSubstr("restarting")));
+}
+
+// A scheduler that crashes and comes back (same port, same token file):
+// its workers rejoin it, and the cluster works again.
+TEST_F(CommandTest, WorkersRejoinARestartedScheduler) {
+  auto first = Scheduler();
+  auto worker = Worker();
+  WaitForJoins(*first, 1);
+  first->Kill();
+  ASSERT_TRUE(worker->WaitForOutput("lost the scheduler", absl::Seconds(30))
+                  .ok())
+      << worker->Output();
+  std::this_thread::sleep_for(500ms);  // it retries meanwhile
+  auto second = Scheduler();
+  WaitForJoins(*second, 1);
+  ASSERT_TRUE(worker->WaitForOutput("rejoined the scheduler", absl::Seconds(30))
+                  .ok())
+      << worker->Output();
+  weft::Client client = weft::Client::Connect(address_, token_file_);
+  EXPECT_EQ(client.get(client.remote(suite::Inc)(1), 30s), 2);
+  EXPECT_EQ(worker->Poll(), std::nullopt);
+}
+
+// A worker keeps trying to rejoin for --rejoin-timeout, then exits saying
+// why (and its supervisor does not restart it).
+TEST_F(CommandTest, WorkerGivesUpRejoiningAndSaysWhy) {
+  auto scheduler = Scheduler();
+  auto worker = Worker({"--rejoin-timeout=1"});
+  WaitForJoins(*scheduler, 1);
+  scheduler->Kill();
+  const absl::StatusOr<int> code = worker->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << worker->Output();
+  EXPECT_EQ(*code, weft::worker::kExitNoScheduler) << worker->Output();
+  EXPECT_THAT(worker->Output(), HasSubstr("lost the scheduler"));
+  EXPECT_THAT(worker->Output(), HasSubstr("gave up rejoining after 1s"));
+  EXPECT_THAT(worker->Output(), Not(HasSubstr("restarting")));
+}
+
+// Workers started by `weft worker` run under a supervisor: a task that
+// crashes its worker costs a restart, not the worker; after three such
+// deaths the task fails with kWorkerDied, and the cluster keeps its
+// workers.
+TEST_F(CommandTest, SupervisorRestartsWorkersATaskCrashes) {
+  auto scheduler = Scheduler();
+  auto a = Worker();
+  auto b = Worker();
+  WaitForJoins(*scheduler, 2);
+  weft::Client client = weft::Client::Connect(address_, token_file_);
+  try {
+    client.get(client.remote(suite::Segfault)(dir_, "segfault"), 120s);
+    FAIL() << "the crashing task returned";
+  } catch (const weft::TaskError& e) {
+    EXPECT_EQ(e.kind(), weft::ErrorKind::kWorkerDied) << e.what();
+  }
+  std::ifstream runs(dir_ + "/segfault");
+  int n = 0;
+  for (std::string line; std::getline(runs, line);) ++n;
+  EXPECT_EQ(n, 3);  // SchedulerState::Options::max_worker_deaths_per_task
+  // Both workers are back (3 deaths, 3 restarts, 5 joins in all).
+  WaitForJoins(*scheduler, 5);
+  client.wait_for_workers(2, 60s);
+  EXPECT_EQ(client.get(client.remote(suite::Inc)(2), 30s), 3);
+  EXPECT_EQ(a->Poll(), std::nullopt) << a->Output();
+  EXPECT_EQ(b->Poll(), std::nullopt) << b->Output();
+  EXPECT_THAT(a->Output() + b->Output(), HasSubstr("restarting it"));
+}
+
+// SIGTERM (scancel, a walltime) retires a worker: the objects only it
+// holds are copied to another worker before it exits, so nothing is
+// recomputed, and its exit is no death.
+TEST_F(CommandTest, RetiringWorkerHandsOffItsObjects) {
+  auto scheduler = Scheduler();
+  auto first = Worker();
+  WaitForJoins(*scheduler, 1);
+  weft::Client client = weft::Client::Connect(address_, token_file_);
+  constexpr int64_t kBytes = 4 << 20;  // not inline: only a worker holds it
+  weft::ObjectRef<std::string> blob =
+      client.remote(suite::MarkedBlob)(dir_, "blob", kBytes, 7);
+  client.wait(std::vector{blob}, 1, 60s);
+  auto second = Worker();
+  WaitForJoins(*scheduler, 2);
+  // The supervisor passes the signal on (signal its process, not its
+  // group, as `kill PID` does).
+  ASSERT_EQ(::kill(first->pid(), SIGTERM), 0);
+  ASSERT_TRUE(
+      scheduler->WaitForOutput("retired (1 object handed off)", absl::Seconds(60)).ok())
+      << scheduler->Output();
+  const absl::StatusOr<int> code = first->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << first->Output();
+  EXPECT_EQ(*code, 0) << first->Output();
+  EXPECT_EQ(client.get(client.remote(suite::Digest)(blob), 60s),
+            suite::Digest(suite::RandomBlob(kBytes, 7)));
+  std::ifstream runs(dir_ + "/blob");
+  int n = 0;
+  for (std::string line; std::getline(runs, line);) ++n;
+  EXPECT_EQ(n, 1) << "the blob was recomputed";
+  EXPECT_THAT(scheduler->Output(), HasSubstr(") left"));
+  EXPECT_THAT(scheduler->Output(), Not(HasSubstr("lost its connection")));
 }
 
 TEST_F(CommandTest, SecondSchedulerOnAPortInUseFails) {

@@ -43,19 +43,23 @@ struct Stats {
   int64_t pid = 0;
   uint64_t mapped = 0;     // fetches through shared memory
   uint64_t streamed = 0;   // fetches streamed over gRPC
+  uint64_t bulk = 0;       // fetches read from a bulk port
   uint64_t fallbacks = 0;  // handles that could not be mapped
   int64_t regions = 0;     // shared regions mapped now
+  // Fetches that copied the bytes, one way or the other.
+  uint64_t copied() const { return streamed + bulk; }
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(pid, mapped, streamed, fallbacks, regions);
+    ar(pid, mapped, streamed, bulk, fallbacks, regions);
   }
 };
 
 Stats WorkerStats() {
   const weft::rpc::FetchCounts counts =
       weft::rpc::DataClient::ProcessFetchCounts();
-  return Stats{::getpid(), counts.mapped, counts.streamed, counts.fallbacks,
-               weft::rpc::SharedRegion::LiveCount()};
+  return Stats{::getpid(),        counts.mapped,
+               counts.streamed,   counts.bulk,
+               counts.fallbacks,  weft::rpc::SharedRegion::LiveCount()};
 }
 
 WEFT_REMOTE(Make, Compare, Where, WorkerStats);
@@ -112,7 +116,7 @@ TEST(SharedMemoryTest, LargeObjectMovesBetweenWorkersThroughSharedMemory) {
   const std::map<int64_t, Stats> after = StatsByPid(cluster);
   const Stats& consumer = after.at(p.where_b);
   EXPECT_EQ(consumer.mapped, before.at(p.where_b).mapped + 1);
-  EXPECT_EQ(consumer.streamed, before.at(p.where_b).streamed);
+  EXPECT_EQ(consumer.copied(), before.at(p.where_b).copied());
   EXPECT_EQ(consumer.fallbacks, 0u);
   EXPECT_EQ(consumer.regions, 2);  // b, and its mapping of a
   EXPECT_EQ(after.at(p.where_a).regions, 1);
@@ -196,7 +200,7 @@ TEST(SharedMemoryTest, TurnedOffTheObjectIsStreamed) {
   const std::map<int64_t, Stats> after = StatsByPid(cluster);
   const Stats& consumer = after.at(p.where_b);
   EXPECT_EQ(consumer.mapped, 0u);
-  EXPECT_EQ(consumer.streamed, before.at(p.where_b).streamed + 1);
+  EXPECT_EQ(consumer.copied(), before.at(p.where_b).copied() + 1);
   for (const auto& [pid, s] : after) EXPECT_EQ(s.regions, 0) << pid;
 }
 

@@ -224,11 +224,13 @@ TEST_F(SshClusterTest, StartsWorkersOverSshAndStopsThemAll) {
   ASSERT_EQ(start.exit_code, 0) << start.output;
   EXPECT_THAT(start.output, HasSubstr("scheduler at c:8786, 4 workers on w1,w2"));
   CheckClient(4, "w1,w1,w2,w2");
-  EXPECT_EQ(Sessions("w1").size(), 2);
-  EXPECT_EQ(Sessions("w2").size(), 2);
+  // Each worker is two processes: its supervisor and the worker itself.
+  EXPECT_EQ(Sessions("w1").size(), 4);
+  EXPECT_EQ(Sessions("w2").size(), 4);
   const std::string mark = Mark();
   ASSERT_FALSE(mark.empty());
-  EXPECT_EQ(Marked(mark).size(), 5);  // the scheduler and 4 workers
+  // The scheduler, and 4 workers of two processes each.
+  EXPECT_EQ(Marked(mark).size(), 9);
 
   const RunResult stop = Weft({"cluster", "stop"});
   ASSERT_EQ(stop.exit_code, 0) << stop.output;

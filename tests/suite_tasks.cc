@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <cstring>
 #include <stdexcept>
 #include <thread>
 
@@ -137,8 +140,64 @@ int64_t CombineAll(std::vector<std::string> xs) {
   return sum;
 }
 
+std::string RandomBlob(int64_t bytes, int seed) {
+  std::string out(static_cast<size_t>(bytes), '\0');
+  uint64_t state = static_cast<uint64_t>(seed) * 0x9E3779B97F4A7C15ull;
+  size_t i = 0;
+  while (i < out.size()) {
+    state += 0x9E3779B97F4A7C15ull;
+    uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    const size_t n = std::min<size_t>(8, out.size() - i);
+    std::memcpy(out.data() + i, &z, n);
+    i += n;
+  }
+  return out;
+}
+
+std::string MarkedBlob(std::string dir, std::string name, int64_t bytes,
+                       int seed) {
+  Mark(dir, name);
+  return RandomBlob(bytes, seed);
+}
+
+uint64_t Digest(std::string bytes) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 0x100000001b3ull;
+  }
+  return hash;
+}
+
+uint64_t DigestAll(std::vector<std::string> xs) {
+  uint64_t sum = 0;
+  for (std::string& x : xs) sum += Digest(std::move(x));
+  return sum;
+}
+
+std::string HostName(int) {
+  char name[256] = {0};
+  ::gethostname(name, sizeof(name) - 1);
+  return name;
+}
+
+int SleepThen(int ms, int x) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return x + 1;
+}
+
+int Segfault(std::string dir, std::string name) {
+  Mark(dir, name);
+  std::raise(SIGSEGV);
+  return 0;
+}
+
 WEFT_REMOTE(Square, Inc, Total, Mark, Unstarted, MarkAfter, MarkedSquare,
             GatedTotal, Gate, Parent, Deref, SumRefs, Fan, Forward, Unwrap, Wrap,
-            Blob, Combine, CombineAll);
+            Blob, Combine, CombineAll, RandomBlob, MarkedBlob, Digest, DigestAll,
+            HostName, SleepThen, Segfault);
 
 }  // namespace suite

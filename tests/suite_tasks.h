@@ -69,6 +69,25 @@ std::string Blob(int bytes, int seed);
 int64_t Combine(std::string a, std::string b);
 int64_t CombineAll(std::vector<std::string> xs);
 
+// Multi-host tests.
+// `bytes` pseudo-random bytes (splitmix64 of `seed`): no pattern a
+// transport could shortcut.
+std::string RandomBlob(int64_t bytes, int seed);
+// FNV-1a of the bytes: compares large values without moving them.
+uint64_t Digest(std::string bytes);
+// The sum of the digests of its inputs (a reduction over many objects).
+uint64_t DigestAll(std::vector<std::string> xs);
+// The host name of the process that runs it (and `x`, to make tasks
+// distinct).
+std::string HostName(int x);
+// Mark(dir, name), then RandomBlob(bytes, seed).
+std::string MarkedBlob(std::string dir, std::string name, int64_t bytes,
+                       int seed);
+// Sleeps `ms` milliseconds, then returns x + 1.
+int SleepThen(int ms, int x);
+// Mark(dir, name), then crashes its process (SIGSEGV).
+int Segfault(std::string dir, std::string name);
+
 }  // namespace suite
 
 #endif  // WEFT_TESTS_SUITE_TASKS_H_

@@ -8,12 +8,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "deploy/slurm_env.h"
 #include "rpc/cluster_files.h"
 #include "rpc/token.h"
+#include "worker/worker.h"
 
 namespace weft::cli {
 
@@ -27,26 +29,71 @@ void Die(const std::string& message) {
   std::exit(2);
 }
 
-Args::Args(int argc, char** argv, int first) {
-  for (int i = first; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "-n" && i + 1 < argc) {
-      flags["n"] = argv[++i];
-      all["n"].push_back(flags["n"]);
-    } else if (arg.rfind("--", 0) == 0) {
-      const size_t eq = arg.find('=');
-      std::string name =
-          arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-      std::string value = eq == std::string::npos ? "" : arg.substr(eq + 1);
-      if (eq == std::string::npos && i + 1 < argc && argv[i + 1][0] != '-') {
-        value = argv[++i];
+std::vector<std::string> SchedulerFlags() {
+  return {"host=",       "interface=",         "port=",
+          "frame-port=", "token-file=",        "scheduler-file=",
+          "new-token",   "heartbeat-timeout=", "client-timeout="};
+}
+
+const char kSchedulerUsage[] =
+    "  --host=H               the address to listen on (0.0.0.0: all)\n"
+    "  --interface=IF         listen on the IPv4 address of interface IF\n"
+    "                         (e.g. eth0, ib0) instead of --host\n"
+    "  --port=P               the port (default 8786; inside a SLURM job,\n"
+    "                         any free one); a port in use is an error\n"
+    "  --frame-port=P         the workers' task-stream port (default: any)\n"
+    "  --token-file=F         where the token is kept (default: the state\n"
+    "                         directory's)\n"
+    "  --new-token            a fresh token even if the file has one\n"
+    "  --scheduler-file=F     where the address is written (default: beside\n"
+    "                         the token file)\n"
+    "  --heartbeat-timeout=S  drop a worker silent this long (seconds)\n"
+    "  --client-timeout=S     drop a client silent this long (seconds)\n";
+
+Args::Args(int argc, char** argv, int first, const Verb& verb) {
+  const std::string help = "; `" + verb.name + " --help` lists what it accepts";
+  auto known = [&](const std::string& name, bool* takes_value) {
+    for (const std::string& flag : verb.flags) {
+      if (flag == name || flag == name + "=") {
+        *takes_value = flag.back() == '=';
+        return true;
       }
-      if (name == "load") loads.push_back(value);
-      all[name].push_back(value);
-      flags[name] = value;
-    } else {
-      positional.push_back(arg);
     }
+    return false;
+  };
+  for (int i = first; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << verb.usage;
+      std::exit(0);
+    }
+    std::string name;
+    std::optional<std::string> value;
+    if (arg == "-n") {
+      name = "n";
+    } else if (arg.rfind("--", 0) == 0 && arg.size() > 2) {
+      const size_t eq = arg.find('=');
+      name =
+          arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+      if (eq != std::string::npos) value = arg.substr(eq + 1);
+    } else {
+      Die("unexpected argument '" + arg + "' for `" + verb.name + "`" + help);
+    }
+    bool takes_value = false;
+    if (!known(name, &takes_value)) {
+      Die("unknown flag " + arg.substr(0, arg.find('=')) + " for `" +
+          verb.name + "`" + help);
+    }
+    if (!takes_value && value.has_value()) {
+      Die("--" + name + " takes no value" + help);
+    }
+    if (takes_value && !value.has_value()) {
+      if (i + 1 >= argc) Die(arg + " wants a value" + help);
+      value = argv[++i];
+    }
+    if (name == "load") loads.push_back(*value);
+    all[name].push_back(value.value_or(""));
+    flags[name] = value.value_or("");
   }
 }
 
@@ -125,7 +172,15 @@ std::string SchedulerFilePath(const Args& args) {
 RunningScheduler StartScheduler(const Args& args,
                                 const std::string& default_host) {
   RunningScheduler scheduler;
-  const std::string host = args.Get("host", default_host);
+  std::string host = args.Get("host", default_host);
+  if (args.flags.contains("interface")) {
+    if (args.flags.contains("host"))
+      Die("give --host or --interface, not both");
+    absl::StatusOr<std::string> address =
+        rpc::InterfaceAddress(args.Get("interface", ""));
+    if (!address.ok()) Die(std::string(address.status().message()));
+    host = *address;
+  }
   // Inside a SLURM job any free port, so two jobs on one node never meet;
   // workers and programs find it in the scheduler file.
   const int port = args.Int("port", InSlurmJob() ? 0 : kDefaultPort);
@@ -147,6 +202,14 @@ RunningScheduler StartScheduler(const Args& args,
   scheduler::SchedulerService::Options options;
   options.token = token;
   options.frame_port = args.Int("frame-port", 0);
+  if (args.flags.contains("heartbeat-timeout")) {
+    options.state.heartbeat_timeout = absl::FromChrono(worker::ParseSeconds(
+        "--heartbeat-timeout", args.Get("heartbeat-timeout", "")));
+  }
+  if (args.flags.contains("client-timeout")) {
+    options.client_timeout = absl::FromChrono(worker::ParseSeconds(
+        "--client-timeout", args.Get("client-timeout", "")));
+  }
   auto server = scheduler::SchedulerServer::Start(host, port, options);
   if (!server.ok()) Die(std::string(server.status().message()));
   scheduler.server = *std::move(server);

@@ -23,16 +23,35 @@ inline constexpr int kDefaultPort = 8786;
 // Prints "weft: message" (once) on stderr and exits with status 2.
 [[noreturn]] void Die(const std::string& message);
 
-// --name=value (or --name value) flags, "-n N", and positional words. A
-// flag given twice keeps its last value in `flags` and all in `all`.
+// What a verb of the command accepts, for Args and --help.
+struct Verb {
+  // How messages name it: "weft scheduler".
+  std::string name;
+  // What --help prints: the synopsis and a line per flag.
+  std::string usage;
+  // The flags it accepts, without "--". A name ending in "=" takes a value
+  // ("port="), others are switches ("new-token"); "n=" is also "-n N".
+  std::vector<std::string> flags;
+};
+
+// The flags StartScheduler reads, shared by the verbs that start one, and
+// their lines for --help.
+// (A function, not a global: other files' globals are built from it.)
+std::vector<std::string> SchedulerFlags();
+extern const char kSchedulerUsage[];
+
+// --name=value (or --name value) flags and "-n N". A flag given twice
+// keeps its last value in `flags` and all in `all`.
 struct Args {
   std::map<std::string, std::string> flags;
   std::map<std::string, std::vector<std::string>> all;
   std::vector<std::string> loads;  // all["load"]
-  std::vector<std::string> positional;
 
-  // Parses argv[first...].
-  Args(int argc, char** argv, int first);
+  // Parses argv[first...] as `verb` says. --help or -h: prints verb.usage
+  // on stdout and exits 0. Die()s, naming the word and pointing at
+  // --help, on a flag the verb does not know, a flag without its value, a
+  // value given to a switch, or a word that is not a flag.
+  Args(int argc, char** argv, int first, const Verb& verb);
   // The flag's value, or `fallback` if it was not given.
   std::string Get(const std::string& name, const std::string& fallback) const;
   // The flag as a number; Die()s if it is not one.
@@ -74,9 +93,11 @@ struct RunningScheduler {
   std::string address;  // as other machines reach it (the scheduler file's)
 };
 
-// Starts a scheduler as --host (default `default_host`), --port (default
-// kDefaultPort, any free port inside a SLURM job), --frame-port,
-// --token-file and --scheduler-file say. The token is $WEFT_TOKEN if set,
+// Starts a scheduler as --host (default `default_host`) or --interface
+// (that interface's IPv4 address), --port (default kDefaultPort, any free
+// port inside a SLURM job; one in use is an error), --frame-port,
+// --heartbeat-timeout, --client-timeout, --token-file and --scheduler-file
+// say. The token is $WEFT_TOKEN if set,
 // else the token file's (so a restarted scheduler lets its workers back
 // in) unless --new-token, else a fresh one; it is written to the token
 // file. Once listening, writes its address to the scheduler file. Die()s

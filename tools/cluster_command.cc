@@ -82,16 +82,16 @@ bool Marked(pid_t pid, const std::string& mark) {
   return false;
 }
 
-// Stops local processes that carry `mark` (SIGTERM, SIGKILL after 5 s);
-// returns how many it stopped.
-int StopLocal(const std::vector<pid_t>& pids, const std::string& mark) {
+// Stops local processes that carry `mark` (SIGTERM, SIGKILL after
+// `grace`); returns how many it stopped.
+int StopLocal(const std::vector<pid_t>& pids, const std::string& mark,
+              std::chrono::seconds grace = std::chrono::seconds(5)) {
   std::vector<pid_t> ours;
   for (pid_t pid : pids) {
     if (Marked(pid, mark)) ours.push_back(pid);
   }
   for (pid_t pid : ours) ::kill(pid, SIGTERM);
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
   for (pid_t pid : ours) {
     while (Marked(pid, mark) && std::chrono::steady_clock::now() < deadline) {
       ::waitpid(pid, nullptr, WNOHANG);
@@ -108,13 +108,14 @@ int StopLocal(const std::vector<pid_t>& pids, const std::string& mark) {
 std::string RemoteStopScript(const std::vector<pid_t>& pids,
                              const std::string& mark) {
   return absl::StrCat(
-      "ours=; for p in ", absl::StrJoin(pids, " "),
-      "; do grep -qxz ", deploy::ShellQuote(absl::StrCat(kMark, "=", mark)),
+      "ours=; for p in ", absl::StrJoin(pids, " "), "; do grep -qxz ",
+      deploy::ShellQuote(absl::StrCat(kMark, "=", mark)),
       " /proc/$p/environ 2>/dev/null && ours=\"$ours $p\"; done; "
       "[ -n \"$ours\" ] && kill -TERM $ours; "
-      "i=0; alive=$ours; while [ -n \"$alive\" ] && [ $i -lt 50 ]; do "
+      "i=0; alive=$ours; while [ -n \"$alive\" ] && [ $i -lt 100 ]; do "
       "sleep 0.1; i=$((i + 1)); alive=; for p in $ours; do "
-      "grep -qxz ", deploy::ShellQuote(absl::StrCat(kMark, "=", mark)),
+      "grep -qxz ",
+      deploy::ShellQuote(absl::StrCat(kMark, "=", mark)),
       " /proc/$p/environ 2>/dev/null && alive=\"$alive $p\"; done; done; "
       "[ -n \"$alive\" ] && kill -KILL $alive; echo stopped $ours");
 }
@@ -155,9 +156,8 @@ std::vector<absl::StatusOr<deploy::CommandResult>> RunEverywhere(
       commands.size(), absl::UnknownError("not run"));
   std::vector<std::thread> threads;
   for (size_t i = 0; i < commands.size(); ++i) {
-    threads.emplace_back([&, i] {
-      results[i] = deploy::RunCommand(commands[i], "", timeout);
-    });
+    threads.emplace_back(
+        [&, i] { results[i] = deploy::RunCommand(commands[i], "", timeout); });
   }
   for (std::thread& t : threads) t.join();
   return results;
@@ -238,7 +238,8 @@ State ReadState() {
     }
   }
   if (state.mark.empty()) {
-    Die(StatePath() + " is not a cluster's state file; remove it and stop "
+    Die(StatePath() +
+        " is not a cluster's state file; remove it and stop "
         "its processes by hand");
   }
   return state;
@@ -255,8 +256,8 @@ int StopRemote(const State& state, const Ssh& ssh,
     commands.push_back(ssh.To(host, RemoteStopScript(pids, state.mark)));
   }
   int stopped = 0;
-  const auto results = RunEverywhere(
-      commands, absl::Seconds(ssh.timeout_seconds + 15));
+  const auto results =
+      RunEverywhere(commands, absl::Seconds(ssh.timeout_seconds + 15));
   for (size_t i = 0; i < hosts.size(); ++i) {
     if (!results[i].ok() || results[i]->exit_code != 0) {
       problems.push_back(Problem(hosts[i], results[i]));
@@ -270,6 +271,36 @@ int StopRemote(const State& state, const Ssh& ssh,
 }
 
 }  // namespace
+
+const Verb kClusterStartVerb = {
+    "weft cluster start",
+    "usage: weft cluster start [flags]\n"
+    "Starts a scheduler here in the background, then workers here or, with\n"
+    "--hosts or --hostfile, over ssh on those hosts in turn.\n"
+    "  -n N                   workers (default: this machine's CPUs, or one\n"
+    "                         per host)\n"
+    "  --port=P               the scheduler's port (default 8786)\n"
+    "  --host=H               the scheduler's address (default 127.0.0.1, or\n"
+    "                         this machine's name with --hosts)\n"
+    "  --nthreads=T           threads per worker (default 1)\n"
+    "  --load=LIB.so          a library of tasks (repeatable; the same path\n"
+    "                         on every host)\n"
+    "  --hosts=H1,H2,...      hosts (user@host too) to start workers on\n"
+    "  --hostfile=F           the same, one a line (# comments)\n"
+    "  --ssh=COMMAND          the ssh command (default: ssh)\n"
+    "  --ssh-timeout=S        how long ssh may take to connect (default 5)\n"
+    "  --remote-weft=PATH     the weft program on the hosts (default: this\n"
+    "                         one's path)\n",
+    {"n=", "port=", "host=", "nthreads=", "load=", "hosts=", "hostfile=",
+     "ssh=", "ssh-timeout=", "remote-weft="}};
+
+const Verb kClusterStopVerb = {
+    "weft cluster stop",
+    "usage: weft cluster stop [flags]\n"
+    "Stops the workers, then the scheduler, of `weft cluster start`.\n"
+    "  --ssh=COMMAND          the ssh command (default: ssh)\n"
+    "  --ssh-timeout=S        how long ssh may take to connect (default 5)\n",
+    {"ssh=", "ssh-timeout="}};
 
 int ClusterStart(const Args& args) {
   if (std::ifstream(StatePath())) {
@@ -289,8 +320,7 @@ int ClusterStart(const Args& args) {
   const std::string nthreads = args.Get("nthreads", "1");
   const std::string self = SelfPath();
   const std::string token_file = DefaultTokenPath();
-  const std::string scheduler_file =
-      *rpc::SchedulerFileBeside(token_file);
+  const std::string scheduler_file = *rpc::SchedulerFileBeside(token_file);
   ::mkdir(StateDir().c_str(), 0700);
   const std::string log = StateDir() + "/cluster.log";
   State state;
@@ -299,18 +329,17 @@ int ClusterStart(const Args& args) {
 
   // The scheduler; it says it listens by writing its address.
   std::remove(scheduler_file.c_str());
-  state.local.push_back(Daemon({self, "scheduler", "--host=" + host,
-                                absl::StrCat("--port=", port),
-                                "--exit-with-parent=no"},
-                               log, state.mark));
+  state.local.push_back(
+      Daemon({self, "scheduler", "--host=" + host,
+              absl::StrCat("--port=", port), "--exit-with-parent=no"},
+             log, state.mark));
   WriteState(state);
   if (!rpc::WaitForSchedulerFile(scheduler_file,
                                  absl::Now() + absl::Seconds(10))
            .ok()) {
     StopLocal(state.local, state.mark);
     std::remove(StatePath().c_str());
-    Die("the scheduler did not start; " + log + " says why:\n" +
-        ReadFile(log));
+    Die("the scheduler did not start; " + log + " says why:\n" + ReadFile(log));
   }
 
   std::vector<std::string> worker = {"worker", "--scheduler=" + address,
@@ -334,9 +363,9 @@ int ClusterStart(const Args& args) {
     for (const auto& [h, k] : count) {
       const std::string name = h.substr(h.find('@') + 1);  // user@host
       const std::string weft = deploy::ShellQuote(remote_weft);
-      std::string script = absl::StrCat(
-          "test -x ", weft, " || { echo \"weft: no executable ", remote_weft,
-          " on $(hostname)\" >&2; exit 127; }; ");
+      std::string script =
+          absl::StrCat("test -x ", weft, " || { echo \"weft: no executable ",
+                       remote_weft, " on $(hostname)\" >&2; exit 127; }; ");
       for (const std::string& lib : args.loads) {
         absl::StrAppend(&script, "test -r ", deploy::ShellQuote(lib),
                         " || { echo \"weft: no library ", lib,
@@ -346,12 +375,11 @@ int ClusterStart(const Args& args) {
       argv.push_back("--token-file=" + token_file);
       argv.push_back("--host=" + name);
       for (int i = 0; i < k; ++i) {
-        absl::StrAppend(
-            &script, kMark, "=", state.mark, " setsid ", weft, " ",
-            deploy::ShellCommand(argv), " </dev/null >>",
-            deploy::ShellQuote(absl::StrCat(StateDir(), "/cluster-", name,
-                                            "-", i, ".log")),
-            " 2>&1 & echo $!; ");
+        absl::StrAppend(&script, kMark, "=", state.mark, " setsid ", weft, " ",
+                        deploy::ShellCommand(argv), " </dev/null >>",
+                        deploy::ShellQuote(absl::StrCat(StateDir(), "/cluster-",
+                                                        name, "-", i, ".log")),
+                        " 2>&1 & echo $!; ");
       }
       order.push_back(h);
       commands.push_back(ssh.To(h, script));
@@ -404,12 +432,15 @@ int ClusterStart(const Args& args) {
 int ClusterStop(const Args& args) {
   const State state = ReadState();
   std::vector<std::string> problems;
-  // Workers first (they leave quietly on SIGTERM), then the scheduler.
-  int stopped = state.remote.empty() ? 0 : StopRemote(state, SshFrom(args), problems);
+  // Workers first (they retire: with no other worker to hand their objects
+  // to, they go at once), then the scheduler, so that no worker sees its
+  // scheduler vanish and tries to rejoin it.
+  int stopped =
+      state.remote.empty() ? 0 : StopRemote(state, SshFrom(args), problems);
   std::vector<pid_t> local = state.local;
   if (local.size() > 1) {
     stopped += StopLocal(std::vector<pid_t>(local.begin() + 1, local.end()),
-                         state.mark);
+                         state.mark, std::chrono::seconds(10));
   }
   if (!local.empty()) stopped += StopLocal({local[0]}, state.mark);
   if (!problems.empty()) {

@@ -22,11 +22,15 @@ namespace weft::cli {
 // any host cannot be reached or lacks the weft program or a library, after
 // stopping whatever it had started.
 int ClusterStart(const Args& args);
+// Its flags and --help.
+extern const Verb kClusterStartVerb;
 
-// weft cluster stop: stops the workers (SIGTERM, SIGKILL after 5 s), over
+// weft cluster stop [--ssh=COMMAND] [--ssh-timeout=SECONDS]: stops the
+// workers (SIGTERM, which makes them retire; SIGKILL after 10 s), over
 // ssh for remote ones, then the scheduler, and only processes that carry
 // this cluster's mark (WEFT_CLUSTER=ID in their environment).
 int ClusterStop(const Args& args);
+extern const Verb kClusterStopVerb;
 
 }  // namespace weft::cli
 

@@ -19,6 +19,38 @@
 
 namespace weft::cli {
 
+const Verb kSlurmVerb = {
+    "weft slurm",
+    "usage: weft slurm [flags]\n"
+    "Runs a scheduler here and its workers as SLURM jobs (sbatch), until\n"
+    "SIGTERM or SIGINT; then cancels the jobs.\n"
+    "  -n N                   keep N worker jobs\n"
+    "  --adapt=MIN:MAX        keep between MIN and MAX, as the queue calls\n"
+    "                         for\n"
+    "  --cores=C              CPUs per job: the worker's threads (default 1)\n"
+    "  --memory=M             --mem of each job (e.g. 4G)\n"
+    "  --walltime=T           --time of each job (e.g. 01:00:00)\n"
+    "  --partition=P          --partition of each job\n"
+    "  --account=A            --account of each job\n"
+    "  --job-name=J           --job-name of each job (default weft-worker)\n"
+    "  --directive=OPTION     another #SBATCH line (repeatable)\n"
+    "  --prologue=LINE        a shell line before the worker (repeatable)\n"
+    "  --load=LIB.so          a library of tasks (repeatable)\n"
+    "  --directory=D          the jobs' output and notes (default: a\n"
+    "                         directory in the state directory, removed at\n"
+    "                         the end)\n"
+    "  --poll=S               how often to look at the queue (default 2)\n"
+    "The scheduler (default --host=0.0.0.0):\n" +
+        std::string(kSchedulerUsage),
+    [] {
+      std::vector<std::string> flags = {
+          "n=",         "adapt=",     "cores=",    "memory=",    "walltime=",
+          "partition=", "account=",   "job-name=", "directive=", "prologue=",
+          "load=",      "directory=", "poll="};
+      for (std::string& flag : SchedulerFlags()) flags.push_back(flag);
+      return flags;
+    }()};
+
 int SlurmCommand(const Args& args) {
   ::signal(SIGINT, OnStopSignal);
   ::signal(SIGTERM, OnStopSignal);

@@ -21,6 +21,8 @@ namespace weft::cli {
 // SIGINT; then cancels its jobs and stops. Returns 0; Die()s on bad flags
 // or if the scheduler cannot start.
 int SlurmCommand(const Args& args);
+// Its flags and --help.
+extern const Verb kSlurmVerb;
 
 }  // namespace weft::cli
 

@@ -4,15 +4,21 @@
 // (ipyparallel's ipcontroller/ipengine/ipcluster, Dask's dask-scheduler and
 // dask-worker).
 //
-//   weft scheduler [--host=127.0.0.1] [--port=8786] [--frame-port=0]
-//                  [--token-file=F] [--scheduler-file=F]
+//   weft scheduler [--host=127.0.0.1 | --interface=IF] [--port=8786]
+//                  [--frame-port=0] [--token-file=F] [--scheduler-file=F]
+//                  [--new-token] [--heartbeat-timeout=S] [--client-timeout=S]
 //   weft worker [--scheduler=HOST:PORT] [--nthreads=N] [--host=H]
 //               [--token-file=F] [--scheduler-file=F] [--load=libtasks.so]...
+//               [--connect-timeout=S] [--rejoin-timeout=S]
+//               [--retire-timeout=S] [--no-supervisor] [--max-restarts=N]
 //   weft cluster start [-n 4] [--port=8786] [--load=libtasks.so]...
-//                      [--hosts=H1,H2 | --hostfile=F]     (tools/cluster_command.h)
+//                      [--hosts=H1,H2 | --hostfile=F] (tools/cluster_command.h)
 //   weft cluster stop
-//   weft slurm [-n N | --adapt=MIN:MAX] [--cores=C] ...  (tools/slurm_command.h)
+//   weft slurm [-n N | --adapt=MIN:MAX] [--cores=C] ... (tools/slurm_command.h)
 //   weft status [--scheduler=HOST:PORT] [--token-file=F]
+//
+// Every verb says what it accepts with --help and rejects what it does not
+// know.
 //
 // Functions run by `weft worker` come from shared libraries given with
 // --load: their WEFT_REMOTE registrations run when they are loaded. A user
@@ -44,12 +50,13 @@
 #include "deploy/slurm_env.h"
 #include "rpc/cluster_files.h"
 #include "rpc/status.h"
+#include "rpc/token.h"
+#include "scheduler/scheduler_service.h"
 #include "tools/cli.h"
 #include "tools/cluster_command.h"
 #include "tools/slurm_command.h"
-#include "rpc/token.h"
-#include "scheduler/scheduler_service.h"
 #include "weft/weft.h"
+#include "worker/supervisor.h"
 #include "worker/worker.h"
 
 namespace {
@@ -84,8 +91,16 @@ void LoadLibraries(const std::vector<std::string>& libs) {
   if (!registry.ok()) Die(std::string(registry.message()));
 }
 
-int Worker(const Args& args) {
+int Worker(const Args& args, const std::vector<std::string>& argv) {
   ExitWithParentIfAsked(args);
+  if (!args.flags.contains("no-supervisor") &&
+      !weft::worker::IsSupervisedChild()) {
+    // This process watches; a child runs `weft worker` itself, and is
+    // started again if it crashes.
+    weft::worker::SupervisorOptions supervision;
+    supervision.max_restarts = args.Int("max-restarts", -1);
+    return weft::worker::Supervise(argv, supervision);
+  }
   LoadLibraries(args.loads);
   weft::worker::WorkerOptions options;
   if (args.flags.contains("connect-timeout")) {
@@ -125,6 +140,16 @@ int Worker(const Args& args) {
   // Read when connecting: the scheduler may not have written it yet.
   options.token =
       weft::rpc::TokenSource::FromEnvironmentOr(args.Get("token-file", ""));
+  if (args.flags.contains("retire-timeout")) {
+    options.retire_timeout = weft::worker::ParseSeconds(
+        "--retire-timeout", args.Get("retire-timeout", ""),
+        /*allow_zero=*/true);
+  }
+  if (args.flags.contains("rejoin-timeout")) {
+    options.rejoin_timeout = weft::worker::ParseSeconds(
+        "--rejoin-timeout", args.Get("rejoin-timeout", ""),
+        /*allow_zero=*/true);
+  }
   return weft::worker::RunWorker(options);
 }
 
@@ -135,7 +160,8 @@ int Status(const Args& args) {
     if (state) std::getline(state, address);
   }
   if (address.empty() && std::getenv("WEFT_SCHEDULER") == nullptr) {
-    address = weft::rpc::ReadSchedulerFile(SchedulerFilePath(args)).value_or("");
+    address =
+        weft::rpc::ReadSchedulerFile(SchedulerFilePath(args)).value_or("");
   }
   weft::Client client =
       weft::Client::Connect(address, args.Get("token-file", ""));
@@ -153,43 +179,108 @@ int Status(const Args& args) {
   return 0;
 }
 
-void Usage() {
-  std::cerr << "usage:\n"
-               "  weft scheduler [--host=H] [--port=P] [--frame-port=P]\n"
-               "                 [--token-file=F] [--scheduler-file=F]\n"
-               "  weft worker [--scheduler=HOST:PORT] [--nthreads=N] "
-               "[--load=LIB.so]...\n"
-               "  weft cluster start [-n N] [--port=P] [--load=LIB.so]...\n"
-               "                     [--hosts=H1,H2,... | --hostfile=F]\n"
-               "  weft cluster stop\n"
-               "  weft slurm [-n N | --adapt=MIN:MAX] [--cores=C] "
-               "[--memory=M] [--walltime=T]\n"
-               "             [--partition=P] [--account=A] "
-               "[--directive=OPTION]... [--load=LIB.so]...\n"
-               "  weft status [--scheduler=HOST:PORT]\n";
-  std::exit(2);
+const Verb kScheduler = {
+    "weft scheduler",
+    "usage: weft scheduler [flags]\n"
+    "Runs a scheduler until SIGTERM or SIGINT; writes its token and its\n"
+    "address (the scheduler file) for workers and programs to find.\n" +
+        std::string(kSchedulerUsage) +
+        "  --exit-with-parent=yes|no  stop when the parent process ends\n"
+        "                         (default: yes inside a SLURM job)\n",
+    [] {
+      std::vector<std::string> flags = SchedulerFlags();
+      flags.push_back("exit-with-parent=");
+      return flags;
+    }()};
+
+const Verb kWorker = {
+    "weft worker",
+    "usage: weft worker [flags]\n"
+    "Runs a worker (under a supervisor that restarts it if it crashes)\n"
+    "until SIGTERM or SIGINT, which make it retire.\n"
+    "  --scheduler=HOST:PORT  the scheduler (default: $WEFT_SCHEDULER, else\n"
+    "                         the scheduler file)\n"
+    "  --scheduler-file=F     where to find the scheduler's address\n"
+    "  --token-file=F         the scheduler's token (default: $WEFT_TOKEN,\n"
+    "                         else the state directory's)\n"
+    "  --nthreads=N           task threads (default: the CPUs of its SLURM\n"
+    "                         task, else 1)\n"
+    "  --host=H               the address peers reach it at (default: the\n"
+    "                         node's name inside a SLURM job, else\n"
+    "                         127.0.0.1)\n"
+    "  --load=LIB.so          a library of tasks (repeatable)\n"
+    "  --connect-timeout=S    how long to try the scheduler at start\n"
+    "  --rejoin-timeout=S     how long to try to rejoin a lost scheduler\n"
+    "                         (0: exit at once)\n"
+    "  --retire-timeout=S     how long a retirement may take (0: leave at\n"
+    "                         once)\n"
+    "  --no-supervisor        run without the supervisor\n"
+    "  --max-restarts=N       restarts of a crashed worker (default: no\n"
+    "                         limit)\n"
+    "  --exit-with-parent=yes|no  stop when the parent process ends\n"
+    "                         (default: yes inside a SLURM job)\n",
+    {"scheduler=", "scheduler-file=", "token-file=", "nthreads=", "host=",
+     "load=", "connect-timeout=", "rejoin-timeout=", "retire-timeout=",
+     "no-supervisor", "max-restarts=", "exit-with-parent="}};
+
+const Verb kStatus = {
+    "weft status",
+    "usage: weft status [flags]\n"
+    "Lists the workers of a scheduler.\n"
+    "  --scheduler=HOST:PORT  the scheduler (default: `weft cluster`'s, else\n"
+    "                         $WEFT_SCHEDULER, else the scheduler file)\n"
+    "  --scheduler-file=F     where to find the scheduler's address\n"
+    "  --token-file=F         the scheduler's token\n",
+    {"scheduler=", "scheduler-file=", "token-file="}};
+
+// Prints the verbs; on stdout and exits 0 if asked (--help), else on
+// stderr and exits 2.
+[[noreturn]] void Usage(bool asked = false) {
+  (asked ? std::cout : std::cerr)
+      << "usage:\n"
+         "  weft scheduler [--host=H | --interface=IF] [--port=P] ...\n"
+         "  weft worker [--scheduler=HOST:PORT] [--nthreads=N] "
+         "[--load=LIB.so]... ...\n"
+         "  weft cluster start [-n N] [--port=P] [--load=LIB.so]...\n"
+         "                     [--hosts=H1,H2,... | --hostfile=F] ...\n"
+         "  weft cluster stop\n"
+         "  weft slurm [-n N | --adapt=MIN:MAX] [--cores=C] "
+         "[--memory=M] [--walltime=T] ...\n"
+         "  weft status [--scheduler=HOST:PORT]\n"
+         "`weft VERB --help` lists a verb's flags.\n";
+  std::exit(asked ? 0 : 2);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  const std::vector<std::string> original(argv, argv + argc);
   // `weft --weft-worker --weft-scheduler=...` (how LocalCluster starts a
   // worker binary) is a generic worker too.
   weft::Init(argc, argv);
   if (argc < 2) Usage();
   const std::string verb = argv[1];
+  if (verb == "--help" || verb == "-h" || verb == "help") Usage(true);
   try {
-    if (verb == "scheduler") return Scheduler(Args(argc, argv, 2));
-    if (verb == "worker") return Worker(Args(argc, argv, 2));
-    if (verb == "status") return Status(Args(argc, argv, 2));
-    if (verb == "slurm") return SlurmCommand(Args(argc, argv, 2));
+    if (verb == "scheduler") return Scheduler(Args(argc, argv, 2, kScheduler));
+    if (verb == "worker") return Worker(Args(argc, argv, 2, kWorker), original);
+    if (verb == "status") return Status(Args(argc, argv, 2, kStatus));
+    if (verb == "slurm") return SlurmCommand(Args(argc, argv, 2, kSlurmVerb));
     if (verb == "cluster" && argc >= 3) {
       const std::string what = argv[2];
-      if (what == "start") return ClusterStart(Args(argc, argv, 3));
-      if (what == "stop") return ClusterStop(Args(argc, argv, 3));
+      if (what == "start") {
+        return ClusterStart(Args(argc, argv, 3, kClusterStartVerb));
+      }
+      if (what == "stop") {
+        return ClusterStop(Args(argc, argv, 3, kClusterStopVerb));
+      }
     }
   } catch (const std::exception& e) {
     Die(e.what());
   }
+  std::cerr << "weft: unknown command '" << verb
+            << (verb == "cluster" && argc >= 3 ? std::string(" ") + argv[2]
+                                               : std::string())
+            << "'\n";
   Usage();
 }

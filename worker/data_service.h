@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 
+#include "rpc/bulk_transfer.h"
 #include "rpc/shared_region.h"
 #include "rpc/weft.grpc.pb.h"
 #include "weft/internal/mutex.h"
@@ -29,8 +30,13 @@ class DataService final : public rpc::Worker::Service {
   // (mapped here, no copy); without it such a store fails with
   // FAILED_PRECONDITION and the peer streams. Objects already in shared
   // memory are offered to same-host requesters either way.
+  //
+  // `bulk` (not owned; may be null): large objects go to requesters that
+  // accept it through its port instead of the stream. It outlives this
+  // service.
   DataService(ObjectStore& store, std::string token, CallHandler call,
-              bool shared_memory = rpc::SharedMemoryEnabled());
+              bool shared_memory = rpc::SharedMemoryEnabled(),
+              rpc::BulkServer* bulk = nullptr);
 
   grpc::Status Fetch(grpc::ServerContext* context,
                      const rpc::FetchRequest* request,
@@ -58,6 +64,7 @@ class DataService final : public rpc::Worker::Service {
   ObjectStore& store_;
   const CallHandler call_;
   const bool shared_memory_;
+  rpc::BulkServer* const bulk_;
   internal::Mutex mu_;
   std::string token_ ABSL_GUARDED_BY(mu_);
 };

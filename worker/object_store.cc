@@ -48,6 +48,17 @@ bool ObjectStore::Erase(uint64_t id) {
   return true;
 }
 
+size_t ObjectStore::Clear() {
+  absl::flat_hash_map<uint64_t, rpc::Buffer> erased;  // released unlocked
+  {
+    internal::MutexLock lock(&mu_);
+    erased.swap(objects_);
+    total_bytes_ = 0;
+    shared_bytes_ = 0;
+  }
+  return erased.size();
+}
+
 size_t ObjectStore::num_objects() const {
   internal::MutexLock lock(&mu_);
   return objects_.size();

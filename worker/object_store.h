@@ -31,6 +31,9 @@ class ObjectStore {
   bool Contains(uint64_t id) const;
   // Removes `id`; returns whether it was present.
   bool Erase(uint64_t id);
+  // Removes every object (a worker that rejoins a scheduler starts empty).
+  // Returns how many there were.
+  size_t Clear();
 
   size_t num_objects() const;
   // Bytes of all objects held, in ordinary or shared memory. A replica

@@ -31,6 +31,20 @@ TEST(ObjectStoreTest, PutGetEraseAndAccounting) {
   EXPECT_EQ(store.total_bytes(), 0u);
 }
 
+TEST(ObjectStoreTest, ClearEmptiesTheStoreButNotWhatReadersHold) {
+  ObjectStore store;
+  EXPECT_TRUE(store.Put(1, "abc"));
+  EXPECT_TRUE(store.Put(2, "defg"));
+  std::optional<rpc::Buffer> held = store.Get(2);
+  EXPECT_EQ(store.Clear(), 2u);
+  EXPECT_EQ(store.num_objects(), 0u);
+  EXPECT_EQ(store.total_bytes(), 0u);
+  EXPECT_FALSE(store.Contains(1));
+  EXPECT_EQ(held->view(), "defg");
+  EXPECT_TRUE(store.Put(1, "new"));  // the id may come back
+  EXPECT_EQ(store.total_bytes(), 3u);
+}
+
 rpc::Buffer SharedBytes(size_t size, char fill) {
   rpc::BufferBuilder room = rpc::BufferBuilder::Allocate(size, true);
   EXPECT_TRUE(room.in_shared_memory());

@@ -3,6 +3,7 @@
 #include "worker/worker.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@
 #include "rpc/batch_writer.h"
 #include "rpc/buffer.h"
 #include "rpc/buffer_sink.h"
+#include "rpc/bulk_transfer.h"
 #include "rpc/cluster_runtime.h"
 #include "rpc/convert.h"
 #include "rpc/data_client.h"
@@ -36,6 +38,7 @@
 #include "rpc/frame_stream.h"
 #include "rpc/grpc_peer_stream.h"
 #include "rpc/join.h"
+#include "rpc/liveness.h"
 #include "rpc/peer_stream.h"
 #include "rpc/listen_check.h"
 #include "rpc/retry.h"
@@ -117,102 +120,267 @@ class Worker {
       : options_(std::move(options)),
         data_client_("", std::chrono::minutes(10), shared_memory_) {}
 
+  // Joins the scheduler and serves it; after losing it, rejoins (for up to
+  // options_.rejoin_timeout) and serves again, until told to stop or asked
+  // to leave. Returns the process's exit code.
   int Run() {
-    if (!StartDataService()) return 1;
+    if (!StartDataService()) return kExitFailure;
     StopOnSignal(this);
-    // Before connecting: the scheduler's first message may already carry
-    // assignments (queued work goes to a new worker at once).
     executor_ = std::make_unique<internal::EmbeddedRuntime>(options_.nthreads);
     executor_->set_blocking_observer([this](uint64_t id, bool blocked) {
-      Send([&](rpc::WorkerMessage& m) {
-        rpc::BlockChange* change = m.add_blocking();
-        change->set_id(id);
-        change->set_blocked(blocked);
-      });
-    });
-    if (!ConnectScheduler()) return 1;
-    ConnectNestedClient();
-    // Only now may tasks run: they read cluster_ and name_.
-    HandleMessage(first_message_);
-    heartbeat_ = std::make_unique<rpc::Timer>(rpc::EventLoop::Shared(),
-                                              [this] { SendHeartbeat(); });
-    heartbeat_->ArmEvery(absl::FromChrono(options_.heartbeat_interval));
-    stream_->Serve(
-        [this](absl::Span<const rpc::SchedulerToWorker> messages) {
-          for (const rpc::SchedulerToWorker& m : messages) {
-            HandleMessage(m);
-            if (m.shutdown()) Stopped(/*clean=*/true);
-          }
-        },
-        [this](const absl::Status& why) {
-          if (Stopped(/*clean=*/false)) {
-            std::fprintf(stderr, "weft %s: lost the scheduler: %s\n",
-                         name_.c_str(), std::string(why.message()).c_str());
-          }
+      if (std::shared_ptr<Session> session = CurrentSession()) {
+        SendOn(*session, [&](rpc::WorkerMessage& m) {
+          rpc::BlockChange* change = m.add_blocking();
+          change->set_id(id);
+          change->set_blocked(blocked);
         });
-    {
-      std::unique_lock<std::mutex> lock(stop_mu_);
-      stop_cv_.wait(lock, [&] { return stopped_; });
-    }
-    heartbeat_.reset();
-    // Drain: running tasks finish, queued ones are dropped.
+      }
+    });
+    const int code = ServeSchedulers();
+    // Drain: running tasks finish (and report, if the session still
+    // stands), queued ones are dropped.
     executor_.reset();
-    writer_->Close();
-    stream_->Close(/*drain=*/absl::Seconds(1));
-    nested_client_.reset();
+    JoinCopies();
+    DropSession();
     server_->Shutdown(std::chrono::system_clock::now() +
                       std::chrono::seconds(1));
     StopOnSignal(nullptr);
-    std::lock_guard<std::mutex> lock(stop_mu_);
-    return clean_stop_ ? 0 : 1;
+    return code;
   }
 
   // Stops the worker by choice (SIGTERM, SIGINT): tells the scheduler it is
-  // leaving, so its end of stream counts as no death, and ends the read
-  // loop. Run() then returns 0. Thread-safe; idempotent.
+  // leaving, so its end of stream counts as no death, and ends serving (or
+  // waiting to rejoin). Run() then returns 0. Thread-safe; idempotent.
   void Leave() {
-    {
-      std::lock_guard<std::mutex> lock(stop_mu_);
-      if (leaving_) return;
-      leaving_ = true;
-    }
-    if (writer_ != nullptr) {
-      Send([](rpc::WorkerMessage& m) { m.set_leaving(true); });
+    if (leave_requested_.exchange(true)) return;
+    std::shared_ptr<Session> session = CurrentSession();
+    if (session != nullptr) {
+      SendOn(*session, [](rpc::WorkerMessage& m) { m.set_leaving(true); });
       // Waits for a write in progress on another thread, which may be the
       // one carrying the message: it must be in the stream before the
       // stream closes.
-      writer_->Close();
+      session->writer->Close();
+      // The scheduler ends the stream on seeing it; in case it cannot, the
+      // stream is cut after a moment (Close waits for what is queued).
+      session->stream->Close(/*drain=*/absl::Seconds(1));
     }
-    // The scheduler ends the stream on seeing it; in case it cannot, the
-    // stream is cut after a moment (Close waits for what is queued).
-    if (stream_ != nullptr) stream_->Close(/*drain=*/absl::Seconds(1));
-    Stopped(/*clean=*/true);
+    End(session.get(), Ending::kLeft, absl::OkStatus());
   }
 
-  // The worker's serving ends: cleanly (told to stop, or leaving), or not.
-  // Returns whether this call ended it (later calls change nothing).
-  bool Stopped(bool clean) {
-    {
-      std::lock_guard<std::mutex> lock(stop_mu_);
-      if (stopped_) return false;
-      stopped_ = true;
-      clean_stop_ = clean || leaving_;
-    }
-    stop_cv_.notify_all();
-    return !clean_stop_;
+  // Starts retiring (the first SIGTERM): tells the scheduler, which stops
+  // sending tasks and, once this worker's tasks are done and the objects
+  // only it holds are copied elsewhere, tells it to stop. Returns false if
+  // there is nothing to retire from (no session): the caller leaves.
+  // Thread-safe.
+  bool Retire() {
+    std::shared_ptr<Session> session = CurrentSession();
+    if (session == nullptr || leave_requested_.load()) return false;
+    SendOn(*session, [](rpc::WorkerMessage& m) { m.set_retiring(true); });
+    return true;
   }
+
+  const WorkerOptions& options() const { return options_; }
 
  private:
+  // One membership in the scheduler's cluster, from joining to losing the
+  // scheduler or stopping. The tasks assigned during it hold it (TaskRun):
+  // their nested client and name stay valid for as long as they run.
+  struct Session {
+    uint64_t worker_id = 0;
+    std::string name;  // "worker N (host:port)"
+    std::shared_ptr<rpc::PeerStream<rpc::WorkerMessage, rpc::SchedulerToWorker>>
+        stream;
+    // Batches updates onto the stream: the thread with a message writes it
+    // (on a frame stream); lingering results wait on the loop's timer.
+    std::unique_ptr<rpc::BatchWriter<rpc::WorkerMessage>> writer;
+    // The scheduler's first message (handled once the session is set up).
+    rpc::SchedulerToWorker first;
+    // How long the scheduler may stay silent before it counts as lost.
+    absl::Duration scheduler_timeout = absl::Seconds(10);
+    // Tasks that call remote()/get() themselves use this client; null if
+    // it could not connect.
+    std::shared_ptr<internal::ClientImpl> nested_client;
+    rpc::ClusterRuntime* cluster = nullptr;  // nested_client's runtime
+    // Heartbeats out, silence in (set by Serve()).
+    std::unique_ptr<rpc::Liveness> liveness;
+
+    ~Session() {
+      liveness.reset();  // before what its callbacks use
+      if (writer != nullptr) writer->Close();
+      if (stream != nullptr) stream->Close();
+    }
+  };
+
+  // How a session ended.
+  enum class Ending { kServing, kLost, kShutdown, kLeft };
+
+  static constexpr int kExitFailure = 1;
+
+  std::shared_ptr<Session> CurrentSession() {
+    internal::MutexLock lock(&session_mu_);
+    return session_;
+  }
+
+  // Joins, serves, and rejoins after a loss. Returns the exit code.
+  int ServeSchedulers() {
+    absl::Duration budget = absl::FromChrono(options_.connect_timeout);
+    bool first = true;
+    while (true) {
+      absl::StatusOr<std::shared_ptr<Session>> session =
+          Join(absl::Now() + budget, first);
+      if (!session.ok()) {
+        if (leave_requested_.load()) return 0;
+        std::fprintf(
+            stderr, "weft worker (%s): %s the scheduler at %s: %s\n",
+            address_.c_str(),
+            first ? "cannot join"
+                  : absl::StrCat("gave up rejoining after ",
+                                 absl::FormatDuration(budget), ";")
+                        .c_str(),
+            options_.scheduler_address.c_str(),
+            std::string(session.status().message()).c_str());
+        return kExitNoScheduler;
+      }
+      first = false;
+      absl::Status why;
+      const Ending ending = Serve(*session, &why);
+      if (ending != Ending::kLost) return 0;
+      budget = absl::FromChrono(options_.rejoin_timeout);
+      std::fprintf(stderr, "weft %s: lost the scheduler: %s%s\n",
+                   (*session)->name.c_str(), std::string(why.message()).c_str(),
+                   budget > absl::ZeroDuration()
+                       ? absl::StrCat("; rejoining (for up to ",
+                                      absl::FormatDuration(budget), ")")
+                             .c_str()
+                       : "");
+      DropSession();
+      if (budget <= absl::ZeroDuration()) return kExitNoScheduler;
+    }
+  }
+
+  // Serves `session` until it ends; returns how (and in `*why`, for a lost
+  // scheduler, what happened).
+  Ending Serve(const std::shared_ptr<Session>& session, absl::Status* why) {
+    {
+      internal::MutexLock lock(&stop_mu_);
+      ending_ = Ending::kServing;
+      ending_why_ = absl::OkStatus();
+    }
+    {
+      internal::MutexLock lock(&session_mu_);
+      session_ = session;
+    }
+    if (leave_requested_.load()) {  // asked to leave while joining
+      SendOn(*session, [](rpc::WorkerMessage& m) { m.set_leaving(true); });
+      return Ending::kLeft;
+    }
+    if (session->nested_client != nullptr) {
+      executor_->set_client(session->nested_client);
+    }
+    // Only now may tasks run: they read the session's client and name.
+    HandleMessage(session, session->first);
+    std::weak_ptr<Session> weak = session;
+    Session* raw = session.get();  // valid while its liveness runs
+    rpc::Liveness::Options watch;
+    watch.interval = absl::FromChrono(options_.heartbeat_interval);
+    watch.timeout = session->scheduler_timeout;
+    session->liveness = std::make_unique<rpc::Liveness>(
+        rpc::EventLoop::Shared(), watch, [this, raw] { SendHeartbeat(*raw); },
+        [this, raw](absl::Duration silent) {
+          End(raw, Ending::kLost,
+              absl::UnavailableError(absl::StrCat(
+                  "heard nothing from it for ",
+                  absl::FormatDuration(
+                      absl::Trunc(silent, absl::Milliseconds(100))),
+                  " (is its host down, or the network between?)")));
+          raw->stream->Close();
+        });
+    session->stream->Serve(
+        [this, weak](absl::Span<const rpc::SchedulerToWorker> messages) {
+          std::shared_ptr<Session> s = weak.lock();
+          if (s == nullptr) return;
+          s->liveness->Heard();
+          for (const rpc::SchedulerToWorker& m : messages) {
+            HandleMessage(s, m);
+            if (m.shutdown()) End(s.get(), Ending::kShutdown, absl::OkStatus());
+          }
+        },
+        [this, weak](const absl::Status& closed) {
+          if (std::shared_ptr<Session> s = weak.lock()) {
+            End(s.get(), Ending::kLost, closed);
+          }
+        });
+    internal::UniqueLock lock(stop_mu_);
+    while (ending_ == Ending::kServing) stop_cv_.wait(lock);
+    *why = ending_why_;
+    return ending_;
+  }
+
+  // Ends the session `session` (if it is the current one, or null while
+  // joining) the first way that happens. Thread-safe.
+  void End(Session* session, Ending how, absl::Status why) {
+    {
+      internal::MutexLock lock(&session_mu_);
+      if (session != nullptr && session != session_.get()) return;
+    }
+    {
+      internal::MutexLock lock(&stop_mu_);
+      if (ending_ != Ending::kServing) return;
+      ending_ = how;
+      ending_why_ = std::move(why);
+    }
+    stop_cv_.notify_all();
+  }
+
+  // Ends the current session: its runs go stale (cancelled; they report
+  // nothing), the objects it stored go (the scheduler counted them lost),
+  // its stream closes. Its tasks may still run on, holding it.
+  void DropSession() {
+    std::shared_ptr<Session> old;
+    {
+      internal::MutexLock lock(&session_mu_);
+      old.swap(session_);
+    }
+    if (old == nullptr) return;
+    std::vector<std::shared_ptr<ObjectState>> runs;
+    {
+      std::lock_guard<std::mutex> lock(tasks_mu_);
+      for (auto& [id, running] : running_) {
+        if (auto state = running.state.lock()) runs.push_back(std::move(state));
+      }
+      running_.clear();
+      inline_uses_.clear();
+    }
+    for (auto& state : runs) state->Cancel(/*wait=*/false);
+    store_.Clear();
+    old->liveness.reset();
+    old->writer->Close();
+    old->stream->Close();
+  }
+
   bool StartDataService() {
     if (absl::Status s = rpc::CheckCanListen(options_.host, options_.port);
         !s.ok()) {
       std::fprintf(stderr, "weft worker: %s\n", std::string(s.message()).c_str());
       return false;
     }
+    // Large objects go to other hosts through the bulk port (a peer that
+    // cannot reach it streams them over gRPC instead).
+    if (rpc::BulkTransferEnabled()) {
+      absl::StatusOr<std::unique_ptr<rpc::BulkServer>> bulk =
+          rpc::BulkServer::Start(options_.host, 0);
+      if (bulk.ok()) {
+        bulk_ = *std::move(bulk);
+      } else {
+        std::fprintf(stderr, "weft worker: no bulk port (%s); large objects "
+                             "are streamed over gRPC\n",
+                     std::string(bulk.status().message()).c_str());
+      }
+    }
     service_ = std::make_unique<DataService>(
         store_, /*token=*/"",  // set once the scheduler took one
         [this](const rpc::CallRequest& r) { return HandleCall(r); },
-        shared_memory_);
+        shared_memory_, bulk_.get());
     grpc::ServerBuilder builder;
     // A port another process listens on is an error, not a second listener
     // sharing it (gRPC sets SO_REUSEPORT unless told not to).
@@ -235,46 +403,54 @@ class Worker {
     return true;
   }
 
-  // Registers with the scheduler, waiting up to options_.connect_timeout
-  // for it: while it does not answer yet (not started, restarting), while
-  // there is no token file yet, and while it refuses a token read from a
-  // file (it may have just written a new one). Says once that it waits,
-  // and why it gave up. Returns false if it gave up.
-  bool ConnectScheduler() {
+  // Registers with the scheduler by `deadline`, waiting while it does not
+  // answer yet (not started, restarting, unreachable), while there is no
+  // token file yet, and while it refuses a token read from a file (it may
+  // have just written a new one). Says once that it waits. Errors: the
+  // last attempt's; Cancelled if asked to leave meanwhile.
+  absl::StatusOr<std::shared_ptr<Session>> Join(absl::Time deadline,
+                                                bool first) {
+    auto session = std::make_shared<Session>();
     const absl::Status status = rpc::RetryConnect(
-        absl::Now() + absl::FromChrono(options_.connect_timeout),
-        options_.token.from_file(),
-        [&](absl::Time deadline) { return Register(deadline); },
+        deadline, options_.token.from_file(),
+        [&](absl::Time attempt_deadline) {
+          return Register(*session, attempt_deadline);
+        },
         [&](const absl::Status& why) {
           std::fprintf(stderr,
-                       "weft worker: waiting up to %lld s for the scheduler "
-                       "at %s (%s)\n",
-                       static_cast<long long>(std::chrono::duration_cast<
-                           std::chrono::seconds>(options_.connect_timeout)
-                                                  .count()),
+                       "weft worker (%s): %s up to %s for the scheduler at "
+                       "%s (%s)\n",
+                       address_.c_str(), first ? "waiting" : "still trying",
+                       absl::FormatDuration(
+                           absl::Trunc(deadline - absl::Now(), absl::Seconds(1)))
+                           .c_str(),
                        options_.scheduler_address.c_str(),
                        std::string(why.message()).c_str());
-        });
-    if (!status.ok()) {
-      std::fprintf(stderr, "weft worker: cannot join the scheduler at %s: %s\n",
-                   options_.scheduler_address.c_str(),
-                   std::string(status.message()).c_str());
-      return false;
+        },
+        &leave_requested_);
+    if (!status.ok()) return status;
+    session->name =
+        absl::StrCat("worker ", session->worker_id, " (", address_, ")");
+    session->writer = rpc::MakeBatchWriter(session->stream, /*lingering=*/true,
+                                           rpc::EventLoop::Shared());
+    if (session->first.heartbeat_timeout_ms() > 0) {
+      // Twice the scheduler's patience: it gives a silent worker up first.
+      session->scheduler_timeout =
+          absl::Milliseconds(session->first.heartbeat_timeout_ms()) * 2;
     }
-    name_ = absl::StrCat("worker ", worker_id_, " (", address_, ")");
-    // The thread with a message writes it (on a frame stream); lingering
-    // results wait on the event loop's timer.
-    writer_ = rpc::MakeBatchWriter(stream_, /*lingering=*/true,
-                                   rpc::EventLoop::Shared());
-    return true;
+    ConnectNestedClient(*session);
+    if (!first) {
+      std::fprintf(stderr, "weft %s: rejoined the scheduler at %s\n",
+                   session->name.c_str(), options_.scheduler_address.c_str());
+    }
+    return session;
   }
 
-  // One attempt of ConnectScheduler: reads the token, connects and
-  // registers by `deadline`; the scheduler's first message is kept in
-  // first_message_. Errors: NotFound (no token yet), Unavailable (nothing
-  // answers), Unauthenticated (the token was refused), others as the
-  // scheduler says.
-  absl::Status Register(absl::Time deadline) {
+  // One attempt of Join: reads the token, connects and registers by
+  // `deadline`; fills `session`'s stream, id and first message. Errors:
+  // NotFound (no token yet), Unavailable (nothing answers), Unauthenticated
+  // (the token was refused), others as the scheduler says.
+  absl::Status Register(Session& session, absl::Time deadline) {
     absl::StatusOr<std::string> token = options_.token.Read();
     if (!token.ok()) return token.status();
     token_ = *std::move(token);
@@ -314,39 +490,83 @@ class Worker {
                    "tasks come over gRPC\n",
                    joined->frames_error.c_str());
     }
-    stream_ = std::move(joined->stream);
-    worker_id_ = joined->first.worker_id();
-    first_message_ = std::move(joined->first);  // handled once set up
+    session.stream = std::move(joined->stream);
+    session.worker_id = joined->first.worker_id();
+    session.first = std::move(joined->first);
     return absl::OkStatus();
   }
 
-  // Sends an update now (on a frame stream, from this thread).
+  // Sends an update on `session` now (on a frame stream, from this
+  // thread). Dropped if the session has ended.
   template <class Fill>
-  void Send(Fill&& fill) {
-    writer_->Add(std::forward<Fill>(fill));
-    writer_->Flush();
+  void SendOn(Session& session, Fill&& fill) {
+    if (session.writer->Add(std::forward<Fill>(fill))) session.writer->Flush();
   }
 
-  // Tasks that call remote()/get() themselves go through this client.
-  void ConnectNestedClient() {
+  // Connects the session's client for tasks that call remote()/get()
+  // themselves. The scheduler has just answered, so this is quick; if it
+  // died meanwhile, the bound keeps the session's loss (and the rejoin)
+  // from waiting behind this connection.
+  void ConnectNestedClient(Session& session) {
+    constexpr std::chrono::milliseconds kNestedConnectTimeout{10'000};
     absl::StatusOr<std::unique_ptr<rpc::ClusterRuntime>> runtime =
-        rpc::ClusterRuntime::Connect(options_.scheduler_address,
-                                     rpc::TokenSource::Literal(token_),
-                                     options_.connect_timeout, name_);
+        rpc::ClusterRuntime::Connect(
+            options_.scheduler_address, rpc::TokenSource::Literal(token_),
+            std::min(options_.connect_timeout, kNestedConnectTimeout),
+            session.name);
     if (!runtime.ok()) {
-      std::fprintf(stderr, "weft worker: nested tasks disabled: %s\n",
+      std::fprintf(stderr, "weft %s: nested tasks disabled: %s\n",
+                   session.name.c_str(),
                    std::string(runtime.status().message()).c_str());
       return;
     }
-    cluster_ = runtime->get();
-    nested_client_ = std::make_shared<internal::ClientImpl>(*std::move(runtime));
-    executor_->set_client(nested_client_);
+    session.cluster = runtime->get();
+    session.nested_client =
+        std::make_shared<internal::ClientImpl>(*std::move(runtime));
   }
 
-  void HandleMessage(const rpc::SchedulerToWorker& message) {
+  void HandleMessage(const std::shared_ptr<Session>& session,
+                     const rpc::SchedulerToWorker& message) {
     for (uint64_t id : message.release()) store_.Erase(id);
     for (uint64_t id : message.cancel()) CancelTask(id);
-    for (const rpc::Assignment& a : message.assign()) StartTask(a);
+    for (const rpc::Assignment& a : message.assign()) StartTask(session, a);
+    for (const rpc::Location& l : message.fetch()) StartCopy(session, l);
+  }
+
+  // Fetches a copy of an object a retiring worker hands off, on a thread
+  // of its own (the caller is the stream's reader), and reports it.
+  void StartCopy(const std::shared_ptr<Session>& session,
+                 const rpc::Location& location) {
+    std::lock_guard<std::mutex> lock(copies_mu_);
+    copies_.emplace_back([this, session, location] {
+      if (store_.Contains(location.id())) return;
+      absl::StatusOr<rpc::Buffer> bytes = data_client_.FetchAnyBuffer(
+          {location.addresses().begin(), location.addresses().end()},
+          location.id());
+      if (!bytes.ok()) {
+        std::fprintf(stderr,
+                     "weft %s: could not copy object %llu from a retiring "
+                     "worker: %s\n",
+                     session->name.c_str(),
+                     static_cast<unsigned long long>(location.id()),
+                     std::string(bytes.status().message()).c_str());
+        return;
+      }
+      store_.Put(location.id(), *std::move(bytes));
+      SendOn(*session, [id = location.id()](rpc::WorkerMessage& m) {
+        m.add_replicas(id);
+      });
+    });
+  }
+
+  // Waits for the copies StartCopy began.
+  void JoinCopies() {
+    std::vector<std::thread> copies;
+    {
+      std::lock_guard<std::mutex> lock(copies_mu_);
+      copies.swap(copies_);
+    }
+    for (std::thread& t : copies) t.join();
   }
 
   // The scheduler took `id` back (cancelled, or its input was lost): a
@@ -370,6 +590,8 @@ class Worker {
   struct TaskRun {
     uint64_t id = 0;
     uint64_t number = 0;  // unique on this worker
+    // The session that assigned it: where it reports, whose client it uses.
+    std::shared_ptr<Session> session;
     std::chrono::steady_clock::time_point start;
     // Inputs that came inline with the assignment, which the scheduler
     // does not count as copies here: held only while this run needs them.
@@ -411,9 +633,11 @@ class Worker {
     const std::shared_ptr<Worker::TaskRun> run_;
   };
 
-  void StartTask(const rpc::Assignment& assignment) {
+  void StartTask(const std::shared_ptr<Session>& session,
+                 const rpc::Assignment& assignment) {
     auto run = std::make_shared<TaskRun>();
     run->id = assignment.task().id();
+    run->session = session;
     internal::TaskSpec spec;
     spec.id = run->id;
     spec.name = assignment.task().name();
@@ -452,6 +676,7 @@ class Worker {
   uint64_t Execute(const rpc::Assignment& assignment, TaskRun& run) {
     const rpc::TaskDef& task = assignment.task();
     run.start = std::chrono::steady_clock::now();
+    Session& session = *run.session;
     FetchInputs(assignment, run);
     std::vector<internal::WireArg> args(task.args_size());
     for (int i = 0; i < task.args_size(); ++i) {
@@ -465,17 +690,17 @@ class Worker {
     // so that no client reading the result meets an unknown object.
     rpc::BufferSink sink(
         shared_memory_,
-        [this, id = task.id()](const std::vector<uint64_t>& ids) {
-          if (cluster_ == nullptr) return;
-          cluster_->Contain(id, ids);
-          if (absl::Status s = cluster_->Sync(); !s.ok()) {
+        [&session, id = task.id()](const std::vector<uint64_t>& ids) {
+          if (session.cluster == nullptr) return;
+          session.cluster->Contain(id, ids);
+          if (absl::Status s = session.cluster->Sync(); !s.ok()) {
             throw std::runtime_error(absl::StrCat(
                 "weft: the scheduler did not confirm the references in the "
                 "result: ",
                 s.message()));
           }
         });
-    absl::Status status = Invoke(task.function(), args, sink);
+    absl::Status status = Invoke(task.function(), args, sink, &session);
     if (!status.ok()) {
       if (absl::IsInvalidArgument(status)) {
         throw std::invalid_argument(std::string(status.message()));
@@ -494,22 +719,25 @@ class Worker {
     return size;
   }
 
-  // Runs registered function `function` on `args`, its result into `sink`.
-  // Errors: NotFound (not registered here), InvalidArgument (arguments that
-  // do not decode), others from decoding; exceptions from the function
-  // propagate.
+  // Runs registered function `function` on `args`, its result into `sink`;
+  // ObjectRefs among the arguments become references of `session`'s
+  // client (null: outside a session, they cannot be used). Errors: NotFound
+  // (not registered here), InvalidArgument (arguments that do not decode),
+  // others from decoding; exceptions from the function propagate.
   absl::Status Invoke(const std::string& function,
                       const std::vector<internal::WireArg>& args,
-                      internal::ResultSink& sink) {
+                      internal::ResultSink& sink, Session* session) {
+    const std::string& name = session != nullptr ? session->name : address_;
     const Registry::Entry* entry = Registry::Global().FindByName(function);
     if (entry == nullptr) {
       return absl::NotFoundError(absl::StrCat(
-          "weft: ", name_, " has no function '", function,
+          "weft: ", name, " has no function '", function,
           "' registered. Register it with WEFT_REMOTE(", function,
           ") in the program the workers run (the same binary as the client, "
           "or a library given to `weft worker --load`)."));
     }
-    StoreArgSource source(store_, cluster_);
+    StoreArgSource source(store_,
+                          session != nullptr ? session->cluster : nullptr);
     absl::Status status = entry->invoke(entry->address, args, source, sink);
     if (absl::IsInvalidArgument(status)) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -541,11 +769,13 @@ class Worker {
           {dep.addresses().begin(), dep.addresses().end()}, dep.id());
       if (!bytes.ok()) {
         throw std::runtime_error(absl::StrCat(
-            "weft: ", name_, " could not fetch input ", dep.id(), ": ",
+            "weft: ", run.session->name, " could not fetch input ", dep.id(),
+            ": ",
             bytes.status().message()));
       }
       store_.Put(dep.id(), *std::move(bytes));
-      Send([id = dep.id()](rpc::WorkerMessage& m) { m.add_replicas(id); });
+      SendOn(*run.session,
+             [id = dep.id()](rpc::WorkerMessage& m) { m.add_replicas(id); });
     }
   }
 
@@ -598,15 +828,16 @@ class Worker {
       // Plenty of queued work here: the scheduler need not hear at once,
       // and a batch of results costs the busy CPUs one wake-up (writer and
       // scheduler) instead of one per task.
-      writer_->AddLazy(fill, kResultLinger);
+      run.session->writer->AddLazy(fill, kResultLinger);
     } else {
-      Send(fill);
+      SendOn(*run.session, fill);
     }
   }
 
   rpc::CallReply HandleCall(const rpc::CallRequest& request) {
+    std::shared_ptr<Session> session = CurrentSession();
     rpc::CallReply reply;
-    reply.set_worker(name_);
+    reply.set_worker(session != nullptr ? session->name : address_);
     auto fail = [&](const std::string& type, const std::string& message) {
       reply.set_failed(true);
       rpc::Error* e = reply.mutable_error();
@@ -624,7 +855,8 @@ class Worker {
     }
     try {
       internal::StringSink sink;
-      absl::Status status = Invoke(request.function(), args, sink);
+      absl::Status status =
+          Invoke(request.function(), args, sink, session.get());
       if (!status.ok()) {
         fail(absl::IsNotFound(status)          ? "weft::UsageError"
              : absl::IsInvalidArgument(status) ? "std::invalid_argument"
@@ -641,8 +873,8 @@ class Worker {
   }
 
   // Tells the scheduler this worker lives, and what it holds (on the event
-  // loop, every heartbeat_interval).
-  void SendHeartbeat() {
+  // loop, every heartbeat_interval; the scheduler answers).
+  void SendHeartbeat(Session& session) {
     int processing;
     {
       std::lock_guard<std::mutex> tasks_lock(tasks_mu_);
@@ -650,7 +882,7 @@ class Worker {
     }
     const uint64_t memory = store_.total_bytes();
     const uint64_t objects = store_.num_objects();
-    Send([&](rpc::WorkerMessage& m) {
+    SendOn(session, [&](rpc::WorkerMessage& m) {
       m.mutable_heartbeat()->set_processing(processing);
       m.mutable_heartbeat()->set_memory_bytes(memory);
       m.mutable_heartbeat()->set_objects(objects);
@@ -664,23 +896,16 @@ class Worker {
   const bool shared_memory_ = rpc::SharedMemoryEnabled();
   rpc::DataClient data_client_;
   ObjectStore store_;
+  std::unique_ptr<rpc::BulkServer> bulk_;  // before the service using it
   std::unique_ptr<DataService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
-  std::string name_ = "worker";
-  uint64_t worker_id_ = 0;
-  rpc::SchedulerToWorker first_message_;
-
-  // The task stream (a frame stream, or gRPC) and the writer batching onto
-  // it; set once by ConnectScheduler().
-  std::shared_ptr<rpc::PeerStream<rpc::WorkerMessage, rpc::SchedulerToWorker>>
-      stream_;
-  std::unique_ptr<rpc::BatchWriter<rpc::WorkerMessage>> writer_;
-  std::unique_ptr<rpc::Timer> heartbeat_;
+  std::string token_;  // the token the scheduler took (serving thread only)
   std::unique_ptr<internal::EmbeddedRuntime> executor_;
-  std::shared_ptr<internal::ClientImpl> nested_client_;
-  rpc::ClusterRuntime* cluster_ = nullptr;
-  bool clean_stop_ = false;
+
+  // The current session; null while joining or rejoining.
+  internal::Mutex session_mu_;
+  std::shared_ptr<Session> session_ ABSL_GUARDED_BY(session_mu_);
 
   // The current run of each task assigned here.
   struct Running {
@@ -693,12 +918,16 @@ class Worker {
   // Inline inputs held for runs: how many runs hold each.
   absl::flat_hash_map<uint64_t, int> inline_uses_;
 
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  // Serving ended (Stopped()); guarded by stop_mu_, as clean_stop_.
-  bool stopped_ = false;
-  bool leaving_ = false;  // Leave() was called (guarded by stop_mu_)
-  std::string token_;     // the token the scheduler took
+  // How the current session ended (kServing while it has not).
+  internal::Mutex stop_mu_;
+  std::condition_variable_any stop_cv_;
+  Ending ending_ ABSL_GUARDED_BY(stop_mu_) = Ending::kServing;
+  absl::Status ending_why_ ABSL_GUARDED_BY(stop_mu_);
+  // Leave() was called: stop serving, or waiting to rejoin.
+  std::atomic<bool> leave_requested_{false};
+  // Copies of a retiring worker's objects being fetched (StartCopy).
+  std::mutex copies_mu_;
+  std::vector<std::thread> copies_;
 };
 
 // SIGTERM and SIGINT make the running worker Leave(): a signal handler
@@ -727,13 +956,44 @@ void StopOnSignal(Worker* worker) {
   action.sa_flags = SA_RESTART;
   ::sigaction(SIGTERM, &action, nullptr);
   ::sigaction(SIGINT, &action, nullptr);
+  // The first signal retires the worker (if it can), and the worker leaves
+  // when the retirement runs past its timeout or a second signal comes. A
+  // signal to a process group (Ctrl-C, scancel, `kill -- -PGID`) reaches
+  // the worker twice when it runs supervised (directly, and passed on by
+  // the supervisor): signals within kSameSignal of the first are one.
   watcher = new std::thread([worker] {
-    char byte = 0;
+    constexpr absl::Duration kSameSignal = absl::Seconds(1);
+    const auto timeout = worker->options().retire_timeout;
+    bool retiring = false;
+    absl::Time first_signal = absl::InfinitePast();
+    absl::Time leave_at = absl::InfiniteFuture();
     while (true) {
+      pollfd p{pipe_fds[0], POLLIN, 0};
+      const int wait_ms =
+          leave_at == absl::InfiniteFuture()
+              ? -1
+              : static_cast<int>(std::max<int64_t>(
+                    0, absl::ToInt64Milliseconds(leave_at - absl::Now())));
+      const int ready = ::poll(&p, 1, wait_ms);
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) {  // the retirement took too long
+        worker->Leave();
+        leave_at = absl::InfiniteFuture();
+        continue;
+      }
+      char byte = 0;
       const ssize_t n = ::read(pipe_fds[0], &byte, 1);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0 || byte == 0) return;
-      worker->Leave();
+      if (retiring && absl::Now() - first_signal < kSameSignal) continue;
+      if (!retiring && timeout.count() > 0 && worker->Retire()) {
+        retiring = true;
+        first_signal = absl::Now();
+        leave_at = first_signal + absl::FromChrono(timeout);
+      } else {
+        worker->Leave();
+        leave_at = absl::InfiniteFuture();
+      }
     }
   });
 }
@@ -741,13 +1001,15 @@ void StopOnSignal(Worker* worker) {
 }  // namespace
 
 std::chrono::milliseconds ParseSeconds(std::string_view flag,
-                                       const std::string& value) {
+                                       const std::string& value,
+                                       bool allow_zero) {
   double seconds = 0;
-  if (!absl::SimpleAtod(value, &seconds) || !(seconds > 0) ||
-      seconds > 1e7) {
-    std::fprintf(stderr, "weft: %.*s needs a positive number of seconds, got "
+  if (!absl::SimpleAtod(value, &seconds) ||
+      !(allow_zero ? seconds >= 0 : seconds > 0) || seconds > 1e7) {
+    std::fprintf(stderr, "weft: %.*s needs a %s number of seconds, got "
                          "'%s'\n",
-                 static_cast<int>(flag.size()), flag.data(), value.c_str());
+                 static_cast<int>(flag.size()), flag.data(),
+                 allow_zero ? "non-negative" : "positive", value.c_str());
     std::exit(2);
   }
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
@@ -820,6 +1082,20 @@ std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
       token_file = value;
     } else if (TakeFlag(arg, "--weft-connect-timeout", &value)) {
       options.connect_timeout = ParseSeconds("--weft-connect-timeout", value);
+    } else if (arg == "--weft-no-supervisor") {
+      options.supervised = false;
+    } else if (TakeFlag(arg, "--weft-max-restarts", &value)) {
+      if (!absl::SimpleAtoi(value, &options.max_restarts)) {
+        std::fprintf(stderr, "weft: --weft-max-restarts needs a number, got "
+                             "'%s'\n", value.c_str());
+        std::exit(2);
+      }
+    } else if (TakeFlag(arg, "--weft-retire-timeout", &value)) {
+      options.retire_timeout =
+          ParseSeconds("--weft-retire-timeout", value, /*allow_zero=*/true);
+    } else if (TakeFlag(arg, "--weft-rejoin-timeout", &value)) {
+      options.rejoin_timeout =
+          ParseSeconds("--weft-rejoin-timeout", value, /*allow_zero=*/true);
     } else {
       consumed = false;
     }

@@ -31,30 +31,58 @@ struct WorkerOptions {
   std::chrono::milliseconds heartbeat_interval{500};
   // How long to wait for the scheduler (and its token) at start-up.
   std::chrono::milliseconds connect_timeout{60000};
+  // After losing the scheduler (its stream ended, or it was silent for
+  // twice its heartbeat timeout: a partition, a SIGSTOP, a restart), how
+  // long to keep trying to rejoin it, with backoff. Zero: exit at once.
+  std::chrono::milliseconds rejoin_timeout{60000};
+  // On SIGTERM (scancel, a walltime) the worker retires: it takes no new
+  // tasks, finishes its own, waits while the objects only it holds are
+  // copied to other workers, and exits; after this long it leaves anyway
+  // (SLURM's KillWait, between SIGTERM and SIGKILL, is 30 s by default). A
+  // second SIGTERM or SIGINT leaves at once. Zero: leave at once.
+  std::chrono::milliseconds retire_timeout{20000};
+  // Run under a supervisor that restarts the worker when it crashes
+  // (worker/supervisor.h). Used by the launchers (weft::Init, `weft
+  // worker`), not by RunWorker itself.
+  bool supervised = true;
+  int max_restarts = -1;  // for the supervisor; negative: no limit
 };
 
+// The exit code of a worker that could not join its scheduler, or gave up
+// rejoining it: a supervisor does not restart it (nothing would change).
+inline constexpr int kExitNoScheduler = 3;
+
 // Runs a worker until the scheduler tells it to stop or it is asked to
-// leave (SIGTERM, SIGINT: it tells the scheduler, which reschedules its
-// work, and stops quietly): returns 0. Returns 1 if it cannot join the
-// scheduler within options.connect_timeout, or loses it (printing why on
-// stderr). Sets OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS
-// to 1 unless already set, so each task slot runs one BLAS/OpenMP thread.
+// leave (SIGTERM, SIGINT: it retires as options.retire_timeout says, or
+// leaves at once, telling the scheduler, which reschedules its work; quietly
+// either way): returns 0. A worker that loses the scheduler
+// drops what it held (the scheduler has given it up too) and rejoins as a
+// new worker, for up to options.rejoin_timeout. Returns kExitNoScheduler if
+// it cannot join within options.connect_timeout or gives up rejoining, 1
+// if it cannot start (printing why on stderr in every case). Sets
+// OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS to 1 unless
+// already set, so each task slot runs one BLAS/OpenMP thread.
 int RunWorker(const WorkerOptions& options);
 
 // Worker mode from the command line: --weft-worker, --weft-scheduler=ADDR,
 // --weft-nthreads=N (default: the CPUs of its SLURM task inside a SLURM
 // job, else 1), --weft-host=H (default: the node's host name inside a
-// SLURM job, else 127.0.0.1), --weft-connect-timeout=SECONDS (or
+// SLURM job, else 127.0.0.1), --weft-connect-timeout=SECONDS,
+// --weft-rejoin-timeout=SECONDS (0: do not rejoin),
+// --weft-retire-timeout=SECONDS (0: leave at once), --weft-no-supervisor,
+// --weft-max-restarts=N (or
 // WEFT_WORKER=1 and WEFT_SCHEDULER in the environment); the token from
 // $WEFT_TOKEN or --weft-token-file=F. Removes the --weft-* flags it
 // recognised from argv. Returns nullopt when the process is not a worker.
 // Exits with a message on malformed flags.
 std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv);
 
-// Parses a positive number of seconds (e.g. "60", "0.5") given to `flag`;
-// exits with a message naming the flag if it is not one.
+// Parses a positive number of seconds (e.g. "60", "0.5") given to `flag`,
+// or zero if `allow_zero`; exits with a message naming the flag if it is
+// not one.
 std::chrono::milliseconds ParseSeconds(std::string_view flag,
-                                       const std::string& value);
+                                       const std::string& value,
+                                       bool allow_zero = false);
 
 // The flags that start a worker of this binary (for launchers).
 std::vector<std::string> WorkerFlags(const std::string& scheduler_address,

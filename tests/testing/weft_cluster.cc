@@ -51,7 +51,7 @@ absl::StatusOr<std::unique_ptr<WeftCluster>> WeftCluster::Start(
   }
   cluster->state_dir_ = dir;
   cluster->token_file_ = dir + "/token";
-  if (absl::Status s = cluster->StartScheduler(); !s.ok()) return s;
+  if (absl::Status s = cluster->StartScheduler(0); !s.ok()) return s;
   for (int i = 0; i < cluster->options_.workers; ++i) {
     if (absl::Status s = cluster->AddWorker(); !s.ok()) return s;
   }
@@ -76,18 +76,28 @@ WeftCluster::~WeftCluster() {
   }
 }
 
-absl::Status WeftCluster::StartScheduler() {
+absl::Status WeftCluster::RestartScheduler(absl::Duration down_for) {
+  scheduler_->Kill();
+  old_schedulers_.push_back(std::move(scheduler_));
+  absl::SleepFor(down_for);
+  return StartScheduler(port_);
+}
+
+absl::Status WeftCluster::StartScheduler(int port) {
   TestHost* host = options_.scheduler_host;
   std::vector<std::string> argv = {
       RunfilePath("tools/weft"), "scheduler",
       absl::StrCat("--host=", host != nullptr ? host->address() : "127.0.0.1"),
-      "--port=0", absl::StrCat("--token-file=", token_file_)};
+      absl::StrCat("--port=", port), absl::StrCat("--token-file=", token_file_)};
   argv.insert(argv.end(), options_.scheduler_flags.begin(),
               options_.scheduler_flags.end());
   absl::StatusOr<std::unique_ptr<HostProcess>> process =
       host != nullptr
           ? host->Spawn(argv, options_.env)
-          : SpawnLocal(argv, state_dir_ + "/scheduler.log", options_.env);
+          : SpawnLocal(argv,
+                       absl::StrCat(state_dir_, "/scheduler-",
+                                    old_schedulers_.size(), ".log"),
+                       options_.env);
   if (!process.ok()) return process.status();
   scheduler_ = *std::move(process);
   constexpr std::string_view kListening = "listening on ";
@@ -101,12 +111,12 @@ absl::Status WeftCluster::StartScheduler() {
   const size_t at = out.find(kListening) + kListening.size();
   const size_t colon = out.find(':', at);
   const size_t end = out.find_first_of(" \n", colon);
-  int port = 0;
   if (colon == std::string::npos ||
       !absl::SimpleAtoi(out.substr(colon + 1, end - colon - 1), &port)) {
     return absl::InternalError(
         absl::StrCat("cannot read the scheduler's port from: ", out));
   }
+  port_ = port;
   address_ = absl::StrCat(host != nullptr ? host->name() : "127.0.0.1", ":",
                           port);
   return absl::OkStatus();
@@ -169,6 +179,10 @@ std::vector<HostProcess*> WeftCluster::workers() {
 
 std::string WeftCluster::Logs() const {
   std::string out;
+  for (const auto& old : old_schedulers_) {
+    absl::StrAppend(&out, "--- scheduler, killed (", old->output_path(),
+                    ")\n", old->Output());
+  }
   if (scheduler_ != nullptr) {
     absl::StrAppend(&out, "--- scheduler (", scheduler_->output_path(),
                     ")\n", scheduler_->Output());

@@ -86,6 +86,12 @@ class WeftCluster {
   // it started). Errors: DeadlineExceeded with the logs.
   absl::Status WaitForJoins(int n, absl::Duration timeout);
 
+  // Kills the scheduler (SIGKILL, as a crash would), waits `down_for`, and
+  // starts it again on the same port with the same token file (it keeps
+  // the token). WaitForJoins() counts from the new start. Errors: those of
+  // Start()'s scheduler part.
+  absl::Status RestartScheduler(absl::Duration down_for);
+
   HostProcess& scheduler() { return *scheduler_; }
   // The worker processes, in start order (including stopped ones).
   std::vector<HostProcess*> workers();
@@ -95,7 +101,9 @@ class WeftCluster {
 
  private:
   explicit WeftCluster(WeftClusterOptions options);
-  absl::Status StartScheduler();
+  // Starts the scheduler on `port` (0: any free port) and learns its
+  // address.
+  absl::Status StartScheduler(int port);
   // The argv of worker number `index`, in `host`.
   std::vector<std::string> WorkerArgv(TestHost* host) const;
 
@@ -104,6 +112,9 @@ class WeftCluster {
   std::string token_file_;
   std::string address_;
   std::unique_ptr<HostProcess> scheduler_;
+  int port_ = 0;
+  // Schedulers killed by RestartScheduler(), for Logs().
+  std::vector<std::unique_ptr<HostProcess>> old_schedulers_;
   std::vector<std::unique_ptr<HostProcess>> workers_;
 };
 

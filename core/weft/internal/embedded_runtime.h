@@ -24,14 +24,19 @@ namespace weft::internal {
 
 class EmbeddedRuntime final : public Runtime {
  public:
-  // Starts `threads` worker threads (at least 1). `client` is handed to tasks
-  // for nested calls; it may be empty.
+  // Starts `threads` worker threads (at least 1).
   explicit EmbeddedRuntime(int threads);
   // Fails every task that has not started (ErrorKind::kShutdown), lets
   // running tasks finish, and joins the threads.
   ~EmbeddedRuntime() override;
 
-  void set_client(std::weak_ptr<ClientImpl> client) { client_ = client; }
+  // The client tasks use for nested calls (remote(), get() inside a task);
+  // while empty they use ClientImpl::Current()'s fallbacks. Thread-safe: a
+  // worker that rejoins a scheduler swaps it while tasks run.
+  void set_client(std::weak_ptr<ClientImpl> client) {
+    MutexLock lock(&client_mu_);
+    client_ = std::move(client);
+  }
 
   // Told, on the task's own thread, when a task starts or stops waiting in
   // get()/wait() (a worker forwards this to the scheduler, which then lets
@@ -74,7 +79,8 @@ class EmbeddedRuntime final : public Runtime {
 
   // Constant after construction.
   const int num_threads_;
-  std::weak_ptr<ClientImpl> client_;
+  mutable Mutex client_mu_;
+  std::weak_ptr<ClientImpl> client_ ABSL_GUARDED_BY(client_mu_);
   BlockingObserver blocking_observer_;
 
   Mutex mu_;

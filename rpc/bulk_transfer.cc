@@ -1,0 +1,377 @@
+// Copyright 2026 The weft Authors.
+
+#include "rpc/bulk_transfer.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace weft::rpc {
+namespace {
+
+std::string ErrnoText(int err) { return std::strerror(err); }
+
+std::string StripBrackets(const std::string& host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    return host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+int PollTimeoutMs(absl::Time deadline) {
+  // Waits of at most a minute at a time (poll's int milliseconds), and an
+  // infinite deadline is one such wait after another.
+  const absl::Duration left =
+      std::min(deadline - absl::Now(), absl::Minutes(1));
+  if (left <= absl::ZeroDuration()) return 0;
+  return static_cast<int>(absl::ToInt64Milliseconds(left) + 1);
+}
+
+// Waits until `fd` is ready for `events`, `stop_fd` (if >= 0) is readable,
+// or `deadline` passes. Returns 1 when ready, 0 on the deadline, -1 when
+// stopped (or poll failed).
+int WaitFor(int fd, short events, int stop_fd, absl::Time deadline) {
+  while (true) {
+    pollfd fds[2] = {{fd, events, 0}, {stop_fd, POLLIN, 0}};
+    const int n = ::poll(fds, stop_fd >= 0 ? 2 : 1, PollTimeoutMs(deadline));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (stop_fd >= 0 && (fds[1].revents & POLLIN)) return -1;
+    if (fds[0].revents != 0) return 1;
+    if (absl::Now() >= deadline) return 0;
+  }
+}
+
+// Writes all of `data` to non-blocking `fd`. A transfer that makes no
+// progress for `stall` fails. Returns false on an error, a stall or a stop.
+bool SendAll(int fd, const char* data, size_t size, int stop_fd,
+             absl::Duration stall) {
+  size_t sent = 0;
+  while (sent < size) {
+    const ssize_t n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (WaitFor(fd, POLLOUT, stop_fd, absl::Now() + stall) != 1) {
+        return false;
+      }
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+// Reads exactly `size` bytes into `out` from non-blocking `fd` by
+// `deadline`. Errors: DeadlineExceeded, DataLoss (the peer closed first),
+// Unavailable (a socket error).
+absl::Status RecvAll(int fd, char* out, size_t size, absl::Time deadline,
+                     const std::string& peer) {
+  size_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::recv(fd, out + got, size - got, 0);
+    if (n > 0) {
+      got += static_cast<size_t>(n);
+      continue;
+    }
+    if (n == 0) {
+      return absl::DataLossError(absl::StrCat(
+          "weft: ", peer, " closed the bulk transfer after ", got, " of ",
+          size, " bytes"));
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      return absl::UnavailableError(absl::StrCat(
+          "weft: reading from ", peer, ": ", ErrnoText(errno)));
+    }
+    if (WaitFor(fd, POLLIN, -1, deadline) != 1) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "weft: bulk transfer from ", peer, " stalled at ", got, " of ",
+          size, " bytes"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string NewTicket() {
+  std::string ticket(kBulkTicketBytes, '\0');
+  size_t filled = 0;
+  while (filled < ticket.size()) {
+    const ssize_t n =
+        ::getrandom(ticket.data() + filled, ticket.size() - filled, 0);
+    if (n > 0) filled += static_cast<size_t>(n);
+  }
+  return ticket;
+}
+
+void SetNonBlocking(int fd) {
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<BulkServer>> BulkServer::Start(
+    const std::string& host, int port, Options options) {
+  const std::string name = StripBrackets(host);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const std::string service = absl::StrCat(port);
+  if (int rc = ::getaddrinfo(name.c_str(), service.c_str(), &hints, &found);
+      rc != 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "weft: cannot listen for bulk transfers on ", host, ": ",
+        ::gai_strerror(rc)));
+  }
+  std::string last = "no address";
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC,
+                            a->ai_protocol);
+    if (fd < 0) {
+      last = ErrnoText(errno);
+      continue;
+    }
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, 128) != 0) {
+      last = ErrnoText(errno);
+      ::close(fd);
+      continue;
+    }
+    sockaddr_storage bound{};
+    socklen_t len = sizeof(bound);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+    const int bound_port =
+        bound.ss_family == AF_INET6
+            ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+            : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    ::freeaddrinfo(found);
+    SetNonBlocking(fd);
+    std::unique_ptr<BulkServer> server(
+        new BulkServer(fd, bound_port, std::move(options)));
+    if (::pipe2(server->stop_pipe_, O_CLOEXEC) != 0) {
+      return absl::InternalError("weft: pipe2 failed");
+    }
+    server->acceptor_ = std::thread([s = server.get()] { s->AcceptLoop(); });
+    return server;
+  }
+  ::freeaddrinfo(found);
+  return absl::UnavailableError(absl::StrCat(
+      "weft: cannot listen for bulk transfers on ", host, ":", port, ": ",
+      last));
+}
+
+BulkServer::BulkServer(int fd, int port, Options options)
+    : options_(std::move(options)), listen_fd_(fd), port_(port) {}
+
+BulkServer::~BulkServer() {
+  {
+    internal::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  const char stop = 1;
+  [[maybe_unused]] ssize_t n = ::write(stop_pipe_[1], &stop, 1);
+  if (acceptor_.joinable()) acceptor_.join();
+  {
+    internal::UniqueLock lock(mu_);
+    while (active_ > 0) idle_.wait(lock);
+  }
+  ::close(listen_fd_);
+  ::close(stop_pipe_[0]);
+  ::close(stop_pipe_[1]);
+}
+
+std::string BulkServer::Offer(Buffer bytes) {
+  std::string ticket = NewTicket();
+  const absl::Time now = absl::Now();
+  internal::MutexLock lock(&mu_);
+  for (auto it = offers_.begin(); it != offers_.end();) {
+    if (it->second.expires < now) {
+      offers_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  offers_[ticket] = Offered{std::move(bytes), now + options_.ticket_ttl};
+  return ticket;
+}
+
+size_t BulkServer::pending_offers() const {
+  internal::MutexLock lock(&mu_);
+  return offers_.size();
+}
+
+uint64_t BulkServer::transfers_served() const {
+  internal::MutexLock lock(&mu_);
+  return served_;
+}
+
+std::optional<Buffer> BulkServer::Take(std::string_view ticket) {
+  internal::MutexLock lock(&mu_);
+  auto it = offers_.find(std::string(ticket));
+  if (it == offers_.end()) return std::nullopt;
+  std::optional<Buffer> bytes;
+  if (it->second.expires >= absl::Now()) bytes = std::move(it->second.bytes);
+  offers_.erase(it);
+  return bytes;
+}
+
+void BulkServer::AcceptLoop() {
+  while (true) {
+    if (WaitFor(listen_fd_, POLLIN, stop_pipe_[0], absl::InfiniteFuture()) !=
+        1) {
+      return;
+    }
+    const int fd = ::accept4(listen_fd_, nullptr, nullptr,
+                             SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) continue;  // the peer left, or no descriptors for now
+    internal::MutexLock lock(&mu_);
+    if (stopping_ || active_ >= options_.max_transfers) {
+      ::close(fd);  // the requester falls back to the gRPC stream
+      continue;
+    }
+    ++active_;
+    std::thread([this, fd] { Serve(fd); }).detach();
+  }
+}
+
+void BulkServer::Serve(int fd) {
+  char ticket[kBulkTicketBytes];
+  size_t got = 0;
+  const absl::Time deadline = absl::Now() + options_.ticket_read_timeout;
+  bool ok = true;
+  while (got < sizeof(ticket)) {
+    const ssize_t n = ::recv(fd, ticket + got, sizeof(ticket) - got, 0);
+    if (n > 0) {
+      got += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (WaitFor(fd, POLLIN, stop_pipe_[0], deadline) != 1) {
+        ok = false;
+        break;
+      }
+    } else {
+      ok = false;
+      break;
+    }
+  }
+  std::optional<Buffer> bytes;
+  if (ok) bytes = Take(std::string_view(ticket, sizeof(ticket)));
+  if (bytes.has_value()) {
+    uint64_t size = bytes->size();
+    char header[8];
+    for (int i = 0; i < 8; ++i) header[i] = static_cast<char>(size >> (8 * i));
+    constexpr absl::Duration kStall = absl::Seconds(60);
+    if (SendAll(fd, header, sizeof(header), stop_pipe_[0], kStall) &&
+        SendAll(fd, bytes->data(), bytes->size(), stop_pipe_[0], kStall)) {
+      internal::MutexLock lock(&mu_);
+      ++served_;
+    }
+  }
+  ::shutdown(fd, SHUT_WR);
+  ::close(fd);
+  internal::MutexLock lock(&mu_);
+  if (--active_ == 0) idle_.notify_all();
+}
+
+absl::StatusOr<Buffer> BulkFetch(const std::string& host, int port,
+                                 std::string_view ticket, uint64_t size,
+                                 bool to_shared, absl::Time deadline) {
+  const std::string peer = absl::StrCat(host, ":", port);
+  const std::string name = StripBrackets(host);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const std::string service = absl::StrCat(port);
+  if (int rc = ::getaddrinfo(name.c_str(), service.c_str(), &hints, &found);
+      rc != 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "weft: cannot resolve ", peer, ": ", ::gai_strerror(rc)));
+  }
+  int fd = -1;
+  std::string last = "no address";
+  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
+    const int s = ::socket(a->ai_family,
+                           a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                           a->ai_protocol);
+    if (s < 0) {
+      last = ErrnoText(errno);
+      continue;
+    }
+    if (::connect(s, a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
+      last = ErrnoText(errno);
+      ::close(s);
+      continue;
+    }
+    // Connecting must be quick (a firewall that drops the port would
+    // otherwise hold the caller until its deadline).
+    const absl::Time connect_by =
+        std::min(deadline, absl::Now() + absl::Seconds(5));
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (WaitFor(s, POLLOUT, -1, connect_by) != 1 ||
+        ::getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+      last = err != 0 ? ErrnoText(err) : "timed out";
+      ::close(s);
+      continue;
+    }
+    fd = s;
+  }
+  ::freeaddrinfo(found);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("weft: cannot connect to ", peer, ": ", last));
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  if (!SendAll(fd, ticket.data(), ticket.size(), -1, absl::Seconds(5))) {
+    return absl::UnavailableError(
+        absl::StrCat("weft: cannot send the ticket to ", peer));
+  }
+  char header[8];
+  if (absl::Status s = RecvAll(fd, header, sizeof(header), deadline, peer);
+      !s.ok()) {
+    if (absl::IsDataLoss(s)) {
+      return absl::NotFoundError(absl::StrCat(
+          "weft: ", peer, " has no bulk transfer for this ticket (expired?)"));
+    }
+    return s;
+  }
+  uint64_t announced = 0;
+  for (int i = 0; i < 8; ++i) {
+    announced |= uint64_t{static_cast<uint8_t>(header[i])} << (8 * i);
+  }
+  if (announced != size) {
+    return absl::DataLossError(absl::StrCat("weft: ", peer, " announced ",
+                                            announced, " bytes, expected ",
+                                            size));
+  }
+  BufferBuilder room = BufferBuilder::Allocate(size, to_shared);
+  if (absl::Status s = RecvAll(fd, room.data(), size, deadline, peer);
+      !s.ok()) {
+    return s;
+  }
+  return std::move(room).Finish();
+}
+
+}  // namespace weft::rpc

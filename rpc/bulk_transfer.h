@@ -1,0 +1,128 @@
+// Copyright 2026 The weft Authors.
+//
+// Bulk transfers: a large object's bytes between hosts on a plain TCP
+// connection of its own, written straight from the holder's memory and
+// read straight into the requester's buffer. The gRPC data plane
+// (rpc/data_client.h) moves objects in 1 MiB protobuf chunks, each copied
+// and parsed on both sides, which caps a stream well below what the wire
+// carries; this path leaves only the kernel's copies.
+//
+// Admission is by ticket. A requester asks the holder over the
+// authenticated gRPC Fetch; for a large object the holder answers with the
+// port of its BulkServer and a ticket: 16 random bytes naming that object,
+// good for one connection within a short time. The requester connects,
+// sends the ticket, and reads the object. A connection without a valid
+// ticket gets nothing and is closed; a stranger learns nothing from the
+// port.
+//
+//   holder:    BulkServer server = *BulkServer::Start("10.0.0.2", 0);
+//              std::string ticket = server->Offer(bytes);   // in Fetch
+//   requester: Buffer b = *BulkFetch("10.0.0.2", port, ticket, size, ...);
+//
+// Wire format, after the requester's 16-byte ticket: the holder sends the
+// object's size (8 bytes, little-endian) and then its bytes, and closes.
+
+#ifndef WEFT_RPC_BULK_TRANSFER_H_
+#define WEFT_RPC_BULK_TRANSFER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <condition_variable>
+#include <optional>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "rpc/buffer.h"
+#include "weft/internal/mutex.h"
+
+namespace weft::rpc {
+
+// Objects smaller than this go on the gRPC stream: a connection of their
+// own costs more than the copies it saves.
+inline constexpr uint64_t kBulkMinBytes = 1 << 20;
+// The size of a ticket, in bytes.
+inline constexpr size_t kBulkTicketBytes = 16;
+
+class BulkServer {
+ public:
+  struct Options {
+    // How long an offer waits for its connection.
+    absl::Duration ticket_ttl = absl::Seconds(30);
+    // How long a connection may take to present its ticket.
+    absl::Duration ticket_read_timeout = absl::Seconds(5);
+    // Transfers served at once; more connections wait for a slot.
+    int max_transfers = 16;
+  };
+
+  // Listens on host:port (0: any free port). Errors: Unavailable (cannot
+  // listen there, naming why).
+  static absl::StatusOr<std::unique_ptr<BulkServer>> Start(
+      const std::string& host, int port, Options options);
+  static absl::StatusOr<std::unique_ptr<BulkServer>> Start(
+      const std::string& host, int port) {
+    return Start(host, port, Options());
+  }
+  // Stops accepting, cuts transfers in progress, and waits for their
+  // threads.
+  ~BulkServer();
+
+  BulkServer(const BulkServer&) = delete;
+  BulkServer& operator=(const BulkServer&) = delete;
+
+  int port() const { return port_; }
+
+  // Makes `bytes` readable once, by the first connection that presents the
+  // returned ticket within options.ticket_ttl. Thread-safe.
+  std::string Offer(Buffer bytes);
+
+  // Offers not yet taken (expired ones are dropped as offers come), and
+  // transfers served so far. Thread-safe; for tests.
+  size_t pending_offers() const;
+  uint64_t transfers_served() const;
+
+ private:
+  struct Offered {
+    Buffer bytes;
+    absl::Time expires;
+  };
+
+  BulkServer(int fd, int port, Options options);
+  void AcceptLoop();
+  void Serve(int fd);
+  // The offer under `ticket`, taken; nullopt if none (or expired).
+  std::optional<Buffer> Take(std::string_view ticket);
+
+  const Options options_;
+  const int listen_fd_;
+  const int port_;
+  // A pipe whose read end wakes the accept loop and the transfers to stop.
+  int stop_pipe_[2] = {-1, -1};
+  std::thread acceptor_;
+
+  mutable internal::Mutex mu_;
+  absl::flat_hash_map<std::string, Offered> offers_ ABSL_GUARDED_BY(mu_);
+  // Transfers run on detached threads; the destructor waits for none.
+  int active_ ABSL_GUARDED_BY(mu_) = 0;
+  std::condition_variable_any idle_;
+  uint64_t served_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Reads the object offered under `ticket` by the BulkServer at host:port,
+// which must be exactly `size` bytes, into shared memory of this process
+// if `to_shared` (else ordinary memory), by `deadline`. Errors:
+// Unavailable (cannot connect: e.g. a firewall; the caller falls back to
+// the gRPC stream), NotFound (no such offer: the holder closed without a
+// size), DataLoss (another size, or the connection ended early),
+// DeadlineExceeded, ResourceExhausted (no memory for `size` bytes).
+absl::StatusOr<Buffer> BulkFetch(const std::string& host, int port,
+                                 std::string_view ticket, uint64_t size,
+                                 bool to_shared, absl::Time deadline);
+
+}  // namespace weft::rpc
+
+#endif  // WEFT_RPC_BULK_TRANSFER_H_

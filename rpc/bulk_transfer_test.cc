@@ -1,0 +1,183 @@
+// Copyright 2026 The weft Authors.
+
+#include "rpc/bulk_transfer.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace weft::rpc {
+namespace {
+
+std::string Pattern(size_t size) {
+  std::string out(size, '\0');
+  uint64_t x = 88172645463325252ull;
+  for (char& c : out) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  return out;
+}
+
+absl::Time Soon() { return absl::Now() + absl::Seconds(30); }
+
+TEST(BulkTransferTest, OfferedBytesArriveExactly) {
+  auto server = BulkServer::Start("127.0.0.1", 0);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (size_t size : {size_t{0}, size_t{1}, size_t{4096},
+                      size_t{(8 << 20) + 3}}) {
+    const std::string bytes = Pattern(size);
+    const std::string ticket = (*server)->Offer(Buffer(bytes));
+    absl::StatusOr<Buffer> got = BulkFetch("127.0.0.1", (*server)->port(),
+                                           ticket, size, false, Soon());
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->view(), bytes);
+  }
+  EXPECT_EQ((*server)->transfers_served(), 4u);
+  EXPECT_EQ((*server)->pending_offers(), 0u);
+}
+
+TEST(BulkTransferTest, IntoSharedMemory) {
+  auto server = BulkServer::Start("127.0.0.1", 0);
+  ASSERT_TRUE(server.ok());
+  const std::string bytes = Pattern(3 << 20);
+  const std::string ticket = (*server)->Offer(Buffer(bytes));
+  absl::StatusOr<Buffer> got = BulkFetch("127.0.0.1", (*server)->port(),
+                                         ticket, bytes.size(), true, Soon());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->view(), bytes);
+  EXPECT_NE(got->region(), nullptr);
+}
+
+// A ticket works once; a wrong or stale one gets nothing.
+TEST(BulkTransferTest, TicketsAreOneTimeAndUnforgeable) {
+  auto server = BulkServer::Start("127.0.0.1", 0);
+  ASSERT_TRUE(server.ok());
+  const std::string ticket = (*server)->Offer(Buffer(std::string("hello")));
+  ASSERT_TRUE(
+      BulkFetch("127.0.0.1", (*server)->port(), ticket, 5, false, Soon()).ok());
+  EXPECT_TRUE(absl::IsNotFound(
+      BulkFetch("127.0.0.1", (*server)->port(), ticket, 5, false, Soon())
+          .status()));
+  std::string forged = ticket;
+  forged[0] ^= 1;
+  (*server)->Offer(Buffer(std::string("other")));
+  EXPECT_TRUE(absl::IsNotFound(
+      BulkFetch("127.0.0.1", (*server)->port(), forged, 5, false, Soon())
+          .status()));
+}
+
+TEST(BulkTransferTest, ExpiredOffersAreRefused) {
+  BulkServer::Options options;
+  options.ticket_ttl = absl::Milliseconds(1);
+  auto server = BulkServer::Start("127.0.0.1", 0, options);
+  ASSERT_TRUE(server.ok());
+  const std::string ticket = (*server)->Offer(Buffer(std::string("late")));
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_TRUE(absl::IsNotFound(
+      BulkFetch("127.0.0.1", (*server)->port(), ticket, 4, false, Soon())
+          .status()));
+  (*server)->Offer(Buffer(std::string("x")));  // drops the expired one
+  EXPECT_EQ((*server)->pending_offers(), 1u);
+}
+
+// The size is checked against what the requester expects (what the
+// scheduler recorded), so a holder cannot make it allocate more.
+TEST(BulkTransferTest, SizeMismatchIsDataLoss) {
+  auto server = BulkServer::Start("127.0.0.1", 0);
+  ASSERT_TRUE(server.ok());
+  const std::string ticket = (*server)->Offer(Buffer(std::string("12345")));
+  absl::StatusOr<Buffer> got = BulkFetch(
+      "127.0.0.1", (*server)->port(), ticket, uint64_t{1} << 40, false, Soon());
+  EXPECT_TRUE(absl::IsDataLoss(got.status())) << got.status();
+}
+
+// A connection that never sends its ticket is dropped after the read
+// timeout; one that sends garbage too. Neither holds up real transfers.
+TEST(BulkTransferTest, StrangersGetNothingAndBlockNothing) {
+  BulkServer::Options options;
+  options.ticket_read_timeout = absl::Milliseconds(200);
+  auto server = BulkServer::Start("127.0.0.1", 0, options);
+  ASSERT_TRUE(server.ok());
+  std::vector<int> strangers;
+  for (int i = 0; i < 8; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr = {};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons((*server)->port());
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+              0);
+    if (i % 2 == 1) {
+      const std::string garbage(kBulkTicketBytes, 'x');
+      ASSERT_EQ(::send(fd, garbage.data(), garbage.size(), 0),
+                static_cast<ssize_t>(garbage.size()));
+    }
+    strangers.push_back(fd);
+  }
+  const std::string bytes = Pattern(2 << 20);
+  const std::string ticket = (*server)->Offer(Buffer(bytes));
+  absl::StatusOr<Buffer> got = BulkFetch("127.0.0.1", (*server)->port(),
+                                         ticket, bytes.size(), false, Soon());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->view(), bytes);
+  for (int fd : strangers) {
+    char c;
+    // Each is closed without a byte (EOF), within the read timeout.
+    EXPECT_EQ(::recv(fd, &c, 1, 0), 0);
+    ::close(fd);
+  }
+}
+
+TEST(BulkTransferTest, NothingListeningIsUnavailable) {
+  int port = 0;
+  {
+    auto server = BulkServer::Start("127.0.0.1", 0);
+    ASSERT_TRUE(server.ok());
+    port = (*server)->port();
+  }
+  EXPECT_TRUE(absl::IsUnavailable(
+      BulkFetch("127.0.0.1", port, std::string(16, 'a'), 1, false, Soon())
+          .status()));
+}
+
+TEST(BulkTransferTest, PortInUseIsAnError) {
+  auto first = BulkServer::Start("127.0.0.1", 0);
+  ASSERT_TRUE(first.ok());
+  auto second = BulkServer::Start("127.0.0.1", (*first)->port());
+  EXPECT_TRUE(absl::IsUnavailable(second.status())) << second.status();
+}
+
+// Many transfers at once, from many threads.
+TEST(BulkTransferTest, ConcurrentTransfers) {
+  auto server = BulkServer::Start("127.0.0.1", 0);
+  ASSERT_TRUE(server.ok());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string bytes = Pattern((1 << 20) + t);
+      for (int i = 0; i < 5; ++i) {
+        const std::string ticket = (*server)->Offer(Buffer(bytes));
+        absl::StatusOr<Buffer> got = BulkFetch(
+            "127.0.0.1", (*server)->port(), ticket, bytes.size(), false,
+            Soon());
+        ASSERT_TRUE(got.ok()) << got.status();
+        EXPECT_EQ(got->view(), bytes);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ((*server)->transfers_served(), 40u);
+}
+
+}  // namespace
+}  // namespace weft::rpc
