@@ -27,7 +27,7 @@ double SlowSquare(double x, int ms) {
 }
 
 std::vector<double> MarkedArray(std::string file, int n) {
-  std::ofstream(file, std::ios::app) << "run\n";
+  std::ofstream(file, std::ios::app) << Where() << "\n";
   std::vector<double> out(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) out[static_cast<size_t>(i)] = i * 0.5;
   return out;

@@ -20,7 +20,8 @@ double Square(double x);
 // Sleeps `ms` milliseconds, then returns x * x.
 double SlowSquare(double x, int ms);
 
-// Appends a line to `file` (a count of runs), then returns `n` doubles
+// Appends Where() as a line to `file` (which worker ran it, and how many
+// times it ran), then returns `n` doubles
 // (i * 0.5 for i < n): a result big enough to stay on its worker.
 std::vector<double> MarkedArray(std::string file, int n);
 

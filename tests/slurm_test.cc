@@ -471,6 +471,86 @@ TEST_F(SlurmTest, SlurmClusterFromALoginNode) {
   EXPECT_THAT(*queue, IsEmpty());
 }
 
+// The SLURM_JOB_ID in process `pid`'s environment (0 if none).
+int64_t JobOfProcess(int64_t pid) {
+  for (absl::string_view entry : absl::StrSplit(
+           ReadFile(absl::StrCat("/proc/", pid, "/environ")), '\0')) {
+    int64_t job = 0;
+    if (absl::ConsumePrefix(&entry, "SLURM_JOB_ID=") &&
+        absl::SimpleAtoi(entry, &job)) {
+      return job;
+    }
+  }
+  return 0;
+}
+
+// scancel (as at the end of a walltime): SLURM's SIGTERM makes the worker
+// retire, handing the only copy of an object to the other worker before
+// SLURM's SIGKILL; the program still gets it, computed once, and no
+// process of the cancelled job is left.
+TEST_F(SlurmTest, ScancelledWorkerHandsItsObjectsOff) {
+  if (ThisTestRole() == "login") {
+    weft::SlurmCluster cluster({.cores = 1, .poll_interval = 200ms});
+    cluster.scale(2);
+    const std::vector<int64_t> first = cluster.job_ids();
+    ASSERT_EQ(first.size(), 2);
+    for (int64_t id : first) std::cout << "job " << id << std::endl;
+    weft::Client client = cluster.client();
+    client.wait_for_workers(2, 60s);
+    const std::string runs =
+        absl::StrCat(std::getenv("WEFT_HOME"), "/retire-runs");
+    constexpr int kN = 1 << 17;  // 1 MiB: kept by the worker that made it
+    auto array = client.remote(deploy_tasks::MarkedArray)(runs, kN);
+    ASSERT_EQ(client.wait(std::vector{array}, 1, 60s).ready.size(), 1);
+    // Which worker (and job) holds it.
+    const std::vector<std::string> ran = absl::StrSplit(
+        ReadFile(runs), absl::ByAnyChar(" \n"), absl::SkipEmpty());
+    ASSERT_EQ(ran.size(), 2) << ReadFile(runs);
+    int64_t pid = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(ran[1], &pid));
+    const int64_t job = JobOfProcess(pid);
+    ASSERT_NE(job, 0) << "worker pid " << pid;
+    absl::StatusOr<deploy::CommandResult> cancel =
+        deploy::RunCommand({"scancel", absl::StrCat(job)});
+    ASSERT_TRUE(cancel.ok() && cancel->exit_code == 0)
+        << (cancel.ok() ? cancel->err : cancel.status().ToString());
+    std::cout << "cancelled " << job << std::endl;
+    // Its worker goes (SLURM's SIGTERM), its job ends.
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    auto present = [&] {
+      for (const auto& w : client.workers()) {
+        if (w.pid == pid) return true;
+      }
+      return false;
+    };
+    while (present() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_FALSE(present());
+    const std::vector<double> got = client.get(array, 60s);
+    ASSERT_EQ(got.size(), static_cast<size_t>(kN));
+    for (int i = 0; i < kN; ++i) {
+      ASSERT_EQ(got[static_cast<size_t>(i)], i * 0.5) << i;
+    }
+    EXPECT_EQ(ReadFile(runs), absl::StrCat(ran[0], " ", ran[1], "\n"))
+        << "computed again: the object was lost";
+    // The pool keeps two jobs: a new one replaced the cancelled one.
+    for (int64_t id : cluster.job_ids()) {
+      if (std::find(first.begin(), first.end(), id) == first.end()) {
+        std::cout << "job " << id << std::endl;
+      }
+    }
+    return;
+  }
+  const std::string output = RunOnLoginNode("login");
+  EXPECT_THAT(output, HasSubstr("retired (1 object handed off)"));
+  EXPECT_THAT(output, Not(HasSubstr("lost")));
+  const std::vector<std::string> cancelled = Lines(output, "cancelled ");
+  ASSERT_EQ(cancelled.size(), 1) << output;
+  // Every job, the scancelled one too, ended cancelled with nothing left.
+  EXPECT_GE(ExpectJobsEnded(output, "CANCELLED"), 2) << output;
+}
+
 // `weft slurm`: the same from the shell, workers running `weft worker
 // --load`, until the command is stopped.
 TEST_F(SlurmTest, WeftSlurmKeepsWorkerJobsUntilStopped) {
