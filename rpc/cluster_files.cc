@@ -5,7 +5,9 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -191,6 +193,121 @@ absl::StatusOr<std::string> InterfaceAddress(const std::string& name) {
         " with an IPv4 address here; there are: ", absl::StrJoin(names, ", ")));
   }
   return found;
+}
+
+namespace {
+
+bool IsLoopback(const sockaddr* address) {
+  if (address->sa_family == AF_INET) {
+    const uint32_t ip =
+        ntohl(reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr);
+    return (ip >> 24) == 127;
+  }
+  if (address->sa_family == AF_INET6) {
+    return IN6_IS_ADDR_LOOPBACK(
+        &reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr);
+  }
+  return false;
+}
+
+// Whether `address` is one of this machine's interfaces' addresses.
+bool IsLocalAddress(const sockaddr* address) {
+  if (IsLoopback(address)) return true;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return false;
+  bool found = false;
+  for (ifaddrs* it = list; it != nullptr && !found; it = it->ifa_next) {
+    const sockaddr* own = it->ifa_addr;
+    if (own == nullptr || own->sa_family != address->sa_family) continue;
+    if (own->sa_family == AF_INET) {
+      found = reinterpret_cast<const sockaddr_in*>(own)->sin_addr.s_addr ==
+              reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr;
+    } else if (own->sa_family == AF_INET6) {
+      found = std::memcmp(
+                  &reinterpret_cast<const sockaddr_in6*>(own)->sin6_addr,
+                  &reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr,
+                  sizeof(in6_addr)) == 0;
+    }
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+std::string HostOf(const std::string& address) {
+  std::string host = address.substr(0, address.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+}  // namespace
+
+absl::StatusOr<Whereabouts> LocateServer(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(address.substr(colon + 1), &port)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("weft: '", address, "' is not HOST:PORT"));
+  }
+  const std::string host = HostOf(address);
+  addrinfo hints = {};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  if (const int e = ::getaddrinfo(host.c_str(), absl::StrCat(port).c_str(),
+                                  &hints, &found);
+      e != 0) {
+    return absl::NotFoundError(
+        absl::StrCat("weft: cannot resolve ", host, ": ", ::gai_strerror(e)));
+  }
+  absl::StatusOr<Whereabouts> out =
+      absl::UnavailableError(absl::StrCat("weft: no route to ", address));
+  for (addrinfo* it = found; it != nullptr; it = it->ai_next) {
+    // A datagram socket's connect() sends nothing: it only picks the route
+    // and with it the local address.
+    const int fd = ::socket(it->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    sockaddr_storage local = {};
+    socklen_t size = sizeof(local);
+    if (::connect(fd, it->ai_addr, it->ai_addrlen) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &size) == 0) {
+      char text[INET6_ADDRSTRLEN] = {0};
+      const void* ip =
+          local.ss_family == AF_INET
+              ? static_cast<const void*>(
+                    &reinterpret_cast<sockaddr_in*>(&local)->sin_addr)
+              : static_cast<const void*>(
+                    &reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr);
+      ::inet_ntop(local.ss_family, ip, text, sizeof(text));
+      Whereabouts where;
+      where.here = IsLocalAddress(it->ai_addr);
+      where.local_address = text;
+      out = where;
+    }
+    ::close(fd);
+    if (out.ok()) break;
+  }
+  ::freeaddrinfo(found);
+  return out;
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  addrinfo hints = {};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(HostOf(host + ":0").c_str(), nullptr, &hints, &found) !=
+      0) {
+    return false;
+  }
+  bool all = found != nullptr;
+  for (addrinfo* it = found; it != nullptr; it = it->ai_next) {
+    all = all && IsLoopback(it->ai_addr);
+  }
+  ::freeaddrinfo(found);
+  return all;
 }
 
 }  // namespace weft::rpc

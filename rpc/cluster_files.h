@@ -10,9 +10,9 @@
 // `weft cluster`'s state.
 //
 // The scheduler file holds the address (host:port) at which a scheduler is
-// reached; it lives beside the token file. `weft scheduler` writes it once it listens (and removes it when
-// it stops); workers and Client::Connect read it when they are given no
-// address, so nobody has to know the port in advance.
+// reached; it lives beside the token file. `weft scheduler` writes it once it
+// listens (and removes it when it stops); workers and Client::Connect read it
+// when they are given no address, so nobody has to know the port in advance.
 //
 // Thread-safety: the functions are thread-safe (they only touch the file
 // system and read the environment).
@@ -83,6 +83,24 @@ std::string ReachableAddress(const std::string& host, int port);
 // "eth0", "ib0"), for a server to listen on. Errors: NotFound naming the
 // interfaces that have an IPv4 address if `name` is not one of them.
 absl::StatusOr<std::string> InterfaceAddress(const std::string& name);
+
+// Where a server at `address` ("host:port" or "[v6]:port") is, seen from
+// this machine, for a worker choosing the address it tells its peers.
+struct Whereabouts {
+  // It is on this machine (a loopback address or one of this machine's).
+  bool here = false;
+  // This machine's address on the route to it (what a peer beside it can
+  // reach), e.g. "10.0.0.3".
+  std::string local_address;
+};
+// Errors: InvalidArgument for a malformed address; NotFound if its host
+// does not resolve; Unavailable if there is no route to it.
+absl::StatusOr<Whereabouts> LocateServer(const std::string& address);
+
+// Whether every address `host` (a name or an address) resolves to is a
+// loopback one (127.0.0.0/8, ::1), as "localhost" and, on many systems,
+// the machine's own name (127.0.1.1) do. False if it does not resolve.
+bool IsLoopbackHost(const std::string& host);
 
 }  // namespace weft::rpc
 

@@ -110,5 +110,31 @@ TEST_F(ClusterFilesTest, InterfaceAddressFindsLoopbackAndNamesTheOthers) {
               ::testing::HasSubstr("lo (127.0.0.1)"));
 }
 
+TEST_F(ClusterFilesTest, LocateServerOnThisMachine) {
+  absl::StatusOr<Whereabouts> where = LocateServer("127.0.0.1:8786");
+  ASSERT_TRUE(where.ok()) << where.status();
+  EXPECT_TRUE(where->here);
+  EXPECT_EQ(where->local_address, "127.0.0.1");
+  // This machine's own non-loopback address, if it has one, is here too.
+  absl::StatusOr<std::string> eth = InterfaceAddress("eth0");
+  if (eth.ok()) {
+    where = LocateServer(*eth + ":1");
+    ASSERT_TRUE(where.ok()) << where.status();
+    EXPECT_TRUE(where->here);
+  }
+  EXPECT_TRUE(absl::IsInvalidArgument(LocateServer("nocolon").status()));
+  EXPECT_TRUE(
+      absl::IsNotFound(LocateServer("no-such-host.invalid:1").status()));
+}
+
+TEST_F(ClusterFilesTest, IsLoopbackHost) {
+  EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
+  EXPECT_TRUE(IsLoopbackHost("127.0.1.1"));
+  EXPECT_TRUE(IsLoopbackHost("::1"));
+  EXPECT_TRUE(IsLoopbackHost("localhost"));
+  EXPECT_FALSE(IsLoopbackHost("10.1.2.3"));
+  EXPECT_FALSE(IsLoopbackHost("no-such-host.invalid"));
+}
+
 }  // namespace
 }  // namespace weft::rpc

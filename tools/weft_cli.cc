@@ -136,7 +136,8 @@ int Worker(const Args& args, const std::vector<std::string>& argv) {
   options.nthreads = args.Int("nthreads", *threads);
   if (options.nthreads < 1) Die("--nthreads wants a positive number");
   // Inside a SLURM job its peers are on other nodes: the node's name.
-  options.host = args.Get("host", InSlurmJob() ? HostName() : "127.0.0.1");
+  // Else the worker chooses (worker::WorkerOptions::host).
+  options.host = args.Get("host", InSlurmJob() ? HostName() : "");
   // Read when connecting: the scheduler may not have written it yet.
   options.token =
       weft::rpc::TokenSource::FromEnvironmentOr(args.Get("token-file", ""));
@@ -207,7 +208,8 @@ const Verb kWorker = {
     "                         task, else 1)\n"
     "  --host=H               the address peers reach it at (default: the\n"
     "                         node's name inside a SLURM job, else\n"
-    "                         127.0.0.1)\n"
+    "                         127.0.0.1 for a scheduler on this machine,\n"
+    "                         else this machine's address toward it)\n"
     "  --load=LIB.so          a library of tasks (repeatable)\n"
     "  --connect-timeout=S    how long to try the scheduler at start\n"
     "  --rejoin-timeout=S     how long to try to rejoin a lost scheduler\n"

@@ -29,6 +29,7 @@
 #include "deploy/slurm_env.h"
 #include "rpc/batch_writer.h"
 #include "rpc/buffer.h"
+#include "rpc/cluster_files.h"
 #include "rpc/buffer_sink.h"
 #include "rpc/bulk_transfer.h"
 #include "rpc/cluster_runtime.h"
@@ -998,6 +999,34 @@ void StopOnSignal(Worker* worker) {
   });
 }
 
+// Fills in options.host if empty, and checks that peers can reach it: a
+// loopback address is refused when the scheduler is on another machine.
+// False (after saying why on stderr) if it is refused.
+bool ChooseHost(WorkerOptions& options) {
+  // Where the scheduler is; if that cannot be told yet (a name that does
+  // not resolve yet), joining will say what is wrong.
+  absl::StatusOr<rpc::Whereabouts> where =
+      rpc::LocateServer(options.scheduler_address);
+  const bool remote = where.ok() && !where->here;
+  if (options.host.empty()) {
+    options.host = remote ? where->local_address : "127.0.0.1";
+    return true;
+  }
+  if (remote && rpc::IsLoopbackHost(options.host)) {
+    std::fprintf(
+        stderr,
+        "weft worker: would tell peers to reach it at %s, a loopback "
+        "address, but the scheduler (%s) is on another machine and so are "
+        "its peers; give the address they reach this machine at "
+        "(--host=%s or --weft-host=%s: this machine's address toward the "
+        "scheduler), or leave the flag out to have it chosen\n",
+        options.host.c_str(), options.scheduler_address.c_str(),
+        where->local_address.c_str(), where->local_address.c_str());
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::chrono::milliseconds ParseSeconds(std::string_view flag,
@@ -1043,7 +1072,9 @@ int RunWorker(const WorkerOptions& options) {
   ::setenv("MKL_NUM_THREADS", "1", 0);
   // Each object in shared memory holds a descriptor.
   rpc::RaiseDescriptorLimit();
-  Worker worker(options);
+  WorkerOptions chosen = options;
+  if (!ChooseHost(chosen)) return 1;  // Worker::kExitFailure
+  Worker worker(chosen);
   return worker.Run();
 }
 
