@@ -55,6 +55,19 @@ SchedulerService::Options WithEnvironment(SchedulerService::Options options) {
 
 int SubmittedTasks(const rpc::ClientMessage& m) { return m.submit_size(); }
 
+// Removes the assignment of `task` from a batch not yet sent; returns
+// whether there was one.
+bool WithdrawAssignment(uint64_t task, rpc::SchedulerToWorker& m) {
+  auto& assigned = *m.mutable_assign();
+  for (int i = 0; i < assigned.size(); ++i) {
+    if (assigned.Get(i).task().id() == task) {
+      assigned.DeleteSubrange(i, 1);
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 struct SchedulerService::ClientPeer
@@ -884,7 +897,12 @@ void SchedulerService::DispatchLocked() {
             auto it = workers_.find(a.worker);
             if (it == workers_.end()) return;
             ToWorker(*it->second, [&](rpc::SchedulerToWorker& m) {
-              m.mutable_cancel()->Add(a.tasks.begin(), a.tasks.end());
+              for (uint64_t task : a.tasks) {
+                // The worker reads a message's cancels before its
+                // assignments: a task assigned and taken back within one
+                // batch is withdrawn from it instead.
+                if (!WithdrawAssignment(task, m)) m.add_cancel(task);
+              }
             });
           } else if constexpr (std::is_same_v<A, ObjectReady>) {
             auto it = clients_.find(a.client);

@@ -92,6 +92,12 @@ bool Exists(const std::string& path) {
   return ::access(path.c_str(), F_OK) == 0;
 }
 
+// The contents of a file ("" if there is none).
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 // Lines in a file written by suite::Mark (0 if none).
 int Runs(const std::string& path) {
   std::ifstream in(path);
@@ -230,7 +236,8 @@ TEST_P(RuntimeTest, CancelRunningTaskCancelsTheTasksItSubmitted) {
   // throw CancelledError), and the running ones were told.
   ASSERT_TRUE(WaitFor([&] {
     return CountFiles(dir_, ".cancelled") == kChildren;
-  })) << CountFiles(dir_, ".cancelled") << " of " << kChildren;
+  })) << CountFiles(dir_, ".cancelled") << " of " << kChildren << "; "
+       << ReadFile(Path("parent.error"));
   for (int k = 0; k < kChildren; ++k) {
     const std::string child = Path("child-" + std::to_string(k));
     if (Exists(child + ".started")) {

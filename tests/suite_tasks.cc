@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -90,6 +91,10 @@ int Parent(std::string dir, int children) {
       completed += weft::get(refs[k], std::chrono::seconds(120)) == 1;
     } catch (const weft::CancelledError&) {
       Touch(dir + "/parent.child-" + std::to_string(k) + ".cancelled");
+    } catch (const std::exception& e) {
+      // For the test's failure message.
+      std::ofstream(dir + "/parent.error") << "child " << k << ": " << e.what();
+      throw;
     }
   }
   return completed;
