@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <condition_variable>
@@ -18,7 +19,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/cluster_internal.h"
+#include "rpc/cluster_files.h"
 #include "rpc/cluster_runtime.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
@@ -59,20 +63,47 @@ std::string ProgramName() {
 
 }  // namespace
 
+namespace internal {
+
+Client ConnectInProcess(scheduler::SchedulerServer& server,
+                        const std::string& token) {
+  return MakeDefault(rpc::ClusterRuntime::ConnectLocal(
+      server.service().local_link(), server.address(), token, ProgramName()));
+}
+
+}  // namespace internal
+
 Client Client::Connect(const std::string& address,
                        const std::string& token_file,
                        std::chrono::milliseconds timeout) {
   std::string target = address;
-  if (target.empty()) {
-    const char* env = std::getenv("WEFT_SCHEDULER");
-    if (env == nullptr || *env == '\0') {
-      throw UsageError("weft: Client::Connect needs a scheduler address "
-                       "(host:port) or $WEFT_SCHEDULER");
-    }
+  const auto started = std::chrono::steady_clock::now();
+  if (const char* env = std::getenv("WEFT_SCHEDULER");
+      target.empty() && env != nullptr && *env != '\0') {
     target = env;
   }
+  if (target.empty()) {
+    // The scheduler file beside the token file, which a scheduler that is
+    // still starting may not have written yet.
+    absl::StatusOr<std::string> file = rpc::SchedulerFileBeside(token_file);
+    absl::StatusOr<std::string> found =
+        file.ok() ? rpc::WaitForSchedulerFile(
+                        *file, absl::Now() + absl::FromChrono(timeout))
+                  : file.status();
+    if (!found.ok()) {
+      throw UsageError(absl::StrCat(
+          "weft: Client::Connect was given no scheduler address and "
+          "$WEFT_SCHEDULER is not set, and ",
+          found.status().message()));
+    }
+    target = *std::move(found);
+  }
+  const auto left = std::max(
+      std::chrono::milliseconds(1),
+      timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - started));
   return ConnectTo(target, rpc::TokenSource::FromEnvironmentOr(token_file),
-                   timeout, ProgramName());
+                   left, ProgramName());
 }
 
 class LocalCluster::Impl {
@@ -105,9 +136,7 @@ class LocalCluster::Impl {
     try {
       client_ = std::make_unique<Client>(
           options_.in_process_client
-              ? MakeDefault(rpc::ClusterRuntime::ConnectLocal(
-                    scheduler_->service().local_link(), scheduler_->address(),
-                    token_, ProgramName()))
+              ? internal::ConnectInProcess(*scheduler_, token_)
               : ConnectTo(scheduler_->address(),
                           rpc::TokenSource::Literal(token_),
                           options_.start_timeout, ProgramName()));

@@ -447,6 +447,21 @@ SchedulerService::Removals SchedulerService::removals() {
   return removals_;
 }
 
+SchedulerService::Load SchedulerService::CurrentLoad() {
+  MutexLock lock(&mu_);
+  Load load;
+  load.ready_tasks = state_.num_ready();
+  for (const WorkerSummary& w : state_.Workers()) {
+    Load::Worker& worker = load.workers.emplace_back();
+    worker.host = w.host;
+    worker.nthreads = w.nthreads;
+    worker.processing = w.processing;
+    auto it = workers_.find(w.id);
+    if (it != workers_.end()) worker.pid = it->second->pid;
+  }
+  return load;
+}
+
 std::shared_ptr<rpc::LocalLink> SchedulerService::local_link() {
   return local_;
 }
@@ -814,8 +829,10 @@ void SchedulerService::OnWorkerClosed(const std::shared_ptr<WorkerPeer>& peer,
       --open_frame_peers_;
       frame_peers_closed_.notify_all();
     }
+    // After Shutdown() a worker's stream ends because it was told to stop.
     const std::string reason =
         peer->leaving ? "left"
+        : shutdown_   ? "stopped with the scheduler"
         : absl::IsUnavailable(why) || absl::IsCancelled(why)
             ? "lost its connection (did its process die?)"
             : absl::StrCat("was dropped: ", why.message());

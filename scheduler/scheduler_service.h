@@ -118,6 +118,19 @@ class SchedulerService final : public rpc::Scheduler::Service,
     uint64_t silent = 0;  // no message for the heartbeat timeout
   };
   Removals removals();
+  // What an autoscaler weighs (SlurmCluster::adapt, `weft slurm --adapt`):
+  // the tasks ready to run that wait for a worker, and each worker.
+  struct Load {
+    struct Worker {
+      std::string host;  // as the worker registered it
+      int64_t pid = 0;
+      int nthreads = 0;
+      uint32_t processing = 0;  // tasks assigned and not finished
+    };
+    size_t ready_tasks = 0;
+    std::vector<Worker> workers;
+  };
+  Load CurrentLoad();
 
   // The in-process path for a client in this process (LocalCluster). It
   // stays valid after the service is gone (its calls then fail).

@@ -21,6 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rpc/token.h"
@@ -363,6 +364,48 @@ TEST_F(CommandTest, StatusShowsWorkersTheirTasksAndTheDashboard) {
   EXPECT_GT(std::stod(row[8]), 0) << out;  // memory (resident), MB
   ::close(::open((dir_ + "/open").c_str(), O_WRONLY | O_CREAT, 0644));
   for (const auto& g : gates) EXPECT_EQ(client.get(g, 60s), 1);
+}
+
+// Every verb lists its flags for --help (exit 0, nothing started) and
+// refuses a flag it does not know, a switch given a value and a stray word
+// (exit 2, saying which and where to look), instead of running with it.
+TEST_F(CommandTest, VerbsExplainTheirFlagsAndRefuseUnknownOnes) {
+  struct Case {
+    std::vector<std::string> verb;
+    std::string flag;  // one the verb has, which --help lists
+  };
+  for (const Case& c : std::vector<Case>{{{"scheduler"}, "--interface=IF"},
+                                         {{"worker"}, "--rejoin-timeout=S"},
+                                         {{"cluster", "start"}, "--hosts="},
+                                         {{"cluster", "stop"}, "--ssh="},
+                                         {{"slurm"}, "--adapt=MIN:MAX"},
+                                         {{"status"}, "--scheduler="}}) {
+    const std::string name = "weft " + absl::StrJoin(c.verb, " ");
+    std::vector<std::string> help = c.verb;
+    help.push_back("--help");
+    auto helped = Start(help, "help.log");
+    ASSERT_NE(helped, nullptr);
+    EXPECT_EQ(helped->Wait(absl::Seconds(30)).value_or(-1), 0) << name;
+    EXPECT_THAT(helped->Output(), HasSubstr("usage: " + name + " [flags]"));
+    EXPECT_THAT(helped->Output(), HasSubstr(c.flag));
+
+    for (const auto& [word, said] :
+         std::vector<std::pair<std::string, std::string>>{
+             {"--bogus=1", "unknown flag --bogus for `" + name + "`"},
+             {"stray", "unexpected argument 'stray' for `" + name + "`"}}) {
+      std::vector<std::string> wrong = c.verb;
+      wrong.push_back(word);
+      auto refused = Start(wrong, "wrong.log");
+      ASSERT_NE(refused, nullptr);
+      EXPECT_EQ(refused->Wait(absl::Seconds(30)).value_or(-1), 2) << name;
+      EXPECT_THAT(refused->Output(),
+                  HasSubstr(said + "; `" + name + " --help` lists"));
+    }
+  }
+  auto valued = Start({"worker", "--no-supervisor=yes"}, "valued.log");
+  ASSERT_NE(valued, nullptr);
+  EXPECT_EQ(valued->Wait(absl::Seconds(30)).value_or(-1), 2);
+  EXPECT_THAT(valued->Output(), HasSubstr("--no-supervisor takes no value"));
 }
 
 }  // namespace

@@ -26,8 +26,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
+#include "deploy/slurm_env.h"
 #include "rpc/batch_writer.h"
 #include "rpc/buffer.h"
+#include "rpc/cluster_files.h"
 #include "rpc/buffer_sink.h"
 #include "rpc/bulk_transfer.h"
 #include "rpc/cluster_runtime.h"
@@ -1061,6 +1063,34 @@ void StopOnSignal(Worker* worker) {
   });
 }
 
+// Fills in options.host if empty, and checks that peers can reach it: a
+// loopback address is refused when the scheduler is on another machine.
+// False (after saying why on stderr) if it is refused.
+bool ChooseHost(WorkerOptions& options) {
+  // Where the scheduler is; if that cannot be told yet (a name that does
+  // not resolve yet), joining will say what is wrong.
+  absl::StatusOr<rpc::Whereabouts> where =
+      rpc::LocateServer(options.scheduler_address);
+  const bool remote = where.ok() && !where->here;
+  if (options.host.empty()) {
+    options.host = remote ? where->local_address : "127.0.0.1";
+    return true;
+  }
+  if (remote && rpc::IsLoopbackHost(options.host)) {
+    std::fprintf(
+        stderr,
+        "weft worker: would tell peers to reach it at %s, a loopback "
+        "address, but the scheduler (%s) is on another machine and so are "
+        "its peers; give the address they reach this machine at "
+        "(--host=%s or --weft-host=%s: this machine's address toward the "
+        "scheduler), or leave the flag out to have it chosen\n",
+        options.host.c_str(), options.scheduler_address.c_str(),
+        where->local_address.c_str(), where->local_address.c_str());
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::chrono::milliseconds ParseSeconds(std::string_view flag,
@@ -1106,13 +1136,17 @@ int RunWorker(const WorkerOptions& options) {
   ::setenv("MKL_NUM_THREADS", "1", 0);
   // Each object in shared memory holds a descriptor.
   rpc::RaiseDescriptorLimit();
-  Worker worker(options);
+  WorkerOptions chosen = options;
+  if (!ChooseHost(chosen)) return 1;  // Worker::kExitFailure
+  Worker worker(chosen);
   return worker.Run();
 }
 
 std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
   WorkerOptions options;
   bool worker = false;
+  bool nthreads_given = false;
+  bool host_given = false;
   std::string token_file;
   if (const char* env = std::getenv("WEFT_WORKER"); env && *env == '1') {
     worker = true;
@@ -1130,12 +1164,14 @@ std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
     } else if (TakeFlag(arg, "--weft-scheduler", &value)) {
       options.scheduler_address = value;
     } else if (TakeFlag(arg, "--weft-nthreads", &value)) {
+      nthreads_given = true;
       if (!absl::SimpleAtoi(value, &options.nthreads) || options.nthreads < 1) {
         std::fprintf(stderr, "weft: --weft-nthreads needs a positive number, "
                              "got '%s'\n", value.c_str());
         std::exit(2);
       }
     } else if (TakeFlag(arg, "--weft-host", &value)) {
+      host_given = true;
       options.host = value;
     } else if (TakeFlag(arg, "--weft-token-file", &value)) {
       token_file = value;
@@ -1163,6 +1199,21 @@ std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
   argc = out;
   argv[argc] = nullptr;
   if (!worker) return std::nullopt;
+  // Inside a SLURM job its peers are on other nodes: the node's name.
+  if (!host_given && deploy::CurrentSlurmJobId().has_value()) {
+    char host[256] = {0};
+    ::gethostname(host, sizeof(host) - 1);
+    options.host = host;
+  }
+  if (!nthreads_given) {  // the CPUs of its SLURM task, else 1
+    absl::StatusOr<int> threads = deploy::DefaultWorkerThreads();
+    if (!threads.ok()) {
+      std::fprintf(stderr, "%s\n",
+                   std::string(threads.status().message()).c_str());
+      std::exit(2);
+    }
+    options.nthreads = *threads;
+  }
   if (options.scheduler_address.empty()) {
     std::fprintf(stderr, "weft: a worker needs --weft-scheduler=HOST:PORT\n");
     std::exit(2);

@@ -164,8 +164,12 @@ class Client {
 
   // Connects to a scheduler at "host:port" (e.g. one started with `weft
   // scheduler` or `weft cluster start`). An empty address means
-  // $WEFT_SCHEDULER. The token comes from $WEFT_TOKEN, else `token_file`,
-  // else ~/.weft/token, read afresh at each attempt. Waits up to `timeout`
+  // $WEFT_SCHEDULER, else the address in the scheduler file beside the
+  // token file (`weft scheduler` writes it once it listens; see
+  // rpc/cluster_files.h), waiting for it within `timeout`. The token comes
+  // from $WEFT_TOKEN, else `token_file`, else the default token file
+  // (~/.weft/token; inside a SLURM job ~/.weft/slurm-JOBID/token), read
+  // afresh at each attempt. Waits up to `timeout`
   // for a scheduler that is still starting (not listening yet, token file
   // not written yet, or the file holding an older token), so a program may
   // start at the same time as its cluster. Throws UsageError naming the
