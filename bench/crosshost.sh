@@ -11,9 +11,12 @@
 #   dask-xhost        dask-scheduler / dask-worker (Debian's Dask): W5, W1, W2
 #
 #   bench/crosshost.sh [--quick] [--rounds N] [--w5-reps N] [--systems LIST]
+#                      [--out DIR]
 #   ./weft bench --crosshost [same flags]
 #
 # --systems: which of weft,weft-grpc,dask to run (default all three).
+# --out: the results directory instead of bench/results/crosshost (it is
+# emptied first).
 #
 # Needs root, iproute2 (`ip`), util-linux (`unshare`) and the bench packages
 # (tools/setup.sh bench). Writes bench/results/crosshost/ (quick:
@@ -28,6 +31,7 @@ PY=/usr/bin/python3
 rounds=3
 w5_reps=5
 systems=weft,weft-grpc,dask
+out_arg=
 quick=()
 out=bench/results/crosshost
 while (($#)); do
@@ -43,14 +47,17 @@ while (($#)); do
     --w5-reps) w5_reps=$2; shift ;;
     --systems=*) systems=${1#--systems=} ;;
     --systems) systems=$2; shift ;;
+    --out=*) out_arg=${1#--out=} ;;
+    --out) out_arg=$2; shift ;;
     *)
       echo "usage: bench/crosshost.sh [--quick] [--rounds N] [--w5-reps N]" \
-        "[--systems weft,weft-grpc,dask]" >&2
+        "[--systems weft,weft-grpc,dask] [--out DIR]" >&2
       exit 2
       ;;
   esac
   shift
 done
+[[ -n "$out_arg" ]] && out=$out_arg
 
 say() { echo "crosshost: $*" >&2; }
 wants() { [[ ",$systems," == *",$1,"* ]]; }
