@@ -15,8 +15,8 @@
 #   ./weft bench --crosshost [same flags]
 #
 # --systems: which of weft,weft-grpc,dask to run (default all three).
-# --out: the results directory instead of bench/results/crosshost (it is
-# emptied first).
+# --out: the results directory instead of bench/results/crosshost (this
+# script's files there are replaced).
 #
 # Needs root, iproute2 (`ip`), util-linux (`unshare`) and the bench packages
 # (tools/setup.sh bench). Writes bench/results/crosshost/ (quick:
@@ -99,6 +99,8 @@ cleanup() {
   namespaces=()
 }
 trap cleanup EXIT
+# The clients run in the background with `wait`, so that a signal is
+# handled at once, not after the running client ends.
 trap 'say "interrupted"; exit 130' INT TERM
 
 # What an earlier run that was killed outright (SIGKILL) left behind.
@@ -165,7 +167,10 @@ if wants weft || wants weft-grpc; then
   cp bazel-bin/bench/workloads bazel-bin/tools/weft "$bin/"
 fi
 
-rm -rf "$out"
+# This script's own files only (a results directory may hold others).
+rm -rf "$out/logs"
+rm -f "$out"/weft-xhost-*.json "$out"/weft-xhost-grpc-*.json \
+  "$out"/dask-xhost-*.json "$out/run.json" "$out/section.md"
 mkdir -p "$out/logs"
 started=$(date +%s)
 uptime_at_start=$(uptime)
@@ -199,8 +204,8 @@ weft_round() {
     'hostname "$0" && exec "$@"' weftb-client "$bin/workloads" \
     --scheduler="$sched_addr" --token-file="$tokens/token" \
     --system="$system" --only="$only" "${quick[@]}" --w5-reps="$w5_reps" \
-    >"$out/$system-$round.json" 2>>"$logs/$system-$round-client.log" ||
-    say "WARNING: $system round $round exited $? (see $logs)"
+    >"$out/$system-$round.json" 2>>"$logs/$system-$round-client.log" &
+  wait $! || say "WARNING: $system round $round exited $? (see $logs)"
   unset WEFT_BULK_TRANSFER
   stop_cluster
   rm -rf "$tokens"
@@ -228,8 +233,8 @@ dask_round() {
     bench/peers/dask_bench.py --scheduler "tcp://$sched_addr" \
     --system dask-xhost --only W5_data,W1_map,W2_latency \
     "${quick[@]}" --w5-reps "$w5_reps" \
-    >"$out/dask-xhost-$round.json" 2>>"$logs/dask-$round-client.log" ||
-    say "WARNING: dask round $round exited $? (see $logs)"
+    >"$out/dask-xhost-$round.json" 2>>"$logs/dask-$round-client.log" &
+  wait $! || say "WARNING: dask round $round exited $? (see $logs)"
   stop_cluster
 }
 
