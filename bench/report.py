@@ -11,13 +11,21 @@ RESULTS/table.md, RESULTS/chart.png and the BENCHMARKS.md given. With
 RESULTS/scale.json and RESULTS/scale_curve.json (bench/scale_bench and
 scheduler_state_bench --curve; RESULTS/scale_run.json says when), adds a
 "Scale" section; --scale-section prints only that section.
+If RESULTS/crosshost/section.md exists (bench/crosshost.sh), BENCHMARKS.md
+includes it.
+
+    /usr/bin/python3 bench/report.py --crosshost DIR
+
+writes DIR/section.md from bench/crosshost.sh's results in DIR instead.
 """
 
 import argparse
+import glob
 import json
 import math
 import os
 import platform
+import statistics
 import subprocess
 from collections import namedtuple
 
@@ -573,7 +581,7 @@ def scale_section(results_dir):
 
 
 def write_benchmarks(records, missing, run, table, chart_rel, path,
-                     scale=""):
+                     results_dir, scale=""):
     command = run.get("command", "bench/run_all.sh")
     text = [
         "# Benchmarks: weft side by side with Dask and ipyparallel\n",
@@ -602,6 +610,11 @@ def write_benchmarks(records, missing, run, table, chart_rel, path,
         "## How to read\n", HOW_TO_READ,
         "## Notes from the run\n", notes(records) or "None.\n",
     ]
+    crosshost = os.path.join(results_dir, "crosshost", "section.md")
+    if os.path.exists(crosshost):
+        with open(crosshost, encoding="utf-8") as handle:
+            text += ["## Cross-host (test hosts, bench/crosshost.sh)\n",
+                     handle.read()]
     history = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                            "history.md")
     if os.path.exists(history):
@@ -611,15 +624,188 @@ def write_benchmarks(records, missing, run, table, chart_rel, path,
         handle.write("\n".join(text))
 
 
+# --------------------------------------------------------------------------
+# Cross-host runs (bench/crosshost.sh).
+# --------------------------------------------------------------------------
+
+CROSSHOST_SYSTEMS = [("weft-xhost", "weft, bulk TCP"),
+                     ("weft-xhost-grpc", "weft, gRPC stream"),
+                     ("dask-xhost", "Dask")]
+# (label, workload, match, field, unit, higher is better)
+CROSSHOST_ROWS = [
+    ("W5 random, MB/s", "W5_data", {"data": "random"},
+     "mb_per_second", "MB/s", True),
+    ("W5 constant, MB/s", "W5_data", {"data": "constant"},
+     "mb_per_second", "MB/s", True),
+    ("W5 random, move seconds", "W5_data", {"data": "random"},
+     "move_seconds", "s", False),
+    ("W5 constant, move seconds", "W5_data", {"data": "constant"},
+     "move_seconds", "s", False),
+    ("W1_map, tasks/s", "W1_map", {}, "tasks_per_second", "/s",
+     True),
+    ("W1_delayed, tasks/s", "W1_delayed", {}, "tasks_per_second",
+     "/s", True),
+    ("W2 latency p50, us", "W2_latency", {}, "p50_us", "us", False),
+    ("W2 latency p99, us", "W2_latency", {}, "p99_us", "us", False),
+]
+CROSSHOST_TARGET_MB_PER_S = 2500  # issue 13: weft cross-host W5
+
+
+def read_crosshost(results_dir):
+    """{system: [record, ...]} over every round's file in results_dir."""
+    by_system = {}
+    for path in sorted(glob.glob(os.path.join(results_dir, "*.json"))):
+        if os.path.basename(path) == "run.json":
+            continue
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                line = line.strip()
+                if not line.startswith("{"):
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                by_system.setdefault(record.get("system"), []).append(record)
+    return by_system
+
+
+def crosshost_values(records, workload, match, field):
+    """The field's value in each round's matching record (None skipped)."""
+    values = []
+    for record in records:
+        if record.get("workload") != workload:
+            continue
+        if any(record.get(k) != v for k, v in match.items()):
+            continue
+        value = record.get(field)
+        if isinstance(value, (int, float)):
+            values.append(float(value))
+    return values
+
+
+def crosshost_cell(values):
+    if not values:
+        return "—"
+    median = statistics.median(values)
+    text = fmt_number(median, "")
+    if len(values) > 1:
+        text += (f" ({fmt_number(min(values), '')}–"
+                 f"{fmt_number(max(values), '')}, n={len(values)})")
+    return text
+
+
+def crosshost_sizes(by_system):
+    """W5's megabytes, W1's tasks and W2's round trips, as the records say."""
+    found = {}
+    for records in by_system.values():
+        for record in records:
+            workload = record.get("workload")
+            for key, field in (("W5_data", "megabytes"), ("W1_map", "tasks"),
+                               ("W2_latency", "count"),
+                               ("W2_latency", "round_trips")):
+                if workload == key and field in record:
+                    found.setdefault(key, set()).add(record[field])
+    parts = []
+    for key, what in (("W5_data", "MB"), ("W1_map", "tasks"),
+                      ("W2_latency", "round trips")):
+        if key in found:
+            values = "/".join(f"{v:,}" for v in sorted(found[key]))
+            parts.append(f"{key} {values} {what}")
+    return ", ".join(parts) or "?"
+
+
+def crosshost_section(results_dir):
+    """The BENCHMARKS.md section for a cross-host run, as markdown."""
+    by_system = read_crosshost(results_dir)
+    run = read_run_info(results_dir)
+    lines = [
+        "Scheduler, two workers and the client each on a test host of its "
+        "own: a network namespace with its own address and host name, "
+        "joined to the others by a veth pair and a bridge "
+        f"(MTU {run.get('veth_mtu', '?')}), so no same-host shortcut "
+        "(shared memory) applies. Workers: 1 process x 1 thread each "
+        "(weft: `workloads --weft-worker`, supervised; Dask: `dask-worker "
+        "--nworkers 1 --nthreads 1`, with nanny). Each round starts fresh "
+        "clusters and runs weft (bulk on), weft (`WEFT_BULK_TRANSFER=0`) "
+        "and Dask one after the other; a cell is the median over rounds "
+        "(min–max, n rounds) of each round's figure, itself a median over "
+        f"{run.get('w5_reps', '?')} W5 repetitions per data kind.\n",
+        "```sh",
+        f"{run.get('command', 'bench/crosshost.sh')}"
+        "        # as root; or: ./weft bench --crosshost",
+        "```\n",
+        f"- Run started {run.get('started_utc', '?')}, took "
+        f"{run.get('duration_seconds', '?')} s; weft commit "
+        f"`{run.get('commit', '?')}`",
+        f"- `uptime` at start: `{run.get('uptime_at_start', '?').strip()}`",
+        f"- `uptime` at end: `{run.get('uptime_at_end', '?').strip()}`",
+        "- 2 cores shared with other jobs: every figure is noisy.\n",
+        "Sizes: " + crosshost_sizes(by_system) + ".\n",
+        "| workload | " + " | ".join(l for _, l in CROSSHOST_SYSTEMS) + " |",
+        "|---|" + "---:|" * len(CROSSHOST_SYSTEMS),
+    ]
+    for label, workload, match, field, _unit, _higher in CROSSHOST_ROWS:
+        cells = [crosshost_cell(crosshost_values(
+            by_system.get(system, []), workload, match, field))
+            for system, _ in CROSSHOST_SYSTEMS]
+        if all(c == "—" for c in cells):
+            continue
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines.append("")
+    bulk = crosshost_values(by_system.get("weft-xhost", []), "W5_data",
+                            {"data": "random"}, "mb_per_second")
+    if bulk:
+        median = statistics.median(bulk)
+        if median >= CROSSHOST_TARGET_MB_PER_S:
+            verdict = "met"
+        else:
+            short = CROSSHOST_TARGET_MB_PER_S - median
+            verdict = (f"missed by {short:.0f} MB/s "
+                       f"({100 * short / CROSSHOST_TARGET_MB_PER_S:.0f}%)")
+        lines.append(f"Target (issue 13): weft cross-host W5 random ≥ "
+                     f"{CROSSHOST_TARGET_MB_PER_S} MB/s: {verdict}.\n")
+    notes_seen = []
+    for system, _ in CROSSHOST_SYSTEMS:
+        for record in by_system.get(system, []):
+            for key in ("note", "error"):
+                text = record.get(key)
+                if not text or record.get("workload") not in (
+                        "W5_data", "W1_map", "W2_latency"):
+                    continue
+                line = (f"- {system} {record['workload']}"
+                        f"{' (' + record['data'] + ')' if 'data' in record else ''}"
+                        f" — {key}: {text}")
+                if line not in notes_seen:
+                    notes_seen.append(line)
+    if notes_seen:
+        lines += ["Notes from the records (each distinct one once):\n"]
+        lines += notes_seen
+        lines.append("")
+    missing = [s for s, _ in CROSSHOST_SYSTEMS if s not in by_system]
+    if missing:
+        lines.append("**Missing results:** " + ", ".join(missing) + "\n")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default="bench/results")
     parser.add_argument("--benchmarks", default="BENCHMARKS.md")
     parser.add_argument("--scale-section", action="store_true",
                         help="print only the Scale section and stop")
+    parser.add_argument("--crosshost", default=None, metavar="DIR",
+                        help="write DIR/section.md from bench/crosshost.sh's "
+                             "results in DIR, and nothing else")
     args = parser.parse_args(argv)
     if args.scale_section:
         print(scale_section(args.results), end="")
+        return
+    if args.crosshost:
+        path = os.path.join(args.crosshost, "section.md")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(crosshost_section(args.crosshost))
+        print(f"report: cross-host section -> {path}")
         return
 
     records, missing = read_records(args.results)
@@ -633,7 +819,8 @@ def main(argv=None):
     chart_rel = os.path.relpath(chart, os.path.dirname(
         os.path.abspath(args.benchmarks)) or ".")
     write_benchmarks(records, missing, run, table, chart_rel,
-                     args.benchmarks, scale_section(args.results))
+                     args.benchmarks, args.results,
+                     scale_section(args.results))
     print(f"report: {len(records)} records -> "
           f"{os.path.join(args.results, 'table.md')}, {chart}, "
           f"{args.benchmarks}")

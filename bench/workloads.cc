@@ -7,6 +7,9 @@
 // schema as bench/peers/*.py. Cluster start-up is reported separately.
 //
 //   bazel run --config=opt //bench:workloads -- [--quick] [--only=W1_map,...]
+//
+// --only=DASH (never by default) measures W1 map with and without a
+// dashboard watching (DashboardOverhead).
 
 #include <spawn.h>
 #include <sys/wait.h>
@@ -31,7 +34,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "examples/forest/forest.h"
+#include "rpc/data_client.h"
 #include "rpc/shared_region.h"
+#include "scheduler/dashboard/http_client.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
 #include "scheduler/scheduler_service.h"
@@ -129,8 +134,18 @@ double LooFit(size_t index, const Study& study) {
       .Predict(study.x.row(index));
 }
 
+// W5 against a remote cluster: how the data plane of the worker holding `a`
+// has fetched objects so far (rpc::FetchCounts: mapped, streamed, bulk,
+// fallbacks), so the record says which path moved the arrays.
+std::vector<int64_t> FetchCountsHere(const std::vector<double>& a) {
+  (void)a;
+  const weft::rpc::FetchCounts c = weft::rpc::DataClient::ProcessFetchCounts();
+  return {static_cast<int64_t>(c.mapped), static_cast<int64_t>(c.streamed),
+          static_cast<int64_t>(c.bulk), static_cast<int64_t>(c.fallbacks)};
+}
+
 WEFT_REMOTE(Inc, Leaf, Add, Busy, BusyTimed, MakeArray, SumTwo, Copy, Where,
-            LooFit);
+            LooFit, FetchCountsHere);
 
 // --- Output ----------------------------------------------------------------
 
@@ -278,6 +293,67 @@ void W1(const std::string& system, const Sizes& z) {
       .Num("tasks_per_second", z.w1_tasks / s);
 }
 
+// DASH: W1 map on the cluster with and without a dashboard watching
+// (issue 16: a browser costs <= 5% throughput). The watcher stands in for
+// a browser's page: it reads the live-update stream (/events, one JSON
+// update every 500 ms) as the page does; drawing is the browser's work, not
+// the cluster's. Runs alternate (unwatched, watched) `kDashRounds` times;
+// the record has each side's median tasks/s and their ratio.
+void DashboardOverhead(const std::string& system, const std::string& link,
+                       const Sizes& z) {
+  constexpr int kDashRounds = 5;
+  absl::StatusOr<weft::dashboard::Url> url = weft::dashboard::ParseUrl(link);
+  if (!url.ok()) {
+    Record(system, "DASH").Str("skipped", "no dashboard");
+    return;
+  }
+  // Runs of a few seconds: many updates each (W1's 10,000 tasks take
+  // less than one update interval).
+  const int64_t tasks = 20 * z.w1_tasks;
+  std::vector<int64_t> xs(tasks);
+  std::iota(xs.begin(), xs.end(), 0);
+  auto run = [&] {
+    const auto start = Clock::now();
+    std::vector<int64_t> out = weft::get(weft::map(Inc, xs));
+    return tasks / Since(start);
+  };
+  run();  // warm-up: run times known, connections made
+  std::vector<double> alone, watched;
+  int64_t updates = 0;
+  for (int r = 0; r < kDashRounds; ++r) {
+    alone.push_back(run());
+    std::atomic<bool> stop{false};
+    std::atomic<int64_t> seen{0};
+    std::thread watcher([&] {
+      (void)weft::dashboard::ReadEvents(
+          url->host, url->port, "/events", {}, absl::Seconds(600),
+          [&](std::string_view) {
+            seen.fetch_add(1);
+            return !stop.load();
+          });
+    });
+    // The first update (a full one) has arrived: the page is open.
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (seen.load() == 0 && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    watched.push_back(run());
+    stop = true;
+    watcher.join();  // at the next update, within 500 ms
+    updates += seen.load();
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  const double a = median(alone), w = median(watched);
+  Record(system, "DASH").Num("tasks", tasks).Num("rounds", kDashRounds)
+      .Num("tasks_per_second_unwatched", a)
+      .Num("tasks_per_second_watched", w)
+      .Num("watched_over_unwatched", w / a)
+      .Num("updates_read", updates);
+}
+
 void W2(const std::string& system, const Sizes& z) {
   std::vector<double> us;
   for (int i = 0; i < z.w2_count; ++i) {
@@ -341,11 +417,16 @@ double Median(std::vector<double> xs) {
 //      - median(SumTwo(b2, b) with both on b's worker, b2 = Copy(b)):
 // the same work (two arrays deserialized and summed), only the move
 // differs. Fresh arrays each repetition, so no worker already holds a copy.
-void W5(const std::string& system, const Sizes& z) {
+//
+// `remote`: the workers run elsewhere (--scheduler); the record then says
+// how the two workers' data planes fetched objects so far, counted in their
+// processes after the last repetition.
+void W5(const std::string& system, const Sizes& z, bool remote) {
   const int64_t n = z.w5_mb * 1000 * 1000 / 8;
   for (bool random : {true, false}) {
     std::vector<double> same_s, cross_s;
     std::string misplaced;
+    std::vector<int64_t> counts(4, 0);  // both workers, after the last rep
     for (int rep = 0; rep < z.w5_reps; ++rep) {
       // Ready at once, so they go to different (least loaded) workers. b is
       // one element larger, so SumTwo(a, b) runs where b is and moves a.
@@ -370,6 +451,15 @@ void W5(const std::string& system, const Sizes& z) {
             ", same-worker sum ", same_pid, ", cross-worker sum ", cross_pid,
             "); ");
       }
+      if (remote && rep + 1 == z.w5_reps) {
+        for (const auto& held : {a, b}) {
+          const std::vector<int64_t> c =
+              weft::get(weft::remote(FetchCountsHere)(held));
+          for (size_t i = 0; i < counts.size() && i < c.size(); ++i) {
+            counts[i] += c[i];
+          }
+        }
+      }
       // Let the workers drop this repetition's objects before the next.
       a = {};
       b = {};
@@ -387,13 +477,22 @@ void W5(const std::string& system, const Sizes& z) {
     } else {
       r.Raw("mb_per_second", "null");  // within noise of the baseline
     }
+    std::string path;
+    if (remote) {
+      path = absl::StrCat(
+          "workers of a running cluster (--scheduler); their data planes' "
+          "fetches so far (both workers, all workloads of this run): mapped ",
+          counts[0], ", streamed over gRPC ", counts[1], ", bulk TCP ",
+          counts[2], ", fallbacks ", counts[3]);
+    } else if (weft::rpc::SharedMemoryEnabled()) {
+      path = "moved through shared memory (same host)";
+    } else {
+      path = "streamed over gRPC (WEFT_SHARED_MEMORY=0)";
+    }
     r.Str("note", misplaced +
                       "placement by input bytes: SumTwo(a, b) moves a worker "
                       "to worker; baseline SumTwo(Copy(b), b) on b's worker; "
-                      "medians; " +
-                      (weft::rpc::SharedMemoryEnabled()
-                           ? "moved through shared memory (same host)"
-                           : "streamed over gRPC (WEFT_SHARED_MEMORY=0)"));
+                      "medians; " + path);
   }
 }
 
@@ -654,6 +753,7 @@ int main(int argc, char** argv) {
   Sizes z;
   std::vector<std::string> only;
   bool embedded = true;
+  std::string scheduler, token_file, remote_system = "weft-remote";
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--quick") {
@@ -671,9 +771,20 @@ int main(int argc, char** argv) {
       embedded = false;
     } else if (arg.rfind("--only=", 0) == 0) {
       only = absl::StrSplit(arg.substr(7), ',');
+    } else if (arg.rfind("--scheduler=", 0) == 0) {
+      scheduler = arg.substr(12);
+    } else if (arg.rfind("--token-file=", 0) == 0) {
+      token_file = arg.substr(13);
+    } else if (arg.rfind("--system=", 0) == 0) {
+      remote_system = arg.substr(9);
+    } else if (arg.rfind("--w5-reps=", 0) == 0) {
+      z.w5_reps = std::max(1, std::atoi(arg.c_str() + 10));
     } else {
-      std::fprintf(stderr, "usage: workloads [--quick] [--no-embedded] "
-                           "[--only=W1,W2,...]\n");
+      std::fprintf(stderr,
+                   "usage: workloads [--quick] [--no-embedded] "
+                   "[--only=W1,W2,...] [--w5-reps=N]\n"
+                   "       [--scheduler=HOST:PORT --token-file=PATH "
+                   "[--system=NAME]]  (a running cluster of 2 workers)\n");
       return 2;
     }
   }
@@ -681,6 +792,29 @@ int main(int argc, char** argv) {
     return only.empty() || std::find(only.begin(), only.end(), w) != only.end();
   };
   Calibrate(z.w4_ms / 1000);
+
+  // A running cluster (bench/crosshost.sh): no embedded runtime, no cluster
+  // of this process's own, so no W7 (it measures a fresh LocalCluster).
+  if (!scheduler.empty()) {
+    auto start = Clock::now();
+    weft::Client client = weft::Client::Connect(scheduler, token_file,
+                                                std::chrono::seconds(60));
+    client.wait_for_workers(2, std::chrono::seconds(60));
+    Record(remote_system, "startup").Num("seconds", Since(start))
+        .Num("workers", 2)
+        .Str("note", "connecting to a running cluster and finding 2 workers");
+    const std::string& sys = remote_system;
+    if (want("W1")) W1(sys, z);
+    if (want("W2")) W2(sys, z);
+    if (want("W3")) W3(sys, z);
+    if (want("W4")) W4(sys, z);
+    if (want("W5")) W5(sys, z, /*remote=*/true);
+    if (want("W6")) W6(sys, z);
+    if (want("METG")) Metg(sys, z);
+    if (want("W7")) std::fprintf(stderr, "workloads: W7 needs a cluster of "
+                                         "its own; skipped with --scheduler\n");
+    return 0;
+  }
 
   // The embedded runtime, where the workload makes sense in one process.
   if (embedded) {
@@ -702,12 +836,16 @@ int main(int argc, char** argv) {
   if (want("W2")) W2(sys, z);
   if (want("W3")) W3(sys, z);
   if (want("W4")) W4(sys, z);
-  if (want("W5")) W5(sys, z);
+  if (want("W5")) W5(sys, z, /*remote=*/false);
   if (want("W6")) W6(sys, z);
   if (want("W7")) {
     W7(sys, z, /*use_map=*/true);
     W7(sys, z, /*use_map=*/false);
   }
   if (want("METG")) Metg(sys, z);
+  // Not part of the side-by-side suite: only when asked for.
+  if (std::find(only.begin(), only.end(), "DASH") != only.end()) {
+    DashboardOverhead(sys, cluster.dashboard_link(), z);
+  }
   return 0;
 }

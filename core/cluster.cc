@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <condition_variable>
@@ -18,7 +19,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/cluster_internal.h"
+#include "rpc/cluster_files.h"
 #include "rpc/cluster_runtime.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
@@ -59,20 +63,47 @@ std::string ProgramName() {
 
 }  // namespace
 
+namespace internal {
+
+Client ConnectInProcess(scheduler::SchedulerServer& server,
+                        const std::string& token) {
+  return MakeDefault(rpc::ClusterRuntime::ConnectLocal(
+      server.service().local_link(), server.address(), token, ProgramName()));
+}
+
+}  // namespace internal
+
 Client Client::Connect(const std::string& address,
                        const std::string& token_file,
                        std::chrono::milliseconds timeout) {
   std::string target = address;
-  if (target.empty()) {
-    const char* env = std::getenv("WEFT_SCHEDULER");
-    if (env == nullptr || *env == '\0') {
-      throw UsageError("weft: Client::Connect needs a scheduler address "
-                       "(host:port) or $WEFT_SCHEDULER");
-    }
+  const auto started = std::chrono::steady_clock::now();
+  if (const char* env = std::getenv("WEFT_SCHEDULER");
+      target.empty() && env != nullptr && *env != '\0') {
     target = env;
   }
+  if (target.empty()) {
+    // The scheduler file beside the token file, which a scheduler that is
+    // still starting may not have written yet.
+    absl::StatusOr<std::string> file = rpc::SchedulerFileBeside(token_file);
+    absl::StatusOr<std::string> found =
+        file.ok() ? rpc::WaitForSchedulerFile(
+                        *file, absl::Now() + absl::FromChrono(timeout))
+                  : file.status();
+    if (!found.ok()) {
+      throw UsageError(absl::StrCat(
+          "weft: Client::Connect was given no scheduler address and "
+          "$WEFT_SCHEDULER is not set, and ",
+          found.status().message()));
+    }
+    target = *std::move(found);
+  }
+  const auto left = std::max(
+      std::chrono::milliseconds(1),
+      timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - started));
   return ConnectTo(target, rpc::TokenSource::FromEnvironmentOr(token_file),
-                   timeout, ProgramName());
+                   left, ProgramName());
 }
 
 class LocalCluster::Impl {
@@ -90,17 +121,22 @@ class LocalCluster::Impl {
         absl::FromChrono(options_.heartbeat_timeout);
     service.state.saturation = std::max(1, options_.saturation);
     service.state.adaptive_saturation = options_.adaptive_saturation;
+    service.dashboard_port = options_.dashboard_port;
+    service.dashboard_port_fallback = true;
     absl::StatusOr<std::unique_ptr<scheduler::SchedulerServer>> server =
         scheduler::SchedulerServer::Start(options_.host, options_.port,
                                           std::move(service));
     if (!server.ok()) throw UsageError(std::string(server.status().message()));
     scheduler_ = *std::move(server);
+    dashboard_link_ = scheduler_->dashboard_url();
+    if (!dashboard_link_.empty()) {
+      std::fprintf(stderr, "weft: LocalCluster dashboard at %s\n",
+                   dashboard_link_.c_str());
+    }
     try {
       client_ = std::make_unique<Client>(
           options_.in_process_client
-              ? MakeDefault(rpc::ClusterRuntime::ConnectLocal(
-                    scheduler_->service().local_link(), scheduler_->address(),
-                    token_, ProgramName()))
+              ? internal::ConnectInProcess(*scheduler_, token_)
               : ConnectTo(scheduler_->address(),
                           rpc::TokenSource::Literal(token_),
                           options_.start_timeout, ProgramName()));
@@ -132,6 +168,7 @@ class LocalCluster::Impl {
   Client client() const { return *client_; }
   const std::string& address() const { return scheduler_->address(); }
   const std::string& token() const { return token_; }
+  const std::string& dashboard_link() const { return dashboard_link_; }
   std::vector<pid_t> pids() const {
     internal::MutexLock lock(&mu_);
     return pids_;
@@ -278,6 +315,7 @@ class LocalCluster::Impl {
 
   Options options_;
   std::string token_;
+  std::string dashboard_link_;
   std::vector<std::string> worker_env_;  // constant after construction
   std::unique_ptr<scheduler::SchedulerServer> scheduler_;
   std::unique_ptr<Client> client_;
@@ -302,6 +340,9 @@ LocalCluster::~LocalCluster() = default;
 Client LocalCluster::client() const { return impl_->client(); }
 const std::string& LocalCluster::address() const { return impl_->address(); }
 const std::string& LocalCluster::token() const { return impl_->token(); }
+const std::string& LocalCluster::dashboard_link() const {
+  return impl_->dashboard_link();
+}
 std::vector<pid_t> LocalCluster::worker_pids() const { return impl_->pids(); }
 void LocalCluster::add_workers(int n) { impl_->AddWorkers(n); }
 int LocalCluster::restarts() const { return impl_->restarts(); }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <utility>
 
 #include <unistd.h>
@@ -29,13 +30,62 @@ constexpr int kIdleYields = 8;
 
 enum TaskPhase : int { kWaiting, kQueued, kRunning, kFinished };
 
+// The pool thread index of this thread (CurrentThread()).
+thread_local int current_thread = -1;
+
 }  // namespace
 
 // Per worker thread; touched only by fibers of that thread, which never run
 // at the same time, so no lock is needed.
 struct EmbeddedRuntime::ThreadState {
+  int index = 0;    // which pool thread
   int runners = 1;  // runner fibers alive on this thread (incl. primary)
   int blocked = 0;  // of those, how many are inside a blocked task
+};
+
+// An open EventReader: the runtime appends to it as tasks finish.
+class EmbeddedRuntime::Recorder final : public EventReader {
+ public:
+  explicit Recorder(EmbeddedRuntime* runtime) : runtime_(runtime) {
+    MutexLock lock(&runtime_->recorders_mu_);
+    runtime_->recorders_.push_back(this);
+    runtime_->num_recorders_.fetch_add(1);
+  }
+  ~Recorder() override {
+    MutexLock lock(&runtime_->recorders_mu_);
+    std::erase(runtime_->recorders_, this);
+    runtime_->num_recorders_.fetch_sub(1);
+  }
+
+  absl::Status Read(EventBatch& into) override {
+    std::vector<TaskRunEvent> tasks;
+    uint64_t dropped;
+    {
+      MutexLock lock(&mu_);
+      tasks.swap(tasks_);
+      dropped = dropped_;
+      dropped_ = 0;
+    }
+    into.tasks.insert(into.tasks.end(), std::make_move_iterator(tasks.begin()),
+                      std::make_move_iterator(tasks.end()));
+    into.dropped += dropped;
+    return absl::OkStatus();
+  }
+
+  void Add(const TaskRunEvent& event) {
+    MutexLock lock(&mu_);
+    if (tasks_.size() >= kMaxRecordedEvents) {
+      ++dropped_;
+    } else {
+      tasks_.push_back(event);
+    }
+  }
+
+ private:
+  EmbeddedRuntime* const runtime_;
+  Mutex mu_;
+  std::vector<TaskRunEvent> tasks_ ABSL_GUARDED_BY(mu_);
+  uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class EmbeddedRuntime::Task final
@@ -144,13 +194,21 @@ class EmbeddedRuntime::Task final
     return phase_.compare_exchange_strong(expected, kRunning);
   }
 
-  void Run() {
+  // Runs the task (with its retries); returns the error it ended with, or
+  // null if it succeeded. `before_publish`, if set, is called with that
+  // outcome before the result is published (so that what it records is
+  // there before anyone waiting on the result wakes).
+  std::shared_ptr<const ErrorInfo> Run(
+      const std::function<void(const std::shared_ptr<const ErrorInfo>&)>*
+          before_publish = nullptr) {
+    std::shared_ptr<const ErrorInfo> failure;
     const int attempts = std::max(0, spec_.options.retries) + 1;
     for (int attempt = 1; attempt <= attempts; ++attempt) {
       const bool last = attempt == attempts;
       try {
         AnyValue value = spec_.body->Run(last);
         phase_.store(kFinished);
+        if (before_publish != nullptr) (*before_publish)(nullptr);
         if (auto result = TakeResult()) {
           ObjectState::Publish(std::move(result), std::move(value), nullptr);
         }
@@ -160,7 +218,9 @@ class EmbeddedRuntime::Task final
       } catch (...) {
         if (last) {
           auto error = ErrorFromCurrentException(spec_.name, key());
+          failure = error;
           phase_.store(kFinished);
+          if (before_publish != nullptr) (*before_publish)(error);
           if (auto result = TakeResult()) {
             ObjectState::Publish(std::move(result), AnyValue(),
                                  std::move(error));
@@ -171,12 +231,14 @@ class EmbeddedRuntime::Task final
     // Let go of arguments and dependencies as soon as the task is done.
     spec_.body.reset();
     spec_.deps.clear();
+    return failure;
   }
 
   // Computed on demand: formatting a key for every task costs more than
   // running a tiny one.
   std::string key() const { return MakeKey(spec_.name, id_); }
   const std::string& name() const { return spec_.name; }
+  const std::string& function_name() const { return spec_.function_name; }
   int cpus() const { return cpus_; }
   uint64_t id() const { return id_; }
   int priority() const { return spec_.options.priority; }
@@ -245,7 +307,10 @@ EmbeddedRuntime::EmbeddedRuntime(int threads)
     : num_threads_(std::max(1, threads)), free_slots_(num_threads_) {
   threads_.reserve(num_threads_);
   for (int i = 0; i < num_threads_; ++i) {
-    threads_.emplace_back([this] { ThreadMain(); });
+    threads_.emplace_back([this, i] {
+      current_thread = i;
+      ThreadMain(i);
+    });
   }
   actors_ = std::make_unique<EmbeddedActors>(this, num_threads_);
 }
@@ -359,8 +424,15 @@ void EmbeddedRuntime::Enqueue(std::shared_ptr<Task> task) {
   }
 }
 
-void EmbeddedRuntime::ThreadMain() {
+int EmbeddedRuntime::CurrentThread() { return current_thread; }
+
+absl::StatusOr<std::unique_ptr<EventReader>> EmbeddedRuntime::OpenEvents() {
+  return std::make_unique<Recorder>(this);
+}
+
+void EmbeddedRuntime::ThreadMain(int index) {
   ThreadState ts;
+  ts.index = index;
   RunnerLoop(ts, /*primary=*/true);
   // Extra runners may still be finishing blocked tasks on this thread.
   while (ts.runners > 1) {
@@ -438,8 +510,37 @@ void EmbeddedRuntime::Execute(Task& task, ThreadState& ts) {
   if (!task.BeginRun()) return;  // cancelled while queued
   Context context(this, &ts, &task);
   TaskContext::SetCurrent(&context);
-  task.Run();
+  if (num_recorders_.load(std::memory_order_relaxed) == 0) {
+    task.Run();
+  } else {
+    const int64_t start_us = UnixMicrosNow();
+    const std::function<void(const std::shared_ptr<const ErrorInfo>&)>
+        record = [&](const std::shared_ptr<const ErrorInfo>& error) {
+          Record(task, ts, start_us, error);
+        };
+    task.Run(&record);
+  }
   TaskContext::SetCurrent(nullptr);
+}
+
+void EmbeddedRuntime::Record(const Task& task, const ThreadState& ts,
+                             int64_t start_us,
+                             const std::shared_ptr<const ErrorInfo>& error) {
+  TaskRunEvent event;
+  event.id = task.id();
+  event.name = task.name();
+  event.function =
+      task.function_name().empty() ? task.name() : task.function_name();
+  event.thread = ts.index;
+  event.start_us = start_us;
+  event.end_us = UnixMicrosNow();
+  if (error != nullptr) {
+    event.failed = true;
+    event.exception_type = error->exception_type;
+    event.message = error->message;
+  }
+  MutexLock lock(&recorders_mu_);
+  for (Recorder* r : recorders_) r->Add(event);
 }
 
 void EmbeddedRuntime::ReleaseSlots(int cpus) {

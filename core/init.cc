@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/slurm_start.h"
 #include "weft/weft.h"
 #include "worker/supervisor.h"
 #include "worker/worker.h"
@@ -36,6 +37,9 @@ void Init(int& argc, char** argv) {
     std::fflush(nullptr);
     std::_Exit(code);
   }
+  // `srun ./my_program --weft-slurm`: task 0 goes on with its cluster up,
+  // the other tasks serve as workers and exit.
+  internal::StartSlurmStepIfAsked(argc, argv);
 }
 
 }  // namespace weft

@@ -3,6 +3,7 @@
 #include "weft/internal/runtime.h"
 
 #include "weft/internal/error_info.h"
+#include "absl/time/clock.h"
 
 namespace weft::internal {
 namespace {
@@ -29,6 +30,8 @@ SubmitBatch::~SubmitBatch() {
   open_batch.runtime = nullptr;
   runtime_->FlushSubmissions();
 }
+
+int64_t UnixMicrosNow() { return absl::GetCurrentTimeNanos() / 1000; }
 
 bool SubmitBatch::Holding(const Runtime& runtime) {
   return open_batch.depth > 0 && open_batch.runtime == &runtime;

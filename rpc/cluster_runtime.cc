@@ -285,6 +285,9 @@ class ClusterConnection final
       d.processing = w.processing();
       d.memory_bytes = w.memory_bytes();
       d.objects = w.objects();
+      d.executing = w.executing();
+      d.cpu = w.cpu();
+      d.rss_bytes = w.rss_bytes();
       out.push_back(std::move(d));
     }
     int slots = 0;
@@ -297,6 +300,25 @@ class ClusterConnection final
   int slots() {
     MutexLock lock(&mu_);
     return slots_;
+  }
+
+  // The scheduler's dashboard URL ("" if it has none).
+  absl::StatusOr<std::string> DashboardLink() {
+    SchedulerToClient reply;
+    absl::Status status =
+        Request([](ClientMessage& m) { m.set_list_workers(true); }, reply);
+    if (!status.ok()) return status;
+    return reply.dashboard();
+  }
+
+  // The scheduler's recorded task runs and transfers after `request`'s
+  // cursors (or where "now" is, with from_now).
+  absl::StatusOr<TelemetryReply> Telemetry(const TelemetryRequest& request) {
+    SchedulerToClient reply;
+    absl::Status status = Request(
+        [&](ClientMessage& m) { *m.mutable_telemetry() = request; }, reply);
+    if (!status.ok()) return status;
+    return std::move(*reply.mutable_telemetry());
   }
 
   DataClient& data() { return data_; }
@@ -965,6 +987,88 @@ std::shared_ptr<ObjectState> ClusterRuntime::Broadcast(internal::PutSpec spec) {
 internal::RefResolver* ClusterRuntime::refs() { return connection_->refs(); }
 
 absl::Status ClusterRuntime::Sync() { return connection_->Sync(); }
+
+namespace {
+
+// Reads the scheduler's task runs and transfers from the cursors it gave
+// at opening on.
+class ClusterEventReader final : public internal::EventReader {
+ public:
+  ClusterEventReader(std::shared_ptr<ClusterConnection> connection,
+                     uint64_t task_cursor, uint64_t transfer_cursor)
+      : connection_(std::move(connection)),
+        task_cursor_(task_cursor),
+        transfer_cursor_(transfer_cursor) {}
+
+  absl::Status Read(internal::EventBatch& into) override {
+    // A reply carries at most kPage events of each kind: ask again while
+    // one comes back full.
+    constexpr uint32_t kPage = 20000;
+    while (true) {
+      TelemetryRequest request;
+      request.set_task_cursor(task_cursor_);
+      request.set_transfer_cursor(transfer_cursor_);
+      request.set_max_events(kPage);
+      absl::StatusOr<TelemetryReply> reply = connection_->Telemetry(request);
+      if (!reply.ok()) return reply.status();
+      for (const TaskEvent& t : reply->tasks()) {
+        internal::TaskRunEvent& e = into.tasks.emplace_back();
+        e.id = t.id();
+        e.name = t.name();
+        e.function = t.function();
+        e.worker = t.worker();
+        e.thread = t.thread();
+        e.start_us = t.start_us();
+        e.end_us = t.end_us();
+        e.failed = t.failed();
+        e.exception_type = t.exception_type();
+        e.message = t.message();
+      }
+      for (const TransferEvent& t : reply->transfers()) {
+        internal::TransferEvent& e = into.transfers.emplace_back();
+        e.object = t.id();
+        e.worker = t.worker();
+        e.thread = t.thread();
+        e.from = t.from();
+        e.bytes = t.bytes();
+        e.path = t.path() == 1 ? "shared_memory" : "network";
+        e.start_us = t.start_us();
+        e.end_us = t.end_us();
+      }
+      into.dropped += reply->dropped();
+      task_cursor_ = reply->next_task_cursor();
+      transfer_cursor_ = reply->next_transfer_cursor();
+      if (reply->tasks_size() < static_cast<int>(kPage) &&
+          reply->transfers_size() < static_cast<int>(kPage)) {
+        return absl::OkStatus();
+      }
+    }
+  }
+
+ private:
+  const std::shared_ptr<ClusterConnection> connection_;
+  uint64_t task_cursor_;
+  uint64_t transfer_cursor_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<internal::EventReader>>
+ClusterRuntime::OpenEvents() {
+  TelemetryRequest request;
+  request.set_from_now(true);
+  absl::StatusOr<TelemetryReply> now = connection_->Telemetry(request);
+  if (!now.ok()) return now.status();
+  return std::make_unique<ClusterEventReader>(connection_,
+                                              now->next_task_cursor(),
+                                              now->next_transfer_cursor());
+}
+
+std::string ClusterRuntime::DashboardLink() {
+  absl::StatusOr<std::string> link = connection_->DashboardLink();
+  if (!link.ok()) throw UsageError(std::string(link.status().message()));
+  return *std::move(link);
+}
 
 void ClusterRuntime::Contain(uint64_t container,
                              const std::vector<uint64_t>& ids) {

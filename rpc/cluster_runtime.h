@@ -61,6 +61,13 @@ class ClusterRuntime final : public internal::Runtime {
       internal::TaskSpec spec) override;
   std::shared_ptr<internal::ObjectState> Broadcast(
       internal::PutSpec spec) override;
+  // Reads the task runs and transfers the scheduler records from now on
+  // (scheduler/telemetry.h), asking it at each Read. Its ring keeps the
+  // most recent 100,000 runs: a reader that waits longer between reads
+  // than the cluster takes to run that many counts the rest as dropped.
+  absl::StatusOr<std::unique_ptr<internal::EventReader>> OpenEvents() override;
+  // Asks the scheduler. Throws UsageError if it cannot be reached.
+  std::string DashboardLink() override;
 
   // Actors: created and found with a round trip to the scheduler; calls
   // go out as tasks (TaskDef.actor_call), in this client's order.

@@ -109,6 +109,7 @@ struct DataClient::Fetched {
   // A whole buffer: the holder's region mapped, or read from its bulk
   // port.
   std::optional<Buffer> whole;
+  bool mapped = false;  // `whole` is a mapping of the holder's region
   std::optional<BufferBuilder> streamed;  // otherwise, complete
 };
 
@@ -220,6 +221,7 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
     fetches.mapped.fetch_add(1);
     Fetched fetched;
     fetched.whole.emplace(*std::move(region));
+    fetched.mapped = true;
     return fetched;
   }
   if (first || received != total) {
@@ -234,10 +236,14 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
 }
 
 absl::StatusOr<Buffer> DataClient::FetchBuffer(const std::string& address,
-                                               uint64_t id) {
+                                               uint64_t id, FetchInfo* info) {
   absl::StatusOr<Fetched> fetched =
       FetchOnce(address, id, shared_memory_, shared_memory_);
   if (!fetched.ok()) return fetched.status();
+  if (info != nullptr) {
+    info->address = address;
+    info->mapped = fetched->mapped;
+  }
   if (fetched->whole.has_value()) return *std::move(fetched->whole);
   return std::move(*fetched->streamed).Finish();
 }
@@ -252,11 +258,11 @@ absl::StatusOr<std::string> DataClient::Fetch(const std::string& address,
 }
 
 absl::StatusOr<Buffer> DataClient::FetchAnyBuffer(
-    const std::vector<std::string>& addresses, uint64_t id) {
+    const std::vector<std::string>& addresses, uint64_t id, FetchInfo* info) {
   absl::Status last = absl::NotFoundError(
       absl::StrCat("object ", id, " has no known holder"));
   for (const std::string& address : addresses) {
-    absl::StatusOr<Buffer> bytes = FetchBuffer(address, id);
+    absl::StatusOr<Buffer> bytes = FetchBuffer(address, id, info);
     if (bytes.ok()) return bytes;
     last = bytes.status();
   }

@@ -48,6 +48,13 @@ struct FetchCounts {
                            // a bulk port could not be reached
 };
 
+// How one fetch went (FetchBuffer's `info`).
+struct FetchInfo {
+  std::string address;  // the holder that answered
+  bool mapped = false;  // its shared memory was mapped (else streamed or
+                        // read from its bulk port: the network)
+};
+
 // Whether this process fetches large objects from other hosts through
 // their bulk ports: unless WEFT_BULK_TRANSFER=0.
 bool BulkTransferEnabled();
@@ -69,10 +76,13 @@ class DataClient {
   // objects into shared memory of this process).
   // Errors: UNAVAILABLE (no such worker), NOT_FOUND (it does not hold the
   // object), DEADLINE_EXCEEDED, UNAUTHENTICATED, DATA_LOSS (truncated).
-  absl::StatusOr<Buffer> FetchBuffer(const std::string& address, uint64_t id);
+  // `info`, if not null, says how it went when it succeeds.
+  absl::StatusOr<Buffer> FetchBuffer(const std::string& address, uint64_t id,
+                                     FetchInfo* info = nullptr);
   // Fetches from the first of `addresses` that answers.
   absl::StatusOr<Buffer> FetchAnyBuffer(
-      const std::vector<std::string>& addresses, uint64_t id);
+      const std::vector<std::string>& addresses, uint64_t id,
+      FetchInfo* info = nullptr);
 
   // As FetchBuffer, as a string (a copy out of shared memory, if mapped).
   absl::StatusOr<std::string> Fetch(const std::string& address, uint64_t id);

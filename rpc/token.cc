@@ -2,19 +2,13 @@
 
 #include "rpc/token.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <random>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "rpc/cluster_files.h"
 
 namespace weft::rpc {
 
@@ -52,74 +46,17 @@ std::string NewToken() {
 }
 
 absl::Status WriteTokenFile(const std::string& path, const std::string& token) {
-  const size_t slash = path.rfind('/');
-  if (slash != std::string::npos && slash > 0) {
-    ::mkdir(path.substr(0, slash).c_str(), 0700);
-  }
-  // A fresh file beside the target (never an existing one, never through a
-  // symbolic link), renamed over it: rename() replaces a link at `path`
-  // itself, not what it points to.
-  const std::string tmp = absl::StrCat(path, ".", ::getpid(), ".tmp");
-  ::unlink(tmp.c_str());
-  const int fd =
-      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-             0600);
-  if (fd < 0) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "weft: cannot write token file ", tmp, ": ", std::strerror(errno)));
-  }
-  const std::string line = token + "\n";
-  const bool ok = ::write(fd, line.data(), line.size()) ==
-                      static_cast<ssize_t>(line.size()) &&
-                  ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(tmp.c_str());
-    return absl::InternalError(absl::StrCat("weft: cannot write token file ",
-                                            path, ": ", std::strerror(error)));
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(path, token + "\n", "token file");
 }
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int error = errno;
-    if (error == EACCES || error == EPERM) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "cannot read token file ", path, ": ", std::strerror(error)));
-    }
-    return absl::NotFoundError(absl::StrCat("cannot read token file ", path,
-                                            ": ", std::strerror(error)));
-  }
-  std::string contents;
-  char buf[256];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 || contents.size() > 4096) break;
-    contents.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  std::string token(absl::StripAsciiWhitespace(contents));
-  if (token.empty()) {
-    return absl::NotFoundError(absl::StrCat("token file ", path, " is empty"));
-  }
-  return token;
+  return ReadTrimmedFile(path, "token file");
 }
 
 absl::StatusOr<std::string> DefaultTokenPath() {
-  if (const char* home = std::getenv("WEFT_HOME"); home != nullptr && *home) {
-    return absl::StrCat(home, "/token");
-  }
-  const char* home = std::getenv("HOME");
-  if (home == nullptr || *home == '\0') {
-    return absl::FailedPreconditionError(
-        "weft: neither WEFT_HOME nor HOME is set, so there is no default "
-        "token file; pass --token-file (or set WEFT_TOKEN)");
-  }
-  return absl::StrCat(home, "/.weft/token");
+  absl::StatusOr<std::string> dir = DefaultStateDir();
+  if (!dir.ok()) return dir.status();
+  return *dir + "/token";
 }
 
 TokenSource TokenSource::FromEnvironmentOr(const std::string& token_file) {

@@ -4,10 +4,11 @@
 // presents on every call (the "weft-token" metadata entry, and the key of a
 // frame stream's handshake), and the data services of workers check.
 //
-// Where it lives: the scheduler writes it to a token file (~/.weft/token,
-// $WEFT_HOME/token, or --token-file) that shares a home directory with the
-// workers and programs of the cluster; they read it from there, or take it
-// from $WEFT_TOKEN. A scheduler restarted with the same token file keeps
+// Where it lives: the scheduler writes it to a token file (--token-file, or
+// the state directory's: ~/.weft/token, $WEFT_HOME/token, inside a SLURM job
+// ~/.weft/slurm-JOBID/token; rpc/cluster_files.h) that shares a home
+// directory with the workers and programs of the cluster; they read it from
+// there, or take it from $WEFT_TOKEN. A scheduler restarted with the same token file keeps
 // the token in it, so the workers of its cluster get back in.
 
 #ifndef WEFT_RPC_TOKEN_H_
@@ -36,8 +37,8 @@ void AttachToken(grpc::ClientContext& context, const std::string& token);
 // A fresh random token (hex, 256 bits).
 std::string NewToken();
 
-// Writes `token` to `path`, readable only by its owner (0600), creating the
-// parent directory (0700) if missing. The file is replaced atomically
+// Writes `token` to `path`, readable only by its owner (0600), creating
+// missing parent directories (0700). The file is replaced atomically
 // (written beside it, then renamed), so a reader never sees part of it,
 // and never written through a symbolic link. Errors: the file system's, as
 // PermissionDenied or Internal.
@@ -47,8 +48,10 @@ absl::Status WriteTokenFile(const std::string& path, const std::string& token);
 // empty), PermissionDenied.
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
 
-// $WEFT_HOME/token, else ~/.weft/token. Errors: FailedPrecondition if
-// neither WEFT_HOME nor HOME is set (no guess in a shared directory).
+// DefaultStateDir() + "/token" (rpc/cluster_files.h): $WEFT_HOME/token,
+// else ~/.weft/token, inside a SLURM job in its slurm-JOBID/ subdirectory.
+// Errors: FailedPrecondition if neither WEFT_HOME nor HOME is set (no guess
+// in a shared directory).
 absl::StatusOr<std::string> DefaultTokenPath();
 
 // Where a client or worker gets the token from: $WEFT_TOKEN if set when it

@@ -101,7 +101,7 @@ class FrameRendezvous : public std::enable_shared_from_this<FrameRendezvous> {
   const Options options_;
   std::unique_ptr<rpc::FrameListener> listener_;
 
-  mutable internal::Mutex mu_;
+  mutable ::weft::internal::Mutex mu_;
   std::condition_variable_any arrived_cv_;
   absl::flat_hash_set<std::string> expected_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::shared_ptr<rpc::FrameStream>> arrived_

@@ -13,10 +13,12 @@
 #include "rpc/batch_writer.h"
 #include "rpc/frame_peer_stream.h"
 #include "rpc/listen_check.h"
+#include "rpc/process_stats.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
 #include "scheduler/memory_trim.h"
 #include "scheduler/proto_mapping.h"
+#include "scheduler/telemetry_mapping.h"
 
 namespace weft::scheduler {
 
@@ -445,6 +447,21 @@ SchedulerService::Removals SchedulerService::removals() {
   return removals_;
 }
 
+SchedulerService::Load SchedulerService::CurrentLoad() {
+  MutexLock lock(&mu_);
+  Load load;
+  load.ready_tasks = state_.num_ready();
+  for (const WorkerSummary& w : state_.Workers()) {
+    Load::Worker& worker = load.workers.emplace_back();
+    worker.host = w.host;
+    worker.nthreads = w.nthreads;
+    worker.processing = w.processing;
+    auto it = workers_.find(w.id);
+    if (it != workers_.end()) worker.pid = it->second->pid;
+  }
+  return load;
+}
+
 std::shared_ptr<rpc::LocalLink> SchedulerService::local_link() {
   return local_;
 }
@@ -488,6 +505,7 @@ absl::Status SchedulerService::AddClient(std::shared_ptr<ClientPeer> peer,
     status = state_.AddClient(peer->id);
     if (!status.ok()) return;
     clients_[peer->id] = peer;
+    telemetry_.ClientConnected();
     if (peer->stream->delivers_on_caller() &&
         std::string_view(peer->stream->transport()) == "frames") {
       ++open_frame_peers_;
@@ -728,7 +746,14 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
       }
       *reply.add_actors() = std::move(answer);
     }
+    if (message.has_telemetry()) {
+      FillTelemetryReply(telemetry_, message.telemetry(),
+                         *reply.mutable_telemetry());
+    }
     if (message.list_workers()) {
+      reply.set_dashboard(dashboard_url_);
+      absl::flat_hash_map<WorkerId, WorkerView> beats;
+      for (WorkerView& v : telemetry_.Workers()) beats[v.id] = std::move(v);
       for (const WorkerSummary& w : state_.Workers()) {
         rpc::WorkerInfo* info = reply.add_workers();
         info->set_id(w.id);
@@ -740,6 +765,11 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
         info->set_objects(w.num_objects);
         auto it = workers_.find(w.id);
         if (it != workers_.end()) info->set_pid(it->second->pid);
+        if (auto beat = beats.find(w.id); beat != beats.end()) {
+          info->set_executing(beat->second.executing);
+          info->set_cpu(beat->second.cpu);
+          info->set_rss_bytes(beat->second.rss_bytes);
+        }
       }
     }
     ToClient(peer, [&](rpc::SchedulerToClient& m) { m.MergeFrom(reply); });
@@ -798,6 +828,14 @@ grpc::Status SchedulerService::WorkerStream(
     });
     workers_[peer->id] = peer;
     worker_by_address_[peer->address] = peer->id;
+    WorkerView view;
+    view.id = peer->id;
+    view.address = peer->address;
+    view.host = info.host;
+    view.nthreads = info.nthreads;
+    view.pid = peer->pid;
+    view.joined_us = absl::ToUnixMicros(absl::Now());
+    telemetry_.WorkerJoined(view);
     if (std::string_view(peer->stream->transport()) == "frames") {
       ++open_frame_peers_;
     }
@@ -841,8 +879,10 @@ void SchedulerService::OnWorkerClosed(const std::shared_ptr<WorkerPeer>& peer,
       --open_frame_peers_;
       frame_peers_closed_.notify_all();
     }
+    // After Shutdown() a worker's stream ends because it was told to stop.
     const std::string reason =
         peer->leaving ? "left"
+        : shutdown_   ? "stopped with the scheduler"
         : absl::IsUnavailable(why) || absl::IsCancelled(why)
             ? "lost its connection (did its process die?)"
             : absl::StrCat("was dropped: ", why.message());
@@ -860,6 +900,7 @@ void SchedulerService::DropWorkerLocked(const std::shared_ptr<WorkerPeer>& peer,
   workers_.erase(it);
   ++(removals_.*counter);
   worker_by_address_.erase(peer->address);
+  telemetry_.WorkerRemoved(peer->id, peer->leaving);
   Log(absl::StrCat("worker ", peer->id, " (", peer->address, ") ", why));
   (void)state_.RemoveWorker(
       peer->id,
@@ -890,6 +931,8 @@ void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
       log(state_.RetireWorker(peer.id));
     }
   }
+  // Before the results change the state: it names their tasks.
+  RecordWorkerMessage(state_, peer.id, message, peer.last_heard(), telemetry_);
   for (uint64_t id : message.replicas()) log(state_.AddReplica(peer.id, id));
   // Before results: an actor's calls are assigned once it is constructed.
   for (const rpc::ActorReport& report : message.actors()) {
@@ -930,6 +973,8 @@ void SchedulerService::DispatchLocked() {
   auto address_of = [this](WorkerId w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return AddressOf(w);
   };
+  uint64_t inline_bytes = 0;
+  uint64_t inline_inputs = 0;
   for (Action& action : state_.TakeActions()) {
     std::visit(
         [&](auto& a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -937,6 +982,11 @@ void SchedulerService::DispatchLocked() {
           if constexpr (std::is_same_v<A, AssignTask>) {
             auto it = workers_.find(a.worker);
             if (it == workers_.end()) return;
+            for (const DepLocation& dep : a.deps) {
+              if (dep.inline_value.empty()) continue;
+              inline_bytes += dep.inline_value.size();
+              ++inline_inputs;
+            }
             ToWorker(*it->second, [&](rpc::SchedulerToWorker& m) {
               ToProto(a, address_of, *m.add_assign());
             });
@@ -1007,6 +1057,55 @@ void SchedulerService::DispatchLocked() {
         },
         action);
   }
+  if (inline_inputs > 0) telemetry_.AddInlineBytes(inline_bytes, inline_inputs);
+}
+
+dashboard::ClusterView SchedulerService::View(size_t graph_nodes) {
+  dashboard::ClusterView view;
+  view.now_us = absl::ToUnixMicros(absl::Now());
+  view.scheduler_cpu_seconds = rpc::ProcessCpuSeconds();
+  view.scheduler_rss_bytes = rpc::ProcessRssBytes();
+  std::vector<WorkerView> beats = telemetry_.Workers();
+  std::vector<WorkerSummary> workers;
+  absl::flat_hash_map<WorkerId, int64_t> pids;
+  {
+    MutexLock lock(&mu_);
+    view.address = address_;
+    view.clients = clients_.size();
+    view.counts = state_.CountsByFunction();
+    workers = state_.Workers();
+    for (const auto& [id, peer] : workers_) pids[id] = peer->pid;
+    if (graph_nodes > 0) view.graph = state_.Graph(graph_nodes);
+  }
+  absl::flat_hash_map<WorkerId, const WorkerView*> beat_of;
+  for (const WorkerView& b : beats) beat_of[b.id] = &b;
+  view.workers.reserve(workers.size());
+  for (const WorkerSummary& w : workers) {
+    dashboard::WorkerRow& row = view.workers.emplace_back();
+    row.id = w.id;
+    row.address = w.address;
+    row.host = w.host;
+    row.nthreads = w.nthreads;
+    row.pid = pids.contains(w.id) ? pids[w.id] : 0;
+    row.processing = w.processing;
+    row.objects = w.num_objects;
+    row.held_bytes = w.held_bytes;
+    if (auto it = beat_of.find(w.id); it != beat_of.end()) {
+      row.executing = it->second->executing;
+      row.cpu = it->second->cpu;
+      row.cpu_seconds = it->second->cpu_seconds;
+      row.rss_bytes = it->second->rss_bytes;
+      row.joined_us = it->second->joined_us;
+    }
+  }
+  return view;
+}
+
+void SchedulerService::SetAddresses(std::string scheduler,
+                                    std::string dashboard) {
+  MutexLock lock(&mu_);
+  address_ = std::move(scheduler);
+  dashboard_url_ = std::move(dashboard);
 }
 
 void SchedulerService::RemoveExpiredWorkers() {
@@ -1063,6 +1162,9 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   if (absl::Status s = rpc::CheckCanListen(host, port); !s.ok()) return s;
   std::unique_ptr<SchedulerServer> server(new SchedulerServer);
   const int frame_port = options.frame_port;
+  const int dashboard_port = options.dashboard_port;
+  const bool dashboard_fallback = options.dashboard_port_fallback;
+  const std::string token = options.token;
   server->service_ = std::make_unique<SchedulerService>(std::move(options));
   // Before serving: a peer registering now may be offered a frame stream.
   if (frame_port >= 0) {
@@ -1092,6 +1194,23 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
         absl::StrCat("weft: the scheduler cannot listen on ", host, ":", port));
   }
   server->address_ = absl::StrCat(host, ":", bound);
+  if (dashboard_port >= 0) {
+    dashboard::DashboardServer::Options dashboard;
+    dashboard.host = host;
+    dashboard.port = dashboard_port;
+    dashboard.fall_back_to_any_port = dashboard_fallback;
+    dashboard.token = token;
+    absl::StatusOr<std::unique_ptr<dashboard::DashboardServer>> started =
+        dashboard::DashboardServer::Start(server->service_->loop(),
+                                          *server->service_,
+                                          std::move(dashboard));
+    if (!started.ok()) {
+      server->Shutdown();
+      return started.status();
+    }
+    server->dashboard_ = *std::move(started);
+  }
+  server->service_->SetAddresses(server->address_, server->dashboard_url());
   return server;
 }
 
@@ -1100,6 +1219,7 @@ SchedulerServer::~SchedulerServer() { Shutdown(); }
 void SchedulerServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  dashboard_.reset();  // before the service it reads
   service_->Shutdown();
   service_->EndFrameStreams(absl::Seconds(2));
   if (server_ != nullptr) {  // null if it never started

@@ -36,13 +36,19 @@
 #include "rpc/local_link.h"
 #include "rpc/peer_stream.h"
 #include "rpc/weft.grpc.pb.h"
+#include "scheduler/dashboard/http_server.h"
+#include "scheduler/dashboard/view.h"
 #include "scheduler/frame_rendezvous.h"
 #include "scheduler/scheduler_state.h"
+#include "scheduler/telemetry.h"
 #include "weft/internal/mutex.h"
 
 namespace weft::scheduler {
 
-class SchedulerService final : public rpc::Scheduler::Service {
+// Also the source of the dashboard's views (dashboard::ViewSource): it
+// records what workers report into a Telemetry (scheduler/telemetry.h).
+class SchedulerService final : public rpc::Scheduler::Service,
+                               public dashboard::ViewSource {
  public:
   struct Options {
     std::string token;  // required of every peer
@@ -56,6 +62,11 @@ class SchedulerService final : public rpc::Scheduler::Service {
     FrameRendezvous::Options rendezvous;
     // Event-loop threads (0: WEFT_IO_THREADS, else 2).
     int io_threads = 0;
+    // SchedulerServer: the web dashboard's port on the scheduler's host
+    // (scheduler/dashboard/http_server.h; 0: any free port, -1: none),
+    // and whether a taken port falls back to any free one.
+    int dashboard_port = -1;
+    bool dashboard_port_fallback = false;
     // A client (not in this process) heard from neither by a message nor
     // by a ping for this long is dropped and its references released: its
     // host vanished, or its connection is half-open. Clients ping at a
@@ -107,6 +118,19 @@ class SchedulerService final : public rpc::Scheduler::Service {
     uint64_t silent = 0;  // no message for the heartbeat timeout
   };
   Removals removals();
+  // What an autoscaler weighs (SlurmCluster::adapt, `weft slurm --adapt`):
+  // the tasks ready to run that wait for a worker, and each worker.
+  struct Load {
+    struct Worker {
+      std::string host;  // as the worker registered it
+      int64_t pid = 0;
+      int nthreads = 0;
+      uint32_t processing = 0;  // tasks assigned and not finished
+    };
+    size_t ready_tasks = 0;
+    std::vector<Worker> workers;
+  };
+  Load CurrentLoad();
 
   // The in-process path for a client in this process (LocalCluster). It
   // stays valid after the service is gone (its calls then fail).
@@ -114,6 +138,16 @@ class SchedulerService final : public rpc::Scheduler::Service {
 
   // The event loop the service's streams and timers run on.
   rpc::EventLoop& loop() { return *loop_; }
+
+  // dashboard::ViewSource.
+  dashboard::ClusterView View(size_t graph_nodes) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+  const Telemetry& telemetry() override { return telemetry_; }
+
+  // Where the scheduler listens and its dashboard's URL ("" for none),
+  // for the views and for clients that list workers (`weft status`).
+  void SetAddresses(std::string scheduler, std::string dashboard)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct ClientPeer;
@@ -241,13 +275,19 @@ class SchedulerService final : public rpc::Scheduler::Service {
 
   std::shared_ptr<FrameRendezvous> rendezvous_;  // set once by StartFrames
   std::unique_ptr<rpc::Timer> monitor_;
+  // What the views show; has its own lock (taken after mu_, if both).
+  Telemetry telemetry_;
+  std::string address_ ABSL_GUARDED_BY(mu_);
+  std::string dashboard_url_ ABSL_GUARDED_BY(mu_);
 };
 
 // A running scheduler: the service on a gRPC server.
 class SchedulerServer {
  public:
-  // Listens on host:port (port 0: any free port). Errors: the reason it
-  // cannot listen, naming the address (rpc/listen_check.h).
+  // Listens on host:port (port 0: any free port), and serves the dashboard
+  // on options.dashboard_port of the same host unless it is -1. Errors: the
+  // reason it cannot listen, naming the address (rpc/listen_check.h), for
+  // the dashboard too.
   static absl::StatusOr<std::unique_ptr<SchedulerServer>> Start(
       const std::string& host, int port, SchedulerService::Options options);
   // Shuts down (telling workers to stop) if not done yet.
@@ -257,6 +297,10 @@ class SchedulerServer {
   const std::string& address() const { return address_; }
   // The port peers' frame streams use (0: none).
   int frame_port() const { return service_->frame_port(); }
+  // The dashboard's URL, http://host:port/ ("" without one).
+  std::string dashboard_url() const {
+    return dashboard_ != nullptr ? dashboard_->url() : std::string();
+  }
   SchedulerService& service() { return *service_; }
   // Stops workers and the server; returns when every stream has ended.
   void Shutdown();
@@ -268,6 +312,8 @@ class SchedulerServer {
 
   std::unique_ptr<SchedulerService> service_;
   std::unique_ptr<grpc::Server> server_;
+  // Declared after service_: stopped before it (it reads the service).
+  std::unique_ptr<dashboard::DashboardServer> dashboard_;
   std::string address_;
   bool shut_down_ = false;
 };

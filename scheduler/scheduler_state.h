@@ -57,6 +57,15 @@ struct WorkerSummary {
   absl::Time last_seen;
 };
 
+// A record as the dashboard's graph shows it (SchedulerState::Graph).
+struct GraphNode {
+  ObjectId id = 0;
+  std::string name;      // "put" for a put
+  std::string function;  // empty for a put
+  TaskState state = TaskState::kReleased;
+  std::vector<ObjectId> deps;  // inputs, all among the returned nodes
+};
+
 class SchedulerState {
  public:
   struct Options {
@@ -296,6 +305,11 @@ class SchedulerState {
   // The readable name and function of task `object`; false if unknown (or
   // a put).
   bool NamesOf(ObjectId object, std::string* name, std::string* function) const;
+  // Every record (tasks, puts, released lineage) with its inputs, if there
+  // are at most `max_nodes` and their slots are few enough to scan (at
+  // most 64 x max_nodes: a scheduler that held a large graph not long ago
+  // answers nullopt until it has freed it). O(slots). In no order.
+  std::optional<std::vector<GraphNode>> Graph(size_t max_nodes) const;
   // Number of clients / workers.
   size_t num_clients() const { return clients_.size(); }
   size_t num_workers() const { return pool_.size(); }

@@ -8,25 +8,14 @@
 namespace weft::scheduler {
 namespace {
 
-using internal::MutexLock;
+using ::weft::internal::MutexLock;
 
-// Task durations, in seconds: 100 µs to 10 min.
-constexpr double kDurationBounds[] = {0.0001, 0.001, 0.01, 0.1, 1,
-                                      10,     60,    600};
-
-template <class Event>
-std::vector<Event> Since(const std::deque<Event>& ring, uint64_t first,
-                         uint64_t cursor, size_t max, uint64_t* next,
-                         bool* dropped) {
-  const uint64_t begin = std::max(cursor, first);
-  if (dropped != nullptr) *dropped = cursor != 0 && cursor < first;
-  std::vector<Event> out;
-  const uint64_t end = first + ring.size();
-  for (uint64_t at = begin; at < end && out.size() < max; ++at) {
-    out.push_back(ring[at - first]);
+// The histogram bucket of a duration in seconds.
+size_t BucketOf(double seconds) {
+  for (size_t i = 0; i < kDurationBounds.size(); ++i) {
+    if (seconds <= kDurationBounds[i]) return i;
   }
-  *next = begin + out.size();
-  return out;
+  return kDurationBounds.size();
 }
 
 }  // namespace
@@ -43,58 +32,106 @@ const char* TransferPathName(TransferPath path) {
   return "?";
 }
 
-Telemetry::Telemetry() {
-  totals_.duration_bounds.assign(std::begin(kDurationBounds),
-                                 std::end(kDurationBounds));
-  totals_.duration_counts.assign(totals_.duration_bounds.size() + 1, 0);
+template <class T, size_t Capacity>
+void Telemetry::Ring<T, Capacity>::Push(const T& item) {
+  if (items.size() < Capacity) {
+    items.push_back(item);
+  } else {
+    items[(next - 1) % Capacity] = item;
+  }
+  ++next;
 }
 
-void Telemetry::RecordTask(TaskEvent event) {
-  const double seconds = absl::ToDoubleSeconds(event.end - event.start);
+uint32_t Telemetry::Intern(std::string_view s) {
+  auto it = string_ids_.find(absl::string_view(s.data(), s.size()));
+  if (it != string_ids_.end()) return it->second;
+  const uint32_t id = static_cast<uint32_t>(strings_.size());
+  strings_.emplace_back(s);
+  string_ids_.emplace(strings_.back(), id);
+  return id;
+}
+
+uint32_t Telemetry::InternName(std::string_view s) {
+  auto it = string_ids_.find(absl::string_view(s.data(), s.size()));
+  if (it != string_ids_.end()) return it->second;
+  if (num_names_ >= kMaxNames) return kNone;
+  ++num_names_;
+  return Intern(s);
+}
+
+void Telemetry::RecordTasks(WorkerId worker,
+                            const std::vector<TaskReport>& runs,
+                            absl::Time now) {
+  if (runs.empty()) return;
+  const int64_t second = absl::ToUnixSeconds(now);
   MutexLock lock(&mu_);
-  FunctionProgress& f = functions_[event.function];
-  if (event.failed) {
-    ++totals_.tasks_failed;
-    ++f.failed;
-    failures_.push_back(event);
-    if (failures_.size() > kMaxFailures) failures_.pop_front();
-  } else {
-    ++totals_.tasks_finished;
-    ++f.done;
+  const size_t slot = static_cast<size_t>(second) % kThroughputSeconds;
+  if (second_of_[slot] != second) {
+    second_of_[slot] = second;
+    per_second_[slot] = 0;
   }
-  f.run_seconds += seconds;
-  totals_.duration_sum_seconds += seconds;
-  for (size_t i = 0; i <= totals_.duration_bounds.size(); ++i) {
-    if (i == totals_.duration_bounds.size() ||
-        seconds <= totals_.duration_bounds[i]) {
-      ++totals_.duration_counts[i];
+  per_second_[slot] += runs.size();
+  // Consecutive runs are mostly of one function: remember the last lookup.
+  std::string_view last_function;
+  uint32_t function = kNone;
+  FunctionTotals* totals = nullptr;
+  for (const TaskReport& run : runs) {
+    if (totals == nullptr || run.function != last_function) {
+      function = Intern(run.function);
+      last_function = run.function;
+      totals = &functions_[function];
+      if (totals->function.empty()) totals->function = strings_[function];
+    }
+    const uint32_t name =
+        run.name == run.function ? function : InternName(run.name);
+    const double seconds =
+        static_cast<double>(std::max<int64_t>(0, run.end_us - run.start_us)) *
+        1e-6;
+    totals->run_seconds += seconds;
+    ++totals->durations[BucketOf(seconds)];
+    const bool failed = run.failed;
+    if (failed) {
+      ++totals->failed;
+      ++totals_.tasks_failed;
+    } else {
+      ++totals->done;
+      ++totals_.tasks_done;
+    }
+    const uint64_t number = tasks_.next;
+    tasks_.Push(StoredTask{run.task, worker, run.start_us, run.end_us,
+                           name == kNone ? function : name, function,
+                           run.thread, failed});
+    ++totals_.task_events;
+    if (failed) {
+      Failure f{number, Expand(tasks_.At(number))};
+      f.event.exception_type = run.exception_type;
+      f.event.message = run.message;
+      failures_.push_back(std::move(f));
+      if (failures_.size() > kMaxFailures) failures_.pop_front();
     }
   }
-  tasks_.push_back(std::move(event));
-  if (tasks_.size() > kMaxTaskEvents) {
-    tasks_.pop_front();
-    ++tasks_first_;
+}
+
+void Telemetry::RecordTransfers(const std::vector<TransferEvent>& transfers) {
+  if (transfers.empty()) return;
+  MutexLock lock(&mu_);
+  for (const TransferEvent& t : transfers) {
+    const int path = static_cast<int>(t.path);
+    if (path < 0 || path >= kNumTransferPaths) continue;
+    totals_.transfer_bytes[path] += t.bytes;
+    ++totals_.transfers[path];
+    transfers_.Push(StoredTransfer{t.object, t.to, t.bytes, t.start_us,
+                                   t.end_us, Intern(t.from), t.thread,
+                                   t.path});
+    ++totals_.transfer_events;
   }
 }
 
-void Telemetry::RecordTransfer(TransferEvent event) {
+void Telemetry::AddInlineBytes(uint64_t bytes, uint64_t count) {
   MutexLock lock(&mu_);
-  switch (event.path) {
-    case TransferPath::kInline:
-      totals_.bytes_inline += event.bytes;
-      break;
-    case TransferPath::kSharedMemory:
-      totals_.bytes_shared_memory += event.bytes;
-      break;
-    case TransferPath::kNetwork:
-      totals_.bytes_network += event.bytes;
-      break;
-  }
-  transfers_.push_back(std::move(event));
-  if (transfers_.size() > kMaxTransferEvents) {
-    transfers_.pop_front();
-    ++transfers_first_;
-  }
+  const int path = static_cast<int>(TransferPath::kInline);
+  totals_.transfer_bytes[path] += bytes;
+  totals_.transfers[path] += count;
 }
 
 void Telemetry::WorkerJoined(const WorkerView& worker) {
@@ -109,13 +146,24 @@ void Telemetry::WorkerRemoved(WorkerId worker, bool left) {
   ++(left ? totals_.workers_left : totals_.workers_removed);
 }
 
-void Telemetry::WorkerHeartbeat(WorkerId worker, double cpu_seconds,
-                                uint64_t memory_bytes) {
+void Telemetry::WorkerHeartbeat(WorkerId worker, absl::Time now,
+                                double cpu_seconds, uint64_t rss_bytes,
+                                int executing) {
   MutexLock lock(&mu_);
   auto it = workers_.find(worker);
   if (it == workers_.end()) return;
-  it->second.cpu_seconds = cpu_seconds;
-  it->second.memory_bytes = memory_bytes;
+  WorkerView& w = it->second;
+  const int64_t now_us = absl::ToUnixMicros(now);
+  // CPU use since the previous heartbeat.
+  if (w.heartbeat_us > 0 && now_us > w.heartbeat_us) {
+    w.cpu = std::max(0.0, (cpu_seconds - w.cpu_seconds) /
+                              (static_cast<double>(now_us - w.heartbeat_us) *
+                               1e-6));
+  }
+  w.cpu_seconds = cpu_seconds;
+  w.rss_bytes = rss_bytes;
+  w.executing = executing;
+  w.heartbeat_us = now_us;
 }
 
 void Telemetry::ClientConnected() {
@@ -123,24 +171,88 @@ void Telemetry::ClientConnected() {
   ++totals_.clients_connected;
 }
 
+TaskEvent Telemetry::Expand(const StoredTask& t) const {
+  TaskEvent e;
+  e.task = t.task;
+  e.name = strings_[t.name];
+  e.function = strings_[t.function];
+  e.worker = t.worker;
+  e.thread = t.thread;
+  e.start_us = t.start_us;
+  e.end_us = t.end_us;
+  e.failed = t.failed;
+  return e;
+}
+
 std::vector<TaskEvent> Telemetry::TasksSince(uint64_t cursor, size_t max,
                                              uint64_t* next,
-                                             bool* dropped) const {
+                                             uint64_t* dropped) const {
   MutexLock lock(&mu_);
-  return Since(tasks_, tasks_first_, cursor, max, next, dropped);
+  const uint64_t first = tasks_.first();
+  const uint64_t begin = std::max(cursor + 1, first);
+  if (dropped != nullptr) *dropped = begin - (cursor + 1);
+  std::vector<TaskEvent> out;
+  const uint64_t end = std::min<uint64_t>(tasks_.next, begin + max);
+  out.reserve(end > begin ? end - begin : 0);
+  auto failure = failures_.begin();
+  for (uint64_t n = begin; n < end; ++n) {
+    const StoredTask& t = tasks_.At(n);
+    out.push_back(Expand(t));
+    if (t.failed) {
+      while (failure != failures_.end() && failure->number < n) ++failure;
+      if (failure != failures_.end() && failure->number == n) {
+        out.back().exception_type = failure->event.exception_type;
+        out.back().message = failure->event.message;
+      }
+    }
+  }
+  *next = end > begin ? end - 1 : std::max(cursor, begin - 1);
+  return out;
 }
 
 std::vector<TransferEvent> Telemetry::TransfersSince(uint64_t cursor,
                                                      size_t max,
                                                      uint64_t* next,
-                                                     bool* dropped) const {
+                                                     uint64_t* dropped) const {
   MutexLock lock(&mu_);
-  return Since(transfers_, transfers_first_, cursor, max, next, dropped);
+  const uint64_t first = transfers_.first();
+  const uint64_t begin = std::max(cursor + 1, first);
+  if (dropped != nullptr) *dropped = begin - (cursor + 1);
+  std::vector<TransferEvent> out;
+  const uint64_t end = std::min<uint64_t>(transfers_.next, begin + max);
+  for (uint64_t n = begin; n < end; ++n) {
+    const StoredTransfer& t = transfers_.At(n);
+    TransferEvent e;
+    e.object = t.object;
+    e.to = t.to;
+    e.thread = t.thread;
+    e.from = strings_[t.from];
+    e.bytes = t.bytes;
+    e.path = t.path;
+    e.start_us = t.start_us;
+    e.end_us = t.end_us;
+    out.push_back(std::move(e));
+  }
+  *next = end > begin ? end - 1 : std::max(cursor, begin - 1);
+  return out;
+}
+
+uint64_t Telemetry::task_cursor() const {
+  MutexLock lock(&mu_);
+  return tasks_.next - 1;
+}
+
+uint64_t Telemetry::transfer_cursor() const {
+  MutexLock lock(&mu_);
+  return transfers_.next - 1;
 }
 
 std::vector<TaskEvent> Telemetry::RecentFailures() const {
   MutexLock lock(&mu_);
-  return {failures_.begin(), failures_.end()};
+  std::vector<TaskEvent> out;
+  out.reserve(failures_.size());
+  for (const Failure& f : failures_) out.push_back(f.event);
+  return out;
 }
 
 std::vector<WorkerView> Telemetry::Workers() const {
@@ -158,9 +270,28 @@ Totals Telemetry::totals() const {
   return totals_;
 }
 
-std::map<std::string, FunctionProgress> Telemetry::FunctionTotals() const {
+std::vector<FunctionTotals> Telemetry::Functions() const {
   MutexLock lock(&mu_);
-  return functions_;
+  std::vector<FunctionTotals> out;
+  out.reserve(functions_.size());
+  for (const auto& [id, f] : functions_) out.push_back(f);
+  std::sort(out.begin(), out.end(),
+            [](const FunctionTotals& a, const FunctionTotals& b) {
+              return a.function < b.function;
+            });
+  return out;
+}
+
+double Telemetry::Throughput(absl::Time now, int seconds) const {
+  seconds = std::clamp(seconds, 1, 60);
+  const int64_t current = absl::ToUnixSeconds(now);
+  MutexLock lock(&mu_);
+  uint64_t sum = 0;
+  for (int64_t s = current - seconds; s < current; ++s) {
+    const size_t slot = static_cast<size_t>(s) % kThroughputSeconds;
+    if (second_of_[slot] == s) sum += per_second_[slot];
+  }
+  return static_cast<double>(sum) / seconds;
 }
 
 }  // namespace weft::scheduler

@@ -4,6 +4,7 @@
 // in any order, restarts, stopping, and the errors of a busy port or a
 // missing scheduler.
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -13,11 +14,14 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rpc/token.h"
@@ -303,6 +307,7 @@ TEST_F(CommandTest, ClusterStartAndStopAreQuiet) {
                      "start.log", home);
   ASSERT_EQ(start->Wait(absl::Seconds(60)).value_or(-1), 0) << start->Output();
   EXPECT_THAT(start->Output(), HasSubstr("2 workers"));
+  EXPECT_THAT(start->Output(), HasSubstr("dashboard at http://127.0.0.1:"));
   auto stop = Start({"cluster", "stop"}, "stop.log", home);
   ASSERT_EQ(stop->Wait(absl::Seconds(60)).value_or(-1), 0) << stop->Output();
   std::ifstream log(dir_ + "/.weft/cluster.log");
@@ -310,6 +315,97 @@ TEST_F(CommandTest, ClusterStartAndStopAreQuiet) {
                          std::istreambuf_iterator<char>());
   EXPECT_THAT(text, Not(HasSubstr("***"))) << text;
   EXPECT_THAT(text, Not(HasSubstr("lost the scheduler"))) << text;
+}
+
+// `weft status` lists each worker's threads, running and queued tasks, CPU,
+// memory and objects, and says where the dashboard is.
+TEST_F(CommandTest, StatusShowsWorkersTheirTasksAndTheDashboard) {
+  const int dashboard_port = FreePort();
+  auto scheduler =
+      Scheduler({absl::StrCat("--dashboard-port=", dashboard_port)});
+  auto worker = Worker({"--nthreads=2"});
+  WaitForJoins(*scheduler, 1);
+  const std::string dashboard =
+      absl::StrCat("http://127.0.0.1:", dashboard_port, "/");
+  EXPECT_THAT(scheduler->Output(), HasSubstr("weft dashboard at " + dashboard));
+  weft::Client client = weft::Client::Connect(address_, token_file_);
+  std::vector<weft::ObjectRef<int>> gates;
+  for (int i = 0; i < 2; ++i) {
+    gates.push_back(client.remote(suite::Gate)(dir_, absl::StrCat("g", i)));
+  }
+  // Both slots busy: heartbeats (every 500 ms) then report 2 running.
+  std::string out;
+  std::vector<std::string> row;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto status = Start({"status", "--scheduler=" + address_,
+                         "--token-file=" + token_file_},
+                        absl::StrCat("status-", ++started_, ".log"));
+    ASSERT_EQ(status->Wait(absl::Seconds(30)).value_or(-1), 0)
+        << status->Output();
+    out = status->Output();
+    row.clear();
+    // The header, then one row: id address host pid threads running queued
+    // cpu memory held objects.
+    std::istringstream lines(out);
+    std::string line;
+    for (int i = 0; i < 3 && std::getline(lines, line); ++i) {
+      if (i == 2) row = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    }
+    if (row.size() == 11 && row[5] == "2") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_THAT(out, HasSubstr("1 workers; dashboard " + dashboard));
+  EXPECT_THAT(out, HasSubstr("threads running  queued"));
+  ASSERT_EQ(row.size(), 11u) << out;
+  EXPECT_EQ(row[4], "2") << out;  // threads
+  EXPECT_EQ(row[5], "2") << out;  // running
+  EXPECT_EQ(row[6], "0") << out;  // queued
+  EXPECT_GT(std::stod(row[8]), 0) << out;  // memory (resident), MB
+  ::close(::open((dir_ + "/open").c_str(), O_WRONLY | O_CREAT, 0644));
+  for (const auto& g : gates) EXPECT_EQ(client.get(g, 60s), 1);
+}
+
+// Every verb lists its flags for --help (exit 0, nothing started) and
+// refuses a flag it does not know, a switch given a value and a stray word
+// (exit 2, saying which and where to look), instead of running with it.
+TEST_F(CommandTest, VerbsExplainTheirFlagsAndRefuseUnknownOnes) {
+  struct Case {
+    std::vector<std::string> verb;
+    std::string flag;  // one the verb has, which --help lists
+  };
+  for (const Case& c : std::vector<Case>{{{"scheduler"}, "--interface=IF"},
+                                         {{"worker"}, "--rejoin-timeout=S"},
+                                         {{"cluster", "start"}, "--hosts="},
+                                         {{"cluster", "stop"}, "--ssh="},
+                                         {{"slurm"}, "--adapt=MIN:MAX"},
+                                         {{"status"}, "--scheduler="}}) {
+    const std::string name = "weft " + absl::StrJoin(c.verb, " ");
+    std::vector<std::string> help = c.verb;
+    help.push_back("--help");
+    auto helped = Start(help, "help.log");
+    ASSERT_NE(helped, nullptr);
+    EXPECT_EQ(helped->Wait(absl::Seconds(30)).value_or(-1), 0) << name;
+    EXPECT_THAT(helped->Output(), HasSubstr("usage: " + name + " [flags]"));
+    EXPECT_THAT(helped->Output(), HasSubstr(c.flag));
+
+    for (const auto& [word, said] :
+         std::vector<std::pair<std::string, std::string>>{
+             {"--bogus=1", "unknown flag --bogus for `" + name + "`"},
+             {"stray", "unexpected argument 'stray' for `" + name + "`"}}) {
+      std::vector<std::string> wrong = c.verb;
+      wrong.push_back(word);
+      auto refused = Start(wrong, "wrong.log");
+      ASSERT_NE(refused, nullptr);
+      EXPECT_EQ(refused->Wait(absl::Seconds(30)).value_or(-1), 2) << name;
+      EXPECT_THAT(refused->Output(),
+                  HasSubstr(said + "; `" + name + " --help` lists"));
+    }
+  }
+  auto valued = Start({"worker", "--no-supervisor=yes"}, "valued.log");
+  ASSERT_NE(valued, nullptr);
+  EXPECT_EQ(valued->Wait(absl::Seconds(30)).value_or(-1), 2);
+  EXPECT_THAT(valued->Output(), HasSubstr("--no-supervisor takes no value"));
 }
 
 }  // namespace

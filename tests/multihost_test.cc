@@ -277,7 +277,8 @@ TEST_F(MultiHostTest, DelayAndLossCauseNoFalseRemoval) {
     weft::Client client = ConnectFromEnv();
     client.wait_for_workers(2, 60s);
     std::vector<weft::ObjectRef<double>> refs;
-    for (int i = 0; i < 100; ++i) refs.push_back(client.remote(suite::Square)(i));
+    for (int i = 0; i < 100; ++i)
+      refs.push_back(client.remote(suite::Square)(i));
     double total = 0;
     for (double x : client.get(refs, 120s)) total += x;
     EXPECT_EQ(total, 328350.0);
@@ -310,6 +311,73 @@ TEST_F(MultiHostTest, StoppedWorkerIsDroppedThenRejoins) {
   ASSERT_TRUE(cluster_->WaitForJoins(3, absl::Seconds(60)).ok())
       << cluster_->Logs();
   EXPECT_EQ(w1.Poll(), std::nullopt);
+}
+
+// Addresses (docs/deploy.md, "When workers do not connect"): a worker on
+// another host than its scheduler that would advertise loopback is refused
+// at once, saying which address to give; one told no address advertises
+// its address toward the scheduler and joins.
+TEST_F(MultiHostTest, WorkerAdvertisesAnAddressItsPeersReach) {
+  StartCluster();
+  const std::vector<std::string> worker = {
+      RunfilePath("tools/weft"),
+      "worker",
+      "--scheduler=" + cluster_->address(),
+      "--token-file=" + cluster_->token_file(),
+      "--load=" + RunfilePath("tests/libsuite_tasks.so"),
+      "--exit-with-parent=no"};
+  TestHost* w2 = net_->host("w2");
+  std::vector<std::string> loopback = worker;
+  loopback.push_back("--host=127.0.0.1");
+  auto refused = w2->Spawn(loopback);
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ((*refused)->Wait(absl::Seconds(20)).value_or(-1), 1)
+      << (*refused)->Output();
+  EXPECT_THAT((*refused)->Output(), HasSubstr("a loopback address"));
+  EXPECT_THAT((*refused)->Output(), HasSubstr("--host=" + w2->address() + " "));
+
+  auto chosen = w2->Spawn(worker);
+  ASSERT_TRUE(chosen.ok()) << chosen.status();
+  ASSERT_TRUE(cluster_->WaitForJoins(3, absl::Seconds(60)).ok())
+      << cluster_->Logs() << (*chosen)->Output();
+  EXPECT_THAT(cluster_->scheduler().Output(),
+              HasSubstr("joined: " + w2->address() + ":"));
+  ASSERT_TRUE((*chosen)->Signal(SIGTERM).ok());
+  EXPECT_EQ((*chosen)->Wait(absl::Seconds(30)).value_or(-1), 0)
+      << (*chosen)->Output();
+}
+
+// `weft scheduler --interface=eth0` listens on that interface's address; a
+// second scheduler on a port in use, or an interface that is not there, is
+// an error at start.
+TEST_F(MultiHostTest, SchedulerListensOnItsInterface) {
+  TestHost* sched = net_->host("sched");
+  auto scheduler = [&](const std::string& where, const std::string& name) {
+    return sched->Spawn({RunfilePath("tools/weft"), "scheduler", where,
+                         "--port=8799", "--token-file=" + dir_ + "/" + name,
+                         "--exit-with-parent=no"});
+  };
+  auto first = scheduler("--interface=eth0", "first");
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE((*first)
+                  ->WaitForOutput("listening on " + sched->address() + ":8799",
+                                  absl::Seconds(30))
+                  .ok())
+      << (*first)->Output();
+  auto second = scheduler("--host=" + sched->address(), "second");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ((*second)->Wait(absl::Seconds(20)).value_or(-1), 2)
+      << (*second)->Output();
+  EXPECT_THAT((*second)->Output(), HasSubstr("8799"));
+  auto missing = scheduler("--interface=ib9", "third");
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_EQ((*missing)->Wait(absl::Seconds(20)).value_or(-1), 2);
+  EXPECT_THAT((*missing)->Output(),
+              HasSubstr("no network interface ib9 with an IPv4 address here; "
+                        "there are: lo (127.0.0.1), eth0 (" +
+                        sched->address() + ")"));
+  ASSERT_TRUE((*first)->Signal(SIGTERM).ok());
+  EXPECT_EQ((*first)->Wait(absl::Seconds(30)).value_or(-1), 0);
 }
 
 }  // namespace

@@ -119,7 +119,7 @@ inline bool Exists(const std::string& path) {
 
 // The contents of a file ("" if there is none).
 inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 

@@ -12,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "tests/runtime_fixture.h"
 #include "tests/suite_tasks.h"
 #include "weft/weft.h"
@@ -21,6 +22,20 @@ namespace {
 using namespace std::chrono_literals;
 using namespace runtime_fixture;
 using ::testing::ElementsAre;
+
+// The data a performance report's page draws (the JSON in its
+// <script id="weft-report-data">); null if it has none.
+nlohmann::json ReportData(const std::string& html) {
+  const std::string open = "<script type=\"application/json\" "
+                           "id=\"weft-report-data\">";
+  const size_t begin = html.find(open);
+  if (begin == std::string::npos) return nullptr;
+  const size_t end = html.find("</script>", begin);
+  if (end == std::string::npos) return nullptr;
+  return nlohmann::json::parse(
+      html.substr(begin + open.size(), end - begin - open.size()), nullptr,
+      /*allow_exceptions=*/false);
+}
 
 // --- cancel ------------------------------------------------------------------
 
@@ -221,6 +236,128 @@ TEST_P(RuntimeTest, WorkersFreeSmallValuesTheyFetched) {
   EXPECT_TRUE(WaitFor([&] { return WorkerBytes() == 0; }, 20s))
       << WorkerBytes() << " bytes still held on workers after " << kRounds
       << " rounds";
+}
+
+// --- reports -------------------------------------------------------------------
+
+// weft::performance_report and weft::trace (weft/report.h) record the
+// runs inside their scope, from the runtime's processes, and not the ones
+// before.
+TEST_P(RuntimeTest, PerformanceReportAndTraceRecordTheRunsInside) {
+  EXPECT_EQ(weft::get(weft::remote(suite::Inc)(41), 30s), 42);  // before
+  const std::string html = Path("report.html");
+  const std::string json = Path("trace.json");
+  constexpr int kSquares = 12;
+  constexpr int kBlobs = 4;
+  {
+    weft::performance_report report(html);
+    weft::trace trace(json);
+    std::vector<weft::ObjectRef<double>> squares;
+    for (int i = 0; i < kSquares; ++i) {
+      squares.push_back(weft::remote(suite::Square)(i));
+    }
+    // 256 KiB values: stored, not inline; the combining task fetches those
+    // made on the other worker.
+    std::vector<weft::ObjectRef<std::string>> blobs;
+    for (int i = 0; i < kBlobs; ++i) {
+      blobs.push_back(weft::remote(suite::Blob)(256 << 10, i));
+    }
+    weft::ObjectRef<int64_t> combined = weft::remote(suite::CombineAll)(blobs);
+    weft::ObjectRef<int> rejected =
+        weft::remote(suite::Reject)(std::string("no thanks"));
+    EXPECT_EQ(weft::get(squares, 60s).size(), kSquares);
+    EXPECT_GT(weft::get(combined, 60s), 0);
+    EXPECT_THROW(weft::get(rejected, 60s), weft::TaskError);
+  }
+
+  // The trace: Chrome's Trace Event Format.
+  nlohmann::json t = nlohmann::json::parse(ReadFile(json), nullptr, false);
+  ASSERT_TRUE(t.is_object()) << ReadFile(json).substr(0, 500);
+  std::map<std::string, int> runs;  // by function name
+  std::map<std::string, uint64_t> worker_of;  // a run's process, by key
+  int failed = 0;
+  std::string failure;
+  int transfers_into_combiner = 0;
+  std::vector<nlohmann::json> transfers;
+  for (const auto& e : t["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    ASSERT_GE(e["dur"].get<int64_t>(), 0);
+    const std::string cat = e["cat"];
+    if (cat.starts_with("task")) {
+      const std::string name = e["name"];
+      ++runs[name];
+      worker_of[name + "#" + e["args"]["key"].get<std::string>()] = e["pid"];
+      if (cat == "task,failed") {
+        ++failed;
+        failure = e["args"]["exception"].get<std::string>() + ": " +
+                  e["args"]["message"].get<std::string>();
+      }
+    } else {
+      EXPECT_EQ(cat, "transfer");
+      transfers.push_back(e);
+    }
+  }
+  auto count = [&](const std::string& fn) {
+    int n = 0;
+    for (const auto& [name, k] : runs) {
+      if (name.find(fn) != std::string::npos) n += k;
+    }
+    return n;
+  };
+  EXPECT_EQ(count("Square"), kSquares) << t.dump().substr(0, 2000);
+  EXPECT_EQ(count("Blob"), kBlobs);
+  EXPECT_EQ(count("CombineAll"), 1);
+  EXPECT_EQ(count("Reject"), 1);
+  EXPECT_EQ(count("Inc"), 0) << "a run before the scope was recorded";
+  EXPECT_EQ(failed, 1);
+  EXPECT_THAT(failure, ::testing::HasSubstr("invalid_argument"));
+  EXPECT_THAT(failure, ::testing::HasSubstr("no thanks"));
+  // Every blob made on another worker than the combining task's moved to
+  // it, and the trace shows each move there.
+  uint64_t combiner = 0;
+  int elsewhere = 0;
+  for (const auto& [key, pid] : worker_of) {
+    if (key.find("CombineAll") != std::string::npos) combiner = pid;
+  }
+  for (const auto& [key, pid] : worker_of) {
+    if (key.find("Blob") != std::string::npos && pid != combiner) ++elsewhere;
+  }
+  for (const auto& e : transfers) {
+    if (e["pid"] == combiner && e["args"]["bytes"] >= (256 << 10)) {
+      ++transfers_into_combiner;
+    }
+  }
+  EXPECT_EQ(transfers_into_combiner, elsewhere);
+  if (!IsCluster()) {
+    EXPECT_EQ(elsewhere, 0);
+  }
+
+  // The report: one self-contained page with the same runs in its data.
+  const std::string page = ReadFile(html);
+  EXPECT_EQ(page.find("<script src="), std::string::npos) << "fetches a script";
+  EXPECT_EQ(page.find("<link"), std::string::npos) << "fetches a stylesheet";
+  nlohmann::json data = ReportData(page);
+  ASSERT_TRUE(data.is_object()) << page.substr(0, 500);
+  int recorded = 0;
+  for (const auto& [name, k] : runs) recorded += k;
+  EXPECT_EQ(data["summary"]["runs"], recorded);
+  EXPECT_EQ(data["summary"]["failed"], 1);
+  EXPECT_EQ(data["summary"]["transfers"], transfers.size());
+  EXPECT_EQ(data["summary"]["workers"], IsCluster() ? 2 : 1);
+  int reported = 0;
+  for (const auto& f : data["functions"]) {
+    if (f["function"].get<std::string>().find("Square") != std::string::npos) {
+      reported += f["runs"].get<int>();
+    }
+  }
+  EXPECT_EQ(reported, kSquares);
+  ASSERT_EQ(data["failures"].size(), 1u);
+  EXPECT_EQ(data["failures"][0]["message"], "no thanks");
+  EXPECT_EQ(data["stream"]["tasks"].size(), recorded);
+  // Where the live dashboard is: clusters serve one, the embedded runtime
+  // has none.
+  EXPECT_EQ(data["dashboard"].get<std::string>().empty(), !IsCluster());
+  EXPECT_EQ(client_.dashboard_link().empty(), !IsCluster());
 }
 
 INSTANTIATE_TEST_SUITE_P(, RuntimeTest,

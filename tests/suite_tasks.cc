@@ -205,6 +205,8 @@ int Segfault(std::string dir, std::string name) {
   return 0;
 }
 
+int Reject(std::string message) { throw std::invalid_argument(message); }
+
 Journal::Journal(std::string prefix) : prefix_(std::move(prefix)) {}
 
 std::string Journal::Append(std::string entry) {
@@ -265,6 +267,6 @@ WEFT_REMOTE(AppendAll);
 WEFT_REMOTE(Square, Inc, Total, Mark, Unstarted, MarkAfter, MarkedSquare,
             GatedTotal, Gate, Parent, Deref, SumRefs, Fan, Forward, Unwrap, Wrap,
             Blob, Combine, CombineAll, RandomBlob, MarkedBlob, Digest, DigestAll,
-            HostName, SleepThen, SleepSquare, Segfault);
+            HostName, SleepThen, SleepSquare, Segfault, Reject);
 
 }  // namespace suite

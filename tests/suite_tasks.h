@@ -91,6 +91,8 @@ int SleepThen(int ms, int x);
 double SleepSquare(int ms, double x);
 // Mark(dir, name), then crashes its process (SIGSEGV).
 int Segfault(std::string dir, std::string name);
+// Throws std::invalid_argument(message).
+int Reject(std::string message);
 
 // --- Actors -----------------------------------------------------------------
 

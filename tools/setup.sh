@@ -52,6 +52,12 @@ PACKAGES=(
   # LAPACK (dpotrf). libopenblas-dev alone could pick the OpenMP or serial
   # build; the example needs the pthreads one (see examples/blas_threads.h).
   libopenblas-dev libopenblas-pthread-dev liblapacke-dev
+  # Observability tests (tests/observability_test.cc, docs/dashboard.md):
+  # nlohmann's JSON library reads the dashboard's, the reports' and
+  # Chromium's JSON in tests; Prometheus (its server and promtool) checks
+  # /metrics; Chromium, headless, loads the dashboard and a report
+  # (fonts-dejavu-core so that its screenshots have legible text).
+  nlohmann-json3-dev prometheus chromium fonts-dejavu-core
   # NumPy, for regenerating the random-number test vectors and for the
   # side-by-side benchmarks (Debian's /usr/bin/python3).
   python3-numpy
@@ -111,14 +117,15 @@ fi
 "${SUDO[@]}" apt-get update -q
 "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 
-# Debian's munge, slurmctld and slurmd packages enable their services and
-# start them where the init system lets them. Nothing in weft uses them (the
-# SLURM tests start their own daemons with their own configuration, ports and
-# munge socket), so setup stops and disables the services it has just
+# Debian's munge, slurmctld, slurmd and prometheus packages enable their
+# services and start them where the init system lets them. Nothing in weft
+# uses them (the SLURM tests start their own daemons with their own
+# configuration, ports and munge socket; the Prometheus test its own server
+# on a free port), so setup stops and disables the services it has just
 # installed; services that were installed before are left alone.
 services=()
 for p in "${missing[@]}"; do
-  case "$p" in munge | slurmctld | slurmd) services+=("$p") ;; esac
+  case "$p" in munge | slurmctld | slurmd | prometheus) services+=("$p") ;; esac
 done
 for s in "${services[@]}"; do
   if [[ -d /run/systemd/system ]]; then

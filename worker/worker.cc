@@ -26,8 +26,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
+#include "deploy/slurm_env.h"
 #include "rpc/batch_writer.h"
 #include "rpc/buffer.h"
+#include "rpc/cluster_files.h"
 #include "rpc/buffer_sink.h"
 #include "rpc/bulk_transfer.h"
 #include "rpc/cluster_runtime.h"
@@ -40,6 +42,7 @@
 #include "rpc/liveness.h"
 #include "rpc/peer_stream.h"
 #include "rpc/listen_check.h"
+#include "rpc/process_stats.h"
 #include "rpc/retry.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
@@ -863,6 +866,13 @@ class Worker {
     // An actor method call: the instance it runs on, and its class.
     void* instance = nullptr;
     const Registry::ActorClass* actor_class = nullptr;
+    // For the scheduler's views (TaskResult): the task slot, when the
+    // function started (inputs fetched) and ended, the inputs fetched.
+    int thread = 0;
+    int64_t fetch_us = 0;
+    int64_t start_us = 0;
+    int64_t end_us = 0;
+    std::vector<rpc::TaskTransfer> transfers;
   };
 
   // Sends a run's outcome when its executor object completes.
@@ -944,8 +954,12 @@ class Worker {
   uint64_t Execute(const rpc::Assignment& assignment, TaskRun& run) {
     const rpc::TaskDef& task = assignment.task();
     run.start = std::chrono::steady_clock::now();
+    ExecutingScope executing(executing_);
+    run.thread = std::max(0, internal::EmbeddedRuntime::CurrentThread());
+    run.fetch_us = internal::UnixMicrosNow();
     Session& session = *run.session;
     FetchInputs(assignment, run);
+    run.start_us = internal::UnixMicrosNow();
     std::vector<internal::WireArg> args(task.args_size());
     for (int i = 0; i < task.args_size(); ++i) {
       absl::Status status = rpc::FromProto(task.args(i), args[i]);
@@ -981,6 +995,7 @@ class Worker {
       throw std::runtime_error(std::string(status.message()));
     }
     rpc::Buffer result = sink.Finish();
+    run.end_us = internal::UnixMicrosNow();
     const uint64_t size = result.size();
     internal::MutexLock lock(&tasks_mu_);
     if (IsCurrent(run)) {
@@ -1037,8 +1052,11 @@ class Worker {
       }
       if (store_.Contains(dep.id())) continue;
       // From a same-host holder this maps its shared memory (no copy).
+      rpc::FetchInfo how;
+      const int64_t begun = internal::UnixMicrosNow();
       absl::StatusOr<rpc::Buffer> bytes = data_client_.FetchAnyBuffer(
-          {dep.addresses().begin(), dep.addresses().end()}, dep.id());
+          {dep.addresses().begin(), dep.addresses().end()}, dep.id(), &how);
+      if (bytes.ok()) NoteTransfer(run, dep.id(), bytes->size(), how, begun);
       if (!bytes.ok()) {
         throw std::runtime_error(absl::StrCat(
             "weft: ", run.session->name, " could not fetch input ", dep.id(),
@@ -1050,6 +1068,45 @@ class Worker {
              [id = dep.id()](rpc::WorkerMessage& m) { m.add_replicas(id); });
     }
   }
+
+  // Records a fetched input for the scheduler's views.
+  static void NoteTransfer(TaskRun& run, uint64_t id, uint64_t bytes,
+                           const rpc::FetchInfo& how, int64_t begun_us) {
+    rpc::TaskTransfer& t = run.transfers.emplace_back();
+    t.set_id(id);
+    t.set_bytes(bytes);
+    t.set_path(how.mapped ? 1 : 2);  // scheduler::TransferPath
+    t.set_from(how.address);
+    t.set_start_us(begun_us);
+    t.set_end_us(internal::UnixMicrosNow());
+  }
+
+  // Fills the timing fields of `result` from `run` (a run that threw has
+  // no end yet: it ends now).
+  static void FillTiming(TaskRun& run, rpc::TaskResult& result) {
+    const int64_t now = internal::UnixMicrosNow();
+    result.set_start_us(run.start_us != 0   ? run.start_us
+                        : run.fetch_us != 0 ? run.fetch_us
+                                            : now);
+    result.set_end_us(run.end_us != 0 ? run.end_us : now);
+    result.set_thread(run.thread);
+    for (rpc::TaskTransfer& t : run.transfers) {
+      *result.add_transfers() = std::move(t);
+    }
+    run.transfers.clear();
+  }
+
+  // Counts a run as executing while it lives.
+  class ExecutingScope {
+   public:
+    explicit ExecutingScope(std::atomic<int>& count) : count_(count) {
+      count_.fetch_add(1, std::memory_order_relaxed);
+    }
+    ~ExecutingScope() { count_.fetch_sub(1, std::memory_order_relaxed); }
+
+   private:
+    std::atomic<int>& count_;
+  };
 
   // Drops the inline inputs `run` held that no other run holds.
   void ReleaseInlineInputs(TaskRun& run)
@@ -1093,6 +1150,7 @@ class Worker {
               .count() +
           1));
     }
+    FillTiming(run, result);
     auto fill = [&](rpc::WorkerMessage& m) {
       *m.add_results() = std::move(result);
     };
@@ -1154,10 +1212,16 @@ class Worker {
     }
     const uint64_t memory = store_.total_bytes();
     const uint64_t objects = store_.num_objects();
+    const double cpu = rpc::ProcessCpuSeconds();
+    const uint64_t rss = rpc::ProcessRssBytes();
+    const int executing = executing_.load(std::memory_order_relaxed);
     SendOn(session, [&](rpc::WorkerMessage& m) {
       m.mutable_heartbeat()->set_processing(processing);
       m.mutable_heartbeat()->set_memory_bytes(memory);
       m.mutable_heartbeat()->set_objects(objects);
+      m.mutable_heartbeat()->set_cpu_seconds(cpu);
+      m.mutable_heartbeat()->set_rss_bytes(rss);
+      m.mutable_heartbeat()->set_executing(executing);
     });
   }
 
@@ -1189,6 +1253,8 @@ class Worker {
   uint64_t last_run_ ABSL_GUARDED_BY(tasks_mu_) = 0;
   // Inline inputs held for runs: how many runs hold each.
   absl::flat_hash_map<uint64_t, int> inline_uses_ ABSL_GUARDED_BY(tasks_mu_);
+  // Runs inside Execute now (heartbeats).
+  std::atomic<int> executing_{0};
 
   // How the current session ended (kServing while it has not).
   internal::Mutex stop_mu_;
@@ -1276,6 +1342,34 @@ void StopOnSignal(Worker* worker) {
   });
 }
 
+// Fills in options.host if empty, and checks that peers can reach it: a
+// loopback address is refused when the scheduler is on another machine.
+// False (after saying why on stderr) if it is refused.
+bool ChooseHost(WorkerOptions& options) {
+  // Where the scheduler is; if that cannot be told yet (a name that does
+  // not resolve yet), joining will say what is wrong.
+  absl::StatusOr<rpc::Whereabouts> where =
+      rpc::LocateServer(options.scheduler_address);
+  const bool remote = where.ok() && !where->here;
+  if (options.host.empty()) {
+    options.host = remote ? where->local_address : "127.0.0.1";
+    return true;
+  }
+  if (remote && rpc::IsLoopbackHost(options.host)) {
+    std::fprintf(
+        stderr,
+        "weft worker: would tell peers to reach it at %s, a loopback "
+        "address, but the scheduler (%s) is on another machine and so are "
+        "its peers; give the address they reach this machine at "
+        "(--host=%s or --weft-host=%s: this machine's address toward the "
+        "scheduler), or leave the flag out to have it chosen\n",
+        options.host.c_str(), options.scheduler_address.c_str(),
+        where->local_address.c_str(), where->local_address.c_str());
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::chrono::milliseconds ParseSeconds(std::string_view flag,
@@ -1321,13 +1415,17 @@ int RunWorker(const WorkerOptions& options) {
   ::setenv("MKL_NUM_THREADS", "1", 0);
   // Each object in shared memory holds a descriptor.
   rpc::RaiseDescriptorLimit();
-  Worker worker(options);
+  WorkerOptions chosen = options;
+  if (!ChooseHost(chosen)) return 1;  // Worker::kExitFailure
+  Worker worker(chosen);
   return worker.Run();
 }
 
 std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
   WorkerOptions options;
   bool worker = false;
+  bool nthreads_given = false;
+  bool host_given = false;
   std::string token_file;
   if (const char* env = std::getenv("WEFT_WORKER"); env && *env == '1') {
     worker = true;
@@ -1345,12 +1443,14 @@ std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
     } else if (TakeFlag(arg, "--weft-scheduler", &value)) {
       options.scheduler_address = value;
     } else if (TakeFlag(arg, "--weft-nthreads", &value)) {
+      nthreads_given = true;
       if (!absl::SimpleAtoi(value, &options.nthreads) || options.nthreads < 1) {
         std::fprintf(stderr, "weft: --weft-nthreads needs a positive number, "
                              "got '%s'\n", value.c_str());
         std::exit(2);
       }
     } else if (TakeFlag(arg, "--weft-host", &value)) {
+      host_given = true;
       options.host = value;
     } else if (TakeFlag(arg, "--weft-token-file", &value)) {
       token_file = value;
@@ -1378,6 +1478,21 @@ std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
   argc = out;
   argv[argc] = nullptr;
   if (!worker) return std::nullopt;
+  // Inside a SLURM job its peers are on other nodes: the node's name.
+  if (!host_given && deploy::CurrentSlurmJobId().has_value()) {
+    char host[256] = {0};
+    ::gethostname(host, sizeof(host) - 1);
+    options.host = host;
+  }
+  if (!nthreads_given) {  // the CPUs of its SLURM task, else 1
+    absl::StatusOr<int> threads = deploy::DefaultWorkerThreads();
+    if (!threads.ok()) {
+      std::fprintf(stderr, "%s\n",
+                   std::string(threads.status().message()).c_str());
+      std::exit(2);
+    }
+    options.nthreads = *threads;
+  }
   if (options.scheduler_address.empty()) {
     std::fprintf(stderr, "weft: a worker needs --weft-scheduler=HOST:PORT\n");
     std::exit(2);

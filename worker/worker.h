@@ -23,9 +23,13 @@ struct WorkerOptions {
   std::string scheduler_address;  // host:port
   // Where the cluster token comes from (read when connecting).
   rpc::TokenSource token = rpc::TokenSource::FromEnvironmentOr("");
-  int nthreads = 1;               // task slots
+  int nthreads = 1;  // task slots
   // Address peers and clients use to reach this worker's data service.
-  std::string host = "127.0.0.1";
+  // Empty: 127.0.0.1 if the scheduler is on this machine, else this
+  // machine's address on the route to the scheduler. RunWorker refuses a
+  // loopback address (127.0.0.1, or a name that resolves to one) when the
+  // scheduler is on another machine: peers there could not reach it.
+  std::string host;
   int port = 0;  // 0: any free port
   std::string name;
   std::chrono::milliseconds heartbeat_interval{500};
@@ -65,7 +69,9 @@ inline constexpr int kExitNoScheduler = 3;
 int RunWorker(const WorkerOptions& options);
 
 // Worker mode from the command line: --weft-worker, --weft-scheduler=ADDR,
-// --weft-nthreads=N, --weft-host=H, --weft-connect-timeout=SECONDS,
+// --weft-nthreads=N (default: the CPUs of its SLURM task inside a SLURM
+// job, else 1), --weft-host=H (default: the node's host name inside a
+// SLURM job, else chosen by RunWorker), --weft-connect-timeout=SECONDS,
 // --weft-rejoin-timeout=SECONDS (0: do not rejoin),
 // --weft-retire-timeout=SECONDS (0: leave at once), --weft-no-supervisor,
 // --weft-max-restarts=N (or

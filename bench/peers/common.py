@@ -63,8 +63,9 @@ QUICK_SIZES = {
 }
 
 
-def parse_args(description, argv=None):
-    """Command line shared by both peers."""
+def parse_args(description, argv=None, add_arguments=None):
+    """Command line shared by both peers; `add_arguments(parser)`, if given,
+    adds a peer's own flags."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true",
                         help="small sizes, for a smoke run in under a minute")
@@ -79,6 +80,11 @@ def parse_args(description, argv=None):
                              "20,000 for ipyparallel)")
     parser.add_argument("--timeout", type=float, default=None,
                         help="per-workload timeout in seconds")
+    parser.add_argument("--w5-reps", type=int, default=None,
+                        help="W5 repetitions per data kind "
+                             "(default 5, quick 3)")
+    if add_arguments is not None:
+        add_arguments(parser)
     args = parser.parse_args(argv)
     sizes = dict(QUICK_SIZES if args.quick else FULL_SIZES)
     if args.w6_trees is not None:
@@ -88,6 +94,8 @@ def parse_args(description, argv=None):
         sizes["w7_tasks_ipyparallel"] = args.w7_tasks
     if args.timeout is not None:
         sizes["timeout_seconds"] = args.timeout
+    if args.w5_reps is not None:
+        sizes["w5_reps"] = max(1, args.w5_reps)
     args.sizes = sizes
     args.only = {w for w in args.only.split(",") if w}
     return args

@@ -10,6 +10,11 @@ processes x 1 thread on loopback; the scheduler runs inside this process
 
 Systems reported: "dask" (default config) and "dask-saturation-inf"
 (distributed.scheduler.worker-saturation = inf; startup and W1 only).
+
+With --scheduler ADDRESS it starts no cluster: it connects to a running
+dask-scheduler with 2 workers (bench/crosshost.sh starts them on other test
+hosts, with this directory on their PYTHONPATH) and reports the workloads
+as system --system NAME (default "dask-remote"); no dask-saturation-inf.
 """
 
 import gc
@@ -18,6 +23,9 @@ import time
 
 import common
 from common import log
+
+# A running cluster's scheduler address (--scheduler), or None: LocalCluster.
+_REMOTE_SCHEDULER = None
 
 
 def start_cluster(saturation=None):
@@ -30,6 +38,10 @@ def start_cluster(saturation=None):
     if saturation is not None:
         overrides["distributed.scheduler.worker-saturation"] = saturation
     start = time.perf_counter()
+    if _REMOTE_SCHEDULER is not None:
+        client = Client(_REMOTE_SCHEDULER, timeout=60)
+        client.wait_for_workers(2, timeout=60)
+        return None, client, time.perf_counter() - start
     with dask.config.set(overrides):
         cluster = LocalCluster(n_workers=2, threads_per_worker=1,
                                processes=True, dashboard_address=None,
@@ -41,6 +53,8 @@ def start_cluster(saturation=None):
 
 def stop_cluster(cluster, client):
     for closable in (client, cluster):
+        if closable is None:
+            continue
         try:
             closable.close()
         except Exception:  # noqa: BLE001 - best effort at shutdown
@@ -195,7 +209,9 @@ def w5_data(client, sizes):
             "cross_worker_seconds": round(common.median(cross_s), 4),
             "move_seconds": round(move, 4),
             "mb_per_second": round(mb / move, 1) if move > 0 else None,
-            "note": "worker-to-worker over Dask comms (TCP loopback); "
+            "note": "worker-to-worker over Dask comms ("
+                    + ("TCP between hosts" if _REMOTE_SCHEDULER
+                       else "TCP loopback") + "); "
                     "compression=" + _compression() + " (Dask default)"})
     return records
 
@@ -317,13 +333,24 @@ class Session:
             stop_cluster(self.cluster, self.client)
 
 
+def _add_arguments(parser):
+    parser.add_argument("--scheduler", default=None,
+                        help="address of a running dask-scheduler with 2 "
+                             "workers (tcp://HOST:PORT); default: start a "
+                             "LocalCluster")
+    parser.add_argument("--system", default="dask-remote",
+                        help="system name of the records with --scheduler")
+
+
 def main(argv=None):
-    args = common.parse_args(__doc__.splitlines()[0], argv)
+    global _REMOTE_SCHEDULER
+    args = common.parse_args(__doc__.splitlines()[0], argv, _add_arguments)
     common.add_peers_dir_to_pythonpath()
+    _REMOTE_SCHEDULER = args.scheduler
     spin_rate = common.calibrate_spin(args.sizes["w4_task_ms"] / 1e3)
     log(f"spin: {spin_rate / 1e6:.1f} M iterations/s in this process")
 
-    dask_ = Session("dask", None, args)
+    dask_ = Session(args.system if args.scheduler else "dask", None, args)
     if dask_.start():
         w1 = dask_.run("W1_map", w1_map)
         dask_.run("W1_delayed", w1_delayed)
@@ -337,6 +364,8 @@ def main(argv=None):
         dask_.run("METG", metg, spin_rate, rate)
     dask_.stop()
 
+    if args.scheduler:
+        return  # a running cluster's configuration is its own
     inf = Session("dask-saturation-inf", "inf", args)
     if not args.only or args.only & {"startup", "W1_map", "W1_delayed"}:
         if inf.start():

@@ -169,8 +169,12 @@ class Client {
 
   // Connects to a scheduler at "host:port" (e.g. one started with `weft
   // scheduler` or `weft cluster start`). An empty address means
-  // $WEFT_SCHEDULER. The token comes from $WEFT_TOKEN, else `token_file`,
-  // else ~/.weft/token, read afresh at each attempt. Waits up to `timeout`
+  // $WEFT_SCHEDULER, else the address in the scheduler file beside the
+  // token file (`weft scheduler` writes it once it listens; see
+  // rpc/cluster_files.h), waiting for it within `timeout`. The token comes
+  // from $WEFT_TOKEN, else `token_file`, else the default token file
+  // (~/.weft/token; inside a SLURM job ~/.weft/slurm-JOBID/token), read
+  // afresh at each attempt. Waits up to `timeout`
   // for a scheduler that is still starting (not listening yet, token file
   // not written yet, or the file holding an older token), so a program may
   // start at the same time as its cluster. Throws UsageError naming the
@@ -197,6 +201,14 @@ class Client {
   // one worker: this process.
   std::vector<internal::WorkerDescription> workers() const {
     return impl_->runtime().Workers();
+  }
+
+  // The URL of the cluster's web dashboard (docs/dashboard.md), e.g.
+  // "http://127.0.0.1:8787/"; empty on the embedded runtime or when the
+  // scheduler serves none. Throws UsageError if the scheduler cannot be
+  // reached.
+  std::string dashboard_link() const {
+    return impl_->runtime().DashboardLink();
   }
 
   // Blocks until `n` workers are connected. Throws TimeoutError with the

@@ -56,10 +56,14 @@ class LocalCluster {
     // function call; false: over loopback gRPC, as a client on another
     // machine would (for comparison and testing).
     bool in_process_client = true;
+    // The web dashboard (docs/dashboard.md), on `host`: this port, or any
+    // free one if it is taken (as Dask's); 0: any free port; -1: none.
+    int dashboard_port = 8787;
   };
 
   // Starts the scheduler in this process and `workers` worker processes,
   // waits until all are connected, and makes client() the default client.
+  // Says on stderr where its dashboard is.
   // Throws UsageError if a worker cannot start or connect in time (its
   // stderr says why).
   explicit LocalCluster(int workers);
@@ -75,6 +79,8 @@ class LocalCluster {
   // The scheduler's host:port, and the token workers and clients present.
   const std::string& address() const;
   const std::string& token() const;
+  // The dashboard's URL, e.g. "http://127.0.0.1:8787/" ("" without one).
+  const std::string& dashboard_link() const;
   // Process ids of the live worker processes.
   std::vector<pid_t> worker_pids() const;
   // How many worker processes died and were restarted.

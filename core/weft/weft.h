@@ -28,6 +28,8 @@
 #include "weft/actor.h"    // IWYU pragma: export
 #include "weft/api.h"      // IWYU pragma: export
 #include "weft/cluster.h"  // IWYU pragma: export
+#include "weft/report.h"   // IWYU pragma: export
+#include "weft/slurm_cluster.h"  // IWYU pragma: export
 
 namespace weft {
 

@@ -7,6 +7,7 @@
 #ifndef WEFT_CORE_WEFT_INTERNAL_EMBEDDED_RUNTIME_H_
 #define WEFT_CORE_WEFT_INTERNAL_EMBEDDED_RUNTIME_H_
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
@@ -59,6 +60,16 @@ class EmbeddedRuntime final : public Runtime {
   std::shared_ptr<ObjectState> Broadcast(PutSpec spec) override {
     return Put(std::move(spec));
   }
+  // Records every task run (worker 0, thread = the pool thread) while the
+  // reader lives; costs one atomic load per task while none does. A reader
+  // keeps at most kMaxRecordedEvents unread events and counts the rest as
+  // dropped.
+  absl::StatusOr<std::unique_ptr<EventReader>> OpenEvents() override;
+  static constexpr size_t kMaxRecordedEvents = 1 << 20;
+
+  // The index (0 .. threads-1) of the pool thread the caller runs on, or
+  // -1 if it is not a pool thread of any EmbeddedRuntime.
+  static int CurrentThread();
 
   // Actors (EmbeddedActors): each with threads of its own, holding its
   // num_cpus of this runtime's slots while it lives.
@@ -80,17 +91,20 @@ class EmbeddedRuntime final : public Runtime {
  private:
   class Task;
   class Context;
+  class Recorder;
   struct ThreadState;
   using Queue = std::map<int, std::deque<std::shared_ptr<Task>>,
                          std::greater<int>>;
 
   void Enqueue(std::shared_ptr<Task> task);
-  void ThreadMain();
+  void ThreadMain(int index);
   // Serves the ready queue on the calling fiber. The primary runner of a
   // thread returns only at shutdown; extra runners (started while tasks on
   // this thread are blocked) return once they are surplus.
   void RunnerLoop(ThreadState& ts, bool primary);
   void Execute(Task& task, ThreadState& ts);
+  void Record(const Task& task, const ThreadState& ts, int64_t start_us,
+              const std::shared_ptr<const ErrorInfo>& error);
   void SpawnRunner(ThreadState& ts);
   void ReleaseSlots(int cpus);
   void AcquireSlots(int cpus);
@@ -117,6 +131,12 @@ class EmbeddedRuntime final : public Runtime {
   std::vector<std::thread> threads_;
   // Created after the threads; stopped first.
   std::unique_ptr<EmbeddedActors> actors_;
+
+  // Open readers (OpenEvents), and how many: read without the lock on
+  // every task.
+  std::atomic<int> num_recorders_{0};
+  Mutex recorders_mu_;
+  std::vector<Recorder*> recorders_ ABSL_GUARDED_BY(recorders_mu_);
 };
 
 }  // namespace weft::internal

@@ -19,8 +19,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "weft/internal/any_value.h"
+#include "absl/status/statusor.h"
 #include "weft/internal/object_state.h"
 #include "weft/actor_status.h"
+#include "weft/internal/task_events.h"
 #include "weft/internal/wire.h"
 #include "weft/options.h"
 
@@ -101,6 +103,12 @@ struct WorkerDescription {
   int processing = 0;   // tasks assigned and not finished
   uint64_t memory_bytes = 0;
   uint64_t objects = 0;
+  // Clusters, from the worker's last heartbeat: tasks running now (the
+  // rest of `processing` waits there), its process's CPU use (1.0 = one
+  // core busy) and resident memory.
+  int executing = 0;
+  double cpu = 0;
+  uint64_t rss_bytes = 0;
 };
 
 // Thread-safe.
@@ -164,6 +172,17 @@ class Runtime {
   // Ends the actor: its unfinished calls fail with kActorDied, later ones
   // too. Returns whether it was alive. Errors: NotFound, Unavailable.
   virtual absl::StatusOr<bool> KillActor(uint64_t actor);
+  // Starts recording the tasks that run from now on, for reports and
+  // traces (task_events.h). The reader must be destroyed before the
+  // runtime. Errors: Unimplemented if the runtime records nothing,
+  // Unavailable if a cluster's scheduler cannot be reached.
+  virtual absl::StatusOr<std::unique_ptr<EventReader>> OpenEvents() {
+    return absl::UnimplementedError("this runtime records no task events");
+  }
+
+  // The URL of the cluster's dashboard (http://host:port/); empty when
+  // there is none (the embedded runtime, or a scheduler without one).
+  virtual std::string DashboardLink() { return ""; }
 };
 
 // Open on a thread while the API submits many tasks in one call (map, a
