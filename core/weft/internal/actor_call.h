@@ -284,7 +284,8 @@ bool RegisterActorClass(std::string_view constructor_text,
 // The class's name is the text before "(" and a method's the text after
 // "&": the same in every process running the same code.
 #define WEFT_ACTOR(Signature, ...)                                          \
-  ::weft::internal::ActorConstructor<Signature> WeftActorConstructor(       \
+  [[maybe_unused]] ::weft::internal::ActorConstructor<Signature>           \
+      WeftActorConstructor(                                                 \
       ::weft::internal::ActorTag<                                           \
           ::weft::internal::ActorConstructor<Signature>::Class>);           \
   [[maybe_unused]] static const bool WEFT_REGISTRY_CONCAT_(                 \
