@@ -18,18 +18,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "rpc/tcp_socket.h"
 
 namespace weft::rpc {
 namespace {
 
 std::string ErrnoText(int err) { return std::strerror(err); }
-
-std::string StripBrackets(const std::string& host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    return host.substr(1, host.size() - 2);
-  }
-  return host;
-}
 
 int PollTimeoutMs(absl::Time deadline) {
   // Waits of at most a minute at a time (poll's int milliseconds), and an
@@ -120,61 +114,19 @@ std::string NewTicket() {
   return ticket;
 }
 
-void SetNonBlocking(int fd) {
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BulkServer>> BulkServer::Start(
     const std::string& host, int port, Options options) {
-  const std::string name = StripBrackets(host);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* found = nullptr;
-  const std::string service = absl::StrCat(port);
-  if (int rc = ::getaddrinfo(name.c_str(), service.c_str(), &hints, &found);
-      rc != 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "weft: cannot listen for bulk transfers on ", host, ": ",
-        ::gai_strerror(rc)));
+  absl::StatusOr<TcpListener> listener = ListenTcp(host, port);
+  if (!listener.ok()) return listener.status();
+  std::unique_ptr<BulkServer> server(
+      new BulkServer(listener->fd, listener->port, std::move(options)));
+  if (::pipe2(server->stop_pipe_, O_CLOEXEC) != 0) {
+    return absl::InternalError("weft: pipe2 failed");
   }
-  std::string last = "no address";
-  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC,
-                            a->ai_protocol);
-    if (fd < 0) {
-      last = ErrnoText(errno);
-      continue;
-    }
-    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, 128) != 0) {
-      last = ErrnoText(errno);
-      ::close(fd);
-      continue;
-    }
-    sockaddr_storage bound{};
-    socklen_t len = sizeof(bound);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-    const int bound_port =
-        bound.ss_family == AF_INET6
-            ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-            : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-    ::freeaddrinfo(found);
-    SetNonBlocking(fd);
-    std::unique_ptr<BulkServer> server(
-        new BulkServer(fd, bound_port, std::move(options)));
-    if (::pipe2(server->stop_pipe_, O_CLOEXEC) != 0) {
-      return absl::InternalError("weft: pipe2 failed");
-    }
-    server->acceptor_ = std::thread([s = server.get()] { s->AcceptLoop(); });
-    return server;
-  }
-  ::freeaddrinfo(found);
-  return absl::UnavailableError(absl::StrCat(
-      "weft: cannot listen for bulk transfers on ", host, ":", port, ": ",
-      last));
+  server->acceptor_ = std::thread([s = server.get()] { s->AcceptLoop(); });
+  return server;
 }
 
 BulkServer::BulkServer(int fd, int port, Options options)
@@ -295,51 +247,12 @@ absl::StatusOr<Buffer> BulkFetch(const std::string& host, int port,
                                  std::string_view ticket, uint64_t size,
                                  bool to_shared, absl::Time deadline) {
   const std::string peer = absl::StrCat(host, ":", port);
-  const std::string name = StripBrackets(host);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const std::string service = absl::StrCat(port);
-  if (int rc = ::getaddrinfo(name.c_str(), service.c_str(), &hints, &found);
-      rc != 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "weft: cannot resolve ", peer, ": ", ::gai_strerror(rc)));
-  }
-  int fd = -1;
-  std::string last = "no address";
-  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
-    const int s = ::socket(a->ai_family,
-                           a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                           a->ai_protocol);
-    if (s < 0) {
-      last = ErrnoText(errno);
-      continue;
-    }
-    if (::connect(s, a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
-      last = ErrnoText(errno);
-      ::close(s);
-      continue;
-    }
-    // Connecting must be quick (a firewall that drops the port would
-    // otherwise hold the caller until its deadline).
-    const absl::Time connect_by =
-        std::min(deadline, absl::Now() + absl::Seconds(5));
-    int err = 0;
-    socklen_t len = sizeof(err);
-    if (WaitFor(s, POLLOUT, -1, connect_by) != 1 ||
-        ::getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
-      last = err != 0 ? ErrnoText(err) : "timed out";
-      ::close(s);
-      continue;
-    }
-    fd = s;
-  }
-  ::freeaddrinfo(found);
-  if (fd < 0) {
-    return absl::UnavailableError(
-        absl::StrCat("weft: cannot connect to ", peer, ": ", last));
-  }
+  // Connecting must be quick (a firewall that drops the port would
+  // otherwise hold the caller until its deadline).
+  absl::StatusOr<int> connected =
+      ConnectTcp(host, port, std::min(deadline, absl::Now() + absl::Seconds(5)));
+  if (!connected.ok()) return connected.status();
+  const int fd = *connected;
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }

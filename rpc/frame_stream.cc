@@ -28,6 +28,7 @@
 #include "boost/asio/post.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
+#include "rpc/tcp_socket.h"
 #include "rpc/weft.pb.h"
 
 namespace weft::rpc {
@@ -77,13 +78,6 @@ std::string PeerName(int fd) {
 void SetNoDelay(int fd) {
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
-std::string StripBrackets(const std::string& host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    return host.substr(1, host.size() - 2);
-  }
-  return host;
 }
 
 }  // namespace
@@ -417,58 +411,11 @@ void FrameStream::Close(const absl::Status& why) {
 absl::StatusOr<std::shared_ptr<FrameStream>> ConnectFrameStream(
     const std::string& host, int port, absl::Duration timeout,
     EventLoop& loop) {
-  const std::string name = StripBrackets(host);
-  const std::string where = absl::StrCat(host, ":", port);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const std::string service = absl::StrCat(port);
-  if (int rc = ::getaddrinfo(name.c_str(), service.c_str(), &hints, &found);
-      rc != 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "weft: cannot resolve ", where, ": ", ::gai_strerror(rc)));
-  }
-  const absl::Time deadline = absl::Now() + timeout;
-  std::string last_error = "no address";
-  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC |
-                                              SOCK_NONBLOCK,
-                            a->ai_protocol);
-    if (fd < 0) {
-      last_error = ErrnoText(errno);
-      continue;
-    }
-    int rc = ::connect(fd, a->ai_addr, a->ai_addrlen);
-    if (rc != 0 && errno == EINPROGRESS) {
-      pollfd p{fd, POLLOUT, 0};
-      while ((rc = ::poll(&p, 1, PollTimeout(deadline))) < 0 &&
-             errno == EINTR) {
-      }
-      if (rc == 0) {
-        last_error = "timed out";
-        ::close(fd);
-        continue;
-      }
-      int error = 0;
-      socklen_t len = sizeof(error);
-      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
-      rc = error == 0 ? 0 : -1;
-      errno = error;
-    }
-    if (rc != 0) {
-      last_error = ErrnoText(errno);
-      ::close(fd);
-      continue;
-    }
-    // Blocking mode does not matter: every recv and send says
-    // MSG_DONTWAIT, and waits are poll()s or the event loop's.
-    ::freeaddrinfo(found);
-    return FrameStream::Make(fd, loop);
-  }
-  ::freeaddrinfo(found);
-  return absl::UnavailableError(
-      absl::StrCat("weft: cannot connect to ", where, ": ", last_error));
+  absl::StatusOr<int> fd = ConnectTcp(host, port, absl::Now() + timeout);
+  if (!fd.ok()) return fd.status();
+  // Blocking mode does not matter: every recv and send says MSG_DONTWAIT,
+  // and waits are poll()s or the event loop's.
+  return FrameStream::Make(*fd, loop);
 }
 
 absl::StatusOr<std::shared_ptr<FrameStream>> ConnectWithKey(
@@ -555,51 +502,10 @@ struct FrameListener::Io : std::enable_shared_from_this<FrameListener::Io> {
 
 absl::StatusOr<std::unique_ptr<FrameListener>> FrameListener::Listen(
     const std::string& host, int port, EventLoop& loop) {
-  const std::string name = StripBrackets(host);
-  const std::string where = absl::StrCat(host, ":", port);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* found = nullptr;
-  const std::string service = absl::StrCat(port);
-  if (int rc = ::getaddrinfo(name.empty() ? nullptr : name.c_str(),
-                             service.c_str(), &hints, &found);
-      rc != 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "weft: cannot resolve ", where, ": ", ::gai_strerror(rc)));
-  }
-  std::string last_error = "no address";
-  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    const int fd = ::socket(a->ai_family,
-                            a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                            a->ai_protocol);
-    if (fd < 0) {
-      last_error = ErrnoText(errno);
-      continue;
-    }
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 ||
-        ::listen(fd, SOMAXCONN) != 0) {
-      last_error = ErrnoText(errno);
-      ::close(fd);
-      continue;
-    }
-    sockaddr_storage bound{};
-    socklen_t len = sizeof(bound);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-    const int bound_port =
-        bound.ss_family == AF_INET6
-            ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-            : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-    ::freeaddrinfo(found);
-    return std::unique_ptr<FrameListener>(
-        new FrameListener(fd, bound_port, loop));
-  }
-  ::freeaddrinfo(found);
-  return absl::UnavailableError(
-      absl::StrCat("weft: cannot listen on ", where, ": ", last_error));
+  absl::StatusOr<TcpListener> listener = ListenTcp(host, port);
+  if (!listener.ok()) return listener.status();
+  return std::unique_ptr<FrameListener>(
+      new FrameListener(listener->fd, listener->port, loop));
 }
 
 FrameListener::FrameListener(int fd, int port, EventLoop& loop)

@@ -1,0 +1,137 @@
+// Copyright 2026 The weft Authors.
+
+#include "rpc/tcp_socket.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace weft::rpc {
+namespace {
+
+std::string ErrnoText(int error) { return std::strerror(error); }
+
+// poll()'s timeout for `deadline`, in milliseconds (at least 0).
+int PollMs(absl::Time deadline) {
+  const absl::Duration left =
+      std::min(deadline - absl::Now(), absl::Minutes(1));
+  if (left <= absl::ZeroDuration()) return 0;
+  return static_cast<int>(absl::ToInt64Milliseconds(left) + 1);
+}
+
+// The addresses of host:port, or Unavailable naming them.
+absl::StatusOr<addrinfo*> Resolve(const std::string& host, int port,
+                                  bool passive) {
+  const std::string name = StripBrackets(host);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  if (passive) hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const std::string service = absl::StrCat(port);
+  if (int rc = ::getaddrinfo(name.empty() ? nullptr : name.c_str(),
+                             service.c_str(), &hints, &found);
+      rc != 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "weft: cannot resolve ", host, ":", port, ": ", ::gai_strerror(rc)));
+  }
+  return found;
+}
+
+}  // namespace
+
+std::string StripBrackets(const std::string& host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    return host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+absl::StatusOr<int> ConnectTcp(const std::string& host, int port,
+                               absl::Time deadline) {
+  absl::StatusOr<addrinfo*> found = Resolve(host, port, /*passive=*/false);
+  if (!found.ok()) return found.status();
+  std::string last_error = "no address";
+  for (addrinfo* a = *found; a != nullptr; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family,
+                            a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                            a->ai_protocol);
+    if (fd < 0) {
+      last_error = ErrnoText(errno);
+      continue;
+    }
+    int rc = ::connect(fd, a->ai_addr, a->ai_addrlen);
+    if (rc != 0 && errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      while ((rc = ::poll(&p, 1, PollMs(deadline))) < 0 && errno == EINTR) {
+      }
+      if (rc == 0) {
+        last_error = "timed out";
+        ::close(fd);
+        continue;
+      }
+      int error = 0;
+      socklen_t len = sizeof(error);
+      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+      rc = error == 0 ? 0 : -1;
+      errno = error;
+    }
+    if (rc != 0) {
+      last_error = ErrnoText(errno);
+      ::close(fd);
+      continue;
+    }
+    ::freeaddrinfo(*found);
+    return fd;
+  }
+  ::freeaddrinfo(*found);
+  return absl::UnavailableError(absl::StrCat("weft: cannot connect to ", host,
+                                             ":", port, ": ", last_error));
+}
+
+absl::StatusOr<TcpListener> ListenTcp(const std::string& host, int port) {
+  absl::StatusOr<addrinfo*> found = Resolve(host, port, /*passive=*/true);
+  if (!found.ok()) return found.status();
+  std::string last_error = "no address";
+  for (addrinfo* a = *found; a != nullptr; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family,
+                            a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                            a->ai_protocol);
+    if (fd < 0) {
+      last_error = ErrnoText(errno);
+      continue;
+    }
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 ||
+        ::listen(fd, SOMAXCONN) != 0) {
+      last_error = ErrnoText(errno);
+      ::close(fd);
+      continue;
+    }
+    sockaddr_storage bound{};
+    socklen_t len = sizeof(bound);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+    const int bound_port =
+        bound.ss_family == AF_INET6
+            ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+            : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    ::freeaddrinfo(*found);
+    return TcpListener{fd, bound_port};
+  }
+  ::freeaddrinfo(*found);
+  return absl::UnavailableError(absl::StrCat("weft: cannot listen on ", host,
+                                             ":", port, ": ", last_error));
+}
+
+}  // namespace weft::rpc
