@@ -9,12 +9,15 @@
 #   weft-xhost-grpc   weft with WEFT_BULK_TRANSFER=0 (the gRPC chunk
 #                     stream): W5
 #   dask-xhost        dask-scheduler / dask-worker (Debian's Dask): W5, W1, W2
+#   tcp-floor         one plain TCP connection from worker host w1 to w2
+#                     moving W5's bytes into fresh memory, no protocol
+#                     (bench/stream_floor.cc): the wire under W5
 #
 #   bench/crosshost.sh [--quick] [--rounds N] [--w5-reps N] [--systems LIST]
 #                      [--out DIR]
 #   ./weft bench --crosshost [same flags]
 #
-# --systems: which of weft,weft-grpc,dask to run (default all three).
+# --systems: which of weft,weft-grpc,dask,floor to run (default all four).
 # --out: the results directory instead of bench/results/crosshost (this
 # script's files there are replaced).
 #
@@ -30,7 +33,7 @@ cd "$(dirname "$(readlink -f "$0")")/.."
 PY=/usr/bin/python3
 rounds=3
 w5_reps=5
-systems=weft,weft-grpc,dask
+systems=weft,weft-grpc,dask,floor
 out_arg=
 quick=()
 out=bench/results/crosshost
@@ -51,7 +54,7 @@ while (($#)); do
     --out) out_arg=$2; shift ;;
     *)
       echo "usage: bench/crosshost.sh [--quick] [--rounds N] [--w5-reps N]" \
-        "[--systems weft,weft-grpc,dask] [--out DIR]" >&2
+        "[--systems weft,weft-grpc,dask,floor] [--out DIR]" >&2
       exit 2
       ;;
   esac
@@ -159,18 +162,20 @@ stop_cluster() {
 tools/setup.sh bench || die "tools/setup.sh bench failed"
 bin=$(mktemp -d /tmp/weftb-bin.XXXXXX)
 trap 'cleanup; rm -rf "$bin"' EXIT
-if wants weft || wants weft-grpc; then
-  bazel build --config=opt //bench:workloads //tools:weft >&2 ||
-    die "bazel build failed"
+if wants weft || wants weft-grpc || wants floor; then
+  bazel build --config=opt //bench:workloads //tools:weft \
+    //bench:stream_floor >&2 || die "bazel build failed"
   # Copies, so that a build running meanwhile cannot change them under the
   # run.
-  cp bazel-bin/bench/workloads bazel-bin/tools/weft "$bin/"
+  cp bazel-bin/bench/workloads bazel-bin/tools/weft \
+    bazel-bin/bench/stream_floor "$bin/"
 fi
 
 # This script's own files only (a results directory may hold others).
 rm -rf "$out/logs"
 rm -f "$out"/weft-xhost-*.json "$out"/weft-xhost-grpc-*.json \
-  "$out"/dask-xhost-*.json "$out/run.json" "$out/section.md"
+  "$out"/dask-xhost-*.json "$out"/tcp-floor-*.json "$out/run.json" \
+  "$out/section.md"
 mkdir -p "$out/logs"
 started=$(date +%s)
 uptime_at_start=$(uptime)
@@ -238,7 +243,22 @@ dask_round() {
   stop_cluster
 }
 
+floor_round() {
+  local round=$1 logs=$out/logs mb=100
+  ((${#quick[@]})) && mb=20
+  in_host w1 "$logs/floor-$round-w1.log" "$bin/stream_floor" --serve=9100 \
+    --megabytes="$mb" --count="$w5_reps"
+  say "round $round: tcp-floor (w1 -> w2, $mb MB x $w5_reps)"
+  timeout --kill-after=10 300 \
+    ip netns exec "$prefix-w2" "$bin/stream_floor" \
+    --fetch="${addr[w1]}:9100" --megabytes="$mb" --count="$w5_reps" \
+    >"$out/tcp-floor-$round.json" 2>>"$logs/floor-$round-w2.log" &
+  wait $! || say "WARNING: tcp-floor round $round exited $? (see $logs)"
+  stop_cluster
+}
+
 for ((r = 1; r <= rounds; r++)); do
+  wants floor && floor_round "$r"
   wants weft && weft_round weft-xhost W1,W2,W5 1 "$r"
   wants weft-grpc && weft_round weft-xhost-grpc W5 0 "$r"
   wants dask && dask_round "$r"

@@ -630,7 +630,8 @@ def write_benchmarks(records, missing, run, table, chart_rel, path,
 
 CROSSHOST_SYSTEMS = [("weft-xhost", "weft, bulk TCP"),
                      ("weft-xhost-grpc", "weft, gRPC stream"),
-                     ("dask-xhost", "Dask")]
+                     ("dask-xhost", "Dask"),
+                     ("tcp-floor", "TCP floor")]
 # (label, workload, match, field, unit, higher is better)
 CROSSHOST_ROWS = [
     ("W5 random, MB/s", "W5_data", {"data": "random"},
@@ -727,8 +728,10 @@ def crosshost_section(results_dir):
         "(shared memory) applies. Workers: 1 process x 1 thread each "
         "(weft: `workloads --weft-worker`, supervised; Dask: `dask-worker "
         "--nworkers 1 --nthreads 1`, with nanny). Each round starts fresh "
-        "clusters and runs weft (bulk on), weft (`WEFT_BULK_TRANSFER=0`) "
-        "and Dask one after the other; a cell is the median over rounds "
+        "clusters and runs the TCP floor (one plain TCP connection from "
+        "worker host w1 to w2 moving W5's bytes into fresh memory, no "
+        "protocol: bench/stream_floor.cc), weft (bulk on), weft "
+        "(`WEFT_BULK_TRANSFER=0`) and Dask one after the other; a cell is the median over rounds "
         "(min–max, n rounds) of each round's figure, itself a median over "
         f"{run.get('w5_reps', '?')} W5 repetitions per data kind.\n",
         "```sh",
@@ -763,6 +766,13 @@ def crosshost_section(results_dir):
             short = CROSSHOST_TARGET_MB_PER_S - median
             verdict = (f"missed by {short:.0f} MB/s "
                        f"({100 * short / CROSSHOST_TARGET_MB_PER_S:.0f}%)")
+        floor = crosshost_values(by_system.get("tcp-floor", []), "W5_data",
+                                 {"data": "random"}, "mb_per_second")
+        if floor:
+            floor_median = statistics.median(floor)
+            verdict += (f"; the TCP floor in the same run is "
+                        f"{floor_median:,.0f} MB/s, and weft reaches "
+                        f"{100 * median / floor_median:.0f}% of it")
         lines.append(f"Target (issue 13): weft cross-host W5 random ≥ "
                      f"{CROSSHOST_TARGET_MB_PER_S} MB/s: {verdict}.\n")
     notes_seen = []

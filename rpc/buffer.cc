@@ -2,6 +2,7 @@
 
 #include "rpc/buffer.h"
 
+#include <new>
 #include <utility>
 
 namespace weft::rpc {
@@ -16,6 +17,12 @@ Buffer::Buffer(std::unique_ptr<SharedRegion> region) {
   std::shared_ptr<const SharedRegion> owned = std::move(region);
   view_ = std::string_view(owned->data(), owned->size());
   region_ = owned.get();
+  owner_ = std::move(owned);
+}
+
+Buffer::Buffer(std::unique_ptr<PageBlock> block) {
+  std::shared_ptr<const PageBlock> owned = std::move(block);
+  view_ = std::string_view(owned->data(), owned->size());
   owner_ = std::move(owned);
 }
 
@@ -43,16 +50,26 @@ BufferBuilder BufferBuilder::Allocate(size_t size, bool shared) {
       return builder;
     }
   }
+  if (size >= kPageBlockMinBytes) {
+    absl::StatusOr<std::unique_ptr<PageBlock>> block = PageBlock::Create(size);
+    if (!block.ok()) throw std::bad_alloc();
+    builder.block_ = *std::move(block);
+    return builder;
+  }
   builder.string_.assign(size, '\0');
   return builder;
 }
 
 char* BufferBuilder::data() {
-  return region_ != nullptr ? region_->mutable_data() : string_.data();
+  if (region_ != nullptr) return region_->mutable_data();
+  if (block_ != nullptr) return block_->data();
+  return string_.data();
 }
 
 size_t BufferBuilder::size() const {
-  return region_ != nullptr ? region_->size() : string_.size();
+  if (region_ != nullptr) return region_->size();
+  if (block_ != nullptr) return block_->size();
+  return string_.size();
 }
 
 Buffer BufferBuilder::Finish() && {
@@ -61,6 +78,7 @@ Buffer BufferBuilder::Finish() && {
     string_.assign(region_->data(), region_->size());
     region_.reset();
   }
+  if (block_ != nullptr) return Buffer(std::move(block_));
   return Buffer(std::move(string_));
 }
 
@@ -68,6 +86,11 @@ std::string BufferBuilder::TakeString() && {
   if (region_ != nullptr) {
     std::string copy(region_->data(), region_->size());
     region_.reset();
+    return copy;
+  }
+  if (block_ != nullptr) {
+    std::string copy(block_->data(), block_->size());
+    block_.reset();
     return copy;
   }
   return std::move(string_);

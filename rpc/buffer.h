@@ -1,8 +1,8 @@
 // Copyright 2026 The weft Authors.
 //
 // Buffer: an object's serialized bytes, immutable and shared by reference,
-// in ordinary memory or in a SharedRegion; and BufferBuilder, the room they
-// are written into first.
+// in ordinary memory (the heap, or a PageBlock when large) or in a
+// SharedRegion; and BufferBuilder, the room they are written into first.
 //
 //   BufferBuilder room = BufferBuilder::Allocate(size, /*shared=*/true);
 //   std::memcpy(room.data(), bytes, size);      // or serialize in place
@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "rpc/page_block.h"
 #include "rpc/shared_region.h"
 
 namespace weft::rpc {
@@ -34,6 +35,8 @@ class Buffer {
   // The bytes of a sealed or opened region, which the buffer keeps mapped.
   // REQUIRES: region != nullptr && !region->writable().
   explicit Buffer(std::unique_ptr<SharedRegion> region);
+  // The bytes of `block`, which the buffer keeps. REQUIRES: block != nullptr.
+  explicit Buffer(std::unique_ptr<PageBlock> block);
 
   Buffer(const Buffer&) = default;
   Buffer& operator=(const Buffer&) = default;
@@ -62,7 +65,8 @@ class BufferBuilder {
   // Room for `size` bytes: in a new shared region when `shared` and size is
   // at least kSharedMinBytes and a region can be made (any failure, such as
   // no memory or descriptors left, falls back quietly), otherwise in
-  // ordinary memory. Zero-filled. May throw std::bad_alloc.
+  // ordinary memory: a PageBlock when at least kPageBlockMinBytes, else the
+  // heap. Zero-filled. May throw std::bad_alloc.
   static BufferBuilder Allocate(size_t size, bool shared);
 
   BufferBuilder(BufferBuilder&&) = default;
@@ -82,6 +86,7 @@ class BufferBuilder {
   BufferBuilder() = default;
 
   std::unique_ptr<SharedRegion> region_;  // set when in shared memory
+  std::unique_ptr<PageBlock> block_;      // set when large and private
   std::string string_;                    // otherwise
 };
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/status/status.h"
 #include "gtest/gtest.h"
 
 namespace weft::rpc {
@@ -75,6 +76,37 @@ TEST(BufferTest, TakeStringCopiesOutOfSharedMemory) {
   BufferBuilder small = BufferBuilder::Allocate(3, true);
   std::memcpy(small.data(), "xyz", 3);
   EXPECT_EQ(std::move(small).TakeString(), "xyz");
+}
+
+TEST(BufferTest, LargePrivateObjectsGetAPageBlock) {
+  const size_t size = 3 * kPageBlockMinBytes + 7;
+  BufferBuilder room = BufferBuilder::Allocate(size, /*shared=*/false);
+  EXPECT_FALSE(room.in_shared_memory());
+  ASSERT_EQ(room.size(), size);
+  // Zero-filled, like every other room.
+  EXPECT_EQ(std::string_view(room.data(), size), std::string(size, '\0'));
+  std::memset(room.data(), 'p', size);
+  const char* where = room.data();
+  Buffer buffer = std::move(room).Finish();
+  EXPECT_EQ(buffer.data(), where);  // the block itself, not a copy
+  EXPECT_EQ(buffer.region(), nullptr);
+  EXPECT_EQ(buffer.view(), std::string(size, 'p'));
+  Buffer copy = buffer;
+  buffer = Buffer();
+  EXPECT_EQ(copy.data()[size - 1], 'p');  // kept by the copy
+
+  BufferBuilder again = BufferBuilder::Allocate(size, /*shared=*/false);
+  again.data()[size - 1] = 'z';
+  const std::string bytes = std::move(again).TakeString();
+  ASSERT_EQ(bytes.size(), size);
+  EXPECT_EQ(bytes[size - 1], 'z');
+}
+
+TEST(PageBlockTest, RefusesEmptyAndImpossibleSizes) {
+  EXPECT_TRUE(absl::IsInvalidArgument(PageBlock::Create(0).status()));
+  // More address space than any machine has: an error, not a crash.
+  EXPECT_TRUE(absl::IsResourceExhausted(
+      PageBlock::Create(size_t{1} << 62).status()));
 }
 
 }  // namespace

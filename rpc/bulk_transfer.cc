@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <new>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -245,7 +247,7 @@ void BulkServer::Serve(int fd) {
 
 absl::StatusOr<Buffer> BulkFetch(const std::string& host, int port,
                                  std::string_view ticket, uint64_t size,
-                                 bool to_shared, absl::Time deadline) {
+                                 absl::Time deadline) {
   const std::string peer = absl::StrCat(host, ":", port);
   // Connecting must be quick (a firewall that drops the port would
   // otherwise hold the caller until its deadline).
@@ -279,12 +281,18 @@ absl::StatusOr<Buffer> BulkFetch(const std::string& host, int port,
                                             announced, " bytes, expected ",
                                             size));
   }
-  BufferBuilder room = BufferBuilder::Allocate(size, to_shared);
-  if (absl::Status s = RecvAll(fd, room.data(), size, deadline, peer);
+  std::optional<BufferBuilder> room;
+  try {
+    room.emplace(BufferBuilder::Allocate(size, /*shared=*/false));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "weft: no memory for ", size, " bytes from ", peer));
+  }
+  if (absl::Status s = RecvAll(fd, room->data(), size, deadline, peer);
       !s.ok()) {
     return s;
   }
-  return std::move(room).Finish();
+  return std::move(*room).Finish();
 }
 
 }  // namespace weft::rpc

@@ -113,15 +113,18 @@ class BulkServer {
 };
 
 // Reads the object offered under `ticket` by the BulkServer at host:port,
-// which must be exactly `size` bytes, into shared memory of this process
-// if `to_shared` (else ordinary memory), by `deadline`. Errors:
+// which must be exactly `size` bytes, by `deadline`, into private memory of
+// this process (a PageBlock when large: filling a fresh shared region costs
+// more than receiving the bytes on machines where page faults are dear, and
+// an object from another host is rarely wanted by a same-host peer, which
+// then gets it over the bulk port; rpc/page_block.h). Errors:
 // Unavailable (cannot connect: e.g. a firewall; the caller falls back to
 // the gRPC stream), NotFound (no such offer: the holder closed without a
 // size), DataLoss (another size, or the connection ended early),
 // DeadlineExceeded, ResourceExhausted (no memory for `size` bytes).
 absl::StatusOr<Buffer> BulkFetch(const std::string& host, int port,
                                  std::string_view ticket, uint64_t size,
-                                 bool to_shared, absl::Time deadline);
+                                 absl::Time deadline);
 
 }  // namespace weft::rpc
 

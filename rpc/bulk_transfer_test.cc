@@ -38,7 +38,7 @@ TEST(BulkTransferTest, OfferedBytesArriveExactly) {
     const std::string bytes = Pattern(size);
     const std::string ticket = (*server)->Offer(Buffer(bytes));
     absl::StatusOr<Buffer> got = BulkFetch("127.0.0.1", (*server)->port(),
-                                           ticket, size, false, Soon());
+                                           ticket, size, Soon());
     ASSERT_TRUE(got.ok()) << got.status();
     EXPECT_EQ(got->view(), bytes);
   }
@@ -46,16 +46,17 @@ TEST(BulkTransferTest, OfferedBytesArriveExactly) {
   EXPECT_EQ((*server)->pending_offers(), 0u);
 }
 
-TEST(BulkTransferTest, IntoSharedMemory) {
+// Large objects land in a private PageBlock, never a shared region.
+TEST(BulkTransferTest, IntoPrivateMemory) {
   auto server = BulkServer::Start("127.0.0.1", 0);
   ASSERT_TRUE(server.ok());
   const std::string bytes = Pattern(3 << 20);
   const std::string ticket = (*server)->Offer(Buffer(bytes));
   absl::StatusOr<Buffer> got = BulkFetch("127.0.0.1", (*server)->port(),
-                                         ticket, bytes.size(), true, Soon());
+                                         ticket, bytes.size(), Soon());
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->view(), bytes);
-  EXPECT_NE(got->region(), nullptr);
+  EXPECT_EQ(got->region(), nullptr);
 }
 
 // A ticket works once; a wrong or stale one gets nothing.
@@ -64,15 +65,15 @@ TEST(BulkTransferTest, TicketsAreOneTimeAndUnforgeable) {
   ASSERT_TRUE(server.ok());
   const std::string ticket = (*server)->Offer(Buffer(std::string("hello")));
   ASSERT_TRUE(
-      BulkFetch("127.0.0.1", (*server)->port(), ticket, 5, false, Soon()).ok());
+      BulkFetch("127.0.0.1", (*server)->port(), ticket, 5, Soon()).ok());
   EXPECT_TRUE(absl::IsNotFound(
-      BulkFetch("127.0.0.1", (*server)->port(), ticket, 5, false, Soon())
+      BulkFetch("127.0.0.1", (*server)->port(), ticket, 5, Soon())
           .status()));
   std::string forged = ticket;
   forged[0] ^= 1;
   (*server)->Offer(Buffer(std::string("other")));
   EXPECT_TRUE(absl::IsNotFound(
-      BulkFetch("127.0.0.1", (*server)->port(), forged, 5, false, Soon())
+      BulkFetch("127.0.0.1", (*server)->port(), forged, 5, Soon())
           .status()));
 }
 
@@ -84,7 +85,7 @@ TEST(BulkTransferTest, ExpiredOffersAreRefused) {
   const std::string ticket = (*server)->Offer(Buffer(std::string("late")));
   absl::SleepFor(absl::Milliseconds(20));
   EXPECT_TRUE(absl::IsNotFound(
-      BulkFetch("127.0.0.1", (*server)->port(), ticket, 4, false, Soon())
+      BulkFetch("127.0.0.1", (*server)->port(), ticket, 4, Soon())
           .status()));
   (*server)->Offer(Buffer(std::string("x")));  // drops the expired one
   EXPECT_EQ((*server)->pending_offers(), 1u);
@@ -97,7 +98,7 @@ TEST(BulkTransferTest, SizeMismatchIsDataLoss) {
   ASSERT_TRUE(server.ok());
   const std::string ticket = (*server)->Offer(Buffer(std::string("12345")));
   absl::StatusOr<Buffer> got = BulkFetch(
-      "127.0.0.1", (*server)->port(), ticket, uint64_t{1} << 40, false, Soon());
+      "127.0.0.1", (*server)->port(), ticket, uint64_t{1} << 40, Soon());
   EXPECT_TRUE(absl::IsDataLoss(got.status())) << got.status();
 }
 
@@ -127,7 +128,7 @@ TEST(BulkTransferTest, StrangersGetNothingAndBlockNothing) {
   const std::string bytes = Pattern(2 << 20);
   const std::string ticket = (*server)->Offer(Buffer(bytes));
   absl::StatusOr<Buffer> got = BulkFetch("127.0.0.1", (*server)->port(),
-                                         ticket, bytes.size(), false, Soon());
+                                         ticket, bytes.size(), Soon());
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->view(), bytes);
   for (int fd : strangers) {
@@ -146,7 +147,7 @@ TEST(BulkTransferTest, NothingListeningIsUnavailable) {
     port = (*server)->port();
   }
   EXPECT_TRUE(absl::IsUnavailable(
-      BulkFetch("127.0.0.1", port, std::string(16, 'a'), 1, false, Soon())
+      BulkFetch("127.0.0.1", port, std::string(16, 'a'), 1, Soon())
           .status()));
 }
 
@@ -168,8 +169,7 @@ TEST(BulkTransferTest, ConcurrentTransfers) {
       for (int i = 0; i < 5; ++i) {
         const std::string ticket = (*server)->Offer(Buffer(bytes));
         absl::StatusOr<Buffer> got = BulkFetch(
-            "127.0.0.1", (*server)->port(), ticket, bytes.size(), false,
-            Soon());
+            "127.0.0.1", (*server)->port(), ticket, bytes.size(), Soon());
         ASSERT_TRUE(got.ok()) << got.status();
         EXPECT_EQ(got->view(), bytes);
       }

@@ -184,7 +184,7 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
   if (bulk.has_value()) {
     absl::StatusOr<Buffer> bytes = BulkFetch(
         HostOf(address), static_cast<int>(bulk->port()), bulk->ticket(), total,
-        stream_to_shared, absl::Now() + absl::FromChrono(timeout_));
+        absl::Now() + absl::FromChrono(timeout_));
     if (absl::IsUnavailable(bytes.status()) ||
         absl::IsNotFound(bytes.status())) {
       // A firewall in the way, or an offer gone: the stream still works,

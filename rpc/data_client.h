@@ -122,7 +122,7 @@ class DataClient {
   // a handle, which is mapped; if that fails, fetches again streaming.
   // Streamed bytes go to shared memory when `stream_to_shared`. A holder
   // may answer with a bulk offer (unless the address is in no_bulk_),
-  // which is taken; if its port cannot be reached, fetches again
+  // which is taken, into private memory (BulkFetch); if its port cannot be reached, fetches again
   // streaming.
   absl::StatusOr<Fetched> FetchOnce(const std::string& address, uint64_t id,
                                     bool offer_shared, bool stream_to_shared);
