@@ -93,6 +93,7 @@ struct SchedulerService::WorkerPeer
     : std::enable_shared_from_this<WorkerPeer> {
   WorkerId id = 0;
   std::string address;
+  std::string host;  // as it registered
   int64_t pid = 0;
   WorkerStreamPtr stream;
   std::unique_ptr<rpc::BatchWriter<rpc::SchedulerToWorker>> writer;
@@ -338,6 +339,7 @@ void SchedulerService::RunLocked(F&& f) {
   std::vector<std::shared_ptr<WorkerPeer>> close_workers;
   std::vector<std::shared_ptr<ClientPeer>> close_clients;
   std::vector<std::string> log;
+  std::vector<std::string> limited_log;
   {
     MutexLock lock(&mu_);
     f();
@@ -349,6 +351,7 @@ void SchedulerService::RunLocked(F&& f) {
     close_workers.swap(workers_to_close_);
     close_clients.swap(clients_to_close_);
     log.swap(log_);
+    limited_log.swap(limited_log_);
   }
   // Workers first: their tasks start while the clients hear.
   for (auto& peer : flush_workers) peer->writer->Flush();
@@ -358,10 +361,15 @@ void SchedulerService::RunLocked(F&& f) {
   for (const std::string& line : log) {
     std::fprintf(stderr, "weft scheduler: %s\n", line.c_str());
   }
+  for (const std::string& line : limited_log) peer_log_.Write(line);
 }
 
 void SchedulerService::Log(std::string line) {
   log_.push_back(std::move(line));
+}
+
+void SchedulerService::LogLimited(std::string line) {
+  limited_log_.push_back(std::move(line));
 }
 
 template <class Fill>
@@ -799,7 +807,23 @@ grpc::Status SchedulerService::WorkerStream(
   }
   auto peer = std::make_shared<WorkerPeer>();
   peer->address = hello.register_().address();
+  peer->host = hello.register_().host();
   peer->pid = hello.register_().pid();
+  // Refused before the frame-stream offer, so that the worker hears why
+  // on its gRPC call (checked again below, under the same lock as the
+  // registration, for two workers racing for one address).
+  {
+    absl::Status claim;
+    {
+      MutexLock lock(&mu_);
+      claim = ClaimAddressLocked(peer->address, peer->host, peer->pid,
+                                 /*drop_predecessor=*/false);
+    }
+    if (!claim.ok()) {
+      peer_log_.Write(claim.message());
+      return rpc::ToGrpc(claim);
+    }
+  }
   absl::StatusOr<WorkerStreamPtr> chosen = Rendezvous(
       std::make_shared<rpc::GrpcServerPeerStream<rpc::SchedulerToWorker,
                                                  rpc::WorkerMessage>>(context,
@@ -815,6 +839,12 @@ grpc::Status SchedulerService::WorkerStream(
   RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (shutdown_) {
       status = absl::UnavailableError("weft: the scheduler is shutting down");
+      return;
+    }
+    status = ClaimAddressLocked(peer->address, peer->host, peer->pid,
+                                /*drop_predecessor=*/true);
+    if (!status.ok()) {
+      LogLimited(std::string(status.message()));
       return;
     }
     peer->id = next_peer_id_++;
@@ -854,6 +884,34 @@ grpc::Status SchedulerService::WorkerStream(
   }
   ServeWorker(peer);  // on gRPC: until the stream ends
   return grpc::Status::OK;
+}
+
+absl::Status SchedulerService::ClaimAddressLocked(const std::string& address,
+                                                 const std::string& host,
+                                                 int64_t pid,
+                                                 bool drop_predecessor) {
+  auto it = worker_by_address_.find(address);
+  if (address.empty() || it == worker_by_address_.end()) {
+    return absl::OkStatus();
+  }
+  auto holder_it = workers_.find(it->second);
+  if (holder_it == workers_.end()) return absl::OkStatus();
+  const std::shared_ptr<WorkerPeer> holder = holder_it->second;
+  if (pid != 0 && holder->pid == pid && holder->host == host) {
+    if (drop_predecessor) {
+      DropWorkerLocked(holder,
+                       "registered again from the same process; its "
+                       "earlier registration is dropped",
+                       &Removals::lost);
+    }
+    return absl::OkStatus();
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "weft: refused a worker (host ", host, ", pid ", pid,
+      ") that registered with data address ", address, ", which worker ",
+      holder->id, " (host ", holder->host, ", pid ", holder->pid,
+      ") has; each worker needs an address of its own (is the advertised "
+      "host or port the same on two machines?)"));
 }
 
 void SchedulerService::ServeWorker(const std::shared_ptr<WorkerPeer>& peer) {
@@ -899,7 +957,10 @@ void SchedulerService::DropWorkerLocked(const std::shared_ptr<WorkerPeer>& peer,
   if (it == workers_.end() || it->second != peer) return;
   workers_.erase(it);
   ++(removals_.*counter);
-  worker_by_address_.erase(peer->address);
+  if (auto at = worker_by_address_.find(peer->address);
+      at != worker_by_address_.end() && at->second == peer->id) {
+    worker_by_address_.erase(at);
+  }
   telemetry_.WorkerRemoved(peer->id, peer->leaving);
   Log(absl::StrCat("worker ", peer->id, " (", peer->address, ") ", why));
   (void)state_.RemoveWorker(

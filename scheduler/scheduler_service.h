@@ -35,6 +35,7 @@
 #include "rpc/grpc_peer_stream.h"
 #include "rpc/local_link.h"
 #include "rpc/peer_stream.h"
+#include "rpc/rate_limited_log.h"
 #include "rpc/weft.grpc.pb.h"
 #include "scheduler/dashboard/http_server.h"
 #include "scheduler/dashboard/view.h"
@@ -208,6 +209,23 @@ class SchedulerService final : public rpc::Scheduler::Service,
   // Queues a line for the scheduler's log (stderr), written by RunLocked
   // once it has released mu_.
   void Log(std::string line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Likewise, for a line a peer can cause over and over (a refused
+  // registration, an impossible report): written through peer_log_, at
+  // most so many a window.
+  void LogLimited(std::string line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Whether a worker may register with data address `address` from
+  // process `pid` on `host`: an address no live worker has is free; one a
+  // live worker has from the same host and pid is that worker again (its
+  // old stream half-open or its end not handled yet), and with
+  // `drop_predecessor` that registration is dropped (as lost) to make
+  // room; any other is refused, so that no worker's objects are looked
+  // for at another's address. Errors: Unavailable (retryable: the address
+  // frees itself when its holder goes), naming the holder.
+  absl::Status ClaimAddressLocked(const std::string& address,
+                                  const std::string& host, int64_t pid,
+                                  bool drop_predecessor)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // The LocalLink operations, once the link has checked the service lives.
   absl::StatusOr<ClientId> ConnectLocal(
@@ -256,8 +274,11 @@ class SchedulerService final : public rpc::Scheduler::Service,
   absl::flat_hash_map<std::string, WorkerId> worker_by_address_
       ABSL_GUARDED_BY(mu_);
   Removals removals_ ABSL_GUARDED_BY(mu_);
-  // Log lines queued under the lock (see Log()).
+  // Log lines queued under the lock (see Log() and LogLimited()).
   std::vector<std::string> log_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> limited_log_ ABSL_GUARDED_BY(mu_);
+  rpc::RateLimitedLog peer_log_{"weft scheduler",
+                                "workers' registrations and reports"};
   // Peers with updates queued since the last RunLocked whose streams
   // deliver on the caller, and workers dropped whose streams need closing.
   std::vector<std::shared_ptr<ClientPeer>> clients_to_flush_
