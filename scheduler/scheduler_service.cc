@@ -18,6 +18,7 @@
 #include "rpc/token.h"
 #include "scheduler/memory_trim.h"
 #include "scheduler/proto_mapping.h"
+#include "scheduler/report_bounds.h"
 #include "scheduler/telemetry_mapping.h"
 
 namespace weft::scheduler {
@@ -621,6 +622,12 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
     if (!s.ok()) errors.emplace_back(s.message());
   };
   for (const rpc::PutDone& put : message.puts()) {
+    if (const std::string why =
+            ImpossibleObjectSize(put.size(), put.inline_value().size());
+        !why.empty()) {
+      errors.push_back(absl::StrCat("put ", absl::Hex(put.id()), " ", why));
+      continue;
+    }
     WorkerId holder = 0;
     for (const std::string& address : put.worker_addresses()) {
       auto it = worker_by_address_.find(address);
@@ -809,6 +816,14 @@ grpc::Status SchedulerService::WorkerStream(
   peer->address = hello.register_().address();
   peer->host = hello.register_().host();
   peer->pid = hello.register_().pid();
+  {
+    std::vector<std::string> notes;
+    BoundRegistration(*hello.mutable_register_(),
+                      absl::StrCat("the worker at ", peer->address, " (host ",
+                                   peer->host, ", pid ", peer->pid, ")"),
+                      notes);
+    for (const std::string& note : notes) peer_log_.Write(note);
+  }
   // Refused before the frame-stream offer, so that the worker hears why
   // on its gRPC call (checked again below, under the same lock as the
   // registration, for two workers racing for one address).
@@ -970,7 +985,15 @@ void SchedulerService::DropWorkerLocked(const std::shared_ptr<WorkerPeer>& peer,
 }
 
 void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
-                                           const rpc::WorkerMessage& message) {
+                                           const rpc::WorkerMessage& received) {
+  // Sizes and counts that cannot be true are bounded first
+  // (scheduler/report_bounds.h); the rest reads `message`.
+  std::vector<std::string> notes;
+  const std::unique_ptr<rpc::WorkerMessage> bounded = BoundWorkerMessage(
+      received, absl::StrCat("worker ", peer.id, " (", peer.address, ")"),
+      notes);
+  for (std::string& note : notes) LogLimited(std::move(note));
+  const rpc::WorkerMessage& message = bounded != nullptr ? *bounded : received;
   // A report the state machine refuses is a normal race (a result or a
   // replica of what was cancelled or released meanwhile, which it tells
   // the worker to drop): said only with WEFT_VERBOSE=1.

@@ -237,7 +237,8 @@ class SchedulerService final : public rpc::Scheduler::Service,
   void DispatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleClientMessage(ClientPeer& peer, const rpc::ClientMessage& message)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void HandleWorkerMessage(WorkerPeer& peer, const rpc::WorkerMessage& message)
+  void HandleWorkerMessage(WorkerPeer& peer,
+                           const rpc::WorkerMessage& received)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A worker's data address ("" if it is gone).
   std::string AddressOf(WorkerId worker) const

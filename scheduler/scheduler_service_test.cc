@@ -21,6 +21,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "rpc/frame_stream.h"
+#include "rpc/report_limits.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
@@ -74,7 +75,7 @@ class SchedulerServiceTest : public ::testing::Test {
 
   Registration Register(bool frames, const std::string& address,
                         const std::string& host = "", int64_t pid = 0,
-                        bool expect_answer = true) {
+                        bool expect_answer = true, int nthreads = 1) {
     Registration r;
     r.context = std::make_unique<grpc::ClientContext>();
     rpc::AttachToken(*r.context, kToken);
@@ -83,7 +84,7 @@ class SchedulerServiceTest : public ::testing::Test {
     hello.mutable_register_()->set_address(address);
     hello.mutable_register_()->set_host(host);
     hello.mutable_register_()->set_pid(pid);
-    hello.mutable_register_()->set_nthreads(1);
+    hello.mutable_register_()->set_nthreads(nthreads);
     hello.mutable_register_()->set_frames(frames);
     EXPECT_TRUE(r.stream->Write(hello));
     const bool answered = r.stream->Read(&r.first);
@@ -367,6 +368,57 @@ TEST_F(SchedulerServiceTest, AWorkerThatRejoinsAtANewAddressIsKnownThere) {
   Registration other =
       Register(/*frames=*/false, "10.1.2.3:7003", "host-b", 402);
   EXPECT_NE(other.first.worker_id(), 0u);
+}
+
+// What a worker reports that cannot be true goes no further than the
+// scheduler: a thread count of two billion is taken as the limit, and a
+// result announcing 2^60 bytes fails its task with an error naming the
+// worker instead of reaching the client as an object to fetch. (Before:
+// both were taken as reported.)
+TEST_F(SchedulerServiceTest, ImpossibleReportsOfAWorkerAreBounded) {
+  Registration worker =
+      Register(/*frames=*/false, "10.1.2.3:7005", "host-a", 500,
+               /*expect_answer=*/true, /*nthreads=*/2'000'000'000);
+  ASSERT_NE(worker.first.worker_id(), 0u);
+  std::vector<rpc::WorkerInfo> workers = ListWorkers();
+  ASSERT_EQ(workers.size(), 1u);
+  EXPECT_EQ(workers[0].nthreads(), rpc::kMaxWorkerThreads);
+
+  grpc::ClientContext context;
+  rpc::AttachToken(context, kToken);
+  auto client = stub_->ClientStream(&context);
+  rpc::ClientMessage hello;
+  hello.mutable_hello()->set_name("submitter");
+  ASSERT_TRUE(client->Write(hello));
+  rpc::SchedulerToClient first;
+  ASSERT_TRUE(client->Read(&first));
+  rpc::ClientMessage submit;
+  rpc::TaskDef* task = submit.add_submit();
+  task->set_id(0x51);
+  task->set_name("huge");
+  task->set_function("huge");
+  task->set_num_cpus(1);
+  ASSERT_TRUE(client->Write(submit));
+  SchedulerToWorker assigned;
+  while (worker.stream->Read(&assigned) && assigned.assign_size() == 0) {
+  }
+  ASSERT_EQ(assigned.assign_size(), 1);
+  EXPECT_EQ(assigned.assign(0).task().id(), 0x51u);
+  WorkerMessage result;
+  result.add_results()->set_id(0x51);
+  result.mutable_results(0)->set_size(uint64_t{1} << 60);
+  ASSERT_TRUE(worker.stream->Write(result));
+  rpc::SchedulerToClient done;
+  while (client->Read(&done) && done.done_size() == 0) {
+  }
+  ASSERT_EQ(done.done_size(), 1);
+  EXPECT_TRUE(done.done(0).failed());
+  EXPECT_NE(done.done(0).error().message().find(
+                absl::StrCat("worker ", worker.first.worker_id())),
+            std::string::npos)
+      << done.done(0).error().message();
+  EXPECT_EQ(done.done(0).location().size(), 0u);
+  context.TryCancel();
 }
 
 }  // namespace
