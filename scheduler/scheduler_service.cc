@@ -812,21 +812,10 @@ grpc::Status SchedulerService::WorkerStream(
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "weft: a worker must register first");
   }
-  auto peer = std::make_shared<WorkerPeer>();
-  peer->address = hello.register_().address();
-  peer->host = hello.register_().host();
-  peer->pid = hello.register_().pid();
-  {
-    std::vector<std::string> notes;
-    BoundRegistration(*hello.mutable_register_(),
-                      absl::StrCat("the worker at ", peer->address, " (host ",
-                                   peer->host, ", pid ", peer->pid, ")"),
-                      notes);
-    for (const std::string& note : notes) peer_log_.Write(note);
-  }
+  std::shared_ptr<WorkerPeer> peer = NewWorkerPeer(hello);
   // Refused before the frame-stream offer, so that the worker hears why
-  // on its gRPC call (checked again below, under the same lock as the
-  // registration, for two workers racing for one address).
+  // on its gRPC call (checked again by RegisterWorker, under the same lock
+  // as the registration, for two workers racing for one address).
   {
     absl::Status claim;
     {
@@ -847,6 +836,30 @@ grpc::Status SchedulerService::WorkerStream(
       absl::StrCat("the worker at ", peer->address));
   if (!chosen.ok()) return rpc::ToGrpc(chosen.status());
   peer->stream = *std::move(chosen);
+  if (absl::Status s = RegisterWorker(peer, hello); !s.ok()) {
+    return rpc::ToGrpc(s);
+  }
+  ServeWorker(peer);  // on gRPC: until the stream ends
+  return grpc::Status::OK;
+}
+
+std::shared_ptr<SchedulerService::WorkerPeer> SchedulerService::NewWorkerPeer(
+    rpc::WorkerMessage& hello) {
+  auto peer = std::make_shared<WorkerPeer>();
+  peer->address = hello.register_().address();
+  peer->host = hello.register_().host();
+  peer->pid = hello.register_().pid();
+  std::vector<std::string> notes;
+  BoundRegistration(*hello.mutable_register_(),
+                    absl::StrCat("the worker at ", peer->address, " (host ",
+                                 peer->host, ", pid ", peer->pid, ")"),
+                    notes);
+  for (const std::string& note : notes) peer_log_.Write(note);
+  return peer;
+}
+
+absl::Status SchedulerService::RegisterWorker(
+    const std::shared_ptr<WorkerPeer>& peer, const rpc::WorkerMessage& hello) {
   // Lingering: releases wait for company (ToWorkerLazily).
   peer->writer = rpc::MakeBatchWriter(peer->stream, /*lingering=*/true,
                                       *loop_);
@@ -888,17 +901,30 @@ grpc::Status SchedulerService::WorkerStream(
                      " (host ", info.host, ", ", info.nthreads,
                      info.nthreads == 1 ? " thread" : " threads", ", pid ",
                      peer->pid,
-                     std::string_view(peer->stream->transport()) == "frames"
-                         ? ")"
-                         : ", tasks on gRPC)"));
+                     std::string_view(peer->stream->transport()) == "grpc"
+                         ? ", tasks on gRPC)"
+                         : ")"));
   });
   if (!status.ok()) {
     peer->writer->Close();
     peer->stream->Close();
-    return rpc::ToGrpc(status);
   }
-  ServeWorker(peer);  // on gRPC: until the stream ends
-  return grpc::Status::OK;
+  return status;
+}
+
+absl::StatusOr<WorkerId> SchedulerService::AddWorkerStream(
+    std::shared_ptr<rpc::PeerStream<rpc::SchedulerToWorker,
+                                    rpc::WorkerMessage>>
+        stream,
+    rpc::WorkerMessage hello) {
+  if (!hello.has_register_()) {
+    return absl::InvalidArgumentError("weft: a worker must register first");
+  }
+  std::shared_ptr<WorkerPeer> peer = NewWorkerPeer(hello);
+  peer->stream = std::move(stream);
+  if (absl::Status s = RegisterWorker(peer, hello); !s.ok()) return s;
+  ServeWorker(peer);
+  return peer->id;
 }
 
 absl::Status SchedulerService::ClaimAddressLocked(const std::string& address,

@@ -133,6 +133,20 @@ class SchedulerService final : public rpc::Scheduler::Service,
   };
   Load CurrentLoad();
 
+  // Registers a worker whose task stream `stream` was made in this process
+  // (not over gRPC or the frame port; fuzz/service_fuzzer.cc drives the
+  // message handlers through one), `hello` being its registration, exactly
+  // as WorkerStream() registers one after the frame-stream offer; then
+  // serves it (`stream` must deliver on the caller: its Serve() returns at
+  // once). Returns the worker's id. Errors: InvalidArgument (`hello` is
+  // not a registration, or one the state machine refuses), Unavailable
+  // (shutting down, or its data address is taken: ClaimAddressLocked()).
+  absl::StatusOr<WorkerId> AddWorkerStream(
+      std::shared_ptr<rpc::PeerStream<rpc::SchedulerToWorker,
+                                      rpc::WorkerMessage>>
+          stream,
+      rpc::WorkerMessage hello) ABSL_LOCKS_EXCLUDED(mu_);
+
   // The in-process path for a client in this process (LocalCluster). It
   // stays valid after the service is gone (its calls then fail).
   std::shared_ptr<rpc::LocalLink> local_link();
@@ -182,6 +196,15 @@ class SchedulerService final : public rpc::Scheduler::Service,
   // Removes `peer` and releases its references. No-op if it is gone.
   void DropClientLocked(const std::shared_ptr<ClientPeer>& peer)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A worker peer for registration `hello`, whose figures are bounded
+  // first (scheduler/report_bounds.h, logging what changed).
+  std::shared_ptr<WorkerPeer> NewWorkerPeer(rpc::WorkerMessage& hello);
+  // Registers `peer` (its stream set) as a worker: its address claimed,
+  // the state machine told, its id sent. On an error the peer's stream is
+  // closed. Errors: as AddWorkerStream()'s.
+  absl::Status RegisterWorker(const std::shared_ptr<WorkerPeer>& peer,
+                              const rpc::WorkerMessage& hello)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void ServeWorker(const std::shared_ptr<WorkerPeer>& peer);
   void OnWorkerClosed(const std::shared_ptr<WorkerPeer>& peer,
                       const absl::Status& why);
