@@ -18,9 +18,10 @@ namespace weft::rpc {
 // registers with): far above the cores of any one machine.
 inline constexpr int kMaxWorkerThreads = 4096;
 
-// The largest object a result or a put may announce: 16 TiB (no worker's
-// memory holds more; sums of many such sizes still fit 64 bits).
-inline constexpr uint64_t kMaxObjectBytes = uint64_t{1} << 44;
+// The largest object a result or a put may announce, and a fetch accepts
+// (rpc/data_client.cc: a larger announced size is a corrupt reply, not an
+// allocation to attempt): 1 TiB.
+inline constexpr uint64_t kMaxObjectBytes = uint64_t{1} << 40;
 
 // The most memory a worker may report using (heartbeats): 1 PiB.
 inline constexpr uint64_t kMaxReportedMemoryBytes = uint64_t{1} << 50;
