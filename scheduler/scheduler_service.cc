@@ -131,9 +131,20 @@ class SchedulerService::LocalStream final : public ClientStreamBase {
     on_messages_ = std::move(on_messages);
     on_closed_ = std::move(on_closed);
   }
-  // A message from the client. REQUIRES: Serve() was called.
+  // A message from the client (dropped once the stream has ended).
+  // REQUIRES: Serve() was called.
   void Deliver(const rpc::ClientMessage& message) {
+    {
+      MutexLock lock(&mu_);
+      if (!status_.ok()) return;
+      ++delivering_;
+    }
     on_messages_(absl::MakeConstSpan(&message, 1));
+    MessagesHandler done;
+    {
+      MutexLock lock(&mu_);
+      if (--delivering_ == 0 && !status_.ok()) done = std::move(on_messages_);
+    }
   }
   // The client disconnected.
   void Disconnect() { End(absl::UnavailableError("the client disconnected")); }
@@ -156,14 +167,18 @@ class SchedulerService::LocalStream final : public ClientStreamBase {
   std::string peer() const override { return "this process"; }
 
  private:
-  // Ends the stream once; returns whether this call did.
+  // Ends the stream once; returns whether this call did. The handlers go
+  // (the messages one once no delivery runs), and with them the peer they
+  // hold: the peer holds this stream.
   bool End(absl::Status why) {
     ClosedHandler on_closed;
+    MessagesHandler on_messages;
     {
       MutexLock lock(&mu_);
       if (!status_.ok()) return false;
       status_ = why;
       on_closed = std::move(on_closed_);
+      if (delivering_ == 0) on_messages = std::move(on_messages_);
     }
     if (on_closed) on_closed(why);
     return true;
@@ -171,9 +186,12 @@ class SchedulerService::LocalStream final : public ClientStreamBase {
 
   const std::shared_ptr<rpc::LocalClientPeer> peer_;
   mutable ::weft::internal::Mutex mu_;
-  MessagesHandler on_messages_;  // set once by Serve(), before any Deliver
+  // Set by Serve(), before any Deliver; called without mu_ (deliveries may
+  // nest), and let go of by the last delivery after the end, or the end.
+  MessagesHandler on_messages_;
   ClosedHandler on_closed_ ABSL_GUARDED_BY(mu_);
   absl::Status status_ ABSL_GUARDED_BY(mu_);
+  int delivering_ ABSL_GUARDED_BY(mu_) = 0;  // Deliver() calls running
 };
 
 // The LocalLink handed to in-process clients. It may outlive the service:
