@@ -21,6 +21,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "rpc/frame_stream.h"
+#include "rpc/local_link.h"
 #include "rpc/report_limits.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
@@ -419,6 +420,29 @@ TEST_F(SchedulerServiceTest, ImpossibleReportsOfAWorkerAreBounded) {
       << done.done(0).error().message();
   EXPECT_EQ(done.done(0).location().size(), 0u);
   context.TryCancel();
+}
+
+// An in-process client that disconnects leaves nothing of itself in the
+// scheduler: its stream lets go of the handler that held its peer (which
+// holds the stream). (Before: the two held each other, and every in-process
+// client leaked them; found by fuzz/service_fuzzer under LeakSanitizer.)
+TEST_F(SchedulerServiceTest, AnInProcessClientThatLeavesIsLetGo) {
+  class Peer final : public rpc::LocalClientPeer {
+   public:
+    void OnMessage(const rpc::SchedulerToClient&) override {}
+    void OnClosed(const std::string&) override {}
+  };
+  auto peer = std::make_shared<Peer>();
+  std::shared_ptr<rpc::LocalLink> link = server_->service().local_link();
+  absl::StatusOr<uint64_t> id = link->Connect("leaving", peer);
+  ASSERT_TRUE(id.ok()) << id.status();
+  rpc::ClientMessage ping;
+  ping.set_ping(true);
+  EXPECT_TRUE(link->Deliver(*id, ping));
+  EXPECT_GT(peer.use_count(), 1);
+  link->Disconnect(*id);
+  EXPECT_TRUE(Eventually([&] { return peer.use_count() == 1; }))
+      << peer.use_count();
 }
 
 }  // namespace
