@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -50,6 +52,53 @@ TEST_F(ClusterFilesTest, StateDirIsKeyedBySlurmJob) {
   ::unsetenv("HOME");
   EXPECT_EQ(DefaultStateDir().status().code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+// A token file is never written through a symbolic link: a link planted
+// where the token goes (pointing at a file of the user's, or at a name in
+// a directory an attacker reads) is replaced by the token file itself.
+TEST_F(ClusterFilesTest, TheTokenFileIsNeverWrittenThroughASymbolicLink) {
+  const std::string victim = dir_ + "/victim";
+  {
+    FILE* f = std::fopen(victim.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("precious\n", f);
+    std::fclose(f);
+  }
+  const std::string token_path = dir_ + "/token";
+  ASSERT_EQ(::symlink(victim.c_str(), token_path.c_str()), 0);
+  const std::string dangling_target = dir_ + "/would-be-created";
+  const std::string other_path = dir_ + "/other-token";
+  ASSERT_EQ(::symlink(dangling_target.c_str(), other_path.c_str()), 0);
+
+  ASSERT_TRUE(WriteTokenFile(token_path, "secret-1").ok());
+  ASSERT_TRUE(WriteTokenFile(other_path, "secret-2").ok());
+  EXPECT_EQ(ReadTokenFile(victim).value(), "precious");
+  EXPECT_NE(::access(dangling_target.c_str(), F_OK), 0);
+  for (const auto& [path, token] :
+       {std::pair<std::string, std::string>{token_path, "secret-1"},
+        {other_path, "secret-2"}}) {
+    struct stat st {};
+    ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISREG(st.st_mode)) << path;
+    EXPECT_EQ(st.st_mode & 0777, 0600) << path;
+    EXPECT_EQ(ReadTokenFile(path).value(), token);
+  }
+}
+
+// Without HOME (and WEFT_HOME) there is no default token file: an error
+// that says what to do, never a guess in a shared directory such as /tmp.
+TEST_F(ClusterFilesTest, AMissingHomeIsAnErrorNotAFileElsewhere) {
+  ::unsetenv("HOME");
+  absl::StatusOr<std::string> path = DefaultTokenPath();
+  EXPECT_EQ(path.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(path.status().message(), HasSubstr("--token-file"));
+  ::setenv("HOME", "", 1);  // empty is missing too
+  EXPECT_EQ(DefaultTokenPath().status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ::unsetenv("WEFT_TOKEN");
+  absl::StatusOr<std::string> token = TokenSource::FromEnvironmentOr("").Read();
+  EXPECT_EQ(token.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(ClusterFilesTest, SchedulerFileRoundTripsAndMakesItsDirectories) {

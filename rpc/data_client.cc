@@ -11,15 +11,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "rpc/bulk_transfer.h"
+#include "rpc/report_limits.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
 
 namespace weft::rpc {
 namespace {
-
-// The largest object a fetch accepts (an announced size beyond it is a
-// corrupt reply, not an allocation to attempt).
-constexpr uint64_t kMaxObjectBytes = uint64_t{1} << 40;
 
 // How this process's fetches, and its stores, went.
 struct Counters {

@@ -4,7 +4,6 @@
 
 #include <sys/random.h>
 
-#include <cstdio>
 #include <utility>
 #include <vector>
 
@@ -16,10 +15,6 @@ namespace weft::scheduler {
 namespace {
 
 using internal::MutexLock;
-
-// At most this many lines about strangers per window.
-constexpr int kStrangerLinesPerWindow = 10;
-constexpr absl::Duration kStrangerLogWindow = absl::Seconds(10);
 
 }  // namespace
 
@@ -49,9 +44,12 @@ absl::StatusOr<std::shared_ptr<FrameRendezvous>> FrameRendezvous::Listen(
           stream->Shutdown();
         }
       },
-      [](const absl::Status& error) {
-        std::fprintf(stderr, "weft scheduler: %s\n",
-                     std::string(error.message()).c_str());
+      [weak](const absl::Status& error) {
+        // (Accepting fails when a flood of connections uses up the
+        // descriptors: a line each would flood the log too.)
+        if (std::shared_ptr<FrameRendezvous> self = weak.lock()) {
+          self->stranger_log_.Write(error.message());
+        }
       });
   return rendezvous;
 }
@@ -179,8 +177,9 @@ void FrameRendezvous::Drop(const std::shared_ptr<Pending>& pending,
   }
   pending->deadline->Cancel();
   pending->stream->Shutdown();
-  LogStranger(absl::StrCat("a connection to the frame port from ",
-                           pending->stream->peer(), " ", why, "; closed"));
+  stranger_log_.Write(absl::StrCat("a connection to the frame port from ",
+                                   pending->stream->peer(), " ", why,
+                                   "; closed"));
 }
 
 absl::StatusOr<std::shared_ptr<rpc::FrameStream>> FrameRendezvous::Take(
@@ -221,32 +220,6 @@ void FrameRendezvous::Forget(const std::string& key) {
 FrameRendezvous::Counts FrameRendezvous::counts() const {
   MutexLock lock(&mu_);
   return counts_;
-}
-
-void FrameRendezvous::LogStranger(const std::string& line) {
-  int suppressed = 0;
-  {
-    MutexLock lock(&mu_);
-    const absl::Time now = absl::Now();
-    if (now - log_window_start_ > kStrangerLogWindow) {
-      suppressed = log_suppressed_;
-      log_window_start_ = now;
-      log_lines_ = 0;
-      log_suppressed_ = 0;
-    }
-    if (log_lines_ >= kStrangerLinesPerWindow) {
-      ++log_suppressed_;
-      return;
-    }
-    ++log_lines_;
-  }
-  if (suppressed > 0) {
-    std::fprintf(stderr,
-                 "weft scheduler: (%d more lines about connections to the "
-                 "frame port were not written)\n",
-                 suppressed);
-  }
-  std::fprintf(stderr, "weft scheduler: %s\n", line.c_str());
 }
 
 }  // namespace weft::scheduler

@@ -32,6 +32,7 @@
 #include "absl/time/time.h"
 #include "rpc/event_loop.h"
 #include "rpc/frame_stream.h"
+#include "rpc/rate_limited_log.h"
 #include "weft/internal/mutex.h"
 
 namespace weft::scheduler {
@@ -94,12 +95,14 @@ class FrameRendezvous : public std::enable_shared_from_this<FrameRendezvous> {
                std::string_view frame);
   void Drop(const std::shared_ptr<Pending>& pending, uint64_t Counts::*counter,
             const std::string& why);
-  // Writes a line about a stranger unless too many were written lately.
-  void LogStranger(const std::string& line);
 
   rpc::EventLoop& loop_;
   const Options options_;
   std::unique_ptr<rpc::FrameListener> listener_;
+  // Lines about connections that did not show a key, and about failures
+  // to accept (rpc/rate_limited_log.h).
+  rpc::RateLimitedLog stranger_log_{"weft scheduler",
+                                    "connections to the frame port"};
 
   mutable ::weft::internal::Mutex mu_;
   std::condition_variable_any arrived_cv_;
@@ -109,10 +112,6 @@ class FrameRendezvous : public std::enable_shared_from_this<FrameRendezvous> {
   // Connections waiting for their key, oldest first.
   std::list<std::shared_ptr<Pending>> pending_ ABSL_GUARDED_BY(mu_);
   Counts counts_ ABSL_GUARDED_BY(mu_);
-  // Rate limit of LogStranger: lines in the current window.
-  absl::Time log_window_start_ ABSL_GUARDED_BY(mu_);
-  int log_lines_ ABSL_GUARDED_BY(mu_) = 0;
-  int log_suppressed_ ABSL_GUARDED_BY(mu_) = 0;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -18,6 +18,7 @@
 #include "rpc/token.h"
 #include "scheduler/memory_trim.h"
 #include "scheduler/proto_mapping.h"
+#include "scheduler/report_bounds.h"
 #include "scheduler/telemetry_mapping.h"
 
 namespace weft::scheduler {
@@ -93,6 +94,7 @@ struct SchedulerService::WorkerPeer
     : std::enable_shared_from_this<WorkerPeer> {
   WorkerId id = 0;
   std::string address;
+  std::string host;  // as it registered
   int64_t pid = 0;
   WorkerStreamPtr stream;
   std::unique_ptr<rpc::BatchWriter<rpc::SchedulerToWorker>> writer;
@@ -129,9 +131,20 @@ class SchedulerService::LocalStream final : public ClientStreamBase {
     on_messages_ = std::move(on_messages);
     on_closed_ = std::move(on_closed);
   }
-  // A message from the client. REQUIRES: Serve() was called.
+  // A message from the client (dropped once the stream has ended).
+  // REQUIRES: Serve() was called.
   void Deliver(const rpc::ClientMessage& message) {
+    {
+      MutexLock lock(&mu_);
+      if (!status_.ok()) return;
+      ++delivering_;
+    }
     on_messages_(absl::MakeConstSpan(&message, 1));
+    MessagesHandler done;
+    {
+      MutexLock lock(&mu_);
+      if (--delivering_ == 0 && !status_.ok()) done = std::move(on_messages_);
+    }
   }
   // The client disconnected.
   void Disconnect() { End(absl::UnavailableError("the client disconnected")); }
@@ -154,14 +167,18 @@ class SchedulerService::LocalStream final : public ClientStreamBase {
   std::string peer() const override { return "this process"; }
 
  private:
-  // Ends the stream once; returns whether this call did.
+  // Ends the stream once; returns whether this call did. The handlers go
+  // (the messages one once no delivery runs), and with them the peer they
+  // hold: the peer holds this stream.
   bool End(absl::Status why) {
     ClosedHandler on_closed;
+    MessagesHandler on_messages;
     {
       MutexLock lock(&mu_);
       if (!status_.ok()) return false;
       status_ = why;
       on_closed = std::move(on_closed_);
+      if (delivering_ == 0) on_messages = std::move(on_messages_);
     }
     if (on_closed) on_closed(why);
     return true;
@@ -169,9 +186,12 @@ class SchedulerService::LocalStream final : public ClientStreamBase {
 
   const std::shared_ptr<rpc::LocalClientPeer> peer_;
   mutable ::weft::internal::Mutex mu_;
-  MessagesHandler on_messages_;  // set once by Serve(), before any Deliver
+  // Set by Serve(), before any Deliver; called without mu_ (deliveries may
+  // nest), and let go of by the last delivery after the end, or the end.
+  MessagesHandler on_messages_;
   ClosedHandler on_closed_ ABSL_GUARDED_BY(mu_);
   absl::Status status_ ABSL_GUARDED_BY(mu_);
+  int delivering_ ABSL_GUARDED_BY(mu_) = 0;  // Deliver() calls running
 };
 
 // The LocalLink handed to in-process clients. It may outlive the service:
@@ -338,6 +358,7 @@ void SchedulerService::RunLocked(F&& f) {
   std::vector<std::shared_ptr<WorkerPeer>> close_workers;
   std::vector<std::shared_ptr<ClientPeer>> close_clients;
   std::vector<std::string> log;
+  std::vector<std::string> limited_log;
   {
     MutexLock lock(&mu_);
     f();
@@ -349,6 +370,7 @@ void SchedulerService::RunLocked(F&& f) {
     close_workers.swap(workers_to_close_);
     close_clients.swap(clients_to_close_);
     log.swap(log_);
+    limited_log.swap(limited_log_);
   }
   // Workers first: their tasks start while the clients hear.
   for (auto& peer : flush_workers) peer->writer->Flush();
@@ -358,10 +380,15 @@ void SchedulerService::RunLocked(F&& f) {
   for (const std::string& line : log) {
     std::fprintf(stderr, "weft scheduler: %s\n", line.c_str());
   }
+  for (const std::string& line : limited_log) peer_log_.Write(line);
 }
 
 void SchedulerService::Log(std::string line) {
   log_.push_back(std::move(line));
+}
+
+void SchedulerService::LogLimited(std::string line) {
+  limited_log_.push_back(std::move(line));
 }
 
 template <class Fill>
@@ -613,6 +640,12 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
     if (!s.ok()) errors.emplace_back(s.message());
   };
   for (const rpc::PutDone& put : message.puts()) {
+    if (const std::string why =
+            ImpossibleObjectSize(put.size(), put.inline_value().size());
+        !why.empty()) {
+      errors.push_back(absl::StrCat("put ", absl::Hex(put.id()), " ", why));
+      continue;
+    }
     WorkerId holder = 0;
     for (const std::string& address : put.worker_addresses()) {
       auto it = worker_by_address_.find(address);
@@ -797,9 +830,22 @@ grpc::Status SchedulerService::WorkerStream(
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "weft: a worker must register first");
   }
-  auto peer = std::make_shared<WorkerPeer>();
-  peer->address = hello.register_().address();
-  peer->pid = hello.register_().pid();
+  std::shared_ptr<WorkerPeer> peer = NewWorkerPeer(hello);
+  // Refused before the frame-stream offer, so that the worker hears why
+  // on its gRPC call (checked again by RegisterWorker, under the same lock
+  // as the registration, for two workers racing for one address).
+  {
+    absl::Status claim;
+    {
+      MutexLock lock(&mu_);
+      claim = ClaimAddressLocked(peer->address, peer->host, peer->pid,
+                                 /*drop_predecessor=*/false);
+    }
+    if (!claim.ok()) {
+      peer_log_.Write(claim.message());
+      return rpc::ToGrpc(claim);
+    }
+  }
   absl::StatusOr<WorkerStreamPtr> chosen = Rendezvous(
       std::make_shared<rpc::GrpcServerPeerStream<rpc::SchedulerToWorker,
                                                  rpc::WorkerMessage>>(context,
@@ -808,6 +854,30 @@ grpc::Status SchedulerService::WorkerStream(
       absl::StrCat("the worker at ", peer->address));
   if (!chosen.ok()) return rpc::ToGrpc(chosen.status());
   peer->stream = *std::move(chosen);
+  if (absl::Status s = RegisterWorker(peer, hello); !s.ok()) {
+    return rpc::ToGrpc(s);
+  }
+  ServeWorker(peer);  // on gRPC: until the stream ends
+  return grpc::Status::OK;
+}
+
+std::shared_ptr<SchedulerService::WorkerPeer> SchedulerService::NewWorkerPeer(
+    rpc::WorkerMessage& hello) {
+  auto peer = std::make_shared<WorkerPeer>();
+  peer->address = hello.register_().address();
+  peer->host = hello.register_().host();
+  peer->pid = hello.register_().pid();
+  std::vector<std::string> notes;
+  BoundRegistration(*hello.mutable_register_(),
+                    absl::StrCat("the worker at ", peer->address, " (host ",
+                                 peer->host, ", pid ", peer->pid, ")"),
+                    notes);
+  for (const std::string& note : notes) peer_log_.Write(note);
+  return peer;
+}
+
+absl::Status SchedulerService::RegisterWorker(
+    const std::shared_ptr<WorkerPeer>& peer, const rpc::WorkerMessage& hello) {
   // Lingering: releases wait for company (ToWorkerLazily).
   peer->writer = rpc::MakeBatchWriter(peer->stream, /*lingering=*/true,
                                       *loop_);
@@ -815,6 +885,12 @@ grpc::Status SchedulerService::WorkerStream(
   RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (shutdown_) {
       status = absl::UnavailableError("weft: the scheduler is shutting down");
+      return;
+    }
+    status = ClaimAddressLocked(peer->address, peer->host, peer->pid,
+                                /*drop_predecessor=*/true);
+    if (!status.ok()) {
+      LogLimited(std::string(status.message()));
       return;
     }
     peer->id = next_peer_id_++;
@@ -843,17 +919,58 @@ grpc::Status SchedulerService::WorkerStream(
                      " (host ", info.host, ", ", info.nthreads,
                      info.nthreads == 1 ? " thread" : " threads", ", pid ",
                      peer->pid,
-                     std::string_view(peer->stream->transport()) == "frames"
-                         ? ")"
-                         : ", tasks on gRPC)"));
+                     std::string_view(peer->stream->transport()) == "grpc"
+                         ? ", tasks on gRPC)"
+                         : ")"));
   });
   if (!status.ok()) {
     peer->writer->Close();
     peer->stream->Close();
-    return rpc::ToGrpc(status);
   }
-  ServeWorker(peer);  // on gRPC: until the stream ends
-  return grpc::Status::OK;
+  return status;
+}
+
+absl::StatusOr<WorkerId> SchedulerService::AddWorkerStream(
+    std::shared_ptr<rpc::PeerStream<rpc::SchedulerToWorker,
+                                    rpc::WorkerMessage>>
+        stream,
+    rpc::WorkerMessage hello) {
+  if (!hello.has_register_()) {
+    return absl::InvalidArgumentError("weft: a worker must register first");
+  }
+  std::shared_ptr<WorkerPeer> peer = NewWorkerPeer(hello);
+  peer->stream = std::move(stream);
+  if (absl::Status s = RegisterWorker(peer, hello); !s.ok()) return s;
+  ServeWorker(peer);
+  return peer->id;
+}
+
+absl::Status SchedulerService::ClaimAddressLocked(const std::string& address,
+                                                 const std::string& host,
+                                                 int64_t pid,
+                                                 bool drop_predecessor) {
+  auto it = worker_by_address_.find(address);
+  if (address.empty() || it == worker_by_address_.end()) {
+    return absl::OkStatus();
+  }
+  auto holder_it = workers_.find(it->second);
+  if (holder_it == workers_.end()) return absl::OkStatus();
+  const std::shared_ptr<WorkerPeer> holder = holder_it->second;
+  if (pid != 0 && holder->pid == pid && holder->host == host) {
+    if (drop_predecessor) {
+      DropWorkerLocked(holder,
+                       "registered again from the same process; its "
+                       "earlier registration is dropped",
+                       &Removals::lost);
+    }
+    return absl::OkStatus();
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "weft: refused a worker (host ", host, ", pid ", pid,
+      ") that registered with data address ", address, ", which worker ",
+      holder->id, " (host ", holder->host, ", pid ", holder->pid,
+      ") has; each worker needs an address of its own (is the advertised "
+      "host or port the same on two machines?)"));
 }
 
 void SchedulerService::ServeWorker(const std::shared_ptr<WorkerPeer>& peer) {
@@ -899,7 +1016,10 @@ void SchedulerService::DropWorkerLocked(const std::shared_ptr<WorkerPeer>& peer,
   if (it == workers_.end() || it->second != peer) return;
   workers_.erase(it);
   ++(removals_.*counter);
-  worker_by_address_.erase(peer->address);
+  if (auto at = worker_by_address_.find(peer->address);
+      at != worker_by_address_.end() && at->second == peer->id) {
+    worker_by_address_.erase(at);
+  }
   telemetry_.WorkerRemoved(peer->id, peer->leaving);
   Log(absl::StrCat("worker ", peer->id, " (", peer->address, ") ", why));
   (void)state_.RemoveWorker(
@@ -909,7 +1029,15 @@ void SchedulerService::DropWorkerLocked(const std::shared_ptr<WorkerPeer>& peer,
 }
 
 void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
-                                           const rpc::WorkerMessage& message) {
+                                           const rpc::WorkerMessage& received) {
+  // Sizes and counts that cannot be true are bounded first
+  // (scheduler/report_bounds.h); the rest reads `message`.
+  std::vector<std::string> notes;
+  const std::unique_ptr<rpc::WorkerMessage> bounded = BoundWorkerMessage(
+      received, absl::StrCat("worker ", peer.id, " (", peer.address, ")"),
+      notes);
+  for (std::string& note : notes) LogLimited(std::move(note));
+  const rpc::WorkerMessage& message = bounded != nullptr ? *bounded : received;
   // A report the state machine refuses is a normal race (a result or a
   // replica of what was cancelled or released meanwhile, which it tells
   // the worker to drop): said only with WEFT_VERBOSE=1.

@@ -35,6 +35,7 @@
 #include "rpc/grpc_peer_stream.h"
 #include "rpc/local_link.h"
 #include "rpc/peer_stream.h"
+#include "rpc/rate_limited_log.h"
 #include "rpc/weft.grpc.pb.h"
 #include "scheduler/dashboard/http_server.h"
 #include "scheduler/dashboard/view.h"
@@ -132,6 +133,20 @@ class SchedulerService final : public rpc::Scheduler::Service,
   };
   Load CurrentLoad();
 
+  // Registers a worker whose task stream `stream` was made in this process
+  // (not over gRPC or the frame port; fuzz/service_fuzzer.cc drives the
+  // message handlers through one), `hello` being its registration, exactly
+  // as WorkerStream() registers one after the frame-stream offer; then
+  // serves it (`stream` must deliver on the caller: its Serve() returns at
+  // once). Returns the worker's id. Errors: InvalidArgument (`hello` is
+  // not a registration, or one the state machine refuses), Unavailable
+  // (shutting down, or its data address is taken: ClaimAddressLocked()).
+  absl::StatusOr<WorkerId> AddWorkerStream(
+      std::shared_ptr<rpc::PeerStream<rpc::SchedulerToWorker,
+                                      rpc::WorkerMessage>>
+          stream,
+      rpc::WorkerMessage hello) ABSL_LOCKS_EXCLUDED(mu_);
+
   // The in-process path for a client in this process (LocalCluster). It
   // stays valid after the service is gone (its calls then fail).
   std::shared_ptr<rpc::LocalLink> local_link();
@@ -181,6 +196,15 @@ class SchedulerService final : public rpc::Scheduler::Service,
   // Removes `peer` and releases its references. No-op if it is gone.
   void DropClientLocked(const std::shared_ptr<ClientPeer>& peer)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A worker peer for registration `hello`, whose figures are bounded
+  // first (scheduler/report_bounds.h, logging what changed).
+  std::shared_ptr<WorkerPeer> NewWorkerPeer(rpc::WorkerMessage& hello);
+  // Registers `peer` (its stream set) as a worker: its address claimed,
+  // the state machine told, its id sent. On an error the peer's stream is
+  // closed. Errors: as AddWorkerStream()'s.
+  absl::Status RegisterWorker(const std::shared_ptr<WorkerPeer>& peer,
+                              const rpc::WorkerMessage& hello)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void ServeWorker(const std::shared_ptr<WorkerPeer>& peer);
   void OnWorkerClosed(const std::shared_ptr<WorkerPeer>& peer,
                       const absl::Status& why);
@@ -208,6 +232,23 @@ class SchedulerService final : public rpc::Scheduler::Service,
   // Queues a line for the scheduler's log (stderr), written by RunLocked
   // once it has released mu_.
   void Log(std::string line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Likewise, for a line a peer can cause over and over (a refused
+  // registration, an impossible report): written through peer_log_, at
+  // most so many a window.
+  void LogLimited(std::string line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Whether a worker may register with data address `address` from
+  // process `pid` on `host`: an address no live worker has is free; one a
+  // live worker has from the same host and pid is that worker again (its
+  // old stream half-open or its end not handled yet), and with
+  // `drop_predecessor` that registration is dropped (as lost) to make
+  // room; any other is refused, so that no worker's objects are looked
+  // for at another's address. Errors: Unavailable (retryable: the address
+  // frees itself when its holder goes), naming the holder.
+  absl::Status ClaimAddressLocked(const std::string& address,
+                                  const std::string& host, int64_t pid,
+                                  bool drop_predecessor)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // The LocalLink operations, once the link has checked the service lives.
   absl::StatusOr<ClientId> ConnectLocal(
@@ -219,7 +260,8 @@ class SchedulerService final : public rpc::Scheduler::Service,
   void DispatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleClientMessage(ClientPeer& peer, const rpc::ClientMessage& message)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void HandleWorkerMessage(WorkerPeer& peer, const rpc::WorkerMessage& message)
+  void HandleWorkerMessage(WorkerPeer& peer,
+                           const rpc::WorkerMessage& received)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A worker's data address ("" if it is gone).
   std::string AddressOf(WorkerId worker) const
@@ -256,8 +298,11 @@ class SchedulerService final : public rpc::Scheduler::Service,
   absl::flat_hash_map<std::string, WorkerId> worker_by_address_
       ABSL_GUARDED_BY(mu_);
   Removals removals_ ABSL_GUARDED_BY(mu_);
-  // Log lines queued under the lock (see Log()).
+  // Log lines queued under the lock (see Log() and LogLimited()).
   std::vector<std::string> log_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> limited_log_ ABSL_GUARDED_BY(mu_);
+  rpc::RateLimitedLog peer_log_{"weft scheduler",
+                                "workers' registrations and reports"};
   // Peers with updates queued since the last RunLocked whose streams
   // deliver on the caller, and workers dropped whose streams need closing.
   std::vector<std::shared_ptr<ClientPeer>> clients_to_flush_

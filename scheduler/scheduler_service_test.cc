@@ -14,11 +14,15 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "rpc/frame_stream.h"
+#include "rpc/local_link.h"
+#include "rpc/report_limits.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
@@ -70,18 +74,46 @@ class SchedulerServiceTest : public ::testing::Test {
     SchedulerToWorker first;  // the scheduler's first answer
   };
 
-  Registration Register(bool frames, const std::string& address) {
+  Registration Register(bool frames, const std::string& address,
+                        const std::string& host = "", int64_t pid = 0,
+                        bool expect_answer = true, int nthreads = 1) {
     Registration r;
     r.context = std::make_unique<grpc::ClientContext>();
     rpc::AttachToken(*r.context, kToken);
     r.stream = stub_->WorkerStream(r.context.get());
     WorkerMessage hello;
     hello.mutable_register_()->set_address(address);
-    hello.mutable_register_()->set_nthreads(1);
+    hello.mutable_register_()->set_host(host);
+    hello.mutable_register_()->set_pid(pid);
+    hello.mutable_register_()->set_nthreads(nthreads);
     hello.mutable_register_()->set_frames(frames);
     EXPECT_TRUE(r.stream->Write(hello));
-    EXPECT_TRUE(r.stream->Read(&r.first));
+    const bool answered = r.stream->Read(&r.first);
+    if (expect_answer) {
+      EXPECT_TRUE(answered);
+    }
     return r;
+  }
+
+  // The workers as a client's list_workers request sees them.
+  std::vector<rpc::WorkerInfo> ListWorkers() {
+    grpc::ClientContext context;
+    rpc::AttachToken(context, kToken);
+    auto stream = stub_->ClientStream(&context);
+    rpc::ClientMessage hello;
+    hello.mutable_hello()->set_name("lister");
+    EXPECT_TRUE(stream->Write(hello));
+    rpc::SchedulerToClient first;
+    EXPECT_TRUE(stream->Read(&first));
+    rpc::ClientMessage ask;
+    ask.set_request_id(7);
+    ask.set_list_workers(true);
+    EXPECT_TRUE(stream->Write(ask));
+    rpc::SchedulerToClient reply;
+    while (stream->Read(&reply) && reply.request_id() != 7) {
+    }
+    context.TryCancel();
+    return {reply.workers().begin(), reply.workers().end()};
   }
 
   // Takes the offer in `r.first`: connects, presents the key, says so on
@@ -264,6 +296,153 @@ TEST_F(SchedulerServiceTest,
   Registration r = Register(/*frames=*/true, "127.0.0.1:9");
   uint64_t id = 0;
   EXPECT_NE(TakeOffer(r, &id), nullptr);
+}
+
+// Two workers that register with one data address: the second would have
+// the first one's objects looked for at its address (and its own at the
+// first one's), so it is refused, retryably, naming the holder; once the
+// holder is gone the address is free again. (Before: both were accepted.)
+TEST_F(SchedulerServiceTest, ASecondWorkerWithATakenDataAddressIsRefused) {
+  Registration first = Register(/*frames=*/false, "10.1.2.3:7001", "host-a",
+                                100);
+  ASSERT_NE(first.first.worker_id(), 0u);
+  Registration second =
+      Register(/*frames=*/false, "10.1.2.3:7001", "host-b", 200,
+               /*expect_answer=*/false);
+  EXPECT_EQ(second.first.worker_id(), 0u);
+  const grpc::Status refused = second.stream->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(refused.error_message().find(
+                absl::StrCat("worker ", first.first.worker_id())),
+            std::string::npos)
+      << refused.error_message();
+  EXPECT_EQ(server_->service().num_workers(), 1u);
+  std::vector<rpc::WorkerInfo> workers = ListWorkers();
+  ASSERT_EQ(workers.size(), 1u);
+  EXPECT_EQ(workers[0].id(), first.first.worker_id());
+  EXPECT_EQ(workers[0].host(), "host-a");
+  // The holder leaves; the address is free.
+  first.context->TryCancel();
+  ASSERT_TRUE(
+      Eventually([&] { return server_->service().num_workers() == 0; }));
+  Registration again =
+      Register(/*frames=*/false, "10.1.2.3:7001", "host-b", 200);
+  EXPECT_NE(again.first.worker_id(), 0u);
+  EXPECT_EQ(server_->service().num_workers(), 1u);
+}
+
+// The same worker process registering again while its earlier stream still
+// counts (half-open, or its end not handled yet) replaces that
+// registration instead of being refused or counted twice. (Before: two
+// registrations of one process, one of them dead.)
+TEST_F(SchedulerServiceTest, TheSameProcessRegisteringAgainReplacesItself) {
+  Registration old = Register(/*frames=*/false, "10.1.2.3:7002", "host-a", 300);
+  ASSERT_NE(old.first.worker_id(), 0u);
+  Registration now = Register(/*frames=*/false, "10.1.2.3:7002", "host-a", 300);
+  ASSERT_NE(now.first.worker_id(), 0u);
+  EXPECT_NE(now.first.worker_id(), old.first.worker_id());
+  EXPECT_EQ(server_->service().num_workers(), 1u);
+  EXPECT_EQ(server_->service().removals().lost, 1u);
+  // The earlier stream is ended by the scheduler.
+  SchedulerToWorker m;
+  while (old.stream->Read(&m)) {
+  }
+  std::vector<rpc::WorkerInfo> workers = ListWorkers();
+  ASSERT_EQ(workers.size(), 1u);
+  EXPECT_EQ(workers[0].id(), now.first.worker_id());
+}
+
+// A worker that comes back with another data address (a restarted process
+// on a new port) is known by the new one.
+TEST_F(SchedulerServiceTest, AWorkerThatRejoinsAtANewAddressIsKnownThere) {
+  Registration old = Register(/*frames=*/false, "10.1.2.3:7003", "host-a", 400);
+  ASSERT_NE(old.first.worker_id(), 0u);
+  old.context->TryCancel();
+  ASSERT_TRUE(
+      Eventually([&] { return server_->service().num_workers() == 0; }));
+  Registration now = Register(/*frames=*/false, "10.1.2.3:7004", "host-a", 401);
+  ASSERT_NE(now.first.worker_id(), 0u);
+  std::vector<rpc::WorkerInfo> workers = ListWorkers();
+  ASSERT_EQ(workers.size(), 1u);
+  EXPECT_EQ(workers[0].address(), "10.1.2.3:7004");
+  // And the old address is free for another worker.
+  Registration other =
+      Register(/*frames=*/false, "10.1.2.3:7003", "host-b", 402);
+  EXPECT_NE(other.first.worker_id(), 0u);
+}
+
+// What a worker reports that cannot be true goes no further than the
+// scheduler: a thread count of two billion is taken as the limit, and a
+// result announcing 2^60 bytes fails its task with an error naming the
+// worker instead of reaching the client as an object to fetch. (Before:
+// both were taken as reported.)
+TEST_F(SchedulerServiceTest, ImpossibleReportsOfAWorkerAreBounded) {
+  Registration worker =
+      Register(/*frames=*/false, "10.1.2.3:7005", "host-a", 500,
+               /*expect_answer=*/true, /*nthreads=*/2'000'000'000);
+  ASSERT_NE(worker.first.worker_id(), 0u);
+  std::vector<rpc::WorkerInfo> workers = ListWorkers();
+  ASSERT_EQ(workers.size(), 1u);
+  EXPECT_EQ(workers[0].nthreads(), rpc::kMaxWorkerThreads);
+
+  grpc::ClientContext context;
+  rpc::AttachToken(context, kToken);
+  auto client = stub_->ClientStream(&context);
+  rpc::ClientMessage hello;
+  hello.mutable_hello()->set_name("submitter");
+  ASSERT_TRUE(client->Write(hello));
+  rpc::SchedulerToClient first;
+  ASSERT_TRUE(client->Read(&first));
+  rpc::ClientMessage submit;
+  rpc::TaskDef* task = submit.add_submit();
+  task->set_id(0x51);
+  task->set_name("huge");
+  task->set_function("huge");
+  task->set_num_cpus(1);
+  ASSERT_TRUE(client->Write(submit));
+  SchedulerToWorker assigned;
+  while (worker.stream->Read(&assigned) && assigned.assign_size() == 0) {
+  }
+  ASSERT_EQ(assigned.assign_size(), 1);
+  EXPECT_EQ(assigned.assign(0).task().id(), 0x51u);
+  WorkerMessage result;
+  result.add_results()->set_id(0x51);
+  result.mutable_results(0)->set_size(uint64_t{1} << 60);
+  ASSERT_TRUE(worker.stream->Write(result));
+  rpc::SchedulerToClient done;
+  while (client->Read(&done) && done.done_size() == 0) {
+  }
+  ASSERT_EQ(done.done_size(), 1);
+  EXPECT_TRUE(done.done(0).failed());
+  EXPECT_NE(done.done(0).error().message().find(
+                absl::StrCat("worker ", worker.first.worker_id())),
+            std::string::npos)
+      << done.done(0).error().message();
+  EXPECT_EQ(done.done(0).location().size(), 0u);
+  context.TryCancel();
+}
+
+// An in-process client that disconnects leaves nothing of itself in the
+// scheduler: its stream lets go of the handler that held its peer (which
+// holds the stream). (Before: the two held each other, and every in-process
+// client leaked them; found by fuzz/service_fuzzer under LeakSanitizer.)
+TEST_F(SchedulerServiceTest, AnInProcessClientThatLeavesIsLetGo) {
+  class Peer final : public rpc::LocalClientPeer {
+   public:
+    void OnMessage(const rpc::SchedulerToClient&) override {}
+    void OnClosed(const std::string&) override {}
+  };
+  auto peer = std::make_shared<Peer>();
+  std::shared_ptr<rpc::LocalLink> link = server_->service().local_link();
+  absl::StatusOr<uint64_t> id = link->Connect("leaving", peer);
+  ASSERT_TRUE(id.ok()) << id.status();
+  rpc::ClientMessage ping;
+  ping.set_ping(true);
+  EXPECT_TRUE(link->Deliver(*id, ping));
+  EXPECT_GT(peer.use_count(), 1);
+  link->Disconnect(*id);
+  EXPECT_TRUE(Eventually([&] { return peer.use_count() == 1; }))
+      << peer.use_count();
 }
 
 }  // namespace

@@ -8,17 +8,21 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
@@ -315,6 +319,63 @@ TEST_F(CommandTest, ClusterStartAndStopAreQuiet) {
                          std::istreambuf_iterator<char>());
   EXPECT_THAT(text, Not(HasSubstr("***"))) << text;
   EXPECT_THAT(text, Not(HasSubstr("lost the scheduler"))) << text;
+}
+
+// The start time of process `pid` (/proc/PID/stat's 22nd field), as
+// `weft cluster` records it; 0 if unreadable.
+uint64_t StartTimeOf(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  const std::string stat((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && (fields >> field); ++i) {
+  }
+  uint64_t start = 0;
+  return absl::SimpleAtoi(field, &start) ? start : 0;
+}
+
+// `weft cluster stop` signals only the processes it started. Its state file
+// here names four: one that is the cluster's (its mark, its recorded start
+// time), one with no mark (an unrelated process that got a recorded pid),
+// one with another cluster's mark, and one with the right mark but another
+// start time (a pid recycled to a descendant of a cluster process). Only
+// the first is stopped. (Before: state files had no start times; the
+// marks alone were checked.)
+TEST_F(CommandTest, ClusterStopSignalsOnlyItsOwnProcesses) {
+  const weft::testing::EnvOverrides home = {{"HOME", dir_}, {"WEFT_HOME", ""}};
+  auto sleeper = [&](const std::string& name,
+                     weft::testing::EnvOverrides env) {
+    auto p = SpawnLocal({"/bin/sleep", "120"}, dir_ + "/" + name + ".log", env);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? *std::move(p) : nullptr;
+  };
+  auto ours = sleeper("ours", {{"WEFT_CLUSTER", "c0ffee"}});
+  auto unrelated = sleeper("unrelated", {});
+  auto other = sleeper("other", {{"WEFT_CLUSTER", "another"}});
+  auto reborn = sleeper("reborn", {{"WEFT_CLUSTER", "c0ffee"}});
+  ASSERT_TRUE(ours && unrelated && other && reborn);
+  const uint64_t ours_start = StartTimeOf(ours->pid());
+  ASSERT_NE(ours_start, 0u);
+  ASSERT_EQ(::mkdir((dir_ + "/.weft").c_str(), 0700), 0);
+  {
+    std::ofstream state(dir_ + "/.weft/cluster");
+    state << "127.0.0.1:1\ncluster c0ffee\n"
+          << "local " << ours->pid() << " " << ours_start << "\n"
+          << "local " << unrelated->pid() << " "
+          << StartTimeOf(unrelated->pid()) << "\n"
+          << "local " << other->pid() << " " << StartTimeOf(other->pid())
+          << "\n"
+          << "local " << reborn->pid() << " "
+          << StartTimeOf(reborn->pid()) + 1 << "\n";
+  }
+  auto stop = Start({"cluster", "stop"}, "stop.log", home);
+  ASSERT_EQ(stop->Wait(absl::Seconds(60)).value_or(-1), 0) << stop->Output();
+  EXPECT_THAT(stop->Output(), HasSubstr("(1 processes)"));
+  EXPECT_EQ(ours->Wait(absl::Seconds(30)).value_or(-1), 128 + SIGTERM);
+  EXPECT_FALSE(unrelated->Poll().has_value());
+  EXPECT_FALSE(other->Poll().has_value());
+  EXPECT_FALSE(reborn->Poll().has_value());
 }
 
 // `weft status` lists each worker's threads, running and queued tasks, CPU,

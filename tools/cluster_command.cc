@@ -3,7 +3,9 @@
 // The state file (StatePath()) of a running cluster:
 //   HOST:PORT                 the scheduler's address
 //   cluster ID                its mark: WEFT_CLUSTER=ID in every process
-//   local PID                 a process on this machine (the scheduler first)
+//   local PID START           a process on this machine (the scheduler
+//                             first) and its start time (/proc/PID/stat's
+//                             22nd field; absent in older files)
 //   ssh HOST PID              a worker on HOST, started over ssh
 
 #include "tools/cluster_command.h"
@@ -14,11 +16,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -82,23 +86,63 @@ bool Marked(pid_t pid, const std::string& mark) {
   return false;
 }
 
-// Stops local processes that carry `mark` (SIGTERM, SIGKILL after
-// `grace`); returns how many it stopped.
-int StopLocal(const std::vector<pid_t>& pids, const std::string& mark,
-              std::chrono::seconds grace = std::chrono::seconds(5)) {
-  std::vector<pid_t> ours;
-  for (pid_t pid : pids) {
-    if (Marked(pid, mark)) ours.push_back(pid);
+// A process this command started on this machine, as the state file
+// records it.
+struct LocalProcess {
+  pid_t pid = 0;
+  // When it started, in clock ticks after boot (0: not recorded).
+  uint64_t start = 0;
+};
+
+// When local process `pid` started (the 22nd field of /proc/PID/stat, in
+// clock ticks after boot); nullopt if there is no such process.
+std::optional<uint64_t> StartTime(pid_t pid) {
+  const std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  // The command name (field 2) is in parentheses and may hold anything.
+  const size_t end_of_name = stat.rfind(')');
+  if (end_of_name == std::string::npos) return std::nullopt;
+  std::vector<absl::string_view> fields = absl::StrSplit(
+      absl::string_view(stat).substr(end_of_name + 1), ' ', absl::SkipEmpty());
+  uint64_t start = 0;
+  // Fields 3, 4, ... follow: field 22 is the 20th of them.
+  if (fields.size() < 20 || !absl::SimpleAtoi(fields[19], &start)) {
+    return std::nullopt;
   }
-  for (pid_t pid : ours) ::kill(pid, SIGTERM);
+  return start;
+}
+
+LocalProcess Recorded(pid_t pid) {
+  return LocalProcess{pid, StartTime(pid).value_or(0)};
+}
+
+// Whether `p` is still the process that was recorded: it carries the
+// cluster's `mark` in its environment and, when its start time was
+// recorded, started then (a process that got a recycled pid did not,
+// even one that inherited the mark from a cluster process).
+bool Ours(const LocalProcess& p, const std::string& mark) {
+  if (!Marked(p.pid, mark)) return false;
+  return p.start == 0 || StartTime(p.pid) == p.start;
+}
+
+// Stops those of `processes` that are still ours (Ours(); SIGTERM, SIGKILL
+// after `grace`); returns how many it stopped. Any other process is left
+// alone.
+int StopLocal(const std::vector<LocalProcess>& processes,
+              const std::string& mark,
+              std::chrono::seconds grace = std::chrono::seconds(5)) {
+  std::vector<LocalProcess> ours;
+  for (const LocalProcess& p : processes) {
+    if (Ours(p, mark)) ours.push_back(p);
+  }
+  for (const LocalProcess& p : ours) ::kill(p.pid, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + grace;
-  for (pid_t pid : ours) {
-    while (Marked(pid, mark) && std::chrono::steady_clock::now() < deadline) {
-      ::waitpid(pid, nullptr, WNOHANG);
+  for (const LocalProcess& p : ours) {
+    while (Ours(p, mark) && std::chrono::steady_clock::now() < deadline) {
+      ::waitpid(p.pid, nullptr, WNOHANG);
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (Marked(pid, mark)) ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, WNOHANG);
+    if (Ours(p, mark)) ::kill(p.pid, SIGKILL);
+    ::waitpid(p.pid, nullptr, WNOHANG);
   }
   return static_cast<int>(ours.size());
 }
@@ -205,16 +249,24 @@ std::vector<std::string> Hosts(const Args& args) {
 struct State {
   std::string address;
   std::string mark;
-  std::vector<pid_t> local;
+  std::vector<LocalProcess> local;
   std::map<std::string, std::vector<pid_t>> remote;  // by host
 };
 
+// Never through a symbolic link (rpc::WriteFileAtomically).
 void WriteState(const State& state) {
-  std::ofstream out(StatePath());
-  out << state.address << "\ncluster " << state.mark << "\n";
-  for (pid_t pid : state.local) out << "local " << pid << "\n";
+  std::string text = absl::StrCat(state.address, "\ncluster ", state.mark,
+                                  "\n");
+  for (const LocalProcess& p : state.local) {
+    absl::StrAppend(&text, "local ", p.pid, " ", p.start, "\n");
+  }
   for (const auto& [host, pids] : state.remote) {
-    for (pid_t pid : pids) out << "ssh " << host << " " << pid << "\n";
+    for (pid_t pid : pids) absl::StrAppend(&text, "ssh ", host, " ", pid, "\n");
+  }
+  if (absl::Status s =
+          rpc::WriteFileAtomically(StatePath(), text, "the cluster's state");
+      !s.ok()) {
+    Die(std::string(s.message()));
   }
 }
 
@@ -229,9 +281,13 @@ State ReadState() {
     int pid = 0;
     if (words.size() == 2 && words[0] == "cluster") {
       state.mark = words[1];
-    } else if (words.size() == 2 && words[0] == "local" &&
-               absl::SimpleAtoi(words[1], &pid)) {
-      state.local.push_back(pid);
+    } else if ((words.size() == 2 || words.size() == 3) &&
+               words[0] == "local" && absl::SimpleAtoi(words[1], &pid)) {
+      LocalProcess& p = state.local.emplace_back();
+      p.pid = pid;
+      if (words.size() == 3 && !absl::SimpleAtoi(words[2], &p.start)) {
+        p.start = 0;
+      }
     } else if (words.size() == 3 && words[0] == "ssh" &&
                absl::SimpleAtoi(words[2], &pid)) {
       state.remote[words[1]].push_back(pid);
@@ -337,7 +393,7 @@ int ClusterStart(const Args& args) {
   if (args.flags.contains("dashboard-port")) {
     scheduler.push_back("--dashboard-port=" + args.Get("dashboard-port", ""));
   }
-  state.local.push_back(Daemon(scheduler, log, state.mark));
+  state.local.push_back(Recorded(Daemon(scheduler, log, state.mark)));
   WriteState(state);
   if (!rpc::WaitForSchedulerFile(scheduler_file,
                                  absl::Now() + absl::Seconds(10))
@@ -355,7 +411,7 @@ int ClusterStart(const Args& args) {
     for (int i = 0; i < n; ++i) {
       std::vector<std::string> argv = {self};
       argv.insert(argv.end(), worker.begin(), worker.end());
-      state.local.push_back(Daemon(argv, log, state.mark));
+      state.local.push_back(Recorded(Daemon(argv, log, state.mark)));
     }
   } else {
     // Each host gets every hosts.size()-th worker; all hosts at once.
@@ -445,10 +501,11 @@ int ClusterStop(const Args& args) {
   // scheduler vanish and tries to rejoin it.
   int stopped =
       state.remote.empty() ? 0 : StopRemote(state, SshFrom(args), problems);
-  std::vector<pid_t> local = state.local;
+  const std::vector<LocalProcess>& local = state.local;
   if (local.size() > 1) {
-    stopped += StopLocal(std::vector<pid_t>(local.begin() + 1, local.end()),
-                         state.mark, std::chrono::seconds(10));
+    stopped += StopLocal(
+        std::vector<LocalProcess>(local.begin() + 1, local.end()), state.mark,
+        std::chrono::seconds(10));
   }
   if (!local.empty()) stopped += StopLocal({local[0]}, state.mark);
   if (!problems.empty()) {

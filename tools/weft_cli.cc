@@ -50,6 +50,7 @@
 #include "absl/time/clock.h"
 #include "deploy/slurm_env.h"
 #include "rpc/cluster_files.h"
+#include "rpc/report_limits.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
 #include "scheduler/scheduler_service.h"
@@ -142,7 +143,10 @@ int Worker(const Args& args, const std::vector<std::string>& argv) {
   absl::StatusOr<int> threads = weft::deploy::DefaultWorkerThreads();
   if (!threads.ok()) Die(std::string(threads.status().message()));
   options.nthreads = args.Int("nthreads", *threads);
-  if (options.nthreads < 1) Die("--nthreads wants a positive number");
+  if (options.nthreads < 1 || options.nthreads > weft::rpc::kMaxWorkerThreads) {
+    Die(absl::StrCat("--nthreads wants a number from 1 to ",
+                     weft::rpc::kMaxWorkerThreads));
+  }
   // Inside a SLURM job its peers are on other nodes: the node's name.
   // Else the worker chooses (worker::WorkerOptions::host).
   options.host = args.Get("host", InSlurmJob() ? HostName() : "");

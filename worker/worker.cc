@@ -43,6 +43,7 @@
 #include "rpc/peer_stream.h"
 #include "rpc/listen_check.h"
 #include "rpc/process_stats.h"
+#include "rpc/report_limits.h"
 #include "rpc/retry.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
@@ -1444,9 +1445,11 @@ std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {
       options.scheduler_address = value;
     } else if (TakeFlag(arg, "--weft-nthreads", &value)) {
       nthreads_given = true;
-      if (!absl::SimpleAtoi(value, &options.nthreads) || options.nthreads < 1) {
-        std::fprintf(stderr, "weft: --weft-nthreads needs a positive number, "
-                             "got '%s'\n", value.c_str());
+      if (!absl::SimpleAtoi(value, &options.nthreads) || options.nthreads < 1 ||
+          options.nthreads > rpc::kMaxWorkerThreads) {
+        std::fprintf(stderr, "weft: --weft-nthreads needs a number from 1 to "
+                             "%d, got '%s'\n", rpc::kMaxWorkerThreads,
+                     value.c_str());
         std::exit(2);
       }
     } else if (TakeFlag(arg, "--weft-host", &value)) {

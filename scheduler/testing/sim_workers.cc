@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <deque>
 #include <thread>
 #include <utility>
@@ -128,7 +130,12 @@ absl::Status SimWorkers::JoinOne(absl::Duration timeout) {
       channel, std::move(context), std::move(call), options_.scheduler_address);
   rpc::WorkerMessage hello;
   rpc::WorkerInfo* info = hello.mutable_register_();
-  info->set_address(absl::StrCat("sim-", ::getpid(), "-", index, ":1"));
+  // Unique in the process, across SimWorkers too: the scheduler refuses a
+  // second worker at a live worker's address (and takes one from the same
+  // host and pid at that address for that worker again).
+  static std::atomic<uint64_t> joined_in_process{0};
+  info->set_address(absl::StrCat("sim-", ::getpid(), "-",
+                                 joined_in_process.fetch_add(1), ":1"));
   info->set_host("sim");
   info->set_nthreads(options_.nthreads);
   info->set_pid(::getpid());
