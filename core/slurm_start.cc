@@ -26,6 +26,7 @@
 #include "rpc/token.h"
 #include "weft/cluster.h"
 #include "weft/errors.h"
+#include "worker/supervisor.h"
 #include "worker/worker.h"
 
 extern char** environ;
@@ -196,9 +197,20 @@ void RunHead(const Step& step, std::chrono::milliseconds timeout) {
   }
 }
 
-// Task K > 0: a worker for the task's CPUs.
+// Task K > 0: a worker for the task's CPUs, under a supervisor
+// (worker/supervisor.h) that runs this program again as the worker and
+// restarts it when a task crashes it; `original` is the task's command line.
 [[noreturn]] void RunWorkerTask(const Step& step,
-                                std::chrono::milliseconds timeout) {
+                                std::chrono::milliseconds timeout,
+                                const std::vector<std::string>& original) {
+  if (!worker::IsSupervisedChild()) {
+    worker::SupervisorOptions supervision;
+    supervision.name = absl::StrCat("weft worker of SLURM task ",
+                                    step.task.procid);
+    const int code = worker::Supervise(original, supervision);
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
   absl::StatusOr<std::string> address = rpc::WaitForSchedulerFile(
       step.scheduler_file(), absl::Now() + absl::FromChrono(timeout));
   if (!address.ok()) {
@@ -221,6 +233,7 @@ void RunHead(const Step& step, std::chrono::milliseconds timeout) {
 }  // namespace
 
 void StartSlurmStepIfAsked(int& argc, char** argv) {
+  const std::vector<std::string> original(argv, argv + argc);
   bool asked = false;
   bool scheduler = false;
   std::chrono::milliseconds timeout(60000);
@@ -248,7 +261,7 @@ void StartSlurmStepIfAsked(int& argc, char** argv) {
   ::unsetenv("WEFT_TOKEN");
   const Step step = CurrentStep();
   if (scheduler) RunScheduler(step, timeout);
-  if (step.task.procid != 0) RunWorkerTask(step, timeout);
+  if (step.task.procid != 0) RunWorkerTask(step, timeout, original);
   RunHead(step, timeout);
 }
 

@@ -72,6 +72,9 @@ int main(int argc, char** argv) {
   const int workers = Flag(argc, argv, "workers", ntasks);
   const int tasks = Flag(argc, argv, "tasks", 10);
   const int slow_ms = Flag(argc, argv, "slow-ms", 0);
+  // --crash-task=K: crash the worker of SLURM task K once (a task that
+  // aborts it), then wait until that worker is back (a new process).
+  const int crash_task = Flag(argc, argv, "crash-task", -1);
   try {
     weft::Client client =
         weft::Client::Connect("", "", std::chrono::seconds(60));
@@ -86,6 +89,40 @@ int main(int argc, char** argv) {
     for (const std::string& where :
          client.run_on_all_workers(deploy_tasks::Where)) {
       std::cout << "where " << where << "\n";
+    }
+    if (crash_task >= 0) {
+      const std::vector<std::string> before =
+          client.run_on_all_workers(deploy_tasks::Where);
+      try {
+        client.run_on_all_workers(deploy_tasks::CrashOnceOnTask, crash_task);
+      } catch (const std::exception& e) {
+        std::cout << "the crash: " << e.what() << "\n";
+      }
+      // Back when every worker answers and one of them is a new process.
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      for (;;) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          std::cerr << "deploy_program: the crashed worker never came back\n";
+          return 1;
+        }
+        std::vector<std::string> now;
+        try {
+          if (static_cast<int>(client.workers().size()) == workers) {
+            now = client.run_on_all_workers(deploy_tasks::Where);
+          }
+        } catch (const std::exception&) {
+          now.clear();  // a worker that went meanwhile
+        }
+        const int fresh = static_cast<int>(std::count_if(
+            now.begin(), now.end(), [&](const std::string& w) {
+              return std::find(before.begin(), before.end(), w) ==
+                     before.end();
+            }));
+        if (static_cast<int>(now.size()) == workers && fresh == 1) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      std::cout << "a crashed worker came back" << std::endl;
     }
     std::vector<double> xs;
     for (int i = 0; i < tasks; ++i) xs.push_back(i);

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -33,6 +35,18 @@ std::vector<double> MarkedArray(std::string file, int n) {
   return out;
 }
 
-WEFT_REMOTE(Where, Square, SlowSquare, MarkedArray);
+std::string CrashOnceOnTask(int procid) {
+  const char* task = std::getenv("SLURM_PROCID");
+  const char* marker = std::getenv("WEFT_TEST_CRASH_MARKER");
+  if (task != nullptr && marker != nullptr &&
+      std::string(task) == std::to_string(procid) &&
+      !std::filesystem::exists(marker)) {
+    std::ofstream(marker) << Where() << "\n";
+    std::abort();
+  }
+  return Where();
+}
+
+WEFT_REMOTE(Where, Square, SlowSquare, MarkedArray, CrashOnceOnTask);
 
 }  // namespace deploy_tasks

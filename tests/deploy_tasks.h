@@ -25,6 +25,11 @@ double SlowSquare(double x, int ms);
 // (i * 0.5 for i < n): a result big enough to stay on its worker.
 std::vector<double> MarkedArray(std::string file, int n);
 
+// On the worker of SLURM task `procid` ($SLURM_PROCID), the first time
+// (no file at $WEFT_TEST_CRASH_MARKER yet): makes that file and aborts the
+// worker process. Elsewhere, and afterwards, returns Where().
+std::string CrashOnceOnTask(int procid);
+
 }  // namespace deploy_tasks
 
 #endif  // WEFT_TESTS_DEPLOY_TASKS_H_

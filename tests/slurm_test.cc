@@ -338,6 +338,31 @@ TEST_F(SlurmTest, SymmetricStartMakesEveryTaskAWorker) {
       slurm_->jobs_dir(), "/weft-home/slurm-", job.id, "/step-0")));
 }
 
+// The symmetric start's workers run supervised: a task that aborts the
+// worker of task 1 costs that worker a restart, not the job its worker.
+TEST_F(SlurmTest, SymmetricStartRestartsAWorkerATaskCrashed) {
+  const std::string dir = JobDir("symmetric-crash");
+  const std::string marker = dir + "/crashed";
+  std::string script = Template("slurm-symmetric");
+  const size_t at = script.find("--weft-slurm");
+  ASSERT_NE(at, std::string::npos) << script;
+  script.insert(at + std::string("--weft-slurm").size(), " --crash-task=1");
+  std::string output;
+  const SlurmJob job = RunJob(
+      script, dir,
+      absl::StrCat("--export=ALL,WEFT_TEST_CRASH_MARKER=", marker), &output);
+  ASSERT_NE(job.id, 0);
+  EXPECT_TRUE(std::filesystem::exists(marker)) << output;  // it did crash
+  EXPECT_THAT(output, HasSubstr("weft worker of SLURM task 1 supervisor: "
+                                "the worker (pid "))
+      << output;
+  EXPECT_THAT(output, HasSubstr("a crashed worker came back\n")) << output;
+  EXPECT_EQ(job.state, "COMPLETED") << output;
+  EXPECT_EQ(job.exit_code, 0) << output;
+  EXPECT_THAT(output, HasSubstr("sum 285\n"));
+  EXPECT_THAT(ProcessesLeftBy(job.id, absl::Seconds(10)), IsEmpty()) << output;
+}
+
 // Two jobs of the batch template on one node at once: each has its own
 // port, token and workers. Each program waits until the other has its
 // workers, so they finish only if they ran at the same time.

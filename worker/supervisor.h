@@ -5,7 +5,8 @@
 // task that segfaults or aborts costs the cluster one worker process for a
 // moment, not a worker for good. `weft worker` and programs started with
 // --weft-worker (by srun, ssh or `weft cluster start`) run supervised unless
-// told --no-supervisor; LocalCluster restarts its workers itself.
+// told --no-supervisor, as do the workers of a symmetric SLURM start
+// (--weft-slurm, tasks 1 and up); LocalCluster restarts its workers itself.
 //
 //   parent (supervisor)            child (the worker)
 //   forwards SIGTERM/SIGINT/HUP -> leaves the scheduler, exits 0
