@@ -59,10 +59,11 @@ int SubmittedTasks(const rpc::ClientMessage& m) { return m.submit_size(); }
 
 // Removes the assignment of `task` from a batch not yet sent; returns
 // whether there was one.
-bool WithdrawAssignment(uint64_t task, rpc::SchedulerToWorker& m) {
+bool WithdrawAssignment(const TaskAttempt& run, rpc::SchedulerToWorker& m) {
   auto& assigned = *m.mutable_assign();
   for (int i = 0; i < assigned.size(); ++i) {
-    if (assigned.Get(i).task().id() == task) {
+    const rpc::TaskDef& task = assigned.Get(i).task();
+    if (task.id() == run.task && task.attempt() == run.attempt) {
       assigned.DeleteSubrange(i, 1);
       return true;
     }
@@ -943,14 +944,16 @@ void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
   }
   // Before results: a task's block/resume reports precede its result.
   for (const rpc::BlockChange& change : message.blocking()) {
-    log(state_.TaskBlocked(peer.id, change.id(), change.blocked()));
+    log(state_.TaskBlocked(peer.id, change.id(), change.attempt(),
+                           change.blocked()));
   }
   for (const rpc::TaskResult& result : message.results()) {
     if (result.failed()) {
-      log(state_.TaskFailed(peer.id, result.id(), FromProto(result.error())));
+      log(state_.TaskFailed(peer.id, result.id(), result.attempt(),
+                            FromProto(result.error())));
     } else {
-      log(state_.TaskFinished(peer.id, result.id(), result.size(),
-                              result.inline_value(),
+      log(state_.TaskFinished(peer.id, result.id(), result.attempt(),
+                              result.size(), result.inline_value(),
                               absl::Microseconds(result.run_micros())));
     }
   }
@@ -1000,11 +1003,15 @@ void SchedulerService::DispatchLocked() {
             auto it = workers_.find(a.worker);
             if (it == workers_.end()) return;
             ToWorker(*it->second, [&](rpc::SchedulerToWorker& m) {
-              for (uint64_t task : a.tasks) {
+              for (const TaskAttempt& run : a.tasks) {
                 // The worker reads a message's cancels before its
                 // assignments: a task assigned and taken back within one
                 // batch is withdrawn from it instead.
-                if (!WithdrawAssignment(task, m)) m.add_cancel(task);
+                if (!WithdrawAssignment(run, m)) {
+                  rpc::TaskAttempt* cancel = m.add_cancel();
+                  cancel->set_id(run.task);
+                  cancel->set_attempt(run.attempt);
+                }
               }
             });
           } else if constexpr (std::is_same_v<A, ObjectReady>) {

@@ -577,7 +577,7 @@ uint32_t SchedulerState::WidestSaturation() const {
 }
 
 absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
-                                          uint64_t size_bytes,
+                                          Attempt attempt, uint64_t size_bytes,
                                           std::string inline_value,
                                           absl::Duration run_time) {
   std::optional<WorkerSlot> ws = pool_.Find(worker);
@@ -588,17 +588,25 @@ absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
     return absl::NotFoundError(absl::StrCat("unknown task ", Hex(task)));
   }
   Task& t = tasks_[s];
-  if (t.state != TaskState::kProcessing || t.processing_on != *ws) {
-    if (std::find(t.holders.begin(), t.holders.end(), *ws) ==
-        t.holders.end()) {
+  if (t.state != TaskState::kProcessing || t.processing_on != *ws ||
+      t.attempt != attempt) {
+    // A late result of an earlier run. The worker keeps the value if the
+    // scheduler counts its copy, or if its current run of the task will
+    // store one under the same id (a release would then drop that).
+    const bool rerunning_here =
+        t.state == TaskState::kProcessing && t.processing_on == *ws;
+    if (!rerunning_here &&
+        std::find(t.holders.begin(), t.holders.end(), *ws) == t.holders.end()) {
       EmitRelease(worker, task);
     }
     return absl::FailedPreconditionError(absl::StrCat(
-        "task ", weft::internal::MakeKey(NameOf(t), task), " is ", TaskStateName(t.state),
+        "task ", weft::internal::MakeKey(NameOf(t), task), " is ",
+        TaskStateName(t.state),
         t.state == TaskState::kProcessing
-            ? absl::StrCat(" on worker ", pool_.at(t.processing_on).id)
+            ? absl::StrCat(" on worker ", pool_.at(t.processing_on).id,
+                           " as attempt ", t.attempt)
             : std::string(),
-        ", not processing on worker ", worker));
+        ", not processing on worker ", worker, " as attempt ", attempt));
   }
   Unassign(s, /*send_cancel=*/false);
   ObserveRunTime(run_time, t.function);
@@ -636,7 +644,8 @@ absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
 }
 
 absl::StatusOr<std::pair<internal::WorkerSlot, SchedulerState::Slot>>
-SchedulerState::FindProcessing(WorkerId worker, ObjectId task) const {
+SchedulerState::FindProcessing(WorkerId worker, ObjectId task,
+                               Attempt attempt) const {
   std::optional<WorkerSlot> ws = pool_.Find(worker);
   if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));
   const Slot s = FindSlot(task);
@@ -644,19 +653,23 @@ SchedulerState::FindProcessing(WorkerId worker, ObjectId task) const {
     return absl::NotFoundError(absl::StrCat("unknown task ", Hex(task)));
   }
   const Task& t = tasks_[s];
-  if (t.state != TaskState::kProcessing || t.processing_on != *ws) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("task ", weft::internal::MakeKey(NameOf(t), task), " is ",
-                     TaskStateName(t.state), ", not processing on worker ",
-                     worker));
+  if (t.state != TaskState::kProcessing || t.processing_on != *ws ||
+      t.attempt != attempt) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "task ", weft::internal::MakeKey(NameOf(t), task), " is ",
+        TaskStateName(t.state),
+        t.state == TaskState::kProcessing
+            ? absl::StrCat(" as attempt ", t.attempt)
+            : std::string(),
+        ", not processing on worker ", worker, " as attempt ", attempt));
   }
   return std::make_pair(*ws, s);
 }
 
 absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
-                                        ErrorDetail error) {
+                                        Attempt attempt, ErrorDetail error) {
   absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
-      FindProcessing(worker, task);
+      FindProcessing(worker, task, attempt);
   if (!found.ok()) return found.status();
   const auto [ws, s] = *found;
   Task& t = tasks_[s];
@@ -698,9 +711,9 @@ absl::Status SchedulerState::ObjectLost(WorkerId worker, ObjectId object) {
 }
 
 absl::Status SchedulerState::TaskBlocked(WorkerId worker, ObjectId task,
-                                         bool blocked) {
+                                         Attempt attempt, bool blocked) {
   absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
-      FindProcessing(worker, task);
+      FindProcessing(worker, task, attempt);
   if (!found.ok()) return found.status();
   const auto [ws, s] = *found;
   Task& t = tasks_[s];
@@ -915,6 +928,11 @@ WorkerId SchedulerState::ProcessingOn(ObjectId object) const {
   const Slot s = FindSlot(object);
   if (s == kNone || tasks_[s].state != TaskState::kProcessing) return 0;
   return pool_.at(tasks_[s].processing_on).id;
+}
+
+Attempt SchedulerState::AttemptOf(ObjectId object) const {
+  const Slot s = FindSlot(object);
+  return s == kNone ? 0 : tasks_[s].attempt;  // 0 unless processing
 }
 
 std::vector<std::pair<std::string, SchedulerState::StateCounts>>
