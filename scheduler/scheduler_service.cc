@@ -614,15 +614,21 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
     if (!s.ok()) errors.emplace_back(s.message());
   };
   for (const rpc::PutDone& put : message.puts()) {
+    // The first live worker named holds the new put; the others hold
+    // copies of it. A report naming an object that already exists (another
+    // client's, a task's, or this client's own again) adds no holder.
     WorkerId holder = 0;
+    bool added = false;
     for (const std::string& address : put.worker_addresses()) {
       auto it = worker_by_address_.find(address);
       if (it == worker_by_address_.end()) continue;
       if (holder == 0) {
         holder = it->second;
-        note(state_.AddPut(peer.id, put.id(), holder, put.size(),
-                           put.inline_value()));
-      } else {
+        absl::Status s = state_.AddPut(peer.id, put.id(), holder, put.size(),
+                                       put.inline_value());
+        added = s.ok();
+        note(s);
+      } else if (added) {
         note(state_.AddReplica(it->second, put.id()));
       }
     }

@@ -234,6 +234,43 @@ TEST(FaultTest, MalformedSubmissionGetsAnErrorNotACrash) {
   EXPECT_EQ(weft::get(weft::remote(Square)(3.0), 30s), 9.0);
 }
 
+TEST(FaultTest, AReportOfCopiesOfAnExistingObjectAddsNoHolder) {
+  weft::LocalCluster cluster(Fast(2));
+  weft::Client client = cluster.client();
+  auto data = weft::put(std::vector<double>(100000, 1.0));  // not inline
+  std::string holder, other;
+  for (const auto& w : client.workers()) {
+    (w.objects > 0 ? holder : other) = w.address;
+  }
+  ASSERT_FALSE(holder.empty());
+  ASSERT_FALSE(other.empty());
+  // Another client claims the object is a put of its own, held by both
+  // workers: the scheduler refuses it, and records no copy on `other`.
+  std::unique_ptr<RawClient> raw = OpenRawClient(cluster);
+  weft::rpc::ClientMessage claim;
+  weft::rpc::PutDone* put = claim.add_puts();
+  put->set_id(data.id());
+  put->set_size(800000);
+  put->add_worker_addresses(holder);
+  put->add_worker_addresses(other);
+  claim.set_request_id(1);
+  claim.set_list_workers(true);
+  ASSERT_TRUE(raw->stream->Write(claim));
+  weft::rpc::SchedulerToClient reply;
+  bool answered = false;
+  while (!answered && raw->stream->Read(&reply)) {
+    if (reply.request_id() != 1) continue;
+    answered = true;
+    for (const auto& w : reply.workers()) {
+      EXPECT_EQ(w.objects(), w.address() == holder ? 1u : 0u) << w.address();
+    }
+  }
+  EXPECT_TRUE(answered);
+  raw->stream->WritesDone();
+  raw->context.TryCancel();
+  EXPECT_EQ(weft::get(weft::remote(Total)(data), 30s), 100000.0);
+}
+
 TEST(FaultTest, OversizedMessageIsRefusedNotRead) {
   weft::LocalCluster cluster(Fast(1));
   std::unique_ptr<RawClient> raw = OpenRawClient(cluster);
