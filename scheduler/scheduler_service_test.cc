@@ -10,14 +10,17 @@
 
 #include "scheduler/scheduler_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "rpc/batch_split.h"
 #include "rpc/frame_stream.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
@@ -70,14 +73,15 @@ class SchedulerServiceTest : public ::testing::Test {
     SchedulerToWorker first;  // the scheduler's first answer
   };
 
-  Registration Register(bool frames, const std::string& address) {
+  Registration Register(bool frames, const std::string& address,
+                        int nthreads = 1) {
     Registration r;
     r.context = std::make_unique<grpc::ClientContext>();
     rpc::AttachToken(*r.context, kToken);
     r.stream = stub_->WorkerStream(r.context.get());
     WorkerMessage hello;
     hello.mutable_register_()->set_address(address);
-    hello.mutable_register_()->set_nthreads(1);
+    hello.mutable_register_()->set_nthreads(nthreads);
     hello.mutable_register_()->set_frames(frames);
     EXPECT_TRUE(r.stream->Write(hello));
     EXPECT_TRUE(r.stream->Read(&r.first));
@@ -264,6 +268,61 @@ TEST_F(SchedulerServiceTest,
   Registration r = Register(/*frames=*/true, "127.0.0.1:9");
   uint64_t id = 0;
   EXPECT_NE(TakeOffer(r, &id), nullptr);
+}
+
+TEST_F(SchedulerServiceTest, ABatchTooLargeForOneMessageIsSplitNotFatal) {
+  // A worker with many threads: it takes 2 x 600 tasks at once.
+  constexpr int kThreads = 600;
+  constexpr int kTasks = 2 * kThreads;
+  Registration r = Register(/*frames=*/true, "127.0.0.1:1", kThreads);
+  uint64_t worker = 0;
+  std::shared_ptr<FrameStream> frames = TakeOffer(r, &worker);
+  ASSERT_NE(frames, nullptr);
+  // A client's tasks all read one 64 KiB put that the scheduler keeps and
+  // hands out inline: together more than one message may carry.
+  grpc::ClientContext context;
+  rpc::AttachToken(context, kToken);
+  auto client = stub_->ClientStream(&context);
+  rpc::ClientMessage hello;
+  hello.mutable_hello()->set_name("hand-driven");
+  ASSERT_TRUE(client->Write(hello));
+  rpc::SchedulerToClient welcome;
+  ASSERT_TRUE(client->Read(&welcome));
+  rpc::ClientMessage submit;
+  rpc::PutDone* put = submit.add_puts();
+  put->set_id(1);
+  put->set_size(64 << 10);
+  put->set_inline_value(std::string(64 << 10, 'v'));
+  for (int i = 0; i < kTasks; ++i) {
+    rpc::TaskDef* def = submit.add_submit();
+    def->set_id(100 + i);
+    def->set_name("f");
+    def->set_function("fn");
+    def->add_deps(1);
+    def->add_args()->set_ref(1);
+  }
+  ASSERT_TRUE(client->Write(submit));
+  std::set<uint64_t> assigned;
+  size_t largest = 0;
+  int messages = 0;
+  while (assigned.size() < kTasks) {
+    SchedulerToWorker m;
+    ASSERT_TRUE(frames->Read(m, absl::Now() + absl::Seconds(30)))
+        << frames->status() << " after " << assigned.size() << " tasks";
+    ++messages;
+    largest = std::max(largest, m.ByteSizeLong());
+    for (const rpc::Assignment& a : m.assign()) {
+      ASSERT_EQ(a.deps_size(), 1);
+      EXPECT_EQ(a.deps(0).inline_value().size(), size_t{64} << 10);
+      EXPECT_TRUE(assigned.insert(a.task().id()).second);
+    }
+  }
+  EXPECT_GE(messages, 2);
+  EXPECT_LE(largest, rpc::kMaxBatchBytes);
+  EXPECT_EQ(*assigned.begin(), 100u);
+  EXPECT_EQ(*assigned.rbegin(), uint64_t{100 + kTasks - 1});
+  EXPECT_EQ(server_->service().num_workers(), 1u);  // still served
+  context.TryCancel();
 }
 
 }  // namespace

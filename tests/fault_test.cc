@@ -45,7 +45,8 @@ double Total(std::vector<double> xs) {
   return std::accumulate(xs.begin(), xs.end(), 0.0);
 }
 double Square(double x) { return x * x; }
-WEFT_REMOTE(SlowInc, Inc, Sum, Crash, Total, Square);
+double Nth(std::vector<double> xs, int i) { return xs[i % xs.size()] + i; }
+WEFT_REMOTE(SlowInc, Inc, Sum, Crash, Total, Square, Nth);
 
 bool ProcessGone(pid_t pid) { return ::kill(pid, 0) == -1 && errno == ESRCH; }
 
@@ -269,6 +270,23 @@ TEST(FaultTest, AReportOfCopiesOfAnExistingObjectAddsNoHolder) {
   raw->stream->WritesDone();
   raw->context.TryCancel();
   EXPECT_EQ(weft::get(weft::remote(Total)(data), 30s), 100000.0);
+}
+
+TEST(FaultTest, AWorkerWithManyThreadsTakesABatchTooLargeForOneMessage) {
+  // 1200 tasks go to the worker at once (saturation 2 x 600 threads), each
+  // with the 64 KB put inline: ~77 MB, sent as two messages
+  // (rpc/batch_split.h), not one.
+  weft::LocalCluster::Options options = Fast(1);
+  options.threads_per_worker = 600;
+  options.adaptive_saturation = false;
+  weft::LocalCluster cluster(options);
+  auto data = weft::put(std::vector<double>(8000, 1.0));  // kept inline
+  std::vector<weft::ObjectRef<double>> refs;
+  for (int i = 0; i < 1200; ++i) refs.push_back(weft::remote(Nth)(data, i));
+  std::vector<double> out = weft::get(refs, 120s);
+  for (int i = 0; i < 1200; ++i) ASSERT_EQ(out[i], 1.0 + i);
+  EXPECT_EQ(cluster.restarts(), 0);
+  EXPECT_EQ(cluster.client().workers().size(), 1u);
 }
 
 TEST(FaultTest, OversizedMessageIsRefusedNotRead) {
