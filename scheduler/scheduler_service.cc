@@ -954,7 +954,20 @@ void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
                            change.blocked()));
   }
   for (const rpc::TaskResult& result : message.results()) {
-    if (result.failed()) {
+    if (result.failed() && result.missing_size() > 0) {
+      // Its inputs could not be fetched: the holders' fault, not its own.
+      std::vector<InputMiss> misses;
+      for (const rpc::Location& missing : result.missing()) {
+        InputMiss& miss = misses.emplace_back();
+        miss.object = missing.id();
+        for (const std::string& address : missing.addresses()) {
+          auto it = worker_by_address_.find(address);
+          if (it != worker_by_address_.end()) miss.tried.push_back(it->second);
+        }
+      }
+      log(state_.InputsUnavailable(peer.id, result.id(), result.attempt(),
+                                   misses, FromProto(result.error())));
+    } else if (result.failed()) {
       log(state_.TaskFailed(peer.id, result.id(), result.attempt(),
                             FromProto(result.error())));
     } else {

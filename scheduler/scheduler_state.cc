@@ -12,6 +12,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace weft::scheduler {
 
@@ -31,6 +32,8 @@ SchedulerState::SchedulerState(Options options)
   last_saturation_ = static_cast<uint32_t>(options_.saturation);
   options_.max_worker_deaths_per_task =
       std::clamp(options_.max_worker_deaths_per_task, 1, 255);
+  options_.max_input_misses_per_task =
+      std::max(options_.max_input_misses_per_task, 1);
 }
 
 SchedulerState::~SchedulerState() = default;
@@ -133,6 +136,7 @@ void SchedulerState::FreeSlot(Slot s) {
   errors_.erase(s);
   inline_values_.erase(s);
   borrowed_ids_.erase(s);  // (its pins were dropped when it left pending)
+  input_misses_.erase(s);
   // An actor's anchor: nothing can reach the (dead) actor any more.
   if (!t.has_def && !actors_.empty()) actors_.Erase(t.id);
   Unintern(t.name);
@@ -683,6 +687,60 @@ absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
     SetState(t, TaskState::kReady);  // pending, no longer assigned
     Fail(s, std::make_shared<const ErrorDetail>(std::move(error)));
   }
+  AfterEvent();
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerState::InputsUnavailable(
+    WorkerId worker, ObjectId task, Attempt attempt,
+    const std::vector<InputMiss>& misses, ErrorDetail error) {
+  absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
+      FindProcessing(worker, task, attempt);
+  if (!found.ok()) return found.status();
+  const Slot s = found->second;
+  if (tasks_[s].pinned) return TaskFailed(worker, task, attempt, error);
+  Unassign(s, /*send_cancel=*/false);
+  SetState(tasks_[s], TaskState::kReady);  // pending; queued below
+  const int times = ++input_misses_[s];
+  if (times >= options_.max_input_misses_per_task) {
+    Task& t = tasks_[s];
+    Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+                t, ErrorKind::kObjectLost, "ObjectLost",
+                absl::StrCat("the inputs of task ",
+                             weft::internal::MakeKey(NameOf(t), t.id),
+                             " could not be fetched ", times,
+                             " times; the last time: ", error.message))));
+    AfterEvent();
+    return absl::OkStatus();
+  }
+  for (const InputMiss& miss : misses) {
+    const Slot d = FindSlot(miss.object);
+    if (d == kNone) continue;
+    const Task& t = tasks_[s];
+    if (std::find(t.deps.begin(), t.deps.end(), d) == t.deps.end()) continue;
+    Task& dt = tasks_[d];
+    if (dt.state != TaskState::kMemory) continue;  // e.g. lost meanwhile
+    std::vector<std::string> dropped;
+    for (WorkerId h : miss.tried) {
+      std::optional<WorkerSlot> hs = pool_.Find(h);
+      if (!hs || h == worker ||
+          std::find(dt.holders.begin(), dt.holders.end(), *hs) ==
+              dt.holders.end()) {
+        continue;
+      }
+      RemoveHolder(d, *hs);
+      EmitRelease(h, dt.id);
+      dropped.push_back(absl::StrCat(h));
+    }
+    if (dt.holders.empty() && !dt.kept && !dropped.empty()) {
+      HandleLost(
+          d,
+          absl::StrCat("worker ", worker, " could not fetch it from worker(s) ",
+                       absl::StrJoin(dropped, ", "), ": ", error.message));
+    }
+    if (!tasks_[s].live) break;  // released along the way
+  }
+  if (tasks_[s].live && tasks_[s].state == TaskState::kReady) MakeReady(s);
   AfterEvent();
   return absl::OkStatus();
 }

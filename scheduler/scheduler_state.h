@@ -72,6 +72,9 @@ class SchedulerState {
     // A task that was processing on this many workers when they died errs
     // with ErrorKind::kWorkerDied (Dask's KilledWorker). >= 1.
     int max_worker_deaths_per_task = 3;
+    // A task whose inputs could not be fetched (InputsUnavailable) this
+    // many times errs with ErrorKind::kObjectLost. >= 1.
+    int max_input_misses_per_task = 5;
     // Results up to this size are kept in the scheduler and sent inline
     // with ObjectReady and AssignTask; larger inline values are ignored.
     size_t inline_limit_bytes = weft::internal::kInlineValueBytes;
@@ -189,6 +192,23 @@ class SchedulerState {
   // ReleaseObjects); a report of an earlier attempt changes nothing.
   absl::Status TaskFailed(WorkerId worker, ObjectId task, Attempt attempt,
                           ErrorDetail error);
+  // `worker`'s run `attempt` of `task` did not start: it could not fetch
+  // the inputs `misses` names from any of the holders it tried (`tried`:
+  // worker ids, e.g. of a holder that died). That is no fault of the task:
+  // it is charged no retry and no death. Each tried holder's copy is
+  // dropped (ReleaseObjects to it; it could not serve it); an input left
+  // without a copy is handled as in ObjectLost (recomputed from lineage, a
+  // put errs with kObjectLost), and the task waits for it, or is queued
+  // again if its inputs are still in memory elsewhere. A task that keeps
+  // missing inputs errs with kObjectLost after max_input_misses_per_task
+  // times, and an actor call (which is not re-run out of order) errs at
+  // once with `error` (the worker's account, as TaskFailed). Misses of
+  // objects that are not inputs of `task`, and tried workers that do not
+  // hold them, are ignored. Errors: as TaskFailed.
+  absl::Status InputsUnavailable(WorkerId worker, ObjectId task,
+                                 Attempt attempt,
+                                 const std::vector<InputMiss>& misses,
+                                 ErrorDetail error);
   // `worker` reports that its run `attempt` of `task` is waiting for other
   // tasks (blocked in get()) or has resumed. A blocked task gives its cpus
   // back so the tasks it waits for can run there (Dask's secede/rejoin);
@@ -541,6 +561,8 @@ class SchedulerState {
   // contained references (AddContained). Targets are distinct per holder.
   absl::flat_hash_map<Slot, std::vector<Slot>> borrow_pins_;
   absl::flat_hash_map<Slot, std::vector<Slot>> contain_pins_;
+  // Tasks whose inputs could not be fetched: how often (InputsUnavailable).
+  absl::flat_hash_map<Slot, int> input_misses_;
   std::vector<ReadyEntry> ready_;  // a heap under ReadyLess; lazy deletion
   uint64_t next_seq_ = 1;
   Attempt last_attempt_ = 0;  // the latest assignment's (Assign)

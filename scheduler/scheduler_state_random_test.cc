@@ -61,6 +61,7 @@ class Sim {
         ASSERT_NE(x->task.attempt, 0u);
         ASSERT_TRUE(
             running_[x->worker].emplace(x->task.id, x->task.attempt).second);
+        inputs_[x->task.attempt] = x->deps;
         // A worker holds each input, or it comes whole inline (kept put).
         for (const DepLocation& d : x->deps) {
           ASSERT_TRUE(!d.holders.empty() ||
@@ -269,6 +270,16 @@ class Sim {
     ASSERT_EQ(s_->AttemptOf(id), attempt);
     running_[w].erase(id);
     stale_.push_back({w, id, attempt});  // may be delivered again
+    const std::vector<DepLocation> inputs = std::move(inputs_[attempt]);
+    inputs_.erase(attempt);
+    if (fail && !inputs.empty() && Uniform(2) == 0) {
+      // Its input could not be fetched from the holders it was told of.
+      const DepLocation& dep = Pick(inputs);
+      absl::Status st = s_->InputsUnavailable(
+          w, id, attempt, {InputMiss{dep.object, dep.holders}}, {});
+      ASSERT_TRUE(st.ok()) << st;
+      return;
+    }
     absl::Status st = fail ? s_->TaskFailed(w, id, attempt,
                                             ErrorDetail{ErrorKind::kTaskFailed,
                                                         "", "", "E", "random"})
@@ -317,6 +328,8 @@ class Sim {
     Attempt attempt;
   };
   std::vector<StaleRun> stale_;
+  // The inputs of each run, as its assignment named them (by attempt).
+  std::map<Attempt, std::vector<DepLocation>> inputs_;
   std::set<WorkerId> retiring_;  // told to retire, not yet gone
   std::vector<ObjectId> objects_;
   WorkerId next_worker_ = 1;

@@ -1377,5 +1377,104 @@ TEST_F(SchedulerStateTest, LateFailureAfterTheInputsHolderWasRemoved) {
   EXPECT_EQ(s_->StateOf(2), TaskState::kMemory);
 }
 
+// --- Input fetch failures are charged to the holder, not the task (issue
+// 15, item 5). ------------------------------------------------------------
+
+TEST_F(SchedulerStateTest, AnInputThatCannotBeFetchedIsRecomputedUncharged) {
+  Init();
+  Worker(20);
+  Submit({Def(1), Def(9)});
+  Take();
+  Finish(20, 1);
+  Take();  // 9 keeps 20 busy
+  Worker(10);
+  Submit({Def(2, {1})});  // no retries
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
+  ErrorDetail err;
+  err.message = "could not fetch input 1: connection refused";
+  ASSERT_TRUE(
+      s_->InputsUnavailable(10, 2, s_->AttemptOf(2), {InputMiss{1, {20}}}, err)
+          .ok());
+  Drained d = Take();
+  EXPECT_THAT(d.failed, IsEmpty());
+  EXPECT_THAT(d.releases, ElementsAre(P{20, 1}));  // its copy is given up
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 1}));   // recomputed
+  EXPECT_EQ(s_->StateOf(2), TaskState::kWaiting);  // waits for it
+  Finish(10, 1);
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
+  Finish(10, 2);
+  EXPECT_EQ(s_->StateOf(2), TaskState::kMemory);
+}
+
+TEST_F(SchedulerStateTest, AnInputWithAnotherCopyIsFetchedFromThatOne) {
+  Init();
+  Worker(20);
+  Submit({Def(1), Def(9)});
+  Take();
+  Finish(20, 1);
+  EXPECT_THAT(Take().assigns, ElementsAre(P{20, 9}));  // 20 is busy
+  Worker(30);
+  ASSERT_TRUE(s_->AddReplica(30, 1).ok());
+  Submit({Def(8)});
+  EXPECT_THAT(Take().assigns, ElementsAre(P{30, 8}));  // 30 too
+  Worker(10);
+  Submit({Def(2, {1})});
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
+  ASSERT_TRUE(s_->InputsUnavailable(10, 2, s_->AttemptOf(2),
+                                    {InputMiss{1, {20}}}, ErrorDetail{})
+                  .ok());
+  Drained d = Take();
+  EXPECT_THAT(d.failed, IsEmpty());
+  EXPECT_THAT(d.releases, ElementsAre(P{20, 1}));
+  EXPECT_THAT(s_->HoldersOf(1), ElementsAre(30));
+  EXPECT_EQ(s_->StateOf(1), TaskState::kMemory);
+  ASSERT_THAT(d.assigns, ElementsAre(P{10, 2}));  // queued again at once
+  EXPECT_THAT(d.assign_msgs[0].deps[0].holders, ElementsAre(30));
+}
+
+TEST_F(SchedulerStateTest, AnUnfetchablePutFailsItsTaskAsLostNotAsFailed) {
+  Init();
+  Worker(20);
+  Submit({Def(9)});
+  EXPECT_THAT(Take().assigns, ElementsAre(P{20, 9}));  // 20 is busy
+  Worker(10);
+  ASSERT_TRUE(s_->AddPut(kC1, 1, 20, 1 << 20, "").ok());
+  Submit({Def(2, {1})});
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
+  ASSERT_TRUE(s_->InputsUnavailable(10, 2, s_->AttemptOf(2),
+                                    {InputMiss{1, {20}}}, ErrorDetail{})
+                  .ok());
+  EXPECT_EQ(s_->StateOf(1), TaskState::kErred);
+  ASSERT_NE(s_->ErrorOf(2), nullptr);
+  EXPECT_EQ(s_->ErrorOf(2)->kind, ErrorKind::kObjectLost);
+}
+
+TEST_F(SchedulerStateTest, ATaskThatKeepsMissingInputsErrsAsLost) {
+  SchedulerState::Options o = Opts();
+  o.max_input_misses_per_task = 3;
+  Init(o);
+  Worker(10);
+  ASSERT_TRUE(s_->AddPut(kC1, 1, 0, 1, "v").ok());  // kept: never dropped
+  TaskDef t = Def(2, {1});
+  t.retries = 5;
+  Submit({t});
+  for (int i = 1; i <= 3; ++i) {
+    Drained d = Take();
+    ASSERT_THAT(d.assigns, ElementsAre(P{10, 2})) << i;
+    const Attempt attempt = s_->AttemptOf(2);
+    ASSERT_TRUE(
+        s_->InputsUnavailable(10, 2, attempt, {InputMiss{1, {}}}, ErrorDetail{})
+            .ok());
+    // A late, repeated report of that run changes nothing.
+    EXPECT_EQ(
+        s_->InputsUnavailable(10, 2, attempt, {InputMiss{1, {}}}, ErrorDetail{})
+            .code(),
+        absl::StatusCode::kFailedPrecondition);
+  }
+  EXPECT_EQ(s_->StateOf(2), TaskState::kErred);
+  EXPECT_EQ(s_->ErrorOf(2)->kind, ErrorKind::kObjectLost);
+  EXPECT_EQ(s_->StateOf(1), TaskState::kMemory);
+}
+
 }  // namespace
 }  // namespace weft::scheduler

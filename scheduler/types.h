@@ -126,6 +126,12 @@ struct WorkerLoad {
   uint64_t memory_bytes = 0;  // resident memory the worker reports
 };
 
+// An input a worker could not fetch for a task, and the holders it tried.
+struct InputMiss {
+  ObjectId object = 0;
+  std::vector<WorkerId> tried;
+};
+
 // One input of an assigned task and where to get it.
 struct DepLocation {
   ObjectId object = 0;

@@ -886,6 +886,9 @@ class Worker {
     int64_t start_us = 0;
     int64_t end_us = 0;
     std::vector<rpc::TaskTransfer> transfers;
+    // An input it could not fetch (with the addresses tried): the run
+    // failed before it started, which is no fault of the task.
+    std::vector<rpc::Location> missing;
   };
 
   // Sends a run's outcome when its executor object completes.
@@ -1072,6 +1075,9 @@ class Worker {
           {dep.addresses().begin(), dep.addresses().end()}, dep.id(), &how);
       if (bytes.ok()) NoteTransfer(run, dep.id(), bytes->size(), how, begun);
       if (!bytes.ok()) {
+        rpc::Location& missing = run.missing.emplace_back();
+        missing.set_id(dep.id());
+        *missing.mutable_addresses() = dep.addresses();
         throw std::runtime_error(absl::StrCat(
             "weft: ", run.session->name, " could not fetch input ", dep.id(),
             ": ",
@@ -1153,6 +1159,9 @@ class Worker {
     if (std::shared_ptr<const ErrorInfo> error = state.error()) {
       result.set_failed(true);
       rpc::ToProto(*error, *result.mutable_error());
+      for (rpc::Location& missing : run.missing) {
+        *result.add_missing() = std::move(missing);
+      }
     } else {
       std::optional<rpc::Buffer> bytes = store_.Get(state.id());
       result.set_size(bytes.has_value() ? bytes->size() : 0);
