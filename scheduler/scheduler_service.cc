@@ -735,7 +735,19 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
       return AddressOf(w);
     };
     for (uint64_t id : message.locate()) {
-      if (state_.StateOf(id) != TaskState::kMemory) continue;
+      const TaskState state = state_.StateOf(id);
+      if (state == TaskState::kErred || state == TaskState::kCancelled) {
+        // A get() that could not fetch it (it failed after it was in
+        // memory: lost and not recomputable) learns why.
+        if (const ErrorDetail* error = state_.ErrorOf(id)) {
+          rpc::ObjectDone* done = reply.add_done();
+          done->set_id(id);
+          done->set_failed(true);
+          ToProto(*error, *done->mutable_error());
+        }
+        continue;
+      }
+      if (state != TaskState::kMemory) continue;
       FillLocation(id, 0, state_.HoldersOf(id), "", address_of,
                    *reply.add_located());
     }

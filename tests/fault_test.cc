@@ -46,7 +46,11 @@ double Total(std::vector<double> xs) {
 }
 double Square(double x) { return x * x; }
 double Nth(std::vector<double> xs, int i) { return xs[i % xs.size()] + i; }
-WEFT_REMOTE(SlowInc, Inc, Sum, Crash, Total, Square, Nth);
+std::vector<double> SlowBig(int n) {
+  std::this_thread::sleep_for(1s);
+  return std::vector<double>(n, 3.0);
+}
+WEFT_REMOTE(SlowInc, Inc, Sum, Crash, Total, Square, Nth, SlowBig);
 
 bool ProcessGone(pid_t pid) { return ::kill(pid, 0) == -1 && errno == ESRCH; }
 
@@ -137,6 +141,24 @@ TEST(FaultTest, LostPutGivesClearError) {
     EXPECT_EQ(e.kind(), weft::ErrorKind::kObjectLost);
   }
   EXPECT_EQ(weft::get(data).size(), 100000u);  // the client's copy is fine
+}
+
+TEST(FaultTest, GetWhileTheValueIsRecomputedWaitsForIt) {
+  weft::LocalCluster cluster(Fast(2));
+  weft::Client client = cluster.client();
+  auto big = weft::remote(SlowBig)(200000);  // 1.6 MB: fetched at get()
+  ASSERT_EQ(weft::wait(std::vector{big}, 1, 60s).ready.size(), 1u);
+  pid_t holder = 0;
+  for (const auto& w : client.workers()) {
+    if (w.objects > 0) holder = static_cast<pid_t>(w.pid);
+  }
+  ASSERT_NE(holder, 0);
+  ASSERT_EQ(::kill(holder, SIGKILL), 0);
+  // Its only copy is gone before the client fetched it: the scheduler
+  // recomputes it (a second), and get() waits for that instead of failing.
+  std::vector<double> value = weft::get(big, 60s);
+  ASSERT_EQ(value.size(), 200000u);
+  EXPECT_EQ(value[0], 3.0);
 }
 
 TEST(FaultTest, ASmallPutOutlivesEveryWorker) {
