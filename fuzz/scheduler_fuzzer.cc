@@ -135,7 +135,7 @@ class Sim {
       const auto [w, id] = AnyRunning(0);
       running_[w].erase(id);
       if (trace_) std::fprintf(stderr, "  %lu finishes on %lu\n", (unsigned long)id, (unsigned long)w);
-      FUZZ_CHECK(s_->TaskFinished(w, id, 1, "v").ok());
+      FUZZ_CHECK(s_->TaskFinished(w, id, s_->AttemptOf(id), 1, "v").ok());
       Drain();
     }
     for (const auto& [c, ids] : held_) {
@@ -248,7 +248,7 @@ class Sim {
         auto it = running_.find(x->worker);
         FUZZ_CHECK(it != running_.end() || removed_.contains(x->worker));
         if (it == running_.end()) continue;
-        for (ObjectId id : x->tasks) it->second.erase(id);
+        for (const TaskAttempt& run : x->tasks) it->second.erase(run.task);
       } else if (auto* x = std::get_if<ObjectReady>(&a)) {
         FUZZ_CHECK(!x->holders.empty() ||
                    x->inline_value.size() == x->size_bytes);
@@ -261,9 +261,10 @@ class Sim {
       std::fprintf(stderr, "  assign %lu to worker %lu\n",
                    (unsigned long)x->task.id, (unsigned long)x->worker);
     } else if (auto* x = std::get_if<CancelTasks>(&a)) {
-      for (ObjectId id : x->tasks) {
-        std::fprintf(stderr, "  cancel %lu on worker %lu\n",
-                     (unsigned long)id, (unsigned long)x->worker);
+      for (const TaskAttempt& run : x->tasks) {
+        std::fprintf(stderr, "  cancel %lu (attempt %u) on worker %lu\n",
+                     (unsigned long)run.task, (unsigned)run.attempt,
+                     (unsigned long)x->worker);
       }
     } else if (auto* x = std::get_if<ReleaseObjects>(&a)) {
       for (ObjectId id : x->objects) {
@@ -385,15 +386,16 @@ class Sim {
     running_[w].erase(id);
     absl::Status st;
     if (fail) {
-      st = s_->TaskFailed(w, id,
-                          ErrorDetail{ErrorKind::kTaskFailed, "", "", "E",
-                                      "fuzzed"});
+      st = s_->TaskFailed(
+          w, id, s_->AttemptOf(id),
+          ErrorDetail{ErrorKind::kTaskFailed, "", "", "E", "fuzzed"});
     } else {
       // Sometimes a result small enough to come inline, with its value.
       const uint64_t size = in_.ConsumeIntegralInRange<uint64_t>(1, 40);
       std::string value = in_.ConsumeBool() ? std::string(size, 'v') : "";
-      st = s_->TaskFinished(w, id, size, std::move(value),
-                            absl::Microseconds(in_.ConsumeIntegral<uint16_t>()));
+      st =
+          s_->TaskFinished(w, id, s_->AttemptOf(id), size, std::move(value),
+                           absl::Microseconds(in_.ConsumeIntegral<uint16_t>()));
     }
     FUZZ_CHECK(st.ok());
   }
@@ -510,12 +512,15 @@ class Sim {
   void Block() {
     if (AnyTaskRunning() && in_.ConsumeIntegralInRange(0, 3) != 0) {
       const auto [w, id] = AnyRunning(in_.ConsumeIntegral<uint16_t>());
-      FUZZ_CHECK(s_->TaskBlocked(w, id, in_.ConsumeBool()).ok());
+      FUZZ_CHECK(
+          s_->TaskBlocked(w, id, s_->AttemptOf(id), in_.ConsumeBool()).ok());
     } else {
       const WorkerId w = AnyWorker();
       const ObjectId id = AnyObject();
       const bool runs = running_.contains(w) && running_[w].contains(id);
-      FUZZ_CHECK(s_->TaskBlocked(w, id, in_.ConsumeBool()).ok() == runs);
+      FUZZ_CHECK(
+          s_->TaskBlocked(w, id, s_->AttemptOf(id), in_.ConsumeBool()).ok() ==
+          runs);
     }
   }
 
@@ -545,8 +550,8 @@ class Sim {
     const WorkerId w = AnyWorker();
     const ObjectId id = AnyObject();
     if (running_.contains(w) && running_[w].contains(id)) return;
-    FUZZ_CHECK(!s_->TaskFinished(w, id, 1, "").ok());
-    FUZZ_CHECK(!s_->TaskFailed(w, id, {}).ok());
+    FUZZ_CHECK(!s_->TaskFinished(w, id, s_->AttemptOf(id), 1, "").ok());
+    FUZZ_CHECK(!s_->TaskFailed(w, id, s_->AttemptOf(id), {}).ok());
   }
 
   FuzzedDataProvider& in_;

@@ -42,6 +42,11 @@ using internal::ObjectState;
 namespace {
 
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
+// How long a get() whose holders do not answer waits for the scheduler to
+// say where the object is again (it may be recomputing it), and how often
+// it asks meanwhile.
+constexpr absl::Duration kRefetchTimeout = absl::Minutes(10);
+constexpr absl::Duration kRefetchPoll = absl::Milliseconds(250);
 
 // Collects the ids of the object references written into a value.
 struct IdCollector final : internal::RefCollector {
@@ -225,7 +230,13 @@ class ClusterConnection final
   }
 
   // A same-host holder's shared memory is mapped, not copied (see
-  // DataClient); get() decodes straight from the mapping.
+  // DataClient); get() decodes straight from the mapping. When no holder
+  // answers (one died), the scheduler is asked where the object is now,
+  // and while it has no copy (it is recomputing it, having dropped the
+  // dead holder) or only ones that do not answer (it has not noticed the
+  // death yet), this waits for news of it, up to kRefetchTimeout. Errors:
+  // the object failed meanwhile (FailedPrecondition, with its error), the
+  // scheduler is gone (Unavailable), no copy came in time (the fetch's).
   absl::StatusOr<internal::FetchedBytes> FetchView(uint64_t id) override {
     std::vector<std::string> addresses;
     {
@@ -235,20 +246,87 @@ class ClusterConnection final
     }
     absl::StatusOr<Buffer> buffer = data_.FetchAnyBuffer(addresses, id);
     if (!buffer.ok()) {
-      // The holder may have died; ask the scheduler where it is now.
-      absl::StatusOr<Location> where = Locate(id);
-      if (!where.ok()) return buffer.status();
-      if (where->inline_value().size() == where->size() && where->size() > 0) {
-        auto owner = std::make_shared<const std::string>(
-            std::move(*where->mutable_inline_value()));
-        return internal::FetchedBytes{*owner, owner};
+      Refetching refetching(this, id);
+      const absl::Time deadline = absl::Now() + kRefetchTimeout;
+      while (!buffer.ok()) {
+        absl::StatusOr<Location> where = Locate(id);
+        if (where.ok()) {
+          if (where->inline_value().size() == where->size() &&
+              where->size() > 0) {
+            auto owner = std::make_shared<const std::string>(
+                std::move(*where->mutable_inline_value()));
+            return internal::FetchedBytes{*owner, owner};
+          }
+          buffer = data_.FetchAnyBuffer(
+              {where->addresses().begin(), where->addresses().end()}, id);
+          if (buffer.ok()) break;
+        } else if (!absl::IsNotFound(where.status())) {
+          return buffer.status();  // the scheduler does not answer
+        }
+        if (absl::Now() >= deadline) {
+          return absl::Status(
+              buffer.status().code(),
+              absl::StrCat(buffer.status().message(),
+                           " (and no copy of it "
+                           "came within ",
+                           absl::FormatDuration(kRefetchTimeout), ")"));
+        }
+        absl::Status news =
+            WaitForNews(id, std::min(deadline, absl::Now() + kRefetchPoll));
+        if (!news.ok()) return news;
+        {
+          MutexLock lock(&mu_);
+          auto it = locations_.find(id);
+          addresses =
+              it != locations_.end() ? it->second : std::vector<std::string>();
+        }
+        buffer = data_.FetchAnyBuffer(addresses, id);
       }
-      buffer = data_.FetchAnyBuffer(
-          {where->addresses().begin(), where->addresses().end()}, id);
-      if (!buffer.ok()) return buffer.status();
     }
     auto owner = std::make_shared<const Buffer>(*std::move(buffer));
     return internal::FetchedBytes{owner->view(), owner};
+  }
+
+  // Marks `id` as being fetched again while it lives: an ObjectDone for it
+  // wakes WaitForNews, and a failure is kept for it.
+  class Refetching {
+   public:
+    Refetching(ClusterConnection* c, uint64_t id) : c_(c), id_(id) {
+      MutexLock lock(&c_->mu_);
+      ++c_->refetching_[id_];
+    }
+    ~Refetching() {
+      MutexLock lock(&c_->mu_);
+      if (--c_->refetching_[id_] == 0) {
+        c_->refetching_.erase(id_);
+        c_->refetch_failures_.erase(id_);
+      }
+    }
+
+   private:
+    ClusterConnection* const c_;
+    const uint64_t id_;
+  };
+
+  // Waits until an ObjectDone for `id` arrives or `until` passes. Errors:
+  // FailedPrecondition (it failed), Unavailable (the scheduler is gone).
+  absl::Status WaitForNews(uint64_t id, absl::Time until) {
+    internal::UniqueLock lock(mu_);
+    const uint64_t seen = done_count_;
+    while (done_count_ == seen && !broken_) {
+      if (news_cv_.wait_until(lock, absl::ToChronoTime(until)) ==
+          std::cv_status::timeout) {
+        break;
+      }
+    }
+    if (broken_) return absl::UnavailableError(broken_reason_);
+    auto failed = refetch_failures_.find(id);
+    if (failed != refetch_failures_.end()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("weft: object ", id,
+                       " failed while it was recomputed: ", failed->second));
+    }
+    return absl::OkStatus();
   }
 
   // Asks the scheduler about an actor (`fill` adds one actor request)
@@ -541,6 +619,7 @@ class ClusterConnection final
       broken_reason_ = "weft: " + reason;
     }
     reply_cv_.notify_all();
+    news_cv_.notify_all();
     FailPending(reason);
   }
 
@@ -561,6 +640,13 @@ class ClusterConnection final
       if (!done.failed() && l.inline_value().size() != l.size()) {
         locations_[done.id()].assign(l.addresses().begin(),
                                      l.addresses().end());
+      }
+      if (!refetching_.empty()) {  // a FetchView waits for news
+        ++done_count_;
+        if (done.failed() && refetching_.contains(done.id())) {
+          refetch_failures_[done.id()] = done.error().message();
+        }
+        news_cv_.notify_all();
       }
     }
     if (state == nullptr) return;
@@ -610,6 +696,14 @@ class ClusterConnection final
   internal::Mutex request_mu_;  // held for a whole Request()
   internal::Mutex mu_;
   std::condition_variable_any reply_cv_;  // a request's reply arrived
+  // An ObjectDone arrived while a FetchView waits for one (WaitForNews).
+  std::condition_variable_any news_cv_;
+  uint64_t done_count_ ABSL_GUARDED_BY(mu_) = 0;
+  // Objects FetchView is fetching again (how many calls), and the errors
+  // of those that failed meanwhile.
+  absl::flat_hash_map<uint64_t, int> refetching_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, std::string> refetch_failures_
+      ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
   std::string broken_reason_ ABSL_GUARDED_BY(mu_);

@@ -29,6 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "rpc/batch_split.h"
 #include "rpc/batch_writer.h"
 #include "rpc/event_loop.h"
 
@@ -91,7 +92,9 @@ class PeerStream {
 // The batch writer for `stream`: on a stream that delivers on the caller
 // (frame stream, in-process link), a Flush() writes on the flushing thread,
 // and `lingering` lets AddLazy() updates wait on `loop`'s timer; on gRPC, a
-// writer thread of its own. The writer shares ownership of the stream.
+// writer thread of its own. A batch of a type SendBatch splits goes as
+// messages of at most kMaxBatchBytes. The writer shares ownership of the
+// stream.
 template <class Out, class In>
 std::unique_ptr<BatchWriter<Out>> MakeBatchWriter(
     std::shared_ptr<PeerStream<Out, In>> stream, bool lingering,
@@ -100,8 +103,12 @@ std::unique_ptr<BatchWriter<Out>> MakeBatchWriter(
       !stream->delivers_on_caller() ? Delivery::kWriterThread
       : lingering                   ? Delivery::kOnFlushLingering
                                     : Delivery::kOnFlush;
+  // A batch too large for one message goes as several (batch_split.h).
   return std::make_unique<BatchWriter<Out>>(
-      [stream = std::move(stream)](const Out& m) { return stream->Send(m); },
+      [stream = std::move(stream)](const Out& m) {
+        return SendBatch(
+            m, [&stream](const Out& piece) { return stream->Send(piece); });
+      },
       delivery, &loop);
 }
 

@@ -70,6 +70,7 @@ void ToProto(const AssignTask& assign,
   task->set_retries(assign.task.retries);
   task->set_num_cpus(assign.task.num_cpus);
   task->set_priority(assign.task.priority);
+  task->set_attempt(assign.task.attempt);
   if (assign.task.actor != 0) {
     rpc::ActorCall* call = task->mutable_actor_call();
     call->set_actor(assign.task.actor);

@@ -99,7 +99,8 @@ class ActorsTest : public ::testing::Test {
   }
   void Finish(WorkerId w, ObjectId id, uint64_t size = 1,
               std::string value = "x") {
-    absl::Status st = s_->TaskFinished(w, id, size, std::move(value));
+    absl::Status st =
+        s_->TaskFinished(w, id, s_->AttemptOf(id), size, std::move(value));
     ASSERT_TRUE(st.ok()) << st;
   }
   ActorState StateOf(ActorId id) { return s_->ActorInfo(id)->state; }
@@ -113,7 +114,9 @@ class ActorsTest : public ::testing::Test {
       } else if (auto* x = std::get_if<StopActor>(&a)) {
         d.stops.emplace_back(x->worker, x->actor);
       } else if (auto* x = std::get_if<CancelTasks>(&a)) {
-        for (ObjectId o : x->tasks) d.cancels.emplace_back(x->worker, o);
+        for (const TaskAttempt& o : x->tasks) {
+          d.cancels.emplace_back(x->worker, o.task);
+        }
       } else if (auto* x = std::get_if<ObjectReady>(&a)) {
         d.ready.emplace_back(x->client, x->object);
       } else if (auto* x = std::get_if<ObjectFailed>(&a)) {
@@ -228,7 +231,7 @@ TEST_F(ActorsTest, AThrowingCallFailsAloneAndIsNotRetried) {
   ErrorDetail boom;
   boom.exception_type = "std::runtime_error";
   boom.message = "boom";
-  ASSERT_TRUE(s_->TaskFailed(10, 1, boom).ok());
+  ASSERT_TRUE(s_->TaskFailed(10, 1, s_->AttemptOf(1), boom).ok());
   Drained d = Take();
   EXPECT_THAT(d.assigns, IsEmpty());
   ASSERT_EQ(d.failed.size(), 1u);
@@ -325,7 +328,7 @@ TEST_F(ActorsTest, KillFailsUnfinishedCallsAndLaterOnes) {
   EXPECT_EQ(s_->ErrorOf(2)->kind, ErrorKind::kActorDied);
   EXPECT_THAT(s_->ErrorOf(2)->message, HasSubstr("killed by client 2"));
   // The running call's late result is refused.
-  EXPECT_FALSE(s_->TaskFinished(10, 1, 1, "x").ok());
+  EXPECT_FALSE(s_->TaskFinished(10, 1, s_->AttemptOf(1), 1, "x").ok());
   Take();
   EXPECT_TRUE(s_->KillActor(kC1, 100).ok());  // no-op
   EXPECT_TRUE(Take().stops.empty());
@@ -418,7 +421,7 @@ TEST_F(ActorsTest, AFailedInputKillsTheActor) {
   Create(def);
   Submit({Call(2, 100)});
   Take();
-  ASSERT_TRUE(s_->TaskFailed(10, 1, ErrorDetail{}).ok());
+  ASSERT_TRUE(s_->TaskFailed(10, 1, s_->AttemptOf(1), ErrorDetail{}).ok());
   Drained d = Take();
   EXPECT_EQ(StateOf(100), ActorState::kDead);
   EXPECT_EQ(s_->ErrorOf(2)->kind, ErrorKind::kActorDied);

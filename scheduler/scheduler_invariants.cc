@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "scheduler/scheduler_state.h"
 
@@ -49,6 +50,8 @@ void SchedulerState::CheckInvariants() const {
 
   // Per-client reference counts.
   std::vector<uint32_t> refs(tasks_.size(), 0);
+  // The attempts of processing tasks: each assignment's own.
+  absl::flat_hash_set<Attempt> attempts;
   for (const auto& [client, held] : clients_) {
     for (Slot s : held) {
       if (s >= tasks_.size() || !tasks_[s].live) {
@@ -193,6 +196,13 @@ void SchedulerState::CheckInvariants() const {
     }
     if ((t.state == TaskState::kProcessing) != (t.processing_on != kNone)) {
       Violation(where(s) + "processing_on set outside processing");
+    }
+    if ((t.state == TaskState::kProcessing) != (t.attempt != 0)) {
+      Violation(where(s) + "an attempt exactly while processing");
+    }
+    if (t.state == TaskState::kProcessing &&
+        !attempts.insert(t.attempt).second) {
+      Violation(where(s) + "shares its attempt with another processing task");
     }
     if (t.state == TaskState::kProcessing) {
       if (!worker_live(t.processing_on)) {

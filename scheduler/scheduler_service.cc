@@ -60,10 +60,11 @@ int SubmittedTasks(const rpc::ClientMessage& m) { return m.submit_size(); }
 
 // Removes the assignment of `task` from a batch not yet sent; returns
 // whether there was one.
-bool WithdrawAssignment(uint64_t task, rpc::SchedulerToWorker& m) {
+bool WithdrawAssignment(const TaskAttempt& run, rpc::SchedulerToWorker& m) {
   auto& assigned = *m.mutable_assign();
   for (int i = 0; i < assigned.size(); ++i) {
-    if (assigned.Get(i).task().id() == task) {
+    const rpc::TaskDef& task = assigned.Get(i).task();
+    if (task.id() == run.task && task.attempt() == run.attempt) {
       assigned.DeleteSubrange(i, 1);
       return true;
     }
@@ -646,15 +647,21 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
       errors.push_back(absl::StrCat("put ", absl::Hex(put.id()), " ", why));
       continue;
     }
+    // The first live worker named holds the new put; the others hold
+    // copies of it. A report naming an object that already exists (another
+    // client's, a task's, or this client's own again) adds no holder.
     WorkerId holder = 0;
+    bool added = false;
     for (const std::string& address : put.worker_addresses()) {
       auto it = worker_by_address_.find(address);
       if (it == worker_by_address_.end()) continue;
       if (holder == 0) {
         holder = it->second;
-        note(state_.AddPut(peer.id, put.id(), holder, put.size(),
-                           put.inline_value()));
-      } else {
+        absl::Status s = state_.AddPut(peer.id, put.id(), holder, put.size(),
+                                       put.inline_value());
+        added = s.ok();
+        note(s);
+      } else if (added) {
         note(state_.AddReplica(it->second, put.id()));
       }
     }
@@ -761,7 +768,19 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
       return AddressOf(w);
     };
     for (uint64_t id : message.locate()) {
-      if (state_.StateOf(id) != TaskState::kMemory) continue;
+      const TaskState state = state_.StateOf(id);
+      if (state == TaskState::kErred || state == TaskState::kCancelled) {
+        // A get() that could not fetch it (it failed after it was in
+        // memory: lost and not recomputable) learns why.
+        if (const ErrorDetail* error = state_.ErrorOf(id)) {
+          rpc::ObjectDone* done = reply.add_done();
+          done->set_id(id);
+          done->set_failed(true);
+          ToProto(*error, *done->mutable_error());
+        }
+        continue;
+      }
+      if (state != TaskState::kMemory) continue;
       FillLocation(id, 0, state_.HoldersOf(id), "", address_of,
                    *reply.add_located());
     }
@@ -1071,14 +1090,29 @@ void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
   }
   // Before results: a task's block/resume reports precede its result.
   for (const rpc::BlockChange& change : message.blocking()) {
-    log(state_.TaskBlocked(peer.id, change.id(), change.blocked()));
+    log(state_.TaskBlocked(peer.id, change.id(), change.attempt(),
+                           change.blocked()));
   }
   for (const rpc::TaskResult& result : message.results()) {
-    if (result.failed()) {
-      log(state_.TaskFailed(peer.id, result.id(), FromProto(result.error())));
+    if (result.failed() && result.missing_size() > 0) {
+      // Its inputs could not be fetched: the holders' fault, not its own.
+      std::vector<InputMiss> misses;
+      for (const rpc::Location& missing : result.missing()) {
+        InputMiss& miss = misses.emplace_back();
+        miss.object = missing.id();
+        for (const std::string& address : missing.addresses()) {
+          auto it = worker_by_address_.find(address);
+          if (it != worker_by_address_.end()) miss.tried.push_back(it->second);
+        }
+      }
+      log(state_.InputsUnavailable(peer.id, result.id(), result.attempt(),
+                                   misses, FromProto(result.error())));
+    } else if (result.failed()) {
+      log(state_.TaskFailed(peer.id, result.id(), result.attempt(),
+                            FromProto(result.error())));
     } else {
-      log(state_.TaskFinished(peer.id, result.id(), result.size(),
-                              result.inline_value(),
+      log(state_.TaskFinished(peer.id, result.id(), result.attempt(),
+                              result.size(), result.inline_value(),
                               absl::Microseconds(result.run_micros())));
     }
   }
@@ -1128,11 +1162,15 @@ void SchedulerService::DispatchLocked() {
             auto it = workers_.find(a.worker);
             if (it == workers_.end()) return;
             ToWorker(*it->second, [&](rpc::SchedulerToWorker& m) {
-              for (uint64_t task : a.tasks) {
+              for (const TaskAttempt& run : a.tasks) {
                 // The worker reads a message's cancels before its
                 // assignments: a task assigned and taken back within one
                 // batch is withdrawn from it instead.
-                if (!WithdrawAssignment(task, m)) m.add_cancel(task);
+                if (!WithdrawAssignment(run, m)) {
+                  rpc::TaskAttempt* cancel = m.add_cancel();
+                  cancel->set_id(run.task);
+                  cancel->set_attempt(run.attempt);
+                }
               }
             });
           } else if constexpr (std::is_same_v<A, ObjectReady>) {

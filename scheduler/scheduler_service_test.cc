@@ -10,8 +10,10 @@
 
 #include "scheduler/scheduler_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "rpc/batch_split.h"
 #include "rpc/frame_stream.h"
 #include "rpc/local_link.h"
 #include "rpc/report_limits.h"
@@ -407,6 +410,7 @@ TEST_F(SchedulerServiceTest, ImpossibleReportsOfAWorkerAreBounded) {
   EXPECT_EQ(assigned.assign(0).task().id(), 0x51u);
   WorkerMessage result;
   result.add_results()->set_id(0x51);
+  result.mutable_results(0)->set_attempt(assigned.assign(0).task().attempt());
   result.mutable_results(0)->set_size(uint64_t{1} << 60);
   ASSERT_TRUE(worker.stream->Write(result));
   rpc::SchedulerToClient done;
@@ -421,6 +425,63 @@ TEST_F(SchedulerServiceTest, ImpossibleReportsOfAWorkerAreBounded) {
   EXPECT_EQ(done.done(0).location().size(), 0u);
   context.TryCancel();
 }
+
+TEST_F(SchedulerServiceTest, ABatchTooLargeForOneMessageIsSplitNotFatal) {
+  // A worker with many threads: it takes 2 x 600 tasks at once.
+  constexpr int kThreads = 600;
+  constexpr int kTasks = 2 * kThreads;
+  Registration r = Register(/*frames=*/true, "127.0.0.1:1", /*host=*/"",
+                            /*pid=*/0, /*expect_answer=*/true, kThreads);
+  uint64_t worker = 0;
+  std::shared_ptr<FrameStream> frames = TakeOffer(r, &worker);
+  ASSERT_NE(frames, nullptr);
+  // A client's tasks all read one 64 KiB put that the scheduler keeps and
+  // hands out inline: together more than one message may carry.
+  grpc::ClientContext context;
+  rpc::AttachToken(context, kToken);
+  auto client = stub_->ClientStream(&context);
+  rpc::ClientMessage hello;
+  hello.mutable_hello()->set_name("hand-driven");
+  ASSERT_TRUE(client->Write(hello));
+  rpc::SchedulerToClient welcome;
+  ASSERT_TRUE(client->Read(&welcome));
+  rpc::ClientMessage submit;
+  rpc::PutDone* put = submit.add_puts();
+  put->set_id(1);
+  put->set_size(64 << 10);
+  put->set_inline_value(std::string(64 << 10, 'v'));
+  for (int i = 0; i < kTasks; ++i) {
+    rpc::TaskDef* def = submit.add_submit();
+    def->set_id(100 + i);
+    def->set_name("f");
+    def->set_function("fn");
+    def->add_deps(1);
+    def->add_args()->set_ref(1);
+  }
+  ASSERT_TRUE(client->Write(submit));
+  std::set<uint64_t> assigned;
+  size_t largest = 0;
+  int messages = 0;
+  while (assigned.size() < kTasks) {
+    SchedulerToWorker m;
+    ASSERT_TRUE(frames->Read(m, absl::Now() + absl::Seconds(30)))
+        << frames->status() << " after " << assigned.size() << " tasks";
+    ++messages;
+    largest = std::max(largest, m.ByteSizeLong());
+    for (const rpc::Assignment& a : m.assign()) {
+      ASSERT_EQ(a.deps_size(), 1);
+      EXPECT_EQ(a.deps(0).inline_value().size(), size_t{64} << 10);
+      EXPECT_TRUE(assigned.insert(a.task().id()).second);
+    }
+  }
+  EXPECT_GE(messages, 2);
+  EXPECT_LE(largest, rpc::kMaxBatchBytes);
+  EXPECT_EQ(*assigned.begin(), 100u);
+  EXPECT_EQ(*assigned.rbegin(), uint64_t{100 + kTasks - 1});
+  EXPECT_EQ(server_->service().num_workers(), 1u);  // still served
+  context.TryCancel();
+}
+
 
 // An in-process client that disconnects leaves nothing of itself in the
 // scheduler: its stream lets go of the handler that held its peer (which

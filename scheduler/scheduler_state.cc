@@ -12,6 +12,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace weft::scheduler {
 
@@ -31,6 +32,8 @@ SchedulerState::SchedulerState(Options options)
   last_saturation_ = static_cast<uint32_t>(options_.saturation);
   options_.max_worker_deaths_per_task =
       std::clamp(options_.max_worker_deaths_per_task, 1, 255);
+  options_.max_input_misses_per_task =
+      std::max(options_.max_input_misses_per_task, 1);
 }
 
 SchedulerState::~SchedulerState() = default;
@@ -133,6 +136,7 @@ void SchedulerState::FreeSlot(Slot s) {
   errors_.erase(s);
   inline_values_.erase(s);
   borrowed_ids_.erase(s);  // (its pins were dropped when it left pending)
+  input_misses_.erase(s);
   // An actor's anchor: nothing can reach the (dead) actor any more.
   if (!t.has_def && !actors_.empty()) actors_.Erase(t.id);
   Unintern(t.name);
@@ -577,7 +581,7 @@ uint32_t SchedulerState::WidestSaturation() const {
 }
 
 absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
-                                          uint64_t size_bytes,
+                                          Attempt attempt, uint64_t size_bytes,
                                           std::string inline_value,
                                           absl::Duration run_time) {
   std::optional<WorkerSlot> ws = pool_.Find(worker);
@@ -588,17 +592,25 @@ absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
     return absl::NotFoundError(absl::StrCat("unknown task ", Hex(task)));
   }
   Task& t = tasks_[s];
-  if (t.state != TaskState::kProcessing || t.processing_on != *ws) {
-    if (std::find(t.holders.begin(), t.holders.end(), *ws) ==
-        t.holders.end()) {
+  if (t.state != TaskState::kProcessing || t.processing_on != *ws ||
+      t.attempt != attempt) {
+    // A late result of an earlier run. The worker keeps the value if the
+    // scheduler counts its copy, or if its current run of the task will
+    // store one under the same id (a release would then drop that).
+    const bool rerunning_here =
+        t.state == TaskState::kProcessing && t.processing_on == *ws;
+    if (!rerunning_here &&
+        std::find(t.holders.begin(), t.holders.end(), *ws) == t.holders.end()) {
       EmitRelease(worker, task);
     }
     return absl::FailedPreconditionError(absl::StrCat(
-        "task ", weft::internal::MakeKey(NameOf(t), task), " is ", TaskStateName(t.state),
+        "task ", weft::internal::MakeKey(NameOf(t), task), " is ",
+        TaskStateName(t.state),
         t.state == TaskState::kProcessing
-            ? absl::StrCat(" on worker ", pool_.at(t.processing_on).id)
+            ? absl::StrCat(" on worker ", pool_.at(t.processing_on).id,
+                           " as attempt ", t.attempt)
             : std::string(),
-        ", not processing on worker ", worker));
+        ", not processing on worker ", worker, " as attempt ", attempt));
   }
   Unassign(s, /*send_cancel=*/false);
   ObserveRunTime(run_time, t.function);
@@ -636,7 +648,8 @@ absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
 }
 
 absl::StatusOr<std::pair<internal::WorkerSlot, SchedulerState::Slot>>
-SchedulerState::FindProcessing(WorkerId worker, ObjectId task) const {
+SchedulerState::FindProcessing(WorkerId worker, ObjectId task,
+                               Attempt attempt) const {
   std::optional<WorkerSlot> ws = pool_.Find(worker);
   if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));
   const Slot s = FindSlot(task);
@@ -644,19 +657,23 @@ SchedulerState::FindProcessing(WorkerId worker, ObjectId task) const {
     return absl::NotFoundError(absl::StrCat("unknown task ", Hex(task)));
   }
   const Task& t = tasks_[s];
-  if (t.state != TaskState::kProcessing || t.processing_on != *ws) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("task ", weft::internal::MakeKey(NameOf(t), task), " is ",
-                     TaskStateName(t.state), ", not processing on worker ",
-                     worker));
+  if (t.state != TaskState::kProcessing || t.processing_on != *ws ||
+      t.attempt != attempt) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "task ", weft::internal::MakeKey(NameOf(t), task), " is ",
+        TaskStateName(t.state),
+        t.state == TaskState::kProcessing
+            ? absl::StrCat(" as attempt ", t.attempt)
+            : std::string(),
+        ", not processing on worker ", worker, " as attempt ", attempt));
   }
   return std::make_pair(*ws, s);
 }
 
 absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
-                                        ErrorDetail error) {
+                                        Attempt attempt, ErrorDetail error) {
   absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
-      FindProcessing(worker, task);
+      FindProcessing(worker, task, attempt);
   if (!found.ok()) return found.status();
   const auto [ws, s] = *found;
   Task& t = tasks_[s];
@@ -670,6 +687,60 @@ absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
     SetState(t, TaskState::kReady);  // pending, no longer assigned
     Fail(s, std::make_shared<const ErrorDetail>(std::move(error)));
   }
+  AfterEvent();
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerState::InputsUnavailable(
+    WorkerId worker, ObjectId task, Attempt attempt,
+    const std::vector<InputMiss>& misses, ErrorDetail error) {
+  absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
+      FindProcessing(worker, task, attempt);
+  if (!found.ok()) return found.status();
+  const Slot s = found->second;
+  if (tasks_[s].pinned) return TaskFailed(worker, task, attempt, error);
+  Unassign(s, /*send_cancel=*/false);
+  SetState(tasks_[s], TaskState::kReady);  // pending; queued below
+  const int times = ++input_misses_[s];
+  if (times >= options_.max_input_misses_per_task) {
+    Task& t = tasks_[s];
+    Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+                t, ErrorKind::kObjectLost, "ObjectLost",
+                absl::StrCat("the inputs of task ",
+                             weft::internal::MakeKey(NameOf(t), t.id),
+                             " could not be fetched ", times,
+                             " times; the last time: ", error.message))));
+    AfterEvent();
+    return absl::OkStatus();
+  }
+  for (const InputMiss& miss : misses) {
+    const Slot d = FindSlot(miss.object);
+    if (d == kNone) continue;
+    const Task& t = tasks_[s];
+    if (std::find(t.deps.begin(), t.deps.end(), d) == t.deps.end()) continue;
+    Task& dt = tasks_[d];
+    if (dt.state != TaskState::kMemory) continue;  // e.g. lost meanwhile
+    std::vector<std::string> dropped;
+    for (WorkerId h : miss.tried) {
+      std::optional<WorkerSlot> hs = pool_.Find(h);
+      if (!hs || h == worker ||
+          std::find(dt.holders.begin(), dt.holders.end(), *hs) ==
+              dt.holders.end()) {
+        continue;
+      }
+      RemoveHolder(d, *hs);
+      EmitRelease(h, dt.id);
+      dropped.push_back(absl::StrCat(h));
+    }
+    if (dt.holders.empty() && !dt.kept && !dropped.empty()) {
+      HandleLost(
+          d,
+          absl::StrCat("worker ", worker, " could not fetch it from worker(s) ",
+                       absl::StrJoin(dropped, ", "), ": ", error.message));
+    }
+    if (!tasks_[s].live) break;  // released along the way
+  }
+  if (tasks_[s].live && tasks_[s].state == TaskState::kReady) MakeReady(s);
   AfterEvent();
   return absl::OkStatus();
 }
@@ -698,9 +769,9 @@ absl::Status SchedulerState::ObjectLost(WorkerId worker, ObjectId object) {
 }
 
 absl::Status SchedulerState::TaskBlocked(WorkerId worker, ObjectId task,
-                                         bool blocked) {
+                                         Attempt attempt, bool blocked) {
   absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
-      FindProcessing(worker, task);
+      FindProcessing(worker, task, attempt);
   if (!found.ok()) return found.status();
   const auto [ws, s] = *found;
   Task& t = tasks_[s];
@@ -915,6 +986,11 @@ WorkerId SchedulerState::ProcessingOn(ObjectId object) const {
   const Slot s = FindSlot(object);
   if (s == kNone || tasks_[s].state != TaskState::kProcessing) return 0;
   return pool_.at(tasks_[s].processing_on).id;
+}
+
+Attempt SchedulerState::AttemptOf(ObjectId object) const {
+  const Slot s = FindSlot(object);
+  return s == kNone ? 0 : tasks_[s].attempt;  // 0 unless processing
 }
 
 std::vector<std::pair<std::string, SchedulerState::StateCounts>>

@@ -72,6 +72,9 @@ class SchedulerState {
     // A task that was processing on this many workers when they died errs
     // with ErrorKind::kWorkerDied (Dask's KilledWorker). >= 1.
     int max_worker_deaths_per_task = 3;
+    // A task whose inputs could not be fetched (InputsUnavailable) this
+    // many times errs with ErrorKind::kObjectLost. >= 1.
+    int max_input_misses_per_task = 5;
     // Results up to this size are kept in the scheduler and sent inline
     // with ObjectReady and AssignTask; larger inline values are ignored.
     size_t inline_limit_bytes = weft::internal::kInlineValueBytes;
@@ -167,28 +170,53 @@ class SchedulerState {
   // without the whole value inline).
   absl::Status AddPut(ClientId client, ObjectId object, WorkerId holder,
                       uint64_t size_bytes, std::string inline_value);
-  // `worker` finished `task`, whose result is `size_bytes` long; a small
-  // result may come with its value. Errors: NotFound (worker, task),
-  // FailedPrecondition (task not processing on `worker`; then the worker is
-  // told to drop the value unless it holds it legitimately).
+  // `worker` finished the run of `task` it was assigned as `attempt`
+  // (AssignTask::task.attempt); the result is `size_bytes` long, and a
+  // small one may come with its value. Errors: NotFound (worker, task),
+  // FailedPrecondition (task not processing on `worker`, or processing
+  // there as another attempt: a late report of an earlier run, which
+  // changes nothing). On a FailedPrecondition the worker is told to drop
+  // the value, unless it holds it legitimately or a current run of the
+  // task on it will store one under the same id.
   // `run_time` is how long the task ran on the worker (0 if unknown); it
   // drives adaptive saturation.
-  absl::Status TaskFinished(WorkerId worker, ObjectId task,
+  absl::Status TaskFinished(WorkerId worker, ObjectId task, Attempt attempt,
                             uint64_t size_bytes, std::string inline_value,
                             absl::Duration run_time = absl::ZeroDuration());
   // The current tasks-in-flight limit per worker thread.
   int saturation() const { return static_cast<int>(last_saturation_); }
-  // `worker` reports that `task` failed. The task is retried while it has
-  // retries left; then it errs with `error` (task_name/task_key filled in
-  // if empty) and every pending dependent errs with the same root cause.
-  // Errors: as TaskFinished (without the ReleaseObjects).
-  absl::Status TaskFailed(WorkerId worker, ObjectId task, ErrorDetail error);
-  // `worker` reports that processing `task` is waiting for other tasks
-  // (blocked in get()) or has resumed. A blocked task gives its cpus back so
-  // the tasks it waits for can run there (Dask's secede/rejoin); nested
-  // tasks cannot deadlock a saturated worker. Errors: NotFound (worker,
-  // task), FailedPrecondition (task not processing on `worker`).
-  absl::Status TaskBlocked(WorkerId worker, ObjectId task, bool blocked);
+  // `worker` reports that its run `attempt` of `task` failed. The task is
+  // retried while it has retries left; then it errs with `error`
+  // (task_name/task_key filled in if empty) and every pending dependent
+  // errs with the same root cause. Errors: as TaskFinished (without the
+  // ReleaseObjects); a report of an earlier attempt changes nothing.
+  absl::Status TaskFailed(WorkerId worker, ObjectId task, Attempt attempt,
+                          ErrorDetail error);
+  // `worker`'s run `attempt` of `task` did not start: it could not fetch
+  // the inputs `misses` names from any of the holders it tried (`tried`:
+  // worker ids, e.g. of a holder that died). That is no fault of the task:
+  // it is charged no retry and no death. Each tried holder's copy is
+  // dropped (ReleaseObjects to it; it could not serve it); an input left
+  // without a copy is handled as in ObjectLost (recomputed from lineage, a
+  // put errs with kObjectLost), and the task waits for it, or is queued
+  // again if its inputs are still in memory elsewhere. A task that keeps
+  // missing inputs errs with kObjectLost after max_input_misses_per_task
+  // times, and an actor call (which is not re-run out of order) errs at
+  // once with `error` (the worker's account, as TaskFailed). Misses of
+  // objects that are not inputs of `task`, and tried workers that do not
+  // hold them, are ignored. Errors: as TaskFailed.
+  absl::Status InputsUnavailable(WorkerId worker, ObjectId task,
+                                 Attempt attempt,
+                                 const std::vector<InputMiss>& misses,
+                                 ErrorDetail error);
+  // `worker` reports that its run `attempt` of `task` is waiting for other
+  // tasks (blocked in get()) or has resumed. A blocked task gives its cpus
+  // back so the tasks it waits for can run there (Dask's secede/rejoin);
+  // nested tasks cannot deadlock a saturated worker. Errors: NotFound
+  // (worker, task), FailedPrecondition (task not processing on `worker` as
+  // `attempt`).
+  absl::Status TaskBlocked(WorkerId worker, ObjectId task, Attempt attempt,
+                           bool blocked);
   // `worker` no longer has `object`. If that was the last copy, the object
   // is handled as in RemoveWorker. Errors: NotFound (worker, object, or the
   // worker is not a holder).
@@ -291,6 +319,9 @@ class SchedulerState {
   // Returns the worker processing `object`, or 0 if it is not processing.
   // (Use StateOf to tell worker 0 from "none".)
   WorkerId ProcessingOn(ObjectId object) const;
+  // Returns the attempt `object` is processing as (its latest AssignTask's
+  // task.attempt), or 0 if it is not processing.
+  Attempt AttemptOf(ObjectId object) const;
   // Number of objects (tasks and puts) the scheduler keeps records for,
   // including released ones kept as lineage.
   size_t num_objects() const { return index_.size(); }
@@ -337,7 +368,7 @@ class SchedulerState {
   };
 
   // One object: a task (has_def) or a put. 128 bytes, so that std::deque
-  // packs four to a 512-byte block.
+  // packs four to a 512-byte block (hence the one-bit flags).
   struct Task {
     ObjectId id = 0;
     uint64_t seq = 0;         // submission order
@@ -355,28 +386,30 @@ class SchedulerState {
     uint32_t num_refs = 0;
     uint32_t num_waiters = 0;   // pending dependents
     WorkerSlot processing_on = kNone;
+    Attempt attempt = 0;  // processing: the current run's; else 0
     int16_t retries_left = 0;
     uint16_t num_cpus = 1;
     uint8_t deaths = 0;
     TaskState state = TaskState::kReleased;
-    bool has_def = false;  // a task (else a put: no lineage)
-    bool live = false;     // false: a free slot
-    bool activating = false;  // inside Activate's walk, not yet finished
-    bool blocked = false;     // processing, but waiting in get(): no cpus
+    bool has_def : 1 = false;     // a task (else a put: no lineage)
+    bool live : 1 = false;        // false: a free slot
+    bool activating : 1 = false;  // inside Activate's walk, not yet finished
+    bool blocked : 1 = false;     // processing, but waiting in get(): no cpus
     // A put (or an actor call's result) whose whole value inline_values_
     // keeps: in memory with or without holders, never lost.
-    bool kept = false;
+    bool kept : 1 = false;
     // An actor method call (TaskDef::actor): placed on its actor's worker
     // by the actor table, charged no cpus (the actor holds them), never
     // retried after throwing nor recomputed.
-    bool pinned = false;
+    bool pinned : 1 = false;
   };
 
-  // The worker's slot and the task's slot, for a report about a task that
-  // must be processing on that worker. Errors: NotFound (worker, task),
-  // FailedPrecondition (not processing there).
+  // The worker's slot and the task's slot, for a report about run
+  // `attempt` of a task that must be processing on that worker as that
+  // attempt. Errors: NotFound (worker, task), FailedPrecondition (not
+  // processing there, or as another attempt).
   absl::StatusOr<std::pair<WorkerSlot, Slot>> FindProcessing(
-      WorkerId worker, ObjectId task) const;
+      WorkerId worker, ObjectId task, Attempt attempt) const;
   // Folds a reported run time into `function`'s average.
   void ObserveRunTime(absl::Duration run_time, uint32_t function);
   // Tasks-in-flight limit per worker thread for tasks of `function`: the
@@ -528,8 +561,11 @@ class SchedulerState {
   // contained references (AddContained). Targets are distinct per holder.
   absl::flat_hash_map<Slot, std::vector<Slot>> borrow_pins_;
   absl::flat_hash_map<Slot, std::vector<Slot>> contain_pins_;
+  // Tasks whose inputs could not be fetched: how often (InputsUnavailable).
+  absl::flat_hash_map<Slot, int> input_misses_;
   std::vector<ReadyEntry> ready_;  // a heap under ReadyLess; lazy deletion
   uint64_t next_seq_ = 1;
+  Attempt last_attempt_ = 0;  // the latest assignment's (Assign)
   // Records by state, per interned function name (indexed as strings_),
   // and for puts.
   std::vector<std::array<uint32_t, kNumStates>> states_by_function_;

@@ -107,7 +107,8 @@ int Independent(size_t n) {
   while (!actions.empty()) {
     for (const Action& a : actions) {
       if (const auto* x = std::get_if<AssignTask>(&a)) {
-        if (!s.TaskFinished(x->worker, x->task.id, 8, "").ok()) return 1;
+        if (!s.TaskFinished(x->worker, x->task.id, x->task.attempt, 8, "").ok())
+          return 1;
         ++done;
       }
     }

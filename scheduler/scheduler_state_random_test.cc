@@ -58,14 +58,25 @@ class Sim {
         ASSERT_TRUE(running_.contains(x->worker));
         ASSERT_FALSE(retiring_.contains(x->worker))
             << "a retiring worker got a task";
-        ASSERT_TRUE(running_[x->worker].insert(x->task.id).second);
+        ASSERT_NE(x->task.attempt, 0u);
+        ASSERT_TRUE(
+            running_[x->worker].emplace(x->task.id, x->task.attempt).second);
+        inputs_[x->task.attempt] = x->deps;
         // A worker holds each input, or it comes whole inline (kept put).
         for (const DepLocation& d : x->deps) {
           ASSERT_TRUE(!d.holders.empty() ||
                       d.inline_value.size() == d.size_bytes);
         }
       } else if (auto* x = std::get_if<CancelTasks>(&a)) {
-        for (ObjectId id : x->tasks) running_[x->worker].erase(id);
+        // The worker drops the run the cancel names; that run's reports
+        // may still arrive late.
+        for (const TaskAttempt& run : x->tasks) {
+          auto& runs = running_[x->worker];
+          auto it = runs.find(run.task);
+          ASSERT_TRUE(it != runs.end() && it->second == run.attempt);
+          runs.erase(it);
+          stale_.push_back({x->worker, run.task, run.attempt});
+        }
       } else if (auto* x = std::get_if<ObjectReady>(&a)) {
         ASSERT_TRUE(!x->holders.empty() ||
                     x->inline_value.size() == x->size_bytes);
@@ -164,12 +175,31 @@ class Sim {
       AddClient(next_client_++);
     } else {
       // Stray and bad reports: must be rejected without harm.
+      if (!stale_.empty()) {
+        // A late or repeated report of a run that was cancelled, or
+        // already reported: never changes the current run.
+        const StaleRun run = Pick(stale_);
+        const TaskState before = s_->StateOf(run.task);
+        const Attempt current = s_->AttemptOf(run.task);
+        if (Uniform(2) == 0) {
+          EXPECT_FALSE(
+              s_->TaskFailed(run.worker, run.task, run.attempt, ErrorDetail{})
+                  .ok());
+        } else {
+          EXPECT_FALSE(
+              s_->TaskBlocked(run.worker, run.task, run.attempt, true).ok());
+          EXPECT_FALSE(
+              s_->TaskFinished(run.worker, run.task, run.attempt, 1, "").ok());
+        }
+        EXPECT_EQ(s_->StateOf(run.task), before);
+        EXPECT_EQ(s_->AttemptOf(run.task), current);
+      }
       if (!running_.empty() && !objects_.empty()) {
         const WorkerId w = Pick(running_).first;
         const ObjectId id = Pick(objects_);
         if (!running_[w].contains(id)) {
-          EXPECT_FALSE(s_->TaskFinished(w, id, 1, "").ok());
-          EXPECT_FALSE(s_->TaskFailed(w, id, {}).ok());
+          EXPECT_FALSE(s_->TaskFinished(w, id, s_->AttemptOf(id), 1, "").ok());
+          EXPECT_FALSE(s_->TaskFailed(w, id, s_->AttemptOf(id), {}).ok());
         }
       }
     }
@@ -230,19 +260,31 @@ class Sim {
   }
 
   void FinishOne(bool fail) {
-    std::vector<std::pair<WorkerId, ObjectId>> all;
+    std::vector<StaleRun> all;
     for (const auto& [w, ids] : running_) {
-      for (ObjectId id : ids) all.emplace_back(w, id);
+      for (const auto& [id, attempt] : ids) all.push_back({w, id, attempt});
     }
     if (all.empty()) return;
-    const auto [w, id] = all[Uniform(static_cast<int>(all.size()))];
+    const auto [w, id, attempt] = all[Uniform(static_cast<int>(all.size()))];
     ASSERT_EQ(s_->ProcessingOn(id), w);
+    ASSERT_EQ(s_->AttemptOf(id), attempt);
     running_[w].erase(id);
-    absl::Status st =
-        fail ? s_->TaskFailed(w, id, ErrorDetail{ErrorKind::kTaskFailed, "",
-                                                 "", "E", "random"})
-             : s_->TaskFinished(w, id, 1 + Uniform(100),
-                                Uniform(2) ? "val" : "");
+    stale_.push_back({w, id, attempt});  // may be delivered again
+    const std::vector<DepLocation> inputs = std::move(inputs_[attempt]);
+    inputs_.erase(attempt);
+    if (fail && !inputs.empty() && Uniform(2) == 0) {
+      // Its input could not be fetched from the holders it was told of.
+      const DepLocation& dep = Pick(inputs);
+      absl::Status st = s_->InputsUnavailable(
+          w, id, attempt, {InputMiss{dep.object, dep.holders}}, {});
+      ASSERT_TRUE(st.ok()) << st;
+      return;
+    }
+    absl::Status st = fail ? s_->TaskFailed(w, id, attempt,
+                                            ErrorDetail{ErrorKind::kTaskFailed,
+                                                        "", "", "E", "random"})
+                           : s_->TaskFinished(w, id, attempt, 1 + Uniform(100),
+                                              Uniform(2) ? "val" : "");
     ASSERT_TRUE(st.ok()) << st;
   }
 
@@ -277,7 +319,17 @@ class Sim {
   std::mt19937 rng_;
   std::unique_ptr<SchedulerState> s_;
   std::map<ClientId, std::set<ObjectId>> held_;
-  std::map<WorkerId, std::set<ObjectId>> running_;
+  // Per worker: the runs it was assigned (task -> attempt).
+  std::map<WorkerId, std::map<ObjectId, Attempt>> running_;
+  // Runs that ended (cancelled or reported) on a worker.
+  struct StaleRun {
+    WorkerId worker;
+    ObjectId task;
+    Attempt attempt;
+  };
+  std::vector<StaleRun> stale_;
+  // The inputs of each run, as its assignment named them (by attempt).
+  std::map<Attempt, std::vector<DepLocation>> inputs_;
   std::set<WorkerId> retiring_;  // told to retire, not yet gone
   std::vector<ObjectId> objects_;
   WorkerId next_worker_ = 1;

@@ -97,7 +97,9 @@ class SchedulerStateTest : public ::testing::Test {
       } else if (auto* x = std::get_if<ReleaseObjects>(&a)) {
         for (ObjectId o : x->objects) d.releases.emplace_back(x->worker, o);
       } else if (auto* x = std::get_if<CancelTasks>(&a)) {
-        for (ObjectId o : x->tasks) d.cancels.emplace_back(x->worker, o);
+        for (const TaskAttempt& o : x->tasks) {
+          d.cancels.emplace_back(x->worker, o.task);
+        }
       } else if (auto* x = std::get_if<ObjectReady>(&a)) {
         d.ready.emplace_back(x->client, x->object);
       } else if (auto* x = std::get_if<ObjectFailed>(&a)) {
@@ -113,7 +115,8 @@ class SchedulerStateTest : public ::testing::Test {
 
   void Finish(WorkerId w, ObjectId id, uint64_t size = 8,
               std::string value = "") {
-    absl::Status st = s_->TaskFinished(w, id, size, std::move(value));
+    absl::Status st =
+        s_->TaskFinished(w, id, s_->AttemptOf(id), size, std::move(value));
     ASSERT_TRUE(st.ok()) << st;
   }
 
@@ -333,25 +336,27 @@ TEST_F(SchedulerStateTest, BlockedTaskGivesBackItsCpus) {
   Submit({Def(2)});
   d = Take();
   EXPECT_TRUE(d.assigns.empty());
-  ASSERT_TRUE(s_->TaskBlocked(10, 1, true).ok());
+  ASSERT_TRUE(s_->TaskBlocked(10, 1, s_->AttemptOf(1), true).ok());
   d = Take();
   EXPECT_THAT(d.assigns, ElementsAre(P{10, 2}));
   Finish(10, 2);
   Take();
-  ASSERT_TRUE(s_->TaskBlocked(10, 1, false).ok());
+  ASSERT_TRUE(s_->TaskBlocked(10, 1, s_->AttemptOf(1), false).ok());
   EXPECT_EQ(s_->Workers()[0].used_cpus, 1u);
   // Blocking twice is a no-op; finishing while blocked releases nothing
   // twice.
-  ASSERT_TRUE(s_->TaskBlocked(10, 1, true).ok());
-  ASSERT_TRUE(s_->TaskBlocked(10, 1, true).ok());
+  ASSERT_TRUE(s_->TaskBlocked(10, 1, s_->AttemptOf(1), true).ok());
+  ASSERT_TRUE(s_->TaskBlocked(10, 1, s_->AttemptOf(1), true).ok());
   Finish(10, 1);
   Take();
   EXPECT_EQ(s_->Workers()[0].used_cpus, 0u);
   // Bad reports are errors and change nothing.
-  EXPECT_EQ(s_->TaskBlocked(10, 1, true).code(),
+  EXPECT_EQ(s_->TaskBlocked(10, 1, s_->AttemptOf(1), true).code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(s_->TaskBlocked(99, 1, true).code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(s_->TaskBlocked(10, 77, true).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(s_->TaskBlocked(99, 1, s_->AttemptOf(1), true).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(s_->TaskBlocked(10, 77, s_->AttemptOf(77), true).code(),
+            absl::StatusCode::kNotFound);
   s_->CheckInvariants();
 }
 
@@ -365,15 +370,17 @@ TEST_F(SchedulerStateTest, AdaptiveSaturationFollowsRunTimes) {
   EXPECT_EQ(d.assigns.size(), 2u);  // the minimum before any report
   // Tiny tasks (10 us): the limit rises to the maximum.
   ASSERT_TRUE(
-      s_->TaskFinished(10, 1, 8, "", absl::Microseconds(10)).ok());
+      s_->TaskFinished(10, 1, s_->AttemptOf(1), 8, "", absl::Microseconds(10))
+          .ok());
   EXPECT_EQ(s_->saturation(), 64);
   d = Take();
   EXPECT_EQ(d.assigns.size(), 63u);  // 64 in flight: 1 processing + 63 new
   // Long tasks (50 ms) bring it back to the minimum.
   for (int i = 0; i < 60; ++i) {
     ObjectId id = d.assigns[i].second;
-    ASSERT_TRUE(
-        s_->TaskFinished(10, id, 8, "", absl::Milliseconds(50)).ok());
+    ASSERT_TRUE(s_->TaskFinished(10, id, s_->AttemptOf(id), 8, "",
+                                 absl::Milliseconds(50))
+                    .ok());
   }
   EXPECT_EQ(s_->saturation(), 2);
   s_->CheckInvariants();
@@ -388,7 +395,8 @@ TEST_F(SchedulerStateTest, SaturationIsPerFunctionAndMinimalUntilKnown) {
   Submit(tiny);
   Drained d = Take();
   ASSERT_EQ(d.assigns.size(), 2u);
-  ASSERT_TRUE(s_->TaskFinished(10, d.assigns[0].second, 8, "",
+  ASSERT_TRUE(s_->TaskFinished(10, d.assigns[0].second,
+                               s_->AttemptOf(d.assigns[0].second), 8, "",
                                absl::Microseconds(10))
                   .ok());
   d = Take();
@@ -399,8 +407,9 @@ TEST_F(SchedulerStateTest, SaturationIsPerFunctionAndMinimalUntilKnown) {
   while (!running.empty()) {
     ObjectId id = running.back();
     running.pop_back();
-    ASSERT_TRUE(
-        s_->TaskFinished(10, id, 8, "", absl::Microseconds(10)).ok());
+    ASSERT_TRUE(s_->TaskFinished(10, id, s_->AttemptOf(id), 8, "",
+                                 absl::Microseconds(10))
+                    .ok());
     for (const auto& a : Take().assigns) running.push_back(a.second);
   }
   // A function that has not reported a run time gets the minimum, not
@@ -424,7 +433,7 @@ TEST_F(SchedulerStateTest, FailurePropagatesRootCause) {
   ErrorDetail err;
   err.exception_type = "std::runtime_error";
   err.message = "boom";
-  ASSERT_TRUE(s_->TaskFailed(10, 1, err).ok());
+  ASSERT_TRUE(s_->TaskFailed(10, 1, s_->AttemptOf(1), err).ok());
   Drained d = Take();
   EXPECT_EQ(s_->StateOf(1), TaskState::kErred);
   EXPECT_EQ(s_->StateOf(2), TaskState::kErred);
@@ -456,14 +465,18 @@ TEST_F(SchedulerStateTest, Retries) {
   t.retries = 2;
   Submit({t});
   EXPECT_THAT(Take().assigns, ElementsAre(P{10, 1}));
-  ASSERT_TRUE(s_->TaskFailed(10, 1, ErrorDetail{}).ok());
+  ASSERT_TRUE(s_->TaskFailed(10, 1, s_->AttemptOf(1), ErrorDetail{}).ok());
   Drained d = Take();
   ASSERT_EQ(d.assign_msgs.size(), 1u);
   EXPECT_EQ(d.assign_msgs[0].task.retries, 1);
-  ASSERT_TRUE(s_->TaskFailed(d.assigns[0].first, 1, ErrorDetail{}).ok());
+  ASSERT_TRUE(
+      s_->TaskFailed(d.assigns[0].first, 1, s_->AttemptOf(1), ErrorDetail{})
+          .ok());
   d = Take();
   EXPECT_THAT(d.failed, IsEmpty());
-  ASSERT_TRUE(s_->TaskFailed(d.assigns[0].first, 1, ErrorDetail{}).ok());
+  ASSERT_TRUE(
+      s_->TaskFailed(d.assigns[0].first, 1, s_->AttemptOf(1), ErrorDetail{})
+          .ok());
   d = Take();
   ASSERT_EQ(d.failed.size(), 1u);
   EXPECT_EQ(s_->StateOf(1), TaskState::kErred);
@@ -472,7 +485,9 @@ TEST_F(SchedulerStateTest, Retries) {
   t.retries = 1;
   Submit({t});
   d = Take();
-  ASSERT_TRUE(s_->TaskFailed(d.assigns[0].first, 2, ErrorDetail{}).ok());
+  ASSERT_TRUE(
+      s_->TaskFailed(d.assigns[0].first, 2, s_->AttemptOf(2), ErrorDetail{})
+          .ok());
   d = Take();
   Finish(d.assigns[0].first, 2);
   EXPECT_EQ(s_->StateOf(2), TaskState::kMemory);
@@ -500,7 +515,7 @@ TEST_F(SchedulerStateTest, CancelQueuedProcessingAndDependents) {
   }
   EXPECT_EQ(d.failed.size(), 3u);
   // The worker's late result is refused and dropped.
-  absl::Status st = s_->TaskFinished(10, 1, 8, "");
+  absl::Status st = s_->TaskFinished(10, 1, s_->AttemptOf(1), 8, "");
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(Take().releases, ElementsAre(P{10, 1}));
   // Cancelling something already finished is a no-op.
@@ -1018,19 +1033,24 @@ TEST_F(SchedulerStateTest, BadInputIsRejectedAndStateStaysValid) {
   EXPECT_EQ(s_->AddPut(kC1, 100, 99, 1, "").code(), StatusCode::kNotFound);
   EXPECT_EQ(s_->AddPut(kC1, 1, 10, 1, "").code(), StatusCode::kAlreadyExists);
   // Reports: unknown worker/task, wrong worker, not processing.
-  EXPECT_EQ(s_->TaskFinished(99, 1, 1, "").code(), StatusCode::kNotFound);
-  EXPECT_EQ(s_->TaskFinished(10, 77, 1, "").code(), StatusCode::kNotFound);
-  EXPECT_EQ(s_->TaskFinished(20, 1, 1, "").code(),
+  EXPECT_EQ(s_->TaskFinished(99, 1, s_->AttemptOf(1), 1, "").code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(s_->TaskFinished(10, 77, s_->AttemptOf(77), 1, "").code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(s_->TaskFinished(20, 1, s_->AttemptOf(1), 1, "").code(),
             StatusCode::kFailedPrecondition);
-  EXPECT_EQ(s_->TaskFailed(20, 1, {}).code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(s_->TaskFailed(99, 1, {}).code(), StatusCode::kNotFound);
-  EXPECT_EQ(s_->TaskFailed(10, 77, {}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(s_->TaskFailed(20, 1, s_->AttemptOf(1), {}).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s_->TaskFailed(99, 1, s_->AttemptOf(1), {}).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(s_->TaskFailed(10, 77, s_->AttemptOf(77), {}).code(),
+            StatusCode::kNotFound);
   Drained d = Take();
   // The stray results are dropped on the workers that sent them.
   EXPECT_THAT(d.releases, ElementsAre(P{10, 77}, P{20, 1}));
   EXPECT_THAT(d.assigns, IsEmpty());
   Finish(10, 1);
-  EXPECT_EQ(s_->TaskFinished(10, 1, 1, "").code(),
+  EXPECT_EQ(s_->TaskFinished(10, 1, s_->AttemptOf(1), 1, "").code(),
             StatusCode::kFailedPrecondition);
   EXPECT_THAT(Take().releases, IsEmpty());  // 10 legitimately holds it
   EXPECT_EQ(s_->ObjectLost(20, 1).code(), StatusCode::kNotFound);
@@ -1073,7 +1093,9 @@ TEST_F(SchedulerStateTest, LargeBatchIsAccepted) {
     if (d.all.empty()) break;
     for (const Action& a : d.all) {
       if (auto* x = std::get_if<AssignTask>(&a)) {
-        ASSERT_TRUE(s_->TaskFinished(x->worker, x->task.id, 8, "").ok());
+        ASSERT_TRUE(s_->TaskFinished(x->worker, x->task.id,
+                                     s_->AttemptOf(x->task.id), 8, "")
+                        .ok());
         ++done;
       }
     }
@@ -1255,6 +1277,203 @@ TEST_F(SchedulerStateTest, PlannedExitsChargeNoDeaths) {
   EXPECT_THAT(d.failed, IsEmpty());
   EXPECT_EQ(s_->StateOf(1), TaskState::kReady);
   EXPECT_EQ(s_->RetireWorker(99).code(), absl::StatusCode::kNotFound);
+}
+
+// --- Attempts: a late message of an earlier run never changes the current
+// one (issue 15, item 4). ----------------------------------------------------
+
+TEST_F(SchedulerStateTest, LateReportsOfARetriedAttemptOnTheSameWorker) {
+  Init();
+  Worker(10);
+  TaskDef t = Def(1);
+  t.retries = 1;
+  Submit({t});
+  Drained d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 1}));
+  const Attempt first = d.assign_msgs[0].task.attempt;
+  EXPECT_NE(first, 0u);
+  EXPECT_EQ(s_->AttemptOf(1), first);
+  ErrorDetail err;
+  err.message = "boom";
+  ASSERT_TRUE(s_->TaskFailed(10, 1, first, err).ok());
+  d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 1}));  // retried here
+  EXPECT_NE(d.assign_msgs[0].task.attempt, first);
+  EXPECT_EQ(s_->AttemptOf(1), d.assign_msgs[0].task.attempt);
+  // The first run's failure, delivered twice, a late block change and a
+  // late result of it.
+  EXPECT_EQ(s_->TaskFailed(10, 1, first, err).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s_->TaskBlocked(10, 1, first, true).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s_->TaskFinished(10, 1, first, 8, "").code(),
+            absl::StatusCode::kFailedPrecondition);
+  d = Take();
+  EXPECT_EQ(s_->StateOf(1), TaskState::kProcessing);
+  EXPECT_THAT(d.failed, IsEmpty());
+  // No release: the current run stores its value under the same id.
+  EXPECT_THAT(d.releases, IsEmpty());
+  Finish(10, 1);
+  EXPECT_EQ(s_->StateOf(1), TaskState::kMemory);
+}
+
+TEST_F(SchedulerStateTest, LateResultAfterCancelAndResubmit) {
+  Init();
+  Worker(10);
+  Submit({Def(1)});
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 1}));
+  const Attempt cancelled = s_->AttemptOf(1);
+  ASSERT_TRUE(s_->Cancel(kC1, 1).ok());
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 1).ok());
+  Drained d = Take();
+  EXPECT_THAT(d.cancels, ElementsAre(P{10, 1}));
+  // The cancel names the run it takes back.
+  ASSERT_TRUE(std::holds_alternative<CancelTasks>(d.all[0]));
+  EXPECT_THAT(std::get<CancelTasks>(d.all[0]).tasks,
+              ElementsAre(TaskAttempt{1, cancelled}));
+  EXPECT_EQ(s_->num_objects(), 0u);
+  Submit({Def(1)});  // the same id again
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 1}));
+  EXPECT_NE(s_->AttemptOf(1), cancelled);
+  // The cancelled run's result, sent before the worker saw the cancel.
+  EXPECT_FALSE(s_->TaskFinished(10, 1, cancelled, 8, "").ok());
+  d = Take();
+  EXPECT_EQ(s_->StateOf(1), TaskState::kProcessing);
+  EXPECT_THAT(d.ready, IsEmpty());
+  EXPECT_THAT(d.releases, IsEmpty());
+  Finish(10, 1);
+  EXPECT_THAT(Take().ready, ElementsAre(P{kC1, 1}));
+}
+
+TEST_F(SchedulerStateTest, LateFailureAfterTheInputsHolderWasRemoved) {
+  Init();
+  Worker(20);
+  Submit({Def(1), Def(9)});
+  EXPECT_THAT(Take().assigns, ElementsAre(P{20, 1}));
+  Finish(20, 1);
+  EXPECT_THAT(Take().assigns, ElementsAre(P{20, 9}));
+  Worker(10);
+  Submit({Def(2, {1})});
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
+  const Attempt first = s_->AttemptOf(2);
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 9).ok());  // 9 kept 20 busy; not needed
+  Take();
+  // 20 dies: 1 is recomputed on 10, 2 waits for it (and is taken back).
+  ASSERT_TRUE(s_->RemoveWorker(20, "killed").ok());
+  Drained d = Take();
+  EXPECT_THAT(d.cancels, ElementsAre(P{10, 2}));
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 1}));
+  Finish(10, 1);
+  d = Take();
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 2}));
+  // The first run of 2 could not fetch 1 from 20; it says so late.
+  ErrorDetail err;
+  err.message = "could not fetch input";
+  EXPECT_FALSE(s_->TaskFailed(10, 2, first, err).ok());
+  d = Take();
+  EXPECT_EQ(s_->StateOf(2), TaskState::kProcessing);
+  EXPECT_THAT(d.failed, IsEmpty());
+  Finish(10, 2);
+  EXPECT_EQ(s_->StateOf(2), TaskState::kMemory);
+}
+
+// --- Input fetch failures are charged to the holder, not the task (issue
+// 15, item 5). ------------------------------------------------------------
+
+TEST_F(SchedulerStateTest, AnInputThatCannotBeFetchedIsRecomputedUncharged) {
+  Init();
+  Worker(20);
+  Submit({Def(1), Def(9)});
+  Take();
+  Finish(20, 1);
+  Take();  // 9 keeps 20 busy
+  Worker(10);
+  Submit({Def(2, {1})});  // no retries
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
+  ErrorDetail err;
+  err.message = "could not fetch input 1: connection refused";
+  ASSERT_TRUE(
+      s_->InputsUnavailable(10, 2, s_->AttemptOf(2), {InputMiss{1, {20}}}, err)
+          .ok());
+  Drained d = Take();
+  EXPECT_THAT(d.failed, IsEmpty());
+  EXPECT_THAT(d.releases, ElementsAre(P{20, 1}));  // its copy is given up
+  EXPECT_THAT(d.assigns, ElementsAre(P{10, 1}));   // recomputed
+  EXPECT_EQ(s_->StateOf(2), TaskState::kWaiting);  // waits for it
+  Finish(10, 1);
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
+  Finish(10, 2);
+  EXPECT_EQ(s_->StateOf(2), TaskState::kMemory);
+}
+
+TEST_F(SchedulerStateTest, AnInputWithAnotherCopyIsFetchedFromThatOne) {
+  Init();
+  Worker(20);
+  Submit({Def(1), Def(9)});
+  Take();
+  Finish(20, 1);
+  EXPECT_THAT(Take().assigns, ElementsAre(P{20, 9}));  // 20 is busy
+  Worker(30);
+  ASSERT_TRUE(s_->AddReplica(30, 1).ok());
+  Submit({Def(8)});
+  EXPECT_THAT(Take().assigns, ElementsAre(P{30, 8}));  // 30 too
+  Worker(10);
+  Submit({Def(2, {1})});
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
+  ASSERT_TRUE(s_->InputsUnavailable(10, 2, s_->AttemptOf(2),
+                                    {InputMiss{1, {20}}}, ErrorDetail{})
+                  .ok());
+  Drained d = Take();
+  EXPECT_THAT(d.failed, IsEmpty());
+  EXPECT_THAT(d.releases, ElementsAre(P{20, 1}));
+  EXPECT_THAT(s_->HoldersOf(1), ElementsAre(30));
+  EXPECT_EQ(s_->StateOf(1), TaskState::kMemory);
+  ASSERT_THAT(d.assigns, ElementsAre(P{10, 2}));  // queued again at once
+  EXPECT_THAT(d.assign_msgs[0].deps[0].holders, ElementsAre(30));
+}
+
+TEST_F(SchedulerStateTest, AnUnfetchablePutFailsItsTaskAsLostNotAsFailed) {
+  Init();
+  Worker(20);
+  Submit({Def(9)});
+  EXPECT_THAT(Take().assigns, ElementsAre(P{20, 9}));  // 20 is busy
+  Worker(10);
+  ASSERT_TRUE(s_->AddPut(kC1, 1, 20, 1 << 20, "").ok());
+  Submit({Def(2, {1})});
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
+  ASSERT_TRUE(s_->InputsUnavailable(10, 2, s_->AttemptOf(2),
+                                    {InputMiss{1, {20}}}, ErrorDetail{})
+                  .ok());
+  EXPECT_EQ(s_->StateOf(1), TaskState::kErred);
+  ASSERT_NE(s_->ErrorOf(2), nullptr);
+  EXPECT_EQ(s_->ErrorOf(2)->kind, ErrorKind::kObjectLost);
+}
+
+TEST_F(SchedulerStateTest, ATaskThatKeepsMissingInputsErrsAsLost) {
+  SchedulerState::Options o = Opts();
+  o.max_input_misses_per_task = 3;
+  Init(o);
+  Worker(10);
+  ASSERT_TRUE(s_->AddPut(kC1, 1, 0, 1, "v").ok());  // kept: never dropped
+  TaskDef t = Def(2, {1});
+  t.retries = 5;
+  Submit({t});
+  for (int i = 1; i <= 3; ++i) {
+    Drained d = Take();
+    ASSERT_THAT(d.assigns, ElementsAre(P{10, 2})) << i;
+    const Attempt attempt = s_->AttemptOf(2);
+    ASSERT_TRUE(
+        s_->InputsUnavailable(10, 2, attempt, {InputMiss{1, {}}}, ErrorDetail{})
+            .ok());
+    // A late, repeated report of that run changes nothing.
+    EXPECT_EQ(
+        s_->InputsUnavailable(10, 2, attempt, {InputMiss{1, {}}}, ErrorDetail{})
+            .code(),
+        absl::StatusCode::kFailedPrecondition);
+  }
+  EXPECT_EQ(s_->StateOf(2), TaskState::kErred);
+  EXPECT_EQ(s_->ErrorOf(2)->kind, ErrorKind::kObjectLost);
+  EXPECT_EQ(s_->StateOf(1), TaskState::kMemory);
 }
 
 }  // namespace

@@ -180,6 +180,7 @@ TaskDef SchedulerState::DefOf(Slot s) const {
   def.retries = t.retries_left;
   def.num_cpus = t.num_cpus;
   def.priority = t.priority;
+  def.attempt = t.attempt;
   if (t.pinned) {
     const ActorTable::Call* call = actors_.FindCall(s);
     def.actor = call->actor;
@@ -206,6 +207,8 @@ void SchedulerState::Assign(Slot s, WorkerSlot w) {
   Task& t = tasks_[s];
   SetState(t, TaskState::kProcessing);
   t.processing_on = w;
+  if (++last_attempt_ == 0) last_attempt_ = 1;  // 0 means none
+  t.attempt = last_attempt_;
   pool_.at(w).processing.insert(s);
   t.blocked = false;
   pool_.AddLoad(w, ChargedCpus(t));
@@ -226,7 +229,11 @@ void SchedulerState::Unassign(Slot s, bool send_cancel) {
   t.processing_on = kNone;
   t.blocked = false;
   if (t.pinned) actors_.SetAssigned(s, false);
-  if (send_cancel) actions_.push_back(CancelTasks{pool_.at(w).id, {t.id}});
+  if (send_cancel) {
+    actions_.push_back(
+        CancelTasks{pool_.at(w).id, {TaskAttempt{t.id, t.attempt}}});
+  }
+  t.attempt = 0;
 }
 
 // Fails `root` with `error`, and every pending record that depends on it,

@@ -24,6 +24,14 @@ using ClientId = uint64_t;
 using WorkerId = uint64_t;
 // A task's id is the id of the object holding its result.
 using ObjectId = uint64_t;
+// The number the scheduler gives each assignment of a task to a worker
+// (from 1; 0 means none). Each assignment gets the next number, so it is
+// unique among one scheduler's assignments (it wraps only after 2^32
+// assignments, far longer than any message is late). A worker's result,
+// failure and block changes echo it, and a cancel names it: a late message
+// about an earlier run of a task (before a retry, a cancel and resubmit, or
+// a reassignment) is told from one about the current run and ignored.
+using Attempt = uint32_t;
 // An actor's id is the id of its anchor: the object its handles reference,
 // whose release (no handle left anywhere) ends the actor (actor_table.h).
 using ActorId = uint64_t;
@@ -82,6 +90,9 @@ struct TaskDef {
   ClientId caller = 0;
   uint64_t actor_seq = 0;
   uint64_t first_unfinished = 0;
+  // Set by the scheduler in an assignment: this run's attempt, which the
+  // worker echoes in its reports about the run.
+  Attempt attempt = 0;
 };
 
 // An actor as a client creates it: an instance of a registered class,
@@ -115,6 +126,12 @@ struct WorkerLoad {
   uint64_t memory_bytes = 0;  // resident memory the worker reports
 };
 
+// An input a worker could not fetch for a task, and the holders it tried.
+struct InputMiss {
+  ObjectId object = 0;
+  std::vector<WorkerId> tried;
+};
+
 // One input of an assigned task and where to get it.
 struct DepLocation {
   ObjectId object = 0;
@@ -139,10 +156,19 @@ struct ReleaseObjects {
   std::vector<ObjectId> objects;
 };
 
-// `worker` should stop (or not start) `tasks` and drop any results of them.
+// One run of a task: the task and the attempt that assigned it.
+struct TaskAttempt {
+  ObjectId task = 0;
+  Attempt attempt = 0;
+
+  friend bool operator==(const TaskAttempt&, const TaskAttempt&) = default;
+};
+
+// `worker` should stop (or not start) each of `tasks`' runs and drop any
+// results of them; a run of another attempt of the same task is left alone.
 struct CancelTasks {
   WorkerId worker = 0;
-  std::vector<ObjectId> tasks;
+  std::vector<TaskAttempt> tasks;
 };
 
 // Tell `client` that `object` is in memory. May be sent again for the same

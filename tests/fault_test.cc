@@ -45,7 +45,12 @@ double Total(std::vector<double> xs) {
   return std::accumulate(xs.begin(), xs.end(), 0.0);
 }
 double Square(double x) { return x * x; }
-WEFT_REMOTE(SlowInc, Inc, Sum, Crash, Total, Square);
+double Nth(std::vector<double> xs, int i) { return xs[i % xs.size()] + i; }
+std::vector<double> SlowBig(int n) {
+  std::this_thread::sleep_for(1s);
+  return std::vector<double>(n, 3.0);
+}
+WEFT_REMOTE(SlowInc, Inc, Sum, Crash, Total, Square, Nth, SlowBig);
 
 bool ProcessGone(pid_t pid) { return ::kill(pid, 0) == -1 && errno == ESRCH; }
 
@@ -136,6 +141,24 @@ TEST(FaultTest, LostPutGivesClearError) {
     EXPECT_EQ(e.kind(), weft::ErrorKind::kObjectLost);
   }
   EXPECT_EQ(weft::get(data).size(), 100000u);  // the client's copy is fine
+}
+
+TEST(FaultTest, GetWhileTheValueIsRecomputedWaitsForIt) {
+  weft::LocalCluster cluster(Fast(2));
+  weft::Client client = cluster.client();
+  auto big = weft::remote(SlowBig)(200000);  // 1.6 MB: fetched at get()
+  ASSERT_EQ(weft::wait(std::vector{big}, 1, 60s).ready.size(), 1u);
+  pid_t holder = 0;
+  for (const auto& w : client.workers()) {
+    if (w.objects > 0) holder = static_cast<pid_t>(w.pid);
+  }
+  ASSERT_NE(holder, 0);
+  ASSERT_EQ(::kill(holder, SIGKILL), 0);
+  // Its only copy is gone before the client fetched it: the scheduler
+  // recomputes it (a second), and get() waits for that instead of failing.
+  std::vector<double> value = weft::get(big, 60s);
+  ASSERT_EQ(value.size(), 200000u);
+  EXPECT_EQ(value[0], 3.0);
 }
 
 TEST(FaultTest, ASmallPutOutlivesEveryWorker) {
@@ -232,6 +255,60 @@ TEST(FaultTest, MalformedSubmissionGetsAnErrorNotACrash) {
   raw->context.TryCancel();
   // The scheduler still serves everyone else.
   EXPECT_EQ(weft::get(weft::remote(Square)(3.0), 30s), 9.0);
+}
+
+TEST(FaultTest, AReportOfCopiesOfAnExistingObjectAddsNoHolder) {
+  weft::LocalCluster cluster(Fast(2));
+  weft::Client client = cluster.client();
+  auto data = weft::put(std::vector<double>(100000, 1.0));  // not inline
+  std::string holder, other;
+  for (const auto& w : client.workers()) {
+    (w.objects > 0 ? holder : other) = w.address;
+  }
+  ASSERT_FALSE(holder.empty());
+  ASSERT_FALSE(other.empty());
+  // Another client claims the object is a put of its own, held by both
+  // workers: the scheduler refuses it, and records no copy on `other`.
+  std::unique_ptr<RawClient> raw = OpenRawClient(cluster);
+  weft::rpc::ClientMessage claim;
+  weft::rpc::PutDone* put = claim.add_puts();
+  put->set_id(data.id());
+  put->set_size(800000);
+  put->add_worker_addresses(holder);
+  put->add_worker_addresses(other);
+  claim.set_request_id(1);
+  claim.set_list_workers(true);
+  ASSERT_TRUE(raw->stream->Write(claim));
+  weft::rpc::SchedulerToClient reply;
+  bool answered = false;
+  while (!answered && raw->stream->Read(&reply)) {
+    if (reply.request_id() != 1) continue;
+    answered = true;
+    for (const auto& w : reply.workers()) {
+      EXPECT_EQ(w.objects(), w.address() == holder ? 1u : 0u) << w.address();
+    }
+  }
+  EXPECT_TRUE(answered);
+  raw->stream->WritesDone();
+  raw->context.TryCancel();
+  EXPECT_EQ(weft::get(weft::remote(Total)(data), 30s), 100000.0);
+}
+
+TEST(FaultTest, AWorkerWithManyThreadsTakesABatchTooLargeForOneMessage) {
+  // 1200 tasks go to the worker at once (saturation 2 x 600 threads), each
+  // with the 64 KB put inline: ~77 MB, sent as two messages
+  // (rpc/batch_split.h), not one.
+  weft::LocalCluster::Options options = Fast(1);
+  options.threads_per_worker = 600;
+  options.adaptive_saturation = false;
+  weft::LocalCluster cluster(options);
+  auto data = weft::put(std::vector<double>(8000, 1.0));  // kept inline
+  std::vector<weft::ObjectRef<double>> refs;
+  for (int i = 0; i < 1200; ++i) refs.push_back(weft::remote(Nth)(data, i));
+  std::vector<double> out = weft::get(refs, 120s);
+  for (int i = 0; i < 1200; ++i) ASSERT_EQ(out[i], 1.0 + i);
+  EXPECT_EQ(cluster.restarts(), 0);
+  EXPECT_EQ(cluster.client().workers().size(), 1u);
 }
 
 TEST(FaultTest, OversizedMessageIsRefusedNotRead) {

@@ -132,10 +132,18 @@ class Worker {
     StopOnSignal(this);
     executor_ = std::make_unique<internal::EmbeddedRuntime>(options_.nthreads);
     executor_->set_blocking_observer([this](uint64_t id, bool blocked) {
+      uint32_t attempt;
+      {
+        internal::MutexLock lock(&tasks_mu_);
+        auto it = running_.find(id);
+        if (it == running_.end()) return;  // a stale run: nobody asks
+        attempt = it->second.attempt;
+      }
       if (std::shared_ptr<Session> session = CurrentSession()) {
         SendOn(*session, [&](rpc::WorkerMessage& m) {
           rpc::BlockChange* change = m.add_blocking();
           change->set_id(id);
+          change->set_attempt(attempt);
           change->set_blocked(blocked);
         });
       }
@@ -536,7 +544,9 @@ class Worker {
   void HandleMessage(const std::shared_ptr<Session>& session,
                      const rpc::SchedulerToWorker& message) {
     for (uint64_t id : message.release()) store_.Erase(id);
-    for (uint64_t id : message.cancel()) CancelTask(id);
+    for (const rpc::TaskAttempt& run : message.cancel()) {
+      CancelTask(run.id(), run.attempt());
+    }
     for (const rpc::ActorPlacement& p : message.place_actor()) {
       PlaceActor(session, p);
     }
@@ -657,11 +667,12 @@ class Worker {
                       const rpc::Assignment& assignment) {
     auto run = std::make_shared<TaskRun>();
     run->id = assignment.task().id();
+    run->attempt = assignment.task().attempt();
     run->session = session;
     {
       internal::MutexLock lock(&tasks_mu_);
       run->number = ++last_run_;
-      running_[run->id] = Running{{}, run->number};
+      running_[run->id] = Running{{}, run->number, run->attempt};
     }
     const rpc::ActorCall& call = assignment.task().actor_call();
     std::shared_ptr<ActorHost> host;
@@ -837,15 +848,16 @@ class Worker {
     for (std::thread& t : copies) t.join();
   }
 
-  // The scheduler took `id` back (cancelled, or its input was lost): a
-  // queued run never starts, a running one goes on but its result is
-  // dropped, and the tasks it submitted are cancelled.
-  void CancelTask(uint64_t id) {
+  // The scheduler took run `attempt` of `id` back (cancelled, or its input
+  // was lost): a queued run never starts, a running one goes on but its
+  // result is dropped, and the tasks it submitted are cancelled. A run of
+  // another attempt (assigned here again) is left alone.
+  void CancelTask(uint64_t id, uint32_t attempt) {
     std::shared_ptr<ObjectState> state;
     {
       internal::MutexLock lock(&tasks_mu_);
       auto it = running_.find(id);
-      if (it == running_.end()) return;
+      if (it == running_.end() || it->second.attempt != attempt) return;
       state = it->second.state.lock();
       running_.erase(it);  // its run is stale from now on
     }
@@ -858,6 +870,7 @@ class Worker {
   struct TaskRun {
     uint64_t id = 0;
     uint64_t number = 0;  // unique on this worker
+    uint32_t attempt = 0;  // the scheduler's number for it (TaskDef.attempt)
     // The session that assigned it: where it reports, whose client it uses.
     std::shared_ptr<Session> session;
     std::chrono::steady_clock::time_point start;
@@ -874,6 +887,9 @@ class Worker {
     int64_t start_us = 0;
     int64_t end_us = 0;
     std::vector<rpc::TaskTransfer> transfers;
+    // An input it could not fetch (with the addresses tried): the run
+    // failed before it started, which is no fault of the task.
+    std::vector<rpc::Location> missing;
   };
 
   // Sends a run's outcome when its executor object completes.
@@ -915,6 +931,7 @@ class Worker {
                  const rpc::Assignment& assignment) {
     auto run = std::make_shared<TaskRun>();
     run->id = assignment.task().id();
+    run->attempt = assignment.task().attempt();
     run->session = session;
     internal::TaskSpec spec;
     spec.id = run->id;
@@ -927,7 +944,7 @@ class Worker {
       // Current before it can start (it may finish before Submit returns).
       internal::MutexLock lock(&tasks_mu_);
       run->number = ++last_run_;
-      running_[run->id] = Running{{}, run->number};
+      running_[run->id] = Running{{}, run->number, run->attempt};
     }
     std::shared_ptr<ObjectState> state = executor_->Submit(std::move(spec));
     {
@@ -1059,6 +1076,9 @@ class Worker {
           {dep.addresses().begin(), dep.addresses().end()}, dep.id(), &how);
       if (bytes.ok()) NoteTransfer(run, dep.id(), bytes->size(), how, begun);
       if (!bytes.ok()) {
+        rpc::Location& missing = run.missing.emplace_back();
+        missing.set_id(dep.id());
+        *missing.mutable_addresses() = dep.addresses();
         throw std::runtime_error(absl::StrCat(
             "weft: ", run.session->name, " could not fetch input ", dep.id(),
             ": ",
@@ -1136,9 +1156,13 @@ class Worker {
       still_assigned = running_.size();
     }
     result.set_id(state.id());
+    result.set_attempt(run.attempt);
     if (std::shared_ptr<const ErrorInfo> error = state.error()) {
       result.set_failed(true);
       rpc::ToProto(*error, *result.mutable_error());
+      for (rpc::Location& missing : run.missing) {
+        *result.add_missing() = std::move(missing);
+      }
     } else {
       std::optional<rpc::Buffer> bytes = store_.Get(state.id());
       result.set_size(bytes.has_value() ? bytes->size() : 0);
@@ -1247,7 +1271,8 @@ class Worker {
   // The current run of each task assigned here.
   struct Running {
     std::weak_ptr<ObjectState> state;
-    uint64_t number = 0;
+    uint64_t number = 0;   // TaskRun::number
+    uint32_t attempt = 0;  // TaskRun::attempt
   };
   internal::Mutex tasks_mu_;
   absl::flat_hash_map<uint64_t, Running> running_ ABSL_GUARDED_BY(tasks_mu_);

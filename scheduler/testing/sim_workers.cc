@@ -32,6 +32,7 @@ using Stream = rpc::PeerStream<rpc::WorkerMessage, rpc::SchedulerToWorker>;
 void Answer(const rpc::TaskDef& task, absl::Duration ran,
             rpc::TaskResult& result) {
   result.set_id(task.id());
+  result.set_attempt(task.attempt());
   std::string value;
   if (task.args_size() > 0 && task.args(0).has_value()) {
     absl::StatusOr<int64_t> x = Deserialize<int64_t>(task.args(0).value());
@@ -208,10 +209,12 @@ void SimWorkers::OnMessages(const std::shared_ptr<Worker>& worker,
   bool start = false;
   {
     MutexLock lock(&worker->mu);
-    for (uint64_t id : message.cancel()) {
-      auto it =
-          std::find_if(worker->queue.begin(), worker->queue.end(),
-                       [id](const rpc::TaskDef& t) { return t.id() == id; });
+    for (const rpc::TaskAttempt& run : message.cancel()) {
+      auto it = std::find_if(worker->queue.begin(), worker->queue.end(),
+                             [&run](const rpc::TaskDef& t) {
+                               return t.id() == run.id() &&
+                                      t.attempt() == run.attempt();
+                             });
       // The head "runs": its result is sent anyway, as a real worker's
       // would be (the scheduler drops it).
       if (it != worker->queue.end() && it != worker->queue.begin()) {
