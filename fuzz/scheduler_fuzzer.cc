@@ -386,7 +386,7 @@ class Sim {
     absl::Status st;
     if (fail) {
       st = s_->TaskFailed(w, id,
-                          ErrorDetail{ErrorKind::kTaskFailed, "", "", "E",
+                          ErrorInfo{ErrorKind::kTaskFailed, "", "", "E",
                                       "fuzzed"});
     } else {
       // Sometimes a result small enough to come inline, with its value.

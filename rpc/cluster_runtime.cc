@@ -18,6 +18,7 @@
 #include "rpc/buffer_sink.h"
 #include "rpc/convert.h"
 #include "rpc/data_client.h"
+#include "rpc/error_proto.h"
 #include "rpc/frame_stream.h"
 #include "rpc/grpc_peer_stream.h"
 #include "rpc/join.h"
@@ -565,7 +566,7 @@ class ClusterConnection final
     }
     if (state == nullptr) return;
     if (done.failed()) {
-      state->SetError(FromProto(done.error()));
+      state->SetError(std::make_shared<const ErrorInfo>(FromProto(done.error())));
     } else {
       const Location& l = done.location();
       const bool has_inline = l.size() == l.inline_value().size();
@@ -767,7 +768,9 @@ ActorStatus StatusFromProto(const ActorInfo& info) {
       std::clamp(info.state(), 0, static_cast<int>(weft::ActorState::kDead)));
   status.restarts = info.restarts();
   status.worker = info.worker();
-  if (info.has_death()) status.death = FromProto(info.death());
+  if (info.has_death()) {
+    status.death = std::make_shared<const ErrorInfo>(FromProto(info.death()));
+  }
   return status;
 }
 
@@ -945,7 +948,7 @@ std::vector<std::shared_ptr<ObjectState>> ClusterRuntime::RunOnAllWorkers(
           internal::MakeError(ErrorKind::kWorkerDied, spec.name, state->key(),
                               std::string(reply.status().message())));
     } else if (reply->failed()) {
-      state->SetError(FromProto(reply->error()));
+      state->SetError(std::make_shared<const ErrorInfo>(FromProto(reply->error())));
     } else {
       state->SetRemote(nullptr, reply->value(), /*has_inline=*/true);
     }

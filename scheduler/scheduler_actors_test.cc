@@ -225,7 +225,7 @@ TEST_F(ActorsTest, AThrowingCallFailsAloneAndIsNotRetried) {
   failing.retries = 3;  // ignored for calls
   Submit({failing, Call(2, 100)});
   Take();
-  ErrorDetail boom;
+  ErrorInfo boom;
   boom.exception_type = "std::runtime_error";
   boom.message = "boom";
   ASSERT_TRUE(s_->TaskFailed(10, 1, boom).ok());
@@ -357,7 +357,7 @@ TEST_F(ActorsTest, AFailingConstructorKillsTheActorWithItsError) {
   Create(Actor(100));
   Submit({Call(1, 100)});
   Take();
-  ErrorDetail error;
+  ErrorInfo error;
   error.exception_type = "std::invalid_argument";
   error.message = "bad start";
   ASSERT_TRUE(s_->ActorCreationFailed(10, 100, error).ok());
@@ -418,7 +418,7 @@ TEST_F(ActorsTest, AFailedInputKillsTheActor) {
   Create(def);
   Submit({Call(2, 100)});
   Take();
-  ASSERT_TRUE(s_->TaskFailed(10, 1, ErrorDetail{}).ok());
+  ASSERT_TRUE(s_->TaskFailed(10, 1, ErrorInfo{}).ok());
   Drained d = Take();
   EXPECT_EQ(StateOf(100), ActorState::kDead);
   EXPECT_EQ(s_->ErrorOf(2)->kind, ErrorKind::kActorDied);

@@ -938,7 +938,7 @@ void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
   for (const rpc::ActorReport& report : message.actors()) {
     log(report.failed()
             ? state_.ActorCreationFailed(peer.id, report.actor(),
-                                         FromProto(report.error()))
+                                         rpc::FromProto(report.error()))
             : state_.ActorCreated(peer.id, report.actor()));
   }
   // Before results: a task's block/resume reports precede its result.
@@ -947,7 +947,8 @@ void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
   }
   for (const rpc::TaskResult& result : message.results()) {
     if (result.failed()) {
-      log(state_.TaskFailed(peer.id, result.id(), FromProto(result.error())));
+      log(state_.TaskFailed(peer.id, result.id(),
+                            rpc::FromProto(result.error())));
     } else {
       log(state_.TaskFinished(peer.id, result.id(), result.size(),
                               result.inline_value(),
@@ -1051,7 +1052,7 @@ void SchedulerService::DispatchLocked() {
               rpc::ObjectDone* done = m.add_done();
               done->set_id(a.object);
               done->set_failed(true);
-              ToProto(a.error, *done->mutable_error());
+              rpc::ToProto(a.error, *done->mutable_error());
             });
           }
         },

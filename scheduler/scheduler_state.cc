@@ -98,10 +98,10 @@ const std::string& SchedulerState::NameOf(const Task& t) const {
   return t.name == kNone ? *kPut : strings_[t.name];
 }
 
-ErrorDetail SchedulerState::DetailFor(const Task& t, ErrorKind kind,
+ErrorInfo SchedulerState::DetailFor(const Task& t, ErrorKind kind,
                                       std::string type,
                                       std::string message) const {
-  ErrorDetail d;
+  ErrorInfo d;
   d.kind = kind;
   d.task_name = NameOf(t);
   d.task_key = weft::internal::MakeKey(d.task_name, t.id);
@@ -240,7 +240,7 @@ absl::Status SchedulerState::RemoveWorker(WorkerId worker,
     }
     if (t.deaths >= options_.max_worker_deaths_per_task) {
       const std::string key = weft::internal::MakeKey(NameOf(t), t.id);
-      Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+      Fail(s, std::make_shared<const ErrorInfo>(DetailFor(
                   t, ErrorKind::kWorkerDied, "KilledWorker",
                   absl::StrCat("task ", key, " was running on ", t.deaths,
                                " workers that died (last: ", who, ": ",
@@ -654,7 +654,7 @@ SchedulerState::FindProcessing(WorkerId worker, ObjectId task) const {
 }
 
 absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
-                                        ErrorDetail error) {
+                                        ErrorInfo error) {
   absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
       FindProcessing(worker, task);
   if (!found.ok()) return found.status();
@@ -668,7 +668,7 @@ absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
     if (error.task_name.empty()) error.task_name = NameOf(t);
     if (error.task_key.empty()) error.task_key = weft::internal::MakeKey(NameOf(t), t.id);
     SetState(t, TaskState::kReady);  // pending, no longer assigned
-    Fail(s, std::make_shared<const ErrorDetail>(std::move(error)));
+    Fail(s, std::make_shared<const ErrorInfo>(std::move(error)));
   }
   AfterEvent();
   return absl::OkStatus();
@@ -745,7 +745,7 @@ absl::Status SchedulerState::AddRef(ClientId client, ObjectId object) {
   const Slot s = FindSlot(object);
   if (s == kNone) {
     // Nothing will ever complete it: say so, so that no get() waits.
-    ErrorDetail lost;
+    ErrorInfo lost;
     lost.kind = ErrorKind::kObjectLost;
     lost.task_key = Hex(object);
     lost.exception_type = "ObjectLost";
@@ -792,7 +792,7 @@ absl::Status SchedulerState::Cancel(ClientId client, ObjectId object) {
   const Task& t = tasks_[s];
   if (!IsPending(t.state)) return absl::OkStatus();
   const std::string key = weft::internal::MakeKey(NameOf(t), t.id);
-  Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+  Fail(s, std::make_shared<const ErrorInfo>(DetailFor(
               t, ErrorKind::kCancelled, "CancelledError",
               absl::StrCat("task ", key, " was cancelled by client ",
                            client))));
@@ -895,7 +895,7 @@ TaskState SchedulerState::StateOf(ObjectId object) const {
   return s == kNone ? TaskState::kReleased : tasks_[s].state;
 }
 
-const ErrorDetail* SchedulerState::ErrorOf(ObjectId object) const {
+const ErrorInfo* SchedulerState::ErrorOf(ObjectId object) const {
   const Slot s = FindSlot(object);
   if (s == kNone) return nullptr;
   auto it = errors_.find(s);

@@ -182,7 +182,7 @@ class SchedulerState {
   // retries left; then it errs with `error` (task_name/task_key filled in
   // if empty) and every pending dependent errs with the same root cause.
   // Errors: as TaskFinished (without the ReleaseObjects).
-  absl::Status TaskFailed(WorkerId worker, ObjectId task, ErrorDetail error);
+  absl::Status TaskFailed(WorkerId worker, ObjectId task, ErrorInfo error);
   // `worker` reports that processing `task` is waiting for other tasks
   // (blocked in get()) or has resumed. A blocked task gives its cpus back so
   // the tasks it waits for can run there (Dask's secede/rejoin); nested
@@ -246,7 +246,7 @@ class SchedulerState {
   // `actor`'s constructor failed on `worker`: the actor dies with `error`
   // as its cause (no restart). Errors: as ActorCreated.
   absl::Status ActorCreationFailed(WorkerId worker, ActorId actor,
-                                   ErrorDetail error);
+                                   ErrorInfo error);
   // Ends `actor` for good: its worker drops it (StopActor), and every
   // unfinished call fails with kActorDied. No-op for a dead actor. Errors:
   // NotFound (client, actor).
@@ -260,7 +260,7 @@ class SchedulerState {
     ActorState state = ActorState::kPending;
     int restarts = 0;
     WorkerId worker = 0;  // 0 unless creating or alive
-    std::shared_ptr<const ErrorDetail> death;  // set when dead
+    std::shared_ptr<const ErrorInfo> death;  // set when dead
   };
   // The actor, or nullopt if unknown (never created, or forgotten once
   // nothing referenced it).
@@ -285,7 +285,7 @@ class SchedulerState {
   // Returns the state of `object`; kReleased for an unknown object.
   TaskState StateOf(ObjectId object) const;
   // Returns the error of an erred or cancelled object, or nullptr.
-  const ErrorDetail* ErrorOf(ObjectId object) const;
+  const ErrorInfo* ErrorOf(ObjectId object) const;
   // Returns the workers holding `object` (ascending id); empty if none.
   std::vector<WorkerId> HoldersOf(ObjectId object) const;
   // Returns the worker processing `object`, or 0 if it is not processing.
@@ -424,7 +424,7 @@ class SchedulerState {
   uint32_t Intern(const std::string& s);
   void Unintern(uint32_t id);
   const std::string& NameOf(const Task& t) const;
-  ErrorDetail DetailFor(const Task& t, ErrorKind kind, std::string type,
+  ErrorInfo DetailFor(const Task& t, ErrorKind kind, std::string type,
                         std::string message) const;
 
   // Slots.
@@ -437,7 +437,7 @@ class SchedulerState {
   void MakeReady(Slot s);
   void Assign(Slot s, WorkerSlot w);
   void Unassign(Slot s, bool send_cancel);
-  void Fail(Slot root, std::shared_ptr<const ErrorDetail> error);
+  void Fail(Slot root, std::shared_ptr<const ErrorInfo> error);
   void MaybeRelease(Slot s);
   void MaybeForget(Slot s);
   void LeaveMemory(Slot s, std::vector<Slot>& unpinned,
@@ -475,13 +475,13 @@ class SchedulerState {
   void TryPlace(Actor& actor);
   void DispatchCalls(ActorId actor);
   // The error a call of a dead actor fails with, and one saying why.
-  std::shared_ptr<const ErrorDetail> ActorError(const Actor& actor,
+  std::shared_ptr<const ErrorInfo> ActorError(const Actor& actor,
                                                 std::string type,
                                                 std::string message) const;
   // Ends `actor` with `why`: its threads on its worker are freed (and the
   // worker told to drop it when `tell_worker`), its unfinished calls fail
   // with `why`, and its pins are dropped.
-  void ActorDied(Actor& actor, std::shared_ptr<const ErrorDetail> why,
+  void ActorDied(Actor& actor, std::shared_ptr<const ErrorInfo> why,
                  bool tell_worker);
   // Worker `ws` is being removed: its actors restart or die. Called after
   // its processing tasks were unassigned.
@@ -514,7 +514,7 @@ class SchedulerState {
   const std::vector<TaskDef>* batch_ = nullptr;
   // Live records by id: 4-byte slots, hashed by their records' ids.
   internal::SlotIndex<TaskIdOf> index_{TaskIdOf{this}};
-  absl::flat_hash_map<Slot, std::shared_ptr<const ErrorDetail>> errors_;
+  absl::flat_hash_map<Slot, std::shared_ptr<const ErrorInfo>> errors_;
   // Small values of objects in memory (24-byte entries; up to 15 bytes
   // inline).
   absl::flat_hash_map<Slot, internal::CompactBytes> inline_values_;

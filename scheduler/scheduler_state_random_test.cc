@@ -239,7 +239,7 @@ class Sim {
     ASSERT_EQ(s_->ProcessingOn(id), w);
     running_[w].erase(id);
     absl::Status st =
-        fail ? s_->TaskFailed(w, id, ErrorDetail{ErrorKind::kTaskFailed, "",
+        fail ? s_->TaskFailed(w, id, ErrorInfo{ErrorKind::kTaskFailed, "",
                                                  "", "E", "random"})
              : s_->TaskFinished(w, id, 1 + Uniform(100),
                                 Uniform(2) ? "val" : "");

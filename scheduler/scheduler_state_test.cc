@@ -421,7 +421,7 @@ TEST_F(SchedulerStateTest, FailurePropagatesRootCause) {
   Worker(10, 2);
   Submit({Def(1), Def(2, {1}), Def(3, {2}), Def(4)});
   Take();
-  ErrorDetail err;
+  ErrorInfo err;
   err.exception_type = "std::runtime_error";
   err.message = "boom";
   ASSERT_TRUE(s_->TaskFailed(10, 1, err).ok());
@@ -456,14 +456,14 @@ TEST_F(SchedulerStateTest, Retries) {
   t.retries = 2;
   Submit({t});
   EXPECT_THAT(Take().assigns, ElementsAre(P{10, 1}));
-  ASSERT_TRUE(s_->TaskFailed(10, 1, ErrorDetail{}).ok());
+  ASSERT_TRUE(s_->TaskFailed(10, 1, ErrorInfo{}).ok());
   Drained d = Take();
   ASSERT_EQ(d.assign_msgs.size(), 1u);
   EXPECT_EQ(d.assign_msgs[0].task.retries, 1);
-  ASSERT_TRUE(s_->TaskFailed(d.assigns[0].first, 1, ErrorDetail{}).ok());
+  ASSERT_TRUE(s_->TaskFailed(d.assigns[0].first, 1, ErrorInfo{}).ok());
   d = Take();
   EXPECT_THAT(d.failed, IsEmpty());
-  ASSERT_TRUE(s_->TaskFailed(d.assigns[0].first, 1, ErrorDetail{}).ok());
+  ASSERT_TRUE(s_->TaskFailed(d.assigns[0].first, 1, ErrorInfo{}).ok());
   d = Take();
   ASSERT_EQ(d.failed.size(), 1u);
   EXPECT_EQ(s_->StateOf(1), TaskState::kErred);
@@ -472,7 +472,7 @@ TEST_F(SchedulerStateTest, Retries) {
   t.retries = 1;
   Submit({t});
   d = Take();
-  ASSERT_TRUE(s_->TaskFailed(d.assigns[0].first, 2, ErrorDetail{}).ok());
+  ASSERT_TRUE(s_->TaskFailed(d.assigns[0].first, 2, ErrorInfo{}).ok());
   d = Take();
   Finish(d.assigns[0].first, 2);
   EXPECT_EQ(s_->StateOf(2), TaskState::kMemory);
@@ -651,7 +651,7 @@ TEST_F(SchedulerStateTest, KilledWorkerAfterThreeDeaths) {
   Drained d = Take();
   EXPECT_EQ(s_->StateOf(1), TaskState::kErred);
   EXPECT_EQ(s_->StateOf(2), TaskState::kErred);
-  const ErrorDetail* e = s_->ErrorOf(2);
+  const ErrorInfo* e = s_->ErrorOf(2);
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->kind, ErrorKind::kWorkerDied);
   EXPECT_EQ(e->exception_type, "KilledWorker");

@@ -34,6 +34,7 @@
 #include "rpc/bulk_transfer.h"
 #include "rpc/cluster_runtime.h"
 #include "rpc/convert.h"
+#include "rpc/error_proto.h"
 #include "rpc/data_client.h"
 #include "rpc/event_loop.h"
 #include "rpc/frame_stream.h"
