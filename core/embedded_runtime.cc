@@ -350,8 +350,8 @@ std::shared_ptr<ObjectState> EmbeddedRuntime::Put(PutSpec spec) {
   return state;
 }
 
-std::vector<WorkerDescription> EmbeddedRuntime::Workers() {
-  WorkerDescription self;
+std::vector<WorkerStatus> EmbeddedRuntime::Workers() {
+  WorkerStatus self;
   self.id = 0;
   self.address = "local";
   self.host = "localhost";

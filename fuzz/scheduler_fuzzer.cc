@@ -209,7 +209,7 @@ class Sim {
   void AddWorker(int nthreads) {
     const WorkerId w = next_worker_++;
     const absl::Status st =
-        s_->AddWorker(w, WorkerInfo{"w", nthreads, "h"}, now_);
+        s_->AddWorker(w, WorkerRegistration{"w", nthreads, "h"}, now_);
     FUZZ_CHECK(st.ok() == (nthreads >= 1));
     if (trace_) std::fprintf(stderr, "  worker %lu joins: %s\n", (unsigned long)w, st.ToString().c_str());
     if (st.ok()) running_[w];

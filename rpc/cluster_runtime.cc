@@ -270,14 +270,14 @@ class ClusterConnection final
     return reply.actors(0);
   }
 
-  absl::StatusOr<std::vector<internal::WorkerDescription>> Workers() {
+  absl::StatusOr<std::vector<WorkerStatus>> Workers() {
     SchedulerToClient reply;
     absl::Status status =
         Request([](ClientMessage& m) { m.set_list_workers(true); }, reply);
     if (!status.ok()) return status;
-    std::vector<internal::WorkerDescription> out;
+    std::vector<WorkerStatus> out;
     for (const WorkerInfo& w : reply.workers()) {
-      internal::WorkerDescription d;
+      WorkerStatus d;
       d.id = w.id();
       d.address = w.address();
       d.host = w.host();
@@ -863,14 +863,13 @@ std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
     done.set_inline_value(bytes.data(), bytes.size());
   } else {
     // The value lives on the least loaded worker.
-    absl::StatusOr<std::vector<internal::WorkerDescription>> workers =
-        connection_->Workers();
+    absl::StatusOr<std::vector<WorkerStatus>> workers = connection_->Workers();
     if (!workers.ok() || workers->empty()) {
       throw UsageError(
           "weft: put() of a large value needs a worker to hold it, and the "
           "cluster has none yet (see wait_for_workers)");
     }
-    const internal::WorkerDescription* target = &(*workers)[0];
+    const WorkerStatus* target = &(*workers)[0];
     for (const auto& w : *workers) {
       if (w.memory_bytes < target->memory_bytes) target = &w;
     }
@@ -890,9 +889,8 @@ std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
 
 int ClusterRuntime::num_slots() const { return connection_->slots(); }
 
-std::vector<internal::WorkerDescription> ClusterRuntime::Workers() {
-  absl::StatusOr<std::vector<internal::WorkerDescription>> workers =
-      connection_->Workers();
+std::vector<WorkerStatus> ClusterRuntime::Workers() {
+  absl::StatusOr<std::vector<WorkerStatus>> workers = connection_->Workers();
   if (!workers.ok()) throw UsageError(std::string(workers.status().message()));
   return *std::move(workers);
 }
@@ -902,8 +900,7 @@ absl::Status ClusterRuntime::WaitForWorkers(int n,
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   size_t have = 0;
   while (true) {
-    absl::StatusOr<std::vector<internal::WorkerDescription>> workers =
-        connection_->Workers();
+    absl::StatusOr<std::vector<WorkerStatus>> workers = connection_->Workers();
     if (!workers.ok()) return workers.status();
     have = workers->size();
     if (have >= static_cast<size_t>(n)) return absl::OkStatus();
@@ -931,7 +928,7 @@ std::vector<std::shared_ptr<ObjectState>> ClusterRuntime::RunOnAllWorkers(
   CallRequest request;
   request.set_function(spec.function_name);
   for (const auto& a : args) ToProto(a, *request.add_args());
-  std::vector<internal::WorkerDescription> workers = Workers();
+  std::vector<WorkerStatus> workers = Workers();
   std::vector<std::future<absl::StatusOr<CallReply>>> calls;
   for (const auto& w : workers) {
     calls.push_back(std::async(std::launch::async, [&, address = w.address] {
@@ -967,7 +964,7 @@ std::shared_ptr<ObjectState> ClusterRuntime::Broadcast(internal::PutSpec spec) {
   done.set_id(id);
   done.set_size(bytes.size());
   std::vector<std::future<absl::Status>> stores;
-  std::vector<internal::WorkerDescription> workers = Workers();
+  std::vector<WorkerStatus> workers = Workers();
   for (const auto& w : workers) {
     stores.push_back(std::async(std::launch::async, [&, address = w.address] {
       return connection_->data().Store(address, id, bytes);

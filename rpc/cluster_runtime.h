@@ -54,7 +54,7 @@ class ClusterRuntime final : public internal::Runtime {
   std::shared_ptr<internal::ObjectState> Put(internal::PutSpec spec) override;
   void FlushSubmissions() override;
   int num_slots() const override;
-  std::vector<internal::WorkerDescription> Workers() override;
+  std::vector<WorkerStatus> Workers() override;
   absl::Status WaitForWorkers(int n,
                               std::chrono::milliseconds timeout) override;
   std::vector<std::shared_ptr<internal::ObjectState>> RunOnAllWorkers(

@@ -126,8 +126,8 @@ void ToProto(const SchedulerState::ActorSummary& actor,
   }
 }
 
-WorkerInfo FromProto(const rpc::WorkerInfo& info) {
-  WorkerInfo out;
+WorkerRegistration FromProto(const rpc::WorkerInfo& info) {
+  WorkerRegistration out;
   out.address = info.address();
   out.host = info.host();
   out.nthreads = info.nthreads();

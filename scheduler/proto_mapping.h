@@ -38,7 +38,7 @@ void ToProto(const AssignTask& assign,
              rpc::Assignment& out);
 
 // A worker's registration as the state machine takes it.
-WorkerInfo FromProto(const rpc::WorkerInfo& info);
+WorkerRegistration FromProto(const rpc::WorkerInfo& info);
 
 // An actor a client creates; the constructor's arguments are kept as bytes
 // (as a task's), rebuilt by ToProto(PlaceActor).

@@ -85,9 +85,10 @@ class ActorsTest : public ::testing::Test {
     ASSERT_TRUE(s_->AddClient(kC2).ok());
   }
   void Worker(WorkerId id, int nthreads = 1) {
-    ASSERT_TRUE(
-        s_->AddWorker(id, WorkerInfo{"tcp://w:1", nthreads, "host"}, kT0)
-            .ok());
+    ASSERT_TRUE(s_->AddWorker(id,
+                              WorkerRegistration{"tcp://w:1", nthreads, "host"},
+                              kT0)
+                    .ok());
   }
   void Create(ActorDef def, ClientId c = kC1) {
     absl::Status st = s_->CreateActor(c, std::move(def));

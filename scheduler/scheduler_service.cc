@@ -453,8 +453,8 @@ SchedulerService::Load SchedulerService::CurrentLoad() {
   load.ready_tasks = state_.num_ready();
   for (const WorkerSummary& w : state_.Workers()) {
     Load::Worker& worker = load.workers.emplace_back();
-    worker.host = w.host;
-    worker.nthreads = w.nthreads;
+    worker.host = w.registration.host;
+    worker.nthreads = w.registration.nthreads;
     worker.processing = w.processing;
     auto it = workers_.find(w.id);
     if (it != workers_.end()) worker.pid = it->second->pid;
@@ -757,9 +757,9 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
       for (const WorkerSummary& w : state_.Workers()) {
         rpc::WorkerInfo* info = reply.add_workers();
         info->set_id(w.id);
-        info->set_address(w.address);
-        info->set_host(w.host);
-        info->set_nthreads(w.nthreads);
+        info->set_address(w.registration.address);
+        info->set_host(w.registration.host);
+        info->set_nthreads(w.registration.nthreads);
         info->set_processing(w.processing);
         info->set_memory_bytes(std::max(w.held_bytes, w.reported_memory_bytes));
         info->set_objects(w.num_objects);
@@ -818,7 +818,7 @@ grpc::Status SchedulerService::WorkerStream(
       return;
     }
     peer->id = next_peer_id_++;
-    const WorkerInfo info = FromProto(hello.register_());
+    const WorkerRegistration info = FromProto(hello.register_());
     status = state_.AddWorker(peer->id, info, absl::Now());
     if (!status.ok()) return;
     ToWorker(*peer, [&](rpc::SchedulerToWorker& m) {
@@ -1084,9 +1084,9 @@ dashboard::ClusterView SchedulerService::View(size_t graph_nodes) {
   for (const WorkerSummary& w : workers) {
     dashboard::WorkerRow& row = view.workers.emplace_back();
     row.id = w.id;
-    row.address = w.address;
-    row.host = w.host;
-    row.nthreads = w.nthreads;
+    row.address = w.registration.address;
+    row.host = w.registration.host;
+    row.nthreads = w.registration.nthreads;
     row.pid = pids.contains(w.id) ? pids[w.id] : 0;
     row.processing = w.processing;
     row.objects = w.num_objects;

@@ -188,7 +188,7 @@ void SchedulerState::RemoveClient(ClientId client) {
 
 // --- Workers ---------------------------------------------------------------
 
-absl::Status SchedulerState::AddWorker(WorkerId worker, WorkerInfo info,
+absl::Status SchedulerState::AddWorker(WorkerId worker, WorkerRegistration info,
                                        absl::Time now) {
   absl::StatusOr<WorkerSlot> slot = pool_.Add(worker, std::move(info), now);
   if (!slot.ok()) return slot.status();
@@ -958,9 +958,7 @@ std::vector<WorkerSummary> SchedulerState::Workers() const {
     const internal::WorkerRecord& w = pool_.at(s);
     WorkerSummary sum;
     sum.id = w.id;
-    sum.address = w.info.address;
-    sum.host = w.info.host;
-    sum.nthreads = w.info.nthreads;
+    sum.registration = w.info;
     sum.processing = w.num_processing;
     sum.used_cpus = w.used_cpus;
     sum.num_objects = w.num_held;

@@ -43,12 +43,13 @@
 
 namespace weft::scheduler {
 
-// A worker as `weft status` shows it.
+// A worker as the state machine reports it (SchedulerState::Workers()): its
+// registration and the load the state machine counts. The service turns it
+// into rpc::WorkerInfo rows for `weft status` and Client::workers(), and
+// into the dashboard's rows.
 struct WorkerSummary {
   WorkerId id = 0;
-  std::string address;
-  std::string host;
-  int nthreads = 0;
+  WorkerRegistration registration;  // as the worker announced itself
   uint32_t processing = 0;   // tasks assigned and not finished
   uint32_t used_cpus = 0;    // their num_cpus, summed
   uint64_t num_objects = 0;  // objects it holds
@@ -115,7 +116,8 @@ class SchedulerState {
 
   // Registers a worker seen at `now`; queued tasks may be assigned to it at
   // once. Errors: AlreadyExists, InvalidArgument (nthreads < 1).
-  absl::Status AddWorker(WorkerId worker, WorkerInfo info, absl::Time now);
+  absl::Status AddWorker(WorkerId worker, WorkerRegistration info,
+                         absl::Time now);
   // Removes a worker that died or left. Its processing tasks go back to
   // the queue (each counts one death; at max_worker_deaths_per_task the
   // task errs with kWorkerDied). Objects whose last copy it held are

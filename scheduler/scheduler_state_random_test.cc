@@ -45,7 +45,7 @@ class Sim {
 
   void AddWorker(int nthreads) {
     const WorkerId w = next_worker_++;
-    ASSERT_TRUE(s_->AddWorker(w, WorkerInfo{"w", nthreads, "h"},
+    ASSERT_TRUE(s_->AddWorker(w, WorkerRegistration{"w", nthreads, "h"},
                               absl::UnixEpoch())
                     .ok());
     running_[w];

@@ -38,8 +38,8 @@ TaskDef Def(ObjectId id, std::vector<ObjectId> deps = {}, int priority = 0) {
   return d;
 }
 
-WorkerInfo Info(int nthreads) {
-  return WorkerInfo{"tcp://w:1", nthreads, "host"};
+WorkerRegistration Info(int nthreads) {
+  return WorkerRegistration{"tcp://w:1", nthreads, "host"};
 }
 
 // The actions of one drain, split by kind.

@@ -94,9 +94,12 @@ struct ActorDef {
   static constexpr int kMaxConcurrency = ActorOptions::kMaxConcurrency;
 };
 
-
-// What a worker announces when it joins.
-struct WorkerInfo {
+// What a worker announces when it joins: the state machine's copy of the
+// registration part of rpc::WorkerInfo (the wire's worker message; the
+// service converts it with FromProto in proto_mapping.h). What the state
+// machine reports about a worker is SchedulerState's WorkerSummary, and what
+// a program sees is weft::WorkerStatus (core/weft/worker_status.h).
+struct WorkerRegistration {
   std::string address;  // where its data server listens
   int nthreads = 1;     // task threads, >= 1
   std::string host;     // machine name, for display

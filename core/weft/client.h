@@ -25,6 +25,7 @@
 #include "weft/internal/waiting.h"
 #include "weft/object_ref.h"
 #include "weft/options.h"
+#include "weft/worker_status.h"
 
 namespace weft {
 
@@ -199,7 +200,7 @@ class Client {
 
   // The workers with host, threads and load. The embedded runtime reports
   // one worker: this process.
-  std::vector<internal::WorkerDescription> workers() const {
+  std::vector<WorkerStatus> workers() const {
     return impl_->runtime().Workers();
   }
 

@@ -52,7 +52,7 @@ class EmbeddedRuntime final : public Runtime {
   std::shared_ptr<ObjectState> Put(PutSpec spec) override;
   int num_slots() const override { return num_threads_; }
   // The process itself is the one worker.
-  std::vector<WorkerDescription> Workers() override;
+  std::vector<WorkerStatus> Workers() override;
   absl::Status WaitForWorkers(int n,
                               std::chrono::milliseconds timeout) override;
   std::vector<std::shared_ptr<ObjectState>> RunOnAllWorkers(

@@ -18,13 +18,13 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "weft/internal/any_value.h"
-#include "absl/status/statusor.h"
-#include "weft/internal/object_state.h"
 #include "weft/actor_status.h"
+#include "weft/internal/any_value.h"
+#include "weft/internal/object_state.h"
 #include "weft/internal/task_events.h"
 #include "weft/internal/wire.h"
 #include "weft/options.h"
+#include "weft/worker_status.h"
 
 namespace weft::internal {
 
@@ -93,24 +93,6 @@ struct FoundActor {
   std::shared_ptr<ObjectState> anchor;
 };
 
-// One worker as a runtime reports it.
-struct WorkerDescription {
-  uint64_t id = 0;
-  std::string address;  // data address, host:port ("local" when embedded)
-  std::string host;
-  int nthreads = 0;
-  int64_t pid = 0;
-  int processing = 0;   // tasks assigned and not finished
-  uint64_t memory_bytes = 0;
-  uint64_t objects = 0;
-  // Clusters, from the worker's last heartbeat: tasks running now (the
-  // rest of `processing` waits there), its process's CPU use (1.0 = one
-  // core busy) and resident memory.
-  int executing = 0;
-  double cpu = 0;
-  uint64_t rss_bytes = 0;
-};
-
 // Thread-safe.
 class Runtime {
  public:
@@ -128,7 +110,7 @@ class Runtime {
   virtual int num_slots() const = 0;
 
   // The workers, as of now.
-  virtual std::vector<WorkerDescription> Workers() = 0;
+  virtual std::vector<WorkerStatus> Workers() = 0;
   // Blocks until at least `n` workers are connected. Errors:
   // DeadlineExceeded naming how many there are.
   virtual absl::Status WaitForWorkers(int n,
