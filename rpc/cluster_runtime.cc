@@ -23,17 +23,18 @@
 #include "rpc/grpc_peer_stream.h"
 #include "rpc/join.h"
 #include "rpc/liveness.h"
-#include "rpc/peer_stream.h"
 #include "rpc/local_link.h"
+#include "rpc/peer_stream.h"
 #include "rpc/retry.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
-#include "weft/internal/inline_limit.h"
 #include "weft/errors.h"
 #include "weft/internal/error_info.h"
+#include "weft/internal/inline_limit.h"
 #include "weft/internal/mutex.h"
+#include "weft/internal/status_macros.h"
 
 namespace weft::rpc {
 
@@ -220,9 +221,8 @@ class ClusterConnection final
   internal::RefResolver* refs() override { return this; }
 
   absl::StatusOr<std::string> Fetch(uint64_t id) override {
-    absl::StatusOr<internal::FetchedBytes> view = FetchView(id);
-    if (!view.ok()) return view.status();
-    return std::string(view->bytes);
+    WEFT_ASSIGN_OR_RETURN(internal::FetchedBytes view, FetchView(id));
+    return std::string(view.bytes);
   }
 
   // A same-host holder's shared memory is mapped, not copied (see
@@ -258,8 +258,7 @@ class ClusterConnection final
   template <class Fill>
   absl::StatusOr<ActorInfo> ActorRequest(Fill fill) {
     SchedulerToClient reply;
-    absl::Status status = Request(fill, reply);
-    if (!status.ok()) return status;
+    WEFT_RETURN_IF_ERROR(Request(fill, reply));
     if (reply.actors_size() != 1) {
       return absl::InternalError("weft: the scheduler gave no answer about "
                                  "the actor");
@@ -637,10 +636,9 @@ absl::StatusOr<std::unique_ptr<ClusterRuntime>> ClusterRuntime::Connect(
   absl::Status status = RetryConnect(
       absl::Now() + absl::FromChrono(timeout), token.from_file(),
       [&](absl::Time attempt_deadline) {
-        absl::StatusOr<std::string> value = token.Read();
-        if (!value.ok()) return value.status();
+        WEFT_ASSIGN_OR_RETURN(std::string value, token.Read());
         auto attempt =
-            std::make_shared<ClusterConnection>(address, *value, name);
+            std::make_shared<ClusterConnection>(address, value, name);
         absl::Status started = attempt->Start(attempt_deadline);
         if (started.ok()) connection = std::move(attempt);
         return started;
@@ -664,26 +662,28 @@ ClusterRuntime::ClusterRuntime(std::shared_ptr<ClusterConnection> connection)
 
 ClusterRuntime::~ClusterRuntime() { connection_->Stop(); }
 
-std::shared_ptr<ObjectState> ClusterRuntime::Submit(internal::TaskSpec spec) {
+absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::Submit(
+    internal::TaskSpec spec) {
   return SubmitTask(std::move(spec), /*actor=*/0);
 }
 
-std::shared_ptr<ObjectState> ClusterRuntime::SubmitActorCall(
+absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::SubmitActorCall(
     uint64_t actor, const std::shared_ptr<ObjectState>&,
     internal::TaskSpec spec) {
   return SubmitTask(std::move(spec), actor);
 }
 
-std::shared_ptr<ObjectState> ClusterRuntime::SubmitTask(
+absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::SubmitTask(
     internal::TaskSpec spec, uint64_t actor) {
   if (spec.function_name.empty()) {
     if (actor != 0) {
-      throw UsageError(
-          "weft: a method of actor class " + spec.name.substr(0, spec.name.find('.')) +
+      return absl::InvalidArgumentError(
+          "weft: a method of actor class " +
+          spec.name.substr(0, spec.name.find('.')) +
           " is not registered, and a cluster calls only methods registered "
           "by name: add &Class::Method to the class's WEFT_ACTOR(...)");
     }
-    throw UsageError(
+    return absl::InvalidArgumentError(
         "weft: '" + spec.name +
         "' is not a registered function, and a cluster runs only functions "
         "registered by name. Make it a free function (or static member) and "
@@ -695,7 +695,8 @@ std::shared_ptr<ObjectState> ClusterRuntime::SubmitTask(
   IdCollector borrowed;
   absl::Status status = spec.body->ToWire(args, &borrowed);
   if (!status.ok()) {
-    throw UsageError(absl::StrCat(status.message(), " (task ", spec.name, ")"));
+    return absl::Status(status.code(), absl::StrCat(status.message(), " (task ",
+                                                    spec.name, ")"));
   }
   // A call holds its actor while it is pending.
   if (actor != 0) borrowed.ids.push_back(actor);
@@ -809,8 +810,7 @@ absl::StatusOr<std::unique_ptr<ClusterRuntime>> ClusterRuntime::ConnectLocal(
     std::shared_ptr<LocalLink> link, const std::string& address,
     const std::string& token, const std::string& name) {
   auto connection = std::make_shared<ClusterConnection>(address, token, name);
-  absl::Status status = connection->StartLocal(std::move(link));
-  if (!status.ok()) return status;
+  WEFT_RETURN_IF_ERROR(connection->StartLocal(std::move(link)));
   std::unique_ptr<ClusterRuntime> runtime(new ClusterRuntime(connection));
   (void)connection->Workers();  // learn the slot count
   return runtime;
@@ -826,14 +826,12 @@ struct EncodedPut {
 
 // The encoding of a put() value: straight into shared memory when large and
 // this process uses it (a same-host worker then maps it: no copy, no
-// stream). Throws UsageError naming what went wrong.
-EncodedPut EncodePut(const internal::PutSpec& spec) {
+// stream). Errors: the value's encoder's (it cannot be serialized).
+absl::StatusOr<EncodedPut> EncodePut(const internal::PutSpec& spec) {
   BufferSink sink(SharedMemoryEnabled());
-  if (absl::Status s = spec.encode(sink); !s.ok()) {
-    throw UsageError(std::string(s.message()));
-  }
+  WEFT_RETURN_IF_ERROR(spec.encode(sink));
   std::vector<uint64_t> contained = sink.contained();
-  return {sink.Finish(), std::move(contained)};
+  return EncodedPut{sink.Finish(), std::move(contained)};
 }
 
 // Tells the scheduler which objects a put's value references, in the
@@ -848,8 +846,9 @@ void AddContainment(uint64_t id, const std::vector<uint64_t>& contained,
 
 }  // namespace
 
-std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
-  const EncodedPut encoded = EncodePut(spec);
+absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::Put(
+    internal::PutSpec spec) {
+  WEFT_ASSIGN_OR_RETURN(const EncodedPut encoded, EncodePut(spec));
   const Buffer& bytes = encoded.bytes;
   const uint64_t id = internal::NewObjectId();
   std::shared_ptr<ObjectState> state = connection_->Track(id, "put");
@@ -865,7 +864,7 @@ std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
     // The value lives on the least loaded worker.
     absl::StatusOr<std::vector<WorkerStatus>> workers = connection_->Workers();
     if (!workers.ok() || workers->empty()) {
-      throw UsageError(
+      return absl::FailedPreconditionError(
           "weft: put() of a large value needs a worker to hold it, and the "
           "cluster has none yet (see wait_for_workers)");
     }
@@ -873,8 +872,7 @@ std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
     for (const auto& w : *workers) {
       if (w.memory_bytes < target->memory_bytes) target = &w;
     }
-    absl::Status stored = connection_->data().Store(target->address, id, bytes);
-    if (!stored.ok()) throw UsageError(std::string(stored.message()));
+    WEFT_RETURN_IF_ERROR(connection_->data().Store(target->address, id, bytes));
     done.add_worker_addresses(target->address);
   }
   // The value's references stay held by `spec.value` until the scheduler
@@ -889,10 +887,8 @@ std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
 
 int ClusterRuntime::num_slots() const { return connection_->slots(); }
 
-std::vector<WorkerStatus> ClusterRuntime::Workers() {
-  absl::StatusOr<std::vector<WorkerStatus>> workers = connection_->Workers();
-  if (!workers.ok()) throw UsageError(std::string(workers.status().message()));
-  return *std::move(workers);
+absl::StatusOr<std::vector<WorkerStatus>> ClusterRuntime::Workers() {
+  return connection_->Workers();
 }
 
 absl::Status ClusterRuntime::WaitForWorkers(int n,
@@ -900,9 +896,9 @@ absl::Status ClusterRuntime::WaitForWorkers(int n,
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   size_t have = 0;
   while (true) {
-    absl::StatusOr<std::vector<WorkerStatus>> workers = connection_->Workers();
-    if (!workers.ok()) return workers.status();
-    have = workers->size();
+    WEFT_ASSIGN_OR_RETURN(std::vector<WorkerStatus> workers,
+                          connection_->Workers());
+    have = workers.size();
     if (have >= static_cast<size_t>(n)) return absl::OkStatus();
     if (std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -912,10 +908,10 @@ absl::Status ClusterRuntime::WaitForWorkers(int n,
       " connected to ", connection_->address()));
 }
 
-std::vector<std::shared_ptr<ObjectState>> ClusterRuntime::RunOnAllWorkers(
-    internal::TaskSpec spec) {
+absl::StatusOr<std::vector<std::shared_ptr<ObjectState>>>
+ClusterRuntime::RunOnAllWorkers(internal::TaskSpec spec) {
   if (spec.function_name.empty()) {
-    throw UsageError(
+    return absl::InvalidArgumentError(
         "weft: run_on_all_workers needs a function registered "
         "with WEFT_REMOTE; '" +
         spec.name + "' is not");
@@ -923,12 +919,11 @@ std::vector<std::shared_ptr<ObjectState>> ClusterRuntime::RunOnAllWorkers(
   std::vector<internal::WireArg> args;
   // The call runs now, while the caller holds `spec` and so any reference
   // in the arguments: nothing to pin.
-  absl::Status status = spec.body->ToWire(args, nullptr);
-  if (!status.ok()) throw UsageError(std::string(status.message()));
+  WEFT_RETURN_IF_ERROR(spec.body->ToWire(args, nullptr));
   CallRequest request;
   request.set_function(spec.function_name);
   for (const auto& a : args) ToProto(a, *request.add_args());
-  std::vector<WorkerStatus> workers = Workers();
+  WEFT_ASSIGN_OR_RETURN(const std::vector<WorkerStatus> workers, Workers());
   std::vector<std::future<absl::StatusOr<CallReply>>> calls;
   for (const auto& w : workers) {
     calls.push_back(std::async(std::launch::async, [&, address = w.address] {
@@ -954,9 +949,10 @@ std::vector<std::shared_ptr<ObjectState>> ClusterRuntime::RunOnAllWorkers(
   return out;
 }
 
-std::shared_ptr<ObjectState> ClusterRuntime::Broadcast(internal::PutSpec spec) {
+absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::Broadcast(
+    internal::PutSpec spec) {
   // One region serves every same-host worker: each maps it.
-  const EncodedPut encoded = EncodePut(spec);
+  WEFT_ASSIGN_OR_RETURN(const EncodedPut encoded, EncodePut(spec));
   const Buffer& bytes = encoded.bytes;
   const uint64_t id = internal::NewObjectId();
   std::shared_ptr<ObjectState> state = connection_->Track(id, "broadcast");
@@ -964,15 +960,14 @@ std::shared_ptr<ObjectState> ClusterRuntime::Broadcast(internal::PutSpec spec) {
   done.set_id(id);
   done.set_size(bytes.size());
   std::vector<std::future<absl::Status>> stores;
-  std::vector<WorkerStatus> workers = Workers();
+  WEFT_ASSIGN_OR_RETURN(const std::vector<WorkerStatus> workers, Workers());
   for (const auto& w : workers) {
     stores.push_back(std::async(std::launch::async, [&, address = w.address] {
       return connection_->data().Store(address, id, bytes);
     }));
   }
   for (size_t i = 0; i < stores.size(); ++i) {
-    absl::Status status = stores[i].get();
-    if (!status.ok()) throw UsageError(std::string(status.message()));
+    WEFT_RETURN_IF_ERROR(stores[i].get());
     done.add_worker_addresses(workers[i].address);
   }
   if (workers.empty()) done.set_inline_value(bytes.data(), bytes.size());
@@ -1009,9 +1004,9 @@ class ClusterEventReader final : public internal::EventReader {
       request.set_task_cursor(task_cursor_);
       request.set_transfer_cursor(transfer_cursor_);
       request.set_max_events(kPage);
-      absl::StatusOr<TelemetryReply> reply = connection_->Telemetry(request);
-      if (!reply.ok()) return reply.status();
-      for (const TaskEvent& t : reply->tasks()) {
+      WEFT_ASSIGN_OR_RETURN(TelemetryReply reply,
+                            connection_->Telemetry(request));
+      for (const TaskEvent& t : reply.tasks()) {
         internal::TaskRunEvent& e = into.tasks.emplace_back();
         e.id = t.id();
         e.name = t.name();
@@ -1024,7 +1019,7 @@ class ClusterEventReader final : public internal::EventReader {
         e.exception_type = t.exception_type();
         e.message = t.message();
       }
-      for (const TransferEvent& t : reply->transfers()) {
+      for (const TransferEvent& t : reply.transfers()) {
         internal::TransferEvent& e = into.transfers.emplace_back();
         e.object = t.id();
         e.worker = t.worker();
@@ -1035,11 +1030,11 @@ class ClusterEventReader final : public internal::EventReader {
         e.start_us = t.start_us();
         e.end_us = t.end_us();
       }
-      into.dropped += reply->dropped();
-      task_cursor_ = reply->next_task_cursor();
-      transfer_cursor_ = reply->next_transfer_cursor();
-      if (reply->tasks_size() < static_cast<int>(kPage) &&
-          reply->transfers_size() < static_cast<int>(kPage)) {
+      into.dropped += reply.dropped();
+      task_cursor_ = reply.next_task_cursor();
+      transfer_cursor_ = reply.next_transfer_cursor();
+      if (reply.tasks_size() < static_cast<int>(kPage) &&
+          reply.transfers_size() < static_cast<int>(kPage)) {
         return absl::OkStatus();
       }
     }
@@ -1057,17 +1052,13 @@ absl::StatusOr<std::unique_ptr<internal::EventReader>>
 ClusterRuntime::OpenEvents() {
   TelemetryRequest request;
   request.set_from_now(true);
-  absl::StatusOr<TelemetryReply> now = connection_->Telemetry(request);
-  if (!now.ok()) return now.status();
-  return std::make_unique<ClusterEventReader>(connection_,
-                                              now->next_task_cursor(),
-                                              now->next_transfer_cursor());
+  WEFT_ASSIGN_OR_RETURN(TelemetryReply now, connection_->Telemetry(request));
+  return std::make_unique<ClusterEventReader>(
+      connection_, now.next_task_cursor(), now.next_transfer_cursor());
 }
 
-std::string ClusterRuntime::DashboardLink() {
-  absl::StatusOr<std::string> link = connection_->DashboardLink();
-  if (!link.ok()) throw UsageError(std::string(link.status().message()));
-  return *std::move(link);
+absl::StatusOr<std::string> ClusterRuntime::DashboardLink() {
+  return connection_->DashboardLink();
 }
 
 void ClusterRuntime::Contain(uint64_t container,

@@ -929,7 +929,7 @@ class Worker {
       run->number = ++last_run_;
       running_[run->id] = Running{{}, run->number};
     }
-    std::shared_ptr<ObjectState> state = executor_->Submit(std::move(spec));
+    std::shared_ptr<ObjectState> state = executor_->Schedule(std::move(spec));
     {
       internal::MutexLock lock(&tasks_mu_);
       auto it = running_.find(run->id);

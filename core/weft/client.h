@@ -22,6 +22,7 @@
 #include "weft/errors.h"
 #include "weft/internal/client_impl.h"
 #include "weft/internal/resolve.h"
+#include "weft/internal/throw_status.h"
 #include "weft/internal/waiting.h"
 #include "weft/object_ref.h"
 #include "weft/options.h"
@@ -198,18 +199,19 @@ class Client {
 
   // --- Workers -------------------------------------------------------------
 
-  // The workers with host, threads and load. The embedded runtime reports
-  // one worker: this process.
+  // The workers with host, threads and load (weft/worker_status.h). The
+  // embedded runtime reports one worker: this process. Throws UsageError if
+  // the scheduler cannot be reached, TimeoutError if it does not answer.
   std::vector<WorkerStatus> workers() const {
-    return impl_->runtime().Workers();
+    return internal::ValueOrThrow(impl_->runtime().Workers());
   }
 
   // The URL of the cluster's web dashboard (docs/dashboard.md), e.g.
   // "http://127.0.0.1:8787/"; empty on the embedded runtime or when the
   // scheduler serves none. Throws UsageError if the scheduler cannot be
-  // reached.
+  // reached, TimeoutError if it does not answer.
   std::string dashboard_link() const {
-    return impl_->runtime().DashboardLink();
+    return internal::ValueOrThrow(impl_->runtime().DashboardLink());
   }
 
   // Blocks until `n` workers are connected. Throws TimeoutError with the
@@ -230,7 +232,8 @@ class Client {
                                            : spec.function_name;
     spec.id = internal::NewObjectId();
     std::vector<R> out;
-    for (auto& state : impl_->runtime().RunOnAllWorkers(std::move(spec))) {
+    for (auto& state : internal::ValueOrThrow(
+             impl_->runtime().RunOnAllWorkers(std::move(spec)))) {
       internal::AwaitState(*state, std::nullopt);
       out.push_back(internal::ReadyValue<R>(state));
     }
@@ -241,8 +244,9 @@ class Client {
   // returns a reference that tasks take as an argument without transfer.
   template <class T>
   ObjectRef<std::decay_t<T>> broadcast(T&& value) const {
-    return ObjectRef<std::decay_t<T>>(impl_->runtime().Broadcast(
-        internal::ClientImpl::MakePutSpec(std::forward<T>(value))));
+    return ObjectRef<std::decay_t<T>>(
+        internal::ValueOrThrow(impl_->runtime().Broadcast(
+            internal::ClientImpl::MakePutSpec(std::forward<T>(value)))));
   }
 
   // --- Eager tasks -------------------------------------------------------

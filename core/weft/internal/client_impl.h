@@ -14,6 +14,7 @@
 #include "weft/internal/bind.h"
 #include "weft/internal/runtime.h"
 #include "weft/internal/task_context.h"
+#include "weft/internal/throw_status.h"
 #include "weft/object_ref.h"
 #include "weft/options.h"
 #include "weft/registry.h"
@@ -79,7 +80,8 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
                 : !spec.function_name.empty() ? spec.function_name
                                               : FunctionName(f);
     spec.id = id != 0 ? id : NewObjectId();
-    std::shared_ptr<ObjectState> state = runtime_->Submit(std::move(spec));
+    std::shared_ptr<ObjectState> state =
+        ValueOrThrow(runtime_->Submit(std::move(spec)));
     // A task's children are cancelled with it.
     if (TaskContext* parent = TaskContext::Current()) parent->AddChild(state);
     return ObjectRef<Stored<ResultOf<F>>>(std::move(state));
@@ -88,7 +90,7 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   template <class T>
   ObjectRef<std::decay_t<T>> Put(T&& value) {
     return ObjectRef<std::decay_t<T>>(
-        runtime_->Put(MakePutSpec(std::forward<T>(value))));
+        ValueOrThrow(runtime_->Put(MakePutSpec(std::forward<T>(value)))));
   }
 
   template <class T>
