@@ -108,7 +108,7 @@ class ActorMethod {
     if (internal::TaskContext* parent = internal::TaskContext::Current()) {
       parent->AddChild(state);
     }
-    return ObjectRef<Result>(std::move(state));
+    return internal::RefAccess::Make<Result>(std::move(state));
   }
 
   // One call per input element, in order: method(a[i], b[i], ...).

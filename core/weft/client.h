@@ -81,7 +81,11 @@ class AsCompleted {
   iterator begin() { return iterator(this); }
   std::default_sentinel_t end() { return {}; }
 
-  // Internal.
+ private:
+  // Made by Client::as_completed and weft::as_completed (weft/api.h).
+  friend class Client;
+  template <class U>
+  friend AsCompleted<U> as_completed(const std::vector<ObjectRef<U>>& refs);
   explicit AsCompleted(const std::vector<ObjectRef<T>>& refs)
       : queue_(std::make_shared<internal::CompletionQueue>()) {
     std::vector<std::shared_ptr<internal::ObjectState>> states;
@@ -90,11 +94,10 @@ class AsCompleted {
     queue_->Watch(states);
   }
 
- private:
   std::optional<ObjectRef<T>> NextUntil(
       std::optional<internal::SteadyTime> deadline) {
     auto state = queue_->Next(deadline);
-    if (state != nullptr) return ObjectRef<T>(std::move(state));
+    if (state != nullptr) return internal::RefAccess::Make<T>(std::move(state));
     if (!queue_->exhausted()) {
       throw TimeoutError("weft: as_completed timed out");
     }
@@ -144,7 +147,8 @@ class RemoteFunction {
     return out;
   }
 
-  // Internal.
+ private:
+  friend class Client;  // Client::remote makes them
   RemoteFunction(std::shared_ptr<internal::ClientImpl> client, F f,
                  TaskOptions options)
       : client_(std::move(client)),
@@ -153,7 +157,6 @@ class RemoteFunction {
     internal::CheckDeducible<F>();
   }
 
- private:
   std::shared_ptr<internal::ClientImpl> client_;
   F f_;
   TaskOptions options_;
@@ -244,7 +247,7 @@ class Client {
   // returns a reference that tasks take as an argument without transfer.
   template <class T>
   ObjectRef<std::decay_t<T>> broadcast(T&& value) const {
-    return ObjectRef<std::decay_t<T>>(
+    return internal::RefAccess::Make<std::decay_t<T>>(
         internal::ValueOrThrow(impl_->runtime().Broadcast(
             internal::ClientImpl::MakePutSpec(std::forward<T>(value)))));
   }
@@ -255,7 +258,8 @@ class Client {
   template <class F>
   RemoteFunction<internal::DecayedFunction<F>> remote(
       F&& f, TaskOptions options = {}) const {
-    return {impl_, std::forward<F>(f), std::move(options)};
+    return RemoteFunction<internal::DecayedFunction<F>>(
+        impl_, std::forward<F>(f), std::move(options));
   }
 
   // Stores `value` in the runtime and returns a reference to it; tasks that
@@ -321,7 +325,8 @@ class Client {
     static_assert(sizeof...(T) > 0, "weft: compute needs an argument");
     auto states = internal::SubmitGraph(*impl_, {ds.node()...});
     return [&]<size_t... I>(std::index_sequence<I...>) {
-      std::tuple<ObjectRef<T>...> refs(ObjectRef<T>(std::move(states[I]))...);
+      std::tuple<ObjectRef<T>...> refs(
+          internal::RefAccess::Make<T>(std::move(states[I]))...);
       states.clear();  // the refs above are now the only holders
       WaitAll({std::get<I>(refs).state()...});  // with a progress bar
       if constexpr (sizeof...(T) == 1) {
@@ -346,7 +351,8 @@ class Client {
   // Starts the graph of `d` and returns a reference to its result at once.
   template <class T>
   ObjectRef<T> persist(const Delayed<T>& d) const {
-    return ObjectRef<T>(internal::SubmitGraph(*impl_, {d.node()})[0]);
+    return internal::RefAccess::Make<T>(
+        internal::SubmitGraph(*impl_, {d.node()})[0]);
   }
   template <class T>
   std::vector<ObjectRef<T>> persist(const std::vector<Delayed<T>>& ds) const {
@@ -355,17 +361,19 @@ class Client {
     for (const auto& d : ds) roots.push_back(d.node());
     std::vector<ObjectRef<T>> out;
     for (auto& s : internal::SubmitGraph(*impl_, roots)) {
-      out.emplace_back(std::move(s));
+      out.push_back(internal::RefAccess::Make<T>(std::move(s)));
     }
     return out;
   }
 
-  // Internal.
-  explicit Client(std::shared_ptr<internal::ClientImpl> impl)
-      : impl_(std::move(impl)) {}
+  // For weft's own use: the client behind the handle.
   const std::shared_ptr<internal::ClientImpl>& impl() const { return impl_; }
 
  private:
+  friend class internal::ClientImpl;  // ClientImpl::Handle
+  explicit Client(std::shared_ptr<internal::ClientImpl> impl)
+      : impl_(std::move(impl)) {}
+
   template <class T>
   static T Take(ObjectRef<T> ref) {
     internal::AwaitState(*ref.state(), std::nullopt);

@@ -20,6 +20,10 @@
 #include "weft/registry.h"
 #include "weft/serialize.h"
 
+namespace weft {
+class Client;
+}  // namespace weft
+
 namespace weft::internal {
 
 // The readable name of a callable: its registered name, else "lambda" or
@@ -70,6 +74,9 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
 
   Runtime& runtime() { return *runtime_; }
 
+  // The user's handle to `impl` (Client's constructor is private).
+  static Client Handle(std::shared_ptr<ClientImpl> impl);
+
   // Submits f(args...) now. `id` 0 picks a fresh id.
   template <class F, class... A>
   ObjectRef<Stored<ResultOf<F>>> Call(const F& f, const TaskOptions& options,
@@ -84,12 +91,12 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
         ValueOrThrow(runtime_->Submit(std::move(spec)));
     // A task's children are cancelled with it.
     if (TaskContext* parent = TaskContext::Current()) parent->AddChild(state);
-    return ObjectRef<Stored<ResultOf<F>>>(std::move(state));
+    return RefAccess::Make<Stored<ResultOf<F>>>(std::move(state));
   }
 
   template <class T>
   ObjectRef<std::decay_t<T>> Put(T&& value) {
-    return ObjectRef<std::decay_t<T>>(
+    return RefAccess::Make<std::decay_t<T>>(
         ValueOrThrow(runtime_->Put(MakePutSpec(std::forward<T>(value)))));
   }
 
