@@ -48,10 +48,6 @@ ActorInstanceScope::ActorInstanceScope(void* instance)
 
 ActorInstanceScope::~ActorInstanceScope() { current_instance = previous_; }
 
-void ThrowActorError(const absl::Status& status, const std::string& what) {
-  throw UsageError(absl::StrCat(what, ": ", status.message()));
-}
-
 std::string ActorClassName(std::string_view constructor_text) {
   return Trimmed(constructor_text.substr(0, constructor_text.find('(')));
 }

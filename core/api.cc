@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "weft/internal/task_context.h"
+#include "weft/internal/throw_status.h"
 
 namespace weft {
 
@@ -25,12 +26,8 @@ Client Client::Current() { return Client(internal::ClientImpl::Current()); }
 void Client::make_default() const { internal::ClientImpl::SetDefault(impl_); }
 
 void Client::wait_for_workers(int n, Duration timeout) const {
-  absl::Status status = impl_->runtime().WaitForWorkers(
-      n, std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
-  if (absl::IsDeadlineExceeded(status)) {
-    throw TimeoutError(std::string(status.message()));
-  }
-  if (!status.ok()) throw UsageError(std::string(status.message()));
+  internal::ThrowIfError(impl_->runtime().WaitForWorkers(
+      n, std::chrono::duration_cast<std::chrono::milliseconds>(timeout)));
 }
 
 bool visualize(const std::string& dot, const std::string& path) {

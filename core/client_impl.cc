@@ -5,6 +5,7 @@
 #include <thread>
 #include <utility>
 
+#include "weft/client.h"
 #include "weft/errors.h"
 #include "weft/internal/embedded_runtime.h"
 #include "weft/internal/mutex.h"
@@ -59,6 +60,10 @@ std::shared_ptr<ClientImpl> ClientImpl::Current() {
 void ClientImpl::SetDefault(const std::shared_ptr<ClientImpl>& client) {
   MutexLock lock(&default_mu);
   DefaultClient() = client;
+}
+
+Client ClientImpl::Handle(std::shared_ptr<ClientImpl> impl) {
+  return Client(std::move(impl));
 }
 
 }  // namespace weft::internal

@@ -41,7 +41,8 @@ namespace {
 Client MakeDefault(
     absl::StatusOr<std::unique_ptr<rpc::ClusterRuntime>> runtime) {
   if (!runtime.ok()) throw UsageError(std::string(runtime.status().message()));
-  Client client(std::make_shared<internal::ClientImpl>(*std::move(runtime)));
+  Client client = internal::ClientImpl::Handle(
+      std::make_shared<internal::ClientImpl>(*std::move(runtime)));
   client.make_default();
   return client;
 }

@@ -2,13 +2,13 @@
 
 #include "weft/internal/embedded_runtime.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <utility>
-
-#include <unistd.h>
 
 #include "boost/context/protected_fixedsize_stack.hpp"
 #include "boost/fiber/fiber.hpp"
@@ -334,7 +334,12 @@ EmbeddedRuntime::~EmbeddedRuntime() {
   for (auto& t : threads_) t.join();
 }
 
-std::shared_ptr<ObjectState> EmbeddedRuntime::Submit(TaskSpec spec) {
+absl::StatusOr<std::shared_ptr<ObjectState>> EmbeddedRuntime::Submit(
+    TaskSpec spec) {
+  return Schedule(std::move(spec));
+}
+
+std::shared_ptr<ObjectState> EmbeddedRuntime::Schedule(TaskSpec spec) {
   const uint64_t id = spec.id != 0 ? spec.id : NewObjectId();
   auto result = std::make_shared<ObjectState>(id, spec.name);
   const int cpus = std::clamp(spec.options.num_cpus, 1, num_threads_);
@@ -344,14 +349,15 @@ std::shared_ptr<ObjectState> EmbeddedRuntime::Submit(TaskSpec spec) {
   return result;
 }
 
-std::shared_ptr<ObjectState> EmbeddedRuntime::Put(PutSpec spec) {
+absl::StatusOr<std::shared_ptr<ObjectState>> EmbeddedRuntime::Put(
+    PutSpec spec) {
   auto state = std::make_shared<ObjectState>(NewObjectId(), "put");
   state->SetValue(std::move(spec.value));
   return state;
 }
 
-std::vector<WorkerDescription> EmbeddedRuntime::Workers() {
-  WorkerDescription self;
+absl::StatusOr<std::vector<WorkerStatus>> EmbeddedRuntime::Workers() {
+  WorkerStatus self;
   self.id = 0;
   self.address = "local";
   self.host = "localhost";
@@ -362,7 +368,7 @@ std::vector<WorkerDescription> EmbeddedRuntime::Workers() {
     self.processing = num_threads_ - free_slots_;
     for (const auto& [priority, tasks] : queue_) self.processing += tasks.size();
   }
-  return {self};
+  return std::vector<WorkerStatus>{self};
 }
 
 absl::Status EmbeddedRuntime::WaitForWorkers(int n,
@@ -373,9 +379,9 @@ absl::Status EmbeddedRuntime::WaitForWorkers(int n,
       "LocalCluster or Client::Connect for more");
 }
 
-std::vector<std::shared_ptr<ObjectState>> EmbeddedRuntime::RunOnAllWorkers(
-    TaskSpec spec) {
-  return {Submit(std::move(spec))};
+absl::StatusOr<std::vector<std::shared_ptr<ObjectState>>>
+EmbeddedRuntime::RunOnAllWorkers(TaskSpec spec) {
+  return std::vector<std::shared_ptr<ObjectState>>{Schedule(std::move(spec))};
 }
 
 absl::StatusOr<std::shared_ptr<ObjectState>> EmbeddedRuntime::CreateActor(
@@ -383,9 +389,8 @@ absl::StatusOr<std::shared_ptr<ObjectState>> EmbeddedRuntime::CreateActor(
   return actors_->Create(std::move(spec));
 }
 
-std::shared_ptr<ObjectState> EmbeddedRuntime::SubmitActorCall(
-    uint64_t actor, const std::shared_ptr<ObjectState>& anchor,
-    TaskSpec spec) {
+absl::StatusOr<std::shared_ptr<ObjectState>> EmbeddedRuntime::SubmitActorCall(
+    uint64_t actor, const std::shared_ptr<ObjectState>& anchor, TaskSpec spec) {
   return actors_->Call(actor, anchor, std::move(spec));
 }
 

@@ -2,9 +2,11 @@
 
 #include "weft/errors.h"
 
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "weft/internal/throw_status.h"
 
 namespace weft {
 
@@ -49,4 +51,16 @@ TaskError::TaskError(std::shared_ptr<const ErrorInfo> info,
       info_(std::move(info)),
       requested_key_(std::move(requested_key)) {}
 
+namespace internal {
+
+void ThrowIfError(const absl::Status& status, absl::string_view context) {
+  if (status.ok()) return;
+  std::string what = context.empty()
+                         ? std::string(status.message())
+                         : absl::StrCat(context, ": ", status.message());
+  if (absl::IsDeadlineExceeded(status)) throw TimeoutError(what);
+  throw UsageError(what);
+}
+
+}  // namespace internal
 }  // namespace weft

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "boost/fiber/condition_variable.hpp"
+#include "weft/internal/status_macros.h"
 
 namespace weft::internal {
 
@@ -256,9 +257,8 @@ bool ObjectState::is_remote() const {
 }
 
 absl::StatusOr<FetchedBytes> RemoteBytes::FetchView(uint64_t id) {
-  absl::StatusOr<std::string> bytes = Fetch(id);
-  if (!bytes.ok()) return bytes.status();
-  auto owner = std::make_shared<const std::string>(*std::move(bytes));
+  WEFT_ASSIGN_OR_RETURN(std::string bytes, Fetch(id));
+  auto owner = std::make_shared<const std::string>(std::move(bytes));
   return FetchedBytes{*owner, owner};
 }
 

@@ -77,9 +77,8 @@ class Recording {
   const std::string& path() const { return path_; }
 
  private:
-  static std::string Describe(
-      const std::vector<WorkerDescription>& workers,
-      const std::string& dashboard) {
+  static std::string Describe(const std::vector<WorkerStatus>& workers,
+                              const std::string& dashboard) {
     if (workers.size() == 1 && workers[0].address == "local") {
       return absl::StrCat("embedded runtime, ", workers[0].nthreads,
                           " threads");

@@ -47,7 +47,7 @@ absl::StatusOr<std::shared_ptr<ObjectState>> Runtime::CreateActor(ActorSpec) {
   return NoActors();
 }
 
-std::shared_ptr<ObjectState> Runtime::SubmitActorCall(
+absl::StatusOr<std::shared_ptr<ObjectState>> Runtime::SubmitActorCall(
     uint64_t, const std::shared_ptr<ObjectState>&, TaskSpec spec) {
   auto state = std::make_shared<ObjectState>(
       spec.id != 0 ? spec.id : NewObjectId(), spec.name);

@@ -209,7 +209,7 @@ class Sim {
   void AddWorker(int nthreads) {
     const WorkerId w = next_worker_++;
     const absl::Status st =
-        s_->AddWorker(w, WorkerInfo{"w", nthreads, "h"}, now_);
+        s_->AddWorker(w, WorkerRegistration{"w", nthreads, "h"}, now_);
     FUZZ_CHECK(st.ok() == (nthreads >= 1));
     if (trace_) std::fprintf(stderr, "  worker %lu joins: %s\n", (unsigned long)w, st.ToString().c_str());
     if (st.ok()) running_[w];
@@ -388,7 +388,7 @@ class Sim {
     if (fail) {
       st = s_->TaskFailed(
           w, id, s_->AttemptOf(id),
-          ErrorDetail{ErrorKind::kTaskFailed, "", "", "E", "fuzzed"});
+          ErrorInfo{ErrorKind::kTaskFailed, "", "", "E", "fuzzed"});
     } else {
       // Sometimes a result small enough to come inline, with its value.
       const uint64_t size = in_.ConsumeIntegralInRange<uint64_t>(1, 40);

@@ -306,11 +306,13 @@ std::vector<std::string> Samples() {
     v[1].set_must(2);
     out.push_back(Serialize(v));
   } else if constexpr (std::is_same_v<T, ObjectRef<int>>) {
-    out.push_back(Serialize(ObjectRef<int>(Runtime().object(3))));
+    out.push_back(
+        Serialize(internal::RefAccess::Make<int>(Runtime().object(3))));
   } else if constexpr (std::is_same_v<T, std::vector<ObjectRef<std::string>>>) {
-    out.push_back(Serialize(T{ObjectRef<std::string>(Runtime().object(1)),
-                              ObjectRef<std::string>(),
-                              ObjectRef<std::string>(Runtime().object(8))}));
+    out.push_back(Serialize(
+        T{internal::RefAccess::Make<std::string>(Runtime().object(1)),
+          ObjectRef<std::string>(),
+          internal::RefAccess::Make<std::string>(Runtime().object(8))}));
   } else if constexpr (std::is_same_v<T, std::vector<Empty>>) {
     out.push_back(Serialize(T(4)));
   }

@@ -365,9 +365,14 @@ rpc::WorkerMessage MakeWorkerMessage(FuzzedDataProvider& in,
       case 1: {
         rpc::TaskResult* r = m.add_results();
         r->set_id(task());
+        // Attempts are numbered from 1 across the scheduler: small ones
+        // are current as often as stale.
+        r->set_attempt(in.ConsumeIntegralInRange<uint32_t>(0, 8));
         r->set_failed(in.ConsumeIntegralInRange(0, 3) == 0);
         if (r->failed()) {
-          r->mutable_error()->set_kind(in.ConsumeIntegralInRange(-1, 6));
+          // Unknown kinds too (a newer build's): proto3 enums are open.
+          r->mutable_error()->set_kind(
+              static_cast<rpc::Error_Kind>(in.ConsumeIntegralInRange(-1, 6)));
           r->mutable_error()->set_message("boom");
         }
         const bool consistent = in.ConsumeBool();

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "rpc/tcp_socket.h"
+#include "weft/internal/status_macros.h"
 
 namespace weft::rpc {
 namespace {
@@ -120,10 +121,9 @@ std::string NewTicket() {
 
 absl::StatusOr<std::unique_ptr<BulkServer>> BulkServer::Start(
     const std::string& host, int port, Options options) {
-  absl::StatusOr<TcpListener> listener = ListenTcp(host, port);
-  if (!listener.ok()) return listener.status();
+  WEFT_ASSIGN_OR_RETURN(TcpListener listener, ListenTcp(host, port));
   std::unique_ptr<BulkServer> server(
-      new BulkServer(listener->fd, listener->port, std::move(options)));
+      new BulkServer(listener.fd, listener.port, std::move(options)));
   if (::pipe2(server->stop_pipe_, O_CLOEXEC) != 0) {
     return absl::InternalError("weft: pipe2 failed");
   }

@@ -23,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "deploy/slurm_env.h"
+#include "weft/internal/status_macros.h"
 
 namespace weft::rpc {
 namespace {
@@ -55,9 +56,8 @@ absl::StatusOr<std::string> DefaultStateDir() {
 }
 
 absl::StatusOr<std::string> DefaultSchedulerFile() {
-  absl::StatusOr<std::string> dir = DefaultStateDir();
-  if (!dir.ok()) return dir.status();
-  return *dir + "/scheduler";
+  WEFT_ASSIGN_OR_RETURN(std::string dir, DefaultStateDir());
+  return dir + "/scheduler";
 }
 
 absl::StatusOr<std::string> SchedulerFileBeside(const std::string& token_file) {

@@ -18,21 +18,23 @@
 #include "rpc/buffer_sink.h"
 #include "rpc/convert.h"
 #include "rpc/data_client.h"
+#include "rpc/error_proto.h"
 #include "rpc/frame_stream.h"
 #include "rpc/grpc_peer_stream.h"
 #include "rpc/join.h"
 #include "rpc/liveness.h"
-#include "rpc/peer_stream.h"
 #include "rpc/local_link.h"
+#include "rpc/peer_stream.h"
 #include "rpc/retry.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
 #include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
-#include "weft/internal/inline_limit.h"
 #include "weft/errors.h"
 #include "weft/internal/error_info.h"
+#include "weft/internal/inline_limit.h"
 #include "weft/internal/mutex.h"
+#include "weft/internal/status_macros.h"
 
 namespace weft::rpc {
 
@@ -224,9 +226,8 @@ class ClusterConnection final
   internal::RefResolver* refs() override { return this; }
 
   absl::StatusOr<std::string> Fetch(uint64_t id) override {
-    absl::StatusOr<internal::FetchedBytes> view = FetchView(id);
-    if (!view.ok()) return view.status();
-    return std::string(view->bytes);
+    WEFT_ASSIGN_OR_RETURN(internal::FetchedBytes view, FetchView(id));
+    return std::string(view.bytes);
   }
 
   // A same-host holder's shared memory is mapped, not copied (see
@@ -335,8 +336,7 @@ class ClusterConnection final
   template <class Fill>
   absl::StatusOr<ActorInfo> ActorRequest(Fill fill) {
     SchedulerToClient reply;
-    absl::Status status = Request(fill, reply);
-    if (!status.ok()) return status;
+    WEFT_RETURN_IF_ERROR(Request(fill, reply));
     if (reply.actors_size() != 1) {
       return absl::InternalError("weft: the scheduler gave no answer about "
                                  "the actor");
@@ -347,14 +347,14 @@ class ClusterConnection final
     return reply.actors(0);
   }
 
-  absl::StatusOr<std::vector<internal::WorkerDescription>> Workers() {
+  absl::StatusOr<std::vector<WorkerStatus>> Workers() {
     SchedulerToClient reply;
     absl::Status status =
         Request([](ClientMessage& m) { m.set_list_workers(true); }, reply);
     if (!status.ok()) return status;
-    std::vector<internal::WorkerDescription> out;
+    std::vector<WorkerStatus> out;
     for (const WorkerInfo& w : reply.workers()) {
-      internal::WorkerDescription d;
+      WorkerStatus d;
       d.id = w.id();
       d.address = w.address();
       d.host = w.host();
@@ -651,7 +651,7 @@ class ClusterConnection final
     }
     if (state == nullptr) return;
     if (done.failed()) {
-      state->SetError(FromProto(done.error()));
+      state->SetError(std::make_shared<const ErrorInfo>(FromProto(done.error())));
     } else {
       const Location& l = done.location();
       const bool has_inline = l.size() == l.inline_value().size();
@@ -730,10 +730,9 @@ absl::StatusOr<std::unique_ptr<ClusterRuntime>> ClusterRuntime::Connect(
   absl::Status status = RetryConnect(
       absl::Now() + absl::FromChrono(timeout), token.from_file(),
       [&](absl::Time attempt_deadline) {
-        absl::StatusOr<std::string> value = token.Read();
-        if (!value.ok()) return value.status();
+        WEFT_ASSIGN_OR_RETURN(std::string value, token.Read());
         auto attempt =
-            std::make_shared<ClusterConnection>(address, *value, name);
+            std::make_shared<ClusterConnection>(address, value, name);
         absl::Status started = attempt->Start(attempt_deadline);
         if (started.ok()) connection = std::move(attempt);
         return started;
@@ -757,26 +756,28 @@ ClusterRuntime::ClusterRuntime(std::shared_ptr<ClusterConnection> connection)
 
 ClusterRuntime::~ClusterRuntime() { connection_->Stop(); }
 
-std::shared_ptr<ObjectState> ClusterRuntime::Submit(internal::TaskSpec spec) {
+absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::Submit(
+    internal::TaskSpec spec) {
   return SubmitTask(std::move(spec), /*actor=*/0);
 }
 
-std::shared_ptr<ObjectState> ClusterRuntime::SubmitActorCall(
+absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::SubmitActorCall(
     uint64_t actor, const std::shared_ptr<ObjectState>&,
     internal::TaskSpec spec) {
   return SubmitTask(std::move(spec), actor);
 }
 
-std::shared_ptr<ObjectState> ClusterRuntime::SubmitTask(
+absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::SubmitTask(
     internal::TaskSpec spec, uint64_t actor) {
   if (spec.function_name.empty()) {
     if (actor != 0) {
-      throw UsageError(
-          "weft: a method of actor class " + spec.name.substr(0, spec.name.find('.')) +
+      return absl::InvalidArgumentError(
+          "weft: a method of actor class " +
+          spec.name.substr(0, spec.name.find('.')) +
           " is not registered, and a cluster calls only methods registered "
           "by name: add &Class::Method to the class's WEFT_ACTOR(...)");
     }
-    throw UsageError(
+    return absl::InvalidArgumentError(
         "weft: '" + spec.name +
         "' is not a registered function, and a cluster runs only functions "
         "registered by name. Make it a free function (or static member) and "
@@ -788,7 +789,8 @@ std::shared_ptr<ObjectState> ClusterRuntime::SubmitTask(
   IdCollector borrowed;
   absl::Status status = spec.body->ToWire(args, &borrowed);
   if (!status.ok()) {
-    throw UsageError(absl::StrCat(status.message(), " (task ", spec.name, ")"));
+    return absl::Status(status.code(), absl::StrCat(status.message(), " (task ",
+                                                    spec.name, ")"));
   }
   // A call holds its actor while it is pending.
   if (actor != 0) borrowed.ids.push_back(actor);
@@ -861,7 +863,9 @@ ActorStatus StatusFromProto(const ActorInfo& info) {
       std::clamp(info.state(), 0, static_cast<int>(weft::ActorState::kDead)));
   status.restarts = info.restarts();
   status.worker = info.worker();
-  if (info.has_death()) status.death = FromProto(info.death());
+  if (info.has_death()) {
+    status.death = std::make_shared<const ErrorInfo>(FromProto(info.death()));
+  }
   return status;
 }
 
@@ -900,8 +904,7 @@ absl::StatusOr<std::unique_ptr<ClusterRuntime>> ClusterRuntime::ConnectLocal(
     std::shared_ptr<LocalLink> link, const std::string& address,
     const std::string& token, const std::string& name) {
   auto connection = std::make_shared<ClusterConnection>(address, token, name);
-  absl::Status status = connection->StartLocal(std::move(link));
-  if (!status.ok()) return status;
+  WEFT_RETURN_IF_ERROR(connection->StartLocal(std::move(link)));
   std::unique_ptr<ClusterRuntime> runtime(new ClusterRuntime(connection));
   (void)connection->Workers();  // learn the slot count
   return runtime;
@@ -917,14 +920,12 @@ struct EncodedPut {
 
 // The encoding of a put() value: straight into shared memory when large and
 // this process uses it (a same-host worker then maps it: no copy, no
-// stream). Throws UsageError naming what went wrong.
-EncodedPut EncodePut(const internal::PutSpec& spec) {
+// stream). Errors: the value's encoder's (it cannot be serialized).
+absl::StatusOr<EncodedPut> EncodePut(const internal::PutSpec& spec) {
   BufferSink sink(SharedMemoryEnabled());
-  if (absl::Status s = spec.encode(sink); !s.ok()) {
-    throw UsageError(std::string(s.message()));
-  }
+  WEFT_RETURN_IF_ERROR(spec.encode(sink));
   std::vector<uint64_t> contained = sink.contained();
-  return {sink.Finish(), std::move(contained)};
+  return EncodedPut{sink.Finish(), std::move(contained)};
 }
 
 // Tells the scheduler which objects a put's value references, in the
@@ -939,8 +940,9 @@ void AddContainment(uint64_t id, const std::vector<uint64_t>& contained,
 
 }  // namespace
 
-std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
-  const EncodedPut encoded = EncodePut(spec);
+absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::Put(
+    internal::PutSpec spec) {
+  WEFT_ASSIGN_OR_RETURN(const EncodedPut encoded, EncodePut(spec));
   const Buffer& bytes = encoded.bytes;
   const uint64_t id = internal::NewObjectId();
   std::shared_ptr<ObjectState> state = connection_->Track(id, "put");
@@ -954,19 +956,17 @@ std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
     done.set_inline_value(bytes.data(), bytes.size());
   } else {
     // The value lives on the least loaded worker.
-    absl::StatusOr<std::vector<internal::WorkerDescription>> workers =
-        connection_->Workers();
+    absl::StatusOr<std::vector<WorkerStatus>> workers = connection_->Workers();
     if (!workers.ok() || workers->empty()) {
-      throw UsageError(
+      return absl::FailedPreconditionError(
           "weft: put() of a large value needs a worker to hold it, and the "
           "cluster has none yet (see wait_for_workers)");
     }
-    const internal::WorkerDescription* target = &(*workers)[0];
+    const WorkerStatus* target = &(*workers)[0];
     for (const auto& w : *workers) {
       if (w.memory_bytes < target->memory_bytes) target = &w;
     }
-    absl::Status stored = connection_->data().Store(target->address, id, bytes);
-    if (!stored.ok()) throw UsageError(std::string(stored.message()));
+    WEFT_RETURN_IF_ERROR(connection_->data().Store(target->address, id, bytes));
     done.add_worker_addresses(target->address);
   }
   // The value's references stay held by `spec.value` until the scheduler
@@ -981,11 +981,8 @@ std::shared_ptr<ObjectState> ClusterRuntime::Put(internal::PutSpec spec) {
 
 int ClusterRuntime::num_slots() const { return connection_->slots(); }
 
-std::vector<internal::WorkerDescription> ClusterRuntime::Workers() {
-  absl::StatusOr<std::vector<internal::WorkerDescription>> workers =
-      connection_->Workers();
-  if (!workers.ok()) throw UsageError(std::string(workers.status().message()));
-  return *std::move(workers);
+absl::StatusOr<std::vector<WorkerStatus>> ClusterRuntime::Workers() {
+  return connection_->Workers();
 }
 
 absl::Status ClusterRuntime::WaitForWorkers(int n,
@@ -993,10 +990,9 @@ absl::Status ClusterRuntime::WaitForWorkers(int n,
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   size_t have = 0;
   while (true) {
-    absl::StatusOr<std::vector<internal::WorkerDescription>> workers =
-        connection_->Workers();
-    if (!workers.ok()) return workers.status();
-    have = workers->size();
+    WEFT_ASSIGN_OR_RETURN(std::vector<WorkerStatus> workers,
+                          connection_->Workers());
+    have = workers.size();
     if (have >= static_cast<size_t>(n)) return absl::OkStatus();
     if (std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -1006,10 +1002,10 @@ absl::Status ClusterRuntime::WaitForWorkers(int n,
       " connected to ", connection_->address()));
 }
 
-std::vector<std::shared_ptr<ObjectState>> ClusterRuntime::RunOnAllWorkers(
-    internal::TaskSpec spec) {
+absl::StatusOr<std::vector<std::shared_ptr<ObjectState>>>
+ClusterRuntime::RunOnAllWorkers(internal::TaskSpec spec) {
   if (spec.function_name.empty()) {
-    throw UsageError(
+    return absl::InvalidArgumentError(
         "weft: run_on_all_workers needs a function registered "
         "with WEFT_REMOTE; '" +
         spec.name + "' is not");
@@ -1017,12 +1013,11 @@ std::vector<std::shared_ptr<ObjectState>> ClusterRuntime::RunOnAllWorkers(
   std::vector<internal::WireArg> args;
   // The call runs now, while the caller holds `spec` and so any reference
   // in the arguments: nothing to pin.
-  absl::Status status = spec.body->ToWire(args, nullptr);
-  if (!status.ok()) throw UsageError(std::string(status.message()));
+  WEFT_RETURN_IF_ERROR(spec.body->ToWire(args, nullptr));
   CallRequest request;
   request.set_function(spec.function_name);
   for (const auto& a : args) ToProto(a, *request.add_args());
-  std::vector<internal::WorkerDescription> workers = Workers();
+  WEFT_ASSIGN_OR_RETURN(const std::vector<WorkerStatus> workers, Workers());
   std::vector<std::future<absl::StatusOr<CallReply>>> calls;
   for (const auto& w : workers) {
     calls.push_back(std::async(std::launch::async, [&, address = w.address] {
@@ -1039,7 +1034,7 @@ std::vector<std::shared_ptr<ObjectState>> ClusterRuntime::RunOnAllWorkers(
           internal::MakeError(ErrorKind::kWorkerDied, spec.name, state->key(),
                               std::string(reply.status().message())));
     } else if (reply->failed()) {
-      state->SetError(FromProto(reply->error()));
+      state->SetError(std::make_shared<const ErrorInfo>(FromProto(reply->error())));
     } else {
       state->SetRemote(nullptr, reply->value(), /*has_inline=*/true);
     }
@@ -1048,9 +1043,10 @@ std::vector<std::shared_ptr<ObjectState>> ClusterRuntime::RunOnAllWorkers(
   return out;
 }
 
-std::shared_ptr<ObjectState> ClusterRuntime::Broadcast(internal::PutSpec spec) {
+absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::Broadcast(
+    internal::PutSpec spec) {
   // One region serves every same-host worker: each maps it.
-  const EncodedPut encoded = EncodePut(spec);
+  WEFT_ASSIGN_OR_RETURN(const EncodedPut encoded, EncodePut(spec));
   const Buffer& bytes = encoded.bytes;
   const uint64_t id = internal::NewObjectId();
   std::shared_ptr<ObjectState> state = connection_->Track(id, "broadcast");
@@ -1058,15 +1054,14 @@ std::shared_ptr<ObjectState> ClusterRuntime::Broadcast(internal::PutSpec spec) {
   done.set_id(id);
   done.set_size(bytes.size());
   std::vector<std::future<absl::Status>> stores;
-  std::vector<internal::WorkerDescription> workers = Workers();
+  WEFT_ASSIGN_OR_RETURN(const std::vector<WorkerStatus> workers, Workers());
   for (const auto& w : workers) {
     stores.push_back(std::async(std::launch::async, [&, address = w.address] {
       return connection_->data().Store(address, id, bytes);
     }));
   }
   for (size_t i = 0; i < stores.size(); ++i) {
-    absl::Status status = stores[i].get();
-    if (!status.ok()) throw UsageError(std::string(status.message()));
+    WEFT_RETURN_IF_ERROR(stores[i].get());
     done.add_worker_addresses(workers[i].address);
   }
   if (workers.empty()) done.set_inline_value(bytes.data(), bytes.size());
@@ -1103,9 +1098,9 @@ class ClusterEventReader final : public internal::EventReader {
       request.set_task_cursor(task_cursor_);
       request.set_transfer_cursor(transfer_cursor_);
       request.set_max_events(kPage);
-      absl::StatusOr<TelemetryReply> reply = connection_->Telemetry(request);
-      if (!reply.ok()) return reply.status();
-      for (const TaskEvent& t : reply->tasks()) {
+      WEFT_ASSIGN_OR_RETURN(TelemetryReply reply,
+                            connection_->Telemetry(request));
+      for (const TaskEvent& t : reply.tasks()) {
         internal::TaskRunEvent& e = into.tasks.emplace_back();
         e.id = t.id();
         e.name = t.name();
@@ -1118,7 +1113,7 @@ class ClusterEventReader final : public internal::EventReader {
         e.exception_type = t.exception_type();
         e.message = t.message();
       }
-      for (const TransferEvent& t : reply->transfers()) {
+      for (const TransferEvent& t : reply.transfers()) {
         internal::TransferEvent& e = into.transfers.emplace_back();
         e.object = t.id();
         e.worker = t.worker();
@@ -1129,11 +1124,11 @@ class ClusterEventReader final : public internal::EventReader {
         e.start_us = t.start_us();
         e.end_us = t.end_us();
       }
-      into.dropped += reply->dropped();
-      task_cursor_ = reply->next_task_cursor();
-      transfer_cursor_ = reply->next_transfer_cursor();
-      if (reply->tasks_size() < static_cast<int>(kPage) &&
-          reply->transfers_size() < static_cast<int>(kPage)) {
+      into.dropped += reply.dropped();
+      task_cursor_ = reply.next_task_cursor();
+      transfer_cursor_ = reply.next_transfer_cursor();
+      if (reply.tasks_size() < static_cast<int>(kPage) &&
+          reply.transfers_size() < static_cast<int>(kPage)) {
         return absl::OkStatus();
       }
     }
@@ -1151,17 +1146,13 @@ absl::StatusOr<std::unique_ptr<internal::EventReader>>
 ClusterRuntime::OpenEvents() {
   TelemetryRequest request;
   request.set_from_now(true);
-  absl::StatusOr<TelemetryReply> now = connection_->Telemetry(request);
-  if (!now.ok()) return now.status();
-  return std::make_unique<ClusterEventReader>(connection_,
-                                              now->next_task_cursor(),
-                                              now->next_transfer_cursor());
+  WEFT_ASSIGN_OR_RETURN(TelemetryReply now, connection_->Telemetry(request));
+  return std::make_unique<ClusterEventReader>(
+      connection_, now.next_task_cursor(), now.next_transfer_cursor());
 }
 
-std::string ClusterRuntime::DashboardLink() {
-  absl::StatusOr<std::string> link = connection_->DashboardLink();
-  if (!link.ok()) throw UsageError(std::string(link.status().message()));
-  return *std::move(link);
+absl::StatusOr<std::string> ClusterRuntime::DashboardLink() {
+  return connection_->DashboardLink();
 }
 
 void ClusterRuntime::Contain(uint64_t container,

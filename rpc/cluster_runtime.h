@@ -47,35 +47,39 @@ class ClusterRuntime final : public internal::Runtime {
   // Closes the stream; objects not yet complete fail with kShutdown.
   ~ClusterRuntime() override;
 
-  // Throws UsageError for a function that is not registered with
+  // Errors: InvalidArgument for a function that is not registered with
   // WEFT_REMOTE or arguments that cannot be serialized.
-  std::shared_ptr<internal::ObjectState> Submit(
+  absl::StatusOr<std::shared_ptr<internal::ObjectState>> Submit(
       internal::TaskSpec spec) override;
-  std::shared_ptr<internal::ObjectState> Put(internal::PutSpec spec) override;
+  // A value up to the inline limit goes to the scheduler; a larger one to
+  // the least loaded worker. Errors: as Runtime::Put.
+  absl::StatusOr<std::shared_ptr<internal::ObjectState>> Put(
+      internal::PutSpec spec) override;
   void FlushSubmissions() override;
   int num_slots() const override;
-  std::vector<internal::WorkerDescription> Workers() override;
+  absl::StatusOr<std::vector<WorkerStatus>> Workers() override;
   absl::Status WaitForWorkers(int n,
                               std::chrono::milliseconds timeout) override;
-  std::vector<std::shared_ptr<internal::ObjectState>> RunOnAllWorkers(
-      internal::TaskSpec spec) override;
-  std::shared_ptr<internal::ObjectState> Broadcast(
+  absl::StatusOr<std::vector<std::shared_ptr<internal::ObjectState>>>
+  RunOnAllWorkers(internal::TaskSpec spec) override;
+  absl::StatusOr<std::shared_ptr<internal::ObjectState>> Broadcast(
       internal::PutSpec spec) override;
   // Reads the task runs and transfers the scheduler records from now on
   // (scheduler/telemetry.h), asking it at each Read. Its ring keeps the
   // most recent 100,000 runs: a reader that waits longer between reads
   // than the cluster takes to run that many counts the rest as dropped.
   absl::StatusOr<std::unique_ptr<internal::EventReader>> OpenEvents() override;
-  // Asks the scheduler. Throws UsageError if it cannot be reached.
-  std::string DashboardLink() override;
+  // Asks the scheduler. Errors: Unavailable (it cannot be reached),
+  // DeadlineExceeded (it did not answer).
+  absl::StatusOr<std::string> DashboardLink() override;
 
   // Actors: created and found with a round trip to the scheduler; calls
   // go out as tasks (TaskDef.actor_call), in this client's order.
   absl::StatusOr<std::shared_ptr<internal::ObjectState>> CreateActor(
       internal::ActorSpec spec) override;
-  // Throws UsageError for a method not registered with WEFT_ACTOR or
+  // Errors: InvalidArgument for a method not registered with WEFT_ACTOR or
   // arguments that cannot be serialized.
-  std::shared_ptr<internal::ObjectState> SubmitActorCall(
+  absl::StatusOr<std::shared_ptr<internal::ObjectState>> SubmitActorCall(
       uint64_t actor, const std::shared_ptr<internal::ObjectState>& anchor,
       internal::TaskSpec spec) override;
   absl::StatusOr<ActorStatus> GetActorStatus(uint64_t actor) override;
@@ -101,9 +105,9 @@ class ClusterRuntime final : public internal::Runtime {
 
  private:
   explicit ClusterRuntime(std::shared_ptr<ClusterConnection> connection);
-  // A task, or a call of `actor`'s method when nonzero.
-  std::shared_ptr<internal::ObjectState> SubmitTask(internal::TaskSpec spec,
-                                                    uint64_t actor);
+  // A task, or a call of `actor`'s method when nonzero. Errors: as Submit.
+  absl::StatusOr<std::shared_ptr<internal::ObjectState>> SubmitTask(
+      internal::TaskSpec spec, uint64_t actor);
 
   std::shared_ptr<ClusterConnection> connection_;
 };

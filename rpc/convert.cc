@@ -2,8 +2,6 @@
 
 #include "rpc/convert.h"
 
-#include <algorithm>
-
 namespace weft::rpc {
 
 void ToProto(const internal::WireArg& arg, Arg& out) {
@@ -40,26 +38,6 @@ absl::Status FromProto(const Arg& arg, internal::WireArg& out) {
       break;
   }
   return absl::InvalidArgumentError("weft: a task argument has no value");
-}
-
-void ToProto(const ErrorInfo& info, Error& out) {
-  out.set_kind(static_cast<int32_t>(info.kind));
-  out.set_task_name(info.task_name);
-  out.set_task_key(info.task_key);
-  out.set_exception_type(info.exception_type);
-  out.set_message(info.message);
-}
-
-std::shared_ptr<const ErrorInfo> FromProto(const Error& error) {
-  auto info = std::make_shared<ErrorInfo>();
-  const int kind = std::clamp(error.kind(), 0,
-                              static_cast<int>(kLastErrorKind));
-  info->kind = static_cast<ErrorKind>(kind);
-  info->task_name = error.task_name();
-  info->task_key = error.task_key();
-  info->exception_type = error.exception_type();
-  info->message = error.message();
-  return info;
 }
 
 }  // namespace weft::rpc

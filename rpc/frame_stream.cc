@@ -30,6 +30,7 @@
 #include "boost/asio/strand.hpp"
 #include "rpc/tcp_socket.h"
 #include "rpc/weft.pb.h"
+#include "weft/internal/status_macros.h"
 
 namespace weft::rpc {
 namespace {
@@ -411,11 +412,10 @@ void FrameStream::Close(const absl::Status& why) {
 absl::StatusOr<std::shared_ptr<FrameStream>> ConnectFrameStream(
     const std::string& host, int port, absl::Duration timeout,
     EventLoop& loop) {
-  absl::StatusOr<int> fd = ConnectTcp(host, port, absl::Now() + timeout);
-  if (!fd.ok()) return fd.status();
+  WEFT_ASSIGN_OR_RETURN(int fd, ConnectTcp(host, port, absl::Now() + timeout));
   // Blocking mode does not matter: every recv and send says MSG_DONTWAIT,
   // and waits are poll()s or the event loop's.
-  return FrameStream::Make(*fd, loop);
+  return FrameStream::Make(fd, loop);
 }
 
 absl::StatusOr<std::shared_ptr<FrameStream>> ConnectWithKey(
@@ -502,10 +502,9 @@ struct FrameListener::Io : std::enable_shared_from_this<FrameListener::Io> {
 
 absl::StatusOr<std::unique_ptr<FrameListener>> FrameListener::Listen(
     const std::string& host, int port, EventLoop& loop) {
-  absl::StatusOr<TcpListener> listener = ListenTcp(host, port);
-  if (!listener.ok()) return listener.status();
+  WEFT_ASSIGN_OR_RETURN(TcpListener listener, ListenTcp(host, port));
   return std::unique_ptr<FrameListener>(
-      new FrameListener(listener->fd, listener->port, loop));
+      new FrameListener(listener.fd, listener.port, loop));
 }
 
 FrameListener::FrameListener(int fd, int port, EventLoop& loop)

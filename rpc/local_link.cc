@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "weft/internal/status_macros.h"
+
 namespace weft::rpc {
 
 using internal::MutexLock;
@@ -11,9 +13,8 @@ using internal::MutexLock;
 absl::StatusOr<std::shared_ptr<LocalLinkStream>> LocalLinkStream::Connect(
     std::shared_ptr<LocalLink> link, const std::string& name) {
   std::shared_ptr<LocalLinkStream> stream(new LocalLinkStream(link));
-  absl::StatusOr<uint64_t> id = link->Connect(name, stream);
-  if (!id.ok()) return id.status();
-  stream->id_ = *id;
+  WEFT_ASSIGN_OR_RETURN(uint64_t id, link->Connect(name, stream));
+  stream->id_ = id;
   return stream;
 }
 

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "weft/internal/status_macros.h"
 
 namespace weft::rpc {
 namespace {
@@ -59,10 +60,10 @@ std::string StripBrackets(const std::string& host) {
 
 absl::StatusOr<int> ConnectTcp(const std::string& host, int port,
                                absl::Time deadline) {
-  absl::StatusOr<addrinfo*> found = Resolve(host, port, /*passive=*/false);
-  if (!found.ok()) return found.status();
+  WEFT_ASSIGN_OR_RETURN(addrinfo * found,
+                        Resolve(host, port, /*passive=*/false));
   std::string last_error = "no address";
-  for (addrinfo* a = *found; a != nullptr; a = a->ai_next) {
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
     const int fd = ::socket(a->ai_family,
                             a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
                             a->ai_protocol);
@@ -91,19 +92,19 @@ absl::StatusOr<int> ConnectTcp(const std::string& host, int port,
       ::close(fd);
       continue;
     }
-    ::freeaddrinfo(*found);
+    ::freeaddrinfo(found);
     return fd;
   }
-  ::freeaddrinfo(*found);
+  ::freeaddrinfo(found);
   return absl::UnavailableError(absl::StrCat("weft: cannot connect to ", host,
                                              ":", port, ": ", last_error));
 }
 
 absl::StatusOr<TcpListener> ListenTcp(const std::string& host, int port) {
-  absl::StatusOr<addrinfo*> found = Resolve(host, port, /*passive=*/true);
-  if (!found.ok()) return found.status();
+  WEFT_ASSIGN_OR_RETURN(addrinfo * found,
+                        Resolve(host, port, /*passive=*/true));
   std::string last_error = "no address";
-  for (addrinfo* a = *found; a != nullptr; a = a->ai_next) {
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
     const int fd = ::socket(a->ai_family,
                             a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
                             a->ai_protocol);
@@ -126,10 +127,10 @@ absl::StatusOr<TcpListener> ListenTcp(const std::string& host, int port) {
         bound.ss_family == AF_INET6
             ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
             : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-    ::freeaddrinfo(*found);
+    ::freeaddrinfo(found);
     return TcpListener{fd, bound_port};
   }
-  ::freeaddrinfo(*found);
+  ::freeaddrinfo(found);
   return absl::UnavailableError(absl::StrCat("weft: cannot listen on ", host,
                                              ":", port, ": ", last_error));
 }

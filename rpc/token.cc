@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "rpc/cluster_files.h"
+#include "weft/internal/status_macros.h"
 
 namespace weft::rpc {
 
@@ -54,9 +55,8 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
 }
 
 absl::StatusOr<std::string> DefaultTokenPath() {
-  absl::StatusOr<std::string> dir = DefaultStateDir();
-  if (!dir.ok()) return dir.status();
-  return *dir + "/token";
+  WEFT_ASSIGN_OR_RETURN(std::string dir, DefaultStateDir());
+  return dir + "/token";
 }
 
 TokenSource TokenSource::FromEnvironmentOr(const std::string& token_file) {
@@ -82,9 +82,8 @@ absl::StatusOr<std::string> TokenSource::Read() const {
   if (literal_) return value_;
   std::string path = value_;
   if (path.empty()) {
-    absl::StatusOr<std::string> default_path = DefaultTokenPath();
-    if (!default_path.ok()) return default_path.status();
-    path = *std::move(default_path);
+    WEFT_ASSIGN_OR_RETURN(std::string default_path, DefaultTokenPath());
+    path = std::move(default_path);
   }
   absl::StatusOr<std::string> token = ReadTokenFile(path);
   if (!token.ok() && absl::IsNotFound(token.status())) {

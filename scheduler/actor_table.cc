@@ -100,7 +100,7 @@ void ActorTable::SetRestarting(Actor& actor) {
 }
 
 void ActorTable::SetDead(Actor& actor,
-                         std::shared_ptr<const ErrorDetail> why) {
+                         std::shared_ptr<const ErrorInfo> why) {
   actor.state = ActorState::kDead;
   actor.worker = kNoWorker;
   actor.reserved = 0;

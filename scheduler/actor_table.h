@@ -75,7 +75,7 @@ class ActorTable {
     // Times it was restarted after its worker died.
     int restarts = 0;
     // kDead: why (the error its calls fail with).
-    std::shared_ptr<const ErrorDetail> death;
+    std::shared_ptr<const ErrorInfo> death;
     // Records it holds a reference to while not dead: its constructor's
     // inputs and the objects its arguments reference (distinct).
     std::vector<Slot> pins;
@@ -118,7 +118,7 @@ class ActorTable {
   // kCreating/kAlive -> kPending (its worker died), counting a restart.
   void SetRestarting(Actor& actor);
   // Any -> kDead with `why`; its name is free again.
-  void SetDead(Actor& actor, std::shared_ptr<const ErrorDetail> why);
+  void SetDead(Actor& actor, std::shared_ptr<const ErrorInfo> why);
   // Actors in kPending, by id.
   const std::set<ActorId>& pending() const { return pending_; }
 

@@ -29,7 +29,7 @@ bool WorkerPool::LoadLess::operator()(const LoadKey& a,
   return a.id < b.id;
 }
 
-absl::StatusOr<WorkerSlot> WorkerPool::Add(WorkerId id, WorkerInfo info,
+absl::StatusOr<WorkerSlot> WorkerPool::Add(WorkerId id, WorkerRegistration info,
                                            absl::Time now) {
   if (index_.contains(id)) {
     return absl::AlreadyExistsError(absl::StrCat("worker ", id, " exists"));

@@ -27,7 +27,7 @@ using WorkerSlot = uint32_t;
 
 struct WorkerRecord {
   WorkerId id = 0;
-  WorkerInfo info;
+  WorkerRegistration info;
   absl::Time last_seen;
   WorkerLoad reported;         // from the latest heartbeat
   uint32_t used_cpus = 0;      // sum of num_cpus of its processing tasks
@@ -60,7 +60,7 @@ class WorkerPool {
 
   // Adds a worker and returns its slot. Errors: AlreadyExists for a known
   // id, InvalidArgument for nthreads < 1.
-  absl::StatusOr<WorkerSlot> Add(WorkerId id, WorkerInfo info,
+  absl::StatusOr<WorkerSlot> Add(WorkerId id, WorkerRegistration info,
                                  absl::Time now);
   // Frees `slot`. The caller has already dropped every reference to it
   // (holders, processing tasks); its load must be zero.

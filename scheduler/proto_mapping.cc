@@ -23,27 +23,6 @@ TaskDef FromProto(const rpc::TaskDef& def) {
   return task;
 }
 
-ErrorDetail FromProto(const rpc::Error& error) {
-  ErrorDetail detail;
-  const int kind = error.kind();
-  detail.kind = kind >= 0 && kind <= static_cast<int>(kLastErrorKind)
-                    ? static_cast<ErrorKind>(kind)
-                    : ErrorKind::kTaskFailed;
-  detail.task_name = error.task_name();
-  detail.task_key = error.task_key();
-  detail.exception_type = error.exception_type();
-  detail.message = error.message();
-  return detail;
-}
-
-void ToProto(const ErrorDetail& error, rpc::Error& out) {
-  out.set_kind(static_cast<int32_t>(error.kind));
-  out.set_task_name(error.task_name);
-  out.set_task_key(error.task_key);
-  out.set_exception_type(error.exception_type);
-  out.set_message(error.message);
-}
-
 void FillLocation(ObjectId id, uint64_t size,
                   const std::vector<WorkerId>& holders,
                   const std::string& inline_value,
@@ -143,11 +122,13 @@ void ToProto(const SchedulerState::ActorSummary& actor,
   out.set_state(static_cast<int32_t>(state));
   out.set_restarts(actor.restarts);
   out.set_worker(worker);
-  if (actor.death != nullptr) ToProto(*actor.death, *out.mutable_death());
+  if (actor.death != nullptr) {
+    rpc::ToProto(*actor.death, *out.mutable_death());
+  }
 }
 
-WorkerInfo FromProto(const rpc::WorkerInfo& info) {
-  WorkerInfo out;
+WorkerRegistration FromProto(const rpc::WorkerInfo& info) {
+  WorkerRegistration out;
   out.address = info.address();
   out.host = info.host();
   out.nthreads = info.nthreads();

@@ -2,6 +2,7 @@
 //
 // Between the wire (rpc/weft.proto) and the state machine's plain types
 // (scheduler/types.h): the one place the scheduler converts either way.
+// Errors convert with rpc/error_proto.h, as in every process.
 
 #ifndef WEFT_SCHEDULER_PROTO_MAPPING_H_
 #define WEFT_SCHEDULER_PROTO_MAPPING_H_
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "absl/functional/function_ref.h"
+#include "rpc/error_proto.h"
 #include "rpc/weft.pb.h"
 #include "scheduler/scheduler_state.h"
 #include "scheduler/types.h"
@@ -20,11 +22,6 @@ namespace weft::scheduler {
 // bytes); ToProto(AssignTask) rebuilds the rest from the fields. num_cpus
 // below 1 counts as 1.
 TaskDef FromProto(const rpc::TaskDef& def);
-
-// An error a worker or the state machine reports. An error kind unknown to
-// this build reads as kTaskFailed.
-ErrorDetail FromProto(const rpc::Error& error);
-void ToProto(const ErrorDetail& error, rpc::Error& out);
 
 // Where an object is: its size, its value if small, and the data
 // addresses of the workers holding it (`address_of` gives a worker's, or
@@ -41,7 +38,7 @@ void ToProto(const AssignTask& assign,
              rpc::Assignment& out);
 
 // A worker's registration as the state machine takes it.
-WorkerInfo FromProto(const rpc::WorkerInfo& info);
+WorkerRegistration FromProto(const rpc::WorkerInfo& info);
 
 // An actor a client creates; the constructor's arguments are kept as bytes
 // (as a task's), rebuilt by ToProto(PlaceActor).

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "rpc/error_proto.h"
 #include "rpc/report_limits.h"
 
 namespace weft::scheduler {
@@ -67,10 +68,10 @@ void BoundResult(rpc::TaskResult& result, const std::string& who,
       result.set_failed(true);
       result.set_size(0);
       result.clear_inline_value();
-      rpc::Error* error = result.mutable_error();
-      error->Clear();
-      error->set_kind(0);  // weft::ErrorKind::kTaskFailed
-      error->set_message(message);
+      ErrorInfo error;
+      error.kind = ErrorKind::kTaskFailed;
+      error.message = message;
+      rpc::ToProto(error, *result.mutable_error());
     }
   }
   for (rpc::TaskTransfer& t : *result.mutable_transfers()) {

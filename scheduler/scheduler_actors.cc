@@ -123,7 +123,7 @@ absl::Status SchedulerState::ActorCreated(WorkerId worker, ActorId id) {
 }
 
 absl::Status SchedulerState::ActorCreationFailed(WorkerId worker, ActorId id,
-                                                 ErrorDetail error) {
+                                                 ErrorInfo error) {
   std::optional<WorkerSlot> ws = pool_.Find(worker);
   if (!ws) return absl::NotFoundError(absl::StrCat("unknown worker ", worker));
   Actor* actor = actors_.Find(id);
@@ -175,19 +175,19 @@ std::optional<SchedulerState::ActorSummary> SchedulerState::ActorInfo(
 
 // --- Transitions -----------------------------------------------------------
 
-std::shared_ptr<const ErrorDetail> SchedulerState::ActorError(
+std::shared_ptr<const ErrorInfo> SchedulerState::ActorError(
     const Actor& actor, std::string type, std::string message) const {
-  ErrorDetail d;
+  ErrorInfo d;
   d.kind = ErrorKind::kActorDied;
   d.task_name = actor.def.class_name;
   d.task_key = weft::internal::MakeKey(actor.def.class_name, actor.def.id);
   d.exception_type = std::move(type);
   d.message = absl::StrCat("actor ", d.task_key, " is dead: ", message);
-  return std::make_shared<const ErrorDetail>(std::move(d));
+  return std::make_shared<const ErrorInfo>(std::move(d));
 }
 
 void SchedulerState::ActorDied(Actor& actor,
-                               std::shared_ptr<const ErrorDetail> why,
+                               std::shared_ptr<const ErrorInfo> why,
                                bool tell_worker) {
   const ActorId id = actor.def.id;
   if (actor.worker != ActorTable::kNoWorker) {
@@ -278,7 +278,7 @@ void SchedulerState::TryPlace(Actor& actor) {
     const Slot d = FindSlot(dep);  // pinned, so it exists
     const Task& dt = tasks_[d];
     if (dt.state == TaskState::kErred || dt.state == TaskState::kCancelled) {
-      const ErrorDetail& cause = *errors_.at(d);
+      const ErrorInfo& cause = *errors_.at(d);
       ActorDied(actor,
                 ActorError(actor, cause.exception_type,
                            absl::StrCat("its constructor's input ",

@@ -85,9 +85,10 @@ class ActorsTest : public ::testing::Test {
     ASSERT_TRUE(s_->AddClient(kC2).ok());
   }
   void Worker(WorkerId id, int nthreads = 1) {
-    ASSERT_TRUE(
-        s_->AddWorker(id, WorkerInfo{"tcp://w:1", nthreads, "host"}, kT0)
-            .ok());
+    ASSERT_TRUE(s_->AddWorker(id,
+                              WorkerRegistration{"tcp://w:1", nthreads, "host"},
+                              kT0)
+                    .ok());
   }
   void Create(ActorDef def, ClientId c = kC1) {
     absl::Status st = s_->CreateActor(c, std::move(def));
@@ -228,7 +229,7 @@ TEST_F(ActorsTest, AThrowingCallFailsAloneAndIsNotRetried) {
   failing.retries = 3;  // ignored for calls
   Submit({failing, Call(2, 100)});
   Take();
-  ErrorDetail boom;
+  ErrorInfo boom;
   boom.exception_type = "std::runtime_error";
   boom.message = "boom";
   ASSERT_TRUE(s_->TaskFailed(10, 1, s_->AttemptOf(1), boom).ok());
@@ -360,7 +361,7 @@ TEST_F(ActorsTest, AFailingConstructorKillsTheActorWithItsError) {
   Create(Actor(100));
   Submit({Call(1, 100)});
   Take();
-  ErrorDetail error;
+  ErrorInfo error;
   error.exception_type = "std::invalid_argument";
   error.message = "bad start";
   ASSERT_TRUE(s_->ActorCreationFailed(10, 100, error).ok());
@@ -421,7 +422,7 @@ TEST_F(ActorsTest, AFailedInputKillsTheActor) {
   Create(def);
   Submit({Call(2, 100)});
   Take();
-  ASSERT_TRUE(s_->TaskFailed(10, 1, s_->AttemptOf(1), ErrorDetail{}).ok());
+  ASSERT_TRUE(s_->TaskFailed(10, 1, s_->AttemptOf(1), ErrorInfo{}).ok());
   Drained d = Take();
   EXPECT_EQ(StateOf(100), ActorState::kDead);
   EXPECT_EQ(s_->ErrorOf(2)->kind, ErrorKind::kActorDied);

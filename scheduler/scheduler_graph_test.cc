@@ -40,7 +40,7 @@ TEST(SchedulerGraphTest, ShowsRecordsWithTheirInputsAndStates) {
   options.adaptive_saturation = false;
   SchedulerState s(options);
   ASSERT_TRUE(s.AddClient(1).ok());
-  ASSERT_TRUE(s.AddWorker(7, WorkerInfo{"w:1", 1, "host"}, kT0).ok());
+  ASSERT_TRUE(s.AddWorker(7, WorkerRegistration{"w:1", 1, "host"}, kT0).ok());
   ASSERT_TRUE(s.AddPut(1, 10, 0, 3, "abc").ok());
   ASSERT_TRUE(s.SubmitTasks(1, {Def(1, "load", {}), Def(2, "load", {}),
                                 Def(3, "add", {1, 2, 10})})

@@ -481,8 +481,8 @@ SchedulerService::Load SchedulerService::CurrentLoad() {
   load.ready_tasks = state_.num_ready();
   for (const WorkerSummary& w : state_.Workers()) {
     Load::Worker& worker = load.workers.emplace_back();
-    worker.host = w.host;
-    worker.nthreads = w.nthreads;
+    worker.host = w.registration.host;
+    worker.nthreads = w.registration.nthreads;
     worker.processing = w.processing;
     auto it = workers_.find(w.id);
     if (it != workers_.end()) worker.pid = it->second->pid;
@@ -772,7 +772,7 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
       if (state == TaskState::kErred || state == TaskState::kCancelled) {
         // A get() that could not fetch it (it failed after it was in
         // memory: lost and not recomputable) learns why.
-        if (const ErrorDetail* error = state_.ErrorOf(id)) {
+        if (const ErrorInfo* error = state_.ErrorOf(id)) {
           rpc::ObjectDone* done = reply.add_done();
           done->set_id(id);
           done->set_failed(true);
@@ -809,9 +809,9 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
       for (const WorkerSummary& w : state_.Workers()) {
         rpc::WorkerInfo* info = reply.add_workers();
         info->set_id(w.id);
-        info->set_address(w.address);
-        info->set_host(w.host);
-        info->set_nthreads(w.nthreads);
+        info->set_address(w.registration.address);
+        info->set_host(w.registration.host);
+        info->set_nthreads(w.registration.nthreads);
         info->set_processing(w.processing);
         info->set_memory_bytes(std::max(w.held_bytes, w.reported_memory_bytes));
         info->set_objects(w.num_objects);
@@ -913,7 +913,7 @@ absl::Status SchedulerService::RegisterWorker(
       return;
     }
     peer->id = next_peer_id_++;
-    const WorkerInfo info = FromProto(hello.register_());
+    const WorkerRegistration info = FromProto(hello.register_());
     status = state_.AddWorker(peer->id, info, absl::Now());
     if (!status.ok()) return;
     ToWorker(*peer, [&](rpc::SchedulerToWorker& m) {
@@ -1085,7 +1085,7 @@ void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
   for (const rpc::ActorReport& report : message.actors()) {
     log(report.failed()
             ? state_.ActorCreationFailed(peer.id, report.actor(),
-                                         FromProto(report.error()))
+                                         rpc::FromProto(report.error()))
             : state_.ActorCreated(peer.id, report.actor()));
   }
   // Before results: a task's block/resume reports precede its result.
@@ -1106,10 +1106,10 @@ void SchedulerService::HandleWorkerMessage(WorkerPeer& peer,
         }
       }
       log(state_.InputsUnavailable(peer.id, result.id(), result.attempt(),
-                                   misses, FromProto(result.error())));
+                                   misses, rpc::FromProto(result.error())));
     } else if (result.failed()) {
       log(state_.TaskFailed(peer.id, result.id(), result.attempt(),
-                            FromProto(result.error())));
+                            rpc::FromProto(result.error())));
     } else {
       log(state_.TaskFinished(peer.id, result.id(), result.attempt(),
                               result.size(), result.inline_value(),
@@ -1217,7 +1217,7 @@ void SchedulerService::DispatchLocked() {
               rpc::ObjectDone* done = m.add_done();
               done->set_id(a.object);
               done->set_failed(true);
-              ToProto(a.error, *done->mutable_error());
+              rpc::ToProto(a.error, *done->mutable_error());
             });
           }
         },
@@ -1249,9 +1249,9 @@ dashboard::ClusterView SchedulerService::View(size_t graph_nodes) {
   for (const WorkerSummary& w : workers) {
     dashboard::WorkerRow& row = view.workers.emplace_back();
     row.id = w.id;
-    row.address = w.address;
-    row.host = w.host;
-    row.nthreads = w.nthreads;
+    row.address = w.registration.address;
+    row.host = w.registration.host;
+    row.nthreads = w.registration.nthreads;
     row.pid = pids.contains(w.id) ? pids[w.id] : 0;
     row.processing = w.processing;
     row.objects = w.num_objects;

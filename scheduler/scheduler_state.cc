@@ -101,10 +101,10 @@ const std::string& SchedulerState::NameOf(const Task& t) const {
   return t.name == kNone ? *kPut : strings_[t.name];
 }
 
-ErrorDetail SchedulerState::DetailFor(const Task& t, ErrorKind kind,
+ErrorInfo SchedulerState::DetailFor(const Task& t, ErrorKind kind,
                                       std::string type,
                                       std::string message) const {
-  ErrorDetail d;
+  ErrorInfo d;
   d.kind = kind;
   d.task_name = NameOf(t);
   d.task_key = weft::internal::MakeKey(d.task_name, t.id);
@@ -192,7 +192,7 @@ void SchedulerState::RemoveClient(ClientId client) {
 
 // --- Workers ---------------------------------------------------------------
 
-absl::Status SchedulerState::AddWorker(WorkerId worker, WorkerInfo info,
+absl::Status SchedulerState::AddWorker(WorkerId worker, WorkerRegistration info,
                                        absl::Time now) {
   absl::StatusOr<WorkerSlot> slot = pool_.Add(worker, std::move(info), now);
   if (!slot.ok()) return slot.status();
@@ -244,7 +244,7 @@ absl::Status SchedulerState::RemoveWorker(WorkerId worker,
     }
     if (t.deaths >= options_.max_worker_deaths_per_task) {
       const std::string key = weft::internal::MakeKey(NameOf(t), t.id);
-      Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+      Fail(s, std::make_shared<const ErrorInfo>(DetailFor(
                   t, ErrorKind::kWorkerDied, "KilledWorker",
                   absl::StrCat("task ", key, " was running on ", t.deaths,
                                " workers that died (last: ", who, ": ",
@@ -671,7 +671,7 @@ SchedulerState::FindProcessing(WorkerId worker, ObjectId task,
 }
 
 absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
-                                        Attempt attempt, ErrorDetail error) {
+                                        Attempt attempt, ErrorInfo error) {
   absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
       FindProcessing(worker, task, attempt);
   if (!found.ok()) return found.status();
@@ -685,7 +685,7 @@ absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
     if (error.task_name.empty()) error.task_name = NameOf(t);
     if (error.task_key.empty()) error.task_key = weft::internal::MakeKey(NameOf(t), t.id);
     SetState(t, TaskState::kReady);  // pending, no longer assigned
-    Fail(s, std::make_shared<const ErrorDetail>(std::move(error)));
+    Fail(s, std::make_shared<const ErrorInfo>(std::move(error)));
   }
   AfterEvent();
   return absl::OkStatus();
@@ -693,7 +693,7 @@ absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
 
 absl::Status SchedulerState::InputsUnavailable(
     WorkerId worker, ObjectId task, Attempt attempt,
-    const std::vector<InputMiss>& misses, ErrorDetail error) {
+    const std::vector<InputMiss>& misses, ErrorInfo error) {
   absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
       FindProcessing(worker, task, attempt);
   if (!found.ok()) return found.status();
@@ -704,7 +704,7 @@ absl::Status SchedulerState::InputsUnavailable(
   const int times = ++input_misses_[s];
   if (times >= options_.max_input_misses_per_task) {
     Task& t = tasks_[s];
-    Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+    Fail(s, std::make_shared<const ErrorInfo>(DetailFor(
                 t, ErrorKind::kObjectLost, "ObjectLost",
                 absl::StrCat("the inputs of task ",
                              weft::internal::MakeKey(NameOf(t), t.id),
@@ -816,7 +816,7 @@ absl::Status SchedulerState::AddRef(ClientId client, ObjectId object) {
   const Slot s = FindSlot(object);
   if (s == kNone) {
     // Nothing will ever complete it: say so, so that no get() waits.
-    ErrorDetail lost;
+    ErrorInfo lost;
     lost.kind = ErrorKind::kObjectLost;
     lost.task_key = Hex(object);
     lost.exception_type = "ObjectLost";
@@ -863,7 +863,7 @@ absl::Status SchedulerState::Cancel(ClientId client, ObjectId object) {
   const Task& t = tasks_[s];
   if (!IsPending(t.state)) return absl::OkStatus();
   const std::string key = weft::internal::MakeKey(NameOf(t), t.id);
-  Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+  Fail(s, std::make_shared<const ErrorInfo>(DetailFor(
               t, ErrorKind::kCancelled, "CancelledError",
               absl::StrCat("task ", key, " was cancelled by client ",
                            client))));
@@ -966,7 +966,7 @@ TaskState SchedulerState::StateOf(ObjectId object) const {
   return s == kNone ? TaskState::kReleased : tasks_[s].state;
 }
 
-const ErrorDetail* SchedulerState::ErrorOf(ObjectId object) const {
+const ErrorInfo* SchedulerState::ErrorOf(ObjectId object) const {
   const Slot s = FindSlot(object);
   if (s == kNone) return nullptr;
   auto it = errors_.find(s);
@@ -1034,9 +1034,7 @@ std::vector<WorkerSummary> SchedulerState::Workers() const {
     const internal::WorkerRecord& w = pool_.at(s);
     WorkerSummary sum;
     sum.id = w.id;
-    sum.address = w.info.address;
-    sum.host = w.info.host;
-    sum.nthreads = w.info.nthreads;
+    sum.registration = w.info;
     sum.processing = w.num_processing;
     sum.used_cpus = w.used_cpus;
     sum.num_objects = w.num_held;

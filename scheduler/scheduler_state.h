@@ -43,12 +43,13 @@
 
 namespace weft::scheduler {
 
-// A worker as `weft status` shows it.
+// A worker as the state machine reports it (SchedulerState::Workers()): its
+// registration and the load the state machine counts. The service turns it
+// into rpc::WorkerInfo rows for `weft status` and Client::workers(), and
+// into the dashboard's rows.
 struct WorkerSummary {
   WorkerId id = 0;
-  std::string address;
-  std::string host;
-  int nthreads = 0;
+  WorkerRegistration registration;  // as the worker announced itself
   uint32_t processing = 0;   // tasks assigned and not finished
   uint32_t used_cpus = 0;    // their num_cpus, summed
   uint64_t num_objects = 0;  // objects it holds
@@ -118,7 +119,8 @@ class SchedulerState {
 
   // Registers a worker seen at `now`; queued tasks may be assigned to it at
   // once. Errors: AlreadyExists, InvalidArgument (nthreads < 1).
-  absl::Status AddWorker(WorkerId worker, WorkerInfo info, absl::Time now);
+  absl::Status AddWorker(WorkerId worker, WorkerRegistration info,
+                         absl::Time now);
   // Removes a worker that died or left. Its processing tasks go back to
   // the queue (each counts one death; at max_worker_deaths_per_task the
   // task errs with kWorkerDied). Objects whose last copy it held are
@@ -191,7 +193,7 @@ class SchedulerState {
   // errs with the same root cause. Errors: as TaskFinished (without the
   // ReleaseObjects); a report of an earlier attempt changes nothing.
   absl::Status TaskFailed(WorkerId worker, ObjectId task, Attempt attempt,
-                          ErrorDetail error);
+                          ErrorInfo error);
   // `worker`'s run `attempt` of `task` did not start: it could not fetch
   // the inputs `misses` names from any of the holders it tried (`tried`:
   // worker ids, e.g. of a holder that died). That is no fault of the task:
@@ -208,7 +210,7 @@ class SchedulerState {
   absl::Status InputsUnavailable(WorkerId worker, ObjectId task,
                                  Attempt attempt,
                                  const std::vector<InputMiss>& misses,
-                                 ErrorDetail error);
+                                 ErrorInfo error);
   // `worker` reports that its run `attempt` of `task` is waiting for other
   // tasks (blocked in get()) or has resumed. A blocked task gives its cpus
   // back so the tasks it waits for can run there (Dask's secede/rejoin);
@@ -274,7 +276,7 @@ class SchedulerState {
   // `actor`'s constructor failed on `worker`: the actor dies with `error`
   // as its cause (no restart). Errors: as ActorCreated.
   absl::Status ActorCreationFailed(WorkerId worker, ActorId actor,
-                                   ErrorDetail error);
+                                   ErrorInfo error);
   // Ends `actor` for good: its worker drops it (StopActor), and every
   // unfinished call fails with kActorDied. No-op for a dead actor. Errors:
   // NotFound (client, actor).
@@ -288,7 +290,7 @@ class SchedulerState {
     ActorState state = ActorState::kPending;
     int restarts = 0;
     WorkerId worker = 0;  // 0 unless creating or alive
-    std::shared_ptr<const ErrorDetail> death;  // set when dead
+    std::shared_ptr<const ErrorInfo> death;  // set when dead
   };
   // The actor, or nullopt if unknown (never created, or forgotten once
   // nothing referenced it).
@@ -313,7 +315,7 @@ class SchedulerState {
   // Returns the state of `object`; kReleased for an unknown object.
   TaskState StateOf(ObjectId object) const;
   // Returns the error of an erred or cancelled object, or nullptr.
-  const ErrorDetail* ErrorOf(ObjectId object) const;
+  const ErrorInfo* ErrorOf(ObjectId object) const;
   // Returns the workers holding `object` (ascending id); empty if none.
   std::vector<WorkerId> HoldersOf(ObjectId object) const;
   // Returns the worker processing `object`, or 0 if it is not processing.
@@ -457,7 +459,7 @@ class SchedulerState {
   uint32_t Intern(const std::string& s);
   void Unintern(uint32_t id);
   const std::string& NameOf(const Task& t) const;
-  ErrorDetail DetailFor(const Task& t, ErrorKind kind, std::string type,
+  ErrorInfo DetailFor(const Task& t, ErrorKind kind, std::string type,
                         std::string message) const;
 
   // Slots.
@@ -470,7 +472,7 @@ class SchedulerState {
   void MakeReady(Slot s);
   void Assign(Slot s, WorkerSlot w);
   void Unassign(Slot s, bool send_cancel);
-  void Fail(Slot root, std::shared_ptr<const ErrorDetail> error);
+  void Fail(Slot root, std::shared_ptr<const ErrorInfo> error);
   void MaybeRelease(Slot s);
   void MaybeForget(Slot s);
   void LeaveMemory(Slot s, std::vector<Slot>& unpinned,
@@ -508,13 +510,13 @@ class SchedulerState {
   void TryPlace(Actor& actor);
   void DispatchCalls(ActorId actor);
   // The error a call of a dead actor fails with, and one saying why.
-  std::shared_ptr<const ErrorDetail> ActorError(const Actor& actor,
+  std::shared_ptr<const ErrorInfo> ActorError(const Actor& actor,
                                                 std::string type,
                                                 std::string message) const;
   // Ends `actor` with `why`: its threads on its worker are freed (and the
   // worker told to drop it when `tell_worker`), its unfinished calls fail
   // with `why`, and its pins are dropped.
-  void ActorDied(Actor& actor, std::shared_ptr<const ErrorDetail> why,
+  void ActorDied(Actor& actor, std::shared_ptr<const ErrorInfo> why,
                  bool tell_worker);
   // Worker `ws` is being removed: its actors restart or die. Called after
   // its processing tasks were unassigned.
@@ -547,7 +549,7 @@ class SchedulerState {
   const std::vector<TaskDef>* batch_ = nullptr;
   // Live records by id: 4-byte slots, hashed by their records' ids.
   internal::SlotIndex<TaskIdOf> index_{TaskIdOf{this}};
-  absl::flat_hash_map<Slot, std::shared_ptr<const ErrorDetail>> errors_;
+  absl::flat_hash_map<Slot, std::shared_ptr<const ErrorInfo>> errors_;
   // Small values of objects in memory (24-byte entries; up to 15 bytes
   // inline).
   absl::flat_hash_map<Slot, internal::CompactBytes> inline_values_;

@@ -45,7 +45,7 @@ class Sim {
 
   void AddWorker(int nthreads) {
     const WorkerId w = next_worker_++;
-    ASSERT_TRUE(s_->AddWorker(w, WorkerInfo{"w", nthreads, "h"},
+    ASSERT_TRUE(s_->AddWorker(w, WorkerRegistration{"w", nthreads, "h"},
                               absl::UnixEpoch())
                     .ok());
     running_[w];
@@ -183,7 +183,7 @@ class Sim {
         const Attempt current = s_->AttemptOf(run.task);
         if (Uniform(2) == 0) {
           EXPECT_FALSE(
-              s_->TaskFailed(run.worker, run.task, run.attempt, ErrorDetail{})
+              s_->TaskFailed(run.worker, run.task, run.attempt, ErrorInfo{})
                   .ok());
         } else {
           EXPECT_FALSE(
@@ -281,7 +281,7 @@ class Sim {
       return;
     }
     absl::Status st = fail ? s_->TaskFailed(w, id, attempt,
-                                            ErrorDetail{ErrorKind::kTaskFailed,
+                                            ErrorInfo{ErrorKind::kTaskFailed,
                                                         "", "", "E", "random"})
                            : s_->TaskFinished(w, id, attempt, 1 + Uniform(100),
                                               Uniform(2) ? "val" : "");

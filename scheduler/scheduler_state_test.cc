@@ -38,8 +38,8 @@ TaskDef Def(ObjectId id, std::vector<ObjectId> deps = {}, int priority = 0) {
   return d;
 }
 
-WorkerInfo Info(int nthreads) {
-  return WorkerInfo{"tcp://w:1", nthreads, "host"};
+WorkerRegistration Info(int nthreads) {
+  return WorkerRegistration{"tcp://w:1", nthreads, "host"};
 }
 
 // The actions of one drain, split by kind.
@@ -430,7 +430,7 @@ TEST_F(SchedulerStateTest, FailurePropagatesRootCause) {
   Worker(10, 2);
   Submit({Def(1), Def(2, {1}), Def(3, {2}), Def(4)});
   Take();
-  ErrorDetail err;
+  ErrorInfo err;
   err.exception_type = "std::runtime_error";
   err.message = "boom";
   ASSERT_TRUE(s_->TaskFailed(10, 1, s_->AttemptOf(1), err).ok());
@@ -465,17 +465,17 @@ TEST_F(SchedulerStateTest, Retries) {
   t.retries = 2;
   Submit({t});
   EXPECT_THAT(Take().assigns, ElementsAre(P{10, 1}));
-  ASSERT_TRUE(s_->TaskFailed(10, 1, s_->AttemptOf(1), ErrorDetail{}).ok());
+  ASSERT_TRUE(s_->TaskFailed(10, 1, s_->AttemptOf(1), ErrorInfo{}).ok());
   Drained d = Take();
   ASSERT_EQ(d.assign_msgs.size(), 1u);
   EXPECT_EQ(d.assign_msgs[0].task.retries, 1);
   ASSERT_TRUE(
-      s_->TaskFailed(d.assigns[0].first, 1, s_->AttemptOf(1), ErrorDetail{})
+      s_->TaskFailed(d.assigns[0].first, 1, s_->AttemptOf(1), ErrorInfo{})
           .ok());
   d = Take();
   EXPECT_THAT(d.failed, IsEmpty());
   ASSERT_TRUE(
-      s_->TaskFailed(d.assigns[0].first, 1, s_->AttemptOf(1), ErrorDetail{})
+      s_->TaskFailed(d.assigns[0].first, 1, s_->AttemptOf(1), ErrorInfo{})
           .ok());
   d = Take();
   ASSERT_EQ(d.failed.size(), 1u);
@@ -486,7 +486,7 @@ TEST_F(SchedulerStateTest, Retries) {
   Submit({t});
   d = Take();
   ASSERT_TRUE(
-      s_->TaskFailed(d.assigns[0].first, 2, s_->AttemptOf(2), ErrorDetail{})
+      s_->TaskFailed(d.assigns[0].first, 2, s_->AttemptOf(2), ErrorInfo{})
           .ok());
   d = Take();
   Finish(d.assigns[0].first, 2);
@@ -666,7 +666,7 @@ TEST_F(SchedulerStateTest, KilledWorkerAfterThreeDeaths) {
   Drained d = Take();
   EXPECT_EQ(s_->StateOf(1), TaskState::kErred);
   EXPECT_EQ(s_->StateOf(2), TaskState::kErred);
-  const ErrorDetail* e = s_->ErrorOf(2);
+  const ErrorInfo* e = s_->ErrorOf(2);
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->kind, ErrorKind::kWorkerDied);
   EXPECT_EQ(e->exception_type, "KilledWorker");
@@ -1293,7 +1293,7 @@ TEST_F(SchedulerStateTest, LateReportsOfARetriedAttemptOnTheSameWorker) {
   const Attempt first = d.assign_msgs[0].task.attempt;
   EXPECT_NE(first, 0u);
   EXPECT_EQ(s_->AttemptOf(1), first);
-  ErrorDetail err;
+  ErrorInfo err;
   err.message = "boom";
   ASSERT_TRUE(s_->TaskFailed(10, 1, first, err).ok());
   d = Take();
@@ -1367,7 +1367,7 @@ TEST_F(SchedulerStateTest, LateFailureAfterTheInputsHolderWasRemoved) {
   d = Take();
   EXPECT_THAT(d.assigns, ElementsAre(P{10, 2}));
   // The first run of 2 could not fetch 1 from 20; it says so late.
-  ErrorDetail err;
+  ErrorInfo err;
   err.message = "could not fetch input";
   EXPECT_FALSE(s_->TaskFailed(10, 2, first, err).ok());
   d = Take();
@@ -1390,7 +1390,7 @@ TEST_F(SchedulerStateTest, AnInputThatCannotBeFetchedIsRecomputedUncharged) {
   Worker(10);
   Submit({Def(2, {1})});  // no retries
   EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
-  ErrorDetail err;
+  ErrorInfo err;
   err.message = "could not fetch input 1: connection refused";
   ASSERT_TRUE(
       s_->InputsUnavailable(10, 2, s_->AttemptOf(2), {InputMiss{1, {20}}}, err)
@@ -1421,7 +1421,7 @@ TEST_F(SchedulerStateTest, AnInputWithAnotherCopyIsFetchedFromThatOne) {
   Submit({Def(2, {1})});
   EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
   ASSERT_TRUE(s_->InputsUnavailable(10, 2, s_->AttemptOf(2),
-                                    {InputMiss{1, {20}}}, ErrorDetail{})
+                                    {InputMiss{1, {20}}}, ErrorInfo{})
                   .ok());
   Drained d = Take();
   EXPECT_THAT(d.failed, IsEmpty());
@@ -1442,7 +1442,7 @@ TEST_F(SchedulerStateTest, AnUnfetchablePutFailsItsTaskAsLostNotAsFailed) {
   Submit({Def(2, {1})});
   EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
   ASSERT_TRUE(s_->InputsUnavailable(10, 2, s_->AttemptOf(2),
-                                    {InputMiss{1, {20}}}, ErrorDetail{})
+                                    {InputMiss{1, {20}}}, ErrorInfo{})
                   .ok());
   EXPECT_EQ(s_->StateOf(1), TaskState::kErred);
   ASSERT_NE(s_->ErrorOf(2), nullptr);
@@ -1463,11 +1463,11 @@ TEST_F(SchedulerStateTest, ATaskThatKeepsMissingInputsErrsAsLost) {
     ASSERT_THAT(d.assigns, ElementsAre(P{10, 2})) << i;
     const Attempt attempt = s_->AttemptOf(2);
     ASSERT_TRUE(
-        s_->InputsUnavailable(10, 2, attempt, {InputMiss{1, {}}}, ErrorDetail{})
+        s_->InputsUnavailable(10, 2, attempt, {InputMiss{1, {}}}, ErrorInfo{})
             .ok());
     // A late, repeated report of that run changes nothing.
     EXPECT_EQ(
-        s_->InputsUnavailable(10, 2, attempt, {InputMiss{1, {}}}, ErrorDetail{})
+        s_->InputsUnavailable(10, 2, attempt, {InputMiss{1, {}}}, ErrorInfo{})
             .code(),
         absl::StatusCode::kFailedPrecondition);
   }

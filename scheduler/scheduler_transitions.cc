@@ -60,7 +60,7 @@ void SchedulerState::Activate(Slot root) {
     if (!t.has_def) {
       walk_.pop_back();
       const std::string id = absl::StrCat(absl::Hex(t.id));
-      Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+      Fail(s, std::make_shared<const ErrorInfo>(DetailFor(
                   t, ErrorKind::kObjectLost, "ObjectLost",
                   absl::StrCat("object ", id,
                                " was stored with put() and no copy is left "
@@ -71,7 +71,7 @@ void SchedulerState::Activate(Slot root) {
     if (t.pinned && actors_.FindCall(s) == nullptr) {
       // Not a fresh call: a finished one whose value is gone.
       walk_.pop_back();
-      Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+      Fail(s, std::make_shared<const ErrorInfo>(DetailFor(
                   t, ErrorKind::kObjectLost, "ObjectLost",
                   absl::StrCat("the result of actor call ",
                                weft::internal::MakeKey(NameOf(t), t.id),
@@ -136,7 +136,7 @@ void SchedulerState::DropAllPins(Slot s, bool was_pending,
 void SchedulerState::FinishActivation(Slot s) {
   Task& t = tasks_[s];
   t.activating = false;
-  std::shared_ptr<const ErrorDetail> cause;
+  std::shared_ptr<const ErrorInfo> cause;
   uint32_t waiting = 0;
   for (Slot dep : t.deps) {
     Task& d = tasks_[dep];
@@ -239,7 +239,7 @@ void SchedulerState::Unassign(Slot s, bool send_cancel) {
 // Fails `root` with `error`, and every pending record that depends on it,
 // transitively, with the same root cause. `root` is pending, or released
 // (a put that cannot be recomputed), or just left memory.
-void SchedulerState::Fail(Slot root, std::shared_ptr<const ErrorDetail> error) {
+void SchedulerState::Fail(Slot root, std::shared_ptr<const ErrorInfo> error) {
   const TaskState terminal = error->kind == ErrorKind::kCancelled
                                  ? TaskState::kCancelled
                                  : TaskState::kErred;
@@ -374,7 +374,7 @@ void SchedulerState::HandleLost(Slot s, const std::string& why) {
       for (Slot c : *slots) {
         Task& ct = state->tasks_[c];
         if (!ct.live || !IsPending(ct.state)) continue;
-        state->Fail(c, std::make_shared<const ErrorDetail>(state->DetailFor(
+        state->Fail(c, std::make_shared<const ErrorInfo>(state->DetailFor(
                            ct, ErrorKind::kObjectLost, "ObjectLost",
                            absl::StrCat("input ", input, " of actor call ",
                                         weft::internal::MakeKey(state->NameOf(ct), ct.id),
@@ -400,14 +400,14 @@ void SchedulerState::HandleLost(Slot s, const std::string& why) {
   } else if (t.has_def && !t.pinned) {
     Activate(s);  // recompute, with any lost inputs, from lineage
   } else if (t.pinned) {
-    Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+    Fail(s, std::make_shared<const ErrorInfo>(DetailFor(
                 t, ErrorKind::kObjectLost, "ObjectLost",
                 absl::StrCat("the result of actor call ",
                              weft::internal::MakeKey(NameOf(t), t.id),
                              " was lost, and actor calls are not re-run: ",
                              why))));
   } else {
-    Fail(s, std::make_shared<const ErrorDetail>(DetailFor(
+    Fail(s, std::make_shared<const ErrorInfo>(DetailFor(
                 t, ErrorKind::kObjectLost, "ObjectLost",
                 absl::StrCat("object ", absl::Hex(t.id),
                              " was stored with put() and its only copy was "

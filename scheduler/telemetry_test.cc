@@ -19,7 +19,7 @@ using ::testing::SizeIs;
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 
 TaskReport Report(ObjectId id, std::string_view function, int64_t start_us,
-               int64_t end_us, const ErrorDetail* error = nullptr) {
+               int64_t end_us, const ErrorInfo* error = nullptr) {
   TaskReport r;
   r.task = id;
   r.name = function;
@@ -89,7 +89,7 @@ TEST(TelemetryTest, AReaderLearnsWhatTheRingDropped) {
 
 TEST(TelemetryTest, CountsPerFunctionWithDurationBuckets) {
   Telemetry t;
-  ErrorDetail error;
+  ErrorInfo error;
   error.exception_type = "std::runtime_error";
   error.message = "boom";
   t.RecordTasks(1,
@@ -116,7 +116,7 @@ TEST(TelemetryTest, CountsPerFunctionWithDurationBuckets) {
 
 TEST(TelemetryTest, KeepsRecentFailuresWithTheirErrors) {
   Telemetry t;
-  ErrorDetail error;
+  ErrorInfo error;
   error.exception_type = "std::invalid_argument";
   error.message = "negative input";
   t.RecordTasks(2, {Report(1, "inc", 0, 1), Report(2, "check", 5, 9, &error)},

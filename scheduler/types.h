@@ -50,22 +50,14 @@ enum class TaskState : uint8_t {
 // Returns a readable name for `state`, e.g. "processing".
 const char* TaskStateName(TaskState state);
 
-// Why an object's value is not available: weft's own ErrorKind, so that
-// the service layer passes kinds through unchanged.
+// Why an object's value is not available, and its root cause: weft's own
+// ErrorKind and ErrorInfo (core/weft/errors.h), which clients get in a
+// TaskError. A failed task and every task that depended on it report the
+// same ErrorInfo, which names the task that failed first (its task_key
+// spelled by weft::internal::MakeKey()).
+using ::weft::ErrorInfo;
 using ::weft::ErrorKind;
 using ::weft::ErrorKindName;
-
-// The root cause of a failure. A failed task and every task that depended on
-// it report the same ErrorDetail, which names the task that failed first.
-struct ErrorDetail {
-  ErrorKind kind = ErrorKind::kTaskFailed;
-  std::string task_name;       // e.g. "Square"
-  std::string task_key;        // e.g. "Square-000000000000001f"; weft::internal::MakeKey()
-  std::string exception_type;  // e.g. "std::invalid_argument"; may be empty
-  std::string message;
-
-  friend bool operator==(const ErrorDetail&, const ErrorDetail&) = default;
-};
 
 // A task as a client submits it and a worker runs it.
 struct TaskDef {
@@ -113,9 +105,12 @@ struct ActorDef {
   static constexpr int kMaxConcurrency = ActorOptions::kMaxConcurrency;
 };
 
-
-// What a worker announces when it joins.
-struct WorkerInfo {
+// What a worker announces when it joins: the state machine's copy of the
+// registration part of rpc::WorkerInfo (the wire's worker message; the
+// service converts it with FromProto in proto_mapping.h). What the state
+// machine reports about a worker is SchedulerState's WorkerSummary, and what
+// a program sees is weft::WorkerStatus (core/weft/worker_status.h).
+struct WorkerRegistration {
   std::string address;  // where its data server listens
   int nthreads = 1;     // task threads, >= 1
   std::string host;     // machine name, for display
@@ -185,7 +180,7 @@ struct ObjectReady {
 struct ObjectFailed {
   ClientId client = 0;
   ObjectId object = 0;
-  ErrorDetail error;
+  ErrorInfo error;
 };
 
 // Construct actor `def` on `worker` (its inputs listed in `def.deps`

@@ -34,6 +34,7 @@
 #include "rpc/bulk_transfer.h"
 #include "rpc/cluster_runtime.h"
 #include "rpc/convert.h"
+#include "rpc/error_proto.h"
 #include "rpc/data_client.h"
 #include "rpc/event_loop.h"
 #include "rpc/frame_stream.h"
@@ -946,7 +947,7 @@ class Worker {
       run->number = ++last_run_;
       running_[run->id] = Running{{}, run->number, run->attempt};
     }
-    std::shared_ptr<ObjectState> state = executor_->Submit(std::move(spec));
+    std::shared_ptr<ObjectState> state = executor_->Schedule(std::move(spec));
     {
       internal::MutexLock lock(&tasks_mu_);
       auto it = running_.find(run->id);

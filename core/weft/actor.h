@@ -50,6 +50,7 @@
 #include "weft/internal/actor_call.h"
 #include "weft/internal/client_impl.h"
 #include "weft/internal/task_context.h"
+#include "weft/internal/throw_status.h"
 #include "weft/object_ref.h"
 #include "weft/options.h"
 #include "weft/registry.h"
@@ -82,10 +83,6 @@ const Registry::ActorClass& ActorClassOf() {
   return *cls;
 }
 
-// Throws UsageError for `status`, adding `what` to its message.
-[[noreturn]] void ThrowActorError(const absl::Status& status,
-                                  const std::string& what);
-
 }  // namespace internal
 
 // A call of one method of an actor, bound to the actor: call it to submit.
@@ -106,12 +103,12 @@ class ActorMethod {
                                      : method_name_;
     spec.id = internal::NewObjectId();
     std::shared_ptr<internal::ObjectState> state =
-        core_->client->runtime().SubmitActorCall(core_->id, core_->anchor,
-                                                 std::move(spec));
+        internal::ValueOrThrow(core_->client->runtime().SubmitActorCall(
+            core_->id, core_->anchor, std::move(spec)));
     if (internal::TaskContext* parent = internal::TaskContext::Current()) {
       parent->AddChild(state);
     }
-    return ObjectRef<Result>(std::move(state));
+    return internal::RefAccess::Make<Result>(std::move(state));
   }
 
   // One call per input element, in order: method(a[i], b[i], ...).
@@ -188,7 +185,7 @@ class Actor {
   ActorStatus status() const {
     absl::StatusOr<ActorStatus> s =
         core_->client->runtime().GetActorStatus(core_->id);
-    if (!s.ok()) internal::ThrowActorError(s.status(), key());
+    internal::ThrowIfError(s.status(), key());
     return *std::move(s);
   }
   // True unless the actor is dead: status().alive().
@@ -246,10 +243,8 @@ class ActorClass {
     core->client = client_;
     absl::StatusOr<std::shared_ptr<internal::ObjectState>> anchor =
         client_->runtime().CreateActor(std::move(spec));
-    if (!anchor.ok()) {
-      internal::ThrowActorError(anchor.status(),
-                                internal::MakeKey(cls.name, core->id));
-    }
+    internal::ThrowIfError(anchor.status(),
+                           internal::MakeKey(cls.name, core->id));
     core->anchor = *std::move(anchor);
     return Actor<C>(std::move(core));
   }
@@ -282,12 +277,13 @@ Actor<C> get_actor(const std::string& name) {
 // later ones; a running call's result is dropped (the worker finishes it).
 // It is not restarted. Returns true if it was alive, false if already
 // dead. On a cluster, waits for the scheduler's answer (at most 30 s).
-// Throws UsageError if the runtime cannot answer.
+// Throws UsageError if the runtime cannot answer, TimeoutError if the
+// scheduler does not answer in time.
 template <class C>
 bool kill(const Actor<C>& actor) {
   absl::StatusOr<bool> killed =
       actor.core()->client->runtime().KillActor(actor.id());
-  if (!killed.ok()) internal::ThrowActorError(killed.status(), actor.key());
+  internal::ThrowIfError(killed.status(), actor.key());
   return *killed;
 }
 
@@ -302,9 +298,7 @@ template <class C>
 Actor<C> Client::get_actor(const std::string& name) const {
   absl::StatusOr<internal::FoundActor> found =
       impl_->runtime().LookupActor(name);
-  if (!found.ok()) {
-    internal::ThrowActorError(found.status(), "actor '" + name + "'");
-  }
+  internal::ThrowIfError(found.status(), "actor '" + name + "'");
   const Registry::ActorClass& cls = internal::ActorClassOf<C>();
   if (found->class_name != cls.name) {
     throw UsageError("weft: the actor named '" + name + "' is a " +

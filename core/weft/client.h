@@ -22,9 +22,11 @@
 #include "weft/errors.h"
 #include "weft/internal/client_impl.h"
 #include "weft/internal/resolve.h"
+#include "weft/internal/throw_status.h"
 #include "weft/internal/waiting.h"
 #include "weft/object_ref.h"
 #include "weft/options.h"
+#include "weft/worker_status.h"
 
 namespace weft {
 
@@ -79,7 +81,11 @@ class AsCompleted {
   iterator begin() { return iterator(this); }
   std::default_sentinel_t end() { return {}; }
 
-  // Internal.
+ private:
+  // Made by Client::as_completed and weft::as_completed (weft/api.h).
+  friend class Client;
+  template <class U>
+  friend AsCompleted<U> as_completed(const std::vector<ObjectRef<U>>& refs);
   explicit AsCompleted(const std::vector<ObjectRef<T>>& refs)
       : queue_(std::make_shared<internal::CompletionQueue>()) {
     std::vector<std::shared_ptr<internal::ObjectState>> states;
@@ -88,11 +94,10 @@ class AsCompleted {
     queue_->Watch(states);
   }
 
- private:
   std::optional<ObjectRef<T>> NextUntil(
       std::optional<internal::SteadyTime> deadline) {
     auto state = queue_->Next(deadline);
-    if (state != nullptr) return ObjectRef<T>(std::move(state));
+    if (state != nullptr) return internal::RefAccess::Make<T>(std::move(state));
     if (!queue_->exhausted()) {
       throw TimeoutError("weft: as_completed timed out");
     }
@@ -142,7 +147,8 @@ class RemoteFunction {
     return out;
   }
 
-  // Internal.
+ private:
+  friend class Client;  // Client::remote makes them
   RemoteFunction(std::shared_ptr<internal::ClientImpl> client, F f,
                  TaskOptions options)
       : client_(std::move(client)),
@@ -151,7 +157,6 @@ class RemoteFunction {
     internal::CheckDeducible<F>();
   }
 
- private:
   std::shared_ptr<internal::ClientImpl> client_;
   F f_;
   TaskOptions options_;
@@ -197,18 +202,19 @@ class Client {
 
   // --- Workers -------------------------------------------------------------
 
-  // The workers with host, threads and load. The embedded runtime reports
-  // one worker: this process.
-  std::vector<internal::WorkerDescription> workers() const {
-    return impl_->runtime().Workers();
+  // The workers with host, threads and load (weft/worker_status.h). The
+  // embedded runtime reports one worker: this process. Throws UsageError if
+  // the scheduler cannot be reached, TimeoutError if it does not answer.
+  std::vector<WorkerStatus> workers() const {
+    return internal::ValueOrThrow(impl_->runtime().Workers());
   }
 
   // The URL of the cluster's web dashboard (docs/dashboard.md), e.g.
   // "http://127.0.0.1:8787/"; empty on the embedded runtime or when the
   // scheduler serves none. Throws UsageError if the scheduler cannot be
-  // reached.
+  // reached, TimeoutError if it does not answer.
   std::string dashboard_link() const {
-    return impl_->runtime().DashboardLink();
+    return internal::ValueOrThrow(impl_->runtime().DashboardLink());
   }
 
   // Blocks until `n` workers are connected. Throws TimeoutError with the
@@ -229,7 +235,8 @@ class Client {
                                            : spec.function_name;
     spec.id = internal::NewObjectId();
     std::vector<R> out;
-    for (auto& state : impl_->runtime().RunOnAllWorkers(std::move(spec))) {
+    for (auto& state : internal::ValueOrThrow(
+             impl_->runtime().RunOnAllWorkers(std::move(spec)))) {
       internal::AwaitState(*state, std::nullopt);
       out.push_back(internal::ReadyValue<R>(state));
     }
@@ -240,8 +247,9 @@ class Client {
   // returns a reference that tasks take as an argument without transfer.
   template <class T>
   ObjectRef<std::decay_t<T>> broadcast(T&& value) const {
-    return ObjectRef<std::decay_t<T>>(impl_->runtime().Broadcast(
-        internal::ClientImpl::MakePutSpec(std::forward<T>(value))));
+    return internal::RefAccess::Make<std::decay_t<T>>(
+        internal::ValueOrThrow(impl_->runtime().Broadcast(
+            internal::ClientImpl::MakePutSpec(std::forward<T>(value)))));
   }
 
   // --- Eager tasks -------------------------------------------------------
@@ -250,7 +258,8 @@ class Client {
   template <class F>
   RemoteFunction<internal::DecayedFunction<F>> remote(
       F&& f, TaskOptions options = {}) const {
-    return {impl_, std::forward<F>(f), std::move(options)};
+    return RemoteFunction<internal::DecayedFunction<F>>(
+        impl_, std::forward<F>(f), std::move(options));
   }
 
   // Stores `value` in the runtime and returns a reference to it; tasks that
@@ -316,7 +325,8 @@ class Client {
     static_assert(sizeof...(T) > 0, "weft: compute needs an argument");
     auto states = internal::SubmitGraph(*impl_, {ds.node()...});
     return [&]<size_t... I>(std::index_sequence<I...>) {
-      std::tuple<ObjectRef<T>...> refs(ObjectRef<T>(std::move(states[I]))...);
+      std::tuple<ObjectRef<T>...> refs(
+          internal::RefAccess::Make<T>(std::move(states[I]))...);
       states.clear();  // the refs above are now the only holders
       WaitAll({std::get<I>(refs).state()...});  // with a progress bar
       if constexpr (sizeof...(T) == 1) {
@@ -341,7 +351,8 @@ class Client {
   // Starts the graph of `d` and returns a reference to its result at once.
   template <class T>
   ObjectRef<T> persist(const Delayed<T>& d) const {
-    return ObjectRef<T>(internal::SubmitGraph(*impl_, {d.node()})[0]);
+    return internal::RefAccess::Make<T>(
+        internal::SubmitGraph(*impl_, {d.node()})[0]);
   }
   template <class T>
   std::vector<ObjectRef<T>> persist(const std::vector<Delayed<T>>& ds) const {
@@ -350,17 +361,19 @@ class Client {
     for (const auto& d : ds) roots.push_back(d.node());
     std::vector<ObjectRef<T>> out;
     for (auto& s : internal::SubmitGraph(*impl_, roots)) {
-      out.emplace_back(std::move(s));
+      out.push_back(internal::RefAccess::Make<T>(std::move(s)));
     }
     return out;
   }
 
-  // Internal.
-  explicit Client(std::shared_ptr<internal::ClientImpl> impl)
-      : impl_(std::move(impl)) {}
+  // For weft's own use: the client behind the handle.
   const std::shared_ptr<internal::ClientImpl>& impl() const { return impl_; }
 
  private:
+  friend class internal::ClientImpl;  // ClientImpl::Handle
+  explicit Client(std::shared_ptr<internal::ClientImpl> impl)
+      : impl_(std::move(impl)) {}
+
   template <class T>
   static T Take(ObjectRef<T> ref) {
     internal::AwaitState(*ref.state(), std::nullopt);

@@ -40,6 +40,8 @@ struct ErrorInfo {
   std::string task_key;        // unique key, e.g. "Square-5d41402abc4b2a76"
   std::string exception_type;  // e.g. "std::invalid_argument"; may be empty
   std::string message;         // the exception's what(), or weft's reason
+
+  friend bool operator==(const ErrorInfo&, const ErrorInfo&) = default;
 };
 
 // Thrown by get(), compute() and friends when the value they wait for cannot

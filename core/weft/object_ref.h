@@ -19,6 +19,10 @@
 
 namespace weft {
 
+namespace internal {
+struct RefAccess;
+}  // namespace internal
+
 // Thread-safe to copy and destroy from any thread.
 template <class T>
 class ObjectRef {
@@ -45,18 +49,30 @@ class ObjectRef {
     return os << "ObjectRef(" << (r.valid() ? r.key() : "empty") << ")";
   }
 
-  // Internal: wraps a runtime object.
-  explicit ObjectRef(std::shared_ptr<internal::ObjectState> state)
-      : state_(std::move(state)) {}
+  // For weft's own use: the runtime object behind the reference.
   const std::shared_ptr<internal::ObjectState>& state() const {
     return state_;
   }
 
  private:
+  friend struct internal::RefAccess;
+  explicit ObjectRef(std::shared_ptr<internal::ObjectState> state)
+      : state_(std::move(state)) {}
+
   std::shared_ptr<internal::ObjectState> state_;
 };
 
 namespace internal {
+
+// How weft's own code makes an ObjectRef around a runtime object (the
+// constructor is private: programs get references from remote(), put(),
+// persist() and the like).
+struct RefAccess {
+  template <class T>
+  static ObjectRef<T> Make(std::shared_ptr<ObjectState> state) {
+    return ObjectRef<T>(std::move(state));
+  }
+};
 
 // An ObjectRef travels as the object's id and name: a task may take one as
 // an argument or return one (or any value holding some), on every runtime.
@@ -104,7 +120,7 @@ struct Codec<ObjectRef<T>> {
       ar.Fail(state.status());
       return;
     }
-    ref = ObjectRef<T>(*std::move(state));
+    ref = RefAccess::Make<T>(*std::move(state));
   }
 };
 

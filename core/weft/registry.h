@@ -38,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "weft/internal/function_traits.h"
 #include "weft/internal/mutex.h"
+#include "weft/internal/status_macros.h"
 #include "weft/internal/wire.h"
 #include "weft/object_ref.h"
 #include "weft/serialize.h"
@@ -176,9 +177,8 @@ template <class V>
 absl::Status DecodeArg(const WireArg& arg, ArgSource& source,
                        std::optional<V>& out) {
   auto from_bytes = [&](std::string_view bytes) -> absl::Status {
-    absl::StatusOr<V> v = DeserializeWithRefs<V>(bytes, source.refs());
-    if (!v.ok()) return v.status();
-    out.emplace(*std::move(v));
+    WEFT_ASSIGN_OR_RETURN(V v, DeserializeWithRefs<V>(bytes, source.refs()));
+    out.emplace(std::move(v));
     return absl::OkStatus();
   };
   switch (arg.kind) {
@@ -188,9 +188,8 @@ absl::Status DecodeArg(const WireArg& arg, ArgSource& source,
     case WireArg::Kind::kRef:
       if constexpr (kIsSerializable<V>) {
         if (arg.ids.size() != 1) break;
-        absl::StatusOr<std::string_view> bytes = source.Bytes(arg.ids[0]);
-        if (!bytes.ok()) return bytes.status();
-        return from_bytes(*bytes);
+        WEFT_ASSIGN_OR_RETURN(std::string_view bytes, source.Bytes(arg.ids[0]));
+        return from_bytes(bytes);
       }
       break;
     case WireArg::Kind::kRefs:
@@ -198,10 +197,9 @@ absl::Status DecodeArg(const WireArg& arg, ArgSource& source,
         V values;
         values.reserve(arg.ids.size());
         for (uint64_t id : arg.ids) {
-          absl::StatusOr<std::string_view> bytes = source.Bytes(id);
-          if (!bytes.ok()) return bytes.status();
-          auto v = DeserializeWithRefs<typename V::value_type>(
-              *bytes, source.refs());
+          WEFT_ASSIGN_OR_RETURN(std::string_view bytes, source.Bytes(id));
+          auto v =
+              DeserializeWithRefs<typename V::value_type>(bytes, source.refs());
           if (!v.ok()) return v.status();
           values.push_back(*std::move(v));
         }
@@ -258,8 +256,7 @@ absl::Status InvokeWire(R (*fn)(P...), const std::vector<WireArg>& args,
                         ArgSource& source, ResultSink& sink,
                         std::index_sequence<I...> seq) {
   std::tuple<std::optional<std::decay_t<P>>...> values;
-  absl::Status status = DecodeArgs<P...>(args, source, values, seq);
-  if (!status.ok()) return status;
+  WEFT_RETURN_IF_ERROR(DecodeArgs<P...>(args, source, values, seq));
   if constexpr (std::is_void_v<R>) {
     fn(static_cast<P>(*std::get<I>(values))...);
     return WriteResult(std::monostate{}, sink);

@@ -23,6 +23,7 @@
 
 #include "weft/internal/runtime.h"
 #include "weft/internal/task_events.h"
+#include "weft/worker_status.h"
 
 namespace weft::dashboard {
 
@@ -32,7 +33,7 @@ struct ReportInput {
   int64_t start_us = 0;   // the recorded span, µs since the Unix epoch
   int64_t end_us = 0;
   // Workers at the end (runs on workers not listed get rows too).
-  std::vector<internal::WorkerDescription> workers;
+  std::vector<WorkerStatus> workers;
   internal::EventBatch events;
 };
 

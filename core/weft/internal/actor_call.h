@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "weft/internal/function_traits.h"
+#include "weft/internal/status_macros.h"
 #include "weft/internal/wire.h"
 #include "weft/registry.h"
 #include "weft/serialize.h"
@@ -121,8 +122,7 @@ absl::Status InvokeMethodImpl(Self* self, M method,
                               ArgSource& source, ResultSink& sink,
                               std::index_sequence<I...> seq) {
   std::tuple<std::optional<std::decay_t<P>>...> values;
-  absl::Status status = DecodeArgs<P...>(args, source, values, seq);
-  if (!status.ok()) return status;
+  WEFT_RETURN_IF_ERROR(DecodeArgs<P...>(args, source, values, seq));
   if constexpr (std::is_void_v<R>) {
     (self->*method)(static_cast<P>(*std::get<I>(values))...);
     return WriteResult(std::monostate{}, sink);
@@ -185,8 +185,7 @@ absl::StatusOr<std::shared_ptr<void>> CreateInstanceImpl(
     const std::vector<WireArg>& args, ArgSource& source,
     std::index_sequence<I...> seq) {
   std::tuple<std::optional<std::decay_t<P>>...> values;
-  absl::Status status = DecodeArgs<P...>(args, source, values, seq);
-  if (!status.ok()) return status;
+  WEFT_RETURN_IF_ERROR(DecodeArgs<P...>(args, source, values, seq));
   return std::shared_ptr<void>(
       std::make_shared<C>(static_cast<P>(*std::get<I>(values))...));
 }

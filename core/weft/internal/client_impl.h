@@ -14,10 +14,15 @@
 #include "weft/internal/bind.h"
 #include "weft/internal/runtime.h"
 #include "weft/internal/task_context.h"
+#include "weft/internal/throw_status.h"
 #include "weft/object_ref.h"
 #include "weft/options.h"
 #include "weft/registry.h"
 #include "weft/serialize.h"
+
+namespace weft {
+class Client;
+}  // namespace weft
 
 namespace weft::internal {
 
@@ -69,6 +74,9 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
 
   Runtime& runtime() { return *runtime_; }
 
+  // The user's handle to `impl` (Client's constructor is private).
+  static Client Handle(std::shared_ptr<ClientImpl> impl);
+
   // Submits f(args...) now. `id` 0 picks a fresh id.
   template <class F, class... A>
   ObjectRef<Stored<ResultOf<F>>> Call(const F& f, const TaskOptions& options,
@@ -79,16 +87,17 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
                 : !spec.function_name.empty() ? spec.function_name
                                               : FunctionName(f);
     spec.id = id != 0 ? id : NewObjectId();
-    std::shared_ptr<ObjectState> state = runtime_->Submit(std::move(spec));
+    std::shared_ptr<ObjectState> state =
+        ValueOrThrow(runtime_->Submit(std::move(spec)));
     // A task's children are cancelled with it.
     if (TaskContext* parent = TaskContext::Current()) parent->AddChild(state);
-    return ObjectRef<Stored<ResultOf<F>>>(std::move(state));
+    return RefAccess::Make<Stored<ResultOf<F>>>(std::move(state));
   }
 
   template <class T>
   ObjectRef<std::decay_t<T>> Put(T&& value) {
-    return ObjectRef<std::decay_t<T>>(
-        runtime_->Put(MakePutSpec(std::forward<T>(value))));
+    return RefAccess::Make<std::decay_t<T>>(
+        ValueOrThrow(runtime_->Put(MakePutSpec(std::forward<T>(value)))));
   }
 
   template <class T>

@@ -48,16 +48,23 @@ class EmbeddedRuntime final : public Runtime {
     blocking_observer_ = std::move(observer);
   }
 
-  std::shared_ptr<ObjectState> Submit(TaskSpec spec) override;
-  std::shared_ptr<ObjectState> Put(PutSpec spec) override;
+  // Never fails: every task is run here, whatever its function (Schedule).
+  absl::StatusOr<std::shared_ptr<ObjectState>> Submit(TaskSpec spec) override;
+  // Submit, for callers that hold an EmbeddedRuntime (a worker's executor):
+  // returns the (pending) state of the task's result; its failures arrive
+  // through that state.
+  std::shared_ptr<ObjectState> Schedule(TaskSpec spec);
+  // Never fails: the value is kept as it is, not serialized.
+  absl::StatusOr<std::shared_ptr<ObjectState>> Put(PutSpec spec) override;
   int num_slots() const override { return num_threads_; }
   // The process itself is the one worker.
-  std::vector<WorkerDescription> Workers() override;
+  absl::StatusOr<std::vector<WorkerStatus>> Workers() override;
   absl::Status WaitForWorkers(int n,
                               std::chrono::milliseconds timeout) override;
-  std::vector<std::shared_ptr<ObjectState>> RunOnAllWorkers(
+  absl::StatusOr<std::vector<std::shared_ptr<ObjectState>>> RunOnAllWorkers(
       TaskSpec spec) override;
-  std::shared_ptr<ObjectState> Broadcast(PutSpec spec) override {
+  absl::StatusOr<std::shared_ptr<ObjectState>> Broadcast(
+      PutSpec spec) override {
     return Put(std::move(spec));
   }
   // Records every task run (worker 0, thread = the pool thread) while the
@@ -75,7 +82,7 @@ class EmbeddedRuntime final : public Runtime {
   // num_cpus of this runtime's slots while it lives.
   absl::StatusOr<std::shared_ptr<ObjectState>> CreateActor(
       ActorSpec spec) override;
-  std::shared_ptr<ObjectState> SubmitActorCall(
+  absl::StatusOr<std::shared_ptr<ObjectState>> SubmitActorCall(
       uint64_t actor, const std::shared_ptr<ObjectState>& anchor,
       TaskSpec spec) override;
   absl::StatusOr<ActorStatus> GetActorStatus(uint64_t actor) override;

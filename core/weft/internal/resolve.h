@@ -14,6 +14,7 @@
 #include "weft/internal/error_info.h"
 #include "weft/internal/object_state.h"
 #include "weft/internal/spin_wait.h"
+#include "weft/internal/status_macros.h"
 #include "weft/internal/task_context.h"
 #include "weft/serialize.h"
 
@@ -56,9 +57,8 @@ const T& ReadyValue(const std::shared_ptr<ObjectState>& state) {
         [](std::string_view bytes,
            RefResolver* refs) -> absl::StatusOr<AnyValue> {
           if constexpr (kIsSerializable<T>) {
-            absl::StatusOr<T> value = DeserializeWithRefs<T>(bytes, refs);
-            if (!value.ok()) return value.status();
-            return AnyValue::Make(*std::move(value));
+            WEFT_ASSIGN_OR_RETURN(T value, DeserializeWithRefs<T>(bytes, refs));
+            return AnyValue::Make(std::move(value));
           } else {
             return absl::UnimplementedError(
                 "weft: a " + TypeName<T>() +

@@ -18,13 +18,13 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "weft/internal/any_value.h"
-#include "absl/status/statusor.h"
-#include "weft/internal/object_state.h"
 #include "weft/actor_status.h"
+#include "weft/internal/any_value.h"
+#include "weft/internal/object_state.h"
 #include "weft/internal/task_events.h"
 #include "weft/internal/wire.h"
 #include "weft/options.h"
+#include "weft/worker_status.h"
 
 namespace weft::internal {
 
@@ -93,52 +93,45 @@ struct FoundActor {
   std::shared_ptr<ObjectState> anchor;
 };
 
-// One worker as a runtime reports it.
-struct WorkerDescription {
-  uint64_t id = 0;
-  std::string address;  // data address, host:port ("local" when embedded)
-  std::string host;
-  int nthreads = 0;
-  int64_t pid = 0;
-  int processing = 0;   // tasks assigned and not finished
-  uint64_t memory_bytes = 0;
-  uint64_t objects = 0;
-  // Clusters, from the worker's last heartbeat: tasks running now (the
-  // rest of `processing` waits there), its process's CPU use (1.0 = one
-  // core busy) and resident memory.
-  int executing = 0;
-  double cpu = 0;
-  uint64_t rss_bytes = 0;
-};
-
-// Thread-safe.
+// Thread-safe. Failures are absl::Status; Client and the free functions turn
+// them into the documented exceptions with ThrowIfError (throw_status.h).
 class Runtime {
  public:
   virtual ~Runtime() = default;
 
   // Schedules `spec` and returns the (pending) state of its result. Never
-  // blocks on the task; errors (e.g. after shutdown) arrive through the
-  // returned state.
-  virtual std::shared_ptr<ObjectState> Submit(TaskSpec spec) = 0;
+  // blocks on the task; the task's own failures (it throws, the runtime
+  // shuts down first) arrive through the returned state. Errors, for a task
+  // the runtime cannot take: InvalidArgument (a function not registered by
+  // name on a cluster, arguments that cannot be serialized).
+  virtual absl::StatusOr<std::shared_ptr<ObjectState>> Submit(
+      TaskSpec spec) = 0;
 
-  // Stores a value and returns its (ready) state.
-  virtual std::shared_ptr<ObjectState> Put(PutSpec spec) = 0;
+  // Stores a value and returns its (ready) state. Errors (a cluster):
+  // InvalidArgument (a value that cannot be serialized), FailedPrecondition
+  // (a large value and no worker to hold it), and the data plane's errors
+  // storing it (Unavailable, DeadlineExceeded, ...).
+  virtual absl::StatusOr<std::shared_ptr<ObjectState>> Put(PutSpec spec) = 0;
 
   // Number of task slots (threads, or total worker threads on a cluster).
   virtual int num_slots() const = 0;
 
-  // The workers, as of now.
-  virtual std::vector<WorkerDescription> Workers() = 0;
+  // The workers, as of now. Errors (a cluster): Unavailable (the connection
+  // to the scheduler is lost), DeadlineExceeded (it did not answer).
+  virtual absl::StatusOr<std::vector<WorkerStatus>> Workers() = 0;
   // Blocks until at least `n` workers are connected. Errors:
   // DeadlineExceeded naming how many there are.
   virtual absl::Status WaitForWorkers(int n,
                                       std::chrono::milliseconds timeout) = 0;
   // Runs the call once on every worker, now, outside the graph; returns one
-  // completed object per worker (a value or the failure).
-  virtual std::vector<std::shared_ptr<ObjectState>> RunOnAllWorkers(
-      TaskSpec spec) = 0;
-  // Places a value on every worker; returns its (ready) state.
-  virtual std::shared_ptr<ObjectState> Broadcast(PutSpec spec) = 0;
+  // completed object per worker (a value or the failure). Errors: as
+  // Submit and Workers.
+  virtual absl::StatusOr<std::vector<std::shared_ptr<ObjectState>>>
+  RunOnAllWorkers(TaskSpec spec) = 0;
+  // Places a value on every worker; returns its (ready) state. Errors: as
+  // Put and Workers.
+  virtual absl::StatusOr<std::shared_ptr<ObjectState>> Broadcast(
+      PutSpec spec) = 0;
 
   // Hands over submissions held back during a SubmitBatch (see below).
   virtual void FlushSubmissions() {}
@@ -158,9 +151,10 @@ class Runtime {
   // in `anchor`). spec.body calls the method on CurrentActorInstance();
   // spec.function_name is the method's registered name (empty: not
   // registered, embedded only). Calls of one caller run in submission
-  // order. Never blocks on the call; errors arrive through the returned
-  // state.
-  virtual std::shared_ptr<ObjectState> SubmitActorCall(
+  // order. Never blocks on the call; its own failures arrive through the
+  // returned state. Errors: InvalidArgument (a method not registered by
+  // name on a cluster, arguments that cannot be serialized).
+  virtual absl::StatusOr<std::shared_ptr<ObjectState>> SubmitActorCall(
       uint64_t actor, const std::shared_ptr<ObjectState>& anchor,
       TaskSpec spec);
   // The actor's state now. Errors: NotFound (unknown to the runtime),
@@ -182,7 +176,8 @@ class Runtime {
 
   // The URL of the cluster's dashboard (http://host:port/); empty when
   // there is none (the embedded runtime, or a scheduler without one).
-  virtual std::string DashboardLink() { return ""; }
+  // Errors: as Workers.
+  virtual absl::StatusOr<std::string> DashboardLink() { return ""; }
 };
 
 // Open on a thread while the API submits many tasks in one call (map, a

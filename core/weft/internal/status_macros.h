@@ -1,10 +1,13 @@
 // Copyright 2026 The weft Authors.
 //
-// RETURN_IF_ERROR and ASSIGN_OR_RETURN for absl::Status / absl::StatusOr.
-// Debian's Abseil (20220623) does not ship status macros yet.
+// WEFT_RETURN_IF_ERROR and WEFT_ASSIGN_OR_RETURN for absl::Status /
+// absl::StatusOr. Debian's Abseil (20220623) does not ship status macros yet;
+// the prefix keeps them from colliding with a program's own.
 
 #ifndef WEFT_CORE_WEFT_INTERNAL_STATUS_MACROS_H_
 #define WEFT_CORE_WEFT_INTERNAL_STATUS_MACROS_H_
+
+#include <utility>  // std::move, in WEFT_ASSIGN_OR_RETURN
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -31,8 +34,5 @@
   auto statusor = (rexpr);                                \
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = *std::move(statusor)
-
-#define RETURN_IF_ERROR(expr) WEFT_RETURN_IF_ERROR(expr)
-#define ASSIGN_OR_RETURN(lhs, rexpr) WEFT_ASSIGN_OR_RETURN(lhs, rexpr)
 
 #endif  // WEFT_CORE_WEFT_INTERNAL_STATUS_MACROS_H_

@@ -24,7 +24,7 @@ struct TaskRunEvent {
   uint64_t id = 0;
   std::string name;
   std::string function;  // registered name; the name for other callables
-  uint64_t worker = 0;   // as WorkerDescription::id (0: embedded)
+  uint64_t worker = 0;   // as WorkerStatus::id (0: embedded)
   int thread = 0;        // the worker's task slot
   int64_t start_us = 0;
   int64_t end_us = 0;
