@@ -60,6 +60,7 @@
 #include "worker/actor_host.h"
 #include "worker/data_service.h"
 #include "worker/object_store.h"
+#include "worker/task_inputs.h"
 
 namespace weft::worker {
 namespace {
@@ -123,7 +124,11 @@ class Worker {
  public:
   explicit Worker(WorkerOptions options)
       : options_(std::move(options)),
-        data_client_("", std::chrono::minutes(10), shared_memory_) {}
+        data_client_("", std::chrono::minutes(10), shared_memory_),
+        inputs_(store_, [this](const std::vector<std::string>& holders,
+                               uint64_t id, rpc::FetchInfo* how) {
+          return data_client_.FetchAnyBuffer(holders, id, how);
+        }) {}
 
   // Joins the scheduler and serves it; after losing it, rejoins (for up to
   // options_.rejoin_timeout) and serves again, until told to stop or asked
@@ -363,7 +368,7 @@ class Worker {
         if (auto state = running.state.lock()) runs.push_back(std::move(state));
       }
       running_.clear();
-      inline_uses_.clear();
+      inputs_.Clear();
     }
     for (auto& state : runs) state->Cancel(/*wait=*/false);
     // The session's actors die with it (the scheduler restarts them, on
@@ -635,10 +640,7 @@ class Worker {
     struct ReleaseInputs {
       Worker* worker;
       TaskRun* run;
-      ~ReleaseInputs() {
-        internal::MutexLock lock(&worker->tasks_mu_);
-        worker->ReleaseInlineInputs(*run);
-      }
+      ~ReleaseInputs() { worker->inputs_.Release(run->inputs.inline_held); }
     } release_inputs{this, &run};
     rpc::Assignment inputs;
     *inputs.mutable_deps() = placement.deps();
@@ -875,9 +877,11 @@ class Worker {
     // The session that assigned it: where it reports, whose client it uses.
     std::shared_ptr<Session> session;
     std::chrono::steady_clock::time_point start;
-    // Inputs that came inline with the assignment, which the scheduler
-    // does not count as copies here: held only while this run needs them.
-    std::vector<uint64_t> inline_inputs;
+    // Its inputs: those held inline while it needs them, the transfers
+    // for the scheduler's views, and an input it could not fetch (with the
+    // addresses tried: the run failed before it started, which is no fault
+    // of the task).
+    InputsOfRun inputs;
     // An actor method call: the instance it runs on, and its class.
     void* instance = nullptr;
     const Registry::ActorClass* actor_class = nullptr;
@@ -887,10 +891,6 @@ class Worker {
     int64_t fetch_us = 0;
     int64_t start_us = 0;
     int64_t end_us = 0;
-    std::vector<rpc::TaskTransfer> transfers;
-    // An input it could not fetch (with the addresses tried): the run
-    // failed before it started, which is no fault of the task.
-    std::vector<rpc::Location> missing;
   };
 
   // Sends a run's outcome when its executor object completes.
@@ -1018,9 +1018,10 @@ class Worker {
     const uint64_t size = result.size();
     internal::MutexLock lock(&tasks_mu_);
     if (IsCurrent(run)) {
+      // Now a value the scheduler will count here, not an inline copy: no
+      // run's Release may erase it once it is in the store.
+      inputs_.Promote(task.id());
       store_.Put(task.id(), std::move(result));
-      // Now a value the scheduler will count here, not an inline copy.
-      inline_uses_.erase(task.id());
     }
     return size;
   }
@@ -1052,55 +1053,21 @@ class Worker {
     return status;
   }
 
+  // Makes the run's inputs present (worker/task_inputs.h) and tells the
+  // scheduler of the copies fetched. Throws a message naming the input
+  // that could not be fetched.
   void FetchInputs(const rpc::Assignment& assignment, TaskRun& run) {
-    for (const rpc::Location& dep : assignment.deps()) {
-      if (dep.inline_value().size() == dep.size() &&
-          (dep.size() > 0 || dep.addresses_size() == 0)) {
-        // Inline: a copy the scheduler does not count, held for this run.
-        internal::MutexLock lock(&tasks_mu_);
-        auto uses = inline_uses_.find(dep.id());
-        if (uses == inline_uses_.end()) {
-          if (store_.Contains(dep.id())) continue;  // a counted copy
-          inline_uses_[dep.id()] = 1;
-          store_.Put(dep.id(), dep.inline_value());
-        } else {
-          ++uses->second;
-        }
-        run.inline_inputs.push_back(dep.id());
-        continue;
-      }
-      if (store_.Contains(dep.id())) continue;
-      // From a same-host holder this maps its shared memory (no copy).
-      rpc::FetchInfo how;
-      const int64_t begun = internal::UnixMicrosNow();
-      absl::StatusOr<rpc::Buffer> bytes = data_client_.FetchAnyBuffer(
-          {dep.addresses().begin(), dep.addresses().end()}, dep.id(), &how);
-      if (bytes.ok()) NoteTransfer(run, dep.id(), bytes->size(), how, begun);
-      if (!bytes.ok()) {
-        rpc::Location& missing = run.missing.emplace_back();
-        missing.set_id(dep.id());
-        *missing.mutable_addresses() = dep.addresses();
-        throw std::runtime_error(absl::StrCat(
-            "weft: ", run.session->name, " could not fetch input ", dep.id(),
-            ": ",
-            bytes.status().message()));
-      }
-      store_.Put(dep.id(), *std::move(bytes));
-      SendOn(*run.session,
-             [id = dep.id()](rpc::WorkerMessage& m) { m.add_replicas(id); });
+    absl::Status status = inputs_.Gather(assignment.deps(), run.inputs);
+    if (!run.inputs.fetched.empty()) {
+      SendOn(*run.session, [&run](rpc::WorkerMessage& m) {
+        for (uint64_t id : run.inputs.fetched) m.add_replicas(id);
+      });
+      run.inputs.fetched.clear();
     }
-  }
-
-  // Records a fetched input for the scheduler's views.
-  static void NoteTransfer(TaskRun& run, uint64_t id, uint64_t bytes,
-                           const rpc::FetchInfo& how, int64_t begun_us) {
-    rpc::TaskTransfer& t = run.transfers.emplace_back();
-    t.set_id(id);
-    t.set_bytes(bytes);
-    t.set_path(how.mapped ? 1 : 2);  // scheduler::TransferPath
-    t.set_from(how.address);
-    t.set_start_us(begun_us);
-    t.set_end_us(internal::UnixMicrosNow());
+    if (!status.ok()) {
+      throw std::runtime_error(absl::StrCat("weft: ", run.session->name, " ",
+                                            status.message()));
+    }
   }
 
   // Fills the timing fields of `result` from `run` (a run that threw has
@@ -1112,10 +1079,10 @@ class Worker {
                                             : now);
     result.set_end_us(run.end_us != 0 ? run.end_us : now);
     result.set_thread(run.thread);
-    for (rpc::TaskTransfer& t : run.transfers) {
+    for (rpc::TaskTransfer& t : run.inputs.transfers) {
       *result.add_transfers() = std::move(t);
     }
-    run.transfers.clear();
+    run.inputs.transfers.clear();
   }
 
   // Counts a run as executing while it lives.
@@ -1130,26 +1097,12 @@ class Worker {
     std::atomic<int>& count_;
   };
 
-  // Drops the inline inputs `run` held that no other run holds.
-  void ReleaseInlineInputs(TaskRun& run)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_) {
-    for (uint64_t id : run.inline_inputs) {
-      auto uses = inline_uses_.find(id);
-      if (uses == inline_uses_.end()) continue;  // became a counted copy
-      if (--uses->second == 0) {
-        inline_uses_.erase(uses);
-        store_.Erase(id);
-      }
-    }
-    run.inline_inputs.clear();
-  }
-
   void Finished(ObjectState& state, TaskRun& run) {
     rpc::TaskResult result;
     size_t still_assigned;
+    inputs_.Release(run.inputs.inline_held);
     {
       internal::MutexLock lock(&tasks_mu_);
-      ReleaseInlineInputs(run);
       // A stale run (cancelled, or superseded by a new assignment) says
       // nothing: the scheduler has moved on.
       if (!IsCurrent(run)) return;
@@ -1161,7 +1114,7 @@ class Worker {
     if (std::shared_ptr<const ErrorInfo> error = state.error()) {
       result.set_failed(true);
       rpc::ToProto(*error, *result.mutable_error());
-      for (rpc::Location& missing : run.missing) {
+      for (rpc::Location& missing : run.inputs.missing) {
         *result.add_missing() = std::move(missing);
       }
     } else {
@@ -1258,6 +1211,8 @@ class Worker {
   const bool shared_memory_ = rpc::SharedMemoryEnabled();
   rpc::DataClient data_client_;
   ObjectStore store_;
+  // The inputs of runs: inline holds, fetches (after store_, data_client_).
+  TaskInputs inputs_;
   std::unique_ptr<rpc::BulkServer> bulk_;  // before the service using it
   std::unique_ptr<DataService> service_;
   std::unique_ptr<grpc::Server> server_;
@@ -1278,8 +1233,6 @@ class Worker {
   internal::Mutex tasks_mu_;
   absl::flat_hash_map<uint64_t, Running> running_ ABSL_GUARDED_BY(tasks_mu_);
   uint64_t last_run_ ABSL_GUARDED_BY(tasks_mu_) = 0;
-  // Inline inputs held for runs: how many runs hold each.
-  absl::flat_hash_map<uint64_t, int> inline_uses_ ABSL_GUARDED_BY(tasks_mu_);
   // Runs inside Execute now (heartbeats).
   std::atomic<int> executing_{0};
 
