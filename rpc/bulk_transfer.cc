@@ -16,7 +16,9 @@
 #include <cstring>
 #include <new>
 #include <optional>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -176,13 +178,29 @@ uint64_t BulkServer::transfers_served() const {
   return served_;
 }
 
-std::optional<Buffer> BulkServer::Take(std::string_view ticket) {
+int BulkStripesFor(uint64_t size) {
+  constexpr uint64_t kStripeBytes = uint64_t{16} << 20;
+  return static_cast<int>(std::clamp<uint64_t>(size / kStripeBytes, 1, 4));
+}
+
+std::optional<Buffer> BulkServer::Take(std::string_view ticket, int index,
+                                       int count) {
   internal::MutexLock lock(&mu_);
   auto it = offers_.find(std::string(ticket));
   if (it == offers_.end()) return std::nullopt;
-  std::optional<Buffer> bytes;
-  if (it->second.expires >= absl::Now()) bytes = std::move(it->second.bytes);
-  offers_.erase(it);
+  Offered& offer = it->second;
+  if (offer.expires < absl::Now() || count < 1 || count > kBulkMaxStripes ||
+      index < 0 || index >= count ||
+      (offer.stripes != 0 && offer.stripes != count) ||
+      (offer.served & (uint32_t{1} << index)) != 0) {
+    // Expired, malformed or a replay: the offer is spent.
+    offers_.erase(it);
+    return std::nullopt;
+  }
+  offer.stripes = count;
+  offer.served |= uint32_t{1} << index;
+  Buffer bytes = offer.bytes;
+  if (offer.served == (uint32_t{1} << count) - 1) offers_.erase(it);
   return bytes;
 }
 
@@ -206,7 +224,7 @@ void BulkServer::AcceptLoop() {
 }
 
 void BulkServer::Serve(int fd) {
-  char ticket[kBulkTicketBytes];
+  char ticket[kBulkTicketBytes + 2];  // the ticket, stripe index and count
   size_t got = 0;
   const absl::Time deadline = absl::Now() + options_.ticket_read_timeout;
   bool ok = true;
@@ -227,14 +245,21 @@ void BulkServer::Serve(int fd) {
     }
   }
   std::optional<Buffer> bytes;
-  if (ok) bytes = Take(std::string_view(ticket, sizeof(ticket)));
+  const int index = static_cast<uint8_t>(ticket[kBulkTicketBytes]);
+  const int count = static_cast<uint8_t>(ticket[kBulkTicketBytes + 1]);
+  if (ok) {
+    bytes = Take(std::string_view(ticket, kBulkTicketBytes), index, count);
+  }
   if (bytes.has_value()) {
-    uint64_t size = bytes->size();
+    const uint64_t size = bytes->size();
+    const uint64_t begin = size * index / count;
+    const uint64_t end = size * (index + 1) / count;
     char header[8];
     for (int i = 0; i < 8; ++i) header[i] = static_cast<char>(size >> (8 * i));
     constexpr absl::Duration kStall = absl::Seconds(60);
     if (SendAll(fd, header, sizeof(header), stop_pipe_[0], kStall) &&
-        SendAll(fd, bytes->data(), bytes->size(), stop_pipe_[0], kStall)) {
+        SendAll(fd, bytes->data() + begin, end - begin, stop_pipe_[0],
+                kStall)) {
       internal::MutexLock lock(&mu_);
       ++served_;
     }
@@ -245,9 +270,14 @@ void BulkServer::Serve(int fd) {
   if (--active_ == 0) idle_.notify_all();
 }
 
-absl::StatusOr<Buffer> BulkFetch(const std::string& host, int port,
-                                 std::string_view ticket, uint64_t size,
-                                 absl::Time deadline) {
+namespace {
+
+// Reads stripe `index` of `count` of the object under `ticket` (`size`
+// bytes in all) from `peer` into `room`, which holds the whole object.
+// Errors: as BulkFetch.
+absl::Status ReadStripe(const std::string& host, int port,
+                        std::string_view ticket, uint64_t size, int index,
+                        int count, char* room, absl::Time deadline) {
   const std::string peer = absl::StrCat(host, ":", port);
   // Connecting must be quick (a firewall that drops the port would
   // otherwise hold the caller until its deadline).
@@ -259,7 +289,10 @@ absl::StatusOr<Buffer> BulkFetch(const std::string& host, int port,
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
-  if (!SendAll(fd, ticket.data(), ticket.size(), -1, absl::Seconds(5))) {
+  std::string request(ticket);
+  request.push_back(static_cast<char>(index));
+  request.push_back(static_cast<char>(count));
+  if (!SendAll(fd, request.data(), request.size(), -1, absl::Seconds(5))) {
     return absl::UnavailableError(
         absl::StrCat("weft: cannot send the ticket to ", peer));
   }
@@ -281,16 +314,38 @@ absl::StatusOr<Buffer> BulkFetch(const std::string& host, int port,
                                             announced, " bytes, expected ",
                                             size));
   }
+  const uint64_t begin = size * index / count;
+  const uint64_t end = size * (index + 1) / count;
+  return RecvAll(fd, room + begin, end - begin, deadline, peer);
+}
+
+}  // namespace
+
+absl::StatusOr<Buffer> BulkFetch(const std::string& host, int port,
+                                 std::string_view ticket, uint64_t size,
+                                 absl::Time deadline) {
   std::optional<BufferBuilder> room;
   try {
     room.emplace(BufferBuilder::Allocate(size, /*shared=*/false));
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError(absl::StrCat(
-        "weft: no memory for ", size, " bytes from ", peer));
+        "weft: no memory for ", size, " bytes from ", host, ":", port));
   }
-  if (absl::Status s = RecvAll(fd, room->data(), size, deadline, peer);
-      !s.ok()) {
-    return s;
+  const int count = BulkStripesFor(size);
+  std::vector<absl::Status> done(static_cast<size_t>(count));
+  std::vector<std::thread> others;
+  others.reserve(static_cast<size_t>(count - 1));
+  for (int index = 1; index < count; ++index) {
+    others.emplace_back([&, index] {
+      done[static_cast<size_t>(index)] = ReadStripe(
+          host, port, ticket, size, index, count, room->data(), deadline);
+    });
+  }
+  done[0] = ReadStripe(host, port, ticket, size, 0, count, room->data(),
+                       deadline);
+  for (std::thread& t : others) t.join();
+  for (const absl::Status& s : done) {
+    if (!s.ok()) return s;
   }
   return std::move(*room).Finish();
 }

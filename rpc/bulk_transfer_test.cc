@@ -96,10 +96,36 @@ TEST(BulkTransferTest, ExpiredOffersAreRefused) {
 TEST(BulkTransferTest, SizeMismatchIsDataLoss) {
   auto server = BulkServer::Start("127.0.0.1", 0);
   ASSERT_TRUE(server.ok());
-  const std::string ticket = (*server)->Offer(Buffer(std::string("12345")));
-  absl::StatusOr<Buffer> got = BulkFetch(
-      "127.0.0.1", (*server)->port(), ticket, uint64_t{1} << 40, Soon());
-  EXPECT_TRUE(absl::IsDataLoss(got.status())) << got.status();
+  for (uint64_t expected : {uint64_t{6}, uint64_t{64} << 20}) {
+    const std::string ticket =
+        (*server)->Offer(Buffer(std::string("12345")));
+    absl::StatusOr<Buffer> got =
+        BulkFetch("127.0.0.1", (*server)->port(), ticket, expected, Soon());
+    EXPECT_TRUE(absl::IsDataLoss(got.status())) << got.status();
+  }
+}
+
+// A large object comes in stripes on parallel connections, each stripe
+// once; the offer goes when all are read.
+TEST(BulkTransferTest, LargeObjectsComeInStripes) {
+  EXPECT_EQ(BulkStripesFor(1), 1);
+  EXPECT_EQ(BulkStripesFor((uint64_t{16} << 20) - 1), 1);
+  EXPECT_EQ(BulkStripesFor(uint64_t{48} << 20), 3);
+  EXPECT_EQ(BulkStripesFor(uint64_t{1} << 40), 4);
+  auto server = BulkServer::Start("127.0.0.1", 0);
+  ASSERT_TRUE(server.ok());
+  const std::string bytes = Pattern((size_t{48} << 20) + 5);
+  const std::string ticket = (*server)->Offer(Buffer(bytes));
+  absl::StatusOr<Buffer> got =
+      BulkFetch("127.0.0.1", (*server)->port(), ticket, bytes.size(), Soon());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->view() == bytes);
+  EXPECT_EQ((*server)->transfers_served(), 3u);  // three stripes
+  EXPECT_EQ((*server)->pending_offers(), 0u);
+  // Read again, even stripe by stripe: nothing.
+  EXPECT_TRUE(absl::IsNotFound(
+      BulkFetch("127.0.0.1", (*server)->port(), ticket, bytes.size(), Soon())
+          .status()));
 }
 
 // A connection that never sends its ticket is dropped after the read
