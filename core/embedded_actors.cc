@@ -14,6 +14,7 @@
 #include "weft/internal/actor_executor.h"
 #include "weft/internal/embedded_runtime.h"
 #include "weft/internal/error_info.h"
+#include "weft/internal/status_macros.h"
 #include "weft/internal/task_context.h"
 
 namespace weft::internal {
@@ -476,18 +477,14 @@ std::shared_ptr<ObjectState> EmbeddedActors::Call(
     uint64_t id, const std::shared_ptr<ObjectState>& anchor, TaskSpec spec) {
   auto result = std::make_shared<ObjectState>(
       spec.id != 0 ? spec.id : NewObjectId(), spec.name);
-  std::shared_ptr<Actor> actor;
-  {
-    MutexLock lock(&mu_);
-    auto it = actors_.find(id);
-    if (it != actors_.end()) actor = it->second;
-  }
-  if (actor == nullptr) {
+  absl::StatusOr<std::shared_ptr<Actor>> found = Find(id);
+  if (!found.ok()) {
     result->SetError(MakeError(ErrorKind::kActorDied, spec.name, result->key(),
                                absl::StrCat("actor ", absl::Hex(id),
                                             " is unknown to this runtime")));
     return result;
   }
+  std::shared_ptr<Actor> actor = *std::move(found);
   // The call holds its actor (through the anchor) until it has run.
   spec.deps.push_back(anchor);
   auto job = std::make_shared<CallJob>(this, actor, std::move(spec), result);
@@ -497,17 +494,19 @@ std::shared_ptr<ObjectState> EmbeddedActors::Call(
   return result;
 }
 
-absl::StatusOr<ActorStatus> EmbeddedActors::Status(uint64_t id) {
-  std::shared_ptr<Actor> actor;
-  {
-    MutexLock lock(&mu_);
-    auto it = actors_.find(id);
-    if (it == actors_.end()) {
-      return absl::NotFoundError(
-          absl::StrCat("actor ", absl::Hex(id), " is unknown"));
-    }
-    actor = it->second;
+absl::StatusOr<std::shared_ptr<EmbeddedActors::Actor>> EmbeddedActors::Find(
+    uint64_t id) {
+  MutexLock lock(&mu_);
+  auto it = actors_.find(id);
+  if (it == actors_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("actor ", absl::Hex(id), " is unknown"));
   }
+  return it->second;
+}
+
+absl::StatusOr<ActorStatus> EmbeddedActors::Status(uint64_t id) {
+  WEFT_ASSIGN_OR_RETURN(std::shared_ptr<Actor> actor, Find(id));
   ActorStatus status;
   status.state = actor->state();
   status.death = actor->death();
@@ -532,16 +531,7 @@ absl::StatusOr<FoundActor> EmbeddedActors::Lookup(const std::string& name) {
 }
 
 absl::StatusOr<bool> EmbeddedActors::Kill(uint64_t id) {
-  std::shared_ptr<Actor> actor;
-  {
-    MutexLock lock(&mu_);
-    auto it = actors_.find(id);
-    if (it == actors_.end()) {
-      return absl::NotFoundError(
-          absl::StrCat("actor ", absl::Hex(id), " is unknown"));
-    }
-    actor = it->second;
-  }
+  WEFT_ASSIGN_OR_RETURN(std::shared_ptr<Actor> actor, Find(id));
   return Die(actor, ActorDeath(actor->class_name, id, "ActorDiedError",
                                "it was killed"));
 }

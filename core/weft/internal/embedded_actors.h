@@ -60,6 +60,8 @@ class EmbeddedActors {
   // waiting for them. Returns false (doing nothing) if it was dead.
   bool Die(const std::shared_ptr<Actor>& actor,
            std::shared_ptr<const ErrorInfo> why);
+  // The actor `id`, or NotFound ("actor ID is unknown").
+  absl::StatusOr<std::shared_ptr<Actor>> Find(uint64_t id);
   // Gives slots to actors waiting for them, in creation order.
   void GrantSlots() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Joins the threads of dead actors that have no thread running.
