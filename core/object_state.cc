@@ -256,7 +256,8 @@ bool ObjectState::is_remote() const {
   return remote_ != nullptr;
 }
 
-absl::StatusOr<FetchedBytes> RemoteBytes::FetchView(uint64_t id) {
+absl::StatusOr<FetchedBytes> RemoteBytes::FetchView(
+    uint64_t id, std::optional<std::chrono::steady_clock::time_point>) {
   WEFT_ASSIGN_OR_RETURN(std::string bytes, Fetch(id));
   auto owner = std::make_shared<const std::string>(std::move(bytes));
   return FetchedBytes{*owner, owner};
@@ -277,7 +278,8 @@ absl::StatusOr<std::string> ObjectState::Bytes() {
 absl::Status ObjectState::Materialize(
     absl::FunctionRef<absl::StatusOr<AnyValue>(std::string_view,
                                                RefResolver*)>
-        decode) {
+        decode,
+    std::optional<std::chrono::steady_clock::time_point> deadline) {
   // remote_ is constant once the object completed as remote, which the
   // caller observed.
   Remote& r = *remote_;
@@ -286,7 +288,19 @@ absl::Status ObjectState::Materialize(
     if (r.materializing) {
       Extras& e = extras();
       ++e.waiters;
-      while (r.materializing) e.cv.wait(lock);
+      while (r.materializing) {
+        if (!deadline.has_value()) {
+          e.cv.wait(lock);
+          continue;
+        }
+        (void)e.cv.wait_until(lock, *deadline);
+        if (r.materializing && std::chrono::steady_clock::now() >= *deadline) {
+          --e.waiters;
+          return absl::DeadlineExceededError(
+              "weft: object " + key() +
+              " is still being fetched for another caller");
+        }
+      }
       --e.waiters;
     }
     if (r.materialized) return r.materialize_status;
@@ -300,7 +314,7 @@ absl::Status ObjectState::Materialize(
   } else {
     // The bytes may be a mapping of the holder's shared memory: decoded
     // straight from it, then unmapped.
-    absl::StatusOr<FetchedBytes> fetched = r.source->FetchView(id_);
+    absl::StatusOr<FetchedBytes> fetched = r.source->FetchView(id_, deadline);
     fetch_status = fetched.status();
     if (fetched.ok()) value = decode(fetched->bytes, refs);
   }

@@ -4,7 +4,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -275,6 +278,65 @@ TEST(ObjectStateTest, ConcurrentMaterializeFetchesOnce) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(source->fetches, 1);
   EXPECT_EQ(decodes, 1);
+}
+
+// A source that holds every fetch until released, and passes the caller's
+// deadline on as FetchView's contract says.
+class GateBytes final : public RemoteBytes {
+ public:
+  absl::StatusOr<std::string> Fetch(uint64_t) override {
+    return absl::InternalError("FetchView only");
+  }
+  absl::StatusOr<FetchedBytes> FetchView(
+      uint64_t,
+      std::optional<std::chrono::steady_clock::time_point> deadline) override {
+    std::unique_lock<std::mutex> lock(mu);
+    ++fetches;
+    const auto until =
+        deadline.value_or(std::chrono::steady_clock::now() + 10s);
+    if (!cv.wait_until(lock, until, [&] { return open; })) {
+      return absl::DeadlineExceededError("no copy in time");
+    }
+    auto owner = std::make_shared<const std::string>("gated");
+    return FetchedBytes{*owner, owner};
+  }
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu);
+    open = true;
+    cv.notify_all();
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;
+  int fetches = 0;
+};
+
+TEST(ObjectStateTest, MaterializeGivesUpAtItsDeadlineAndLaterCallsRetry) {
+  auto source = std::make_shared<GateBytes>();
+  ObjectState s(11, "f");
+  s.SetRemote(source, "", false);
+  auto decode = [](std::string_view bytes,
+                   RefResolver*) -> absl::StatusOr<AnyValue> {
+    return AnyValue::Make(std::string(bytes));
+  };
+  // The fetch itself: the source is told the deadline.
+  EXPECT_EQ(s.Materialize(decode, std::chrono::steady_clock::now() + 20ms)
+                .code(),
+            absl::StatusCode::kDeadlineExceeded);
+  // Waiting for another caller's fetch: bounded too.
+  std::thread first([&] { EXPECT_TRUE(s.Materialize(decode).ok()); });
+  while (true) {
+    std::lock_guard<std::mutex> lock(source->mu);
+    if (source->fetches == 2) break;
+  }
+  EXPECT_EQ(s.Materialize(decode, std::chrono::steady_clock::now() + 20ms)
+                .code(),
+            absl::StatusCode::kDeadlineExceeded);
+  source->Open();
+  first.join();
+  ASSERT_TRUE(s.Materialize(decode).ok());
+  EXPECT_EQ(*s.value().Get<std::string>(), "gated");
+  EXPECT_EQ(source->fetches, 2);
 }
 
 // Objects share a fixed set of locks. Nothing runs under one, so objects

@@ -3,8 +3,10 @@
 #include "rpc/cluster_runtime.h"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <future>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <variant>
@@ -25,6 +27,7 @@
 #include "rpc/liveness.h"
 #include "rpc/local_link.h"
 #include "rpc/peer_stream.h"
+#include "rpc/report_limits.h"
 #include "rpc/retry.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
@@ -226,7 +229,8 @@ class ClusterConnection final
   internal::RefResolver* refs() override { return this; }
 
   absl::StatusOr<std::string> Fetch(uint64_t id) override {
-    WEFT_ASSIGN_OR_RETURN(internal::FetchedBytes view, FetchView(id));
+    WEFT_ASSIGN_OR_RETURN(internal::FetchedBytes view,
+                          FetchView(id, std::nullopt));
     return std::string(view.bytes);
   }
 
@@ -235,10 +239,14 @@ class ClusterConnection final
   // answers (one died), the scheduler is asked where the object is now,
   // and while it has no copy (it is recomputing it, having dropped the
   // dead holder) or only ones that do not answer (it has not noticed the
-  // death yet), this waits for news of it, up to kRefetchTimeout. Errors:
-  // the object failed meanwhile (FailedPrecondition, with its error), the
-  // scheduler is gone (Unavailable), no copy came in time (the fetch's).
-  absl::StatusOr<internal::FetchedBytes> FetchView(uint64_t id) override {
+  // death yet), this waits for news of it, up to kRefetchTimeout or
+  // `until`, whichever is first. Errors: the object failed meanwhile
+  // (FailedPrecondition, with its error), the scheduler is gone
+  // (Unavailable), `until` passed (DeadlineExceeded), no copy came within
+  // kRefetchTimeout (the fetch's).
+  absl::StatusOr<internal::FetchedBytes> FetchView(
+      uint64_t id,
+      std::optional<std::chrono::steady_clock::time_point> until) override {
     std::vector<std::string> addresses;
     {
       MutexLock lock(&mu_);
@@ -248,7 +256,15 @@ class ClusterConnection final
     absl::StatusOr<Buffer> buffer = data_.FetchAnyBuffer(addresses, id);
     if (!buffer.ok()) {
       Refetching refetching(this, id);
-      const absl::Time deadline = absl::Now() + kRefetchTimeout;
+      absl::Time deadline = absl::Now() + kRefetchTimeout;
+      bool callers_deadline = false;
+      if (until.has_value()) {
+        const absl::Time theirs =
+            absl::Now() + absl::FromChrono(*until -
+                                           std::chrono::steady_clock::now());
+        callers_deadline = theirs < deadline;
+        deadline = std::min(deadline, theirs);
+      }
       while (!buffer.ok()) {
         absl::StatusOr<Location> where = Locate(id);
         if (where.ok()) {
@@ -263,6 +279,11 @@ class ClusterConnection final
           if (buffer.ok()) break;
         } else if (!absl::IsNotFound(where.status())) {
           return buffer.status();  // the scheduler does not answer
+        }
+        if (absl::Now() >= deadline && callers_deadline) {
+          return absl::DeadlineExceededError(absl::StrCat(
+              "weft: object ", id, " could not be fetched in time: ",
+              buffer.status().message()));
         }
         if (absl::Now() >= deadline) {
           return absl::Status(
@@ -358,7 +379,9 @@ class ClusterConnection final
       d.id = w.id();
       d.address = w.address();
       d.host = w.host();
-      d.nthreads = w.nthreads();
+      // The scheduler bounds what workers register with; a row outside
+      // those bounds is corrupt and must not overflow the sum below.
+      d.nthreads = std::clamp(w.nthreads(), 0, kMaxWorkerThreads);
       d.pid = w.pid();
       d.processing = w.processing();
       d.memory_bytes = w.memory_bytes();
@@ -487,6 +510,7 @@ class ClusterConnection final
       MutexLock lock(&mu_);
       if (broken_) return absl::UnavailableError(broken_reason_);
       request_id = ++last_request_id_;
+      awaited_request_ = request_id;
     }
     Send([&](ClientMessage& m) {
       fill(m);
@@ -496,6 +520,7 @@ class ClusterConnection final
     const auto deadline = std::chrono::steady_clock::now() + kRequestTimeout;
     while (!replies_.contains(request_id) && !broken_) {
       if (reply_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+        awaited_request_ = 0;
         return absl::DeadlineExceededError(
             absl::StrCat("weft: the scheduler at ", address_,
                          " did not answer within 30 s"));
@@ -505,6 +530,7 @@ class ClusterConnection final
     if (it == replies_.end()) return absl::UnavailableError(broken_reason_);
     reply = std::move(it->second);
     replies_.erase(it);
+    awaited_request_ = 0;
     return absl::OkStatus();
   }
 
@@ -602,6 +628,9 @@ class ClusterConnection final
     if (message.request_id() != 0) {
       {
         MutexLock lock(&mu_);
+        // Only the request being waited for is kept: a late reply (its
+        // request timed out) or one nobody asked for would stay forever.
+        if (message.request_id() != awaited_request_) return;
         for (const Location& l : message.located()) {
           locations_[l.id()].assign(l.addresses().begin(), l.addresses().end());
         }
@@ -710,6 +739,8 @@ class ClusterConnection final
   // Set when the scheduler went silent (GiveUpSilentScheduler).
   std::string silent_reason_ ABSL_GUARDED_BY(mu_);
   uint64_t last_request_id_ ABSL_GUARDED_BY(mu_) = 0;
+  // The request Request() waits for (0: none); only its reply is kept.
+  uint64_t awaited_request_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<uint64_t, SchedulerToClient> replies_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, std::weak_ptr<ObjectState>> objects_

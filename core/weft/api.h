@@ -101,14 +101,15 @@ T get(const ObjectRef<T>& ref) {
   return internal::ReadyValue<T>(ref.state());
 }
 
-// As get(ref), but throws TimeoutError after `timeout`; the task goes on.
+// As get(ref), but throws TimeoutError after `timeout` (waiting for the
+// task, or for a copy of its value to fetch); the task goes on.
 template <class T>
 T get(const ObjectRef<T>& ref, Duration timeout) {
-  if (!internal::AwaitState(*ref.state(),
-                            std::chrono::steady_clock::now() + timeout)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (!internal::AwaitState(*ref.state(), deadline)) {
     internal::ThrowTimeout(*ref.state());
   }
-  return internal::ReadyValue<T>(ref.state());
+  return internal::ReadyValue<T>(ref.state(), deadline);
 }
 
 namespace internal {
@@ -125,7 +126,7 @@ std::vector<T> GetAll(const std::vector<ObjectRef<T>>& refs,
   }
   std::vector<T> out;
   out.reserve(refs.size());
-  for (const auto& s : states) out.push_back(ReadyValue<T>(s));
+  for (const auto& s : states) out.push_back(ReadyValue<T>(s, deadline));
   return out;
 }
 }  // namespace internal

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -86,8 +87,14 @@ class RemoteBytes {
   // Fetches the serialized value of object `id` (blocking, fiber-aware).
   virtual absl::StatusOr<std::string> Fetch(uint64_t id) = 0;
   // As Fetch(), without a copy where the bytes can be mapped or handed
-  // over. The default wraps Fetch().
-  virtual absl::StatusOr<FetchedBytes> FetchView(uint64_t id);
+  // over, giving up at `deadline` where the source would otherwise wait
+  // longer (for a copy of an object being recomputed; nullopt: the
+  // source's own limit). Errors: as Fetch(); DeadlineExceeded once
+  // `deadline` has passed. The default wraps Fetch() and ignores
+  // `deadline`.
+  virtual absl::StatusOr<FetchedBytes> FetchView(
+      uint64_t id,
+      std::optional<std::chrono::steady_clock::time_point> deadline);
 };
 
 // Thread-safe. Waits are fiber-aware: a task blocked in Wait() yields its
@@ -173,12 +180,16 @@ class ObjectState {
   bool is_remote() const;
   // For a remote object: fetches and decodes the value once; later calls
   // return at once. `decode` gets the bytes and the source's resolver for
-  // references inside them (RemoteBytes::refs(), may be null). Errors: the
-  // fetch's or the decoder's.
+  // references inside them (RemoteBytes::refs(), may be null). Gives up at
+  // `deadline` (nullopt: none) while waiting for another caller's fetch or
+  // for a copy (RemoteBytes::FetchView); a later call tries again. Errors:
+  // the fetch's or the decoder's; DeadlineExceeded once `deadline` passed.
   absl::Status Materialize(
       absl::FunctionRef<absl::StatusOr<AnyValue>(std::string_view,
                                                  RefResolver*)>
-          decode);
+          decode,
+      std::optional<std::chrono::steady_clock::time_point> deadline =
+          std::nullopt);
   // For a remote object: its serialized bytes (fetched if not inline).
   absl::StatusOr<std::string> Bytes();
 

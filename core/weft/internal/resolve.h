@@ -47,8 +47,14 @@ inline bool AwaitState(ObjectState& state,
 [[noreturn]] void ThrowFetchError(const ObjectState& state,
                                   const absl::Status& status);
 
+// The value of done object `state`, fetched and decoded first if it is
+// remote, giving up at `deadline` (nullopt: none). Throws TaskError for a
+// failed object, TimeoutError once `deadline` passed during the fetch,
+// as ThrowFetchError for a value that cannot be fetched or decoded, and
+// UsageError for a value of another type.
 template <class T>
-const T& ReadyValue(const std::shared_ptr<ObjectState>& state) {
+const T& ReadyValue(const std::shared_ptr<ObjectState>& state,
+                    std::optional<Clock::time_point> deadline = std::nullopt) {
   if (std::shared_ptr<const ErrorInfo> error = state->error()) {
     ThrowTaskError(std::move(error), state->key());
   }
@@ -64,7 +70,12 @@ const T& ReadyValue(const std::shared_ptr<ObjectState>& state) {
                 "weft: a " + TypeName<T>() +
                 " cannot be serialized, so it cannot come from a cluster");
           }
-        });
+        },
+        deadline);
+    if (absl::IsDeadlineExceeded(status) && deadline.has_value() &&
+        Clock::now() >= *deadline) {
+      ThrowTimeout(*state);
+    }
     if (!status.ok()) ThrowFetchError(*state, status);
   }
   const T* value = state->value().template Get<T>();
