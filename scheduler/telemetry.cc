@@ -18,6 +18,17 @@ size_t BucketOf(double seconds) {
   return kDurationBounds.size();
 }
 
+// The values of `map`, sorted by `less`.
+template <typename Map, typename Less>
+std::vector<typename Map::mapped_type> SortedValues(const Map& map,
+                                                    Less less) {
+  std::vector<typename Map::mapped_type> out;
+  out.reserve(map.size());
+  for (const auto& [key, value] : map) out.push_back(value);
+  std::sort(out.begin(), out.end(), less);
+  return out;
+}
+
 }  // namespace
 
 const char* TransferPathName(TransferPath path) {
@@ -257,12 +268,9 @@ std::vector<TaskEvent> Telemetry::RecentFailures() const {
 
 std::vector<WorkerView> Telemetry::Workers() const {
   MutexLock lock(&mu_);
-  std::vector<WorkerView> out;
-  out.reserve(workers_.size());
-  for (const auto& [id, w] : workers_) out.push_back(w);
-  std::sort(out.begin(), out.end(),
-            [](const WorkerView& a, const WorkerView& b) { return a.id < b.id; });
-  return out;
+  return SortedValues(workers_, [](const WorkerView& a, const WorkerView& b) {
+    return a.id < b.id;
+  });
 }
 
 Totals Telemetry::totals() const {
@@ -272,14 +280,10 @@ Totals Telemetry::totals() const {
 
 std::vector<FunctionTotals> Telemetry::Functions() const {
   MutexLock lock(&mu_);
-  std::vector<FunctionTotals> out;
-  out.reserve(functions_.size());
-  for (const auto& [id, f] : functions_) out.push_back(f);
-  std::sort(out.begin(), out.end(),
-            [](const FunctionTotals& a, const FunctionTotals& b) {
-              return a.function < b.function;
-            });
-  return out;
+  return SortedValues(functions_,
+                      [](const FunctionTotals& a, const FunctionTotals& b) {
+                        return a.function < b.function;
+                      });
 }
 
 double Telemetry::Throughput(absl::Time now, int seconds) const {
