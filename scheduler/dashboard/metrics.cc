@@ -3,6 +3,7 @@
 #include "scheduler/dashboard/metrics.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -74,6 +75,21 @@ std::string FunctionLabel(std::string_view function) {
 std::string WorkerLabels(const WorkerRow& w) {
   return absl::StrCat("worker=\"", w.id, "\",address=\"", Escape(w.address),
                       "\"");
+}
+
+// A counter family with one sample per transfer path.
+void PerPathCounter(
+    Writer& w, std::string_view name, std::string_view help,
+    const std::array<uint64_t, scheduler::kNumTransferPaths>& values) {
+  w.Family(name, "counter", help);
+  for (int p = 0; p < scheduler::kNumTransferPaths; ++p) {
+    w.Sample(name,
+             absl::StrCat("path=\"",
+                          scheduler::TransferPathName(
+                              static_cast<scheduler::TransferPath>(p)),
+                          "\""),
+             static_cast<double>(values[p]));
+  }
 }
 
 }  // namespace
@@ -184,28 +200,14 @@ std::string MetricsText(const ClusterView& view,
   }
 
   // --- Data -----------------------------------------------------------------
-  w.Family("weft_transfer_bytes_total", "counter",
-           "Bytes of task inputs moved to workers, by path: inline (inside "
-           "assignments), shared_memory (mapped from a same-host holder), "
-           "network (streamed, or read from a worker's bulk port).");
-  for (int p = 0; p < scheduler::kNumTransferPaths; ++p) {
-    w.Sample("weft_transfer_bytes_total",
-             absl::StrCat("path=\"",
-                          scheduler::TransferPathName(
-                              static_cast<scheduler::TransferPath>(p)),
-                          "\""),
-             static_cast<double>(totals.transfer_bytes[p]));
-  }
-  w.Family("weft_transfers_total", "counter",
-           "Task inputs moved to workers, by path.");
-  for (int p = 0; p < scheduler::kNumTransferPaths; ++p) {
-    w.Sample("weft_transfers_total",
-             absl::StrCat("path=\"",
-                          scheduler::TransferPathName(
-                              static_cast<scheduler::TransferPath>(p)),
-                          "\""),
-             static_cast<double>(totals.transfers[p]));
-  }
+  PerPathCounter(
+      w, "weft_transfer_bytes_total",
+      "Bytes of task inputs moved to workers, by path: inline (inside "
+      "assignments), shared_memory (mapped from a same-host holder), "
+      "network (streamed, or read from a worker's bulk port).",
+      totals.transfer_bytes);
+  PerPathCounter(w, "weft_transfers_total",
+                 "Task inputs moved to workers, by path.", totals.transfers);
 
   // --- Connections ----------------------------------------------------------
   w.Family("weft_clients", "gauge", "Clients connected now.");
