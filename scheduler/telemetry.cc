@@ -199,12 +199,9 @@ std::vector<TaskEvent> Telemetry::TasksSince(uint64_t cursor, size_t max,
                                              uint64_t* next,
                                              uint64_t* dropped) const {
   MutexLock lock(&mu_);
-  const uint64_t first = tasks_.first();
-  const uint64_t begin = std::max(cursor + 1, first);
-  if (dropped != nullptr) *dropped = begin - (cursor + 1);
+  const auto [begin, end] = tasks_.Since(cursor, max, next, dropped);
   std::vector<TaskEvent> out;
-  const uint64_t end = std::min<uint64_t>(tasks_.next, begin + max);
-  out.reserve(end > begin ? end - begin : 0);
+  out.reserve(end - begin);
   auto failure = failures_.begin();
   for (uint64_t n = begin; n < end; ++n) {
     const StoredTask& t = tasks_.At(n);
@@ -217,7 +214,6 @@ std::vector<TaskEvent> Telemetry::TasksSince(uint64_t cursor, size_t max,
       }
     }
   }
-  *next = end > begin ? end - 1 : std::max(cursor, begin - 1);
   return out;
 }
 
@@ -226,11 +222,9 @@ std::vector<TransferEvent> Telemetry::TransfersSince(uint64_t cursor,
                                                      uint64_t* next,
                                                      uint64_t* dropped) const {
   MutexLock lock(&mu_);
-  const uint64_t first = transfers_.first();
-  const uint64_t begin = std::max(cursor + 1, first);
-  if (dropped != nullptr) *dropped = begin - (cursor + 1);
+  const auto [begin, end] = transfers_.Since(cursor, max, next, dropped);
   std::vector<TransferEvent> out;
-  const uint64_t end = std::min<uint64_t>(transfers_.next, begin + max);
+  out.reserve(end - begin);
   for (uint64_t n = begin; n < end; ++n) {
     const StoredTransfer& t = transfers_.At(n);
     TransferEvent e;
@@ -244,7 +238,6 @@ std::vector<TransferEvent> Telemetry::TransfersSince(uint64_t cursor,
     e.end_us = t.end_us;
     out.push_back(std::move(e));
   }
-  *next = end > begin ? end - 1 : std::max(cursor, begin - 1);
   return out;
 }
 
