@@ -9,6 +9,7 @@
 // gRPC.)
 
 #include "scheduler/scheduler_service.h"
+#include "scheduler/testing/server_fixture.h"
 
 #include <algorithm>
 #include <chrono>
@@ -38,35 +39,21 @@ using rpc::SchedulerToWorker;
 using rpc::WorkerMessage;
 using scheduler::SchedulerServer;
 using scheduler::SchedulerService;
+using scheduler::testing::Eventually;
 
 constexpr char kToken[] = "scheduler-service-test-token";
 
-// Waits up to 10 s for `done`.
-template <class F>
-bool Eventually(F&& done) {
-  for (int i = 0; i < 1000; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
-
-class SchedulerServiceTest : public ::testing::Test {
+class SchedulerServiceTest : public scheduler::testing::SchedulerServerTest {
  protected:
   void SetUp() override {
     SchedulerService::Options options;
     options.token = kToken;
-    auto server = SchedulerServer::Start("127.0.0.1", 0, options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    StartServer(options);
+    if (HasFatalFailure()) return;
     ASSERT_GT(server_->frame_port(), 0);
     channel_ = grpc::CreateChannel(server_->address(),
                                    grpc::InsecureChannelCredentials());
     stub_ = rpc::Scheduler::NewStub(channel_);
-  }
-
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
   }
 
   // A worker's gRPC stream, registered with `frames` as its offer.
@@ -141,7 +128,6 @@ class SchedulerServiceTest : public ::testing::Test {
     return *std::move(frames);
   }
 
-  std::unique_ptr<SchedulerServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<rpc::Scheduler::Stub> stub_;
 };
