@@ -115,22 +115,12 @@ class ActorMethod {
   // Throws std::invalid_argument if the lengths differ.
   template <class... In>
   std::vector<ObjectRef<Result>> map(const In&... inputs) const {
-    static_assert(sizeof...(In) > 0, "weft: map needs at least one input");
-    const size_t sizes[] = {static_cast<size_t>(std::ranges::size(inputs))...};
-    for (size_t s : sizes) {
-      if (s != sizes[0]) {
-        throw std::invalid_argument("weft: map inputs differ in length");
-      }
-    }
-    std::vector<ObjectRef<Result>> out;
-    out.reserve(sizes[0]);
-    internal::SubmitBatch batch(core_->client->runtime());
-    auto its = std::make_tuple(std::ranges::begin(inputs)...);
-    for (size_t i = 0; i < sizes[0]; ++i) {
-      out.push_back(std::apply(
-          [&](auto&... it) { return (*this)(*it++...); }, its));
-    }
-    return out;
+    return internal::MapInputs<ObjectRef<Result>>(
+        core_->client->runtime(),
+        [this](auto&&... args) {
+          return (*this)(std::forward<decltype(args)>(args)...);
+        },
+        inputs...);
   }
 
   // Internal.

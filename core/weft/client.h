@@ -126,25 +126,13 @@ class RemoteFunction {
   // Throws std::invalid_argument if the lengths differ.
   template <class... In>
   std::vector<ObjectRef<Result>> map(const In&... inputs) const {
-    static_assert(sizeof...(In) > 0, "weft: map needs at least one input");
-    const size_t sizes[] = {static_cast<size_t>(std::ranges::size(inputs))...};
-    for (size_t s : sizes) {
-      if (s != sizes[0]) {
-        throw std::invalid_argument("weft: map inputs differ in length");
-      }
-    }
-    std::vector<ObjectRef<Result>> out;
-    out.reserve(sizes[0]);
-    internal::SubmitBatch batch(client_->runtime());  // one message, not N
-    auto its = std::make_tuple(std::ranges::begin(inputs)...);
-    for (size_t i = 0; i < sizes[0]; ++i) {
-      out.push_back(std::apply(
-          [&](auto&... it) {
-            return client_->Call(f_, options_, 0, *it++...);
-          },
-          its));
-    }
-    return out;
+    return internal::MapInputs<ObjectRef<Result>>(
+        client_->runtime(),
+        [this](auto&&... args) {
+          return client_->Call(f_, options_, 0,
+                               std::forward<decltype(args)>(args)...);
+        },
+        inputs...);
   }
 
  private:
@@ -231,8 +219,7 @@ class Client {
     internal::TaskSpec spec =
         internal::MakeTaskSpec(fn, TaskOptions{}, std::forward<A>(args)...);
     spec.function_name = internal::RegisteredName(fn);
-    spec.name = spec.function_name.empty() ? internal::FunctionName(fn)
-                                           : spec.function_name;
+    spec.name = internal::FunctionName(fn);
     spec.id = internal::NewObjectId();
     std::vector<R> out;
     for (auto& state : internal::ValueOrThrow(
