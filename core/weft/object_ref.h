@@ -12,7 +12,9 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "weft/internal/object_state.h"
 #include "weft/serialize.h"
@@ -63,6 +65,16 @@ class ObjectRef {
 };
 
 namespace internal {
+
+// Whether T is an ObjectRef, or a std::vector of them.
+template <class T>
+struct IsObjectRef : std::false_type {};
+template <class T>
+struct IsObjectRef<ObjectRef<T>> : std::true_type {};
+template <class T>
+struct IsRefVector : std::false_type {};
+template <class T>
+struct IsRefVector<std::vector<ObjectRef<T>>> : std::true_type {};
 
 // How weft's own code makes an ObjectRef around a runtime object (the
 // constructor is private: programs get references from remote(), put(),

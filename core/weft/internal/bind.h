@@ -32,21 +32,6 @@
 
 namespace weft::internal {
 
-template <class T>
-struct IsObjectRef : std::false_type {};
-template <class T>
-struct IsObjectRef<ObjectRef<T>> : std::true_type {};
-
-template <class T>
-struct IsRefVector : std::false_type {};
-template <class T>
-struct IsRefVector<std::vector<ObjectRef<T>>> : std::true_type {};
-
-template <class T>
-struct IsVector : std::false_type {};
-template <class T, class A>
-struct IsVector<std::vector<T, A>> : std::true_type {};
-
 // A monostate stands in for the value of a task returning void.
 template <class T>
 using Stored = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
