@@ -197,8 +197,7 @@ void SchedulerState::RemoveClient(ClientId client) {
 
 absl::Status SchedulerState::AddWorker(WorkerId worker, WorkerRegistration info,
                                        absl::Time now) {
-  absl::StatusOr<WorkerSlot> slot = pool_.Add(worker, std::move(info), now);
-  if (!slot.ok()) return slot.status();
+  WEFT_RETURN_IF_ERROR(pool_.Add(worker, std::move(info), now).status());
   AfterEvent();
   return absl::OkStatus();
 }
@@ -671,10 +670,9 @@ SchedulerState::FindProcessing(WorkerId worker, ObjectId task,
 
 absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
                                         Attempt attempt, ErrorInfo error) {
-  absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
-      FindProcessing(worker, task, attempt);
-  if (!found.ok()) return found.status();
-  const auto [ws, s] = *found;
+  WEFT_ASSIGN_OR_RETURN(const auto found,
+                        FindProcessing(worker, task, attempt));
+  const auto [ws, s] = found;
   Task& t = tasks_[s];
   Unassign(s, /*send_cancel=*/false);
   if (t.retries_left > 0 && !t.pinned) {
@@ -693,10 +691,9 @@ absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
 absl::Status SchedulerState::InputsUnavailable(
     WorkerId worker, ObjectId task, Attempt attempt,
     const std::vector<InputMiss>& misses, ErrorInfo error) {
-  absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
-      FindProcessing(worker, task, attempt);
-  if (!found.ok()) return found.status();
-  const Slot s = found->second;
+  WEFT_ASSIGN_OR_RETURN(const auto found,
+                        FindProcessing(worker, task, attempt));
+  const Slot s = found.second;
   if (tasks_[s].pinned) return TaskFailed(worker, task, attempt, error);
   Unassign(s, /*send_cancel=*/false);
   SetState(tasks_[s], TaskState::kReady);  // pending; queued below
@@ -769,10 +766,9 @@ absl::Status SchedulerState::ObjectLost(WorkerId worker, ObjectId object) {
 
 absl::Status SchedulerState::TaskBlocked(WorkerId worker, ObjectId task,
                                          Attempt attempt, bool blocked) {
-  absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
-      FindProcessing(worker, task, attempt);
-  if (!found.ok()) return found.status();
-  const auto [ws, s] = *found;
+  WEFT_ASSIGN_OR_RETURN(const auto found,
+                        FindProcessing(worker, task, attempt));
+  const auto [ws, s] = found;
   Task& t = tasks_[s];
   if (t.blocked == blocked) return absl::OkStatus();
   // An actor call holds none (its actor holds them, blocked or not).

@@ -56,6 +56,7 @@
 #include "weft/internal/client_impl.h"
 #include "weft/internal/embedded_runtime.h"
 #include "weft/internal/error_info.h"
+#include "weft/internal/status_macros.h"
 #include "weft/registry.h"
 #include "worker/actor_host.h"
 #include "worker/data_service.h"
@@ -647,8 +648,7 @@ class Worker {
     FetchInputs(inputs, run);
     std::vector<internal::WireArg> args(def.args_size());
     for (int i = 0; i < def.args_size(); ++i) {
-      absl::Status status = rpc::FromProto(def.args(i), args[i]);
-      if (!status.ok()) return status;
+      WEFT_RETURN_IF_ERROR(rpc::FromProto(def.args(i), args[i]));
     }
     internal::ActorTaskContext context(
         internal::MakeKey(def.class_name(), def.id()), info.num_cpus,
