@@ -100,6 +100,8 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
 
   // The user's handle to `impl` (Client's constructor is private).
   static Client Handle(std::shared_ptr<ClientImpl> impl);
+  // The client behind `client`, a user's handle; never null.
+  static const std::shared_ptr<ClientImpl>& Of(const Client& client);
 
   // Submits f(args...) now. `id` 0 picks a fresh id.
   template <class F, class... A>
