@@ -57,6 +57,12 @@ class Writer {
     Append(out_, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type,
            "\n");
   }
+  // A family of one sample without labels.
+  void Single(std::string_view name, std::string_view type,
+              std::string_view help, double value) {
+    Family(name, type, help);
+    Sample(name, "", value);
+  }
   // One sample; `labels` is `k="v",...` already escaped (or empty).
   void Sample(std::string_view name, std::string_view labels, double value) {
     Append(out_, name, labels.empty() ? "" : "{", labels,
@@ -147,13 +153,13 @@ std::string MetricsText(const ClusterView& view,
     w.Sample("weft_task_duration_seconds_count", label,
              static_cast<double>(cumulative));
   }
-  w.Family("weft_task_throughput", "gauge",
-           "Task runs finished per second over the last 10 seconds.");
-  w.Sample("weft_task_throughput", "", telemetry.Throughput(now, 10));
+  w.Single("weft_task_throughput", "gauge",
+           "Task runs finished per second over the last 10 seconds.",
+           telemetry.Throughput(now, 10));
 
   // --- Workers --------------------------------------------------------------
-  w.Family("weft_workers", "gauge", "Workers connected now.");
-  w.Sample("weft_workers", "", static_cast<double>(view.workers.size()));
+  w.Single("weft_workers", "gauge", "Workers connected now.",
+           static_cast<double>(view.workers.size()));
   struct PerWorker {
     const char* name;
     const char* type;
@@ -210,14 +216,12 @@ std::string MetricsText(const ClusterView& view,
                  "Task inputs moved to workers, by path.", totals.transfers);
 
   // --- Connections ----------------------------------------------------------
-  w.Family("weft_clients", "gauge", "Clients connected now.");
-  w.Sample("weft_clients", "", static_cast<double>(view.clients));
-  w.Family("weft_client_connections_total", "counter",
-           "Clients that connected.");
-  w.Sample("weft_client_connections_total", "",
+  w.Single("weft_clients", "gauge", "Clients connected now.",
+           static_cast<double>(view.clients));
+  w.Single("weft_client_connections_total", "counter",
+           "Clients that connected.",
            static_cast<double>(totals.clients_connected));
-  w.Family("weft_worker_joins_total", "counter", "Workers that joined.");
-  w.Sample("weft_worker_joins_total", "",
+  w.Single("weft_worker_joins_total", "counter", "Workers that joined.",
            static_cast<double>(totals.workers_joined));
   w.Family("weft_worker_removals_total", "counter",
            "Workers removed: reason=\"left\" (they said so) or \"died\" "
@@ -226,26 +230,22 @@ std::string MetricsText(const ClusterView& view,
            static_cast<double>(totals.workers_left));
   w.Sample("weft_worker_removals_total", "reason=\"died\"",
            static_cast<double>(totals.workers_removed));
-  w.Family("weft_dashboard_streams", "gauge",
-           "Dashboard pages receiving live updates now.");
-  w.Sample("weft_dashboard_streams", "",
+  w.Single("weft_dashboard_streams", "gauge",
+           "Dashboard pages receiving live updates now.",
            static_cast<double>(server.streams_open));
-  w.Family("weft_dashboard_requests_total", "counter",
-           "HTTP requests the dashboard answered, refused ones included.");
-  w.Sample("weft_dashboard_requests_total", "",
+  w.Single("weft_dashboard_requests_total", "counter",
+           "HTTP requests the dashboard answered, refused ones included.",
            static_cast<double>(server.requests));
-  w.Family("weft_dashboard_refused_total", "counter",
-           "HTTP requests refused for want of the cluster token.");
-  w.Sample("weft_dashboard_refused_total", "",
+  w.Single("weft_dashboard_refused_total", "counter",
+           "HTTP requests refused for want of the cluster token.",
            static_cast<double>(server.refused));
 
   // --- The scheduler's process ---------------------------------------------
-  w.Family("process_cpu_seconds_total", "counter",
-           "CPU time (user and system) of the scheduler's process.");
-  w.Sample("process_cpu_seconds_total", "", view.scheduler_cpu_seconds);
-  w.Family("process_resident_memory_bytes", "gauge",
-           "Resident memory of the scheduler's process.");
-  w.Sample("process_resident_memory_bytes", "",
+  w.Single("process_cpu_seconds_total", "counter",
+           "CPU time (user and system) of the scheduler's process.",
+           view.scheduler_cpu_seconds);
+  w.Single("process_resident_memory_bytes", "gauge",
+           "Resident memory of the scheduler's process.",
            static_cast<double>(view.scheduler_rss_bytes));
   return std::move(w).Take();
 }
