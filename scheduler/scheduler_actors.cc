@@ -82,8 +82,7 @@ absl::Status SchedulerState::CreateActor(ClientId client, ActorDef def) {
   client_refs->insert(s);
   t.num_refs = 1;
   const ActorId id = def.id;
-  absl::Status added = actors_.Add(std::move(def));
-  if (!added.ok()) return added;  // (checked above)
+  WEFT_RETURN_IF_ERROR(actors_.Add(std::move(def)));  // (checked above)
   Actor& actor = *actors_.Find(id);
   for (Slot p : pins) tasks_[p].num_refs++;
   actor.pins = pins;
