@@ -66,4 +66,8 @@ Client ClientImpl::Handle(std::shared_ptr<ClientImpl> impl) {
   return Client(std::move(impl));
 }
 
+const std::shared_ptr<ClientImpl>& ClientImpl::Of(const Client& client) {
+  return client.impl_;
+}
+
 }  // namespace weft::internal

@@ -208,15 +208,22 @@ TEST(SeedSequenceTest, SpawnTreeMatchesNumpy) {
   EXPECT_EQ(d[2].n_children_spawned(), kSpawnCounts[3]);
 }
 
+// `bg`, just seeded, is in the state numpy's case `c` (a PcgCase or a
+// SeedCase) gives, and draws the same raw numbers.
+template <class Case>
+void ExpectMatchesNumpy(PCG64& bg, const Case& c) {
+  EXPECT_EQ(bg.state().state, c.state.value());
+  EXPECT_EQ(bg.state().inc, c.inc.value());
+  std::vector<uint64_t> raw(c.raw.size());
+  bg.random_raw(raw);
+  EXPECT_EQ(raw, c.raw);
+}
+
 TEST(PCG64Test, SeedingAndRawOutputMatchNumpy) {
   for (const PcgCase& c : kPcgCases) {
     SCOPED_TRACE(c.seed);
     PCG64 bg(c.seed);
-    EXPECT_EQ(bg.state().state, c.state.value());
-    EXPECT_EQ(bg.state().inc, c.inc.value());
-    std::vector<uint64_t> raw(c.raw.size());
-    bg.random_raw(raw);
-    EXPECT_EQ(raw, c.raw);
+    ExpectMatchesNumpy(bg, c);
     // Seeding from an explicit SeedSequence is the same thing.
     PCG64 from_ss{SeedSequence(c.seed)};
     EXPECT_EQ(from_ss(), c.raw[0]);
@@ -514,11 +521,7 @@ TEST(SeedTest, PCG64MatchesNumpy) {
     for (const NamedSeed& f : SeedForms(c)) {
       SCOPED_TRACE("case " + std::to_string(i) + " as " + f.how);
       PCG64 bg(f.seed);
-      EXPECT_EQ(bg.state().state, c.state.value());
-      EXPECT_EQ(bg.state().inc, c.inc.value());
-      std::vector<uint64_t> raw(c.raw.size());
-      bg.random_raw(raw);
-      EXPECT_EQ(raw, c.raw);
+      ExpectMatchesNumpy(bg, c);
     }
   }
 }

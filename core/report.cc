@@ -31,7 +31,7 @@ class Recording {
   Recording(std::string path, const Client& client, Format format)
       : path_(std::move(path)), client_(client), format_(format) {
     absl::StatusOr<std::unique_ptr<EventReader>> reader =
-        client_.impl()->runtime().OpenEvents();
+        internal::ClientImpl::Of(client_)->runtime().OpenEvents();
     if (!reader.ok()) {
       throw UsageError(absl::StrCat("weft: cannot record task events for ",
                                     path_, ": ", reader.status().message()));

@@ -99,8 +99,12 @@ struct Timer::State : std::enable_shared_from_this<State> {
   State(EventLoop& loop, absl::AnyInvocable<void()> fire)
       : timer(loop.context()), on_fire(std::move(fire)) {}
 
-  // Waits for the current deadline. REQUIRES: mu held.
-  void WaitLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  // Arms the timer for `at`, a new generation (earlier waits fire for
+  // nothing). REQUIRES: mu held.
+  void ArmLocked(absl::Time at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    deadline = at;
+    armed = true;
+    ++generation;
     timer.expires_at(SteadyAt(deadline));
     timer.async_wait([self = shared_from_this(),
                       generation = generation](const auto& error) {
@@ -123,10 +127,7 @@ struct Timer::State : std::enable_shared_from_this<State> {
       // Periodic, and neither re-armed nor cancelled meanwhile: again.
       if (!dead && period > absl::ZeroDuration() &&
           fired_generation == generation && !armed) {
-        deadline = absl::Now() + period;
-        armed = true;
-        ++generation;
-        WaitLocked();
+        ArmLocked(absl::Now() + period);
       }
     }
     done.notify_all();
@@ -163,30 +164,21 @@ void Timer::ArmAt(absl::Time when) {
   internal::MutexLock lock(&state_->mu);
   if (state_->dead) return;
   state_->period = absl::ZeroDuration();
-  state_->deadline = when;
-  state_->armed = true;
-  ++state_->generation;
-  state_->WaitLocked();
+  state_->ArmLocked(when);
 }
 
 void Timer::ArmBy(absl::Time when) {
   internal::MutexLock lock(&state_->mu);
   if (state_->dead || (state_->armed && state_->deadline <= when)) return;
   state_->period = absl::ZeroDuration();
-  state_->deadline = when;
-  state_->armed = true;
-  ++state_->generation;
-  state_->WaitLocked();
+  state_->ArmLocked(when);
 }
 
 void Timer::ArmEvery(absl::Duration period) {
   internal::MutexLock lock(&state_->mu);
   if (state_->dead) return;
   state_->period = period;
-  state_->deadline = absl::Now() + period;
-  state_->armed = true;
-  ++state_->generation;
-  state_->WaitLocked();
+  state_->ArmLocked(absl::Now() + period);
 }
 
 void Timer::Cancel() {

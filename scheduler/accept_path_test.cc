@@ -31,6 +31,7 @@
 #include "gtest/gtest.h"
 #include "rpc/weft.pb.h"
 #include "scheduler/scheduler_service.h"
+#include "scheduler/testing/server_fixture.h"
 #include "scheduler/testing/sim_workers.h"
 #include "weft/weft.h"
 
@@ -45,21 +46,12 @@ WEFT_REMOTE(Inc);
 namespace weft::scheduler {
 namespace {
 
+using testing::Eventually;
 using testing::SimWorkers;
 
 constexpr char kToken[] = "accept-path-test-token";
 
 // Waits up to 20 s for `done`.
-template <class F>
-bool Eventually(F&& done) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
-
 // A TCP connection to 127.0.0.1:port; -1 on failure.
 int Connect(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -181,7 +173,7 @@ class Strangers {
   std::atomic<bool> stop_{false};
 };
 
-class AcceptPathTest : public ::testing::Test {
+class AcceptPathTest : public testing::SchedulerServerTest {
  protected:
   void SetUp() override {
     // A thousand and more sockets, both ends in this process.
@@ -200,23 +192,11 @@ class AcceptPathTest : public ::testing::Test {
     SchedulerService::Options options;
     options.token = kToken;
     options.rendezvous = rendezvous;
-    auto server = SchedulerServer::Start("127.0.0.1", 0, options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    StartServer(options);
+    if (HasFatalFailure()) return;
     ASSERT_GT(server_->frame_port(), 0);
     grpc_port_ = std::stoi(
         server_->address().substr(server_->address().rfind(':') + 1));
-  }
-
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
-  }
-
-  SimWorkers::Options SimOptions() const {
-    SimWorkers::Options options;
-    options.scheduler_address = server_->address();
-    options.token = kToken;
-    return options;
   }
 
   // `clients` clients connect at once, each runs `tasks` tasks on the
@@ -247,7 +227,6 @@ class AcceptPathTest : public ::testing::Test {
   }
 
   std::string token_file_;
-  std::unique_ptr<SchedulerServer> server_;
   int grpc_port_ = 0;
 };
 

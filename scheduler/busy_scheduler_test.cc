@@ -27,6 +27,7 @@
 #include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
 #include "scheduler/scheduler_service.h"
+#include "scheduler/testing/server_fixture.h"
 #include "scheduler/testing/sim_workers.h"
 
 namespace weft::scheduler {
@@ -35,6 +36,12 @@ namespace {
 using rpc::ClientMessage;
 using rpc::SchedulerToClient;
 using testing::SimWorkers;
+
+// The flood takes its time: every wait here allows a minute.
+template <class F>
+bool Eventually(F&& done) {
+  return testing::Eventually(done, absl::Seconds(60));
+}
 
 constexpr char kToken[] = "busy-scheduler-test-token";
 constexpr absl::Duration kHeartbeatTimeout = absl::Seconds(1);
@@ -47,17 +54,6 @@ constexpr int kFloodTasks = 250'000;
 constexpr int kFloodTasks = 1'000'000;
 #endif
 constexpr size_t kArgBytes = 256;
-
-// Waits up to `timeout` for `done`.
-template <class F>
-bool Eventually(F&& done, absl::Duration timeout = absl::Seconds(60)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
 
 using ClientStream = rpc::PeerStream<ClientMessage, SchedulerToClient>;
 
@@ -83,33 +79,24 @@ std::shared_ptr<ClientStream> JoinClient(const std::string& address,
   return std::move(joined->stream);
 }
 
-class BusySchedulerTest : public ::testing::Test {
+class BusySchedulerTest : public testing::SchedulerServerTest {
  protected:
   void SetUp() override {
     SchedulerService::Options options;
     options.token = kToken;
     options.state.heartbeat_timeout = kHeartbeatTimeout;
     options.monitor_interval = absl::Milliseconds(1);
-    auto server = SchedulerServer::Start("127.0.0.1", 0, options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-  }
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
+    StartServer(options);
   }
 
   SimWorkers::Options SimOptions() const {
-    SimWorkers::Options options;
-    options.scheduler_address = server_->address();
-    options.token = kToken;
+    SimWorkers::Options options = SchedulerServerTest::SimOptions();
     options.heartbeat_interval = absl::Milliseconds(100);
     // They never finish a task: what they are given stays assigned, the
     // rest of the flood stays queued at the scheduler.
     options.task_time = absl::Hours(1);
     return options;
   }
-
-  std::unique_ptr<SchedulerServer> server_;
 };
 
 TEST_F(BusySchedulerTest, AFloodAndFiftyLeavingWorkersRemoveNoHealthyWorker) {

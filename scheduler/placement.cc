@@ -121,20 +121,25 @@ WorkerPool::LoadKey WorkerPool::KeyOf(WorkerSlot slot) const {
                  w.id, slot};
 }
 
-void WorkerPool::AddLoad(WorkerSlot slot, uint32_t num_cpus) {
+template <typename Change>
+void WorkerPool::ChangeLoad(WorkerSlot slot, Change change) {
   const bool indexed = !slots_[slot].retiring;
   if (indexed) by_load_.erase(KeyOf(slot));
-  slots_[slot].used_cpus += num_cpus;
-  slots_[slot].num_processing++;
+  change(slots_[slot]);
   if (indexed) by_load_.insert(KeyOf(slot));
 }
 
+void WorkerPool::AddLoad(WorkerSlot slot, uint32_t num_cpus) {
+  ChangeLoad(slot, [&](WorkerRecord& w) {
+    w.used_cpus += num_cpus;
+    w.num_processing++;
+  });
+}
+
 void WorkerPool::ShiftLoad(WorkerSlot slot, int64_t delta_cpus) {
-  const bool indexed = !slots_[slot].retiring;
-  if (indexed) by_load_.erase(KeyOf(slot));
-  slots_[slot].used_cpus =
-      static_cast<uint32_t>(int64_t{slots_[slot].used_cpus} + delta_cpus);
-  if (indexed) by_load_.insert(KeyOf(slot));
+  ChangeLoad(slot, [&](WorkerRecord& w) {
+    w.used_cpus = static_cast<uint32_t>(int64_t{w.used_cpus} + delta_cpus);
+  });
 }
 
 uint32_t WorkerPool::Charge(WorkerSlot slot, uint32_t num_cpus) const {
@@ -142,11 +147,10 @@ uint32_t WorkerPool::Charge(WorkerSlot slot, uint32_t num_cpus) const {
 }
 
 void WorkerPool::RemoveLoad(WorkerSlot slot, uint32_t num_cpus) {
-  const bool indexed = !slots_[slot].retiring;
-  if (indexed) by_load_.erase(KeyOf(slot));
-  slots_[slot].used_cpus -= num_cpus;
-  slots_[slot].num_processing--;
-  if (indexed) by_load_.insert(KeyOf(slot));
+  ChangeLoad(slot, [&](WorkerRecord& w) {
+    w.used_cpus -= num_cpus;
+    w.num_processing--;
+  });
 }
 
 uint32_t WorkerPool::Reservation(uint32_t num_cpus) const {
@@ -161,19 +165,17 @@ bool WorkerPool::CanReserve(WorkerSlot slot, uint32_t cpus) const {
 }
 
 void WorkerPool::Reserve(WorkerSlot slot, uint32_t cpus) {
-  const bool indexed = !slots_[slot].retiring;
-  if (indexed) by_load_.erase(KeyOf(slot));
-  slots_[slot].reserved_cpus += cpus;
-  slots_[slot].num_actors++;
-  if (indexed) by_load_.insert(KeyOf(slot));
+  ChangeLoad(slot, [&](WorkerRecord& w) {
+    w.reserved_cpus += cpus;
+    w.num_actors++;
+  });
 }
 
 void WorkerPool::Unreserve(WorkerSlot slot, uint32_t cpus) {
-  const bool indexed = !slots_[slot].retiring;
-  if (indexed) by_load_.erase(KeyOf(slot));
-  slots_[slot].reserved_cpus -= cpus;
-  slots_[slot].num_actors--;
-  if (indexed) by_load_.insert(KeyOf(slot));
+  ChangeLoad(slot, [&](WorkerRecord& w) {
+    w.reserved_cpus -= cpus;
+    w.num_actors--;
+  });
 }
 
 bool WorkerPool::LessLoaded(WorkerSlot a, WorkerSlot b) const {

@@ -144,6 +144,10 @@ class WorkerPool {
     bool operator()(const LoadKey& a, const LoadKey& b) const;
   };
   LoadKey KeyOf(WorkerSlot slot) const;
+  // Applies `change` (a callable taking WorkerRecord&) to worker `slot`'s
+  // record, keeping its place in by_load_ (if it has one) in step.
+  template <typename Change>
+  void ChangeLoad(WorkerSlot slot, Change change);
   // True if `a` is strictly less loaded than `b`, ties broken by id.
   bool LessLoaded(WorkerSlot a, WorkerSlot b) const;
 

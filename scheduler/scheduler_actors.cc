@@ -5,12 +5,11 @@
 // records of their method calls. See docs/scheduler.md, "Actors".
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "scheduler/scheduler_state.h"
+#include "weft/internal/status_macros.h"
 
 namespace weft::scheduler {
 
@@ -22,22 +21,13 @@ std::string Limit(int n) {
   return n < 0 ? std::string("no limit") : absl::StrCat(n);
 }
 
-[[noreturn]] void Violation(const std::string& what) {
-  std::fprintf(stderr, "SchedulerState invariant violated: %s\n",
-               what.c_str());
-  std::fflush(stderr);
-  std::abort();
-}
-
 }  // namespace
 
 // --- Events ----------------------------------------------------------------
 
 absl::Status SchedulerState::CreateActor(ClientId client, ActorDef def) {
-  auto client_it = clients_.find(client);
-  if (client_it == clients_.end()) {
-    return absl::NotFoundError(absl::StrCat("unknown client ", client));
-  }
+  WEFT_ASSIGN_OR_RETURN(absl::flat_hash_set<Slot> * client_refs,
+                        RefsOf(client));
   const std::string what =
       absl::StrCat("actor ", weft::internal::MakeKey(def.class_name, def.id));
   if (def.class_name.empty()) {
@@ -89,11 +79,10 @@ absl::Status SchedulerState::CreateActor(ClientId client, ActorDef def) {
   SetState(t, TaskState::kMemory);
   t.kept = true;
   inline_values_[s] = internal::CompactBytes(std::string());
-  client_it->second.insert(s);
+  client_refs->insert(s);
   t.num_refs = 1;
   const ActorId id = def.id;
-  absl::Status added = actors_.Add(std::move(def));
-  if (!added.ok()) return added;  // (checked above)
+  WEFT_RETURN_IF_ERROR(actors_.Add(std::move(def)));  // (checked above)
   Actor& actor = *actors_.Find(id);
   for (Slot p : pins) tasks_[p].num_refs++;
   actor.pins = pins;
@@ -142,7 +131,7 @@ absl::Status SchedulerState::ActorCreationFailed(WorkerId worker, ActorId id,
 }
 
 absl::Status SchedulerState::KillActor(ClientId client, ActorId id) {
-  if (absl::Status st = CheckClient(client); !st.ok()) return st;
+  WEFT_RETURN_IF_ERROR(RefsOf(client).status());
   Actor* actor = actors_.Find(id);
   if (actor == nullptr) {
     return absl::NotFoundError(absl::StrCat("unknown actor ", Hex(id)));

@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "scheduler/scheduler_state.h"
+#include "scheduler/testing/drained.h"
 
 namespace weft::scheduler {
 namespace {
@@ -54,24 +55,7 @@ ActorDef Actor(ActorId id, int num_cpus = 1, std::string name = "") {
   return a;
 }
 
-struct Drained {
-  std::vector<AssignTask> assigns;
-  std::vector<PlaceActor> places;
-  std::vector<P> stops;
-  std::vector<P> cancels;
-  std::vector<P> ready;
-  std::vector<ObjectFailed> failed;
-  std::vector<P> AssignedIds() const {
-    std::vector<P> out;
-    for (const AssignTask& a : assigns) out.emplace_back(a.worker, a.task.id);
-    return out;
-  }
-  std::vector<P> PlacedIds() const {
-    std::vector<P> out;
-    for (const PlaceActor& p : places) out.emplace_back(p.worker, p.def.id);
-    return out;
-  }
-};
+using testing::Drained;
 
 class ActorsTest : public ::testing::Test {
  protected:
@@ -105,28 +89,7 @@ class ActorsTest : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st;
   }
   ActorState StateOf(ActorId id) { return s_->ActorInfo(id)->state; }
-  Drained Take() {
-    Drained d;
-    for (Action& a : s_->TakeActions()) {
-      if (auto* x = std::get_if<AssignTask>(&a)) {
-        d.assigns.push_back(*x);
-      } else if (auto* x = std::get_if<PlaceActor>(&a)) {
-        d.places.push_back(*x);
-      } else if (auto* x = std::get_if<StopActor>(&a)) {
-        d.stops.emplace_back(x->worker, x->actor);
-      } else if (auto* x = std::get_if<CancelTasks>(&a)) {
-        for (const TaskAttempt& o : x->tasks) {
-          d.cancels.emplace_back(x->worker, o.task);
-        }
-      } else if (auto* x = std::get_if<ObjectReady>(&a)) {
-        d.ready.emplace_back(x->client, x->object);
-      } else if (auto* x = std::get_if<ObjectFailed>(&a)) {
-        d.failed.push_back(*x);
-      }
-    }
-    s_->CheckInvariants();
-    return d;
-  }
+  Drained Take() { return testing::Drain(*s_); }
 
   std::unique_ptr<SchedulerState> s_;
 };
@@ -143,9 +106,9 @@ TEST_F(ActorsTest, ActorHoldsItsThreadsSoTasksGoElsewhere) {
   // at a time (saturation 1).
   Submit({Task(1), Task(2)});
   d = Take();
-  EXPECT_THAT(d.AssignedIds(), ElementsAre(P{20, 1}));
+  EXPECT_THAT(d.assigns, ElementsAre(P{20, 1}));
   Finish(20, 1);
-  EXPECT_THAT(Take().AssignedIds(), ElementsAre(P{20, 2}));
+  EXPECT_THAT(Take().assigns, ElementsAre(P{20, 2}));
 }
 
 TEST_F(ActorsTest, ActorWaitsForAWorkerWithRoom) {
@@ -185,23 +148,23 @@ TEST_F(ActorsTest, CallsWaitForTheActorAndGoInOrderChargingNothing) {
   EXPECT_THAT(d.assigns, IsEmpty());  // not constructed yet
   ASSERT_TRUE(s_->ActorCreated(10, 100).ok());
   d = Take();
-  ASSERT_THAT(d.AssignedIds(), ElementsAre(P{10, 1}, P{10, 2}, P{10, 3}));
+  ASSERT_THAT(d.assigns, ElementsAre(P{10, 1}, P{10, 2}, P{10, 3}));
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(d.assigns[i].task.actor, 100u);
-    EXPECT_EQ(d.assigns[i].task.caller, kC1);
-    EXPECT_EQ(d.assigns[i].task.actor_seq, static_cast<uint64_t>(i + 1));
-    EXPECT_EQ(d.assigns[i].task.first_unfinished, 1u);
+    EXPECT_EQ(d.assign_msgs[i].task.actor, 100u);
+    EXPECT_EQ(d.assign_msgs[i].task.caller, kC1);
+    EXPECT_EQ(d.assign_msgs[i].task.actor_seq, static_cast<uint64_t>(i + 1));
+    EXPECT_EQ(d.assign_msgs[i].task.first_unfinished, 1u);
   }
   // The calls hold no thread: a task still runs on the one thread.
   Submit({Task(50)});
-  EXPECT_THAT(Take().AssignedIds(), ElementsAre(P{10, 50}));
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 50}));
   Finish(10, 1);
   Finish(10, 2);
   Submit({Call(4, 100)});
   d = Take();
-  ASSERT_THAT(d.AssignedIds(), ElementsAre(P{10, 4}));
-  EXPECT_EQ(d.assigns[0].task.actor_seq, 4u);
-  EXPECT_EQ(d.assigns[0].task.first_unfinished, 3u);
+  ASSERT_THAT(d.assigns, ElementsAre(P{10, 4}));
+  EXPECT_EQ(d.assign_msgs[0].task.actor_seq, 4u);
+  EXPECT_EQ(d.assign_msgs[0].task.first_unfinished, 3u);
 }
 
 TEST_F(ActorsTest, ACallWaitingForItsInputHoldsBackLaterCallsOfItsCaller) {
@@ -212,12 +175,12 @@ TEST_F(ActorsTest, ACallWaitingForItsInputHoldsBackLaterCallsOfItsCaller) {
   ASSERT_TRUE(s_->ActorCreated(10, 100).ok());
   Submit({Task(1)});  // the input of the first call
   Drained d = Take();
-  ASSERT_THAT(d.AssignedIds(), ElementsAre(P{10, 1}));
+  ASSERT_THAT(d.assigns, ElementsAre(P{10, 1}));
   Submit({Call(2, 100, {1}), Call(3, 100)});
   Submit({Call(4, 100)}, kC2);  // another caller does not wait
-  EXPECT_THAT(Take().AssignedIds(), ElementsAre(P{10, 4}));
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 4}));
   Finish(10, 1);
-  EXPECT_THAT(Take().AssignedIds(), ElementsAre(P{10, 2}, P{10, 3}));
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}, P{10, 3}));
 }
 
 TEST_F(ActorsTest, AThrowingCallFailsAloneAndIsNotRetried) {
@@ -253,7 +216,7 @@ TEST_F(ActorsTest, WorkerDeathRestartsTheActorAndRetriesItsCalls) {
   ASSERT_THAT(Take().PlacedIds(), ElementsAre(P{10, 100}));
   ASSERT_TRUE(s_->ActorCreated(10, 100).ok());
   Submit({Call(1, 100), Call(2, 100)});
-  ASSERT_THAT(Take().AssignedIds(), ElementsAre(P{10, 1}, P{10, 2}));
+  ASSERT_THAT(Take().assigns, ElementsAre(P{10, 1}, P{10, 2}));
   Finish(10, 1);
   ASSERT_TRUE(s_->RemoveWorker(10, "segfault").ok());
   Drained d = Take();
@@ -265,8 +228,8 @@ TEST_F(ActorsTest, WorkerDeathRestartsTheActorAndRetriesItsCalls) {
   EXPECT_EQ(s_->StateOf(1), TaskState::kMemory);
   ASSERT_TRUE(s_->ActorCreated(20, 100).ok());
   d = Take();
-  ASSERT_THAT(d.AssignedIds(), ElementsAre(P{20, 2}));
-  EXPECT_EQ(d.assigns[0].task.first_unfinished, 2u);
+  ASSERT_THAT(d.assigns, ElementsAre(P{20, 2}));
+  EXPECT_EQ(d.assign_msgs[0].task.first_unfinished, 2u);
   // Out of restarts: the next death is the last; every call fails.
   Submit({Call(3, 100)});
   Take();
@@ -299,7 +262,7 @@ TEST_F(ActorsTest, WithoutRetriesARunningCallFailsAndQueuedOnesWait) {
   Submit({Task(5)});
   Take();  // task 5 runs on worker 20
   Submit({Call(1, 100), Call(2, 100, {5})});
-  ASSERT_THAT(Take().AssignedIds(), ElementsAre(P{10, 1}));
+  ASSERT_THAT(Take().assigns, ElementsAre(P{10, 1}));
   ASSERT_TRUE(s_->RemoveWorker(10, "killed").ok());
   Drained d = Take();
   ASSERT_EQ(d.failed.size(), 1u);
@@ -310,7 +273,7 @@ TEST_F(ActorsTest, WithoutRetriesARunningCallFailsAndQueuedOnesWait) {
   EXPECT_THAT(d.PlacedIds(), ElementsAre(P{20, 100}));
   ASSERT_TRUE(s_->ActorCreated(20, 100).ok());
   Finish(20, 5);
-  EXPECT_THAT(Take().AssignedIds(), ElementsAre(P{20, 2}));
+  EXPECT_THAT(Take().assigns, ElementsAre(P{20, 2}));
 }
 
 TEST_F(ActorsTest, KillFailsUnfinishedCallsAndLaterOnes) {
@@ -320,7 +283,7 @@ TEST_F(ActorsTest, KillFailsUnfinishedCallsAndLaterOnes) {
   ASSERT_TRUE(s_->ActorCreated(10, 100).ok());
   Submit({Task(5)});
   Submit({Call(1, 100), Call(2, 100, {5})});
-  ASSERT_THAT(Take().AssignedIds(), ElementsAre(P{10, 5}, P{10, 1}));
+  ASSERT_THAT(Take().assigns, ElementsAre(P{10, 5}, P{10, 1}));
   ASSERT_TRUE(s_->KillActor(kC2, 100).ok());
   Drained d = Take();
   EXPECT_THAT(d.stops, ElementsAre(P{10, 100}));
@@ -353,7 +316,7 @@ TEST_F(ActorsTest, TheActorEndsWithItsLastHandleAfterItsPendingCalls) {
   EXPECT_EQ(s_->num_actors(), 0u);
   // Its thread is free again.
   Submit({Task(2)});
-  EXPECT_THAT(Take().AssignedIds(), ElementsAre(P{10, 2}));
+  EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
 }
 
 TEST_F(ActorsTest, AFailingConstructorKillsTheActorWithItsError) {

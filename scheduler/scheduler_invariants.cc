@@ -15,16 +15,12 @@
 
 namespace weft::scheduler {
 
-namespace {
-
-[[noreturn]] void Violation(const std::string& what) {
+void SchedulerState::Violation(const std::string& what) {
   std::fprintf(stderr, "SchedulerState invariant violated: %s\n",
                what.c_str());
   std::fflush(stderr);
   std::abort();
 }
-
-}  // namespace
 
 void SchedulerState::CheckInvariants() const {
   pool_.CheckInvariants();

@@ -20,6 +20,7 @@
 #include "scheduler/proto_mapping.h"
 #include "scheduler/report_bounds.h"
 #include "scheduler/telemetry_mapping.h"
+#include "weft/internal/status_macros.h"
 
 namespace weft::scheduler {
 
@@ -299,10 +300,9 @@ SchedulerService::~SchedulerService() {
 
 absl::Status SchedulerService::StartFrames(const std::string& host,
                                           int port) {
-  absl::StatusOr<std::shared_ptr<FrameRendezvous>> rendezvous =
-      FrameRendezvous::Listen(host, port, *loop_, options_.rendezvous);
-  if (!rendezvous.ok()) return rendezvous.status();
-  rendezvous_ = *std::move(rendezvous);
+  WEFT_ASSIGN_OR_RETURN(
+      rendezvous_,
+      FrameRendezvous::Listen(host, port, *loop_, options_.rendezvous));
   return absl::OkStatus();
 }
 
@@ -599,7 +599,7 @@ absl::StatusOr<ClientId> SchedulerService::ConnectLocal(
   auto peer = std::make_shared<ClientPeer>();
   peer->name = name;
   peer->stream = std::make_shared<LocalStream>(std::move(local));
-  if (absl::Status s = AddClient(peer, nullptr); !s.ok()) return s;
+  WEFT_RETURN_IF_ERROR(AddClient(peer, nullptr));
   ServeClient(peer);  // returns at once: the client delivers
   return peer->id;
 }
@@ -959,7 +959,7 @@ absl::StatusOr<WorkerId> SchedulerService::AddWorkerStream(
   }
   std::shared_ptr<WorkerPeer> peer = NewWorkerPeer(hello);
   peer->stream = std::move(stream);
-  if (absl::Status s = RegisterWorker(peer, hello); !s.ok()) return s;
+  WEFT_RETURN_IF_ERROR(RegisterWorker(peer, hello));
   ServeWorker(peer);
   return peer->id;
 }
@@ -1325,7 +1325,7 @@ void SchedulerService::RemoveSilentClients() {
 
 absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     const std::string& host, int port, SchedulerService::Options options) {
-  if (absl::Status s = rpc::CheckCanListen(host, port); !s.ok()) return s;
+  WEFT_RETURN_IF_ERROR(rpc::CheckCanListen(host, port));
   std::unique_ptr<SchedulerServer> server(new SchedulerServer);
   const int frame_port = options.frame_port;
   const int dashboard_port = options.dashboard_port;

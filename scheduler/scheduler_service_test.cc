@@ -9,6 +9,7 @@
 // gRPC.)
 
 #include "scheduler/scheduler_service.h"
+#include "scheduler/testing/server_fixture.h"
 
 #include <algorithm>
 #include <chrono>
@@ -38,35 +39,21 @@ using rpc::SchedulerToWorker;
 using rpc::WorkerMessage;
 using scheduler::SchedulerServer;
 using scheduler::SchedulerService;
+using scheduler::testing::Eventually;
 
 constexpr char kToken[] = "scheduler-service-test-token";
 
-// Waits up to 10 s for `done`.
-template <class F>
-bool Eventually(F&& done) {
-  for (int i = 0; i < 1000; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
-
-class SchedulerServiceTest : public ::testing::Test {
+class SchedulerServiceTest : public scheduler::testing::SchedulerServerTest {
  protected:
   void SetUp() override {
     SchedulerService::Options options;
     options.token = kToken;
-    auto server = SchedulerServer::Start("127.0.0.1", 0, options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    StartServer(options);
+    if (HasFatalFailure()) return;
     ASSERT_GT(server_->frame_port(), 0);
     channel_ = grpc::CreateChannel(server_->address(),
                                    grpc::InsecureChannelCredentials());
     stub_ = rpc::Scheduler::NewStub(channel_);
-  }
-
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
   }
 
   // A worker's gRPC stream, registered with `frames` as its offer.
@@ -98,24 +85,40 @@ class SchedulerServiceTest : public ::testing::Test {
     return r;
   }
 
+  // A client's gRPC stream, after its hello (as `name`, offering to take
+  // a frame stream if `frames`).
+  struct ClientCall {
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<
+        grpc::ClientReaderWriter<rpc::ClientMessage, rpc::SchedulerToClient>>
+        stream;
+    rpc::SchedulerToClient first;  // the scheduler's first answer
+  };
+
+  ClientCall ConnectClient(const std::string& name, bool frames = false) {
+    ClientCall c;
+    c.context = std::make_unique<grpc::ClientContext>();
+    rpc::AttachToken(*c.context, kToken);
+    c.stream = stub_->ClientStream(c.context.get());
+    rpc::ClientMessage hello;
+    hello.mutable_hello()->set_name(name);
+    hello.mutable_hello()->set_frames(frames);
+    EXPECT_TRUE(c.stream->Write(hello));
+    EXPECT_TRUE(c.stream->Read(&c.first));
+    return c;
+  }
+
   // The workers as a client's list_workers request sees them.
   std::vector<rpc::WorkerInfo> ListWorkers() {
-    grpc::ClientContext context;
-    rpc::AttachToken(context, kToken);
-    auto stream = stub_->ClientStream(&context);
-    rpc::ClientMessage hello;
-    hello.mutable_hello()->set_name("lister");
-    EXPECT_TRUE(stream->Write(hello));
-    rpc::SchedulerToClient first;
-    EXPECT_TRUE(stream->Read(&first));
+    ClientCall c = ConnectClient("lister");
     rpc::ClientMessage ask;
     ask.set_request_id(7);
     ask.set_list_workers(true);
-    EXPECT_TRUE(stream->Write(ask));
+    EXPECT_TRUE(c.stream->Write(ask));
     rpc::SchedulerToClient reply;
-    while (stream->Read(&reply) && reply.request_id() != 7) {
+    while (c.stream->Read(&reply) && reply.request_id() != 7) {
     }
-    context.TryCancel();
+    c.context->TryCancel();
     return {reply.workers().begin(), reply.workers().end()};
   }
 
@@ -141,7 +144,6 @@ class SchedulerServiceTest : public ::testing::Test {
     return *std::move(frames);
   }
 
-  std::unique_ptr<SchedulerServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<rpc::Scheduler::Stub> stub_;
 };
@@ -263,15 +265,9 @@ TEST_F(SchedulerServiceTest, ShutdownTellsFrameWorkersAndDoesNotWaitOnThem) {
 
 TEST_F(SchedulerServiceTest,
        AClientThatTakesTheOfferIsAnsweredOnItsFrameStream) {
-  grpc::ClientContext context;
-  rpc::AttachToken(context, kToken);
-  auto stream = stub_->ClientStream(&context);
-  rpc::ClientMessage hello;
-  hello.mutable_hello()->set_name("hand-driven");
-  hello.mutable_hello()->set_frames(true);
-  ASSERT_TRUE(stream->Write(hello));
-  rpc::SchedulerToClient offer;
-  ASSERT_TRUE(stream->Read(&offer));
+  ClientCall c = ConnectClient("hand-driven", /*frames=*/true);
+  auto& stream = c.stream;
+  const rpc::SchedulerToClient& offer = c.first;
   ASSERT_NE(offer.frame_port(), 0u);
   auto frames = rpc::ConnectWithKey(server_->address(),
                                     static_cast<int>(offer.frame_port()),
@@ -388,14 +384,8 @@ TEST_F(SchedulerServiceTest, ImpossibleReportsOfAWorkerAreBounded) {
   ASSERT_EQ(workers.size(), 1u);
   EXPECT_EQ(workers[0].nthreads(), rpc::kMaxWorkerThreads);
 
-  grpc::ClientContext context;
-  rpc::AttachToken(context, kToken);
-  auto client = stub_->ClientStream(&context);
-  rpc::ClientMessage hello;
-  hello.mutable_hello()->set_name("submitter");
-  ASSERT_TRUE(client->Write(hello));
-  rpc::SchedulerToClient first;
-  ASSERT_TRUE(client->Read(&first));
+  ClientCall call = ConnectClient("submitter");
+  auto& client = call.stream;
   rpc::ClientMessage submit;
   rpc::TaskDef* task = submit.add_submit();
   task->set_id(0x51);
@@ -423,7 +413,7 @@ TEST_F(SchedulerServiceTest, ImpossibleReportsOfAWorkerAreBounded) {
             std::string::npos)
       << done.done(0).error().message();
   EXPECT_EQ(done.done(0).location().size(), 0u);
-  context.TryCancel();
+  call.context->TryCancel();
 }
 
 TEST_F(SchedulerServiceTest, ABatchTooLargeForOneMessageIsSplitNotFatal) {
@@ -437,14 +427,8 @@ TEST_F(SchedulerServiceTest, ABatchTooLargeForOneMessageIsSplitNotFatal) {
   ASSERT_NE(frames, nullptr);
   // A client's tasks all read one 64 KiB put that the scheduler keeps and
   // hands out inline: together more than one message may carry.
-  grpc::ClientContext context;
-  rpc::AttachToken(context, kToken);
-  auto client = stub_->ClientStream(&context);
-  rpc::ClientMessage hello;
-  hello.mutable_hello()->set_name("hand-driven");
-  ASSERT_TRUE(client->Write(hello));
-  rpc::SchedulerToClient welcome;
-  ASSERT_TRUE(client->Read(&welcome));
+  ClientCall call = ConnectClient("hand-driven");
+  auto& client = call.stream;
   rpc::ClientMessage submit;
   rpc::PutDone* put = submit.add_puts();
   put->set_id(1);
@@ -479,7 +463,7 @@ TEST_F(SchedulerServiceTest, ABatchTooLargeForOneMessageIsSplitNotFatal) {
   EXPECT_EQ(*assigned.begin(), 100u);
   EXPECT_EQ(*assigned.rbegin(), uint64_t{100 + kTasks - 1});
   EXPECT_EQ(server_->service().num_workers(), 1u);  // still served
-  context.TryCancel();
+  call.context->TryCancel();
 }
 
 

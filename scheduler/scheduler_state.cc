@@ -13,6 +13,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "weft/internal/status_macros.h"
 
 namespace weft::scheduler {
 
@@ -44,11 +45,13 @@ SchedulerState::Slot SchedulerState::FindSlot(ObjectId id) const {
   return index_.Find(id);
 }
 
-absl::Status SchedulerState::CheckClient(ClientId client) const {
-  if (!clients_.contains(client)) {
+absl::StatusOr<absl::flat_hash_set<SchedulerState::Slot>*>
+SchedulerState::RefsOf(ClientId client) {
+  auto it = clients_.find(client);
+  if (it == clients_.end()) {
     return absl::NotFoundError(absl::StrCat("unknown client ", client));
   }
-  return absl::OkStatus();
+  return &it->second;
 }
 
 void SchedulerState::SetState(Task& t, TaskState state) {
@@ -194,8 +197,7 @@ void SchedulerState::RemoveClient(ClientId client) {
 
 absl::Status SchedulerState::AddWorker(WorkerId worker, WorkerRegistration info,
                                        absl::Time now) {
-  absl::StatusOr<WorkerSlot> slot = pool_.Add(worker, std::move(info), now);
-  if (!slot.ok()) return slot.status();
+  WEFT_RETURN_IF_ERROR(pool_.Add(worker, std::move(info), now).status());
   AfterEvent();
   return absl::OkStatus();
 }
@@ -368,10 +370,8 @@ std::vector<WorkerId> SchedulerState::ExpiredWorkers(absl::Time now) const {
 
 absl::Status SchedulerState::SubmitTasks(ClientId client,
                                          std::vector<TaskDef> tasks) {
-  auto client_it = clients_.find(client);
-  if (client_it == clients_.end()) {
-    return absl::NotFoundError(absl::StrCat("unknown client ", client));
-  }
+  WEFT_ASSIGN_OR_RETURN(absl::flat_hash_set<Slot> * client_refs,
+                        RefsOf(client));
   if (tasks.size() >= kBatchBit) {
     return absl::InvalidArgumentError("batch too large");
   }
@@ -435,7 +435,7 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
     }
   }
   // Pass 2: create the records.
-  absl::flat_hash_set<Slot>& refs = client_it->second;
+  absl::flat_hash_set<Slot>& refs = *client_refs;
   refs.reserve(refs.size() + tasks.size());
   std::vector<Slot> created;
   created.reserve(tasks.size());
@@ -508,10 +508,8 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
 absl::Status SchedulerState::AddPut(ClientId client, ObjectId object,
                                     WorkerId holder, uint64_t size_bytes,
                                     std::string inline_value) {
-  auto client_it = clients_.find(client);
-  if (client_it == clients_.end()) {
-    return absl::NotFoundError(absl::StrCat("unknown client ", client));
-  }
+  WEFT_ASSIGN_OR_RETURN(absl::flat_hash_set<Slot> * client_refs,
+                        RefsOf(client));
   const bool whole_inline = inline_value.size() == size_bytes &&
                             size_bytes <= options_.inline_limit_bytes;
   std::optional<WorkerSlot> ws;
@@ -544,7 +542,7 @@ absl::Status SchedulerState::AddPut(ClientId client, ObjectId object,
       (whole_inline || !inline_value.empty())) {
     inline_values_[s] = internal::CompactBytes(inline_value);
   }
-  client_it->second.insert(s);
+  client_refs->insert(s);
   t.num_refs = 1;
   AfterEvent();
   return absl::OkStatus();
@@ -672,10 +670,9 @@ SchedulerState::FindProcessing(WorkerId worker, ObjectId task,
 
 absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
                                         Attempt attempt, ErrorInfo error) {
-  absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
-      FindProcessing(worker, task, attempt);
-  if (!found.ok()) return found.status();
-  const auto [ws, s] = *found;
+  WEFT_ASSIGN_OR_RETURN(const auto found,
+                        FindProcessing(worker, task, attempt));
+  const auto [ws, s] = found;
   Task& t = tasks_[s];
   Unassign(s, /*send_cancel=*/false);
   if (t.retries_left > 0 && !t.pinned) {
@@ -694,10 +691,9 @@ absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
 absl::Status SchedulerState::InputsUnavailable(
     WorkerId worker, ObjectId task, Attempt attempt,
     const std::vector<InputMiss>& misses, ErrorInfo error) {
-  absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
-      FindProcessing(worker, task, attempt);
-  if (!found.ok()) return found.status();
-  const Slot s = found->second;
+  WEFT_ASSIGN_OR_RETURN(const auto found,
+                        FindProcessing(worker, task, attempt));
+  const Slot s = found.second;
   if (tasks_[s].pinned) return TaskFailed(worker, task, attempt, error);
   Unassign(s, /*send_cancel=*/false);
   SetState(tasks_[s], TaskState::kReady);  // pending; queued below
@@ -770,10 +766,9 @@ absl::Status SchedulerState::ObjectLost(WorkerId worker, ObjectId object) {
 
 absl::Status SchedulerState::TaskBlocked(WorkerId worker, ObjectId task,
                                          Attempt attempt, bool blocked) {
-  absl::StatusOr<std::pair<WorkerSlot, Slot>> found =
-      FindProcessing(worker, task, attempt);
-  if (!found.ok()) return found.status();
-  const auto [ws, s] = *found;
+  WEFT_ASSIGN_OR_RETURN(const auto found,
+                        FindProcessing(worker, task, attempt));
+  const auto [ws, s] = found;
   Task& t = tasks_[s];
   if (t.blocked == blocked) return absl::OkStatus();
   // An actor call holds none (its actor holds them, blocked or not).
@@ -809,10 +804,8 @@ absl::Status SchedulerState::AddReplica(WorkerId worker, ObjectId object) {
 // --- References ------------------------------------------------------------
 
 absl::Status SchedulerState::AddRef(ClientId client, ObjectId object) {
-  auto client_it = clients_.find(client);
-  if (client_it == clients_.end()) {
-    return absl::NotFoundError(absl::StrCat("unknown client ", client));
-  }
+  WEFT_ASSIGN_OR_RETURN(absl::flat_hash_set<Slot> * client_refs,
+                        RefsOf(client));
   const Slot s = FindSlot(object);
   if (s == kNone) {
     // Nothing will ever complete it: say so, so that no get() waits.
@@ -826,7 +819,7 @@ absl::Status SchedulerState::AddRef(ClientId client, ObjectId object) {
     actions_.push_back(ObjectFailed{client, object, std::move(lost)});
     return absl::NotFoundError(absl::StrCat("unknown object ", Hex(object)));
   }
-  if (!client_it->second.insert(s).second) return absl::OkStatus();
+  if (!client_refs->insert(s).second) return absl::OkStatus();
   Task& t = tasks_[s];
   t.num_refs++;
   if (t.state == TaskState::kReleased) {
@@ -839,12 +832,10 @@ absl::Status SchedulerState::AddRef(ClientId client, ObjectId object) {
 }
 
 absl::Status SchedulerState::ReleaseRef(ClientId client, ObjectId object) {
-  auto client_it = clients_.find(client);
-  if (client_it == clients_.end()) {
-    return absl::NotFoundError(absl::StrCat("unknown client ", client));
-  }
+  WEFT_ASSIGN_OR_RETURN(absl::flat_hash_set<Slot> * client_refs,
+                        RefsOf(client));
   const Slot s = FindSlot(object);
-  if (s == kNone || !client_it->second.erase(s)) {
+  if (s == kNone || !client_refs->erase(s)) {
     return absl::NotFoundError(absl::StrCat(
         "client ", client, " holds no reference to object ", Hex(object)));
   }
@@ -855,7 +846,7 @@ absl::Status SchedulerState::ReleaseRef(ClientId client, ObjectId object) {
 }
 
 absl::Status SchedulerState::Cancel(ClientId client, ObjectId object) {
-  if (absl::Status st = CheckClient(client); !st.ok()) return st;
+  WEFT_RETURN_IF_ERROR(RefsOf(client).status());
   const Slot s = FindSlot(object);
   if (s == kNone) {
     return absl::NotFoundError(absl::StrCat("unknown object ", Hex(object)));
@@ -873,10 +864,8 @@ absl::Status SchedulerState::Cancel(ClientId client, ObjectId object) {
 
 absl::Status SchedulerState::AddContained(
     ClientId client, ObjectId container, const std::vector<ObjectId>& objects) {
-  auto client_it = clients_.find(client);
-  if (client_it == clients_.end()) {
-    return absl::NotFoundError(absl::StrCat("unknown client ", client));
-  }
+  WEFT_ASSIGN_OR_RETURN(absl::flat_hash_set<Slot> * client_refs,
+                        RefsOf(client));
   const Slot c = FindSlot(container);
   if (c == kNone) {
     return absl::NotFoundError(
@@ -892,7 +881,7 @@ absl::Status SchedulerState::AddContained(
   pins.reserve(objects.size());
   for (ObjectId id : objects) {
     const Slot o = FindSlot(id);
-    if (o == kNone || !client_it->second.contains(o)) {
+    if (o == kNone || !client_refs->contains(o)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "client ", client, " holds no reference to object ", Hex(id),
           ", which the value of ", Hex(container), " refers to"));

@@ -448,7 +448,9 @@ class SchedulerState {
 
   // Lookups.
   Slot FindSlot(ObjectId id) const;
-  absl::Status CheckClient(ClientId client) const;
+  // The records `client` holds references to; NotFound if the client is
+  // unknown. The pointer is good until clients_ changes.
+  absl::StatusOr<absl::flat_hash_set<Slot>*> RefsOf(ClientId client);
 
   // Moves `t` to `state`, keeping the per-function counts.
   void SetState(Task& t, TaskState state);
@@ -495,7 +497,8 @@ class SchedulerState {
   std::optional<WorkerSlot> ChooseWorker(const Task& t, uint32_t saturation);
   TaskDef DefOf(Slot s) const;
   void EmitRelease(WorkerId worker, ObjectId object);
-  // Where input `dep` is (holders, inline value), for an assignment.
+  // Where object `dep` is (holders, inline value), for an assignment or an
+  // ObjectReady.
   DepLocation LocationOf(Slot dep) const;
   // Moves retiring workers along: hand-offs started once their tasks are
   // done, copies re-asked when their target died, WorkerRetired once done.
@@ -530,6 +533,9 @@ class SchedulerState {
   void AnchorReleased(Slot s);
   void CheckActorInvariants(std::vector<uint32_t>& refs) const;
   void CheckCallInvariants(Slot s) const;
+  // Says on stderr that invariant `what` does not hold, and aborts
+  // (scheduler_invariants.cc).
+  [[noreturn]] static void Violation(const std::string& what);
   // Frees what records, indexes and the queue grew to. REQUIRES: no live
   // record.
   void ReleaseCapacity();

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "scheduler/testing/drained.h"
 
 namespace weft::scheduler {
 namespace {
@@ -42,18 +43,7 @@ WorkerRegistration Info(int nthreads) {
   return WorkerRegistration{"tcp://w:1", nthreads, "host"};
 }
 
-// The actions of one drain, split by kind.
-struct Drained {
-  std::vector<Action> all;
-  std::vector<std::pair<WorkerId, ObjectId>> assigns;
-  std::vector<AssignTask> assign_msgs;
-  std::vector<std::pair<WorkerId, ObjectId>> releases;
-  std::vector<std::pair<WorkerId, ObjectId>> cancels;
-  std::vector<std::pair<ClientId, ObjectId>> ready;
-  std::vector<ObjectFailed> failed;
-  std::vector<ReplicateObject> copies;
-  std::vector<WorkerRetired> retired;
-};
+using testing::Drained;
 
 class SchedulerStateTest : public ::testing::Test {
  protected:
@@ -86,32 +76,7 @@ class SchedulerStateTest : public ::testing::Test {
     ASSERT_TRUE(s_->SubmitTasks(c, std::move(defs)).ok());
   }
 
-  Drained Take() {
-    Drained d;
-    d.all = s_->TakeActions();
-    s_->CheckInvariants();
-    for (Action& a : d.all) {
-      if (auto* x = std::get_if<AssignTask>(&a)) {
-        d.assigns.emplace_back(x->worker, x->task.id);
-        d.assign_msgs.push_back(*x);
-      } else if (auto* x = std::get_if<ReleaseObjects>(&a)) {
-        for (ObjectId o : x->objects) d.releases.emplace_back(x->worker, o);
-      } else if (auto* x = std::get_if<CancelTasks>(&a)) {
-        for (const TaskAttempt& o : x->tasks) {
-          d.cancels.emplace_back(x->worker, o.task);
-        }
-      } else if (auto* x = std::get_if<ObjectReady>(&a)) {
-        d.ready.emplace_back(x->client, x->object);
-      } else if (auto* x = std::get_if<ObjectFailed>(&a)) {
-        d.failed.push_back(*x);
-      } else if (auto* x = std::get_if<ReplicateObject>(&a)) {
-        d.copies.push_back(*x);
-      } else if (auto* x = std::get_if<WorkerRetired>(&a)) {
-        d.retired.push_back(*x);
-      }
-    }
-    return d;
-  }
+  Drained Take() { return testing::Drain(*s_); }
 
   void Finish(WorkerId w, ObjectId id, uint64_t size = 8,
               std::string value = "") {

@@ -419,15 +419,10 @@ void SchedulerState::HandleLost(Slot s, const std::string& why) {
 void SchedulerState::NotifyClient(ClientId client, Slot s) {
   const Task& t = tasks_[s];
   if (t.state == TaskState::kMemory) {
-    ObjectReady r;
-    r.client = client;
-    r.object = t.id;
-    r.size_bytes = t.size_bytes;
-    for (WorkerSlot h : t.holders) r.holders.push_back(pool_.at(h).id);
-    std::sort(r.holders.begin(), r.holders.end());
-    auto it = inline_values_.find(s);
-    if (it != inline_values_.end()) r.inline_value = it->second.str();
-    actions_.push_back(std::move(r));
+    DepLocation where = LocationOf(s);
+    actions_.push_back(ObjectReady{client, where.object, where.size_bytes,
+                                   std::move(where.holders),
+                                   std::move(where.inline_value)});
   } else if (t.state == TaskState::kErred ||
              t.state == TaskState::kCancelled) {
     actions_.push_back(ObjectFailed{client, t.id, *errors_.at(s)});

@@ -18,6 +18,17 @@ size_t BucketOf(double seconds) {
   return kDurationBounds.size();
 }
 
+// The values of `map`, sorted by `less`.
+template <typename Map, typename Less>
+std::vector<typename Map::mapped_type> SortedValues(const Map& map,
+                                                    Less less) {
+  std::vector<typename Map::mapped_type> out;
+  out.reserve(map.size());
+  for (const auto& [key, value] : map) out.push_back(value);
+  std::sort(out.begin(), out.end(), less);
+  return out;
+}
+
 }  // namespace
 
 const char* TransferPathName(TransferPath path) {
@@ -188,12 +199,9 @@ std::vector<TaskEvent> Telemetry::TasksSince(uint64_t cursor, size_t max,
                                              uint64_t* next,
                                              uint64_t* dropped) const {
   MutexLock lock(&mu_);
-  const uint64_t first = tasks_.first();
-  const uint64_t begin = std::max(cursor + 1, first);
-  if (dropped != nullptr) *dropped = begin - (cursor + 1);
+  const auto [begin, end] = tasks_.Since(cursor, max, next, dropped);
   std::vector<TaskEvent> out;
-  const uint64_t end = std::min<uint64_t>(tasks_.next, begin + max);
-  out.reserve(end > begin ? end - begin : 0);
+  out.reserve(end - begin);
   auto failure = failures_.begin();
   for (uint64_t n = begin; n < end; ++n) {
     const StoredTask& t = tasks_.At(n);
@@ -206,7 +214,6 @@ std::vector<TaskEvent> Telemetry::TasksSince(uint64_t cursor, size_t max,
       }
     }
   }
-  *next = end > begin ? end - 1 : std::max(cursor, begin - 1);
   return out;
 }
 
@@ -215,11 +222,9 @@ std::vector<TransferEvent> Telemetry::TransfersSince(uint64_t cursor,
                                                      uint64_t* next,
                                                      uint64_t* dropped) const {
   MutexLock lock(&mu_);
-  const uint64_t first = transfers_.first();
-  const uint64_t begin = std::max(cursor + 1, first);
-  if (dropped != nullptr) *dropped = begin - (cursor + 1);
+  const auto [begin, end] = transfers_.Since(cursor, max, next, dropped);
   std::vector<TransferEvent> out;
-  const uint64_t end = std::min<uint64_t>(transfers_.next, begin + max);
+  out.reserve(end - begin);
   for (uint64_t n = begin; n < end; ++n) {
     const StoredTransfer& t = transfers_.At(n);
     TransferEvent e;
@@ -233,7 +238,6 @@ std::vector<TransferEvent> Telemetry::TransfersSince(uint64_t cursor,
     e.end_us = t.end_us;
     out.push_back(std::move(e));
   }
-  *next = end > begin ? end - 1 : std::max(cursor, begin - 1);
   return out;
 }
 
@@ -257,12 +261,9 @@ std::vector<TaskEvent> Telemetry::RecentFailures() const {
 
 std::vector<WorkerView> Telemetry::Workers() const {
   MutexLock lock(&mu_);
-  std::vector<WorkerView> out;
-  out.reserve(workers_.size());
-  for (const auto& [id, w] : workers_) out.push_back(w);
-  std::sort(out.begin(), out.end(),
-            [](const WorkerView& a, const WorkerView& b) { return a.id < b.id; });
-  return out;
+  return SortedValues(workers_, [](const WorkerView& a, const WorkerView& b) {
+    return a.id < b.id;
+  });
 }
 
 Totals Telemetry::totals() const {
@@ -272,14 +273,10 @@ Totals Telemetry::totals() const {
 
 std::vector<FunctionTotals> Telemetry::Functions() const {
   MutexLock lock(&mu_);
-  std::vector<FunctionTotals> out;
-  out.reserve(functions_.size());
-  for (const auto& [id, f] : functions_) out.push_back(f);
-  std::sort(out.begin(), out.end(),
-            [](const FunctionTotals& a, const FunctionTotals& b) {
-              return a.function < b.function;
-            });
-  return out;
+  return SortedValues(functions_,
+                      [](const FunctionTotals& a, const FunctionTotals& b) {
+                        return a.function < b.function;
+                      });
 }
 
 double Telemetry::Throughput(absl::Time now, int seconds) const {

@@ -22,12 +22,14 @@
 #ifndef WEFT_SCHEDULER_TELEMETRY_H_
 #define WEFT_SCHEDULER_TELEMETRY_H_
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -232,6 +234,17 @@ class Telemetry {
     uint64_t first() const { return next - items.size(); }
     const T& At(uint64_t number) const {
       return items[(number - 1) % Capacity];
+    }
+    // The kept events after `cursor`, at most `max`: numbers [first,
+    // second), with `*next_cursor` and `*dropped` as TasksSince says.
+    std::pair<uint64_t, uint64_t> Since(uint64_t cursor, size_t max,
+                                        uint64_t* next_cursor,
+                                        uint64_t* dropped) const {
+      const uint64_t begin = std::max(cursor + 1, first());
+      if (dropped != nullptr) *dropped = begin - (cursor + 1);
+      const uint64_t end = std::min<uint64_t>(next, begin + max);
+      *next_cursor = end > begin ? end - 1 : std::max(cursor, begin - 1);
+      return {begin, std::max(begin, end)};
     }
   };
 

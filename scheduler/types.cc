@@ -2,6 +2,9 @@
 
 #include "scheduler/types.h"
 
+#include <type_traits>
+#include <variant>
+
 #include "absl/strings/str_cat.h"
 
 namespace weft::scheduler {
@@ -27,34 +30,20 @@ const char* TaskStateName(TaskState state) {
 }
 
 Destination DestinationOf(const Action& action) {
-  struct Visitor {
-    Destination operator()(const AssignTask& a) const { return {true, a.worker}; }
-    Destination operator()(const ReleaseObjects& a) const {
-      return {true, a.worker};
-    }
-    Destination operator()(const CancelTasks& a) const {
-      return {true, a.worker};
-    }
-    Destination operator()(const ObjectReady& a) const {
-      return {false, a.client};
-    }
-    Destination operator()(const ObjectFailed& a) const {
-      return {false, a.client};
-    }
-    Destination operator()(const PlaceActor& a) const {
-      return {true, a.worker};
-    }
-    Destination operator()(const StopActor& a) const {
-      return {true, a.worker};
-    }
-    Destination operator()(const ReplicateObject& a) const {
-      return {true, a.worker};
-    }
-    Destination operator()(const WorkerRetired& a) const {
-      return {true, a.worker};
-    }
-  };
-  return std::visit(Visitor{}, action);
+  // Each action names exactly one of a worker or a client.
+  return std::visit(
+      [](const auto& a) -> Destination {
+        using A = std::decay_t<decltype(a)>;
+        constexpr bool kToWorker = requires(const A& x) { x.worker; };
+        static_assert(kToWorker != requires(const A& x) { x.client; },
+                      "an action is for a worker or for a client");
+        if constexpr (kToWorker) {
+          return {true, a.worker};
+        } else {
+          return {false, a.client};
+        }
+      },
+      action);
 }
 
 }  // namespace weft::scheduler

@@ -6,6 +6,7 @@
 #include "worker/task_inputs.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,73 +69,76 @@ std::string ValueOf(const ObjectStore& store, uint64_t id) {
   return b.has_value() ? std::string(b->view()) : "<absent>";
 }
 
-TEST(TaskInputsTest, InlineInputsLiveWhileARunHoldsThem) {
-  ObjectStore store;
-  FakeHolders holders;
-  TaskInputs inputs(store, holders.Fetch());
-  google::protobuf::RepeatedPtrField<rpc::Location> deps;
-  *deps.Add() = Inline(7, "seven");
+using Deps = std::vector<rpc::Location>;
+
+// A TaskInputs over store_, fetching from holders_.
+class TaskInputsTest : public ::testing::Test {
+ protected:
+  // Gathers `deps` for `run` (TaskInputs::Gather).
+  absl::Status Gather(const Deps& deps, InputsOfRun& run) {
+    google::protobuf::RepeatedPtrField<rpc::Location> field(deps.begin(),
+                                                            deps.end());
+    return inputs_.Gather(field, run);
+  }
+
+  ObjectStore store_;
+  FakeHolders holders_;
+  TaskInputs inputs_{store_, holders_.Fetch()};
+};
+
+TEST_F(TaskInputsTest, InlineInputsLiveWhileARunHoldsThem) {
+  const Deps deps = {Inline(7, "seven")};
   InputsOfRun a, b;
-  ASSERT_TRUE(inputs.Gather(deps, a).ok());
-  ASSERT_TRUE(inputs.Gather(deps, b).ok());  // a second run, same input
+  ASSERT_TRUE(Gather(deps, a).ok());
+  ASSERT_TRUE(Gather(deps, b).ok());  // a second run, same input
   EXPECT_EQ(a.inline_held, std::vector<uint64_t>{7});
   EXPECT_EQ(b.inline_held, std::vector<uint64_t>{7});
-  EXPECT_EQ(ValueOf(store, 7), "seven");
-  EXPECT_EQ(inputs.inline_objects(), 1u);
-  inputs.Release(a.inline_held);
+  EXPECT_EQ(ValueOf(store_, 7), "seven");
+  EXPECT_EQ(inputs_.inline_objects(), 1u);
+  inputs_.Release(a.inline_held);
   EXPECT_TRUE(a.inline_held.empty());
-  EXPECT_EQ(ValueOf(store, 7), "seven");  // b still holds it
-  inputs.Release(b.inline_held);
-  EXPECT_FALSE(store.Contains(7));  // the last hold let it go
-  EXPECT_EQ(inputs.inline_objects(), 0u);
-  EXPECT_EQ(holders.fetches(), 0);
+  EXPECT_EQ(ValueOf(store_, 7), "seven");  // b still holds it
+  inputs_.Release(b.inline_held);
+  EXPECT_FALSE(store_.Contains(7));  // the last hold let it go
+  EXPECT_EQ(inputs_.inline_objects(), 0u);
+  EXPECT_EQ(holders_.fetches(), 0);
 }
 
-TEST(TaskInputsTest, ACountedCopyIsNeitherHeldNorErased) {
-  ObjectStore store;
-  store.Put(7, std::string("counted"));
-  FakeHolders holders;
-  TaskInputs inputs(store, holders.Fetch());
-  google::protobuf::RepeatedPtrField<rpc::Location> deps;
-  *deps.Add() = Inline(7, "inline");
+TEST_F(TaskInputsTest, ACountedCopyIsNeitherHeldNorErased) {
+  store_.Put(7, std::string("counted"));
+  const Deps deps = {Inline(7, "inline")};
   InputsOfRun run;
-  ASSERT_TRUE(inputs.Gather(deps, run).ok());
+  ASSERT_TRUE(Gather(deps, run).ok());
   EXPECT_TRUE(run.inline_held.empty());
-  inputs.Release(run.inline_held);
-  EXPECT_EQ(ValueOf(store, 7), "counted");
+  inputs_.Release(run.inline_held);
+  EXPECT_EQ(ValueOf(store_, 7), "counted");
 }
 
-TEST(TaskInputsTest, APromotedInputOutlivesItsHolds) {
-  ObjectStore store;
-  FakeHolders holders;
-  TaskInputs inputs(store, holders.Fetch());
-  google::protobuf::RepeatedPtrField<rpc::Location> deps;
-  *deps.Add() = Inline(9, "nine");
+TEST_F(TaskInputsTest, APromotedInputOutlivesItsHolds) {
+  const Deps deps = {Inline(9, "nine")};
   InputsOfRun run;
-  ASSERT_TRUE(inputs.Gather(deps, run).ok());
+  ASSERT_TRUE(Gather(deps, run).ok());
   // A task here produced object 9 (the same value: objects are
   // immutable, so the store keeps the bytes it has): the scheduler now
   // counts it here, and the run's release leaves it.
-  inputs.Promote(9);
-  store.Put(9, std::string("nine"));
-  inputs.Release(run.inline_held);
-  EXPECT_EQ(ValueOf(store, 9), "nine");
-  EXPECT_EQ(inputs.inline_objects(), 0u);
+  inputs_.Promote(9);
+  store_.Put(9, std::string("nine"));
+  inputs_.Release(run.inline_held);
+  EXPECT_EQ(ValueOf(store_, 9), "nine");
+  EXPECT_EQ(inputs_.inline_objects(), 0u);
 }
 
-TEST(TaskInputsTest, MissingInputsAreFetchedAndReported) {
-  ObjectStore store;
-  store.Put(1, std::string("here already"));
-  FakeHolders holders;
-  holders.Hold("b:2", 2, "from b");
-  TaskInputs inputs(store, holders.Fetch());
-  google::protobuf::RepeatedPtrField<rpc::Location> deps;
-  *deps.Add() = Remote(1, 12, {"a:1"});         // held here: no fetch
-  *deps.Add() = Remote(2, 6, {"a:1", "b:2"});   // a has none, b answers
+TEST_F(TaskInputsTest, MissingInputsAreFetchedAndReported) {
+  store_.Put(1, std::string("here already"));
+  holders_.Hold("b:2", 2, "from b");
+  const Deps deps = {
+      Remote(1, 12, {"a:1"}),         // held here: no fetch
+      Remote(2, 6, {"a:1", "b:2"}),   // a has none, b answers
+  };
   InputsOfRun run;
-  ASSERT_TRUE(inputs.Gather(deps, run).ok());
-  EXPECT_EQ(holders.fetches(), 1);
-  EXPECT_EQ(ValueOf(store, 2), "from b");
+  ASSERT_TRUE(Gather(deps, run).ok());
+  EXPECT_EQ(holders_.fetches(), 1);
+  EXPECT_EQ(ValueOf(store_, 2), "from b");
   EXPECT_EQ(run.fetched, std::vector<uint64_t>{2});
   ASSERT_EQ(run.transfers.size(), 1u);
   EXPECT_EQ(run.transfers[0].id(), 2u);
@@ -143,22 +147,20 @@ TEST(TaskInputsTest, MissingInputsAreFetchedAndReported) {
   EXPECT_LE(run.transfers[0].start_us(), run.transfers[0].end_us());
   EXPECT_TRUE(run.missing.empty());
   // A fetched copy is counted: no Release removes it.
-  inputs.Release(run.inline_held);
-  EXPECT_TRUE(store.Contains(2));
+  inputs_.Release(run.inline_held);
+  EXPECT_TRUE(store_.Contains(2));
 }
 
-TEST(TaskInputsTest, AnInputNoHolderGivesFailsTheRunNamingIt) {
-  ObjectStore store;
-  FakeHolders holders;
-  holders.Hold("b:2", 2, "from b");
-  TaskInputs inputs(store, holders.Fetch());
-  google::protobuf::RepeatedPtrField<rpc::Location> deps;
-  *deps.Add() = Inline(5, "five");
-  *deps.Add() = Remote(2, 6, {"b:2"});
-  *deps.Add() = Remote(3, 8, {"gone:1", "gone:2"});
-  *deps.Add() = Remote(4, 8, {"b:2"});  // never reached
+TEST_F(TaskInputsTest, AnInputNoHolderGivesFailsTheRunNamingIt) {
+  holders_.Hold("b:2", 2, "from b");
+  const Deps deps = {
+      Inline(5, "five"),
+      Remote(2, 6, {"b:2"}),
+      Remote(3, 8, {"gone:1", "gone:2"}),
+      Remote(4, 8, {"b:2"}),  // never reached
+  };
   InputsOfRun run;
-  absl::Status s = inputs.Gather(deps, run);
+  absl::Status s = Gather(deps, run);
   EXPECT_TRUE(absl::IsUnavailable(s)) << s;
   EXPECT_NE(s.message().find("input 3"), absl::string_view::npos) << s;
   ASSERT_EQ(run.missing.size(), 1u);
@@ -168,26 +170,24 @@ TEST(TaskInputsTest, AnInputNoHolderGivesFailsTheRunNamingIt) {
   // What came before the failure stays, to be reported and released.
   EXPECT_EQ(run.fetched, std::vector<uint64_t>{2});
   EXPECT_EQ(run.inline_held, std::vector<uint64_t>{5});
-  EXPECT_FALSE(store.Contains(4));
-  inputs.Release(run.inline_held);
-  EXPECT_FALSE(store.Contains(5));
+  EXPECT_FALSE(store_.Contains(4));
+  inputs_.Release(run.inline_held);
+  EXPECT_FALSE(store_.Contains(5));
 }
 
-TEST(TaskInputsTest, ClearForgetsEveryHold) {
-  ObjectStore store;
-  FakeHolders holders;
-  TaskInputs inputs(store, holders.Fetch());
-  google::protobuf::RepeatedPtrField<rpc::Location> deps;
-  *deps.Add() = Inline(1, "a");
-  *deps.Add() = Inline(2, "b");
+TEST_F(TaskInputsTest, ClearForgetsEveryHold) {
+  const Deps deps = {
+      Inline(1, "a"),
+      Inline(2, "b"),
+  };
   InputsOfRun run;
-  ASSERT_TRUE(inputs.Gather(deps, run).ok());
-  EXPECT_EQ(inputs.inline_objects(), 2u);
-  inputs.Clear();
-  store.Clear();
-  EXPECT_EQ(inputs.inline_objects(), 0u);
-  inputs.Release(run.inline_held);  // a late release is harmless
-  EXPECT_EQ(store.num_objects(), 0u);
+  ASSERT_TRUE(Gather(deps, run).ok());
+  EXPECT_EQ(inputs_.inline_objects(), 2u);
+  inputs_.Clear();
+  store_.Clear();
+  EXPECT_EQ(inputs_.inline_objects(), 0u);
+  inputs_.Release(run.inline_held);  // a late release is harmless
+  EXPECT_EQ(store_.num_objects(), 0u);
 }
 
 }  // namespace

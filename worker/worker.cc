@@ -56,6 +56,7 @@
 #include "weft/internal/client_impl.h"
 #include "weft/internal/embedded_runtime.h"
 #include "weft/internal/error_info.h"
+#include "weft/internal/status_macros.h"
 #include "weft/registry.h"
 #include "worker/actor_host.h"
 #include "worker/data_service.h"
@@ -647,8 +648,7 @@ class Worker {
     FetchInputs(inputs, run);
     std::vector<internal::WireArg> args(def.args_size());
     for (int i = 0; i < def.args_size(); ++i) {
-      absl::Status status = rpc::FromProto(def.args(i), args[i]);
-      if (!status.ok()) return status;
+      WEFT_RETURN_IF_ERROR(rpc::FromProto(def.args(i), args[i]));
     }
     internal::ActorTaskContext context(
         internal::MakeKey(def.class_name(), def.id()), info.num_cpus,
@@ -668,15 +668,7 @@ class Worker {
   // A method call: runs on the actor's threads, in its caller's order.
   void StartActorCall(const std::shared_ptr<Session>& session,
                       const rpc::Assignment& assignment) {
-    auto run = std::make_shared<TaskRun>();
-    run->id = assignment.task().id();
-    run->attempt = assignment.task().attempt();
-    run->session = session;
-    {
-      internal::MutexLock lock(&tasks_mu_);
-      run->number = ++last_run_;
-      running_[run->id] = Running{{}, run->number, run->attempt};
-    }
+    std::shared_ptr<TaskRun> run = NewRun(session, assignment);
     const rpc::ActorCall& call = assignment.task().actor_call();
     std::shared_ptr<ActorHost> host;
     ActorClassInfo info;
@@ -928,12 +920,23 @@ class Worker {
     const std::shared_ptr<Worker::TaskRun> run_;
   };
 
-  void StartTask(const std::shared_ptr<Session>& session,
-                 const rpc::Assignment& assignment) {
+  // A run of `assignment` for `session`, numbered and current in
+  // running_ (before it can start: it may finish at once).
+  std::shared_ptr<TaskRun> NewRun(const std::shared_ptr<Session>& session,
+                                  const rpc::Assignment& assignment) {
     auto run = std::make_shared<TaskRun>();
     run->id = assignment.task().id();
     run->attempt = assignment.task().attempt();
     run->session = session;
+    internal::MutexLock lock(&tasks_mu_);
+    run->number = ++last_run_;
+    running_[run->id] = Running{{}, run->number, run->attempt};
+    return run;
+  }
+
+  void StartTask(const std::shared_ptr<Session>& session,
+                 const rpc::Assignment& assignment) {
+    std::shared_ptr<TaskRun> run = NewRun(session, assignment);
     internal::TaskSpec spec;
     spec.id = run->id;
     spec.name = assignment.task().name();
@@ -941,12 +944,6 @@ class Worker {
     spec.options.num_cpus = std::max(1, assignment.task().num_cpus());
     spec.options.priority = assignment.task().priority();
     spec.body = std::make_unique<TaskBody>(this, assignment, run);
-    {
-      // Current before it can start (it may finish before Submit returns).
-      internal::MutexLock lock(&tasks_mu_);
-      run->number = ++last_run_;
-      running_[run->id] = Running{{}, run->number, run->attempt};
-    }
     std::shared_ptr<ObjectState> state = executor_->Schedule(std::move(spec));
     {
       internal::MutexLock lock(&tasks_mu_);

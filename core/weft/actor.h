@@ -57,6 +57,9 @@
 
 namespace weft {
 
+template <class C>
+class Actor;
+
 namespace internal {
 
 // What the copies of an actor handle in one process share.
@@ -68,6 +71,20 @@ struct ActorCore {
   std::shared_ptr<ObjectState> anchor;
   // The runtime the actor lives on.
   std::shared_ptr<ClientImpl> client;
+};
+
+// How weft's own code makes an actor handle around its core, and reads the
+// core back (both are private: programs get handles from actor<C>() and
+// get_actor<C>()).
+struct ActorAccess {
+  template <class C>
+  static Actor<C> Make(std::shared_ptr<ActorCore> core) {
+    return Actor<C>(std::move(core));
+  }
+  template <class C>
+  static const std::shared_ptr<ActorCore>& Core(const Actor<C>& actor) {
+    return actor.core_;
+  }
 };
 
 // The registered name of class C. Throws UsageError if C's WEFT_ACTOR
@@ -115,32 +132,22 @@ class ActorMethod {
   // Throws std::invalid_argument if the lengths differ.
   template <class... In>
   std::vector<ObjectRef<Result>> map(const In&... inputs) const {
-    static_assert(sizeof...(In) > 0, "weft: map needs at least one input");
-    const size_t sizes[] = {static_cast<size_t>(std::ranges::size(inputs))...};
-    for (size_t s : sizes) {
-      if (s != sizes[0]) {
-        throw std::invalid_argument("weft: map inputs differ in length");
-      }
-    }
-    std::vector<ObjectRef<Result>> out;
-    out.reserve(sizes[0]);
-    internal::SubmitBatch batch(core_->client->runtime());
-    auto its = std::make_tuple(std::ranges::begin(inputs)...);
-    for (size_t i = 0; i < sizes[0]; ++i) {
-      out.push_back(std::apply(
-          [&](auto&... it) { return (*this)(*it++...); }, its));
-    }
-    return out;
+    return internal::MapInputs<ObjectRef<Result>>(
+        core_->client->runtime(),
+        [this](auto&&... args) {
+          return (*this)(std::forward<decltype(args)>(args)...);
+        },
+        inputs...);
   }
 
-  // Internal.
+ private:
+  friend class Actor<C>;  // Actor::remote makes them
   ActorMethod(std::shared_ptr<internal::ActorCore> core, M method,
               std::string method_name)
       : core_(std::move(core)),
         method_(method),
         method_name_(std::move(method_name)) {}
 
- private:
   std::shared_ptr<internal::ActorCore> core_;
   M method_;
   std::string method_name_;  // registered; empty if not
@@ -199,12 +206,11 @@ class Actor {
     return os << "Actor(" << (a.valid() ? a.key() : "empty") << ")";
   }
 
-  // Internal.
+ private:
+  friend struct internal::ActorAccess;
   explicit Actor(std::shared_ptr<internal::ActorCore> core)
       : core_(std::move(core)) {}
-  const std::shared_ptr<internal::ActorCore>& core() const { return core_; }
 
- private:
   std::shared_ptr<internal::ActorCore> core_;
 };
 
@@ -246,15 +252,15 @@ class ActorClass {
     internal::ThrowIfError(anchor.status(),
                            internal::MakeKey(cls.name, core->id));
     core->anchor = *std::move(anchor);
-    return Actor<C>(std::move(core));
+    return internal::ActorAccess::Make<C>(std::move(core));
   }
 
-  // Internal.
+ private:
+  friend class Client;  // Client::actor makes them
   ActorClass(std::shared_ptr<internal::ClientImpl> client,
              ActorOptions options)
       : client_(std::move(client)), options_(std::move(options)) {}
 
- private:
   std::shared_ptr<internal::ClientImpl> client_;
   ActorOptions options_;
 };
@@ -282,7 +288,8 @@ Actor<C> get_actor(const std::string& name) {
 template <class C>
 bool kill(const Actor<C>& actor) {
   absl::StatusOr<bool> killed =
-      actor.core()->client->runtime().KillActor(actor.id());
+      internal::ActorAccess::Core(actor)->client->runtime().KillActor(
+          actor.id());
   internal::ThrowIfError(killed.status(), actor.key());
   return *killed;
 }
@@ -310,7 +317,7 @@ Actor<C> Client::get_actor(const std::string& name) const {
   core->name = name;
   core->anchor = std::move(found->anchor);
   core->client = impl_;
-  return Actor<C>(std::move(core));
+  return internal::ActorAccess::Make<C>(std::move(core));
 }
 
 template <class C>
@@ -340,7 +347,7 @@ struct Codec<Actor<C>> {
   static void Save(Ar& ar, const Actor<C>& actor) {
     const uint64_t id = actor.valid() ? actor.id() : 0;
     ArchiveHelpers::WriteScalar(ar, id);
-    ar(actor.valid() ? actor.core()->class_name : std::string());
+    ar(actor.valid() ? ActorAccess::Core(actor)->class_name : std::string());
     ar(actor.valid() ? actor.name() : std::string());
     if (id != 0) {
       if (RefCollector* refs = ArchiveHelpers::Refs(ar)) refs->Add(id);
@@ -377,7 +384,7 @@ struct Codec<Actor<C>> {
     core->name = std::move(name);
     core->anchor = *std::move(anchor);
     core->client = ClientImpl::Current();
-    actor = Actor<C>(std::move(core));
+    actor = ActorAccess::Make<C>(std::move(core));
   }
 };
 

@@ -56,12 +56,12 @@ std::vector<ObjectRef<T>> persist(const std::vector<Delayed<T>>& ds) {
 // Graphviz DOT text of the graphs (render with `dot -Tpng`).
 template <class... T>
 std::string to_dot(const Delayed<T>&... ds) {
-  return internal::GraphToDot({ds.node()...});
+  return internal::GraphToDot({internal::DelayedAccess::Node(ds)...});
 }
 template <class T>
 std::string to_dot(const std::vector<Delayed<T>>& ds) {
   std::vector<const internal::DelayedNode*> roots;
-  for (const auto& d : ds) roots.push_back(d.node());
+  for (const auto& d : ds) roots.push_back(internal::DelayedAccess::Node(d));
   return internal::GraphToDot(roots);
 }
 
@@ -97,8 +97,8 @@ auto map(F&& f, const In&... inputs) {
 // REQUIRES: ref.valid().
 template <class T>
 T get(const ObjectRef<T>& ref) {
-  internal::AwaitState(*ref.state(), std::nullopt);
-  return internal::ReadyValue<T>(ref.state());
+  internal::AwaitState(*internal::RefAccess::State(ref), std::nullopt);
+  return internal::ReadyValue<T>(internal::RefAccess::State(ref));
 }
 
 // As get(ref), but throws TimeoutError after `timeout` (waiting for the
@@ -106,10 +106,10 @@ T get(const ObjectRef<T>& ref) {
 template <class T>
 T get(const ObjectRef<T>& ref, Duration timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  if (!internal::AwaitState(*ref.state(), deadline)) {
-    internal::ThrowTimeout(*ref.state());
-  }
-  return internal::ReadyValue<T>(ref.state(), deadline);
+  const std::shared_ptr<internal::ObjectState>& state =
+      internal::RefAccess::State(ref);
+  if (!internal::AwaitState(*state, deadline)) internal::ThrowTimeout(*state);
+  return internal::ReadyValue<T>(state, deadline);
 }
 
 namespace internal {
@@ -118,7 +118,7 @@ std::vector<T> GetAll(const std::vector<ObjectRef<T>>& refs,
                       std::optional<SteadyTime> deadline) {
   std::vector<std::shared_ptr<ObjectState>> states;
   states.reserve(refs.size());
-  for (const auto& r : refs) states.push_back(r.state());
+  for (const auto& r : refs) states.push_back(internal::RefAccess::State(r));
   if (!WaitForAll(states, deadline)) {
     for (const auto& s : states) {
       if (!s->done()) ThrowTimeout(*s);
@@ -149,7 +149,7 @@ WaitResult<T> wait(const std::vector<ObjectRef<T>>& refs, size_t num_ready,
                    std::optional<Duration> timeout = std::nullopt) {
   std::vector<std::shared_ptr<internal::ObjectState>> states;
   states.reserve(refs.size());
-  for (const auto& r : refs) states.push_back(r.state());
+  for (const auto& r : refs) states.push_back(internal::RefAccess::State(r));
   std::optional<internal::SteadyTime> deadline;
   if (timeout.has_value()) deadline = std::chrono::steady_clock::now() + *timeout;
   internal::WaitForCount(states, num_ready, deadline);
@@ -174,7 +174,7 @@ AsCompleted<T> as_completed(const std::vector<ObjectRef<T>>& refs) {
 // it already had its value or error. REQUIRES: ref.valid().
 template <class T>
 bool cancel(const ObjectRef<T>& ref) {
-  return ref.state()->Cancel(/*wait=*/true);
+  return internal::RefAccess::State(ref)->Cancel(/*wait=*/true);
 }
 
 // --- Inside a task -----------------------------------------------------------

@@ -90,7 +90,7 @@ class AsCompleted {
       : queue_(std::make_shared<internal::CompletionQueue>()) {
     std::vector<std::shared_ptr<internal::ObjectState>> states;
     states.reserve(refs.size());
-    for (const auto& r : refs) states.push_back(r.state());
+    for (const auto& r : refs) states.push_back(internal::RefAccess::State(r));
     queue_->Watch(states);
   }
 
@@ -126,25 +126,13 @@ class RemoteFunction {
   // Throws std::invalid_argument if the lengths differ.
   template <class... In>
   std::vector<ObjectRef<Result>> map(const In&... inputs) const {
-    static_assert(sizeof...(In) > 0, "weft: map needs at least one input");
-    const size_t sizes[] = {static_cast<size_t>(std::ranges::size(inputs))...};
-    for (size_t s : sizes) {
-      if (s != sizes[0]) {
-        throw std::invalid_argument("weft: map inputs differ in length");
-      }
-    }
-    std::vector<ObjectRef<Result>> out;
-    out.reserve(sizes[0]);
-    internal::SubmitBatch batch(client_->runtime());  // one message, not N
-    auto its = std::make_tuple(std::ranges::begin(inputs)...);
-    for (size_t i = 0; i < sizes[0]; ++i) {
-      out.push_back(std::apply(
-          [&](auto&... it) {
-            return client_->Call(f_, options_, 0, *it++...);
-          },
-          its));
-    }
-    return out;
+    return internal::MapInputs<ObjectRef<Result>>(
+        client_->runtime(),
+        [this](auto&&... args) {
+          return client_->Call(f_, options_, 0,
+                               std::forward<decltype(args)>(args)...);
+        },
+        inputs...);
   }
 
  private:
@@ -231,8 +219,7 @@ class Client {
     internal::TaskSpec spec =
         internal::MakeTaskSpec(fn, TaskOptions{}, std::forward<A>(args)...);
     spec.function_name = internal::RegisteredName(fn);
-    spec.name = spec.function_name.empty() ? internal::FunctionName(fn)
-                                           : spec.function_name;
+    spec.name = internal::FunctionName(fn);
     spec.id = internal::NewObjectId();
     std::vector<R> out;
     for (auto& state : internal::ValueOrThrow(
@@ -323,12 +310,14 @@ class Client {
   template <class... T>
   auto compute(const Delayed<T>&... ds) const {
     static_assert(sizeof...(T) > 0, "weft: compute needs an argument");
-    auto states = internal::SubmitGraph(*impl_, {ds.node()...});
+    auto states =
+        internal::SubmitGraph(*impl_, {internal::DelayedAccess::Node(ds)...});
     return [&]<size_t... I>(std::index_sequence<I...>) {
       std::tuple<ObjectRef<T>...> refs(
           internal::RefAccess::Make<T>(std::move(states[I]))...);
       states.clear();  // the refs above are now the only holders
-      WaitAll({std::get<I>(refs).state()...});  // with a progress bar
+      // With a progress bar.
+      WaitAll({internal::RefAccess::State(std::get<I>(refs))...});
       if constexpr (sizeof...(T) == 1) {
         return Take(std::get<0>(std::move(refs)));
       } else {
@@ -352,13 +341,13 @@ class Client {
   template <class T>
   ObjectRef<T> persist(const Delayed<T>& d) const {
     return internal::RefAccess::Make<T>(
-        internal::SubmitGraph(*impl_, {d.node()})[0]);
+        internal::SubmitGraph(*impl_, {internal::DelayedAccess::Node(d)})[0]);
   }
   template <class T>
   std::vector<ObjectRef<T>> persist(const std::vector<Delayed<T>>& ds) const {
     std::vector<const internal::DelayedNode*> roots;
     roots.reserve(ds.size());
-    for (const auto& d : ds) roots.push_back(d.node());
+    for (const auto& d : ds) roots.push_back(internal::DelayedAccess::Node(d));
     std::vector<ObjectRef<T>> out;
     for (auto& s : internal::SubmitGraph(*impl_, roots)) {
       out.push_back(internal::RefAccess::Make<T>(std::move(s)));
@@ -366,26 +355,25 @@ class Client {
     return out;
   }
 
-  // For weft's own use: the client behind the handle.
-  const std::shared_ptr<internal::ClientImpl>& impl() const { return impl_; }
-
  private:
-  friend class internal::ClientImpl;  // ClientImpl::Handle
+  friend class internal::ClientImpl;  // ClientImpl::Handle and Of
   explicit Client(std::shared_ptr<internal::ClientImpl> impl)
       : impl_(std::move(impl)) {}
 
   template <class T>
   static T Take(ObjectRef<T> ref) {
-    internal::AwaitState(*ref.state(), std::nullopt);
-    internal::ReadyValue<T>(ref.state());  // throws on failure
-    return ref.state()->template TakeOrCopy<T>(ref.state());
+    const std::shared_ptr<internal::ObjectState>& state =
+        internal::RefAccess::State(ref);
+    internal::AwaitState(*state, std::nullopt);
+    internal::ReadyValue<T>(state);  // throws on failure
+    return state->template TakeOrCopy<T>(state);
   }
   template <class T>
   static std::vector<std::shared_ptr<internal::ObjectState>> States(
       const std::vector<ObjectRef<T>>& refs) {
     std::vector<std::shared_ptr<internal::ObjectState>> out;
     out.reserve(refs.size());
-    for (const auto& r : refs) out.push_back(r.state());
+    for (const auto& r : refs) out.push_back(internal::RefAccess::State(r));
     return out;
   }
   static void WaitAll(

@@ -35,12 +35,10 @@ class Delayed {
     return os << "Delayed('" << d.key() << "')";
   }
 
-  // For weft's own use (compute, persist, to_dot): the graph node.
-  const internal::DelayedNode* node() const { return node_.get(); }
-
  private:
   template <class F>
   friend class internal::DelayedFunction;  // makes them
+  friend struct internal::DelayedAccess;   // reads the node
   explicit Delayed(internal::NodeRef node) : node_(std::move(node)) {}
 
   internal::NodeRef node_;

@@ -12,7 +12,9 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "weft/internal/object_state.h"
 #include "weft/serialize.h"
@@ -49,11 +51,6 @@ class ObjectRef {
     return os << "ObjectRef(" << (r.valid() ? r.key() : "empty") << ")";
   }
 
-  // For weft's own use: the runtime object behind the reference.
-  const std::shared_ptr<internal::ObjectState>& state() const {
-    return state_;
-  }
-
  private:
   friend struct internal::RefAccess;
   explicit ObjectRef(std::shared_ptr<internal::ObjectState> state)
@@ -64,13 +61,28 @@ class ObjectRef {
 
 namespace internal {
 
-// How weft's own code makes an ObjectRef around a runtime object (the
-// constructor is private: programs get references from remote(), put(),
-// persist() and the like).
+// Whether T is an ObjectRef, or a std::vector of them.
+template <class T>
+struct IsObjectRef : std::false_type {};
+template <class T>
+struct IsObjectRef<ObjectRef<T>> : std::true_type {};
+template <class T>
+struct IsRefVector : std::false_type {};
+template <class T>
+struct IsRefVector<std::vector<ObjectRef<T>>> : std::true_type {};
+
+// How weft's own code makes an ObjectRef around a runtime object, and
+// reads the object back (the constructor and the object are private:
+// programs get references from remote(), put(), persist() and the like).
 struct RefAccess {
   template <class T>
   static ObjectRef<T> Make(std::shared_ptr<ObjectState> state) {
     return ObjectRef<T>(std::move(state));
+  }
+  // The runtime object behind `ref`; null if it is empty.
+  template <class T>
+  static const std::shared_ptr<ObjectState>& State(const ObjectRef<T>& ref) {
+    return ref.state_;
   }
 };
 
@@ -91,7 +103,7 @@ struct Codec<ObjectRef<T>> {
   static void Save(Ar& ar, const ObjectRef<T>& ref) {
     const uint64_t id = ref.valid() ? ref.id() : 0;
     ArchiveHelpers::WriteScalar(ar, id);
-    ar(ref.valid() ? ref.state()->name() : std::string());
+    ar(ref.valid() ? RefAccess::State(ref)->name() : std::string());
     if (id != 0) {
       if (RefCollector* refs = ArchiveHelpers::Refs(ar)) refs->Add(id);
     }

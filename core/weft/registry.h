@@ -163,15 +163,6 @@ std::vector<std::string> SplitFunctionList(std::string_view text);
 
 std::string SignatureOf(const std::type_info& type);
 
-template <class T>
-struct IsObjectRefParam : std::false_type {};
-template <class T>
-struct IsObjectRefParam<ObjectRef<T>> : std::true_type {};
-template <class T>
-struct IsVectorParam : std::false_type {};
-template <class T, class A>
-struct IsVectorParam<std::vector<T, A>> : std::true_type {};
-
 // Decodes one argument into `out` as parameter type V.
 template <class V>
 absl::Status DecodeArg(const WireArg& arg, ArgSource& source,
@@ -193,7 +184,7 @@ absl::Status DecodeArg(const WireArg& arg, ArgSource& source,
       }
       break;
     case WireArg::Kind::kRefs:
-      if constexpr (IsVectorParam<V>::value) {
+      if constexpr (IsVector<V>::value) {
         V values;
         values.reserve(arg.ids.size());
         for (uint64_t id : arg.ids) {
@@ -278,7 +269,7 @@ absl::Status InvokeRegistered(const void* address,
 template <class R, class... P>
 constexpr Registry::Invoker InvokerFor(R (*)(P...)) {
   static_assert((... && (kIsSerializable<std::decay_t<P>> ||
-                         IsObjectRefParam<std::decay_t<P>>::value)),
+                         IsObjectRef<std::decay_t<P>>::value)),
                 "weft: every parameter of a function registered with "
                 "WEFT_REMOTE must be serializable (see docs/serialization.md) "
                 "or an ObjectRef, so that it can cross to a worker process");

@@ -34,10 +34,13 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// Connects `stream` to host:port by the deadline, running `context`.
-absl::Status Connect(net::io_context& context, beast::tcp_stream& stream,
-                     const std::string& host, int port,
-                     std::chrono::steady_clock::time_point deadline) {
+// Connects `stream` to host:port within `timeout` from now, running
+// `context`. Returns that deadline, which stays the stream's expiry.
+absl::StatusOr<std::chrono::steady_clock::time_point> Connect(
+    net::io_context& context, beast::tcp_stream& stream,
+    const std::string& host, int port, absl::Duration timeout) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(timeout);
   tcp::resolver resolver(context);
   boost::system::error_code ec;
   auto endpoints = resolver.resolve(host, std::to_string(port), ec);
@@ -62,7 +65,7 @@ absl::Status Connect(net::io_context& context, beast::tcp_stream& stream,
                      : absl::UnavailableError(absl::StrCat(
                            "cannot connect to ", host, ":", port, ": ", why));
   }
-  return absl::OkStatus();
+  return deadline;
 }
 
 http::request<http::empty_body> MakeRequest(const std::string& host, int port,
@@ -93,11 +96,9 @@ absl::StatusOr<HttpResponse> HttpGet(const std::string& host, int port,
                                      const std::string& target,
                                      const HttpHeaders& headers,
                                      absl::Duration timeout) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(timeout);
   net::io_context context;
   beast::tcp_stream stream(context);
-  if (absl::Status s = Connect(context, stream, host, port, deadline);
+  if (absl::Status s = Connect(context, stream, host, port, timeout).status();
       !s.ok()) {
     return s;
   }
@@ -167,15 +168,11 @@ absl::Status ReadEvents(const std::string& host, int port,
                         const std::string& target, const HttpHeaders& headers,
                         absl::Duration timeout,
                         const std::function<bool(std::string_view)>& on_event) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(timeout);
   net::io_context context;
   beast::tcp_stream stream(context);
-  if (absl::Status s = Connect(context, stream, host, port, deadline);
-      !s.ok()) {
-    return s;
-  }
-  stream.expires_at(deadline);
+  const auto deadline = Connect(context, stream, host, port, timeout);
+  if (!deadline.ok()) return deadline.status();
+  stream.expires_at(*deadline);
   auto request = MakeRequest(host, port, target, headers);
   request.set(http::field::accept, "text/event-stream");
   beast::flat_buffer buffer;

@@ -47,6 +47,9 @@ class JsonWriter {
 
  private:
   void BeforeValue();
+  // Starts or ends an object or array with `bracket`.
+  JsonWriter& Open(char bracket);
+  JsonWriter& Close(char bracket);
 
   std::string out_;
   // Per open container: whether it has an element yet.

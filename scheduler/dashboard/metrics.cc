@@ -3,6 +3,7 @@
 #include "scheduler/dashboard/metrics.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -56,6 +57,12 @@ class Writer {
     Append(out_, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type,
            "\n");
   }
+  // A family of one sample without labels.
+  void Single(std::string_view name, std::string_view type,
+              std::string_view help, double value) {
+    Family(name, type, help);
+    Sample(name, "", value);
+  }
   // One sample; `labels` is `k="v",...` already escaped (or empty).
   void Sample(std::string_view name, std::string_view labels, double value) {
     Append(out_, name, labels.empty() ? "" : "{", labels,
@@ -74,6 +81,21 @@ std::string FunctionLabel(std::string_view function) {
 std::string WorkerLabels(const WorkerRow& w) {
   return absl::StrCat("worker=\"", w.id, "\",address=\"", Escape(w.address),
                       "\"");
+}
+
+// A counter family with one sample per transfer path.
+void PerPathCounter(
+    Writer& w, std::string_view name, std::string_view help,
+    const std::array<uint64_t, scheduler::kNumTransferPaths>& values) {
+  w.Family(name, "counter", help);
+  for (int p = 0; p < scheduler::kNumTransferPaths; ++p) {
+    w.Sample(name,
+             absl::StrCat("path=\"",
+                          scheduler::TransferPathName(
+                              static_cast<scheduler::TransferPath>(p)),
+                          "\""),
+             static_cast<double>(values[p]));
+  }
 }
 
 }  // namespace
@@ -131,13 +153,13 @@ std::string MetricsText(const ClusterView& view,
     w.Sample("weft_task_duration_seconds_count", label,
              static_cast<double>(cumulative));
   }
-  w.Family("weft_task_throughput", "gauge",
-           "Task runs finished per second over the last 10 seconds.");
-  w.Sample("weft_task_throughput", "", telemetry.Throughput(now, 10));
+  w.Single("weft_task_throughput", "gauge",
+           "Task runs finished per second over the last 10 seconds.",
+           telemetry.Throughput(now, 10));
 
   // --- Workers --------------------------------------------------------------
-  w.Family("weft_workers", "gauge", "Workers connected now.");
-  w.Sample("weft_workers", "", static_cast<double>(view.workers.size()));
+  w.Single("weft_workers", "gauge", "Workers connected now.",
+           static_cast<double>(view.workers.size()));
   struct PerWorker {
     const char* name;
     const char* type;
@@ -184,38 +206,22 @@ std::string MetricsText(const ClusterView& view,
   }
 
   // --- Data -----------------------------------------------------------------
-  w.Family("weft_transfer_bytes_total", "counter",
-           "Bytes of task inputs moved to workers, by path: inline (inside "
-           "assignments), shared_memory (mapped from a same-host holder), "
-           "network (streamed, or read from a worker's bulk port).");
-  for (int p = 0; p < scheduler::kNumTransferPaths; ++p) {
-    w.Sample("weft_transfer_bytes_total",
-             absl::StrCat("path=\"",
-                          scheduler::TransferPathName(
-                              static_cast<scheduler::TransferPath>(p)),
-                          "\""),
-             static_cast<double>(totals.transfer_bytes[p]));
-  }
-  w.Family("weft_transfers_total", "counter",
-           "Task inputs moved to workers, by path.");
-  for (int p = 0; p < scheduler::kNumTransferPaths; ++p) {
-    w.Sample("weft_transfers_total",
-             absl::StrCat("path=\"",
-                          scheduler::TransferPathName(
-                              static_cast<scheduler::TransferPath>(p)),
-                          "\""),
-             static_cast<double>(totals.transfers[p]));
-  }
+  PerPathCounter(
+      w, "weft_transfer_bytes_total",
+      "Bytes of task inputs moved to workers, by path: inline (inside "
+      "assignments), shared_memory (mapped from a same-host holder), "
+      "network (streamed, or read from a worker's bulk port).",
+      totals.transfer_bytes);
+  PerPathCounter(w, "weft_transfers_total",
+                 "Task inputs moved to workers, by path.", totals.transfers);
 
   // --- Connections ----------------------------------------------------------
-  w.Family("weft_clients", "gauge", "Clients connected now.");
-  w.Sample("weft_clients", "", static_cast<double>(view.clients));
-  w.Family("weft_client_connections_total", "counter",
-           "Clients that connected.");
-  w.Sample("weft_client_connections_total", "",
+  w.Single("weft_clients", "gauge", "Clients connected now.",
+           static_cast<double>(view.clients));
+  w.Single("weft_client_connections_total", "counter",
+           "Clients that connected.",
            static_cast<double>(totals.clients_connected));
-  w.Family("weft_worker_joins_total", "counter", "Workers that joined.");
-  w.Sample("weft_worker_joins_total", "",
+  w.Single("weft_worker_joins_total", "counter", "Workers that joined.",
            static_cast<double>(totals.workers_joined));
   w.Family("weft_worker_removals_total", "counter",
            "Workers removed: reason=\"left\" (they said so) or \"died\" "
@@ -224,26 +230,22 @@ std::string MetricsText(const ClusterView& view,
            static_cast<double>(totals.workers_left));
   w.Sample("weft_worker_removals_total", "reason=\"died\"",
            static_cast<double>(totals.workers_removed));
-  w.Family("weft_dashboard_streams", "gauge",
-           "Dashboard pages receiving live updates now.");
-  w.Sample("weft_dashboard_streams", "",
+  w.Single("weft_dashboard_streams", "gauge",
+           "Dashboard pages receiving live updates now.",
            static_cast<double>(server.streams_open));
-  w.Family("weft_dashboard_requests_total", "counter",
-           "HTTP requests the dashboard answered, refused ones included.");
-  w.Sample("weft_dashboard_requests_total", "",
+  w.Single("weft_dashboard_requests_total", "counter",
+           "HTTP requests the dashboard answered, refused ones included.",
            static_cast<double>(server.requests));
-  w.Family("weft_dashboard_refused_total", "counter",
-           "HTTP requests refused for want of the cluster token.");
-  w.Sample("weft_dashboard_refused_total", "",
+  w.Single("weft_dashboard_refused_total", "counter",
+           "HTTP requests refused for want of the cluster token.",
            static_cast<double>(server.refused));
 
   // --- The scheduler's process ---------------------------------------------
-  w.Family("process_cpu_seconds_total", "counter",
-           "CPU time (user and system) of the scheduler's process.");
-  w.Sample("process_cpu_seconds_total", "", view.scheduler_cpu_seconds);
-  w.Family("process_resident_memory_bytes", "gauge",
-           "Resident memory of the scheduler's process.");
-  w.Sample("process_resident_memory_bytes", "",
+  w.Single("process_cpu_seconds_total", "counter",
+           "CPU time (user and system) of the scheduler's process.",
+           view.scheduler_cpu_seconds);
+  w.Single("process_resident_memory_bytes", "gauge",
+           "Resident memory of the scheduler's process.",
            static_cast<double>(view.scheduler_rss_bytes));
   return std::move(w).Take();
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -78,6 +79,29 @@ struct PathStats {
   uint64_t bytes = 0;
   int64_t total_us = 0;
 };
+
+// The fields of `p`, into an open object.
+void WriteStats(const PathStats& p, JsonWriter& j) {
+  j.Key("count").Uint(p.count);
+  j.Key("bytes").Uint(p.bytes);
+  j.Key("seconds").Double(p.total_us * 1e-6);
+}
+
+// Opens a complete ("X") trace event for a run or transfer on (worker,
+// thread) from start_us to end_us; the caller adds "args" and closes it.
+template <class Event>
+void BeginCompleteEvent(const Event& e, std::string_view name,
+                        std::string_view category, int64_t origin,
+                        JsonWriter& j) {
+  j.BeginObject();
+  j.Key("name").String(name);
+  j.Key("cat").String(category);
+  j.Key("ph").String("X");
+  j.Key("ts").Int(e.start_us - origin);
+  j.Key("dur").Int(std::max<int64_t>(0, e.end_us - e.start_us));
+  j.Key("pid").Uint(e.worker);
+  j.Key("tid").Int(e.thread);
+}
 
 }  // namespace
 
@@ -179,9 +203,7 @@ std::string PerformanceReportHtml(const ReportInput& input) {
   for (const auto& [path, p] : paths) {
     j.BeginObject();
     j.Key("path").String(path);
-    j.Key("count").Uint(p.count);
-    j.Key("bytes").Uint(p.bytes);
-    j.Key("seconds").Double(p.total_us * 1e-6);
+    WriteStats(p, j);
     j.EndObject();
   }
   j.EndArray();
@@ -190,9 +212,7 @@ std::string PerformanceReportHtml(const ReportInput& input) {
     j.BeginObject();
     j.Key("from").String(link.first);
     j.Key("to").Uint(link.second);
-    j.Key("count").Uint(p.count);
-    j.Key("bytes").Uint(p.bytes);
-    j.Key("seconds").Double(p.total_us * 1e-6);
+    WriteStats(p, j);
     j.EndObject();
   }
   j.EndArray();
@@ -296,14 +316,8 @@ std::string ChromeTraceJson(const ReportInput& input) {
     j.EndObject();
   }
   for (const auto& t : events.tasks) {
-    j.BeginObject();
-    j.Key("name").String(t.function);
-    j.Key("cat").String(t.failed ? "task,failed" : "task");
-    j.Key("ph").String("X");
-    j.Key("ts").Int(t.start_us - origin);
-    j.Key("dur").Int(std::max<int64_t>(0, t.end_us - t.start_us));
-    j.Key("pid").Uint(t.worker);
-    j.Key("tid").Int(t.thread);
+    BeginCompleteEvent(t, t.function, t.failed ? "task,failed" : "task",
+                       origin, j);
     j.Key("args").BeginObject();
     j.Key("key").String(KeyOf(t));
     if (t.failed) {
@@ -314,14 +328,8 @@ std::string ChromeTraceJson(const ReportInput& input) {
     j.EndObject();
   }
   for (const auto& t : events.transfers) {
-    j.BeginObject();
-    j.Key("name").String(absl::StrCat("transfer (", t.path, ")"));
-    j.Key("cat").String("transfer");
-    j.Key("ph").String("X");
-    j.Key("ts").Int(t.start_us - origin);
-    j.Key("dur").Int(std::max<int64_t>(0, t.end_us - t.start_us));
-    j.Key("pid").Uint(t.worker);
-    j.Key("tid").Int(t.thread);
+    BeginCompleteEvent(t, absl::StrCat("transfer (", t.path, ")"), "transfer",
+                       origin, j);
     j.Key("args").BeginObject();
     j.Key("object").String(absl::StrCat(absl::Hex(t.object, absl::kZeroPad16)));
     j.Key("bytes").Uint(t.bytes);

@@ -102,7 +102,7 @@ WEFT_METHOD_TRAITS_(const&)
 template <class T>
 inline constexpr bool kCrossesProcesses =
     kIsSerializable<std::decay_t<T>> ||
-    IsObjectRefParam<std::decay_t<T>>::value;
+    IsObjectRef<std::decay_t<T>>::value;
 
 // True if a method's result can travel back from a worker.
 template <class R>

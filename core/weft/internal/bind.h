@@ -32,21 +32,6 @@
 
 namespace weft::internal {
 
-template <class T>
-struct IsObjectRef : std::false_type {};
-template <class T>
-struct IsObjectRef<ObjectRef<T>> : std::true_type {};
-
-template <class T>
-struct IsRefVector : std::false_type {};
-template <class T>
-struct IsRefVector<std::vector<ObjectRef<T>>> : std::true_type {};
-
-template <class T>
-struct IsVector : std::false_type {};
-template <class T, class A>
-struct IsVector<std::vector<T, A>> : std::true_type {};
-
 // A monostate stands in for the value of a task returning void.
 template <class T>
 using Stored = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
@@ -97,7 +82,7 @@ struct ArgSlot<P, ObjectRef<U>,
   ObjectRef<U> ref;
   explicit ArgSlot(ObjectRef<U> r) : ref(std::move(r)) {}
   void CollectDeps(std::vector<std::shared_ptr<ObjectState>>& deps) const {
-    deps.push_back(ref.state());
+    deps.push_back(RefAccess::State(ref));
   }
   absl::Status ToWire(WireArg& out, RefCollector*) const {
     if constexpr (!std::is_same_v<std::decay_t<P>, U>) {
@@ -113,7 +98,7 @@ struct ArgSlot<P, ObjectRef<U>,
   }
   template <bool kLast>
   const U& Arg() {
-    return ReadyValue<U>(ref.state());
+    return ReadyValue<U>(RefAccess::State(ref));
   }
 };
 
@@ -126,7 +111,7 @@ struct ArgSlot<P, std::vector<ObjectRef<U>>,
   std::vector<ObjectRef<U>> refs;
   explicit ArgSlot(std::vector<ObjectRef<U>> r) : refs(std::move(r)) {}
   void CollectDeps(std::vector<std::shared_ptr<ObjectState>>& deps) const {
-    for (const auto& r : refs) deps.push_back(r.state());
+    for (const auto& r : refs) deps.push_back(RefAccess::State(r));
   }
   absl::Status ToWire(WireArg& out, RefCollector*) const {
     if constexpr (!std::is_same_v<typename Value::value_type, U>) {
@@ -144,7 +129,9 @@ struct ArgSlot<P, std::vector<ObjectRef<U>>,
   Value Arg() {
     Value out;
     out.reserve(refs.size());
-    for (const auto& r : refs) out.push_back(ReadyValue<U>(r.state()));
+    for (const auto& r : refs) {
+      out.push_back(ReadyValue<U>(RefAccess::State(r)));
+    }
     return out;
   }
 };

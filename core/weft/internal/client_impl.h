@@ -6,10 +6,15 @@
 #ifndef WEFT_CORE_WEFT_INTERNAL_CLIENT_IMPL_H_
 #define WEFT_CORE_WEFT_INTERNAL_CLIENT_IMPL_H_
 
+#include <cstddef>
 #include <memory>
+#include <ranges>
+#include <stdexcept>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "weft/internal/bind.h"
 #include "weft/internal/runtime.h"
@@ -26,22 +31,6 @@ class Client;
 
 namespace weft::internal {
 
-// The readable name of a callable: its registered name, else "lambda" or
-// "function".
-template <class F>
-std::string FunctionName(const F& f) {
-  if constexpr (std::is_pointer_v<F> &&
-                std::is_function_v<std::remove_pointer_t<F>>) {
-    if (const Registry::Entry* e = Registry::Global().FindByAddress(
-            reinterpret_cast<const void*>(f))) {
-      return e->name;
-    }
-    return "function";
-  } else {
-    return "lambda";
-  }
-}
-
 // The registered name of `f`, or empty.
 template <class F>
 std::string RegisteredName(const F& f) {
@@ -53,6 +42,41 @@ std::string RegisteredName(const F& f) {
     }
   }
   return "";
+}
+
+// The readable name of a callable: its registered name, else "function"
+// (a function pointer) or "lambda".
+template <class F>
+std::string FunctionName(const F& f) {
+  std::string name = RegisteredName(f);
+  if (!name.empty()) return name;
+  return std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>
+             ? "function"
+             : "lambda";
+}
+
+// One call(a[i], b[i], ...) per element of the equal-length ranges
+// `inputs`, submitted to `runtime` as one batch (SubmitBatch); the results
+// in input order. Throws std::invalid_argument if the lengths differ.
+template <class Ref, class Call, class... In>
+std::vector<Ref> MapInputs(Runtime& runtime, const Call& call,
+                           const In&... inputs) {
+  static_assert(sizeof...(In) > 0, "weft: map needs at least one input");
+  const size_t sizes[] = {static_cast<size_t>(std::ranges::size(inputs))...};
+  for (size_t s : sizes) {
+    if (s != sizes[0]) {
+      throw std::invalid_argument("weft: map inputs differ in length");
+    }
+  }
+  std::vector<Ref> out;
+  out.reserve(sizes[0]);
+  SubmitBatch batch(runtime);  // one message, not N
+  auto its = std::make_tuple(std::ranges::begin(inputs)...);
+  for (size_t i = 0; i < sizes[0]; ++i) {
+    out.push_back(
+        std::apply([&](auto&... it) { return call(*it++...); }, its));
+  }
+  return out;
 }
 
 // Thread-safe.
@@ -76,6 +100,8 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
 
   // The user's handle to `impl` (Client's constructor is private).
   static Client Handle(std::shared_ptr<ClientImpl> impl);
+  // The client behind `client`, a user's handle; never null.
+  static const std::shared_ptr<ClientImpl>& Of(const Client& client);
 
   // Submits f(args...) now. `id` 0 picks a fresh id.
   template <class F, class... A>

@@ -35,6 +35,15 @@ namespace internal {
 
 class DelayedNode;
 
+// How weft's own code (compute, persist, to_dot) reads the graph node
+// behind a Delayed; programs cannot.
+struct DelayedAccess {
+  template <class T>
+  static const DelayedNode* Node(const Delayed<T>& d) {
+    return d.node_.get();
+  }
+};
+
 // Objects already submitted during one compute()/persist() call.
 struct SubmitMemo {
   absl::flat_hash_map<const DelayedNode*, std::shared_ptr<ObjectState>> nodes;
@@ -192,13 +201,11 @@ class CallNode final : public DelayedNode {
     TaskOptions options = options_ != nullptr ? *options_ : TaskOptions{};
     options.name = name();
     options.pure = pure();
-    return std::apply(
-               [&](const auto&... a) {
-                 return client.Call(f_, options, object_id,
-                                    Resolve(a, memo)...);
-               },
-               args_)
-        .state();
+    return RefAccess::State(std::apply(
+        [&](const auto&... a) {
+          return client.Call(f_, options, object_id, Resolve(a, memo)...);
+        },
+        args_));
   }
 
  private:
@@ -214,9 +221,9 @@ class CallNode final : public DelayedNode {
   template <class X>
   static void AddChildren(const X& a, std::vector<const DelayedNode*>& out) {
     if constexpr (IsDelayed<X>::value) {
-      out.push_back(a.node());
+      out.push_back(DelayedAccess::Node(a));
     } else if constexpr (IsDelayedVector<X>::value) {
-      for (const auto& d : a) out.push_back(d.node());
+      for (const auto& d : a) out.push_back(DelayedAccess::Node(d));
     }
   }
 
@@ -224,13 +231,14 @@ class CallNode final : public DelayedNode {
   static decltype(auto) Resolve(const X& a, const SubmitMemo& memo) {
     if constexpr (IsDelayed<X>::value) {
       using U = typename X::value_type;
-      return RefAccess::Make<U>(memo.nodes.at(a.node()));
+      return RefAccess::Make<U>(memo.nodes.at(DelayedAccess::Node(a)));
     } else if constexpr (IsDelayedVector<X>::value) {
       using U = typename X::value_type::value_type;
       std::vector<ObjectRef<U>> refs;
       refs.reserve(a.size());
       for (const auto& d : a) {
-        refs.push_back(RefAccess::Make<U>(memo.nodes.at(d.node())));
+        refs.push_back(
+            RefAccess::Make<U>(memo.nodes.at(DelayedAccess::Node(d))));
       }
       return refs;
     } else {
@@ -246,7 +254,7 @@ class CallNode final : public DelayedNode {
 template <class A>
 uint64_t Token(const A& arg) {
   if constexpr (IsDelayed<A>::value) {
-    return arg.node()->id();
+    return DelayedAccess::Node(arg)->id();
   } else if constexpr (IsObjectRef<A>::value) {
     return arg.id();
   } else if constexpr (IsDelayedVector<A>::value || IsRefVector<A>::value) {

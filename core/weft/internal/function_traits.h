@@ -10,8 +10,15 @@
 #include <functional>
 #include <tuple>
 #include <type_traits>
+#include <vector>
 
 namespace weft::internal {
+
+// Whether T is a std::vector.
+template <class T>
+struct IsVector : std::false_type {};
+template <class T, class A>
+struct IsVector<std::vector<T, A>> : std::true_type {};
 
 template <class F, class = void>
 struct FunctionTraits {

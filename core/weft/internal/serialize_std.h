@@ -437,68 +437,55 @@ struct Codec<std::variant<Ts...>> {
 // Only the static type is written: a pointer to a derived object is sliced,
 // and shared_ptr sharing is not preserved (each pointer gets its own copy).
 
+// P is std::unique_ptr<T> or std::shared_ptr<T>.
 template <class T, class P>
 struct PointerCodec {
   using U = std::remove_const_t<T>;
+  static constexpr bool kShared = std::is_same_v<P, std::shared_ptr<T>>;
   static constexpr Reason kSelfReason =
       std::is_array_v<T> || std::is_volatile_v<T> ? Reason::kUnsupported
                                                   : Reason::kOk;
   using Children = TypeList<U>;
   static constexpr size_t kMinWireSize = 1;
+  static std::string Name() {
+    return absl::StrCat(kShared ? "std::shared_ptr<" : "std::unique_ptr<",
+                        Codec<U>::Name(), ">");
+  }
   template <class Ar>
   static void Save(Ar& ar, const P& p) {
     ArchiveHelpers::WriteScalar(ar, p != nullptr);
     if (p != nullptr) ar(static_cast<const U&>(*p));
   }
-};
-
-template <class T>
-struct Codec<std::unique_ptr<T>>
-    : PointerCodec<T, std::unique_ptr<T>> {
-  using U = std::remove_const_t<T>;
-  static std::string Name() {
-    return absl::StrCat("std::unique_ptr<", Codec<U>::Name(), ">");
-  }
   template <class Ar>
-  static void Load(Ar& ar, std::unique_ptr<T>& p) {
+  static void Load(Ar& ar, P& p) {
     bool present = false;
     if (!ArchiveHelpers::ReadScalar(ar, present)) return;
     if (!present) {
       p.reset();
       return;
     }
-    if (!ArchiveHelpers::Charge<std::unique_ptr<T>>(ar, 1, sizeof(U))) return;
-    auto value = std::make_unique<U>();
+    // The pointee, and a shared_ptr's control block.
+    if (!ArchiveHelpers::Charge<P>(
+            ar, 1, sizeof(U) + (kShared ? kNodeOverheadBytes : 0))) {
+      return;
+    }
+    auto value = [] {
+      if constexpr (kShared) {
+        return std::make_shared<U>();
+      } else {
+        return std::make_unique<U>();
+      }
+    }();
     ar(*value);
     p = std::move(value);
   }
 };
 
 template <class T>
-struct Codec<std::shared_ptr<T>>
-    : PointerCodec<T, std::shared_ptr<T>> {
-  using U = std::remove_const_t<T>;
-  static std::string Name() {
-    return absl::StrCat("std::shared_ptr<", Codec<U>::Name(), ">");
-  }
-  template <class Ar>
-  static void Load(Ar& ar, std::shared_ptr<T>& p) {
-    bool present = false;
-    if (!ArchiveHelpers::ReadScalar(ar, present)) return;
-    if (!present) {
-      p.reset();
-      return;
-    }
-    // The pointee and the control block.
-    if (!ArchiveHelpers::Charge<std::shared_ptr<T>>(
-            ar, 1, sizeof(U) + kNodeOverheadBytes)) {
-      return;
-    }
-    auto value = std::make_shared<U>();
-    ar(*value);
-    p = std::move(value);
-  }
-};
+struct Codec<std::unique_ptr<T>> : PointerCodec<T, std::unique_ptr<T>> {};
+
+template <class T>
+struct Codec<std::shared_ptr<T>> : PointerCodec<T, std::shared_ptr<T>> {};
 
 }  // namespace internal
 }  // namespace weft

@@ -21,29 +21,7 @@
 
   function $(id) { return document.getElementById(id); }
   function text(id, value) { $(id).textContent = value; }
-  function cell(tr, value, cls) {
-    var td = document.createElement("td");
-    td.textContent = value;
-    if (cls) td.className = cls;
-    tr.appendChild(td);
-    return td;
-  }
-  function fill(tbody, items, row, emptyText, columns) {
-    tbody.textContent = "";
-    if (items.length === 0) {
-      var tr = document.createElement("tr");
-      var td = cell(tr, emptyText, "empty");
-      td.colSpan = columns;
-      tbody.appendChild(tr);
-      return;
-    }
-    items.forEach(function (item) {
-      var tr = document.createElement("tr");
-      row(tr, item);
-      tbody.appendChild(tr);
-    });
-  }
-  function num(n) { return Number(n).toLocaleString("en-US"); }
+  var cell = weftTables.cell, fill = weftTables.fill, num = weftTables.num;
 
   function apply(u) {
     updates++;
@@ -126,19 +104,10 @@
       cell(tr, num(p.waiting), "num");
       cell(tr, num(p.failed), "num");
       var total = p.done + p.running + p.waiting + p.failed || 1;
-      var bar = document.createElement("div");
-      bar.className = "bar";
-      [["done", p.done], ["run", p.running], ["wait", p.waiting],
-       ["fail", p.failed]].forEach(function (part) {
-        var i = document.createElement("i");
-        i.className = part[0];
-        i.style.width = (100 * part[1] / total) + "%";
-        bar.appendChild(i);
-      });
-      var td = document.createElement("td");
-      td.appendChild(bar);
-      tr.appendChild(td);
-    }, "no tasks yet", 6);
+      weftTables.bar(tr, [["done", p.done / total], ["run", p.running / total],
+                          ["wait", p.waiting / total],
+                          ["fail", p.failed / total]]);
+    }, "no tasks yet");
   }
 
   function drawWorkers(u) {
@@ -154,7 +123,7 @@
       cell(tr, num(w.executing), "num");
       cell(tr, num(Math.max(0, w.processing - w.executing)), "num");
       cell(tr, num(w.objects), "num");
-    }, "no workers connected", 9);
+    }, "no workers connected");
   }
 
   function drawFailures(u) {
@@ -165,7 +134,7 @@
       cell(tr, f.worker, "num");
       cell(tr, f.type, "error");
       cell(tr, f.message).title = f.message;
-    }, "none", 4);
+    }, "none");
   }
 
   // A layered drawing: each task one column right of its deepest input.

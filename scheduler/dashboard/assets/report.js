@@ -4,40 +4,10 @@
   "use strict";
   var data = JSON.parse(document.getElementById("weft-report-data").textContent);
   function $(id) { return document.getElementById(id); }
-  function cell(tr, value, cls) {
-    var td = document.createElement("td");
-    td.textContent = value;
-    if (cls) td.className = cls;
-    tr.appendChild(td);
-    return td;
-  }
-  function barCell(tr, fraction, cls) {
-    var bar = document.createElement("div");
-    bar.className = "bar";
-    var i = document.createElement("i");
-    i.className = cls;
-    i.style.width = Math.max(0, Math.min(100, 100 * fraction)) + "%";
-    bar.appendChild(i);
-    var td = document.createElement("td");
-    td.appendChild(bar);
-    tr.appendChild(td);
-  }
+  var cell = weftTables.cell, num = weftTables.num;
   function fill(id, items, row, emptyText) {
-    var body = $(id).tBodies[0];
-    if (items.length === 0) {
-      var tr = document.createElement("tr");
-      var td = cell(tr, emptyText, "empty");
-      td.colSpan = 7;
-      body.appendChild(tr);
-      return;
-    }
-    items.forEach(function (item) {
-      var tr = document.createElement("tr");
-      row(tr, item);
-      body.appendChild(tr);
-    });
+    weftTables.fill($(id).tBodies[0], items, row, emptyText);
   }
-  function num(n) { return Number(n).toLocaleString("en-US"); }
   function secs(s) { return weftStream.fmtDuration(s * 1e6); }
   function pct(f) { return (100 * f).toFixed(1) + "%"; }
 
@@ -77,7 +47,7 @@
     cell(tr, secs(f.total_seconds), "num");
     cell(tr, secs(f.mean_seconds), "num");
     cell(tr, secs(f.max_seconds), "num");
-    barCell(tr, f.total_seconds / total, "run");
+    weftTables.bar(tr, [["run", f.total_seconds / total]]);
   }, "no task ran");
   fill("workers", data.workers, function (tr, w) {
     tr.className = "worker-row";
@@ -87,7 +57,7 @@
     cell(tr, num(w.runs), "num");
     cell(tr, secs(w.busy_seconds), "num");
     cell(tr, pct(w.utilisation), "num");
-    barCell(tr, w.utilisation, "done");
+    weftTables.bar(tr, [["done", w.utilisation]]);
   }, "no workers");
   fill("transfer-paths", data.transfer_paths, function (tr, p) {
     cell(tr, p.path.replace("_", " "));

@@ -1,0 +1,69 @@
+// Copyright 2026 The weft Authors.
+//
+// For the scheduler service's tests: a fixture that runs a SchedulerServer
+// on a free local port, and Eventually, a bounded wait for a condition.
+
+#ifndef WEFT_SCHEDULER_TESTING_SERVER_FIXTURE_H_
+#define WEFT_SCHEDULER_TESTING_SERVER_FIXTURE_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "scheduler/scheduler_service.h"
+#include "scheduler/testing/sim_workers.h"
+
+namespace weft::scheduler::testing {
+
+// Polls `done` (a callable returning bool) every 10 ms until it is true or
+// `timeout` has passed. Returns its last answer.
+template <class F>
+bool Eventually(F&& done, absl::Duration timeout = absl::Seconds(20)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+// A test whose scheduler is server_, started by StartServer and shut down
+// after the test.
+class SchedulerServerTest : public ::testing::Test {
+ protected:
+  // Starts server_ on 127.0.0.1, a free port, with `options`; the test
+  // fails (fatally) if it cannot.
+  void StartServer(SchedulerService::Options options) {
+    token_ = options.token;
+    auto server = SchedulerServer::Start("127.0.0.1", 0, options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+  }
+
+  // Options for simulated workers that join server_ with its token.
+  // REQUIRES: StartServer succeeded.
+  SimWorkers::Options SimOptions() const {
+    SimWorkers::Options options;
+    options.scheduler_address = server_->address();
+    options.token = token_;
+    return options;
+  }
+
+  std::unique_ptr<SchedulerServer> server_;
+
+ private:
+  std::string token_;
+};
+
+}  // namespace weft::scheduler::testing
+
+#endif  // WEFT_SCHEDULER_TESTING_SERVER_FIXTURE_H_
