@@ -490,6 +490,9 @@ absl::StatusOr<std::shared_ptr<const TlsContext>> TlsContext::Load(
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    // A peer that closes without close_notify has ended the stream (weft's
+    // frames and bulk transfers carry their own lengths).
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
     if (server) SSL_CTX_set_num_tickets(ctx, 0);
     bool ok = SSL_CTX_use_certificate(ctx, cert) == 1 &&
               SSL_CTX_use_PrivateKey(ctx, key.get()) == 1;
@@ -679,7 +682,7 @@ TlsSession::Step TlsSession::Handshake() {
   if (Outcome(rc) < 0 && errno == EAGAIN) {
     return wants_write_ ? Step::kWantWrite : Step::kWantRead;
   }
-  if (error_.empty()) error_ = "the peer closed the connection";
+  if (error_.empty()) error_ = Explain(ssl_, "unexpected eof");
   return Step::kFailed;
 }
 
