@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "rpc/frame_stream.h"
 #include "rpc/tcp_socket.h"
+#include "rpc/testing/tls_files.h"
 #include "rpc/tls.h"
 #include "rpc/weft.pb.h"
 
@@ -35,23 +36,13 @@ EventLoop& Loop() {
   return *loop;
 }
 
-std::string MadeDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string dir =
-      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name, "-", ::getpid());
-  if (::access(dir.c_str(), F_OK) != 0) {
-    EXPECT_TRUE(MakeTlsDirectory(dir).ok());
-  }
-  return dir;
-}
-
 const TlsFiles& Cluster() {
-  static const TlsFiles files = TlsFilesInDirectory(MadeDir("cluster"));
+  static const TlsFiles files = testing::TestTlsFiles("cluster");
   return files;
 }
 
 const TlsFiles& OtherCluster() {
-  static const TlsFiles files = TlsFilesInDirectory(MadeDir("other"));
+  static const TlsFiles files = testing::TestTlsFiles("other");
   return files;
 }
 
