@@ -41,7 +41,7 @@ const Verb kSlurmVerb = {
     "                         the end)\n"
     "  --poll=S               how often to look at the queue (default 2)\n"
     "The scheduler (default --host=0.0.0.0):\n" +
-        std::string(kSchedulerUsage),
+        std::string(kSchedulerUsage) + kTlsUsage,
     [] {
       std::vector<std::string> flags = {
           "n=",         "adapt=",     "cores=",    "memory=",    "walltime=",
