@@ -112,6 +112,10 @@ int SlurmCommand(const Args& args) {
     pool.spec.worker_command.push_back("--load=" +
                                        std::filesystem::absolute(lib).string());
   }
+  // The scheduler's TLS files (the same paths on the nodes).
+  for (std::string& flag : TlsArgsForChildren()) {
+    pool.spec.worker_command.push_back(std::move(flag));
+  }
   std::ofstream(directory + "/worker-job.sh")
       << deploy::WorkerJobScript(pool.spec);
   scheduler::SchedulerServer* server = scheduler.server.get();
