@@ -56,9 +56,10 @@ std::string Env(const char* name) {
   return value != nullptr ? value : "";
 }
 
+// (TEST_REFUSED: a client expected to be refused tries for 5 s only.)
 weft::Client ConnectFromEnv() {
   return weft::Client::Connect(Env("TEST_SCHEDULER"), Env("TEST_TOKEN_FILE"),
-                               60s);
+                               Env("TEST_REFUSED").empty() ? 60s : 5s);
 }
 
 // Files the client and the orchestrator meet at.
@@ -223,7 +224,7 @@ TEST_F(MultiHostTest, CrossHostGraphsAreExactOverTls) {
   EXPECT_THAT(cluster_->scheduler().Output(), HasSubstr("(host w1,"));
   EXPECT_THAT(cluster_->scheduler().Output(), HasSubstr("(host w2,"));
   // A client without the files is refused, saying why.
-  auto plain = SpawnClient();
+  auto plain = SpawnClient({{"TEST_REFUSED", "1"}});
   ASSERT_NE(plain, nullptr);
   EXPECT_NE(plain->Wait(absl::Seconds(300)).value_or(0), 0);
   EXPECT_THAT(plain->Output(), HasSubstr("requires TLS"));
