@@ -817,7 +817,7 @@ int main(int argc, char** argv) {
     weft::Client client = weft::Client::Connect(scheduler, token_file,
                                                 std::chrono::seconds(60));
     client.wait_for_workers(2, std::chrono::seconds(60));
-    Record(remote_system, "startup").Num("seconds", Since(start))
+    Record(remote_system + tls_suffix, "startup").Num("seconds", Since(start))
         .Num("workers", 2)
         .Str("note", "connecting to a running cluster and finding 2 workers");
     const std::string sys = remote_system + tls_suffix;
