@@ -493,9 +493,11 @@ class Worker {
     std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
         options_.scheduler_address, *credentials, rpc::ChannelArgs());
     if (!channel->WaitForConnected(absl::ToChronoTime(deadline))) {
-      return absl::UnavailableError(absl::StrCat(
-          "nothing answers there yet",
-          rpc::DiagnoseTls(options_.scheduler_address, deadline)));
+      const std::string tls =
+          rpc::DiagnoseTls(options_.scheduler_address, deadline);
+      return absl::UnavailableError(
+          tls.empty() ? "nothing answers there yet"
+                      : absl::StrCat("its TLS and this worker's differ", tls));
     }
     std::unique_ptr<rpc::Scheduler::Stub> stub =
         rpc::Scheduler::NewStub(channel);
