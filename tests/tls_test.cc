@@ -250,6 +250,32 @@ TEST_F(TlsTest, TlsClientOfAPlaintextSchedulerSaysSo) {
   EXPECT_THAT(error, HasSubstr("without TLS"));
 }
 
+TEST_F(TlsTest, TlsInitCommandMakesACaAndCertificates) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string dir =
+      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/init-", ::getpid());
+  auto run = [&](std::vector<std::string> args, const std::string& log) {
+    args.insert(args.begin(), RunfilePath("tools/weft"));
+    auto process = weft::testing::SpawnLocal(args, dir + "-" + log);
+    EXPECT_TRUE(process.ok());
+    const int code = (*process)->Wait(absl::Seconds(60)).value_or(-1);
+    return std::make_pair(code, (*process)->Output());
+  };
+  auto [code, out] = run({"tls", "init", dir}, "1.log");
+  ASSERT_EQ(code, 0) << out;
+  auto [named, named_out] = run({"tls", "init", dir, "--name=node7"}, "2.log");
+  ASSERT_EQ(named, 0) << named_out;
+  // Both certificates are the same cluster's.
+  for (const std::string name : {"weft-cluster", "node7"}) {
+    auto tls =
+        weft::rpc::TlsContext::Load(weft::rpc::TlsFilesInDirectory(dir, name));
+    EXPECT_TRUE(tls.ok()) << name << ": " << tls.status();
+  }
+  auto [again, again_out] = run({"tls", "init", dir}, "3.log");
+  EXPECT_EQ(again, 2);
+  EXPECT_THAT(again_out, HasSubstr("weft-cluster.pem exists already"));
+}
+
 TEST_F(TlsTest, BrokenTlsFilesStopALocalClusterWithTheFileNamed) {
   weft::LocalCluster::Options options;
   options.workers = 1;
