@@ -6,6 +6,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -182,6 +183,37 @@ TEST(FrameStreamTlsTest, PeerWithoutCertificateIsRefused) {
   SSL_CTX_free(ctx);
   ERR_clear_error();
   ::close(*fd);
+}
+
+// A connection that never shakes hands holds up no one, and is dropped
+// after kTlsHandshakeTimeout.
+TEST(FrameStreamTlsTest, SilentPeerBlocksNothingAndIsDropped) {
+  Server server(Cluster());
+  absl::StatusOr<int> silent = ConnectTcp(
+      "127.0.0.1", server.listener->port(), absl::Now() + absl::Seconds(30));
+  ASSERT_TRUE(silent.ok());
+  auto client = ConnectFrameStream("127.0.0.1", server.listener->port(),
+                                   absl::Seconds(30), Loop());
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_TRUE(server.WaitForSomething());
+  {
+    std::lock_guard<std::mutex> lock(server.mu);
+    EXPECT_EQ(server.accepted.size(), 1u);
+    EXPECT_TRUE(server.errors.empty());
+  }
+  // The server closes the silent one (recv sees the end) and says why.
+  pollfd p{*silent, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 60000), 1);
+  char byte;
+  EXPECT_LE(::recv(*silent, &byte, 1, 0), 0);
+  {
+    std::unique_lock<std::mutex> lock(server.mu);
+    ASSERT_TRUE(server.cv.wait_for(lock, std::chrono::minutes(1),
+                                   [&] { return !server.errors.empty(); }));
+    EXPECT_THAT(server.errors[0], HasSubstr("no TLS handshake within"));
+  }
+  (*client)->Shutdown();
+  ::close(*silent);
 }
 
 TEST(FrameStreamTlsTest, CertificateOfAnotherCaIsRefusedOnBothSides) {
