@@ -14,10 +14,13 @@
 #                     (bench/stream_floor.cc): the wire under W5
 #
 #   bench/crosshost.sh [--quick] [--rounds N] [--w5-reps N] [--systems LIST]
-#                      [--out DIR]
+#                      [--out DIR] [--tls]
 #   ./weft bench --crosshost [same flags]
 #
 # --systems: which of weft,weft-grpc,dask,floor to run (default all four).
+# --tls: the weft rounds with mutual TLS on every connection (a CA and
+# certificate made by `weft tls init` for the run); their systems are
+# weft-xhost-tls and weft-xhost-grpc-tls.
 # --out: the results directory instead of bench/results/crosshost (this
 # script's files there are replaced).
 #
@@ -36,6 +39,7 @@ w5_reps=5
 systems=weft,weft-grpc,dask,floor
 out_arg=
 quick=()
+tls=
 out=bench/results/crosshost
 while (($#)); do
   case "$1" in
@@ -52,9 +56,10 @@ while (($#)); do
     --systems) systems=$2; shift ;;
     --out=*) out_arg=${1#--out=} ;;
     --out) out_arg=$2; shift ;;
+    --tls) tls=1 ;;
     *)
       echo "usage: bench/crosshost.sh [--quick] [--rounds N] [--w5-reps N]" \
-        "[--systems weft,weft-grpc,dask,floor] [--out DIR]" >&2
+        "[--systems weft,weft-grpc,dask,floor] [--out DIR] [--tls]" >&2
       exit 2
       ;;
   esac
@@ -169,6 +174,10 @@ if wants weft || wants weft-grpc || wants floor; then
   # run.
   cp bazel-bin/bench/workloads bazel-bin/tools/weft \
     bazel-bin/bench/stream_floor "$bin/"
+  # --tls: one CA and certificate for the weft rounds (`weft tls init`).
+  if [[ -n "$tls" ]]; then
+    "$bin/weft" tls init "$bin/tls" >&2 || die "weft tls init failed"
+  fi
 fi
 
 # This script's own files only (a results directory may hold others).
@@ -196,6 +205,16 @@ weft_round() {
   local logs=$out/logs tokens
   tokens=$(mktemp -d /tmp/weftb-token.XXXXXX)
   export WEFT_BULK_TRANSFER=$bulk
+  # --tls: every process of the round (scheduler, workers, client) reads
+  # the files from the environment; the client's records say "-tls".
+  local tls_flag=()
+  if [[ -n "$tls" ]]; then
+    export WEFT_TLS_CERT=$bin/tls/weft-cluster.pem
+    export WEFT_TLS_KEY=$bin/tls/weft-cluster.key
+    export WEFT_TLS_CA=$bin/tls/ca.pem
+    tls_flag=(--tls="$bin/tls")
+    system+=-tls
+  fi
   in_host sched "$logs/$system-$round-scheduler.log" "$bin/weft" scheduler \
     --host="${addr[sched]}" --port=8786 --token-file="$tokens/token"
   for h in w1 w2; do
@@ -208,10 +227,11 @@ weft_round() {
     ip netns exec "$prefix-client" unshare --uts sh -c \
     'hostname "$0" && exec "$@"' weftb-client "$bin/workloads" \
     --scheduler="$sched_addr" --token-file="$tokens/token" \
-    --system="$system" --only="$only" "${quick[@]}" --w5-reps="$w5_reps" \
+    --system="${system%-tls}" --only="$only" "${quick[@]}" \
+    --w5-reps="$w5_reps" "${tls_flag[@]}" \
     >"$out/$system-$round.json" 2>>"$logs/$system-$round-client.log" &
   wait $! || say "WARNING: $system round $round exited $? (see $logs)"
-  unset WEFT_BULK_TRANSFER
+  unset WEFT_BULK_TRANSFER WEFT_TLS_CERT WEFT_TLS_KEY WEFT_TLS_CA
   stop_cluster
   rm -rf "$tokens"
 }

@@ -8,6 +8,10 @@
 //
 //   bazel run --config=opt //bench:workloads -- [--quick] [--only=W1_map,...]
 //
+// --tls=DIR: mutual TLS (`weft tls init DIR`) on every connection; the
+// systems are then "weft-tls" (the cluster only: no embedded runtime) and
+// "<--system>-tls".
+//
 // --only=DASH (never by default) measures W1 map with and without a
 // dashboard watching (DashboardOverhead).
 
@@ -38,6 +42,7 @@
 #include "rpc/shared_region.h"
 #include "scheduler/dashboard/http_client.h"
 #include "rpc/status.h"
+#include "rpc/tls.h"
 #include "rpc/token.h"
 #include "scheduler/scheduler_service.h"
 #include "weft/random.h"
@@ -754,6 +759,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> only;
   bool embedded = true;
   std::string scheduler, token_file, remote_system = "weft-remote";
+  std::string tls_suffix;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--quick") {
@@ -779,10 +785,21 @@ int main(int argc, char** argv) {
       remote_system = arg.substr(9);
     } else if (arg.rfind("--w5-reps=", 0) == 0) {
       z.w5_reps = std::max(1, std::atoi(arg.c_str() + 10));
+    } else if (arg.rfind("--tls=", 0) == 0) {
+      // Mutual TLS on every connection (`weft tls init DIR`); this
+      // process's workers inherit it. Systems are named "...-tls".
+      if (absl::Status s = weft::rpc::ConfigureProcessTls(
+              weft::rpc::TlsFilesInDirectory(arg.substr(6)));
+          !s.ok()) {
+        std::fprintf(stderr, "workloads: %s\n",
+                     std::string(s.message()).c_str());
+        return 2;
+      }
+      tls_suffix = "-tls";
     } else {
       std::fprintf(stderr,
                    "usage: workloads [--quick] [--no-embedded] "
-                   "[--only=W1,W2,...] [--w5-reps=N]\n"
+                   "[--only=W1,W2,...] [--w5-reps=N] [--tls=DIR]\n"
                    "       [--scheduler=HOST:PORT --token-file=PATH "
                    "[--system=NAME]]  (a running cluster of 2 workers)\n");
       return 2;
@@ -800,10 +817,10 @@ int main(int argc, char** argv) {
     weft::Client client = weft::Client::Connect(scheduler, token_file,
                                                 std::chrono::seconds(60));
     client.wait_for_workers(2, std::chrono::seconds(60));
-    Record(remote_system, "startup").Num("seconds", Since(start))
+    Record(remote_system + tls_suffix, "startup").Num("seconds", Since(start))
         .Num("workers", 2)
         .Str("note", "connecting to a running cluster and finding 2 workers");
-    const std::string& sys = remote_system;
+    const std::string sys = remote_system + tls_suffix;
     if (want("W1")) W1(sys, z);
     if (want("W2")) W2(sys, z);
     if (want("W3")) W3(sys, z);
@@ -817,7 +834,7 @@ int main(int argc, char** argv) {
   }
 
   // The embedded runtime, where the workload makes sense in one process.
-  if (embedded) {
+  if (embedded && tls_suffix.empty()) {
     weft::Client client = weft::Client::Local(2);
     const std::string sys = "weft-embedded";
     if (want("W1")) W1(sys, z);
@@ -830,8 +847,8 @@ int main(int argc, char** argv) {
   // The cluster: 2 worker processes x 1 thread.
   auto start = Clock::now();
   weft::LocalCluster cluster(2);
-  Record("weft", "startup").Num("seconds", Since(start)).Num("workers", 2);
-  const std::string sys = "weft";
+  const std::string sys = "weft" + tls_suffix;
+  Record(sys, "startup").Num("seconds", Since(start)).Num("workers", 2);
   if (want("W1")) W1(sys, z);
   if (want("W2")) W2(sys, z);
   if (want("W3")) W3(sys, z);

@@ -25,6 +25,7 @@
 #include "rpc/cluster_files.h"
 #include "rpc/cluster_runtime.h"
 #include "rpc/status.h"
+#include "rpc/tls.h"
 #include "rpc/token.h"
 #include "scheduler/scheduler_service.h"
 #include "weft/errors.h"
@@ -114,6 +115,14 @@ class LocalCluster::Impl {
       options_.workers = static_cast<int>(std::thread::hardware_concurrency());
     }
     if (options_.worker_binary.empty()) options_.worker_binary = "/proc/self/exe";
+    // Before the environment is taken for the workers: they inherit it.
+    if (!options_.tls_directory.empty()) {
+      if (absl::Status s = rpc::ConfigureProcessTls(
+              rpc::TlsFilesInDirectory(options_.tls_directory));
+          !s.ok()) {
+        throw UsageError(std::string(s.message()));
+      }
+    }
     token_ = rpc::NewToken();
     SnapshotEnvironment();
     scheduler::SchedulerService::Options service;

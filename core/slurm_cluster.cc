@@ -13,8 +13,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/cluster_internal.h"
+#include "deploy/run_command.h"
 #include "deploy/slurm_jobs.h"
 #include "rpc/cluster_files.h"
+#include "rpc/tls.h"
 #include "rpc/token.h"
 #include "scheduler/scheduler_service.h"
 #include "weft/errors.h"
@@ -94,6 +96,17 @@ class SlurmCluster::Impl {
     // The token comes from the file, never from a WEFT_TOKEN that sbatch
     // passed on from this process's environment.
     pool.spec.prologue.push_back("unset WEFT_TOKEN WEFT_SCHEDULER WEFT_WORKER");
+    // This process's TLS files (the same paths on the nodes), whatever
+    // sbatch passes on of the environment.
+    if (absl::StatusOr<std::shared_ptr<const rpc::TlsContext>> tls =
+            rpc::ProcessTls();
+        tls.ok() && *tls != nullptr) {
+      const rpc::TlsFiles& files = (*tls)->files();
+      pool.spec.prologue.push_back(absl::StrCat(
+          "export ", rpc::kTlsCertEnv, "=", deploy::ShellQuote(files.cert),
+          " ", rpc::kTlsKeyEnv, "=", deploy::ShellQuote(files.key), " ",
+          rpc::kTlsCaEnv, "=", deploy::ShellQuote(files.ca)));
+    }
     pool.spec.directory = directory_;
     pool.spec.worker_command = {
         options_.worker_binary.empty() ? ThisProgram() : options_.worker_binary,

@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "rpc/tcp_socket.h"
+#include "rpc/tls.h"
 #include "weft/internal/status_macros.h"
 
 namespace weft::rpc {
@@ -54,20 +55,31 @@ int WaitFor(int fd, short events, int stop_fd, absl::Time deadline) {
   }
 }
 
-// Writes all of `data` to non-blocking `fd`. A transfer that makes no
-// progress for `stall` fails. Returns false on an error, a stall or a stop.
-bool SendAll(int fd, const char* data, size_t size, int stop_fd,
-             absl::Duration stall) {
+// Which way to wait after a read or write would block: a TLS session may
+// want the other direction.
+short WaitEvents(TlsSession* tls, short plain) {
+  if (tls == nullptr) return plain;
+  return tls->wants_write() ? POLLOUT : POLLIN;
+}
+
+// Writes all of `data` to non-blocking `fd` (through `tls` if not null).
+// A transfer that makes no progress for `stall` fails. Returns false on an
+// error, a stall or a stop.
+bool SendAll(int fd, TlsSession* tls, const char* data, size_t size,
+             int stop_fd, absl::Duration stall) {
   size_t sent = 0;
   while (sent < size) {
-    const ssize_t n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+    const ssize_t n =
+        tls != nullptr ? tls->Send(data + sent, size - sent)
+                       : ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
     if (n > 0) {
       sent += static_cast<size_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (WaitFor(fd, POLLOUT, stop_fd, absl::Now() + stall) != 1) {
+      if (WaitFor(fd, WaitEvents(tls, POLLOUT), stop_fd,
+                  absl::Now() + stall) != 1) {
         return false;
       }
       continue;
@@ -80,11 +92,12 @@ bool SendAll(int fd, const char* data, size_t size, int stop_fd,
 // Reads exactly `size` bytes into `out` from non-blocking `fd` by
 // `deadline`. Errors: DeadlineExceeded, DataLoss (the peer closed first),
 // Unavailable (a socket error).
-absl::Status RecvAll(int fd, char* out, size_t size, absl::Time deadline,
-                     const std::string& peer) {
+absl::Status RecvAll(int fd, TlsSession* tls, char* out, size_t size,
+                     absl::Time deadline, const std::string& peer) {
   size_t got = 0;
   while (got < size) {
-    const ssize_t n = ::recv(fd, out + got, size - got, 0);
+    const ssize_t n = tls != nullptr ? tls->Recv(out + got, size - got)
+                                     : ::recv(fd, out + got, size - got, 0);
     if (n > 0) {
       got += static_cast<size_t>(n);
       continue;
@@ -96,10 +109,11 @@ absl::Status RecvAll(int fd, char* out, size_t size, absl::Time deadline,
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      return absl::UnavailableError(absl::StrCat(
-          "weft: reading from ", peer, ": ", ErrnoText(errno)));
+      return absl::UnavailableError(
+          absl::StrCat("weft: reading from ", peer, ": ",
+                       tls != nullptr ? tls->error() : ErrnoText(errno)));
     }
-    if (WaitFor(fd, POLLIN, -1, deadline) != 1) {
+    if (WaitFor(fd, WaitEvents(tls, POLLIN), -1, deadline) != 1) {
       return absl::DeadlineExceededError(absl::StrCat(
           "weft: bulk transfer from ", peer, " stalled at ", got, " of ",
           size, " bytes"));
@@ -123,9 +137,10 @@ std::string NewTicket() {
 
 absl::StatusOr<std::unique_ptr<BulkServer>> BulkServer::Start(
     const std::string& host, int port, Options options) {
+  WEFT_ASSIGN_OR_RETURN(std::shared_ptr<const TlsContext> tls, ProcessTls());
   WEFT_ASSIGN_OR_RETURN(TcpListener listener, ListenTcp(host, port));
-  std::unique_ptr<BulkServer> server(
-      new BulkServer(listener.fd, listener.port, std::move(options)));
+  std::unique_ptr<BulkServer> server(new BulkServer(
+      listener.fd, listener.port, std::move(options), std::move(tls)));
   if (::pipe2(server->stop_pipe_, O_CLOEXEC) != 0) {
     return absl::InternalError("weft: pipe2 failed");
   }
@@ -133,8 +148,12 @@ absl::StatusOr<std::unique_ptr<BulkServer>> BulkServer::Start(
   return server;
 }
 
-BulkServer::BulkServer(int fd, int port, Options options)
-    : options_(std::move(options)), listen_fd_(fd), port_(port) {}
+BulkServer::BulkServer(int fd, int port, Options options,
+                       std::shared_ptr<const TlsContext> tls)
+    : options_(std::move(options)),
+      tls_(std::move(tls)),
+      listen_fd_(fd),
+      port_(port) {}
 
 BulkServer::~BulkServer() {
   {
@@ -228,14 +247,28 @@ void BulkServer::Serve(int fd) {
   size_t got = 0;
   const absl::Time deadline = absl::Now() + options_.ticket_read_timeout;
   bool ok = true;
-  while (got < sizeof(ticket)) {
-    const ssize_t n = ::recv(fd, ticket + got, sizeof(ticket) - got, 0);
+  // With TLS, nothing is read from a peer before its certificate is
+  // verified (within the ticket's time).
+  std::unique_ptr<TlsSession> tls;
+  if (tls_ != nullptr) {
+    absl::StatusOr<std::unique_ptr<TlsSession>> session =
+        tls_->NewSession(fd, /*server=*/true);
+    ok = session.ok() &&
+         (*session)->HandshakeBy(deadline, "a bulk requester", stop_pipe_[0])
+             .ok();
+    if (ok) tls = *std::move(session);
+  }
+  while (ok && got < sizeof(ticket)) {
+    const ssize_t n =
+        tls != nullptr ? tls->Recv(ticket + got, sizeof(ticket) - got)
+                       : ::recv(fd, ticket + got, sizeof(ticket) - got, 0);
     if (n > 0) {
       got += static_cast<size_t>(n);
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (WaitFor(fd, POLLIN, stop_pipe_[0], deadline) != 1) {
+      if (WaitFor(fd, WaitEvents(tls.get(), POLLIN), stop_pipe_[0],
+                  deadline) != 1) {
         ok = false;
         break;
       }
@@ -257,13 +290,15 @@ void BulkServer::Serve(int fd) {
     char header[8];
     for (int i = 0; i < 8; ++i) header[i] = static_cast<char>(size >> (8 * i));
     constexpr absl::Duration kStall = absl::Seconds(60);
-    if (SendAll(fd, header, sizeof(header), stop_pipe_[0], kStall) &&
-        SendAll(fd, bytes->data() + begin, end - begin, stop_pipe_[0],
-                kStall)) {
+    if (SendAll(fd, tls.get(), header, sizeof(header), stop_pipe_[0],
+                kStall) &&
+        SendAll(fd, tls.get(), bytes->data() + begin, end - begin,
+                stop_pipe_[0], kStall)) {
       internal::MutexLock lock(&mu_);
       ++served_;
     }
   }
+  tls.reset();
   ::shutdown(fd, SHUT_WR);
   ::close(fd);
   internal::MutexLock lock(&mu_);
@@ -275,9 +310,10 @@ namespace {
 // Reads stripe `index` of `count` of the object under `ticket` (`size`
 // bytes in all) from `peer` into `room`, which holds the whole object.
 // Errors: as BulkFetch.
-absl::Status ReadStripe(const std::string& host, int port,
-                        std::string_view ticket, uint64_t size, int index,
-                        int count, char* room, absl::Time deadline) {
+absl::Status ReadStripe(const TlsContext* tls, const std::string& host,
+                        int port, std::string_view ticket, uint64_t size,
+                        int index, int count, char* room,
+                        absl::Time deadline) {
   const std::string peer = absl::StrCat(host, ":", port);
   // Connecting must be quick (a firewall that drops the port would
   // otherwise hold the caller until its deadline).
@@ -289,15 +325,24 @@ absl::Status ReadStripe(const std::string& host, int port,
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
+  // (Declared after the closer: the session goes before the socket.)
+  std::unique_ptr<TlsSession> session;
+  if (tls != nullptr) {
+    WEFT_ASSIGN_OR_RETURN(session, tls->NewSession(fd, /*server=*/false));
+    WEFT_RETURN_IF_ERROR(session->HandshakeBy(
+        std::min(deadline, absl::Now() + absl::Seconds(5)), peer));
+  }
   std::string request(ticket);
   request.push_back(static_cast<char>(index));
   request.push_back(static_cast<char>(count));
-  if (!SendAll(fd, request.data(), request.size(), -1, absl::Seconds(5))) {
+  if (!SendAll(fd, session.get(), request.data(), request.size(), -1,
+               absl::Seconds(5))) {
     return absl::UnavailableError(
         absl::StrCat("weft: cannot send the ticket to ", peer));
   }
   char header[8];
-  if (absl::Status s = RecvAll(fd, header, sizeof(header), deadline, peer);
+  if (absl::Status s =
+          RecvAll(fd, session.get(), header, sizeof(header), deadline, peer);
       !s.ok()) {
     if (absl::IsDataLoss(s)) {
       return absl::NotFoundError(absl::StrCat(
@@ -316,7 +361,8 @@ absl::Status ReadStripe(const std::string& host, int port,
   }
   const uint64_t begin = size * index / count;
   const uint64_t end = size * (index + 1) / count;
-  return RecvAll(fd, room + begin, end - begin, deadline, peer);
+  return RecvAll(fd, session.get(), room + begin, end - begin, deadline,
+                 peer);
 }
 
 }  // namespace
@@ -324,6 +370,7 @@ absl::Status ReadStripe(const std::string& host, int port,
 absl::StatusOr<Buffer> BulkFetch(const std::string& host, int port,
                                  std::string_view ticket, uint64_t size,
                                  absl::Time deadline) {
+  WEFT_ASSIGN_OR_RETURN(std::shared_ptr<const TlsContext> tls, ProcessTls());
   std::optional<BufferBuilder> room;
   try {
     room.emplace(BufferBuilder::Allocate(size, /*shared=*/false));
@@ -337,12 +384,13 @@ absl::StatusOr<Buffer> BulkFetch(const std::string& host, int port,
   others.reserve(static_cast<size_t>(count - 1));
   for (int index = 1; index < count; ++index) {
     others.emplace_back([&, index] {
-      done[static_cast<size_t>(index)] = ReadStripe(
-          host, port, ticket, size, index, count, room->data(), deadline);
+      done[static_cast<size_t>(index)] =
+          ReadStripe(tls.get(), host, port, ticket, size, index, count,
+                     room->data(), deadline);
     });
   }
-  done[0] = ReadStripe(host, port, ticket, size, 0, count, room->data(),
-                       deadline);
+  done[0] = ReadStripe(tls.get(), host, port, ticket, size, 0, count,
+                       room->data(), deadline);
   for (std::thread& t : others) t.join();
   for (const absl::Status& s : done) {
     if (!s.ok()) return s;

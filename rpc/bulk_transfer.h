@@ -23,6 +23,9 @@
 //              std::string ticket = server->Offer(bytes);   // in Fetch
 //   requester: Buffer b = *BulkFetch("10.0.0.2", port, ticket, size, ...);
 //
+// With TLS on (rpc/tls.h) each connection is a mutual TLS session first,
+// and everything below goes through it.
+//
 // Wire format: the requester sends the 16-byte ticket, the stripe's index
 // and the number of stripes (one byte each; 1 <= count <= kBulkMaxStripes,
 // index < count, the same count on every stripe of a ticket); the holder
@@ -45,6 +48,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "rpc/buffer.h"
+#include "rpc/tls.h"
 #include "weft/internal/mutex.h"
 
 namespace weft::rpc {
@@ -71,8 +75,11 @@ class BulkServer {
     int max_transfers = 16;
   };
 
-  // Listens on host:port (0: any free port). Errors: Unavailable (cannot
-  // listen there, naming why).
+  // Listens on host:port (0: any free port). With this process's TLS on
+  // (rpc/tls.h, read now) every connection must complete a mutual TLS
+  // handshake within options.ticket_read_timeout before its ticket is
+  // read, and the bytes go encrypted. Errors: Unavailable (cannot listen
+  // there, naming why), InvalidArgument (broken TLS files).
   static absl::StatusOr<std::unique_ptr<BulkServer>> Start(
       const std::string& host, int port, Options options);
   static absl::StatusOr<std::unique_ptr<BulkServer>> Start(
@@ -106,7 +113,8 @@ class BulkServer {
     uint32_t served = 0;    // a bit per stripe taken
   };
 
-  BulkServer(int fd, int port, Options options);
+  BulkServer(int fd, int port, Options options,
+             std::shared_ptr<const TlsContext> tls);
   void AcceptLoop();
   void Serve(int fd);
   // Stripe `index` of `count` of the offer under `ticket`, taken (the
@@ -115,6 +123,7 @@ class BulkServer {
   std::optional<Buffer> Take(std::string_view ticket, int index, int count);
 
   const Options options_;
+  const std::shared_ptr<const TlsContext> tls_;  // null: plaintext
   const int listen_fd_;
   const int port_;
   // A pipe whose read end wakes the accept loop and the transfers to stop.
@@ -136,7 +145,9 @@ class BulkServer {
 // this process (a PageBlock when large: filling a fresh shared region costs
 // more than receiving the bytes on machines where page faults are dear, and
 // an object from another host is rarely wanted by a same-host peer, which
-// then gets it over the bulk port; rpc/page_block.h). Errors:
+// then gets it over the bulk port; rpc/page_block.h). With this process's
+// TLS on, each connection shakes hands first (a failed handshake is
+// Unavailable). Errors:
 // Unavailable (cannot connect: e.g. a firewall; the caller falls back to
 // the gRPC stream), NotFound (no such offer: the holder closed without a
 // size), DataLoss (another size, or the connection ended early),

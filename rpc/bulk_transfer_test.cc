@@ -11,7 +11,10 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rpc/testing/tls_files.h"
+#include "rpc/tls.h"
 
 namespace weft::rpc {
 namespace {
@@ -203,6 +206,51 @@ TEST(BulkTransferTest, ConcurrentTransfers) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ((*server)->transfers_served(), 40u);
+}
+
+// With TLS on, the stripes of a large object arrive exactly over TLS.
+class BulkTransferTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(ConfigureProcessTls(testing::TestTlsFiles()).ok());
+  }
+  void TearDown() override { ASSERT_TRUE(ConfigureProcessTls({}).ok()); }
+};
+
+TEST_F(BulkTransferTlsTest, StripesArriveExactly) {
+  auto server = BulkServer::Start("127.0.0.1", 0);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string bytes = Pattern((40 << 20) + 5);
+  ASSERT_EQ(BulkStripesFor(bytes.size()), 2);
+  const std::string ticket = (*server)->Offer(Buffer(bytes));
+  absl::StatusOr<Buffer> got = BulkFetch("127.0.0.1", (*server)->port(),
+                                         ticket, bytes.size(), Soon());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->view() == bytes);
+  EXPECT_EQ((*server)->transfers_served(), 2u);
+}
+
+// A requester without TLS (or with another CA) never gets its ticket read:
+// the offer stays, and no byte is served.
+TEST_F(BulkTransferTlsTest, RequesterWithoutTheClustersCertificateGetsNothing) {
+  auto server = BulkServer::Start("127.0.0.1", 0);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string bytes = Pattern(2 << 20);
+  const std::string ticket = (*server)->Offer(Buffer(bytes));
+  for (const TlsFiles& files : {TlsFiles{}, testing::TestTlsFiles("other")}) {
+    ASSERT_TRUE(ConfigureProcessTls(files).ok());
+    absl::StatusOr<Buffer> got = BulkFetch("127.0.0.1", (*server)->port(),
+                                           ticket, bytes.size(), Soon());
+    EXPECT_FALSE(got.ok());
+  }
+  EXPECT_EQ((*server)->transfers_served(), 0u);
+  EXPECT_EQ((*server)->pending_offers(), 1u);
+  // The cluster's own certificate still gets it.
+  ASSERT_TRUE(ConfigureProcessTls(testing::TestTlsFiles()).ok());
+  absl::StatusOr<Buffer> got = BulkFetch("127.0.0.1", (*server)->port(),
+                                         ticket, bytes.size(), Soon());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->view() == bytes);
 }
 
 }  // namespace

@@ -22,6 +22,8 @@
 #include "rpc/data_client.h"
 #include "rpc/error_proto.h"
 #include "rpc/frame_stream.h"
+#include "rpc/tls.h"
+#include "rpc/tls_probe.h"
 #include "rpc/grpc_peer_stream.h"
 #include "rpc/join.h"
 #include "rpc/liveness.h"
@@ -82,12 +84,16 @@ class ClusterConnection final
   // token), others as the scheduler says.
   absl::Status Start(absl::Time deadline) {
     owner_ = std::make_shared<Owner>(weak_from_this());
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        ProcessChannelCredentials();
+    if (!credentials.ok()) return credentials.status();
     std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-        address_, grpc::InsecureChannelCredentials(), ChannelArgs());
+        address_, *credentials, ChannelArgs());
     if (!channel->WaitForConnected(absl::ToChronoTime(deadline))) {
+      const std::string tls = DiagnoseTls(address_, deadline);
       return absl::UnavailableError(absl::StrCat(
           "weft: cannot reach a scheduler at ", address_,
-          " (is it running? is the address right?)"));
+          tls.empty() ? " (is it running? is the address right?)" : tls));
     }
     std::unique_ptr<Scheduler::Stub> stub = Scheduler::NewStub(channel);
     auto context = std::make_unique<grpc::ClientContext>();

@@ -13,6 +13,7 @@
 #include "rpc/bulk_transfer.h"
 #include "rpc/report_limits.h"
 #include "rpc/status.h"
+#include "rpc/tls.h"
 #include "rpc/token.h"
 
 namespace weft::rpc {
@@ -63,6 +64,7 @@ grpc::ChannelArguments ChannelArgs() {
   // Each channel its own TCP connection: data and control traffic must not
   // queue behind each other.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  AddTlsChannelArgs(args);
   return args;
 }
 
@@ -80,8 +82,15 @@ std::shared_ptr<grpc::Channel> DataClient::ChannelTo(
   internal::MutexLock lock(&mu_);
   auto& channel = channels_[address];
   if (channel == nullptr) {
+    // (Broken TLS files cannot reach here: this process's servers and its
+    // connection to the scheduler checked them first; a peer would refuse
+    // these insecure credentials anyway.)
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        ProcessChannelCredentials();
     channel = grpc::CreateCustomChannel(
-        address, grpc::InsecureChannelCredentials(), ChannelArgs());
+        address,
+        credentials.ok() ? *credentials : grpc::InsecureChannelCredentials(),
+        ChannelArgs());
   }
   return channel;
 }

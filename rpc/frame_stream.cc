@@ -97,19 +97,61 @@ struct FrameStream::Io {
   boost::asio::strand<boost::asio::io_context::executor_type> strand;
 };
 
-std::shared_ptr<FrameStream> FrameStream::Make(int fd, EventLoop& loop,
-                                               size_t max_frame_bytes) {
+std::shared_ptr<FrameStream> FrameStream::Make(
+    int fd, EventLoop& loop, size_t max_frame_bytes,
+    std::unique_ptr<TlsSession> tls) {
   return std::shared_ptr<FrameStream>(
-      new FrameStream(fd, loop, max_frame_bytes));
+      new FrameStream(fd, loop, max_frame_bytes, std::move(tls)));
 }
 
-FrameStream::FrameStream(int fd, EventLoop& loop, size_t max_frame_bytes)
+FrameStream::FrameStream(int fd, EventLoop& loop, size_t max_frame_bytes,
+                         std::unique_ptr<TlsSession> tls)
     : fd_(fd),
       max_frame_bytes_(max_frame_bytes),
       peer_(PeerName(fd)),
       io_(std::make_unique<Io>(loop, fd)),
+      tls_(std::move(tls)),
       read_limit_(max_frame_bytes) {
   SetNoDelay(fd_);
+}
+
+ssize_t FrameStream::RecvSome(char* data, size_t size, std::string& error) {
+  if (tls_ == nullptr) {
+    const ssize_t n = ::recv(fd_, data, size, MSG_DONTWAIT);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      const int e = errno;
+      error = ErrnoText(e);
+      errno = e;
+    }
+    return n;
+  }
+  MutexLock lock(&tls_mu_);
+  const ssize_t n = tls_->Recv(data, size);
+  if (n < 0 && errno != EAGAIN) error = tls_->error();
+  return n;
+}
+
+ssize_t FrameStream::SendSome(const char* data, size_t size,
+                              std::string& error) {
+  if (tls_ == nullptr) {
+    const ssize_t n = ::send(fd_, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      const int e = errno;
+      error = ErrnoText(e);
+      errno = e;
+    }
+    return n;
+  }
+  MutexLock lock(&tls_mu_);
+  const ssize_t n = tls_->Send(data, size);
+  if (n < 0 && errno != EAGAIN) error = tls_->error();
+  return n;
+}
+
+bool FrameStream::TlsPending() {
+  if (tls_ == nullptr) return false;
+  MutexLock lock(&tls_mu_);
+  return tls_->HasPending();
 }
 
 FrameStream::~FrameStream() { ::close(fd_); }
@@ -143,10 +185,10 @@ bool FrameStream::Send(const google::protobuf::MessageLite& message) {
 }
 
 bool FrameStream::WriteQueuedLocked() {
+  std::string error;
   while (out_sent_ < out_.size()) {
-    const ssize_t n = ::send(fd_, out_.data() + out_sent_,
-                             out_.size() - out_sent_,
-                             MSG_DONTWAIT | MSG_NOSIGNAL);
+    const ssize_t n =
+        SendSome(out_.data() + out_sent_, out_.size() - out_sent_, error);
     if (n > 0) {
       out_sent_ += static_cast<size_t>(n);
     } else if (n < 0 && errno == EINTR) {
@@ -155,7 +197,7 @@ bool FrameStream::WriteQueuedLocked() {
       return false;
     } else {
       FailLocked(absl::UnavailableError(
-          absl::StrCat("weft: writing to ", peer_, ": ", ErrnoText(errno))));
+          absl::StrCat("weft: writing to ", peer_, ": ", error)));
       return false;
     }
   }
@@ -227,15 +269,16 @@ size_t FrameStream::UnreadBytes() const {
 
 bool FrameStream::Fill(absl::Time deadline) {
   size_t got = 0;
+  std::string error;
   while (got < kMaxReadPerTurn) {
-    if (got == 0 && deadline != absl::InfinitePast()) {
+    if (got == 0 && deadline != absl::InfinitePast() && !TlsPending()) {
       pollfd p{fd_, POLLIN, 0};
       const int ready = ::poll(&p, 1, PollTimeout(deadline));
       if (ready == 0) return false;  // the stream stays usable
       if (ready < 0 && errno == EINTR) continue;
     }
     absl::Span<char> room = in_.Room();
-    const ssize_t n = ::recv(fd_, room.data(), room.size(), MSG_DONTWAIT);
+    const ssize_t n = RecvSome(room.data(), room.size(), error);
     if (n > 0) {
       in_.Commit(static_cast<size_t>(n));
       got += static_cast<size_t>(n);
@@ -251,8 +294,8 @@ bool FrameStream::Fill(absl::Time deadline) {
       Fail(absl::UnavailableError(
           absl::StrCat("weft: the stream was closed by the peer ", peer_)));
     } else {
-      Fail(absl::UnavailableError(absl::StrCat(
-          "weft: reading from ", peer_, ": ", ErrnoText(errno))));
+      Fail(absl::UnavailableError(
+          absl::StrCat("weft: reading from ", peer_, ": ", error)));
     }
     // What arrived before the end is still read.
     return got > 0;
@@ -332,6 +375,12 @@ void FrameStream::Resume(FramesHandler on_frames) {
 }
 
 void FrameStream::WaitForBytes() {
+  if (TlsPending()) {
+    // The TLS session holds bytes the socket will not announce again.
+    boost::asio::post(io_->strand,
+                      [self = shared_from_this()] { self->OnReadable(); });
+    return;
+  }
   io_->descriptor.async_wait(
       boost::asio::posix::stream_descriptor::wait_read,
       boost::asio::bind_executor(
@@ -412,10 +461,26 @@ void FrameStream::Close(const absl::Status& why) {
 absl::StatusOr<std::shared_ptr<FrameStream>> ConnectFrameStream(
     const std::string& host, int port, absl::Duration timeout,
     EventLoop& loop) {
-  WEFT_ASSIGN_OR_RETURN(int fd, ConnectTcp(host, port, absl::Now() + timeout));
-  // Blocking mode does not matter: every recv and send says MSG_DONTWAIT,
-  // and waits are poll()s or the event loop's.
-  return FrameStream::Make(fd, loop);
+  WEFT_ASSIGN_OR_RETURN(std::shared_ptr<const TlsContext> tls, ProcessTls());
+  const absl::Time deadline = absl::Now() + timeout;
+  WEFT_ASSIGN_OR_RETURN(int fd, ConnectTcp(host, port, deadline));
+  if (tls == nullptr) {
+    // Blocking mode does not matter: every recv and send says MSG_DONTWAIT,
+    // and waits are poll()s or the event loop's.
+    return FrameStream::Make(fd, loop);
+  }
+  // (The socket is non-blocking, as the TLS session needs.)
+  absl::StatusOr<std::unique_ptr<TlsSession>> session =
+      tls->NewSession(fd, /*server=*/false);
+  absl::Status shaken = session.ok()
+                            ? (*session)->HandshakeBy(
+                                  deadline, absl::StrCat(host, ":", port))
+                            : session.status();
+  if (!shaken.ok()) {
+    ::close(fd);
+    return shaken;
+  }
+  return FrameStream::Make(fd, loop, kMaxFrameBytes, *std::move(session));
 }
 
 absl::StatusOr<std::shared_ptr<FrameStream>> ConnectWithKey(
@@ -441,10 +506,37 @@ std::string HostOfAddress(const std::string& address) {
   return StripBrackets(address.substr(0, colon));
 }
 
+namespace {
+
+// TLS handshakes under way at once on a listener; connections beyond are
+// closed (a flood of strangers must not hold descriptors).
+constexpr int kMaxHandshakes = 256;
+
+}  // namespace
+
 // The listening socket as the event loop sees it.
 struct FrameListener::Io : std::enable_shared_from_this<FrameListener::Io> {
-  Io(EventLoop& loop, int listen_fd)
+  // An accepted connection in its TLS handshake, on the listener's strand.
+  struct Handshake {
+    Handshake(Io& io, int fd, std::unique_ptr<TlsSession> session)
+        : fd(fd),
+          session(std::move(session)),
+          descriptor(io.loop.context(), fd),
+          timer(io.loop.context()) {}
+    ~Handshake() {
+      descriptor.release();
+      if (fd >= 0) ::close(fd);
+    }
+    int fd;  // -1 once handed to a stream
+    std::unique_ptr<TlsSession> session;
+    boost::asio::posix::stream_descriptor descriptor;
+    boost::asio::steady_timer timer;
+    bool done = false;
+  };
+
+  Io(EventLoop& loop, int listen_fd, std::shared_ptr<const TlsContext> tls)
       : fd(listen_fd),
+        tls(std::move(tls)),
         loop(loop),
         descriptor(loop.context(), listen_fd),
         strand(boost::asio::make_strand(loop.context())),
@@ -470,7 +562,11 @@ struct FrameListener::Io : std::enable_shared_from_this<FrameListener::Io> {
       const int fd = ::accept4(this->fd, nullptr, nullptr,
                                SOCK_CLOEXEC | SOCK_NONBLOCK);
       if (fd >= 0) {
-        on_accept(FrameStream::Make(fd, loop));
+        if (tls == nullptr) {
+          on_accept(FrameStream::Make(fd, loop));
+        } else {
+          StartHandshake(fd);
+        }
         continue;
       }
       if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -490,7 +586,85 @@ struct FrameListener::Io : std::enable_shared_from_this<FrameListener::Io> {
     if (!stopped) Wait();
   }
 
+  // Shakes hands with a new connection; only then is it accepted. Every
+  // step runs in `strand`.
+  void StartHandshake(int connection) {
+    absl::StatusOr<std::unique_ptr<TlsSession>> session =
+        handshakes < kMaxHandshakes
+            ? tls->NewSession(connection, /*server=*/true)
+            : absl::ResourceExhaustedError(absl::StrCat(
+                  "more than ", kMaxHandshakes, " TLS handshakes at once"));
+    if (!session.ok()) {
+      ::close(connection);
+      on_error(absl::UnavailableError(absl::StrCat(
+          "weft: refused a connection: ", session.status().message())));
+      return;
+    }
+    ++handshakes;
+    auto h = std::make_shared<Handshake>(*this, connection, *std::move(session));
+    h->timer.expires_after(
+        std::chrono::microseconds(absl::ToInt64Microseconds(kTlsHandshakeTimeout)));
+    h->timer.async_wait(boost::asio::bind_executor(
+        strand, [self = shared_from_this(), h](const boost::system::error_code& error) {
+          if (error || h->done) return;
+          self->EndHandshake(*h, absl::StrCat(
+              "no TLS handshake within ", absl::FormatDuration(kTlsHandshakeTimeout)));
+          h->descriptor.cancel();
+        }));
+    StepHandshake(h);
+  }
+
+  void StepHandshake(const std::shared_ptr<Handshake>& h) {
+    if (h->done) return;
+    if (stopped) {
+      EndHandshake(*h, "");
+      return;
+    }
+    const TlsSession::Step step = h->session->Handshake();
+    switch (step) {
+      case TlsSession::Step::kDone: {
+        h->done = true;
+        --handshakes;
+        h->timer.cancel();
+        const int connection = h->fd;
+        h->fd = -1;
+        h->descriptor.release();
+        on_accept(FrameStream::Make(connection, loop, kMaxFrameBytes,
+                                    std::move(h->session)));
+        return;
+      }
+      case TlsSession::Step::kWantRead:
+      case TlsSession::Step::kWantWrite:
+        h->descriptor.async_wait(
+            step == TlsSession::Step::kWantRead
+                ? boost::asio::posix::stream_descriptor::wait_read
+                : boost::asio::posix::stream_descriptor::wait_write,
+            boost::asio::bind_executor(
+                strand, [self = shared_from_this(),
+                         h](const boost::system::error_code&) {
+                  self->StepHandshake(h);
+                }));
+        return;
+      case TlsSession::Step::kFailed:
+        EndHandshake(*h, h->session->error());
+        return;
+    }
+  }
+
+  // Drops a connection whose handshake failed (`why`; empty: say nothing).
+  void EndHandshake(Handshake& h, const std::string& why) {
+    h.done = true;
+    --handshakes;
+    h.timer.cancel();
+    if (!why.empty()) {
+      on_error(absl::UnavailableError(absl::StrCat(
+          "weft: refused a connection from ", PeerName(h.fd), ": ", why)));
+    }
+    ::shutdown(h.fd, SHUT_RDWR);
+  }
+
   const int fd;
+  const std::shared_ptr<const TlsContext> tls;  // null: plaintext
   EventLoop& loop;
   boost::asio::posix::stream_descriptor descriptor;
   boost::asio::strand<boost::asio::io_context::executor_type> strand;
@@ -498,17 +672,22 @@ struct FrameListener::Io : std::enable_shared_from_this<FrameListener::Io> {
   AcceptHandler on_accept;
   absl::AnyInvocable<void(const absl::Status&)> on_error;
   bool stopped = false;  // only touched in `strand`
+  int handshakes = 0;    // under way; only touched in `strand`
 };
 
 absl::StatusOr<std::unique_ptr<FrameListener>> FrameListener::Listen(
     const std::string& host, int port, EventLoop& loop) {
+  WEFT_ASSIGN_OR_RETURN(std::shared_ptr<const TlsContext> tls, ProcessTls());
   WEFT_ASSIGN_OR_RETURN(TcpListener listener, ListenTcp(host, port));
   return std::unique_ptr<FrameListener>(
-      new FrameListener(listener.fd, listener.port, loop));
+      new FrameListener(listener.fd, listener.port, loop, std::move(tls)));
 }
 
-FrameListener::FrameListener(int fd, int port, EventLoop& loop)
-    : port_(port), loop_(loop), io_(std::make_shared<Io>(loop, fd)) {}
+FrameListener::FrameListener(int fd, int port, EventLoop& loop,
+                             std::shared_ptr<const TlsContext> tls)
+    : port_(port),
+      loop_(loop),
+      io_(std::make_shared<Io>(loop, fd, std::move(tls))) {}
 
 FrameListener::~FrameListener() {
   // Stop in the strand, so that no accept runs after this returns... but

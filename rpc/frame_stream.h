@@ -19,6 +19,11 @@
 // stream costs no thread of its own, so a scheduler serves a thousand
 // workers on a handful of threads.
 //
+// TLS: with this process's TLS on (rpc/tls.h), ConnectFrameStream() and
+// FrameListener complete a mutual TLS handshake before a stream exists, and
+// the stream encrypts through its TlsSession; without it the bytes go to
+// the socket as they are, with no extra copy or hop.
+//
 // Lifetime: a FrameStream is shared (the event loop holds a reference while
 // a read or write is pending). Shutdown() ends both directions and lets the
 // loop's references go; call it before dropping the last reference of a
@@ -44,6 +49,7 @@
 #include "google/protobuf/message_lite.h"
 #include "rpc/event_loop.h"
 #include "rpc/frame_codec.h"
+#include "rpc/tls.h"
 #include "weft/internal/mutex.h"
 
 namespace weft::rpc {
@@ -75,9 +81,12 @@ class FrameStream : public std::enable_shared_from_this<FrameStream> {
   // Takes ownership of `fd`, a connected stream socket. `loop` finishes the
   // sends the socket does not take at once and, after StartReading(), does
   // the reading; it must outlive the stream. `max_frame_bytes` bounds both
-  // directions (reads until set_read_limit() says otherwise).
+  // directions (reads until set_read_limit() says otherwise). `tls`, if
+  // given, is a session on `fd` whose handshake is complete: every byte
+  // goes through it.
   static std::shared_ptr<FrameStream> Make(
-      int fd, EventLoop& loop, size_t max_frame_bytes = kMaxFrameBytes);
+      int fd, EventLoop& loop, size_t max_frame_bytes = kMaxFrameBytes,
+      std::unique_ptr<TlsSession> tls = nullptr);
   // Closes the socket.
   ~FrameStream();
 
@@ -146,8 +155,16 @@ class FrameStream : public std::enable_shared_from_this<FrameStream> {
  private:
   struct Io;  // the socket as the event loop sees it, and its strand
 
-  FrameStream(int fd, EventLoop& loop, size_t max_frame_bytes);
+  FrameStream(int fd, EventLoop& loop, size_t max_frame_bytes,
+              std::unique_ptr<TlsSession> tls);
 
+  // recv() and send() on the socket, or through the TLS session: > 0
+  // bytes, 0 the peer closed (RecvSome), -1 with errno (EAGAIN: would
+  // block). On another error `error` says why.
+  ssize_t RecvSome(char* data, size_t size, std::string& error);
+  ssize_t SendSome(const char* data, size_t size, std::string& error);
+  // Whether the TLS session holds bytes the socket no longer shows.
+  bool TlsPending();
   // Writes queued bytes until none are left (returns true) or the socket
   // would block or fails (false).
   bool WriteQueuedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -172,6 +189,10 @@ class FrameStream : public std::enable_shared_from_this<FrameStream> {
   const size_t max_frame_bytes_;
   const std::string peer_;
   const std::unique_ptr<Io> io_;
+  // The TLS session (null: plaintext). The writer (under mu_) and the
+  // reader use it, one at a time: tls_mu_ (after mu_, never before).
+  internal::Mutex tls_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  const std::unique_ptr<TlsSession> tls_ ABSL_PT_GUARDED_BY(tls_mu_);
 
   mutable internal::Mutex mu_;
   std::condition_variable_any cv_;  // the queue drained, or a failure
@@ -195,8 +216,12 @@ class FrameStream : public std::enable_shared_from_this<FrameStream> {
 };
 
 // Connects to host:port (a name, an IPv4 address or an IPv6 address, with
-// or without brackets), for a stream served by `loop`. Errors: UNAVAILABLE
-// naming the address if it cannot connect within `timeout`.
+// or without brackets), for a stream served by `loop`; with this process's
+// TLS on (rpc/tls.h), completes the handshake within `timeout` too. Errors:
+// UNAVAILABLE naming the address if it cannot connect within `timeout` or
+// the TLS handshake fails (naming why: e.g. a certificate from another CA,
+// a peer without TLS), DEADLINE_EXCEEDED if the handshake does not finish,
+// INVALID_ARGUMENT if this process's TLS files are broken.
 absl::StatusOr<std::shared_ptr<FrameStream>> ConnectFrameStream(
     const std::string& host, int port, absl::Duration timeout,
     EventLoop& loop = EventLoop::Shared());
@@ -225,8 +250,12 @@ class FrameListener {
   using AcceptHandler =
       absl::AnyInvocable<void(std::shared_ptr<FrameStream> stream)>;
 
-  // Listens on host:port (port 0: any free port). Errors: UNAVAILABLE if it
-  // cannot bind.
+  // Listens on host:port (port 0: any free port). With this process's TLS
+  // on (rpc/tls.h, read now), each connection completes a TLS handshake
+  // with a certificate from the cluster's CA within kTlsHandshakeTimeout
+  // before it is accepted; one that does not is closed before a byte of it
+  // reaches the handler (the error handler hears why). Errors: UNAVAILABLE
+  // if it cannot bind, INVALID_ARGUMENT if the TLS files are broken.
   static absl::StatusOr<std::unique_ptr<FrameListener>> Listen(
       const std::string& host, int port, EventLoop& loop);
   // Stops accepting (a call of the handler already running goes on) and
@@ -246,7 +275,8 @@ class FrameListener {
 
  private:
   struct Io;
-  FrameListener(int fd, int port, EventLoop& loop);
+  FrameListener(int fd, int port, EventLoop& loop,
+                std::shared_ptr<const TlsContext> tls);
 
   const int port_;
   EventLoop& loop_;

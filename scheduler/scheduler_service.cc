@@ -15,6 +15,7 @@
 #include "rpc/listen_check.h"
 #include "rpc/process_stats.h"
 #include "rpc/status.h"
+#include "rpc/tls.h"
 #include "rpc/token.h"
 #include "scheduler/memory_trim.h"
 #include "scheduler/proto_mapping.h"
@@ -1331,6 +1332,11 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   const int dashboard_port = options.dashboard_port;
   const bool dashboard_fallback = options.dashboard_port_fallback;
   const std::string token = options.token;
+  // With TLS on (rpc/tls.h), every port serves TLS only; broken TLS files
+  // stop the scheduler here rather than fall back to plaintext.
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      rpc::ProcessServerCredentials();
+  if (!credentials.ok()) return credentials.status();
   server->service_ = std::make_unique<SchedulerService>(std::move(options));
   // Before serving: a peer registering now may be offered a frame stream.
   if (frame_port >= 0) {
@@ -1347,8 +1353,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   // sharing it (gRPC sets SO_REUSEPORT unless told not to).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int bound = 0;
-  builder.AddListeningPort(absl::StrCat(host, ":", port),
-                           grpc::InsecureServerCredentials(), &bound);
+  builder.AddListeningPort(absl::StrCat(host, ":", port), *credentials,
+                           &bound);
   // Control messages carry metadata and small values; a larger one is
   // refused with RESOURCE_EXHAUSTED before it is read into memory.
   builder.SetMaxReceiveMessageSize(kMaxSchedulerMessageBytes);

@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "deploy/slurm_env.h"
 #include "rpc/cluster_files.h"
+#include "rpc/tls.h"
 #include "rpc/token.h"
 #include "scheduler/dashboard/http_server.h"
 #include "worker/worker.h"
@@ -31,10 +32,58 @@ void Die(const std::string& message) {
 }
 
 std::vector<std::string> SchedulerFlags() {
-  return {"host=",       "interface=",         "port=",
-          "frame-port=", "token-file=",        "scheduler-file=",
-          "new-token",   "heartbeat-timeout=", "client-timeout=",
-          "dashboard-port="};
+  std::vector<std::string> flags = {
+      "host=",       "interface=",         "port=",
+      "frame-port=", "token-file=",        "scheduler-file=",
+      "new-token",   "heartbeat-timeout=", "client-timeout=",
+      "dashboard-port="};
+  for (std::string& flag : TlsFlags()) flags.push_back(std::move(flag));
+  return flags;
+}
+
+std::vector<std::string> TlsFlags() {
+  return {"tls=", "tls-cert=", "tls-key=", "tls-ca="};
+}
+
+const char kTlsUsage[] =
+    "  --tls=DIR              mutual TLS with the files of `weft tls init\n"
+    "                         DIR` (DIR/weft-cluster.pem, .key, ca.pem)\n"
+    "  --tls-cert=F --tls-key=F --tls-ca=F  mutual TLS with these files\n"
+    "                         (default: $WEFT_TLS_CERT, $WEFT_TLS_KEY,\n"
+    "                         $WEFT_TLS_CA; none: no TLS)\n";
+
+void ConfigureTls(const Args& args) {
+  const bool dir = args.flags.contains("tls");
+  const int files = args.flags.contains("tls-cert") +
+                    args.flags.contains("tls-key") +
+                    args.flags.contains("tls-ca");
+  if (dir && files > 0) {
+    Die("--tls=DIR and --tls-cert/--tls-key/--tls-ca exclude each other");
+  }
+  if (files > 0 && files < 3) {
+    Die("--tls-cert, --tls-key and --tls-ca go together");
+  }
+  absl::Status status;
+  if (dir) {
+    status = rpc::ConfigureProcessTls(
+        rpc::TlsFilesInDirectory(args.Get("tls", "")));
+  } else if (files == 3) {
+    status = rpc::ConfigureProcessTls(rpc::TlsFiles{
+        args.Get("tls-cert", ""), args.Get("tls-key", ""),
+        args.Get("tls-ca", "")});
+  } else {
+    status = rpc::ProcessTls().status();
+  }
+  if (!status.ok()) Die(std::string(status.message()));
+}
+
+std::vector<std::string> TlsArgsForChildren() {
+  absl::StatusOr<std::shared_ptr<const rpc::TlsContext>> tls =
+      rpc::ProcessTls();
+  if (!tls.ok() || *tls == nullptr) return {};
+  const rpc::TlsFiles& files = (*tls)->files();
+  return {"--tls-cert=" + files.cert, "--tls-key=" + files.key,
+          "--tls-ca=" + files.ca};
 }
 
 const char kSchedulerUsage[] =
@@ -175,6 +224,7 @@ std::string SchedulerFilePath(const Args& args) {
 
 RunningScheduler StartScheduler(const Args& args,
                                 const std::string& default_host) {
+  ConfigureTls(args);
   RunningScheduler scheduler;
   std::string host = args.Get("host", default_host);
   if (args.flags.contains("interface")) {

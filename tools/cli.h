@@ -37,8 +37,16 @@ struct Verb {
 // The flags StartScheduler reads, shared by the verbs that start one, and
 // their lines for --help.
 // (A function, not a global: other files' globals are built from it.)
+// They include TlsFlags().
 std::vector<std::string> SchedulerFlags();
 extern const char kSchedulerUsage[];
+
+// The TLS flags (--tls=DIR, or --tls-cert, --tls-key and --tls-ca
+// together) of every verb that connects or listens, and their --help
+// lines.
+std::vector<std::string> TlsFlags();
+extern const char kTlsUsage[];
+
 
 // --name=value (or --name value) flags and "-n N". A flag given twice
 // keeps its last value in `flags` and all in `all`.
@@ -59,6 +67,15 @@ struct Args {
   // Every value given for the flag, in order.
   std::vector<std::string> All(const std::string& name) const;
 };
+
+// Sets this process's TLS (rpc/tls.h) from the TLS flags, else from
+// WEFT_TLS_*; the processes it starts inherit it through WEFT_TLS_*.
+// Die()s naming the file and the reason if the files are broken, or if
+// the flags are incomplete or given twice over.
+void ConfigureTls(const Args& args);
+// The flags that give a process started elsewhere (over ssh) this
+// process's TLS files (the same paths): none when TLS is off.
+std::vector<std::string> TlsArgsForChildren();
 
 // The default token file (rpc::DefaultTokenPath()); Die()s without one.
 std::string DefaultTokenPath();
@@ -98,9 +115,9 @@ struct RunningScheduler {
 // Starts a scheduler as --host (default `default_host`) or --interface
 // (that interface's IPv4 address), --port (default kDefaultPort, any free
 // port inside a SLURM job; one in use is an error), --frame-port,
-// --heartbeat-timeout, --client-timeout, --dashboard-port, --token-file and
-// --scheduler-file
-// say. The token is $WEFT_TOKEN if set,
+// --heartbeat-timeout, --client-timeout, --dashboard-port, --token-file,
+// --scheduler-file and the TLS flags (ConfigureTls) say.
+// (kSchedulerUsage leaves out kTlsUsage's lines: verbs add them.) The token is $WEFT_TOKEN if set,
 // else the token file's (so a restarted scheduler lets its workers back
 // in) unless --new-token, else a fresh one; it is written to the token
 // file. Once listening, writes its address to the scheduler file. Die()s

@@ -348,9 +348,17 @@ const Verb kClusterStartVerb = {
     "  --ssh=COMMAND          the ssh command (default: ssh)\n"
     "  --ssh-timeout=S        how long ssh may take to connect (default 5)\n"
     "  --remote-weft=PATH     the weft program on the hosts (default: this\n"
-    "                         one's path)\n",
-    {"n=", "port=", "dashboard-port=", "host=", "nthreads=", "load=", "hosts=", "hostfile=",
-     "ssh=", "ssh-timeout=", "remote-weft="}};
+    "                         one's path)\n" +
+        std::string(kTlsUsage) +
+        "                         (the same paths on every host)\n",
+    [] {
+      std::vector<std::string> flags = {
+          "n=",        "port=",     "dashboard-port=", "host=",
+          "nthreads=", "load=",     "hosts=",          "hostfile=",
+          "ssh=",      "ssh-timeout=", "remote-weft="};
+      for (std::string& flag : TlsFlags()) flags.push_back(std::move(flag));
+      return flags;
+    }()};
 
 const Verb kClusterStopVerb = {
     "weft cluster stop",
@@ -365,6 +373,8 @@ int ClusterStart(const Args& args) {
     Die("a cluster is already running (see " + StatePath() +
         "); stop it with `weft cluster stop`");
   }
+  ConfigureTls(args);
+  const std::vector<std::string> tls = TlsArgsForChildren();
   const std::vector<std::string> hosts = Hosts(args);
   const int n = args.Int(
       "n", hosts.empty() ? static_cast<int>(std::thread::hardware_concurrency())
@@ -393,6 +403,7 @@ int ClusterStart(const Args& args) {
   if (args.flags.contains("dashboard-port")) {
     scheduler.push_back("--dashboard-port=" + args.Get("dashboard-port", ""));
   }
+  scheduler.insert(scheduler.end(), tls.begin(), tls.end());
   state.local.push_back(Recorded(Daemon(scheduler, log, state.mark)));
   WriteState(state);
   if (!rpc::WaitForSchedulerFile(scheduler_file,
@@ -407,6 +418,7 @@ int ClusterStart(const Args& args) {
                                      "--nthreads=" + nthreads,
                                      "--exit-with-parent=no"};
   for (const auto& lib : args.loads) worker.push_back("--load=" + lib);
+  worker.insert(worker.end(), tls.begin(), tls.end());
   if (hosts.empty()) {
     for (int i = 0; i < n; ++i) {
       std::vector<std::string> argv = {self};

@@ -21,6 +21,9 @@ PACKAGES=(
   protobuf-compiler protobuf-compiler-grpc libgrpc++-dev libprotobuf-dev
   # Abseil, Boost (Asio is header-only; Fiber needs Context).
   libabsl-dev libboost-dev libboost-fiber-dev libboost-context-dev
+  # Mutual TLS (rpc/tls.h): OpenSSL 3, the same libssl Debian's gRPC links;
+  # the openssl command for inspecting what `weft tls init` made.
+  libssl-dev openssl
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
   # Fuzzing (docs/fuzzing.md): clang-14 builds the libFuzzer targets

@@ -41,7 +41,7 @@ const Verb kSlurmVerb = {
     "                         the end)\n"
     "  --poll=S               how often to look at the queue (default 2)\n"
     "The scheduler (default --host=0.0.0.0):\n" +
-        std::string(kSchedulerUsage),
+        std::string(kSchedulerUsage) + kTlsUsage,
     [] {
       std::vector<std::string> flags = {
           "n=",         "adapt=",     "cores=",    "memory=",    "walltime=",
@@ -111,6 +111,10 @@ int SlurmCommand(const Args& args) {
   for (const std::string& lib : args.loads) {
     pool.spec.worker_command.push_back("--load=" +
                                        std::filesystem::absolute(lib).string());
+  }
+  // The scheduler's TLS files (the same paths on the nodes).
+  for (std::string& flag : TlsArgsForChildren()) {
+    pool.spec.worker_command.push_back(std::move(flag));
   }
   std::ofstream(directory + "/worker-job.sh")
       << deploy::WorkerJobScript(pool.spec);

@@ -16,6 +16,10 @@
 //   weft cluster stop
 //   weft slurm [-n N | --adapt=MIN:MAX] [--cores=C] ... (tools/slurm_command.h)
 //   weft status [--scheduler=HOST:PORT] [--token-file=F]
+//   weft tls init DIR [--name=NAME]
+//
+// The verbs that listen or connect take --tls=DIR (or --tls-cert, --tls-key
+// and --tls-ca) for mutual TLS (rpc/tls.h, docs/cluster.md).
 //
 // Every verb says what it accepts with --help and rejects what it does not
 // know.
@@ -52,6 +56,7 @@
 #include "rpc/cluster_files.h"
 #include "rpc/report_limits.h"
 #include "rpc/status.h"
+#include "rpc/tls.h"
 #include "rpc/token.h"
 #include "scheduler/scheduler_service.h"
 #include "tools/cli.h"
@@ -102,6 +107,8 @@ void LoadLibraries(const std::vector<std::string>& libs) {
 
 int Worker(const Args& args, const std::vector<std::string>& argv) {
   ExitWithParentIfAsked(args);
+  // Before the supervisor: its restarts inherit WEFT_TLS_* as well.
+  ConfigureTls(args);
   if (!args.flags.contains("no-supervisor") &&
       !weft::worker::IsSupervisedChild()) {
     // This process watches; a child runs `weft worker` itself, and is
@@ -167,6 +174,7 @@ int Worker(const Args& args, const std::vector<std::string>& argv) {
 }
 
 int Status(const Args& args) {
+  ConfigureTls(args);
   std::string address = args.Get("scheduler", "");
   if (address.empty()) {
     std::ifstream state(StatePath());
@@ -205,7 +213,7 @@ const Verb kScheduler = {
     "usage: weft scheduler [flags]\n"
     "Runs a scheduler until SIGTERM or SIGINT; writes its token and its\n"
     "address (the scheduler file) for workers and programs to find.\n" +
-        std::string(kSchedulerUsage) +
+        std::string(kSchedulerUsage) + kTlsUsage +
         "  --exit-with-parent=yes|no  stop when the parent process ends\n"
         "                         (default: yes inside a SLURM job)\n",
     [] {
@@ -240,10 +248,17 @@ const Verb kWorker = {
     "  --max-restarts=N       restarts of a crashed worker (default: no\n"
     "                         limit)\n"
     "  --exit-with-parent=yes|no  stop when the parent process ends\n"
-    "                         (default: yes inside a SLURM job)\n",
-    {"scheduler=", "scheduler-file=", "token-file=", "nthreads=", "host=",
-     "load=", "connect-timeout=", "rejoin-timeout=", "retire-timeout=",
-     "no-supervisor", "max-restarts=", "exit-with-parent="}};
+    "                         (default: yes inside a SLURM job)\n" +
+        std::string(kTlsUsage),
+    [] {
+      std::vector<std::string> flags = {
+          "scheduler=",      "scheduler-file=", "token-file=",
+          "nthreads=",       "host=",           "load=",
+          "connect-timeout=", "rejoin-timeout=", "retire-timeout=",
+          "no-supervisor",   "max-restarts=",   "exit-with-parent="};
+      for (std::string& flag : TlsFlags()) flags.push_back(std::move(flag));
+      return flags;
+    }()};
 
 const Verb kStatus = {
     "weft status",
@@ -252,8 +267,48 @@ const Verb kStatus = {
     "  --scheduler=HOST:PORT  the scheduler (default: `weft cluster`'s, else\n"
     "                         $WEFT_SCHEDULER, else the scheduler file)\n"
     "  --scheduler-file=F     where to find the scheduler's address\n"
-    "  --token-file=F         the scheduler's token\n",
-    {"scheduler=", "scheduler-file=", "token-file="}};
+    "  --token-file=F         the scheduler's token\n" +
+        std::string(kTlsUsage),
+    [] {
+      std::vector<std::string> flags = {"scheduler=", "scheduler-file=",
+                                        "token-file="};
+      for (std::string& flag : TlsFlags()) flags.push_back(std::move(flag));
+      return flags;
+    }()};
+
+const Verb kTlsInit = {
+    "weft tls init",
+    "usage: weft tls init DIR [--name=NAME]\n"
+    "Makes a certificate authority for a cluster in DIR (ca.pem, ca.key)\n"
+    "unless DIR has one, and a certificate and key signed by it\n"
+    "(DIR/weft-cluster.pem and .key) that every process of the cluster can\n"
+    "use: `weft scheduler --tls=DIR`, `weft worker --tls=DIR`, or\n"
+    "WEFT_TLS_CERT, WEFT_TLS_KEY and WEFT_TLS_CA for programs. Keep ca.key\n"
+    "away from the cluster's hosts once the certificates are made.\n"
+    "  --name=NAME            another certificate from DIR's CA, as\n"
+    "                         DIR/NAME.pem and DIR/NAME.key\n",
+    {"name="}};
+
+int TlsInit(int argc, char** argv) {
+  if (argc < 4 || std::string(argv[3]).rfind("-", 0) == 0) {
+    if (argc >= 4 && (std::string(argv[3]) == "--help" ||
+                      std::string(argv[3]) == "-h")) {
+      std::cout << kTlsInit.usage;
+      return 0;
+    }
+    Die("`weft tls init` wants a directory; `weft tls init --help` says more");
+  }
+  const std::string dir = argv[3];
+  const Args args(argc, argv, 4, kTlsInit);
+  const std::string name = args.Get("name", weft::rpc::kTlsClusterName);
+  if (absl::Status s = weft::rpc::MakeTlsDirectory(dir, name); !s.ok()) {
+    Die(std::string(s.message()));
+  }
+  const weft::rpc::TlsFiles files = weft::rpc::TlsFilesInDirectory(dir, name);
+  std::cout << "weft: certificate " << files.cert << ", key " << files.key
+            << ", CA " << files.ca << " (its key " << dir << "/ca.key)\n";
+  return 0;
+}
 
 // Prints the verbs; on stdout and exits 0 if asked (--help), else on
 // stderr and exits 2.
@@ -269,6 +324,7 @@ const Verb kStatus = {
          "  weft slurm [-n N | --adapt=MIN:MAX] [--cores=C] "
          "[--memory=M] [--walltime=T] ...\n"
          "  weft status [--scheduler=HOST:PORT]\n"
+         "  weft tls init DIR [--name=NAME]\n"
          "`weft VERB --help` lists a verb's flags.\n";
   std::exit(asked ? 0 : 2);
 }
@@ -287,6 +343,9 @@ int main(int argc, char** argv) {
     if (verb == "scheduler") return Scheduler(Args(argc, argv, 2, kScheduler));
     if (verb == "worker") return Worker(Args(argc, argv, 2, kWorker), original);
     if (verb == "status") return Status(Args(argc, argv, 2, kStatus));
+    if (verb == "tls" && argc >= 3 && std::string(argv[2]) == "init") {
+      return TlsInit(argc, argv);
+    }
     if (verb == "slurm") return SlurmCommand(Args(argc, argv, 2, kSlurmVerb));
     if (verb == "cluster" && argc >= 3) {
       const std::string what = argv[2];
@@ -301,7 +360,8 @@ int main(int argc, char** argv) {
     Die(e.what());
   }
   std::cerr << "weft: unknown command '" << verb
-            << (verb == "cluster" && argc >= 3 ? std::string(" ") + argv[2]
+            << ((verb == "cluster" || verb == "tls") && argc >= 3
+                    ? std::string(" ") + argv[2]
                                                : std::string())
             << "'\n";
   Usage();

@@ -48,6 +48,8 @@
 #include "rpc/retry.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
+#include "rpc/tls.h"
+#include "rpc/tls_probe.h"
 #include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
 #include "weft/internal/inline_limit.h"
@@ -404,14 +406,21 @@ class Worker {
         store_, /*token=*/"",  // set once the scheduler took one
         [this](const rpc::CallRequest& r) { return HandleCall(r); },
         shared_memory_, bulk_.get());
+    // With TLS on (rpc/tls.h) the data port serves TLS only.
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+        rpc::ProcessServerCredentials();
+    if (!credentials.ok()) {
+      std::fprintf(stderr, "weft worker: %s\n",
+                   std::string(credentials.status().message()).c_str());
+      return false;
+    }
     grpc::ServerBuilder builder;
     // A port another process listens on is an error, not a second listener
     // sharing it (gRPC sets SO_REUSEPORT unless told not to).
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     int port = 0;
-    builder.AddListeningPort(
-        absl::StrCat(options_.host, ":", options_.port),
-        grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort(absl::StrCat(options_.host, ":", options_.port),
+                             *credentials, &port);
     // Data arrives in 1 MiB chunks; anything far larger is refused.
     builder.SetMaxReceiveMessageSize(64 << 20);
     builder.SetMaxSendMessageSize(-1);
@@ -479,11 +488,17 @@ class Worker {
     token_ = *std::move(token);
     service_->set_token(token_);
     data_client_.set_token(token_);
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        rpc::ProcessChannelCredentials();
+    if (!credentials.ok()) return credentials.status();
     std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-        options_.scheduler_address, grpc::InsecureChannelCredentials(),
-        rpc::ChannelArgs());
+        options_.scheduler_address, *credentials, rpc::ChannelArgs());
     if (!channel->WaitForConnected(absl::ToChronoTime(deadline))) {
-      return absl::UnavailableError("nothing answers there yet");
+      const std::string tls =
+          rpc::DiagnoseTls(options_.scheduler_address, deadline);
+      return absl::UnavailableError(
+          tls.empty() ? "nothing answers there yet"
+                      : absl::StrCat("its TLS and this worker's differ", tls));
     }
     std::unique_ptr<rpc::Scheduler::Stub> stub =
         rpc::Scheduler::NewStub(channel);

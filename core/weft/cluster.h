@@ -59,6 +59,11 @@ class LocalCluster {
     // The web dashboard (docs/dashboard.md), on `host`: this port, or any
     // free one if it is taken (as Dask's); 0: any free port; -1: none.
     int dashboard_port = 8787;
+    // Mutual TLS on every connection (docs/cluster.md, "TLS"): a directory
+    // made by `weft tls init`. TLS is a process-wide setting: this sets it
+    // for the whole process (as WEFT_TLS_CERT, WEFT_TLS_KEY, WEFT_TLS_CA,
+    // which the workers inherit). Empty: those variables decide.
+    std::string tls_directory = {};
   };
 
   // Starts the scheduler in this process and `workers` worker processes,
