@@ -29,17 +29,6 @@
 namespace weft::rpc {
 namespace {
 
-std::string ErrnoText(int err) { return std::strerror(err); }
-
-int PollTimeoutMs(absl::Time deadline) {
-  // Waits of at most a minute at a time (poll's int milliseconds), and an
-  // infinite deadline is one such wait after another.
-  const absl::Duration left =
-      std::min(deadline - absl::Now(), absl::Minutes(1));
-  if (left <= absl::ZeroDuration()) return 0;
-  return static_cast<int>(absl::ToInt64Milliseconds(left) + 1);
-}
-
 // Waits until `fd` is ready for `events`, `stop_fd` (if >= 0) is readable,
 // or `deadline` passes. Returns 1 when ready, 0 on the deadline, -1 when
 // stopped (or poll failed).

@@ -45,15 +45,13 @@ constexpr size_t kMaxFramesPerBatch = 64;
 // Bytes read in one go before the frames in them are handled.
 constexpr size_t kMaxReadPerTurn = size_t{4} << 20;
 
-std::string ErrnoText(int error) { return std::strerror(error); }
-
-// Milliseconds for poll() until `deadline` (-1: forever), at least 0.
-int PollTimeout(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return -1;
-  const absl::Duration left = deadline - absl::Now();
-  if (left <= absl::ZeroDuration()) return 0;
-  return static_cast<int>(
-      std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1 << 30));
+// After a plain recv() or send() that failed: `error` names the failure
+// unless the call would only have blocked or was interrupted; errno is
+// kept for the caller.
+void NoteSocketError(std::string& error) {
+  const int e = errno;
+  if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR) error = ErrnoText(e);
+  errno = e;
 }
 
 std::string PeerName(int fd) {
@@ -118,11 +116,7 @@ FrameStream::FrameStream(int fd, EventLoop& loop, size_t max_frame_bytes,
 ssize_t FrameStream::RecvSome(char* data, size_t size, std::string& error) {
   if (tls_ == nullptr) {
     const ssize_t n = ::recv(fd_, data, size, MSG_DONTWAIT);
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-      const int e = errno;
-      error = ErrnoText(e);
-      errno = e;
-    }
+    if (n < 0) NoteSocketError(error);
     return n;
   }
   MutexLock lock(&tls_mu_);
@@ -135,11 +129,7 @@ ssize_t FrameStream::SendSome(const char* data, size_t size,
                               std::string& error) {
   if (tls_ == nullptr) {
     const ssize_t n = ::send(fd_, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-      const int e = errno;
-      error = ErrnoText(e);
-      errno = e;
-    }
+    if (n < 0) NoteSocketError(error);
     return n;
   }
   MutexLock lock(&tls_mu_);
@@ -273,8 +263,11 @@ bool FrameStream::Fill(absl::Time deadline) {
   while (got < kMaxReadPerTurn) {
     if (got == 0 && deadline != absl::InfinitePast() && !TlsPending()) {
       pollfd p{fd_, POLLIN, 0};
-      const int ready = ::poll(&p, 1, PollTimeout(deadline));
-      if (ready == 0) return false;  // the stream stays usable
+      const int ready = ::poll(&p, 1, PollTimeoutMs(deadline));
+      if (ready == 0 && absl::Now() >= deadline) {
+        return false;  // the stream stays usable
+      }
+      if (ready == 0) continue;  // a wait of at most a minute ended
       if (ready < 0 && errno == EINTR) continue;
     }
     absl::Span<char> room = in_.Room();

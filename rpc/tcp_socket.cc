@@ -18,17 +18,17 @@
 #include "weft/internal/status_macros.h"
 
 namespace weft::rpc {
-namespace {
 
 std::string ErrnoText(int error) { return std::strerror(error); }
 
-// poll()'s timeout for `deadline`, in milliseconds (at least 0).
-int PollMs(absl::Time deadline) {
+int PollTimeoutMs(absl::Time deadline) {
   const absl::Duration left =
       std::min(deadline - absl::Now(), absl::Minutes(1));
   if (left <= absl::ZeroDuration()) return 0;
   return static_cast<int>(absl::ToInt64Milliseconds(left) + 1);
 }
+
+namespace {
 
 // The addresses of host:port, or Unavailable naming them.
 absl::StatusOr<addrinfo*> Resolve(const std::string& host, int port,
@@ -74,7 +74,7 @@ absl::StatusOr<int> ConnectTcp(const std::string& host, int port,
     int rc = ::connect(fd, a->ai_addr, a->ai_addrlen);
     if (rc != 0 && errno == EINPROGRESS) {
       pollfd p{fd, POLLOUT, 0};
-      while ((rc = ::poll(&p, 1, PollMs(deadline))) < 0 && errno == EINTR) {
+      while ((rc = ::poll(&p, 1, PollTimeoutMs(deadline))) < 0 && errno == EINTR) {
       }
       if (rc == 0) {
         last_error = "timed out";

@@ -34,6 +34,15 @@ struct TcpListener {
 // listen on ...: <reason>", e.g. the port is in use). Thread-safe.
 absl::StatusOr<TcpListener> ListenTcp(const std::string& host, int port);
 
+// strerror(error) as a string, for messages naming a socket's failure.
+// Thread-safe.
+std::string ErrnoText(int error);
+
+// poll()'s timeout for waiting until `deadline`, in milliseconds: at least
+// 0 and at most a minute (poll takes an int; an infinite deadline is one
+// such wait after another), rounded up so a wait never ends early.
+int PollTimeoutMs(absl::Time deadline);
+
 // `host` without the brackets of an IPv6 literal ("[::1]" -> "::1").
 std::string StripBrackets(const std::string& host);
 
