@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "fuzz/fuzz_check.h"
 #include "rpc/cluster_runtime.h"
 #include "rpc/local_link.h"
 #include "rpc/report_limits.h"
@@ -53,15 +54,6 @@
 #include "weft/internal/client_impl.h"
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                   \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::fprintf(stderr, "client_fuzzer: check failed at line %d: %s\n", \
-                   __LINE__, #cond);                                       \
-      std::abort();                                                        \
-    }                                                                      \
-  } while (false)
 
 int64_t FuzzInt(int64_t x) { return x + 1; }
 std::string FuzzText(int64_t x) { return std::string(size_t(x & 63), 'x'); }

@@ -41,6 +41,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "fuzz/fuzz_check.h"
 #include "grpcpp/grpcpp.h"
 #include "rpc/buffer.h"
 #include "rpc/data_client.h"
@@ -50,15 +51,6 @@
 
 namespace weft::rpc {
 namespace {
-
-#define FUZZ_CHECK(cond)                                                     \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      std::fprintf(stderr, "data_client_fuzzer: check failed at line %d: %s\n", \
-                   __LINE__, #cond);                                         \
-      std::abort();                                                          \
-    }                                                                        \
-  } while (0)
 
 constexpr uint64_t kId = 7;
 constexpr uint64_t kMaxAnnounced = uint64_t{2} << 20;

@@ -41,21 +41,13 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "fuzz/fuzz_check.h"
 #include "rpc/event_loop.h"
 #include "rpc/frame_codec.h"
 #include "rpc/frame_stream.h"
 
 namespace weft::rpc {
 namespace {
-
-#define FUZZ_CHECK(cond)                                                   \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::fprintf(stderr, "frame_fuzzer: check failed at line %d: %s\n",  \
-                   __LINE__, #cond);                                       \
-      std::abort();                                                        \
-    }                                                                      \
-  } while (0)
 
 // What the reference decoder makes of a whole byte stream.
 struct Expected {

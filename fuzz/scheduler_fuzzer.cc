@@ -34,19 +34,11 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "fuzz/fuzz_check.h"
 #include "scheduler/scheduler_state.h"
 
 namespace weft::scheduler {
 namespace {
-
-#define FUZZ_CHECK(cond)                                                  \
-  do {                                                                    \
-    if (!(cond)) {                                                        \
-      std::fprintf(stderr, "scheduler_fuzzer: check failed at line %d: %s\n", \
-                   __LINE__, #cond);                                      \
-      std::abort();                                                       \
-    }                                                                     \
-  } while (0)
 
 // Ids the input may name that were never issued.
 constexpr ObjectId kStrayObject = 1'000'000;

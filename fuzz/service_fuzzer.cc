@@ -47,6 +47,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "fuzz/fuzz_check.h"
 #include "rpc/local_link.h"
 #include "rpc/peer_stream.h"
 #include "rpc/report_limits.h"
@@ -55,15 +56,6 @@
 
 namespace weft::scheduler {
 namespace {
-
-#define FUZZ_CHECK(cond)                                                    \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      std::fprintf(stderr, "service_fuzzer: check failed at line %d: %s\n", \
-                   __LINE__, #cond);                                        \
-      std::abort();                                                         \
-    }                                                                       \
-  } while (false)
 
 using WorkerStreamBase =
     rpc::PeerStream<rpc::SchedulerToWorker, rpc::WorkerMessage>;

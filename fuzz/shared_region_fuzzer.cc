@@ -38,21 +38,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "fuzz/fuzz_check.h"
 #include "rpc/shared_region.h"
 #include "rpc/weft.pb.h"
 
 namespace weft::rpc {
 namespace {
-
-#define FUZZ_CHECK(cond)                                                    \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      std::fprintf(stderr,                                                  \
-                   "shared_region_fuzzer: check failed at line %d: %s\n",   \
-                   __LINE__, #cond);                                        \
-      std::abort();                                                         \
-    }                                                                       \
-  } while (0)
 
 // One descriptor of this process, as a handle would describe it.
 struct Target {

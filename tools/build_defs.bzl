@@ -59,7 +59,7 @@ def weft_fuzzer(name, srcs, deps = [], size = "small", **kwargs):
         # <fuzzer/FuzzedDataProvider.h> (Debian: libclang-rt-14-dev) for gcc
         # too, searched after every other directory.
         copts = ["-idirafter", "/usr/include/clang/14/include"],
-        deps = deps,
+        deps = deps + ["//fuzz:fuzz_check"],
         alwayslink = True,
     )
     always = [
