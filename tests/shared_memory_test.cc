@@ -93,8 +93,15 @@ struct Placed {
 };
 Placed PlaceApart() {
   Placed p;
-  p.a = weft::remote(Make)(kDoubles);
-  p.b = weft::remote(Make)(kDoubles + 1);
+  // One graph with two roots reaches the scheduler in one message, and
+  // each of the two workers has one slot, so each takes one. (Two remote()
+  // calls could both land on one worker if the first finished before the
+  // second arrived.)
+  std::vector<weft::ObjectRef<std::vector<double>>> made = weft::persist(
+      std::vector{weft::delayed(Make)(kDoubles),
+                  weft::delayed(Make)(kDoubles + 1)});
+  p.a = made[0];
+  p.b = made[1];
   weft::wait(std::vector{p.a, p.b}, 2, 60s);
   p.where_a = weft::get(weft::remote(Where)(p.a), 60s);
   p.where_b = weft::get(weft::remote(Where)(p.b), 60s);

@@ -96,6 +96,17 @@ std::string ConnectError(const weft::rpc::TlsFiles& files,
   return error;
 }
 
+// Arrays of n and n + 1 doubles, made on different workers: one graph
+// with two roots reaches the scheduler in one message, and each of the
+// cluster's two workers has one slot, so each takes one. (Two remote()
+// calls could both land on one worker if the first finished before the
+// second arrived.)
+std::vector<weft::ObjectRef<std::vector<double>>> MakeApart(
+    const weft::Client& client, int64_t n) {
+  return client.persist(std::vector{weft::delayed(Make)(n),
+                                    weft::delayed(Make)(n + 1)});
+}
+
 class TlsTest : public ::testing::Test {
  protected:
   void TearDown() override {
@@ -118,8 +129,9 @@ TEST_F(TlsTest, LocalClusterOverTlsMovesObjectsExactly) {
   weft::Client client = cluster.client();
 
   // Two pairs of arrays; each pair's members made on different workers.
-  auto large_a = client.remote(Make)(kLargeDoubles);
-  auto large_b = client.remote(Make)(kLargeDoubles + 1);
+  const auto large = MakeApart(client, kLargeDoubles);
+  const auto& large_a = large[0];
+  const auto& large_b = large[1];
   client.wait(std::vector{large_a, large_b}, 2, 120s);
   const int64_t where_a = client.get(client.remote(Where)(large_a), 60s);
   const int64_t where_b = client.get(client.remote(Where)(large_b), 60s);
@@ -132,8 +144,9 @@ TEST_F(TlsTest, LocalClusterOverTlsMovesObjectsExactly) {
   EXPECT_EQ(after.at(where_b).bulk, before.at(where_b).bulk + 1);
   EXPECT_EQ(after.at(where_b).fallbacks, 0u);
 
-  auto medium_a = client.remote(Make)(kMediumDoubles);
-  auto medium_b = client.remote(Make)(kMediumDoubles + 1);
+  const auto medium = MakeApart(client, kMediumDoubles);
+  const auto& medium_a = medium[0];
+  const auto& medium_b = medium[1];
   client.wait(std::vector{medium_a, medium_b}, 2, 60s);
   const int64_t medium_where_b =
       client.get(client.remote(Where)(medium_b), 60s);
