@@ -120,13 +120,14 @@ class StoreArgSource final : public internal::ArgSource,
   bool adopted_ = false;
 };
 
-class Worker;
-void StopOnSignal(Worker* worker);
+}  // namespace
 
-class Worker {
+// Worker's state and logic; Worker forwards to it.
+class Worker::Impl {
  public:
-  explicit Worker(WorkerOptions options)
+  Impl(WorkerOptions options, std::unique_ptr<SchedulerConnector> connector)
       : options_(std::move(options)),
+        connector_(std::move(connector)),
         data_client_("", std::chrono::minutes(10), shared_memory_),
         inputs_(store_, [this](const std::vector<std::string>& holders,
                                uint64_t id, rpc::FetchInfo* how) {
@@ -138,7 +139,6 @@ class Worker {
   // to leave. Returns the process's exit code.
   int Run() {
     if (!StartDataService()) return kExitFailure;
-    StopOnSignal(this);
     executor_ = std::make_unique<internal::EmbeddedRuntime>(options_.nthreads);
     executor_->set_blocking_observer([this](uint64_t id, bool blocked) {
       uint32_t attempt;
@@ -166,7 +166,6 @@ class Worker {
     JoinActors();
     server_->Shutdown(std::chrono::system_clock::now() +
                       std::chrono::seconds(1));
-    StopOnSignal(nullptr);
     return code;
   }
 
@@ -339,8 +338,14 @@ class Worker {
   }
 
   // Ends the session `session` (if it is the current one, or null while
-  // joining) the first way that happens. Thread-safe.
+  // joining) the first way that happens. A loss after Leave() was called
+  // is the leaving (Leave closes the stream, whose closed handler may come
+  // first). Thread-safe.
   void End(Session* session, Ending how, absl::Status why) {
+    if (how == Ending::kLost && leave_requested_.load()) {
+      how = Ending::kLeft;
+      why = absl::OkStatus();
+    }
     {
       internal::MutexLock lock(&session_mu_);
       if (session != nullptr && session != session_.get()) return;
@@ -488,27 +493,6 @@ class Worker {
     token_ = *std::move(token);
     service_->set_token(token_);
     data_client_.set_token(token_);
-    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-        rpc::ProcessChannelCredentials();
-    if (!credentials.ok()) return credentials.status();
-    std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-        options_.scheduler_address, *credentials, rpc::ChannelArgs());
-    if (!channel->WaitForConnected(absl::ToChronoTime(deadline))) {
-      const std::string tls =
-          rpc::DiagnoseTls(options_.scheduler_address, deadline);
-      return absl::UnavailableError(
-          tls.empty() ? "nothing answers there yet"
-                      : absl::StrCat("its TLS and this worker's differ", tls));
-    }
-    std::unique_ptr<rpc::Scheduler::Stub> stub =
-        rpc::Scheduler::NewStub(channel);
-    auto context = std::make_unique<grpc::ClientContext>();
-    rpc::AttachToken(*context, token_);
-    auto call = stub->WorkerStream(context.get());
-    auto grpc = std::make_unique<rpc::GrpcClientPeerStream<
-        rpc::WorkerMessage, rpc::SchedulerToWorker>>(
-        std::move(channel), std::move(context), std::move(call),
-        options_.scheduler_address);
     rpc::WorkerMessage hello;
     rpc::WorkerInfo* info = hello.mutable_register_();
     info->set_address(address_);
@@ -518,19 +502,15 @@ class Worker {
     info->set_nthreads(options_.nthreads);
     info->set_pid(::getpid());
     info->set_frames(rpc::FrameStreamsWanted());
-    absl::StatusOr<rpc::Joined<rpc::WorkerMessage, rpc::SchedulerToWorker>>
-        joined = rpc::Join(std::move(grpc), hello, options_.scheduler_address,
-                           rpc::EventLoop::Shared());
-    if (!joined.ok()) return joined.status();
-    if (!joined->frames_error.empty()) {
-      std::fprintf(stderr,
-                   "weft worker: no frame stream to the scheduler (%s); "
-                   "tasks come over gRPC\n",
-                   joined->frames_error.c_str());
+    absl::StatusOr<SchedulerConnector::Registered> registered =
+        connector_->Register(hello, token_, deadline);
+    if (!registered.ok()) return registered.status();
+    if (!registered->warning.empty()) {
+      std::fprintf(stderr, "weft worker: %s\n", registered->warning.c_str());
     }
-    session.stream = std::move(joined->stream);
-    session.worker_id = joined->first.worker_id();
-    session.first = std::move(joined->first);
+    session.stream = std::move(registered->stream);
+    session.worker_id = registered->first.worker_id();
+    session.first = std::move(registered->first);
     return absl::OkStatus();
   }
 
@@ -548,10 +528,10 @@ class Worker {
   void ConnectNestedClient(Session& session) {
     constexpr std::chrono::milliseconds kNestedConnectTimeout{10'000};
     absl::StatusOr<std::unique_ptr<rpc::ClusterRuntime>> runtime =
-        rpc::ClusterRuntime::Connect(
-            options_.scheduler_address, rpc::TokenSource::Literal(token_),
-            std::min(options_.connect_timeout, kNestedConnectTimeout),
-            session.name);
+        connector_->ConnectClient(
+            token_, session.name,
+            absl::Now() + absl::FromChrono(std::min(options_.connect_timeout,
+                                                    kNestedConnectTimeout)));
     if (!runtime.ok()) {
       std::fprintf(stderr, "weft %s: nested tasks disabled: %s\n",
                    session.name.c_str(),
@@ -654,7 +634,7 @@ class Worker {
     run.id = def.id();
     run.session = session;
     struct ReleaseInputs {
-      Worker* worker;
+      Impl* worker;
       TaskRun* run;
       ~ReleaseInputs() { worker->inputs_.Release(run->inputs.inline_held); }
     } release_inputs{this, &run};
@@ -903,20 +883,20 @@ class Worker {
   // Sends a run's outcome when its executor object completes.
   class Completion final : public internal::ReadyListener {
    public:
-    Completion(Worker* worker, std::shared_ptr<TaskRun> run)
+    Completion(Impl* worker, std::shared_ptr<TaskRun> run)
         : worker_(worker), run_(std::move(run)) {}
     void OnReady(ObjectState& state) override {
       worker_->Finished(state, *run_);
     }
 
    private:
-    Worker* const worker_;
+    Impl* const worker_;
     const std::shared_ptr<TaskRun> run_;
   };
 
   class TaskBody final : public internal::TaskBody {
    public:
-    TaskBody(Worker* worker, rpc::Assignment assignment,
+    TaskBody(Impl* worker, rpc::Assignment assignment,
              std::shared_ptr<TaskRun> run)
         : worker_(worker), assignment_(std::move(assignment)),
           run_(std::move(run)) {}
@@ -930,9 +910,9 @@ class Worker {
     }
 
    private:
-    Worker* const worker_;
+    Impl* const worker_;
     const rpc::Assignment assignment_;
-    const std::shared_ptr<Worker::TaskRun> run_;
+    const std::shared_ptr<TaskRun> run_;
   };
 
   // A run of `assignment` for `session`, numbered and current in
@@ -1217,6 +1197,7 @@ class Worker {
   }
 
   const WorkerOptions options_;
+  const std::unique_ptr<SchedulerConnector> connector_;
   // Results, replicas and stored objects of at least rpc::kSharedMinBytes
   // live in shared memory, which same-host peers map (WEFT_SHARED_MEMORY=0
   // turns that off).
@@ -1265,6 +1246,22 @@ class Worker {
   internal::Mutex copies_mu_;
   std::vector<std::thread> copies_ ABSL_GUARDED_BY(copies_mu_);
 };
+
+Worker::Worker(WorkerOptions options,
+               std::unique_ptr<SchedulerConnector> connector)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(connector))) {}
+
+Worker::~Worker() = default;
+
+int Worker::Run() { return impl_->Run(); }
+
+void Worker::Leave() { impl_->Leave(); }
+
+bool Worker::Retire() { return impl_->Retire(); }
+
+const WorkerOptions& Worker::options() const { return impl_->options(); }
+
+namespace {
 
 // SIGTERM and SIGINT make the running worker Leave(): a signal handler
 // writes a byte to a pipe, and a thread that reads it calls Leave() (which
@@ -1408,9 +1405,12 @@ int RunWorker(const WorkerOptions& options) {
   // Each object in shared memory holds a descriptor.
   rpc::RaiseDescriptorLimit();
   WorkerOptions chosen = options;
-  if (!ChooseHost(chosen)) return 1;  // Worker::kExitFailure
-  Worker worker(chosen);
-  return worker.Run();
+  if (!ChooseHost(chosen)) return 1;  // Worker::Impl::kExitFailure
+  Worker worker(chosen, GrpcSchedulerConnector(chosen.scheduler_address));
+  StopOnSignal(&worker);
+  const int code = worker.Run();
+  StopOnSignal(nullptr);
+  return code;
 }
 
 std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv) {

@@ -10,12 +10,14 @@
 #define WEFT_WORKER_WORKER_H_
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "rpc/token.h"
+#include "worker/scheduler_connector.h"
 
 namespace weft::worker {
 
@@ -55,6 +57,53 @@ struct WorkerOptions {
 // The exit code of a worker that could not join its scheduler, or gave up
 // rejoining it: a supervisor does not restart it (nothing would change).
 inline constexpr int kExitNoScheduler = 3;
+
+// A worker: starts its data service (a gRPC server on options.host and
+// options.port, and a bulk port), joins the scheduler through `connector`,
+// and runs what the scheduler sends on options.nthreads task slots, until
+// told to stop or asked to leave; rejoins after losing the scheduler, as
+// options.rejoin_timeout says. RunWorker is the process around it
+// (signals, crash traces, limits); tests drive one through a connector of
+// their own (worker/scheduler_connector.h). Several may live in one
+// process.
+//
+// Thread-safety: Leave() and Retire() may be called from any thread while
+// Run() runs; Run() is called once.
+class Worker {
+ public:
+  // `connector` reaches the scheduler; GrpcSchedulerConnector for a real
+  // one at options.scheduler_address.
+  Worker(WorkerOptions options, std::unique_ptr<SchedulerConnector> connector);
+  // REQUIRES: Run() has returned, or was never called.
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Serves schedulers until the worker stops. Returns the exit code as
+  // RunWorker does: 0 (told to stop, or asked to leave), kExitNoScheduler
+  // (could not join, or gave up rejoining), 1 (could not start its data
+  // service); says why on stderr. Running tasks finish before it returns;
+  // queued ones are dropped.
+  // REQUIRES: called once.
+  int Run();
+
+  // Leaves at once: tells the scheduler (which reschedules this worker's
+  // work) and makes Run() return 0. Idempotent.
+  void Leave();
+
+  // Starts retiring (see WorkerOptions::retire_timeout): the scheduler
+  // sends no new tasks, and tells this worker to stop once its tasks are
+  // done and its only copies are copied elsewhere. Returns false if there
+  // is no scheduler to retire from (not joined, or leaving): the caller
+  // leaves instead.
+  bool Retire();
+
+  const WorkerOptions& options() const;
+
+ private:
+  class Impl;
+  const std::unique_ptr<Impl> impl_;
+};
 
 // Runs a worker until the scheduler tells it to stop or it is asked to
 // leave (SIGTERM, SIGINT: it retires as options.retire_timeout says, or
