@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -38,22 +39,21 @@
 #include "rpc/data_client.h"
 #include "rpc/event_loop.h"
 #include "rpc/frame_stream.h"
-#include "rpc/grpc_peer_stream.h"
-#include "rpc/join.h"
 #include "rpc/liveness.h"
 #include "rpc/peer_stream.h"
 #include "rpc/listen_check.h"
 #include "rpc/process_stats.h"
+#include "rpc/rate_limited_log.h"
 #include "rpc/report_limits.h"
 #include "rpc/retry.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
 #include "rpc/tls.h"
-#include "rpc/tls_probe.h"
 #include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
 #include "weft/internal/inline_limit.h"
 #include "weft/errors.h"
+#include "weft/options.h"
 #include "weft/internal/actor_executor.h"
 #include "weft/internal/client_impl.h"
 #include "weft/internal/embedded_runtime.h"
@@ -553,6 +553,12 @@ class Worker::Impl {
       PlaceActor(session, p);
     }
     for (const rpc::Assignment& a : message.assign()) {
+      if (a.task().id() == 0) {  // no scheduler names a task 0
+        malformed_.Write(absl::StrCat(
+            session->name, ": ignored an assignment of '", a.task().function(),
+            "' with task id 0 (a malformed message from the scheduler)"));
+        continue;
+      }
       if (a.task().actor_call().actor() != 0) {
         StartActorCall(session, a);
       } else {
@@ -590,7 +596,8 @@ class Worker::Impl {
     info.cls = Registry::Global().FindActorClass(placement.def().class_name());
     info.num_cpus = placement.def().num_cpus();
     auto host = std::make_shared<ActorHost>(
-        id, std::max(1, placement.def().max_concurrency()));
+        id, std::clamp(placement.def().max_concurrency(), 1,
+                       ActorOptions::kMaxConcurrency));
     {
       internal::MutexLock lock(&actors_mu_);
       if (CurrentSession() != session) return;
@@ -1198,6 +1205,8 @@ class Worker::Impl {
 
   const WorkerOptions options_;
   const std::unique_ptr<SchedulerConnector> connector_;
+  // What was wrong with the scheduler's messages, rate-limited.
+  rpc::RateLimitedLog malformed_{"weft", "malformed messages"};
   // Results, replicas and stored objects of at least rpc::kSharedMinBytes
   // live in shared memory, which same-host peers map (WEFT_SHARED_MEMORY=0
   // turns that off).

@@ -1,7 +1,7 @@
 // Copyright 2026 The weft Authors.
 //
 // A real Worker, driven by a fake scheduler through its SchedulerConnector
-// seam (in-process streams, rpc/testing/stream_pair.h): task slots, results
+// seam (worker/testing/fake_scheduler.h: in-process streams): task slots, results
 // and their attempts, failures, cancels, releases, fetching an input from a
 // peer worker's data service (two workers in this process), an input no
 // holder has, losing the scheduler and rejoining, shutdown and leaving.
@@ -13,7 +13,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -29,20 +28,17 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "rpc/testing/stream_pair.h"
 #include "rpc/weft.pb.h"
 #include "weft/internal/inline_limit.h"
-#include "weft/internal/mutex.h"
 #include "weft/registry.h"
 #include "weft/serialize.h"
 #include "worker/scheduler_connector.h"
+#include "worker/testing/fake_scheduler.h"
 
 namespace weft::worker {
 namespace {
 
 using ::testing::HasSubstr;
-using rpc::testing::MakeStreamPair;
-using rpc::testing::PairedStream;
 
 constexpr absl::Duration kWait = absl::Seconds(30);
 
@@ -95,7 +91,7 @@ bool Eventually(Done done) {
 
 // --- The fake scheduler ------------------------------------------------
 
-using SchedulerEnd = PairedStream<rpc::SchedulerToWorker, rpc::WorkerMessage>;
+using SchedulerEnd = testing::FakeScheduler::Stream;
 
 // One membership of a worker, seen from the fake scheduler: send it work,
 // read what it says.
@@ -165,6 +161,7 @@ class Session {
   }
 
   bool Reported(uint64_t id) const { return results_.contains(id); }
+  size_t NumResults() const { return results_.size(); }
   const std::set<uint64_t>& replicas() const { return replicas_; }
   bool leaving() const { return leaving_; }
   bool retiring() const { return retiring_; }
@@ -191,86 +188,40 @@ class Session {
   bool retiring_ = false;
 };
 
-// Accepts every registration (any token) on an in-process stream; the test
-// takes each new session with NextSession().
-class FakeScheduler {
+// The fake scheduler, with sessions wrapped for the tests.
+class Scheduler {
  public:
   std::unique_ptr<SchedulerConnector> Connector() {
-    return std::make_unique<Connection>(this);
+    return fake_.Connector();
   }
 
-  // The next worker session to register, waiting up to kWait.
+  // The next worker session to register, waiting up to kWait; null (and
+  // a failure) if none does.
   std::unique_ptr<Session> NextSession() {
-    internal::UniqueLock lock(mu_);
-    const absl::Time deadline = absl::Now() + kWait;
-    while (joined_.empty() && absl::Now() < deadline) {
-      cv_.wait_until(lock, absl::ToChronoTime(deadline));
-    }
-    if (joined_.empty()) {
-      ADD_FAILURE() << "no worker registered";
+    absl::StatusOr<testing::FakeScheduler::Joined> s =
+        fake_.NextSession(kWait);
+    if (!s.ok()) {
+      ADD_FAILURE() << s.status();
       return nullptr;
     }
-    std::unique_ptr<Session> s = std::move(joined_.front());
-    joined_.pop_front();
-    return s;
+    tokens_.push_back(s->token);
+    return std::make_unique<Session>(std::move(s->stream), s->info,
+                                     s->worker_id);
   }
 
-  // Tokens the workers presented, in order.
-  std::vector<std::string> tokens() {
-    internal::MutexLock lock(&mu_);
-    return tokens_;
-  }
+  // Tokens the sessions taken so far presented, in order.
+  const std::vector<std::string>& tokens() const { return tokens_; }
 
  private:
-  class Connection final : public SchedulerConnector {
-   public:
-    explicit Connection(FakeScheduler* scheduler) : scheduler_(scheduler) {}
-    absl::StatusOr<Registered> Register(const rpc::WorkerMessage& hello,
-                                        const std::string& token,
-                                        absl::Time) override {
-      return scheduler_->Register(hello, token);
-    }
-    absl::StatusOr<std::unique_ptr<rpc::ClusterRuntime>> ConnectClient(
-        const std::string&, const std::string&, absl::Time) override {
-      return absl::UnavailableError("worker_test has no client runtime");
-    }
-
-   private:
-    FakeScheduler* const scheduler_;
-  };
-
-  absl::StatusOr<SchedulerConnector::Registered> Register(
-      const rpc::WorkerMessage& hello, const std::string& token) {
-    auto [worker_end, scheduler_end] =
-        MakeStreamPair<rpc::WorkerMessage, rpc::SchedulerToWorker>(
-            "worker", "fake scheduler");
-    SchedulerConnector::Registered r;
-    r.stream = std::move(worker_end);
-    {
-      internal::MutexLock lock(&mu_);
-      r.first.set_worker_id(++last_id_);
-      tokens_.push_back(token);
-      joined_.push_back(std::make_unique<Session>(
-          std::move(scheduler_end), hello.register_(), last_id_));
-    }
-    // Silence from this fake (it never answers heartbeats) is no loss.
-    r.first.set_heartbeat_timeout_ms(600'000);
-    cv_.notify_all();
-    return r;
-  }
-
-  internal::Mutex mu_;
-  std::condition_variable_any cv_;
-  std::deque<std::unique_ptr<Session>> joined_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> tokens_ ABSL_GUARDED_BY(mu_);
-  uint64_t last_id_ ABSL_GUARDED_BY(mu_) = 0;
+  testing::FakeScheduler fake_;
+  std::vector<std::string> tokens_;
 };
 
 // A Worker of `nthreads` slots running on a thread of its own, with the
 // fake scheduler; leaves at the end of the test unless stopped before.
 class RunningWorker {
  public:
-  RunningWorker(FakeScheduler& scheduler, int nthreads)
+  RunningWorker(Scheduler& scheduler, int nthreads)
       : worker_(Options(nthreads), scheduler.Connector()),
         thread_([this] { code_ = worker_.Run(); }) {}
   ~RunningWorker() {
@@ -325,20 +276,32 @@ rpc::Location At(uint64_t id, uint64_t size,
 
 // --- Tests ---------------------------------------------------------------
 
-TEST(WorkerTest, RegistersWithItsSlotsAddressAndToken) {
-  FakeScheduler scheduler;
-  RunningWorker w(scheduler, 3);
-  std::unique_ptr<Session> s = scheduler.NextSession();
+// A test with one worker of its own (Start) and the fake scheduler.
+class WorkerTest : public ::testing::Test {
+ protected:
+  // Starts a worker of `nthreads` slots; returns its session, or null
+  // (and a failure) if it does not register.
+  Session* Start(int nthreads) {
+    worker_ = std::make_unique<RunningWorker>(scheduler_, nthreads);
+    session_ = scheduler_.NextSession();
+    return session_.get();
+  }
+
+  Scheduler scheduler_;
+  std::unique_ptr<RunningWorker> worker_;  // leaves before the scheduler
+  std::unique_ptr<Session> session_;
+};
+
+TEST_F(WorkerTest, RegistersWithItsSlotsAddressAndToken) {
+  Session* s = Start(3);
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->info().nthreads(), 3);
   EXPECT_THAT(s->info().address(), HasSubstr("127.0.0.1:"));
-  EXPECT_EQ(scheduler.tokens(), std::vector<std::string>{"worker-test-token"});
+  EXPECT_EQ(scheduler_.tokens(), std::vector<std::string>{"worker-test-token"});
 }
 
-TEST(WorkerTest, ResultCarriesItsValueAndAttempt) {
-  FakeScheduler scheduler;
-  RunningWorker w(scheduler, 1);
-  std::unique_ptr<Session> s = scheduler.NextSession();
+TEST_F(WorkerTest, ResultCarriesItsValueAndAttempt) {
+  Session* s = Start(1);
   ASSERT_NE(s, nullptr);
   s->Assign(7, 3, "Add", {Serialize<int64_t>(2), Serialize<int64_t>(40)});
   const rpc::TaskResult r = s->Result(7);
@@ -349,10 +312,8 @@ TEST(WorkerTest, ResultCarriesItsValueAndAttempt) {
   EXPECT_GT(r.run_micros(), 0u);
 }
 
-TEST(WorkerTest, NeverRunsMoreTasksThanItHasSlots) {
-  FakeScheduler scheduler;
-  RunningWorker w(scheduler, 2);
-  std::unique_ptr<Session> s = scheduler.NextSession();
+TEST_F(WorkerTest, NeverRunsMoreTasksThanItHasSlots) {
+  Session* s = Start(2);
   ASSERT_NE(s, nullptr);
   holding = 0;
   most_holding = 0;
@@ -377,10 +338,8 @@ TEST(WorkerTest, NeverRunsMoreTasksThanItHasSlots) {
   }
 }
 
-TEST(WorkerTest, FailuresNameWhatWentWrong) {
-  FakeScheduler scheduler;
-  RunningWorker w(scheduler, 1);
-  std::unique_ptr<Session> s = scheduler.NextSession();
+TEST_F(WorkerTest, FailuresNameWhatWentWrong) {
+  Session* s = Start(1);
   ASSERT_NE(s, nullptr);
   s->Assign(1, 1, "NoSuchFunction", {});
   s->Assign(2, 1, "Throw", {Serialize<int64_t>(9)});
@@ -403,10 +362,19 @@ TEST(WorkerTest, FailuresNameWhatWentWrong) {
   EXPECT_EQ(ValueOf<int64_t>(s->Result(4)), 2);
 }
 
-TEST(WorkerTest, ACancelStopsItsAttemptOnlyAndItsResultIsNeverSent) {
-  FakeScheduler scheduler;
-  RunningWorker w(scheduler, 1);
-  std::unique_ptr<Session> s = scheduler.NextSession();
+TEST_F(WorkerTest, AnAssignmentOfTaskZeroIsIgnored) {
+  Session* s = Start(1);
+  ASSERT_NE(s, nullptr);
+  // No scheduler names a task 0; the executor would have given the run an
+  // id of its own, and the worker reported a result nobody assigned.
+  s->Assign(0, 1, "Add", {Serialize<int64_t>(1), Serialize<int64_t>(2)});
+  s->Assign(5, 1, "Add", {Serialize<int64_t>(2), Serialize<int64_t>(2)});
+  EXPECT_EQ(ValueOf<int64_t>(s->Result(5)), 4);
+  EXPECT_EQ(s->NumResults(), 1u);
+}
+
+TEST_F(WorkerTest, ACancelStopsItsAttemptOnlyAndItsResultIsNeverSent) {
+  Session* s = Start(1);
   ASSERT_NE(s, nullptr);
   holding = 0;
   // A cancel of an earlier attempt leaves the current one alone.
@@ -450,13 +418,11 @@ TEST(WorkerTest, ACancelStopsItsAttemptOnlyAndItsResultIsNeverSent) {
   EXPECT_FALSE(s->Reported(5));
 }
 
-TEST(WorkerTest, FetchesAnInputFromAPeerAndReportsTheCopy) {
-  FakeScheduler scheduler;
-  RunningWorker holder(scheduler, 1);
-  std::unique_ptr<Session> a = scheduler.NextSession();
+TEST_F(WorkerTest, FetchesAnInputFromAPeerAndReportsTheCopy) {
+  Session* a = Start(1);  // the holder
   ASSERT_NE(a, nullptr);
-  RunningWorker user(scheduler, 1);
-  std::unique_ptr<Session> b = scheduler.NextSession();
+  RunningWorker user(scheduler_, 1);
+  std::unique_ptr<Session> b = scheduler_.NextSession();
   ASSERT_NE(b, nullptr);
   // Too large to travel inline: the holder keeps it, and says only its size.
   constexpr int64_t kDoubles = 20'000;
@@ -479,10 +445,8 @@ TEST(WorkerTest, FetchesAnInputFromAPeerAndReportsTheCopy) {
   EXPECT_TRUE(a->HeartbeatWithObjects(0));
 }
 
-TEST(WorkerTest, AnInputNoHolderHasFailsTheRunNamingTheInput) {
-  FakeScheduler scheduler;
-  RunningWorker w(scheduler, 1);
-  std::unique_ptr<Session> s = scheduler.NextSession();
+TEST_F(WorkerTest, AnInputNoHolderHasFailsTheRunNamingTheInput) {
+  Session* s = Start(1);
   ASSERT_NE(s, nullptr);
   // Nothing listens on port 1.
   s->Assign(21, 4, "Sum", {}, {At(20, 1 << 20, {"127.0.0.1:1"})});
@@ -498,16 +462,14 @@ TEST(WorkerTest, AnInputNoHolderHasFailsTheRunNamingTheInput) {
   EXPECT_FALSE(s->replicas().contains(20));
 }
 
-TEST(WorkerTest, AfterLosingTheSchedulerItDropsItsObjectsAndRejoins) {
-  FakeScheduler scheduler;
-  RunningWorker w(scheduler, 1);
-  std::unique_ptr<Session> first = scheduler.NextSession();
+TEST_F(WorkerTest, AfterLosingTheSchedulerItDropsItsObjectsAndRejoins) {
+  Session* first = Start(1);
   ASSERT_NE(first, nullptr);
   first->Assign(1, 1, "Make", {Serialize<int64_t>(100)});
   ASSERT_FALSE(first->Result(1).failed());
   ASSERT_TRUE(first->HeartbeatWithObjects(1));
   first->stream().Close();  // the scheduler is gone
-  std::unique_ptr<Session> second = scheduler.NextSession();
+  std::unique_ptr<Session> second = scheduler_.NextSession();
   ASSERT_NE(second, nullptr);
   EXPECT_NE(second->id(), first->id());
   EXPECT_EQ(second->info().address(), first->info().address());
@@ -517,31 +479,27 @@ TEST(WorkerTest, AfterLosingTheSchedulerItDropsItsObjectsAndRejoins) {
   EXPECT_EQ(ValueOf<int64_t>(second->Result(2)), 11);
 }
 
-TEST(WorkerTest, ShutdownEndsRunWithZero) {
-  FakeScheduler scheduler;
-  RunningWorker w(scheduler, 1);
-  std::unique_ptr<Session> s = scheduler.NextSession();
+TEST_F(WorkerTest, ShutdownEndsRunWithZero) {
+  Session* s = Start(1);
   ASSERT_NE(s, nullptr);
   s->Send([](rpc::SchedulerToWorker& m) { m.set_shutdown(true); });
-  EXPECT_EQ(w.ExitCode(), 0);
+  EXPECT_EQ(worker_->ExitCode(), 0);
 }
 
-TEST(WorkerTest, RetiringAndLeavingAreSaidToTheScheduler) {
-  FakeScheduler scheduler;
-  RunningWorker w(scheduler, 1);
-  std::unique_ptr<Session> s = scheduler.NextSession();
+TEST_F(WorkerTest, RetiringAndLeavingAreSaidToTheScheduler) {
+  Session* s = Start(1);
   ASSERT_NE(s, nullptr);
   // Registered is not yet serving: it serves once it heartbeats.
   ASSERT_TRUE(s->HeartbeatWithObjects(0));
-  EXPECT_TRUE(w.worker().Retire());
+  EXPECT_TRUE(worker_->worker().Retire());
   EXPECT_TRUE(s->ReadUntil([&] { return s->retiring(); }));
   ::testing::internal::CaptureStderr();
-  w.worker().Leave();
+  worker_->worker().Leave();
   EXPECT_TRUE(s->ReadUntil([&] { return s->leaving(); }));
-  EXPECT_EQ(w.ExitCode(), 0);
+  EXPECT_EQ(worker_->ExitCode(), 0);
   // Its own closing of the stream is no lost scheduler.
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
-  EXPECT_FALSE(w.worker().Retire());  // nothing left to retire from
+  EXPECT_FALSE(worker_->worker().Retire());  // nothing left to retire from
 }
 
 }  // namespace

@@ -1,0 +1,412 @@
+// Copyright 2026 The weft Authors.
+//
+// Fuzzes the worker's handler of the scheduler's messages (worker/worker.h)
+// with what a broken or hostile scheduler could send. Each input is a
+// sequence of events read with FuzzedDataProvider, played against a fresh
+// Worker of two task slots that joined a fake scheduler in this process
+// (worker/testing/fake_scheduler.h):
+//   - assignments (one to three per message) of registered functions and of
+//     unknown ones, with arguments that are true encodings, the input's
+//     bytes, or references to inputs; inputs given inline (true encodings
+//     or the input's bytes, sizes that agree or not, up to 2^64 - 1) or held
+//     at addresses (the worker's own data service, or a port nobody
+//     listens on); ids and attempts from small pools, so that they repeat;
+//     any num_cpus and priority; actor calls, to actors placed or not;
+//   - cancels of any attempt, releases, copies to fetch (StartCopy);
+//   - actors placed (a registered class or an unknown one, constructor
+//     arguments of any bytes, max_concurrency and num_cpus of any value)
+//     and stopped;
+//   - the input's bytes parsed as a SchedulerToWorker;
+//   - waits for the worker to settle, and the scheduler's end of the stream
+//     closing (the worker rejoins; the fuzzer takes the new session).
+// Addresses in messages are always one of the two above, so that the
+// worker never dials anything else. At the end the scheduler says
+// shutdown.
+//
+// Checks, besides ASan/LSan: the worker's Run() returns 0 within 30 s of
+// the shutdown (no hang, however the input left its slots); every result
+// names an (id, attempt) assigned in its session, at most once per
+// assignment; a result's inline value is at most the inline limit and
+// agrees with its size; a FuzzAdd of two true encodings, assigned once and
+// not cancelled, that succeeded has their sum; replicas are reported only
+// for objects the session named as inputs or copies.
+
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "fuzz/fuzz_check.h"
+#include "rpc/weft.pb.h"
+#include "weft/actor.h"
+#include "weft/internal/inline_limit.h"
+#include "weft/registry.h"
+#include "weft/serialize.h"
+#include "worker/testing/fake_scheduler.h"
+#include "worker/worker.h"
+
+// An actor class (WEFT_ACTOR wants a named namespace).
+namespace weft_worker_fuzzer {
+
+class FuzzCounter {
+ public:
+  explicit FuzzCounter(int64_t start) : n_(start) {}
+  int64_t Add(int64_t d) { return n_ = static_cast<int64_t>(static_cast<uint64_t>(n_) +
+                                      static_cast<uint64_t>(d)); }
+  int64_t Get() const { return n_; }
+
+ private:
+  int64_t n_;
+};
+WEFT_ACTOR(FuzzCounter(int64_t), &FuzzCounter::Add, &FuzzCounter::Get);
+
+}  // namespace weft_worker_fuzzer
+
+namespace {
+
+using weft::rpc::SchedulerToWorker;
+using weft::rpc::WorkerMessage;
+using weft::worker::testing::FakeScheduler;
+
+int64_t FuzzAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) +
+                              static_cast<uint64_t>(b));
+}
+int64_t FuzzThrow(int64_t) { throw std::runtime_error("FuzzThrow threw"); }
+std::string FuzzEcho(std::string s) { return s; }
+double FuzzSum(const std::vector<double>& v) {
+  double sum = 0;
+  for (double x : v) sum += x;
+  return sum;
+}
+// Needs the nested client, which the fake scheduler never gives.
+int64_t FuzzDeref(weft::ObjectRef<int64_t> ref) { return ref.id() != 0; }
+WEFT_REMOTE(FuzzAdd, FuzzThrow, FuzzEcho, FuzzSum, FuzzDeref);
+
+
+
+constexpr int kMaxEvents = 32;
+constexpr absl::Duration kSettle = absl::Milliseconds(200);
+constexpr absl::Duration kJoin = absl::Seconds(30);
+const char* const kFunctions[] = {"FuzzAdd",  "FuzzThrow", "FuzzEcho",
+                                  "FuzzSum",  "FuzzDeref", "NoSuchFunction",
+                                  "Add",      "Get",       ""};
+const char* const kClasses[] = {"FuzzCounter", "NoSuchClass", ""};
+
+// What one session was told, for the checks.
+struct Told {
+  // Assignments per (id, attempt), and which of them are cancelled.
+  std::map<std::pair<uint64_t, uint32_t>, int> assigned;
+  std::set<std::pair<uint64_t, uint32_t>> cancelled;
+  // The expected sum of a FuzzAdd of two true encodings.
+  std::map<std::pair<uint64_t, uint32_t>, int64_t> sums;
+  std::map<std::pair<uint64_t, uint32_t>, int> results;
+  std::set<uint64_t> inputs;  // objects named as inputs or copies
+};
+
+class Player {
+ public:
+  Player(FuzzedDataProvider& in, std::string own_address)
+      : in_(in), own_address_(std::move(own_address)) {}
+
+  uint64_t Id() {
+    return in_.ConsumeBool() ? in_.ConsumeIntegralInRange<uint64_t>(1, 8)
+                             : in_.ConsumeIntegral<uint64_t>();
+  }
+  uint32_t Attempt() { return in_.ConsumeIntegralInRange<uint32_t>(0, 3); }
+  std::string Address() {
+    return in_.ConsumeBool() ? own_address_ : "127.0.0.1:1";
+  }
+
+  // An input of a task or actor: inline or held somewhere.
+  weft::rpc::Location Location(uint64_t id) {
+    weft::rpc::Location l;
+    l.set_id(id);
+    switch (in_.ConsumeIntegralInRange(0, 3)) {
+      case 0: {
+        const std::string v =
+            weft::Serialize<int64_t>(in_.ConsumeIntegral<int64_t>());
+        l.set_inline_value(v);
+        l.set_size(v.size());
+        break;
+      }
+      case 1:
+        l.set_inline_value(in_.ConsumeRandomLengthString(64));
+        l.set_size(in_.ConsumeIntegral<uint64_t>());
+        break;
+      default:
+        l.set_size(in_.ConsumeBool() ? in_.ConsumeIntegralInRange<uint64_t>(
+                                           0, 1 << 20)
+                                     : in_.ConsumeIntegral<uint64_t>());
+        for (int n = in_.ConsumeIntegralInRange(0, 2); n > 0; --n) {
+          l.add_addresses(Address());
+        }
+        break;
+    }
+    told_.inputs.insert(id);
+    return l;
+  }
+
+  // Arguments into `args` (and their inputs into `deps`); returns the
+  // int64 values if every argument was a true int64 encoding.
+  template <class Args, class Deps>
+  std::vector<int64_t> Arguments(Args* args, Deps* deps,
+                                 google::protobuf::RepeatedField<uint64_t>*
+                                     dep_ids,
+                                 bool* all_ints) {
+    std::vector<int64_t> ints;
+    *all_ints = true;
+    for (int n = in_.ConsumeIntegralInRange(0, 3); n > 0; --n) {
+      weft::rpc::Arg* arg = args->Add();
+      switch (in_.ConsumeIntegralInRange(0, 4)) {
+        case 0: {
+          const int64_t x = in_.ConsumeIntegral<int64_t>();
+          arg->set_value(weft::Serialize<int64_t>(x));
+          ints.push_back(x);
+          continue;
+        }
+        case 1:
+          arg->set_value(weft::Serialize(in_.ConsumeRandomLengthString(32)));
+          break;
+        case 2:
+          arg->set_value(weft::Serialize(std::vector<double>(
+              in_.ConsumeIntegralInRange<size_t>(0, 64), 0.5)));
+          break;
+        case 3:
+          arg->set_value(in_.ConsumeRandomLengthString(32));
+          break;
+        default: {
+          const uint64_t id = Id();
+          arg->set_ref(id);
+          dep_ids->Add(id);
+          *deps->Add() = Location(id);
+          break;
+        }
+      }
+      *all_ints = false;
+    }
+    return ints;
+  }
+
+  void Assign(SchedulerToWorker& m) {
+    for (int n = in_.ConsumeIntegralInRange(1, 3); n > 0; --n) {
+      weft::rpc::Assignment* a = m.add_assign();
+      weft::rpc::TaskDef* t = a->mutable_task();
+      t->set_id(Id());
+      t->set_attempt(Attempt());
+      const std::string function =
+          in_.ConsumeBool() ? in_.PickValueInArray(kFunctions)
+                            : in_.ConsumeRandomLengthString(16);
+      t->set_function(function);
+      t->set_name(function);
+      t->set_num_cpus(in_.ConsumeBool() ? in_.ConsumeIntegralInRange(0, 3)
+                                        : in_.ConsumeIntegral<int32_t>());
+      t->set_priority(in_.ConsumeIntegral<int32_t>());
+      if (in_.ConsumeIntegralInRange(0, 4) == 0) {
+        weft::rpc::ActorCall* call = t->mutable_actor_call();
+        call->set_actor(Id());
+        call->set_caller(in_.ConsumeIntegralInRange<uint64_t>(0, 2));
+        call->set_seq(in_.ConsumeIntegralInRange<uint64_t>(0, 4));
+        call->set_first_unfinished(in_.ConsumeIntegralInRange<uint64_t>(0, 4));
+      }
+      bool all_ints = false;
+      const std::vector<int64_t> ints = Arguments(
+          t->mutable_args(), a->mutable_deps(), t->mutable_deps(), &all_ints);
+      const auto key = std::make_pair(t->id(), t->attempt());
+      if (++told_.assigned[key] == 1 && function == "FuzzAdd" && all_ints &&
+          ints.size() == 2 && !t->has_actor_call()) {
+        told_.sums[key] = FuzzAdd(ints[0], ints[1]);
+      } else {
+        told_.sums.erase(key);
+      }
+    }
+  }
+
+  void PlaceActor(SchedulerToWorker& m) {
+    weft::rpc::ActorPlacement* p = m.add_place_actor();
+    weft::rpc::ActorDef* def = p->mutable_def();
+    def->set_id(Id());
+    def->set_class_name(in_.ConsumeBool() ? in_.PickValueInArray(kClasses)
+                                          : in_.ConsumeRandomLengthString(16));
+    def->set_num_cpus(in_.ConsumeIntegral<int32_t>());
+    def->set_max_concurrency(in_.ConsumeBool()
+                                 ? in_.ConsumeIntegralInRange(0, 4)
+                                 : in_.ConsumeIntegral<int32_t>());
+    bool all_ints = false;
+    Arguments(def->mutable_args(), p->mutable_deps(), def->mutable_deps(),
+              &all_ints);
+  }
+
+  // The input's bytes as a message; its addresses replaced by ours.
+  void Raw(SchedulerToWorker& m) {
+    if (!m.ParseFromString(in_.ConsumeRandomLengthString(256))) {
+      m.Clear();  // a failed parse may leave part of a message
+      return;
+    }
+    auto fix = [&](weft::rpc::Location& l) {
+      for (std::string& a : *l.mutable_addresses()) a = Address();
+      told_.inputs.insert(l.id());
+    };
+    for (weft::rpc::Assignment& a : *m.mutable_assign()) {
+      for (weft::rpc::Location& l : *a.mutable_deps()) fix(l);
+      const auto key = std::make_pair(a.task().id(), a.task().attempt());
+      ++told_.assigned[key];
+      told_.sums.erase(key);
+    }
+    for (weft::rpc::Location& l : *m.mutable_fetch()) fix(l);
+    for (weft::rpc::ActorPlacement& p : *m.mutable_place_actor()) {
+      for (weft::rpc::Location& l : *p.mutable_deps()) fix(l);
+    }
+    for (const weft::rpc::TaskAttempt& c : m.cancel()) {
+      told_.cancelled.insert({c.id(), c.attempt()});
+    }
+  }
+
+  SchedulerToWorker Next() {
+    SchedulerToWorker m;
+    switch (in_.ConsumeIntegralInRange(0, 9)) {
+      case 0:
+      case 1:
+      case 2:
+        Assign(m);
+        break;
+      case 3: {
+        weft::rpc::TaskAttempt* c = m.add_cancel();
+        c->set_id(Id());
+        c->set_attempt(Attempt());
+        told_.cancelled.insert({c->id(), c->attempt()});
+        break;
+      }
+      case 4:
+        m.add_release(Id());
+        break;
+      case 5:
+        *m.add_fetch() = Location(Id());
+        break;
+      case 6:
+        PlaceActor(m);
+        break;
+      case 7:
+        m.add_stop_actor(Id());
+        break;
+      default:
+        Raw(m);
+        break;
+    }
+    return m;
+  }
+
+  Told& told() { return told_; }
+  void NewSession() { told_ = Told(); }
+
+ private:
+  FuzzedDataProvider& in_;
+  const std::string own_address_;
+  Told told_;
+};
+
+// Checks what the worker said against what its session was told.
+void Check(const WorkerMessage& m, Told& told) {
+  for (const weft::rpc::TaskResult& r : m.results()) {
+    const auto key = std::make_pair(r.id(), r.attempt());
+    auto assigned = told.assigned.find(key);
+    FUZZ_CHECK(assigned != told.assigned.end());
+    FUZZ_CHECK(++told.results[key] <= assigned->second);
+    FUZZ_CHECK(r.inline_value().size() <= weft::internal::kInlineValueBytes);
+    if (!r.failed() && !r.inline_value().empty()) {
+      FUZZ_CHECK(r.size() == r.inline_value().size());
+    }
+    auto sum = told.sums.find(key);
+    if (!r.failed() && sum != told.sums.end() &&
+        !told.cancelled.contains(key)) {
+      absl::StatusOr<int64_t> v = weft::Deserialize<int64_t>(r.inline_value());
+      FUZZ_CHECK(v.ok() && *v == sum->second);
+    }
+  }
+  for (uint64_t id : m.replicas()) FUZZ_CHECK(told.inputs.contains(id));
+}
+
+// Reads what the worker sent until `deadline`, checking each message.
+// Returns true early once a heartbeat says nothing runs (settled).
+bool Drain(FakeScheduler::Stream& stream, Told& told, absl::Time deadline) {
+  WorkerMessage m;
+  while (stream.Read(m, deadline)) {
+    Check(m, told);
+    if (m.has_heartbeat() && m.heartbeat().processing() == 0) return true;
+  }
+  return false;
+}
+
+weft::worker::WorkerOptions Options() {
+  weft::worker::WorkerOptions o;
+  o.scheduler_address = "fuzzed-scheduler:1";
+  o.token = weft::rpc::TokenSource::Literal("fuzz");
+  o.nthreads = 2;
+  o.host = "127.0.0.1";
+  o.heartbeat_interval = std::chrono::milliseconds(5);
+  o.connect_timeout = std::chrono::seconds(30);
+  o.rejoin_timeout = std::chrono::seconds(30);
+  o.retire_timeout = std::chrono::milliseconds(0);
+  o.supervised = false;
+  return o;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  FuzzedDataProvider in(data, size);
+  FakeScheduler scheduler;
+  weft::worker::Worker worker(Options(), scheduler.Connector());
+  std::atomic<int> code{-1};
+  std::thread run([&] { code = worker.Run(); });
+  absl::StatusOr<FakeScheduler::Joined> session = scheduler.NextSession(kJoin);
+  FUZZ_CHECK(session.ok());
+  Player player(in, session->info.address());
+  for (int event = 0; event < kMaxEvents && in.remaining_bytes() > 0;
+       ++event) {
+    const int what = in.ConsumeIntegralInRange(0, 15);
+    if (what == 14) {  // let the worker settle
+      Drain(*session->stream, player.told(), absl::Now() + kSettle);
+      continue;
+    }
+    if (what == 15) {  // the scheduler goes away; the worker rejoins
+      session->stream->Close();
+      Drain(*session->stream, player.told(), absl::Now());
+      session = scheduler.NextSession(kJoin);
+      FUZZ_CHECK(session.ok());
+      player.NewSession();
+      continue;
+    }
+    const SchedulerToWorker m = player.Next();
+    if (m.shutdown()) break;
+    session->stream->Send(m);
+    Drain(*session->stream, player.told(), absl::Now());
+  }
+  SchedulerToWorker bye;
+  bye.set_shutdown(true);
+  session->stream->Send(bye);
+  // Run() returns once running tasks finish: within a bound, however the
+  // input left the slots.
+  const absl::Time deadline = absl::Now() + kJoin;
+  while (code.load() < 0 && absl::Now() < deadline) {
+    if (!Drain(*session->stream, player.told(),
+               absl::Now() + absl::Milliseconds(5))) {
+      absl::SleepFor(absl::Milliseconds(1));  // the stream may have ended
+    }
+  }
+  FUZZ_CHECK(code.load() == 0);
+  run.join();
+  return 0;
+}
