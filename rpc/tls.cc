@@ -33,6 +33,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "grpcpp/security/credentials.h"
+#include "rpc/grpc_log.h"
 #include "weft/internal/mutex.h"
 
 namespace weft::rpc {
@@ -636,6 +637,7 @@ ProcessServerCredentials() {
   absl::StatusOr<std::shared_ptr<const TlsContext>> tls = ProcessTls();
   if (!tls.ok()) return tls.status();
   if (*tls == nullptr) return grpc::InsecureServerCredentials();
+  RouteGrpcLogs();  // each refused handshake would be a line of gRPC's
   return (*tls)->GrpcServerCredentials();
 }
 
@@ -644,6 +646,7 @@ ProcessChannelCredentials() {
   absl::StatusOr<std::shared_ptr<const TlsContext>> tls = ProcessTls();
   if (!tls.ok()) return tls.status();
   if (*tls == nullptr) return grpc::InsecureChannelCredentials();
+  RouteGrpcLogs();
   return (*tls)->GrpcChannelCredentials();
 }
 
