@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
@@ -975,45 +976,64 @@ void AddContainment(uint64_t id, const std::vector<uint64_t>& contained,
   c->mutable_ids()->Add(contained.begin(), contained.end());
 }
 
-}  // namespace
-
-absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::Put(
-    internal::PutSpec spec) {
+// A put of spec's value as object `what` ("put", "broadcast"): encoded,
+// given a new id, placed by `place` (which stores the bytes and fills in the
+// PutDone's holders or its inline value), then recorded with the scheduler
+// with the references it holds, and set as the local value. Errors: the
+// encoder's, and `place`'s (nothing is recorded then).
+absl::StatusOr<std::shared_ptr<ObjectState>> RecordPut(
+    ClusterConnection& connection, internal::PutSpec spec, const char* what,
+    absl::FunctionRef<absl::Status(const Buffer& bytes, uint64_t id,
+                                   PutDone& done)>
+        place) {
   WEFT_ASSIGN_OR_RETURN(const EncodedPut encoded, EncodePut(spec));
-  const Buffer& bytes = encoded.bytes;
   const uint64_t id = internal::NewObjectId();
-  std::shared_ptr<ObjectState> state = connection_->Track(id, "put");
+  std::shared_ptr<ObjectState> state = connection.Track(id, what);
   PutDone done;
   done.set_id(id);
-  done.set_size(bytes.size());
-  if (bytes.size() <= internal::kInlineValueBytes) {
-    // Small: the scheduler keeps the value (a "kept" put, never lost) and
-    // hands it to tasks inline; no worker is involved, so this is one
-    // message, not a round trip.
-    done.set_inline_value(bytes.data(), bytes.size());
-  } else {
-    // The value lives on the least loaded worker.
-    absl::StatusOr<std::vector<WorkerStatus>> workers = connection_->Workers();
-    if (!workers.ok() || workers->empty()) {
-      return absl::FailedPreconditionError(
-          "weft: put() of a large value needs a worker to hold it, and the "
-          "cluster has none yet (see wait_for_workers)");
-    }
-    const WorkerStatus* target = &(*workers)[0];
-    for (const auto& w : *workers) {
-      if (w.memory_bytes < target->memory_bytes) target = &w;
-    }
-    WEFT_RETURN_IF_ERROR(connection_->data().Store(target->address, id, bytes));
-    done.add_worker_addresses(target->address);
-  }
+  done.set_size(encoded.bytes.size());
+  WEFT_RETURN_IF_ERROR(place(encoded.bytes, id, done));
   // The value's references stay held by `spec.value` until the scheduler
   // has the containment: the local copy below keeps them.
-  connection_->Send([&](ClientMessage& m) {
+  connection.Send([&](ClientMessage& m) {
     *m.add_puts() = std::move(done);
     AddContainment(id, encoded.contained, m);
   });
   state->SetValue(std::move(spec.value));
   return state;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::Put(
+    internal::PutSpec spec) {
+  return RecordPut(
+      *connection_, std::move(spec), "put",
+      [&](const Buffer& bytes, uint64_t id, PutDone& done) -> absl::Status {
+        if (bytes.size() <= internal::kInlineValueBytes) {
+          // Small: the scheduler keeps the value (a "kept" put, never lost)
+          // and hands it to tasks inline; no worker is involved, so this is
+          // one message, not a round trip.
+          done.set_inline_value(bytes.data(), bytes.size());
+          return absl::OkStatus();
+        }
+        // The value lives on the least loaded worker.
+        absl::StatusOr<std::vector<WorkerStatus>> workers =
+            connection_->Workers();
+        if (!workers.ok() || workers->empty()) {
+          return absl::FailedPreconditionError(
+              "weft: put() of a large value needs a worker to hold it, and "
+              "the cluster has none yet (see wait_for_workers)");
+        }
+        const WorkerStatus* target = &(*workers)[0];
+        for (const auto& w : *workers) {
+          if (w.memory_bytes < target->memory_bytes) target = &w;
+        }
+        WEFT_RETURN_IF_ERROR(
+            connection_->data().Store(target->address, id, bytes));
+        done.add_worker_addresses(target->address);
+        return absl::OkStatus();
+      });
 }
 
 int ClusterRuntime::num_slots() const { return connection_->slots(); }
@@ -1082,32 +1102,25 @@ ClusterRuntime::RunOnAllWorkers(internal::TaskSpec spec) {
 
 absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::Broadcast(
     internal::PutSpec spec) {
-  // One region serves every same-host worker: each maps it.
-  WEFT_ASSIGN_OR_RETURN(const EncodedPut encoded, EncodePut(spec));
-  const Buffer& bytes = encoded.bytes;
-  const uint64_t id = internal::NewObjectId();
-  std::shared_ptr<ObjectState> state = connection_->Track(id, "broadcast");
-  PutDone done;
-  done.set_id(id);
-  done.set_size(bytes.size());
-  std::vector<std::future<absl::Status>> stores;
   WEFT_ASSIGN_OR_RETURN(const std::vector<WorkerStatus> workers, Workers());
-  for (const auto& w : workers) {
-    stores.push_back(std::async(std::launch::async, [&, address = w.address] {
-      return connection_->data().Store(address, id, bytes);
-    }));
-  }
-  for (size_t i = 0; i < stores.size(); ++i) {
-    WEFT_RETURN_IF_ERROR(stores[i].get());
-    done.add_worker_addresses(workers[i].address);
-  }
-  if (workers.empty()) done.set_inline_value(bytes.data(), bytes.size());
-  connection_->Send([&](ClientMessage& m) {
-    *m.add_puts() = std::move(done);
-    AddContainment(id, encoded.contained, m);
-  });
-  state->SetValue(std::move(spec.value));
-  return state;
+  return RecordPut(
+      *connection_, std::move(spec), "broadcast",
+      [&](const Buffer& bytes, uint64_t id, PutDone& done) -> absl::Status {
+        // One region serves every same-host worker: each maps it.
+        std::vector<std::future<absl::Status>> stores;
+        for (const auto& w : workers) {
+          stores.push_back(
+              std::async(std::launch::async, [&, address = w.address] {
+                return connection_->data().Store(address, id, bytes);
+              }));
+        }
+        for (size_t i = 0; i < stores.size(); ++i) {
+          WEFT_RETURN_IF_ERROR(stores[i].get());
+          done.add_worker_addresses(workers[i].address);
+        }
+        if (workers.empty()) done.set_inline_value(bytes.data(), bytes.size());
+        return absl::OkStatus();
+      });
 }
 
 internal::RefResolver* ClusterRuntime::refs() { return connection_->refs(); }

@@ -55,9 +55,12 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_retur
 common=(-timeout=10 -rss_limit_mb=4096 "-artifact_prefix=${findings}/"
   -print_final_stats=1)
 # gRPC frees some of a call's objects on its own threads after the call
-# returns, which libFuzzer's per-input leak check takes for leaks; the
-# check at exit stays (docs/fuzzing.md).
-[[ "$target" != data_client_fuzzer ]] || common+=(-detect_leaks=0)
+# returns (and a worker's threads outlive the input that started their
+# work), which libFuzzer's per-input leak check takes for leaks; the check
+# at exit stays (docs/fuzzing.md).
+case "$target" in
+  data_client_fuzzer | worker_fuzzer) common+=(-detect_leaks=0) ;;
+esac
 
 if ((seconds == 0)); then
   exec "$bin" "${common[@]}" "$@"
