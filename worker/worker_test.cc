@@ -134,6 +134,15 @@ class Session {
     });
   }
 
+  // Takes back run `attempt` of task `id`.
+  void Cancel(uint64_t id, uint32_t attempt) {
+    Send([&](rpc::SchedulerToWorker& m) {
+      rpc::TaskAttempt* c = m.add_cancel();
+      c->set_id(id);
+      c->set_attempt(attempt);
+    });
+  }
+
   // Reads messages until `done()` holds (true) or kWait passes (false).
   template <class Done>
   bool ReadUntil(Done done) {
@@ -380,11 +389,7 @@ TEST_F(WorkerTest, ACancelStopsItsAttemptOnlyAndItsResultIsNeverSent) {
   // A cancel of an earlier attempt leaves the current one alone.
   s->Assign(1, 2, "Hold", {Serialize<int64_t>(1)});
   ASSERT_TRUE(Eventually([] { return holding.load() == 1; }));
-  s->Send([](rpc::SchedulerToWorker& m) {
-    rpc::TaskAttempt* c = m.add_cancel();
-    c->set_id(1);
-    c->set_attempt(1);
-  });
+  s->Cancel(1, 1);
   hold_permits.release();
   const rpc::TaskResult kept = s->Result(1);
   EXPECT_FALSE(kept.failed());
@@ -392,11 +397,7 @@ TEST_F(WorkerTest, ACancelStopsItsAttemptOnlyAndItsResultIsNeverSent) {
   // A cancel of the running attempt: its result is dropped.
   s->Assign(2, 5, "Hold", {Serialize<int64_t>(2)});
   ASSERT_TRUE(Eventually([] { return holding.load() == 1; }));
-  s->Send([](rpc::SchedulerToWorker& m) {
-    rpc::TaskAttempt* c = m.add_cancel();
-    c->set_id(2);
-    c->set_attempt(5);
-  });
+  s->Cancel(2, 5);
   hold_permits.release();
   // One slot: the next task runs after the cancelled one has finished.
   s->Assign(3, 1, "Add", {Serialize<int64_t>(1), Serialize<int64_t>(2)});
@@ -406,11 +407,7 @@ TEST_F(WorkerTest, ACancelStopsItsAttemptOnlyAndItsResultIsNeverSent) {
   s->Assign(4, 1, "Hold", {Serialize<int64_t>(4)});
   ASSERT_TRUE(Eventually([] { return holding.load() == 1; }));
   s->Assign(5, 1, "Throw", {Serialize<int64_t>(5)});
-  s->Send([](rpc::SchedulerToWorker& m) {
-    rpc::TaskAttempt* c = m.add_cancel();
-    c->set_id(5);
-    c->set_attempt(1);
-  });
+  s->Cancel(5, 1);
   hold_permits.release();
   EXPECT_FALSE(s->Result(4).failed());
   s->Assign(6, 1, "Add", {Serialize<int64_t>(3), Serialize<int64_t>(3)});
