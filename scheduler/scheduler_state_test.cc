@@ -44,6 +44,7 @@ WorkerRegistration Info(int nthreads) {
 }
 
 using testing::Drained;
+using P = std::pair<uint64_t, uint64_t>;
 
 class SchedulerStateTest : public ::testing::Test {
  protected:
@@ -85,10 +86,18 @@ class SchedulerStateTest : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st;
   }
 
+  // Object 1 done on worker 20, which task 9 then keeps busy: a task that
+  // needs 1 goes to another worker and fetches it from 20.
+  void InputOnBusyWorker20() {
+    Worker(20);
+    Submit({Def(1), Def(9)});
+    EXPECT_THAT(Take().assigns, ElementsAre(P{20, 1}));
+    Finish(20, 1);
+    EXPECT_THAT(Take().assigns, ElementsAre(P{20, 9}));
+  }
+
   std::unique_ptr<SchedulerState> s_;
 };
-
-using P = std::pair<uint64_t, uint64_t>;
 
 TEST_F(SchedulerStateTest, IndependentTasksAcrossTwoWorkers) {
   Init();
@@ -1312,11 +1321,7 @@ TEST_F(SchedulerStateTest, LateResultAfterCancelAndResubmit) {
 
 TEST_F(SchedulerStateTest, LateFailureAfterTheInputsHolderWasRemoved) {
   Init();
-  Worker(20);
-  Submit({Def(1), Def(9)});
-  EXPECT_THAT(Take().assigns, ElementsAre(P{20, 1}));
-  Finish(20, 1);
-  EXPECT_THAT(Take().assigns, ElementsAre(P{20, 9}));
+  InputOnBusyWorker20();
   Worker(10);
   Submit({Def(2, {1})});
   EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
@@ -1347,11 +1352,7 @@ TEST_F(SchedulerStateTest, LateFailureAfterTheInputsHolderWasRemoved) {
 
 TEST_F(SchedulerStateTest, AnInputThatCannotBeFetchedIsRecomputedUncharged) {
   Init();
-  Worker(20);
-  Submit({Def(1), Def(9)});
-  Take();
-  Finish(20, 1);
-  Take();  // 9 keeps 20 busy
+  InputOnBusyWorker20();
   Worker(10);
   Submit({Def(2, {1})});  // no retries
   EXPECT_THAT(Take().assigns, ElementsAre(P{10, 2}));
@@ -1373,11 +1374,7 @@ TEST_F(SchedulerStateTest, AnInputThatCannotBeFetchedIsRecomputedUncharged) {
 
 TEST_F(SchedulerStateTest, AnInputWithAnotherCopyIsFetchedFromThatOne) {
   Init();
-  Worker(20);
-  Submit({Def(1), Def(9)});
-  Take();
-  Finish(20, 1);
-  EXPECT_THAT(Take().assigns, ElementsAre(P{20, 9}));  // 20 is busy
+  InputOnBusyWorker20();
   Worker(30);
   ASSERT_TRUE(s_->AddReplica(30, 1).ok());
   Submit({Def(8)});

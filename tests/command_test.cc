@@ -30,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "rpc/token.h"
 #include "tests/suite_tasks.h"
+#include "tests/testing/ports.h"
 #include "tests/testing/test_hosts.h"
 #include "tests/testing/weft_cluster.h"
 #include "weft/weft.h"
@@ -44,18 +45,6 @@ using weft::testing::RunfilePath;
 using weft::testing::SpawnLocal;
 using namespace std::chrono_literals;
 
-// A port nothing listens on now (the kernel's pick, released again).
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr = {};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 class CommandTest : public ::testing::Test {
  protected:
@@ -64,7 +53,7 @@ class CommandTest : public ::testing::Test {
     dir_ = std::string(tmp != nullptr ? tmp : "/tmp") + "/cmd-XXXXXX";
     ASSERT_NE(::mkdtemp(dir_.data()), nullptr);
     token_file_ = dir_ + "/token";
-    port_ = FreePort();
+    port_ = weft::testing::UnusedPort();
     address_ = absl::StrCat("127.0.0.1:", port_);
   }
 
@@ -152,7 +141,8 @@ TEST_F(CommandTest, WorkersStartedWithTheSchedulerAllJoin) {
 
 TEST_F(CommandTest, RestartedSchedulerKeepsTheTokenOfItsCluster) {
   auto first = Scheduler();
-  ASSERT_TRUE(first->WaitForOutput("listening on", absl::Seconds(30)).ok());
+  ASSERT_TRUE(first->WaitForOutput("listening on", absl::Seconds(30)).ok())
+      << first->Output();
   const absl::StatusOr<std::string> token = weft::rpc::ReadTokenFile(token_file_);
   ASSERT_TRUE(token.ok()) << token.status();
   ASSERT_TRUE(first->Signal(SIGTERM).ok());
@@ -166,7 +156,8 @@ TEST_F(CommandTest, RestartedSchedulerKeepsTheTokenOfItsCluster) {
   ASSERT_EQ(second->Wait(absl::Seconds(30)).value_or(-1), 0);
 
   auto third = Scheduler({"--new-token"});
-  ASSERT_TRUE(third->WaitForOutput("listening on", absl::Seconds(30)).ok());
+  ASSERT_TRUE(third->WaitForOutput("listening on", absl::Seconds(30)).ok())
+      << third->Output();
   EXPECT_NE(weft::rpc::ReadTokenFile(token_file_).value_or(*token), *token);
 }
 
@@ -281,7 +272,8 @@ TEST_F(CommandTest, RetiringWorkerHandsOffItsObjects) {
 
 TEST_F(CommandTest, SecondSchedulerOnAPortInUseFails) {
   auto first = Scheduler();
-  ASSERT_TRUE(first->WaitForOutput("listening on", absl::Seconds(30)).ok());
+  ASSERT_TRUE(first->WaitForOutput("listening on", absl::Seconds(30)).ok())
+      << first->Output();
   auto second = Scheduler();
   const absl::StatusOr<int> code = second->Wait(absl::Seconds(30));
   ASSERT_TRUE(code.ok());
@@ -381,7 +373,7 @@ TEST_F(CommandTest, ClusterStopSignalsOnlyItsOwnProcesses) {
 // `weft status` lists each worker's threads, running and queued tasks, CPU,
 // memory and objects, and says where the dashboard is.
 TEST_F(CommandTest, StatusShowsWorkersTheirTasksAndTheDashboard) {
-  const int dashboard_port = FreePort();
+  const int dashboard_port = weft::testing::UnusedPort();
   auto scheduler =
       Scheduler({absl::StrCat("--dashboard-port=", dashboard_port)});
   auto worker = Worker({"--nthreads=2"});

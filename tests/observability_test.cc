@@ -34,6 +34,7 @@
 #include "scheduler/dashboard/http_client.h"
 #include "tests/suite_tasks.h"
 #include "tests/testing/headless_chromium.h"
+#include "tests/testing/ports.h"
 #include "tests/testing/test_hosts.h"
 #include "weft/weft.h"
 
@@ -47,18 +48,6 @@ using weft::testing::HostProcess;
 using weft::testing::KeepTestOutput;
 using weft::testing::SpawnLocal;
 
-// A port nothing listens on now (the kernel's pick, released again).
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr = {};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 bool Executable(const std::string& path) {
   return ::access(path.c_str(), X_OK) == 0;
@@ -176,7 +165,7 @@ TEST_F(ObservabilityTest, PrometheusScrapesTheCluster) {
                         << "    static_configs:\n"
                         << "      - targets: ['" << dashboard_.host << ":"
                         << dashboard_.port << "']\n";
-  const int port = FreePort();
+  const int port = weft::testing::UnusedPort();
   auto prometheus = SpawnLocal(
       {"/usr/bin/prometheus", "--config.file=" + config,
        "--storage.tsdb.path=" + dir_ + "/data",
