@@ -138,7 +138,7 @@ class Worker::Impl {
   // options_.rejoin_timeout) and serves again, until told to stop or asked
   // to leave. Returns the process's exit code.
   int Run() {
-    if (!StartDataService()) return kExitFailure;
+    if (!StartDataService()) return kExitCannotStart;
     executor_ = std::make_unique<internal::EmbeddedRuntime>(options_.nthreads);
     executor_->set_blocking_observer([this](uint64_t id, bool blocked) {
       uint32_t attempt;
@@ -234,8 +234,6 @@ class Worker::Impl {
 
   // How a session ended.
   enum class Ending { kServing, kLost, kShutdown, kLeft };
-
-  static constexpr int kExitFailure = 1;
 
   std::shared_ptr<Session> CurrentSession() {
     internal::MutexLock lock(&session_mu_);
@@ -1414,7 +1412,7 @@ int RunWorker(const WorkerOptions& options) {
   // Each object in shared memory holds a descriptor.
   rpc::RaiseDescriptorLimit();
   WorkerOptions chosen = options;
-  if (!ChooseHost(chosen)) return 1;  // Worker::Impl::kExitFailure
+  if (!ChooseHost(chosen)) return kExitCannotStart;
   Worker worker(chosen, GrpcSchedulerConnector(chosen.scheduler_address));
   StopOnSignal(&worker);
   const int code = worker.Run();

@@ -57,6 +57,9 @@ struct WorkerOptions {
 // The exit code of a worker that could not join its scheduler, or gave up
 // rejoining it: a supervisor does not restart it (nothing would change).
 inline constexpr int kExitNoScheduler = 3;
+// The exit code of a worker that could not start (its data service could
+// not listen, a loopback address for peers on other machines).
+inline constexpr int kExitCannotStart = 1;
 
 // A worker: starts its data service (a gRPC server on options.host and
 // options.port, and a bulk port), joins the scheduler through `connector`,
@@ -81,8 +84,8 @@ class Worker {
 
   // Serves schedulers until the worker stops. Returns the exit code as
   // RunWorker does: 0 (told to stop, or asked to leave), kExitNoScheduler
-  // (could not join, or gave up rejoining), 1 (could not start its data
-  // service); says why on stderr. Running tasks finish before it returns;
+  // (could not join, or gave up rejoining), kExitCannotStart (its data
+  // service could not listen); says why on stderr. Running tasks finish before it returns;
   // queued ones are dropped.
   // REQUIRES: called once.
   int Run();
@@ -110,11 +113,11 @@ class Worker {
 // leaves at once, telling the scheduler, which reschedules its work; quietly
 // either way): returns 0. A worker that loses the scheduler
 // drops what it held (the scheduler has given it up too) and rejoins as a
-// new worker, for up to options.rejoin_timeout. Returns kExitNoScheduler if
-// it cannot join within options.connect_timeout or gives up rejoining, 1
-// if it cannot start (printing why on stderr in every case). Sets
-// OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS to 1 unless
-// already set, so each task slot runs one BLAS/OpenMP thread.
+// new worker, for up to options.rejoin_timeout. Returns kExitNoScheduler
+// if it cannot join within options.connect_timeout or gives up rejoining,
+// kExitCannotStart if it cannot start (printing why on stderr in every
+// case). Sets OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS to
+// 1 unless already set, so each task slot runs one BLAS/OpenMP thread.
 int RunWorker(const WorkerOptions& options);
 
 // Worker mode from the command line: --weft-worker, --weft-scheduler=ADDR,
