@@ -30,6 +30,9 @@
 //                                sent heartbeats, / N
 //   scheduler_cpu_us_per_task    the scheduler's CPU time (user + system)
 //                                during the bulk / M
+//   tasks_per_assign_message     assignments the simulated workers got
+//                                during the bulk / the messages carrying
+//                                them
 //   false_removals               workers the scheduler removed (lost or
 //                                silent) although none left or stopped
 //
@@ -395,10 +398,12 @@ int Run(const Config& c) {
       }
     });
     const double cpu0 = CpuSeconds(pid);
+    const SimWorkers::Counts counts0 = sims.counts();
     start = Clock::now();
     std::vector<int64_t> ys = weft::get(client.map(Inc, xs));
     const double wall = Since(start);
     const double cpu = CpuSeconds(pid) - cpu0;
+    const SimWorkers::Counts counts1 = sims.counts();
     bulk_done = true;
     prober.join();
     for (int64_t i = 0; i < m; ++i) {
@@ -415,6 +420,16 @@ int Run(const Config& c) {
     field("p99_us", latencies.QuantileUs(0.99));
     field("probes", static_cast<double>(latencies.size()));
     field("scheduler_cpu_us_per_task", cpu * 1e6 / static_cast<double>(m));
+    // How many tasks a message to a worker carried during the bulk (probes
+    // included): the scheduler's send cost per task is about one message's
+    // divided by this.
+    const uint64_t messages =
+        counts1.assign_messages - counts0.assign_messages;
+    field("tasks_per_assign_message",
+          messages == 0 ? 0.0
+                        : static_cast<double>(counts1.assigned -
+                                              counts0.assigned) /
+                              static_cast<double>(messages));
 
     const SchedulerProcess::Report report = scheduler.Ask();
     const int64_t false_removals = report.lost + report.silent;

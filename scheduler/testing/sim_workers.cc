@@ -193,6 +193,7 @@ void SimWorkers::OnMessages(const std::shared_ptr<Worker>& worker,
   }
   if (message.assign_size() == 0 && message.cancel_size() == 0) return;
   assigned_ += message.assign_size();
+  if (message.assign_size() > 0) ++assign_messages_;
   if (options_.on_assignment) {
     for (const rpc::Assignment& a : message.assign()) options_.on_assignment(a);
   }
@@ -307,6 +308,7 @@ SimWorkers::Counts SimWorkers::counts() const {
   Counts c;
   c.joined = joined_.load();
   c.assigned = assigned_.load();
+  c.assign_messages = assign_messages_.load();
   c.answered = answered_.load();
   c.heartbeats = heartbeats_.load();
   c.ended = ended_.load();

@@ -66,6 +66,7 @@ class SimWorkers {
   struct Counts {
     uint64_t joined = 0;      // handshakes completed
     uint64_t assigned = 0;    // assignments received
+    uint64_t assign_messages = 0;  // messages that carried assignments
     uint64_t answered = 0;    // results sent
     uint64_t heartbeats = 0;  // heartbeats sent
     uint64_t ended = 0;       // streams that ended (by the scheduler or Leave)
@@ -120,6 +121,7 @@ class SimWorkers {
 
   std::atomic<uint64_t> joined_{0};
   std::atomic<uint64_t> assigned_{0};
+  std::atomic<uint64_t> assign_messages_{0};
   std::atomic<uint64_t> answered_{0};
   std::atomic<uint64_t> heartbeats_{0};
   std::atomic<uint64_t> ended_{0};
