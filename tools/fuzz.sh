@@ -59,7 +59,7 @@ common=(-timeout=10 -rss_limit_mb=4096 "-artifact_prefix=${findings}/"
 # work), which libFuzzer's per-input leak check takes for leaks; the check
 # at exit stays (docs/fuzzing.md).
 case "$target" in
-  data_client_fuzzer | worker_fuzzer) common+=(-detect_leaks=0) ;;
+  data_client_fuzzer | worker_fuzzer | client_fuzzer) common+=(-detect_leaks=0) ;;
 esac
 
 if ((seconds == 0)); then
