@@ -144,7 +144,14 @@ bool FrameStream::TlsPending() {
   return tls_->HasPending();
 }
 
-FrameStream::~FrameStream() { ::close(fd_); }
+FrameStream::~FrameStream() {
+  // Leave the loop's epoll set while fd_ is still open. Once it is closed,
+  // its number may at once name another thread's new socket, and a late
+  // removal by that number would remove the new socket's registration: its
+  // stream would never hear of its bytes (a hang).
+  io_.reset();
+  ::close(fd_);
+}
 
 bool FrameStream::Send(const google::protobuf::MessageLite& message) {
   const size_t size = message.ByteSizeLong();

@@ -188,7 +188,7 @@ class FrameStream : public std::enable_shared_from_this<FrameStream> {
   const int fd_;
   const size_t max_frame_bytes_;
   const std::string peer_;
-  const std::unique_ptr<Io> io_;
+  std::unique_ptr<Io> io_;  // (the destructor resets it before closing fd_)
   // The TLS session (null: plaintext). The writer (under mu_) and the
   // reader use it, one at a time: tls_mu_ (after mu_, never before).
   internal::Mutex tls_mu_ ABSL_ACQUIRED_AFTER(mu_);
