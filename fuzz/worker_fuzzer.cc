@@ -164,11 +164,10 @@ class Player {
 
   // Arguments into `args` (and their inputs into `deps`); returns the
   // int64 values if every argument was a true int64 encoding.
-  template <class Args, class Deps>
-  std::vector<int64_t> Arguments(Args* args, Deps* deps,
-                                 google::protobuf::RepeatedField<uint64_t>*
-                                     dep_ids,
-                                 bool* all_ints) {
+  std::vector<int64_t> Arguments(
+      google::protobuf::RepeatedPtrField<weft::rpc::Arg>* args,
+      google::protobuf::RepeatedPtrField<weft::rpc::Location>* deps,
+      google::protobuf::RepeatedField<uint64_t>* dep_ids, bool* all_ints) {
     std::vector<int64_t> ints;
     *all_ints = true;
     for (int n = in_.ConsumeIntegralInRange(0, 3); n > 0; --n) {

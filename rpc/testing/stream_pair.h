@@ -66,9 +66,11 @@ class PairedStream final : public PeerStream<Out, In> {
   bool Read(In& message, absl::Time deadline) override {
     internal::UniqueLock lock(mu_);
     while (inbox_.empty() && status_.ok()) {
-      if (cv_.wait_until(lock, absl::ToChronoTime(deadline)) ==
-              std::cv_status::timeout &&
-          inbox_.empty()) {
+      if (deadline == absl::InfiniteFuture()) {
+        cv_.wait(lock);
+      } else if (cv_.wait_until(lock, absl::ToChronoTime(deadline)) ==
+                     std::cv_status::timeout &&
+                 inbox_.empty()) {
         return false;
       }
     }
@@ -79,6 +81,9 @@ class PairedStream final : public PeerStream<Out, In> {
   }
 
   void Serve(MessagesHandler on_messages, ClosedHandler on_closed) override {
+    // Held from before serving_ is set until the early messages are
+    // delivered, so that none sent meanwhile overtakes them.
+    std::lock_guard delivering(deliver_mu_);
     std::deque<In> early;
     absl::Status ended;
     {
@@ -89,7 +94,6 @@ class PairedStream final : public PeerStream<Out, In> {
       early.swap(inbox_);
       ended = status_;
     }
-    std::lock_guard delivering(deliver_mu_);
     for (const In& m : early) on_messages_(absl::MakeConstSpan(&m, 1));
     if (!ended.ok()) CallClosed(ended);
   }
