@@ -103,19 +103,7 @@ class Strangers {
   }
 
   // Connects and sends nothing.
-  bool Idle(int port, int n) {
-    for (int i = 0; i < n; ++i) {
-      if (!Open(port, "")) return false;
-    }
-    return true;
-  }
-  // Connects and sends the start of a hello frame, never the rest.
-  bool PartialHello(int port, int n) {
-    for (int i = 0; i < n; ++i) {
-      if (!Open(port, Header(64) + std::string(10, 'k'))) return false;
-    }
-    return true;
-  }
+  bool Idle(int port, int n) { return Sending(port, n, ""); }
   // Connects and sends `bytes`.
   bool Sending(int port, int n, const std::string& bytes) {
     for (int i = 0; i < n; ++i) {
@@ -132,6 +120,18 @@ class Strangers {
       all_.push_back(fd);
       trickling_.push_back(fd);
     }
+    return true;
+  }
+  // The three kinds of stranger that never show a key: `idle` that send
+  // nothing, `partial` that send the start of a hello frame and never the
+  // rest, and `trickling` (above), which start trickling at once.
+  bool Keyless(int port, int idle, int partial, int trickling) {
+    if (!Idle(port, idle) ||
+        !Sending(port, partial, Header(64) + std::string(10, 'k')) ||
+        !Trickling(port, trickling)) {
+      return false;
+    }
+    StartTrickling();
     return true;
   }
   void StartTrickling() {
@@ -255,10 +255,8 @@ TEST_F(AcceptPathTest, HundredsOfStrangersHeldOpenDoNotKeepPeersOut) {
 
   // 400 strangers that show no key and stay: 256 wait for a key, the
   // oldest 144 are closed to make room (the cap on keyless connections).
-  ASSERT_TRUE(strangers.Idle(frame_port, 200));
-  ASSERT_TRUE(strangers.PartialHello(frame_port, 100));
-  ASSERT_TRUE(strangers.Trickling(frame_port, 100));
-  strangers.StartTrickling();
+  ASSERT_TRUE(strangers.Keyless(frame_port, /*idle=*/200, /*partial=*/100,
+                                /*trickling=*/100));
   ASSERT_TRUE(Eventually([&] {
     return server_->service().frame_counts().accepted == 420;
   })) << server_->service().frame_counts().accepted;
@@ -307,11 +305,10 @@ TEST_F(AcceptPathTest, StrangersAreClosedAtTheirDeadline) {
   Start(rendezvous);
   const int frame_port = server_->frame_port();
   Strangers strangers;
-  ASSERT_TRUE(strangers.Idle(frame_port, 100));
-  ASSERT_TRUE(strangers.PartialHello(frame_port, 50));
-  // Bytes that keep coming do not move a connection's deadline.
-  ASSERT_TRUE(strangers.Trickling(frame_port, 50));
-  strangers.StartTrickling();
+  // Bytes that keep coming (the trickling ones) do not move a connection's
+  // deadline.
+  ASSERT_TRUE(strangers.Keyless(frame_port, /*idle=*/100, /*partial=*/50,
+                                /*trickling=*/50));
   ASSERT_TRUE(Eventually([&] {
     return server_->service().frame_counts().timed_out == 200;
   })) << server_->service().frame_counts().timed_out;

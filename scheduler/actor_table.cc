@@ -3,6 +3,7 @@
 #include "scheduler/actor_table.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -10,17 +11,11 @@
 namespace weft::scheduler {
 
 const char* ActorStateName(ActorState state) {
-  switch (state) {
-    case ActorState::kPending:
-      return "pending";
-    case ActorState::kCreating:
-      return "creating";
-    case ActorState::kAlive:
-      return "alive";
-    case ActorState::kDead:
-      return "dead";
-  }
-  return "unknown";
+  static constexpr const char* kNames[] = {"pending", "creating", "alive",
+                                           "dead"};
+  static_assert(std::size(kNames) ==
+                static_cast<size_t>(ActorState::kDead) + 1);
+  return EnumName(state, kNames);
 }
 
 absl::Status ActorTable::Add(ActorDef def) {

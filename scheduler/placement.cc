@@ -39,14 +39,7 @@ absl::StatusOr<WorkerSlot> WorkerPool::Add(WorkerId id, WorkerRegistration info,
         absl::StrCat("worker ", id, ": nthreads must be >= 1, got ",
                      info.nthreads));
   }
-  WorkerSlot slot;
-  if (!free_slots_.empty()) {
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-  } else {
-    slot = static_cast<WorkerSlot>(slots_.size());
-    slots_.emplace_back();
-  }
+  const WorkerSlot slot = TakeSlot(slots_, free_slots_);
   WorkerRecord& w = slots_[slot];
   w = WorkerRecord{};
   w.id = id;

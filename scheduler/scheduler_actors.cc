@@ -227,13 +227,13 @@ bool SchedulerState::RetryCall(Slot s, const std::string& why) {
   const Actor& actor = *actors_.Find(call->actor);
   const int retries = actor.def.max_task_retries;
   if (retries < 0 || t.deaths <= retries) return true;
-  Fail(s, ActorError(actor, "ActorDiedError",
-                     absl::StrCat("call ", weft::internal::MakeKey(NameOf(t), t.id),
-                                  " was running when the actor's worker died "
-                                  "(",
-                                  why, "), ", t.deaths,
-                                  " times, and max_task_retries is ",
-                                  retries)));
+  Fail(s,
+       ActorError(actor, "ActorDiedError",
+                  absl::StrCat("call ", KeyOf(t),
+                               " was running when the actor's worker died "
+                               "(",
+                               why, "), ", t.deaths,
+                               " times, and max_task_retries is ", retries)));
   return false;
 }
 

@@ -13,7 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "scheduler/scheduler_state.h"
-#include "scheduler/testing/drained.h"
+#include "scheduler/testing/state_test_base.h"
 
 namespace weft::scheduler {
 namespace {
@@ -22,18 +22,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-constexpr ClientId kC1 = 1;
-constexpr ClientId kC2 = 2;
-const absl::Time kT0 = absl::FromUnixSeconds(1000);
-using P = std::pair<uint64_t, uint64_t>;
-
+// A plain task (no actor).
 TaskDef Task(ObjectId id, std::vector<ObjectId> deps = {}) {
-  TaskDef d;
-  d.id = id;
-  d.name = "f";
-  d.function = "fn";
-  d.deps = std::move(deps);
-  return d;
+  return testing::Def(id, std::move(deps));
 }
 
 TaskDef Call(ObjectId id, ActorId actor, std::vector<ObjectId> deps = {}) {
@@ -55,43 +46,23 @@ ActorDef Actor(ActorId id, int num_cpus = 1, std::string name = "") {
   return a;
 }
 
-using testing::Drained;
-
-class ActorsTest : public ::testing::Test {
+class ActorsTest : public testing::StateTestBase {
  protected:
   void SetUp() override {
-    SchedulerState::Options o;
-    o.saturation = 1;
-    o.adaptive_saturation = false;
-    o.check_invariants = true;
-    s_ = std::make_unique<SchedulerState>(o);
-    ASSERT_TRUE(s_->AddClient(kC1).ok());
+    Init();
     ASSERT_TRUE(s_->AddClient(kC2).ok());
-  }
-  void Worker(WorkerId id, int nthreads = 1) {
-    ASSERT_TRUE(s_->AddWorker(id,
-                              WorkerRegistration{"tcp://w:1", nthreads, "host"},
-                              kT0)
-                    .ok());
   }
   void Create(ActorDef def, ClientId c = kC1) {
     absl::Status st = s_->CreateActor(c, std::move(def));
     ASSERT_TRUE(st.ok()) << st;
   }
-  void Submit(std::vector<TaskDef> defs, ClientId c = kC1) {
-    absl::Status st = s_->SubmitTasks(c, std::move(defs));
-    ASSERT_TRUE(st.ok()) << st;
-  }
-  void Finish(WorkerId w, ObjectId id, uint64_t size = 1,
-              std::string value = "x") {
-    absl::Status st =
-        s_->TaskFinished(w, id, s_->AttemptOf(id), size, std::move(value));
-    ASSERT_TRUE(st.ok()) << st;
+  // Actor 100, holding no threads, whose constructor takes object `input`.
+  void CreateNeeding(ObjectId input) {
+    ActorDef def = Actor(100, 0);
+    def.deps = {input};
+    Create(def);
   }
   ActorState StateOf(ActorId id) { return s_->ActorInfo(id)->state; }
-  Drained Take() { return testing::Drain(*s_); }
-
-  std::unique_ptr<SchedulerState> s_;
 };
 
 TEST_F(ActorsTest, ActorHoldsItsThreadsSoTasksGoElsewhere) {
@@ -192,10 +163,7 @@ TEST_F(ActorsTest, AThrowingCallFailsAloneAndIsNotRetried) {
   failing.retries = 3;  // ignored for calls
   Submit({failing, Call(2, 100)});
   Take();
-  ErrorInfo boom;
-  boom.exception_type = "std::runtime_error";
-  boom.message = "boom";
-  ASSERT_TRUE(s_->TaskFailed(10, 1, s_->AttemptOf(1), boom).ok());
+  Throw(10, 1);
   Drained d = Take();
   EXPECT_THAT(d.assigns, IsEmpty());
   ASSERT_EQ(d.failed.size(), 1u);
@@ -217,7 +185,7 @@ TEST_F(ActorsTest, WorkerDeathRestartsTheActorAndRetriesItsCalls) {
   ASSERT_TRUE(s_->ActorCreated(10, 100).ok());
   Submit({Call(1, 100), Call(2, 100)});
   ASSERT_THAT(Take().assigns, ElementsAre(P{10, 1}, P{10, 2}));
-  Finish(10, 1);
+  Finish(10, 1, 1, "x");  // a small result, sent whole
   ASSERT_TRUE(s_->RemoveWorker(10, "segfault").ok());
   Drained d = Take();
   ASSERT_THAT(d.PlacedIds(), ElementsAre(P{20, 100}));
@@ -357,9 +325,7 @@ TEST_F(ActorsTest, TheConstructorWaitsForItsInputsAndHoldsThem) {
   Worker(20);
   Submit({Task(1)});
   Take();
-  ActorDef def = Actor(100, 0);
-  def.deps = {1};
-  Create(def);
+  CreateNeeding(1);
   EXPECT_THAT(Take().places, IsEmpty());
   Finish(10, 1, 5, "hello");
   Drained d = Take();
@@ -380,9 +346,7 @@ TEST_F(ActorsTest, AFailedInputKillsTheActor) {
   Worker(10);
   Submit({Task(1)});
   Take();
-  ActorDef def = Actor(100, 0);
-  def.deps = {1};
-  Create(def);
+  CreateNeeding(1);
   Submit({Call(2, 100)});
   Take();
   ASSERT_TRUE(s_->TaskFailed(10, 1, s_->AttemptOf(1), ErrorInfo{}).ok());

@@ -104,27 +104,24 @@ const std::string& SchedulerState::NameOf(const Task& t) const {
   return t.name == kNone ? *kPut : strings_[t.name];
 }
 
+std::string SchedulerState::KeyOf(const Task& t) const {
+  return weft::internal::MakeKey(NameOf(t), t.id);
+}
+
 ErrorInfo SchedulerState::DetailFor(const Task& t, ErrorKind kind,
                                       std::string type,
                                       std::string message) const {
   ErrorInfo d;
   d.kind = kind;
   d.task_name = NameOf(t);
-  d.task_key = weft::internal::MakeKey(d.task_name, t.id);
+  d.task_key = KeyOf(t);
   d.exception_type = std::move(type);
   d.message = std::move(message);
   return d;
 }
 
 SchedulerState::Slot SchedulerState::NewSlot() {
-  Slot s;
-  if (!free_slots_.empty()) {
-    s = free_slots_.back();
-    free_slots_.pop_back();
-  } else {
-    s = static_cast<Slot>(tasks_.size());
-    tasks_.emplace_back();
-  }
+  const Slot s = TakeSlot(tasks_, free_slots_);
   tasks_[s].live = true;
   // Counted as released, under puts until a function is set (see
   // SubmitTasks).
@@ -245,12 +242,10 @@ absl::Status SchedulerState::RemoveWorker(WorkerId worker,
       continue;
     }
     if (t.deaths >= options_.max_worker_deaths_per_task) {
-      const std::string key = weft::internal::MakeKey(NameOf(t), t.id);
-      Fail(s, std::make_shared<const ErrorInfo>(DetailFor(
-                  t, ErrorKind::kWorkerDied, "KilledWorker",
-                  absl::StrCat("task ", key, " was running on ", t.deaths,
-                               " workers that died (last: ", who, ": ",
-                               reason, ")"))));
+      FailWith(
+          s, ErrorKind::kWorkerDied, "KilledWorker",
+          absl::StrCat("task ", KeyOf(t), " was running on ", t.deaths,
+                       " workers that died (last: ", who, ": ", reason, ")"));
     } else {
       MakeReady(s);
     }
@@ -602,8 +597,7 @@ absl::Status SchedulerState::TaskFinished(WorkerId worker, ObjectId task,
       EmitRelease(worker, task);
     }
     return absl::FailedPreconditionError(absl::StrCat(
-        "task ", weft::internal::MakeKey(NameOf(t), task), " is ",
-        TaskStateName(t.state),
+        "task ", KeyOf(t), " is ", TaskStateName(t.state),
         t.state == TaskState::kProcessing
             ? absl::StrCat(" on worker ", pool_.at(t.processing_on).id,
                            " as attempt ", t.attempt)
@@ -658,8 +652,7 @@ SchedulerState::FindProcessing(WorkerId worker, ObjectId task,
   if (t.state != TaskState::kProcessing || t.processing_on != *ws ||
       t.attempt != attempt) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "task ", weft::internal::MakeKey(NameOf(t), task), " is ",
-        TaskStateName(t.state),
+        "task ", KeyOf(t), " is ", TaskStateName(t.state),
         t.state == TaskState::kProcessing
             ? absl::StrCat(" as attempt ", t.attempt)
             : std::string(),
@@ -680,7 +673,7 @@ absl::Status SchedulerState::TaskFailed(WorkerId worker, ObjectId task,
     MakeReady(s);
   } else {
     if (error.task_name.empty()) error.task_name = NameOf(t);
-    if (error.task_key.empty()) error.task_key = weft::internal::MakeKey(NameOf(t), t.id);
+    if (error.task_key.empty()) error.task_key = KeyOf(t);
     SetState(t, TaskState::kReady);  // pending, no longer assigned
     Fail(s, std::make_shared<const ErrorInfo>(std::move(error)));
   }
@@ -699,13 +692,10 @@ absl::Status SchedulerState::InputsUnavailable(
   SetState(tasks_[s], TaskState::kReady);  // pending; queued below
   const int times = ++input_misses_[s];
   if (times >= options_.max_input_misses_per_task) {
-    Task& t = tasks_[s];
-    Fail(s, std::make_shared<const ErrorInfo>(DetailFor(
-                t, ErrorKind::kObjectLost, "ObjectLost",
-                absl::StrCat("the inputs of task ",
-                             weft::internal::MakeKey(NameOf(t), t.id),
-                             " could not be fetched ", times,
-                             " times; the last time: ", error.message))));
+    FailWith(s, ErrorKind::kObjectLost, "ObjectLost",
+             absl::StrCat("the inputs of task ", KeyOf(tasks_[s]),
+                          " could not be fetched ", times,
+                          " times; the last time: ", error.message));
     AfterEvent();
     return absl::OkStatus();
   }
@@ -853,11 +843,9 @@ absl::Status SchedulerState::Cancel(ClientId client, ObjectId object) {
   }
   const Task& t = tasks_[s];
   if (!IsPending(t.state)) return absl::OkStatus();
-  const std::string key = weft::internal::MakeKey(NameOf(t), t.id);
-  Fail(s, std::make_shared<const ErrorInfo>(DetailFor(
-              t, ErrorKind::kCancelled, "CancelledError",
-              absl::StrCat("task ", key, " was cancelled by client ",
-                           client))));
+  FailWith(
+      s, ErrorKind::kCancelled, "CancelledError",
+      absl::StrCat("task ", KeyOf(t), " was cancelled by client ", client));
   AfterEvent();
   return absl::OkStatus();
 }

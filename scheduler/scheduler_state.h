@@ -332,7 +332,7 @@ class SchedulerState {
   // How many records are in each state (indexed by TaskState), per
   // registered function; puts under "put". O(functions): kept as states
   // change.
-  static constexpr int kNumStates = 7;
+  static constexpr int kNumStates = kNumTaskStates;
   using StateCounts = std::array<uint64_t, kNumStates>;
   std::vector<std::pair<std::string, StateCounts>> CountsByFunction() const;
   // The readable name and function of task `object`; false if unknown (or
@@ -461,6 +461,8 @@ class SchedulerState {
   uint32_t Intern(const std::string& s);
   void Unintern(uint32_t id);
   const std::string& NameOf(const Task& t) const;
+  // The key a user sees for `t` ("name-hexid").
+  std::string KeyOf(const Task& t) const;
   ErrorInfo DetailFor(const Task& t, ErrorKind kind, std::string type,
                         std::string message) const;
 
@@ -475,6 +477,9 @@ class SchedulerState {
   void Assign(Slot s, WorkerSlot w);
   void Unassign(Slot s, bool send_cancel);
   void Fail(Slot root, std::shared_ptr<const ErrorInfo> error);
+  // Fail with DetailFor(tasks_[root], kind, type, message).
+  void FailWith(Slot root, ErrorKind kind, std::string type,
+                std::string message);
   void MaybeRelease(Slot s);
   void MaybeForget(Slot s);
   void LeaveMemory(Slot s, std::vector<Slot>& unpinned,

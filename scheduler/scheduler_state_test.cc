@@ -15,7 +15,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "scheduler/testing/drained.h"
+#include "scheduler/testing/state_test_base.h"
 
 namespace weft::scheduler {
 namespace {
@@ -25,35 +25,18 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-constexpr ClientId kC1 = 1;
-constexpr ClientId kC2 = 2;
-const absl::Time kT0 = absl::FromUnixSeconds(1000);
-
-TaskDef Def(ObjectId id, std::vector<ObjectId> deps = {}, int priority = 0) {
-  TaskDef d;
-  d.id = id;
-  d.name = "f";
-  d.function = "fn";
-  d.deps = std::move(deps);
-  d.priority = priority;
-  return d;
-}
+using testing::CheckedOptions;
+using testing::Def;
+using testing::Defs;
 
 WorkerRegistration Info(int nthreads) {
   return WorkerRegistration{"tcp://w:1", nthreads, "host"};
 }
 
-using testing::Drained;
-using P = std::pair<uint64_t, uint64_t>;
-
-class SchedulerStateTest : public ::testing::Test {
+class SchedulerStateTest : public testing::StateTestBase {
  protected:
   static SchedulerState::Options Opts(int saturation = 1) {
-    SchedulerState::Options o;
-    o.saturation = saturation;
-    o.adaptive_saturation = false;  // AdaptiveSaturation tests it on its own
-    o.check_invariants = true;
-    return o;
+    return CheckedOptions(saturation);
   }
   // Adaptive saturation: ~2 ms of work in flight, between 2 and 64 tasks.
   static SchedulerState::Options AdaptiveOpts() {
@@ -63,27 +46,31 @@ class SchedulerStateTest : public ::testing::Test {
     o.max_saturation = 64;
     return o;
   }
-
-  void Init(SchedulerState::Options o = Opts()) {
-    s_ = std::make_unique<SchedulerState>(o);
-    ASSERT_TRUE(s_->AddClient(kC1).ok());
+  // Adaptive saturation, one worker of one thread, and tasks 1 to `n` of
+  // "fn": 2 go out (the minimum before any report), then the first reports
+  // a 10 us run, which raises the limit to the maximum. Returns the 63
+  // tasks assigned then (64 in flight: 1 processing + 63 new).
+  Drained AfterOneTinyTask(ObjectId n) {
+    Init(AdaptiveOpts());
+    Worker(10, 1);
+    Submit(Defs(1, n));
+    EXPECT_EQ(Take().assigns.size(), 2u);
+    FinishAfter(10, 1, absl::Microseconds(10));
+    EXPECT_EQ(s_->saturation(), 64);
+    Drained d = Take();
+    EXPECT_EQ(d.assigns.size(), 63u);
+    return d;
   }
 
-  void Worker(WorkerId id, int nthreads = 1) {
-    ASSERT_TRUE(s_->AddWorker(id, Info(nthreads), kT0).ok());
-  }
-
-  void Submit(std::vector<TaskDef> defs, ClientId c = kC1) {
-    ASSERT_TRUE(s_->SubmitTasks(c, std::move(defs)).ok());
-  }
-
-  Drained Take() { return testing::Drain(*s_); }
-
-  void Finish(WorkerId w, ObjectId id, uint64_t size = 8,
-              std::string value = "") {
-    absl::Status st =
-        s_->TaskFinished(w, id, s_->AttemptOf(id), size, std::move(value));
-    ASSERT_TRUE(st.ok()) << st;
+  // Worker 10 and, when `with_20`, worker 20; object 1, of 1 MiB (too
+  // large to keep inline: only its holder has it), done on worker 10.
+  void LargeResultOnWorker10(bool with_20) {
+    Init();
+    Worker(10);
+    if (with_20) Worker(20);
+    Submit({Def(1)});
+    EXPECT_THAT(Take().assigns, ElementsAre(P{10, 1}));
+    Finish(10, 1, 1 << 20);
   }
 
   // Object 1 done on worker 20, which task 9 then keeps busy: a task that
@@ -95,9 +82,19 @@ class SchedulerStateTest : public ::testing::Test {
     Finish(20, 1);
     EXPECT_THAT(Take().assigns, ElementsAre(P{20, 9}));
   }
-
-  std::unique_ptr<SchedulerState> s_;
 };
+
+TEST(StateNamesTest, EveryStateHasTheNameUsersSee) {
+  std::vector<std::string> tasks;
+  for (int i = 0; i <= kNumTaskStates; ++i) {
+    tasks.push_back(TaskStateName(static_cast<TaskState>(i)));
+  }
+  EXPECT_THAT(tasks, ElementsAre("waiting", "ready", "processing", "memory",
+                                 "erred", "released", "cancelled", "unknown"));
+  EXPECT_STREQ(ActorStateName(ActorState::kPending), "pending");
+  EXPECT_STREQ(ActorStateName(ActorState::kDead), "dead");
+  EXPECT_STREQ(ActorStateName(static_cast<ActorState>(9)), "unknown");
+}
 
 TEST_F(SchedulerStateTest, IndependentTasksAcrossTwoWorkers) {
   Init();
@@ -335,66 +332,32 @@ TEST_F(SchedulerStateTest, BlockedTaskGivesBackItsCpus) {
 }
 
 TEST_F(SchedulerStateTest, AdaptiveSaturationFollowsRunTimes) {
-  Init(AdaptiveOpts());
-  Worker(10, 1);
-  std::vector<TaskDef> defs;
-  for (ObjectId id = 1; id <= 200; ++id) defs.push_back(Def(id));
-  Submit(defs);
-  Drained d = Take();
-  EXPECT_EQ(d.assigns.size(), 2u);  // the minimum before any report
   // Tiny tasks (10 us): the limit rises to the maximum.
-  ASSERT_TRUE(
-      s_->TaskFinished(10, 1, s_->AttemptOf(1), 8, "", absl::Microseconds(10))
-          .ok());
-  EXPECT_EQ(s_->saturation(), 64);
-  d = Take();
-  EXPECT_EQ(d.assigns.size(), 63u);  // 64 in flight: 1 processing + 63 new
+  Drained d = AfterOneTinyTask(200);
+  ASSERT_EQ(d.assigns.size(), 63u);
   // Long tasks (50 ms) bring it back to the minimum.
   for (int i = 0; i < 60; ++i) {
-    ObjectId id = d.assigns[i].second;
-    ASSERT_TRUE(s_->TaskFinished(10, id, s_->AttemptOf(id), 8, "",
-                                 absl::Milliseconds(50))
-                    .ok());
+    FinishAfter(10, d.assigns[i].second, absl::Milliseconds(50));
   }
   EXPECT_EQ(s_->saturation(), 2);
   s_->CheckInvariants();
 }
 
 TEST_F(SchedulerStateTest, SaturationIsPerFunctionAndMinimalUntilKnown) {
-  Init(AdaptiveOpts());
-  Worker(10, 1);
   // Tiny tasks of "fn" teach the scheduler a high limit for "fn".
-  std::vector<TaskDef> tiny;
-  for (ObjectId id = 1; id <= 100; ++id) tiny.push_back(Def(id));
-  Submit(tiny);
-  Drained d = Take();
-  ASSERT_EQ(d.assigns.size(), 2u);
-  ASSERT_TRUE(s_->TaskFinished(10, d.assigns[0].second,
-                               s_->AttemptOf(d.assigns[0].second), 8, "",
-                               absl::Microseconds(10))
-                  .ok());
-  d = Take();
-  EXPECT_EQ(d.assigns.size(), 63u);
+  Drained d = AfterOneTinyTask(100);
   // Let everything of "fn" finish, so the worker is empty again.
   std::vector<ObjectId> running = {2};
   for (const auto& a : d.assigns) running.push_back(a.second);
   while (!running.empty()) {
     ObjectId id = running.back();
     running.pop_back();
-    ASSERT_TRUE(s_->TaskFinished(10, id, s_->AttemptOf(id), 8, "",
-                                 absl::Microseconds(10))
-                    .ok());
+    FinishAfter(10, id, absl::Microseconds(10));
     for (const auto& a : Take().assigns) running.push_back(a.second);
   }
   // A function that has not reported a run time gets the minimum, not
   // "fn"'s limit: 2 of these long tasks go out, the rest wait.
-  std::vector<TaskDef> slow;
-  for (ObjectId id = 1001; id <= 1010; ++id) {
-    TaskDef def = Def(id);
-    def.function = "slow";
-    slow.push_back(def);
-  }
-  Submit(slow);
+  Submit(Defs(1001, 1010, "slow"));
   EXPECT_EQ(Take().assigns.size(), 2u);
   s_->CheckInvariants();
 }
@@ -404,10 +367,7 @@ TEST_F(SchedulerStateTest, FailurePropagatesRootCause) {
   Worker(10, 2);
   Submit({Def(1), Def(2, {1}), Def(3, {2}), Def(4)});
   Take();
-  ErrorInfo err;
-  err.exception_type = "std::runtime_error";
-  err.message = "boom";
-  ASSERT_TRUE(s_->TaskFailed(10, 1, s_->AttemptOf(1), err).ok());
+  Throw(10, 1);
   Drained d = Take();
   EXPECT_EQ(s_->StateOf(1), TaskState::kErred);
   EXPECT_EQ(s_->StateOf(2), TaskState::kErred);
@@ -1180,16 +1140,10 @@ TEST_F(SchedulerStateTest, RetiringWorkerFinishesHandsOffAndGoes) {
 // Objects nobody needs any more are not copied; with nothing to hand off,
 // the worker may go at once.
 TEST_F(SchedulerStateTest, RetiringWorkerWithNothingNeededGoesAtOnce) {
-  Init();
-  Worker(10);
-  Worker(20);
-  Submit({Def(1)});
-  Drained d = Take();
-  ASSERT_THAT(d.assigns, ElementsAre(P{10, 1}));
-  Finish(10, 1, 1 << 20);
+  LargeResultOnWorker10(/*with_20=*/true);
   ASSERT_TRUE(s_->ReleaseRef(kC1, 1).ok());
   ASSERT_TRUE(s_->RetireWorker(10).ok());
-  d = Take();
+  Drained d = Take();
   EXPECT_THAT(d.copies, IsEmpty());
   ASSERT_EQ(d.retired.size(), 1u);
   EXPECT_EQ(d.retired[0].handed_off, 0u);
@@ -1198,11 +1152,7 @@ TEST_F(SchedulerStateTest, RetiringWorkerWithNothingNeededGoesAtOnce) {
 // With no other worker, there is nobody to hand off to: it goes at once,
 // and its objects are lost (recomputed later) when it is removed.
 TEST_F(SchedulerStateTest, LastWorkerRetiresWithoutHandOff) {
-  Init();
-  Worker(10);
-  Submit({Def(1)});
-  Take();
-  Finish(10, 1, 1 << 20);
+  LargeResultOnWorker10(/*with_20=*/false);
   ASSERT_TRUE(s_->RetireWorker(10).ok());
   Drained d = Take();
   EXPECT_THAT(d.copies, IsEmpty());
@@ -1211,15 +1161,9 @@ TEST_F(SchedulerStateTest, LastWorkerRetiresWithoutHandOff) {
 
 // A copy whose target dies is asked of another worker.
 TEST_F(SchedulerStateTest, HandOffToADeadTargetIsAskedAgain) {
-  Init();
-  Worker(10);
-  Worker(20);
-  Submit({Def(1)});
-  Drained d = Take();
-  ASSERT_THAT(d.assigns, ElementsAre(P{10, 1}));
-  Finish(10, 1, 1 << 20);
+  LargeResultOnWorker10(/*with_20=*/true);
   ASSERT_TRUE(s_->RetireWorker(10).ok());
-  d = Take();
+  Drained d = Take();
   ASSERT_EQ(d.copies.size(), 1u);
   EXPECT_EQ(d.copies[0].worker, 20u);
   Worker(30);

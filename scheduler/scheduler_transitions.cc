@@ -60,23 +60,20 @@ void SchedulerState::Activate(Slot root) {
     if (!t.has_def) {
       walk_.pop_back();
       const std::string id = absl::StrCat(absl::Hex(t.id));
-      Fail(s, std::make_shared<const ErrorInfo>(DetailFor(
-                  t, ErrorKind::kObjectLost, "ObjectLost",
-                  absl::StrCat("object ", id,
-                               " was stored with put() and no copy is left "
-                               "(it was released or lost); it cannot be "
-                               "recomputed"))));
+      FailWith(s, ErrorKind::kObjectLost, "ObjectLost",
+               absl::StrCat("object ", id,
+                            " was stored with put() and no copy is left "
+                            "(it was released or lost); it cannot be "
+                            "recomputed"));
       continue;
     }
     if (t.pinned && actors_.FindCall(s) == nullptr) {
       // Not a fresh call: a finished one whose value is gone.
       walk_.pop_back();
-      Fail(s, std::make_shared<const ErrorInfo>(DetailFor(
-                  t, ErrorKind::kObjectLost, "ObjectLost",
-                  absl::StrCat("the result of actor call ",
-                               weft::internal::MakeKey(NameOf(t), t.id),
-                               " is gone (released or lost), and actor "
-                               "calls are not re-run"))));
+      FailWith(s, ErrorKind::kObjectLost, "ObjectLost",
+               absl::StrCat("the result of actor call ", KeyOf(t),
+                            " is gone (released or lost), and actor calls "
+                            "are not re-run"));
       continue;
     }
     walk_.back().second = true;
@@ -236,6 +233,12 @@ void SchedulerState::Unassign(Slot s, bool send_cancel) {
   t.attempt = 0;
 }
 
+void SchedulerState::FailWith(Slot root, ErrorKind kind, std::string type,
+                              std::string message) {
+  Fail(root, std::make_shared<const ErrorInfo>(DetailFor(
+                 tasks_[root], kind, std::move(type), std::move(message))));
+}
+
 // Fails `root` with `error`, and every pending record that depends on it,
 // transitively, with the same root cause. `root` is pending, or released
 // (a put that cannot be recomputed), or just left memory.
@@ -374,17 +377,14 @@ void SchedulerState::HandleLost(Slot s, const std::string& why) {
       for (Slot c : *slots) {
         Task& ct = state->tasks_[c];
         if (!ct.live || !IsPending(ct.state)) continue;
-        state->Fail(c, std::make_shared<const ErrorInfo>(state->DetailFor(
-                           ct, ErrorKind::kObjectLost, "ObjectLost",
-                           absl::StrCat("input ", input, " of actor call ",
-                                        weft::internal::MakeKey(state->NameOf(ct), ct.id),
-                                        " was lost while the call ran; an "
-                                        "actor call is not re-run after "
-                                        "calls made later"))));
+        state->FailWith(
+            c, ErrorKind::kObjectLost, "ObjectLost",
+            absl::StrCat("input ", input, " of actor call ", state->KeyOf(ct),
+                         " was lost while the call ran; an actor call is "
+                         "not re-run after calls made later"));
       }
     }
-  } fail_cut_calls{this, &cut_calls,
-                   weft::internal::MakeKey(NameOf(tasks_[s]), tasks_[s].id)};
+  } fail_cut_calls{this, &cut_calls, KeyOf(tasks_[s])};
   // After this record's own fate is settled: an unpinned object may be an
   // input it still needs.
   struct ReleaseAfter {
@@ -400,19 +400,15 @@ void SchedulerState::HandleLost(Slot s, const std::string& why) {
   } else if (t.has_def && !t.pinned) {
     Activate(s);  // recompute, with any lost inputs, from lineage
   } else if (t.pinned) {
-    Fail(s, std::make_shared<const ErrorInfo>(DetailFor(
-                t, ErrorKind::kObjectLost, "ObjectLost",
-                absl::StrCat("the result of actor call ",
-                             weft::internal::MakeKey(NameOf(t), t.id),
-                             " was lost, and actor calls are not re-run: ",
-                             why))));
+    FailWith(s, ErrorKind::kObjectLost, "ObjectLost",
+             absl::StrCat("the result of actor call ", KeyOf(t),
+                          " was lost, and actor calls are not re-run: ", why));
   } else {
-    Fail(s, std::make_shared<const ErrorInfo>(DetailFor(
-                t, ErrorKind::kObjectLost, "ObjectLost",
-                absl::StrCat("object ", absl::Hex(t.id),
-                             " was stored with put() and its only copy was "
-                             "lost: ",
-                             why))));
+    FailWith(s, ErrorKind::kObjectLost, "ObjectLost",
+             absl::StrCat("object ", absl::Hex(t.id),
+                          " was stored with put() and its only copy was "
+                          "lost: ",
+                          why));
   }
 }
 

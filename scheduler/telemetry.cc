@@ -3,6 +3,7 @@
 #include "scheduler/telemetry.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 namespace weft::scheduler {
@@ -32,15 +33,10 @@ std::vector<typename Map::mapped_type> SortedValues(const Map& map,
 }  // namespace
 
 const char* TransferPathName(TransferPath path) {
-  switch (path) {
-    case TransferPath::kInline:
-      return "inline";
-    case TransferPath::kSharedMemory:
-      return "shared_memory";
-    case TransferPath::kNetwork:
-      return "network";
-  }
-  return "?";
+  static constexpr const char* kNames[] = {"inline", "shared_memory",
+                                           "network"};
+  static_assert(std::size(kNames) == kNumTransferPaths);
+  return EnumName(path, kNames);
 }
 
 template <class T, size_t Capacity>
@@ -225,20 +221,22 @@ std::vector<TransferEvent> Telemetry::TransfersSince(uint64_t cursor,
   const auto [begin, end] = transfers_.Since(cursor, max, next, dropped);
   std::vector<TransferEvent> out;
   out.reserve(end - begin);
-  for (uint64_t n = begin; n < end; ++n) {
-    const StoredTransfer& t = transfers_.At(n);
-    TransferEvent e;
-    e.object = t.object;
-    e.to = t.to;
-    e.thread = t.thread;
-    e.from = strings_[t.from];
-    e.bytes = t.bytes;
-    e.path = t.path;
-    e.start_us = t.start_us;
-    e.end_us = t.end_us;
-    out.push_back(std::move(e));
-  }
+  for (uint64_t n = begin; n < end; ++n)
+    out.push_back(Expand(transfers_.At(n)));
   return out;
+}
+
+TransferEvent Telemetry::Expand(const StoredTransfer& t) const {
+  TransferEvent e;
+  e.object = t.object;
+  e.to = t.to;
+  e.thread = t.thread;
+  e.from = strings_[t.from];
+  e.bytes = t.bytes;
+  e.path = t.path;
+  e.start_us = t.start_us;
+  e.end_us = t.end_us;
+  return e;
 }
 
 uint64_t Telemetry::task_cursor() const {

@@ -251,7 +251,10 @@ class Telemetry {
   uint32_t Intern(std::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Same, for task names: kNone beyond kMaxNames distinct ones.
   uint32_t InternName(std::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A stored event with its strings looked up.
   TaskEvent Expand(const StoredTask& t) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  TransferEvent Expand(const StoredTransfer& t) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable ::weft::internal::Mutex mu_;
   // Interned strings (functions, names, addresses), never freed.

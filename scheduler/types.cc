@@ -2,6 +2,7 @@
 
 #include "scheduler/types.h"
 
+#include <iterator>
 #include <type_traits>
 #include <variant>
 
@@ -10,23 +11,11 @@
 namespace weft::scheduler {
 
 const char* TaskStateName(TaskState state) {
-  switch (state) {
-    case TaskState::kWaiting:
-      return "waiting";
-    case TaskState::kReady:
-      return "ready";
-    case TaskState::kProcessing:
-      return "processing";
-    case TaskState::kMemory:
-      return "memory";
-    case TaskState::kErred:
-      return "erred";
-    case TaskState::kReleased:
-      return "released";
-    case TaskState::kCancelled:
-      return "cancelled";
-  }
-  return "unknown";
+  static constexpr const char* kNames[] = {"waiting",  "ready", "processing",
+                                           "memory",   "erred", "released",
+                                           "cancelled"};
+  static_assert(std::size(kNames) == kNumTaskStates);
+  return EnumName(state, kNames);
 }
 
 Destination DestinationOf(const Action& action) {

@@ -8,6 +8,7 @@
 #ifndef WEFT_SCHEDULER_TYPES_H_
 #define WEFT_SCHEDULER_TYPES_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -46,9 +47,33 @@ enum class TaskState : uint8_t {
   kReleased,    // not needed; no value. Kept only as lineage (or unknown).
   kCancelled,   // cancelled, or depends on a cancelled task
 };
+inline constexpr int kNumTaskStates = 7;
 
 // Returns a readable name for `state`, e.g. "processing".
 const char* TaskStateName(TaskState state);
+
+// An index for a new element of `slots`: the last index in `free` (taken
+// from it), else that of a default element appended to `slots`. For tables
+// whose removed elements leave their index to the next one added.
+template <class Index, class Slots>
+Index TakeSlot(Slots& slots, std::vector<Index>& free) {
+  if (!free.empty()) {
+    const Index index = free.back();
+    free.pop_back();
+    return index;
+  }
+  slots.emplace_back();
+  return static_cast<Index>(slots.size() - 1);
+}
+
+// `names[value]`, or "unknown" for a value outside the table: the name
+// function of an enum whose N enumerators count up from 0, given their
+// names in that order.
+template <class Enum, size_t N>
+const char* EnumName(Enum value, const char* const (&names)[N]) {
+  const auto i = static_cast<size_t>(value);
+  return i < N ? names[i] : "unknown";
+}
 
 // Why an object's value is not available, and its root cause: weft's own
 // ErrorKind and ErrorInfo (core/weft/errors.h), which clients get in a
