@@ -42,6 +42,19 @@ class JsonWriter {
   // Inserts `json`, already valid JSON, as one value.
   JsonWriter& Raw(std::string_view json);
 
+  // An array with an object per element of `items`; `write_members(item)`
+  // writes that object's members (keys and values) into this writer.
+  template <class Items, class WriteMembers>
+  JsonWriter& ObjectArray(const Items& items, WriteMembers write_members) {
+    BeginArray();
+    for (const auto& item : items) {
+      BeginObject();
+      write_members(item);
+      EndObject();
+    }
+    return EndArray();
+  }
+
   const std::string& text() const { return out_; }
   std::string Take() && { return std::move(out_); }
 

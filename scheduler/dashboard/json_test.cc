@@ -4,6 +4,9 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -23,6 +26,20 @@ TEST(JsonWriterTest, NestsWithCommas) {
   EXPECT_EQ(j.text(),
             R"({"a":-3,"b":[1,"x",false,null],"c":{},"d":[[],{"e":0.5}],)"
             R"("raw":[1,2]})");
+}
+
+TEST(JsonWriterTest, ObjectArrayWritesAnObjectPerItem) {
+  const std::vector<std::pair<std::string, int>> items = {{"x", 1}, {"y", 2}};
+  JsonWriter j;
+  j.BeginObject();
+  j.Key("items").ObjectArray(items, [&](const auto& item) {
+    j.Key("name").String(item.first);
+    j.Key("n").Int(item.second);
+  });
+  j.Key("none").ObjectArray(std::vector<int>(), [](int) {});
+  j.EndObject();
+  EXPECT_EQ(j.text(),
+            R"({"items":[{"name":"x","n":1},{"name":"y","n":2}],"none":[]})");
 }
 
 TEST(JsonWriterTest, DoublesWithoutNanOrInfinity) {

@@ -83,6 +83,16 @@ std::string WorkerLabels(const WorkerRow& w) {
                       "\"");
 }
 
+// A counter family with one sample per function: its `count`.
+void PerFunctionCounter(Writer& w, std::string_view name, std::string_view help,
+                        const std::vector<scheduler::FunctionTotals>& functions,
+                        uint64_t scheduler::FunctionTotals::*count) {
+  w.Family(name, "counter", help);
+  for (const scheduler::FunctionTotals& f : functions) {
+    w.Sample(name, FunctionLabel(f.function), static_cast<double>(f.*count));
+  }
+}
+
 // A counter family with one sample per transfer path.
 void PerPathCounter(
     Writer& w, std::string_view name, std::string_view help,
@@ -121,18 +131,12 @@ std::string MetricsText(const ClusterView& view,
                static_cast<double>(counts[s]));
     }
   }
-  w.Family("weft_tasks_finished_total", "counter",
-           "Task runs that succeeded, by function.");
-  for (const auto& f : functions) {
-    w.Sample("weft_tasks_finished_total", FunctionLabel(f.function),
-             static_cast<double>(f.done));
-  }
-  w.Family("weft_tasks_failed_total", "counter",
-           "Task runs that failed (each retry counts), by function.");
-  for (const auto& f : functions) {
-    w.Sample("weft_tasks_failed_total", FunctionLabel(f.function),
-             static_cast<double>(f.failed));
-  }
+  PerFunctionCounter(w, "weft_tasks_finished_total",
+                     "Task runs that succeeded, by function.", functions,
+                     &scheduler::FunctionTotals::done);
+  PerFunctionCounter(w, "weft_tasks_failed_total",
+                     "Task runs that failed (each retry counts), by function.",
+                     functions, &scheduler::FunctionTotals::failed);
   w.Family("weft_task_duration_seconds", "histogram",
            "How long task runs took on their workers, by function.");
   for (const auto& f : functions) {

@@ -171,22 +171,18 @@ std::string PerformanceReportHtml(const ReportInput& input) {
   std::stable_sort(by_time.begin(), by_time.end(), [](const auto& a, const auto& b) {
     return a.second.total_us > b.second.total_us;
   });
-  j.Key("functions").BeginArray();
-  for (const auto& [name, f] : by_time) {
-    j.BeginObject();
+  j.Key("functions").ObjectArray(by_time, [&](const auto& entry) {
+    const auto& [name, f] = entry;
     j.Key("function").String(name);
     j.Key("runs").Uint(f.runs);
     j.Key("failed").Uint(f.failed);
     j.Key("total_seconds").Double(f.total_us * 1e-6);
     j.Key("mean_seconds").Double(f.runs ? f.total_us * 1e-6 / f.runs : 0);
     j.Key("max_seconds").Double(f.max_us * 1e-6);
-    j.EndObject();
-  }
-  j.EndArray();
+  });
 
-  j.Key("workers").BeginArray();
-  for (const auto& [id, w] : workers) {
-    j.BeginObject();
+  j.Key("workers").ObjectArray(workers, [&](const auto& entry) {
+    const auto& [id, w] = entry;
     j.Key("id").Uint(id);
     j.Key("address").String(w.address);
     j.Key("threads").Int(w.threads);
@@ -195,27 +191,19 @@ std::string PerformanceReportHtml(const ReportInput& input) {
     j.Key("utilisation")
         .Double(static_cast<double>(w.busy_us) /
                 (static_cast<double>(std::max(1, w.threads)) * span_us));
-    j.EndObject();
-  }
-  j.EndArray();
+  });
 
-  j.Key("transfer_paths").BeginArray();
-  for (const auto& [path, p] : paths) {
-    j.BeginObject();
+  j.Key("transfer_paths").ObjectArray(paths, [&](const auto& entry) {
+    const auto& [path, p] = entry;
     j.Key("path").String(path);
     WriteStats(p, j);
-    j.EndObject();
-  }
-  j.EndArray();
-  j.Key("transfer_links").BeginArray();
-  for (const auto& [link, p] : links) {
-    j.BeginObject();
+  });
+  j.Key("transfer_links").ObjectArray(links, [&](const auto& entry) {
+    const auto& [link, p] = entry;
     j.Key("from").String(link.first);
     j.Key("to").Uint(link.second);
     WriteStats(p, j);
-    j.EndObject();
-  }
-  j.EndArray();
+  });
 
   j.Key("failures").BeginArray();
   size_t shown = 0;

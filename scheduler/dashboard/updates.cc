@@ -81,9 +81,7 @@ std::string UpdateJson(const ClusterView& view,
   j.EndObject();
   j.EndObject();
 
-  j.Key("workers").BeginArray();
-  for (const WorkerRow& w : view.workers) {
-    j.BeginObject();
+  j.Key("workers").ObjectArray(view.workers, [&](const WorkerRow& w) {
     j.Key("id").Uint(w.id);
     j.Key("address").String(w.address);
     j.Key("host").String(w.host);
@@ -95,9 +93,7 @@ std::string UpdateJson(const ClusterView& view,
     j.Key("held_bytes").Uint(w.held_bytes);
     j.Key("cpu").Double(w.cpu);
     j.Key("rss_bytes").Uint(w.rss_bytes);
-    j.EndObject();
-  }
-  j.EndArray();
+  });
 
   std::map<std::string, Progress> progress;
   for (const auto& [function, counts] : view.counts) {
@@ -114,9 +110,8 @@ std::string UpdateJson(const ClusterView& view,
     p.failed = f.failed;
     p.run_seconds = f.run_seconds;
   }
-  j.Key("progress").BeginArray();
-  for (const auto& [function, p] : progress) {
-    j.BeginObject();
+  j.Key("progress").ObjectArray(progress, [&](const auto& entry) {
+    const auto& [function, p] = entry;
     j.Key("function").String(function);
     j.Key("done").Uint(p.done);
     j.Key("failed").Uint(p.failed);
@@ -124,22 +119,17 @@ std::string UpdateJson(const ClusterView& view,
     j.Key("waiting").Uint(p.waiting);
     j.Key("memory").Uint(p.memory);
     j.Key("run_seconds").Double(p.run_seconds);
-    j.EndObject();
-  }
-  j.EndArray();
+  });
 
-  j.Key("failures").BeginArray();
-  for (const scheduler::TaskEvent& f : telemetry.RecentFailures()) {
-    j.BeginObject();
+  const std::vector<scheduler::TaskEvent> failures = telemetry.RecentFailures();
+  j.Key("failures").ObjectArray(failures, [&](const scheduler::TaskEvent& f) {
     j.Key("key").String(weft::internal::MakeKey(f.name, f.task));
     j.Key("function").String(f.function);
     j.Key("worker").Uint(f.worker);
     j.Key("end_us").Int(f.end_us);
     j.Key("type").String(f.exception_type);
     j.Key("message").String(f.message);
-    j.EndObject();
-  }
-  j.EndArray();
+  });
 
   // Events: the newest max_events after the cursor.
   if (!cursor.started) {

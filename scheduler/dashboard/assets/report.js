@@ -59,18 +59,20 @@
     cell(tr, pct(w.utilisation), "num");
     weftTables.bar(tr, [["done", w.utilisation]]);
   }, "no workers");
+  // The cells of a transfer path's or link's stats (WriteStats in report.cc).
+  function statsCells(tr, s) {
+    cell(tr, num(s.count), 'num');
+    cell(tr, weftStream.fmtBytes(s.bytes), 'num');
+    cell(tr, secs(s.seconds), 'num');
+  }
   fill("transfer-paths", data.transfer_paths, function (tr, p) {
     cell(tr, p.path.replace("_", " "));
-    cell(tr, num(p.count), "num");
-    cell(tr, weftStream.fmtBytes(p.bytes), "num");
-    cell(tr, secs(p.seconds), "num");
+    statsCells(tr, p);
   }, "no inputs moved between workers");
   fill("transfer-links", data.transfer_links, function (tr, l) {
     cell(tr, l.from);
     cell(tr, l.to);
-    cell(tr, num(l.count), "num");
-    cell(tr, weftStream.fmtBytes(l.bytes), "num");
-    cell(tr, secs(l.seconds), "num");
+    statsCells(tr, l);
   }, "—");
   fill("failures", data.failures, function (tr, f) {
     cell(tr, f.key);
