@@ -33,6 +33,12 @@ std::string Pattern(size_t size) {
 
 absl::Time Soon() { return absl::Now() + absl::Seconds(30); }
 
+// Fetches `ticket`, expecting `size` bytes, from `server` on loopback.
+absl::StatusOr<Buffer> Fetch(const BulkServer& server,
+                             const std::string& ticket, uint64_t size) {
+  return BulkFetch("127.0.0.1", server.port(), ticket, size, Soon());
+}
+
 TEST(BulkTransferTest, OfferedBytesArriveExactly) {
   auto server = BulkServer::Start("127.0.0.1", 0);
   ASSERT_TRUE(server.ok()) << server.status();
@@ -40,8 +46,7 @@ TEST(BulkTransferTest, OfferedBytesArriveExactly) {
                       size_t{(8 << 20) + 3}}) {
     const std::string bytes = Pattern(size);
     const std::string ticket = (*server)->Offer(Buffer(bytes));
-    absl::StatusOr<Buffer> got = BulkFetch("127.0.0.1", (*server)->port(),
-                                           ticket, size, Soon());
+    absl::StatusOr<Buffer> got = Fetch(**server, ticket, size);
     ASSERT_TRUE(got.ok()) << got.status();
     EXPECT_EQ(got->view(), bytes);
   }
@@ -55,8 +60,7 @@ TEST(BulkTransferTest, IntoPrivateMemory) {
   ASSERT_TRUE(server.ok());
   const std::string bytes = Pattern(3 << 20);
   const std::string ticket = (*server)->Offer(Buffer(bytes));
-  absl::StatusOr<Buffer> got = BulkFetch("127.0.0.1", (*server)->port(),
-                                         ticket, bytes.size(), Soon());
+  absl::StatusOr<Buffer> got = Fetch(**server, ticket, bytes.size());
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->view(), bytes);
   EXPECT_EQ(got->region(), nullptr);
@@ -67,17 +71,12 @@ TEST(BulkTransferTest, TicketsAreOneTimeAndUnforgeable) {
   auto server = BulkServer::Start("127.0.0.1", 0);
   ASSERT_TRUE(server.ok());
   const std::string ticket = (*server)->Offer(Buffer(std::string("hello")));
-  ASSERT_TRUE(
-      BulkFetch("127.0.0.1", (*server)->port(), ticket, 5, Soon()).ok());
-  EXPECT_TRUE(absl::IsNotFound(
-      BulkFetch("127.0.0.1", (*server)->port(), ticket, 5, Soon())
-          .status()));
+  ASSERT_TRUE(Fetch(**server, ticket, 5).ok());
+  EXPECT_TRUE(absl::IsNotFound(Fetch(**server, ticket, 5).status()));
   std::string forged = ticket;
   forged[0] ^= 1;
   (*server)->Offer(Buffer(std::string("other")));
-  EXPECT_TRUE(absl::IsNotFound(
-      BulkFetch("127.0.0.1", (*server)->port(), forged, 5, Soon())
-          .status()));
+  EXPECT_TRUE(absl::IsNotFound(Fetch(**server, forged, 5).status()));
 }
 
 TEST(BulkTransferTest, ExpiredOffersAreRefused) {
@@ -87,9 +86,7 @@ TEST(BulkTransferTest, ExpiredOffersAreRefused) {
   ASSERT_TRUE(server.ok());
   const std::string ticket = (*server)->Offer(Buffer(std::string("late")));
   absl::SleepFor(absl::Milliseconds(20));
-  EXPECT_TRUE(absl::IsNotFound(
-      BulkFetch("127.0.0.1", (*server)->port(), ticket, 4, Soon())
-          .status()));
+  EXPECT_TRUE(absl::IsNotFound(Fetch(**server, ticket, 4).status()));
   (*server)->Offer(Buffer(std::string("x")));  // drops the expired one
   EXPECT_EQ((*server)->pending_offers(), 1u);
 }
@@ -102,8 +99,7 @@ TEST(BulkTransferTest, SizeMismatchIsDataLoss) {
   for (uint64_t expected : {uint64_t{6}, uint64_t{64} << 20}) {
     const std::string ticket =
         (*server)->Offer(Buffer(std::string("12345")));
-    absl::StatusOr<Buffer> got =
-        BulkFetch("127.0.0.1", (*server)->port(), ticket, expected, Soon());
+    absl::StatusOr<Buffer> got = Fetch(**server, ticket, expected);
     EXPECT_TRUE(absl::IsDataLoss(got.status())) << got.status();
   }
 }
@@ -119,16 +115,13 @@ TEST(BulkTransferTest, LargeObjectsComeInStripes) {
   ASSERT_TRUE(server.ok());
   const std::string bytes = Pattern((size_t{48} << 20) + 5);
   const std::string ticket = (*server)->Offer(Buffer(bytes));
-  absl::StatusOr<Buffer> got =
-      BulkFetch("127.0.0.1", (*server)->port(), ticket, bytes.size(), Soon());
+  absl::StatusOr<Buffer> got = Fetch(**server, ticket, bytes.size());
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(got->view() == bytes);
   EXPECT_EQ((*server)->transfers_served(), 3u);  // three stripes
   EXPECT_EQ((*server)->pending_offers(), 0u);
   // Read again, even stripe by stripe: nothing.
-  EXPECT_TRUE(absl::IsNotFound(
-      BulkFetch("127.0.0.1", (*server)->port(), ticket, bytes.size(), Soon())
-          .status()));
+  EXPECT_TRUE(absl::IsNotFound(Fetch(**server, ticket, bytes.size()).status()));
 }
 
 // A connection that never sends its ticket is dropped after the read
@@ -156,8 +149,7 @@ TEST(BulkTransferTest, StrangersGetNothingAndBlockNothing) {
   }
   const std::string bytes = Pattern(2 << 20);
   const std::string ticket = (*server)->Offer(Buffer(bytes));
-  absl::StatusOr<Buffer> got = BulkFetch("127.0.0.1", (*server)->port(),
-                                         ticket, bytes.size(), Soon());
+  absl::StatusOr<Buffer> got = Fetch(**server, ticket, bytes.size());
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->view(), bytes);
   for (int fd : strangers) {
@@ -197,8 +189,7 @@ TEST(BulkTransferTest, ConcurrentTransfers) {
       const std::string bytes = Pattern((1 << 20) + t);
       for (int i = 0; i < 5; ++i) {
         const std::string ticket = (*server)->Offer(Buffer(bytes));
-        absl::StatusOr<Buffer> got = BulkFetch(
-            "127.0.0.1", (*server)->port(), ticket, bytes.size(), Soon());
+        absl::StatusOr<Buffer> got = Fetch(**server, ticket, bytes.size());
         ASSERT_TRUE(got.ok()) << got.status();
         EXPECT_EQ(got->view(), bytes);
       }
@@ -223,8 +214,7 @@ TEST_F(BulkTransferTlsTest, StripesArriveExactly) {
   const std::string bytes = Pattern((40 << 20) + 5);
   ASSERT_EQ(BulkStripesFor(bytes.size()), 2);
   const std::string ticket = (*server)->Offer(Buffer(bytes));
-  absl::StatusOr<Buffer> got = BulkFetch("127.0.0.1", (*server)->port(),
-                                         ticket, bytes.size(), Soon());
+  absl::StatusOr<Buffer> got = Fetch(**server, ticket, bytes.size());
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(got->view() == bytes);
   EXPECT_EQ((*server)->transfers_served(), 2u);
@@ -239,16 +229,14 @@ TEST_F(BulkTransferTlsTest, RequesterWithoutTheClustersCertificateGetsNothing) {
   const std::string ticket = (*server)->Offer(Buffer(bytes));
   for (const TlsFiles& files : {TlsFiles{}, testing::TestTlsFiles("other")}) {
     ASSERT_TRUE(ConfigureProcessTls(files).ok());
-    absl::StatusOr<Buffer> got = BulkFetch("127.0.0.1", (*server)->port(),
-                                           ticket, bytes.size(), Soon());
+    absl::StatusOr<Buffer> got = Fetch(**server, ticket, bytes.size());
     EXPECT_FALSE(got.ok());
   }
   EXPECT_EQ((*server)->transfers_served(), 0u);
   EXPECT_EQ((*server)->pending_offers(), 1u);
   // The cluster's own certificate still gets it.
   ASSERT_TRUE(ConfigureProcessTls(testing::TestTlsFiles()).ok());
-  absl::StatusOr<Buffer> got = BulkFetch("127.0.0.1", (*server)->port(),
-                                         ticket, bytes.size(), Soon());
+  absl::StatusOr<Buffer> got = Fetch(**server, ticket, bytes.size());
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(got->view() == bytes);
 }

@@ -106,6 +106,22 @@ class DataClientTest : public ::testing::TestWithParam<Answer> {
     if (server_ != nullptr) server_->Shutdown();
   }
 
+  // Starts a holder answering `answer`, and fetches its object as a buffer
+  // with a new `client_`, which offers shared memory when `shared`; the
+  // process's fetch counts just before are in `before_`.
+  absl::StatusOr<Buffer> StartAndFetch(Answer answer, bool shared) {
+    Start(answer);
+    client_ =
+        std::make_unique<DataClient>("token", std::chrono::seconds(10), shared);
+    before_ = DataClient::ProcessFetchCounts();
+    return client_->FetchBuffer(address_, kId);
+  }
+  // Whether `client_` fetches the object as a string, whole.
+  bool FetchesTheString() {
+    absl::StatusOr<std::string> copy = client_->Fetch(address_, kId);
+    return copy.ok() && SameBytes(*copy);
+  }
+
   bool SameBytes(std::string_view got) const {
     return got == holder_->object().view();
   }
@@ -113,47 +129,40 @@ class DataClientTest : public ::testing::TestWithParam<Answer> {
   std::unique_ptr<ScriptedHolder> holder_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
+  std::unique_ptr<DataClient> client_;
+  FetchCounts before_;
 };
 
 TEST_F(DataClientTest, SameHostHolderIsMappedNotStreamed) {
-  Start(Answer::kHandle);
-  DataClient client("token", std::chrono::seconds(10), true);
-  const FetchCounts before = DataClient::ProcessFetchCounts();
-  absl::StatusOr<Buffer> buffer = client.FetchBuffer(address_, kId);
+  absl::StatusOr<Buffer> buffer =
+      StartAndFetch(Answer::kHandle, /*shared=*/true);
   ASSERT_TRUE(buffer.ok()) << buffer.status();
   const FetchCounts after = DataClient::ProcessFetchCounts();
-  EXPECT_EQ(after.mapped, before.mapped + 1);
-  EXPECT_EQ(after.streamed, before.streamed);
+  EXPECT_EQ(after.mapped, before_.mapped + 1);
+  EXPECT_EQ(after.streamed, before_.streamed);
   EXPECT_EQ(holder_->calls(), 1);
   ASSERT_NE(buffer->region(), nullptr);
   EXPECT_NE(buffer->data(), holder_->object().data());  // its own mapping
   EXPECT_TRUE(SameBytes(buffer->view()));
   // As a string: mapped, then copied out.
-  absl::StatusOr<std::string> copy = client.Fetch(address_, kId);
-  ASSERT_TRUE(copy.ok());
-  EXPECT_TRUE(SameBytes(*copy));
-  EXPECT_EQ(DataClient::ProcessFetchCounts().mapped, before.mapped + 2);
+  EXPECT_TRUE(FetchesTheString());
+  EXPECT_EQ(DataClient::ProcessFetchCounts().mapped, before_.mapped + 2);
 }
 
 // Every way a handle can fail to map ends in the stream, with the same bytes.
 TEST_P(DataClientTest, UnmappableHandleFallsBackToTheStream) {
-  Start(GetParam());
-  DataClient client("token", std::chrono::seconds(10), true);
-  const FetchCounts before = DataClient::ProcessFetchCounts();
-  absl::StatusOr<Buffer> buffer = client.FetchBuffer(address_, kId);
+  absl::StatusOr<Buffer> buffer = StartAndFetch(GetParam(), /*shared=*/true);
   ASSERT_TRUE(buffer.ok()) << buffer.status();
   EXPECT_TRUE(SameBytes(buffer->view()));
   const FetchCounts after = DataClient::ProcessFetchCounts();
-  EXPECT_EQ(after.mapped, before.mapped);
-  EXPECT_EQ(after.streamed, before.streamed + 1);
+  EXPECT_EQ(after.mapped, before_.mapped);
+  EXPECT_EQ(after.streamed, before_.streamed + 1);
   const bool handle_offered = GetParam() != Answer::kStream;
-  EXPECT_EQ(after.fallbacks, before.fallbacks + (handle_offered ? 1 : 0));
+  EXPECT_EQ(after.fallbacks, before_.fallbacks + (handle_offered ? 1 : 0));
   EXPECT_EQ(holder_->calls(), handle_offered ? 2 : 1);
   // A large streamed object lands in shared memory, to be handed on.
   EXPECT_NE(buffer->region(), nullptr);
-  absl::StatusOr<std::string> copy = client.Fetch(address_, kId);
-  ASSERT_TRUE(copy.ok());
-  EXPECT_TRUE(SameBytes(*copy));
+  EXPECT_TRUE(FetchesTheString());
 }
 
 INSTANTIATE_TEST_SUITE_P(Holders, DataClientTest,
@@ -162,17 +171,15 @@ INSTANTIATE_TEST_SUITE_P(Holders, DataClientTest,
                                            Answer::kStream));
 
 TEST_F(DataClientTest, WithoutSharedMemoryNothingIsOfferedOrMapped) {
-  Start(Answer::kHandle);
-  DataClient client("token", std::chrono::seconds(10), false);
-  const FetchCounts before = DataClient::ProcessFetchCounts();
-  absl::StatusOr<Buffer> buffer = client.FetchBuffer(address_, kId);
+  absl::StatusOr<Buffer> buffer =
+      StartAndFetch(Answer::kHandle, /*shared=*/false);
   ASSERT_TRUE(buffer.ok()) << buffer.status();
   EXPECT_TRUE(SameBytes(buffer->view()));
   EXPECT_EQ(buffer->region(), nullptr);
   const FetchCounts after = DataClient::ProcessFetchCounts();
-  EXPECT_EQ(after.mapped, before.mapped);
-  EXPECT_EQ(after.fallbacks, before.fallbacks);
-  EXPECT_EQ(after.streamed, before.streamed + 1);
+  EXPECT_EQ(after.mapped, before_.mapped);
+  EXPECT_EQ(after.fallbacks, before_.fallbacks);
+  EXPECT_EQ(after.streamed, before_.streamed + 1);
   EXPECT_EQ(holder_->calls(), 1);
 }
 

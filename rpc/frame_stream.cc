@@ -48,10 +48,14 @@ constexpr size_t kMaxReadPerTurn = size_t{4} << 20;
 // After a plain recv() or send() that failed: `error` names the failure
 // unless the call would only have blocked or was interrupted; errno is
 // kept for the caller.
-void NoteSocketError(std::string& error) {
+// Returns `n`, what a non-blocking recv or send returned; when it failed
+// for a reason other than "try again", says why in `error`. errno is kept.
+ssize_t SocketResult(ssize_t n, std::string& error) {
+  if (n >= 0) return n;
   const int e = errno;
   if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR) error = ErrnoText(e);
   errno = e;
+  return n;
 }
 
 std::string PeerName(int fd) {
@@ -115,25 +119,23 @@ FrameStream::FrameStream(int fd, EventLoop& loop, size_t max_frame_bytes,
 
 ssize_t FrameStream::RecvSome(char* data, size_t size, std::string& error) {
   if (tls_ == nullptr) {
-    const ssize_t n = ::recv(fd_, data, size, MSG_DONTWAIT);
-    if (n < 0) NoteSocketError(error);
-    return n;
+    return SocketResult(::recv(fd_, data, size, MSG_DONTWAIT), error);
   }
   MutexLock lock(&tls_mu_);
-  const ssize_t n = tls_->Recv(data, size);
-  if (n < 0 && errno != EAGAIN) error = tls_->error();
-  return n;
+  return TlsResult(tls_->Recv(data, size), error);
 }
 
 ssize_t FrameStream::SendSome(const char* data, size_t size,
                               std::string& error) {
   if (tls_ == nullptr) {
-    const ssize_t n = ::send(fd_, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n < 0) NoteSocketError(error);
-    return n;
+    return SocketResult(::send(fd_, data, size, MSG_DONTWAIT | MSG_NOSIGNAL),
+                        error);
   }
   MutexLock lock(&tls_mu_);
-  const ssize_t n = tls_->Send(data, size);
+  return TlsResult(tls_->Send(data, size), error);
+}
+
+ssize_t FrameStream::TlsResult(ssize_t n, std::string& error) {
   if (n < 0 && errno != EAGAIN) error = tls_->error();
   return n;
 }

@@ -163,6 +163,10 @@ class FrameStream : public std::enable_shared_from_this<FrameStream> {
   // block). On another error `error` says why.
   ssize_t RecvSome(char* data, size_t size, std::string& error);
   ssize_t SendSome(const char* data, size_t size, std::string& error);
+  // Returns `n`, what the TLS session's Recv or Send returned; when it
+  // failed for a reason other than EAGAIN, says why in `error`.
+  ssize_t TlsResult(ssize_t n, std::string& error)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tls_mu_);
   // Whether the TLS session holds bytes the socket no longer shows.
   bool TlsPending();
   // Writes queued bytes until none are left (returns true) or the socket

@@ -32,28 +32,17 @@ namespace {
 std::atomic<int64_t> live_regions{0};
 std::atomic<uint64_t> regions_made{0};
 
-// A status for a failed system call, with the code its errno suggests.
+// A status for a failed system call: Abseil's code for its errno, except
+// that a call this kernel lacks is Unavailable (callers fall back to the
+// network) and a file too large is ResourceExhausted, as the contracts in
+// shared_region.h say.
 absl::Status ErrnoStatus(int error, const std::string& what) {
-  const std::string message = absl::StrCat(what, ": ", std::strerror(error));
-  switch (error) {
-    case ENOENT:
-    case ESRCH:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(message);
-    case ENOMEM:
-    case ENOSPC:
-    case EMFILE:
-    case ENFILE:
-    case EFBIG:
-      return absl::ResourceExhaustedError(message);
-    case ENOSYS:
-    case EOPNOTSUPP:
-      return absl::UnavailableError(message);
-    default:
-      return absl::InternalError(message);
+  absl::Status status = absl::ErrnoToStatus(error, what);
+  if (error == ENOSYS || error == EOPNOTSUPP) {
+    return absl::UnavailableError(status.message());
   }
+  if (error == EFBIG) return absl::ResourceExhaustedError(status.message());
+  return status;
 }
 
 // Regions may take at most three quarters of the descriptor limit; the rest

@@ -39,28 +39,26 @@
 namespace weft::rpc {
 namespace {
 
-// Owners for OpenSSL's objects.
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
+// An owner of an OpenSSL object, freed with `Free`.
+template <class T, auto Free>
+struct OpenSslDeleter {
+  void operator()(T* p) const { Free(p); }
 };
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct StoreFree {
-  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
-};
-struct StoreCtxFree {
-  void operator()(X509_STORE_CTX* s) const { X509_STORE_CTX_free(s); }
-};
-struct BnFree {
-  void operator()(BIGNUM* b) const { BN_free(b); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+template <class T, auto Free>
+using OpenSslPtr = std::unique_ptr<T, OpenSslDeleter<T, Free>>;
+using BioPtr = OpenSslPtr<BIO, BIO_free>;
+using X509Ptr = OpenSslPtr<X509, X509_free>;
+using PkeyPtr = OpenSslPtr<EVP_PKEY, EVP_PKEY_free>;
+
+// One SSL_read or SSL_write (`io`) of at most INT32_MAX of `size` bytes,
+// with OpenSSL's error queue and errno cleared first, so that what follows
+// sees only this call's errors. Returns what `io` returned.
+template <class Data>
+int SslIo(int (*io)(SSL*, Data, int), SSL* ssl, Data data, size_t size) {
+  ERR_clear_error();
+  errno = 0;
+  return io(ssl, data, static_cast<int>(std::min<size_t>(size, INT32_MAX)));
+}
 
 // What a TLS connection reads from its socket at once.
 constexpr size_t kTlsReadBufferBytes = 256 << 10;
@@ -205,7 +203,7 @@ int PollMs(absl::Time deadline) {
 
 // Random serial numbers, as RFC 5280 suggests.
 bool SetSerial(X509* x) {
-  std::unique_ptr<BIGNUM, BnFree> bn(BN_new());
+  OpenSslPtr<BIGNUM, BN_free> bn(BN_new());
   return bn != nullptr && BN_rand(bn.get(), 127, BN_RAND_TOP_ANY,
                                   BN_RAND_BOTTOM_ANY) == 1 &&
          BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(x)) != nullptr;
@@ -460,13 +458,13 @@ absl::StatusOr<std::shared_ptr<const TlsContext>> TlsContext::Load(
         absl::StrCat("weft: TLS: the key ", files.key,
                      " does not match the certificate ", files.cert));
   }
-  std::unique_ptr<X509_STORE, StoreFree> store(X509_STORE_new());
+  OpenSslPtr<X509_STORE, X509_STORE_free> store(X509_STORE_new());
   for (const X509Ptr& ca : *cas) X509_STORE_add_cert(store.get(), ca.get());
   STACK_OF(X509)* untrusted = sk_X509_new_null();
   for (size_t i = 1; i < chain->size(); ++i) {
     sk_X509_push(untrusted, (*chain)[i].get());
   }
-  std::unique_ptr<X509_STORE_CTX, StoreCtxFree> verify(X509_STORE_CTX_new());
+  OpenSslPtr<X509_STORE_CTX, X509_STORE_CTX_free> verify(X509_STORE_CTX_new());
   X509_STORE_CTX_init(verify.get(), store.get(), cert, untrusted);
   const bool verified = X509_verify_cert(verify.get()) == 1;
   const int verify_error = X509_STORE_CTX_get_error(verify.get());
@@ -732,21 +730,13 @@ absl::Status TlsSession::HandshakeBy(absl::Time deadline,
 }
 
 ssize_t TlsSession::Recv(void* data, size_t size) {
-  ERR_clear_error();
-  errno = 0;
-  const int rc = SSL_read(ssl_, data,
-                          static_cast<int>(std::min<size_t>(size, INT32_MAX)));
-  if (rc > 0) return rc;
-  return Outcome(rc);
+  const int rc = SslIo(SSL_read, ssl_, data, size);
+  return rc > 0 ? rc : Outcome(rc);
 }
 
 ssize_t TlsSession::Send(const void* data, size_t size) {
-  ERR_clear_error();
-  errno = 0;
-  const int rc = SSL_write(ssl_, data,
-                           static_cast<int>(std::min<size_t>(size, INT32_MAX)));
-  if (rc > 0) return rc;
-  return Outcome(rc);
+  const int rc = SslIo(SSL_write, ssl_, data, size);
+  return rc > 0 ? rc : Outcome(rc);
 }
 
 bool TlsSession::HasPending() const { return SSL_has_pending(ssl_) == 1; }

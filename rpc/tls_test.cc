@@ -29,22 +29,20 @@ std::string NewDir(const std::string& name) {
   return dir;
 }
 
-// The certificates of one cluster, made once for the whole test.
-const std::string& ClusterDir() {
-  static const std::string dir = [] {
-    std::string d = NewDir("cluster");
-    EXPECT_TRUE(MakeTlsDirectory(d).ok());
-    return d;
-  }();
+// A new directory `name` with the certificates of one cluster.
+std::string NewTlsDir(const std::string& name) {
+  std::string dir = NewDir(name);
+  EXPECT_TRUE(MakeTlsDirectory(dir).ok());
   return dir;
 }
 
+// The certificates of two clusters, each made once for the whole test.
+const std::string& ClusterDir() {
+  static const std::string dir = NewTlsDir("cluster");
+  return dir;
+}
 const std::string& OtherClusterDir() {
-  static const std::string dir = [] {
-    std::string d = NewDir("other");
-    EXPECT_TRUE(MakeTlsDirectory(d).ok());
-    return d;
-  }();
+  static const std::string dir = NewTlsDir("other");
   return dir;
 }
 
@@ -76,41 +74,36 @@ TEST(TlsTest, InitRefusesToOverwriteAndAddsNamedCertificates) {
   EXPECT_TRUE(absl::IsInvalidArgument(MakeTlsDirectory(dir, "a/b")));
 }
 
-TEST(TlsTest, MissingFileIsNamed) {
+// Loading the cluster's files with one replaced (`field` set to `path`)
+// is refused as InvalidArgument, naming `path` and saying `why`.
+void ExpectRefusedWith(std::string TlsFiles::*field, const std::string& path,
+                       const std::string& why) {
   TlsFiles files = TlsFilesInDirectory(ClusterDir());
-  files.key = ClusterDir() + "/nope.key";
+  files.*field = path;
   absl::Status s = TlsContext::Load(files).status();
-  EXPECT_TRUE(absl::IsInvalidArgument(s));
-  EXPECT_THAT(s.message(), HasSubstr("nope.key"));
-  EXPECT_THAT(s.message(), HasSubstr("No such file"));
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_THAT(s.message(), HasSubstr(path));
+  EXPECT_THAT(s.message(), HasSubstr(why));
+}
+
+TEST(TlsTest, MissingFileIsNamed) {
+  ExpectRefusedWith(&TlsFiles::key, ClusterDir() + "/nope.key", "No such file");
 }
 
 TEST(TlsTest, NotPemIsNamed) {
   const std::string path = NewDir("garbage.pem");
   std::ofstream(path) << "hello\n";
-  TlsFiles files = TlsFilesInDirectory(ClusterDir());
-  files.cert = path;
-  absl::Status s = TlsContext::Load(files).status();
-  EXPECT_THAT(s.message(), HasSubstr(path));
-  EXPECT_THAT(s.message(), HasSubstr("no PEM certificate"));
+  ExpectRefusedWith(&TlsFiles::cert, path, "no PEM certificate");
 }
 
 TEST(TlsTest, KeyOfAnotherCertificateIsRefused) {
-  TlsFiles files = TlsFilesInDirectory(ClusterDir());
-  files.key = TlsFilesInDirectory(OtherClusterDir()).key;
-  absl::Status s = TlsContext::Load(files).status();
-  EXPECT_TRUE(absl::IsInvalidArgument(s));
-  EXPECT_THAT(s.message(), HasSubstr("does not match the certificate"));
-  EXPECT_THAT(s.message(), HasSubstr(files.key));
+  ExpectRefusedWith(&TlsFiles::key, TlsFilesInDirectory(OtherClusterDir()).key,
+                    "does not match the certificate");
 }
 
 TEST(TlsTest, CertificateOfAnotherCaIsRefused) {
-  TlsFiles files = TlsFilesInDirectory(ClusterDir());
-  files.ca = TlsFilesInDirectory(OtherClusterDir()).ca;
-  absl::Status s = TlsContext::Load(files).status();
-  EXPECT_TRUE(absl::IsInvalidArgument(s));
-  EXPECT_THAT(s.message(), HasSubstr("is not signed by the CA"));
-  EXPECT_THAT(s.message(), HasSubstr(files.ca));
+  ExpectRefusedWith(&TlsFiles::ca, TlsFilesInDirectory(OtherClusterDir()).ca,
+                    "is not signed by the CA");
 }
 
 TEST(TlsTest, EnvironmentNeedsAllThree) {
