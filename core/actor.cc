@@ -1,30 +1,27 @@
 // Copyright 2026 The weft Authors.
 
+#include "weft/actor.h"
+
+#include <iterator>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "weft/actor.h"
 #include "weft/actor_status.h"
 #include "weft/errors.h"
 #include "weft/internal/actor_call.h"
+#include "weft/internal/enum_name.h"
 
 namespace weft {
 
 const char* ActorStateName(ActorState state) {
-  switch (state) {
-    case ActorState::kPending:
-      return "pending";
-    case ActorState::kAlive:
-      return "alive";
-    case ActorState::kRestarting:
-      return "restarting";
-    case ActorState::kDead:
-      return "dead";
-  }
-  return "unknown";
+  static constexpr const char* kNames[] = {"pending", "alive", "restarting",
+                                           "dead"};
+  static_assert(std::size(kNames) ==
+                static_cast<size_t>(ActorState::kDead) + 1);
+  return internal::EnumName(state, kNames);
 }
 
 namespace internal {

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/testing/task_error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "weft/weft.h"
@@ -24,6 +25,7 @@ namespace embedded_actor_test {
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::weft::testing::TaskErrorOf;
 
 class Log {
  public:
@@ -111,14 +113,11 @@ TEST_F(ActorTest, AThrowingMethodFailsThatCallOnly) {
   weft::Actor<Log> log = client_.actor<Log>()("");
   auto bad = log.remote(&Log::Fail)("nope");
   auto good = log.remote(&Log::Append)("fine");
-  try {
-    weft::get(bad);
-    FAIL() << "no error";
-  } catch (const weft::TaskError& e) {
-    EXPECT_EQ(e.kind(), weft::ErrorKind::kTaskFailed);
-    EXPECT_EQ(e.exception_type(), "std::invalid_argument");
-    EXPECT_EQ(e.message(), "nope");
-  }
+  const auto e = TaskErrorOf([&] { weft::get(bad); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->kind(), weft::ErrorKind::kTaskFailed);
+  EXPECT_EQ(e->exception_type(), "std::invalid_argument");
+  EXPECT_EQ(e->message(), "nope");
   EXPECT_EQ(weft::get(good), "fine");
   EXPECT_TRUE(log.alive());
 }

@@ -2,30 +2,23 @@
 
 #include "weft/errors.h"
 
+#include <iterator>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "weft/internal/enum_name.h"
 #include "weft/internal/throw_status.h"
 
 namespace weft {
 
 const char* ErrorKindName(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kTaskFailed:
-      return "task failed";
-    case ErrorKind::kCancelled:
-      return "cancelled";
-    case ErrorKind::kWorkerDied:
-      return "worker died";
-    case ErrorKind::kObjectLost:
-      return "object lost";
-    case ErrorKind::kShutdown:
-      return "runtime shut down";
-    case ErrorKind::kActorDied:
-      return "actor died";
-  }
-  return "unknown";
+  static constexpr const char* kNames[] = {"task failed",       "cancelled",
+                                           "worker died",       "object lost",
+                                           "runtime shut down", "actor died"};
+  static_assert(std::size(kNames) ==
+                static_cast<size_t>(ErrorKind::kActorDied) + 1);
+  return internal::EnumName(kind, kNames);
 }
 
 namespace {

@@ -9,8 +9,8 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <thread>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/testdata/no_default.h"
 #include "core/testdata/serialize_test.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -98,14 +99,6 @@ struct Percent {
 
 struct Unsupported {
   int x;
-};
-struct NoDefault {
-  explicit NoDefault(int v) : x(v) {}
-  int x;
-  template <class Archive>
-  void serialize(Archive& ar) {
-    ar(x);
-  }
 };
 
 static_assert(weft::kIsSerializable<int>);

@@ -25,14 +25,17 @@ TEST(SpinWaitTest, ParsesTheBudget) {
   EXPECT_EQ(ParseSpinBudget(""), microseconds(500));
 }
 
+// A condition that counts its polls in `polls` and always answers `ready`.
+auto Counted(int& polls, bool ready) {
+  return [&polls, ready] {
+    ++polls;
+    return ready;
+  };
+}
+
 TEST(SpinWaitTest, ReturnsAtOnceWhenReady) {
   int polls = 0;
-  EXPECT_TRUE(SpinUntil(
-      [&] {
-        ++polls;
-        return true;
-      },
-      std::nullopt));
+  EXPECT_TRUE(SpinUntil(Counted(polls, true), std::nullopt));
   // With spinning disabled (WEFT_SPIN_US=0) nothing is polled.
   EXPECT_EQ(polls, SpinBudget().count() > 0 ? 1 : 0);
 }
@@ -48,12 +51,8 @@ TEST(SpinWaitTest, SeesAConditionThatBecomesTrueWhilePolling) {
 
 TEST(SpinWaitTest, GivesUpAtTheDeadline) {
   int polls = 0;
-  EXPECT_FALSE(SpinUntil(
-      [&] {
-        ++polls;
-        return false;
-      },
-      std::chrono::steady_clock::now()));
+  EXPECT_FALSE(
+      SpinUntil(Counted(polls, false), std::chrono::steady_clock::now()));
   EXPECT_LE(polls, 2);  // one poll, and one more after the deadline
 }
 

@@ -16,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/testing/task_error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "weft/serialize.h"
@@ -25,6 +26,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
+using ::weft::testing::TaskErrorOf;
 using namespace std::chrono_literals;
 
 double Square(double x) { return x * x; }
@@ -218,32 +220,26 @@ TEST_F(WeftTest, ThrowingTaskGivesTaskErrorWithRootCause) {
   auto dependent = weft::remote(AddOne)(bad);
   auto grandchild = weft::remote(AddOne)(dependent);
   auto fine = weft::remote(AddOne)(41);
-  try {
-    weft::get(grandchild);
-    FAIL() << "expected TaskError";
-  } catch (const weft::TaskError& e) {
-    EXPECT_EQ(e.kind(), weft::ErrorKind::kTaskFailed);
-    EXPECT_EQ(e.task_name(), "Fail");
-    EXPECT_EQ(e.task_key(), bad.key());
-    EXPECT_EQ(e.exception_type(), "std::invalid_argument");
-    EXPECT_EQ(e.message(), "negative input");
-    EXPECT_EQ(e.requested_key(), grandchild.key());
-    EXPECT_THAT(std::string(e.what()), HasSubstr("negative input"));
-    EXPECT_THAT(std::string(e.what()), HasSubstr(grandchild.key()));
-  }
+  const auto e = TaskErrorOf([&] { weft::get(grandchild); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->kind(), weft::ErrorKind::kTaskFailed);
+  EXPECT_EQ(e->task_name(), "Fail");
+  EXPECT_EQ(e->task_key(), bad.key());
+  EXPECT_EQ(e->exception_type(), "std::invalid_argument");
+  EXPECT_EQ(e->message(), "negative input");
+  EXPECT_EQ(e->requested_key(), grandchild.key());
+  EXPECT_THAT(std::string(e->what()), HasSubstr("negative input"));
+  EXPECT_THAT(std::string(e->what()), HasSubstr(grandchild.key()));
   EXPECT_EQ(weft::get(fine), 42);  // independent tasks go on
   EXPECT_THROW(weft::compute(weft::delayed(Fail)(-5)), weft::TaskError);
 }
 
 TEST_F(WeftTest, NonStandardExceptionIsReported) {
   auto r = weft::remote([]() -> int { throw 42; })();
-  try {
-    weft::get(r);
-    FAIL();
-  } catch (const weft::TaskError& e) {
-    EXPECT_EQ(e.exception_type(), "int");
-    EXPECT_THAT(e.message(), HasSubstr("unknown exception"));
-  }
+  const auto e = TaskErrorOf([&] { weft::get(r); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->exception_type(), "int");
+  EXPECT_THAT(e->message(), HasSubstr("unknown exception"));
 }
 
 TEST_F(WeftTest, RetriesRerunAFlakyTask) {
@@ -262,11 +258,9 @@ TEST_F(WeftTest, RetriesRerunAFlakyTask) {
 TEST_F(WeftTest, OptionsNameAppearsInKeyAndErrors) {
   auto r = weft::remote(Fail, {.name = "validate"})(-1);
   EXPECT_THAT(r.key(), HasSubstr("validate-"));
-  try {
-    weft::get(r);
-  } catch (const weft::TaskError& e) {
-    EXPECT_EQ(e.task_name(), "validate");
-  }
+  const auto e = TaskErrorOf([&] { weft::get(r); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->task_name(), "validate");
 }
 
 TEST_F(WeftTest, GetWithTimeoutThrowsAndTaskGoesOn) {
@@ -578,12 +572,10 @@ TEST(WeftClientTest, ShutdownFailsQueuedTasks) {
     opener.detach();
   }  // the client's runtime shuts down here
   EXPECT_EQ(weft::get(running), 1);
-  try {
-    weft::get(queued);
-    FAIL() << "a task queued behind a running one cannot have run";
-  } catch (const weft::TaskError& e) {
-    EXPECT_EQ(e.kind(), weft::ErrorKind::kShutdown);
-  }
+  // A task queued behind a running one cannot have run.
+  const auto e = TaskErrorOf([&] { weft::get(queued); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->kind(), weft::ErrorKind::kShutdown);
 }
 
 TEST(WeftClientTest, ImplicitDefaultClientWorks) {

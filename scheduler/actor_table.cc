@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "weft/internal/enum_name.h"
 
 namespace weft::scheduler {
 
@@ -15,7 +16,7 @@ const char* ActorStateName(ActorState state) {
                                            "dead"};
   static_assert(std::size(kNames) ==
                 static_cast<size_t>(ActorState::kDead) + 1);
-  return EnumName(state, kNames);
+  return weft::internal::EnumName(state, kNames);
 }
 
 absl::Status ActorTable::Add(ActorDef def) {

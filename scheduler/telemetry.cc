@@ -6,6 +6,8 @@
 #include <iterator>
 #include <utility>
 
+#include "weft/internal/enum_name.h"
+
 namespace weft::scheduler {
 namespace {
 
@@ -36,7 +38,7 @@ const char* TransferPathName(TransferPath path) {
   static constexpr const char* kNames[] = {"inline", "shared_memory",
                                            "network"};
   static_assert(std::size(kNames) == kNumTransferPaths);
-  return EnumName(path, kNames);
+  return weft::internal::EnumName(path, kNames);
 }
 
 template <class T, size_t Capacity>

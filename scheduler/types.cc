@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "weft/internal/enum_name.h"
 
 namespace weft::scheduler {
 
@@ -15,7 +16,7 @@ const char* TaskStateName(TaskState state) {
                                            "memory",   "erred", "released",
                                            "cancelled"};
   static_assert(std::size(kNames) == kNumTaskStates);
-  return EnumName(state, kNames);
+  return weft::internal::EnumName(state, kNames);
 }
 
 Destination DestinationOf(const Action& action) {

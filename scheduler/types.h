@@ -66,15 +66,6 @@ Index TakeSlot(Slots& slots, std::vector<Index>& free) {
   return static_cast<Index>(slots.size() - 1);
 }
 
-// `names[value]`, or "unknown" for a value outside the table: the name
-// function of an enum whose N enumerators count up from 0, given their
-// names in that order.
-template <class Enum, size_t N>
-const char* EnumName(Enum value, const char* const (&names)[N]) {
-  const auto i = static_cast<size_t>(value);
-  return i < N ? names[i] : "unknown";
-}
-
 // Why an object's value is not available, and its root cause: weft's own
 // ErrorKind and ErrorInfo (core/weft/errors.h), which clients get in a
 // TaskError. A failed task and every task that depended on it report the
