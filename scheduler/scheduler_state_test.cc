@@ -242,9 +242,7 @@ TEST_F(SchedulerStateTest, SaturationAndRebalance) {
   Init(Opts(2));
   Worker(10, 1);
   Worker(20, 1);
-  std::vector<TaskDef> defs;
-  for (ObjectId i = 1; i <= 10; ++i) defs.push_back(Def(i));
-  Submit(defs);
+  Submit(Defs(1, 10));
   Drained d = Take();
   EXPECT_THAT(d.assigns,
               ElementsAre(P{10, 1}, P{10, 3}, P{20, 2}, P{20, 4}));
@@ -900,9 +898,7 @@ TEST_F(SchedulerStateTest, TakeActionsGroupsByDestination) {
   Init(Opts(4));
   Worker(20, 2);
   Worker(10, 2);
-  std::vector<TaskDef> defs;
-  for (ObjectId i = 1; i <= 8; ++i) defs.push_back(Def(i));
-  Submit(defs);
+  Submit(Defs(1, 8));
   ASSERT_TRUE(s_->Cancel(kC1, 1).ok());
   ASSERT_TRUE(s_->Cancel(kC1, 2).ok());
   Drained d = Take();

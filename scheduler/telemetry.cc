@@ -197,19 +197,20 @@ std::vector<TaskEvent> Telemetry::TasksSince(uint64_t cursor, size_t max,
                                              uint64_t* next,
                                              uint64_t* dropped) const {
   MutexLock lock(&mu_);
-  const auto [begin, end] = tasks_.Since(cursor, max, next, dropped);
-  std::vector<TaskEvent> out;
-  out.reserve(end - begin);
+  std::vector<TaskEvent> out =
+      ExpandSince<TaskEvent>(tasks_, cursor, max, next, dropped);
+  // Failed runs' messages are kept apart, in number order; out[i] is
+  // event number first + i.
+  const uint64_t first = *next + 1 - out.size();
   auto failure = failures_.begin();
-  for (uint64_t n = begin; n < end; ++n) {
-    const StoredTask& t = tasks_.At(n);
-    out.push_back(Expand(t));
-    if (t.failed) {
-      while (failure != failures_.end() && failure->number < n) ++failure;
-      if (failure != failures_.end() && failure->number == n) {
-        out.back().exception_type = failure->event.exception_type;
-        out.back().message = failure->event.message;
-      }
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (!out[i].failed) continue;
+    while (failure != failures_.end() && failure->number < first + i) {
+      ++failure;
+    }
+    if (failure != failures_.end() && failure->number == first + i) {
+      out[i].exception_type = failure->event.exception_type;
+      out[i].message = failure->event.message;
     }
   }
   return out;
@@ -220,12 +221,7 @@ std::vector<TransferEvent> Telemetry::TransfersSince(uint64_t cursor,
                                                      uint64_t* next,
                                                      uint64_t* dropped) const {
   MutexLock lock(&mu_);
-  const auto [begin, end] = transfers_.Since(cursor, max, next, dropped);
-  std::vector<TransferEvent> out;
-  out.reserve(end - begin);
-  for (uint64_t n = begin; n < end; ++n)
-    out.push_back(Expand(transfers_.At(n)));
-  return out;
+  return ExpandSince<TransferEvent>(transfers_, cursor, max, next, dropped);
 }
 
 TransferEvent Telemetry::Expand(const StoredTransfer& t) const {

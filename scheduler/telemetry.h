@@ -255,6 +255,18 @@ class Telemetry {
   TaskEvent Expand(const StoredTask& t) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   TransferEvent Expand(const StoredTransfer& t) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The events of `ring` after `cursor` (Ring::Since), expanded.
+  template <class Event, class Stored, size_t Capacity>
+  std::vector<Event> ExpandSince(const Ring<Stored, Capacity>& ring,
+                                 uint64_t cursor, size_t max, uint64_t* next,
+                                 uint64_t* dropped) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const auto [begin, end] = ring.Since(cursor, max, next, dropped);
+    std::vector<Event> out;
+    out.reserve(end - begin);
+    for (uint64_t n = begin; n < end; ++n) out.push_back(Expand(ring.At(n)));
+    return out;
+  }
 
   mutable ::weft::internal::Mutex mu_;
   // Interned strings (functions, names, addresses), never freed.
