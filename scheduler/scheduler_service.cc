@@ -1249,6 +1249,10 @@ dashboard::ClusterView SchedulerService::View(size_t graph_nodes) {
   view.workers.reserve(workers.size());
   for (const WorkerSummary& w : workers) {
     dashboard::WorkerRow& row = view.workers.emplace_back();
+    if (auto it = beat_of.find(w.id); it != beat_of.end()) {
+      static_cast<WorkerView&>(row) = *it->second;
+    }
+    // Identity as the state machine has it (a heartbeat may lag a rejoin).
     row.id = w.id;
     row.address = w.registration.address;
     row.host = w.registration.host;
@@ -1257,13 +1261,6 @@ dashboard::ClusterView SchedulerService::View(size_t graph_nodes) {
     row.processing = w.processing;
     row.objects = w.num_objects;
     row.held_bytes = w.held_bytes;
-    if (auto it = beat_of.find(w.id); it != beat_of.end()) {
-      row.executing = it->second->executing;
-      row.cpu = it->second->cpu;
-      row.cpu_seconds = it->second->cpu_seconds;
-      row.rss_bytes = it->second->rss_bytes;
-      row.joined_us = it->second->joined_us;
-    }
   }
   return view;
 }

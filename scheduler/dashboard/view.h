@@ -19,22 +19,12 @@
 
 namespace weft::dashboard {
 
-// A worker as the views show it: the state machine's account and its
-// heartbeats'.
-struct WorkerRow {
-  uint64_t id = 0;
-  std::string address;
-  std::string host;
-  int nthreads = 0;
-  int64_t pid = 0;
+// A worker as the views show it: its identity and heartbeats (the
+// telemetry's WorkerView), and the state machine's account of its work.
+struct WorkerRow : scheduler::WorkerView {
   uint32_t processing = 0;  // assigned and not finished (running + queued)
-  int executing = 0;        // running now (its last heartbeat)
   uint64_t objects = 0;     // objects it holds
   uint64_t held_bytes = 0;  // their sizes
-  double cpu = 0;           // cores busy (1.0 = one)
-  double cpu_seconds = 0;   // its process's CPU time so far
-  uint64_t rss_bytes = 0;   // its process's resident memory
-  int64_t joined_us = 0;
 };
 
 struct ClusterView {
