@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/testing/task_error.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -30,6 +31,7 @@
 namespace {
 
 using ::testing::HasSubstr;
+using ::weft::testing::TaskErrorOf;
 using namespace std::chrono_literals;
 
 int SlowInc(int x) {
@@ -107,13 +109,10 @@ TEST(FaultTest, TaskThatCrashesWorkersIsKilledWorker) {
   weft::LocalCluster cluster(Fast(2));
   auto crash = weft::remote(Crash)(1);
   auto fine = weft::remote(SlowInc)(1);
-  try {
-    weft::get(crash, 120s);
-    FAIL() << "expected TaskError";
-  } catch (const weft::TaskError& e) {
-    EXPECT_EQ(e.kind(), weft::ErrorKind::kWorkerDied);
-    EXPECT_THAT(e.message(), HasSubstr("3 workers that died"));
-  }
+  const auto e = TaskErrorOf([&] { weft::get(crash, 120s); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->kind(), weft::ErrorKind::kWorkerDied);
+  EXPECT_THAT(e->message(), HasSubstr("3 workers that died"));
   EXPECT_EQ(weft::get(fine, 60s), 2);  // the cluster goes on
   // The nanny restarts each dead worker (it notices within 50 ms).
   for (int i = 0; i < 200 && cluster.restarts() < 3; ++i) {
@@ -134,12 +133,10 @@ TEST(FaultTest, LostPutGivesClearError) {
   ASSERT_NE(holder, 0);
   ASSERT_EQ(::kill(holder, SIGKILL), 0);
   std::this_thread::sleep_for(300ms);
-  try {
-    weft::get(weft::remote(Total)(data), 60s);
-    FAIL() << "expected TaskError";
-  } catch (const weft::TaskError& e) {
-    EXPECT_EQ(e.kind(), weft::ErrorKind::kObjectLost);
-  }
+  const auto e =
+      TaskErrorOf([&] { weft::get(weft::remote(Total)(data), 60s); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->kind(), weft::ErrorKind::kObjectLost);
   EXPECT_EQ(weft::get(data).size(), 100000u);  // the client's copy is fine
 }
 
@@ -334,13 +331,11 @@ TEST(FaultTest, UnknownFunctionOnAGenericWorker) {
   weft::LocalCluster::Options options = Fast(1);
   options.worker_binary = std::string(srcdir) + "/weft/tools/weft";
   weft::LocalCluster cluster(options);
-  try {
-    weft::get(weft::remote(Square)(2.0), 30s);
-    FAIL() << "expected TaskError";
-  } catch (const weft::TaskError& e) {
-    EXPECT_THAT(e.message(), HasSubstr("no function 'Square'"));
-    EXPECT_THAT(e.message(), HasSubstr("worker"));
-  }
+  const auto e =
+      TaskErrorOf([&] { weft::get(weft::remote(Square)(2.0), 30s); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_THAT(e->message(), HasSubstr("no function 'Square'"));
+  EXPECT_THAT(e->message(), HasSubstr("worker"));
 }
 
 TEST(FaultTest, TwoClientsAtOnce) {
