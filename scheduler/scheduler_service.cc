@@ -443,6 +443,16 @@ void SchedulerService::Shutdown() {
   }
 }
 
+void SchedulerService::FramePeerOpenedLocked(const char* transport) {
+  if (std::string_view(transport) == "frames") ++open_frame_peers_;
+}
+
+void SchedulerService::FramePeerClosedLocked(const char* transport) {
+  if (std::string_view(transport) != "frames") return;
+  --open_frame_peers_;
+  frame_peers_closed_.notify_all();
+}
+
 void SchedulerService::EndFrameStreams(absl::Duration timeout) {
   {
     ::weft::internal::UniqueLock lock(mu_);
@@ -535,10 +545,7 @@ absl::Status SchedulerService::AddClient(std::shared_ptr<ClientPeer> peer,
     if (!status.ok()) return;
     clients_[peer->id] = peer;
     telemetry_.ClientConnected();
-    if (peer->stream->delivers_on_caller() &&
-        std::string_view(peer->stream->transport()) == "frames") {
-      ++open_frame_peers_;
-    }
+    FramePeerOpenedLocked(peer->stream->transport());
     ToClient(*peer, [&](rpc::SchedulerToClient& m) {
       m.set_client_id(peer->id);
       m.set_client_timeout_ms(static_cast<uint32_t>(
@@ -589,10 +596,7 @@ void SchedulerService::DropClientLocked(
   if (it == clients_.end() || it->second != peer) return;
   clients_.erase(it);
   state_.RemoveClient(peer->id);
-  if (std::string_view(peer->stream->transport()) == "frames") {
-    --open_frame_peers_;
-    frame_peers_closed_.notify_all();
-  }
+  FramePeerClosedLocked(peer->stream->transport());
 }
 
 absl::StatusOr<ClientId> SchedulerService::ConnectLocal(
@@ -932,9 +936,7 @@ absl::Status SchedulerService::RegisterWorker(
     view.pid = peer->pid;
     view.joined_us = absl::ToUnixMicros(absl::Now());
     telemetry_.WorkerJoined(view);
-    if (std::string_view(peer->stream->transport()) == "frames") {
-      ++open_frame_peers_;
-    }
+    FramePeerOpenedLocked(peer->stream->transport());
     Log(absl::StrCat("worker ", peer->id, " joined: ", peer->address,
                      " (host ", info.host, ", ", info.nthreads,
                      info.nthreads == 1 ? " thread" : " threads", ", pid ",
@@ -1012,10 +1014,7 @@ void SchedulerService::ServeWorker(const std::shared_ptr<WorkerPeer>& peer) {
 void SchedulerService::OnWorkerClosed(const std::shared_ptr<WorkerPeer>& peer,
                                       const absl::Status& why) {
   RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (std::string_view(peer->stream->transport()) == "frames") {
-      --open_frame_peers_;
-      frame_peers_closed_.notify_all();
-    }
+    FramePeerClosedLocked(peer->stream->transport());
     // After Shutdown() a worker's stream ends because it was told to stop.
     const std::string reason =
         peer->leaving ? "left"

@@ -314,6 +314,11 @@ class SchedulerService final : public rpc::Scheduler::Service,
   std::vector<std::shared_ptr<ClientPeer>> clients_to_close_
       ABSL_GUARDED_BY(mu_);
   // Peers on frame streams not closed yet; EndFrameStreams waits for none.
+  // A peer is counted in and out by the transport() of its stream.
+  void FramePeerOpenedLocked(const char* transport)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FramePeerClosedLocked(const char* transport)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int open_frame_peers_ ABSL_GUARDED_BY(mu_) = 0;
   std::condition_variable_any frame_peers_closed_;
   std::shared_ptr<Local> local_;  // constant after construction
