@@ -34,6 +34,21 @@ using WorkerStreamBase =
 namespace {
 
 constexpr int kMaxSchedulerMessageBytes = 256 << 20;
+
+// Checks the token of a peer's gRPC call and reads its first message into
+// `first`. Errors: the token check's (Unauthenticated), InvalidArgument if
+// the call ended before a message.
+template <class Out, class In>
+grpc::Status FirstMessage(grpc::ServerContext& context,
+                          grpc::ServerReaderWriter<Out, In>& stream,
+                          const std::string& token, In& first) {
+  if (grpc::Status s = rpc::CheckToken(context, token); !s.ok()) return s;
+  if (!stream.Read(&first)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "weft: the call ended before its first message");
+  }
+  return grpc::Status::OK;
+}
 // How long a peer that said it connected its frame stream may take to
 // arrive there.
 constexpr absl::Duration kFrameArrival = absl::Seconds(10);
@@ -318,9 +333,11 @@ FrameRendezvous::Counts SchedulerService::frame_counts() const {
 
 template <class Out, class In>
 absl::StatusOr<std::shared_ptr<rpc::PeerStream<Out, In>>>
-SchedulerService::Rendezvous(
-    std::shared_ptr<rpc::GrpcServerPeerStream<Out, In>> grpc,
-    bool wants_frames, const std::string& who) {
+SchedulerService::Rendezvous(grpc::ServerContext* context,
+                             grpc::ServerReaderWriter<Out, In>* stream,
+                             bool wants_frames, const std::string& who) {
+  auto grpc = std::make_shared<rpc::GrpcServerPeerStream<Out, In>>(context,
+                                                                   stream);
   if (!wants_frames || rendezvous_ == nullptr) return grpc;
   const std::string key = rendezvous_->NewKey();
   Out offer;
@@ -511,18 +528,16 @@ grpc::Status SchedulerService::ClientStream(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<rpc::SchedulerToClient, rpc::ClientMessage>*
         stream) {
-  if (grpc::Status s = rpc::CheckToken(*context, options_.token); !s.ok()) {
+  rpc::ClientMessage hello;
+  if (grpc::Status s = FirstMessage(*context, *stream, options_.token, hello);
+      !s.ok()) {
     return s;
   }
-  rpc::ClientMessage hello;
-  if (!stream->Read(&hello)) return grpc::Status::OK;
   auto peer = std::make_shared<ClientPeer>();
   peer->name = hello.hello().name();
-  absl::StatusOr<ClientStreamPtr> chosen = Rendezvous(
-      std::make_shared<rpc::GrpcServerPeerStream<rpc::SchedulerToClient,
-                                                 rpc::ClientMessage>>(context,
-                                                                      stream),
-      hello.hello().frames(), absl::StrCat("the client '", peer->name, "'"));
+  absl::StatusOr<ClientStreamPtr> chosen =
+      Rendezvous(context, stream, hello.hello().frames(),
+                 absl::StrCat("the client '", peer->name, "'"));
   if (!chosen.ok()) return rpc::ToGrpc(chosen.status());
   peer->stream = *std::move(chosen);
   if (absl::Status s = AddClient(peer, &hello); !s.ok()) return rpc::ToGrpc(s);
@@ -846,11 +861,12 @@ grpc::Status SchedulerService::WorkerStream(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<rpc::SchedulerToWorker, rpc::WorkerMessage>*
         stream) {
-  if (grpc::Status s = rpc::CheckToken(*context, options_.token); !s.ok()) {
+  rpc::WorkerMessage hello;
+  if (grpc::Status s = FirstMessage(*context, *stream, options_.token, hello);
+      !s.ok()) {
     return s;
   }
-  rpc::WorkerMessage hello;
-  if (!stream->Read(&hello) || !hello.has_register_()) {
+  if (!hello.has_register_()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "weft: a worker must register first");
   }
@@ -870,12 +886,9 @@ grpc::Status SchedulerService::WorkerStream(
       return rpc::ToGrpc(claim);
     }
   }
-  absl::StatusOr<WorkerStreamPtr> chosen = Rendezvous(
-      std::make_shared<rpc::GrpcServerPeerStream<rpc::SchedulerToWorker,
-                                                 rpc::WorkerMessage>>(context,
-                                                                      stream),
-      hello.register_().frames(),
-      absl::StrCat("the worker at ", peer->address));
+  absl::StatusOr<WorkerStreamPtr> chosen =
+      Rendezvous(context, stream, hello.register_().frames(),
+                 absl::StrCat("the worker at ", peer->address));
   if (!chosen.ok()) return rpc::ToGrpc(chosen.status());
   peer->stream = *std::move(chosen);
   if (absl::Status s = RegisterWorker(peer, hello); !s.ok()) {

@@ -176,14 +176,15 @@ class SchedulerService final : public rpc::Scheduler::Service,
       std::shared_ptr<rpc::PeerStream<rpc::SchedulerToWorker,
                                       rpc::WorkerMessage>>;
 
-  // After a peer's hello on `grpc`, offers it a frame stream if it wants
-  // one and the service has a frame port, and returns the stream the peer
-  // uses from now on (the frame stream, or `grpc`). `who` names the peer
-  // in messages. Errors: Unavailable if the peer left, DeadlineExceeded if
-  // it said it connected but no connection arrived with its key.
+  // After a peer's hello on its gRPC call (`context`, `stream`, neither
+  // owned), offers it a frame stream if it wants one and the service has a
+  // frame port, and returns the stream the peer uses from now on (the frame
+  // stream, or one on the call). `who` names the peer in messages. Errors:
+  // Unavailable if the peer left, DeadlineExceeded if it said it connected
+  // but no connection arrived with its key.
   template <class Out, class In>
   absl::StatusOr<std::shared_ptr<rpc::PeerStream<Out, In>>> Rendezvous(
-      std::shared_ptr<rpc::GrpcServerPeerStream<Out, In>> grpc,
+      grpc::ServerContext* context, grpc::ServerReaderWriter<Out, In>* stream,
       bool wants_frames, const std::string& who);
 
   // Registers a client whose stream is `stream` and whose first message
