@@ -461,7 +461,7 @@ class SchedulerState {
   uint32_t Intern(const std::string& s);
   void Unintern(uint32_t id);
   const std::string& NameOf(const Task& t) const;
-  // The key a user sees for `t` ("name-hexid").
+  // The key a user sees for `t` (MakeKey: "<name>-<16 hex digits>").
   std::string KeyOf(const Task& t) const;
   ErrorInfo DetailFor(const Task& t, ErrorKind kind, std::string type,
                         std::string message) const;
