@@ -20,8 +20,7 @@ absl::StatusOr<std::unique_ptr<PageBlock>> PageBlock::Create(size_t size) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "weft: cannot map ", size, " bytes: ", std::strerror(errno)));
   }
-  // A hint: without transparent huge pages the block has 4 KiB pages.
-  (void)::madvise(data, size, MADV_HUGEPAGE);
+  // No MADV_HUGEPAGE: see page_block.h.
   return std::unique_ptr<PageBlock>(
       new PageBlock(static_cast<char*>(data), size));
 }

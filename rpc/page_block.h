@@ -1,22 +1,22 @@
 // Copyright 2026 The weft Authors.
 //
 // PageBlock: a large block of private, writable memory for one object's
-// bytes, mapped straight from the kernel with transparent huge pages asked
-// for.
+// bytes, mapped straight from the kernel.
 //
-// Why not std::string or new char[]: both fault the memory in 4 KiB at a
-// time while it is first written (std::string also zero-fills it first).
-// For 100 MB that is about 24,000 page faults; on a virtual machine each
-// costs microseconds, which made a fresh buffer slower to fill than the
-// bytes were to receive from another host. A block asks for 2 MiB pages
-// (MADV_HUGEPAGE, honoured when /sys/kernel/mm/transparent_hugepage/enabled
-// is "always" or "madvise"): 50 faults per 100 MB, each clearing its page
-// while the writer would otherwise wait for the network. Measured on this
-// project's 2-vCPU machine, receiving 100 MB over TCP between two network
-// namespaces: 88 ms into 4 KiB pages, 54 ms into a block; filling a shared
-// region (memfd, whose pages are 4 KiB) first cost 55-120 ms more
-// (BENCHMARKS.md, "Cross-host"). The first large block of a process may
-// wait while the kernel compacts memory for huge pages.
+// Why not std::string: it zero-fills the whole buffer before the first byte
+// can be written, an extra pass over 100 MB; a block's pages are cleared by
+// the kernel as the writer first touches them, while it would otherwise
+// wait for the network. A shared region (memfd) costs more again: filling
+// one first cost 55-120 ms per 100 MB on this project's 2-vCPU machine
+// (BENCHMARKS.md, "Cross-host").
+//
+// Why no transparent huge pages (MADV_HUGEPAGE), which the block once asked
+// for: with the kernel's default defrag setting ("madvise"), a fault in such
+// a mapping compacts memory on the spot when no 2 MiB page is free, and on
+// a machine that has run for a while that is most of them. Receiving 100 MB
+// between two test hosts (bench/crosshost.sh, 30 fetches each, 5 December
+// 2026) took 25-380 ms, median 87 and upper quartile 284, with the hint,
+// and 47-64 ms, median 53, without it.
 //
 // Used by BufferBuilder (rpc/buffer.h) for large objects that stay in this
 // process, such as a worker's copy of an object received from another host.
