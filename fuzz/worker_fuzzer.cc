@@ -28,8 +28,8 @@
 // names an (id, attempt) assigned in its session, at most once per
 // assignment; a result's inline value is at most the inline limit and
 // agrees with its size; a FuzzAdd of two true encodings, assigned once and
-// neither cancelled nor released, that succeeded has their sum; replicas are reported only
-// for objects the session named as inputs or copies.
+// neither cancelled nor released, that succeeded has their sum; replicas
+// are reported only for objects the session named as inputs or copies.
 
 #include <fuzzer/FuzzedDataProvider.h>
 

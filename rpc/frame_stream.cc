@@ -45,11 +45,9 @@ constexpr size_t kMaxFramesPerBatch = 64;
 // Bytes read in one go before the frames in them are handled.
 constexpr size_t kMaxReadPerTurn = size_t{4} << 20;
 
-// After a plain recv() or send() that failed: `error` names the failure
-// unless the call would only have blocked or was interrupted; errno is
-// kept for the caller.
-// Returns `n`, what a non-blocking recv or send returned; when it failed
-// for a reason other than "try again", says why in `error`. errno is kept.
+// Returns `n`, what a non-blocking recv() or send() returned. When it
+// failed, `error` names the failure unless the call would only have blocked
+// or was interrupted; errno is kept for the caller.
 ssize_t SocketResult(ssize_t n, std::string& error) {
   if (n >= 0) return n;
   const int e = errno;

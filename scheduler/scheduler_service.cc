@@ -49,6 +49,7 @@ grpc::Status FirstMessage(grpc::ServerContext& context,
   }
   return grpc::Status::OK;
 }
+
 // How long a peer that said it connected its frame stream may take to
 // arrive there.
 constexpr absl::Duration kFrameArrival = absl::Seconds(10);

@@ -194,6 +194,12 @@ class SchedulerService final : public rpc::Scheduler::Service,
                          const rpc::ClientMessage* hello);
   void ServeClient(const std::shared_ptr<ClientPeer>& peer);
   void OnClientClosed(const std::shared_ptr<ClientPeer>& peer);
+  // Count a peer whose stream's transport() is `transport` into (and out
+  // of) open_frame_peers_, if it is a frame stream.
+  void FramePeerOpenedLocked(const char* transport)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FramePeerClosedLocked(const char* transport)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes `peer` and releases its references. No-op if it is gone.
   void DropClientLocked(const std::shared_ptr<ClientPeer>& peer)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -315,11 +321,6 @@ class SchedulerService final : public rpc::Scheduler::Service,
   std::vector<std::shared_ptr<ClientPeer>> clients_to_close_
       ABSL_GUARDED_BY(mu_);
   // Peers on frame streams not closed yet; EndFrameStreams waits for none.
-  // A peer is counted in and out by the transport() of its stream.
-  void FramePeerOpenedLocked(const char* transport)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void FramePeerClosedLocked(const char* transport)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int open_frame_peers_ ABSL_GUARDED_BY(mu_) = 0;
   std::condition_variable_any frame_peers_closed_;
   std::shared_ptr<Local> local_;  // constant after construction

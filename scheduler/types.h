@@ -47,7 +47,8 @@ enum class TaskState : uint8_t {
   kReleased,    // not needed; no value. Kept only as lineage (or unknown).
   kCancelled,   // cancelled, or depends on a cancelled task
 };
-inline constexpr int kNumTaskStates = 7;
+inline constexpr int kNumTaskStates =
+    static_cast<int>(TaskState::kCancelled) + 1;
 
 // Returns a readable name for `state`, e.g. "processing".
 const char* TaskStateName(TaskState state);

@@ -85,8 +85,8 @@ class Worker {
   // Serves schedulers until the worker stops. Returns the exit code as
   // RunWorker does: 0 (told to stop, or asked to leave), kExitNoScheduler
   // (could not join, or gave up rejoining), kExitCannotStart (its data
-  // service could not listen); says why on stderr. Running tasks finish before it returns;
-  // queued ones are dropped.
+  // service could not listen); says why on stderr. Running tasks finish
+  // before it returns; queued ones are dropped.
   // REQUIRES: called once.
   int Run();
 
