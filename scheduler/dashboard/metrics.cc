@@ -20,6 +20,12 @@ namespace {
 using scheduler::SchedulerState;
 using scheduler::TaskState;
 
+// A worker's field as a sample value, for the per-worker table below.
+template <auto kField>
+double Field(const WorkerRow& r) {
+  return static_cast<double>(r.*kField);
+}
+
 // A label value, escaped as the format wants.
 std::string Escape(std::string_view value) {
   std::string out;
@@ -172,14 +178,14 @@ std::string MetricsText(const ClusterView& view,
   };
   static const PerWorker kPerWorker[] = {
       {"weft_worker_threads", "gauge", "Task slots of each worker.",
-       [](const WorkerRow& r) { return static_cast<double>(r.nthreads); }},
+       Field<&WorkerRow::nthreads>},
       {"weft_worker_tasks_processing", "gauge",
        "Tasks assigned to each worker and not finished (running and queued "
        "there).",
-       [](const WorkerRow& r) { return static_cast<double>(r.processing); }},
+       Field<&WorkerRow::processing>},
       {"weft_worker_tasks_executing", "gauge",
        "Tasks each worker was running at its last heartbeat.",
-       [](const WorkerRow& r) { return static_cast<double>(r.executing); }},
+       Field<&WorkerRow::executing>},
       {"weft_worker_tasks_queued", "gauge",
        "Tasks assigned to each worker that wait there for a slot (its queue "
        "length).",
@@ -187,20 +193,20 @@ std::string MetricsText(const ClusterView& view,
          return std::max(0.0, static_cast<double>(r.processing) - r.executing);
        }},
       {"weft_worker_objects", "gauge", "Objects each worker holds.",
-       [](const WorkerRow& r) { return static_cast<double>(r.objects); }},
+       Field<&WorkerRow::objects>},
       {"weft_worker_held_bytes", "gauge",
        "Bytes of the objects each worker holds.",
-       [](const WorkerRow& r) { return static_cast<double>(r.held_bytes); }},
+       Field<&WorkerRow::held_bytes>},
       {"weft_worker_resident_memory_bytes", "gauge",
        "Resident memory of each worker's process at its last heartbeat.",
-       [](const WorkerRow& r) { return static_cast<double>(r.rss_bytes); }},
+       Field<&WorkerRow::rss_bytes>},
       {"weft_worker_cpu_seconds_total", "counter",
        "CPU time (user and system) of each worker's process.",
-       [](const WorkerRow& r) { return r.cpu_seconds; }},
+       Field<&WorkerRow::cpu_seconds>},
       {"weft_worker_cpu_busy_cores", "gauge",
        "Cores each worker's process kept busy between its last two "
        "heartbeats (1 = one core).",
-       [](const WorkerRow& r) { return r.cpu; }},
+       Field<&WorkerRow::cpu>},
   };
   for (const PerWorker& m : kPerWorker) {
     w.Family(m.name, m.type, m.help);
