@@ -60,6 +60,16 @@ BufferBuilder BufferBuilder::Allocate(size_t size, bool shared) {
   return builder;
 }
 
+BufferBuilder BufferBuilder::AllocateForOverwrite(size_t size) {
+  if (size < kPageBlockMinBytes) return Allocate(size, /*shared=*/false);
+  absl::StatusOr<std::unique_ptr<PageBlock>> block =
+      PageBlock::CreateForOverwrite(size);
+  if (!block.ok()) throw std::bad_alloc();
+  BufferBuilder builder;
+  builder.block_ = *std::move(block);
+  return builder;
+}
+
 char* BufferBuilder::data() {
   if (region_ != nullptr) return region_->mutable_data();
   if (block_ != nullptr) return block_->data();

@@ -68,6 +68,11 @@ class BufferBuilder {
   // ordinary memory: a PageBlock when at least kPageBlockMinBytes, else the
   // heap. Zero-filled. May throw std::bad_alloc.
   static BufferBuilder Allocate(size_t size, bool shared);
+  // Room for `size` bytes in ordinary memory, as Allocate(size, false), but
+  // a large one's bytes are not cleared first: their values are
+  // unspecified (PageBlock::CreateForOverwrite). May throw std::bad_alloc.
+  // REQUIRES: every byte is written before Finish() or TakeString().
+  static BufferBuilder AllocateForOverwrite(size_t size);
 
   BufferBuilder(BufferBuilder&&) = default;
   BufferBuilder& operator=(BufferBuilder&&) = default;

@@ -102,6 +102,18 @@ TEST(BufferTest, LargePrivateObjectsGetAPageBlock) {
   EXPECT_EQ(bytes[size - 1], 'z');
 }
 
+TEST(BufferTest, RoomForOverwriteIsPrivateAndHoldsWhatIsWritten) {
+  for (const size_t size : {size_t{5}, 2 * kPageBlockMinBytes + 3}) {
+    BufferBuilder room = BufferBuilder::AllocateForOverwrite(size);
+    EXPECT_FALSE(room.in_shared_memory());
+    ASSERT_EQ(room.size(), size);
+    std::memset(room.data(), 'w', size);
+    Buffer buffer = std::move(room).Finish();
+    EXPECT_EQ(buffer.region(), nullptr);
+    EXPECT_EQ(buffer.view(), std::string(size, 'w'));
+  }
+}
+
 TEST(PageBlockTest, RefusesEmptyAndImpossibleSizes) {
   EXPECT_TRUE(absl::IsInvalidArgument(PageBlock::Create(0).status()));
   // More address space than any machine has: an error, not a crash.

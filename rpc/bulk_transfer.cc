@@ -362,7 +362,8 @@ absl::StatusOr<Buffer> BulkFetch(const std::string& host, int port,
   WEFT_ASSIGN_OR_RETURN(std::shared_ptr<const TlsContext> tls, ProcessTls());
   std::optional<BufferBuilder> room;
   try {
-    room.emplace(BufferBuilder::Allocate(size, /*shared=*/false));
+    // Not cleared: every stripe must arrive whole, or the room is dropped.
+    room.emplace(BufferBuilder::AllocateForOverwrite(size));
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "weft: no memory for ", size, " bytes from ", host, ":", port));

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -57,6 +58,13 @@ class KeptBlocks {
     return true;
   }
 
+  // Takes every kept mapping out of the cache.
+  std::vector<KeptMapping> TakeAll() {
+    internal::MutexLock lock(&mu_);
+    bytes_ = 0;
+    return std::exchange(kept_, {});
+  }
+
   size_t bytes() {
     internal::MutexLock lock(&mu_);
     return bytes_;
@@ -76,9 +84,19 @@ KeptBlocks& Kept() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PageBlock>> PageBlock::Create(size_t size) {
+  return Make(size, /*clear_kept=*/true);
+}
+
+absl::StatusOr<std::unique_ptr<PageBlock>> PageBlock::CreateForOverwrite(
+    size_t size) {
+  return Make(size, /*clear_kept=*/false);
+}
+
+absl::StatusOr<std::unique_ptr<PageBlock>> PageBlock::Make(size_t size,
+                                                           bool clear_kept) {
   if (size == 0) return absl::InvalidArgumentError("empty page block");
   if (std::optional<KeptMapping> kept = Kept().Take(size)) {
-    std::memset(kept->data, 0, size);
+    if (clear_kept) std::memset(kept->data, 0, size);
     return std::unique_ptr<PageBlock>(
         new PageBlock(kept->data, size, kept->mapped));
   }
@@ -105,5 +123,9 @@ PageBlock::~PageBlock() {
 }
 
 size_t PageBlock::KeptBytes() { return Kept().bytes(); }
+
+void PageBlock::DropKept() {
+  for (const KeptMapping& m : Kept().TakeAll()) ::munmap(m.data, m.mapped);
+}
 
 }  // namespace weft::rpc

@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "gtest/gtest.h"
 
 namespace weft::rpc {
@@ -28,7 +29,9 @@ bool AllZero(const PageBlock& block) {
 }
 
 TEST(PageBlockTest, AGivenBackBlockIsReusedCleared) {
+  PageBlock::DropKept();
   const size_t before = PageBlock::KeptBytes();
+  EXPECT_EQ(before, 0u);
   auto first = Make(64 * kMiB);
   ASSERT_NE(first, nullptr);
   EXPECT_TRUE(AllZero(*first));
@@ -49,6 +52,7 @@ TEST(PageBlockTest, AGivenBackBlockIsReusedCleared) {
 }
 
 TEST(PageBlockTest, SmallBlocksAndMuchSmallerRequestsDoNotUseTheCache) {
+  PageBlock::DropKept();
   const size_t before = PageBlock::KeptBytes();
   Make(2 * kMiB).reset();  // under kPageBlockKeepMinBytes: unmapped
   EXPECT_EQ(PageBlock::KeptBytes(), before);
@@ -64,6 +68,7 @@ TEST(PageBlockTest, SmallBlocksAndMuchSmallerRequestsDoNotUseTheCache) {
 }
 
 TEST(PageBlockTest, TheCacheIsBounded) {
+  PageBlock::DropKept();
   const size_t before = PageBlock::KeptBytes();
   std::vector<std::unique_ptr<PageBlock>> blocks;
   for (size_t i = 0; i < kPageBlockKeepMaxBlocks + 3; ++i) {
@@ -78,6 +83,32 @@ TEST(PageBlockTest, TheCacheIsBounded) {
   blocks.push_back(Make(200 * kMiB));
   blocks.clear();
   EXPECT_LE(PageBlock::KeptBytes(), kPageBlockKeepMaxBytes);
+}
+
+TEST(PageBlockTest, ForOverwriteReusesAKeptBlockWithoutClearingIt) {
+  PageBlock::DropKept();
+  const size_t before = PageBlock::KeptBytes();
+  auto first = Make(32 * kMiB);
+  ASSERT_NE(first, nullptr);
+  std::memset(first->data(), 0x5a, first->size());
+  const char* const where = first->data();
+  first.reset();
+  ASSERT_EQ(PageBlock::KeptBytes(), before + 32 * kMiB);
+  auto block = PageBlock::CreateForOverwrite(30 * kMiB);
+  ASSERT_TRUE(block.ok()) << block.status();
+  EXPECT_EQ((*block)->data(), where);
+  EXPECT_EQ((*block)->size(), 30 * kMiB);
+  EXPECT_EQ(PageBlock::KeptBytes(), before);
+  // Writable all through; what it held before is unspecified (the kernel
+  // may have reclaimed the pages, MADV_FREE), so it is not checked.
+  std::memset((*block)->data(), 0x11, (*block)->size());
+  EXPECT_EQ((*block)->data()[(*block)->size() - 1], 0x11);
+  // Without a kept block, a fresh mapping, as Create's.
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(PageBlock::CreateForOverwrite(0).status()));
+  auto fresh = PageBlock::CreateForOverwrite(9 * kMiB);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_EQ((*fresh)->size(), 9 * kMiB);
 }
 
 }  // namespace
