@@ -161,7 +161,11 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
         malformed = absl::StrCat("announced ", total, " bytes");
         break;
       } else {
-        room.emplace(BufferBuilder::Allocate(total, stream_to_shared));
+        // Not cleared when private: the room is used only if all `total`
+        // bytes arrive (below).
+        room.emplace(stream_to_shared
+                         ? BufferBuilder::Allocate(total, /*shared=*/true)
+                         : BufferBuilder::AllocateForOverwrite(total));
       }
     }
     const std::string& data = chunk.data();
