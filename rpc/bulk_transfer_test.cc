@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rpc/page_block.h"
 #include "rpc/testing/tls_files.h"
 #include "rpc/tls.h"
 
@@ -64,6 +65,29 @@ TEST(BulkTransferTest, IntoPrivateMemory) {
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->view(), bytes);
   EXPECT_EQ(got->region(), nullptr);
+}
+
+// The fetch receives into a kept block without clearing it first
+// (PageBlock::CreateForOverwrite): what arrives is the new object's bytes
+// alone, whatever the block held before.
+TEST(BulkTransferTest, AReusedReceiveBlockHoldsOnlyTheNewBytes) {
+  auto server = BulkServer::Start("127.0.0.1", 0);
+  ASSERT_TRUE(server.ok());
+  PageBlock::DropKept();
+  const size_t size = (size_t{20} << 20) + 1;
+  const std::string first = Pattern(size);
+  absl::StatusOr<Buffer> got =
+      Fetch(**server, (*server)->Offer(Buffer(first)), size);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_TRUE(got->view() == first);
+  const char* const block = got->data();
+  got = Buffer();  // the block is kept
+  ASSERT_GE(PageBlock::KeptBytes(), size);
+  const std::string second(size, 'b');
+  got = Fetch(**server, (*server)->Offer(Buffer(second)), size);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->data(), block);  // the same mapping, reused
+  EXPECT_TRUE(got->view() == second);
 }
 
 // A ticket works once; a wrong or stale one gets nothing.
