@@ -67,8 +67,8 @@ class PageBlock {
   // As Create, but a kept block is not cleared: the bytes' values are
   // unspecified (another block's old bytes, or zeros). For a writer that
   // fills every byte before anyone reads them, such as a fetch that fails
-  // whole unless all bytes arrive: it saves a pass over the block (4 ms per
-  // 100 MB on this project's machine) before the first byte can land.
+  // whole unless all bytes arrive: it saves the clearing pass (above)
+  // before the first byte can land. Errors and thread-safety as Create's.
   // REQUIRES: every byte is written before the block is read or handed on.
   static absl::StatusOr<std::unique_ptr<PageBlock>> CreateForOverwrite(
       size_t size);
