@@ -41,6 +41,14 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
 }
 
 BufferBuilder BufferBuilder::Allocate(size_t size, bool shared) {
+  return Make(size, shared, /*clear_kept=*/true);
+}
+
+BufferBuilder BufferBuilder::AllocateForOverwrite(size_t size) {
+  return Make(size, /*shared=*/false, /*clear_kept=*/false);
+}
+
+BufferBuilder BufferBuilder::Make(size_t size, bool shared, bool clear_kept) {
   BufferBuilder builder;
   if (shared && size >= kSharedMinBytes) {
     absl::StatusOr<std::unique_ptr<SharedRegion>> region =
@@ -51,22 +59,14 @@ BufferBuilder BufferBuilder::Allocate(size_t size, bool shared) {
     }
   }
   if (size >= kPageBlockMinBytes) {
-    absl::StatusOr<std::unique_ptr<PageBlock>> block = PageBlock::Create(size);
+    absl::StatusOr<std::unique_ptr<PageBlock>> block =
+        clear_kept ? PageBlock::Create(size)
+                   : PageBlock::CreateForOverwrite(size);
     if (!block.ok()) throw std::bad_alloc();
     builder.block_ = *std::move(block);
     return builder;
   }
   builder.string_.assign(size, '\0');
-  return builder;
-}
-
-BufferBuilder BufferBuilder::AllocateForOverwrite(size_t size) {
-  if (size < kPageBlockMinBytes) return Allocate(size, /*shared=*/false);
-  absl::StatusOr<std::unique_ptr<PageBlock>> block =
-      PageBlock::CreateForOverwrite(size);
-  if (!block.ok()) throw std::bad_alloc();
-  BufferBuilder builder;
-  builder.block_ = *std::move(block);
   return builder;
 }
 

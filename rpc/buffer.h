@@ -89,6 +89,8 @@ class BufferBuilder {
 
  private:
   BufferBuilder() = default;
+  // Allocate (clear_kept) and AllocateForOverwrite.
+  static BufferBuilder Make(size_t size, bool shared, bool clear_kept);
 
   std::unique_ptr<SharedRegion> region_;  // set when in shared memory
   std::unique_ptr<PageBlock> block_;      // set when large and private

@@ -113,8 +113,9 @@ absl::StatusOr<std::unique_ptr<PageBlock>> PageBlock::Make(size_t size,
 
 PageBlock::~PageBlock() {
   // Kept pages stay mapped, but the kernel may take them back under memory
-  // pressure (MADV_FREE, before the mapping is published: a taker clears
-  // and fills it); a later Create clears them either way.
+  // pressure (MADV_FREE, before the mapping is published: a taker's writes
+  // then keep every page they touch). Create clears a kept block;
+  // CreateForOverwrite's caller writes every byte.
   if (mapped_ >= kPageBlockKeepMinBytes) {
     (void)::madvise(data_, mapped_, MADV_FREE);
     if (Kept().Keep(KeptMapping{data_, mapped_})) return;
