@@ -282,6 +282,14 @@ bool FrameStream::Fill(absl::Time deadline) {
     if (n > 0) {
       in_.Commit(static_cast<size_t>(n));
       got += static_cast<size_t>(n);
+      // A plain socket that gave less than the room had no more: asking
+      // again would only get EAGAIN, a system call per message. (Whatever
+      // arrives meanwhile is not missed: the loop's wait re-arms the
+      // descriptor, which checks readiness, and a blocking read polls.)
+      // A TLS session's short read is a record's end, not the socket's.
+      if (tls_ == nullptr && static_cast<size_t>(n) < room.size()) {
+        return true;
+      }
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

@@ -178,8 +178,9 @@ class FrameStream : public std::enable_shared_from_this<FrameStream> {
   void Fail(absl::Status status);
   // Reads what the socket has now into the decoder, waiting (blocking) up
   // to `deadline` for the first byte; with `deadline` in the past, only
-  // what is there. Returns false at the end of the stream or on an error
-  // (status() says) or if nothing came by the deadline.
+  // what is there. Stops at a short read of a plain socket (without the
+  // recv() that would say EAGAIN). Returns false at the end of the stream
+  // or on an error (status() says) or if nothing came by the deadline.
   bool Fill(absl::Time deadline);
   // The event loop's read cycle: waits for bytes, delivers whole frames.
   void WaitForBytes();
