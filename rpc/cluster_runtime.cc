@@ -55,6 +55,11 @@ constexpr auto kRequestTimeout = std::chrono::seconds(30);
 // it asks meanwhile.
 constexpr absl::Duration kRefetchTimeout = absl::Minutes(10);
 constexpr absl::Duration kRefetchPoll = absl::Milliseconds(250);
+// A release waits up to this long for company: dropping a million
+// references sends a message every millisecond, not one per reference (each
+// of which cost this process a system call and the scheduler a wake-up).
+// Anything else this client sends takes the waiting releases along first.
+constexpr std::chrono::microseconds kReleaseLinger{1000};
 
 // Collects the ids of the object references written into a value.
 struct IdCollector final : internal::RefCollector {
@@ -475,9 +480,9 @@ class ClusterConnection final
       }
       if (stopped_ || broken_) return;
       // Queued under mu_: ordered with Adopt's add_refs.
-      writer_->Add([id](ClientMessage& m) { m.add_release(id); });
+      writer_->AddLazy([id](ClientMessage& m) { m.add_release(id); },
+                       kReleaseLinger);
     }
-    Flush();
   }
 
   // Removes a release of `id` from a batch not yet sent (there is at most
@@ -546,8 +551,7 @@ class ClusterConnection final
   void Serve(std::shared_ptr<PeerStream<ClientMessage, SchedulerToClient>> stream,
              const SchedulerToClient& first) {
     stream_ = std::move(stream);
-    writer_ = MakeBatchWriter(stream_, /*lingering=*/false,
-                              EventLoop::Shared());
+    writer_ = MakeBatchWriter(stream_, /*lingering=*/true, EventLoop::Shared());
     OnMessage(first);
     // The handlers may outlive this connection (a stream ends on its own
     // time): they hold it weakly.

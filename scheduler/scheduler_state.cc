@@ -809,7 +809,13 @@ absl::Status SchedulerState::AddRef(ClientId client, ObjectId object) {
     actions_.push_back(ObjectFailed{client, object, std::move(lost)});
     return absl::NotFoundError(absl::StrCat("unknown object ", Hex(object)));
   }
-  if (!client_refs->insert(s).second) return absl::OkStatus();
+  if (!client_refs->insert(s).second) {
+    // Held already: the client withdrew a release still waiting in its
+    // batch when it adopted the object again, and forgot what it had been
+    // told (rpc/cluster_runtime.cc). It is told again.
+    NotifyClient(client, s);
+    return absl::OkStatus();
+  }
   Task& t = tasks_[s];
   t.num_refs++;
   if (t.state == TaskState::kReleased) {

@@ -233,7 +233,9 @@ class SchedulerState {
 
   // Gives `client` a reference to `object` (e.g. it received the id inside a
   // result). Idempotent. If the object is in memory or failed, the client
-  // is told at once; if it was released, it is recomputed from lineage.
+  // is told at once, also when it held the reference already (a client that
+  // withdraws a release adopts the object afresh); if it was released, it
+  // is recomputed from lineage.
   // Errors: NotFound (client, object); for an unknown object the client is
   // also sent ObjectFailed (kObjectLost), so that nothing waits for it.
   absl::Status AddRef(ClientId client, ObjectId object);

@@ -823,6 +823,33 @@ TEST_F(SchedulerStateTest, ContainmentRulesAndReplacement) {
   EXPECT_EQ(s_->num_objects(), 0u);
 }
 
+// A client adopts an object again while its release still waits in its
+// batch: it withdraws the release, so the reference it sends is one it holds
+// already. The state it had (where the object is) went with the old handle:
+// it is told again, and nothing else changes.
+TEST_F(SchedulerStateTest, AddRefOfAHeldObjectTellsTheClientAgain) {
+  Init();
+  Worker(10);
+  Submit({Def(1), Def(2)});
+  Take();
+  Finish(10, 1, 3, "abc");
+  EXPECT_THAT(Take().ready, ElementsAre(P{kC1, 1}));
+  ASSERT_TRUE(s_->AddRef(kC1, 1).ok());
+  Drained d = Take();
+  EXPECT_THAT(d.ready, ElementsAre(P{kC1, 1}));
+  auto* r = std::get_if<ObjectReady>(&d.all.back());
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->inline_value, "abc");
+  // Still one reference: one release frees it.
+  ASSERT_TRUE(s_->ReleaseRef(kC1, 1).ok());
+  EXPECT_THAT(Take().releases, ElementsAre(P{10, 1}));
+  // A pending object is told of when it is done, once.
+  ASSERT_TRUE(s_->AddRef(kC1, 2).ok());
+  EXPECT_THAT(Take().ready, IsEmpty());
+  Finish(10, 2, 3, "def");
+  EXPECT_THAT(Take().ready, ElementsAre(P{kC1, 2}));
+}
+
 TEST_F(SchedulerStateTest, AddRefToAnUnknownObjectFailsItForTheClient) {
   Init();
   EXPECT_EQ(s_->AddRef(kC1, 77).code(), absl::StatusCode::kNotFound);
