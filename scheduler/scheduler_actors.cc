@@ -79,7 +79,7 @@ absl::Status SchedulerState::CreateActor(ClientId client, ActorDef def) {
   SetState(t, TaskState::kMemory);
   t.kept = true;
   inline_values_[s] = internal::CompactBytes(std::string());
-  client_refs->insert(s);
+  AddClientRef(client, *client_refs, s);
   t.num_refs = 1;
   const ActorId id = def.id;
   WEFT_RETURN_IF_ERROR(actors_.Add(std::move(def)));  // (checked above)

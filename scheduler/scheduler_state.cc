@@ -54,6 +54,12 @@ SchedulerState::RefsOf(ClientId client) {
   return &it->second;
 }
 
+bool SchedulerState::AddClientRef(ClientId client,
+                                  absl::flat_hash_set<Slot>& refs, Slot s) {
+  if (refs.empty()) holding_.insert(client);
+  return refs.insert(s).second;
+}
+
 void SchedulerState::SetState(Task& t, TaskState state) {
   std::array<uint32_t, kNumStates>& counts = CountsOf(t);
   --counts[static_cast<int>(t.state)];
@@ -168,6 +174,7 @@ void SchedulerState::ReleaseCapacity() {
   errors_ = {};
   inline_values_ = {};
   for (auto& [client, refs] : clients_) refs = {};
+  holding_.clear();
 }
 
 // --- Clients ---------------------------------------------------------------
@@ -184,6 +191,7 @@ void SchedulerState::RemoveClient(ClientId client) {
   if (it == clients_.end()) return;
   std::vector<Slot> held(it->second.begin(), it->second.end());
   clients_.erase(it);
+  holding_.erase(client);
   std::sort(held.begin(), held.end());  // deterministic release order
   for (Slot s : held) tasks_[s].num_refs--;
   for (Slot s : held) MaybeRelease(s);
@@ -481,7 +489,7 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
         actors_.AddCall(def.actor, client, s);
       }
     }
-    refs.insert(s);
+    AddClientRef(client, refs, s);
     t.num_refs = 1;
     created.push_back(s);
   }
@@ -537,7 +545,7 @@ absl::Status SchedulerState::AddPut(ClientId client, ObjectId object,
       (whole_inline || !inline_value.empty())) {
     inline_values_[s] = internal::CompactBytes(inline_value);
   }
-  client_refs->insert(s);
+  AddClientRef(client, *client_refs, s);
   t.num_refs = 1;
   AfterEvent();
   return absl::OkStatus();
@@ -809,7 +817,7 @@ absl::Status SchedulerState::AddRef(ClientId client, ObjectId object) {
     actions_.push_back(ObjectFailed{client, object, std::move(lost)});
     return absl::NotFoundError(absl::StrCat("unknown object ", Hex(object)));
   }
-  if (!client_refs->insert(s).second) {
+  if (!AddClientRef(client, *client_refs, s)) {
     // Held already: the client withdrew a release still waiting in its
     // batch when it adopted the object again, and forgot what it had been
     // told (rpc/cluster_runtime.cc). It is told again.

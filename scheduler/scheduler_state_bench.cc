@@ -3,8 +3,11 @@
 // SchedulerState alone: how fast it takes tasks in and what each costs.
 //
 //   bazel run --config=opt //scheduler:scheduler_state_bench [-- N]
+//       [--clients=K]
 //       N independent tasks (default 1M): submit (one batch), then assign +
-//       finish until done, then release.
+//       finish until done, then release. With --clients=K, K - 1 more
+//       clients are connected and hold nothing, as the nested clients of
+//       real workers (one each) do.
 //   bazel run --config=opt //scheduler:scheduler_state_bench -- --curve
 //       [--max=10000000] [--json]
 //       graphs of 10k, 30k, 100k, ... up to 10M tasks, each in a fresh
@@ -69,14 +72,17 @@ double Since(std::chrono::steady_clock::time_point t0) {
       .count();
 }
 
-// N independent tasks: submit, run, release.
-int Independent(size_t n) {
+// N independent tasks: submit, run, release; `clients` connected, the
+// first submitting.
+int Independent(size_t n, int clients) {
   constexpr int kWorkers = 16;
   constexpr int kThreads = 8;
   SchedulerState::Options opts;
   opts.check_invariants = false;
   SchedulerState s(opts);
-  if (!s.AddClient(1).ok()) return 1;
+  for (int c = 1; c <= clients; ++c) {
+    if (!s.AddClient(c).ok()) return 1;
+  }
 
   const long rss0 = Rss();
   std::vector<TaskDef> defs(n);
@@ -125,8 +131,8 @@ int Independent(size_t n) {
   s.RemoveClient(1);
   s.TakeActions();
   std::printf("release: %zu objects in %.3f s\n", n, Since(t0));
-  std::printf("total:   %.0f tasks/s for submit+assign+finish\n",
-              n / (submit_s + run_s));
+  std::printf("total:   %.0f tasks/s for submit+assign+finish (%d clients)\n",
+              n / (submit_s + run_s), clients);
   return s.num_objects() == 0 && done == n ? 0 : 1;
 }
 
@@ -235,16 +241,19 @@ int main(int argc, char** argv) {
   bool json = false;
   size_t max = 10'000'000;
   size_t n = 1'000'000;
+  int clients = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--curve") == 0) {
       curve = true;
     } else if (std::strcmp(argv[i], "--json") == 0) {
       json = true;
+    } else if (std::strncmp(argv[i], "--clients=", 10) == 0) {
+      clients = std::max(1, std::atoi(argv[i] + 10));
     } else if (std::strncmp(argv[i], "--max=", 6) == 0) {
       max = std::strtoull(argv[i] + 6, nullptr, 10);
     } else {
       n = std::strtoull(argv[i], nullptr, 10);
     }
   }
-  return curve ? Curve(max, json) : Independent(n);
+  return curve ? Curve(max, json) : Independent(n, clients);
 }

@@ -850,6 +850,30 @@ TEST_F(SchedulerStateTest, AddRefOfAHeldObjectTellsTheClientAgain) {
   EXPECT_THAT(Take().ready, ElementsAre(P{kC1, 2}));
 }
 
+// Objects in memory are announced only to the clients that hold
+// references (a thousand workers' nested clients, holding nothing, are not
+// asked each time); a client that held nothing for a while and then holds
+// again is announced to again.
+TEST_F(SchedulerStateTest, OnlyClientsHoldingReferencesAreTold) {
+  Init();
+  for (ClientId c = 100; c < 110; ++c) ASSERT_TRUE(s_->AddClient(c).ok());
+  ASSERT_TRUE(s_->AddClient(kC2).ok());
+  Worker(10);
+  Submit({Def(1), Def(2), Def(3)});
+  ASSERT_TRUE(s_->AddRef(kC2, 1).ok());
+  ASSERT_TRUE(s_->ReleaseRef(kC2, 1).ok());  // kC2 holds nothing now
+  Take();
+  Finish(10, 1, 3, "abc");
+  EXPECT_THAT(Take().ready, ElementsAre(P{kC1, 1}));
+  ASSERT_TRUE(s_->AddRef(kC2, 2).ok());
+  Take();
+  Finish(10, 2, 3, "def");
+  EXPECT_THAT(Take().ready, ElementsAre(P{kC1, 2}, P{kC2, 2}));
+  s_->RemoveClient(kC2);
+  Finish(10, 3, 3, "ghi");
+  EXPECT_THAT(Take().ready, ElementsAre(P{kC1, 3}));
+}
+
 TEST_F(SchedulerStateTest, AddRefToAnUnknownObjectFailsItForTheClient) {
   Init();
   EXPECT_EQ(s_->AddRef(kC1, 77).code(), absl::StatusCode::kNotFound);
