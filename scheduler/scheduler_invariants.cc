@@ -49,9 +49,10 @@ void SchedulerState::CheckInvariants() const {
   // The attempts of processing tasks: each assignment's own.
   absl::flat_hash_set<Attempt> attempts;
   for (const auto& [client, held] : clients_) {
-    if (!held.empty() && !holding_.contains(client)) {
+    if (held.empty() == holding_.contains(client)) {
       Violation(absl::StrCat("client ", client, " holds ", held.size(),
-                             " references but is not among the holding"));
+                             " references but is ", held.empty() ? "" : "not ",
+                             "among the holding"));
     }
     for (Slot s : held) {
       if (s >= tasks_.size() || !tasks_[s].live) {

@@ -843,6 +843,7 @@ absl::Status SchedulerState::ReleaseRef(ClientId client, ObjectId object) {
     return absl::NotFoundError(absl::StrCat(
         "client ", client, " holds no reference to object ", Hex(object)));
   }
+  if (client_refs->empty()) holding_.erase(client);
   tasks_[s].num_refs--;
   MaybeRelease(s);
   AfterEvent();

@@ -572,8 +572,7 @@ class SchedulerState {
   absl::flat_hash_map<Slot, internal::CompactBytes> inline_values_;
   // Per client: the objects it holds a reference to.
   absl::flat_hash_map<ClientId, absl::flat_hash_set<Slot>> clients_;
-  // The clients that may hold a reference: every client whose set is not
-  // empty, and perhaps some whose set emptied (NotifyReady drops them). An
+  // The clients whose sets above are not empty. An
   // object in memory is announced to these, not to every client: each
   // worker's nested client is one, and usually holds nothing (with 1,000
   // of them, asking each cost about 3.4 us a task). In id order, so that

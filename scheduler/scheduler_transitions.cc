@@ -427,14 +427,8 @@ void SchedulerState::NotifyClient(ClientId client, Slot s) {
 
 void SchedulerState::NotifyReady(Slot s) {
   if (tasks_[s].num_refs == 0) return;
-  for (auto it = holding_.begin(); it != holding_.end();) {
-    auto refs = clients_.find(*it);
-    if (refs == clients_.end() || refs->second.empty()) {
-      it = holding_.erase(it);  // holds nothing now
-      continue;
-    }
-    if (refs->second.contains(s)) NotifyClient(*it, s);
-    ++it;
+  for (ClientId client : holding_) {
+    if (clients_.at(client).contains(s)) NotifyClient(client, s);
   }
 }
 
