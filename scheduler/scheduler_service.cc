@@ -581,12 +581,30 @@ void SchedulerService::ServeClient(const std::shared_ptr<ClientPeer>& peer) {
       [this, peer](absl::Span<const rpc::ClientMessage> messages) {
         peer->Heard();  // stamped on arrival, before waiting for the lock
         int submitted = 0;
-        RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          for (const rpc::ClientMessage& m : messages) {
-            HandleClientMessage(*peer, m);
-            submitted += SubmittedTasks(m);
+        size_t next = 0;
+        while (next < messages.size()) {
+          // Messages with small submissions under one hold of the lock,
+          // then a large one in slices.
+          size_t end = next;
+          while (end < messages.size() &&
+                 messages[end].submit_size() <= options_.submit_slice) {
+            ++end;
           }
-        });
+          if (end > next) {
+            RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+              for (size_t i = next; i < end; ++i) {
+                HandleClientMessage(*peer, messages[i]);
+              }
+            });
+          }
+          if (end < messages.size()) {
+            HandleLargeSubmission(*peer, messages[end++]);
+          }
+          for (size_t i = next; i < end; ++i) {
+            submitted += SubmittedTasks(messages[i]);
+          }
+          next = end;
+        }
         if (submitted >= kTrimAfterTasks) ReturnFreedMemory();
       },
       [this, peer](const absl::Status& why) {
@@ -655,9 +673,85 @@ void SchedulerService::DisconnectLocal(ClientId id) {
   static_cast<LocalStream&>(*peer->stream).Disconnect();
 }
 
+// What the parts of a client's message leave for its last part.
+struct SchedulerService::ClientReply {
+  std::vector<std::string> errors;
+  // Answers about actors, sent with the reply to a request.
+  std::vector<rpc::ActorInfo> actor_answers;
+  // Not OK once a slice of the submission was rejected: the rest is
+  // rejected too, for the same reason.
+  absl::Status rejected;
+};
+
 void SchedulerService::HandleClientMessage(ClientPeer& peer,
                                            const rpc::ClientMessage& message) {
-  std::vector<std::string> errors;
+  ClientReply reply;
+  HandleClientPreludeLocked(peer, message, reply);
+  if (message.submit_size() > 0) {
+    std::vector<TaskDef> tasks;
+    tasks.reserve(message.submit_size());
+    for (const rpc::TaskDef& def : message.submit()) {
+      tasks.push_back(FromProto(def));
+    }
+    SubmitLocked(peer, message, 0, message.submit_size(), std::move(tasks),
+                 reply);
+  }
+  HandleClientRestLocked(peer, message, reply);
+}
+
+void SchedulerService::HandleLargeSubmission(
+    ClientPeer& peer, const rpc::ClientMessage& message) {
+  ClientReply reply;
+  const int size = message.submit_size();
+  const int slice = std::max(1, options_.submit_slice);
+  for (int begin = 0; begin < size; begin += slice) {
+    const int end = std::min(size, begin + slice);
+    // Converted before the lock is taken (nothing to convert once the
+    // submission was rejected: reply.rejected is read by this thread only).
+    std::vector<TaskDef> tasks;
+    if (reply.rejected.ok()) {
+      tasks.reserve(end - begin);
+      for (int i = begin; i < end; ++i) {
+        tasks.push_back(FromProto(message.submit(i)));
+      }
+    }
+    RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      if (begin == 0) HandleClientPreludeLocked(peer, message, reply);
+      SubmitLocked(peer, message, begin, end, std::move(tasks), reply);
+      if (end == size) HandleClientRestLocked(peer, message, reply);
+    });
+  }
+}
+
+void SchedulerService::SubmitLocked(ClientPeer& peer,
+                                    const rpc::ClientMessage& message,
+                                    int begin, int end,
+                                    std::vector<TaskDef> tasks,
+                                    ClientReply& reply) {
+  if (reply.rejected.ok()) {
+    reply.rejected = state_.SubmitTasks(peer.id, std::move(tasks));
+    if (reply.rejected.ok()) return;
+  }
+  // Rejected whole: fail each task so no get() waits.
+  for (int i = begin; i < end; ++i) {
+    const rpc::TaskDef& def = message.submit(i);
+    ToClient(peer, [&](rpc::SchedulerToClient& m) {
+      rpc::ObjectDone* done = m.add_done();
+      done->set_id(def.id());
+      done->set_failed(true);
+      done->mutable_error()->set_task_name(def.name());
+      done->mutable_error()->set_task_key(
+          weft::internal::MakeKey(def.name(), def.id()));
+      done->mutable_error()->set_exception_type("weft::UsageError");
+      done->mutable_error()->set_message(absl::StrCat(
+          "the scheduler rejected the submission: ", reply.rejected.message()));
+    });
+  }
+}
+
+void SchedulerService::HandleClientPreludeLocked(
+    ClientPeer& peer, const rpc::ClientMessage& message, ClientReply& reply) {
+  std::vector<std::string>& errors = reply.errors;
   auto note = [&](const absl::Status& s) {
     if (!s.ok()) errors.emplace_back(s.message());
   };
@@ -699,37 +793,22 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
   }
   // Actors before the calls the same message may make to them; their
   // answers go with the reply below.
-  std::vector<rpc::ActorInfo> actor_answers;
   for (const rpc::ActorDef& def : message.create_actor()) {
-    rpc::ActorInfo& answer = actor_answers.emplace_back();
+    rpc::ActorInfo& answer = reply.actor_answers.emplace_back();
     answer.set_id(def.id());
     absl::Status s = state_.CreateActor(peer.id, FromProto(def));
     if (!s.ok()) answer.set_error(std::string(s.message()));
   }
-  if (message.submit_size() > 0) {
-    std::vector<TaskDef> tasks;
-    tasks.reserve(message.submit_size());
-    for (const rpc::TaskDef& def : message.submit()) {
-      tasks.push_back(FromProto(def));
-    }
-    absl::Status s = state_.SubmitTasks(peer.id, std::move(tasks));
-    if (!s.ok()) {
-      // The batch was rejected whole: fail each task so no get() waits.
-      for (const rpc::TaskDef& def : message.submit()) {
-        ToClient(peer, [&](rpc::SchedulerToClient& m) {
-          rpc::ObjectDone* done = m.add_done();
-          done->set_id(def.id());
-          done->set_failed(true);
-          done->mutable_error()->set_task_name(def.name());
-          done->mutable_error()->set_task_key(weft::internal::MakeKey(def.name(), def.id()));
-          done->mutable_error()->set_exception_type("weft::UsageError");
-          done->mutable_error()->set_message(
-              absl::StrCat("the scheduler rejected the submission: ",
-                           s.message()));
-        });
-      }
-    }
-  }
+}
+
+void SchedulerService::HandleClientRestLocked(ClientPeer& peer,
+                                              const rpc::ClientMessage& message,
+                                              ClientReply& reply) {
+  std::vector<std::string>& errors = reply.errors;
+  std::vector<rpc::ActorInfo>& actor_answers = reply.actor_answers;
+  auto note = [&](const absl::Status& s) {
+    if (!s.ok()) errors.emplace_back(s.message());
+  };
   // add_refs before releases: a client withdraws a release still in its
   // batch when it adopts the object again (rpc/cluster_runtime.cc).
   for (uint64_t id : message.add_ref()) {

@@ -73,6 +73,13 @@ class SchedulerService final : public rpc::Scheduler::Service,
     // host vanished, or its connection is half-open. Clients ping at a
     // sixth of it.
     absl::Duration client_timeout = absl::Seconds(60);
+    // A client's message that submits more tasks than this is taken in
+    // slices of this many, each under its own hold of the scheduler's
+    // lock: workers start on the first slices while the rest comes in,
+    // and other peers are heard in between. Each slice is accepted or
+    // rejected whole; once one is rejected, so is the rest of the
+    // message's submission (what was accepted runs). REQUIRES: > 0.
+    int submit_slice = 16384;
   };
 
   // With WEFT_CHECK_INVARIANTS=1 in the environment, the state machine
@@ -265,7 +272,35 @@ class SchedulerService final : public rpc::Scheduler::Service,
 
   // Carries out the state machine's pending actions.
   void DispatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A client's message is handled in three parts, in this order: puts and
+  // actor creations (the prelude); submissions; the rest (references,
+  // cancels, releases, requests and the reply to them). A submission is
+  // accepted or rejected whole (SchedulerState::SubmitTasks), except one
+  // of more than options_.submit_slice tasks, which HandleLargeSubmission
+  // takes in slices. Each rejected task is answered with a failure.
+  struct ClientReply;
   void HandleClientMessage(ClientPeer& peer, const rpc::ClientMessage& message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `message` with its submission in slices, each converted before and
+  // submitted under its own hold of the lock: workers start on the first
+  // slices while the rest is taken in, and the results and messages of
+  // other peers are heard in between.
+  void HandleLargeSubmission(ClientPeer& peer,
+                             const rpc::ClientMessage& message)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void HandleClientPreludeLocked(ClientPeer& peer,
+                                 const rpc::ClientMessage& message,
+                                 ClientReply& reply)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Submits `tasks`, the conversion of message.submit()'s entries [begin,
+  // end), unless reply.rejected says an earlier slice was rejected (then
+  // `tasks` may be empty); a rejection sets it and fails those entries.
+  void SubmitLocked(ClientPeer& peer, const rpc::ClientMessage& message,
+                    int begin, int end, std::vector<TaskDef> tasks,
+                    ClientReply& reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleClientRestLocked(ClientPeer& peer,
+                              const rpc::ClientMessage& message,
+                              ClientReply& reply)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleWorkerMessage(WorkerPeer& peer,
                            const rpc::WorkerMessage& received)

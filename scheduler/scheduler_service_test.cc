@@ -48,6 +48,7 @@ class SchedulerServiceTest : public scheduler::testing::SchedulerServerTest {
   void SetUp() override {
     SchedulerService::Options options;
     options.token = kToken;
+    Configure(options);
     StartServer(options);
     if (HasFatalFailure()) return;
     ASSERT_GT(server_->frame_port(), 0);
@@ -55,6 +56,9 @@ class SchedulerServiceTest : public scheduler::testing::SchedulerServerTest {
                                    grpc::InsecureChannelCredentials());
     stub_ = rpc::Scheduler::NewStub(channel_);
   }
+
+  // Changes the scheduler's options before it starts.
+  virtual void Configure(SchedulerService::Options&) {}
 
   // A worker's gRPC stream, registered with `frames` as its offer.
   struct Registration {
@@ -466,6 +470,125 @@ TEST_F(SchedulerServiceTest, ABatchTooLargeForOneMessageIsSplitNotFatal) {
   call.context->TryCancel();
 }
 
+// A scheduler that takes large submissions in slices of four tasks.
+class SlicedSubmissionTest : public SchedulerServiceTest {
+ protected:
+  void Configure(SchedulerService::Options& options) override {
+    options.submit_slice = 4;
+  }
+};
+
+// A message of ten tasks is taken in slices of four, each whole: a task
+// may depend on one of an earlier slice; the slice with a bad task is
+// rejected, and so is the rest; what was accepted runs; the parts of the
+// message before and after its submission are handled once, in order.
+TEST_F(SlicedSubmissionTest, EachSliceIsWholeAndARejectionEndsTheRest) {
+  Registration r = Register(/*frames=*/true, "127.0.0.1:1", /*host=*/"",
+                            /*pid=*/0, /*expect_answer=*/true,
+                            /*nthreads=*/16);
+  uint64_t worker = 0;
+  std::shared_ptr<FrameStream> frames = TakeOffer(r, &worker);
+  ASSERT_NE(frames, nullptr);
+  ClientCall call = ConnectClient("sliced");
+  rpc::ClientMessage m;
+  rpc::PutDone* put = m.add_puts();  // before the submission: task 100 reads it
+  put->set_id(1);
+  put->set_size(1);
+  put->set_inline_value("p");
+  for (uint64_t id = 100; id < 110; ++id) {
+    rpc::TaskDef* def = m.add_submit();
+    def->set_id(id);
+    def->set_name("f");
+    def->set_function("fn");
+  }
+  m.mutable_submit(0)->add_deps(1);
+  m.mutable_submit(5)->add_deps(101);        // across slices: 105 needs 101
+  m.mutable_submit(6)->set_num_cpus(70000);  // 106: the second slice fails
+  m.set_request_id(9);  // after the submission: answered once, last
+  m.add_locate(1);
+  ASSERT_TRUE(call.stream->Write(m));
+
+  std::set<uint64_t> failed;
+  rpc::SchedulerToClient reply;
+  int replies = 0;
+  while (call.stream->Read(&reply)) {
+    for (const rpc::ObjectDone& done : reply.done()) {
+      if (!done.failed()) continue;
+      EXPECT_TRUE(failed.insert(done.id()).second) << done.id();
+      EXPECT_NE(done.error().message().find("num_cpus must be in"),
+                std::string::npos)
+          << done.error().message();
+    }
+    if (reply.request_id() == 9) {
+      ++replies;
+      EXPECT_EQ(reply.located_size(), 1);
+      break;
+    }
+  }
+  EXPECT_EQ(replies, 1);
+  EXPECT_EQ(failed, (std::set<uint64_t>{104, 105, 106, 107, 108, 109}));
+  // The first slice was assigned before the reply was written.
+  std::set<uint64_t> assigned;
+  SchedulerToWorker w;
+  while (assigned.size() < 4 &&
+         frames->Read(w, absl::Now() + absl::Seconds(30))) {
+    for (const rpc::Assignment& a : w.assign()) {
+      EXPECT_TRUE(assigned.insert(a.task().id()).second);
+    }
+  }
+  EXPECT_EQ(assigned, (std::set<uint64_t>{100, 101, 102, 103}));
+  EXPECT_FALSE(frames->Read(w, absl::Now() + absl::Milliseconds(200)) &&
+               w.assign_size() > 0)
+      << w.DebugString();
+  call.context->TryCancel();
+}
+
+// A large submission whose slices all pass is all accepted: a chain that
+// crosses every slice runs to the end as results come in.
+TEST_F(SlicedSubmissionTest, AChainAcrossSlicesRuns) {
+  Registration r = Register(/*frames=*/true, "127.0.0.1:1");
+  uint64_t worker = 0;
+  std::shared_ptr<FrameStream> frames = TakeOffer(r, &worker);
+  ASSERT_NE(frames, nullptr);
+  ClientCall call = ConnectClient("chain");
+  constexpr uint64_t kTasks = 11;
+  rpc::ClientMessage m;
+  for (uint64_t id = 100; id < 100 + kTasks; ++id) {
+    rpc::TaskDef* def = m.add_submit();
+    def->set_id(id);
+    def->set_name("f");
+    def->set_function("fn");
+    if (id > 100) def->add_deps(id - 1);
+  }
+  ASSERT_TRUE(call.stream->Write(m));
+  // The worker runs each task as it comes: one at a time, in order.
+  for (uint64_t id = 100; id < 100 + kTasks; ++id) {
+    SchedulerToWorker w;
+    ASSERT_TRUE(frames->Read(w, absl::Now() + absl::Seconds(30)))
+        << "task " << id << ": " << frames->status();
+    ASSERT_EQ(w.assign_size(), 1) << w.DebugString();
+    const rpc::TaskDef& task = w.assign(0).task();
+    EXPECT_EQ(task.id(), id);
+    WorkerMessage done;
+    rpc::TaskResult* result = done.add_results();
+    result->set_id(task.id());
+    result->set_attempt(task.attempt());
+    result->set_size(1);
+    result->set_inline_value("x");
+    ASSERT_TRUE(frames->Send(done));
+  }
+  // The client hears that the last is done, and nothing failed.
+  rpc::SchedulerToClient reply;
+  bool last_done = false;
+  while (!last_done && call.stream->Read(&reply)) {
+    for (const rpc::ObjectDone& done : reply.done()) {
+      EXPECT_FALSE(done.failed()) << done.DebugString();
+      last_done = last_done || done.id() == 100 + kTasks - 1;
+    }
+  }
+  EXPECT_TRUE(last_done);
+  call.context->TryCancel();
+}
 
 // An in-process client that disconnects leaves nothing of itself in the
 // scheduler: its stream lets go of the handler that held its peer (which
