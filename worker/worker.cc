@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -26,22 +27,22 @@
 #include "absl/debugging/symbolize.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "grpcpp/grpcpp.h"
 #include "deploy/slurm_env.h"
+#include "grpcpp/grpcpp.h"
 #include "rpc/batch_writer.h"
 #include "rpc/buffer.h"
-#include "rpc/cluster_files.h"
 #include "rpc/buffer_sink.h"
 #include "rpc/bulk_transfer.h"
+#include "rpc/cluster_files.h"
 #include "rpc/cluster_runtime.h"
 #include "rpc/convert.h"
-#include "rpc/error_proto.h"
 #include "rpc/data_client.h"
+#include "rpc/error_proto.h"
 #include "rpc/event_loop.h"
 #include "rpc/frame_stream.h"
+#include "rpc/listen_check.h"
 #include "rpc/liveness.h"
 #include "rpc/peer_stream.h"
-#include "rpc/listen_check.h"
 #include "rpc/process_stats.h"
 #include "rpc/rate_limited_log.h"
 #include "rpc/report_limits.h"
@@ -51,14 +52,14 @@
 #include "rpc/tls.h"
 #include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
-#include "weft/internal/inline_limit.h"
 #include "weft/errors.h"
-#include "weft/options.h"
 #include "weft/internal/actor_executor.h"
 #include "weft/internal/client_impl.h"
 #include "weft/internal/embedded_runtime.h"
 #include "weft/internal/error_info.h"
+#include "weft/internal/inline_limit.h"
 #include "weft/internal/status_macros.h"
+#include "weft/options.h"
 #include "weft/registry.h"
 #include "worker/actor_host.h"
 #include "worker/data_service.h"
@@ -74,6 +75,9 @@ using internal::ObjectState;
 // least kLazyResultsQueue more tasks are assigned here (the scheduler keeps
 // ~2 ms of work queued per thread, so this never starves the worker).
 constexpr size_t kLazyResultsQueue = 4;
+// At most this many copies of a retiring worker's objects are fetched at
+// once (Worker::Impl::StartCopy).
+constexpr size_t kCopyThreads = 4;
 constexpr std::chrono::microseconds kResultLinger{500};
 
 // Reads task arguments from the local store. References inside them
@@ -807,40 +811,93 @@ class Worker::Impl {
     hosts.clear();  // joins their threads
   }
 
-  // Fetches a copy of an object a retiring worker hands off, on a thread
-  // of its own (the caller is the stream's reader), and reports it.
+  // Fetches a copy of an object a retiring worker hands off, and reports
+  // it: queued for at most kCopyThreads threads of copies (the caller is
+  // the stream's reader, which must not wait on a fetch). A thread ends
+  // when the queue is empty and is joined by the next StartCopy or by
+  // JoinCopies, so a worker that copies for hours keeps no more than
+  // kCopyThreads threads, running or ended. (Before: a thread per copy,
+  // joined only at exit; each ended one kept its stack mapped.)
   void StartCopy(const std::shared_ptr<Session>& session,
                  const rpc::Location& location) {
-    internal::MutexLock lock(&copies_mu_);
-    copies_.emplace_back([this, session, location] {
-      if (store_.Contains(location.id())) return;
-      absl::StatusOr<rpc::Buffer> bytes = data_client_.FetchAnyBuffer(
-          {location.addresses().begin(), location.addresses().end()},
-          location.id());
-      if (!bytes.ok()) {
-        std::fprintf(stderr,
-                     "weft %s: could not copy object %llu from a retiring "
-                     "worker: %s\n",
-                     session->name.c_str(),
-                     static_cast<unsigned long long>(location.id()),
-                     std::string(bytes.status().message()).c_str());
-        return;
-      }
-      store_.Put(location.id(), *std::move(bytes));
-      SendOn(*session, [id = location.id()](rpc::WorkerMessage& m) {
-        m.add_replicas(id);
-      });
-    });
-  }
-
-  // Waits for the copies StartCopy began.
-  void JoinCopies() {
-    std::vector<std::thread> copies;
+    std::vector<std::thread> ended;
     {
       internal::MutexLock lock(&copies_mu_);
-      copies.swap(copies_);
+      copy_queue_.push_back({session, location});
+      ended = TakeEndedCopiersLocked();
+      if (copiers_.size() < kCopyThreads) {
+        copiers_.emplace_back([this] { RunCopier(); });
+      }
     }
-    for (std::thread& t : copies) t.join();
+    for (std::thread& t : ended) t.join();
+  }
+
+  // Takes the queue's copies until it is empty, then marks this thread
+  // ended.
+  void RunCopier() {
+    for (;;) {
+      std::shared_ptr<Session> session;
+      rpc::Location location;
+      {
+        internal::MutexLock lock(&copies_mu_);
+        if (copy_queue_.empty()) {
+          ended_copiers_.push_back(std::this_thread::get_id());
+          return;
+        }
+        session = std::move(copy_queue_.front().session);
+        location = std::move(copy_queue_.front().location);
+        copy_queue_.pop_front();
+      }
+      Copy(*session, location);
+    }
+  }
+
+  void Copy(Session& session, const rpc::Location& location) {
+    if (store_.Contains(location.id())) return;
+    absl::StatusOr<rpc::Buffer> bytes = data_client_.FetchAnyBuffer(
+        {location.addresses().begin(), location.addresses().end()},
+        location.id());
+    if (!bytes.ok()) {
+      std::fprintf(stderr,
+                   "weft %s: could not copy object %llu from a retiring "
+                   "worker: %s\n",
+                   session.name.c_str(),
+                   static_cast<unsigned long long>(location.id()),
+                   std::string(bytes.status().message()).c_str());
+      return;
+    }
+    store_.Put(location.id(), *std::move(bytes));
+    SendOn(session,
+           [id = location.id()](rpc::WorkerMessage& m) { m.add_replicas(id); });
+  }
+
+  // Removes the threads of copies that marked themselves ended from
+  // copiers_, for the caller to join once it has unlocked (they take the
+  // lock no more).
+  std::vector<std::thread> TakeEndedCopiersLocked()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(copies_mu_) {
+    std::vector<std::thread> ended;
+    for (std::thread::id id : ended_copiers_) {
+      auto it =
+          std::find_if(copiers_.begin(), copiers_.end(),
+                       [id](const std::thread& t) { return t.get_id() == id; });
+      ended.push_back(std::move(*it));
+      copiers_.erase(it);
+    }
+    ended_copiers_.clear();
+    return ended;
+  }
+
+  // At exit: drops the copies not begun and waits for those running.
+  void JoinCopies() {
+    std::vector<std::thread> copiers;
+    {
+      internal::MutexLock lock(&copies_mu_);
+      copy_queue_.clear();
+      copiers.swap(copiers_);
+      ended_copiers_.clear();
+    }
+    for (std::thread& t : copiers) t.join();
   }
 
   // The scheduler took run `attempt` of `id` back (cancelled, or its input
@@ -1249,9 +1306,17 @@ class Worker::Impl {
   absl::flat_hash_map<uint64_t, HostedActor> actors_ ABSL_GUARDED_BY(actors_mu_);
   std::vector<std::shared_ptr<ActorHost>> stopped_actors_
       ABSL_GUARDED_BY(actors_mu_);
-  // Copies of a retiring worker's objects being fetched (StartCopy).
+  // Copies of a retiring worker's objects to fetch (StartCopy), and the
+  // threads that fetch them: running, or ended (their ids in
+  // ended_copiers_) and not joined yet.
+  struct CopyJob {
+    std::shared_ptr<Session> session;
+    rpc::Location location;
+  };
   internal::Mutex copies_mu_;
-  std::vector<std::thread> copies_ ABSL_GUARDED_BY(copies_mu_);
+  std::deque<CopyJob> copy_queue_ ABSL_GUARDED_BY(copies_mu_);
+  std::vector<std::thread> copiers_ ABSL_GUARDED_BY(copies_mu_);
+  std::vector<std::thread::id> ended_copiers_ ABSL_GUARDED_BY(copies_mu_);
 };
 
 Worker::Worker(WorkerOptions options,
