@@ -2,9 +2,9 @@
 //
 // Fuzzes the worker's handler of the scheduler's messages (worker/worker.h)
 // with what a broken or hostile scheduler could send. Each input is a
-// sequence of events read with FuzzedDataProvider, played against a fresh
-// Worker of two task slots that joined a fake scheduler in this process
-// (worker/testing/fake_scheduler.h):
+// sequence of events read with FuzzedDataProvider, played on a session of
+// its own against a Worker of two task slots that joined a fake scheduler
+// in this process (worker/testing/fake_scheduler.h):
 //   - assignments (one to three per message) of registered functions and of
 //     unknown ones, with arguments that are true encodings, the input's
 //     bytes, or references to inputs; inputs given inline (true encodings
@@ -20,16 +20,47 @@
 //   - waits for the worker to settle, and the scheduler's end of the stream
 //     closing (the worker rejoins; the fuzzer takes the new session).
 // Addresses in messages are always one of the two above, so that the
-// worker never dials anything else. At the end the scheduler says
-// shutdown.
+// worker never dials anything else.
 //
-// Checks, besides ASan/LSan: the worker's Run() returns 0 within 30 s of
-// the shutdown (no hang, however the input left its slots); every result
-// names an (id, attempt) assigned in its session, at most once per
-// assignment; a result's inline value is at most the inline limit and
-// agrees with its size; a FuzzAdd of two true encodings, assigned once and
-// neither cancelled nor released, that succeeded has their sum; replicas
-// are reported only for objects the session named as inputs or copies.
+// The worker. Starting and stopping one (its data service, task threads
+// and fiber stacks) took more than half of an input's CPU, so most inputs
+// share one worker that lives on between them. At the end of each input
+// the scheduler's end of its session closes, as in the event above: the
+// worker drops what it held (runs, objects, actors) and rejoins at once
+// (its first attempt to join does not wait; only retries back off), and
+// the next input plays on that new session. Runs of an earlier session
+// that are still going report to the session that assigned them, which
+// has ended, so nothing of one input reaches the next one's session (the
+// checks below hold the worker to that). The shared worker is told
+// shutdown, and replaced by a new one at the next input, when an input's
+// parsed message says shutdown and after kInputsPerWorker inputs (which
+// bounds what a long-lived worker accumulates; see Harness::Stop). Inputs
+// whose size is a multiple of kFreshWorkerEvery (16: one in 16, decided
+// by no byte, so the corpus keeps its meaning) get a worker and a fake
+// scheduler of their own instead, started for them and told shutdown at
+// their end, however they left the slots: each input's full life cycle,
+// every code path of a worker per input.
+//
+// Checks, besides ASan: every result names an (id, attempt) assigned in
+// its session, at most once per assignment; a result's inline value is at
+// most the inline limit and agrees with its size; a FuzzAdd of two true
+// encodings, assigned once and neither cancelled nor released, that
+// succeeded has their sum; replicas are reported only for objects the
+// session named as inputs or copies; the worker rejoins within 30 s of a
+// session's end; Run() returns 0 within 30 s of the shutdown (no hang,
+// however the input left its slots). LeakSanitizer checks at exit only
+// (tools/fuzz.sh turns libFuzzer's check after each input off for this
+// target): the shared worker's memory outlives inputs, and it is never
+// destroyed, so at exit it is reachable.
+//
+// Reproducing a finding. libFuzzer saves the input that failed, not the
+// ones before it; on the shared worker a finding may depend on what they
+// left (runs still going, a gRPC channel's state). Run the saved input
+// alone first (tools/fuzz.sh worker_fuzzer 0 FILE: it is the first input
+// of a new shared worker, or gets a worker of its own). If it passes,
+// repeat it on one worker (add -runs=1000 to run it 1000 times) and replay
+// it after the corpus, the inputs a run starts with (tools/fuzz.sh
+// worker_fuzzer 0 fuzz/corpus/worker_fuzzer/* FILE).
 
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -100,6 +131,15 @@ WEFT_REMOTE(FuzzAdd, FuzzThrow, FuzzEcho, FuzzSum, FuzzDeref);
 constexpr int kMaxEvents = 32;
 constexpr absl::Duration kSettle = absl::Milliseconds(200);
 constexpr absl::Duration kJoin = absl::Seconds(30);
+// How often the worker heartbeats. A settle ends at the first heartbeat
+// that says nothing runs: at 1 ms rather than 5, the 328 settles of the
+// corpus took 0.6 s instead of 2.1 (the wait for that heartbeat was most
+// of their time).
+constexpr std::chrono::milliseconds kHeartbeat{1};
+// Inputs of a size that is a multiple of this get a worker of their own.
+constexpr size_t kFreshWorkerEvery = 16;
+// The shared worker is replaced after this many inputs (see Harness::Stop).
+constexpr int kInputsPerWorker = 1000;
 const char* const kFunctions[] = {"FuzzAdd",  "FuzzThrow", "FuzzEcho",
                                   "FuzzSum",  "FuzzDeref", "NoSuchFunction",
                                   "Add",      "Get",       ""};
@@ -359,7 +399,7 @@ weft::worker::WorkerOptions Options() {
   o.token = weft::rpc::TokenSource::Literal("fuzz");
   o.nthreads = 2;
   o.host = "127.0.0.1";
-  o.heartbeat_interval = std::chrono::milliseconds(5);
+  o.heartbeat_interval = kHeartbeat;
   o.connect_timeout = std::chrono::seconds(30);
   o.rejoin_timeout = std::chrono::seconds(30);
   o.retire_timeout = std::chrono::milliseconds(0);
@@ -367,50 +407,125 @@ weft::worker::WorkerOptions Options() {
   return o;
 }
 
-}  // namespace
+// A worker, the fake scheduler it joined, and its current session. The
+// fuzzer's thread only.
+class Harness {
+ public:
+  Harness() = default;
+  Harness(const Harness&) = delete;
+  Harness& operator=(const Harness&) = delete;
+  // REQUIRES: no worker runs (never started, or Stop() returned).
+  ~Harness() = default;
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  FuzzedDataProvider in(data, size);
-  FakeScheduler scheduler;
-  weft::worker::Worker worker(Options(), scheduler.Connector());
-  std::atomic<int> code{-1};
-  std::thread run([&] { code = worker.Run(); });
-  absl::StatusOr<FakeScheduler::Joined> session = scheduler.NextSession(kJoin);
-  FUZZ_CHECK(session.ok());
-  Player player(in, session->info.address());
+  // Starts a worker and takes its first session.
+  // REQUIRES: no worker runs.
+  void Start() {
+    worker_ = std::make_unique<weft::worker::Worker>(Options(),
+                                                     scheduler_.Connector());
+    code_ = -1;
+    run_ = std::thread([this] { code_ = worker_->Run(); });
+    TakeSession();
+  }
+
+  bool running() const { return worker_ != nullptr; }
+  FakeScheduler::Stream& stream() { return *session_.stream; }
+  // The worker's data service.
+  const std::string& address() const { return session_.info.address(); }
+
+  // The scheduler's end of the session closes; what the worker sent on it
+  // is checked against `told`. The worker rejoins: its new session is the
+  // current one (the caller starts a new record for it).
+  void Rejoin(Told& told) {
+    session_.stream->Close();
+    Drain(*session_.stream, told, absl::Now());
+    TakeSession();
+  }
+
+  // The scheduler says shutdown: Run() returns 0 within kJoin, once the
+  // running tasks finish, however the input left the slots. Then the
+  // worker is gone, with whatever it accumulated. (The first shared worker
+  // found one such thing: the thread of each copy was joined only as
+  // Run() returned, and kept its stack mapped until then, about a mapping
+  // per input; fixed in the worker.)
+  void Stop(Told& told) {
+    SchedulerToWorker bye;
+    bye.set_shutdown(true);
+    session_.stream->Send(bye);
+    const absl::Time deadline = absl::Now() + kJoin;
+    while (code_.load() < 0 && absl::Now() < deadline) {
+      if (!Drain(*session_.stream, told, absl::Now() + absl::Milliseconds(5))) {
+        absl::SleepFor(absl::Milliseconds(1));  // the stream may have ended
+      }
+    }
+    FUZZ_CHECK(code_.load() == 0);
+    run_.join();
+    worker_.reset();
+  }
+
+ private:
+  void TakeSession() {
+    absl::StatusOr<FakeScheduler::Joined> session =
+        scheduler_.NextSession(kJoin);
+    FUZZ_CHECK(session.ok());
+    session_ = *std::move(session);
+  }
+
+  FakeScheduler scheduler_;  // outlives the worker
+  std::unique_ptr<weft::worker::Worker> worker_;
+  std::atomic<int> code_{-1};  // what Run() returned; -1 while it runs
+  std::thread run_;
+  FakeScheduler::Joined session_;
+};
+
+// Plays the input's events on `harness`'s current session (and those it
+// rejoins). Returns true if the input ended with a message that says
+// shutdown (not sent: the caller stops the worker).
+bool Play(FuzzedDataProvider& in, Harness& harness, Player& player) {
   for (int event = 0; event < kMaxEvents && in.remaining_bytes() > 0;
        ++event) {
     const int what = in.ConsumeIntegralInRange(0, 15);
     if (what == 14) {  // let the worker settle
-      Drain(*session->stream, player.told(), absl::Now() + kSettle);
+      Drain(harness.stream(), player.told(), absl::Now() + kSettle);
       continue;
     }
     if (what == 15) {  // the scheduler goes away; the worker rejoins
-      session->stream->Close();
-      Drain(*session->stream, player.told(), absl::Now());
-      session = scheduler.NextSession(kJoin);
-      FUZZ_CHECK(session.ok());
+      harness.Rejoin(player.told());
       player.NewSession();
       continue;
     }
     const SchedulerToWorker m = player.Next();
-    if (m.shutdown()) break;
-    session->stream->Send(m);
-    Drain(*session->stream, player.told(), absl::Now());
+    if (m.shutdown()) return true;
+    harness.stream().Send(m);
+    Drain(harness.stream(), player.told(), absl::Now());
   }
-  SchedulerToWorker bye;
-  bye.set_shutdown(true);
-  session->stream->Send(bye);
-  // Run() returns once running tasks finish: within a bound, however the
-  // input left the slots.
-  const absl::Time deadline = absl::Now() + kJoin;
-  while (code.load() < 0 && absl::Now() < deadline) {
-    if (!Drain(*session->stream, player.told(),
-               absl::Now() + absl::Milliseconds(5))) {
-      absl::SleepFor(absl::Milliseconds(1));  // the stream may have ended
-    }
+  return false;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  FuzzedDataProvider in(data, size);
+  if (size % kFreshWorkerEvery == 0) {  // a worker of its own
+    Harness fresh;
+    fresh.Start();
+    Player player(in, fresh.address());
+    Play(in, fresh, player);
+    fresh.Stop(player.told());
+    return 0;
   }
-  FUZZ_CHECK(code.load() == 0);
-  run.join();
+  // Never destroyed: its worker still runs when the process exits.
+  static Harness* const shared = new Harness;
+  static int inputs = 0;  // played on the shared worker since it started
+  if (!shared->running()) {
+    shared->Start();
+    inputs = 0;
+  }
+  Player player(in, shared->address());
+  const bool shutdown = Play(in, *shared, player);
+  if (shutdown || ++inputs == kInputsPerWorker) {
+    shared->Stop(player.told());
+  } else {
+    shared->Rejoin(player.told());  // the next input's session
+  }
   return 0;
 }
