@@ -74,8 +74,6 @@ SchedulerService::Options WithEnvironment(SchedulerService::Options options) {
   return options;
 }
 
-int SubmittedTasks(const rpc::ClientMessage& m) { return m.submit_size(); }
-
 // Removes the assignment of `task` from a batch not yet sent; returns
 // whether there was one.
 bool WithdrawAssignment(const TaskAttempt& run, rpc::SchedulerToWorker& m) {
@@ -581,29 +579,30 @@ void SchedulerService::ServeClient(const std::shared_ptr<ClientPeer>& peer) {
       [this, peer](absl::Span<const rpc::ClientMessage> messages) {
         peer->Heard();  // stamped on arrival, before waiting for the lock
         int submitted = 0;
+        const int slice = options_.submit_slice;
         size_t next = 0;
         while (next < messages.size()) {
-          // Messages with small submissions under one hold of the lock,
-          // then a large one in slices.
-          size_t end = next;
-          while (end < messages.size() &&
-                 messages[end].submit_size() <= options_.submit_slice) {
-            ++end;
+          if (messages[next].submit_size() > slice) {
+            submitted += messages[next].submit_size();
+            HandleLargeSubmission(*peer, messages[next++]);
+            continue;
           }
-          if (end > next) {
-            RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-              for (size_t i = next; i < end; ++i) {
-                HandleClientMessage(*peer, messages[i]);
-              }
-            });
+          // Messages whose submissions fit in a slice together, under one
+          // hold of the lock: a client that sends many medium ones keeps
+          // it no longer than one large one does.
+          const size_t begin = next;
+          int tasks = 0;
+          while (next < messages.size() &&
+                 (next == begin ||
+                  tasks + messages[next].submit_size() <= slice)) {
+            tasks += messages[next++].submit_size();
           }
-          if (end < messages.size()) {
-            HandleLargeSubmission(*peer, messages[end++]);
-          }
-          for (size_t i = next; i < end; ++i) {
-            submitted += SubmittedTasks(messages[i]);
-          }
-          next = end;
+          submitted += tasks;
+          RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+            for (size_t i = begin; i < next; ++i) {
+              HandleClientMessage(*peer, messages[i]);
+            }
+          });
         }
         if (submitted >= kTrimAfterTasks) ReturnFreedMemory();
       },
