@@ -50,8 +50,9 @@
 // session's end; Run() returns 0 within 30 s of the shutdown (no hang,
 // however the input left its slots). LeakSanitizer checks at exit only
 // (tools/fuzz.sh turns libFuzzer's check after each input off for this
-// target): the shared worker's memory outlives inputs, and it is never
-// destroyed, so at exit it is reachable.
+// target): the shared worker's memory outlives inputs. At exit the shared
+// worker is stopped (its threads joined) before that check, and its
+// harness, never destroyed, is reachable.
 //
 // Reproducing a finding. libFuzzer saves the input that failed, not the
 // ones before it; on the shared worker a finding may depend on what they
@@ -68,6 +69,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
@@ -501,6 +503,30 @@ bool Play(FuzzedDataProvider& in, Harness& harness, Player& player) {
   return false;
 }
 
+// The shared worker's harness. Never destroyed (a worker may still run
+// when the process exits), but its worker is stopped at exit, before
+// LeakSanitizer's check there: LeakSanitizer registers that check with
+// atexit as the process starts, and handlers run in the reverse order of
+// their registration. Otherwise the check ran while the worker's threads
+// still ran, and reported what they held (the registrations of their
+// thread_local destructors among it) as leaks. libFuzzer's normal exits
+// (-runs, -max_total_time) call exit(); SIGINT and findings call _Exit,
+// which runs neither.
+Harness* shared_harness = nullptr;
+
+void StopSharedWorker() {
+  if (shared_harness->running()) {
+    Told told;  // the session it was on is new: nothing was told on it
+    shared_harness->Stop(told);
+  }
+}
+
+Harness* NewSharedHarness() {
+  shared_harness = new Harness;
+  std::atexit(StopSharedWorker);
+  return shared_harness;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -513,8 +539,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fresh.Stop(player.told());
     return 0;
   }
-  // Never destroyed: its worker still runs when the process exits.
-  static Harness* const shared = new Harness;
+  static Harness* const shared = NewSharedHarness();
   static int inputs = 0;  // played on the shared worker since it started
   if (!shared->running()) {
     shared->Start();
