@@ -355,12 +355,10 @@ void SchedulerState::CheckActorInvariants(std::vector<uint32_t>& refs) const {
     if (a.state == ActorState::kDead && !a.pins.empty()) {
       Violation(what + "dead and still pinning objects");
     }
+    if (!Distinct(a.pins)) Violation(what + "pins an object twice");
     for (Slot p : a.pins) {
       if (p >= tasks_.size() || !tasks_[p].live || p == anchor) {
         Violation(absl::StrCat(what, "pins a bad slot ", p));
-      }
-      if (std::count(a.pins.begin(), a.pins.end(), p) != 1) {
-        Violation(what + "pins an object twice");
       }
       refs[p]++;
     }
