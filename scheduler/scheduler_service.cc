@@ -88,6 +88,16 @@ bool WithdrawAssignment(const TaskAttempt& run, rpc::SchedulerToWorker& m) {
   return false;
 }
 
+// The submissions [begin, end) of `message`, in the state machine's form.
+std::vector<TaskDef> SubmittedTasks(const rpc::ClientMessage& message,
+                                    int begin, int end) {
+  std::vector<TaskDef> tasks;
+  tasks.reserve(end - begin);
+  for (int i = begin; i < end; ++i)
+    tasks.push_back(FromProto(message.submit(i)));
+  return tasks;
+}
+
 }  // namespace
 
 struct SchedulerService::ClientPeer
@@ -687,13 +697,8 @@ void SchedulerService::HandleClientMessage(ClientPeer& peer,
   ClientReply reply;
   HandleClientPreludeLocked(peer, message, reply);
   if (message.submit_size() > 0) {
-    std::vector<TaskDef> tasks;
-    tasks.reserve(message.submit_size());
-    for (const rpc::TaskDef& def : message.submit()) {
-      tasks.push_back(FromProto(def));
-    }
-    SubmitLocked(peer, message, 0, message.submit_size(), std::move(tasks),
-                 reply);
+    SubmitLocked(peer, message, 0, message.submit_size(),
+                 SubmittedTasks(message, 0, message.submit_size()), reply);
   }
   HandleClientRestLocked(peer, message, reply);
 }
@@ -708,12 +713,7 @@ void SchedulerService::HandleLargeSubmission(
     // Converted before the lock is taken (nothing to convert once the
     // submission was rejected: reply.rejected is read by this thread only).
     std::vector<TaskDef> tasks;
-    if (reply.rejected.ok()) {
-      tasks.reserve(end - begin);
-      for (int i = begin; i < end; ++i) {
-        tasks.push_back(FromProto(message.submit(i)));
-      }
-    }
+    if (reply.rejected.ok()) tasks = SubmittedTasks(message, begin, end);
     RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       if (begin == 0) HandleClientPreludeLocked(peer, message, reply);
       SubmitLocked(peer, message, begin, end, std::move(tasks), reply);

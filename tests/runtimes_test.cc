@@ -154,6 +154,36 @@ TEST_P(RuntimeTest, ComputeAgainAfterTheResultsWereDropped) {
   EXPECT_GE(Runs(Path("again")), 1);
 }
 
+// --- large submissions
+// --------------------------------------------------------
+
+// A map, and a graph computed at once, each 20,000 tasks in one message:
+// on a cluster the scheduler takes a message of more than 16,384 tasks
+// (SchedulerService::Options::submit_slice) in slices, each under its own
+// hold of its lock. Every task runs once and the total, which depends on
+// tasks of every slice, is exact.
+TEST_P(RuntimeTest, SubmissionsOfMoreThanASliceRunWhole) {
+  constexpr int kTasks = 20000;
+  std::vector<double> xs(kTasks);
+  for (int i = 0; i < kTasks; ++i) xs[i] = i;
+  const std::vector<double> squares =
+      weft::get(weft::remote(suite::Square).map(xs), 120s);
+  ASSERT_EQ(squares.size(), kTasks);
+  int wrong = 0;
+  for (int i = 0; i < kTasks; ++i) wrong += squares[i] != xs[i] * xs[i];
+  EXPECT_EQ(wrong, 0);
+
+  std::vector<weft::Delayed<double>> parts;
+  parts.reserve(kTasks);
+  for (int i = 0; i < kTasks; ++i) {
+    parts.push_back(weft::delayed(suite::Square)(xs[i]));
+  }
+  // The sum of i^2 for i < n is (n - 1) n (2n - 1) / 6, exact in a double.
+  constexpr double n = kTasks;
+  EXPECT_EQ(weft::compute(weft::delayed(suite::Total)(parts)),
+            (n - 1) * n * (2 * n - 1) / 6);
+}
+
 // --- ObjectRefs as arguments and results -------------------------------------
 
 TEST_P(RuntimeTest, TaskTakesAReference) {
