@@ -131,19 +131,26 @@ void SchedulerState::CheckInvariants() const {
   // The smallest in-flight limit among ready one-cpu tasks (per function).
   uint32_t ready_saturation = WidestSaturation();
 
-  // Every edge from a task to one of its dependencies, as the task's deps
-  // list it, and whether its dependency's dependents list it (below). Kept
-  // in a map so that the mirror check is linear in the edges: counting
-  // each edge in the other side's list took time quadratic in a task's
-  // inputs (a task of 40,000 inputs held the lock for seconds).
-  absl::flat_hash_map<uint64_t, bool> edges;
-  auto edge = [](Slot task, Slot dependency) {
-    return uint64_t{task} << 32 | dependency;
+  // Edges. Each task's deps and dependents are distinct (checked below),
+  // so they mirror each other if every dependent lists the task among its
+  // deps and the deps and dependents lists hold as many entries in all.
+  // Whether a dependent lists the task: a scan of a short deps list, a set
+  // of a long one (made once a check), so that the checks stay linear in
+  // the edges. Counting each input in the other side's list, as they did,
+  // cost 40,000^2 steps a check for a task of 40,000 inputs.
+  constexpr size_t kScanDeps = 16;
+  absl::flat_hash_map<Slot, absl::flat_hash_set<Slot>> long_deps;
+  auto lists_dependency = [&](Slot task, Slot dependency) {
+    const internal::SlotList& deps = tasks_[task].deps;
+    if (deps.size() <= kScanDeps) {
+      return std::find(deps.begin(), deps.end(), dependency) != deps.end();
+    }
+    auto [it, made] = long_deps.try_emplace(task);
+    if (made) it->second.insert(deps.begin(), deps.end());
+    return it->second.contains(dependency);
   };
-  for (Slot s = 0; s < tasks_.size(); ++s) {
-    if (!tasks_[s].live) continue;
-    for (Slot d : tasks_[s].deps) edges.emplace(edge(s, d), false);
-  }
+  size_t num_deps = 0;
+  size_t num_dependents = 0;
 
   for (Slot s = 0; s < tasks_.size(); ++s) {
     const Task& t = tasks_[s];
@@ -155,9 +162,15 @@ void SchedulerState::CheckInvariants() const {
       Violation(absl::StrCat(where(s), "num_refs ", t.num_refs, " but ",
                              refs[s], " clients and records hold it"));
     }
-    // Edges: deps and dependents mirror each other; deps are distinct.
-    if (!Distinct({t.deps.begin(), t.deps.size()}))
+    // Edges: deps and dependents are distinct and mirror each other.
+    if (!Distinct({t.deps.begin(), t.deps.size()})) {
       Violation(where(s) + "duplicate dependency");
+    }
+    if (!Distinct({t.dependents.begin(), t.dependents.size()})) {
+      Violation(where(s) + "a dependent listed twice");
+    }
+    num_deps += t.deps.size();
+    num_dependents += t.dependents.size();
     for (Slot d : t.deps) {
       if (d >= tasks_.size() || !tasks_[d].live) {
         Violation(where(s) + "dependency forgotten (lineage broken)");
@@ -168,12 +181,9 @@ void SchedulerState::CheckInvariants() const {
       if (d >= tasks_.size() || !tasks_[d].live) {
         Violation(where(s) + "dead dependent");
       }
-      auto mirrored = edges.find(edge(d, s));
-      if (mirrored == edges.end()) {
+      if (!lists_dependency(d, s)) {
         Violation(where(s) + "dependent does not list it as a dependency");
       }
-      if (mirrored->second) Violation(where(s) + "a dependent listed twice");
-      mirrored->second = true;
       if (IsPending(tasks_[d].state)) ++waiters;
     }
     if (t.num_waiters != waiters) {
@@ -305,11 +315,20 @@ void SchedulerState::CheckInvariants() const {
       Violation(where(s) + "should have been forgotten");
     }
   }
-  for (const auto& [e, mirrored] : edges) {
-    if (!mirrored) {
-      Violation(where(static_cast<Slot>(e >> 32)) +
-                "missing from a dependency's dependents");
+  if (num_deps != num_dependents) {
+    // Some dependency does not list its dependent (every dependent lists
+    // its task, above): find it, which may take long, to name it.
+    for (Slot s = 0; s < tasks_.size(); ++s) {
+      if (!tasks_[s].live) continue;
+      for (Slot d : tasks_[s].deps) {
+        const internal::SlotList& back = tasks_[d].dependents;
+        if (std::find(back.begin(), back.end(), s) == back.end()) {
+          Violation(where(s) + "missing from a dependency's dependents");
+        }
+      }
     }
+    Violation(absl::StrCat(num_deps, " dependencies but ", num_dependents,
+                           " dependents"));
   }
   // Records by state, per function.
   {
