@@ -24,7 +24,7 @@ void SchedulerState::Violation(const std::string& what) {
 }
 
 bool SchedulerState::Distinct(absl::Span<const Slot> slots) {
-  if (slots.size() <= 16) {  // no set for the common few
+  if (slots.size() <= kScanSlots) {  // no set for the common few
     for (size_t i = 0; i < slots.size(); ++i) {
       for (size_t j = i + 1; j < slots.size(); ++j) {
         if (slots[i] == slots[j]) return false;
@@ -138,11 +138,10 @@ void SchedulerState::CheckInvariants() const {
   // of a long one (made once a check), so that the checks stay linear in
   // the edges. Counting each input in the other side's list, as they did,
   // cost 40,000^2 steps a check for a task of 40,000 inputs.
-  constexpr size_t kScanDeps = 16;
   absl::flat_hash_map<Slot, absl::flat_hash_set<Slot>> long_deps;
   auto lists_dependency = [&](Slot task, Slot dependency) {
     const internal::SlotList& deps = tasks_[task].deps;
-    if (deps.size() <= kScanDeps) {
+    if (deps.size() <= kScanSlots) {
       return std::find(deps.begin(), deps.end(), dependency) != deps.end();
     }
     auto [it, made] = long_deps.try_emplace(task);
@@ -171,6 +170,9 @@ void SchedulerState::CheckInvariants() const {
     }
     num_deps += t.deps.size();
     num_dependents += t.dependents.size();
+    if (t.dependents.size() > kScanSlots && !dependent_at_.contains(s)) {
+      Violation(where(s) + "a long dependents list without its index");
+    }
     for (Slot d : t.deps) {
       if (d >= tasks_.size() || !tasks_[d].live) {
         Violation(where(s) + "dependency forgotten (lineage broken)");
@@ -313,6 +315,22 @@ void SchedulerState::CheckInvariants() const {
     if (!IsPending(t.state) && t.state != TaskState::kMemory &&
         t.num_refs == 0 && t.dependents.empty()) {
       Violation(where(s) + "should have been forgotten");
+    }
+  }
+  for (const auto& [dep, at] : dependent_at_) {
+    if (dep >= tasks_.size() || !tasks_[dep].live) {
+      Violation(absl::StrCat("dead slot ", dep, " has a dependents index"));
+    }
+    const internal::SlotList& ds = tasks_[dep].dependents;
+    if (at.size() != ds.size() || ds.size() <= kScanSlots / 2) {
+      Violation(absl::StrCat(where(dep), "dependents index of ", at.size(),
+                             " for ", ds.size(), " dependents"));
+    }
+    for (const auto& [d, i] : at) {
+      if (i >= ds.size() || ds[i] != d) {
+        Violation(
+            absl::StrCat(where(dep), "dependents index puts ", d, " at ", i));
+      }
     }
   }
   if (num_deps != num_dependents) {

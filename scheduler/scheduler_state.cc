@@ -135,6 +135,41 @@ SchedulerState::Slot SchedulerState::NewSlot() {
   return s;
 }
 
+void SchedulerState::AddDependent(Slot dep, Slot s) {
+  internal::SlotList& ds = tasks_[dep].dependents;
+  ds.push_back(s);
+  if (ds.size() <= kScanSlots) return;
+  auto [at, made] = dependent_at_.try_emplace(dep);
+  if (made) {
+    at->second.reserve(ds.size());
+    for (uint32_t i = 0; i < ds.size(); ++i) at->second[ds[i]] = i;
+  } else {
+    at->second[s] = static_cast<uint32_t>(ds.size() - 1);
+  }
+}
+
+void SchedulerState::RemoveDependent(Slot dep, Slot s) {
+  internal::SlotList& ds = tasks_[dep].dependents;
+  auto at = dependent_at_.find(dep);
+  uint32_t i;
+  if (at == dependent_at_.end()) {
+    i = static_cast<uint32_t>(std::find(ds.begin(), ds.end(), s) - ds.begin());
+  } else {
+    auto it = at->second.find(s);
+    i = it->second;
+    at->second.erase(it);
+  }
+  // Swap-remove: the last dependent takes the place of `s`.
+  ds[i] = ds.back();
+  ds.pop_back();
+  if (at == dependent_at_.end()) return;
+  if (ds.size() <= kScanSlots / 2) {
+    dependent_at_.erase(at);
+  } else if (i < ds.size()) {
+    at->second[ds[i]] = i;
+  }
+}
+
 void SchedulerState::FreeSlot(Slot s) {
   Task& t = tasks_[s];
   --CountsOf(t)[static_cast<int>(t.state)];
@@ -462,17 +497,16 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
     SetState(t, TaskState::kReleased);
     // Duplicates are dropped in linear time: a scan while the list is
     // short, a set of the slots seen beyond that.
-    constexpr size_t kScanDeps = 16;
     dep_seen_.clear();
     for (ObjectId dep_id : def.deps) {
       const Slot dep = index_.Find(dep_id);
       const bool seen =
-          def.deps.size() <= kScanDeps
+          def.deps.size() <= kScanSlots
               ? std::find(t.deps.begin(), t.deps.end(), dep) != t.deps.end()
               : !dep_seen_.insert(dep).second;
       if (seen) continue;
       t.deps.push_back(dep);
-      tasks_[dep].dependents.push_back(s);
+      AddDependent(dep, s);
     }
     if (!def.borrowed.empty()) {
       std::vector<ObjectId>& ids = borrowed_ids_[s];

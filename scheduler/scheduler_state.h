@@ -476,6 +476,10 @@ class SchedulerState {
   // Slots.
   Slot NewSlot();
   void FreeSlot(Slot s);
+  // Edges: `s` depends on `dep`; no longer (forgotten). Constant time, with
+  // dependent_at_ for long lists.
+  void AddDependent(Slot dep, Slot s);
+  void RemoveDependent(Slot dep, Slot s);
 
   // Transitions (scheduler_transitions.cc).
   void Activate(Slot root);
@@ -609,6 +613,17 @@ class SchedulerState {
   std::vector<std::pair<Slot, bool>> walk_;
   // Scratch for SubmitTasks: the dependencies of one task seen so far.
   absl::flat_hash_set<Slot> dep_seen_;
+  // Lists of slots this long or shorter are scanned; a longer one gets a
+  // set or an index (SubmitTasks' duplicate deps, dependent_at_, the
+  // invariant checks).
+  static constexpr size_t kScanSlots = 16;
+  // For each record with more than kScanSlots dependents, where each sits
+  // in its dependents list. Forgetting a dependent searched the list: the
+  // tasks of a bootstrap, which all take one put object, cost the square
+  // of their number to release (200,000 of them 3.6 s, one hold of the
+  // lock). An index is made as its list grows past the bound and dropped
+  // when it shrinks to half of it.
+  absl::flat_hash_map<Slot, absl::flat_hash_map<Slot, uint32_t>> dependent_at_;
   // Retiring workers (RetireWorker) that have not been told WorkerRetired:
   // the objects being copied off each, and to whom.
   struct Retirement {

@@ -3,11 +3,13 @@
 // SchedulerState alone: how fast it takes tasks in and what each costs.
 //
 //   bazel run --config=opt //scheduler:scheduler_state_bench [-- N]
-//       [--clients=K]
+//       [--clients=K] [--shared-input]
 //       N independent tasks (default 1M): submit (one batch), then assign +
 //       finish until done, then release. With --clients=K, K - 1 more
 //       clients are connected and hold nothing, as the nested clients of
-//       real workers (one each) do.
+//       real workers (one each) do. With --shared-input, every task takes
+//       one object the client put (a bootstrap's data): its dependents
+//       list is N long.
 //   bazel run --config=opt //scheduler:scheduler_state_bench -- --curve
 //       [--max=10000000] [--json]
 //       graphs of 10k, 30k, 100k, ... up to 10M tasks, each in a fresh
@@ -73,8 +75,8 @@ double Since(std::chrono::steady_clock::time_point t0) {
 }
 
 // N independent tasks: submit, run, release; `clients` connected, the
-// first submitting.
-int Independent(size_t n, int clients) {
+// first submitting; with `shared_input`, each task takes one put object.
+int Independent(size_t n, int clients, bool shared_input) {
   constexpr int kWorkers = 16;
   constexpr int kThreads = 8;
   SchedulerState::Options opts;
@@ -84,9 +86,12 @@ int Independent(size_t n, int clients) {
     if (!s.AddClient(c).ok()) return 1;
   }
 
+  const weft::scheduler::ObjectId shared = n + 1;
+  if (shared_input && !s.AddPut(1, shared, 0, 8, "12345678").ok()) return 1;
   const long rss0 = Rss();
   std::vector<TaskDef> defs(n);
   for (size_t i = 0; i < n; ++i) {
+    if (shared_input) defs[i].deps = {shared};
     defs[i].id = i + 1;
     defs[i].name = "inc";
     defs[i].function = "inc";
@@ -242,11 +247,14 @@ int main(int argc, char** argv) {
   size_t max = 10'000'000;
   size_t n = 1'000'000;
   int clients = 1;
+  bool shared_input = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--curve") == 0) {
       curve = true;
     } else if (std::strcmp(argv[i], "--json") == 0) {
       json = true;
+    } else if (std::strcmp(argv[i], "--shared-input") == 0) {
+      shared_input = true;
     } else if (std::strncmp(argv[i], "--clients=", 10) == 0) {
       clients = std::max(1, std::atoi(argv[i] + 10));
     } else if (std::strncmp(argv[i], "--max=", 6) == 0) {
@@ -255,5 +263,5 @@ int main(int argc, char** argv) {
       n = std::strtoull(argv[i], nullptr, 10);
     }
   }
-  return curve ? Curve(max, json) : Independent(n, clients);
+  return curve ? Curve(max, json) : Independent(n, clients, shared_input);
 }

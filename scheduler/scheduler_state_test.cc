@@ -229,6 +229,43 @@ TEST_F(SchedulerStateTest, TheChecksOfAWideFanInAreLinear) {
   s_->CheckInvariants();
 }
 
+// Tasks that all take one put object (a bootstrap's data): its dependents
+// list is long, and an index says where each dependent sits in it, so that
+// forgetting one does not search the list. The tasks are released in an
+// order unlike the one they were added in, the list shrinks past the point
+// where its index is dropped and grows past the one where it is made again;
+// each Take() checks the index against the list.
+TEST_F(SchedulerStateTest, TasksSharingOneInputAreForgottenInAnyOrder) {
+  Init();
+  Worker(10, 64);
+  constexpr ObjectId kData = 1000;
+  ASSERT_TRUE(s_->AddPut(kC1, kData, 0, 8, "12345678").ok());
+  auto submit = [&](ObjectId first, ObjectId last) {
+    std::vector<TaskDef> defs;
+    for (ObjectId i = first; i <= last; ++i) defs.push_back(Def(i, {kData}));
+    Submit(defs);
+    for (ObjectId i = first; i <= last; ++i) {
+      Drained d = Take();
+      for (auto [w, id] : d.assigns) Finish(w, id);
+    }
+  };
+  auto release = [&](ObjectId id) {
+    ASSERT_TRUE(s_->ReleaseRef(kC1, id).ok());
+    Take();
+  };
+  submit(1, 100);
+  EXPECT_EQ(s_->num_objects(), 101u);
+  for (ObjectId i = 2; i <= 100; i += 2) release(i);  // the evens
+  for (ObjectId i = 99; i >= 9; i -= 2) release(i);   // odds, backward
+  EXPECT_EQ(s_->num_objects(), 5u);                   // 1, 3, 5, 7 and the data
+  submit(101, 140);                                   // grows long again
+  for (ObjectId i : {3, 1, 7, 5}) release(i);
+  for (ObjectId i = 140; i >= 101; --i) release(i);
+  EXPECT_EQ(s_->num_objects(), 1u);
+  release(kData);
+  EXPECT_EQ(s_->num_objects(), 0u);
+}
+
 TEST_F(SchedulerStateTest, PlacementPrefersMostInputBytes) {
   Init(Opts(2));
   Worker(10, 2);

@@ -327,12 +327,7 @@ void SchedulerState::MaybeForget(Slot start) {
       continue;
     }
     for (Slot dep : t.deps) {
-      auto& ds = tasks_[dep].dependents;
-      auto it = std::find(ds.begin(), ds.end(), s);
-      // Swap-remove: O(1) after the search, and forget order usually
-      // matches the order dependents were added, so the search is short.
-      *it = ds.back();
-      ds.pop_back();
+      RemoveDependent(dep, s);
       stack.push_back(dep);
     }
     FreeSlot(s);
