@@ -3,6 +3,9 @@
 // The distributed runtime on a LocalCluster of 2 worker processes x 1 thread
 // over loopback:
 //   - tiny-task throughput (map of f(i) = i + 1, gather all);
+//   - the same with every task taking one put object (a bootstrap's data)
+//     of 8 bytes and of 8 KB: at most 64 KiB, it travels inline with each
+//     task (docs/scheduler.md);
 //   - one-task round trip latency (p50, p99);
 //   - moving a 200 MB object from a task on one worker to a task on the
 //     other (effective MB/s of the move);
@@ -32,7 +35,10 @@ double SumBoth(const std::vector<double>& a, const std::vector<double>& b) {
          std::accumulate(b.begin(), b.end(), 0.0);
 }
 std::vector<double> Copy(const std::vector<double>& v) { return v; }
-WEFT_REMOTE(Inc, Make, SumBoth, Copy);
+int64_t IncWith(const std::vector<double>& data, int64_t x) {
+  return x + static_cast<int64_t>(data.size());
+}
+WEFT_REMOTE(Inc, Make, SumBoth, Copy, IncWith);
 
 double Seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
@@ -63,6 +69,25 @@ int main(int argc, char** argv) {
     std::printf("{\"workload\": \"throughput_map\", \"tasks\": 10000, "
                 "\"seconds\": %.4f, \"tasks_per_second\": %.0f}\n",
                 s, 10000 / s);
+  }
+
+  // Throughput with a shared input: 100,000 tasks that take one put
+  // object of 1 and of 1,000 doubles.
+  for (const int64_t doubles : {int64_t{1}, int64_t{1000}}) {
+    constexpr int kTasks = 100000;
+    std::vector<int64_t> xs(kTasks);
+    std::iota(xs.begin(), xs.end(), 0);
+    auto start = Clock::now();
+    const std::vector<weft::ObjectRef<std::vector<double>>> data(
+        kTasks, weft::put(std::vector<double>(doubles, 1.0)));
+    std::vector<int64_t> out = weft::get(weft::map(IncWith, data, xs));
+    const double s = Seconds(Clock::now() - start);
+    if (out.back() != kTasks - 1 + doubles) return 1;
+    std::printf("{\"workload\": \"throughput_shared_input\", \"tasks\": %d, "
+                "\"input_bytes\": %lld, \"seconds\": %.4f, "
+                "\"tasks_per_second\": %.0f}\n",
+                kTasks, static_cast<long long>(doubles * sizeof(double)), s,
+                kTasks / s);
   }
 
   // Latency: sequential round trips of one tiny task.
