@@ -4,8 +4,8 @@
 // over loopback:
 //   - tiny-task throughput (map of f(i) = i + 1, gather all);
 //   - the same with every task taking one put object (a bootstrap's data)
-//     of 8 bytes and of 8 KB: at most 64 KiB, it travels inline with each
-//     task (docs/scheduler.md);
+//     of 8 bytes and of 8 KB: at most 64 KiB, it travels inline, to each
+//     worker once (docs/cluster.md, "keep");
 //   - one-task round trip latency (p50, p99);
 //   - moving a 200 MB object from a task on one worker to a task on the
 //     other (effective MB/s of the move);

@@ -58,8 +58,10 @@ void ToProto(const AssignTask& assign,
     call->set_first_unfinished(assign.task.first_unfinished);
   }
   for (const DepLocation& dep : assign.deps) {
+    rpc::Location& location = *out.add_deps();
     FillLocation(dep.object, dep.size_bytes, dep.holders, dep.inline_value,
-                 address_of, *out.add_deps());
+                 address_of, location);
+    location.set_keep(dep.keep);
   }
 }
 

@@ -514,8 +514,11 @@ class SchedulerState {
   TaskDef DefOf(Slot s) const;
   void EmitRelease(WorkerId worker, ObjectId object);
   // Where object `dep` is (holders, inline value), for an assignment or an
-  // ObjectReady.
-  DepLocation LocationOf(Slot dep) const;
+  // ObjectReady. For an assignment to worker `to`, an object kept inline
+  // that many tasks take (more than kScanSlots dependents) is sent with
+  // its value once, to be kept there (DepLocation::keep); once `to` holds
+  // it, without its value.
+  DepLocation LocationOf(Slot dep, WorkerSlot to = kNone) const;
   // Moves retiring workers along: hand-offs started once their tasks are
   // done, copies re-asked when their target died, WorkerRetired once done.
   void AdvanceRetirements();

@@ -266,6 +266,55 @@ TEST_F(SchedulerStateTest, TasksSharingOneInputAreForgottenInAnyOrder) {
   EXPECT_EQ(s_->num_objects(), 0u);
 }
 
+// A put kept inline that many tasks take (more than 16 dependents): the
+// first assignment to each worker carries the value marked keep; once the
+// worker reports its copy, its assignments carry no value (its store has
+// it), while other workers still get the value. An input few tasks take
+// is sent inline each time, unmarked.
+TEST_F(SchedulerStateTest, AnInlineInputManyTasksTakeIsSentToAWorkerOnce) {
+  Init(Opts(1));
+  Worker(10, 1);
+  Worker(20, 1);
+  constexpr ObjectId kData = 1000;
+  constexpr ObjectId kFew = 2000;
+  ASSERT_TRUE(s_->AddPut(kC1, kData, 0, 4, "data").ok());
+  ASSERT_TRUE(s_->AddPut(kC1, kFew, 0, 3, "few").ok());
+  std::vector<TaskDef> defs;
+  for (ObjectId i = 1; i <= 40; ++i) defs.push_back(Def(i, {kData}));
+  defs.push_back(Def(41, {kFew}));
+  Submit(defs);
+  auto dep_of = [](const AssignTask& a) { return a.deps.at(0); };
+  Drained d = Take();
+  ASSERT_EQ(d.assign_msgs.size(), 2u);  // one a worker
+  for (const AssignTask& a : d.assign_msgs) {
+    EXPECT_EQ(dep_of(a).inline_value, "data");
+    EXPECT_TRUE(dep_of(a).keep);
+  }
+  ASSERT_TRUE(s_->AddReplica(10, kData).ok());  // worker 10 kept it
+  for (int round = 0; round < 5; ++round) {
+    for (auto [w, id] : d.assigns) Finish(w, id);
+    d = Take();
+    for (const AssignTask& a : d.assign_msgs) {
+      if (a.task.id == 41) continue;
+      EXPECT_EQ(dep_of(a).inline_value.empty(), a.worker == 10) << a.worker;
+      EXPECT_EQ(dep_of(a).keep, a.worker == 20) << a.worker;
+      EXPECT_EQ(dep_of(a).holders, std::vector<WorkerId>{10});
+    }
+  }
+  // The input of one task is not kept.
+  for (int round = 0; round < 40 && s_->StateOf(41) != TaskState::kMemory;
+       ++round) {
+    for (const AssignTask& a : d.assign_msgs) {
+      if (a.task.id != 41) continue;
+      EXPECT_EQ(dep_of(a).inline_value, "few");
+      EXPECT_FALSE(dep_of(a).keep);
+    }
+    for (auto [w, id] : d.assigns) Finish(w, id);
+    d = Take();
+  }
+  EXPECT_EQ(s_->StateOf(41), TaskState::kMemory);
+}
+
 TEST_F(SchedulerStateTest, PlacementPrefersMostInputBytes) {
   Init(Opts(2));
   Worker(10, 2);

@@ -151,6 +151,9 @@ struct DepLocation {
   std::vector<WorkerId> holders;  // workers with a copy (none: kept put)
   std::string inline_value;       // the value itself if small, else empty
                                   // (always set when `holders` is empty)
+  // The worker that gets it keeps the inline value as a copy (and reports
+  // it as a replica): many tasks take this object (rpc::Location.keep).
+  bool keep = false;
 };
 
 // --- Actions: what the state machine asks the service layer to do. -------

@@ -5,6 +5,7 @@
 // scheduler` + `weft worker --load=libsuite_tasks.so`), with the fixture of
 // tests/runtime_fixture.h. Actors: tests/actor_test.cc.
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <thread>
@@ -266,6 +267,32 @@ TEST_P(RuntimeTest, WorkersFreeSmallValuesTheyFetched) {
   EXPECT_TRUE(WaitFor([&] { return WorkerBytes() == 0; }, 20s))
       << WorkerBytes() << " bytes still held on workers after " << kRounds
       << " rounds";
+}
+
+// One put object of 8 KB that 300 tasks take (a bootstrap's data): on a
+// cluster it travels inline to each worker once, which keeps it while its
+// tasks need it (rpc::Location.keep), not with each task. Every task sees
+// the whole value, and once nothing refers to the object the workers'
+// stores are empty again.
+TEST_P(RuntimeTest, AnInputManyTasksTakeIsKeptOnAWorkerAndFreed) {
+  if (IsCluster()) {
+    ASSERT_TRUE(WaitFor([&] { return WorkerBytes() == 0; }))
+        << "bytes left over: " << WorkerBytes();
+  }
+  const std::string value = suite::Blob(8000, 7);
+  {
+    const weft::ObjectRef<std::string> data = weft::put(value);
+    const std::vector<weft::ObjectRef<std::string>> inputs(300, data);
+    const std::vector<uint64_t> digests =
+        weft::get(weft::remote(suite::Digest).map(inputs), 60s);
+    ASSERT_EQ(digests.size(), 300u);
+    EXPECT_EQ(std::count(digests.begin(), digests.end(), suite::Digest(value)),
+              300);
+  }
+  if (IsCluster()) {
+    EXPECT_TRUE(WaitFor([&] { return WorkerBytes() == 0; }, 20s))
+        << WorkerBytes() << " bytes still held on workers";
+  }
 }
 
 // --- reports -------------------------------------------------------------------

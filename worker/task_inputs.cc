@@ -20,6 +20,17 @@ absl::Status TaskInputs::Gather(
         (dep.size() > 0 || dep.addresses_size() == 0)) {
       internal::MutexLock lock(&mu_);
       auto holds = holds_.find(dep.id());
+      if (dep.keep()) {  // a counted copy from now on
+        if (holds != holds_.end()) {
+          holds_.erase(holds);  // the runs that hold it leave it be
+        } else if (store_.Contains(dep.id())) {
+          continue;  // a counted copy already
+        } else {
+          store_.Put(dep.id(), dep.inline_value());
+        }
+        run.fetched.push_back(dep.id());
+        continue;
+      }
       if (holds == holds_.end()) {
         if (store_.Contains(dep.id())) continue;  // a counted copy
         holds_[dep.id()] = 1;

@@ -45,8 +45,9 @@ namespace weft::worker {
 struct InputsOfRun {
   // Inline inputs this run holds: give them back with Release.
   std::vector<uint64_t> inline_held;
-  // Inputs fetched into the store: counted copies the scheduler must hear
-  // of (WorkerMessage.replicas).
+  // Inputs fetched into the store, or kept from their inline value
+  // (rpc::Location.keep): counted copies the scheduler must hear of
+  // (WorkerMessage.replicas).
   std::vector<uint64_t> fetched;
   // One per fetched input, for the scheduler's views (TaskResult).
   std::vector<rpc::TaskTransfer> transfers;
@@ -72,7 +73,9 @@ class TaskInputs {
 
   // Makes every input in `deps` present in the store, in order: an inline
   // one is put there (or, if other runs hold it already, counted once
-  // more) unless the store holds a counted copy; a missing one is fetched.
+  // more) unless the store holds a counted copy; an inline one marked keep
+  // becomes a counted copy (listed in run.fetched, unless it was one
+  // already); a missing one is fetched.
   // Fills `run` as it goes, also on failure (what was held or fetched
   // before the failure stays so, and must be released and reported as
   // usual). Errors: the fetch's error for the first input that no holder

@@ -114,6 +114,29 @@ TEST_F(TaskInputsTest, ACountedCopyIsNeitherHeldNorErased) {
   EXPECT_EQ(ValueOf(store_, 7), "counted");
 }
 
+// An input many tasks take comes marked keep: the first run that gets it
+// makes it a counted copy and reports it (run.fetched); runs that held it
+// inline before leave it be; later assignments name it without its value.
+TEST_F(TaskInputsTest, AnInputMarkedKeepBecomesACountedCopy) {
+  InputsOfRun before, kept, again, later;
+  ASSERT_TRUE(Gather({Inline(5, "data")}, before).ok());  // held inline
+  rpc::Location keep = Inline(5, "data");
+  keep.set_keep(true);
+  ASSERT_TRUE(Gather({keep}, kept).ok());
+  EXPECT_EQ(kept.fetched, std::vector<uint64_t>{5});  // a replica to report
+  EXPECT_TRUE(kept.inline_held.empty());
+  ASSERT_TRUE(Gather({keep}, again).ok());  // still inline and marked
+  EXPECT_TRUE(again.fetched.empty());       // reported once
+  inputs_.Release(before.inline_held);
+  EXPECT_EQ(ValueOf(store_, 5), "data");  // no longer the runs' to erase
+  EXPECT_EQ(inputs_.inline_objects(), 0u);
+  // Once the scheduler counts the copy here: no value, no fetch.
+  ASSERT_TRUE(Gather({Remote(5, 4, {"w:1"})}, later).ok());
+  EXPECT_TRUE(later.fetched.empty());
+  EXPECT_EQ(holders_.fetches(), 0);
+  EXPECT_EQ(ValueOf(store_, 5), "data");
+}
+
 TEST_F(TaskInputsTest, APromotedInputOutlivesItsHolds) {
   const Deps deps = {Inline(9, "nine")};
   InputsOfRun run;
