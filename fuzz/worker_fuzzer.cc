@@ -8,7 +8,8 @@
 //   - assignments (one to three per message) of registered functions and of
 //     unknown ones, with arguments that are true encodings, the input's
 //     bytes, or references to inputs; inputs given inline (true encodings
-//     or the input's bytes, sizes that agree or not, up to 2^64 - 1) or held
+//     or the input's bytes, sizes that agree or not, up to 2^64 - 1; one in
+//     four ids marked keep, as an input many tasks take) or held
 //     at addresses (the worker's own data service, or a port nobody
 //     listens on); ids and attempts from small pools, so that they repeat;
 //     any num_cpus and priority; actor calls, to actors placed or not;
@@ -200,6 +201,10 @@ class Player {
         }
         break;
     }
+    // An inline input marked keep (as one many tasks take) becomes a copy
+    // the worker reports. Decided by the id, so that no byte is read and
+    // the corpus keeps its meaning.
+    l.set_keep(!l.inline_value().empty() && id % 4 == 0);
     told_.inputs.insert(id);
     return l;
   }
