@@ -16,7 +16,7 @@
 //   workers, task_ms, tasks      the run: N workers x 1 thread, M tasks
 //   tasks_per_second             M / (submit + all results gathered)
 //   p50_us, p99_us, probes       assignment latency: a second client sends
-//                                probe tasks one at a time (priority 1, so
+//                                a probe task every 2 ms (priority 1, so
 //                                they go ahead of the queued bulk) while
 //                                the bulk runs; latency = from the probe's
 //                                submission to its assignment arriving at a
@@ -80,6 +80,7 @@ namespace {
 
 int64_t Inc(int64_t x) { return x + 1; }
 // A probe's argument is its submission time (steady_clock, ns).
+constexpr std::chrono::milliseconds kProbeInterval{2};
 int64_t Probe(int64_t stamp) { return stamp + 1; }
 
 }  // namespace
@@ -389,13 +390,24 @@ int Run(const Config& c) {
     std::vector<int64_t> xs(m);
     std::iota(xs.begin(), xs.end(), 0);
     std::atomic<bool> bulk_done{false};
+    // Open loop: a probe every kProbeInterval whether or not the last one
+    // was assigned yet, so that a stall is sampled as often as a quiet
+    // spell (a probe that waited for the one before would sample a stall
+    // once, and hide it from the quantiles).
     std::thread prober([&] {
       weft::TaskOptions probe_options;
       probe_options.priority = 1;
       auto probe = probe_client.remote(Probe, probe_options);
+      std::vector<std::pair<int64_t, weft::ObjectRef<int64_t>>> sent;
+      auto next = Clock::now();
       while (!bulk_done.load()) {
         const int64_t stamp = NowNanos();
-        if (weft::get(probe(stamp)) != stamp + 1) {
+        sent.emplace_back(stamp, probe(stamp));
+        next += kProbeInterval;
+        std::this_thread::sleep_until(next);
+      }
+      for (auto& [stamp, ref] : sent) {
+        if (weft::get(ref) != stamp + 1) {
           std::fprintf(stderr, "scale_bench: a probe's result is wrong\n");
         }
       }

@@ -844,6 +844,7 @@ absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::SubmitTask(
   std::shared_ptr<ObjectState> state =
       connection_->Track(id, spec.name, spec.deps, /*hold_self=*/actor != 0);
   const bool hold = internal::SubmitBatch::Holding(*this);
+  bool piece_full = false;
   connection_->Send(
       [&](ClientMessage& m) {
         TaskDef* def = m.add_submit();
@@ -857,8 +858,10 @@ absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::SubmitTask(
         def->set_priority(spec.options.priority);
         def->mutable_borrowed()->Add(borrowed.ids.begin(), borrowed.ids.end());
         if (actor != 0) def->mutable_actor_call()->set_actor(actor);
+        piece_full = m.submit_size() >= kSubmitPiece;
       },
       hold);
+  if (hold && piece_full) connection_->Flush();
   return state;
 }
 

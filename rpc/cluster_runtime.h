@@ -25,6 +25,14 @@ class ClusterConnection;
 
 class ClusterRuntime final : public internal::Runtime {
  public:
+  // A batch held back (internal::SubmitBatch: a map, a compute() of a
+  // graph) goes to the scheduler in messages of at most this many tasks,
+  // each sent as soon as it is full: the scheduler takes one in while this
+  // client makes the next, and no message of the whole batch is built.
+  // The scheduler's lock slice (SchedulerService::Options::submit_slice)
+  // is as large, so a piece is one hold of its lock.
+  static constexpr int kSubmitPiece = 16384;
+
   // Connects to the scheduler at `address` presenting the token from
   // `token`. Waits up to `timeout` for a scheduler that is not up yet, a
   // token file that is not written yet and, when the token comes from a

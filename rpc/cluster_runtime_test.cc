@@ -68,6 +68,18 @@ class RecordingScheduler final : public weft::rpc::LocalLink {
       *releases += m.release_size();
     }
   }
+  // How many tasks each message submitted (those that submitted any), and
+  // the ids submitted, in the order they went.
+  std::vector<int> SubmitSizes(std::vector<uint64_t>* ids) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<int> sizes;
+    for (const ClientMessage& m : messages_) {
+      if (m.submit_size() == 0) continue;
+      sizes.push_back(m.submit_size());
+      for (const weft::rpc::TaskDef& t : m.submit()) ids->push_back(t.id());
+    }
+    return sizes;
+  }
   // The ids released, in the order they went.
   std::vector<uint64_t> Released() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -131,6 +143,21 @@ TEST_F(ClusterRuntimeTest, DroppingManyReferencesSendsFewMessages) {
   // A message a millisecond while they die (a few milliseconds here, more
   // on a loaded machine); one each would be 20,000.
   EXPECT_LE(messages, kRefs / 100);
+}
+
+// A map larger than a piece goes in full pieces as it is made, then the
+// rest, in the map's order, each task once.
+TEST_F(ClusterRuntimeTest, ALargeMapGoesInPieces) {
+  constexpr int kPiece = weft::rpc::ClusterRuntime::kSubmitPiece;
+  std::vector<int64_t> xs(2 * kPiece + 5, 1);
+  std::vector<weft::ObjectRef<int64_t>> refs = client_->map(Twice, xs);
+  std::vector<uint64_t> ids;
+  EXPECT_EQ(scheduler_->SubmitSizes(&ids),
+            (std::vector<int>{kPiece, kPiece, 5}));
+  ASSERT_EQ(ids.size(), refs.size());
+  for (size_t i = 0; i < refs.size(); ++i) {
+    ASSERT_EQ(ids[i], refs[i].id()) << "task " << i;
+  }
 }
 
 // A release with nothing else to send goes on its own, within the linger.

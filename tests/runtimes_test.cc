@@ -158,11 +158,12 @@ TEST_P(RuntimeTest, ComputeAgainAfterTheResultsWereDropped) {
 // --- large submissions
 // --------------------------------------------------------
 
-// A map, and a graph computed at once, each 20,000 tasks in one message:
-// on a cluster the scheduler takes a message of more than 16,384 tasks
-// (SchedulerService::Options::submit_slice) in slices, each under its own
-// hold of its lock. Every task runs once and the total, which depends on
-// tasks of every slice, is exact.
+// A map, and a graph computed at once, each of 20,000 tasks: on a cluster
+// the client hands such a batch over in pieces of 16,384 tasks as it makes
+// it (rpc::ClusterRuntime::kSubmitPiece), and the scheduler takes a larger
+// message in slices of as many (SchedulerService::Options::submit_slice;
+// scheduler_service_test covers that). Every task runs once and the total,
+// which depends on tasks of both pieces, is exact.
 TEST_P(RuntimeTest, SubmissionsOfMoreThanASliceRunWhole) {
   constexpr int kTasks = 20000;
   std::vector<double> xs(kTasks);
