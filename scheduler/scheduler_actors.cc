@@ -102,7 +102,7 @@ absl::Status SchedulerState::ActorCreated(WorkerId worker, ActorId id) {
       actor->worker != *ws) {
     // An instance nobody wants (the actor was killed or released while
     // its constructor ran): the worker drops it.
-    actions_.push_back(StopActor{worker, id});
+    Emit(StopActor{worker, id});
     return absl::FailedPreconditionError(absl::StrCat(
         "actor ", Hex(id), " is not being created on worker ", worker));
   }
@@ -181,7 +181,7 @@ void SchedulerState::ActorDied(Actor& actor,
   const ActorId id = actor.def.id;
   if (actor.worker != ActorTable::kNoWorker) {
     if (tell_worker) {
-      actions_.push_back(StopActor{pool_.at(actor.worker).id, id});
+      Emit(StopActor{pool_.at(actor.worker).id, id});
     }
     pool_.Unreserve(actor.worker, actor.reserved);
   }
@@ -309,7 +309,7 @@ void SchedulerState::TryPlace(Actor& actor) {
   place.restarts = actor.restarts;
   place.deps.reserve(inputs.size());
   for (Slot d : inputs) place.deps.push_back(LocationOf(d));
-  actions_.push_back(std::move(place));
+  Emit(std::move(place));
 }
 
 void SchedulerState::DispatchCalls(ActorId id) {

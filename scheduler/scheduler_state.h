@@ -512,6 +512,13 @@ class SchedulerState {
   void Schedule();
   std::optional<WorkerSlot> ChooseWorker(const Task& t, uint32_t saturation);
   TaskDef DefOf(Slot s) const;
+  // Appends `action` to what TakeActions() returns next.
+  void Emit(Action action);
+  // Tells `worker` to drop its copy of `object`: added to the worker's
+  // last action of this drain if that is a ReleaseObjects (the worker's
+  // order is kept), else a new one. Releasing a map's results thus makes
+  // an action per worker, not one per object (each with a vector of its
+  // own).
   void EmitRelease(WorkerId worker, ObjectId object);
   // Where object `dep` is (holders, inline value), for an assignment or an
   // ObjectReady. For an assignment to worker `to`, an object kept inline
@@ -612,6 +619,11 @@ class SchedulerState {
   std::vector<uint32_t> free_strings_;
   absl::flat_hash_map<std::string, uint32_t> string_ids_;
   std::vector<Action> actions_;
+  // For each worker with an action in actions_, the index of its last one.
+  absl::flat_hash_map<WorkerId, uint32_t> last_action_of_;
+  // actions_ keeps its buffer between drains up to this many actions
+  // (about 4 MiB: an action is a few hundred bytes).
+  static constexpr size_t kKeptActions = 16384;
   // Scratch for Activate's depth-first walk; reused to avoid allocations.
   std::vector<std::pair<Slot, bool>> walk_;
   // Scratch for SubmitTasks: the dependencies of one task seen so far.

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "scheduler/testing/state_test_base.h"
@@ -1094,6 +1096,34 @@ TEST_F(SchedulerStateTest, TakeActionsGroupsByDestination) {
   cancel_workers.erase(std::unique(cancel_workers.begin(), cancel_workers.end()),
                        cancel_workers.end());
   EXPECT_EQ(cancel_msgs, cancel_workers.size());
+}
+
+// Releases to one worker within a drain go as one action, not one each,
+// but never ahead of another action to that worker emitted between them.
+TEST_F(SchedulerStateTest, ReleasesToAWorkerAreOneActionInItsOrder) {
+  Init();
+  Worker(10, 8);
+  Submit(Defs(1, 8));
+  Take();
+  for (ObjectId id = 1; id <= 8; ++id) Finish(10, id);
+  Take();
+  for (ObjectId id = 1; id <= 4; ++id)
+    ASSERT_TRUE(s_->ReleaseRef(kC1, id).ok());
+  Submit({Def(9)});  // assigned to worker 10 between the releases
+  for (ObjectId id = 5; id <= 8; ++id)
+    ASSERT_TRUE(s_->ReleaseRef(kC1, id).ok());
+  Drained d = Take();
+  std::vector<std::string> to_worker;
+  for (const Action& a : d.all) {
+    if (const auto* r = std::get_if<ReleaseObjects>(&a)) {
+      to_worker.push_back(
+          absl::StrCat("release ", absl::StrJoin(r->objects, ",")));
+    } else if (const auto* x = std::get_if<AssignTask>(&a)) {
+      to_worker.push_back(absl::StrCat("assign ", x->task.id));
+    }
+  }
+  EXPECT_THAT(to_worker,
+              ElementsAre("release 1,2,3,4", "assign 9", "release 5,6,7,8"));
 }
 
 TEST_F(SchedulerStateTest, BadInputIsRejectedAndStateStaysValid) {

@@ -15,8 +15,23 @@
 
 namespace weft::scheduler {
 
+void SchedulerState::Emit(Action action) {
+  const Destination d = DestinationOf(action);
+  if (d.is_worker) {
+    last_action_of_[d.id] = static_cast<uint32_t>(actions_.size());
+  }
+  actions_.push_back(std::move(action));
+}
+
 void SchedulerState::EmitRelease(WorkerId worker, ObjectId object) {
-  actions_.push_back(ReleaseObjects{worker, {object}});
+  auto it = last_action_of_.find(worker);
+  if (it != last_action_of_.end()) {
+    if (auto* r = std::get_if<ReleaseObjects>(&actions_[it->second])) {
+      r->objects.push_back(object);
+      return;
+    }
+  }
+  Emit(ReleaseObjects{worker, {object}});
 }
 
 void SchedulerState::AddHolder(Slot s, WorkerSlot w) {
@@ -228,7 +243,7 @@ void SchedulerState::Assign(Slot s, WorkerSlot w) {
   a.task = DefOf(s);
   a.deps.reserve(t.deps.size());
   for (Slot dep : t.deps) a.deps.push_back(LocationOf(dep, w));
-  actions_.push_back(std::move(a));
+  Emit(std::move(a));
 }
 
 void SchedulerState::Unassign(Slot s, bool send_cancel) {
@@ -240,8 +255,7 @@ void SchedulerState::Unassign(Slot s, bool send_cancel) {
   t.blocked = false;
   if (t.pinned) actors_.SetAssigned(s, false);
   if (send_cancel) {
-    actions_.push_back(
-        CancelTasks{pool_.at(w).id, {TaskAttempt{t.id, t.attempt}}});
+    Emit(CancelTasks{pool_.at(w).id, {TaskAttempt{t.id, t.attempt}}});
   }
   t.attempt = 0;
 }
@@ -424,12 +438,11 @@ void SchedulerState::NotifyClient(ClientId client, Slot s) {
   const Task& t = tasks_[s];
   if (t.state == TaskState::kMemory) {
     DepLocation where = LocationOf(s);
-    actions_.push_back(ObjectReady{client, where.object, where.size_bytes,
-                                   std::move(where.holders),
-                                   std::move(where.inline_value)});
+    Emit(ObjectReady{client, where.object, where.size_bytes,
+                     std::move(where.holders), std::move(where.inline_value)});
   } else if (t.state == TaskState::kErred ||
              t.state == TaskState::kCancelled) {
-    actions_.push_back(ObjectFailed{client, t.id, *errors_.at(s)});
+    Emit(ObjectFailed{client, t.id, *errors_.at(s)});
   }
 }
 
