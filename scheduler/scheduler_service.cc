@@ -1229,7 +1229,8 @@ void SchedulerService::DispatchLocked() {
   };
   uint64_t inline_bytes = 0;
   uint64_t inline_inputs = 0;
-  for (Action& action : state_.TakeActions()) {
+  state_.TakeActions(actions_);
+  for (Action& action : actions_) {
     std::visit(
         [&](auto& a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
           using A = std::decay_t<decltype(a)>;
@@ -1315,6 +1316,10 @@ void SchedulerService::DispatchLocked() {
         },
         action);
   }
+  // Kept for the next drain, emptied now (an assignment holds its task's
+  // arguments).
+  actions_.clear();
+  if (actions_.capacity() > SchedulerState::kKeptActions) actions_ = {};
   if (inline_inputs > 0) telemetry_.AddInlineBytes(inline_bytes, inline_inputs);
 }
 

@@ -331,6 +331,8 @@ class SchedulerService final : public rpc::Scheduler::Service,
 
   ::weft::internal::Mutex mu_;
   SchedulerState state_ ABSL_GUARDED_BY(mu_);
+  // DispatchLocked's buffer for the state's actions, kept between drains.
+  std::vector<Action> actions_ ABSL_GUARDED_BY(mu_);
   uint64_t next_peer_id_ ABSL_GUARDED_BY(mu_) = 1;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<ClientId, std::shared_ptr<ClientPeer>> clients_

@@ -939,30 +939,33 @@ absl::Status SchedulerState::AddContained(
 // --- Output ----------------------------------------------------------------
 
 std::vector<Action> SchedulerState::TakeActions() {
+  std::vector<Action> out;
+  TakeActions(out);
+  return out;
+}
+
+void SchedulerState::TakeActions(std::vector<Action>& out) {
+  out.clear();
   std::vector<Action> in;
   in.swap(actions_);
   last_action_of_.clear();
-  // Stable sort of indices by destination: cheap to move, and the order
-  // within one destination is the emission order.
-  struct Keyed {
-    bool is_client;
-    uint64_t id;
-    uint32_t index;
-  };
-  std::vector<Keyed> keys;
+  // Sort indices by destination: cheap to move. Ties keep their index
+  // order, so the order within one destination is the emission order (an
+  // unstable sort on the index too, without stable_sort's buffer).
+  std::vector<KeyedAction>& keys = keyed_actions_;
+  keys.clear();
   keys.reserve(in.size());
   for (uint32_t i = 0; i < in.size(); ++i) {
     const Destination d = DestinationOf(in[i]);
-    keys.push_back(Keyed{!d.is_worker, d.id, i});
+    keys.push_back(KeyedAction{!d.is_worker, d.id, i});
   }
-  std::stable_sort(keys.begin(), keys.end(),
-                   [](const Keyed& a, const Keyed& b) {
-                     return std::tie(a.is_client, a.id) <
-                            std::tie(b.is_client, b.id);
-                   });
-  std::vector<Action> out;
+  std::sort(keys.begin(), keys.end(),
+            [](const KeyedAction& a, const KeyedAction& b) {
+              return std::tie(a.is_client, a.id, a.index) <
+                     std::tie(b.is_client, b.id, b.index);
+            });
   out.reserve(in.size());
-  for (const Keyed& k : keys) {
+  for (const KeyedAction& k : keys) {
     Action& a = in[k.index];
     if (!out.empty() && out.back().index() == a.index()) {
       if (auto* r = std::get_if<ReleaseObjects>(&a)) {
@@ -990,7 +993,7 @@ std::vector<Action> SchedulerState::TakeActions() {
     in.clear();
     actions_.swap(in);
   }
-  return out;
+  if (keys.capacity() > kKeptActions) keys = {};
 }
 
 // --- Introspection ---------------------------------------------------------

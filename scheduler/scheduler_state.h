@@ -313,6 +313,13 @@ class SchedulerState {
   // CancelTasks to one worker are merged, so all AssignTasks for one worker
   // are adjacent and can be sent as one message.
   std::vector<Action> TakeActions();
+  // The same, into `out` (replacing what it held): a caller that passes
+  // the same vector each time, and clears it after use, reuses its buffer
+  // instead of allocating (and faulting in) a new one at every drain.
+  void TakeActions(std::vector<Action>& out);
+  // How many actions a buffer kept between drains may hold (about 4 MiB:
+  // an action is a few hundred bytes); a larger one is given back.
+  static constexpr size_t kKeptActions = 16384;
 
   // --- Introspection ------------------------------------------------------
 
@@ -621,9 +628,13 @@ class SchedulerState {
   std::vector<Action> actions_;
   // For each worker with an action in actions_, the index of its last one.
   absl::flat_hash_map<WorkerId, uint32_t> last_action_of_;
-  // actions_ keeps its buffer between drains up to this many actions
-  // (about 4 MiB: an action is a few hundred bytes).
-  static constexpr size_t kKeptActions = 16384;
+  // Scratch for TakeActions: actions by destination, kept between drains.
+  struct KeyedAction {
+    bool is_client;
+    uint64_t id;
+    uint32_t index;
+  };
+  std::vector<KeyedAction> keyed_actions_;
   // Scratch for Activate's depth-first walk; reused to avoid allocations.
   std::vector<std::pair<Slot, bool>> walk_;
   // Scratch for SubmitTasks: the dependencies of one task seen so far.
