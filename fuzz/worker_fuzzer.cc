@@ -46,10 +46,13 @@
 // its session, at most once per assignment; a result's inline value is at
 // most the inline limit and agrees with its size; a FuzzAdd of two true
 // encodings, assigned once and neither cancelled nor released, that
-// succeeded has their sum; replicas are reported only for objects the
-// session named as inputs or copies; the worker rejoins within 30 s of a
-// session's end; Run() returns 0 within 30 s of the shutdown (no hang,
-// however the input left its slots). LeakSanitizer checks at exit only
+// succeeded has their sum, unless its id was named as an input or copy
+// (objects are immutable: a worker that holds the object already keeps
+// that value and reports it; worker_test's
+// ATaskOfAnObjectHeldAlreadyReportsTheHeldValue); replicas are reported only
+// for objects the session named as inputs or copies; the worker rejoins within
+// 30 s of a session's end; Run() returns 0 within 30 s of the shutdown (no
+// hang, however the input left its slots). LeakSanitizer checks at exit only
 // (tools/fuzz.sh turns libFuzzer's check after each input off for this
 // target): the shared worker's memory outlives inputs. At exit the shared
 // worker is stopped (its threads joined) before that check, and its
@@ -62,7 +65,8 @@
 // of a new shared worker, or gets a worker of its own). If it passes,
 // repeat it on one worker (add -runs=1000 to run it 1000 times) and replay
 // it after the corpus, the inputs a run starts with (tools/fuzz.sh
-// worker_fuzzer 0 fuzz/corpus/worker_fuzzer/* FILE).
+// worker_fuzzer 0 fuzz/corpus/worker_fuzzer/* FILE). With WEFT_FUZZ_TRACE=1
+// in the environment, the run prints every message sent and read.
 
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -70,6 +74,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -83,6 +88,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "fuzz/fuzz_check.h"
+#include "google/protobuf/message.h"
 #include "rpc/weft.pb.h"
 #include "weft/actor.h"
 #include "weft/internal/inline_limit.h"
@@ -368,6 +374,13 @@ class Player {
   Told told_;
 };
 
+// With WEFT_FUZZ_TRACE set, prints each message sent (>>>) and read (<<<),
+// for reading what a saved input does.
+void Trace(const char* way, const google::protobuf::Message& m) {
+  static const bool on = std::getenv("WEFT_FUZZ_TRACE") != nullptr;
+  if (on) std::fprintf(stderr, "%s %s\n", way, m.ShortDebugString().c_str());
+}
+
 // Checks what the worker said against what its session was told.
 void Check(const WorkerMessage& m, Told& told) {
   for (const weft::rpc::TaskResult& r : m.results()) {
@@ -381,7 +394,8 @@ void Check(const WorkerMessage& m, Told& told) {
     }
     auto sum = told.sums.find(key);
     if (!r.failed() && sum != told.sums.end() &&
-        !told.cancelled.contains(key) && !told.released.contains(r.id())) {
+        !told.cancelled.contains(key) && !told.released.contains(r.id()) &&
+        !told.inputs.contains(r.id())) {
       absl::StatusOr<int64_t> v = weft::Deserialize<int64_t>(r.inline_value());
       FUZZ_CHECK(v.ok() && *v == sum->second);
     }
@@ -394,6 +408,7 @@ void Check(const WorkerMessage& m, Told& told) {
 bool Drain(FakeScheduler::Stream& stream, Told& told, absl::Time deadline) {
   WorkerMessage m;
   while (stream.Read(m, deadline)) {
+    Trace("<<<", m);
     Check(m, told);
     if (m.has_heartbeat() && m.heartbeat().processing() == 0) return true;
   }
@@ -502,6 +517,7 @@ bool Play(FuzzedDataProvider& in, Harness& harness, Player& player) {
     }
     const SchedulerToWorker m = player.Next();
     if (m.shutdown()) return true;
+    Trace(">>>", m);
     harness.stream().Send(m);
     Drain(harness.stream(), player.told(), absl::Now());
   }

@@ -443,6 +443,32 @@ TEST_F(WorkerTest, FetchesAnInputFromAPeerAndReportsTheCopy) {
   EXPECT_TRUE(a->HeartbeatWithObjects(0));
 }
 
+// Objects are immutable: a task whose id names an object the worker holds
+// already (here a kept inline input; a hostile or confused scheduler) runs,
+// but the held value stays, and the result reports that value, the one
+// peers fetching the object get. (Found by fuzz/worker_fuzzer, whose check
+// expected the new value.)
+TEST_F(WorkerTest, ATaskOfAnObjectHeldAlreadyReportsTheHeldValue) {
+  Session* s = Start(1);
+  ASSERT_NE(s, nullptr);
+  rpc::Location kept;
+  kept.set_id(8);
+  kept.set_inline_value(Serialize<int64_t>(5));
+  kept.set_size(kept.inline_value().size());
+  kept.set_keep(true);
+  s->Assign(1, 1, "Add", {Serialize<int64_t>(1)}, {kept});
+  const rpc::TaskResult first = s->Result(1);
+  ASSERT_FALSE(first.failed()) << first.error().message();
+  EXPECT_EQ(ValueOf<int64_t>(first), 6);
+  ASSERT_TRUE(s->ReadUntil([&] { return s->replicas().contains(8); }));
+  s->Assign(8, 1, "Add", {Serialize<int64_t>(2), Serialize<int64_t>(40)});
+  const rpc::TaskResult r = s->Result(8);
+  ASSERT_FALSE(r.failed()) << r.error().message();
+  EXPECT_EQ(ValueOf<int64_t>(r), 5);
+  EXPECT_EQ(r.size(), r.inline_value().size());
+  EXPECT_TRUE(s->HeartbeatWithObjects(2));  // the kept copy and result 1
+}
+
 // The memory mappings of this process (/proc/self/maps lines).
 int Mappings() {
   std::ifstream maps("/proc/self/maps");
