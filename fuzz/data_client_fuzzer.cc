@@ -12,15 +12,15 @@
 //   - a well-formed answer gives exactly the bytes sent (or, for a handle
 //     that maps, the region's bytes), through Fetch and FetchBuffer alike;
 //   - a malformed one (too many bytes, bytes after a handle, a size over
-//     the limit, fewer bytes than announced, no chunk) is DATA_LOSS, and an
+//     the limit, fewer bytes than announced, no chunk, a size other than
+//     the one the caller says the scheduler recorded) is DATA_LOSS, and an
 //     error status keeps its code;
 //   - nothing crashes, leaks or reads out of bounds (ASan).
 //
-// Announced sizes are kept under 2 MiB (kMaxAnnounced): DataClient
-// allocates the announced size before any byte arrives, up to 1 TiB, so a
-// larger one is an allocation of that size, not a parsing question (a
-// known finding, docs/fuzzing.md). WEFT_FUZZ_UNCAPPED=1 lifts the cap, to
-// reproduce it.
+// Announced sizes go up to 2^64 - 1. Until 6 December 2026 they were kept
+// under 2 MiB: DataClient allocated the announced size before any byte
+// arrived, and a larger one was an allocation of that size (finding 4 in
+// docs/fuzzing.md, fixed: memory is now taken as bytes arrive).
 
 #include <fuzzer/FuzzedDataProvider.h>
 #include <unistd.h>
@@ -53,7 +53,6 @@ namespace weft::rpc {
 namespace {
 
 constexpr uint64_t kId = 7;
-constexpr uint64_t kMaxAnnounced = uint64_t{2} << 20;
 
 // One scripted answer to a Fetch call.
 struct Answer {
@@ -156,11 +155,6 @@ World& TheWorld() {
   return *world;
 }
 
-bool Uncapped() {
-  static const bool uncapped = std::getenv("WEFT_FUZZ_UNCAPPED") != nullptr;
-  return uncapped;
-}
-
 // An answer built from the input. Choices read 0 for the well-formed one
 // (an input that runs out reads as zeros).
 Answer MakeAnswer(FuzzedDataProvider& in, bool may_hand_over) {
@@ -182,8 +176,7 @@ Answer MakeAnswer(FuzzedDataProvider& in, bool may_hand_over) {
       total -= std::min<uint64_t>(total, in.ConsumeIntegralInRange(1, 64));
       break;
     case 5:
-      total = Uncapped() ? in.ConsumeIntegral<uint64_t>()
-                         : in.ConsumeIntegralInRange<uint64_t>(0, kMaxAnnounced);
+      total = in.ConsumeIntegral<uint64_t>();
       break;
     default:
       break;
@@ -256,7 +249,9 @@ struct Outcome {
 };
 
 // The protocol, as docs/cluster.md and DataClient state it.
-Outcome Model(const std::vector<Answer>& answers, size_t call) {
+// `recorded`: the size the caller says the scheduler recorded, if any.
+Outcome Model(const std::vector<Answer>& answers, size_t call,
+              std::optional<uint64_t> recorded) {
   const Answer& a = answers[std::min(call, answers.size() - 1)];
   std::optional<SharedHandle> handle;
   uint64_t total = 0;
@@ -267,6 +262,10 @@ Outcome Model(const std::vector<Answer>& answers, size_t call) {
     if (first) {
       first = false;
       total = c.total_size();
+      if (recorded.has_value() && total != *recorded) {
+        malformed = true;
+        break;
+      }
       if (c.has_shared()) {
         handle = c.shared();  // (tried even when not offered)
       } else if (total > (uint64_t{1} << 40)) {
@@ -293,7 +292,7 @@ Outcome Model(const std::vector<Answer>& answers, size_t call) {
       if (r.ok()) return {absl::StatusCode::kOk, std::string((*r)->data(),
                                                              (*r)->size())};
     }
-    return Model(answers, call + 1);  // streamed after all
+    return Model(answers, call + 1, recorded);  // streamed after all
   }
   if (first || received.size() != total) {
     return {absl::StatusCode::kDataLoss, ""};
@@ -310,11 +309,29 @@ void Run(FuzzedDataProvider& in) {
   answers.push_back(MakeAnswer(in, /*may_hand_over=*/false));
   world.holder.SetScript(answers);
   DataClient& client = shared ? *world.shared_client : *world.plain_client;
-  const Outcome expected = Model(answers, 0);
+  // The size the scheduler recorded, for a fetch as a buffer: none, the
+  // size the holder announces first, or any.
+  std::optional<uint64_t> recorded;
+  if (as_buffer) {
+    switch (in.ConsumeIntegralInRange(0, 2)) {
+      case 1:
+        if (!answers[0].chunks.empty()) {
+          recorded = answers[0].chunks[0].total_size();
+        }
+        break;
+      case 2:
+        recorded = in.ConsumeIntegral<uint64_t>();
+        break;
+      default:
+        break;
+    }
+  }
+  const Outcome expected = Model(answers, 0, recorded);
   absl::StatusCode code;
   std::string bytes;
   if (as_buffer) {
-    absl::StatusOr<Buffer> got = client.FetchBuffer(world.address, kId);
+    absl::StatusOr<Buffer> got =
+        client.FetchBuffer(world.address, kId, nullptr, recorded);
     code = got.status().code();
     if (got.ok()) bytes = std::string(got->view());
   } else {

@@ -2,8 +2,12 @@
 
 #include "rpc/buffer.h"
 
+#include <algorithm>
+#include <cstring>
 #include <new>
 #include <utility>
+
+#include "absl/strings/str_cat.h"
 
 namespace weft::rpc {
 
@@ -46,6 +50,44 @@ BufferBuilder BufferBuilder::Allocate(size_t size, bool shared) {
 
 BufferBuilder BufferBuilder::AllocateForOverwrite(size_t size) {
   return Make(size, /*shared=*/false, /*clear_kept=*/false);
+}
+
+absl::StatusOr<BufferBuilder> BufferBuilder::Reserve(size_t size, bool shared) {
+  BufferBuilder builder;
+  if (shared && size >= kSharedMinBytes) {
+    absl::StatusOr<std::unique_ptr<SharedRegion>> region =
+        SharedRegion::Reserve(size);
+    if (region.ok()) {
+      builder.region_ = *std::move(region);
+      return builder;
+    }
+  }
+  if (size >= kPageBlockMinBytes) {
+    absl::StatusOr<std::unique_ptr<PageBlock>> block = PageBlock::Reserve(size);
+    if (!block.ok()) return block.status();
+    builder.block_ = *std::move(block);
+    return builder;
+  }
+  builder.string_.assign(size, '\0');  // under kPageBlockMinBytes
+  return builder;
+}
+
+absl::Status BufferBuilder::Append(std::string_view bytes) {
+  if (bytes.size() > size() - filled_) {
+    return absl::OutOfRangeError(
+        absl::StrCat("more than the ", size(), " bytes announced"));
+  }
+  const size_t end = filled_ + bytes.size();
+  if (region_ != nullptr && end > region_->committed()) {
+    // Ahead of the bytes by at most what has come, so that a large object
+    // commits its memory in a few steps.
+    const size_t ahead =
+        std::max({end, 2 * region_->committed(), kSharedMinBytes});
+    if (absl::Status s = region_->Commit(ahead); !s.ok()) return s;
+  }
+  if (!bytes.empty()) std::memcpy(data() + filled_, bytes.data(), bytes.size());
+  filled_ = end;
+  return absl::OkStatus();
 }
 
 BufferBuilder BufferBuilder::Make(size_t size, bool shared, bool clear_kept) {

@@ -8,6 +8,9 @@
 //   std::memcpy(room.data(), bytes, size);      // or serialize in place
 //   Buffer buffer = std::move(room).Finish();    // sealed, read-only
 //   std::string_view view = buffer.view();       // valid while `buffer` is
+//
+// Bytes that arrive from a peer go into room reserved for them, which
+// takes memory only as they come (Reserve, Append).
 
 #ifndef WEFT_RPC_BUFFER_H_
 #define WEFT_RPC_BUFFER_H_
@@ -17,6 +20,8 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "rpc/page_block.h"
 #include "rpc/shared_region.h"
 
@@ -73,16 +78,33 @@ class BufferBuilder {
   // unspecified (PageBlock::CreateForOverwrite). May throw std::bad_alloc.
   // REQUIRES: every byte is written before Finish() or TakeString().
   static BufferBuilder AllocateForOverwrite(size_t size);
+  // Room for `size` bytes that arrive in pieces from a peer (a fetch, a
+  // store), written with Append: memory is committed as they come, never
+  // for more than about twice the bytes appended (kSharedMinBytes at
+  // least), so a peer that announces a terabyte and sends nothing costs
+  // address space, not memory. In a shared region when `shared` (as
+  // Allocate), else in ordinary memory. Errors: ResourceExhausted (no
+  // address space for `size`, or over the process's limits), never an
+  // exception.
+  static absl::StatusOr<BufferBuilder> Reserve(size_t size, bool shared);
 
   BufferBuilder(BufferBuilder&&) = default;
   BufferBuilder& operator=(BufferBuilder&&) = default;
+
+  // Copies `bytes` after those appended so far, committing memory for them
+  // first. Errors: OutOfRange (more than size() bytes in all; nothing is
+  // written), ResourceExhausted (no memory for them).
+  absl::Status Append(std::string_view bytes);
+  // The bytes appended so far.
+  size_t filled() const { return filled_; }
 
   char* data();
   size_t size() const;
   bool in_shared_memory() const { return region_ != nullptr; }
 
   // The bytes, now immutable. A region the kernel refuses to seal is copied
-  // into ordinary memory instead.
+  // into ordinary memory instead. REQUIRES: for a builder made by Reserve,
+  // filled() == size().
   Buffer Finish() &&;
   // The bytes as a string (one copy when in shared memory).
   std::string TakeString() &&;
@@ -95,6 +117,7 @@ class BufferBuilder {
   std::unique_ptr<SharedRegion> region_;  // set when in shared memory
   std::unique_ptr<PageBlock> block_;      // set when large and private
   std::string string_;                    // otherwise
+  size_t filled_ = 0;                     // see filled()
 };
 
 }  // namespace weft::rpc

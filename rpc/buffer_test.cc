@@ -4,9 +4,12 @@
 
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace weft::rpc {
@@ -112,6 +115,47 @@ TEST(BufferTest, RoomForOverwriteIsPrivateAndHoldsWhatIsWritten) {
     EXPECT_EQ(buffer.region(), nullptr);
     EXPECT_EQ(buffer.view(), std::string(size, 'w'));
   }
+}
+
+// Room reserved for bytes from a peer takes them piece by piece, refuses
+// more than its size without writing any, and holds what was appended, in
+// each kind of memory.
+TEST(BufferTest, ReservedRoomTakesAppendedBytesUpToItsSize) {
+  for (const size_t size :
+       {size_t{5}, 2 * kPageBlockMinBytes + 3, 3 * kSharedMinBytes + 1}) {
+    for (const bool shared : {false, true}) {
+      SCOPED_TRACE(absl::StrCat(size, shared ? " shared" : " private"));
+      absl::StatusOr<BufferBuilder> room = BufferBuilder::Reserve(size, shared);
+      ASSERT_TRUE(room.ok()) << room.status();
+      EXPECT_EQ(room->in_shared_memory(), shared && size >= kSharedMinBytes);
+      ASSERT_EQ(room->size(), size);
+      const std::string piece(size / 3 + 1, 'p');
+      ASSERT_TRUE(room->Append(piece).ok());
+      ASSERT_TRUE(room->Append(piece).ok());
+      EXPECT_EQ(room->filled(), 2 * piece.size());
+      // One more piece would overflow: refused, nothing written.
+      EXPECT_TRUE(absl::IsOutOfRange(room->Append(piece + piece)));
+      EXPECT_EQ(room->filled(), 2 * piece.size());
+      const std::string rest(size - room->filled(), 'r');
+      ASSERT_TRUE(room->Append(rest).ok());
+      EXPECT_TRUE(absl::IsOutOfRange(room->Append("x")));
+      Buffer buffer = std::move(*room).Finish();
+      EXPECT_EQ(buffer.view(), piece + piece + rest);
+      EXPECT_EQ(buffer.region() != nullptr, shared && size >= kSharedMinBytes);
+    }
+  }
+}
+
+// A reservation larger than the machine's memory is address space only.
+TEST(BufferTest, ReservingATerabyteTakesNoMemory) {
+  absl::StatusOr<BufferBuilder> room =
+      BufferBuilder::Reserve(size_t{1} << 40, /*shared=*/false);
+  ASSERT_TRUE(room.ok()) << room.status();
+  ASSERT_TRUE(room->Append("abc").ok());
+  EXPECT_EQ(std::string_view(room->data(), 3), "abc");
+  // More than any machine's address space: an error, not an exception.
+  EXPECT_TRUE(absl::IsResourceExhausted(
+      BufferBuilder::Reserve(size_t{1} << 62, false).status()));
 }
 
 TEST(PageBlockTest, RefusesEmptyAndImpossibleSizes) {

@@ -259,13 +259,14 @@ class ClusterConnection final
   absl::StatusOr<internal::FetchedBytes> FetchView(
       uint64_t id,
       std::optional<std::chrono::steady_clock::time_point> until) override {
-    std::vector<std::string> addresses;
+    Held held;
     {
       MutexLock lock(&mu_);
       auto it = locations_.find(id);
-      if (it != locations_.end()) addresses = it->second;
+      if (it != locations_.end()) held = it->second;
     }
-    absl::StatusOr<Buffer> buffer = data_.FetchAnyBuffer(addresses, id);
+    absl::StatusOr<Buffer> buffer =
+        data_.FetchAnyBuffer(held.addresses, id, nullptr, held.size);
     if (!buffer.ok()) {
       Refetching refetching(this, id);
       absl::Time deadline = absl::Now() + kRefetchTimeout;
@@ -287,7 +288,8 @@ class ClusterConnection final
             return internal::FetchedBytes{*owner, owner};
           }
           buffer = data_.FetchAnyBuffer(
-              {where->addresses().begin(), where->addresses().end()}, id);
+              {where->addresses().begin(), where->addresses().end()}, id,
+              nullptr, where->size());
           if (buffer.ok()) break;
         } else if (!absl::IsNotFound(where.status())) {
           return buffer.status();  // the scheduler does not answer
@@ -311,10 +313,9 @@ class ClusterConnection final
         {
           MutexLock lock(&mu_);
           auto it = locations_.find(id);
-          addresses =
-              it != locations_.end() ? it->second : std::vector<std::string>();
+          held = it != locations_.end() ? it->second : Held();
         }
-        buffer = data_.FetchAnyBuffer(addresses, id);
+        buffer = data_.FetchAnyBuffer(held.addresses, id, nullptr, held.size);
       }
     }
     auto owner = std::make_shared<const Buffer>(*std::move(buffer));
@@ -643,7 +644,7 @@ class ClusterConnection final
         // request timed out) or one nobody asked for would stay forever.
         if (message.request_id() != awaited_request_) return;
         for (const Location& l : message.located()) {
-          locations_[l.id()].assign(l.addresses().begin(), l.addresses().end());
+          locations_[l.id()] = HeldAt(l);
         }
         replies_[message.request_id()] = message;
       }
@@ -678,8 +679,7 @@ class ClusterConnection final
       // Only values that did not come inline are ever fetched.
       const Location& l = done.location();
       if (!done.failed() && l.inline_value().size() != l.size()) {
-        locations_[done.id()].assign(l.addresses().begin(),
-                                     l.addresses().end());
+        locations_[done.id()] = HeldAt(l);
       }
       if (!refetching_.empty()) {  // a FetchView waits for news
         ++done_count_;
@@ -756,8 +756,16 @@ class ClusterConnection final
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, std::weak_ptr<ObjectState>> objects_
       ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint64_t, std::vector<std::string>> locations_
-      ABSL_GUARDED_BY(mu_);
+  // Where an object not given inline is held, and its size as the
+  // scheduler recorded it (a fetch checks it).
+  struct Held {
+    std::vector<std::string> addresses;
+    std::optional<uint64_t> size;
+  };
+  static Held HeldAt(const Location& l) {
+    return Held{{l.addresses().begin(), l.addresses().end()}, l.size()};
+  }
+  absl::flat_hash_map<uint64_t, Held> locations_ ABSL_GUARDED_BY(mu_);
   // Inputs of this client's pending tasks (see Track).
   absl::flat_hash_map<uint64_t, std::vector<std::shared_ptr<ObjectState>>>
       held_deps_ ABSL_GUARDED_BY(mu_);

@@ -125,7 +125,7 @@ FetchCounts DataClient::ProcessFetchCounts() { return fetches.Snapshot(); }
 
 absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
     const std::string& address, uint64_t id, bool offer_shared,
-    bool stream_to_shared) {
+    bool stream_to_shared, std::optional<uint64_t> expected_size) {
   auto context = NewContext();
   FetchRequest request;
   request.set_id(id);
@@ -141,14 +141,20 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
   std::optional<BulkOffer> bulk;
   std::optional<BufferBuilder> room;
   uint64_t total = 0;
-  uint64_t received = 0;
   bool first = true;
   std::string malformed;  // why the reply cannot be used, if it cannot
+  absl::Status no_room;   // no memory for the bytes announced or sent
   Chunk chunk;
-  while (malformed.empty() && reader->Read(&chunk)) {
+  while (malformed.empty() && no_room.ok() && reader->Read(&chunk)) {
     if (first) {
       first = false;
       total = chunk.total_size();
+      if (expected_size.has_value() && total != *expected_size) {
+        malformed = absl::StrCat("announced ", total,
+                                 " bytes, where the scheduler recorded ",
+                                 *expected_size);
+        break;
+      }
       if (chunk.has_shared()) {
         handle = chunk.shared();
       } else if (chunk.has_bulk() && offer_bulk) {
@@ -161,29 +167,40 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
         malformed = absl::StrCat("announced ", total, " bytes");
         break;
       } else {
-        // Not cleared when private: the room is used only if all `total`
-        // bytes arrive (below).
-        room.emplace(stream_to_shared
-                         ? BufferBuilder::Allocate(total, /*shared=*/true)
-                         : BufferBuilder::AllocateForOverwrite(total));
+        // Memory for the bytes as they come, not for the announcement.
+        absl::StatusOr<BufferBuilder> reserved =
+            BufferBuilder::Reserve(total, stream_to_shared);
+        if (!reserved.ok()) {
+          no_room = reserved.status();
+          break;
+        }
+        room.emplace(*std::move(reserved));
       }
     }
     const std::string& data = chunk.data();
     if ((handle.has_value() || bulk.has_value()) && !data.empty()) {
       malformed = handle.has_value() ? "bytes after a shared-memory handle"
                                      : "bytes after a bulk offer";
-    } else if (room.has_value() && data.size() > total - received) {
-      malformed = absl::StrCat("more than the ", total, " bytes announced");
-    } else if (!data.empty()) {
-      std::memcpy(room->data() + received, data.data(), data.size());
-      received += data.size();
+    } else if (room.has_value()) {
+      if (absl::Status s = room->Append(data); !s.ok()) {
+        if (absl::IsOutOfRange(s)) {
+          malformed = std::string(s.message());
+        } else {
+          no_room = s;
+        }
+      }
     }
   }
-  if (!malformed.empty()) context->TryCancel();
+  if (!malformed.empty() || !no_room.ok()) context->TryCancel();
   grpc::Status status = reader->Finish();
   if (!malformed.empty()) {
     return absl::DataLossError(absl::StrCat("object ", id, " from ", address,
                                             ": ", malformed));
+  }
+  if (!no_room.ok()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("object ", id, " from ", address, " (", total,
+                     " bytes): ", no_room.message()));
   }
   if (!status.ok()) {
     absl::Status s = FromGrpc(status);
@@ -204,7 +221,8 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
         internal::MutexLock lock(&mu_);
         no_bulk_.insert(address);
       }
-      return FetchOnce(address, id, offer_shared, stream_to_shared);
+      return FetchOnce(address, id, offer_shared, stream_to_shared,
+                       expected_size);
     }
     if (!bytes.ok()) {
       return absl::Status(bytes.status().code(),
@@ -226,7 +244,8 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
       // Released meanwhile, another host after all, /proc refusing, no
       // descriptors: the stream still works.
       fetches.fallbacks.fetch_add(1);
-      return FetchOnce(address, id, /*offer_shared=*/false, stream_to_shared);
+      return FetchOnce(address, id, /*offer_shared=*/false, stream_to_shared,
+                       expected_size);
     }
     fetches.mapped.fetch_add(1);
     Fetched fetched;
@@ -234,6 +253,7 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
     fetched.mapped = true;
     return fetched;
   }
+  const uint64_t received = room.has_value() ? room->filled() : 0;
   if (first || received != total) {
     return absl::DataLossError(absl::StrCat("object ", id, " from ", address,
                                             ": got ", received, " of ",
@@ -245,10 +265,11 @@ absl::StatusOr<DataClient::Fetched> DataClient::FetchOnce(
   return fetched;
 }
 
-absl::StatusOr<Buffer> DataClient::FetchBuffer(const std::string& address,
-                                               uint64_t id, FetchInfo* info) {
+absl::StatusOr<Buffer> DataClient::FetchBuffer(
+    const std::string& address, uint64_t id, FetchInfo* info,
+    std::optional<uint64_t> expected_size) {
   absl::StatusOr<Fetched> fetched =
-      FetchOnce(address, id, shared_memory_, shared_memory_);
+      FetchOnce(address, id, shared_memory_, shared_memory_, expected_size);
   if (!fetched.ok()) return fetched.status();
   if (info != nullptr) {
     info->address = address;
@@ -260,19 +281,21 @@ absl::StatusOr<Buffer> DataClient::FetchBuffer(const std::string& address,
 
 absl::StatusOr<std::string> DataClient::Fetch(const std::string& address,
                                               uint64_t id) {
-  absl::StatusOr<Fetched> fetched =
-      FetchOnce(address, id, shared_memory_, /*stream_to_shared=*/false);
+  absl::StatusOr<Fetched> fetched = FetchOnce(
+      address, id, shared_memory_, /*stream_to_shared=*/false, std::nullopt);
   if (!fetched.ok()) return fetched.status();
   if (fetched->whole.has_value()) return std::string(fetched->whole->view());
   return std::move(*fetched->streamed).TakeString();
 }
 
 absl::StatusOr<Buffer> DataClient::FetchAnyBuffer(
-    const std::vector<std::string>& addresses, uint64_t id, FetchInfo* info) {
+    const std::vector<std::string>& addresses, uint64_t id, FetchInfo* info,
+    std::optional<uint64_t> expected_size) {
   absl::Status last = absl::NotFoundError(
       absl::StrCat("object ", id, " has no known holder"));
   for (const std::string& address : addresses) {
-    absl::StatusOr<Buffer> bytes = FetchBuffer(address, id, info);
+    absl::StatusOr<Buffer> bytes =
+        FetchBuffer(address, id, info, expected_size);
     if (bytes.ok()) return bytes;
     last = bytes.status();
   }

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,15 +75,21 @@ class DataClient {
   // bulk port (large objects; a port that cannot be reached falls back, and
   // later fetches from that address stream at once) or streamed (large
   // objects into shared memory of this process).
+  // Memory is taken as the bytes come, never for what the holder merely
+  // announces (BufferBuilder::Reserve).
   // Errors: UNAVAILABLE (no such worker), NOT_FOUND (it does not hold the
-  // object), DEADLINE_EXCEEDED, UNAUTHENTICATED, DATA_LOSS (truncated).
-  // `info`, if not null, says how it went when it succeeds.
-  absl::StatusOr<Buffer> FetchBuffer(const std::string& address, uint64_t id,
-                                     FetchInfo* info = nullptr);
-  // Fetches from the first of `addresses` that answers.
+  // object), DEADLINE_EXCEEDED, UNAUTHENTICATED, DATA_LOSS (truncated, more
+  // bytes than announced, or a size other than `expected_size`, the size
+  // the scheduler recorded, when given), RESOURCE_EXHAUSTED (no memory for
+  // the bytes). `info`, if not null, says how it went when it succeeds.
+  absl::StatusOr<Buffer> FetchBuffer(
+      const std::string& address, uint64_t id, FetchInfo* info = nullptr,
+      std::optional<uint64_t> expected_size = std::nullopt);
+  // Fetches from the first of `addresses` that answers with the object.
   absl::StatusOr<Buffer> FetchAnyBuffer(
       const std::vector<std::string>& addresses, uint64_t id,
-      FetchInfo* info = nullptr);
+      FetchInfo* info = nullptr,
+      std::optional<uint64_t> expected_size = std::nullopt);
 
   // As FetchBuffer, as a string (a copy out of shared memory, if mapped).
   absl::StatusOr<std::string> Fetch(const std::string& address, uint64_t id);
@@ -122,10 +129,12 @@ class DataClient {
   // a handle, which is mapped; if that fails, fetches again streaming.
   // Streamed bytes go to shared memory when `stream_to_shared`. A holder
   // may answer with a bulk offer (unless the address is in no_bulk_),
-  // which is taken, into private memory (BulkFetch); if its port cannot be reached, fetches again
-  // streaming.
+  // which is taken, into private memory (BulkFetch); if its port cannot be
+  // reached, fetches again streaming. A holder that announces a size other than
+  // `expected_size` (if given) is DATA_LOSS before anything is taken.
   absl::StatusOr<Fetched> FetchOnce(const std::string& address, uint64_t id,
-                                    bool offer_shared, bool stream_to_shared);
+                                    bool offer_shared, bool stream_to_shared,
+                                    std::optional<uint64_t> expected_size);
 
   // One Store call: `region` (holding `bytes`) as a handle, or, when
   // null, `bytes` in chunks.

@@ -17,7 +17,9 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "rpc/buffer.h"
+#include "rpc/report_limits.h"
 #include "rpc/shared_region.h"
+#include "rpc/testing/peak_rss.h"
 #include "rpc/weft.grpc.pb.h"
 
 namespace weft::rpc {
@@ -190,6 +192,86 @@ TEST_F(DataClientTest, MissingObjectIsNotFound) {
             absl::StatusCode::kNotFound);
   EXPECT_EQ(client.FetchAnyBuffer({}, kId).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// A holder that announces more than the scheduler recorded is refused
+// before anything is taken, and so is one that announces less.
+TEST_F(DataClientTest, ASizeOtherThanTheRecordedOneIsDataLoss) {
+  for (bool shared : {false, true}) {
+    absl::StatusOr<Buffer> right = StartAndFetch(Answer::kStream, shared);
+    ASSERT_TRUE(right.ok()) << right.status();
+    for (uint64_t recorded : {uint64_t{kSize - 1}, uint64_t{kSize + 1}}) {
+      absl::StatusOr<Buffer> wrong =
+          client_->FetchBuffer(address_, kId, nullptr, recorded);
+      EXPECT_EQ(wrong.status().code(), absl::StatusCode::kDataLoss);
+      EXPECT_NE(wrong.status().message().find(
+                    absl::StrCat("announced ", kSize,
+                                 " bytes, where the scheduler "
+                                 "recorded ",
+                                 recorded)),
+                std::string::npos)
+          << wrong.status();
+    }
+    absl::StatusOr<Buffer> recorded =
+        client_->FetchAnyBuffer({address_}, kId, nullptr, kSize);
+    ASSERT_TRUE(recorded.ok()) << recorded.status();
+    EXPECT_TRUE(SameBytes(recorded->view()));
+    TearDown();
+  }
+}
+
+// Announces `total` bytes for any object, sends three, and ends the reply.
+class OverstatingHolder final : public Worker::Service {
+ public:
+  explicit OverstatingHolder(uint64_t total) : total_(total) {}
+  grpc::Status Fetch(grpc::ServerContext*, const FetchRequest* request,
+                     grpc::ServerWriter<Chunk>* writer) override {
+    Chunk chunk;
+    chunk.set_id(request->id());
+    chunk.set_total_size(total_);
+    chunk.set_data("abc");
+    writer->Write(chunk);
+    return grpc::Status::OK;
+  }
+
+ private:
+  const uint64_t total_;
+};
+
+// A holder that announces gigabytes, up to the terabyte a fetch accepts,
+// and sends three bytes costs the fetcher the memory of three bytes: no
+// exception, no allocation of the announced size. (Before: a terabyte
+// threw std::bad_alloc out of the fetch, which ended the process, and
+// 2 GiB into shared memory allocated and mapped all of it first.)
+TEST(DataClientAnnouncementTest, MemoryIsTakenForBytesThatComeNotAnnounced) {
+  for (uint64_t total : {uint64_t{2} << 30, kMaxObjectBytes}) {
+    for (bool shared : {false, true}) {
+      SCOPED_TRACE(absl::StrCat(total, " bytes, shared memory ", shared));
+      OverstatingHolder holder(total);
+      grpc::ServerBuilder builder;
+      int port = 0;
+      builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                               &port);
+      builder.RegisterService(&holder);
+      std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+      ASSERT_NE(server, nullptr);
+      DataClient client("token", std::chrono::seconds(10), shared);
+      if (!testing::ResetPeakRss()) {
+        GTEST_SKIP() << "this kernel does not let a process reset its peak "
+                        "resident size (/proc/self/clear_refs)";
+      }
+      const uint64_t before = testing::PeakRssBytes();
+      absl::StatusOr<Buffer> got =
+          client.FetchBuffer(absl::StrCat("127.0.0.1:", port), 7);
+      EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss);
+      EXPECT_NE(got.status().message().find(
+                    absl::StrCat("got 3 of ", total, " bytes")),
+                std::string::npos)
+          << got.status();
+      EXPECT_LT(testing::PeakRssBytes() - before, uint64_t{64} << 20);
+      server->Shutdown();
+    }
+  }
 }
 
 }  // namespace

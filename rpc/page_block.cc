@@ -84,24 +84,30 @@ KeptBlocks& Kept() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PageBlock>> PageBlock::Create(size_t size) {
-  return Make(size, /*clear_kept=*/true);
+  return Make(size, /*clear_kept=*/true, /*no_reserve=*/false);
 }
 
 absl::StatusOr<std::unique_ptr<PageBlock>> PageBlock::CreateForOverwrite(
     size_t size) {
-  return Make(size, /*clear_kept=*/false);
+  return Make(size, /*clear_kept=*/false, /*no_reserve=*/false);
+}
+
+absl::StatusOr<std::unique_ptr<PageBlock>> PageBlock::Reserve(size_t size) {
+  return Make(size, /*clear_kept=*/false, /*no_reserve=*/true);
 }
 
 absl::StatusOr<std::unique_ptr<PageBlock>> PageBlock::Make(size_t size,
-                                                           bool clear_kept) {
+                                                           bool clear_kept,
+                                                           bool no_reserve) {
   if (size == 0) return absl::InvalidArgumentError("empty page block");
   if (std::optional<KeptMapping> kept = Kept().Take(size)) {
     if (clear_kept) std::memset(kept->data, 0, size);
     return std::unique_ptr<PageBlock>(
         new PageBlock(kept->data, size, kept->mapped));
   }
-  void* data = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* data = ::mmap(
+      nullptr, size, PROT_READ | PROT_WRITE,
+      MAP_PRIVATE | MAP_ANONYMOUS | (no_reserve ? MAP_NORESERVE : 0), -1, 0);
   if (data == MAP_FAILED) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "weft: cannot map ", size, " bytes: ", std::strerror(errno)));

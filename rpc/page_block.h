@@ -72,6 +72,12 @@ class PageBlock {
   // REQUIRES: every byte is written before the block is read or handed on.
   static absl::StatusOr<std::unique_ptr<PageBlock>> CreateForOverwrite(
       size_t size);
+  // As CreateForOverwrite, but a new mapping reserves no memory (no swap
+  // or commit charge: MAP_NORESERVE), for bytes that arrive over time from
+  // a peer that may never send them all: a size larger than the machine's
+  // memory is not refused here, and only the pages written cost memory.
+  // Errors and thread-safety as Create's. REQUIRES as CreateForOverwrite's.
+  static absl::StatusOr<std::unique_ptr<PageBlock>> Reserve(size_t size);
 
   PageBlock(const PageBlock&) = delete;
   PageBlock& operator=(const PageBlock&) = delete;
@@ -93,9 +99,10 @@ class PageBlock {
  private:
   PageBlock(char* data, size_t size, size_t mapped)
       : data_(data), size_(size), mapped_(mapped) {}
-  // Create (clear_kept) and CreateForOverwrite.
+  // Create (clear_kept), CreateForOverwrite and Reserve (no_reserve).
   static absl::StatusOr<std::unique_ptr<PageBlock>> Make(size_t size,
-                                                         bool clear_kept);
+                                                         bool clear_kept,
+                                                         bool no_reserve);
 
   char* const data_;
   const size_t size_;

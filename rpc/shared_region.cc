@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -137,7 +138,8 @@ SharedRegion::SharedRegion(int fd, char* data, size_t size, std::string name,
       name_(std::move(name)),
       device_(device),
       inode_(inode),
-      writable_(writable) {
+      writable_(writable),
+      committed_(size) {
   live_regions.fetch_add(1);
 }
 
@@ -151,6 +153,16 @@ int64_t SharedRegion::LiveCount() { return live_regions.load(); }
 
 absl::StatusOr<std::unique_ptr<SharedRegion>> SharedRegion::Create(
     size_t size) {
+  return Make(size, /*commit_now=*/true);
+}
+
+absl::StatusOr<std::unique_ptr<SharedRegion>> SharedRegion::Reserve(
+    size_t size) {
+  return Make(size, /*commit_now=*/false);
+}
+
+absl::StatusOr<std::unique_ptr<SharedRegion>> SharedRegion::Make(
+    size_t size, bool commit_now) {
   if (size == 0) return absl::InvalidArgumentError("empty shared region");
   if (absl::Status s = CheckRegionBudget(); !s.ok()) return s;
   std::string name = NewRegionName();
@@ -162,9 +174,13 @@ absl::StatusOr<std::unique_ptr<SharedRegion>> SharedRegion::Create(
     return ErrnoStatus(error, what);
   };
   // fallocate, unlike ftruncate, allocates now: no memory is an error here
-  // instead of a SIGBUS or the OOM killer at first touch.
-  if (::fallocate(fd, 0, 0, static_cast<off_t>(size)) != 0) {
-    if (errno != EOPNOTSUPP) return fail("allocating a shared region");
+  // instead of a SIGBUS at first touch. (The kernel may still meet a lack
+  // of memory with its OOM killer: what is committed must be what the
+  // writer has, which is why Reserve commits nothing.)
+  if (!commit_now || ::fallocate(fd, 0, 0, static_cast<off_t>(size)) != 0) {
+    if (commit_now && errno != EOPNOTSUPP) {
+      return fail("allocating a shared region");
+    }
     if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
       return fail("sizing a shared region");
     }
@@ -172,11 +188,31 @@ absl::StatusOr<std::unique_ptr<SharedRegion>> SharedRegion::Create(
   struct stat st {};
   if (::fstat(fd, &st) != 0) return fail("fstat of a shared region");
   void* data = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
-                      MAP_SHARED | MAP_POPULATE, fd, 0);
+                      MAP_SHARED | (commit_now ? MAP_POPULATE : 0), fd, 0);
   if (data == MAP_FAILED) return fail("mapping a shared region");
-  return std::unique_ptr<SharedRegion>(new SharedRegion(
-      fd, static_cast<char*>(data), size, std::move(name), st.st_dev,
-      st.st_ino, /*writable=*/true));
+  std::unique_ptr<SharedRegion> region(
+      new SharedRegion(fd, static_cast<char*>(data), size, std::move(name),
+                       st.st_dev, st.st_ino, /*writable=*/true));
+  if (!commit_now) region->committed_ = 0;
+  return region;
+}
+
+absl::Status SharedRegion::Commit(size_t end) {
+  end = std::min(end, size_);
+  if (end <= committed_) return absl::OkStatus();
+  if (::fallocate(fd_, 0, static_cast<off_t>(committed_),
+                  static_cast<off_t>(end - committed_)) != 0 &&
+      errno != EOPNOTSUPP) {
+    return ErrnoStatus(errno, "allocating part of a shared region");
+  }
+  // Fill in the page tables of the part, as Create's MAP_POPULATE does: one
+  // call instead of a fault per page. An older kernel (before 5.14) refuses
+  // the advice, and the pages fault in as they are written.
+  static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t from = committed_ / page * page;
+  (void)::madvise(data_ + from, end - from, MADV_POPULATE_WRITE);
+  committed_ = end;
+  return absl::OkStatus();
 }
 
 absl::Status SharedRegion::Seal() {

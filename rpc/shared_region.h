@@ -61,6 +61,11 @@ class SharedRegion {
   // memory, or too many regions for this process's descriptor limit),
   // Unavailable (no memfd support).
   static absl::StatusOr<std::unique_ptr<SharedRegion>> Create(size_t size);
+  // A writable region of `size` bytes (size > 0), zero-filled, with no
+  // memory allocated yet: the writer commits each part before writing it
+  // (Commit), for bytes that arrive over time from a peer that may never
+  // send them all. Errors as Create's, but no memory is used here.
+  static absl::StatusOr<std::unique_ptr<SharedRegion>> Reserve(size_t size);
 
   // Maps read-only the sealed region a process on this host described in
   // `handle` (see handle()), with its page tables filled in up front.
@@ -83,6 +88,15 @@ class SharedRegion {
   // REQUIRES: writable() (made by Create and not sealed yet).
   absl::Status Seal();
 
+  // Allocates the memory of bytes [committed(), end) (end capped at size())
+  // and maps it in, so that writing them cannot fault for want of memory.
+  // Does nothing if end <= committed(). Errors: ResourceExhausted (no
+  // memory). REQUIRES: writable(). Not thread-safe (the writer's).
+  absl::Status Commit(size_t end);
+  // The bytes [0, committed()) have memory: all of them for a region made
+  // by Create or opened, a prefix for one made by Reserve.
+  size_t committed() const { return committed_; }
+
   // The bytes. mutable_data() REQUIRES writable().
   const char* data() const { return data_; }
   char* mutable_data() { return data_; }
@@ -100,6 +114,9 @@ class SharedRegion {
  private:
   SharedRegion(int fd, char* data, size_t size, std::string name,
                uint64_t device, uint64_t inode, bool writable);
+  // Create (commit_now) and Reserve.
+  static absl::StatusOr<std::unique_ptr<SharedRegion>> Make(size_t size,
+                                                            bool commit_now);
 
   const int fd_;
   char* const data_;
@@ -108,6 +125,7 @@ class SharedRegion {
   const uint64_t device_;   // st_dev of the file
   const uint64_t inode_;    // st_ino of the file
   bool writable_;
+  size_t committed_;  // see committed()
 };
 
 }  // namespace weft::rpc

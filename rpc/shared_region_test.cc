@@ -86,6 +86,29 @@ TEST(SharedRegionTest, SealedRegionCannotBeResizedOrWrittenThroughAnotherMapping
   EXPECT_EQ(region->data()[0], 'y');
 }
 
+// A reserved region has its size but no memory until parts are committed,
+// in order; what is written reads back once sealed.
+TEST(SharedRegionTest, ReserveCommitsNothingUntilAsked) {
+  constexpr size_t kSize = (size_t{8} << 20) + 5;
+  absl::StatusOr<std::unique_ptr<SharedRegion>> region =
+      SharedRegion::Reserve(kSize);
+  ASSERT_TRUE(region.ok()) << region.status();
+  SharedRegion& r = **region;
+  EXPECT_EQ(r.size(), kSize);
+  EXPECT_EQ(r.committed(), 0u);
+  ASSERT_TRUE(r.Commit(1000).ok());
+  EXPECT_EQ(r.committed(), 1000u);
+  ASSERT_TRUE(r.Commit(10).ok());  // behind what is committed: nothing
+  EXPECT_EQ(r.committed(), 1000u);
+  ASSERT_TRUE(r.Commit(kSize + 100).ok());  // capped at the size
+  EXPECT_EQ(r.committed(), kSize);
+  std::memset(r.mutable_data(), 'q', kSize);
+  ASSERT_TRUE(r.Seal().ok());
+  EXPECT_EQ(r.data()[kSize - 1], 'q');
+  EXPECT_EQ((*SharedRegion::Create(3))->committed(), 3u);
+  EXPECT_TRUE(absl::IsInvalidArgument(SharedRegion::Reserve(0).status()));
+}
+
 TEST(SharedRegionTest, CreateRejectsEmpty) {
   EXPECT_EQ(SharedRegion::Create(0).status().code(),
             absl::StatusCode::kInvalidArgument);

@@ -880,7 +880,7 @@ void SchedulerService::HandleClientRestLocked(ClientPeer& peer,
         continue;
       }
       if (state != TaskState::kMemory) continue;
-      FillLocation(id, 0, state_.HoldersOf(id), "", address_of,
+      FillLocation(id, state_.SizeOf(id), state_.HoldersOf(id), "", address_of,
                    *reply.add_located());
     }
     for (rpc::ActorInfo& answer : actor_answers) {

@@ -533,6 +533,10 @@ TEST_F(SlicedSubmissionTest, EachSliceIsWholeAndARejectionEndsTheRest) {
     if (reply.request_id() == 9) {
       ++replies;
       EXPECT_EQ(reply.located_size(), 1);
+      // With the size recorded, which a fetch of it checks (before: 0).
+      if (reply.located_size() == 1) {
+        EXPECT_EQ(reply.located(0).size(), 1u);
+      }
       break;
     }
   }

@@ -1019,6 +1019,12 @@ std::vector<WorkerId> SchedulerState::HoldersOf(ObjectId object) const {
   return out;
 }
 
+uint64_t SchedulerState::SizeOf(ObjectId object) const {
+  const Slot s = FindSlot(object);
+  if (s == kNone || tasks_[s].state != TaskState::kMemory) return 0;
+  return tasks_[s].size_bytes;
+}
+
 WorkerId SchedulerState::ProcessingOn(ObjectId object) const {
   const Slot s = FindSlot(object);
   if (s == kNone || tasks_[s].state != TaskState::kProcessing) return 0;

@@ -329,6 +329,9 @@ class SchedulerState {
   const ErrorInfo* ErrorOf(ObjectId object) const;
   // Returns the workers holding `object` (ascending id); empty if none.
   std::vector<WorkerId> HoldersOf(ObjectId object) const;
+  // Returns the size in bytes recorded for `object` (its result's or put's)
+  // while it is in memory; 0 otherwise.
+  uint64_t SizeOf(ObjectId object) const;
   // Returns the worker processing `object`, or 0 if it is not processing.
   // (Use StateOf to tell worker 0 from "none".)
   WorkerId ProcessingOn(ObjectId object) const;

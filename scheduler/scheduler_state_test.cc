@@ -121,6 +121,19 @@ TEST_F(SchedulerStateTest, IndependentTasksAcrossTwoWorkers) {
   EXPECT_THAT(s_->HoldersOf(3), ElementsAre(20));
 }
 
+// The size a result reported is what fetchers are told to expect, while
+// the object is in memory.
+TEST_F(SchedulerStateTest, SizeOfIsTheRecordedSizeWhileInMemory) {
+  Init();
+  Worker(10);
+  Submit({Def(1)});
+  Take();
+  EXPECT_EQ(s_->SizeOf(1), 0u);  // processing
+  Finish(10, 1, 12345);
+  EXPECT_EQ(s_->SizeOf(1), 12345u);
+  EXPECT_EQ(s_->SizeOf(99), 0u);  // unknown
+}
+
 TEST_F(SchedulerStateTest, DiamondGraph) {
   Init(Opts(2));
   Worker(10, 2);

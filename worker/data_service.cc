@@ -7,6 +7,8 @@
 #include <optional>
 #include <utility>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "rpc/buffer.h"
 #include "rpc/data_client.h"
@@ -110,24 +112,28 @@ grpc::Status DataService::Store(grpc::ServerContext* context,
                                      "than this worker accepts"));
   }
   if (chunk.has_shared()) return StoreShared(chunk, reader, reply);
-  rpc::BufferBuilder room = rpc::BufferBuilder::Allocate(total, shared_memory_);
-  uint64_t received = 0;
-  do {
-    const std::string& data = chunk.data();
-    if (data.size() > total - received) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "more bytes than announced");
-    }
-    if (!data.empty()) std::memcpy(room.data() + received, data.data(),
-                                   data.size());
-    received += data.size();
-  } while (reader->Read(&chunk));
-  if (received != total) {
-    return grpc::Status(grpc::StatusCode::DATA_LOSS,
-                        absl::StrCat("got ", received, " of ", total,
-                                     " bytes"));
+  // Memory for the bytes as they come, not for what the peer announced.
+  absl::StatusOr<rpc::BufferBuilder> room =
+      rpc::BufferBuilder::Reserve(total, shared_memory_);
+  if (!room.ok()) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("no room for object ", id, " of ", total,
+                                     " bytes: ", room.status().message()));
   }
-  store_.Put(id, std::move(room).Finish());
+  do {
+    if (absl::Status s = room->Append(chunk.data()); !s.ok()) {
+      return grpc::Status(absl::IsOutOfRange(s)
+                              ? grpc::StatusCode::INVALID_ARGUMENT
+                              : grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat("object ", id, ": ", s.message()));
+    }
+  } while (reader->Read(&chunk));
+  if (room->filled() != total) {
+    return grpc::Status(
+        grpc::StatusCode::DATA_LOSS,
+        absl::StrCat("got ", room->filled(), " of ", total, " bytes"));
+  }
+  store_.Put(id, std::move(*room).Finish());
   reply->set_id(id);
   reply->set_size(total);
   return grpc::Status::OK;

@@ -19,6 +19,7 @@
 #include "rpc/data_client.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
+#include "rpc/testing/peak_rss.h"
 #include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
 #include "worker/object_store.h"
@@ -247,6 +248,65 @@ TEST_F(DataServiceTest, BadSharedStoresAreRefusedAndStoreNothing) {
   // The well-formed one is taken.
   EXPECT_TRUE(raw_store(first, false).ok());
   EXPECT_EQ(store_.Get(30)->view(), bytes.view());
+}
+
+// A store's first chunk announcing `total` bytes, with `data`; then the
+// stream ends. Returns the store's status.
+grpc::Status AnnouncedStore(rpc::Worker::Stub& stub, uint64_t id,
+                            uint64_t total, const std::string& data) {
+  grpc::ClientContext context;
+  rpc::AttachToken(context, kToken);
+  rpc::StoreReply reply;
+  auto writer = stub.Store(&context, &reply);
+  rpc::Chunk first;
+  first.set_id(id);
+  first.set_total_size(total);
+  first.set_data(data);
+  writer->Write(first);
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+// A store that announces gigabytes and sends a few bytes commits memory
+// for the bytes, not the announcement. (Before: a shared region of the
+// whole size, allocated and mapped in, 2 GiB of this process's resident
+// memory, before the first byte was read.)
+TEST_F(DataServiceTest, AStoreAnnouncingGigabytesCommitsOnlyWhatArrives) {
+  Start(true);
+  if (!rpc::testing::ResetPeakRss()) {
+    GTEST_SKIP() << "this kernel does not let a process reset its peak "
+                    "resident size (/proc/self/clear_refs)";
+  }
+  const uint64_t before = rpc::testing::PeakRssBytes();
+  const grpc::Status s = AnnouncedStore(*stub_, 40, uint64_t{2} << 30, "abcd");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS) << s.error_message();
+  EXPECT_NE(s.error_message().find("got 4 of 2147483648 bytes"),
+            std::string::npos)
+      << s.error_message();
+  EXPECT_LT(rpc::testing::PeakRssBytes() - before, uint64_t{64} << 20);
+  EXPECT_FALSE(store_.Get(40).has_value());
+}
+
+// An announcement larger than the machine's memory (but under the
+// worker's limit) is refused or runs out of bytes; it never ends the
+// worker. (Before: std::bad_alloc thrown out of the handler, which ended
+// the process.)
+TEST_F(DataServiceTest, AStoreAnnouncingMoreThanTheMachineHasIsNotFatal) {
+  for (bool shared : {false, true}) {
+    SCOPED_TRACE(shared ? "shared memory on" : "shared memory off");
+    Start(shared);
+    const grpc::Status s =
+        AnnouncedStore(*stub_, 41, uint64_t{60} << 30, "abcd");
+    EXPECT_TRUE(s.error_code() == grpc::StatusCode::DATA_LOSS ||
+                s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED)
+        << s.error_message();
+    EXPECT_FALSE(store_.Get(41).has_value());
+    // The service still stores what is sent whole.
+    EXPECT_TRUE(AnnouncedStore(*stub_, 42, 4, "wxyz").ok());
+    EXPECT_EQ(store_.Get(42)->view(), "wxyz");
+    store_.Erase(42);
+    TearDown();
+  }
 }
 
 }  // namespace

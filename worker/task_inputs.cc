@@ -44,8 +44,7 @@ absl::Status TaskInputs::Gather(
     if (store_.Contains(dep.id())) continue;
     rpc::FetchInfo how;
     const int64_t begun = internal::UnixMicrosNow();
-    absl::StatusOr<rpc::Buffer> bytes = fetch_(
-        {dep.addresses().begin(), dep.addresses().end()}, dep.id(), &how);
+    absl::StatusOr<rpc::Buffer> bytes = fetch_(dep, &how);
     if (!bytes.ok()) {
       rpc::Location& missing = run.missing.emplace_back();
       missing.set_id(dep.id());

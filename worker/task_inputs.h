@@ -11,8 +11,10 @@
 // inputs are counted copies: the caller tells the scheduler (replicas) and
 // they stay until the scheduler releases them.
 //
-//   TaskInputs inputs(store, [&](auto& holders, uint64_t id, auto* how) {
-//     return data_client.FetchAnyBuffer(holders, id, how);
+//   TaskInputs inputs(store, [&](const rpc::Location& input, auto* how) {
+//     return data_client.FetchAnyBuffer(
+//         {input.addresses().begin(), input.addresses().end()}, input.id(),
+//         how, input.size());
 //   });
 //   InputsOfRun got;
 //   absl::Status s = inputs.Gather(assignment.deps(), got);
@@ -60,12 +62,12 @@ struct InputsOfRun {
 // Thread-safe. The store must outlive this object.
 class TaskInputs {
  public:
-  // Fetches object `id` from the first of `holders` that answers, saying
-  // in `how` which one and whether its memory was mapped. As
+  // Fetches object input.id() from the first of input.addresses() that
+  // answers with input.size() bytes (the size the scheduler recorded),
+  // saying in `how` which one and whether its memory was mapped. As
   // rpc::DataClient::FetchAnyBuffer.
   using FetchFn = std::function<absl::StatusOr<rpc::Buffer>(
-      const std::vector<std::string>& holders, uint64_t id,
-      rpc::FetchInfo* how)>;
+      const rpc::Location& input, rpc::FetchInfo* how)>;
 
   TaskInputs(ObjectStore& store, FetchFn fetch);
   TaskInputs(const TaskInputs&) = delete;

@@ -25,13 +25,13 @@ class FakeHolders {
     objects_[address][id] = std::move(bytes);
   }
   TaskInputs::FetchFn Fetch() {
-    return [this](const std::vector<std::string>& holders, uint64_t id,
+    return [this](const rpc::Location& input,
                   rpc::FetchInfo* how) -> absl::StatusOr<rpc::Buffer> {
       ++fetches_;
-      for (const std::string& address : holders) {
+      for (const std::string& address : input.addresses()) {
         auto at = objects_.find(address);
         if (at == objects_.end()) continue;
-        auto it = at->second.find(id);
+        auto it = at->second.find(input.id());
         if (it == at->second.end()) continue;
         how->address = address;
         how->mapped = false;

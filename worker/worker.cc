@@ -133,10 +133,12 @@ class Worker::Impl {
       : options_(std::move(options)),
         connector_(std::move(connector)),
         data_client_("", std::chrono::minutes(10), shared_memory_),
-        inputs_(store_, [this](const std::vector<std::string>& holders,
-                               uint64_t id, rpc::FetchInfo* how) {
-          return data_client_.FetchAnyBuffer(holders, id, how);
-        }) {}
+        inputs_(store_,
+                [this](const rpc::Location& input, rpc::FetchInfo* how) {
+                  return data_client_.FetchAnyBuffer(
+                      {input.addresses().begin(), input.addresses().end()},
+                      input.id(), how, input.size());
+                }) {}
 
   // Joins the scheduler and serves it; after losing it, rejoins (for up to
   // options_.rejoin_timeout) and serves again, until told to stop or asked
@@ -856,7 +858,7 @@ class Worker::Impl {
     if (store_.Contains(location.id())) return;
     absl::StatusOr<rpc::Buffer> bytes = data_client_.FetchAnyBuffer(
         {location.addresses().begin(), location.addresses().end()},
-        location.id());
+        location.id(), /*info=*/nullptr, location.size());
     if (!bytes.ok()) {
       std::fprintf(stderr,
                    "weft %s: could not copy object %llu from a retiring "
