@@ -44,32 +44,27 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
   return *this;
 }
 
+namespace {
+
+// Where a maker's failure to get memory goes: Allocate's callers expect
+// std::bad_alloc, as from operator new.
+BufferBuilder OrThrowBadAlloc(absl::StatusOr<BufferBuilder> builder) {
+  if (!builder.ok()) throw std::bad_alloc();
+  return *std::move(builder);
+}
+
+}  // namespace
+
 BufferBuilder BufferBuilder::Allocate(size_t size, bool shared) {
-  return Make(size, shared, /*clear_kept=*/true);
+  return OrThrowBadAlloc(Make(size, shared, Room::kCleared));
 }
 
 BufferBuilder BufferBuilder::AllocateForOverwrite(size_t size) {
-  return Make(size, /*shared=*/false, /*clear_kept=*/false);
+  return OrThrowBadAlloc(Make(size, /*shared=*/false, Room::kForOverwrite));
 }
 
 absl::StatusOr<BufferBuilder> BufferBuilder::Reserve(size_t size, bool shared) {
-  BufferBuilder builder;
-  if (shared && size >= kSharedMinBytes) {
-    absl::StatusOr<std::unique_ptr<SharedRegion>> region =
-        SharedRegion::Reserve(size);
-    if (region.ok()) {
-      builder.region_ = *std::move(region);
-      return builder;
-    }
-  }
-  if (size >= kPageBlockMinBytes) {
-    absl::StatusOr<std::unique_ptr<PageBlock>> block = PageBlock::Reserve(size);
-    if (!block.ok()) return block.status();
-    builder.block_ = *std::move(block);
-    return builder;
-  }
-  builder.string_.assign(size, '\0');  // under kPageBlockMinBytes
-  return builder;
+  return Make(size, shared, Room::kReserved);
 }
 
 absl::Status BufferBuilder::Append(std::string_view bytes) {
@@ -90,25 +85,36 @@ absl::Status BufferBuilder::Append(std::string_view bytes) {
   return absl::OkStatus();
 }
 
-BufferBuilder BufferBuilder::Make(size_t size, bool shared, bool clear_kept) {
+absl::StatusOr<BufferBuilder> BufferBuilder::Make(size_t size, bool shared,
+                                                  Room room) {
   BufferBuilder builder;
   if (shared && size >= kSharedMinBytes) {
     absl::StatusOr<std::unique_ptr<SharedRegion>> region =
-        SharedRegion::Create(size);
-    if (region.ok()) {
+        room == Room::kReserved ? SharedRegion::Reserve(size)
+                                : SharedRegion::Create(size);
+    if (region.ok()) {  // else ordinary memory, quietly
       builder.region_ = *std::move(region);
       return builder;
     }
   }
   if (size >= kPageBlockMinBytes) {
-    absl::StatusOr<std::unique_ptr<PageBlock>> block =
-        clear_kept ? PageBlock::Create(size)
-                   : PageBlock::CreateForOverwrite(size);
-    if (!block.ok()) throw std::bad_alloc();
+    absl::StatusOr<std::unique_ptr<PageBlock>> block;
+    switch (room) {
+      case Room::kCleared:
+        block = PageBlock::Create(size);
+        break;
+      case Room::kForOverwrite:
+        block = PageBlock::CreateForOverwrite(size);
+        break;
+      case Room::kReserved:
+        block = PageBlock::Reserve(size);
+        break;
+    }
+    if (!block.ok()) return block.status();
     builder.block_ = *std::move(block);
     return builder;
   }
-  builder.string_.assign(size, '\0');
+  builder.string_.assign(size, '\0');  // under kPageBlockMinBytes
   return builder;
 }
 

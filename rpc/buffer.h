@@ -110,9 +110,16 @@ class BufferBuilder {
   std::string TakeString() &&;
 
  private:
+  // How a new builder's room is taken: zero-filled (Allocate), left as it
+  // is (AllocateForOverwrite), or reserved and committed as bytes are
+  // appended (Reserve).
+  enum class Room { kCleared, kForOverwrite, kReserved };
+
   BufferBuilder() = default;
-  // Allocate (clear_kept) and AllocateForOverwrite.
-  static BufferBuilder Make(size_t size, bool shared, bool clear_kept);
+  // The one place the kind of memory is chosen, for the three makers above.
+  // Errors: ResourceExhausted (no memory or address space for `size`).
+  static absl::StatusOr<BufferBuilder> Make(size_t size, bool shared,
+                                            Room room);
 
   std::unique_ptr<SharedRegion> region_;  // set when in shared memory
   std::unique_ptr<PageBlock> block_;      // set when large and private
