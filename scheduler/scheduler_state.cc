@@ -967,21 +967,13 @@ void SchedulerState::TakeActions(std::vector<Action>& out) {
   out.reserve(in.size());
   for (const KeyedAction& k : keys) {
     Action& a = in[k.index];
-    if (!out.empty() && out.back().index() == a.index()) {
-      if (auto* r = std::get_if<ReleaseObjects>(&a)) {
-        auto& prev = std::get<ReleaseObjects>(out.back());
-        if (prev.worker == r->worker) {
-          prev.objects.insert(prev.objects.end(), r->objects.begin(),
-                              r->objects.end());
-          continue;
-        }
-      } else if (auto* c = std::get_if<CancelTasks>(&a)) {
-        auto& prev = std::get<CancelTasks>(out.back());
-        if (prev.worker == c->worker) {
-          prev.tasks.insert(prev.tasks.end(), c->tasks.begin(),
-                            c->tasks.end());
-          continue;
-        }
+    // Cancels in a row to one worker become one. (Releases in a row were
+    // merged as they were emitted: EmitRelease.)
+    if (auto* c = std::get_if<CancelTasks>(&a); c != nullptr && !out.empty()) {
+      auto* prev = std::get_if<CancelTasks>(&out.back());
+      if (prev != nullptr && prev->worker == c->worker) {
+        prev->tasks.insert(prev->tasks.end(), c->tasks.begin(), c->tasks.end());
+        continue;
       }
     }
     out.push_back(std::move(a));
