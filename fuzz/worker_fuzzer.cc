@@ -88,6 +88,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "fuzz/fuzz_check.h"
+#include "fuzz/leak_dump.h"
 #include "google/protobuf/message.h"
 #include "rpc/weft.pb.h"
 #include "weft/actor.h"
@@ -540,6 +541,7 @@ void StopSharedWorker() {
     Told told;  // the session it was on is new: nothing was told on it
     shared_harness->Stop(told);
   }
+  weft::fuzz::DumpLeakedObjects();  // with WEFT_FUZZ_LEAK_DUMP set
 }
 
 Harness* NewSharedHarness() {
