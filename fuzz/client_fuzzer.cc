@@ -46,13 +46,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "fuzz/exit_leaks.h"
 #include "fuzz/fuzz_check.h"
 #include "rpc/cluster_runtime.h"
 #include "rpc/local_link.h"
 #include "rpc/report_limits.h"
 #include "rpc/weft.pb.h"
-#include "weft/weft.h"
 #include "weft/internal/client_impl.h"
+#include "weft/weft.h"
 
 namespace {
 
@@ -458,6 +459,14 @@ void Run(FuzzedDataProvider& in) {
 }
 
 }  // namespace
+
+// At exit, before LeakSanitizer's check (registered earlier, so it runs
+// later): gRPC's threads may still be starting (fuzz/exit_leaks.h).
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  weft::fuzz::KeepReportStream();  // before -close_fd_mask=2 takes stderr
+  std::atexit(weft::fuzz::ExcuseLibraryLeaks);
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);

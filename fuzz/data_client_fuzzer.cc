@@ -41,6 +41,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "fuzz/exit_leaks.h"
 #include "fuzz/fuzz_check.h"
 #include "grpcpp/grpcpp.h"
 #include "rpc/buffer.h"
@@ -126,6 +127,7 @@ World& TheWorld() {
       w.server->Wait();
       w.server.reset();
       ::unlink(w.address.c_str() + 5);
+      weft::fuzz::ExcuseLibraryLeaks();  // gRPC's threads may still start
     });
     grpc::ServerBuilder builder;
     builder.AddListeningPort(w->address, grpc::InsecureServerCredentials());
@@ -350,6 +352,11 @@ void Run(FuzzedDataProvider& in) {
 
 }  // namespace
 }  // namespace weft::rpc
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  weft::fuzz::KeepReportStream();  // before -close_fd_mask=2 takes stderr
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);
