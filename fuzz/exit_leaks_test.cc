@@ -66,18 +66,24 @@ Exit RunChild(F leak) {
   return out;
 }
 
+// An unreachable object shaped as ThreadPool::StartThread's argument:
+// {pointer 16 bytes into `block`, `block`, the reason the thread started}.
+void LeakStartArgOf(uintptr_t* block) {
+  auto* arg = new uintptr_t[3];
+  arg[0] = reinterpret_cast<uintptr_t>(block) + 16;
+  arg[1] = reinterpret_cast<uintptr_t>(block);
+  arg[2] = 1;
+  made = arg;
+  made = nullptr;
+}
+
 // An object shaped as ThreadPool::StartThread's argument, unreachable,
 // pointing at a block whose first word is the pool State block's vtable.
 void LeakThreadStartArg(uintptr_t vtable) {
   auto* block = static_cast<uintptr_t*>(::operator new(208));
   block[0] = vtable + 16;  // the address point
   reachable_block = block;
-  auto* arg = new uintptr_t[3];
-  arg[0] = reinterpret_cast<uintptr_t>(block) + 16;
-  arg[1] = reinterpret_cast<uintptr_t>(block);
-  arg[2] = 1;  // the reason the thread was started
-  made = arg;
-  made = nullptr;
+  LeakStartArgOf(block);
 }
 
 class ExitLeaksTest : public ::testing::Test {
@@ -115,12 +121,7 @@ TEST_F(ExitLeaksTest, AnyOtherLeakIsStillReported) {
     auto* block = static_cast<uintptr_t*>(::operator new(208));
     block[0] = 0;
     other_block = block;
-    auto* arg = new uintptr_t[3];
-    arg[0] = reinterpret_cast<uintptr_t>(block) + 16;
-    arg[1] = reinterpret_cast<uintptr_t>(block);
-    arg[2] = 1;
-    made = arg;
-    made = nullptr;
+    LeakStartArgOf(block);
   });
   EXPECT_NE(e.code, 0) << e.err;
   EXPECT_NE(e.err.find("1 object(s) of gRPC's event-engine thread pool"),
