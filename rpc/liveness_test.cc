@@ -19,13 +19,16 @@ TEST(LivenessTest, AnsweredPingsKeepThePeer) {
   EventLoop loop(1, "test-loop");
   std::atomic<int> pings{0};
   std::atomic<bool> silent{false};
-  Liveness* watch_ptr = nullptr;
+  // Set once `watch` is made: the first ping may come before its
+  // constructor returns (it pings from the loop's thread), and is then left
+  // unanswered, as a lost answer would be.
+  std::atomic<Liveness*> watch_ptr{nullptr};
   std::mutex mu;
   std::condition_variable cv;
   Liveness watch(
       loop, {absl::Milliseconds(5), absl::Seconds(30)},
       [&] {
-        watch_ptr->Heard();  // the answer, at once
+        if (Liveness* w = watch_ptr.load()) w->Heard();  // the answer, at once
         std::lock_guard<std::mutex> lock(mu);
         ++pings;
         cv.notify_all();

@@ -82,6 +82,11 @@ SimWorkers::~SimWorkers() {
     w->timer.reset();
     w->stream->Close();
   }
+  // The streams must go before the loop they were made on (FrameStream's
+  // contract): a stream's descriptor leaves the loop as it is destroyed.
+  // Handlers still queued on the loop may hold the last reference to some;
+  // the loop's destruction drops those first.
+  workers.clear();
   loop_.reset();  // joins the loop's threads; nothing of ours runs after
 }
 
