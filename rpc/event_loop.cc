@@ -150,7 +150,9 @@ struct Timer::State : std::enable_shared_from_this<State> {
 Timer::Timer(EventLoop& loop, absl::AnyInvocable<void()> on_fire)
     : state_(std::make_shared<State>(loop, std::move(on_fire))) {}
 
-Timer::~Timer() {
+Timer::~Timer() { Stop(); }
+
+void Timer::Stop() {
   internal::UniqueLock lock(state_->mu);
   state_->dead = true;
   state_->timer.cancel();

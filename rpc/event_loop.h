@@ -92,6 +92,11 @@ class Timer {
   void ArmEvery(absl::Duration period);
   // Disarms it (a call already running goes on).
   void Cancel();
+  // Disarms it for good, as the destructor does: `on_fire` never starts
+  // afterwards (arming it again does nothing), and a call already running
+  // has returned when Stop() returns, unless Stop() is called from that
+  // call. Idempotent.
+  void Stop();
 
  private:
   struct State;

@@ -46,6 +46,13 @@ class Liveness {
   // from it).
   ~Liveness() = default;
 
+  // Stops watching for good, as the destructor does, while the object
+  // stays: neither callback starts after it returns, and one already
+  // running has returned (unless Stop() is called from it). Heard() and the
+  // accessors stay callable, so a reader that may still hear the peer need
+  // not be stopped first. Thread-safe; idempotent.
+  void Stop() { timer_.Stop(); }
+
   Liveness(const Liveness&) = delete;
   Liveness& operator=(const Liveness&) = delete;
 

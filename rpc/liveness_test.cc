@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -87,6 +88,45 @@ TEST(LivenessTest, HeardResetsTheSilence) {
   watch.Heard();
   EXPECT_GT(watch.last_heard(), before);
   EXPECT_FALSE(silent.load());
+}
+
+// Stop() ends the watch while the object stays: no ping or give-up after
+// it returns, and Heard() is still safe (the worker's stream reader may
+// call it until its stream closes). Stopping from inside a ping returns.
+TEST(LivenessTest, StopEndsTheWatchAndKeepsHeardSafe) {
+  EventLoop loop(2, "test-loop");
+  std::atomic<int> pings{0};
+  std::atomic<bool> silent{false};
+  std::atomic<Liveness*> watch_ptr{nullptr};
+  Liveness watch(
+      loop, {absl::Milliseconds(1), absl::Milliseconds(20)},
+      [&] {
+        if (++pings == 3) {
+          if (Liveness* w = watch_ptr.load()) w->Stop();  // from a ping
+        }
+      },
+      [&](absl::Duration) { silent = true; });
+  watch_ptr = &watch;
+  // Heard all along from another thread, so only Stop() ends the pings.
+  std::atomic<bool> hearing{true};
+  std::thread hearer([&] {
+    while (hearing.load()) watch.Heard();
+  });
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (pings.load() < 3 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_GE(pings.load(), 3);
+  watch.Stop();  // again, from outside: idempotent
+  const int pings_then = pings.load();
+  absl::SleepFor(absl::Milliseconds(60));  // three timeouts of silence
+  hearing = false;
+  hearer.join();
+  EXPECT_EQ(pings.load(), pings_then);
+  EXPECT_EQ(pings_then, 3);
+  EXPECT_FALSE(silent.load());
+  EXPECT_FALSE(watch.gave_up());
+  watch.Heard();  // still fine after Stop()
 }
 
 // Destroying the watch stops it: nothing is called afterwards.

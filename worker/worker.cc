@@ -387,7 +387,10 @@ class Worker::Impl {
     // this worker once it rejoined or on another, as their options allow).
     StopActors();
     store_.Clear();
-    old->liveness.reset();
+    // Stopped, not destroyed: the stream's reader may be in Heard() on a
+    // loop thread until the stream is closed (a data race and a use after
+    // free, found by ThreadSanitizer). It goes with the session.
+    if (old->liveness != nullptr) old->liveness->Stop();
     old->writer->Close();
     old->stream->Close();
   }
