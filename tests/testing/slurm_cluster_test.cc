@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -34,6 +35,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/as_nobody.h"
 #include "tests/testing/test_hosts.h"
 
 namespace weft::testing {
@@ -386,27 +388,10 @@ TEST(SlurmAvailabilityTest, SaysWhyNotWithoutRoot) {
     return;
   }
   // As root: ask again in a child that gave root up.
-  int report[2];
-  ASSERT_EQ(::pipe(report), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::close(report[0]);
-    if (::setresuid(65534, 65534, 65534) != 0) ::_exit(1);
-    const std::string message(SlurmCluster::Availability().message());
-    if (::write(report[1], message.data(), message.size()) < 0) ::_exit(2);
-    ::_exit(0);
-  }
-  ::close(report[1]);
-  std::string message;
-  char buf[256];
-  ssize_t n;
-  while ((n = ::read(report[0], buf, sizeof(buf))) > 0) message.append(buf, n);
-  ::close(report[0]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  EXPECT_THAT(message, HasSubstr("need root"));
+  absl::StatusOr<std::string> message = RunAsNobody(
+      [] { return std::string(SlurmCluster::Availability().message()); });
+  ASSERT_TRUE(message.ok()) << message.status();
+  EXPECT_THAT(*message, HasSubstr("need root"));
 }
 
 }  // namespace
