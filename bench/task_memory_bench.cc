@@ -20,7 +20,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -30,14 +29,14 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/clock.h"
 #include "rpc/convert.h"
+#include "rpc/heap.h"
+#include "rpc/process_stats.h"
 #include "rpc/weft.pb.h"
 #include "scheduler/compact_bytes.h"
 #include "scheduler/scheduler_state.h"
 #include "scheduler/slot_index.h"
 #include "weft/weft.h"
 
-extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp,
-                       void* newp, size_t newlen) __attribute__((weak));
 extern "C" size_t nallocx(size_t size, int flags) __attribute__((weak));
 
 namespace {
@@ -47,25 +46,9 @@ WEFT_REMOTE(Inc);
 
 using Clock = std::chrono::steady_clock;
 using weft::internal::ObjectState;
-
-// Live heap bytes (jemalloc's stats.allocated, after a refresh).
-size_t HeapBytes() {
-  mallctl("thread.tcache.flush", nullptr, nullptr, nullptr, 0);
-  uint64_t epoch = 1;
-  size_t len = sizeof(epoch);
-  mallctl("epoch", &epoch, &len, &epoch, len);
-  size_t allocated = 0;
-  len = sizeof(allocated);
-  mallctl("stats.allocated", &allocated, &len, nullptr, 0);
-  return allocated;
-}
-
-size_t ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
-  size_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
+using weft::rpc::LiveHeapBytes;
+using weft::rpc::ProcessRssBytes;
+using weft::rpc::ReturnFreedMemory;
 
 // jemalloc's size class for a request of `n` bytes.
 size_t SizeClass(size_t n) { return nallocx(n, 0); }
@@ -73,9 +56,10 @@ size_t SizeClass(size_t n) { return nallocx(n, 0); }
 // Heap bytes per task of what `build` keeps alive, until `done` is called.
 class Meter {
  public:
-  explicit Meter(size_t n) : n_(n), before_(HeapBytes()) {}
+  explicit Meter(size_t n)
+      : n_(n), before_(static_cast<double>(LiveHeapBytes())) {}
   double PerTask() const {
-    return (static_cast<double>(HeapBytes()) - before_) / n_;
+    return (static_cast<double>(LiveHeapBytes()) - before_) / n_;
   }
 
  private:
@@ -321,16 +305,16 @@ void EndToEnd(size_t n, bool use_map) {
   weft::LocalCluster cluster(2);
   std::vector<int64_t> xs(n);
   for (size_t i = 0; i < n; ++i) xs[i] = static_cast<int64_t>(i);
-  mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);
-  const size_t heap0 = HeapBytes();
-  const size_t rss0 = ResidentBytes();
+  ReturnFreedMemory();
+  const int64_t heap0 = LiveHeapBytes();
+  const uint64_t rss0 = ProcessRssBytes();
   const auto start = Clock::now();
   auto report = [&](const char* when) {
     std::printf("  %-28s %5.2f s: heap %+5.0f B/task, RSS %+5.0f B/task\n",
                 when,
                 std::chrono::duration<double>(Clock::now() - start).count(),
-                (double(HeapBytes()) - heap0) / n,
-                (double(ResidentBytes()) - rss0) / n);
+                (double(LiveHeapBytes()) - double(heap0)) / n,
+                (double(ProcessRssBytes()) - double(rss0)) / n);
   };
   std::vector<weft::ObjectRef<int64_t>> refs;
   if (use_map) {
@@ -352,7 +336,7 @@ void EndToEnd(size_t n, bool use_map) {
 
 int main(int argc, char** argv) {
   weft::Init(argc, argv);
-  if (mallctl == nullptr || nallocx == nullptr) {
+  if (LiveHeapBytes() < 0 || nallocx == nullptr) {
     std::printf("task_memory_bench needs jemalloc (--config=opt)\n");
     return 0;
   }

@@ -39,11 +39,13 @@
 #include "absl/strings/str_split.h"
 #include "examples/forest/forest.h"
 #include "rpc/data_client.h"
+#include "rpc/heap.h"
+#include "rpc/process_stats.h"
 #include "rpc/shared_region.h"
-#include "scheduler/dashboard/http_client.h"
 #include "rpc/status.h"
 #include "rpc/tls.h"
 #include "rpc/token.h"
+#include "scheduler/dashboard/http_client.h"
 #include "scheduler/scheduler_service.h"
 #include "weft/random.h"
 #include "weft/weft.h"
@@ -228,25 +230,10 @@ void Calibrate(double task_seconds) {
       iterations / (BestBusySeconds(iterations, 5) * 1e6));
 }
 
-// Resident set size of a process (this one by default), in bytes.
+// Resident set size of process `pid` (this one if 0), in bytes.
 size_t ResidentBytes(pid_t pid = 0) {
-  std::ifstream statm(pid == 0 ? std::string("/proc/self/statm")
-                               : absl::StrCat("/proc/", pid, "/statm"));
-  size_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
-
-// W7: returns the pages the allocator keeps after frees to the system
-// (jemalloc, the default malloc of opt builds; a no-op under others), so
-// that RSS growth measured next counts new memory, not pages freed by an
-// earlier workload and still kept.
-extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp,
-                       void* newp, size_t newlen) __attribute__((weak));
-void ReturnFreeMemory() {
-  if (mallctl != nullptr) {
-    mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);  // all arenas
-  }
+  return pid == 0 ? weft::rpc::ProcessRssBytes()
+                  : weft::rpc::ProcessRssBytes(pid);
 }
 
 // W7: the highest RSS of a process while it lives, sampled every 5 ms (as
@@ -598,20 +585,6 @@ SchedulerAloneBytes W7SchedulerAlone(int64_t n) {
   return result;
 }
 
-// Live heap bytes of this process (jemalloc), or -1.
-int64_t LiveHeapBytes() {
-  if (mallctl == nullptr) return -1;
-  uint64_t epoch = 1;
-  size_t len = sizeof(epoch);
-  mallctl("epoch", &epoch, &len, &epoch, len);
-  size_t allocated = 0;
-  len = sizeof(allocated);
-  if (mallctl("stats.allocated", &allocated, &len, nullptr, 0) != 0) {
-    return -1;
-  }
-  return static_cast<int64_t>(allocated);
-}
-
 // The child side of W7SchedulerAlone: a scheduler on a free port, its
 // address on stdout; then a heap figure for each byte read, until stdin
 // closes.
@@ -627,7 +600,7 @@ int ServeW7Scheduler(const std::string& token_file) {
   std::fflush(stdout);
   char c;
   while (::read(0, &c, 1) > 0) {
-    std::printf("%lld\n", static_cast<long long>(LiveHeapBytes()));
+    std::printf("%lld\n", static_cast<long long>(weft::rpc::LiveHeapBytes()));
     std::fflush(stdout);
   }
   (*server)->Shutdown();
@@ -646,7 +619,8 @@ void W7(const std::string& system, const Sizes& z, bool use_map) {
   const int64_t n = z.w7_tasks;
   std::vector<int64_t> xs(n);
   std::iota(xs.begin(), xs.end(), 0);
-  ReturnFreeMemory();  // pages earlier workloads freed do not hide growth
+  // Pages earlier workloads freed and the allocator kept do not hide growth.
+  weft::rpc::ReturnFreedMemory();
   const size_t rss_before = ResidentBytes();
   PeakRss peak;
   auto start = Clock::now();

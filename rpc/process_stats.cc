@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
 
 namespace weft::rpc {
 
@@ -18,8 +21,10 @@ double ProcessCpuSeconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
-uint64_t ProcessRssBytes() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
+namespace {
+
+uint64_t RssFrom(const char* statm) {
+  std::FILE* f = std::fopen(statm, "r");
   if (f == nullptr) return 0;
   unsigned long long size = 0, resident = 0;
   const int n = std::fscanf(f, "%llu %llu", &size, &resident);
@@ -27,6 +32,15 @@ uint64_t ProcessRssBytes() {
   if (n != 2) return 0;
   return static_cast<uint64_t>(resident) *
          static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+uint64_t ProcessRssBytes() { return RssFrom("/proc/self/statm"); }
+
+uint64_t ProcessRssBytes(pid_t pid) {
+  const std::string statm = absl::StrCat("/proc/", pid, "/statm");
+  return RssFrom(statm.c_str());
 }
 
 }  // namespace weft::rpc

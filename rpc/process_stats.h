@@ -1,10 +1,13 @@
 // Copyright 2026 The weft Authors.
 //
-// This process's resource use, for heartbeats and /metrics: CPU time and
-// resident memory, read from the kernel (getrusage, /proc/self/statm).
+// This process's resource use, for heartbeats, /metrics and benchmarks: CPU
+// time and resident memory, read from the kernel (getrusage,
+// /proc/PID/statm). Heap figures are in rpc/heap.h.
 
 #ifndef WEFT_RPC_PROCESS_STATS_H_
 #define WEFT_RPC_PROCESS_STATS_H_
+
+#include <sys/types.h>
 
 #include <cstdint>
 
@@ -17,6 +20,11 @@ double ProcessCpuSeconds();
 // This process's resident memory in bytes; 0 if /proc cannot say.
 // Thread-safe.
 uint64_t ProcessRssBytes();
+
+// The resident memory of process `pid` (another one of this machine, such
+// as a child a benchmark measures), in bytes; 0 if /proc cannot say (no
+// such process, or not allowed to read it). Thread-safe.
+uint64_t ProcessRssBytes(pid_t pid);
 
 }  // namespace weft::rpc
 

@@ -2,6 +2,8 @@
 
 #include "rpc/process_stats.h"
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <vector>
 
@@ -31,6 +33,12 @@ TEST(ProcessStatsTest, ResidentMemoryCountsTouchedPages) {
   const uint64_t after = ProcessRssBytes();
   EXPECT_GE(after, before + (48 << 20)) << "block at "
                                         << static_cast<void*>(block.data());
+}
+
+TEST(ProcessStatsTest, ResidentMemoryOfAProcessByPid) {
+  EXPECT_GT(ProcessRssBytes(::getpid()), 0u);
+  // Above the kernel's largest pid (pid_max is at most 2^22).
+  EXPECT_EQ(ProcessRssBytes(pid_t{1} << 23), 0u);
 }
 
 }  // namespace

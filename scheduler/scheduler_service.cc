@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "rpc/batch_writer.h"
 #include "rpc/frame_peer_stream.h"
+#include "rpc/heap.h"
 #include "rpc/listen_check.h"
 #include "rpc/process_stats.h"
 #include "rpc/status.h"
@@ -614,7 +615,7 @@ void SchedulerService::ServeClient(const std::shared_ptr<ClientPeer>& peer) {
             }
           });
         }
-        if (submitted >= kTrimAfterTasks) ReturnFreedMemory();
+        if (submitted >= kTrimAfterTasks) rpc::ReturnFreedMemory();
       },
       [this, peer](const absl::Status& why) {
         if (!absl::IsUnavailable(why) && !absl::IsCancelled(why)) {

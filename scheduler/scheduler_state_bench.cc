@@ -28,17 +28,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "rpc/heap.h"
+#include "rpc/process_stats.h"
 #include "scheduler/scheduler_state.h"
-
-// jemalloc's control interface, when the allocator is jemalloc (the
-// default build; not under a sanitizer).
-extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp,
-                       void* newp, size_t newlen) __attribute__((weak));
 
 namespace {
 
@@ -47,27 +43,9 @@ using weft::scheduler::AssignTask;
 using weft::scheduler::SchedulerState;
 using weft::scheduler::TaskDef;
 
-// Resident set size in bytes, from /proc/self/statm.
-long Rss() {
-  std::ifstream in("/proc/self/statm");
-  long pages = 0, resident = 0;
-  in >> pages >> resident;
-  return resident * sysconf(_SC_PAGESIZE);
-}
-
-// Live heap bytes (jemalloc's stats.allocated), or -1.
-long HeapBytes() {
-  if (mallctl == nullptr) return -1;
-  uint64_t epoch = 1;
-  size_t len = sizeof(epoch);
-  mallctl("epoch", &epoch, &len, &epoch, len);
-  size_t allocated = 0;
-  len = sizeof(allocated);
-  if (mallctl("stats.allocated", &allocated, &len, nullptr, 0) != 0) {
-    return -1;
-  }
-  return static_cast<long>(allocated);
-}
+// This process's resident and live heap bytes (-1: not jemalloc).
+long Rss() { return static_cast<long>(weft::rpc::ProcessRssBytes()); }
+long HeapBytes() { return static_cast<long>(weft::rpc::LiveHeapBytes()); }
 
 double Since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
