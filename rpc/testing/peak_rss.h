@@ -30,8 +30,9 @@ inline bool ResetPeakRss() {
   return static_cast<bool>(clear);
 }
 
-// A size field of /proc/self/status ("VmHWM:", "VmRSS:"), in bytes; 0 if
-// /proc cannot say.
+// A size field of /proc/self/status ("VmHWM:"), in bytes; 0 if /proc
+// cannot say. (The resident size now is rpc::ProcessRssBytes(), in
+// rpc/process_stats.h.)
 inline uint64_t StatusBytes(const std::string& field) {
   std::ifstream status("/proc/self/status");
   std::string key;
@@ -49,9 +50,6 @@ inline uint64_t StatusBytes(const std::string& field) {
 // The peak resident size since the process started or ResetPeakRss(), in
 // bytes; 0 if /proc cannot say.
 inline uint64_t PeakRssBytes() { return StatusBytes("VmHWM:"); }
-
-// The resident size now, in bytes; 0 if /proc cannot say.
-inline uint64_t RssBytes() { return StatusBytes("VmRSS:"); }
 
 }  // namespace weft::rpc::testing
 
