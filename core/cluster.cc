@@ -11,9 +11,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <utility>
@@ -32,7 +32,7 @@
 #include "weft/internal/client_impl.h"
 #include "weft/internal/mutex.h"
 #include "worker/supervisor.h"
-#include "worker/worker.h"
+#include "worker/worker_main.h"
 
 extern char** environ;
 

@@ -9,7 +9,7 @@
 #include "core/slurm_start.h"
 #include "weft/weft.h"
 #include "worker/supervisor.h"
-#include "worker/worker.h"
+#include "worker/worker_main.h"
 
 namespace weft {
 

@@ -27,7 +27,7 @@
 #include "weft/cluster.h"
 #include "weft/errors.h"
 #include "worker/supervisor.h"
-#include "worker/worker.h"
+#include "worker/worker_main.h"
 
 extern char** environ;
 

@@ -17,7 +17,7 @@
 #include "rpc/tls.h"
 #include "rpc/token.h"
 #include "scheduler/dashboard/http_server.h"
-#include "worker/worker.h"
+#include "worker/worker_main.h"
 
 namespace weft::cli {
 

@@ -64,7 +64,7 @@
 #include "tools/slurm_command.h"
 #include "weft/weft.h"
 #include "worker/supervisor.h"
-#include "worker/worker.h"
+#include "worker/worker_main.h"
 
 namespace {
 

@@ -11,10 +11,7 @@
 
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include "rpc/token.h"
 #include "worker/scheduler_connector.h"
@@ -65,10 +62,10 @@ inline constexpr int kExitCannotStart = 1;
 // options.port, and a bulk port), joins the scheduler through `connector`,
 // and runs what the scheduler sends on options.nthreads task slots, until
 // told to stop or asked to leave; rejoins after losing the scheduler, as
-// options.rejoin_timeout says. RunWorker is the process around it
-// (signals, crash traces, limits); tests drive one through a connector of
-// their own (worker/scheduler_connector.h). Several may live in one
-// process.
+// options.rejoin_timeout says. RunWorker (worker/worker_main.h) is the process
+// around it (signals, crash traces, limits); tests drive one through a
+// connector of their own (worker/scheduler_connector.h). Several may live in
+// one process.
 //
 // Thread-safety: Leave() and Retire() may be called from any thread while
 // Run() runs; Run() is called once.
@@ -107,42 +104,6 @@ class Worker {
   class Impl;
   const std::unique_ptr<Impl> impl_;
 };
-
-// Runs a worker until the scheduler tells it to stop or it is asked to
-// leave (SIGTERM, SIGINT: it retires as options.retire_timeout says, or
-// leaves at once, telling the scheduler, which reschedules its work; quietly
-// either way): returns 0. A worker that loses the scheduler
-// drops what it held (the scheduler has given it up too) and rejoins as a
-// new worker, for up to options.rejoin_timeout. Returns kExitNoScheduler
-// if it cannot join within options.connect_timeout or gives up rejoining,
-// kExitCannotStart if it cannot start (printing why on stderr in every
-// case). Sets OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS to
-// 1 unless already set, so each task slot runs one BLAS/OpenMP thread.
-int RunWorker(const WorkerOptions& options);
-
-// Worker mode from the command line: --weft-worker, --weft-scheduler=ADDR,
-// --weft-nthreads=N (default: the CPUs of its SLURM task inside a SLURM
-// job, else 1), --weft-host=H (default: the node's host name inside a
-// SLURM job, else chosen by RunWorker), --weft-connect-timeout=SECONDS,
-// --weft-rejoin-timeout=SECONDS (0: do not rejoin),
-// --weft-retire-timeout=SECONDS (0: leave at once), --weft-no-supervisor,
-// --weft-max-restarts=N (or
-// WEFT_WORKER=1 and WEFT_SCHEDULER in the environment); the token from
-// $WEFT_TOKEN or --weft-token-file=F. Removes the --weft-* flags it
-// recognised from argv. Returns nullopt when the process is not a worker.
-// Exits with a message on malformed flags.
-std::optional<WorkerOptions> WorkerOptionsFromFlags(int& argc, char** argv);
-
-// Parses a positive number of seconds (e.g. "60", "0.5") given to `flag`,
-// or zero if `allow_zero`; exits with a message naming the flag if it is
-// not one.
-std::chrono::milliseconds ParseSeconds(std::string_view flag,
-                                       const std::string& value,
-                                       bool allow_zero = false);
-
-// The flags that start a worker of this binary (for launchers).
-std::vector<std::string> WorkerFlags(const std::string& scheduler_address,
-                                     int nthreads, const std::string& host);
 
 }  // namespace weft::worker
 
