@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "weft/internal/task_context.h"
@@ -78,4 +79,15 @@ bool cancelled() {
 }
 
 }  // namespace this_task
+
+namespace internal {
+
+void RefAccess::ThrowEmptyRef(const char* call) {
+  throw UsageError(std::string("weft: ") + call +
+                   " was given an empty ObjectRef (default-constructed: it "
+                   "names no object); pass a reference that remote(), map(), "
+                   "put() or persist() returned");
+}
+
+}  // namespace internal
 }  // namespace weft

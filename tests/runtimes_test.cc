@@ -203,6 +203,48 @@ TEST_P(RuntimeTest, TaskTakesAReference) {
             7.0);
 }
 
+// An empty (default-constructed) reference names no object: a call that
+// needs one says so with UsageError before anything is submitted; inside
+// a value, or as a parameter of type ObjectRef, it travels as it is, and a
+// task that then calls get() on it fails with that error.
+TEST_P(RuntimeTest, AnEmptyReferenceIsAUsageErrorWhereAnObjectIsNeeded) {
+  const weft::ObjectRef<double> empty;
+  ASSERT_FALSE(empty.valid());
+  const std::vector<weft::ObjectRef<double>> list = {weft::put(1.0), empty};
+  auto says_empty = [](auto&& call) {
+    try {
+      call();
+    } catch (const weft::UsageError& e) {
+      return std::string(e.what()).find("empty ObjectRef") != std::string::npos;
+    }
+    return false;
+  };
+  EXPECT_TRUE(says_empty([&] { weft::get(empty); }));
+  EXPECT_TRUE(says_empty([&] { weft::get(empty, 1s); }));
+  EXPECT_TRUE(says_empty([&] { weft::get(list, 1s); }));
+  EXPECT_TRUE(says_empty([&] { weft::wait(list, 1, 1s); }));
+  EXPECT_TRUE(says_empty([&] { weft::as_completed(list); }));
+  EXPECT_TRUE(says_empty([&] { weft::cancel(empty); }));
+  EXPECT_TRUE(says_empty([&] { weft::remote(suite::Square)(empty); }));
+  EXPECT_TRUE(says_empty([&] { weft::remote(suite::Total)(list); }));
+  EXPECT_TRUE(
+      says_empty([&] { weft::compute(weft::delayed(suite::Square)(empty)); }));
+
+  // Travels empty; the task's get() fails, and only that task.
+  auto fails_empty = [](const weft::ObjectRef<double>& ref) {
+    try {
+      weft::get(ref, 30s);
+    } catch (const weft::TaskError& e) {
+      return std::string(e.what()).find("empty ObjectRef") != std::string::npos;
+    }
+    return false;
+  };
+  EXPECT_TRUE(fails_empty(weft::remote(suite::Deref)(empty)));
+  EXPECT_TRUE(
+      fails_empty(weft::remote(suite::Unwrap)(suite::Holder{empty, "none"})));
+  EXPECT_EQ(weft::get(weft::remote(suite::Deref)(weft::put(2.0)), 30s), 3.0);
+}
+
 TEST_P(RuntimeTest, TaskReturnsReferences) {
   weft::ObjectRef<std::vector<weft::ObjectRef<double>>> outer =
       weft::remote(suite::Fan)(3, 1.0);

@@ -94,11 +94,13 @@ auto map(F&& f, const In&... inputs) {
 // Blocks until the value is ready and returns a copy of it. Throws
 // TaskError (CancelledError if cancelled) if its task or one it depends on
 // failed. Inside a task, the wait yields the task's slot to other tasks.
-// REQUIRES: ref.valid().
+// Throws UsageError if `ref` is empty (default-constructed).
 template <class T>
 T get(const ObjectRef<T>& ref) {
-  internal::AwaitState(*internal::RefAccess::State(ref), std::nullopt);
-  return internal::ReadyValue<T>(internal::RefAccess::State(ref));
+  const std::shared_ptr<internal::ObjectState>& state =
+      internal::RefAccess::Required(ref, "get()");
+  internal::AwaitState(*state, std::nullopt);
+  return internal::ReadyValue<T>(state);
 }
 
 // As get(ref), but throws TimeoutError after `timeout` (waiting for the
@@ -107,7 +109,7 @@ template <class T>
 T get(const ObjectRef<T>& ref, Duration timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const std::shared_ptr<internal::ObjectState>& state =
-      internal::RefAccess::State(ref);
+      internal::RefAccess::Required(ref, "get()");
   if (!internal::AwaitState(*state, deadline)) internal::ThrowTimeout(*state);
   return internal::ReadyValue<T>(state, deadline);
 }
@@ -118,7 +120,7 @@ std::vector<T> GetAll(const std::vector<ObjectRef<T>>& refs,
                       std::optional<SteadyTime> deadline) {
   std::vector<std::shared_ptr<ObjectState>> states;
   states.reserve(refs.size());
-  for (const auto& r : refs) states.push_back(internal::RefAccess::State(r));
+  for (const auto& r : refs) states.push_back(RefAccess::Required(r, "get()"));
   if (!WaitForAll(states, deadline)) {
     for (const auto& s : states) {
       if (!s->done()) ThrowTimeout(*s);
@@ -149,7 +151,9 @@ WaitResult<T> wait(const std::vector<ObjectRef<T>>& refs, size_t num_ready,
                    std::optional<Duration> timeout = std::nullopt) {
   std::vector<std::shared_ptr<internal::ObjectState>> states;
   states.reserve(refs.size());
-  for (const auto& r : refs) states.push_back(internal::RefAccess::State(r));
+  for (const auto& r : refs) {
+    states.push_back(internal::RefAccess::Required(r, "wait()"));
+  }
   std::optional<internal::SteadyTime> deadline;
   if (timeout.has_value()) deadline = std::chrono::steady_clock::now() + *timeout;
   internal::WaitForCount(states, num_ready, deadline);
@@ -171,10 +175,10 @@ AsCompleted<T> as_completed(const std::vector<ObjectRef<T>>& refs) {
 // runs; a running one goes on, but its result is discarded. get() then
 // throws CancelledError. On a cluster, waits for the scheduler's answer
 // (at most 30 s). Returns true if the object ends up cancelled, false if
-// it already had its value or error. REQUIRES: ref.valid().
+// it already had its value or error. Throws UsageError if `ref` is empty.
 template <class T>
 bool cancel(const ObjectRef<T>& ref) {
-  return internal::RefAccess::State(ref)->Cancel(/*wait=*/true);
+  return internal::RefAccess::Required(ref, "cancel()")->Cancel(/*wait=*/true);
 }
 
 // --- Inside a task -----------------------------------------------------------

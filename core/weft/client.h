@@ -90,7 +90,9 @@ class AsCompleted {
       : queue_(std::make_shared<internal::CompletionQueue>()) {
     std::vector<std::shared_ptr<internal::ObjectState>> states;
     states.reserve(refs.size());
-    for (const auto& r : refs) states.push_back(internal::RefAccess::State(r));
+    for (const auto& r : refs) {
+      states.push_back(internal::RefAccess::Required(r, "as_completed()"));
+    }
     queue_->Watch(states);
   }
 

@@ -31,7 +31,12 @@ class ObjectRef {
  public:
   using value_type = T;
 
-  // An empty reference; valid() is false. Passing it anywhere is an error.
+  // An empty reference; valid() is false. It names no object: get(),
+  // wait(), as_completed() and cancel() of it throw UsageError, and so does
+  // passing it as a task's input (to a parameter of its value's type, in
+  // remote(), map(), an actor's method, or a delayed() graph when computed).
+  // As a parameter of type ObjectRef, or inside a value (a struct, a
+  // vector), it travels as it is and arrives empty.
   ObjectRef() = default;
 
   // True unless default-constructed.
@@ -42,6 +47,7 @@ class ObjectRef {
   // The object's key, e.g. "Square-000000000000002a" (Dask's key).
   // REQUIRES: valid().
   std::string key() const { return state_->key(); }
+  // The object's id, unique in its cluster. REQUIRES: valid().
   uint64_t id() const { return state_->id(); }
 
   friend bool operator==(const ObjectRef& a, const ObjectRef& b) {
@@ -84,6 +90,18 @@ struct RefAccess {
   static const std::shared_ptr<ObjectState>& State(const ObjectRef<T>& ref) {
     return ref.state_;
   }
+  // The runtime object behind `ref`, which `call` (the API function, for
+  // the message) needs. Throws UsageError if `ref` is empty.
+  template <class T>
+  static const std::shared_ptr<ObjectState>& Required(const ObjectRef<T>& ref,
+                                                      const char* call) {
+    if (ref.state_ == nullptr) [[unlikely]]
+      ThrowEmptyRef(call);
+    return ref.state_;
+  }
+
+ private:
+  [[noreturn]] static void ThrowEmptyRef(const char* call);
 };
 
 // An ObjectRef travels as the object's id and name: a task may take one as

@@ -82,7 +82,7 @@ struct ArgSlot<P, ObjectRef<U>,
   ObjectRef<U> ref;
   explicit ArgSlot(ObjectRef<U> r) : ref(std::move(r)) {}
   void CollectDeps(std::vector<std::shared_ptr<ObjectState>>& deps) const {
-    deps.push_back(RefAccess::State(ref));
+    deps.push_back(RefAccess::Required(ref, "a task's argument"));
   }
   absl::Status ToWire(WireArg& out, RefCollector*) const {
     if constexpr (!std::is_same_v<std::decay_t<P>, U>) {
@@ -111,7 +111,9 @@ struct ArgSlot<P, std::vector<ObjectRef<U>>,
   std::vector<ObjectRef<U>> refs;
   explicit ArgSlot(std::vector<ObjectRef<U>> r) : refs(std::move(r)) {}
   void CollectDeps(std::vector<std::shared_ptr<ObjectState>>& deps) const {
-    for (const auto& r : refs) deps.push_back(RefAccess::State(r));
+    for (const auto& r : refs) {
+      deps.push_back(RefAccess::Required(r, "a task's argument"));
+    }
   }
   absl::Status ToWire(WireArg& out, RefCollector*) const {
     if constexpr (!std::is_same_v<typename Value::value_type, U>) {

@@ -256,7 +256,7 @@ uint64_t Token(const A& arg) {
   if constexpr (IsDelayed<A>::value) {
     return DelayedAccess::Node(arg)->id();
   } else if constexpr (IsObjectRef<A>::value) {
-    return arg.id();
+    return RefAccess::Required(arg, "delayed()")->id();
   } else if constexpr (IsDelayedVector<A>::value || IsRefVector<A>::value) {
     uint64_t h = arg.size();
     for (const auto& x : arg)
