@@ -82,11 +82,11 @@ bool cancelled() {
 
 namespace internal {
 
-void RefAccess::ThrowEmptyRef(const char* call) {
-  throw UsageError(std::string("weft: ") + call +
-                   " was given an empty ObjectRef (default-constructed: it "
-                   "names no object); pass a reference that remote(), map(), "
-                   "put() or persist() returned");
+void ThrowEmpty(const char* call, const char* what) {
+  throw UsageError(std::string("weft: ") + call + " was given an empty " +
+                   what +
+                   " (default-constructed: it names nothing); pass one that "
+                   "weft returned");
 }
 
 }  // namespace internal

@@ -83,6 +83,41 @@ TEST_P(ActorTest, HandlesGoToTasksAndToOtherActors) {
   EXPECT_EQ(weft::get(other.remote(&Journal::Size)(), 30s), 0);
 }
 
+// An empty (default-constructed) handle names no actor: using it is a
+// UsageError, in the program and inside a task or another actor's method
+// it was passed to (it travels as it is), and nothing else fails.
+TEST_P(ActorTest, AnEmptyHandleIsAUsageError) {
+  const weft::Actor<Journal> empty;
+  ASSERT_FALSE(empty.valid());
+  auto says_empty = [](auto&& call) {
+    try {
+      call();
+    } catch (const weft::UsageError& e) {
+      return std::string(e.what()).find("empty Actor handle") !=
+             std::string::npos;
+    }
+    return false;
+  };
+  EXPECT_TRUE(says_empty([&] { empty.remote (&Journal::Append)("x"); }));
+  EXPECT_TRUE(says_empty([&] { empty.status(); }));
+  EXPECT_TRUE(says_empty([&] { empty.alive(); }));
+  EXPECT_TRUE(says_empty([&] { weft::kill(empty); }));
+  auto fails_empty = [](const auto& ref) {
+    try {
+      weft::get(ref, 60s);
+    } catch (const weft::TaskError& e) {
+      return std::string(e.what()).find("empty Actor handle") !=
+             std::string::npos;
+    }
+    return false;
+  };
+  EXPECT_TRUE(fails_empty(
+      weft::remote(suite::AppendAll)(empty, std::vector<std::string>{"x"})));
+  weft::Actor<Journal> other = weft::actor<Journal>()("o:");
+  EXPECT_TRUE(fails_empty(other.remote(&Journal::AppendTo)(empty, "via")));
+  EXPECT_EQ(weft::get(other.remote(&Journal::Append)("still"), 30s), "o:still");
+}
+
 TEST_P(ActorTest, AThrowingMethodFailsThatCallOnly) {
   weft::Actor<Journal> journal = weft::actor<Journal>()("");
   weft::ObjectRef<int> bad = journal.remote(&Journal::Fail)("nope");

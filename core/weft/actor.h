@@ -85,6 +85,16 @@ struct ActorAccess {
   static const std::shared_ptr<ActorCore>& Core(const Actor<C>& actor) {
     return actor.core_;
   }
+  // The core behind `actor`, which `call` (the API function, for the
+  // message) needs. Throws UsageError if `actor` is empty.
+  template <class C>
+  static const std::shared_ptr<ActorCore>& Required(const Actor<C>& actor,
+                                                    const char* call) {
+    if (actor.core_ == nullptr) [[unlikely]] {
+      ThrowEmpty(call, "Actor handle");
+    }
+    return actor.core_;
+  }
 };
 
 // The registered name of class C. Throws UsageError if C's WEFT_ACTOR
@@ -158,11 +168,13 @@ class ActorMethod {
 template <class C>
 class Actor {
  public:
-  // An empty handle; valid() is false. Using it is an error.
+  // An empty handle; valid() is false. It names no actor: remote(),
+  // status(), alive() and kill() of it throw UsageError. Inside a value it
+  // travels as it is and arrives empty.
   Actor() = default;
 
   bool valid() const { return core_ != nullptr; }
-  // REQUIRES (all below): valid().
+  // REQUIRES (id, name, key): valid().
   uint64_t id() const { return core_->id; }
   // ActorOptions::name; empty for an unnamed actor.
   const std::string& name() const { return core_->name; }
@@ -183,15 +195,18 @@ class Actor {
         "weft: the method is not a member of the actor's class");
     const Registry::ActorMethod* entry =
         internal::ActorClassOf<C>().FindMethod(method);
-    return ActorMethod<C, M>(core_, method,
+    return ActorMethod<C, M>(internal::ActorAccess::Required(*this, "remote()"),
+                             method,
                              entry != nullptr ? entry->name : std::string());
   }
 
   // The actor's state now (on a cluster, asks the scheduler). Throws
   // UsageError if the runtime cannot answer (it shut down).
   ActorStatus status() const {
+    const std::shared_ptr<internal::ActorCore>& core =
+        internal::ActorAccess::Required(*this, "status()");
     absl::StatusOr<ActorStatus> s =
-        core_->client->runtime().GetActorStatus(core_->id);
+        core->client->runtime().GetActorStatus(core->id);
     internal::ThrowIfError(s.status(), key());
     return *std::move(s);
   }
@@ -287,9 +302,9 @@ Actor<C> get_actor(const std::string& name) {
 // scheduler does not answer in time.
 template <class C>
 bool kill(const Actor<C>& actor) {
-  absl::StatusOr<bool> killed =
-      internal::ActorAccess::Core(actor)->client->runtime().KillActor(
-          actor.id());
+  absl::StatusOr<bool> killed = internal::ActorAccess::Required(actor, "kill()")
+                                    ->client->runtime()
+                                    .KillActor(actor.id());
   internal::ThrowIfError(killed.status(), actor.key());
   return *killed;
 }

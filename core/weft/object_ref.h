@@ -77,6 +77,11 @@ struct IsRefVector : std::false_type {};
 template <class T>
 struct IsRefVector<std::vector<ObjectRef<T>>> : std::true_type {};
 
+// Throws UsageError: `call` (an API function) was given an empty `what`
+// ("ObjectRef", "Actor handle"), a default-constructed one, which names
+// nothing.
+[[noreturn]] void ThrowEmpty(const char* call, const char* what);
+
 // How weft's own code makes an ObjectRef around a runtime object, and
 // reads the object back (the constructor and the object are private:
 // programs get references from remote(), put(), persist() and the like).
@@ -95,13 +100,11 @@ struct RefAccess {
   template <class T>
   static const std::shared_ptr<ObjectState>& Required(const ObjectRef<T>& ref,
                                                       const char* call) {
-    if (ref.state_ == nullptr) [[unlikely]]
-      ThrowEmptyRef(call);
+    if (ref.state_ == nullptr) [[unlikely]] {
+      ThrowEmpty(call, "ObjectRef");
+    }
     return ref.state_;
   }
-
- private:
-  [[noreturn]] static void ThrowEmptyRef(const char* call);
 };
 
 // An ObjectRef travels as the object's id and name: a task may take one as
