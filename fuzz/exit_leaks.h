@@ -30,17 +30,26 @@ namespace weft::fuzz {
 // a descriptor of its own, which the process cannot read back).
 void KeepReportStream();
 
-// Runs a leak check now (its report to a scratch file, not shown), and
-// marks each unreachable object recognized as gRPC's (above) as not a
-// leak (__lsan_ignore_object), printing one line that says how many.
-// Every other object is left for the check at exit, which reports it as
-// usual. With WEFT_FUZZ_LEAK_DUMP=FILE in the environment, also appends
-// to FILE, for every unreachable object (at most 64), its address, size
-// and first 8 words, with the symbol dladdr() finds for each word that
-// points into a loaded file or at a heap object whose first word does (a
-// C++ object's first word is its vtable). Does nothing without
+// LeakSanitizer's check at exit, run now, after excusing gRPC's objects.
+// Runs recoverable leak checks (their reports to scratch files, not
+// shown), and marks each unreachable object recognized as gRPC's (above)
+// as not a leak (__lsan_ignore_object); while a check finds only such
+// objects (gRPC's pool may still be starting threads), checks again 10 ms
+// later, up to 20 checks. Then prints one line that says how many were
+// excused, and runs the final check (__lsan_do_leak_check): a leak left
+// is reported as usual, and the process exits with LeakSanitizer's exit
+// code. The runtime's own check at exit then does nothing; run after
+// every other exit handler, it could meet the argument of a thread gRPC
+// started after the last check here.
+// With WEFT_FUZZ_LEAK_DUMP=FILE in the environment, also appends to FILE,
+// for every unreachable object of each check (at most 64 a check), its
+// address, size and first 8 words, with the symbol dladdr() finds for
+// each word that points into a loaded file or at a heap object whose
+// first word does (a C++ object's first word is its vtable), and keeps
+// each check's report as FILE.report-N.PID. Does nothing without
 // LeakSanitizer.
-// REQUIRES: the process's own threads are stopped (call it at exit).
+// REQUIRES: the process's own threads are stopped, and it is exiting
+// (call it from an exit handler): no leak check runs after it.
 void ExcuseLibraryLeaks();
 
 }  // namespace weft::fuzz

@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 
 extern "C" int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
+extern "C" void __sanitizer_set_report_fd(void* fd) __attribute__((weak));
 
 namespace weft::fuzz {
 namespace {
@@ -31,16 +32,18 @@ const char kVtable[] =
 void* volatile reachable_block = nullptr;  // the pool State's block, kept
 void* volatile other_block = nullptr;      // another block, kept
 void* volatile made = nullptr;  // so that the compiler keeps each allocation
+int fuzzer_fd = -1;             // the sanitizer's descriptor, as libFuzzer's
 
 struct Exit {
   int code = -1;
   std::string err;
 };
 
-// Runs `leak` in a child that then calls ExcuseLibraryLeaks and exits 0
-// (LeakSanitizer's check at exit decides the code).
-template <typename F>
-Exit RunChild(F leak) {
+// Runs `leak` in a child that then calls ExcuseLibraryLeaks, runs `after`
+// and exits 0 (LeakSanitizer's check at exit decides the code).
+template <typename F, typename G = void (*)()>
+Exit RunChild(
+    F leak, G after = [] {}) {
   int pipe_fds[2];
   EXPECT_EQ(pipe(pipe_fds), 0);
   const pid_t pid = fork();
@@ -51,6 +54,7 @@ Exit RunChild(F leak) {
     // stays on this thread's stack.
     std::thread(leak).join();
     ExcuseLibraryLeaks();
+    std::thread(after).join();
     std::exit(0);
   }
   close(pipe_fds[1]);
@@ -131,6 +135,37 @@ TEST_F(ExitLeaksTest, AnyOtherLeakIsStillReported) {
             std::string::npos)
       << e.err;
   EXPECT_NE(e.err.find("24 byte(s) in 1 object(s)"), std::string::npos)
+      << e.err;
+}
+
+// What happened on 6 December 2026: gRPC's pool started a thread after
+// the check that excused one, and the runtime's check at exit, run after
+// every other exit handler, met the new thread's argument. The final
+// check now runs inside ExcuseLibraryLeaks.
+TEST_F(ExitLeaksTest, AThreadStartArgumentAfterTheChecksIsNotMet) {
+  const uintptr_t vtable = vtable_;
+  const Exit e = RunChild([vtable] { LeakThreadStartArg(vtable); },
+                          [vtable] { LeakThreadStartArg(vtable); });
+  EXPECT_EQ(e.code, 0) << e.err;
+  EXPECT_EQ(e.err.find("LeakSanitizer"), std::string::npos) << e.err;
+}
+
+// libFuzzer (with -close_fd_mask=2) gives the sanitizer a descriptor of
+// its own and writes its last lines there. Setting a report path closed
+// that descriptor, and the report file took its number: libFuzzer's lines
+// went into the file.
+TEST_F(ExitLeaksTest, TheSanitizersDescriptorStaysOpen) {
+  const uintptr_t vtable = vtable_;
+  const Exit e = RunChild(
+      [vtable] {
+        fuzzer_fd = dup(2);
+        __sanitizer_set_report_fd(
+            reinterpret_cast<void*>(static_cast<intptr_t>(fuzzer_fd)));
+        LeakThreadStartArg(vtable);
+      },
+      [] { dprintf(fuzzer_fd, "written on libFuzzer's descriptor\n"); });
+  EXPECT_EQ(e.code, 0) << e.err;
+  EXPECT_NE(e.err.find("written on libFuzzer's descriptor"), std::string::npos)
       << e.err;
 }
 
