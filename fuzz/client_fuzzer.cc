@@ -460,8 +460,8 @@ void Run(FuzzedDataProvider& in) {
 
 }  // namespace
 
-// At exit, before LeakSanitizer's check (registered earlier, so it runs
-// later): gRPC's threads may still be starting (fuzz/exit_leaks.h).
+// At exit, LeakSanitizer's check, with the arguments of threads gRPC was
+// starting excused (fuzz/exit_leaks.h).
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   weft::fuzz::KeepReportStream();  // before -close_fd_mask=2 takes stderr
   std::atexit(weft::fuzz::ExcuseLibraryLeaks);

@@ -554,13 +554,11 @@ bool Play(FuzzedDataProvider& in, Harness& harness, Player& player) {
 
 // The shared worker's harness. Never destroyed (a worker may still run
 // when the process exits), but its worker is stopped at exit, before
-// LeakSanitizer's check there: LeakSanitizer registers that check with
-// atexit as the process starts, and handlers run in the reverse order of
-// their registration. Otherwise the check ran while the worker's threads
-// still ran, and reported what they held (the registrations of their
-// thread_local destructors among it) as leaks. libFuzzer's normal exits
-// (-runs, -max_total_time) call exit(); SIGINT and findings call _Exit,
-// which runs neither.
+// LeakSanitizer's check there, which ExcuseLibraryLeaks runs. Otherwise
+// the check ran while the worker's threads still ran, and reported what
+// they held (the registrations of their thread_local destructors among
+// it) as leaks. libFuzzer's normal exits (-runs, -max_total_time) call
+// exit(); SIGINT and findings call _Exit, which runs neither.
 Harness* shared_harness = nullptr;
 
 void StopSharedWorker() {
