@@ -73,6 +73,7 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -156,6 +157,37 @@ constexpr int kMaxEvents = 32;
 // against 140 for another.
 constexpr absl::Duration kSettle = absl::Milliseconds(50);
 constexpr absl::Duration kJoin = absl::Seconds(30);
+
+// A span of time (kJoin) that counts only while this process runs. A
+// benchmark pauses the fuzzers with SIGSTOP; a wait of the harness that
+// the pause spanned timed out as the process resumed, before the worker's
+// threads had run again (a false finding on 6 December 2026, after a
+// 70 s pause). Waits go in slices of at most kSlice, and each charges
+// the wall time it took, but at most kMaxCharge: a longer one was a
+// pause (or a machine too loaded to run the process at all).
+class RunningTime {
+ public:
+  static constexpr absl::Duration kSlice = absl::Milliseconds(100);
+  static constexpr absl::Duration kMaxCharge = absl::Seconds(1);
+
+  explicit RunningTime(absl::Duration span) : left_(span), last_(absl::Now()) {}
+
+  // Charges the time since the last call (or construction), at most
+  // kMaxCharge, and says whether any of the span is left.
+  bool Left() {
+    const absl::Time now = absl::Now();
+    left_ -= std::min(now - last_, kMaxCharge);
+    last_ = now;
+    return left_ > absl::ZeroDuration();
+  }
+
+  // The next wait: at most kSlice.
+  absl::Duration Slice() const { return std::min(left_, kSlice); }
+
+ private:
+  absl::Duration left_;
+  absl::Time last_;
+};
 // How often the worker heartbeats. A settle ends at the first heartbeat
 // that says nothing runs: at 1 ms rather than 5, the 328 settles of the
 // corpus took 0.6 s instead of 2.1 (the wait for that heartbeat was most
@@ -491,18 +523,18 @@ class Harness {
     TakeSession();
   }
 
-  // The scheduler says shutdown: Run() returns 0 within kJoin, once the
-  // running tasks finish, however the input left the slots. Then the
-  // worker is gone, with whatever it accumulated. (The first shared worker
-  // found one such thing: the thread of each copy was joined only as
-  // Run() returned, and kept its stack mapped until then, about a mapping
-  // per input; fixed in the worker.)
+  // The scheduler says shutdown: Run() returns 0 within kJoin (of running
+  // time, above), once the running tasks finish, however the input left
+  // the slots. Then the worker is gone, with whatever it accumulated. (The
+  // first shared worker found one such thing: the thread of each copy was
+  // joined only as Run() returned, and kept its stack mapped until then,
+  // about a mapping per input; fixed in the worker.)
   void Stop(Told& told) {
     SchedulerToWorker bye;
     bye.set_shutdown(true);
     session_.stream->Send(bye);
-    const absl::Time deadline = absl::Now() + kJoin;
-    while (code_.load() < 0 && absl::Now() < deadline) {
+    RunningTime span(kJoin);
+    while (code_.load() < 0 && span.Left()) {
       if (!Drain(*session_.stream, told, absl::Now() + absl::Milliseconds(5))) {
         absl::SleepFor(absl::Milliseconds(1));  // the stream may have ended
       }
@@ -515,7 +547,10 @@ class Harness {
  private:
   void TakeSession() {
     absl::StatusOr<FakeScheduler::Joined> session =
-        scheduler_.NextSession(kJoin);
+        absl::DeadlineExceededError("");
+    for (RunningTime span(kJoin); !session.ok() && span.Left();) {
+      session = scheduler_.NextSession(span.Slice());
+    }
     FUZZ_CHECK(session.ok());
     session_ = *std::move(session);
   }
