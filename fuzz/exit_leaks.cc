@@ -49,10 +49,16 @@ int report_fd = -1;  // see KeepReportStream
 constexpr int kMaxChecks = 20;
 constexpr useconds_t kPauseBetweenChecks = 10'000;
 
-uintptr_t Word(uintptr_t address) {
-  uintptr_t word;
-  std::memcpy(&word, reinterpret_cast<const void*>(address), sizeof word);
-  return word;
+// The word at `address`, read without the sanitizer's check. The objects
+// read here are those a check listed, read after the check let the
+// process's threads run again, and gRPC's threads free them as they
+// start: a checked read of one met a heap-use-after-free (6 December 2026,
+// the exit of a worker_fuzzer run). Freed heap memory stays mapped, so
+// the plain read is safe; what it reads may be stale, which only decides
+// whether an object is excused, and is checked again before it is.
+// REQUIRES: `address` is in a heap chunk or a loaded file, and aligned.
+__attribute__((no_sanitize_address)) uintptr_t Word(uintptr_t address) {
+  return *reinterpret_cast<const volatile uintptr_t*>(address);
 }
 
 bool IsHeapObject(uintptr_t address) {
@@ -186,6 +192,15 @@ void ExcuseLibraryLeaks() {
     bool all_excused = true;
     int listed = 0;
     for (const auto& [address, size] : check.objects) {
+      // Freed since the check (gRPC's thread has started and is done with
+      // its argument): gone, so not a leak.
+      if (!IsHeapObject(address)) {
+        if (dump != nullptr) {
+          std::fprintf(dump, "object 0x%" PRIxPTR " (%zu bytes): freed since\n",
+                       address, size);
+        }
+        continue;
+      }
       if (dump != nullptr && listed++ < 64) Dump(dump, address, size);
       if (IsGrpcThreadStartArg(address, size)) {
         __lsan_ignore_object(reinterpret_cast<const void*>(address));
