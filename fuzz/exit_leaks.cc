@@ -54,8 +54,10 @@ constexpr useconds_t kPauseBetweenChecks = 10'000;
 // process's threads run again, and gRPC's threads free them as they
 // start: a checked read of one met a heap-use-after-free (6 December 2026,
 // the exit of a worker_fuzzer run). Freed heap memory stays mapped, so
-// the plain read is safe; what it reads may be stale, which only decides
-// whether an object is excused, and is checked again before it is.
+// the plain read is safe. An object is read only once
+// __sanitizer_get_ownership says it is still allocated; freed in the
+// moment after that, what is read is stale, and decides no more than
+// whether an object that is no longer a leak is excused.
 // REQUIRES: `address` is in a heap chunk or a loaded file, and aligned.
 __attribute__((no_sanitize_address)) uintptr_t Word(uintptr_t address) {
   return *reinterpret_cast<const volatile uintptr_t*>(address);
