@@ -157,6 +157,20 @@ constexpr int kMaxEvents = 32;
 // against 140 for another.
 constexpr absl::Duration kSettle = absl::Milliseconds(50);
 constexpr absl::Duration kJoin = absl::Seconds(30);
+// How often the worker heartbeats. A settle ends at the first heartbeat
+// that says nothing runs: at 1 ms rather than 5, the 328 settles of the
+// corpus took 0.6 s instead of 2.1 (the wait for that heartbeat was most
+// of their time).
+constexpr std::chrono::milliseconds kHeartbeat{1};
+// Inputs of a size that is a multiple of this get a worker of their own.
+constexpr size_t kFreshWorkerEvery = 16;
+// The shared worker is replaced after this many inputs (see Harness::Stop).
+constexpr int kInputsPerWorker = 1000;
+
+const char* const kFunctions[] = {"FuzzAdd",  "FuzzThrow", "FuzzEcho",
+                                  "FuzzSum",  "FuzzDeref", "NoSuchFunction",
+                                  "Add",      "Get",       ""};
+const char* const kClasses[] = {"FuzzCounter", "NoSuchClass", ""};
 
 // A span of time (kJoin) that counts only while this process runs. A
 // benchmark pauses the fuzzers with SIGSTOP; a wait of the harness that
@@ -188,19 +202,6 @@ class RunningTime {
   absl::Duration left_;
   absl::Time last_;
 };
-// How often the worker heartbeats. A settle ends at the first heartbeat
-// that says nothing runs: at 1 ms rather than 5, the 328 settles of the
-// corpus took 0.6 s instead of 2.1 (the wait for that heartbeat was most
-// of their time).
-constexpr std::chrono::milliseconds kHeartbeat{1};
-// Inputs of a size that is a multiple of this get a worker of their own.
-constexpr size_t kFreshWorkerEvery = 16;
-// The shared worker is replaced after this many inputs (see Harness::Stop).
-constexpr int kInputsPerWorker = 1000;
-const char* const kFunctions[] = {"FuzzAdd",  "FuzzThrow", "FuzzEcho",
-                                  "FuzzSum",  "FuzzDeref", "NoSuchFunction",
-                                  "Add",      "Get",       ""};
-const char* const kClasses[] = {"FuzzCounter", "NoSuchClass", ""};
 
 // What one session was told, for the checks.
 struct Told {
