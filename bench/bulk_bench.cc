@@ -8,16 +8,17 @@
 // change to the bulk path can be measured in seconds, many times over,
 // between two test hosts.
 //
-//   bulk_bench --serve=HOST:PORT [--megabytes=100]
+//   bulk_bench --serve=HOST:PORT [--megabytes=100] [--private]
 //   bulk_bench --fetch=HOST:PORT [--megabytes=100] [--count=30]
 //
 // The server listens for control connections on HOST:PORT and its
 // BulkServer on HOST (any port); for each byte a control connection sends,
-// it offers its object (random bytes) and answers with the ticket, the
-// BulkServer's port and the size. It runs until killed. The fetcher prints
-// one JSON line: the median, lowest and highest MB/s over `count` fetches,
-// each timed from the request on the control connection to BulkFetch's
-// return.
+// it offers its object (random bytes, in a sealed shared region as a
+// worker holds a large result, or with --private in ordinary memory) and
+// answers with the ticket, the BulkServer's port and the size. It runs
+// until killed. The fetcher prints one JSON line: the median, lowest and
+// highest MB/s over `count` fetches, each timed from the request on the
+// control connection to BulkFetch's return.
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -90,14 +91,17 @@ void Answer(int fd, weft::rpc::BulkServer* server,
   ::close(fd);
 }
 
-int Serve(const std::string& host, int port, size_t size) {
-  std::string bytes(size, '\0');
+int Serve(const std::string& host, int port, size_t size, bool in_private) {
+  // In a sealed shared region, as a worker holds a large result (which
+  // the BulkServer sends with sendfile), or in ordinary memory.
+  weft::rpc::BufferBuilder room =
+      weft::rpc::BufferBuilder::Allocate(size, /*shared=*/!in_private);
   std::mt19937_64 gen(1);
   for (size_t i = 0; i + 8 <= size; i += 8) {
     const uint64_t x = gen();
-    std::memcpy(&bytes[i], &x, 8);
+    std::memcpy(room.data() + i, &x, 8);
   }
-  const weft::rpc::Buffer object(std::move(bytes));
+  const weft::rpc::Buffer object = std::move(room).Finish();
   absl::StatusOr<std::unique_ptr<weft::rpc::BulkServer>> server =
       weft::rpc::BulkServer::Start(host, 0);
   if (!server.ok()) {
@@ -115,7 +119,8 @@ int Serve(const std::string& host, int port, size_t size) {
     Die("bind");
   }
   if (::listen(listener, 16) != 0) Die("listen");
-  std::fprintf(stderr, "bulk_bench: serving %zu bytes on %s:%d\n", size,
+  std::fprintf(stderr, "bulk_bench: serving %zu bytes (%s) on %s:%d\n", size,
+               object.region() != nullptr ? "a shared region" : "private",
                host.c_str(), port);
   while (true) {
     const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
@@ -193,19 +198,23 @@ int main(int argc, char** argv) {
   std::string serve, fetch;
   int megabytes = 100;
   int count = 30;
+  bool in_private = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (absl::StartsWith(arg, "--serve=")) {
       serve = arg.substr(8);
     } else if (absl::StartsWith(arg, "--fetch=")) {
       fetch = arg.substr(8);
+    } else if (arg == "--private") {
+      in_private = true;
     } else if (absl::StartsWith(arg, "--megabytes=") &&
                absl::SimpleAtoi(arg.substr(12), &megabytes) && megabytes > 0) {
     } else if (absl::StartsWith(arg, "--count=") &&
                absl::SimpleAtoi(arg.substr(8), &count) && count > 0) {
     } else {
       std::fprintf(stderr,
-                   "usage: bulk_bench --serve=HOST:PORT [--megabytes=100]\n"
+                   "usage: bulk_bench --serve=HOST:PORT [--megabytes=100] "
+                   "[--private]\n"
                    "       bulk_bench --fetch=HOST:PORT [--megabytes=100] "
                    "[--count=30]\n");
       return 2;
@@ -215,7 +224,7 @@ int main(int argc, char** argv) {
   std::string host;
   int port = 0;
   if (!serve.empty() && SplitHostPort(serve, &host, &port)) {
-    return Serve(host, port, size);
+    return Serve(host, port, size, in_private);
   }
   if (!fetch.empty() && SplitHostPort(fetch, &host, &port)) {
     return Fetch(host, port, size, count);

@@ -15,9 +15,9 @@
 // sending the ticket and which stripe it wants: one TCP stream is bounded
 // by what one core copies (between this project's test hosts, a plain C
 // sender and receiver moved 100 MB at 1.3-1.5 GB/s on one connection and
-// 2.8-3.6 GB/s on two or four), and a stripe per core gets past that. A connection without a valid
-// ticket gets nothing and is closed; a stranger learns nothing from the
-// port.
+// 2.8-3.6 GB/s on two or four), and a stripe per core gets past that. A
+// connection without a valid ticket gets nothing and is closed; a stranger
+// learns nothing from the port.
 //
 //   holder:    BulkServer server = *BulkServer::Start("10.0.0.2", 0);
 //              std::string ticket = server->Offer(bytes);   // in Fetch
@@ -31,7 +31,9 @@
 // index < count, the same count on every stripe of a ticket); the holder
 // sends the object's whole size (8 bytes, little-endian), then the bytes of
 // the stripe, [size * index / count, size * (index + 1) / count), and
-// closes.
+// closes. An object in a sealed shared region (rpc/shared_region.h) is sent
+// from its file with sendfile, without TLS: the kernel takes the pages
+// themselves, with no copy on the holder's side.
 
 #ifndef WEFT_RPC_BULK_TRANSFER_H_
 #define WEFT_RPC_BULK_TRANSFER_H_
@@ -104,6 +106,9 @@ class BulkServer {
   // transfers served so far. Thread-safe; for tests.
   size_t pending_offers() const;
   uint64_t transfers_served() const;
+  // Of those, the ones sent from a sealed shared region's file with
+  // sendfile (no copy on this side; only without TLS). Thread-safe.
+  uint64_t transfers_served_from_file() const;
 
  private:
   struct Offered {
@@ -136,6 +141,7 @@ class BulkServer {
   int active_ ABSL_GUARDED_BY(mu_) = 0;
   std::condition_variable_any idle_;
   uint64_t served_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t served_from_file_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -148,6 +150,42 @@ TEST(BulkTransferTest, LargeObjectsComeInStripes) {
   EXPECT_TRUE(absl::IsNotFound(Fetch(**server, ticket, bytes.size()).status()));
 }
 
+// `bytes` in a sealed shared region, as a worker holds a large result;
+// nullopt where no region can be made.
+std::optional<Buffer> InSharedRegion(const std::string& bytes) {
+  BufferBuilder room = BufferBuilder::Allocate(bytes.size(), /*shared=*/true);
+  if (!room.in_shared_memory()) return std::nullopt;
+  std::memcpy(room.data(), bytes.data(), bytes.size());
+  Buffer buffer = std::move(room).Finish();
+  if (buffer.region() == nullptr) return std::nullopt;
+  return buffer;
+}
+
+// An object in a sealed shared region goes from its file (sendfile), in
+// stripes, exactly; the holder may drop its own reference meanwhile.
+TEST(BulkTransferTest, ASharedRegionIsSentFromItsFile) {
+  auto server = BulkServer::Start("127.0.0.1", 0);
+  ASSERT_TRUE(server.ok());
+  const std::string bytes = Pattern((size_t{48} << 20) + 5);
+  std::optional<Buffer> held = InSharedRegion(bytes);
+  if (!held.has_value()) GTEST_SKIP() << "no shared memory (memfd) here";
+  const std::string ticket = (*server)->Offer(*held);
+  held.reset();
+  absl::StatusOr<Buffer> got = Fetch(**server, ticket, bytes.size());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->view() == bytes);
+  EXPECT_EQ((*server)->transfers_served(), 3u);
+  EXPECT_EQ((*server)->transfers_served_from_file(), 3u);
+  // Ordinary memory is written as before.
+  const std::string small = Pattern(2 << 20);
+  absl::StatusOr<Buffer> again =
+      Fetch(**server, (*server)->Offer(Buffer(small)), small.size());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->view(), small);
+  EXPECT_EQ((*server)->transfers_served(), 4u);
+  EXPECT_EQ((*server)->transfers_served_from_file(), 3u);
+}
+
 // A connection that never sends its ticket is dropped after the read
 // timeout; one that sends garbage too. Neither holds up real transfers.
 TEST(BulkTransferTest, StrangersGetNothingAndBlockNothing) {
@@ -242,6 +280,22 @@ TEST_F(BulkTransferTlsTest, StripesArriveExactly) {
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(got->view() == bytes);
   EXPECT_EQ((*server)->transfers_served(), 2u);
+}
+
+// With TLS, a shared region's bytes go through the session (encrypted),
+// never sendfile.
+TEST_F(BulkTransferTlsTest, ASharedRegionGoesThroughTheSession) {
+  auto server = BulkServer::Start("127.0.0.1", 0);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string bytes = Pattern((20 << 20) + 7);
+  std::optional<Buffer> held = InSharedRegion(bytes);
+  if (!held.has_value()) GTEST_SKIP() << "no shared memory (memfd) here";
+  absl::StatusOr<Buffer> got =
+      Fetch(**server, (*server)->Offer(*held), bytes.size());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->view() == bytes);
+  EXPECT_EQ((*server)->transfers_served(), 1u);
+  EXPECT_EQ((*server)->transfers_served_from_file(), 0u);
 }
 
 // A requester without TLS (or with another CA) never gets its ticket read:

@@ -102,6 +102,10 @@ class SharedRegion {
   char* mutable_data() { return data_; }
   size_t size() const { return size_; }
   bool writable() const { return writable_; }
+  // The memfd holding the bytes, owned by this object (closed by its
+  // destructor); for reading the bytes without mapping them, e.g. sendfile
+  // from a sealed region, whose bytes cannot change.
+  int fd() const { return fd_; }
 
   // How a process on this host opens the region: this process's pid and
   // descriptor, the file's identity and size. Valid while this object
