@@ -119,20 +119,15 @@ FileSend SendFileAll(int fd, int file, uint64_t offset, size_t size,
 bool SendBytes(int fd, TlsSession* tls, const Buffer& bytes, uint64_t begin,
                size_t size, int stop_fd, absl::Duration stall,
                bool* from_file) {
-  *from_file = false;
   if (tls == nullptr && bytes.region() != nullptr) {
-    *from_file = true;
-    switch (
-        SendFileAll(fd, bytes.region()->fd(), begin, size, stop_fd, stall)) {
-      case FileSend::kDone:
-        return true;
-      case FileSend::kFailed:
-        return false;
-      case FileSend::kUnsupported:
-        *from_file = false;
-        break;
+    const FileSend sent =
+        SendFileAll(fd, bytes.region()->fd(), begin, size, stop_fd, stall);
+    if (sent != FileSend::kUnsupported) {
+      *from_file = true;
+      return sent == FileSend::kDone;
     }
   }
+  *from_file = false;
   return SendAll(fd, tls, bytes.data() + begin, size, stop_fd, stall);
 }
 
