@@ -26,8 +26,7 @@ std::string Limit(int n) {
 // --- Events ----------------------------------------------------------------
 
 absl::Status SchedulerState::CreateActor(ClientId client, ActorDef def) {
-  WEFT_ASSIGN_OR_RETURN(absl::flat_hash_set<Slot> * client_refs,
-                        RefsOf(client));
+  WEFT_ASSIGN_OR_RETURN(internal::SlotSet * client_refs, RefsOf(client));
   const std::string what =
       absl::StrCat("actor ", weft::internal::MakeKey(def.class_name, def.id));
   if (def.class_name.empty()) {

@@ -45,8 +45,7 @@ SchedulerState::Slot SchedulerState::FindSlot(ObjectId id) const {
   return index_.Find(id);
 }
 
-absl::StatusOr<absl::flat_hash_set<SchedulerState::Slot>*>
-SchedulerState::RefsOf(ClientId client) {
+absl::StatusOr<internal::SlotSet*> SchedulerState::RefsOf(ClientId client) {
   auto it = clients_.find(client);
   if (it == clients_.end()) {
     return absl::NotFoundError(absl::StrCat("unknown client ", client));
@@ -54,10 +53,10 @@ SchedulerState::RefsOf(ClientId client) {
   return &it->second;
 }
 
-bool SchedulerState::AddClientRef(ClientId client,
-                                  absl::flat_hash_set<Slot>& refs, Slot s) {
+bool SchedulerState::AddClientRef(ClientId client, internal::SlotSet& refs,
+                                  Slot s) {
   if (refs.empty()) holding_.insert(client);
-  return refs.insert(s).second;
+  return refs.Insert(s);
 }
 
 void SchedulerState::SetState(Task& t, TaskState state) {
@@ -208,7 +207,7 @@ void SchedulerState::ReleaseCapacity() {
   index_.Clear();
   errors_ = {};
   inline_values_ = {};
-  for (auto& [client, refs] : clients_) refs = {};
+  for (auto& [client, refs] : clients_) refs.Clear();
   holding_.clear();
 }
 
@@ -224,10 +223,9 @@ absl::Status SchedulerState::AddClient(ClientId client) {
 void SchedulerState::RemoveClient(ClientId client) {
   auto it = clients_.find(client);
   if (it == clients_.end()) return;
-  std::vector<Slot> held(it->second.begin(), it->second.end());
+  const std::vector<Slot> held = it->second.ToVector();  // in slot order
   clients_.erase(it);
   holding_.erase(client);
-  std::sort(held.begin(), held.end());  // deterministic release order
   for (Slot s : held) tasks_[s].num_refs--;
   for (Slot s : held) MaybeRelease(s);
   AfterEvent();
@@ -408,8 +406,7 @@ std::vector<WorkerId> SchedulerState::ExpiredWorkers(absl::Time now) const {
 
 absl::Status SchedulerState::SubmitTasks(ClientId client,
                                          std::vector<TaskDef> tasks) {
-  WEFT_ASSIGN_OR_RETURN(absl::flat_hash_set<Slot> * client_refs,
-                        RefsOf(client));
+  WEFT_ASSIGN_OR_RETURN(internal::SlotSet * client_refs, RefsOf(client));
   if (tasks.size() >= kBatchBit) {
     return absl::InvalidArgumentError("batch too large");
   }
@@ -473,8 +470,7 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
     }
   }
   // Pass 2: create the records.
-  absl::flat_hash_set<Slot>& refs = *client_refs;
-  refs.reserve(refs.size() + tasks.size());
+  internal::SlotSet& refs = *client_refs;
   std::vector<Slot> created;
   created.reserve(tasks.size());
   for (TaskDef& def : tasks) {
@@ -545,8 +541,7 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
 absl::Status SchedulerState::AddPut(ClientId client, ObjectId object,
                                     WorkerId holder, uint64_t size_bytes,
                                     std::string inline_value) {
-  WEFT_ASSIGN_OR_RETURN(absl::flat_hash_set<Slot> * client_refs,
-                        RefsOf(client));
+  WEFT_ASSIGN_OR_RETURN(internal::SlotSet * client_refs, RefsOf(client));
   const bool whole_inline = inline_value.size() == size_bytes &&
                             size_bytes <= options_.inline_limit_bytes;
   std::optional<WorkerSlot> ws;
@@ -836,8 +831,7 @@ absl::Status SchedulerState::AddReplica(WorkerId worker, ObjectId object) {
 // --- References ------------------------------------------------------------
 
 absl::Status SchedulerState::AddRef(ClientId client, ObjectId object) {
-  WEFT_ASSIGN_OR_RETURN(absl::flat_hash_set<Slot> * client_refs,
-                        RefsOf(client));
+  WEFT_ASSIGN_OR_RETURN(internal::SlotSet * client_refs, RefsOf(client));
   const Slot s = FindSlot(object);
   if (s == kNone) {
     // Nothing will ever complete it: say so, so that no get() waits.
@@ -870,10 +864,9 @@ absl::Status SchedulerState::AddRef(ClientId client, ObjectId object) {
 }
 
 absl::Status SchedulerState::ReleaseRef(ClientId client, ObjectId object) {
-  WEFT_ASSIGN_OR_RETURN(absl::flat_hash_set<Slot> * client_refs,
-                        RefsOf(client));
+  WEFT_ASSIGN_OR_RETURN(internal::SlotSet * client_refs, RefsOf(client));
   const Slot s = FindSlot(object);
-  if (s == kNone || !client_refs->erase(s)) {
+  if (s == kNone || !client_refs->Erase(s)) {
     return absl::NotFoundError(absl::StrCat(
         "client ", client, " holds no reference to object ", Hex(object)));
   }
@@ -901,8 +894,7 @@ absl::Status SchedulerState::Cancel(ClientId client, ObjectId object) {
 
 absl::Status SchedulerState::AddContained(
     ClientId client, ObjectId container, const std::vector<ObjectId>& objects) {
-  WEFT_ASSIGN_OR_RETURN(absl::flat_hash_set<Slot> * client_refs,
-                        RefsOf(client));
+  WEFT_ASSIGN_OR_RETURN(internal::SlotSet * client_refs, RefsOf(client));
   const Slot c = FindSlot(container);
   if (c == kNone) {
     return absl::NotFoundError(
@@ -918,7 +910,7 @@ absl::Status SchedulerState::AddContained(
   pins.reserve(objects.size());
   for (ObjectId id : objects) {
     const Slot o = FindSlot(id);
-    if (o == kNone || !client_refs->contains(o)) {
+    if (o == kNone || !client_refs->Contains(o)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "client ", client, " holds no reference to object ", Hex(id),
           ", which the value of ", Hex(container), " refers to"));

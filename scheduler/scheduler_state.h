@@ -40,6 +40,7 @@
 #include "scheduler/placement.h"
 #include "scheduler/slot_index.h"
 #include "scheduler/slot_list.h"
+#include "scheduler/slot_set.h"
 #include "scheduler/types.h"
 #include "weft/internal/inline_limit.h"
 
@@ -464,10 +465,10 @@ class SchedulerState {
   Slot FindSlot(ObjectId id) const;
   // The records `client` holds references to; NotFound if the client is
   // unknown. The pointer is good until clients_ changes.
-  absl::StatusOr<absl::flat_hash_set<Slot>*> RefsOf(ClientId client);
+  absl::StatusOr<internal::SlotSet*> RefsOf(ClientId client);
   // Adds `s` to `refs`, the set of `client` (from RefsOf), keeping
   // holding_. Returns whether it was new.
-  bool AddClientRef(ClientId client, absl::flat_hash_set<Slot>& refs, Slot s);
+  bool AddClientRef(ClientId client, internal::SlotSet& refs, Slot s);
 
   // Moves `t` to `state`, keeping the per-function counts.
   void SetState(Task& t, TaskState state);
@@ -598,8 +599,9 @@ class SchedulerState {
   // Small values of objects in memory (24-byte entries; up to 15 bytes
   // inline).
   absl::flat_hash_map<Slot, internal::CompactBytes> inline_values_;
-  // Per client: the objects it holds a reference to.
-  absl::flat_hash_map<ClientId, absl::flat_hash_set<Slot>> clients_;
+  // Per client: the objects it holds a reference to (a bitmap: each
+  // result asks every holding client's set, scheduler/slot_set.h).
+  absl::flat_hash_map<ClientId, internal::SlotSet> clients_;
   // The clients whose sets above are not empty. An
   // object in memory is announced to these, not to every client: each
   // worker's nested client is one, and usually holds nothing (with 1,000

@@ -449,7 +449,7 @@ void SchedulerState::NotifyClient(ClientId client, Slot s) {
 void SchedulerState::NotifyReady(Slot s) {
   if (tasks_[s].num_refs == 0) return;
   for (ClientId client : holding_) {
-    if (clients_.at(client).contains(s)) NotifyClient(client, s);
+    if (clients_.at(client).Contains(s)) NotifyClient(client, s);
   }
 }
 
