@@ -478,8 +478,7 @@ absl::Status SchedulerState::SubmitTasks(ClientId client,
     Task& t = tasks_[s];
     t.id = def.id;
     // The batch entry becomes the record's slot.
-    index_.Erase(def.id);
-    index_.Insert(s);
+    index_.Replace(def.id, s);
     t.seq = next_seq_++;
     t.has_def = true;
     t.args = internal::CompactBytes(def.args);

@@ -44,6 +44,17 @@ class SlotIndex {
   bool Insert(uint32_t slot) { return set_.insert(slot).second; }
   // Removes `id`'s entry. Returns whether there was one.
   bool Erase(uint64_t id) { return set_.erase(Key{id}) > 0; }
+  // Makes `id`'s entry hold `slot` instead, in place (one lookup where
+  // Erase and Insert take two). Returns false (and changes nothing) if `id`
+  // is not indexed. REQUIRES: IdOf(slot) == id.
+  bool Replace(uint64_t id, uint32_t slot) {
+    auto it = set_.find(Key{id});
+    if (it == set_.end()) return false;
+    // The entry's hash and equality are those of `id` before and after,
+    // so changing it in place keeps the table valid.
+    const_cast<uint32_t&>(*it) = slot;
+    return true;
+  }
   void Reserve(size_t n) { set_.reserve(n); }
   // Removes every entry and frees the table.
   void Clear() {

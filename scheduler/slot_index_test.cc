@@ -51,6 +51,32 @@ TEST(SlotIndexTest, RefusesADuplicateId) {
   EXPECT_EQ(index.Find(7), 0u);
 }
 
+// As SubmitTasks does: an entry reserved as a batch position becomes the
+// record's slot in place; the table still finds it after growing.
+TEST(SlotIndexTest, ReplaceTurnsABatchEntryIntoARecordSlot) {
+  Records r;
+  Index index(IdOf{&r});
+  constexpr uint32_t kBatch = uint32_t{1} << 31;
+  r.pending = {500, 600};
+  EXPECT_TRUE(index.Insert(kBatch | 0));
+  EXPECT_TRUE(index.Insert(kBatch | 1));
+  r.ids = {600, 500};  // the records, in another order than the batch
+  EXPECT_TRUE(index.Replace(500, 1));
+  EXPECT_TRUE(index.Replace(600, 0));
+  EXPECT_FALSE(index.Replace(700, 2));  // not indexed: nothing changes
+  r.pending.clear();  // the batch is gone: only record slots may be read
+  EXPECT_EQ(index.size(), 2u);
+  EXPECT_EQ(index.Find(500), 1u);
+  EXPECT_EQ(index.Find(600), 0u);
+  for (uint32_t s = 2; s < 1000; ++s) {  // rehashes, reading record ids
+    r.ids.push_back(1000 + s);
+    ASSERT_TRUE(index.Insert(s));
+  }
+  EXPECT_EQ(index.Find(500), 1u);
+  EXPECT_EQ(index.Find(600), 0u);
+  EXPECT_EQ(index.Find(1999), 999u);
+}
+
 TEST(SlotIndexTest, EraseThenReuseTheSlotForAnotherId) {
   Records r;
   Index index(IdOf{&r});
