@@ -72,13 +72,13 @@ void SchedulerState::CheckInvariants() const {
                              " references but is ", held.empty() ? "" : "not ",
                              "among the holding"));
     }
-    held.ForEach([&](Slot s) {
+    for (Slot s : held.ToVector()) {
       if (s >= tasks_.size() || !tasks_[s].live) {
         Violation(absl::StrCat("client ", client, " holds a dead slot ", s));
-        return;
+        continue;
       }
       refs[s]++;
-    });
+    }
   }
   // References held by records: a pending task's borrowed objects, a
   // pending or in-memory object's contained ones; distinct per holder.
