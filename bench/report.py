@@ -10,7 +10,9 @@ RESULTS/run.json (command, duration, load at start); writes
 RESULTS/table.md, RESULTS/chart.png and the BENCHMARKS.md given. With
 RESULTS/scale.json and RESULTS/scale_curve.json (bench/scale_bench and
 scheduler_state_bench --curve; RESULTS/scale_run.json says when), adds a
-"Scale" section; --scale-section prints only that section.
+"Scale" section, followed by the hand-written bench/scale_notes.md;
+--scale-section prints only that section. bench/history.md, also
+hand-written, becomes the "Performance history" section.
 If RESULTS/crosshost/section.md exists (bench/crosshost.sh), BENCHMARKS.md
 includes it.
 
@@ -584,6 +586,11 @@ def scale_section(results_dir):
                     cells.append(fmt_number(v, ""))
             text.append("| " + " | ".join(cells) + " |")
         text.append("")
+    notes_path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              "scale_notes.md")
+    if os.path.exists(notes_path):
+        with open(notes_path, encoding="utf-8") as handle:
+            text.append(handle.read().rstrip("\n"))
     return "\n".join(text) + "\n"
 
 
