@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "scheduler/slot_set.h"
 #include "scheduler/types.h"
 
 namespace weft::scheduler::internal {
@@ -43,9 +44,9 @@ struct WorkerRecord {
   bool retiring = false;
   // The scheduler's record slots of the tasks processing on it and of the
   // objects it holds, so that removing a worker touches only its own work
-  // (kept by SchedulerState).
-  absl::flat_hash_set<uint32_t> processing;
-  absl::flat_hash_set<uint32_t> held;
+  // (kept by SchedulerState; scheduler/slot_set.h, iterated in slot order).
+  SlotSet processing;
+  SlotSet held;
 };
 
 class WorkerPool {

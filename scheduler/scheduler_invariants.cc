@@ -223,7 +223,7 @@ void SchedulerState::CheckInvariants() const {
       }
       held_bytes[w] += t.size_bytes;
       num_held[w]++;
-      if (worker_live(w) && !pool_.at(w).held.contains(s)) {
+      if (worker_live(w) && !pool_.at(w).held.Contains(s)) {
         Violation(where(s) + "missing from its holder's index");
       }
     }
@@ -250,7 +250,7 @@ void SchedulerState::CheckInvariants() const {
       }
       used_cpus[t.processing_on] += ChargedCpus(t);
       processing[t.processing_on]++;
-      if (!pool_.at(t.processing_on).processing.contains(s)) {
+      if (!pool_.at(t.processing_on).processing.Contains(s)) {
         Violation(where(s) + "missing from its worker's processing index");
       }
     }

@@ -248,12 +248,11 @@ absl::Status SchedulerState::RemoveWorker(WorkerId worker,
                                        pool_.at(*ws).info.address, ")");
   // 1. Its processing tasks, and strip it from the holder lists of what it
   //    held: from its own indexes, so the cost is its work, not all tasks.
-  //    (Sorted: the order of the work below must not depend on hashing.)
+  //    (In slot order: the order of the work below must not depend on
+  //    hashing.)
   internal::WorkerRecord& rec = pool_.at(*ws);
-  std::vector<Slot> running(rec.processing.begin(), rec.processing.end());
-  std::vector<Slot> held(rec.held.begin(), rec.held.end());
-  std::sort(running.begin(), running.end());
-  std::sort(held.begin(), held.end());
+  const std::vector<Slot> running = rec.processing.ToVector();
+  const std::vector<Slot> held = rec.held.ToVector();
   std::vector<Slot> lost;
   for (Slot s : held) {
     Task& t = tasks_[s];
@@ -347,9 +346,8 @@ void SchedulerState::AdvanceRetirements() {
     bool stranded = false;  // some object has nowhere to go
     if (!r.handing_off) {
       r.handing_off = true;
-      std::vector<Slot> held(rec.held.begin(), rec.held.end());
-      std::sort(held.begin(), held.end());  // deterministic order
-      for (Slot s : held) {
+      // In slot order: deterministic.
+      for (Slot s : rec.held.ToVector()) {
         if (needs_copy(s) && !ask(s)) stranded = true;
       }
     } else {

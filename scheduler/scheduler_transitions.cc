@@ -40,7 +40,7 @@ void SchedulerState::AddHolder(Slot s, WorkerSlot w) {
   internal::WorkerRecord& rec = pool_.at(w);
   rec.held_bytes += t.size_bytes;
   rec.num_held++;
-  rec.held.insert(s);
+  rec.held.Insert(s);
 }
 
 void SchedulerState::RemoveHolder(Slot s, WorkerSlot w) {
@@ -51,7 +51,7 @@ void SchedulerState::RemoveHolder(Slot s, WorkerSlot w) {
   internal::WorkerRecord& rec = pool_.at(w);
   rec.held_bytes -= t.size_bytes;
   rec.num_held--;
-  rec.held.erase(s);
+  rec.held.Erase(s);
 }
 
 // Makes a released record pending again (or failed), first doing the same
@@ -234,7 +234,7 @@ void SchedulerState::Assign(Slot s, WorkerSlot w) {
   t.processing_on = w;
   if (++last_attempt_ == 0) last_attempt_ = 1;  // 0 means none
   t.attempt = last_attempt_;
-  pool_.at(w).processing.insert(s);
+  pool_.at(w).processing.Insert(s);
   t.blocked = false;
   pool_.AddLoad(w, ChargedCpus(t));
   if (t.pinned) actors_.SetAssigned(s, true);
@@ -250,7 +250,7 @@ void SchedulerState::Unassign(Slot s, bool send_cancel) {
   Task& t = tasks_[s];
   const WorkerSlot w = t.processing_on;
   pool_.RemoveLoad(w, ChargedCpus(t));
-  pool_.at(w).processing.erase(s);
+  pool_.at(w).processing.Erase(s);
   t.processing_on = kNone;
   t.blocked = false;
   if (t.pinned) actors_.SetAssigned(s, false);
