@@ -26,7 +26,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/time/clock.h"
 #include "rpc/convert.h"
 #include "rpc/heap.h"
@@ -35,6 +34,7 @@
 #include "scheduler/compact_bytes.h"
 #include "scheduler/scheduler_state.h"
 #include "scheduler/slot_index.h"
+#include "scheduler/slot_set.h"
 #include "weft/weft.h"
 
 extern "C" size_t nallocx(size_t size, int flags) __attribute__((weak));
@@ -265,10 +265,11 @@ void Scheduler(size_t n) {
   double refs_bytes = 0;
   {
     Meter m(n);
-    absl::flat_hash_set<uint32_t> refs;
-    for (size_t i = 0; i < n; ++i) refs.insert(static_cast<uint32_t>(i));
+    weft::scheduler::internal::SlotSet refs;
+    for (size_t i = 0; i < n; ++i) refs.Insert(static_cast<uint32_t>(i));
     refs_bytes = m.PerTask();
-    Row("  of which: the client's reference set", refs_bytes, "");
+    Row("  of which: the client's reference set", refs_bytes,
+        "a SlotSet: one bit each");
   }
   double ready = 0;
   {

@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -34,7 +33,6 @@ struct WorkerRecord {
   uint32_t used_cpus = 0;      // sum of num_cpus of its processing tasks
   uint32_t num_processing = 0; // tasks assigned and not yet reported
   uint64_t held_bytes = 0;     // sizes of the objects it holds
-  uint64_t num_held = 0;       // objects it holds
   // Threads held by the actors placed on it (for their lifetimes), and how
   // many actors those are: tasks get the other nthreads - reserved_cpus.
   uint32_t reserved_cpus = 0;

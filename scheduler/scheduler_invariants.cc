@@ -385,7 +385,7 @@ void SchedulerState::CheckInvariants() const {
     if (rec.held.size() != num_held[w]) {
       Violation(absl::StrCat("worker ", rec.id, ": holder index"));
     }
-    if (rec.held_bytes != held_bytes[w] || rec.num_held != num_held[w]) {
+    if (rec.held_bytes != held_bytes[w]) {
       Violation(absl::StrCat("worker ", rec.id, ": holder accounting"));
     }
   }

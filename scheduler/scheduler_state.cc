@@ -1061,7 +1061,7 @@ std::vector<WorkerSummary> SchedulerState::Workers() const {
     sum.registration = w.info;
     sum.processing = w.num_processing;
     sum.used_cpus = w.used_cpus;
-    sum.num_objects = w.num_held;
+    sum.num_objects = w.held.size();
     sum.held_bytes = w.held_bytes;
     sum.reported_memory_bytes = w.reported.memory_bytes;
     sum.last_seen = w.last_seen;

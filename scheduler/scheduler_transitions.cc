@@ -39,7 +39,6 @@ void SchedulerState::AddHolder(Slot s, WorkerSlot w) {
   t.holders.push_back(w);
   internal::WorkerRecord& rec = pool_.at(w);
   rec.held_bytes += t.size_bytes;
-  rec.num_held++;
   rec.held.Insert(s);
 }
 
@@ -50,7 +49,6 @@ void SchedulerState::RemoveHolder(Slot s, WorkerSlot w) {
   t.holders.erase(it);
   internal::WorkerRecord& rec = pool_.at(w);
   rec.held_bytes -= t.size_bytes;
-  rec.num_held--;
   rec.held.Erase(s);
 }
 
