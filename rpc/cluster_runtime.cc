@@ -23,8 +23,6 @@
 #include "rpc/data_client.h"
 #include "rpc/error_proto.h"
 #include "rpc/frame_stream.h"
-#include "rpc/tls.h"
-#include "rpc/tls_probe.h"
 #include "rpc/grpc_peer_stream.h"
 #include "rpc/join.h"
 #include "rpc/liveness.h"
@@ -34,12 +32,15 @@
 #include "rpc/retry.h"
 #include "rpc/shared_region.h"
 #include "rpc/status.h"
+#include "rpc/tls.h"
+#include "rpc/tls_probe.h"
 #include "rpc/token.h"
 #include "rpc/weft.grpc.pb.h"
 #include "weft/errors.h"
 #include "weft/internal/error_info.h"
 #include "weft/internal/inline_limit.h"
 #include "weft/internal/mutex.h"
+#include "weft/internal/object_id_hash.h"
 #include "weft/internal/status_macros.h"
 
 namespace weft::rpc {
@@ -702,7 +703,7 @@ class ClusterConnection final
 
   void FailPending(const std::string& reason) {
     std::vector<std::shared_ptr<ObjectState>> pending;
-    absl::flat_hash_map<uint64_t, std::vector<std::shared_ptr<ObjectState>>>
+    internal::ObjectIdMap<std::vector<std::shared_ptr<ObjectState>>>
         deps;  // dropped unlocked
     {
       MutexLock lock(&mu_);
@@ -754,7 +755,7 @@ class ClusterConnection final
   uint64_t awaited_request_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<uint64_t, SchedulerToClient> replies_
       ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint64_t, std::weak_ptr<ObjectState>> objects_
+  internal::ObjectIdMap<std::weak_ptr<ObjectState>> objects_
       ABSL_GUARDED_BY(mu_);
   // Where an object not given inline is held, and its size as the
   // scheduler recorded it (a fetch checks it).
@@ -765,10 +766,10 @@ class ClusterConnection final
   static Held HeldAt(const Location& l) {
     return Held{{l.addresses().begin(), l.addresses().end()}, l.size()};
   }
-  absl::flat_hash_map<uint64_t, Held> locations_ ABSL_GUARDED_BY(mu_);
+  internal::ObjectIdMap<Held> locations_ ABSL_GUARDED_BY(mu_);
   // Inputs of this client's pending tasks (see Track).
-  absl::flat_hash_map<uint64_t, std::vector<std::shared_ptr<ObjectState>>>
-      held_deps_ ABSL_GUARDED_BY(mu_);
+  internal::ObjectIdMap<std::vector<std::shared_ptr<ObjectState>>> held_deps_
+      ABSL_GUARDED_BY(mu_);
   int slots_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

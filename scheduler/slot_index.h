@@ -14,7 +14,7 @@
 #include <cstdint>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/hash/hash.h"
+#include "weft/internal/object_id_hash.h"
 
 namespace weft::scheduler::internal {
 
@@ -72,7 +72,7 @@ class SlotIndex {
     using is_transparent = void;
     size_t operator()(uint32_t slot) const { return Of(id_of(slot)); }
     size_t operator()(Key key) const { return Of(key.id); }
-    static size_t Of(uint64_t id) { return absl::Hash<uint64_t>{}(id); }
+    static size_t Of(uint64_t id) { return weft::internal::ObjectIdHash{}(id); }
     IdOf id_of;
   };
   struct Eq {

@@ -49,7 +49,7 @@ bool ObjectStore::Erase(uint64_t id) {
 }
 
 size_t ObjectStore::Clear() {
-  absl::flat_hash_map<uint64_t, rpc::Buffer> erased;  // released unlocked
+  internal::ObjectIdMap<rpc::Buffer> erased;  // released unlocked
   {
     internal::MutexLock lock(&mu_);
     erased.swap(objects_);

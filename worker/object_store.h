@@ -10,9 +10,9 @@
 #include <optional>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
 #include "rpc/buffer.h"
 #include "weft/internal/mutex.h"
+#include "weft/internal/object_id_hash.h"
 
 namespace weft::worker {
 
@@ -45,7 +45,7 @@ class ObjectStore {
 
  private:
   mutable internal::Mutex mu_;
-  absl::flat_hash_map<uint64_t, rpc::Buffer> objects_ ABSL_GUARDED_BY(mu_);
+  internal::ObjectIdMap<rpc::Buffer> objects_ ABSL_GUARDED_BY(mu_);
   uint64_t total_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t shared_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
