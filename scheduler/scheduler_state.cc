@@ -1037,8 +1037,8 @@ SchedulerState::CountsByFunction() const {
   return out;
 }
 
-bool SchedulerState::NamesOf(ObjectId object, std::string* name,
-                             std::string* function) const {
+bool SchedulerState::NamesOf(ObjectId object, std::string_view* name,
+                             std::string_view* function) const {
   const Slot s = FindSlot(object);
   if (s == kNone || !tasks_[s].has_def) return false;
   *name = strings_[tasks_[s].name];

@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -351,8 +352,9 @@ class SchedulerState {
   using StateCounts = std::array<uint64_t, kNumStates>;
   std::vector<std::pair<std::string, StateCounts>> CountsByFunction() const;
   // The readable name and function of task `object`; false if unknown (or
-  // a put).
-  bool NamesOf(ObjectId object, std::string* name, std::string* function) const;
+  // a put). The views are valid until this state next changes.
+  bool NamesOf(ObjectId object, std::string_view* name,
+               std::string_view* function) const;
   // Every record (tasks, puts, released lineage) with its inputs, if there
   // are at most `max_nodes` and their slots are few enough to scan (at
   // most 64 x max_nodes: a scheduler that held a large graph not long ago

@@ -1048,7 +1048,7 @@ TEST_F(SchedulerStateTest, CountsByFunctionFollowTheStates) {
   EXPECT_EQ(at(c["fn"], TaskState::kMemory), 1u);
   EXPECT_EQ(at(c["gn"], TaskState::kReady) + at(c["gn"], TaskState::kProcessing),
             1u);
-  std::string name, function;
+  std::string_view name, function;
   ASSERT_TRUE(s_->NamesOf(3, &name, &function));
   EXPECT_EQ(name, "f");
   EXPECT_EQ(function, "gn");

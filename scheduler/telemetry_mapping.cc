@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -13,9 +14,8 @@ void RecordWorkerMessage(const SchedulerState& state, WorkerId worker,
                          const rpc::WorkerMessage& message, absl::Time now,
                          Telemetry& telemetry) {
   if (message.results_size() > 0) {
-    // The names live here while the reports point into them.
-    std::vector<std::pair<std::string, std::string>> names(
-        message.results_size());
+    // The reports' names point into the state, which does not change
+    // before RecordTasks has copied what it keeps.
     std::vector<TaskReport> runs;
     runs.reserve(message.results_size());
     std::vector<TransferEvent> transfers;
@@ -34,7 +34,7 @@ void RecordWorkerMessage(const SchedulerState& state, WorkerId worker,
         e.start_us = t.start_us();
         e.end_us = t.end_us();
       }
-      auto& [name, function] = names[i];
+      std::string_view name, function;
       if (!state.NamesOf(result.id(), &name, &function)) continue;
       TaskReport& run = runs.emplace_back();
       run.task = result.id();
