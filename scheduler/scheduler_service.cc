@@ -576,7 +576,10 @@ absl::Status SchedulerService::AddClient(std::shared_ptr<ClientPeer> peer,
       m.set_client_timeout_ms(static_cast<uint32_t>(
           absl::ToInt64Milliseconds(options_.client_timeout)));
     });
-    if (hello != nullptr) HandleClientMessage(*peer, *hello);
+    if (hello != nullptr) {
+      HandleClientMessage(*peer, *hello,
+                          SubmittedTasks(*hello, 0, hello->submit_size()));
+    }
   });
   if (!status.ok()) {
     peer->writer->Close();
@@ -609,9 +612,16 @@ void SchedulerService::ServeClient(const std::shared_ptr<ClientPeer>& peer) {
             tasks += messages[next++].submit_size();
           }
           submitted += tasks;
+          // Converted before the lock is taken.
+          std::vector<std::vector<TaskDef>> converted(next - begin);
+          for (size_t i = begin; i < next; ++i) {
+            converted[i - begin] =
+                SubmittedTasks(messages[i], 0, messages[i].submit_size());
+          }
           RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
             for (size_t i = begin; i < next; ++i) {
-              HandleClientMessage(*peer, messages[i]);
+              HandleClientMessage(*peer, messages[i],
+                                  std::move(converted[i - begin]));
             }
           });
         }
@@ -694,12 +704,13 @@ struct SchedulerService::ClientReply {
 };
 
 void SchedulerService::HandleClientMessage(ClientPeer& peer,
-                                           const rpc::ClientMessage& message) {
+                                           const rpc::ClientMessage& message,
+                                           std::vector<TaskDef> tasks) {
   ClientReply reply;
   HandleClientPreludeLocked(peer, message, reply);
   if (message.submit_size() > 0) {
-    SubmitLocked(peer, message, 0, message.submit_size(),
-                 SubmittedTasks(message, 0, message.submit_size()), reply);
+    SubmitLocked(peer, message, 0, message.submit_size(), std::move(tasks),
+                 reply);
   }
   HandleClientRestLocked(peer, message, reply);
 }

@@ -278,8 +278,11 @@ class SchedulerService final : public rpc::Scheduler::Service,
   // accepted or rejected whole (SchedulerState::SubmitTasks), except one
   // of more than options_.submit_slice tasks, which HandleLargeSubmission
   // takes in slices. Each rejected task is answered with a failure.
+  // `tasks` is `message`'s submission in the state machine's form,
+  // converted before the lock was taken (SubmittedTasks).
   struct ClientReply;
-  void HandleClientMessage(ClientPeer& peer, const rpc::ClientMessage& message)
+  void HandleClientMessage(ClientPeer& peer, const rpc::ClientMessage& message,
+                           std::vector<TaskDef> tasks)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // `message` with its submission in slices, each converted before and
   // submitted under its own hold of the lock: workers start on the first
