@@ -633,7 +633,7 @@ class ClusterConnection final
   // A batch from the scheduler (on the reader thread, or in process on the
   // thread that produced it).
   void OnMessage(const SchedulerToClient& message) {
-    for (const ObjectDone& done : message.done()) OnDone(done);
+    OnDone(message.done());
     if (!message.error().empty()) {
       std::fprintf(stderr, "weft: scheduler rejected a message: %s\n",
                    message.error().c_str());
@@ -665,39 +665,51 @@ class ClusterConnection final
     FailPending(reason);
   }
 
-  void OnDone(const ObjectDone& done) {
-    std::shared_ptr<ObjectState> state;
-    std::vector<std::shared_ptr<ObjectState>> deps;  // dropped unlocked
+  // Applies a message's ObjectDones: its objects' records under one hold
+  // of mu_, then each object's value or error outside it.
+  void OnDone(const google::protobuf::RepeatedPtrField<ObjectDone>& all) {
+    if (all.empty()) return;
+    std::vector<std::pair<std::shared_ptr<ObjectState>, const ObjectDone*>>
+        states;
+    states.reserve(all.size());
+    std::vector<std::vector<std::shared_ptr<ObjectState>>>
+        deps;  // dropped unlocked
     {
       MutexLock lock(&mu_);
-      auto it = objects_.find(done.id());
-      if (it == objects_.end()) return;
-      state = it->second.lock();
-      if (auto held = held_deps_.find(done.id()); held != held_deps_.end()) {
-        deps.swap(held->second);
-        held_deps_.erase(held);
-      }
-      // Only values that did not come inline are ever fetched.
-      const Location& l = done.location();
-      if (!done.failed() && l.inline_value().size() != l.size()) {
-        locations_[done.id()] = HeldAt(l);
-      }
-      if (!refetching_.empty()) {  // a FetchView waits for news
-        ++done_count_;
-        if (done.failed() && refetching_.contains(done.id())) {
-          refetch_failures_[done.id()] = done.error().message();
+      for (const ObjectDone& done : all) {
+        auto it = objects_.find(done.id());
+        if (it == objects_.end()) continue;
+        if (std::shared_ptr<ObjectState> state = it->second.lock()) {
+          states.emplace_back(std::move(state), &done);
         }
-        news_cv_.notify_all();
+        if (auto held = held_deps_.find(done.id()); held != held_deps_.end()) {
+          deps.push_back(std::move(held->second));
+          held_deps_.erase(held);
+        }
+        // Only values that did not come inline are ever fetched.
+        const Location& l = done.location();
+        if (!done.failed() && l.inline_value().size() != l.size()) {
+          locations_[done.id()] = HeldAt(l);
+        }
+        if (!refetching_.empty()) {  // a FetchView waits for news
+          ++done_count_;
+          if (done.failed() && refetching_.contains(done.id())) {
+            refetch_failures_[done.id()] = done.error().message();
+          }
+          news_cv_.notify_all();
+        }
       }
     }
-    if (state == nullptr) return;
-    if (done.failed()) {
-      state->SetError(std::make_shared<const ErrorInfo>(FromProto(done.error())));
-    } else {
-      const Location& l = done.location();
-      const bool has_inline = l.size() == l.inline_value().size();
-      ObjectState::PublishRemote(std::move(state), shared_from_this(),
-                                 l.inline_value(), has_inline);
+    for (auto& [state, done] : states) {
+      if (done->failed()) {
+        state->SetError(
+            std::make_shared<const ErrorInfo>(FromProto(done->error())));
+      } else {
+        const Location& l = done->location();
+        const bool has_inline = l.size() == l.inline_value().size();
+        ObjectState::PublishRemote(std::move(state), shared_from_this(),
+                                   l.inline_value(), has_inline);
+      }
     }
   }
 
