@@ -47,7 +47,8 @@ absl::StatusOr<WorkerSlot> WorkerPool::Add(WorkerId id, WorkerRegistration info,
   w.last_seen = now;
   w.live = true;
   index_.emplace(id, slot);
-  by_load_.insert(KeyOf(slot));
+  if (load_pos_.size() < slots_.size()) load_pos_.resize(slots_.size());
+  load_pos_[slot] = by_load_.insert(KeyOf(slot)).first;
   max_nthreads_ = std::max(max_nthreads_,
                            static_cast<uint32_t>(w.info.nthreads));
   return slot;
@@ -55,7 +56,7 @@ absl::StatusOr<WorkerSlot> WorkerPool::Add(WorkerId id, WorkerRegistration info,
 
 void WorkerPool::Remove(WorkerSlot slot) {
   WorkerRecord& w = slots_[slot];
-  if (!w.retiring) by_load_.erase(KeyOf(slot));
+  if (!w.retiring) by_load_.erase(load_pos_[slot]);
   index_.erase(w.id);
   w = WorkerRecord{};
   free_slots_.push_back(slot);
@@ -74,7 +75,7 @@ void WorkerPool::UpdateMaxThreads() {
 void WorkerPool::Retire(WorkerSlot slot) {
   WorkerRecord& w = slots_[slot];
   if (w.retiring) return;
-  by_load_.erase(KeyOf(slot));
+  by_load_.erase(load_pos_[slot]);
   w.retiring = true;
   UpdateMaxThreads();
 }
@@ -116,10 +117,14 @@ WorkerPool::LoadKey WorkerPool::KeyOf(WorkerSlot slot) const {
 
 template <typename Change>
 void WorkerPool::ChangeLoad(WorkerSlot slot, Change change) {
-  const bool indexed = !slots_[slot].retiring;
-  if (indexed) by_load_.erase(KeyOf(slot));
+  if (slots_[slot].retiring) {
+    change(slots_[slot]);
+    return;
+  }
+  LoadIndex::node_type node = by_load_.extract(load_pos_[slot]);
   change(slots_[slot]);
-  if (indexed) by_load_.insert(KeyOf(slot));
+  node.value() = KeyOf(slot);
+  load_pos_[slot] = by_load_.insert(std::move(node)).position;
 }
 
 void WorkerPool::AddLoad(WorkerSlot slot, uint32_t num_cpus) {
@@ -224,6 +229,7 @@ void WorkerPool::CheckInvariants() const {
     max_nthreads =
         std::max(max_nthreads, static_cast<uint32_t>(slots_[s].info.nthreads));
     if (!by_load_.contains(KeyOf(s))) Die("worker missing from load index");
+    if (load_pos_[s]->slot != s) Die("worker's load index position is stale");
     if (slots_[s].reserved_cpus >
         static_cast<uint32_t>(slots_[s].info.nthreads)) {
       Die("more threads reserved than the worker has");

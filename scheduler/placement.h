@@ -143,8 +143,10 @@ class WorkerPool {
     bool operator()(const LoadKey& a, const LoadKey& b) const;
   };
   LoadKey KeyOf(WorkerSlot slot) const;
+  using LoadIndex = std::set<LoadKey, LoadLess>;
   // Applies `change` (a callable taking WorkerRecord&) to worker `slot`'s
-  // record, keeping its place in by_load_ (if it has one) in step.
+  // record, keeping its place in by_load_ (if it has one) in step: its
+  // node moves (no allocation, and no search to find it).
   template <typename Change>
   void ChangeLoad(WorkerSlot slot, Change change);
   // True if `a` is strictly less loaded than `b`, ties broken by id.
@@ -159,7 +161,9 @@ class WorkerPool {
   std::vector<WorkerRecord> slots_;
   std::vector<WorkerSlot> free_slots_;
   absl::flat_hash_map<WorkerId, WorkerSlot> index_;
-  std::set<LoadKey, LoadLess> by_load_;  // workers that are not retiring
+  LoadIndex by_load_;  // workers that are not retiring
+  // Per slot: its node in by_load_ while it has one.
+  std::vector<LoadIndex::iterator> load_pos_;
 };
 
 }  // namespace weft::scheduler::internal

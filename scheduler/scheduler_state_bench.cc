@@ -3,9 +3,10 @@
 // SchedulerState alone: how fast it takes tasks in and what each costs.
 //
 //   bazel run --config=opt //scheduler:scheduler_state_bench [-- N]
-//       [--clients=K] [--shared-input]
+//       [--clients=K] [--shared-input] [--workers=W] [--threads=T]
 //       N independent tasks (default 1M): submit (one batch), then assign +
-//       finish until done, then release. With --clients=K, K - 1 more
+//       finish until done on W workers of T threads (default 16 x 8), then
+//       release. With --clients=K, K - 1 more
 //       clients are connected and hold nothing, as the nested clients of
 //       real workers (one each) do. With --shared-input, every task takes
 //       one object the client put (a bootstrap's data): its dependents
@@ -54,9 +55,8 @@ double Since(std::chrono::steady_clock::time_point t0) {
 
 // N independent tasks: submit, run, release; `clients` connected, the
 // first submitting; with `shared_input`, each task takes one put object.
-int Independent(size_t n, int clients, bool shared_input) {
-  constexpr int kWorkers = 16;
-  constexpr int kThreads = 8;
+int Independent(size_t n, int clients, bool shared_input, int workers,
+                int threads) {
   SchedulerState::Options opts;
   opts.check_invariants = false;
   SchedulerState s(opts);
@@ -86,8 +86,8 @@ int Independent(size_t n, int clients, bool shared_input) {
               double(rss1 - rss0) / n, (rss1 - rss0) / 1048576.0);
 
   t0 = std::chrono::steady_clock::now();
-  for (int w = 1; w <= kWorkers; ++w) {
-    if (!s.AddWorker(w, {"tcp://w", kThreads, "h"}, absl::Now()).ok()) {
+  for (int w = 1; w <= workers; ++w) {
+    if (!s.AddWorker(w, {"tcp://w", threads, "h"}, absl::Now()).ok()) {
       return 1;
     }
   }
@@ -105,9 +105,10 @@ int Independent(size_t n, int clients, bool shared_input) {
   }
   const double run_s = Since(t0);
   const long rss2 = Rss();
-  std::printf("run:     %zu assign+finish in %.3f s = %.0f tasks/s "
-              "(%d workers x %d threads)\n",
-              done, run_s, done / run_s, kWorkers, kThreads);
+  std::printf(
+      "run:     %zu assign+finish in %.3f s = %.0f tasks/s "
+      "(%d workers x %d threads)\n",
+      done, run_s, done / run_s, workers, threads);
   std::printf("memory:  %.0f bytes/task in memory (RSS %+.1f MiB)\n",
               double(rss2 - rss0) / n, (rss2 - rss0) / 1048576.0);
   t0 = std::chrono::steady_clock::now();
@@ -225,6 +226,8 @@ int main(int argc, char** argv) {
   size_t max = 10'000'000;
   size_t n = 1'000'000;
   int clients = 1;
+  int workers = 16;
+  int threads = 8;
   bool shared_input = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--curve") == 0) {
@@ -235,11 +238,16 @@ int main(int argc, char** argv) {
       shared_input = true;
     } else if (std::strncmp(argv[i], "--clients=", 10) == 0) {
       clients = std::max(1, std::atoi(argv[i] + 10));
+    } else if (std::strncmp(argv[i], "--workers=", 10) == 0) {
+      workers = std::max(1, std::atoi(argv[i] + 10));
+    } else if (std::strncmp(argv[i], "--threads=", 10) == 0) {
+      threads = std::max(1, std::atoi(argv[i] + 10));
     } else if (std::strncmp(argv[i], "--max=", 6) == 0) {
       max = std::strtoull(argv[i] + 6, nullptr, 10);
     } else {
       n = std::strtoull(argv[i], nullptr, 10);
     }
   }
-  return curve ? Curve(max, json) : Independent(n, clients, shared_input);
+  return curve ? Curve(max, json)
+               : Independent(n, clients, shared_input, workers, threads);
 }
