@@ -78,8 +78,8 @@ class Sim {
           stale_.push_back({x->worker, run.task, run.attempt});
         }
       } else if (auto* x = std::get_if<ObjectReady>(&a)) {
-        ASSERT_TRUE(!x->holders.empty() ||
-                    x->inline_value.size() == x->size_bytes);
+        // Holders are named exactly when the value is not whole inline.
+        ASSERT_EQ(x->holders.empty(), x->inline_value.size() == x->size_bytes);
       } else if (auto* x = std::get_if<ReplicateObject>(&a)) {
         // The copy arrives (refused if the object went meanwhile).
         ASSERT_TRUE(running_.contains(x->worker));

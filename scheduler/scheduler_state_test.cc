@@ -636,6 +636,30 @@ TEST_F(SchedulerStateTest, TwoClientsShareAnObject) {
   EXPECT_THAT(Take().releases, ElementsAre(P{10, 1}));
 }
 
+// A client is told where to fetch a value only when it did not get the
+// whole value inline.
+TEST_F(SchedulerStateTest, ObjectReadyNamesHoldersOnlyOfValuesNotInline) {
+  Init();
+  Worker(10);
+  Submit({Def(1), Def(2)});
+  Take();
+  Finish(10, 1, 3, "abc");  // whole
+  Drained d = Take();
+  auto* r = std::get_if<ObjectReady>(&d.all.back());
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->object, 1u);
+  EXPECT_EQ(r->inline_value, "abc");
+  EXPECT_THAT(r->holders, IsEmpty());
+  Finish(10, 2, 1 << 20);  // large: fetched from its holder
+  d = Take();
+  r = std::get_if<ObjectReady>(&d.all.back());
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->object, 2u);
+  EXPECT_EQ(r->size_bytes, 1u << 20);
+  EXPECT_EQ(r->inline_value, "");
+  EXPECT_THAT(r->holders, ElementsAre(10));
+}
+
 // Found by fuzz/scheduler_fuzzer: task 2 depends on task 1, and 1's value
 // holds the only reference to 2 (AddContained). When 2 finished, releasing
 // its input 1 dropped that reference, which released and forgot 2 while

@@ -435,9 +435,17 @@ void SchedulerState::HandleLost(Slot s, const std::string& why) {
 void SchedulerState::NotifyClient(ClientId client, Slot s) {
   const Task& t = tasks_[s];
   if (t.state == TaskState::kMemory) {
-    DepLocation where = LocationOf(s);
-    Emit(ObjectReady{client, where.object, where.size_bytes,
-                     std::move(where.holders), std::move(where.inline_value)});
+    ObjectReady ready{client, t.id, t.size_bytes, {}, {}};
+    if (auto it = inline_values_.find(s); it != inline_values_.end()) {
+      ready.inline_value = it->second.str();
+    }
+    // A client fetches only a value that did not come whole inline
+    // (rpc/cluster_runtime.cc, OnDone): for the rest, which tiny results
+    // are, the holders are not named.
+    if (ready.inline_value.size() != t.size_bytes) {
+      ready.holders = LocationOf(s).holders;
+    }
+    Emit(std::move(ready));
   } else if (t.state == TaskState::kErred ||
              t.state == TaskState::kCancelled) {
     Emit(ObjectFailed{client, t.id, *errors_.at(s)});

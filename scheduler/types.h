@@ -192,6 +192,7 @@ struct ObjectReady {
   ClientId client = 0;
   ObjectId object = 0;
   uint64_t size_bytes = 0;
+  // Where to fetch it; empty when inline_value is the whole value.
   std::vector<WorkerId> holders;
   std::string inline_value;  // empty if the value is large
 };
