@@ -67,6 +67,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "rpc/convert.h"
 #include "rpc/token.h"
 #include "scheduler/scheduler_service.h"
 #include "scheduler/testing/sim_workers.h"
@@ -358,8 +359,9 @@ int Run(const Config& c) {
     options.io_threads = 2;
     options.on_assignment = [&latencies](const weft::rpc::Assignment& a) {
       if (a.task().function() != "Probe" || a.task().args_size() == 0) return;
-      absl::StatusOr<int64_t> stamp =
-          weft::Deserialize<int64_t>(a.task().args(0).value());
+      weft::internal::WireArg arg;
+      if (!weft::rpc::FromArgBytes(a.task().args(0), arg).ok()) return;
+      absl::StatusOr<int64_t> stamp = weft::Deserialize<int64_t>(arg.value);
       if (stamp.ok()) latencies.Add(NowNanos() - *stamp);
     };
     const int64_t rss0 = RssBytes(pid);

@@ -92,7 +92,7 @@ void FillTaskDef(int64_t i, uint64_t id, weft::rpc::TaskDef& def) {
   def.set_id(id);
   def.set_name("Inc");
   def.set_function("Inc");
-  for (const auto& a : args) weft::rpc::ToProto(a, *def.add_args());
+  for (const auto& a : args) def.add_args(weft::rpc::ArgBytes(a));
   def.set_retries(0);
   def.set_num_cpus(1);
   def.set_priority(0);

@@ -326,8 +326,19 @@ class Player {
         call->set_first_unfinished(in_.ConsumeIntegralInRange<uint64_t>(0, 4));
       }
       bool all_ints = false;
-      const std::vector<int64_t> ints = Arguments(
-          t->mutable_args(), a->mutable_deps(), t->mutable_deps(), &all_ints);
+      google::protobuf::RepeatedPtrField<weft::rpc::Arg> args;
+      const std::vector<int64_t> ints =
+          Arguments(&args, a->mutable_deps(), t->mutable_deps(), &all_ints);
+      // Now and then an argument that is not an Arg at all: the task fails
+      // with an error saying so.
+      if (in_.ConsumeIntegralInRange(0, 15) == 0) {
+        args.Clear();
+        t->add_args(in_.ConsumeRandomLengthString(16));
+        all_ints = false;
+      }
+      for (const weft::rpc::Arg& arg : args) {
+        t->add_args(arg.SerializeAsString());
+      }
       const auto key = std::make_pair(t->id(), t->attempt());
       if (++told_.assigned[key] == 1 && function == "FuzzAdd" && all_ints &&
           ints.size() == 2 && !t->has_actor_call()) {

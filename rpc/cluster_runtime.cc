@@ -872,7 +872,7 @@ absl::StatusOr<std::shared_ptr<ObjectState>> ClusterRuntime::SubmitTask(
         def->set_id(id);
         def->set_name(spec.name);
         def->set_function(spec.function_name);
-        for (const auto& a : args) ToProto(a, *def->add_args());
+        for (const auto& a : args) def->add_args(ArgBytes(a));
         for (const auto& d : spec.deps) def->add_deps(d->id());
         def->set_retries(spec.options.retries);
         def->set_num_cpus(spec.options.num_cpus);

@@ -2,6 +2,8 @@
 
 #include "rpc/convert.h"
 
+#include <utility>
+
 namespace weft::rpc {
 
 void ToProto(const internal::WireArg& arg, Arg& out) {
@@ -38,6 +40,26 @@ absl::Status FromProto(const Arg& arg, internal::WireArg& out) {
       break;
   }
   return absl::InvalidArgumentError("weft: a task argument has no value");
+}
+
+std::string ArgBytes(const internal::WireArg& arg) {
+  Arg out;
+  ToProto(arg, out);
+  return out.SerializeAsString();
+}
+
+absl::Status FromArgBytes(std::string_view bytes, internal::WireArg& out) {
+  Arg arg;
+  if (!arg.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InvalidArgumentError(
+        "weft: a task argument is not a valid Arg message");
+  }
+  if (arg.kind_case() == Arg::kValue) {
+    out.kind = internal::WireArg::Kind::kValue;
+    out.value = std::move(*arg.mutable_value());
+    return absl::OkStatus();
+  }
+  return FromProto(arg, out);
 }
 
 }  // namespace weft::rpc

@@ -6,6 +6,9 @@
 #ifndef WEFT_RPC_CONVERT_H_
 #define WEFT_RPC_CONVERT_H_
 
+#include <string>
+#include <string_view>
+
 #include "absl/status/status.h"
 #include "rpc/weft.pb.h"
 #include "weft/internal/wire.h"
@@ -15,6 +18,13 @@ namespace weft::rpc {
 void ToProto(const internal::WireArg& arg, Arg& out);
 // Errors: InvalidArgument for an Arg with no kind set.
 absl::Status FromProto(const Arg& arg, internal::WireArg& out);
+
+// A task's argument as TaskDef.args carries it: a serialized Arg (bytes, so
+// that the scheduler passes arguments on without parsing them).
+std::string ArgBytes(const internal::WireArg& arg);
+// The inverse. Errors: InvalidArgument if `bytes` is not a serialized Arg
+// with its kind set.
+absl::Status FromArgBytes(std::string_view bytes, internal::WireArg& out);
 
 }  // namespace weft::rpc
 

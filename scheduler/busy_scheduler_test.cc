@@ -111,13 +111,15 @@ TEST_F(BusySchedulerTest, AFloodAndFiftyLeavingWorkersRemoveNoHealthyWorker) {
   ASSERT_NE(client, nullptr);
 
   ClientMessage flood;
-  const std::string arg(kArgBytes, 'a');
+  rpc::Arg value;
+  value.set_value(std::string(kArgBytes, 'a'));
+  const std::string arg = value.SerializeAsString();
   for (int i = 0; i < kFloodTasks; ++i) {
     rpc::TaskDef* task = flood.add_submit();
     task->set_id(static_cast<uint64_t>(i) + 1);
     task->set_name("flood");
     task->set_function("inc");
-    task->add_args()->set_value(arg);
+    task->add_args(arg);
   }
 #ifndef WEFT_SANITIZER
   ASSERT_GE(flood.ByteSizeLong(), size_t{256} << 20);

@@ -455,7 +455,9 @@ TEST_F(LargeBatchTest, ABatchTooLargeForOneMessageIsSplitNotFatal) {
     def->set_name("f");
     def->set_function("fn");
     def->add_deps(1);
-    def->add_args()->set_ref(1);
+    rpc::Arg arg;
+    arg.set_ref(1);
+    def->add_args(arg.SerializeAsString());
   }
   ASSERT_TRUE(client->Write(submit));
   std::set<uint64_t> assigned;

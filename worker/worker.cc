@@ -1031,7 +1031,7 @@ class Worker::Impl {
     run.start_us = internal::UnixMicrosNow();
     std::vector<internal::WireArg> args(task.args_size());
     for (int i = 0; i < task.args_size(); ++i) {
-      absl::Status status = rpc::FromProto(task.args(i), args[i]);
+      absl::Status status = rpc::FromArgBytes(task.args(i), args[i]);
       if (!status.ok()) throw std::invalid_argument(std::string(status.message()));
     }
     // A result holding references (ObjectRefs) makes the nested client,

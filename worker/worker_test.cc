@@ -126,9 +126,15 @@ class Session {
       t->set_attempt(attempt);
       t->set_name(function);
       t->set_function(function);
-      for (std::string& v : args) t->add_args()->set_value(std::move(v));
+      for (std::string& v : args) {
+        rpc::Arg arg;
+        arg.set_value(std::move(v));
+        t->add_args(arg.SerializeAsString());
+      }
       for (rpc::Location& l : deps) {
-        t->add_args()->set_ref(l.id());
+        rpc::Arg arg;
+        arg.set_ref(l.id());
+        t->add_args(arg.SerializeAsString());
         t->add_deps(l.id());
         *a->add_deps() = std::move(l);
       }
@@ -367,6 +373,19 @@ TEST_F(WorkerTest, FailuresNameWhatWentWrong) {
   EXPECT_TRUE(bad.failed());
   EXPECT_EQ(bad.error().exception_type(), "std::invalid_argument");
   EXPECT_THAT(bad.error().message(), HasSubstr("bad arguments for Add"));
+  // An argument that is not an Arg message at all (TaskDef.args are bytes).
+  s->Send([](rpc::SchedulerToWorker& m) {
+    rpc::TaskDef* t = m.add_assign()->mutable_task();
+    t->set_id(5);
+    t->set_attempt(1);
+    t->set_name("Add");
+    t->set_function("Add");
+    t->add_args(std::string("\xff\xff\xff", 3));
+  });
+  const rpc::TaskResult garbled = s->Result(5);
+  EXPECT_TRUE(garbled.failed());
+  EXPECT_EQ(garbled.error().exception_type(), "std::invalid_argument");
+  EXPECT_THAT(garbled.error().message(), HasSubstr("not a valid Arg message"));
   // The worker goes on.
   s->Assign(4, 1, "Add", {Serialize<int64_t>(1), Serialize<int64_t>(1)});
   EXPECT_EQ(ValueOf<int64_t>(s->Result(4)), 2);

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
+#include "rpc/convert.h"
 #include "rpc/data_client.h"
 #include "rpc/grpc_peer_stream.h"
 #include "rpc/join.h"
@@ -34,8 +35,10 @@ void Answer(const rpc::TaskDef& task, absl::Duration ran,
   result.set_id(task.id());
   result.set_attempt(task.attempt());
   std::string value;
-  if (task.args_size() > 0 && task.args(0).has_value()) {
-    absl::StatusOr<int64_t> x = Deserialize<int64_t>(task.args(0).value());
+  internal::WireArg arg;
+  if (task.args_size() > 0 && rpc::FromArgBytes(task.args(0), arg).ok() &&
+      arg.kind == internal::WireArg::Kind::kValue) {
+    absl::StatusOr<int64_t> x = Deserialize<int64_t>(arg.value);
     if (x.ok()) value = Serialize<int64_t>(*x + 1);
   }
   result.set_size(value.size());
