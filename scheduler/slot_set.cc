@@ -80,12 +80,9 @@ void SlotSet::MakeDense(Chunk& chunk) {
 
 void SlotSet::MakeSparse(Chunk& chunk) {
   chunk.offsets.reserve(chunk.count);
-  for (size_t w = 0; w < kWords; ++w) {
-    for (uint64_t bits = chunk.bits[w]; bits != 0; bits &= bits - 1) {
-      chunk.offsets.push_back(
-          static_cast<uint16_t>(w * 64 + __builtin_ctzll(bits)));
-    }
-  }
+  ForEachBit(chunk, [&](uint32_t offset) {
+    chunk.offsets.push_back(static_cast<uint16_t>(offset));
+  });
   chunk.bits.reset();
 }
 
@@ -102,12 +99,8 @@ std::vector<uint32_t> SlotSet::ToVector() const {
     if (chunk == nullptr) continue;
     const uint32_t base = static_cast<uint32_t>(c << kChunkShift);
     if (chunk->bits != nullptr) {
-      for (size_t w = 0; w < kWords; ++w) {
-        for (uint64_t bits = chunk->bits[w]; bits != 0; bits &= bits - 1) {
-          out.push_back(base + static_cast<uint32_t>(w * 64) +
-                        static_cast<uint32_t>(__builtin_ctzll(bits)));
-        }
-      }
+      ForEachBit(*chunk,
+                 [&](uint32_t offset) { out.push_back(base + offset); });
     } else {
       const size_t first = out.size();
       for (uint16_t offset : chunk->offsets) out.push_back(base + offset);

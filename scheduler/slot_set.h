@@ -77,6 +77,15 @@ class SlotSet {
 
   static void MakeDense(Chunk& chunk);
   static void MakeSparse(Chunk& chunk);
+  // Calls f(offset) for each bit set in a dense chunk, in ascending order.
+  template <class F>
+  static void ForEachBit(const Chunk& chunk, F&& f) {
+    for (size_t w = 0; w < kWords; ++w) {
+      for (uint64_t bits = chunk.bits[w]; bits != 0; bits &= bits - 1) {
+        f(static_cast<uint32_t>(w * 64 + __builtin_ctzll(bits)));
+      }
+    }
+  }
 
   std::vector<std::unique_ptr<Chunk>> chunks_;
   size_t size_ = 0;
