@@ -93,7 +93,7 @@ class FakeWorkerStream final : public WorkerStreamBase {
       if (!status_.ok()) return;
       delivering_ = true;
     }
-    on_messages_(absl::MakeConstSpan(&message, 1));
+    DeliverOne(on_messages_, message);
     MessagesHandler done;
     {
       std::lock_guard<std::mutex> lock(mu_);

@@ -581,10 +581,10 @@ class ClusterConnection final
           });
     }
     stream_->Serve(
-        [weak](absl::Span<const SchedulerToClient> messages) {
+        [weak](absl::Span<const SchedulerToClient* const> messages) {
           if (std::shared_ptr<ClusterConnection> c = weak.lock()) {
             if (c->liveness_ != nullptr) c->liveness_->Heard();
-            for (const SchedulerToClient& m : messages) c->OnMessage(m);
+            for (const SchedulerToClient* m : messages) c->OnMessage(*m);
           }
         },
         [weak](const absl::Status& why) {

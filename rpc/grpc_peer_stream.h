@@ -49,7 +49,7 @@ class GrpcServerPeerStream final : public PeerStream<Out, In> {
   void Serve(MessagesHandler on_messages, ClosedHandler on_closed) override {
     In message;
     while (stream_->Read(&message)) {
-      on_messages(absl::MakeConstSpan(&message, 1));
+      this->DeliverOne(on_messages, message);
       message.Clear();
     }
     {
@@ -132,7 +132,7 @@ class GrpcClientPeerStream final : public PeerStream<Out, In> {
                            on_closed = std::move(on_closed)]() mutable {
       In message;
       while (stream_->Read(&message)) {
-        on_messages(absl::MakeConstSpan(&message, 1));
+        this->DeliverOne(on_messages, message);
         message.Clear();
       }
       (void)Finish();

@@ -37,7 +37,12 @@ void LocalLinkStream::Serve(MessagesHandler on_messages,
   // Delivered outside the lock, as OnMessage() does: on_messages_ is not
   // written again, and the scheduler sends a client nothing more before it
   // has acted on its first answer.
-  if (!early.empty()) on_messages_(absl::MakeConstSpan(early));
+  if (!early.empty()) {
+    std::vector<const SchedulerToClient*> messages;
+    messages.reserve(early.size());
+    for (const SchedulerToClient& m : early) messages.push_back(&m);
+    on_messages_(absl::MakeConstSpan(messages));
+  }
   if (!ended.ok()) End(ended);
 }
 
@@ -50,7 +55,7 @@ void LocalLinkStream::OnMessage(const SchedulerToClient& message) {
     }
   }
   // Never concurrently with itself (the link's contract).
-  on_messages_(absl::MakeConstSpan(&message, 1));
+  DeliverOne(on_messages_, message);
 }
 
 void LocalLinkStream::OnClosed(const std::string& reason) {

@@ -42,9 +42,16 @@ template <class Out, class In>
 class PeerStream {
  public:
   // Called with messages in arrival order, never concurrently, for one
-  // stream; the messages are valid during the call.
+  // stream; the messages are valid during the call only (a frame stream
+  // parses them into an arena it resets after the call).
   using MessagesHandler =
-      absl::AnyInvocable<void(absl::Span<const In> messages)>;
+      absl::AnyInvocable<void(absl::Span<const In* const> messages)>;
+  // Calls `on_messages` with `message` alone.
+  static void DeliverOne(MessagesHandler& on_messages, const In& message) {
+    const In* one = &message;
+    on_messages(absl::MakeConstSpan(&one, 1));
+  }
+
   // Called once when the stream ends, with why (see status()).
   using ClosedHandler = absl::AnyInvocable<void(const absl::Status& why)>;
 

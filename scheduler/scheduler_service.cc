@@ -167,7 +167,7 @@ class SchedulerService::LocalStream final : public ClientStreamBase {
       if (!status_.ok()) return;
       ++delivering_;
     }
-    on_messages_(absl::MakeConstSpan(&message, 1));
+    DeliverOne(on_messages_, message);
     MessagesHandler done;
     {
       MutexLock lock(&mu_);
@@ -590,15 +590,15 @@ absl::Status SchedulerService::AddClient(std::shared_ptr<ClientPeer> peer,
 
 void SchedulerService::ServeClient(const std::shared_ptr<ClientPeer>& peer) {
   peer->stream->Serve(
-      [this, peer](absl::Span<const rpc::ClientMessage> messages) {
+      [this, peer](absl::Span<const rpc::ClientMessage* const> messages) {
         peer->Heard();  // stamped on arrival, before waiting for the lock
         int submitted = 0;
         const int slice = options_.submit_slice;
         size_t next = 0;
         while (next < messages.size()) {
-          if (messages[next].submit_size() > slice) {
-            submitted += messages[next].submit_size();
-            HandleLargeSubmission(*peer, messages[next++]);
+          if (messages[next]->submit_size() > slice) {
+            submitted += messages[next]->submit_size();
+            HandleLargeSubmission(*peer, *messages[next++]);
             continue;
           }
           // Messages whose submissions fit in a slice together, under one
@@ -608,19 +608,19 @@ void SchedulerService::ServeClient(const std::shared_ptr<ClientPeer>& peer) {
           int tasks = 0;
           while (next < messages.size() &&
                  (next == begin ||
-                  tasks + messages[next].submit_size() <= slice)) {
-            tasks += messages[next++].submit_size();
+                  tasks + messages[next]->submit_size() <= slice)) {
+            tasks += messages[next++]->submit_size();
           }
           submitted += tasks;
           // Converted before the lock is taken.
           std::vector<std::vector<TaskDef>> converted(next - begin);
           for (size_t i = begin; i < next; ++i) {
             converted[i - begin] =
-                SubmittedTasks(messages[i], 0, messages[i].submit_size());
+                SubmittedTasks(*messages[i], 0, messages[i]->submit_size());
           }
           RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
             for (size_t i = begin; i < next; ++i) {
-              HandleClientMessage(*peer, messages[i],
+              HandleClientMessage(*peer, *messages[i],
                                   std::move(converted[i - begin]));
             }
           });
@@ -1101,14 +1101,14 @@ absl::Status SchedulerService::ClaimAddressLocked(const std::string& address,
 
 void SchedulerService::ServeWorker(const std::shared_ptr<WorkerPeer>& peer) {
   peer->stream->Serve(
-      [this, peer](absl::Span<const rpc::WorkerMessage> messages) {
+      [this, peer](absl::Span<const rpc::WorkerMessage* const> messages) {
         peer->Heard();  // stamped on arrival, before waiting for the lock
         RunLocked([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
           // A worker removed for silence may still have messages in
           // flight; what it says no longer counts.
           if (!workers_.contains(peer->id)) return;
-          for (const rpc::WorkerMessage& m : messages) {
-            HandleWorkerMessage(*peer, m);
+          for (const rpc::WorkerMessage* m : messages) {
+            HandleWorkerMessage(*peer, *m);
           }
         });
       },

@@ -312,13 +312,15 @@ class Worker::Impl {
           raw->stream->Close();
         });
     session->stream->Serve(
-        [this, weak](absl::Span<const rpc::SchedulerToWorker> messages) {
+        [this, weak](absl::Span<const rpc::SchedulerToWorker* const> messages) {
           std::shared_ptr<Session> s = weak.lock();
           if (s == nullptr) return;
           s->liveness->Heard();
-          for (const rpc::SchedulerToWorker& m : messages) {
-            HandleMessage(s, m);
-            if (m.shutdown()) End(s.get(), Ending::kShutdown, absl::OkStatus());
+          for (const rpc::SchedulerToWorker* m : messages) {
+            HandleMessage(s, *m);
+            if (m->shutdown()) {
+              End(s.get(), Ending::kShutdown, absl::OkStatus());
+            }
           }
         },
         [this, weak](const absl::Status& closed) {

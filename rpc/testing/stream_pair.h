@@ -94,7 +94,7 @@ class PairedStream final : public PeerStream<Out, In> {
       early.swap(inbox_);
       ended = status_;
     }
-    for (const In& m : early) on_messages_(absl::MakeConstSpan(&m, 1));
+    for (const In& m : early) this->DeliverOne(on_messages_, m);
     if (!ended.ok()) CallClosed(ended);
   }
 
@@ -140,7 +140,7 @@ class PairedStream final : public PeerStream<Out, In> {
       }
     }
     std::lock_guard delivering(deliver_mu_);
-    on_messages_(absl::MakeConstSpan(&message, 1));
+    this->DeliverOne(on_messages_, message);
     return true;
   }
 

@@ -41,8 +41,8 @@ TEST(StreamPairTest, ServeGetsEarlyMessagesThenLiveOnesOnTheSendingThread) {
   ASSERT_TRUE(b->Send(Numbered(1)));
   std::vector<uint64_t> seen;
   a->Serve(
-      [&](absl::Span<const SchedulerToWorker> ms) {
-        for (const auto& m : ms) seen.push_back(m.worker_id());
+      [&](absl::Span<const SchedulerToWorker* const> ms) {
+        for (const auto* m : ms) seen.push_back(m->worker_id());
       },
       [](const absl::Status&) {});
   EXPECT_EQ(seen, std::vector<uint64_t>{1});
@@ -55,7 +55,7 @@ TEST(StreamPairTest, ClosingOneEndEndsBoth) {
                                                                  "scheduler");
   absl::Status why;
   int closed = 0;
-  a->Serve([](absl::Span<const SchedulerToWorker>) {},
+  a->Serve([](absl::Span<const SchedulerToWorker* const>) {},
            [&](const absl::Status& s) {
              why = s;
              ++closed;

@@ -177,10 +177,10 @@ absl::Status SimWorkers::JoinOne(absl::Duration timeout) {
   OnMessages(worker, joined->first);
   std::weak_ptr<Worker> weak = worker;
   worker->stream->Serve(
-      [this, weak](absl::Span<const rpc::SchedulerToWorker> messages) {
+      [this, weak](absl::Span<const rpc::SchedulerToWorker* const> messages) {
         std::shared_ptr<Worker> w = weak.lock();
         if (w == nullptr) return;
-        for (const rpc::SchedulerToWorker& m : messages) OnMessages(w, m);
+        for (const rpc::SchedulerToWorker* m : messages) OnMessages(w, *m);
       },
       [this, weak](const absl::Status&) {
         if (std::shared_ptr<Worker> w = weak.lock()) {
