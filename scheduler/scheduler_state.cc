@@ -96,7 +96,7 @@ uint32_t SchedulerState::Intern(const std::string& s) {
 void SchedulerState::Unintern(uint32_t id) {
   if (id == kNone) return;
   if (--string_refs_[id] == 0) {
-    run_seconds_.erase(id);
+    run_times_.erase(id);
     string_ids_.erase(strings_[id]);
     strings_[id].clear();
     strings_[id].shrink_to_fit();
@@ -583,21 +583,39 @@ void SchedulerState::ObserveRunTime(absl::Duration run_time,
     return;
   }
   const double seconds = absl::ToDoubleSeconds(run_time);
-  auto [it, fresh] = run_seconds_.try_emplace(function, seconds);
-  if (!fresh) it->second = 0.9 * it->second + 0.1 * seconds;
+  auto [it, fresh] =
+      run_times_.try_emplace(function, RunTimes{seconds, seconds});
+  if (!fresh) {
+    RunTimes& r = it->second;
+    r.mean = 0.9 * r.mean + 0.1 * seconds;
+    r.recent_max = std::max(seconds, 0.99 * r.recent_max);
+  }
   last_saturation_ = SaturationFor(function);
 }
 
 uint32_t SchedulerState::SaturationFor(uint32_t function) const {
   const uint32_t least = static_cast<uint32_t>(options_.saturation);
   if (!options_.adaptive_saturation) return least;
-  auto it = run_seconds_.find(function);
-  if (it == run_seconds_.end() || it->second <= 0) return least;
+  auto it = run_times_.find(function);
+  if (it == run_times_.end() || it->second.mean <= 0) return least;
   const double wanted =
-      absl::ToDoubleSeconds(options_.target_queue_time) / it->second;
+      absl::ToDoubleSeconds(options_.target_queue_time) / it->second.mean;
   return static_cast<uint32_t>(std::clamp(
       wanted, static_cast<double>(least),
       static_cast<double>(WidestSaturation())));
+}
+
+uint32_t SchedulerState::RunLengthFor(uint32_t function) const {
+  if (!options_.adaptive_saturation ||
+      options_.pack_time <= absl::ZeroDuration()) {
+    return 1;
+  }
+  auto it = run_times_.find(function);
+  if (it == run_times_.end() || it->second.recent_max <= 0) return 1;
+  const double wanted =
+      absl::ToDoubleSeconds(options_.pack_time) / it->second.recent_max;
+  return static_cast<uint32_t>(
+      std::clamp(wanted, 1.0, static_cast<double>(WidestSaturation())));
 }
 
 uint32_t SchedulerState::WidestSaturation() const {

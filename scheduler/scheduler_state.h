@@ -95,6 +95,18 @@ class SchedulerState {
     bool adaptive_saturation = true;
     absl::Duration target_queue_time = absl::Milliseconds(2);
     int max_saturation = 256;
+    // Tiny tasks go to workers in runs. A one-cpu task without inputs, of
+    // a function whose recent reported run times are all below `pack_time`
+    // (r: the largest, decaying by 1% a report), joins the run that the
+    // current scheduling pass opened for that function on one worker, up to
+    // pack_time / r tasks and the worker's saturation; then the next
+    // least-loaded worker opens a run. A message to a worker costs more
+    // than spreading such tasks gains (a round trip is tens of µs), and
+    // with many workers a spread batch of submissions puts one or two tasks
+    // in each message. Functions with no reported run time, and longer
+    // ones, are spread one task at a time. Zero: always spread. Needs
+    // adaptive_saturation (which collects the run times).
+    absl::Duration pack_time = absl::Microseconds(100);
     // ExpiredWorkers() reports workers silent for longer than this.
     absl::Duration heartbeat_timeout = absl::Seconds(5);
     // Run CheckInvariants() after events: every event while the state is
@@ -435,6 +447,9 @@ class SchedulerState {
   // minimum until one of them reports a run time (an unknown function may
   // be slow; Dask assumes so too), then ~target_queue_time of work.
   uint32_t SaturationFor(uint32_t function) const;
+  // How many tasks of `function` one worker takes in a run (pack_time): 1
+  // (no run) unless its average run time is known and below pack_time.
+  uint32_t RunLengthFor(uint32_t function) const;
   uint32_t WidestSaturation() const;
 
   // The cpus `t` occupies on its worker. REQUIRES: t is processing.
@@ -585,9 +600,16 @@ class SchedulerState {
   Options options_;
   ActorTable actors_;
   size_t events_since_check_ = 0;  // see Options::check_invariants
-  // Per interned function name: moving average of its reported run times,
-  // in seconds. Dropped when the name is no longer interned.
-  absl::flat_hash_map<uint32_t, double> run_seconds_;
+  // A function's reported run times, in seconds.
+  struct RunTimes {
+    double mean = 0;  // moving average, for SaturationFor
+    // The largest recent one (decaying by 1% a report), for RunLengthFor:
+    // one long run keeps a function from being packed for a while.
+    double recent_max = 0;
+  };
+  // Per interned function name. Dropped when the name is no longer
+  // interned.
+  absl::flat_hash_map<uint32_t, RunTimes> run_times_;
   // The limit from the latest report, for saturation().
   uint32_t last_saturation_ = 1;
   internal::WorkerPool pool_;

@@ -498,6 +498,102 @@ TEST_F(SchedulerStateTest, SaturationIsPerFunctionAndMinimalUntilKnown) {
   s_->CheckInvariants();
 }
 
+class PackingTest : public testing::StateTestBase {
+ protected:
+  // Adaptive saturation up to 64 tasks a thread; runs of up to 100 us.
+  static SchedulerState::Options Packing() {
+    SchedulerState::Options o = testing::CheckedOptions(2);
+    o.adaptive_saturation = true;
+    o.max_saturation = 64;
+    o.pack_time = absl::Microseconds(100);
+    return o;
+  }
+
+  // Workers 10, 20, 30 and 40 (one thread each), and "fn" known to run in
+  // 10 us (task 1, on worker 10) and then, with `then_long`, in 1 ms (task 2).
+  // Returns how many of the next `n` tasks of "fn" each worker got, by id.
+  std::map<uint64_t, int> SpreadOfTinyTasks(SchedulerState::Options o,
+                                            bool then_long, ObjectId n) {
+    Init(o);
+    for (WorkerId w : {10, 20, 30, 40}) Worker(w);
+    Submit({Def(1)});
+    Take();
+    FinishAfter(10, 1, absl::Microseconds(10));
+    if (then_long) {
+      Submit({Def(2)});
+      Take();
+      FinishAfter(10, 2, absl::Milliseconds(1));
+    }
+    Submit(Defs(101, 100 + n));
+    std::map<uint64_t, int> per_worker;
+    for (const auto& [worker, task] : Take().assigns) ++per_worker[worker];
+    return per_worker;
+  }
+};
+
+TEST_F(PackingTest, TinyTasksGoToWorkersInRuns) {
+  // 100 us / 10 us: runs of 10, to the least loaded worker in turn.
+  EXPECT_THAT(SpreadOfTinyTasks(Packing(), false, 30),
+              ElementsAre(std::pair<const uint64_t, int>{10, 10},
+                          std::pair<const uint64_t, int>{20, 10},
+                          std::pair<const uint64_t, int>{30, 10}));
+  s_->CheckInvariants();
+}
+
+TEST_F(PackingTest, OneLongRunSpreadsTheFunctionAgain) {
+  EXPECT_THAT(SpreadOfTinyTasks(Packing(), true, 8),
+              ElementsAre(std::pair<const uint64_t, int>{10, 2},
+                          std::pair<const uint64_t, int>{20, 2},
+                          std::pair<const uint64_t, int>{30, 2},
+                          std::pair<const uint64_t, int>{40, 2}));
+}
+
+TEST_F(PackingTest, ZeroPackTimeSpreads) {
+  SchedulerState::Options o = Packing();
+  o.pack_time = absl::ZeroDuration();
+  EXPECT_THAT(SpreadOfTinyTasks(o, false, 8),
+              ElementsAre(std::pair<const uint64_t, int>{10, 2},
+                          std::pair<const uint64_t, int>{20, 2},
+                          std::pair<const uint64_t, int>{30, 2},
+                          std::pair<const uint64_t, int>{40, 2}));
+}
+
+TEST_F(PackingTest, RunsStopAtTheSaturationLimit) {
+  // 100 us / 1 us would be runs of 100; saturation stops them at 64 (the
+  // largest, for a 1 us function: 2 ms / 1 us, capped).
+  Init(Packing());
+  for (WorkerId w : {10, 20}) Worker(w);
+  Submit({Def(1)});
+  Take();
+  FinishAfter(10, 1, absl::Microseconds(1));
+  Submit(Defs(101, 200));
+  std::map<uint64_t, int> per_worker;
+  for (const auto& [worker, task] : Take().assigns) ++per_worker[worker];
+  EXPECT_THAT(per_worker, ElementsAre(std::pair<const uint64_t, int>{10, 64},
+                                      std::pair<const uint64_t, int>{20, 36}));
+}
+
+TEST_F(PackingTest, TasksWithInputsAndOtherFunctionsAreNotPacked) {
+  Init(Packing());
+  for (WorkerId w : {10, 20, 30, 40}) Worker(w);
+  Submit({Def(1)});
+  Take();
+  FinishAfter(10, 1, absl::Microseconds(10));
+  // Tasks of "fn" that need object 1 go by placement as before (the
+  // holder, worker 10, until it is full); tasks of a function with no
+  // reported run time are spread.
+  std::vector<TaskDef> defs = Defs(101, 104, "other");
+  for (ObjectId id = 201; id <= 204; ++id) defs.push_back(Def(id, {1}));
+  Submit(defs);
+  std::map<uint64_t, int> other;
+  std::map<uint64_t, int> with_input;
+  for (const auto& [worker, task] : Take().assigns) {
+    ++(task < 200 ? other : with_input)[worker];
+  }
+  EXPECT_EQ(other.size(), 4u);  // one each
+  EXPECT_THAT(with_input, ElementsAre(std::pair<const uint64_t, int>{10, 4}));
+}
+
 TEST_F(SchedulerStateTest, FailurePropagatesRootCause) {
   Init(Opts(2));
   Worker(10, 2);

@@ -489,6 +489,13 @@ void SchedulerState::Schedule() {
   // Each task's in-flight limit depends on its function (SaturationFor);
   // no worker has room for any task when none has at the widest limit.
   const uint32_t widest = WidestSaturation();
+  // The run of tiny tasks open in this pass (Options::pack_time): its
+  // worker, function, and how many more tasks it takes.
+  struct Run {
+    WorkerSlot worker = kNone;
+    uint32_t function = 0;
+    uint32_t left = 0;
+  } run;
   while (!ready_.empty() && pool_.AnyCapacity(widest)) {
     std::pop_heap(ready_.begin(), ready_.end(), ReadyLess());
     const ReadyEntry e = ready_.back();
@@ -496,6 +503,15 @@ void SchedulerState::Schedule() {
     const Task& t = tasks_[e.slot];
     if (!t.live || t.seq != e.seq || t.state != TaskState::kReady) continue;
     const uint32_t limit = SaturationFor(t.function);
+    // Only one-cpu tasks without inputs (whose placement is by load alone)
+    // are packed.
+    const bool packable = t.num_cpus == 1 && t.deps.empty();
+    if (packable && run.left > 0 && run.function == t.function &&
+        pool_.Fits(run.worker, 1, limit)) {
+      --run.left;
+      Assign(e.slot, run.worker);
+      continue;
+    }
     std::optional<WorkerSlot> w = ChooseWorker(t, limit);
     if (!w && t.num_cpus == 1 && !pool_.AnyCapacity(limit)) {
       // Every worker is at this function's limit: the oldest ready task
@@ -509,6 +525,9 @@ void SchedulerState::Schedule() {
       skipped.push_back(e);
       if (skipped.size() >= kMaxSkipped) break;
       continue;
+    }
+    if (packable) {
+      run = Run{*w, t.function, RunLengthFor(t.function) - 1};
     }
     Assign(e.slot, *w);
   }
