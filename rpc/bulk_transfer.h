@@ -103,7 +103,9 @@ class BulkServer {
   std::string Offer(Buffer bytes);
 
   // Offers not yet taken (expired ones are dropped as offers come), and
-  // transfers served so far. Thread-safe; for tests.
+  // transfers served so far: a stripe counts once its last send()
+  // returned, which may be after its fetcher has every byte. Thread-safe;
+  // for tests.
   size_t pending_offers() const;
   uint64_t transfers_served() const;
   // Of those, the ones sent from a sealed shared region's file with
