@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/arena.h"
 #include "rpc/frame_stream.h"
@@ -45,20 +46,16 @@ class FramePeerStream final : public PeerStream<Out, In> {
     std::weak_ptr<FrameStream> weak = frames_;
     frames_->StartReading(
         [weak, bad = bad_frame_, on_messages = std::move(on_messages),
-         arena = std::make_unique<google::protobuf::Arena>(ArenaOptions()),
+         arena = std::make_unique<google::protobuf::Arena>(ParseArenaOptions()),
          parsed = std::vector<const In*>()](
             absl::Span<const std::string_view> frames) mutable -> size_t {
           // Parsing into an arena spares a malloc and a free for each
           // submessage and string: Clear() would delete a reused message's
           // singular submessages (an Assignment's task) every time.
-          struct ResetAfter {
-            google::protobuf::Arena* arena;
-            std::vector<const In*>* parsed;
-            ~ResetAfter() {
-              parsed->clear();
-              arena->Reset();  // keeps no block: an idle stream holds none
-            }
-          } reset_after{arena.get(), &parsed};
+          absl::Cleanup reset_after = [&] {
+            parsed.clear();
+            arena->Reset();  // keeps no block: an idle stream holds none
+          };
           for (const std::string_view frame : frames) {
             In* message =
                 google::protobuf::Arena::CreateMessage<In>(arena.get());
@@ -67,9 +64,11 @@ class FramePeerStream final : public PeerStream<Out, In> {
               // What came before still counts.
               if (!parsed.empty()) on_messages(absl::MakeConstSpan(parsed));
               if (std::shared_ptr<FrameStream> stream = weak.lock()) {
-                bad->Set(absl::DataLossError(absl::StrCat(
-                    "weft: ", stream->peer(), " sent a frame that is not a "
-                    "valid ", In().GetTypeName())));
+                bad->Set(absl::DataLossError(
+                    absl::StrCat("weft: ", stream->peer(),
+                                 " sent a frame that is not a "
+                                 "valid ",
+                                 In().GetTypeName())));
                 stream->Shutdown();
               }
               return frames.size();
@@ -118,7 +117,7 @@ class FramePeerStream final : public PeerStream<Out, In> {
 
   // The parse arena's blocks: a few KiB covers a typical batch in one
   // block; a large submission takes blocks of up to 1 MiB.
-  static google::protobuf::ArenaOptions ArenaOptions() {
+  static google::protobuf::ArenaOptions ParseArenaOptions() {
     google::protobuf::ArenaOptions options;
     options.start_block_size = size_t{4} << 10;
     options.max_block_size = size_t{1} << 20;

@@ -598,11 +598,7 @@ uint32_t SchedulerState::SaturationFor(uint32_t function) const {
   if (!options_.adaptive_saturation) return least;
   auto it = run_times_.find(function);
   if (it == run_times_.end() || it->second.mean <= 0) return least;
-  const double wanted =
-      absl::ToDoubleSeconds(options_.target_queue_time) / it->second.mean;
-  return static_cast<uint32_t>(std::clamp(
-      wanted, static_cast<double>(least),
-      static_cast<double>(WidestSaturation())));
+  return TasksWithin(options_.target_queue_time, it->second.mean, least);
 }
 
 uint32_t SchedulerState::RunLengthFor(uint32_t function) const {
@@ -612,10 +608,14 @@ uint32_t SchedulerState::RunLengthFor(uint32_t function) const {
   }
   auto it = run_times_.find(function);
   if (it == run_times_.end() || it->second.recent_max <= 0) return 1;
-  const double wanted =
-      absl::ToDoubleSeconds(options_.pack_time) / it->second.recent_max;
-  return static_cast<uint32_t>(
-      std::clamp(wanted, 1.0, static_cast<double>(WidestSaturation())));
+  return TasksWithin(options_.pack_time, it->second.recent_max, 1);
+}
+
+uint32_t SchedulerState::TasksWithin(absl::Duration budget, double seconds,
+                                     uint32_t least) const {
+  return static_cast<uint32_t>(std::clamp(
+      absl::ToDoubleSeconds(budget) / seconds, static_cast<double>(least),
+      static_cast<double>(WidestSaturation())));
 }
 
 uint32_t SchedulerState::WidestSaturation() const {

@@ -449,9 +449,14 @@ class SchedulerState {
   // be slow; Dask assumes so too), then ~target_queue_time of work.
   uint32_t SaturationFor(uint32_t function) const;
   // How many tasks of `function` one worker takes in a run (pack_time): 1
-  // (no run) unless its average run time is known and below pack_time.
+  // (no run) unless its largest recent run time is known and below
+  // pack_time.
   uint32_t RunLengthFor(uint32_t function) const;
   uint32_t WidestSaturation() const;
+  // How many tasks of `seconds` each fill `budget`, between `least` and
+  // WidestSaturation().
+  uint32_t TasksWithin(absl::Duration budget, double seconds,
+                       uint32_t least) const;
 
   // The cpus `t` occupies on its worker. REQUIRES: t is processing.
   uint32_t ChargedCpus(const Task& t) const {
@@ -549,8 +554,10 @@ class SchedulerState {
   // an action per worker, not one per object (each with a vector of its
   // own).
   void EmitRelease(WorkerId worker, ObjectId object);
-  // Where object `dep` is (holders, inline value), for an assignment or an
-  // ObjectReady. For an assignment to worker `to`, an object kept inline
+  // The ids of the workers holding `t`, sorted.
+  std::vector<WorkerId> HolderIds(const Task& t) const;
+  // Where object `dep` is (holders, inline value), for an assignment. For
+  // an assignment to worker `to`, an object kept inline
   // that many tasks take (more than kScanSlots dependents) is sent with
   // its value once, to be kept there (DepLocation::keep); once `to` holds
   // it, without its value.
