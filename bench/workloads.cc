@@ -28,6 +28,7 @@
 #include <cstring>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -47,6 +48,8 @@
 #include "rpc/token.h"
 #include "scheduler/dashboard/http_client.h"
 #include "scheduler/scheduler_service.h"
+#include "weft/internal/client_impl.h"
+#include "weft/internal/task_events.h"
 #include "weft/random.h"
 #include "weft/weft.h"
 
@@ -139,6 +142,30 @@ double LooFit(size_t index, const Study& study) {
   auto rng = weft::random::Stream(study.seed, index);
   return RandomForest::Fit(study.x.WithoutRow(index), y, study.forest, rng)
       .Predict(study.x.row(index));
+}
+
+// W5: how long the receiving worker took to fetch the `bytes`-byte input
+// that the last cross-worker SumTwo moved, from the transfer events read
+// from `events` (the scheduler has them once the result is back, as they
+// come with it; a short wait covers a reader that lags); nullopt if none
+// was recorded within 2 s.
+std::optional<double> MoveSeconds(weft::internal::EventReader& events,
+                                  int64_t bytes) {
+  const auto deadline = Clock::now() + std::chrono::seconds(2);
+  std::optional<double> seconds;
+  while (!seconds.has_value() && Clock::now() < deadline) {
+    weft::internal::EventBatch batch;
+    if (!events.Read(batch).ok()) return std::nullopt;
+    for (const weft::internal::TransferEvent& t : batch.transfers) {
+      if (t.bytes >= static_cast<uint64_t>(bytes)) {
+        seconds = static_cast<double>(t.end_us - t.start_us) / 1e6;
+      }
+    }
+    if (!seconds.has_value()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  return seconds;
 }
 
 // W5 against a remote cluster: how the data plane of the worker holding `a`
@@ -415,8 +442,15 @@ double Median(std::vector<double> xs) {
 // processes after the last repetition.
 void W5(const std::string& system, const Sizes& z, bool remote) {
   const int64_t n = z.w5_mb * 1000 * 1000 / 8;
+  // The receiving worker's own record of each move (weft/report.h's
+  // transfer events), beside the difference of medians: it leaves out the
+  // sums and their noise.
+  absl::StatusOr<std::unique_ptr<weft::internal::EventReader>> events =
+      weft::internal::ClientImpl::Of(weft::Client::Current())
+          ->runtime()
+          .OpenEvents();
   for (bool random : {true, false}) {
-    std::vector<double> same_s, cross_s;
+    std::vector<double> same_s, cross_s, worker_s;
     std::string misplaced;
     std::vector<int64_t> counts(4, 0);  // both workers, after the last rep
     for (int rep = 0; rep < z.w5_reps; ++rep) {
@@ -435,6 +469,11 @@ void W5(const std::string& system, const Sizes& z, bool remote) {
       start = Clock::now();
       const int64_t cross_pid = weft::get(weft::remote(SumTwo)(a, b)).second;
       cross_s.push_back(Since(start));
+      if (events.ok()) {
+        if (std::optional<double> s = MoveSeconds(**events, n * 8)) {
+          worker_s.push_back(*s);
+        }
+      }
       if (where_a == where_b || where_b2 != where_b || same_pid != where_b ||
           cross_pid != where_b) {
         misplaced = absl::StrCat(
@@ -468,6 +507,11 @@ void W5(const std::string& system, const Sizes& z, bool remote) {
       r.Num("mb_per_second", z.w5_mb / move);
     } else {
       r.Raw("mb_per_second", "null");  // within noise of the baseline
+    }
+    if (!worker_s.empty()) {
+      const double worker = Median(worker_s);
+      r.Num("worker_move_seconds", worker)
+          .Num("worker_mb_per_second", z.w5_mb / worker);
     }
     std::string path;
     if (remote) {

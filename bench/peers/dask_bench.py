@@ -186,8 +186,16 @@ def w5_data(client, sizes):
     mb, reps = sizes["w5_mb"], sizes["w5_reps"]
     pin = {"allow_other_workers": False, "pure": False}
     records = []
+
+    def last_move(dask_worker, nbytes):
+        """The duration of w1's newest incoming transfer of >= nbytes."""
+        for entry in reversed(dask_worker.transfer_incoming_log):
+            if entry["total"] >= nbytes:
+                return entry["duration"]
+        return None
+
     for kind in ("random", "constant"):
-        same_s, cross_s = [], []
+        same_s, cross_s, worker_s = [], [], []
         for _ in range(reps):
             produced = client.submit(common.make_array, mb, kind,
                                      workers=[w0], **pin)
@@ -200,10 +208,21 @@ def w5_data(client, sizes):
             client.submit(common.array_sum, produced, workers=[w1],
                           **pin).result()
             cross_s.append(time.perf_counter() - start)
+            # The receiving worker's own record of the move (Dask's
+            # transfer_incoming_log), as weft's W5 reads its transfer events.
+            moved = client.run(last_move, nbytes=mb * 1_000_000,
+                               workers=[w1]).get(w1)
+            if moved:
+                worker_s.append(moved)
             del produced
             time.sleep(0.2)  # let both workers drop their copies
         move = common.median(cross_s) - common.median(same_s)
-        records.append({
+        worker = {}
+        if worker_s:
+            worker = {"worker_move_seconds": round(common.median(worker_s), 4),
+                      "worker_mb_per_second":
+                          round(mb / common.median(worker_s), 1)}
+        records.append({**worker,
             "data": kind, "megabytes": mb, "repetitions": reps,
             "same_worker_seconds": round(common.median(same_s), 4),
             "cross_worker_seconds": round(common.median(cross_s), 4),
