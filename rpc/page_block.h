@@ -10,14 +10,6 @@
 // one first cost 55-120 ms per 100 MB on this project's 2-vCPU machine
 // (BENCHMARKS.md, "Cross-host").
 //
-// Why no transparent huge pages (MADV_HUGEPAGE), which the block once asked
-// for: with the kernel's default defrag setting ("madvise"), a fault in such
-// a mapping compacts memory on the spot when no 2 MiB page is free, and on
-// a machine that has run for a while that is most of them. Receiving 100 MB
-// between two test hosts (bench/crosshost.sh, 30 fetches each, 5 December
-// 2026) took 25-380 ms, median 87 and upper quartile 284, with the hint,
-// and 47-64 ms, median 53, without it.
-//
 // Why blocks are kept: a fresh mapping is faulted in as it is first
 // written, which for 100 MB took about 40 ms on this machine, while
 // clearing the same bytes already mapped took 4. A block of at least
@@ -30,6 +22,28 @@
 // pass over its pages (6-9 ms per 100 MB here, after MADV_FREE), so a
 // writer that fills every byte anyway, such as the cross-host fetch, asks
 // for one not cleared (CreateForOverwrite).
+//
+// Huge pages, for kept blocks only, given off the writer's path. The
+// kernel copies received bytes into a block a page at a time, and with
+// 2 MiB pages instead of 4 KiB ones the cross-host fetch ran faster: 100 MB
+// between two test hosts (bench/bulk_bench, 60 fetches a run, 6 runs of
+// each alternated, 7 December 2026) moved 2,473-2,917 MB/s (run medians)
+// before this scheme and 2,759-3,320 with it, 5 runs of 6 faster. But a new
+// mapping does not ask for them (MADV_HUGEPAGE), as it once did: with the
+// kernel's default defrag setting ("madvise") a fault in such a mapping
+// compacts memory on the spot when no 2 MiB page is free, on the writer's
+// thread. On a machine that had run for a while (5 December 2026) that made
+// a 100 MB fetch take 25-380 ms, median 87, against 47-64 ms without. So a
+// block gets its huge pages when it is given back and kept: a thread of its
+// own (one per process) drops its pages, faults the range in again with
+// huge pages wherever the kernel has them (MADV_POPULATE_WRITE: 11 ms per
+// 100 MB here once warm, 55-190 ms the first time in a process), and takes
+// the hint away again, so that a page reclaimed later comes back as an
+// ordinary one. Meanwhile the block is not handed out; a block still
+// waiting for its turn is, as it is. A block keeps its huge pages from one
+// use to the next. Where transparent huge pages are off ("never") or the
+// kernel predates MADV_POPULATE_WRITE (Linux 5.14), blocks keep ordinary
+// pages.
 //
 // Used by BufferBuilder (rpc/buffer.h) for large objects that stay in this
 // process, such as a worker's copy of an object received from another host.
@@ -85,11 +99,20 @@ class PageBlock {
   // unmaps it.
   ~PageBlock();
 
-  // The bytes of the mappings kept now, in this process. Thread-safe.
+  // The bytes of the mappings kept now, in this process, including those
+  // being given huge pages. Thread-safe.
   static size_t KeptBytes();
+  // Waits until every block kept so far is ready to be handed out (given
+  // its huge pages, where they apply): for tests and benchmarks that need
+  // a block given back to be reused at once. Thread-safe.
+  static void AwaitKept();
+  // Whether kept blocks get huge pages here (transparent huge pages not
+  // off, and MADV_POPULATE_WRITE known to the kernel). Thread-safe.
+  static bool KeptBlocksGetHugePages();
   // Unmaps every kept mapping now, for a process that wants the memory back
-  // at once (and for tests, which each start from an empty cache).
-  // Thread-safe.
+  // at once (and for tests, which each start from an empty cache); one
+  // being given huge pages is unmapped when that is done, which this waits
+  // for. Thread-safe.
   static void DropKept();
 
   char* data() { return data_; }
@@ -97,8 +120,8 @@ class PageBlock {
   size_t size() const { return size_; }
 
  private:
-  PageBlock(char* data, size_t size, size_t mapped)
-      : data_(data), size_(size), mapped_(mapped) {}
+  PageBlock(char* data, size_t size, size_t mapped, bool huge)
+      : data_(data), size_(size), mapped_(mapped), huge_(huge) {}
   // Create (clear_kept), CreateForOverwrite and Reserve (no_reserve).
   static absl::StatusOr<std::unique_ptr<PageBlock>> Make(size_t size,
                                                          bool clear_kept,
@@ -107,6 +130,7 @@ class PageBlock {
   char* const data_;
   const size_t size_;
   const size_t mapped_;  // the mapping's length, >= size_
+  const bool huge_;      // given huge pages while kept (or not to be)
 };
 
 }  // namespace weft::rpc
