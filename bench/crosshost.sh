@@ -10,7 +10,7 @@
 #                     stream): W5
 #   dask-xhost        dask-scheduler / dask-worker (Debian's Dask): W5, W1, W2
 #   tcp-floor         one plain TCP connection from worker host w1 to w2
-#                     moving W5's bytes into fresh memory, no protocol
+#                     moving W5's bytes into a kept receive block, no protocol
 #                     (bench/stream_floor.cc): the wire under W5
 #
 #   bench/crosshost.sh [--quick] [--rounds N] [--w5-reps N] [--systems LIST]
