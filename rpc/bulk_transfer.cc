@@ -226,6 +226,8 @@ BulkServer::~BulkServer() {
   if (acceptor_.joinable()) acceptor_.join();
   {
     internal::UniqueLock lock(mu_);
+    for (const Waiting& w : waiting_) ::close(w.fd);
+    waiting_.clear();
     while (active_ > 0) idle_.wait(lock);
   }
   ::close(listen_fd_);
@@ -299,13 +301,39 @@ void BulkServer::AcceptLoop() {
                              SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) continue;  // the peer left, or no descriptors for now
     internal::MutexLock lock(&mu_);
-    if (stopping_ || active_ >= options_.max_transfers) {
+    if (stopping_) {
+      ::close(fd);
+    } else if (active_ < options_.max_transfers) {
+      ++active_;
+      std::thread([this, fd] { ServeConnections(fd); }).detach();
+    } else if (waiting_.size() < static_cast<size_t>(options_.max_waiting)) {
+      waiting_.push_back(Waiting{fd, absl::Now()});
+    } else {
       ::close(fd);  // the requester falls back to the gRPC stream
+    }
+  }
+}
+
+void BulkServer::ServeConnections(int fd) {
+  while (fd >= 0) {
+    Serve(fd);
+    fd = NextWaiting();
+  }
+}
+
+int BulkServer::NextWaiting() {
+  internal::MutexLock lock(&mu_);
+  while (!waiting_.empty()) {
+    const Waiting next = waiting_.front();
+    waiting_.pop_front();
+    if (stopping_ || absl::Now() - next.since > options_.slot_wait) {
+      ::close(next.fd);  // the requester falls back to the gRPC stream
       continue;
     }
-    ++active_;
-    std::thread([this, fd] { Serve(fd); }).detach();
+    return next.fd;
   }
+  if (--active_ == 0) idle_.notify_all();
+  return -1;
 }
 
 void BulkServer::Serve(int fd) {
@@ -368,8 +396,6 @@ void BulkServer::Serve(int fd) {
   tls.reset();
   ::shutdown(fd, SHUT_WR);
   ::close(fd);
-  internal::MutexLock lock(&mu_);
-  if (--active_ == 0) idle_.notify_all();
 }
 
 namespace {

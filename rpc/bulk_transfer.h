@@ -38,12 +38,13 @@
 #ifndef WEFT_RPC_BULK_TRANSFER_H_
 #define WEFT_RPC_BULK_TRANSFER_H_
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <condition_variable>
-#include <optional>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -73,8 +74,15 @@ class BulkServer {
     absl::Duration ticket_ttl = absl::Seconds(30);
     // How long a connection may take to present its ticket.
     absl::Duration ticket_read_timeout = absl::Seconds(5);
-    // Transfers served at once; more connections wait for a slot.
+    // Connections served at once (a thread each). More wait for a slot,
+    // in the order they came: up to max_waiting of them, each for at most
+    // slot_wait. A connection beyond those, or one that waited longer, is
+    // closed unserved, and its requester falls back to the gRPC stream.
+    // (Each stripe is a connection: 6 fetches of a large object at once
+    // are 24.)
     int max_transfers = 16;
+    int max_waiting = 256;
+    absl::Duration slot_wait = absl::Seconds(5);
   };
 
   // Listens on host:port (0: any free port). With this process's TLS on
@@ -123,7 +131,13 @@ class BulkServer {
   BulkServer(int fd, int port, Options options,
              std::shared_ptr<const TlsContext> tls);
   void AcceptLoop();
+  // Serves `fd`, then the waiting connections, until none waits; then
+  // gives up its slot.
+  void ServeConnections(int fd);
   void Serve(int fd);
+  // The next waiting connection to serve (closing those that waited too
+  // long), or -1 after giving up the caller's slot.
+  int NextWaiting();
   // Stripe `index` of `count` of the offer under `ticket`, taken (the
   // offer goes once every stripe is); nullopt if none, expired, taken
   // already, or `count` differs from the offer's first request.
@@ -139,8 +153,15 @@ class BulkServer {
 
   mutable internal::Mutex mu_;
   absl::flat_hash_map<std::string, Offered> offers_ ABSL_GUARDED_BY(mu_);
-  // Transfers run on detached threads; the destructor waits for none.
+  // Slots taken: connections being served, each on a detached thread
+  // (the destructor waits until none is).
   int active_ ABSL_GUARDED_BY(mu_) = 0;
+  // Connections accepted while every slot was taken, oldest first.
+  struct Waiting {
+    int fd;
+    absl::Time since;
+  };
+  std::deque<Waiting> waiting_ ABSL_GUARDED_BY(mu_);
   std::condition_variable_any idle_;
   uint64_t served_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t served_from_file_ ABSL_GUARDED_BY(mu_) = 0;

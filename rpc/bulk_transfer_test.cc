@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -329,6 +330,79 @@ TEST_F(BulkTransferTlsTest, RequesterWithoutTheClustersCertificateGetsNothing) {
   absl::StatusOr<Buffer> got = Fetch(**server, ticket, bytes.size());
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(got->view() == bytes);
+}
+
+// More stripes at once than the holder serves: the rest wait for a slot
+// and are served, so every fetch takes the bulk path.
+TEST(BulkTransferTest, ManyLargeFetchesAtOnceWaitForASlot) {
+  BulkServer::Options options;
+  options.max_transfers = 4;
+  auto server = BulkServer::Start("127.0.0.1", 0, options);
+  ASSERT_TRUE(server.ok());
+  const std::string bytes = Pattern(size_t{64} << 20);  // 4 stripes
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < 6; ++t) {  // 24 connections for 4 slots
+    threads.emplace_back([&] {
+      absl::StatusOr<Buffer> got =
+          Fetch(**server, (*server)->Offer(Buffer(bytes)), bytes.size());
+      if (!got.ok() || got->view() != bytes) {
+        ++failed;
+        ADD_FAILURE() << got.status();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(ServedOnceAtLeast(**server, 24u), 24u);
+}
+
+// A connection waits at most slot_wait, and at most max_waiting wait; the
+// others are closed unserved (their requesters fall back to the gRPC
+// stream), never left hanging.
+TEST(BulkTransferTest, WaitingForASlotIsBounded) {
+  BulkServer::Options options;
+  options.max_transfers = 1;
+  options.max_waiting = 1;
+  options.slot_wait = absl::Milliseconds(50);
+  options.ticket_read_timeout = absl::Milliseconds(500);
+  auto server = BulkServer::Start("127.0.0.1", 0, options);
+  ASSERT_TRUE(server.ok());
+  auto connect = [&] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr = {};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons((*server)->port());
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+              0);
+    return fd;
+  };
+  // A stranger holds the one slot until its ticket read times out.
+  const int holder = connect();
+  absl::SleepFor(absl::Milliseconds(50));
+  // The next one waits; the one after is closed at once.
+  const std::string bytes = Pattern(2 << 20);
+  const std::string ticket = (*server)->Offer(Buffer(bytes));
+  absl::StatusOr<Buffer> waited;
+  std::thread waiter([&] { waited = Fetch(**server, ticket, bytes.size()); });
+  absl::SleepFor(absl::Milliseconds(50));
+  const int third = connect();
+  char c;
+  const absl::Time asked = absl::Now();
+  EXPECT_EQ(::recv(third, &c, 1, 0), 0);  // EOF, well before the holder
+  EXPECT_LT(absl::Now() - asked, absl::Milliseconds(400));
+  // The waiter waited longer than slot_wait: closed when the slot freed.
+  waiter.join();
+  EXPECT_FALSE(waited.ok());
+  EXPECT_EQ(::recv(holder, &c, 1, 0), 0);
+  ::close(holder);
+  ::close(third);
+  // The slot is free again: a fetch now is served.
+  absl::StatusOr<Buffer> now =
+      Fetch(**server, (*server)->Offer(Buffer(bytes)), bytes.size());
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_EQ(now->view(), bytes);
 }
 
 }  // namespace
