@@ -44,7 +44,6 @@
 
 #include <fcntl.h>
 #include <spawn.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,21 +137,13 @@ double CpuSeconds(pid_t pid) {
          static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-void RaiseFileLimit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
-
 // --- The scheduler process --------------------------------------------------
 
 // A scheduler on a free port of 127.0.0.1 with a fresh token (written to
 // `token_file`); its address on stdout. Then, for each byte read on stdin,
 // a line "workers left lost silent"; it exits when stdin closes.
 int ServeScheduler(const std::string& token_file) {
-  RaiseFileLimit();
+  SimWorkers::RaiseOpenFileLimit();
   weft::scheduler::SchedulerService::Options options;
   options.token = weft::rpc::NewToken();
   options.state.check_invariants = false;
@@ -487,7 +478,7 @@ int main(int argc, char** argv) {
   if (argc == 2 && std::strncmp(argv[1], "--scheduler=", 12) == 0) {
     return ServeScheduler(argv[1] + 12);
   }
-  RaiseFileLimit();
+  SimWorkers::RaiseOpenFileLimit();
   std::vector<int> workers = {10, 100, 1000};
   std::vector<int> task_ms = {0, 1};
   Config base;

@@ -2,7 +2,7 @@
 
 #include "rpc/bulk_transfer.h"
 
-#include <netinet/in.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rpc/page_block.h"
+#include "rpc/tcp_socket.h"
 #include "rpc/testing/tls_files.h"
 #include "rpc/tls.h"
 
@@ -46,6 +47,15 @@ uint64_t ServedOnceAtLeast(const BulkServer& server, uint64_t n) {
     absl::SleepFor(absl::Milliseconds(1));
   }
   return server.transfers_served();
+}
+
+// A blocking connection to `server` on loopback that sends nothing (a
+// stranger, or one holding a slot); -1 if it cannot connect.
+int ConnectTo(const BulkServer& server) {
+  absl::StatusOr<int> fd = ConnectTcp("127.0.0.1", server.port(), Soon());
+  if (!fd.ok()) return -1;
+  ::fcntl(*fd, F_SETFL, ::fcntl(*fd, F_GETFL) & ~O_NONBLOCK);
+  return *fd;
 }
 
 // Fetches `ticket`, expecting `size` bytes, from `server` on loopback.
@@ -208,13 +218,8 @@ TEST(BulkTransferTest, StrangersGetNothingAndBlockNothing) {
   ASSERT_TRUE(server.ok());
   std::vector<int> strangers;
   for (int i = 0; i < 8; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr = {};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons((*server)->port());
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
-              0);
+    const int fd = ConnectTo(**server);
+    ASSERT_GE(fd, 0);
     if (i % 2 == 1) {
       const std::string garbage(kBulkTicketBytes, 'x');
       ASSERT_EQ(::send(fd, garbage.data(), garbage.size(), 0),
@@ -368,18 +373,9 @@ TEST(BulkTransferTest, WaitingForASlotIsBounded) {
   options.ticket_read_timeout = absl::Milliseconds(500);
   auto server = BulkServer::Start("127.0.0.1", 0, options);
   ASSERT_TRUE(server.ok());
-  auto connect = [&] {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr = {};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons((*server)->port());
-    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
-              0);
-    return fd;
-  };
   // A stranger holds the one slot until its ticket read times out.
-  const int holder = connect();
+  const int holder = ConnectTo(**server);
+  ASSERT_GE(holder, 0);
   absl::SleepFor(absl::Milliseconds(50));
   // The next one waits; the one after is closed at once.
   const std::string bytes = Pattern(2 << 20);
@@ -387,7 +383,8 @@ TEST(BulkTransferTest, WaitingForASlotIsBounded) {
   absl::StatusOr<Buffer> waited;
   std::thread waiter([&] { waited = Fetch(**server, ticket, bytes.size()); });
   absl::SleepFor(absl::Milliseconds(50));
-  const int third = connect();
+  const int third = ConnectTo(**server);
+  ASSERT_GE(third, 0);
   char c;
   const absl::Time asked = absl::Now();
   EXPECT_EQ(::recv(third, &c, 1, 0), 0);  // EOF, well before the holder

@@ -64,11 +64,9 @@ class FramePeerStream final : public PeerStream<Out, In> {
               // What came before still counts.
               if (!parsed.empty()) on_messages(absl::MakeConstSpan(parsed));
               if (std::shared_ptr<FrameStream> stream = weak.lock()) {
-                bad->Set(absl::DataLossError(
-                    absl::StrCat("weft: ", stream->peer(),
-                                 " sent a frame that is not a "
-                                 "valid ",
-                                 In().GetTypeName())));
+                bad->Set(absl::DataLossError(absl::StrCat(
+                    "weft: ", stream->peer(),
+                    " sent a frame that is not a valid ", In().GetTypeName())));
                 stream->Shutdown();
               }
               return frames.size();

@@ -84,14 +84,13 @@ class KeptBlocks {
     size_t best = kept_.size();
     for (size_t i = 0; i < kept_.size(); ++i) {
       const Entry& e = kept_[i];
-      if (e.state == State::kConverting || e.mapping.mapped < size ||
+      if (e.converting || e.mapping.mapped < size ||
           e.mapping.mapped / 2 > size) {
         continue;
       }
       if (best == kept_.size() ||
           e.mapping.mapped < kept_[best].mapping.mapped ||
-          (e.mapping.mapped == kept_[best].mapping.mapped &&
-           e.state == State::kReady)) {
+          (e.mapping.mapped == kept_[best].mapping.mapped && e.mapping.huge)) {
         best = i;
       }
     }
@@ -114,8 +113,7 @@ class KeptBlocks {
       return false;
     }
     if (!huge_pages_) mapping.huge = true;  // nothing to wait for
-    kept_.push_back(
-        Entry{mapping, mapping.huge ? State::kReady : State::kQueued, false});
+    kept_.push_back(Entry{mapping});
     bytes_ += mapping.mapped;
     if (!mapping.huge) {
       if (converter_pid_ != ::getpid()) {
@@ -134,7 +132,7 @@ class KeptBlocks {
     AdoptAfterFork();
     std::vector<KeptMapping> taken;
     for (auto it = kept_.begin(); it != kept_.end();) {
-      if (it->state == State::kConverting) {
+      if (it->converting) {
         it->drop = true;
         ++it;
         continue;
@@ -161,23 +159,19 @@ class KeptBlocks {
   bool huge_pages() const { return huge_pages_; }
 
  private:
-  enum class State {
-    kReady,       // takeable; backed by huge pages if they were wanted
-    kQueued,      // takeable; waiting for the converter
-    kConverting,  // the converter is giving it huge pages: not takeable
-  };
+  // A kept mapping is ready once `mapping.huge`; before, it waits for the
+  // converter (takeable as it is) or is with it (`converting`: not
+  // takeable).
   struct Entry {
     KeptMapping mapping;
-    State state = State::kReady;
+    bool converting = false;
     bool drop = false;  // TakeAll came while converting: unmap when done
   };
 
   // No mapping waits for the converter or is with it.
   bool Settled() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    for (const Entry& e : kept_) {
-      if (e.state != State::kReady) return false;
-    }
-    return true;
+    return std::all_of(kept_.begin(), kept_.end(),
+                       [](const Entry& e) { return e.mapping.huge; });
   }
 
   // In a child of fork(), the parent's converter is gone: what it was
@@ -186,12 +180,8 @@ class KeptBlocks {
   void AdoptAfterFork() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (converter_pid_ == 0 || converter_pid_ == ::getpid()) return;
     converter_pid_ = 0;
-    bool waiting = false;
-    for (Entry& e : kept_) {
-      if (e.state == State::kConverting) e.state = State::kQueued;
-      if (e.state == State::kQueued) waiting = true;
-    }
-    if (waiting) {
+    for (Entry& e : kept_) e.converting = false;
+    if (!Settled()) {
       converter_pid_ = ::getpid();
       std::thread([this] { ConvertLoop(); }).detach();
     }
@@ -200,18 +190,16 @@ class KeptBlocks {
   // The converter: gives queued mappings huge pages, one at a time, for
   // the life of the process (this object is never destroyed).
   void ConvertLoop() {
-    const pid_t mine = ::getpid();
     internal::UniqueLock lock(mu_);
     while (true) {
-      if (converter_pid_ != mine) return;  // a forked copy of this thread
       auto it = std::find_if(kept_.begin(), kept_.end(), [](const Entry& e) {
-        return e.state == State::kQueued;
+        return !e.mapping.huge && !e.converting;
       });
       if (it == kept_.end()) {
         queued_.wait(lock);
         continue;
       }
-      it->state = State::kConverting;
+      it->converting = true;
       const KeptMapping mapping = it->mapping;
       lock.unlock();
       BackWithHugePages(mapping.data, mapping.mapped);
@@ -226,7 +214,7 @@ class KeptBlocks {
         ::munmap(mapping.data, mapping.mapped);
       } else {
         it->mapping.huge = true;
-        it->state = State::kReady;
+        it->converting = false;
       }
       if (Settled()) settled_.notify_all();
     }

@@ -9,19 +9,16 @@
 // and waited on each (as it once did, 2 s per connection) would keep these
 // peers out for many minutes, far beyond them.
 
-#include <poll.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <numeric>
 #include <string>
 #include <thread>
@@ -177,15 +174,9 @@ class AcceptPathTest : public testing::SchedulerServerTest {
  protected:
   void SetUp() override {
     // A thousand and more sockets, both ends in this process.
-    rlimit limit{};
-    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
-    limit.rlim_cur = limit.rlim_max;
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limit), 0);
-    ASSERT_GE(limit.rlim_cur, 4096u) << "too few file descriptors allowed";
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    token_file_ = std::string(tmp != nullptr ? tmp : "/tmp") +
-                  "/accept_path_test.token";
-    std::ofstream(token_file_) << kToken;
+    ASSERT_GE(SimWorkers::RaiseOpenFileLimit(), 4096u)
+        << "too few file descriptors allowed";
+    token_file_ = WriteTokenFile(kToken);
   }
 
   void Start(FrameRendezvous::Options rendezvous) {

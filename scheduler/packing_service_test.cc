@@ -8,13 +8,9 @@
 // would carry at most 10 of them; in runs, up to 100. The results are
 // exact either way.
 
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -44,14 +40,8 @@ class PackingServiceTest : public testing::SchedulerServerTest {
  protected:
   void SetUp() override {
     // 200 workers and their scheduler ends, in this process.
-    rlimit limit{};
-    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
-    limit.rlim_cur = limit.rlim_max;
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limit), 0);
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    token_file_ = std::string(tmp != nullptr ? tmp : "/tmp") +
-                  "/packing_service_test.token";
-    std::ofstream(token_file_) << kToken;
+    ASSERT_GT(SimWorkers::RaiseOpenFileLimit(), 0u);
+    token_file_ = WriteTokenFile(kToken);
     SchedulerService::Options options;  // pack_time as shipped: 100 us
     options.token = kToken;
     StartServer(options);

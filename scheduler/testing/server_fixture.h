@@ -7,6 +7,8 @@
 #define WEFT_SCHEDULER_TESTING_SERVER_FIXTURE_H_
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -47,6 +49,19 @@ class SchedulerServerTest : public ::testing::Test {
 
   void TearDown() override {
     if (server_ != nullptr) server_->Shutdown();
+  }
+
+  // Writes `token` to a file of this test's own (in $TEST_TMPDIR) and
+  // returns its path, for a Client::Connect to server_.
+  static std::string WriteTokenFile(const std::string& token) {
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    const ::testing::TestInfo* test =
+        ::testing::UnitTest::GetInstance()->current_test_info();
+    const std::string path = std::string(tmp != nullptr ? tmp : "/tmp") + "/" +
+                             test->test_suite_name() + "." + test->name() +
+                             ".token";
+    std::ofstream(path) << token;
+    return path;
   }
 
   // Options for simulated workers that join server_ with its token.

@@ -2,6 +2,7 @@
 
 #include "scheduler/testing/sim_workers.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -61,6 +62,17 @@ struct SimWorkers::Worker {
   bool ended ABSL_GUARDED_BY(mu) = false;
   bool leaving ABSL_GUARDED_BY(mu) = false;
 };
+
+uint64_t SimWorkers::RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    const rlim_t soft = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = soft;
+  }
+  return static_cast<uint64_t>(limit.rlim_cur);
+}
 
 SimWorkers::SimWorkers(Options options)
     : options_(std::move(options)),

@@ -73,6 +73,12 @@ class SimWorkers {
     uint64_t shutdown = 0;    // workers the scheduler told to stop
   };
 
+  // Raises this process's open-file limit to its hard limit: many
+  // simulated workers, with the scheduler's ends of their connections when
+  // it runs here too, need more descriptors than the usual soft limit.
+  // Returns the limit now in force (0 if it cannot be read). Thread-safe.
+  static uint64_t RaiseOpenFileLimit();
+
   explicit SimWorkers(Options options);
   // Closes every worker's stream (without saying it leaves).
   ~SimWorkers();
